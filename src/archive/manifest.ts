@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { UsageError } from '../core/errors.js';
+
+export const MANIFEST_SCHEMA = 'orkestra-backup/v1';
+const SUPPORTED_MAJOR = 1;
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+
+export const FileRecordSchema = z.object({
+  path: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  sha256: sha256Hex,
+});
+export type FileRecord = z.infer<typeof FileRecordSchema>;
+
+/**
+ * The original five fields keep their names and meaning; `tool`, `files` and `details` are
+ * additions. `files` is absent in archives made by the original bash scripts, so such archives
+ * can be restored but not checksummed. Unknown fields are kept (a newer minor version may add some).
+ */
+export const ManifestSchema = z.looseObject({
+  schema: z.string(),
+  createdAt: z.string().min(1),
+  environment: z.string().min(1),
+  host: z.string(),
+  components: z.array(z.string().min(1)),
+  tool: z.looseObject({ name: z.string(), version: z.string() }).optional(),
+  files: z.array(FileRecordSchema).optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** Checks the schema string first so a newer archive gets "upgrade" rather than a field error. */
+export function parseManifest(text: string, archiveName: string): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${archiveName}: manifest.json is not valid JSON.`, {
+      hint: 'The archive is damaged; use another one.',
+    });
+  }
+  checkSchemaVersion(raw, archiveName);
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length > 0 ? issue.path.join('.') : 'manifest';
+    throw new UsageError(`${archiveName}: manifest.json field "${where}" is invalid (${issue.message}).`, {
+      hint: 'The archive is damaged or was not made by orkestra-backup.',
+    });
+  }
+  checkFileList(parsed.data, archiveName);
+  return parsed.data;
+}
+
+function checkSchemaVersion(raw: unknown, archiveName: string): void {
+  const schema = typeof raw === 'object' && raw !== null ? (raw as { schema?: unknown }).schema : undefined;
+  const match = typeof schema === 'string' ? /^orkestra-backup\/v(\d+)(?:\.\d+)?$/.exec(schema) : null;
+  if (!match) {
+    throw new UsageError(`${archiveName}: unknown manifest schema ${JSON.stringify(schema ?? null)}.`, {
+      hint: `Expected "${MANIFEST_SCHEMA}"; this file was not made by orkestra-backup.`,
+    });
+  }
+  if (Number(match[1]) > SUPPORTED_MAJOR) {
+    throw new UsageError(`${archiveName}: made by a newer orkestra-backup (schema ${schema}).`, {
+      hint: 'Upgrade orkestra-backup to restore it.',
+    });
+  }
+}
+
+function checkFileList(manifest: Manifest, archiveName: string): void {
+  const seen = new Set<string>();
+  for (const file of manifest.files ?? []) {
+    if (seen.has(file.path)) {
+      throw new UsageError(`${archiveName}: manifest.json lists ${file.path} twice.`, {
+        hint: 'The archive is damaged; use another one.',
+      });
+    }
+    seen.add(file.path);
+  }
+}
+
+export function serializeManifest(manifest: Manifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}

@@ -1,0 +1,21 @@
+import { Header, Pax } from 'tar';
+
+export const TAR_BLOCK = 512;
+
+/** Header blocks (with a PAX extension for long or non-ASCII names) for one regular file. */
+export function fileHeader(path: string, size: number, mtime: Date, mode = 0o600): Buffer {
+  const fields = { path, size, mtime, mode, type: 'File' as const, uid: 0, gid: 0, uname: '', gname: '' };
+  const header = new Header(fields);
+  const needsPax = header.encode();
+  if (!header.block) throw new Error(`cannot encode a tar header for ${path}`);
+  if (!needsPax) return header.block;
+  return Buffer.concat([new Pax({ path, size, mtime }).encode(), header.block]);
+}
+
+/** Zero bytes that pad a file's content to the next 512-byte block. */
+export function contentPadding(size: number): Buffer {
+  return Buffer.alloc((TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK);
+}
+
+/** Two zero blocks end a tar archive. */
+export const END_OF_ARCHIVE = Buffer.alloc(TAR_BLOCK * 2);

@@ -1,0 +1,63 @@
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { createGunzip } from 'node:zlib';
+import { Parser, type ReadEntry } from 'tar';
+
+/**
+ * The entries of a `.tar.gz` file, one at a time, with backpressure: the next entry is read
+ * only when the current one has been consumed (or is skipped, which drains it). Any damage —
+ * not gzip, truncated, a corrupt header — surfaces as an error from the iteration and from the
+ * entry being read at that moment.
+ */
+export async function* tarEntries(file: string): AsyncGenerator<ReadEntry> {
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  const gunzip = createGunzip();
+  const parser = new Parser({ strict: true });
+  const queue: ReadEntry[] = [];
+  let current: ReadEntry | undefined;
+  let failure: Error | undefined;
+  let finished = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const fail = (error: Error) => {
+    failure ??= error;
+    if (current && !current.emittedEnd) current.destroy(error);
+    notify();
+  };
+  parser.on('entry', (entry: ReadEntry) => {
+    queue.push(entry);
+    notify();
+  });
+  parser.on('end', () => {
+    finished = true;
+    notify();
+  });
+  source.on('error', fail);
+  gunzip.on('error', fail);
+  parser.on('error', fail);
+  source.pipe(gunzip).pipe(parser as unknown as NodeJS.WritableStream);
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      const entry = queue.shift();
+      if (entry) {
+        current = entry;
+        yield entry;
+        if (failure) throw failure;
+        if (!entry.emittedEnd) {
+          entry.resume();
+          await Promise.race([once(entry, 'end'), once(entry, 'error')]);
+        }
+        continue;
+      }
+      if (finished) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+}

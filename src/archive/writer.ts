@@ -1,0 +1,217 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { RuntimeError } from '../core/errors.js';
+import { removeTemporary, trackTemporary, untrackTemporary } from '../core/temporaryFiles.js';
+import { serializeManifest, type FileRecord, type Manifest } from './manifest.js';
+import { ParallelGzipWriter } from './parallelGzip.js';
+import { MANIFEST_PATH } from './paths.js';
+import { contentPadding, END_OF_ARCHIVE, fileHeader } from './tarEntry.js';
+
+export interface AddFileOptions {
+  /** False for data that is already compressed (gzip, images): it is stored, not deflated again. */
+  compressible?: boolean;
+  /** Fires as content flows in, with the bytes of this chunk. */
+  onBytes?: (bytes: number) => void;
+}
+
+export interface ArchiveWriterOptions {
+  compressionLevel?: number;
+  /** When the final name is taken: pick the next free `-N` name (default names) or fail. */
+  uniqueName?: boolean;
+}
+
+const PRIVATE = 0o600;
+
+/**
+ * Streams a `.tar.gz` whose first entry is `manifest.json`, although the manifest (with every
+ * file's SHA-256) is only known at the end: entries go into a hidden body file as they come,
+ * and `commit` writes the manifest as the first gzip member of a second hidden file, appends
+ * the body, and only then gives the result its final name. Nothing is held in memory whole,
+ * and an interrupted run never leaves a file that looks finished.
+ */
+export class ArchiveWriter {
+  private readonly records: FileRecord[] = [];
+  private readonly gzip: ParallelGzipWriter;
+  private busy: Promise<unknown> = Promise.resolve();
+  private bodyBytes = 0;
+
+  private constructor(
+    readonly finalPath: string,
+    private readonly bodyPath: string,
+    private readonly body: FileHandle,
+    private readonly options: ArchiveWriterOptions,
+  ) {
+    this.gzip = new ParallelGzipWriter((bytes) => writeAll(this.body, bytes), {
+      level: options.compressionLevel,
+    });
+  }
+
+  static async open(finalPath: string, options: ArchiveWriterOptions = {}): Promise<ArchiveWriter> {
+    await mkdir(dirname(finalPath), { recursive: true });
+    const bodyPath = hiddenSibling(finalPath, 'body');
+    trackTemporary(bodyPath);
+    const body = await open(bodyPath, 'wx', PRIVATE);
+    return new ArchiveWriter(finalPath, bodyPath, body, options);
+  }
+
+  get files(): readonly FileRecord[] {
+    return this.records;
+  }
+
+  /** Uncompressed tar bytes so far: what progress reports count. */
+  get bytesWritten(): number {
+    return this.bodyBytes;
+  }
+
+  /** Adds a file whose size is known up front; the content must be exactly that long. */
+  addFile(path: string, size: number, content: Readable, options: AddFileOptions = {}): Promise<FileRecord> {
+    return this.exclusive(() => this.writeEntry(path, size, content, options));
+  }
+
+  /**
+   * Adds content of unknown length (the output of a command): it is spooled to a hidden file
+   * next to the archive to learn its size, then added. Disk, not memory, absorbs it.
+   */
+  async addStream(path: string, content: Readable, options: AddFileOptions = {}): Promise<FileRecord> {
+    const spoolPath = hiddenSibling(this.finalPath, 'spool');
+    trackTemporary(spoolPath);
+    try {
+      const spool = await open(spoolPath, 'wx', PRIVATE);
+      let size = 0;
+      try {
+        for await (const chunk of content as AsyncIterable<Buffer>) {
+          await writeAll(spool, chunk);
+          size += chunk.length;
+          options.onBytes?.(chunk.length);
+        }
+      } finally {
+        await spool.close();
+      }
+      const spooled = createReadStream(spoolPath, { highWaterMark: 1 << 20 });
+      return await this.addFile(path, size, spooled, { compressible: options.compressible });
+    } finally {
+      await removeTemporary(spoolPath);
+    }
+  }
+
+  addText(path: string, text: string): Promise<FileRecord> {
+    const bytes = Buffer.from(text, 'utf8');
+    return this.addFile(path, bytes.length, Readable.from([bytes]));
+  }
+
+  /**
+   * Writes the manifest first and the body after it into a hidden file, lets `check` read it
+   * back, and gives it its final name. Returns the final path (which may carry a `-N` suffix
+   * when `uniqueName` is set and the name was taken meanwhile).
+   */
+  async commit(manifest: Manifest, check?: (path: string) => Promise<void>): Promise<string> {
+    await this.exclusive(async () => {
+      await this.gzip.write(END_OF_ARCHIVE);
+      await this.gzip.finish();
+    });
+    await this.body.sync();
+    await this.body.close();
+    const partialPath = hiddenSibling(this.finalPath, 'partial');
+    trackTemporary(partialPath);
+    try {
+      await assemble(partialPath, manifest, this.bodyPath);
+      await removeTemporary(this.bodyPath);
+      if (check) await check(partialPath);
+      const finalPath = await publish(partialPath, this.finalPath, this.options.uniqueName ?? false);
+      untrackTemporary(partialPath);
+      return finalPath;
+    } catch (error) {
+      await removeTemporary(partialPath);
+      throw error;
+    }
+  }
+
+  /** Removes everything written so far. Safe to call more than once. */
+  async discard(): Promise<void> {
+    await this.body.close().catch(() => undefined);
+    await removeTemporary(this.bodyPath);
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(work, work);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeEntry(path: string, size: number, content: Readable, options: AddFileOptions): Promise<FileRecord> {
+    const compressible = options.compressible ?? true;
+    await this.gzip.write(fileHeader(path, size, new Date()));
+    const hash = createHash('sha256');
+    let seen = 0;
+    for await (const chunk of content as AsyncIterable<Buffer>) {
+      seen += chunk.length;
+      if (seen > size) {
+        content.destroy();
+        throw new RuntimeError(`${path}: the source grew while it was being copied (expected ${size} bytes).`);
+      }
+      hash.update(chunk);
+      await this.gzip.write(chunk, compressible);
+      options.onBytes?.(chunk.length);
+    }
+    if (seen !== size) {
+      throw new RuntimeError(`${path}: the source ended after ${seen} of ${size} bytes.`);
+    }
+    await this.gzip.write(contentPadding(size));
+    this.bodyBytes += size;
+    const record = { path, size, sha256: hash.digest('hex') };
+    this.records.push(record);
+    return record;
+  }
+}
+
+function hiddenSibling(finalPath: string, role: string): string {
+  return join(dirname(finalPath), `.${basename(finalPath)}.${role}-${randomBytes(4).toString('hex')}`);
+}
+
+async function assemble(partialPath: string, manifest: Manifest, bodyPath: string): Promise<void> {
+  const handle = await open(partialPath, 'wx', PRIVATE);
+  try {
+    const text = Buffer.from(serializeManifest(manifest), 'utf8');
+    const entry = Buffer.concat([fileHeader(MANIFEST_PATH, text.length, new Date(manifest.createdAt)), text, contentPadding(text.length)]);
+    await writeAll(handle, gzipSync(entry));
+    for await (const chunk of createReadStream(bodyPath, { highWaterMark: 1 << 20 })) {
+      await writeAll(handle, chunk as Buffer);
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Hard-links into place so an existing archive is never replaced, then drops the hidden name. */
+async function publish(partialPath: string, finalPath: string, uniqueName: boolean): Promise<string> {
+  for (let attempt = 1; ; attempt += 1) {
+    const candidate = attempt === 1 ? finalPath : finalPath.replace(/(\.tar\.gz|\.tgz)?$/, `-${attempt}$1`);
+    try {
+      await link(partialPath, candidate);
+      await unlink(partialPath);
+      return candidate;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && uniqueName && attempt < 100) continue;
+      if (code === 'EEXIST') throw new RuntimeError(`${finalPath} already exists; nothing was overwritten.`);
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') {
+        await rename(partialPath, candidate); // filesystems without hard links
+        return candidate;
+      }
+      throw error;
+    }
+  }
+}
+
+async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
+}
