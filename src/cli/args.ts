@@ -1,0 +1,129 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../core/errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const COMMON_OPTIONS = {
+  'project-dir': { type: 'string' },
+  env: { type: 'string' },
+  container: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Options;
+
+const COMMAND_OPTIONS = {
+  backup: {
+    components: { type: 'string', short: 'c' },
+    output: { type: 'string', short: 'o' },
+    yes: { type: 'boolean', short: 'y' },
+  },
+  restore: {
+    components: { type: 'string', short: 'c' },
+    'dry-run': { type: 'boolean', short: 'n' },
+    yes: { type: 'boolean', short: 'y' },
+  },
+  verify: {},
+  inspect: {},
+} as const satisfies Record<string, Options>;
+
+export type CommandName = keyof typeof COMMAND_OPTIONS;
+
+export interface CommonArgs {
+  projectDir?: string;
+  env?: string;
+  containers: Record<string, string>;
+  json: boolean;
+  debug: boolean;
+  help: boolean;
+}
+
+export interface ParsedCommand {
+  /** undefined when no subcommand was given (the TUI's start screen, or top-level help). */
+  command?: CommandName;
+  common: CommonArgs;
+  positionals: string[];
+  components?: string;
+  output?: string;
+  yes: boolean;
+  dryRun: boolean;
+  version: boolean;
+}
+
+export function isCommand(word: string): word is CommandName {
+  return Object.hasOwn(COMMAND_OPTIONS, word);
+}
+
+/**
+ * Parses argv with node:util parseArgs. Common options may come before or after the
+ * subcommand; each subcommand accepts only its own flags, so a typo is an error, not a no-op.
+ */
+export function parseCommandLine(argv: readonly string[]): ParsedCommand {
+  const commandIndex = findCommandIndex(argv);
+  const command = commandIndex === -1 ? undefined : argv[commandIndex];
+  if (command !== undefined && !isCommand(command)) {
+    throw new UsageError(`unknown command "${command}".`, { hint: 'Commands: backup, restore, verify, inspect. See orkestra-backup --help.' });
+  }
+  const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
+  const options = { ...COMMON_OPTIONS, ...(command ? COMMAND_OPTIONS[command] : { version: { type: 'boolean' } }) } as Options;
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    const where = command ? `orkestra-backup ${command} --help` : 'orkestra-backup --help';
+    throw new UsageError(`${describeParseError(error as Error)}.`, { hint: `See ${where}.` });
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  return {
+    command,
+    common: {
+      projectDir: values['project-dir'] as string | undefined,
+      env: values.env as string | undefined,
+      containers: parseContainerOverrides((values.container as string[] | undefined) ?? []),
+      json: Boolean(values.json),
+      debug: Boolean(values.debug),
+      help: Boolean(values.help),
+    },
+    positionals: parsed.positionals,
+    components: values.components as string | undefined,
+    output: values.output as string | undefined,
+    yes: Boolean(values.yes),
+    dryRun: Boolean(values['dry-run']),
+    version: Boolean(values.version),
+  };
+}
+
+function describeParseError(error: Error): string {
+  const unknown = /Unknown option '([^']+)'/.exec(error.message);
+  if (unknown) return `unknown option ${unknown[1]}`;
+  const missing = /Option '([^']+)' argument missing/.exec(error.message);
+  if (missing) return `option ${missing[1]} needs a value`;
+  return error.message.split('\n')[0].replace(/\.$/, '');
+}
+
+/** The first word that is not an option nor the value of a common option that takes one. */
+function findCommandIndex(argv: readonly string[]): number {
+  for (let index = 0; index < argv.length; index += 1) {
+    const word = argv[index];
+    if (word === '--') return -1;
+    if (!word.startsWith('-')) return index;
+    const name = word.replace(/^--?/, '');
+    const option = (COMMON_OPTIONS as Options)[name];
+    if (option?.type === 'string' && !word.includes('=')) index += 1;
+  }
+  return -1;
+}
+
+function parseContainerOverrides(values: readonly string[]): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const value of values) {
+    const match = /^([a-z0-9-]+)=([A-Za-z0-9][A-Za-z0-9_.-]*)$/.exec(value);
+    if (!match) {
+      throw new UsageError(`--container ${value} is not of the form <component>=<container name>.`, {
+        hint: 'Example: --container redis=my-redis.',
+      });
+    }
+    overrides[match[1]] = match[2];
+  }
+  return overrides;
+}

@@ -1,0 +1,69 @@
+import { relative } from 'node:path';
+import { planBackup, runBackup, type BackupOutcome, type BackupPlan } from '../core/backup.js';
+import { AbortedError, UsageError } from '../core/errors.js';
+import { formatBytes, formatDuration } from '../core/format.js';
+import { parseComponentList } from '../core/selection.js';
+import { COMPONENTS } from '../components/index.js';
+import type { ParsedCommand } from './args.js';
+import { openSession } from './context.js';
+import { createLineReporter } from './reporter.js';
+import { confirm, type Terminal } from './terminal.js';
+
+export async function backupCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+  const selection = parseSelection(args);
+  if (!args.yes && !terminal.stdinIsTTY) {
+    throw new UsageError('--yes is required when stdin is not a terminal.', {
+      hint: 'Example: orkestra-backup backup all --yes',
+    });
+  }
+  const session = await openSession(args.common, createLineReporter(terminal.err, terminal.stderrIsTTY), signal);
+  const plan = await planBackup(session, selection, args.output);
+  describePlan(plan, session.project.dir, terminal);
+  if (!args.yes && !(await confirm(terminal, 'Proceed?'))) {
+    throw new AbortedError('backup not started; nothing was written.');
+  }
+  const outcome = await runBackup(session, plan);
+  terminal.err(
+    `Backup complete: ${outcome.manifest.components.join(', ')} — ${formatBytes(outcome.archiveBytes)} in ${formatDuration(outcome.elapsedMs)}\n`,
+  );
+  terminal.out(args.common.json ? `${JSON.stringify(backupJson(outcome), null, 2)}\n` : `${outcome.archivePath}\n`);
+  return 0;
+}
+
+function parseSelection(args: ParsedCommand) {
+  const [first, ...extra] = args.positionals;
+  if (extra.length > 0 || (first !== undefined && first !== 'all')) {
+    throw new UsageError(`unexpected argument "${extra[0] ?? first}".`, {
+      hint: 'Use "backup all" or "backup --components <list>".',
+    });
+  }
+  if (first === 'all' && args.components !== undefined) {
+    throw new UsageError('give either "all" or --components, not both.');
+  }
+  if (first === 'all') return { all: true as const };
+  if (args.components === undefined) {
+    throw new UsageError('nothing to back up: pass "all" or --components <list>.', {
+      hint: 'Example: orkestra-backup backup all --yes',
+    });
+  }
+  return { all: false as const, components: parseComponentList(args.components, COMPONENTS) };
+}
+
+function describePlan(plan: BackupPlan, projectDir: string, terminal: Terminal): void {
+  const target = relative(projectDir, plan.outputPath).startsWith('..') ? plan.outputPath : relative(projectDir, plan.outputPath);
+  terminal.err(`Backing up ${plan.components.map((component) => component.name).join(', ')} into ${target}\n`);
+  for (const { component, reason } of plan.skipped) terminal.err(`Skipping ${component}: ${reason}\n`);
+}
+
+function backupJson(outcome: BackupOutcome) {
+  return {
+    ok: true,
+    archive: outcome.archivePath,
+    bytes: outcome.archiveBytes,
+    seconds: Math.round(outcome.elapsedMs) / 1000,
+    environment: outcome.manifest.environment,
+    createdAt: outcome.manifest.createdAt,
+    components: outcome.manifest.components,
+    skipped: outcome.skipped,
+  };
+}

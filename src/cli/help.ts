@@ -1,0 +1,70 @@
+import type { CommandName } from './args.js';
+
+const COMMON = `Common options:
+  --project-dir <path>        the Orkestra repo root (the folder holding docker/); default: current folder
+  --env <name>                environment name for file names and the manifest (else ORKESTRA_ENV, else local)
+  --container <comp>=<name>   use another container for a component (also ORKESTRA_<COMP>_CONTAINER)
+  --json                      machine-readable result on stdout
+  --debug                     show the stack trace of an unexpected failure
+  -h, --help                  this help`;
+
+const TOOL_HELP = `orkestra-backup — back up and restore a whole Orkestra deployment
+(MongoDB, Redis, the RustFS object store and the secret files) into one .tar.gz.
+
+Usage:
+  orkestra-backup                          interactive interface (on a terminal)
+  orkestra-backup backup all --yes         back up every available component
+  orkestra-backup backup -c mongodb,secrets [-o file] --yes
+  orkestra-backup restore <file> --dry-run preflight: report what would happen, change nothing
+  orkestra-backup restore <file> [-c list] [--yes]
+  orkestra-backup verify <file>            check an archive without any server
+  orkestra-backup inspect <file>           show what an archive holds
+
+Components: mongodb, redis, rustfs, secrets.
+Exit codes: 0 success, 1 operation failed, 2 usage error or bad archive.
+
+${COMMON}
+  --version                   print the version`;
+
+const COMMAND_HELP: Record<CommandName, string> = {
+  backup: `Usage: orkestra-backup backup (all | --components <list>) [options]
+
+Writes ./backups/orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>.tar.gz (mode 0600) and prints its path.
+
+  all                         every component available on this host; unavailable ones are skipped and named
+  -c, --components <list>     only these, e.g. mongodb,secrets; each must be available
+  -o, --output <path>         write here instead (never overwrites an existing file)
+  -y, --yes                   do not ask before starting; required when stdin is not a terminal
+
+Without arguments on a terminal, opens the interactive interface.
+
+${COMMON}`,
+  restore: `Usage: orkestra-backup restore <file> [options]
+
+Checks the whole archive (manifest, every file's SHA-256) before touching anything, then
+restores each component. On a terminal, asks you to type "restore" before any change.
+
+  <file>                      an archive made by backup; omitted on a terminal: pick one from ./backups/
+  -c, --components <list>     restore only these; each must be in the archive
+  -n, --dry-run               report exactly what would happen and change nothing; needs no --yes
+  -y, --yes                   skip the type-"restore" gate; required for a real restore without a terminal.
+                              Existing secret files are then moved aside into docker/.pre-restore-<UTC stamp>/
+
+${COMMON}`,
+  verify: `Usage: orkestra-backup verify <file> [options]
+
+Checks an archive without any server: structure, manifest, every file's size and SHA-256,
+and a deep check of each component's data. Exit 0 when sound, 1 with the list of problems.
+
+${COMMON}`,
+  inspect: `Usage: orkestra-backup inspect <file> [options]
+
+Shows what an archive holds: the manifest, MongoDB namespaces, the Redis layout, buckets and
+object counts, secret file names (never their contents).
+
+${COMMON}`,
+};
+
+export function helpText(command?: CommandName): string {
+  return `${command ? COMMAND_HELP[command] : TOOL_HELP}\n`;
+}

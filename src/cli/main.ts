@@ -1,0 +1,78 @@
+import { AbortedError, describeError, exitCodeFor, UsageError } from '../core/errors.js';
+import { removeAllTemporariesSync } from '../core/temporaryFiles.js';
+import { TOOL_VERSION } from '../core/version.js';
+import { parseCommandLine, type ParsedCommand } from './args.js';
+import { backupCommand } from './backupCommand.js';
+import { helpText } from './help.js';
+import { restoreCommand } from './restoreCommand.js';
+import { processTerminal, type Terminal } from './terminal.js';
+
+/** Gives the work this long to unwind (restart a container, remove partial files) after a signal. */
+const SHUTDOWN_GRACE_MS = 15_000;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const controller = new AbortController();
+  installSignalHandlers(controller);
+  const terminal = processTerminal(controller.signal);
+  let args: ParsedCommand | undefined;
+  try {
+    args = parseCommandLine(argv);
+    return await dispatch(args, terminal, controller.signal);
+  } catch (error) {
+    const reported = controller.signal.aborted && !(error instanceof UsageError) ? controller.signal.reason : error;
+    terminal.err(`orkestra-backup: ${describeError(reported)}\n`);
+    if (args?.common.debug && error instanceof Error && error.stack) terminal.err(`${error.stack}\n`);
+    const exitCode = exitCodeFor(reported);
+    if (args?.common.json) terminal.out(`${JSON.stringify({ ok: false, error: describeError(reported), exitCode })}\n`);
+    return exitCode;
+  }
+}
+
+async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+  if (args.version) {
+    terminal.out(`${TOOL_VERSION}\n`);
+    return 0;
+  }
+  if (args.common.help) {
+    terminal.out(helpText(args.command));
+    return 0;
+  }
+  switch (args.command) {
+    case 'backup':
+      return backupCommand(args, terminal, signal);
+    case 'restore':
+      return restoreCommand(args, terminal, signal);
+    case undefined:
+      if (args.positionals.length === 0) {
+        throw new UsageError('no command given.', {
+          hint: 'Run "orkestra-backup backup all --yes", "orkestra-backup restore <file> --dry-run", or see --help.',
+        });
+      }
+      throw new UsageError(`unexpected argument "${args.positionals[0]}".`, { hint: 'See orkestra-backup --help.' });
+    default:
+      throw new UsageError(`the ${args.command} command is not available yet.`, { hint: 'See orkestra-backup --help.' });
+  }
+}
+
+/**
+ * First SIGINT/SIGTERM: abort the work so it unwinds through its own cleanup (containers are
+ * started again, partial files removed). A second signal, or a stuck unwind, exits at once
+ * after removing partial files.
+ */
+function installSignalHandlers(controller: AbortController): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      removeAllTemporariesSync();
+      process.exit(1);
+    }
+    process.stderr.write(`\norkestra-backup: ${signal} received, stopping…\n`);
+    controller.abort(new AbortedError(`interrupted by ${signal}; partial files were removed.`));
+    setTimeout(() => {
+      removeAllTemporariesSync();
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', removeAllTemporariesSync);
+}

@@ -1,0 +1,74 @@
+import type { Phase, RunEvent } from '../core/events.js';
+import { formatBytes, formatDuration, formatRate } from '../core/format.js';
+
+const PHASE_WORDS: Record<Phase, string> = {
+  check: 'checking',
+  backup: 'backing up',
+  plan: 'checking preconditions',
+  restore: 'restoring',
+};
+
+/** How often a non-terminal stderr gets a progress line during a long step. */
+const LOG_PROGRESS_EVERY_MS = 10_000;
+
+/**
+ * Prints core events on stderr: one line per step. On a terminal the current step's progress
+ * is redrawn in place; elsewhere (CI logs) a progress line appears every ten seconds, with no
+ * control characters.
+ */
+export function createLineReporter(write: (text: string) => void, isTTY: boolean): (event: RunEvent) => void {
+  let liveLine = false;
+  const lastLogged = new Map<string, number>();
+  const clearLive = () => {
+    if (liveLine) write('\r\x1b[2K');
+    liveLine = false;
+  };
+  const line = (text: string) => {
+    clearLive();
+    write(`${text}\n`);
+  };
+  return (event) => {
+    switch (event.type) {
+      case 'step':
+        line(event.message);
+        break;
+      case 'component-start':
+        line(`${event.component}: ${PHASE_WORDS[event.phase]}`);
+        lastLogged.set(event.component, Date.now());
+        break;
+      case 'component-progress': {
+        const text = `${event.component}: ${progressText(event.bytes, event.totalBytes, event.elapsedMs)}`;
+        if (isTTY) {
+          write(`\r\x1b[2K${text}`);
+          liveLine = true;
+        } else if (Date.now() - (lastLogged.get(event.component) ?? 0) >= LOG_PROGRESS_EVERY_MS) {
+          line(text);
+          lastLogged.set(event.component, Date.now());
+        }
+        break;
+      }
+      case 'component-note':
+        line(`${event.component}: ${event.message}`);
+        break;
+      case 'component-done': {
+        const moved = event.bytes > 0 ? `${formatBytes(event.bytes)} in ` : '';
+        const rate = event.bytes > 0 ? formatRate(event.bytes, event.elapsedMs) : '';
+        const summary = event.summary ? ` — ${event.summary}` : '';
+        line(`${event.component}: done, ${moved}${formatDuration(event.elapsedMs)}${rate ? ` (${rate})` : ''}${summary}`);
+        break;
+      }
+      case 'component-skipped':
+        line(`${event.component}: skipped — ${event.reason}`);
+        break;
+      case 'component-failed':
+        line(`${event.component}: FAILED — ${event.message}`);
+        break;
+    }
+  };
+}
+
+function progressText(bytes: number, totalBytes: number | undefined, elapsedMs: number): string {
+  const rate = formatRate(bytes, elapsedMs);
+  const amount = totalBytes ? `${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${Math.floor((100 * bytes) / Math.max(totalBytes, 1))}%)` : formatBytes(bytes);
+  return `${amount}${rate ? `, ${rate}` : ''}, ${formatDuration(elapsedMs)}`;
+}

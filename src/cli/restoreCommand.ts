@@ -1,0 +1,134 @@
+import type { OverwritePolicy } from '../core/component.js';
+import { AbortedError, PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import {
+  checkRestoreArchive,
+  planRestore,
+  runRestore,
+  selectRestoreComponents,
+  type CheckedArchive,
+  type ComponentPlan,
+  type RestoreOutcome,
+} from '../core/restore.js';
+import type { ParsedCommand } from './args.js';
+import { openSession } from './context.js';
+import { createLineReporter } from './reporter.js';
+import { confirm, type Terminal } from './terminal.js';
+
+export async function restoreCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+  const [file, ...extra] = args.positionals;
+  if (file === undefined) {
+    throw new UsageError('restore needs the path of an archive.', { hint: 'Example: orkestra-backup restore backups/<file>.tar.gz --dry-run' });
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`, { hint: 'Give one archive.' });
+  if (!args.dryRun && !args.yes && !terminal.stdinIsTTY) {
+    throw new UsageError('a real restore needs --yes when stdin is not a terminal.', {
+      hint: 'Run with --dry-run first to see what it would change.',
+    });
+  }
+  const session = await openSession(args.common, createLineReporter(terminal.err, terminal.stderrIsTTY), signal);
+  const archive = await checkRestoreArchive(session, file);
+  const components = selectRestoreComponents(session, archive, args.components);
+  const plans = await planRestore(session, archive, components);
+  const failed = plans.filter((entry) => entry.failure);
+
+  if (args.dryRun) {
+    terminal.out(args.common.json ? `${JSON.stringify(planJson(archive, plans, true), null, 2)}\n` : dryRunReport(archive, plans));
+    return failed.length > 0 ? 1 : 0;
+  }
+  if (failed.length > 0) {
+    const reasons = failed.map((entry) => `${entry.component.name}: ${entry.failure}`).join('; ');
+    throw new PreconditionError(`restore refused, nothing was changed — ${reasons}`);
+  }
+  if (!args.yes) await gate(archive, plans, terminal);
+  const overwrite: OverwritePolicy = args.yes
+    ? { mode: 'move-aside' }
+    : { mode: 'ask', confirm: (question) => confirm(terminal, question) };
+  const outcome = await runRestore(session, archive, plans, overwrite);
+  if (args.common.json) terminal.out(`${JSON.stringify(outcomeJson(archive, outcome), null, 2)}\n`);
+  else terminal.out(outcomeReport(outcome));
+  if (outcome.failed) {
+    throw new RuntimeError(`restore of ${outcome.failed.component} failed: ${outcome.failed.message}`, {
+      hint: restoredSentence(outcome),
+    });
+  }
+  return 0;
+}
+
+/** Shows what will be replaced and asks for the word `restore`; anything else changes nothing. */
+async function gate(archive: CheckedArchive, plans: readonly ComponentPlan[], terminal: Terminal): Promise<void> {
+  terminal.err(`\nRestoring from ${archive.name} (${archive.manifest.environment}, ${archive.manifest.createdAt}) will replace:\n`);
+  for (const { component, plan } of plans) {
+    const replaces = plan?.replaces ?? [];
+    terminal.err(`  ${component.name}: ${replaces.length > 0 ? replaces.join(', ') : 'nothing existing (only additions)'}\n`);
+  }
+  const answer = await terminal.ask('Type "restore" to continue: ');
+  if (answer.trim() !== 'restore') throw new AbortedError('restore not confirmed; nothing was changed.');
+}
+
+export function dryRunReport(archive: CheckedArchive, plans: readonly ComponentPlan[]): string {
+  const { manifest } = archive;
+  const lines = [
+    `Dry run of ${archive.name} — environment ${manifest.environment}, created ${manifest.createdAt} on ${manifest.host || 'an unknown host'}`,
+    archive.legacy
+      ? 'Archive: made by the original backup.sh; no checksums to verify, structure checked'
+      : `Archive: ${archive.files.length} files, every SHA-256 verified`,
+  ];
+  for (const { component, plan, failure } of plans) {
+    lines.push('', component.name);
+    if (failure) lines.push(`  FAILED: ${failure}`);
+    for (const warning of plan?.warnings ?? []) lines.push(`  warning: ${warning}`);
+    for (const action of plan?.actions ?? []) lines.push(`  ${action}`);
+  }
+  const failures = plans.filter((entry) => entry.failure).length;
+  lines.push(
+    '',
+    failures > 0
+      ? `Result: ${failures} of ${plans.length} components would fail. Nothing was changed.`
+      : `Result: ${plans.length === 1 ? "the component" : `all ${plans.length} components`} can be restored. Nothing was changed.`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function outcomeReport(outcome: RestoreOutcome): string {
+  const lines = outcome.restored.map(({ component, summary }) => `restored ${component}${summary ? `: ${summary}` : ''}`);
+  if (outcome.failed) lines.push(`FAILED ${outcome.failed.component}: ${outcome.failed.message}`);
+  for (const name of outcome.notRestored) lines.push(`not restored ${name}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function restoredSentence(outcome: RestoreOutcome): string {
+  const restored = outcome.restored.map((entry) => entry.component);
+  const restoredText = restored.length > 0 ? `Restored: ${restored.join(', ')}.` : 'Nothing was restored.';
+  const notText = outcome.notRestored.length > 0 ? ` Not restored: ${outcome.notRestored.join(', ')}.` : '';
+  return `${restoredText}${notText}`;
+}
+
+function planJson(archive: CheckedArchive, plans: readonly ComponentPlan[], dryRun: boolean) {
+  return {
+    ok: plans.every((entry) => !entry.failure),
+    dryRun,
+    archive: archive.file,
+    environment: archive.manifest.environment,
+    createdAt: archive.manifest.createdAt,
+    checksumsVerified: !archive.legacy,
+    components: plans.map(({ component, plan, failure }) => ({
+      name: component.name,
+      ok: !failure,
+      failure,
+      actions: plan?.actions ?? [],
+      replaces: plan?.replaces ?? [],
+      warnings: plan?.warnings ?? [],
+    })),
+  };
+}
+
+function outcomeJson(archive: CheckedArchive, outcome: RestoreOutcome) {
+  return {
+    ok: !outcome.failed,
+    dryRun: false,
+    archive: archive.file,
+    restored: outcome.restored,
+    failed: outcome.failed,
+    notRestored: outcome.notRestored,
+  };
+}

@@ -1,0 +1,37 @@
+import { createInterface } from 'node:readline/promises';
+import { AbortedError } from '../core/errors.js';
+
+/** The process's standard streams, and plain prompts for the non-TUI flow. */
+export interface Terminal {
+  readonly stdinIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  out(text: string): void;
+  err(text: string): void;
+  /** Asks on stderr, reads one line from stdin. */
+  ask(question: string): Promise<string>;
+}
+
+export function processTerminal(signal: AbortSignal): Terminal {
+  return {
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    async ask(question) {
+      const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: Boolean(process.stdin.isTTY) });
+      try {
+        return await prompt.question(question, { signal });
+      } catch (error) {
+        if (signal.aborted) throw new AbortedError('interrupted at a prompt; nothing was changed.');
+        throw error;
+      } finally {
+        prompt.close();
+      }
+    },
+  };
+}
+
+export async function confirm(terminal: Terminal, question: string): Promise<boolean> {
+  const answer = (await terminal.ask(`${question} [y/N] `)).trim().toLowerCase();
+  return answer === 'y' || answer === 'yes';
+}

@@ -1,0 +1,5 @@
+import type { Component } from '../core/component.js';
+import { secrets } from './secrets.js';
+
+/** Every component, in the order they are backed up and restored. */
+export const COMPONENTS: readonly Component[] = [secrets];

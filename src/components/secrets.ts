@@ -1,0 +1,191 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import type { Component, RestorePlan } from '../core/component.js';
+import { PreconditionError, UsageError } from '../core/errors.js';
+import { MoveAsideFolder } from '../core/moveAside.js';
+
+const ENV_FILE = '.env';
+const KEYS_DIR = 'keys';
+
+/** Recorded in the manifest so a restore gives each file back its permissions. */
+const SecretsDetailsSchema = z.object({
+  files: z.array(z.object({ path: z.string(), mode: z.number().int() })),
+});
+
+type TargetState = 'new' | 'exists' | 'unchanged';
+
+interface SecretsPlan extends RestorePlan {
+  readonly targets: ReadonlyMap<string, TargetState>;
+}
+
+interface SecretFile {
+  path: string;
+  absolute: string;
+  size: number;
+  mode: number;
+}
+
+/** `docker/.env` and everything under `docker/keys/`. */
+export const secrets: Component<SecretsPlan> = {
+  name: 'secrets',
+  title: 'Secrets (docker/.env, docker/keys/)',
+
+  async availability({ project }) {
+    const env = await stat(join(project.dockerDir, ENV_FILE)).catch(() => undefined);
+    const keys = await stat(join(project.dockerDir, KEYS_DIR)).catch(() => undefined);
+    if (env?.isFile() || keys?.isDirectory()) return { available: true };
+    return { available: false, reason: 'neither docker/.env nor docker/keys/ exists' };
+  },
+
+  async backup({ project, sink, progress }) {
+    const files = await listSecretFiles(project.dockerDir);
+    progress.expect(files.reduce((total, file) => total + file.size, 0));
+    for (const file of files) {
+      await sink.addFile(file.path, file.size, createReadStream(file.absolute));
+    }
+    return {
+      details: { files: files.map(({ path, mode }) => ({ path, mode })) },
+      summary: `${files.length} file${files.length === 1 ? '' : 's'}`,
+    };
+  },
+
+  async planRestore({ project, source }) {
+    const targets = new Map<string, TargetState>();
+    const actions: string[] = [];
+    const replaces: string[] = [];
+    for (const file of source.files) {
+      checkSecretPath(file.path, source.archiveName);
+      const state = await targetState(project.dockerDir, file.path, file.sha256);
+      targets.set(file.path, state);
+      const shown = `docker/${file.path}`;
+      if (state === 'new') actions.push(`${shown}: new`);
+      else if (state === 'unchanged') actions.push(`${shown}: exists, identical to the backup (left as is)`);
+      else {
+        actions.push(`${shown}: exists (would prompt / move aside)`);
+        replaces.push(shown);
+      }
+    }
+    return { actions, replaces, warnings: [], targets };
+  },
+
+  async restore({ project, source, overwrite, startedAt, progress }, plan) {
+    const modes = new Map(parseDetails(source.details).map((file) => [file.path, file.mode]));
+    const aside = new MoveAsideFolder(project.dockerDir, startedAt);
+    const counts = { written: 0, movedAside: 0, kept: 0 };
+    for await (const entry of source.entries()) {
+      const state = plan.targets.get(entry.path);
+      if (state === undefined || state === 'unchanged') continue;
+      const target = join(project.dockerDir, entry.path);
+      if (state === 'exists' && overwrite.mode === 'ask') {
+        const question = `docker/${entry.path} exists and differs from the backup. Replace it (the current file is kept in ${displayAside(aside)})?`;
+        if (!(await overwrite.confirm(question))) {
+          progress.note(`kept docker/${entry.path} as it is`);
+          counts.kept += 1;
+          continue;
+        }
+      }
+      const staged = await stageFile(target, entry.content, modes.get(entry.path) ?? 0o600);
+      if (state === 'exists' && (await lstat(target).catch(() => undefined))) {
+        await aside.keep(target);
+        counts.movedAside += 1;
+      }
+      await rename(staged, target);
+      progress.advance(entry.size);
+      counts.written += 1;
+    }
+    const parts = [`${counts.written} written`];
+    if (counts.movedAside > 0) parts.push(`${counts.movedAside} moved aside to ${displayAside(aside)}`);
+    if (counts.kept > 0) parts.push(`${counts.kept} kept as they were`);
+    return { summary: parts.join(', ') };
+  },
+};
+
+async function listSecretFiles(dockerDir: string): Promise<SecretFile[]> {
+  const files: SecretFile[] = [];
+  const envPath = join(dockerDir, ENV_FILE);
+  const env = await stat(envPath).catch(() => undefined);
+  if (env?.isFile()) files.push({ path: ENV_FILE, absolute: envPath, size: env.size, mode: env.mode & 0o777 });
+  await walk(join(dockerDir, KEYS_DIR), KEYS_DIR, files);
+  return files;
+}
+
+async function walk(folder: string, relativeFolder: string, files: SecretFile[]): Promise<void> {
+  const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    const absolute = join(folder, entry.name);
+    const path = `${relativeFolder}/${entry.name}`;
+    // stat, not lstat: a key that is a symlink is backed up as the file it points to.
+    const info = await stat(absolute).catch(() => undefined);
+    if (info?.isDirectory()) await walk(absolute, path, files);
+    else if (info?.isFile()) files.push({ path, absolute, size: info.size, mode: info.mode & 0o777 });
+  }
+}
+
+function checkSecretPath(path: string, archiveName: string): void {
+  if (path === ENV_FILE || path.startsWith(`${KEYS_DIR}/`)) return;
+  throw new UsageError(`${archiveName}: secrets/${path} is neither docker/.env nor under docker/keys/.`, {
+    hint: 'The archive was not made by orkestra-backup; nothing was restored.',
+  });
+}
+
+async function targetState(dockerDir: string, path: string, sha256: string | undefined): Promise<TargetState> {
+  await checkParentsAreFolders(dockerDir, path);
+  const target = join(dockerDir, path);
+  const info = await lstat(target).catch(() => undefined);
+  if (!info) return 'new';
+  if (info.isDirectory()) {
+    throw new PreconditionError(`docker/${path} is a folder; the backup has a file there.`, {
+      hint: 'Move the folder away and run the restore again.',
+    });
+  }
+  if (info.isFile() && sha256 && (await sha256OfFile(target)) === sha256) return 'unchanged';
+  return 'exists';
+}
+
+async function checkParentsAreFolders(dockerDir: string, path: string): Promise<void> {
+  const segments = path.split('/').slice(0, -1);
+  let current = dockerDir;
+  for (const segment of segments) {
+    current = join(current, segment);
+    const info = await lstat(current).catch(() => undefined);
+    if (info && !info.isDirectory()) {
+      throw new PreconditionError(`docker/${path} cannot be written: ${current} is not a folder.`, {
+        hint: 'Move it away and run the restore again.',
+      });
+    }
+  }
+}
+
+/** Writes the content next to the target under a hidden name, so the swap is a rename. */
+async function stageFile(target: string, content: NodeJS.ReadableStream, mode: number): Promise<string> {
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  const staged = join(dirname(target), `.${basename(target)}.orkestra-restore-${randomBytes(4).toString('hex')}`);
+  try {
+    await pipeline(content, createWriteStream(staged, { flags: 'wx', mode: 0o600 }));
+    await chmod(staged, mode);
+    return staged;
+  } catch (error) {
+    await rm(staged, { force: true });
+    throw error;
+  }
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function parseDetails(details: unknown): { path: string; mode: number }[] {
+  const parsed = SecretsDetailsSchema.safeParse(details);
+  return parsed.success ? parsed.data.files : [];
+}
+
+function displayAside(aside: MoveAsideFolder): string {
+  return `docker/${basename(aside.displayPath)}/`;
+}

@@ -1,0 +1,169 @@
+import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { MANIFEST_SCHEMA, type Manifest } from '../archive/manifest.js';
+import { checkArchive, readManifest } from '../archive/reader.js';
+import { componentPath } from '../archive/paths.js';
+import { ArchiveWriter } from '../archive/writer.js';
+import type { Availability, Component, ComponentSink } from './component.js';
+import { PreconditionError, RuntimeError, UsageError } from './errors.js';
+import { ComponentProgress } from './progress.js';
+import type { Session } from './session.js';
+import { isoSeconds, utcStamp } from './timestamps.js';
+import { TOOL_NAME, TOOL_VERSION } from './version.js';
+
+export interface ComponentStatus {
+  component: Component;
+  availability: Availability;
+}
+
+export interface BackupPlan {
+  /** What will be captured, in canonical order. */
+  readonly components: readonly Component[];
+  /** Unavailable components left out of a `backup all`, with the reason. */
+  readonly skipped: readonly { component: string; reason: string }[];
+  readonly outputPath: string;
+  /** True when the path is the default one, which may take a `-2` suffix if the name is taken. */
+  readonly defaultOutput: boolean;
+}
+
+export interface BackupOutcome {
+  readonly archivePath: string;
+  readonly archiveBytes: number;
+  readonly manifest: Manifest;
+  readonly skipped: BackupPlan['skipped'];
+  readonly elapsedMs: number;
+}
+
+/** Every component's availability, asked in parallel; a failure to ask is a reason, not a crash. */
+export async function componentStatuses(session: Session): Promise<ComponentStatus[]> {
+  return Promise.all(
+    session.components.map(async (component) => {
+      try {
+        return { component, availability: await component.availability(session) };
+      } catch (error) {
+        return { component, availability: { available: false, reason: reasonOf(error) } as Availability };
+      }
+    }),
+  );
+}
+
+/**
+ * Decides what a backup will capture and where, before anything is written. A component named
+ * explicitly must be available; with `all`, unavailable ones are skipped and reported.
+ */
+export async function planBackup(
+  session: Session,
+  selection: { all: true } | { all: false; components: readonly Component[] },
+  output?: string,
+): Promise<BackupPlan> {
+  const statuses = await componentStatuses(session);
+  const wanted = selection.all ? statuses : statuses.filter(({ component }) => selection.components.includes(component));
+  const missing = wanted.filter(({ availability }) => !availability.available);
+  if (!selection.all && missing.length > 0) {
+    const reasons = missing.map(({ component, availability }) => `${component.name} (${reasonOf(availability)})`);
+    throw new PreconditionError(`cannot back up ${reasons.join('; ')}.`, {
+      hint: 'Nothing was written. Start what is stopped, or leave it out of --components.',
+    });
+  }
+  const components = wanted.filter(({ availability }) => availability.available).map(({ component }) => component);
+  if (components.length === 0) {
+    throw new PreconditionError('nothing to back up: no component is available on this host.', {
+      hint: missing.map(({ component, availability }) => `${component.name}: ${reasonOf(availability)}.`).join(' '),
+    });
+  }
+  const skipped = missing.map(({ component, availability }) => ({ component: component.name, reason: reasonOf(availability) }));
+  const outputPath = output ? resolve(output) : defaultArchivePath(session);
+  await checkOutputPath(outputPath);
+  return { components, skipped, outputPath, defaultOutput: !output };
+}
+
+export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
+  const started = new Date();
+  const writer = await ArchiveWriter.open(plan.outputPath, { uniqueName: plan.defaultOutput });
+  try {
+    const details: Record<string, unknown> = {};
+    const captured: string[] = [];
+    for (const component of plan.components) {
+      session.signal.throwIfAborted();
+      details[component.name] = await backupComponent(session, component, writer);
+      captured.push(component.name);
+    }
+    const manifest: Manifest = {
+      schema: MANIFEST_SCHEMA,
+      createdAt: isoSeconds(started),
+      environment: session.project.environment,
+      host: hostname(),
+      components: captured,
+      tool: { name: TOOL_NAME, version: TOOL_VERSION },
+      files: [...writer.files],
+      details,
+    };
+    session.signal.throwIfAborted();
+    session.onEvent({ type: 'step', message: 'reading the archive back to check every file' });
+    const archivePath = await writer.commit(manifest, (path) => readBack(path, manifest));
+    const archiveBytes = (await stat(archivePath)).size;
+    return { archivePath, archiveBytes, manifest, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime() };
+  } catch (error) {
+    await writer.discard();
+    throw error;
+  }
+}
+
+async function backupComponent(session: Session, component: Component, writer: ArchiveWriter): Promise<unknown> {
+  const progress = new ComponentProgress(component.name, 'backup', session.onEvent);
+  const onBytes = (bytes: number) => progress.advance(bytes);
+  const sink: ComponentSink = {
+    addFile: async (path, size, content, options) => {
+      await writer.addFile(componentPath(component.name, path), size, content, { ...options, onBytes });
+    },
+    addStream: async (path, content, options) => {
+      await writer.addStream(componentPath(component.name, path), content, { ...options, onBytes });
+    },
+    addText: async (path, text) => {
+      await writer.addText(componentPath(component.name, path), text);
+    },
+  };
+  try {
+    const result = await component.backup({ ...session, sink, progress });
+    progress.done(result.summary);
+    return result.details ?? {};
+  } catch (error) {
+    progress.failed(reasonOf(error));
+    throw error;
+  }
+}
+
+/** A backup is not done until the archive it wrote has been read back whole. */
+async function readBack(path: string, manifest: Manifest): Promise<void> {
+  const { manifest: written } = await readManifest(path);
+  if (written.files?.length !== manifest.files?.length) {
+    throw new RuntimeError('the archive read back does not hold the manifest that was written.');
+  }
+  const { problems } = await checkArchive(path, written);
+  if (problems.length > 0) {
+    throw new RuntimeError(`the archive failed its read-back check: ${problems[0]}.`, {
+      hint: 'Nothing was kept; check the disk and run the backup again.',
+    });
+  }
+}
+
+function defaultArchivePath(session: Session): string {
+  const name = `orkestra-backup-${session.project.environment}-${utcStamp(new Date())}.tar.gz`;
+  return join(session.project.backupsDir, name);
+}
+
+async function checkOutputPath(path: string): Promise<void> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    throw new UsageError(`--output ${path} is a folder.`, { hint: 'Give a file name ending in .tar.gz.' });
+  }
+  if (existing) {
+    throw new UsageError(`${path} already exists.`, { hint: 'Choose another --output; archives are never overwritten.' });
+  }
+}
+
+function reasonOf(source: unknown): string {
+  if (source && typeof source === 'object' && 'reason' in source) return String((source as { reason: string }).reason);
+  return source instanceof Error ? source.message.replace(/\.$/, '') : String(source);
+}

@@ -1,0 +1,109 @@
+import type { Readable } from 'node:stream';
+import type { ArchiveEntry } from '../archive/reader.js';
+import type { Project } from './project.js';
+import type { Services } from './services.js';
+
+/** Whether a component can be backed up or restored on this host right now, and why not. */
+export type Availability = { available: true; detail?: string } | { available: false; reason: string };
+
+export interface AddOptions {
+  /** False for data that is already compressed; the archive stores it instead of deflating it again. */
+  compressible?: boolean;
+}
+
+/** Where a component writes during a backup. Paths are inside the component's own folder. */
+export interface ComponentSink {
+  /** A file of known size (a tar entry from the Docker archive API, an S3 object, a local file). */
+  addFile(path: string, size: number, content: Readable, options?: AddOptions): Promise<void>;
+  /** Output of unknown length (a command run in a container); spooled to disk to learn its size. */
+  addStream(path: string, content: Readable, options?: AddOptions): Promise<void>;
+  addText(path: string, text: string): Promise<void>;
+}
+
+/** How a component tells the operator what it is doing. Components never print. */
+export interface ProgressReporter {
+  /** Bytes moved since the last call. */
+  advance(bytes: number): void;
+  /** The total bytes this step will move, when known (shows a bar instead of a counter). */
+  expect(totalBytes: number): void;
+  /** A line worth reading: a remapping, a skipped file, a waiting snapshot. */
+  note(message: string): void;
+}
+
+/** A component's files in the archive being restored. */
+export interface ComponentSource {
+  readonly archiveName: string;
+  /** Files with paths inside the component's folder; sizes always, SHA-256 when the manifest has them. */
+  readonly files: readonly { path: string; size: number; sha256?: string }[];
+  /** What the component recorded in the manifest at backup time; undefined for legacy archives. */
+  readonly details: unknown;
+  /** The files in archive order; each must be consumed or skipped before the next arrives. */
+  entries(): AsyncIterable<ArchiveEntry>;
+  /** A small text file of the component (`database.txt`), or undefined when absent. */
+  readText(path: string): Promise<string | undefined>;
+}
+
+/** What a restore would do, computed without changing anything: the dry-run report. */
+export interface RestorePlan {
+  /** One line per action, in order ("secrets/.env → docker/.env (exists, moved aside)"). */
+  readonly actions: string[];
+  /** What will be replaced or overwritten, shown at the type-`restore` gate. */
+  readonly replaces: string[];
+  readonly warnings: string[];
+}
+
+/** Before each overwrite of an existing file: move it aside, or ask the operator. */
+export type OverwritePolicy =
+  | { mode: 'move-aside' }
+  | { mode: 'ask'; confirm(question: string): Promise<boolean> };
+
+interface BaseContext {
+  readonly project: Project;
+  readonly services: Services;
+  readonly signal: AbortSignal;
+}
+
+export type AvailabilityContext = BaseContext;
+
+export interface BackupContext extends BaseContext {
+  readonly sink: ComponentSink;
+  readonly progress: ProgressReporter;
+}
+
+export interface BackupResult {
+  /** Recorded in the manifest under `details.<component>` and handed back at restore. */
+  details?: Record<string, unknown>;
+  /** One line for the summary ("3 buckets, 1,204 objects"). */
+  summary?: string;
+}
+
+export interface PlanContext extends BaseContext {
+  readonly source: ComponentSource;
+  readonly progress: ProgressReporter;
+}
+
+export interface RestoreContext extends PlanContext {
+  readonly overwrite: OverwritePolicy;
+  /** UTC timestamp shared by every component of one restore, for move-aside folder names. */
+  readonly startedAt: Date;
+}
+
+export interface RestoreResult {
+  summary?: string;
+}
+
+/**
+ * One stateful part of a deployment. Each method is independent of the user interface:
+ * availability and planRestore change nothing; backup writes only into the sink; restore
+ * changes the target and nothing else. A fifth component implements this and is listed in
+ * `components/index.ts`.
+ */
+export interface Component<Plan extends RestorePlan = RestorePlan> {
+  readonly name: string;
+  readonly title: string;
+  availability(context: AvailabilityContext): Promise<Availability>;
+  backup(context: BackupContext): Promise<BackupResult>;
+  /** Checks every precondition a restore has and describes it. Throws PreconditionError when it cannot run. */
+  planRestore(context: PlanContext): Promise<Plan>;
+  restore(context: RestoreContext, plan: Plan): Promise<RestoreResult>;
+}

@@ -1,0 +1,13 @@
+/** What the core reports while it works; the CLI prints it, the TUI renders it. */
+export type Phase = 'check' | 'backup' | 'plan' | 'restore';
+
+export type RunEvent =
+  | { type: 'step'; message: string }
+  | { type: 'component-start'; component: string; phase: Phase }
+  | { type: 'component-progress'; component: string; bytes: number; totalBytes?: number; elapsedMs: number }
+  | { type: 'component-note'; component: string; message: string }
+  | { type: 'component-done'; component: string; phase: Phase; bytes: number; elapsedMs: number; summary?: string }
+  | { type: 'component-skipped'; component: string; reason: string }
+  | { type: 'component-failed'; component: string; phase: Phase; message: string };
+
+export type EventListener = (event: RunEvent) => void;

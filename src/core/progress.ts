@@ -1,0 +1,71 @@
+import type { ProgressReporter } from './component.js';
+import type { EventListener, Phase } from './events.js';
+
+const REPORT_INTERVAL_MS = 200;
+
+/** A component's progress reporter that turns its calls into throttled events. */
+export class ComponentProgress implements ProgressReporter {
+  private bytes = 0;
+  private totalBytes: number | undefined;
+  private lastReport = 0;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly component: string,
+    private readonly phase: Phase,
+    private readonly emit: EventListener,
+  ) {
+    emit({ type: 'component-start', component, phase });
+  }
+
+  get bytesMoved(): number {
+    return this.bytes;
+  }
+
+  get elapsedMs(): number {
+    return Date.now() - this.started;
+  }
+
+  advance(bytes: number): void {
+    this.bytes += bytes;
+    const now = Date.now();
+    if (now - this.lastReport >= REPORT_INTERVAL_MS) {
+      this.lastReport = now;
+      this.report();
+    }
+  }
+
+  expect(totalBytes: number): void {
+    this.totalBytes = totalBytes;
+    this.report();
+  }
+
+  note(message: string): void {
+    this.emit({ type: 'component-note', component: this.component, message });
+  }
+
+  done(summary?: string): void {
+    this.emit({
+      type: 'component-done',
+      component: this.component,
+      phase: this.phase,
+      bytes: this.bytes,
+      elapsedMs: this.elapsedMs,
+      summary,
+    });
+  }
+
+  failed(message: string): void {
+    this.emit({ type: 'component-failed', component: this.component, phase: this.phase, message });
+  }
+
+  private report(): void {
+    this.emit({
+      type: 'component-progress',
+      component: this.component,
+      bytes: this.bytes,
+      totalBytes: this.totalBytes,
+      elapsedMs: this.elapsedMs,
+    });
+  }
+}

@@ -1,0 +1,165 @@
+import { basename } from 'node:path';
+import type { FileRecord, Manifest } from '../archive/manifest.js';
+import { checkArchive, componentEntries, readManifest } from '../archive/reader.js';
+import { componentOf, pathInComponent } from '../archive/paths.js';
+import type { Component, ComponentSource, OverwritePolicy, RestorePlan } from './component.js';
+import { OrkestraError, PreconditionError, UsageError } from './errors.js';
+import { ComponentProgress } from './progress.js';
+import { acquireRestoreLock } from './restoreLock.js';
+import { parseComponentList } from './selection.js';
+import type { Session } from './session.js';
+
+/** An archive whose manifest was read and whose every byte was checked. */
+export interface CheckedArchive {
+  readonly file: string;
+  readonly name: string;
+  readonly manifest: Manifest;
+  /** The files as found in the archive (checked against the manifest when it lists them). */
+  readonly files: readonly FileRecord[];
+  /** Archives of the original bash scripts carry no checksums. */
+  readonly legacy: boolean;
+}
+
+export interface ComponentPlan {
+  readonly component: Component;
+  readonly plan?: RestorePlan;
+  /** Why this component cannot be restored right now (a failed precondition). */
+  readonly failure?: string;
+}
+
+export interface RestoreOutcome {
+  readonly restored: readonly { component: string; summary?: string }[];
+  readonly failed?: { component: string; message: string };
+  /** Components that were selected but not reached because an earlier one failed. */
+  readonly notRestored: readonly string[];
+}
+
+/**
+ * Reads the manifest, then the whole archive: a restore refuses, before touching anything,
+ * an archive with an unknown schema, a truncated stream, a missing file, a failed checksum or
+ * an entry that would land outside its folder.
+ */
+export async function checkRestoreArchive(session: Session, file: string): Promise<CheckedArchive> {
+  const name = basename(file);
+  const { manifest } = await readManifest(file);
+  const legacy = manifest.files === undefined;
+  const progress = new ComponentProgress('archive', 'check', session.onEvent);
+  progress.expect((manifest.files ?? []).reduce((total, record) => total + record.size, 0));
+  const { problems, files } = await checkArchive(file, manifest, (bytes) => progress.advance(bytes));
+  if (problems.length > 0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    progress.failed(problems[0]);
+    throw new UsageError(`${name} failed its check: ${problems[0]}${more}.`, { hint: 'Nothing was touched.' });
+  }
+  progress.done(legacy ? 'made by the original backup.sh: no checksums to verify' : `${files.length} files verified`);
+  return { file, name, manifest, files, legacy };
+}
+
+/** The components to restore: those asked for (each must be in the archive), else all the archive holds. */
+export function selectRestoreComponents(session: Session, archive: CheckedArchive, requested?: string): Component[] {
+  const inArchive = new Set(archive.manifest.components);
+  if (requested !== undefined) {
+    const chosen = parseComponentList(requested, session.components);
+    const absent = chosen.filter((component) => !inArchive.has(component.name));
+    if (absent.length > 0) {
+      throw new UsageError(`${absent.map((c) => c.name).join(', ')} ${absent.length === 1 ? 'is' : 'are'} not in ${archive.name}.`, {
+        hint: `It holds: ${archive.manifest.components.join(', ') || 'nothing'}. Nothing was touched.`,
+      });
+    }
+    return chosen;
+  }
+  const unknown = archive.manifest.components.filter((name) => !session.components.some((c) => c.name === name));
+  if (unknown.length > 0) {
+    throw new UsageError(`${archive.name} holds ${unknown.join(', ')}, which this version cannot restore.`, {
+      hint: 'Pass --components to restore the others.',
+    });
+  }
+  return session.components.filter((component) => inArchive.has(component.name));
+}
+
+/**
+ * Every precondition of every selected component, checked without changing anything. The
+ * result is the dry-run report; a real restore proceeds only when no component failed.
+ */
+export async function planRestore(session: Session, archive: CheckedArchive, components: readonly Component[]): Promise<ComponentPlan[]> {
+  const plans: ComponentPlan[] = [];
+  for (const component of components) {
+    session.signal.throwIfAborted();
+    const progress = new ComponentProgress(component.name, 'plan', session.onEvent);
+    try {
+      const plan = await component.planRestore({ ...session, source: sourceFor(archive, component), progress });
+      progress.done();
+      plans.push({ component, plan });
+    } catch (error) {
+      if (error instanceof UsageError || !(error instanceof OrkestraError)) throw error;
+      progress.failed(error.message);
+      plans.push({ component, failure: error.hint ? `${error.message} ${error.hint}` : error.message });
+    }
+  }
+  return plans;
+}
+
+/**
+ * Restores component after component. The first failure stops the restore; the outcome says
+ * what was restored and what was not. Takes the project's restore lock for its duration.
+ */
+export async function runRestore(
+  session: Session,
+  archive: CheckedArchive,
+  plans: readonly ComponentPlan[],
+  overwrite: OverwritePolicy,
+): Promise<RestoreOutcome> {
+  const failedPlan = plans.find((entry) => entry.failure);
+  if (failedPlan) throw new PreconditionError(`cannot restore ${failedPlan.component.name}: ${failedPlan.failure}`);
+  const release = await acquireRestoreLock(session.project.dockerDir);
+  const startedAt = new Date();
+  const restored: { component: string; summary?: string }[] = [];
+  try {
+    for (const [index, { component, plan }] of plans.entries()) {
+      const progress = new ComponentProgress(component.name, 'restore', session.onEvent);
+      try {
+        session.signal.throwIfAborted();
+        const source = sourceFor(archive, component);
+        const result = await component.restore({ ...session, source, progress, overwrite, startedAt }, plan!);
+        progress.done(result.summary);
+        restored.push({ component: component.name, summary: result.summary });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        progress.failed(message);
+        return {
+          restored,
+          failed: { component: component.name, message },
+          notRestored: plans.slice(index + 1).map((entry) => entry.component.name),
+        };
+      }
+    }
+    return { restored, notRestored: [] };
+  } finally {
+    await release();
+  }
+}
+
+function sourceFor(archive: CheckedArchive, component: Component): ComponentSource {
+  const files = archive.files
+    .filter((record) => componentOf(record.path) === component.name)
+    .map((record) => ({
+      path: pathInComponent(record.path),
+      size: record.size,
+      sha256: archive.legacy ? undefined : record.sha256,
+    }));
+  return {
+    archiveName: archive.name,
+    files,
+    details: archive.manifest.details?.[component.name],
+    entries: () => componentEntries(archive.file, component.name),
+    async readText(path) {
+      for await (const entry of componentEntries(archive.file, component.name)) {
+        if (entry.path !== path) continue;
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry.content) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks).toString('utf8');
+      }
+      return undefined;
+    },
+  };
+}

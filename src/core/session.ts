@@ -1,0 +1,13 @@
+import type { Component } from './component.js';
+import type { EventListener } from './events.js';
+import type { Project } from './project.js';
+import type { Services } from './services.js';
+
+/** What every core operation needs: the deployment, the outside world, and where to report. */
+export interface Session {
+  readonly project: Project;
+  readonly services: Services;
+  readonly components: readonly Component[];
+  readonly onEvent: EventListener;
+  readonly signal: AbortSignal;
+}

@@ -1,0 +1,230 @@
+import Docker from 'dockerode';
+import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { PreconditionError, RuntimeError } from '../core/errors.js';
+import { DockerStreamDemuxer, TailBuffer } from './demux.js';
+
+export interface ContainerState {
+  readonly name: string;
+  readonly running: boolean;
+  /** Docker's word for it: running, exited, paused, restarting… */
+  readonly status: string;
+  /** The container's own environment (Config.Env), for settings the project does not give. */
+  readonly env: Readonly<Record<string, string>>;
+  /** host:port published for a container port, when there is one. */
+  publishedAddress(containerPort: number): { host: string; port: number } | undefined;
+  /** IP addresses on the container's networks (the stack network first). */
+  readonly networkAddresses: readonly string[];
+  readonly hostNetwork: boolean;
+}
+
+export interface ExecOptions {
+  /** Passed as the exec's environment, never as argv: how secrets reach a command. */
+  env?: Readonly<Record<string, string>>;
+  stdin?: Readable;
+  /** Receives stdout; ended only when the command exits 0, destroyed with the error otherwise. */
+  stdout?: Writable;
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stderr: string;
+  stdout: string;
+}
+
+/**
+ * The Docker Engine API, through dockerode, with the few operations the components need.
+ * The connection honours DOCKER_HOST like the docker CLI. Failures to reach the engine become
+ * one PreconditionError naming the address that was tried.
+ */
+export class DockerEngine {
+  private constructor(
+    private readonly docker: Docker,
+    readonly address: string,
+  ) {}
+
+  static fromEnvironment(env: NodeJS.ProcessEnv = process.env): DockerEngine {
+    const address = env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : 'unix:///var/run/docker.sock (DOCKER_HOST is not set)';
+    try {
+      return new DockerEngine(new Docker(), address);
+    } catch (error) {
+      throw new PreconditionError(`cannot use the Docker engine at ${address}: ${messageOf(error)}.`);
+    }
+  }
+
+  /** The container's state, or undefined when no container has that name. */
+  async container(name: string): Promise<ContainerState | undefined> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(name).inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw this.engineError(error, `inspecting ${name}`);
+    }
+    return describeContainer(name, info);
+  }
+
+  /**
+   * Runs a command in a running container without a TTY. Stdout streams to `options.stdout`
+   * (with backpressure) or is collected when none is given; stderr is kept (its last 64 KiB).
+   */
+  async exec(name: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const container = this.docker.getContainer(name);
+    let stream: Duplex;
+    let exec: Docker.Exec;
+    try {
+      exec = await container.exec({
+        Cmd: command,
+        Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
+        AttachStdin: Boolean(options.stdin),
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      });
+      stream = (await exec.start({ hijack: true, stdin: Boolean(options.stdin) })) as unknown as Duplex;
+    } catch (error) {
+      throw this.engineError(error, `running ${command[0]} in ${name}`);
+    }
+    const stderr = new TailBuffer();
+    const collected = options.stdout ? undefined : new TailBuffer(16 * 1024 * 1024);
+    const stdoutSink = options.stdout ?? collectInto(collected!);
+    const demuxer = new DockerStreamDemuxer(stdoutSink, (chunk) => stderr.push(chunk));
+    const abort = () => stream.destroy(new RuntimeError(`${command[0]} in ${name} was interrupted.`));
+    options.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      const input = options.stdin ? feedStdin(options.stdin, stream) : Promise.resolve();
+      stream.pipe(demuxer);
+      await Promise.all([finished(demuxer), input]);
+      const exitCode = await this.exitCodeOf(exec);
+      const result = { exitCode, stderr: stderr.toString(), stdout: collected?.toString() ?? '' };
+      if (options.stdout) {
+        if (exitCode === 0) options.stdout.end();
+        else options.stdout.destroy(new RuntimeError(`${command[0]} exited with code ${exitCode}`));
+      }
+      return result;
+    } catch (error) {
+      options.stdout?.destroy(error as Error);
+      stream.destroy();
+      throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  /** A tar stream of a path in the container (the Docker archive API, like `docker cp` out). */
+  async getArchive(name: string, path: string): Promise<Readable> {
+    try {
+      return (await this.docker.getContainer(name).getArchive({ path })) as unknown as Readable;
+    } catch (error) {
+      if (statusOf(error) === 404) throw new RuntimeError(`${path} does not exist in ${name}.`);
+      throw this.engineError(error, `copying ${path} out of ${name}`);
+    }
+  }
+
+  /** Extracts a tar stream into a folder of the container (like `docker cp` in). */
+  async putArchive(name: string, folder: string, tar: Readable): Promise<void> {
+    try {
+      await this.docker.getContainer(name).putArchive(tar, { path: folder });
+    } catch (error) {
+      throw this.engineError(error, `copying into ${folder} of ${name}`);
+    }
+  }
+
+  async stop(name: string, timeoutSeconds = 30): Promise<void> {
+    try {
+      await this.docker.getContainer(name).stop({ t: timeoutSeconds });
+    } catch (error) {
+      if (statusOf(error) === 304) return; // already stopped
+      throw this.engineError(error, `stopping ${name}`);
+    }
+  }
+
+  async start(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).start();
+    } catch (error) {
+      if (statusOf(error) === 304) return; // already running
+      throw this.engineError(error, `starting ${name}`);
+    }
+  }
+
+  private async exitCodeOf(exec: Docker.Exec): Promise<number> {
+    // The stream can close a moment before the engine records the exit code.
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const info = await exec.inspect();
+      if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
+      await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+    }
+    throw new RuntimeError('the Docker engine did not report the exit code of a finished command.');
+  }
+
+  private engineError(error: unknown, doing: string): Error {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET' || code === 'EHOSTUNREACH') {
+      return new PreconditionError(`cannot reach the Docker engine at ${this.address} (${code}).`, {
+        hint: 'Start Docker or set DOCKER_HOST to a reachable engine.',
+      });
+    }
+    return new RuntimeError(`Docker engine error while ${doing}: ${messageOf(error)}.`);
+  }
+}
+
+function describeContainer(name: string, info: Docker.ContainerInspectInfo): ContainerState {
+  const env: Record<string, string> = {};
+  for (const pair of info.Config?.Env ?? []) {
+    const equals = pair.indexOf('=');
+    if (equals > 0) env[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  const networks = Object.entries(info.NetworkSettings?.Networks ?? {});
+  const ports = info.NetworkSettings?.Ports ?? {};
+  return {
+    name,
+    running: Boolean(info.State?.Running),
+    status: info.State?.Status ?? 'unknown',
+    env,
+    hostNetwork: info.HostConfig?.NetworkMode === 'host',
+    networkAddresses: networks
+      .sort(([a], [b]) => Number(b.includes('orkestra')) - Number(a.includes('orkestra')))
+      .map(([, network]) => network.IPAddress)
+      .filter((address): address is string => Boolean(address)),
+    publishedAddress(containerPort) {
+      const binding = ports[`${containerPort}/tcp`]?.[0];
+      if (!binding?.HostPort) return undefined;
+      const host = !binding.HostIp || binding.HostIp === '0.0.0.0' || binding.HostIp === '::' ? '127.0.0.1' : binding.HostIp;
+      return { host, port: Number(binding.HostPort) };
+    },
+  };
+}
+
+/** Writes stdin into the exec, then half-closes it so the command sees end of input. */
+async function feedStdin(stdin: Readable, target: Duplex): Promise<void> {
+  for await (const chunk of stdin) {
+    if (!target.write(chunk)) {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (error: Error) => reject(error);
+        target.once('error', onError);
+        target.once('drain', () => {
+          target.off('error', onError);
+          resolve();
+        });
+      });
+    }
+  }
+  target.end();
+}
+
+function collectInto(buffer: TailBuffer): Writable {
+  const sink = new PassThrough();
+  sink.on('data', (chunk: Buffer) => buffer.push(chunk));
+  return sink;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
+function messageOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0].replace(/^\(HTTP code \d+\)\s*/, '');
+}
