@@ -2,6 +2,7 @@ import type { OverwritePolicy } from '../core/component.js';
 import { AbortedError, PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
 import {
   checkRestoreArchive,
+  openRestoreArchive,
   planRestore,
   runRestore,
   selectRestoreComponents,
@@ -26,8 +27,9 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
     });
   }
   const session = await openSession(args.common, createLineReporter(terminal.err, terminal.stderrIsTTY), signal);
-  const archive = await checkRestoreArchive(session, file);
-  const components = selectRestoreComponents(session, archive, args.components);
+  const opened = await openRestoreArchive(file);
+  const components = selectRestoreComponents(session, opened, args.components);
+  const archive = await checkRestoreArchive(session, opened);
   const plans = await planRestore(session, archive, components);
   const failed = plans.filter((entry) => entry.failure);
 
@@ -84,7 +86,7 @@ export function dryRunReport(archive: CheckedArchive, plans: readonly ComponentP
     '',
     failures > 0
       ? `Result: ${failures} of ${plans.length} components would fail. Nothing was changed.`
-      : `Result: ${plans.length === 1 ? "the component" : `all ${plans.length} components`} can be restored. Nothing was changed.`,
+      : `Result: ${plans.length === 1 ? 'the component' : `all ${plans.length} components`} can be restored. Nothing was changed.`,
   );
   return `${lines.join('\n')}\n`;
 }

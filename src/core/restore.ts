@@ -10,10 +10,7 @@ import { parseComponentList } from './selection.js';
 import type { Session } from './session.js';
 
 /** An archive whose manifest was read and whose every byte was checked. */
-export interface CheckedArchive {
-  readonly file: string;
-  readonly name: string;
-  readonly manifest: Manifest;
+export interface CheckedArchive extends OpenedArchive {
   /** The files as found in the archive (checked against the manifest when it lists them). */
   readonly files: readonly FileRecord[];
   /** Archives of the original bash scripts carry no checksums. */
@@ -34,14 +31,24 @@ export interface RestoreOutcome {
   readonly notRestored: readonly string[];
 }
 
-/**
- * Reads the manifest, then the whole archive: a restore refuses, before touching anything,
- * an archive with an unknown schema, a truncated stream, a missing file, a failed checksum or
- * an entry that would land outside its folder.
- */
-export async function checkRestoreArchive(session: Session, file: string): Promise<CheckedArchive> {
-  const name = basename(file);
+/** An archive whose manifest has been read (fast: it is the first entry). */
+export interface OpenedArchive {
+  readonly file: string;
+  readonly name: string;
+  readonly manifest: Manifest;
+}
+
+export async function openRestoreArchive(file: string): Promise<OpenedArchive> {
   const { manifest } = await readManifest(file);
+  return { file, name: basename(file), manifest };
+}
+
+/**
+ * Reads the whole archive: a restore refuses, before touching anything, an archive with a
+ * truncated stream, a missing file, a failed checksum or an entry that would land outside its folder.
+ */
+export async function checkRestoreArchive(session: Session, opened: OpenedArchive): Promise<CheckedArchive> {
+  const { file, name, manifest } = opened;
   const legacy = manifest.files === undefined;
   const progress = new ComponentProgress('archive', 'check', session.onEvent);
   progress.expect((manifest.files ?? []).reduce((total, record) => total + record.size, 0));
@@ -56,7 +63,7 @@ export async function checkRestoreArchive(session: Session, file: string): Promi
 }
 
 /** The components to restore: those asked for (each must be in the archive), else all the archive holds. */
-export function selectRestoreComponents(session: Session, archive: CheckedArchive, requested?: string): Component[] {
+export function selectRestoreComponents(session: Session, archive: OpenedArchive, requested?: string): Component[] {
   const inArchive = new Set(archive.manifest.components);
   if (requested !== undefined) {
     const chosen = parseComponentList(requested, session.components);

@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { ENV_TEXT, makeProject, PRIVATE_KEY, snapshotTree } from '../helpers/project.js';
+
+async function backupSecrets(project: string, extra: string[] = []): Promise<string> {
+  const result = await runCli(['backup', '-c', 'secrets', '-y', ...extra], { cwd: project });
+  expect(result.stderr).not.toContain('FAILED');
+  expect(result.code).toBe(0);
+  return result.stdout.trim();
+}
+
+describe('secrets backup and restore through the binary', () => {
+  it('backup -c secrets -y writes a 0600 archive under backups/ with manifest.json first', async () => {
+    const project = await makeProject();
+    const archive = await backupSecrets(project);
+    expect(archive).toMatch(/\/backups\/orkestra-backup-local-\d{8}-\d{6}\.tar\.gz$/);
+    expect((await stat(archive)).mode & 0o777).toBe(0o600);
+    const listing = execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).trim().split('\n');
+    expect(listing).toEqual(['manifest.json', 'secrets/.env', 'secrets/keys/jwt-private.pem', 'secrets/keys/jwt-public.pem']);
+    const manifest = JSON.parse(execFileSync('tar', ['xzOf', archive, 'manifest.json'], { encoding: 'utf8' }));
+    expect(manifest).toMatchObject({ schema: 'orkestra-backup/v1', environment: 'local', components: ['secrets'] });
+    expect(manifest.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(manifest.tool.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(manifest.files).toHaveLength(3);
+    expect(JSON.stringify(manifest)).not.toContain('hunter2-secret');
+    expect(execFileSync('tar', ['xzOf', archive, 'secrets/.env'], { encoding: 'utf8' })).toBe(ENV_TEXT);
+  });
+
+  it('names the archive after --env / ORKESTRA_ENV and writes to --output', async () => {
+    const project = await makeProject();
+    expect(await backupSecrets(project, ['--env', 'staging'])).toMatch(/orkestra-backup-staging-\d{8}-\d{6}\.tar\.gz$/);
+    const fromEnv = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project, env: { ORKESTRA_ENV: 'prod' } });
+    expect(fromEnv.stdout).toMatch(/orkestra-backup-prod-/);
+    const output = join(project, 'elsewhere', 'mine.tar.gz');
+    expect(await backupSecrets(project, ['-o', output])).toBe(output);
+    const again = await runCli(['backup', '-c', 'secrets', '-y', '-o', output], { cwd: project });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it('--json prints a machine-readable result on stdout', async () => {
+    const project = await makeProject();
+    const result = await runCli(['backup', 'all', '-y', '--json'], { cwd: project, env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.stdout);
+    expect(parsed).toMatchObject({ ok: true, components: ['secrets'] });
+    expect(parsed.archive).toMatch(/\.tar\.gz$/);
+  });
+
+  it('dry-run reports new and existing files and changes nothing', async () => {
+    const project = await makeProject();
+    const archive = await backupSecrets(project);
+    await writeFile(join(project, 'docker/.env'), 'EDITED=1\n');
+    const before = await snapshotTree(join(project, 'docker'));
+    const result = await runCli(['restore', archive, '-c', 'secrets', '--dry-run'], { cwd: project });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('docker/.env: exists (would prompt / move aside)');
+    expect(result.stdout).toContain('docker/keys/jwt-private.pem: exists, identical to the backup');
+    expect(result.stdout).toContain('Nothing was changed.');
+    expect(await snapshotTree(join(project, 'docker'))).toEqual(before);
+  });
+
+  it('restore -y brings the files back and moves the edited .env aside, with modes kept', async () => {
+    const project = await makeProject();
+    const archive = await backupSecrets(project);
+    await writeFile(join(project, 'docker/.env'), 'EDITED=1\n');
+    const { rm } = await import('node:fs/promises');
+    await rm(join(project, 'docker/keys/jwt-private.pem'));
+    const result = await runCli(['restore', archive, '-c', 'secrets', '-y'], { cwd: project });
+    expect(result.code).toBe(0);
+    expect(await readFile(join(project, 'docker/.env'), 'utf8')).toBe(ENV_TEXT);
+    expect(await readFile(join(project, 'docker/keys/jwt-private.pem'), 'utf8')).toBe(PRIVATE_KEY);
+    expect((await stat(join(project, 'docker/keys/jwt-private.pem'))).mode & 0o777).toBe(0o600);
+    const aside = (await readdir(join(project, 'docker'))).filter((name) => name.startsWith('.pre-restore-'));
+    expect(aside).toHaveLength(1);
+    expect(aside[0]).toMatch(/^\.pre-restore-\d{8}-\d{6}$/);
+    expect(await readFile(join(project, 'docker', aside[0], '.env'), 'utf8')).toBe('EDITED=1\n');
+    expect(result.stdout).toMatch(/restored secrets: 2 written, 1 moved aside/);
+  });
+
+  it('a second restore in the same second never overwrites the first move-aside folder', async () => {
+    const project = await makeProject();
+    const archive = await backupSecrets(project);
+    for (const edit of ['FIRST=1\n', 'SECOND=2\n']) {
+      await writeFile(join(project, 'docker/.env'), edit);
+      expect((await runCli(['restore', archive, '-y'], { cwd: project })).code).toBe(0);
+    }
+    const asideFiles = [];
+    for (const name of (await readdir(join(project, 'docker'))).filter((entry) => entry.startsWith('.pre-restore-'))) {
+      asideFiles.push(await readFile(join(project, 'docker', name, '.env'), 'utf8'));
+    }
+    expect(asideFiles.sort()).toEqual(['FIRST=1\n', 'SECOND=2\n']);
+  });
+});
