@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 600_000,
     // CLI and engine tests spawn processes and containers; two cores are busy enough.
     maxWorkers: 2,
+    globalSetup: ['test/engine/globalSetup.ts'],
   },
 });

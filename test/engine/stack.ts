@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import type Docker from 'dockerode';
+import { clientFor } from './engine.js';
+import type { TestImages } from './images.js';
+
+/**
+ * Test containers on the engine. Offline, Redis and the MongoDB stand-in run with network mode
+ * "none" (their own loopback only, like a container on the stack network: `redis-cli` inside
+ * reaches its server on 6379) and the S3 server on the host's loopback at a free port. Upstream
+ * images run on the default bridge with the S3 port published, as a Compose stack does.
+ */
+export interface StackContext {
+  docker: Docker;
+  dockerHost: string;
+  images: TestImages;
+}
+
+export interface RunningContainer {
+  name: string;
+  remove(): Promise<void>;
+}
+
+export function stackContext(dockerHost: string, images: TestImages): StackContext {
+  return { docker: clientFor(dockerHost), dockerHost, images };
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface RedisOptions {
+  /** `data`: stock redis image (dir /data); `root`: redis-stack (dir /). */
+  layout?: 'data' | 'root';
+  appendonly?: boolean;
+  password?: string;
+  /** Put REDIS_PASSWORD in the container's environment (where the tool may find it). */
+  passwordInContainerEnv?: boolean;
+}
+
+export async function startRedis(stack: StackContext, name: string, options: RedisOptions = {}): Promise<RunningContainer> {
+  const dir = options.layout === 'root' ? '/' : '/data';
+  const appendonly = options.appendonly === false ? 'no' : 'yes';
+  // The password goes through a config file, never redis-server's argv.
+  const script = [
+    options.password ? `printf 'requirepass %s\\n' "$TEST_REDIS_PASSWORD" > /tmp/redis.conf` : ': > /tmp/redis.conf',
+    `exec redis-server /tmp/redis.conf --dir ${dir} --appendonly ${appendonly} --bind 127.0.0.1 --port 6379 --save ''`,
+  ].join(' && ');
+  const upstream = stack.images.mode === 'upstream';
+  const image = options.layout === 'root' ? stack.images.redisStack : stack.images.redis;
+  const env = [`TEST_REDIS_PASSWORD=${options.password ?? ''}`];
+  if (options.password && options.passwordInContainerEnv) env.push(`REDIS_PASSWORD=${options.password}`);
+  const container = await create(stack, name, {
+    Image: image,
+    Entrypoint: ['/bin/sh', '-c'],
+    Cmd: [script],
+    Env: env,
+    HostConfig: { Init: true, NetworkMode: upstream ? 'bridge' : 'none' },
+  });
+  await waitFor(async () => {
+    const output = await execText(stack, name, ['redis-cli', 'PING'], options.password ? [`REDISCLI_AUTH=${options.password}`] : []);
+    return output.includes('PONG');
+  }, `redis in ${name}`);
+  return container;
+}
+
+export interface S3Options {
+  accessKey: string;
+  secretKey: string;
+}
+
+export async function startS3(stack: StackContext, name: string, options: S3Options): Promise<RunningContainer & { endpoint: string }> {
+  if (stack.images.mode === 'upstream') {
+    const container = await create(stack, name, {
+      Image: stack.images.s3,
+      Cmd: ['server', '/data', '--address', ':9000'],
+      Env: [`MINIO_ROOT_USER=${options.accessKey}`, `MINIO_ROOT_PASSWORD=${options.secretKey}`],
+      ExposedPorts: { '9000/tcp': {} },
+      HostConfig: { Init: true, PortBindings: { '9000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+    });
+    const info = await stack.docker.getContainer(name).inspect();
+    const port = info.NetworkSettings.Ports['9000/tcp']![0].HostPort;
+    const endpoint = `http://127.0.0.1:${port}`;
+    await waitForHttp(endpoint);
+    return { ...container, endpoint };
+  }
+  const port = await freePort();
+  const container = await create(stack, name, {
+    Image: stack.images.s3,
+    Cmd: ['/usr/bin/node', '--openssl-legacy-provider', '/opt/s3/server.cjs'],
+    Env: [`S3_PORT=${port}`, `RUSTFS_ACCESS_KEY=${options.accessKey}`, `RUSTFS_SECRET_KEY=${options.secretKey}`],
+    HostConfig: { Init: true, NetworkMode: 'host' },
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitForHttp(endpoint);
+  return { ...container, endpoint };
+}
+
+export interface MongoOptions {
+  /** The real archive the stand-in replays (a file of ../shared/fixtures/mongodump). */
+  fixture?: string;
+  rootUser?: string;
+  rootPassword?: string;
+}
+
+/** Offline: a container carrying the mongodump/mongorestore STAND-INS. Upstream: a real mongod. */
+export async function startMongo(stack: StackContext, name: string, options: MongoOptions = {}): Promise<RunningContainer> {
+  const env = [];
+  if (options.rootUser) env.push(`MONGO_INITDB_ROOT_USERNAME=${options.rootUser}`);
+  if (options.rootPassword) env.push(`MONGO_INITDB_ROOT_PASSWORD=${options.rootPassword}`);
+  if (stack.images.mode === 'upstream') {
+    const container = await create(stack, name, { Image: stack.images.mongo, Env: env, HostConfig: { Init: true } });
+    await waitFor(async () => (await execText(stack, name, ['mongosh', '--quiet', '--eval', 'db.runCommand({ping:1}).ok'])).includes('1'), `mongod in ${name}`);
+    return container;
+  }
+  env.push(`MONGO_STANDIN_FIXTURE=${options.fixture ?? 'test.bar.archive'}`);
+  return create(stack, name, {
+    Image: stack.images.mongo,
+    Cmd: ['/bin/sh', '-c', 'while :; do sleep 3600; done'],
+    Env: env,
+    HostConfig: { Init: true, NetworkMode: 'none' },
+  });
+}
+
+async function create(stack: StackContext, name: string, options: Docker.ContainerCreateOptions): Promise<RunningContainer> {
+  const container = await stack.docker.createContainer({ name, ...options });
+  await container.start();
+  return {
+    name,
+    remove: () => container.remove({ force: true, v: true }).then(() => undefined, () => undefined),
+  };
+}
+
+/** Runs a command in a container and returns its stdout (stderr appended), as a test helper. */
+export async function execText(stack: StackContext, name: string, command: string[], env: string[] = []): Promise<string> {
+  const exec = await stack.docker.getContainer(name).exec({ Cmd: command, Env: env, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  const { PassThrough } = await import('node:stream');
+  const out = new PassThrough();
+  out.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stack.docker.modem.demuxStream(stream, out, out);
+  await new Promise((resolve) => stream.on('end', resolve));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The bytes of a file in a container, through the archive API. */
+export async function readContainerFile(stack: StackContext, name: string, path: string): Promise<Buffer> {
+  const { Parser } = await import('tar');
+  const archive = (await stack.docker.getContainer(name).getArchive({ path })) as unknown as NodeJS.ReadableStream;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const parser = new Parser({
+      onReadEntry: (entry) => {
+        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+      },
+    });
+    parser.on('end', () => resolve(Buffer.concat(chunks)));
+    parser.on('error', reject);
+    archive.pipe(parser as unknown as NodeJS.WritableStream);
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function waitForHttp(endpoint: string): Promise<void> {
+  await waitFor(async () => {
+    await fetch(endpoint);
+    return true;
+  }, `S3 at ${endpoint}`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
