@@ -19,3 +19,11 @@ export function contentPadding(size: number): Buffer {
 
 /** Two zero blocks end a tar archive. */
 export const END_OF_ARCHIVE = Buffer.alloc(TAR_BLOCK * 2);
+
+export function directoryHeader(path: string, mtime: Date, mode = 0o700): Buffer {
+  const name = path.endsWith('/') ? path : `${path}/`;
+  const header = new Header({ path: name, size: 0, mtime, mode, type: 'Directory', uid: 0, gid: 0, uname: '', gname: '' });
+  const needsPax = header.encode();
+  if (!header.block) throw new Error(`cannot encode a tar header for ${path}`);
+  return needsPax ? Buffer.concat([new Pax({ path: name, mtime }).encode(), header.block]) : header.block;
+}

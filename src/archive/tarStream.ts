@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
+import { PassThrough, type Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 
 /**
@@ -9,9 +10,13 @@ import { Parser, type ReadEntry } from 'tar';
  * not gzip, truncated, a corrupt header — surfaces as an error from the iteration and from the
  * entry being read at that moment.
  */
-export async function* tarEntries(file: string): AsyncGenerator<ReadEntry> {
-  const source = createReadStream(file, { highWaterMark: 1 << 20 });
-  const gunzip = createGunzip();
+export function tarEntries(file: string): AsyncGenerator<ReadEntry> {
+  return tarStreamEntries(createReadStream(file, { highWaterMark: 1 << 20 }), { gzip: true });
+}
+
+/** The same for a tar stream that is not a file: the Docker archive API's output, say. */
+export async function* tarStreamEntries(source: Readable, options: { gzip: boolean }): AsyncGenerator<ReadEntry> {
+  const gunzip = options.gzip ? createGunzip() : new PassThrough();
   const parser = new Parser({ strict: true });
   const queue: ReadEntry[] = [];
   let current: ReadEntry | undefined;

@@ -1,5 +1,6 @@
 import type { Component } from '../core/component.js';
+import { redis } from './redis.js';
 import { secrets } from './secrets.js';
 
 /** Every component, in the order they are backed up and restored. */
-export const COMPONENTS: readonly Component[] = [secrets];
+export const COMPONENTS: readonly Component[] = [redis, secrets];

@@ -123,9 +123,9 @@ export class DockerEngine {
   }
 
   /** Extracts a tar stream into a folder of the container (like `docker cp` in). */
-  async putArchive(name: string, folder: string, tar: Readable): Promise<void> {
+  async putArchive(name: string, folder: string, tar: Readable, signal?: AbortSignal): Promise<void> {
     try {
-      await this.docker.getContainer(name).putArchive(tar, { path: folder });
+      await this.docker.getContainer(name).putArchive(tar, { path: folder, abortSignal: signal });
     } catch (error) {
       throw this.engineError(error, `copying into ${folder} of ${name}`);
     }

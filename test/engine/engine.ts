@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -82,7 +82,17 @@ async function stopPrivateEngine(dir: string, socket: string): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
+  await unmountUnder(dir);
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+}
+
+/** dockerd leaves its default network namespace mounted under exec-root. */
+async function unmountUnder(dir: string): Promise<void> {
+  const mounts = (await readFile('/proc/mounts', 'utf8').catch(() => '')).split('\n');
+  const points = mounts.map((line) => line.split(' ')[1]).filter((point) => point?.startsWith(`${dir}/`));
+  for (const point of points.reverse()) {
+    await new Promise((resolve) => execFile('umount', ['-l', point], resolve));
+  }
 }
 
 export function clientFor(dockerHost: string): Docker {

@@ -1,0 +1,399 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { packTar, type PackEntry } from '../archive/tarPack.js';
+import { tarStreamEntries } from '../archive/tarStream.js';
+import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
+import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import type { Project } from '../core/project.js';
+import { utcStamp } from '../core/timestamps.js';
+import { containerAvailability, requireRunning } from '../docker/containers.js';
+import type { DockerEngine } from '../docker/engine.js';
+import {
+  aofDirPath,
+  baseOnlyAofManifest,
+  formatLayout,
+  layoutFromConfig,
+  parseConfigPairs,
+  parseInfo,
+  parseLayout,
+  rdbPath,
+  type RedisLayout,
+} from '../redis/layout.js';
+
+const DEFAULT_CONTAINER = 'orkestra-redis';
+const RDB_ENTRY = 'dump.rdb';
+const AOF_FOLDER = 'appendonlydir';
+const LAYOUT_ENTRY = 'redis-layout.txt';
+const SNAPSHOT_TIMEOUT_MS = 30 * 60_000;
+const AOF_COPY_ATTEMPTS = 5;
+
+const RedisDetailsSchema = z.object({
+  layout: z.object({
+    dir: z.string(),
+    dbfilename: z.string(),
+    appenddirname: z.string(),
+    appendfilename: z.string(),
+    appendonly: z.boolean(),
+  }),
+});
+
+interface RedisPlan extends RestorePlan {
+  readonly container: string;
+  readonly live: RedisLayout;
+  readonly backupAppendfilename: string;
+  readonly hasAof: boolean;
+}
+
+/** One Redis server reached through `redis-cli` inside its container; the password travels in REDISCLI_AUTH. */
+class RedisCli {
+  constructor(
+    private readonly docker: DockerEngine,
+    readonly container: string,
+    private readonly password: string | undefined,
+  ) {}
+
+  static async connect(project: Project, docker: DockerEngine): Promise<RedisCli> {
+    const container = project.containerName('redis', DEFAULT_CONTAINER);
+    const state = await requireRunning({ docker: () => docker }, container);
+    return new RedisCli(docker, container, project.setting('REDIS_PASSWORD', state.env));
+  }
+
+  async run(...args: string[]): Promise<string> {
+    const env = this.password ? { REDISCLI_AUTH: this.password } : undefined;
+    const result = await this.docker.exec(this.container, ['redis-cli', '-e', ...args], { env });
+    const output = `${result.stdout}\n${result.stderr}`;
+    if (/NOAUTH|WRONGPASS|invalid password/i.test(output)) {
+      throw new PreconditionError(`Redis in ${this.container} refused the password.`, {
+        hint: 'Set REDIS_PASSWORD in docker/.env to the server\'s password.',
+      });
+    }
+    if (result.exitCode !== 0) {
+      throw new RuntimeError(`redis-cli ${args[0]} in ${this.container} failed: ${firstLine(output)}`);
+    }
+    return result.stdout;
+  }
+
+  async layout(): Promise<RedisLayout> {
+    const pairs = parseConfigPairs(await this.run('CONFIG', 'GET', 'dir'));
+    for (const key of ['dbfilename', 'appenddirname', 'appendfilename', 'appendonly']) {
+      Object.assign(pairs, parseConfigPairs(await this.run('CONFIG', 'GET', key)));
+    }
+    return layoutFromConfig(pairs);
+  }
+
+  async persistence(): Promise<Record<string, string>> {
+    return parseInfo(await this.run('INFO', 'persistence'));
+  }
+}
+
+/**
+ * Redis: a fresh BGSAVE snapshot and the AOF folder, copied out of the container through the
+ * Docker archive API while no AOF rewrite runs; restored by stopping the container, putting the
+ * files at the live layout's paths and starting it again (also when the copy fails).
+ */
+export const redis: Component<RedisPlan> = {
+  name: 'redis',
+  title: 'Redis',
+
+  availability: ({ project, services }) => containerAvailability(services, project.containerName('redis', DEFAULT_CONTAINER)),
+
+  async backup({ project, services, sink, progress, signal }) {
+    const docker = services.docker();
+    const cli = await RedisCli.connect(project, docker);
+    const layout = await cli.layout();
+    progress.note(`layout: dir=${layout.dir}, dbfilename=${layout.dbfilename}, appendonly=${layout.appendonly ? 'yes' : 'no'}`);
+    await sink.addText(LAYOUT_ENTRY, formatLayout(layout));
+    progress.note('taking a fresh snapshot (BGSAVE)');
+    await freshSnapshot(cli, signal);
+    const rdbSize = await copyOut(docker, cli.container, rdbPath(layout), async (entry) => {
+      await sink.addFile(RDB_ENTRY, entry.size, entry.content);
+    });
+    if (rdbSize === undefined) throw new RuntimeError(`${rdbPath(layout)} is missing in ${cli.container} after BGSAVE.`);
+    const aofFiles = await copyAofFolder(cli, docker, layout, signal, async (path, size, content) => {
+      await sink.addFile(`${AOF_FOLDER}/${path}`, size, content);
+    });
+    const keys = Number((await cli.run('DBSIZE')).trim()) || 0;
+    return {
+      details: { layout, keys, aofFiles },
+      summary: `${keys} keys, RDB ${aofFiles > 0 ? `and ${aofFiles} AOF files` : 'only'} from ${layout.dir}`,
+    };
+  },
+
+  async planRestore({ project, services, source }) {
+    checkRedisFiles(source);
+    const cli = await RedisCli.connect(project, services.docker());
+    const live = await cli.layout();
+    const backup = await backupLayout(source);
+    const aofCount = source.files.filter((file) => file.path.startsWith(`${AOF_FOLDER}/`)).length;
+    const hasAof = aofCount > 0;
+    const aside = posix.join(live.dir, `.pre-restore-<UTC stamp>`);
+    const actions = [
+      `stop container ${cli.container}, copy the files below, start it again (also if the copy fails)`,
+      `redis/${RDB_ENTRY} → ${cli.container}:${rdbPath(live)}`,
+    ];
+    const warnings: string[] = [];
+    if (live.appendonly && hasAof) {
+      actions.push(`redis/${AOF_FOLDER}/ (${aofCount} files) → ${cli.container}:${aofDirPath(live)}/ (Redis loads this AOF at start)`);
+    } else if (live.appendonly) {
+      actions.push(`${cli.container}:${aofDirPath(live)}/ gets a new AOF manifest whose base is the restored RDB (the backup has no AOF)`);
+    } else if (hasAof) {
+      warnings.push(`appendonly is off in ${cli.container}: it loads the RDB; the ${aofCount} AOF files of the backup are not copied`);
+    }
+    if (backup && backup.dir !== live.dir) {
+      actions.push(`the backup came from dir=${backup.dir}; files go to the live dir=${live.dir}`);
+    }
+    actions.push(`current ${live.dbfilename} and ${live.appenddirname}/ are kept in ${cli.container}:${aside}/`);
+    return {
+      actions,
+      replaces: [`${cli.container}:${rdbPath(live)}`, ...(live.appendonly ? [`${cli.container}:${aofDirPath(live)}/`] : [])],
+      warnings,
+      container: cli.container,
+      live,
+      backupAppendfilename: backup?.appendfilename ?? 'appendonly.aof',
+      hasAof,
+    };
+  },
+
+  async restore({ project, services, source, progress, signal, startedAt }, plan) {
+    const docker = services.docker();
+    const asideName = `.pre-restore-${utcStamp(startedAt)}`;
+    progress.note(`stopping ${plan.container}`);
+    await docker.stop(plan.container);
+    let copyError: unknown;
+    try {
+      await keepCurrentFiles(docker, plan, asideName);
+      await docker.putArchive(plan.container, plan.live.dir, packTar(restoreEntries(source, plan, progress)), signal);
+      if (plan.live.appendonly && !plan.hasAof) {
+        await docker.putArchive(plan.container, plan.live.dir, packTar(synthesizedAof(source, plan)), signal);
+      }
+    } catch (error) {
+      copyError = error;
+      progress.note(`copy failed; putting the previous files back from ${asideName}/`);
+      await putBackCurrentFiles(docker, plan, asideName).catch(() => undefined);
+    } finally {
+      progress.note(`starting ${plan.container}`);
+      await docker.start(plan.container);
+    }
+    if (copyError) throw copyError;
+    const keys = await waitUntilLoaded(await RedisCli.connect(project, docker));
+    return { summary: `${keys} keys loaded; previous files kept in ${plan.live.dir === '/' ? '' : plan.live.dir}/${asideName}/` };
+  },
+};
+
+/** BGSAVE, then wait until that save (not an earlier one) has finished and succeeded. */
+async function freshSnapshot(cli: RedisCli, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + SNAPSHOT_TIMEOUT_MS;
+  await waitWhile(cli, signal, deadline, (info) => info.aof_rewrite_in_progress === '1' || info.rdb_bgsave_in_progress === '1');
+  const before = await cli.persistence();
+  const lastSave = before.rdb_last_save_time;
+  if (before.rdb_saves === undefined) await sleep(1100); // older Redis: LASTSAVE has one-second resolution
+  await cli.run('BGSAVE');
+  const after = await waitWhile(cli, signal, deadline, (info) => {
+    if (info.rdb_bgsave_in_progress === '1') return true;
+    return info.rdb_saves !== undefined ? info.rdb_saves === before.rdb_saves : info.rdb_last_save_time === lastSave;
+  });
+  if (after.rdb_last_bgsave_status !== 'ok') {
+    throw new RuntimeError(`BGSAVE failed in ${cli.container} (rdb_last_bgsave_status:${after.rdb_last_bgsave_status}).`, {
+      hint: 'Check the Redis log for the reason (disk full, permissions).',
+    });
+  }
+}
+
+async function waitWhile(
+  cli: RedisCli,
+  signal: AbortSignal,
+  deadline: number,
+  busy: (info: Record<string, string>) => boolean,
+): Promise<Record<string, string>> {
+  for (;;) {
+    signal.throwIfAborted();
+    const info = await cli.persistence();
+    if (!busy(info)) return info;
+    if (Date.now() > deadline) throw new RuntimeError(`Redis in ${cli.container} stayed busy saving for too long.`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Copies the AOF folder out so that no rewrite happened during the copy: the folder is spooled
+ * to a private temp file, then compared against `aof_rewrites` before and after. Returns the file count.
+ */
+async function copyAofFolder(
+  cli: RedisCli,
+  docker: DockerEngine,
+  layout: RedisLayout,
+  signal: AbortSignal,
+  add: (path: string, size: number, content: Readable) => Promise<void>,
+): Promise<number> {
+  const spoolDir = await mkdtemp(join(tmpdir(), 'orkestra-redis-aof-'));
+  const spool = join(spoolDir, 'aof.tar');
+  try {
+    for (let attempt = 1; attempt <= AOF_COPY_ATTEMPTS; attempt += 1) {
+      const before = await waitWhile(cli, signal, Date.now() + SNAPSHOT_TIMEOUT_MS, (info) => info.aof_rewrite_in_progress === '1');
+      const copied = await spoolFolder(docker, cli.container, aofDirPath(layout), spool);
+      if (!copied) return 0;
+      const after = await cli.persistence();
+      if (after.aof_rewrite_in_progress !== '1' && after.aof_rewrites === before.aof_rewrites) {
+        let count = 0;
+        for await (const entry of tarStreamEntries(createReadStream(spool), { gzip: false })) {
+          if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
+          const inside = entry.path.split('/').slice(1).join('/');
+          if (!inside) continue;
+          await add(inside, entry.size, Readable.from(entry));
+          count += 1;
+        }
+        return count;
+      }
+    }
+    throw new RuntimeError(`the AOF of ${cli.container} was rewritten during every copy attempt.`, {
+      hint: 'Run the backup again when Redis is less busy.',
+    });
+  } finally {
+    await rm(spoolDir, { recursive: true, force: true });
+  }
+}
+
+async function spoolFolder(docker: DockerEngine, container: string, path: string, spool: string): Promise<boolean> {
+  let stream: Readable;
+  try {
+    stream = await docker.getArchive(container, path);
+  } catch (error) {
+    if (error instanceof RuntimeError && /does not exist/.test(error.message)) return false;
+    throw error;
+  }
+  const handle = await open(spool, 'w', 0o600);
+  try {
+    for await (const chunk of stream) await handle.write(chunk as Buffer);
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/** Streams one file out of a container; returns its size, or undefined when it does not exist. */
+async function copyOut(
+  docker: DockerEngine,
+  container: string,
+  path: string,
+  consume: (entry: { size: number; content: Readable }) => Promise<void>,
+): Promise<number | undefined> {
+  let stream: Readable;
+  try {
+    stream = await docker.getArchive(container, path);
+  } catch (error) {
+    if (error instanceof RuntimeError && /does not exist/.test(error.message)) return undefined;
+    throw error;
+  }
+  for await (const entry of tarStreamEntries(stream, { gzip: false })) {
+    if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
+    await consume({ size: entry.size, content: Readable.from(entry) });
+    return entry.size;
+  }
+  return undefined;
+}
+
+/** The files being replaced are copied into `<dir>/.pre-restore-<stamp>/` first, through the archive API. */
+async function keepCurrentFiles(docker: DockerEngine, plan: RedisPlan, asideName: string): Promise<void> {
+  await docker.putArchive(plan.container, plan.live.dir, packTar(asList([{ type: 'directory', path: asideName, mode: 0o700 }])));
+  const asidePath = posix.join(plan.live.dir, asideName);
+  for (const path of [rdbPath(plan.live), aofDirPath(plan.live)]) {
+    const current = await docker.getArchive(plan.container, path).catch((error: unknown) => {
+      if (error instanceof RuntimeError && /does not exist/.test(error.message)) return undefined;
+      throw error;
+    });
+    if (current) await docker.putArchive(plan.container, asidePath, current);
+  }
+}
+
+/** Undoes a half-done copy, so the container starts on its previous data rather than on a torn file. */
+async function putBackCurrentFiles(docker: DockerEngine, plan: RedisPlan, asideName: string): Promise<void> {
+  const asidePath = posix.join(plan.live.dir, asideName);
+  for (const name of [plan.live.dbfilename, plan.live.appenddirname]) {
+    const kept = await docker.getArchive(plan.container, posix.join(asidePath, name)).catch(() => undefined);
+    if (kept) await docker.putArchive(plan.container, plan.live.dir, kept);
+  }
+}
+
+async function* restoreEntries(source: ComponentSource, plan: RedisPlan, progress: { advance(bytes: number): void }): AsyncGenerator<PackEntry> {
+  const aofWanted = plan.live.appendonly && plan.hasAof;
+  if (aofWanted) yield { type: 'directory', path: plan.live.appenddirname, mode: 0o755 };
+  for await (const entry of source.entries()) {
+    const counted = counting(entry.content, progress);
+    if (entry.path === RDB_ENTRY) {
+      yield { type: 'file', path: plan.live.dbfilename, size: entry.size, content: counted };
+    } else if (aofWanted && entry.path.startsWith(`${AOF_FOLDER}/`)) {
+      let name = entry.path.slice(AOF_FOLDER.length + 1);
+      // Redis reads `<appendfilename>.manifest`; the files it lists keep their names.
+      if (name === `${plan.backupAppendfilename}.manifest`) name = `${plan.live.appendfilename}.manifest`;
+      yield { type: 'file', path: `${plan.live.appenddirname}/${name}`, size: entry.size, content: counted };
+    }
+  }
+}
+
+/** With appendonly on and no AOF in the backup, the RDB becomes the base of a fresh AOF. */
+async function* synthesizedAof(source: ComponentSource, plan: RedisPlan): AsyncGenerator<PackEntry> {
+  const base = `${plan.live.appendfilename}.1.base.rdb`;
+  const manifest = Buffer.from(baseOnlyAofManifest(base));
+  yield { type: 'directory', path: plan.live.appenddirname, mode: 0o755 };
+  for await (const entry of source.entries()) {
+    if (entry.path !== RDB_ENTRY) continue;
+    yield { type: 'file', path: `${plan.live.appenddirname}/${base}`, size: entry.size, content: entry.content };
+  }
+  yield { type: 'file', path: `${plan.live.appenddirname}/${plan.live.appendfilename}.manifest`, size: manifest.length, content: asList([manifest]) };
+}
+
+/** After the start, Redis answers LOADING until the dataset is in memory; then it is counted. */
+async function waitUntilLoaded(cli: RedisCli): Promise<number> {
+  const deadline = Date.now() + 300_000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return Number((await cli.run('DBSIZE')).trim()) || 0;
+    } catch (error) {
+      if (error instanceof PreconditionError) throw error;
+      last = error;
+      await sleep(200);
+    }
+  }
+  throw new RuntimeError(`Redis in ${cli.container} did not come back after the restore: ${firstLine(String(last))}`);
+}
+
+function checkRedisFiles(source: ComponentSource): void {
+  for (const file of source.files) {
+    if (file.path === RDB_ENTRY || file.path === LAYOUT_ENTRY || file.path.startsWith(`${AOF_FOLDER}/`)) continue;
+    throw new UsageError(`${source.archiveName}: redis/${file.path} is not a Redis file this tool restores.`);
+  }
+  if (!source.files.some((file) => file.path === RDB_ENTRY)) {
+    throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY} is missing.`, { hint: 'Nothing was touched.' });
+  }
+}
+
+async function backupLayout(source: ComponentSource): Promise<RedisLayout | undefined> {
+  const parsed = RedisDetailsSchema.safeParse(source.details);
+  if (parsed.success) return parsed.data.layout;
+  const text = await source.readText(LAYOUT_ENTRY);
+  return text ? parseLayout(text) : undefined;
+}
+
+async function* counting(content: AsyncIterable<Buffer>, progress: { advance(bytes: number): void }): AsyncGenerator<Buffer> {
+  for await (const chunk of content) {
+    progress.advance(chunk.length);
+    yield chunk;
+  }
+}
+
+async function* asList<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

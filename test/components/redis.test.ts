@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { Containers, describeEngine, engineEnv, engineStack, writeDotenv } from '../helpers/engine.js';
+import { makeProject } from '../helpers/project.js';
+import { execText, startRedis, uniqueName, type StackContext } from '../engine/stack.js';
+
+const PASSWORD = 'redis-pw-Zq81';
+const containers = new Containers();
+let stack: StackContext;
+
+beforeAll(() => {
+  stack = engineStack();
+});
+afterAll(() => containers.removeAll());
+
+function cli(name: string, ...args: string[]): Promise<string> {
+  return execText(stack, name, ['redis-cli', ...args], [`REDISCLI_AUTH=${PASSWORD}`]);
+}
+
+async function seed(name: string): Promise<void> {
+  await cli(name, 'SET', 'greeting', 'hello world');
+  await cli(name, 'HSET', 'user:1', 'name', 'Ada', 'role', 'admin');
+  await cli(name, 'RPUSH', 'queue', 'a', 'b', 'c');
+  await cli(name, 'SADD', 'tags', 'x', 'y');
+  await cli(name, 'ZADD', 'scores', '1', 'one', '2.5', 'two');
+  await cli(name, 'SET', 'session:ttl', 'expires', 'EX', '3600');
+}
+
+async function expectSeeded(name: string): Promise<void> {
+  expect((await cli(name, 'GET', 'greeting')).trim()).toBe('hello world');
+  expect((await cli(name, 'HGETALL', 'user:1')).trim().split('\n')).toEqual(['name', 'Ada', 'role', 'admin']);
+  expect((await cli(name, 'LRANGE', 'queue', '0', '-1')).trim().split('\n')).toEqual(['a', 'b', 'c']);
+  expect((await cli(name, 'SMEMBERS', 'tags')).trim().split('\n').sort()).toEqual(['x', 'y']);
+  expect((await cli(name, 'ZRANGE', 'scores', '0', '-1', 'WITHSCORES')).trim().split('\n')).toEqual(['one', '1', 'two', '2.5']);
+  const ttl = Number((await cli(name, 'TTL', 'session:ttl')).trim());
+  expect(ttl).toBeGreaterThan(3000);
+  expect(ttl).toBeLessThanOrEqual(3600);
+}
+
+async function startedAt(name: string): Promise<string> {
+  return (await stack.docker.getContainer(name).inspect()).State.StartedAt;
+}
+
+async function projectFor(name: string): Promise<string> {
+  const project = await makeProject({ keys: false });
+  await writeDotenv(project, { REDIS_PASSWORD: PASSWORD });
+  return project;
+}
+
+function run(project: string, name: string, args: string[]) {
+  return runCli([...args, '--container', `redis=${name}`], { cwd: project, env: engineEnv() });
+}
+
+describeEngine('redis through the Docker Engine API', () => {
+  it.each([
+    ['data', '/data'],
+    ['root', '/'],
+  ] as const)('every data type survives backup → FLUSHALL → restore with dir=%s (appendonly yes)', async (layout, dir) => {
+    const name = containers.track(await startRedis(stack, uniqueName('okb-redis'), { layout, password: PASSWORD })).name;
+    const project = await projectFor(name);
+    await seed(name);
+
+    const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
+    expect(backup.stderr).toContain(`layout: dir=${dir}`);
+    expect(backup.code).toBe(0);
+    const archive = backup.stdout.trim();
+    const listing = execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).trim().split('\n');
+    expect(listing).toContain('redis/dump.rdb');
+    expect(listing).toContain('redis/redis-layout.txt');
+    expect(listing.some((path) => /^redis\/appendonlydir\/appendonly\.aof\.\d+\.base\.rdb$/.test(path))).toBe(true);
+    expect(listing).toContain('redis/appendonlydir/appendonly.aof.manifest');
+    expect(execFileSync('tar', ['xzOf', archive, 'redis/redis-layout.txt'], { encoding: 'utf8' })).toContain(`dir=${dir}\n`);
+
+    await cli(name, 'FLUSHALL');
+    expect((await cli(name, 'DBSIZE')).trim()).toBe('0');
+    const before = await startedAt(name);
+
+    const dryRun = await run(project, name, ['restore', archive, '--dry-run']);
+    expect(dryRun.code).toBe(0);
+    const rdbTarget = dir === '/' ? '/dump.rdb' : '/data/dump.rdb';
+    expect(dryRun.stdout).toContain(`redis/dump.rdb → ${name}:${rdbTarget}`);
+    expect(dryRun.stdout).toMatch(/redis\/appendonlydir\/ \(\d+ files\) → .*appendonlydir\//);
+    expect((await cli(name, 'DBSIZE')).trim()).toBe('0');
+    expect(await startedAt(name)).toBe(before); // dry-run never stopped it
+
+    const restore = await run(project, name, ['restore', archive, '-y']);
+    expect(restore.stderr).not.toContain('FAILED');
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toMatch(/restored redis: 6 keys loaded/);
+    expect((await stack.docker.getContainer(name).inspect()).State.Running).toBe(true);
+    await expectSeeded(name);
+    const aside = await execText(stack, name, ['sh', '-c', `ls -a ${dir}`]);
+    expect(aside).toMatch(/\.pre-restore-\d{8}-\d{6}/);
+  });
+
+  it('appendonly no: the RDB alone is restored', async () => {
+    const name = containers.track(await startRedis(stack, uniqueName('okb-redis'), { appendonly: false, password: PASSWORD })).name;
+    const project = await projectFor(name);
+    await seed(name);
+    const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
+    expect(backup.code).toBe(0);
+    await cli(name, 'FLUSHALL');
+    const restore = await run(project, name, ['restore', backup.stdout.trim(), '-y']);
+    expect(restore.code).toBe(0);
+    await expectSeeded(name);
+  });
+
+  it('an RDB-only backup restored into a server with appendonly yes is loaded (the RDB becomes the AOF base)', async () => {
+    const source = containers.track(await startRedis(stack, uniqueName('okb-redis'), { appendonly: false, password: PASSWORD })).name;
+    const target = containers.track(await startRedis(stack, uniqueName('okb-redis'), { appendonly: true, password: PASSWORD })).name;
+    const project = await projectFor(source);
+    await seed(source);
+    const backup = await run(project, source, ['backup', '-c', 'redis', '-y']);
+    expect(backup.code).toBe(0);
+    await cli(target, 'SET', 'stale', 'value-from-before');
+    const dryRun = await run(project, target, ['restore', backup.stdout.trim(), '--dry-run']);
+    expect(dryRun.stdout).toContain('gets a new AOF manifest whose base is the restored RDB');
+    const restore = await run(project, target, ['restore', backup.stdout.trim(), '-y']);
+    expect(restore.code).toBe(0);
+    await expectSeeded(target);
+    expect((await cli(target, 'EXISTS', 'stale')).trim()).toBe('0');
+  });
+
+  it('the password is found in the container environment when docker/.env has none', async () => {
+    const name = containers.track(
+      await startRedis(stack, uniqueName('okb-redis'), { password: PASSWORD, passwordInContainerEnv: true }),
+    ).name;
+    const project = await makeProject({ keys: false, env: 'OTHER=1\n' });
+    await seed(name);
+    const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
+    expect(backup.code).toBe(0);
+  });
+
+  it('a wrong password is a clear precondition failure, and nothing is written', async () => {
+    const name = containers.track(await startRedis(stack, uniqueName('okb-redis'), { password: PASSWORD })).name;
+    const project = await makeProject({ keys: false });
+    await writeDotenv(project, { REDIS_PASSWORD: 'wrong-password' });
+    const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
+    expect(backup.code).toBe(1);
+    expect(backup.stderr).toMatch(/refused the password.*REDIS_PASSWORD/);
+    expect(backup.stderr).not.toContain('wrong-password');
+    expect(execFileSync('ls', ['-A', `${project}/backups`], { encoding: 'utf8' }).trim()).toBe('');
+  });
+
+  it('a stopped container fails the dry-run and the restore before anything changes', async () => {
+    const name = containers.track(await startRedis(stack, uniqueName('okb-redis'), { password: PASSWORD })).name;
+    const project = await projectFor(name);
+    await seed(name);
+    const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
+    expect(backup.code).toBe(0);
+    await stack.docker.getContainer(name).stop({ t: 1 });
+    const dryRun = await run(project, name, ['restore', backup.stdout.trim(), '--dry-run']);
+    expect(dryRun.code).toBe(1);
+    expect(dryRun.stdout).toMatch(/FAILED: container .* is exited, not running/);
+    const restore = await run(project, name, ['restore', backup.stdout.trim(), '-y']);
+    expect(restore.code).toBe(1);
+    expect(restore.stderr).toMatch(/restore refused, nothing was changed — redis: container .* is exited/);
+    expect((await stack.docker.getContainer(name).inspect()).State.Running).toBe(false);
+    const asked = await run(project, name, ['backup', '-c', 'redis', '-y']);
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toMatch(/cannot back up redis \(container .* is exited\)/);
+  });
+});
