@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { z } from 'zod';
+import { packTar } from '../archive/tarPack.js';
+import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
+import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import type { Project } from '../core/project.js';
+import { requireRunning, containerAvailability } from '../docker/containers.js';
+import type { DockerEngine, ExecResult } from '../docker/engine.js';
+import { MongoArchiveReader, type NamespaceSummary } from '../mongo/archive.js';
+import { isValidDatabaseName, remapArguments, targetNamespace } from '../mongo/remap.js';
+
+const DEFAULT_CONTAINER = 'orkestra-mongodb';
+const DUMP_ENTRY = 'mongo.archive.gz';
+const DATABASE_ENTRY = 'database.txt';
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+const MongoDetailsSchema = z.object({ database: z.string().min(1) });
+
+interface MongoPlan extends RestorePlan {
+  readonly container: string;
+  readonly sourceDb: string;
+  readonly targetDb: string;
+}
+
+/** How mongodump/mongorestore reach the server: the password goes in a --config file, never argv. */
+interface MongoAccess {
+  container: string;
+  database: string;
+  username: string;
+  password?: string;
+}
+
+/**
+ * MongoDB: `mongodump --db <db> --archive --gzip` inside the container, streamed out of the exec
+ * into the archive; restored by streaming it back into `mongorestore --drop --archive --gzip`,
+ * with --nsFrom/--nsTo when the target database has another name.
+ */
+export const mongodb: Component<MongoPlan> = {
+  name: 'mongodb',
+  title: 'MongoDB',
+
+  availability: ({ project, services }) => containerAvailability(services, project.containerName('mongodb', DEFAULT_CONTAINER)),
+
+  async backup({ project, services, sink, progress, signal }) {
+    const docker = services.docker();
+    const access = await resolveAccess(project, docker);
+    await sink.addText(DATABASE_ENTRY, `${access.database}\n`);
+    progress.note(`dumping database ${access.database}`);
+    const output = new PassThrough({ highWaterMark: 1 << 20 });
+    const checked = requireGzipOutput();
+    pipeline(output, checked).catch(() => undefined); // errors surface through `checked`
+    const [added, dumped] = await Promise.allSettled([
+      sink.addStream(DUMP_ENTRY, checked, { compressible: false }),
+      withPasswordFile(docker, access, (auth) =>
+        docker.exec(access.container, ['mongodump', `--db=${access.database}`, '--archive', '--gzip', ...auth], { stdout: output, signal }),
+      ),
+    ]);
+    if (dumped.status === 'fulfilled' && dumped.value.exitCode !== 0) throw toolFailure('mongodump', dumped.value);
+    if (added.status === 'rejected') throw added.reason;
+    if (dumped.status === 'rejected') throw dumped.reason;
+    return { details: { database: access.database }, summary: `database ${access.database}` };
+  },
+
+  async planRestore({ project, services, source, signal }) {
+    checkMongoFiles(source);
+    const docker = services.docker();
+    const access = await resolveAccess(project, docker);
+    const sourceDb = await sourceDatabase(source);
+    const targetDb = access.database;
+    const namespaces = await readNamespaces(source);
+    const args = restoreArguments(sourceDb, targetDb);
+    const dryRun = await withPasswordFile(docker, access, (auth) =>
+      docker.exec(access.container, ['mongorestore', '--dryRun', ...args, ...auth], { stdin: dumpStream(source), signal }),
+    );
+    if (dryRun.exitCode !== 0) {
+      throw new PreconditionError(`mongorestore --dryRun rejected the archive: ${lastLines(dryRun.stderr)}`);
+    }
+    const actions = [
+      `mongorestore ${args.join(' ')} in ${access.container} (archive streamed into stdin)`,
+      sourceDb === targetDb
+        ? `database ${targetDb}: same name as in the backup, no remapping`
+        : `remapping database ${sourceDb} → ${targetDb}`,
+      ...namespaces.map((namespace) => describeNamespace(namespace, sourceDb, targetDb)),
+      `mongorestore --dryRun parsed the whole archive: ${lastLines(dryRun.stderr, 1) || 'ok'}`,
+    ];
+    const replaced = namespaces.filter((namespace) => targetNamespace(namespace.db, namespace.collection, sourceDb, targetDb));
+    return {
+      actions,
+      replaces: [`${access.container}: ${replaced.length} collection${replaced.length === 1 ? '' : 's'} of database ${targetDb} (dropped and restored)`],
+      warnings: [],
+      container: access.container,
+      sourceDb,
+      targetDb,
+    };
+  },
+
+  async restore({ project, services, source, progress, signal }, plan) {
+    const docker = services.docker();
+    const access = await resolveAccess(project, docker);
+    if (plan.sourceDb !== plan.targetDb) progress.note(`remapping database ${plan.sourceDb} → ${plan.targetDb}`);
+    const result = await withPasswordFile(docker, access, (auth) =>
+      docker.exec(access.container, ['mongorestore', ...restoreArguments(plan.sourceDb, plan.targetDb), ...auth], {
+        stdin: dumpStream(source, (bytes) => progress.advance(bytes)),
+        signal,
+      }),
+    );
+    if (result.exitCode !== 0) throw toolFailure('mongorestore', result);
+    const counts = /(\d+) document\(s\) restored successfully\. (\d+) document\(s\) failed to restore/.exec(result.stderr);
+    if (counts && Number(counts[2]) > 0) {
+      throw new RuntimeError(`mongorestore restored ${counts[1]} documents but ${counts[2]} failed: ${lastLines(result.stderr)}`);
+    }
+    return { summary: counts ? `${counts[1]} documents into ${plan.targetDb}` : `database ${plan.targetDb}` };
+  },
+};
+
+async function resolveAccess(project: Project, docker: DockerEngine): Promise<MongoAccess> {
+  const container = project.containerName('mongodb', DEFAULT_CONTAINER);
+  const state = await requireRunning({ docker: () => docker }, container);
+  const database = project.setting('MONGO_DATABASE', state.env) ?? 'orkestra';
+  if (!isValidDatabaseName(database)) {
+    throw new UsageError(`MONGO_DATABASE ${JSON.stringify(database)} is not a valid MongoDB database name.`);
+  }
+  return {
+    container,
+    database,
+    username: project.setting('MONGO_ROOT_USERNAME', state.env) ?? state.env.MONGO_INITDB_ROOT_USERNAME ?? 'admin',
+    password: project.setting('MONGO_ROOT_PASSWORD', state.env) ?? state.env.MONGO_INITDB_ROOT_PASSWORD,
+  };
+}
+
+function restoreArguments(sourceDb: string, targetDb: string): string[] {
+  return ['--drop', '--archive', '--gzip', ...remapArguments(sourceDb, targetDb)];
+}
+
+/**
+ * Writes the password into a 0600 YAML file in the container's /tmp (mongodump/mongorestore
+ * `--config`), runs the command with the auth flags, and removes the file whatever happens.
+ */
+async function withPasswordFile(docker: DockerEngine, access: MongoAccess, run: (auth: string[]) => Promise<ExecResult>): Promise<ExecResult> {
+  if (!access.password) return run([]);
+  const name = `.orkestra-backup-${randomBytes(6).toString('hex')}.yaml`;
+  const content = Buffer.from(`password: ${JSON.stringify(access.password)}\n`);
+  await docker.putArchive(access.container, '/tmp', packTar(listOf({ type: 'file', path: name, size: content.length, content: listOf(content), mode: 0o600 })));
+  try {
+    return await run([`--username=${access.username}`, '--authenticationDatabase=admin', `--config=/tmp/${name}`]);
+  } finally {
+    await docker.exec(access.container, ['rm', '-f', `/tmp/${name}`]).catch(() => undefined);
+  }
+}
+
+/** Fails the stream when mongodump's output is empty or not gzip: a 0-byte "success" is a failure. */
+function requireGzipOutput(): Transform {
+  let seen = 0;
+  let head = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (head.length < 2) {
+        head = Buffer.concat([head, chunk]).subarray(0, 2);
+        if (head.length === 2 && (head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1])) {
+          callback(new RuntimeError('mongodump wrote something that is not a gzip archive.'));
+          return;
+        }
+      }
+      seen += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      callback(seen < 2 ? new RuntimeError('mongodump exited without writing an archive (0 bytes).') : null);
+    },
+  });
+}
+
+/** The dump's bytes from the archive, for mongorestore's stdin. */
+function dumpStream(source: ComponentSource, onBytes?: (bytes: number) => void): Readable {
+  return Readable.from(
+    (async function* () {
+      for await (const entry of source.entries()) {
+        if (entry.path !== DUMP_ENTRY) continue;
+        for await (const chunk of entry.content) {
+          onBytes?.(chunk.length);
+          yield chunk as Buffer;
+        }
+      }
+    })(),
+  );
+}
+
+/** The namespaces the dump holds, from its prelude: only the first kilobytes are decompressed. */
+async function readNamespaces(source: ComponentSource): Promise<NamespaceSummary[]> {
+  for await (const entry of source.entries()) {
+    if (entry.path !== DUMP_ENTRY) continue;
+    const reader = new MongoArchiveReader();
+    const gunzip = entry.content.pipe(createGunzip());
+    try {
+      for await (const chunk of gunzip) {
+        reader.push(chunk as Buffer);
+        if (reader.summary().preludeComplete || reader.failed) break;
+      }
+    } catch (error) {
+      throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is not a readable gzip stream (${(error as Error).message}).`);
+    } finally {
+      gunzip.destroy();
+      entry.content.destroy();
+    }
+    const summary = reader.summary();
+    if (summary.problems.length > 0 && reader.failed) {
+      throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is damaged: ${summary.problems[0]}.`);
+    }
+    return summary.namespaces;
+  }
+  return [];
+}
+
+function describeNamespace(namespace: NamespaceSummary, sourceDb: string, targetDb: string): string {
+  const name = `${namespace.db}.${namespace.collection}`;
+  const target = targetNamespace(namespace.db, namespace.collection, sourceDb, targetDb);
+  const kind = namespace.type ? ` (${namespace.type})` : '';
+  if (!target) return `${name}${kind}: not restored (outside database ${sourceDb})`;
+  return target === name ? `${name}${kind}: dropped and restored` : `${name} → ${target}${kind}: dropped and restored`;
+}
+
+async function sourceDatabase(source: ComponentSource): Promise<string> {
+  const parsed = MongoDetailsSchema.safeParse(source.details);
+  const name = parsed.success ? parsed.data.database : (await source.readText(DATABASE_ENTRY))?.trim();
+  if (!name || !isValidDatabaseName(name)) {
+    throw new UsageError(`${source.archiveName}: the source database name (mongodb/${DATABASE_ENTRY}) is missing or invalid.`);
+  }
+  return name;
+}
+
+function checkMongoFiles(source: ComponentSource): void {
+  for (const file of source.files) {
+    if (file.path !== DUMP_ENTRY && file.path !== DATABASE_ENTRY) {
+      throw new UsageError(`${source.archiveName}: mongodb/${file.path} is not a MongoDB file this tool restores.`);
+    }
+  }
+  const dump = source.files.find((file) => file.path === DUMP_ENTRY);
+  if (!dump || dump.size === 0) {
+    throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is missing or empty.`, { hint: 'Nothing was touched.' });
+  }
+}
+
+function toolFailure(tool: string, result: ExecResult): RuntimeError {
+  return new RuntimeError(`${tool} exited with code ${result.exitCode}: ${lastLines(result.stderr) || 'no error output'}`);
+}
+
+/** The last meaningful lines of a tool's stderr, joined on one line for the operator. */
+function lastLines(stderr: string, count = 2): string {
+  return stderr
+    .trim()
+    .split('\n')
+    .map((line) => line.replace(/^\S+T\S+\s+/, '').trim())
+    .filter(Boolean)
+    .slice(-count)
+    .join(' / ');
+}
+
+async function* listOf<T>(...items: T[]): AsyncGenerator<T> {
+  yield* items;
+}
