@@ -1,0 +1,265 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import type { Component, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
+import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
+import type { Project } from '../core/project.js';
+import type { Services } from '../core/services.js';
+import { utcStamp } from '../core/timestamps.js';
+import { containerAvailability, requireRunning } from '../docker/containers.js';
+import { ObjectDigest } from '../s3/digest.js';
+import { diffBucket, type ArchivedObject, type ObjectChange } from '../s3/diff.js';
+import { resolveEndpoint } from '../s3/endpoint.js';
+import { looksCompressible, objectPath } from '../s3/objectPaths.js';
+import { ObjectStore, SINGLE_UPLOAD_LIMIT, type ObjectAttributes } from '../s3/store.js';
+
+const DEFAULT_CONTAINER = 'orkestra-rustfs';
+const LISTED_PER_KIND = 1000;
+
+const ObjectRecordSchema = z.object({
+  key: z.string(),
+  path: z.string(),
+  size: z.number().int().nonnegative(),
+  md5: z.string().optional(),
+  etag: z.string().optional(),
+  multipartEtag: z.string().optional(),
+  contentType: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+const RustfsDetailsSchema = z.object({
+  buckets: z.array(z.object({ name: z.string(), objects: z.array(ObjectRecordSchema) })),
+});
+type ObjectRecord = z.infer<typeof ObjectRecordSchema>;
+type BucketRecord = z.infer<typeof RustfsDetailsSchema>['buckets'][number];
+
+interface PlannedObject {
+  bucket: string;
+  record: ObjectRecord;
+  change: ObjectChange;
+}
+
+interface RustfsPlan extends RestorePlan {
+  readonly buckets: readonly string[];
+  /** By archive path inside `rustfs/`. */
+  readonly objects: ReadonlyMap<string, PlannedObject>;
+}
+
+/**
+ * The S3-compatible object store: every bucket and object through the S3 API, with content
+ * type and user metadata recorded in the manifest; restored by creating the buckets and
+ * uploading what is missing or different. An object about to be overwritten is first copied
+ * server-side into a `orkestra-pre-restore-<stamp>` bucket; objects only in the target stay.
+ */
+export const rustfs: Component<RustfsPlan> = {
+  name: 'rustfs',
+  title: 'RustFS object store',
+
+  availability: ({ project, services }) => containerAvailability(services, project.containerName('rustfs', DEFAULT_CONTAINER)),
+
+  async backup({ project, services, sink, progress, signal }) {
+    const store = await connect(project, services, progress);
+    try {
+      const buckets: BucketRecord[] = [];
+      let count = 0;
+      for (const bucket of await store.listBuckets()) {
+        const objects: ObjectRecord[] = [];
+        const usedPaths = new Set<string>();
+        for await (const listed of store.listObjects(bucket)) {
+          signal.throwIfAborted();
+          const path = objectPath(listed.key);
+          if (usedPaths.has(path)) throw new RuntimeError(`two keys of bucket ${bucket} map to the archive path ${path}.`);
+          usedPaths.add(path);
+          const object = await store.getObject(bucket, listed.key, signal);
+          const digest = new ObjectDigest();
+          const flowing = pipeline(object.body, digest);
+          try {
+            await sink.addFile(`${bucket}/${path}`, object.size, digest, {
+              compressible: looksCompressible(listed.key, object.contentType),
+            });
+            await flowing;
+          } catch (error) {
+            object.body.destroy();
+            await flowing.catch(() => undefined);
+            throw error;
+          }
+          objects.push({
+            key: listed.key,
+            path,
+            size: object.size,
+            md5: digest.md5,
+            etag: object.etag || undefined,
+            multipartEtag: digest.multipartEtag(SINGLE_UPLOAD_LIMIT),
+            contentType: object.contentType,
+            metadata: object.metadata && Object.keys(object.metadata).length > 0 ? object.metadata : undefined,
+          });
+          count += 1;
+        }
+        buckets.push({ name: bucket, objects });
+      }
+      return { details: { buckets }, summary: `${buckets.length} buckets, ${count} objects` };
+    } finally {
+      store.destroy();
+    }
+  },
+
+  async planRestore({ project, services, source, progress }) {
+    const buckets = archivedBuckets(source);
+    const store = await connect(project, services, progress);
+    try {
+      const live = new Set(await store.listBuckets());
+      const stamp = 'orkestra-pre-restore-<UTC stamp>';
+      const actions: string[] = [`endpoint ${store.location.endpoint}`];
+      const replaces: string[] = [];
+      const objects = new Map<string, PlannedObject>();
+      for (const bucket of buckets) {
+        const liveObjects = live.has(bucket.name) ? await collect(store.listObjects(bucket.name)) : undefined;
+        const diff = diffBucket(bucket.objects.map(archivedObject), liveObjects);
+        const byKind = { add: [] as ObjectRecord[], overwrite: [] as ObjectRecord[], unchanged: [] as ObjectRecord[] };
+        for (const record of bucket.objects) {
+          const change = diff.changes.get(record.key)!;
+          byKind[change].push(record);
+          objects.set(`${bucket.name}/${record.path}`, { bucket: bucket.name, record, change });
+        }
+        actions.push(
+          `bucket ${bucket.name}: ${liveObjects ? 'exists' : 'create'} — ${byKind.add.length} to add, ${byKind.overwrite.length} to overwrite, ` +
+            `${byKind.unchanged.length} unchanged, ${diff.targetOnly.length} only in the target (kept)`,
+        );
+        actions.push(...listed(byKind.add, (record) => `  add ${bucket.name}/${record.key} (${formatBytes(record.size)})`));
+        actions.push(
+          ...listed(byKind.overwrite, (record) => `  overwrite ${bucket.name}/${record.key} (${formatBytes(record.size)}; the current object is kept in bucket ${stamp})`),
+        );
+        actions.push(...listed(diff.targetOnly, (object) => `  only in target: ${bucket.name}/${object.key} (kept as is)`));
+        replaces.push(...byKind.overwrite.map((record) => `${bucket.name}/${record.key}`));
+      }
+      return { actions, replaces, warnings: legacyWarning(source), buckets: buckets.map((bucket) => bucket.name), objects };
+    } finally {
+      store.destroy();
+    }
+  },
+
+  async restore({ project, services, source, progress, signal, startedAt }, plan) {
+    const store = await connect(project, services, progress);
+    const asideBucket = `orkestra-pre-restore-${utcStamp(startedAt)}`;
+    let asideReady = false;
+    const pending = [...plan.objects.values()].filter((object) => object.change !== 'unchanged');
+    progress.expect(pending.reduce((total, object) => total + object.record.size, 0));
+    const done = { uploaded: 0, keptAside: 0 };
+    let current: PlannedObject | undefined;
+    try {
+      for (const bucket of plan.buckets) await store.ensureBucket(bucket);
+      for await (const entry of source.entries()) {
+        const planned = plan.objects.get(entry.path);
+        if (!planned || planned.change === 'unchanged') continue;
+        signal.throwIfAborted();
+        current = planned;
+        const { bucket, record } = planned;
+        if (planned.change === 'overwrite') {
+          if (!asideReady) asideReady = (await store.ensureBucket(asideBucket), true);
+          await store.copyObject(bucket, record.key, asideBucket, `${bucket}/${record.key}`);
+          done.keptAside += 1;
+        }
+        await upload(store, bucket, record, entry.content, progress, signal);
+        done.uploaded += 1;
+      }
+    } catch (error) {
+      const where = current ? ` at ${current.bucket}/${current.record.key}` : '';
+      const message = error instanceof Error ? error.message : String(error);
+      throw new RuntimeError(`${done.uploaded} of ${pending.length} objects were restored before a failure${where}: ${message}`, {
+        hint: 'Objects not yet restored are unchanged; run the restore again once the store answers.',
+      });
+    } finally {
+      store.destroy();
+    }
+    const aside = done.keptAside > 0 ? `; ${done.keptAside} overwritten objects kept in bucket ${asideBucket}` : '';
+    return { summary: `${done.uploaded} objects uploaded, ${plan.objects.size - pending.length} unchanged${aside}` };
+  },
+};
+
+async function connect(project: Project, services: Services, progress: ProgressReporter): Promise<ObjectStore> {
+  const container = await requireRunning(services, project.containerName('rustfs', DEFAULT_CONTAINER));
+  const { endpoint, source } = resolveEndpoint(project.setting('RUSTFS_ENDPOINT', container.env), container);
+  const accessKeyId = project.setting('RUSTFS_ACCESS_KEY', container.env) ?? container.env.MINIO_ROOT_USER;
+  const secretAccessKey = project.setting('RUSTFS_SECRET_KEY', container.env) ?? container.env.MINIO_ROOT_PASSWORD;
+  if (!accessKeyId || !secretAccessKey) {
+    throw new PreconditionError('no credentials for the object store.', {
+      hint: 'Set RUSTFS_ACCESS_KEY and RUSTFS_SECRET_KEY in docker/.env.',
+    });
+  }
+  progress.note(`object store at ${endpoint} (${source})`);
+  return new ObjectStore({ endpoint, accessKeyId, secretAccessKey });
+}
+
+async function upload(
+  store: ObjectStore,
+  bucket: string,
+  record: ObjectRecord,
+  content: Readable,
+  progress: ProgressReporter,
+  signal: AbortSignal,
+): Promise<void> {
+  const attributes: ObjectAttributes = { contentType: record.contentType, metadata: record.metadata };
+  const counted = Readable.from(countBytes(content, progress));
+  if (record.size <= SINGLE_UPLOAD_LIMIT) {
+    // Small objects are read whole (at most 16 MiB) so the SDK can resend them on a transient error.
+    const body = Buffer.concat(await counted.toArray());
+    await store.putBuffer(bucket, record.key, body, attributes, signal);
+  } else {
+    await store.putMultipart(bucket, record.key, counted, attributes, signal);
+  }
+}
+
+async function* countBytes(content: AsyncIterable<Buffer>, progress: ProgressReporter): AsyncGenerator<Buffer> {
+  for await (const chunk of content) {
+    progress.advance(chunk.length);
+    yield chunk;
+  }
+}
+
+/** The buckets and objects of the backup: from the manifest, or from the file tree of a legacy archive. */
+function archivedBuckets(source: ComponentSource): BucketRecord[] {
+  const parsed = RustfsDetailsSchema.safeParse(source.details);
+  if (parsed.success) {
+    const inArchive = new Set(source.files.map((file) => file.path));
+    for (const bucket of parsed.data.buckets) {
+      for (const object of bucket.objects) {
+        if (!inArchive.has(`${bucket.name}/${object.path}`)) {
+          throw new UsageError(`${source.archiveName}: rustfs/${bucket.name}/${object.path} is in the manifest's object list but not in the archive.`);
+        }
+      }
+    }
+    return parsed.data.buckets;
+  }
+  if (source.details !== undefined) throw new UsageError(`${source.archiveName}: the manifest's rustfs details are malformed.`);
+  const buckets = new Map<string, ObjectRecord[]>();
+  for (const file of source.files) {
+    const slash = file.path.indexOf('/');
+    if (slash <= 0) throw new UsageError(`${source.archiveName}: rustfs/${file.path} is not inside a bucket folder.`);
+    const bucket = file.path.slice(0, slash);
+    const key = file.path.slice(slash + 1);
+    buckets.set(bucket, [...(buckets.get(bucket) ?? []), { key, path: key, size: file.size }]);
+  }
+  return [...buckets].map(([name, objects]) => ({ name, objects }));
+}
+
+function archivedObject(record: ObjectRecord): ArchivedObject {
+  return { key: record.key, size: record.size, etags: [record.md5, record.multipartEtag, record.etag].filter((etag): etag is string => Boolean(etag)) };
+}
+
+function legacyWarning(source: ComponentSource): string[] {
+  return source.details === undefined
+    ? ['archive made by the original backup.sh: no checksums or content types recorded; existing objects are overwritten (after being kept aside)']
+    : [];
+}
+
+function listed<T>(items: readonly T[], line: (item: T) => string): string[] {
+  const lines = items.slice(0, LISTED_PER_KIND).map(line);
+  if (items.length > LISTED_PER_KIND) lines.push(`  … and ${items.length - LISTED_PER_KIND} more`);
+  return lines;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
