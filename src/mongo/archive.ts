@@ -1,5 +1,5 @@
 import { deserialize, type Document } from 'bson';
-import { Crc64 } from './crc64.js';
+import { Crc64 } from '../integrity/crc64.js';
 
 /**
  * A streaming reader of the mongodump archive format (mongo-tools `common/archive/spec.md`):
@@ -215,7 +215,7 @@ export class MongoArchiveReader {
     const key = `${db}.${collection}`;
     let namespace = this.namespaces.get(key);
     if (!namespace) {
-      namespace = { db, collection, documents: 0, bytes: 0, ended: false, crc: new Crc64() };
+      namespace = { db, collection, documents: 0, bytes: 0, ended: false, crc: Crc64.ecma() };
       this.namespaces.set(key, namespace);
     }
     return namespace;
