@@ -3,6 +3,7 @@ import { removeAllTemporariesSync } from '../core/temporaryFiles.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { parseCommandLine, type ParsedCommand } from './args.js';
 import { backupCommand } from './backupCommand.js';
+import { inspectCommand, verifyCommand } from './examineCommands.js';
 import { helpText } from './help.js';
 import { restoreCommand } from './restoreCommand.js';
 import { processTerminal, type Terminal } from './terminal.js';
@@ -52,8 +53,10 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
         });
       }
       throw new UsageError(`unexpected argument "${args.positionals[0]}".`, { hint: 'See orkestra-backup --help.' });
-    default:
-      throw new UsageError(`the ${args.command} command is not available yet.`, { hint: 'See orkestra-backup --help.' });
+    case 'verify':
+      return verifyCommand(args, terminal);
+    case 'inspect':
+      return inspectCommand(args, terminal);
   }
 }
 

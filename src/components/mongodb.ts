@@ -6,10 +6,11 @@ import { z } from 'zod';
 import { packTar } from '../archive/tarPack.js';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
 import type { Project } from '../core/project.js';
 import { requireRunning, containerAvailability } from '../docker/containers.js';
 import type { DockerEngine, ExecResult } from '../docker/engine.js';
-import { MongoArchiveReader, type NamespaceSummary } from '../mongo/archive.js';
+import { MongoArchiveReader, type MongoArchiveSummary, type NamespaceSummary } from '../mongo/archive.js';
 import { isValidDatabaseName, remapArguments, targetNamespace } from '../mongo/remap.js';
 
 const DEFAULT_CONTAINER = 'orkestra-mongodb';
@@ -114,6 +115,32 @@ export const mongodb: Component<MongoPlan> = {
     }
     return { summary: counts ? `${counts[1]} documents into ${plan.targetDb}` : `database ${plan.targetDb}` };
   },
+
+  async examine({ source, setting }) {
+    const sourceDb = await sourceDatabase(source).catch(() => undefined);
+    const targetDb = setting('MONGO_DATABASE') ?? 'orkestra';
+    const dump = await readDump(source, false);
+    const problems = dump ? [...dump.problems] : [`mongodb/${DUMP_ENTRY} is missing`];
+    if (!sourceDb) problems.push(`the source database name (mongodb/${DATABASE_ENTRY}) is missing or invalid`);
+    const namespaces = (dump?.namespaces ?? []).map((namespace) => ({
+      namespace: `${namespace.db}.${namespace.collection}`,
+      type: namespace.type ?? (namespace.collection.startsWith('system.buckets.') ? 'timeseries buckets' : 'unknown'),
+      documents: namespace.documents,
+      bytes: namespace.bytes,
+      crcMatches: namespace.crcMatches,
+      restoredAs: sourceDb ? targetNamespace(namespace.db, namespace.collection, sourceDb, targetDb) : undefined,
+    }));
+    const remap = sourceDb && sourceDb !== targetDb ? `, remapped to ${targetDb} (MONGO_DATABASE)` : '';
+    const lines = [
+      `database ${sourceDb ?? '?'}${remap}; dump by mongodump ${dump?.header.toolVersion ?? '?'} of server ${dump?.header.serverVersion ?? '?'}`,
+      ...namespaces.map(
+        (entry) =>
+          `${entry.namespace}  ${entry.type}  ${entry.documents} document${entry.documents === 1 ? '' : 's'}  ${formatBytes(entry.bytes)}` +
+          `  → ${entry.restoredAs ?? 'not restored'}`,
+      ),
+    ];
+    return { facts: { database: sourceDb, targetDatabase: targetDb, header: dump?.header, namespaces }, lines, problems };
+  },
 };
 
 async function resolveAccess(project: Project, docker: DockerEngine): Promise<MongoAccess> {
@@ -188,8 +215,11 @@ function dumpStream(source: ComponentSource, onBytes?: (bytes: number) => void):
   );
 }
 
-/** The namespaces the dump holds, from its prelude: only the first kilobytes are decompressed. */
-async function readNamespaces(source: ComponentSource): Promise<NamespaceSummary[]> {
+/**
+ * Reads the dump inside the archive with the native mongodump-archive reader: only its prelude
+ * (the first kilobytes) for a plan, or all of it — counts, sizes, CRC-64 — for inspect/verify.
+ */
+async function readDump(source: ComponentSource, untilPrelude: boolean): Promise<MongoArchiveSummary | undefined> {
   for await (const entry of source.entries()) {
     if (entry.path !== DUMP_ENTRY) continue;
     const reader = new MongoArchiveReader();
@@ -197,21 +227,27 @@ async function readNamespaces(source: ComponentSource): Promise<NamespaceSummary
     try {
       for await (const chunk of gunzip) {
         reader.push(chunk as Buffer);
-        if (reader.summary().preludeComplete || reader.failed) break;
+        if (reader.failed || (untilPrelude && reader.summary().preludeComplete)) return reader.summary();
       }
     } catch (error) {
-      throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is not a readable gzip stream (${(error as Error).message}).`);
+      const summary = reader.summary();
+      summary.problems.push(`mongodb/${DUMP_ENTRY} is not a complete gzip stream (${(error as Error).message})`);
+      return summary;
     } finally {
       gunzip.destroy();
       entry.content.destroy();
     }
-    const summary = reader.summary();
-    if (summary.problems.length > 0 && reader.failed) {
-      throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is damaged: ${summary.problems[0]}.`);
-    }
-    return summary.namespaces;
+    return reader.finish();
   }
-  return [];
+  return undefined;
+}
+
+async function readNamespaces(source: ComponentSource): Promise<NamespaceSummary[]> {
+  const summary = await readDump(source, true);
+  if (summary && !summary.preludeComplete) {
+    throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is damaged: ${summary.problems[0] ?? 'no prelude'}.`);
+  }
+  return summary?.namespaces ?? [];
 }
 
 function describeNamespace(namespace: NamespaceSummary, sourceDb: string, targetDb: string): string {

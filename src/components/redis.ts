@@ -8,6 +8,7 @@ import { packTar, type PackEntry } from '../archive/tarPack.js';
 import { tarStreamEntries } from '../archive/tarStream.js';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
 import type { Project } from '../core/project.js';
 import { utcStamp } from '../core/timestamps.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
@@ -23,6 +24,7 @@ import {
   rdbPath,
   type RedisLayout,
 } from '../redis/layout.js';
+import { aofManifestFiles, RdbChecker, type RdbCheck } from '../redis/rdb.js';
 
 const DEFAULT_CONTAINER = 'orkestra-redis';
 const RDB_ENTRY = 'dump.rdb';
@@ -181,6 +183,52 @@ export const redis: Component<RedisPlan> = {
     if (copyError) throw copyError;
     const keys = await waitUntilLoaded(await RedisCli.connect(project, docker));
     return { summary: `${keys} keys loaded; previous files kept in ${plan.live.dir === '/' ? '' : plan.live.dir}/${asideName}/` };
+  },
+
+  async examine({ source }) {
+    const layout = await backupLayout(source);
+    const problems: string[] = [];
+    if (!layout) problems.push(`redis/${LAYOUT_ENTRY} is missing or unreadable`);
+    const checks = new Map<string, RdbCheck>();
+    let aofManifest: string | undefined;
+    for await (const entry of source.entries()) {
+      if (entry.path === RDB_ENTRY || /\.base\.rdb$/.test(entry.path)) {
+        const checker = new RdbChecker();
+        for await (const chunk of entry.content) checker.push(chunk as Buffer);
+        checks.set(entry.path, checker.finish());
+      } else if (entry.path.startsWith(`${AOF_FOLDER}/`) && entry.path.endsWith('.manifest')) {
+        aofManifest = Buffer.concat(await entry.content.toArray()).toString('utf8');
+      }
+    }
+    for (const [path, check] of checks) problems.push(...check.problems.map((problem) => `redis/${path}: ${problem}`));
+    if (!checks.has(RDB_ENTRY)) problems.push(`redis/${RDB_ENTRY} is missing`);
+    const aofFiles = source.files.filter((file) => file.path.startsWith(`${AOF_FOLDER}/`));
+    if (aofFiles.length > 0) {
+      if (aofManifest === undefined) problems.push(`redis/${AOF_FOLDER}/ has no AOF manifest`);
+      for (const named of aofManifestFiles(aofManifest ?? '')) {
+        if (!aofFiles.some((file) => file.path === `${AOF_FOLDER}/${named.name}`)) {
+          problems.push(`the AOF manifest names ${named.name}, which is not in the archive`);
+        }
+      }
+    }
+    const rdb = source.files.find((file) => file.path === RDB_ENTRY);
+    const rdbCheck = checks.get(RDB_ENTRY);
+    const lines = [
+      layout
+        ? `layout: dir=${layout.dir} dbfilename=${layout.dbfilename} appenddirname=${layout.appenddirname} appendonly=${layout.appendonly ? 'yes' : 'no'}`
+        : 'layout: unknown',
+      `${RDB_ENTRY} ${formatBytes(rdb?.size ?? 0)} (RDB version ${rdbCheck?.version ?? '?'}, checksum ${rdbCheck?.checksum ?? 'unchecked'})`,
+      aofFiles.length > 0
+        ? `${AOF_FOLDER}/: ${aofFiles.length} files, ${formatBytes(aofFiles.reduce((total, file) => total + file.size, 0))}`
+        : 'no AOF files',
+    ];
+    const facts = {
+      layout,
+      rdb: rdb ? { size: rdb.size, version: rdbCheck?.version, checksum: rdbCheck?.checksum } : undefined,
+      aofFiles: aofFiles.map(({ path, size }) => ({ path, size })),
+      keys: (source.details as { keys?: number } | undefined)?.keys,
+    };
+    return { facts, lines, problems };
   },
 };
 

@@ -105,6 +105,8 @@ export const rustfs: Component<RustfsPlan> = {
 
   async planRestore({ project, services, source, progress }) {
     const buckets = archivedBuckets(source);
+    const missing = missingObjects(source, buckets);
+    if (missing.length > 0) throw new UsageError(`${source.archiveName}: ${missing[0]}.`, { hint: 'Nothing was touched.' });
     const store = await connect(project, services, progress);
     try {
       const live = new Set(await store.listBuckets());
@@ -174,6 +176,38 @@ export const rustfs: Component<RustfsPlan> = {
     const aside = done.keptAside > 0 ? `; ${done.keptAside} overwritten objects kept in bucket ${asideBucket}` : '';
     return { summary: `${done.uploaded} objects uploaded, ${plan.objects.size - pending.length} unchanged${aside}` };
   },
+
+  async examine({ source }) {
+    const problems: string[] = [];
+    let buckets: BucketRecord[] = [];
+    try {
+      buckets = archivedBuckets(source);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+    problems.push(...missingObjects(source, buckets));
+    const sizes = new Map(source.files.map((file) => [file.path, file.size]));
+    const listed = new Set<string>();
+    for (const bucket of buckets) {
+      for (const object of bucket.objects) {
+        const path = `${bucket.name}/${object.path}`;
+        listed.add(path);
+        const size = sizes.get(path);
+        if (size !== undefined && size !== object.size) problems.push(`rustfs/${path} is ${size} bytes, its object record says ${object.size}`);
+      }
+    }
+    for (const path of sizes.keys()) if (!listed.has(path)) problems.push(`rustfs/${path} is not in the object list`);
+    const summary = buckets.map((bucket) => ({
+      name: bucket.name,
+      objects: bucket.objects.length,
+      bytes: bucket.objects.reduce((total, object) => total + object.size, 0),
+    }));
+    return {
+      facts: { buckets: summary },
+      lines: summary.map((bucket) => `${bucket.name}  ${bucket.objects} object${bucket.objects === 1 ? '' : 's'}  ${formatBytes(bucket.bytes)}`),
+      problems,
+    };
+  },
 };
 
 async function connect(project: Project, services: Services, progress: ProgressReporter): Promise<ObjectStore> {
@@ -219,17 +253,7 @@ async function* countBytes(content: AsyncIterable<Buffer>, progress: ProgressRep
 /** The buckets and objects of the backup: from the manifest, or from the file tree of a legacy archive. */
 function archivedBuckets(source: ComponentSource): BucketRecord[] {
   const parsed = RustfsDetailsSchema.safeParse(source.details);
-  if (parsed.success) {
-    const inArchive = new Set(source.files.map((file) => file.path));
-    for (const bucket of parsed.data.buckets) {
-      for (const object of bucket.objects) {
-        if (!inArchive.has(`${bucket.name}/${object.path}`)) {
-          throw new UsageError(`${source.archiveName}: rustfs/${bucket.name}/${object.path} is in the manifest's object list but not in the archive.`);
-        }
-      }
-    }
-    return parsed.data.buckets;
-  }
+  if (parsed.success) return parsed.data.buckets;
   if (source.details !== undefined) throw new UsageError(`${source.archiveName}: the manifest's rustfs details are malformed.`);
   const buckets = new Map<string, ObjectRecord[]>();
   for (const file of source.files) {
@@ -240,6 +264,16 @@ function archivedBuckets(source: ComponentSource): BucketRecord[] {
     buckets.set(bucket, [...(buckets.get(bucket) ?? []), { key, path: key, size: file.size }]);
   }
   return [...buckets].map(([name, objects]) => ({ name, objects }));
+}
+
+/** Objects the manifest lists that the archive does not hold. */
+function missingObjects(source: ComponentSource, buckets: readonly BucketRecord[]): string[] {
+  const inArchive = new Set(source.files.map((file) => file.path));
+  return buckets.flatMap((bucket) =>
+    bucket.objects
+      .filter((object) => !inArchive.has(`${bucket.name}/${object.path}`))
+      .map((object) => `rustfs/${bucket.name}/${object.path} is in the manifest's object list but not in the archive`),
+  );
 }
 
 function archivedObject(record: ObjectRecord): ArchivedObject {

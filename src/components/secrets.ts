@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Component, RestorePlan } from '../core/component.js';
 import { PreconditionError, UsageError } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
 import { MoveAsideFolder } from '../core/moveAside.js';
 
 const ENV_FILE = '.env';
@@ -101,6 +102,22 @@ export const secrets: Component<SecretsPlan> = {
     if (counts.movedAside > 0) parts.push(`${counts.movedAside} moved aside to ${displayAside(aside)}`);
     if (counts.kept > 0) parts.push(`${counts.kept} kept as they were`);
     return { summary: parts.join(', ') };
+  },
+
+  async examine({ source }) {
+    const problems: string[] = [];
+    for (const file of source.files) {
+      try {
+        checkSecretPath(file.path, source.archiveName);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+    return {
+      facts: { files: source.files.map(({ path, size }) => ({ path, size })) },
+      lines: source.files.map((file) => `${file.path} (${formatBytes(file.size)})`),
+      problems,
+    };
   },
 };
 

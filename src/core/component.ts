@@ -92,10 +92,27 @@ export interface RestoreResult {
   summary?: string;
 }
 
+/** Reading a component's part of an archive without any server (inspect and verify). */
+export interface ExamineContext {
+  readonly source: ComponentSource;
+  /** A setting as the local project resolves it (docker/.env, then the environment), for "would be restored as". */
+  setting(key: string): string | undefined;
+}
+
+/** What a component's part of an archive holds and what is wrong with it. */
+export interface ArchiveReport {
+  /** For --json. Never secret values. */
+  readonly facts: Record<string, unknown>;
+  /** For people, one fact per line. */
+  readonly lines: string[];
+  /** Everything wrong with this component's data; empty when sound. */
+  readonly problems: string[];
+}
+
 /**
  * One stateful part of a deployment. Each method is independent of the user interface:
- * availability and planRestore change nothing; backup writes only into the sink; restore
- * changes the target and nothing else. A fifth component implements this and is listed in
+ * availability, planRestore and examine change nothing; backup writes only into the sink;
+ * restore changes the target and nothing else. A fifth component implements this and is listed in
  * `components/index.ts`.
  */
 export interface Component<Plan extends RestorePlan = RestorePlan> {
@@ -106,4 +123,6 @@ export interface Component<Plan extends RestorePlan = RestorePlan> {
   /** Checks every precondition a restore has and describes it. Throws PreconditionError when it cannot run. */
   planRestore(context: PlanContext): Promise<Plan>;
   restore(context: RestoreContext, plan: Plan): Promise<RestoreResult>;
+  /** Reads only the archive: what this part holds, checked as deeply as the format allows. */
+  examine(context: ExamineContext): Promise<ArchiveReport>;
 }

@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
 import type { FileRecord, Manifest } from '../archive/manifest.js';
-import { checkArchive, componentEntries, readManifest } from '../archive/reader.js';
-import { componentOf, pathInComponent } from '../archive/paths.js';
-import type { Component, ComponentSource, OverwritePolicy, RestorePlan } from './component.js';
+import { checkArchive, readManifest } from '../archive/reader.js';
+import { sourceFor, type ArchiveView } from './archiveSource.js';
+import type { Component, OverwritePolicy, RestorePlan } from './component.js';
 import { OrkestraError, PreconditionError, UsageError } from './errors.js';
 import { ComponentProgress } from './progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
@@ -10,7 +10,7 @@ import { parseComponentList } from './selection.js';
 import type { Session } from './session.js';
 
 /** An archive whose manifest was read and whose every byte was checked. */
-export interface CheckedArchive extends OpenedArchive {
+export interface CheckedArchive extends OpenedArchive, ArchiveView {
   /** The files as found in the archive (checked against the manifest when it lists them). */
   readonly files: readonly FileRecord[];
   /** Archives of the original bash scripts carry no checksums. */
@@ -144,29 +144,4 @@ export async function runRestore(
   } finally {
     await release();
   }
-}
-
-function sourceFor(archive: CheckedArchive, component: Component): ComponentSource {
-  const files = archive.files
-    .filter((record) => componentOf(record.path) === component.name)
-    .map((record) => ({
-      path: pathInComponent(record.path),
-      size: record.size,
-      sha256: archive.legacy ? undefined : record.sha256,
-    }));
-  return {
-    archiveName: archive.name,
-    files,
-    details: archive.manifest.details?.[component.name],
-    entries: () => componentEntries(archive.file, component.name),
-    async readText(path) {
-      for await (const entry of componentEntries(archive.file, component.name)) {
-        if (entry.path !== path) continue;
-        const chunks: Buffer[] = [];
-        for await (const chunk of entry.content) chunks.push(chunk as Buffer);
-        return Buffer.concat(chunks).toString('utf8');
-      }
-      return undefined;
-    },
-  };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 
@@ -23,6 +24,7 @@ export async function writeRawArchive(file: string, entries: readonly RawEntry[]
     if (size > 0) blocks.push(content, Buffer.alloc((512 - (size % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));
+  await mkdir(dirname(file), { recursive: true });
   await writeFile(file, gzipSync(Buffer.concat(blocks)), { mode: 0o600 });
 }
 

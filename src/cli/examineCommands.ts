@@ -1,0 +1,92 @@
+import { openProject } from '../core/project.js';
+import { COMPONENTS } from '../components/index.js';
+import { allProblems, examineArchive, type ExaminedArchive } from '../core/examine.js';
+import { UsageError } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
+import type { ParsedCommand } from './args.js';
+import { createLineReporter } from './reporter.js';
+import type { Terminal } from './terminal.js';
+
+/** `verify <file>`: exit 0 when the archive is sound, 1 with the list of what is wrong. */
+export async function verifyCommand(args: ParsedCommand, terminal: Terminal): Promise<number> {
+  const examined = await examine(args, terminal, true);
+  const problems = allProblems(examined);
+  if (args.common.json) {
+    terminal.out(`${JSON.stringify({ ok: problems.length === 0, archive: examined.file, problems, ...reportJson(examined) }, null, 2)}\n`);
+  } else {
+    const lines = [`Verified ${examined.name} (${formatBytes(examined.bytes)})`, ...describe(examined)];
+    lines.push('', problems.length === 0 ? 'Result: sound.' : `Result: ${problems.length} problem${problems.length === 1 ? '' : 's'}:`);
+    lines.push(...problems.map((problem) => `  - ${problem}`));
+    terminal.out(`${lines.join('\n')}\n`);
+  }
+  return problems.length === 0 ? 0 : 1;
+}
+
+/** `inspect <file>`: what the archive holds, from the archive alone. */
+export async function inspectCommand(args: ParsedCommand, terminal: Terminal): Promise<number> {
+  const examined = await examine(args, terminal, false);
+  if (args.common.json) {
+    terminal.out(`${JSON.stringify({ archive: examined.file, problems: allProblems(examined), ...reportJson(examined) }, null, 2)}\n`);
+  } else {
+    const problems = allProblems(examined);
+    const lines = [`${examined.name} (${formatBytes(examined.bytes)})`, ...describe(examined)];
+    if (problems.length > 0) lines.push('', 'Problems seen (run verify for a full check):', ...problems.map((problem) => `  - ${problem}`));
+    terminal.out(`${lines.join('\n')}\n`);
+  }
+  return 0;
+}
+
+async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: boolean): Promise<ExaminedArchive> {
+  const [file, ...extra] = args.positionals;
+  if (file === undefined) throw new UsageError(`${args.command} needs the path of an archive.`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`, { hint: 'Give one archive.' });
+  return examineArchive(file, {
+    components: COMPONENTS,
+    setting: await localSettings(args),
+    onEvent: createLineReporter(terminal.err, terminal.stderrIsTTY),
+    checkEveryFile,
+  });
+}
+
+/** Settings of the project in the current folder when there is one, else the environment alone. */
+async function localSettings(args: ParsedCommand): Promise<(key: string) => string | undefined> {
+  try {
+    const project = await openProject({ projectDir: args.common.projectDir, environment: args.common.env });
+    return (key) => project.setting(key);
+  } catch (error) {
+    if (args.common.projectDir !== undefined) throw error;
+    return (key) => process.env[key] || undefined;
+  }
+}
+
+function describe(examined: ExaminedArchive): string[] {
+  const { manifest } = examined;
+  if (!manifest) return [];
+  const tool = manifest.tool ? `${manifest.tool.name} ${manifest.tool.version}` : 'the original backup.sh';
+  const lines = [
+    `  created ${manifest.createdAt} on ${manifest.host || 'an unknown host'} by ${tool}`,
+    `  environment ${manifest.environment}; components: ${manifest.components.join(', ') || 'none'}`,
+  ];
+  for (const { name, report } of examined.components) {
+    lines.push('', name);
+    lines.push(...(report?.lines ?? ['(not known to this version)']).map((line) => `  ${line}`));
+  }
+  return lines;
+}
+
+function reportJson(examined: ExaminedArchive) {
+  const { manifest } = examined;
+  return {
+    bytes: examined.bytes,
+    manifest: manifest && {
+      schema: manifest.schema,
+      createdAt: manifest.createdAt,
+      environment: manifest.environment,
+      host: manifest.host,
+      components: manifest.components,
+      tool: manifest.tool,
+      files: manifest.files?.length,
+    },
+    components: Object.fromEntries(examined.components.map(({ name, report }) => [name, report?.facts ?? null])),
+  };
+}

@@ -1,0 +1,80 @@
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Manifest } from '../archive/manifest.js';
+import { checkArchive, readManifest } from '../archive/reader.js';
+import { sourceFor, type ArchiveView } from './archiveSource.js';
+import type { ArchiveReport, Component } from './component.js';
+import { UsageError } from './errors.js';
+import { ComponentProgress } from './progress.js';
+import type { EventListener } from './events.js';
+
+export interface ExamineOptions {
+  components: readonly Component[];
+  setting(key: string): string | undefined;
+  onEvent: EventListener;
+  /** verify: read every byte and check every SHA-256 first; inspect: trust the manifest's file list. */
+  checkEveryFile: boolean;
+}
+
+export interface ExaminedArchive {
+  readonly file: string;
+  readonly name: string;
+  readonly bytes: number;
+  readonly manifest?: Manifest;
+  /** Problems of the archive as a whole: structure, manifest, sizes, checksums. */
+  readonly archiveProblems: string[];
+  readonly components: readonly { name: string; report?: ArchiveReport }[];
+}
+
+/**
+ * Reads an archive without any server: the manifest, then (for verify) every file's bytes, then
+ * each component's own view of its data. Damage is reported as problems; only a path that is
+ * not a file at all is a usage error.
+ */
+export async function examineArchive(file: string, options: ExamineOptions): Promise<ExaminedArchive> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new UsageError(`${file}: no such file.`, { hint: 'Pass the path of a backup archive.' });
+  const name = basename(file);
+  let manifest: Manifest;
+  try {
+    manifest = (await readManifest(file)).manifest;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return { file, name, bytes: info.size, archiveProblems: [error.message.replace(/\.$/, '')], components: [] };
+  }
+  const legacy = manifest.files === undefined;
+  const archiveProblems: string[] = [];
+  let files = manifest.files ?? [];
+  if (options.checkEveryFile || legacy) {
+    const progress = new ComponentProgress('archive', 'check', options.onEvent);
+    progress.expect(files.reduce((total, record) => total + record.size, 0));
+    const check = await checkArchive(file, manifest, (bytes) => progress.advance(bytes));
+    archiveProblems.push(...check.problems);
+    files = check.files;
+    progress.done(check.problems.length === 0 ? `${files.length} files, sizes and SHA-256 match` : `${check.problems.length} problems`);
+  }
+  if (legacy) archiveProblems.push('made by the original backup.sh: the manifest records no checksums (structure checked only)');
+  const view: ArchiveView = { file, name, manifest, files, legacy };
+  const components = [];
+  for (const componentName of manifest.components) {
+    const component = options.components.find((candidate) => candidate.name === componentName);
+    if (!component) {
+      archiveProblems.push(`the manifest lists ${componentName}, which this version does not know`);
+      components.push({ name: componentName });
+      continue;
+    }
+    const progress = new ComponentProgress(component.name, 'check', options.onEvent);
+    const report = await component.examine({ source: sourceFor(view, component), setting: options.setting });
+    progress.done(report.problems.length === 0 ? 'sound' : `${report.problems.length} problems`);
+    components.push({ name: componentName, report });
+  }
+  return { file, name, bytes: info.size, manifest, archiveProblems, components };
+}
+
+/** Every problem, each prefixed by where it was found. */
+export function allProblems(examined: ExaminedArchive): string[] {
+  return [
+    ...examined.archiveProblems.filter((problem) => !problem.startsWith('made by the original backup.sh')),
+    ...examined.components.flatMap(({ name, report }) => (report?.problems ?? []).map((problem) => `${name}: ${problem}`)),
+  ];
+}
