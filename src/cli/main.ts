@@ -1,4 +1,5 @@
 import { AbortedError, describeError, exitCodeFor, UsageError } from '../core/errors.js';
+import { criticalWork } from '../core/criticalSection.js';
 import { removeAllTemporariesSync } from '../core/temporaryFiles.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { parseCommandLine, type ParsedCommand } from './args.js';
@@ -61,22 +62,34 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
 }
 
 /**
- * First SIGINT/SIGTERM: abort the work so it unwinds through its own cleanup (containers are
- * started again, partial files removed). A second signal, or a stuck unwind, exits at once
- * after removing partial files.
+ * First SIGINT/SIGTERM: abort the work so it unwinds through its own cleanup (partial files
+ * removed, a stopped container started again). If unwinding hangs, the process exits after a
+ * grace period — but never while critical work (a container to start again) is still running;
+ * only a third signal leaves that undone.
  */
 function installSignalHandlers(controller: AbortController): void {
+  let signals = 0;
+  const exitWhenSafe = () => {
+    if (criticalWork().length > 0) {
+      setTimeout(exitWhenSafe, 1_000).unref();
+      return;
+    }
+    removeAllTemporariesSync();
+    process.exit(1);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
+    signals += 1;
+    const pending = criticalWork();
+    if (signals === 1) {
+      process.stderr.write(`\norkestra-backup: ${signal} received, stopping…\n`);
+      controller.abort(new AbortedError(`interrupted by ${signal}; partial files were removed.`));
+      setTimeout(exitWhenSafe, SHUTDOWN_GRACE_MS).unref();
+    } else if (pending.length > 0 && signals === 2) {
+      process.stderr.write(`orkestra-backup: still ${pending.join(', ')}; waiting for it (a third ${signal} leaves it undone).\n`);
+    } else {
       removeAllTemporariesSync();
       process.exit(1);
     }
-    process.stderr.write(`\norkestra-backup: ${signal} received, stopping…\n`);
-    controller.abort(new AbortedError(`interrupted by ${signal}; partial files were removed.`));
-    setTimeout(() => {
-      removeAllTemporariesSync();
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

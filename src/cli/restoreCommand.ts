@@ -100,8 +100,8 @@ function outcomeReport(outcome: RestoreOutcome): string {
 
 function restoredSentence(outcome: RestoreOutcome): string {
   const restored = outcome.restored.map((entry) => entry.component);
-  const restoredText = restored.length > 0 ? `Restored: ${restored.join(', ')}.` : 'Nothing was restored.';
-  const notText = outcome.notRestored.length > 0 ? ` Not restored: ${outcome.notRestored.join(', ')}.` : '';
+  const restoredText = restored.length > 0 ? `Fully restored: ${restored.join(', ')}.` : 'No component was fully restored.';
+  const notText = outcome.notRestored.length > 0 ? ` Not started: ${outcome.notRestored.join(', ')}.` : '';
   return `${restoredText}${notText}`;
 }
 

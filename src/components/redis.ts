@@ -10,6 +10,7 @@ import type { Component, ComponentSource, RestorePlan } from '../core/component.
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Project } from '../core/project.js';
+import { critical } from '../core/criticalSection.js';
 import { utcStamp } from '../core/timestamps.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
@@ -163,23 +164,30 @@ export const redis: Component<RedisPlan> = {
   async restore({ project, services, source, progress, signal, startedAt }, plan) {
     const docker = services.docker();
     const asideName = `.pre-restore-${utcStamp(startedAt)}`;
-    progress.note(`stopping ${plan.container}`);
-    await docker.stop(plan.container);
-    let copyError: unknown;
-    try {
-      await keepCurrentFiles(docker, plan, asideName);
-      await docker.putArchive(plan.container, plan.live.dir, packTar(restoreEntries(source, plan, progress)), signal);
-      if (plan.live.appendonly && !plan.hasAof) {
-        await docker.putArchive(plan.container, plan.live.dir, packTar(synthesizedAof(source, plan)), signal);
+    const copyError = await critical(`starting ${plan.container} again`, async () => {
+      progress.note(`stopping ${plan.container}`);
+      await docker.stop(plan.container);
+      let replacing = false;
+      try {
+        await keepCurrentFiles(docker, plan, asideName, signal);
+        signal.throwIfAborted();
+        replacing = true;
+        await docker.putArchive(plan.container, plan.live.dir, packTar(restoreEntries(source, plan, progress)), signal);
+        if (plan.live.appendonly && !plan.hasAof) {
+          await docker.putArchive(plan.container, plan.live.dir, packTar(synthesizedAof(source, plan)), signal);
+        }
+        return undefined;
+      } catch (error) {
+        if (replacing) {
+          progress.note(`copy stopped; putting the previous files back from ${asideName}/`);
+          await putBackCurrentFiles(docker, plan, asideName).catch(() => undefined);
+        }
+        return error;
+      } finally {
+        progress.note(`starting ${plan.container}`);
+        await docker.start(plan.container);
       }
-    } catch (error) {
-      copyError = error;
-      progress.note(`copy failed; putting the previous files back from ${asideName}/`);
-      await putBackCurrentFiles(docker, plan, asideName).catch(() => undefined);
-    } finally {
-      progress.note(`starting ${plan.container}`);
-      await docker.start(plan.container);
-    }
+    });
     if (copyError) throw copyError;
     const keys = await waitUntilLoaded(await RedisCli.connect(project, docker));
     return { summary: `${keys} keys loaded; previous files kept in ${plan.live.dir === '/' ? '' : plan.live.dir}/${asideName}/` };
@@ -345,15 +353,15 @@ async function copyOut(
 }
 
 /** The files being replaced are copied into `<dir>/.pre-restore-<stamp>/` first, through the archive API. */
-async function keepCurrentFiles(docker: DockerEngine, plan: RedisPlan, asideName: string): Promise<void> {
-  await docker.putArchive(plan.container, plan.live.dir, packTar(asList([{ type: 'directory', path: asideName, mode: 0o700 }])));
+async function keepCurrentFiles(docker: DockerEngine, plan: RedisPlan, asideName: string, signal: AbortSignal): Promise<void> {
+  await docker.putArchive(plan.container, plan.live.dir, packTar(asList([{ type: 'directory', path: asideName, mode: 0o700 }])), signal);
   const asidePath = posix.join(plan.live.dir, asideName);
   for (const path of [rdbPath(plan.live), aofDirPath(plan.live)]) {
     const current = await docker.getArchive(plan.container, path).catch((error: unknown) => {
       if (error instanceof RuntimeError && /does not exist/.test(error.message)) return undefined;
       throw error;
     });
-    if (current) await docker.putArchive(plan.container, asidePath, current);
+    if (current) await docker.putArchive(plan.container, asidePath, current, signal);
   }
 }
 

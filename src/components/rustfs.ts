@@ -12,6 +12,7 @@ import { ObjectDigest } from '../s3/digest.js';
 import { diffBucket, type ArchivedObject, type ObjectChange } from '../s3/diff.js';
 import { resolveEndpoint } from '../s3/endpoint.js';
 import { looksCompressible, objectPath } from '../s3/objectPaths.js';
+import { withRetries } from '../s3/retry.js';
 import { ObjectStore, SINGLE_UPLOAD_LIMIT, type ObjectAttributes } from '../s3/store.js';
 
 const DEFAULT_CONTAINER = 'orkestra-rustfs';
@@ -149,7 +150,8 @@ export const rustfs: Component<RustfsPlan> = {
     const done = { uploaded: 0, keptAside: 0 };
     let current: PlannedObject | undefined;
     try {
-      for (const bucket of plan.buckets) await store.ensureBucket(bucket);
+      const retrying = <T>(work: () => Promise<T>) => withRetries(work, { signal, onRetry: (message) => progress.note(message) });
+      for (const bucket of plan.buckets) await retrying(() => store.ensureBucket(bucket));
       for await (const entry of source.entries()) {
         const planned = plan.objects.get(entry.path);
         if (!planned || planned.change === 'unchanged') continue;
@@ -157,11 +159,11 @@ export const rustfs: Component<RustfsPlan> = {
         current = planned;
         const { bucket, record } = planned;
         if (planned.change === 'overwrite') {
-          if (!asideReady) asideReady = (await store.ensureBucket(asideBucket), true);
-          await store.copyObject(bucket, record.key, asideBucket, `${bucket}/${record.key}`);
+          if (!asideReady) asideReady = (await retrying(() => store.ensureBucket(asideBucket)), true);
+          await retrying(() => store.copyObject(bucket, record.key, asideBucket, `${bucket}/${record.key}`));
           done.keptAside += 1;
         }
-        await upload(store, bucket, record, entry.content, progress, signal);
+        await upload(store, bucket, record, entry.content, progress, retrying, signal);
         done.uploaded += 1;
       }
     } catch (error) {
@@ -230,15 +232,17 @@ async function upload(
   record: ObjectRecord,
   content: Readable,
   progress: ProgressReporter,
+  retrying: <T>(work: () => Promise<T>) => Promise<T>,
   signal: AbortSignal,
 ): Promise<void> {
   const attributes: ObjectAttributes = { contentType: record.contentType, metadata: record.metadata };
   const counted = Readable.from(countBytes(content, progress));
   if (record.size <= SINGLE_UPLOAD_LIMIT) {
-    // Small objects are read whole (at most 16 MiB) so the SDK can resend them on a transient error.
+    // Small objects are read whole (at most 16 MiB) so that they can be sent again after an outage.
     const body = Buffer.concat(await counted.toArray());
-    await store.putBuffer(bucket, record.key, body, attributes, signal);
+    await retrying(() => store.putBuffer(bucket, record.key, body, attributes, signal));
   } else {
+    // A large object streams from the archive once; the SDK resends a failed part on its own.
     await store.putMultipart(bucket, record.key, counted, attributes, signal);
   }
 }

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { MANIFEST_SCHEMA, type Manifest } from '../archive/manifest.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import { componentPath } from '../archive/paths.js';
@@ -80,7 +80,9 @@ export async function planBackup(
 
 export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
   const started = new Date();
-  const writer = await ArchiveWriter.open(plan.outputPath, { uniqueName: plan.defaultOutput });
+  const writer = await ArchiveWriter.open(plan.outputPath, { uniqueName: plan.defaultOutput }).catch((error: unknown) => {
+    throw explainWriteFailure(error, plan.outputPath);
+  });
   try {
     const details: Record<string, unknown> = {};
     const captured: string[] = [];
@@ -106,8 +108,23 @@ export async function runBackup(session: Session, plan: BackupPlan): Promise<Bac
     return { archivePath, archiveBytes, manifest, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime() };
   } catch (error) {
     await writer.discard();
-    throw error;
+    throw explainWriteFailure(error, plan.outputPath);
   }
+}
+
+/** A full disk or a read-only folder is the operator's to fix: say so in their words. */
+function explainWriteFailure(error: unknown, outputPath: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const folder = dirname(outputPath);
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new RuntimeError(`no space left on the device holding ${folder} while writing the archive.`, {
+      hint: 'The partial file was removed. Free some space or choose another --output.',
+    });
+  }
+  if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
+    return new RuntimeError(`cannot write into ${folder} (${code}).`, { hint: 'Choose another --output.' });
+  }
+  return error;
 }
 
 async function backupComponent(session: Session, component: Component, writer: ArchiveWriter): Promise<unknown> {

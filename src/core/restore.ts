@@ -3,7 +3,7 @@ import type { FileRecord, Manifest } from '../archive/manifest.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import { sourceFor, type ArchiveView } from './archiveSource.js';
 import type { Component, OverwritePolicy, RestorePlan } from './component.js';
-import { OrkestraError, PreconditionError, UsageError } from './errors.js';
+import { describeError, OrkestraError, PreconditionError, UsageError } from './errors.js';
 import { ComponentProgress } from './progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
 import { parseComponentList } from './selection.js';
@@ -131,7 +131,7 @@ export async function runRestore(
         progress.done(result.summary);
         restored.push({ component: component.name, summary: result.summary });
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = describeError(error).replace(/^unexpected failure: /, '');
         progress.failed(message);
         return {
           restored,

@@ -1,7 +1,6 @@
 import Docker from 'dockerode';
 import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { PreconditionError, RuntimeError } from '../core/errors.js';
+import { AbortedError, PreconditionError, RuntimeError } from '../core/errors.js';
 import { DockerStreamDemuxer, TailBuffer } from './demux.js';
 
 export interface ContainerState {
@@ -91,11 +90,17 @@ export class DockerEngine {
     const stdoutSink = options.stdout ?? collectInto(collected!);
     const demuxer = new DockerStreamDemuxer(stdoutSink, (chunk) => stderr.push(chunk));
     const abort = () => stream.destroy(new RuntimeError(`${command[0]} in ${name} was interrupted.`));
+    if (options.signal?.aborted) abort();
     options.signal?.addEventListener('abort', abort, { once: true });
     try {
       const input = options.stdin ? feedStdin(options.stdin, stream) : Promise.resolve();
+      const output = new Promise<void>((resolve, reject) => {
+        stream.on('error', reject);
+        demuxer.on('error', reject);
+        demuxer.on('finish', resolve);
+      });
       stream.pipe(demuxer);
-      await Promise.all([finished(demuxer), input]);
+      await Promise.all([output, input]);
       const exitCode = await this.exitCodeOf(exec);
       const result = { exitCode, stderr: stderr.toString(), stdout: collected?.toString() ?? '' };
       if (options.stdout) {
@@ -122,12 +127,18 @@ export class DockerEngine {
     }
   }
 
-  /** Extracts a tar stream into a folder of the container (like `docker cp` in). */
+  /**
+   * Extracts a tar stream into a folder of the container (like `docker cp` in). The stream is
+   * destroyed if the copy fails: a source left open (another container's getArchive, say) would
+   * keep the engine busy with the container and block a later start.
+   */
   async putArchive(name: string, folder: string, tar: Readable, signal?: AbortSignal): Promise<void> {
     try {
       await this.docker.getContainer(name).putArchive(tar, { path: folder, abortSignal: signal });
     } catch (error) {
       throw this.engineError(error, `copying into ${folder} of ${name}`);
+    } finally {
+      if (!tar.readableEnded) tar.destroy();
     }
   }
 
@@ -160,6 +171,7 @@ export class DockerEngine {
   }
 
   private engineError(error: unknown, doing: string): Error {
+    if ((error as Error).name === 'AbortError') return new AbortedError(`${doing} was interrupted.`);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET' || code === 'EHOSTUNREACH') {
       return new PreconditionError(`cannot reach the Docker engine at ${this.address} (${code}).`, {
@@ -197,21 +209,25 @@ function describeContainer(name: string, info: Docker.ContainerInspectInfo): Con
   };
 }
 
-/** Writes stdin into the exec, then half-closes it so the command sees end of input. */
-async function feedStdin(stdin: Readable, target: Duplex): Promise<void> {
-  for await (const chunk of stdin) {
-    if (!target.write(chunk)) {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (error: Error) => reject(error);
-        target.once('error', onError);
-        target.once('drain', () => {
-          target.off('error', onError);
-          resolve();
-        });
-      });
-    }
-  }
-  target.end();
+/**
+ * Writes stdin into the exec with backpressure, then half-closes it so the command sees the end
+ * of its input. Settles when the input is used up, or when the command stopped reading (its
+ * exit code then tells what happened).
+ */
+function feedStdin(stdin: Readable, target: Duplex): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stdin.once('error', (error) => {
+      target.destroy(error);
+      reject(error);
+    });
+    stdin.once('end', () => resolve());
+    target.once('close', () => {
+      stdin.unpipe(target);
+      stdin.destroy();
+      resolve();
+    });
+    stdin.pipe(target);
+  });
 }
 
 function collectInto(buffer: TailBuffer): Writable {

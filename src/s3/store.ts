@@ -165,7 +165,7 @@ export class ObjectStore {
     const name = (error as { name?: string }).name ?? '';
     const code = (error as NodeJS.ErrnoException).code ?? '';
     if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(code) || name === 'TimeoutError') {
-      return new PreconditionError(`cannot reach the object store at ${where} while ${doing} (${code || name}).`, {
+      return new StoreUnreachableError(`cannot reach the object store at ${where} while ${doing} (${code || name}).`, {
         hint: 'Check that the rustfs container runs, or set RUSTFS_ENDPOINT.',
       });
     }
@@ -174,12 +174,25 @@ export class ObjectStore {
         hint: 'Set RUSTFS_ACCESS_KEY and RUSTFS_SECRET_KEY in docker/.env.',
       });
     }
+    if (error instanceof S3ServiceException && (error.$fault === 'server' || name === 'SlowDown')) {
+      return new StoreServerError(`the object store at ${where} failed while ${doing}: ${name} ${error.message}`.trim());
+    }
     if (error instanceof S3ServiceException) {
       return new RuntimeError(`the object store at ${where} failed while ${doing}: ${name} ${error.message}`.trim());
     }
     const message = error instanceof Error ? error.message : String(error);
     return new RuntimeError(`object store error at ${where} while ${doing}: ${message.split('\n')[0]}`);
   }
+}
+
+/** The store could not be reached: worth another try after a pause. */
+export class StoreUnreachableError extends PreconditionError {}
+
+/** The store answered with a server-side failure (5xx, SlowDown): worth another try after a pause. */
+export class StoreServerError extends RuntimeError {}
+
+export function isTransient(error: unknown): boolean {
+  return error instanceof StoreUnreachableError || error instanceof StoreServerError;
 }
 
 export function normalizeEtag(etag: string | undefined): string {

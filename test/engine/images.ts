@@ -66,7 +66,7 @@ export async function prepareImages(docker: Docker): Promise<TestImages> {
 
 const BUSYBOX_APPLETS = [
   'sh', 'ls', 'cat', 'tar', 'mkdir', 'rm', 'sleep', 'cp', 'mv', 'gzip', 'gunzip', 'head', 'tail', 'tee', 'touch',
-  'echo', 'printf', 'ps', 'sed', 'grep', 'wc', 'test', 'env', 'sha256sum', 'id', 'chmod', 'kill', 'find', 'stat', 'true', 'false',
+  'echo', 'printf', 'ps', 'sed', 'grep', 'wc', 'test', 'env', 'sha256sum', 'id', 'chmod', 'kill', 'find', 'stat', 'true', 'false', 'tr', 'xargs',
 ];
 
 async function addBusybox(root: string): Promise<void> {

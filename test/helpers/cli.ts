@@ -38,3 +38,53 @@ export function runCli(args: readonly string[], options: RunOptions): Promise<Ru
     child.stdin.end(options.input ?? '');
   });
 }
+
+export interface RunningCli {
+  pid: number;
+  /** Resolves when stderr has printed something matching. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  signal(name: NodeJS.Signals): void;
+  result: Promise<RunResult & { exitedAt: number }>;
+}
+
+/** Starts the binary and lets the test act while it runs (send a signal at a chosen moment). */
+export function startCli(args: readonly string[], options: RunOptions): RunningCli {
+  const child = spawn(process.execPath, [BINARY, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const waiter of waiters.filter((candidate) => candidate.pattern.test(stderr))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  });
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
+  const result = new Promise<RunResult & { exitedAt: number }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, exitedAt: Date.now() });
+    });
+  });
+  return {
+    pid: child.pid!,
+    waitForStderr(pattern, timeoutMs = 60_000) {
+      if (pattern.test(stderr)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const waiter = { pattern, resolve };
+        waiters.push(waiter);
+        setTimeout(() => reject(new Error(`stderr never matched ${pattern}:\n${stderr}`)), timeoutMs);
+      });
+    },
+    signal: (name) => child.kill(name),
+    result,
+  };
+}

@@ -1,0 +1,25 @@
+import { isTransient } from './store.js';
+
+/** Pauses between whole-operation attempts, on top of the SDK's own quick retries. */
+const BACKOFF_MS = [1_000, 3_000, 9_000, 20_000];
+
+/**
+ * Runs an operation again after a growing pause when the store was unreachable or failed on
+ * its side — long enough to ride out a container restart — and gives up after the last pause.
+ */
+export async function withRetries<T>(
+  work: () => Promise<T>,
+  options: { signal: AbortSignal; onRetry(message: string): void; backoffMs?: readonly number[] },
+): Promise<T> {
+  const pauses = options.backoffMs ?? BACKOFF_MS;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isTransient(error) || attempt >= pauses.length || options.signal.aborted) throw error;
+      const pause = pauses[attempt];
+      options.onRetry(`${(error as Error).message.replace(/\.$/, '')}; trying again in ${pause / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
