@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { packTar } from '../archive/tarPack.js';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import { readDetails } from '../core/details.js';
 import { formatBytes } from '../core/format.js';
 import type { Project } from '../core/project.js';
 import { requireRunning, containerAvailability } from '../docker/containers.js';
@@ -259,8 +260,8 @@ function describeNamespace(namespace: NamespaceSummary, sourceDb: string, target
 }
 
 async function sourceDatabase(source: ComponentSource): Promise<string> {
-  const parsed = MongoDetailsSchema.safeParse(source.details);
-  const name = parsed.success ? parsed.data.database : (await source.readText(DATABASE_ENTRY))?.trim();
+  const details = readDetails(MongoDetailsSchema, source, 'mongodb');
+  const name = details ? details.database : (await source.readText(DATABASE_ENTRY))?.trim();
   if (!name || !isValidDatabaseName(name)) {
     throw new UsageError(`${source.archiveName}: the source database name (mongodb/${DATABASE_ENTRY}) is missing or invalid.`);
   }

@@ -8,6 +8,7 @@ import { packTar, type PackEntry } from '../archive/tarPack.js';
 import { tarStreamEntries } from '../archive/tarStream.js';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import { readDetails } from '../core/details.js';
 import { formatBytes } from '../core/format.js';
 import type { Project } from '../core/project.js';
 import { critical } from '../core/criticalSection.js';
@@ -429,8 +430,8 @@ function checkRedisFiles(source: ComponentSource): void {
 }
 
 async function backupLayout(source: ComponentSource): Promise<RedisLayout | undefined> {
-  const parsed = RedisDetailsSchema.safeParse(source.details);
-  if (parsed.success) return parsed.data.layout;
+  const details = readDetails(RedisDetailsSchema, source, 'redis');
+  if (details) return details.layout;
   const text = await source.readText(LAYOUT_ENTRY);
   return text ? parseLayout(text) : undefined;
 }

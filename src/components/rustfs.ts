@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Component, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import { readDetails } from '../core/details.js';
 import { formatBytes } from '../core/format.js';
 import type { Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
@@ -256,9 +257,8 @@ async function* countBytes(content: AsyncIterable<Buffer>, progress: ProgressRep
 
 /** The buckets and objects of the backup: from the manifest, or from the file tree of a legacy archive. */
 function archivedBuckets(source: ComponentSource): BucketRecord[] {
-  const parsed = RustfsDetailsSchema.safeParse(source.details);
-  if (parsed.success) return parsed.data.buckets;
-  if (source.details !== undefined) throw new UsageError(`${source.archiveName}: the manifest's rustfs details are malformed.`);
+  const details = readDetails(RustfsDetailsSchema, source, 'rustfs');
+  if (details) return details.buckets;
   const buckets = new Map<string, ObjectRecord[]>();
   for (const file of source.files) {
     const slash = file.path.indexOf('/');

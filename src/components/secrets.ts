@@ -4,7 +4,8 @@ import { chmod, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import type { Component, RestorePlan } from '../core/component.js';
+import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
+import { readDetails } from '../core/details.js';
 import { PreconditionError, UsageError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import { MoveAsideFolder } from '../core/moveAside.js';
@@ -55,6 +56,7 @@ export const secrets: Component<SecretsPlan> = {
   },
 
   async planRestore({ project, source }) {
+    fileModes(source); // a malformed manifest is refused before anything else
     const targets = new Map<string, TargetState>();
     const actions: string[] = [];
     const replaces: string[] = [];
@@ -74,7 +76,7 @@ export const secrets: Component<SecretsPlan> = {
   },
 
   async restore({ project, source, overwrite, startedAt, progress }, plan) {
-    const modes = new Map(parseDetails(source.details).map((file) => [file.path, file.mode]));
+    const modes = fileModes(source);
     const aside = new MoveAsideFolder(project.dockerDir, startedAt);
     const counts = { written: 0, movedAside: 0, kept: 0 };
     for await (const entry of source.entries()) {
@@ -198,9 +200,9 @@ async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function parseDetails(details: unknown): { path: string; mode: number }[] {
-  const parsed = SecretsDetailsSchema.safeParse(details);
-  return parsed.success ? parsed.data.files : [];
+function fileModes(source: ComponentSource): Map<string, number> {
+  const details = readDetails(SecretsDetailsSchema, source, 'secrets');
+  return new Map((details?.files ?? []).map((file) => [file.path, file.mode & 0o777]));
 }
 
 function displayAside(aside: MoveAsideFolder): string {

@@ -64,7 +64,11 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
       continue;
     }
     const progress = new ComponentProgress(component.name, 'check', options.onEvent);
-    const report = await component.examine({ source: sourceFor(view, component), setting: options.setting });
+    const report = await component.examine({ source: sourceFor(view, component), setting: options.setting }).catch((error: unknown) => {
+      // A damaged part of the manifest is a finding of the check, not a reason to stop it.
+      if (!(error instanceof UsageError)) throw error;
+      return { facts: {}, lines: [], problems: [error.message.replace(/\.$/, '')] };
+    });
     progress.done(report.problems.length === 0 ? 'sound' : `${report.problems.length} problems`);
     components.push({ name: componentName, report });
   }

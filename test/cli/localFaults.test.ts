@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { makeProject, snapshotTree } from '../helpers/project.js';
+
+const isRoot = process.getuid?.() === 0;
+const mounts: string[] = [];
+afterAll(async () => {
+  for (const mount of mounts) {
+    execFileSync('umount', [mount]);
+    await rm(mount, { recursive: true, force: true });
+  }
+});
+
+describe('faults without a container', () => {
+  // Mounting a small tmpfs needs root (as CI has); elsewhere this one case is skipped.
+  it.skipIf(!isRoot)('a full disk while writing the archive: a clear error and the partial file removed [needs root for a 2 MB tmpfs]', async () => {
+    const project = await makeProject();
+    await writeFile(join(project, 'docker/keys/big-random.bin'), randomBytes(6 * 1024 * 1024));
+    const small = await mkdtemp(join(tmpdir(), 'okb-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
+    mounts.push(small);
+    const result = await runCli(['backup', '-c', 'secrets', '-y', '-o', join(small, 'out.tar.gz')], { cwd: project });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`orkestra-backup: no space left on the device holding ${small} while writing the archive. The partial file was removed.`);
+    expect(await readdir(small)).toEqual([]);
+  });
+
+  it('two backups at once write two distinct, complete archives', async () => {
+    const project = await makeProject();
+    const [first, second] = await Promise.all([
+      runCli(['backup', '-c', 'secrets', '-y'], { cwd: project }),
+      runCli(['backup', '-c', 'secrets', '-y'], { cwd: project }),
+    ]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect(first.stdout.trim()).not.toBe(second.stdout.trim());
+    for (const archive of [first.stdout.trim(), second.stdout.trim()]) {
+      expect((await runCli(['verify', archive], { cwd: project })).code).toBe(0);
+    }
+    expect((await readdir(join(project, 'backups'))).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
+  it('a restore while another restore runs on the same project is refused; a lock left by a dead process is taken over', async () => {
+    const project = await makeProject();
+    const backup = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
+    const archive = backup.stdout.trim();
+    await writeFile(join(project, 'docker/.env'), 'EDITED=1\n');
+    // Another restore holds the lock: a live process (this test's own) owns it.
+    const lock = join(project, 'docker/.orkestra-restore.lock');
+    await writeFile(lock, `${process.pid} 2026-11-22T10:00:00.000Z\n`);
+    const before = await snapshotTree(join(project, 'docker'));
+    const refused = await runCli(['restore', archive, '-y'], { cwd: project });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`another restore (pid ${process.pid}, started 2026-11-22T10:00:00.000Z) is running on this project`);
+    expect(await snapshotTree(join(project, 'docker'))).toEqual(before);
+
+    await writeFile(lock, '999999999 2026-11-22T10:00:00.000Z\n');
+    const taken = await runCli(['restore', archive, '-y'], { cwd: project });
+    expect(taken.code).toBe(0);
+    expect(await readdir(join(project, 'docker'))).not.toContain('.orkestra-restore.lock');
+  });
+});
