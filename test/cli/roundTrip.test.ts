@@ -6,7 +6,7 @@ import { runCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
 import { deleteObject, s3Client, seed, snapshotStore } from '../helpers/s3.js';
-import { execText, startMongo, startRedis, startS3, uniqueName, type StackContext } from '../engine/stack.js';
+import { execText, startMongo, startRedis, startS3, uniqueName, watchArgv, type StackContext } from '../engine/stack.js';
 
 const label = imageMode === 'upstream' ? '' : ' (mongodb through the STAND-INS)';
 const containers = new Containers();
@@ -50,7 +50,8 @@ beforeAll(async () => {
 afterAll(() => containers.removeAll());
 
 describeEngine('all four components, end to end through the binary', () => {
-  it(`backup all → damage → restore --dry-run → restore -y brings everything back${label}`, async () => {
+  it(`backup all → damage → restore --dry-run → restore -y brings everything back, no secret in any output or argv${label}`, async () => {
+    const watchers = [await watchArgv(stack, redisName), await watchArgv(stack, mongoName)];
     const backup = await runCli(['backup', 'all', '-y'], { cwd: project, env });
     expect(backup.stderr).not.toContain('FAILED');
     expect(backup.code).toBe(0);
@@ -98,7 +99,10 @@ describeEngine('all four components, end to end through the binary', () => {
     expect((await execText(stack, redisName, ['redis-cli', 'GET', 'session:1'], ['REDISCLI_AUTH=rt-redis-pw'])).trim()).toBe('alive');
     expect((await snapshotStore(client))['avatars/u/1.png']).toMatchObject({ contentType: 'image/png', metadata: { owner: 'ada' } });
     expect(await readFile(envPath, 'utf8')).toBe(originalEnv);
-    for (const secret of secretValues) expect(restore.stderr + restore.stdout + dryRun.stdout).not.toContain(secret);
+    for (const secret of secretValues) expect(restore.stderr + restore.stdout + dryRun.stdout + dryRun.stderr).not.toContain(secret);
+    const argv = (await Promise.all(watchers.map((watcher) => watcher.stop()))).join('\n');
+    expect(argv).toContain('redis-server'); // the sampler saw the processes
+    for (const secret of secretValues) expect(argv).not.toContain(secret);
   });
 
   it('backup all skips a stopped component and names it with the reason; the manifest lists only what was captured', async () => {

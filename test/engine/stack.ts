@@ -186,3 +186,25 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Samples the argv of every process in a container every 20 ms until stopped: a secret passed
+ * on a command line would show up here, as it would in `ps` inside the container.
+ */
+export async function watchArgv(stack: StackContext, name: string): Promise<{ stop(): Promise<string> }> {
+  const exec = await stack.docker.getContainer(name).exec({
+    Cmd: ['sh', '-c', 'while :; do cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\000" " "; echo; sleep 0.02; done'],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('error', () => undefined);
+  return {
+    async stop() {
+      stream.destroy();
+      return Buffer.concat(chunks).toString('latin1');
+    },
+  };
+}
