@@ -42,6 +42,12 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
     terminal.out(helpText(args.command));
     return 0;
   }
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const bare = args.positionals.length === 0 && args.components === undefined && args.output === undefined && !args.yes && !args.dryRun;
+  if (interactive && bare && !args.common.json && args.command !== 'verify' && args.command !== 'inspect') {
+    const { runTui } = await import('../tui/run.js');
+    return runTui(args.command ?? 'start', args.common, signal);
+  }
   switch (args.command) {
     case 'backup':
       return backupCommand(args, terminal, signal);

@@ -10,6 +10,7 @@ import {
   type ComponentPlan,
   type RestoreOutcome,
 } from '../core/restore.js';
+import { dryRunReport } from '../core/reports.js';
 import type { ParsedCommand } from './args.js';
 import { openSession } from './context.js';
 import { createLineReporter } from './reporter.js';
@@ -65,30 +66,6 @@ async function gate(archive: CheckedArchive, plans: readonly ComponentPlan[], te
   }
   const answer = await terminal.ask('Type "restore" to continue: ');
   if (answer.trim() !== 'restore') throw new AbortedError('restore not confirmed; nothing was changed.');
-}
-
-export function dryRunReport(archive: CheckedArchive, plans: readonly ComponentPlan[]): string {
-  const { manifest } = archive;
-  const lines = [
-    `Dry run of ${archive.name} — environment ${manifest.environment}, created ${manifest.createdAt} on ${manifest.host || 'an unknown host'}`,
-    archive.legacy
-      ? 'Archive: made by the original backup.sh; no checksums to verify, structure checked'
-      : `Archive: ${archive.files.length} files, every SHA-256 verified`,
-  ];
-  for (const { component, plan, failure } of plans) {
-    lines.push('', component.name);
-    if (failure) lines.push(`  FAILED: ${failure}`);
-    for (const warning of plan?.warnings ?? []) lines.push(`  warning: ${warning}`);
-    for (const action of plan?.actions ?? []) lines.push(`  ${action}`);
-  }
-  const failures = plans.filter((entry) => entry.failure).length;
-  lines.push(
-    '',
-    failures > 0
-      ? `Result: ${failures} of ${plans.length} components would fail. Nothing was changed.`
-      : `Result: ${plans.length === 1 ? 'the component' : `all ${plans.length} components`} can be restored. Nothing was changed.`,
-  );
-  return `${lines.join('\n')}\n`;
 }
 
 function outcomeReport(outcome: RestoreOutcome): string {

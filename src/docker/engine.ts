@@ -44,7 +44,7 @@ export class DockerEngine {
   ) {}
 
   static fromEnvironment(env: NodeJS.ProcessEnv = process.env): DockerEngine {
-    const address = env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : 'unix:///var/run/docker.sock (DOCKER_HOST is not set)';
+    const address = env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : 'unix:///var/run/docker.sock';
     try {
       return new DockerEngine(new Docker(), address);
     } catch (error) {
@@ -174,7 +174,8 @@ export class DockerEngine {
     if ((error as Error).name === 'AbortError') return new AbortedError(`${doing} was interrupted.`);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET' || code === 'EHOSTUNREACH') {
-      return new PreconditionError(`cannot reach the Docker engine at ${this.address} (${code}).`, {
+      const unset = this.address.startsWith('DOCKER_HOST=') ? '' : '; DOCKER_HOST is not set';
+      return new PreconditionError(`cannot reach the Docker engine at ${this.address} (${code}${unset}).`, {
         hint: 'Start Docker or set DOCKER_HOST to a reachable engine.',
       });
     }

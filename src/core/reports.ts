@@ -1,0 +1,26 @@
+import type { CheckedArchive, ComponentPlan } from './restore.js';
+
+/** The dry-run report: what a restore of these components would do, component by component. */
+export function dryRunReport(archive: CheckedArchive, plans: readonly ComponentPlan[]): string {
+  const { manifest } = archive;
+  const lines = [
+    `Dry run of ${archive.name} — environment ${manifest.environment}, created ${manifest.createdAt} on ${manifest.host || 'an unknown host'}`,
+    archive.legacy
+      ? 'Archive: made by the original backup.sh; no checksums to verify, structure checked'
+      : `Archive: ${archive.files.length} files, every SHA-256 verified`,
+  ];
+  for (const { component, plan, failure } of plans) {
+    lines.push('', component.name);
+    if (failure) lines.push(`  FAILED: ${failure}`);
+    for (const warning of plan?.warnings ?? []) lines.push(`  warning: ${warning}`);
+    for (const action of plan?.actions ?? []) lines.push(`  ${action}`);
+  }
+  const failures = plans.filter((entry) => entry.failure).length;
+  lines.push(
+    '',
+    failures > 0
+      ? `Result: ${failures} of ${plans.length} components would fail. Nothing was changed.`
+      : `Result: ${plans.length === 1 ? 'the component' : `all ${plans.length} components`} can be restored. Nothing was changed.`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,33 @@
+import { Box, Text } from 'ink';
+import { formatBytes } from '../../core/format.js';
+import type { ArchiveListing } from '../backend.js';
+import { HelpLine } from '../widgets/HelpLine.js';
+import { SelectList } from '../widgets/SelectList.js';
+
+/** The archives in ./backups/, newest first; an unreadable one is listed as such and cannot be picked. */
+export function ArchivePickScreen({ archives, onPick }: { archives: ArchiveListing[] | undefined; onPick(archive: ArchiveListing): void }) {
+  if (!archives) return <Text>Reading ./backups/…</Text>;
+  return (
+    <Box flexDirection="column">
+      <Text bold>Restore — choose an archive</Text>
+      <Box marginTop={1} flexDirection="column">
+        {archives.length === 0 ? (
+          <Text color="yellow">No archives in ./backups/. Run a backup first, or pass a file: orkestra-backup restore &lt;file&gt;</Text>
+        ) : (
+          <SelectList
+            items={archives.map((archive) => ({
+              key: archive.file,
+              value: archive,
+              disabled: Boolean(archive.problem),
+              label: archive.problem
+                ? `${archive.name}  unreadable: ${archive.problem}`
+                : `${archive.createdAt}  ${archive.environment!.padEnd(10)} ${formatBytes(archive.bytes).padStart(9)}  ${archive.components!.join(', ')}  (${archive.name})`,
+            }))}
+            onSelect={onPick}
+          />
+        )}
+      </Box>
+      <HelpLine keys="↑/↓ move · enter choose · esc back · q quit" />
+    </Box>
+  );
+}

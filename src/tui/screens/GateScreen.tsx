@@ -1,0 +1,32 @@
+import { Box, Text } from 'ink';
+import type { ComponentPlan } from '../../core/restore.js';
+import { HelpLine } from '../widgets/HelpLine.js';
+import { TextPrompt } from '../widgets/TextPrompt.js';
+
+/** What a real restore replaces, then the word `restore` — exactly — or nothing happens. */
+export function GateScreen({ name, plans, onAnswer }: { name: string; plans: ComponentPlan[]; onAnswer(word: string): void }) {
+  return (
+    <Box flexDirection="column">
+      <Text bold color="red">
+        Restoring from {name} will replace:
+      </Text>
+      {plans.map(({ component, plan }) => (
+        <Text key={component.name}>
+          {'  '}
+          <Text bold>{component.name}</Text>: {plan && plan.replaces.length > 0 ? plan.replaces.join(', ') : 'nothing existing (only additions)'}
+        </Text>
+      ))}
+      {plans.flatMap(({ component, plan }) =>
+        (plan?.warnings ?? []).map((warning, index) => (
+          <Text key={`${component.name}-${index}`} color="yellow">
+            {'  '}warning: {warning}
+          </Text>
+        )),
+      )}
+      <Box marginTop={1}>
+        <TextPrompt label='Type "restore" to continue: ' onSubmit={onAnswer} />
+      </Box>
+      <HelpLine keys="type the word, then enter · esc cancels (nothing is changed)" />
+    </Box>
+  );
+}

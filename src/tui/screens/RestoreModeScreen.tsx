@@ -1,0 +1,22 @@
+import { Box, Text } from 'ink';
+import { HelpLine } from '../widgets/HelpLine.js';
+import { SelectList } from '../widgets/SelectList.js';
+
+export function RestoreModeScreen({ name, components, onChoose }: { name: string; components: string[]; onChoose(dryRun: boolean): void }) {
+  return (
+    <Box flexDirection="column">
+      <Text bold>Restore {name}</Text>
+      <Text>Components: {components.join(', ')}</Text>
+      <Box marginTop={1}>
+        <SelectList
+          items={[
+            { key: 'dry', value: true, label: 'Dry run — report exactly what would happen, change nothing' },
+            { key: 'real', value: false, label: 'Restore — replace the live data (asks you to type "restore")' },
+          ]}
+          onSelect={onChoose}
+        />
+      </Box>
+      <HelpLine keys="↑/↓ move · enter choose · esc back · q quit" />
+    </Box>
+  );
+}

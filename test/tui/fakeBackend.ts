@@ -1,0 +1,67 @@
+import type { OverwritePolicy } from '../../src/core/component.js';
+import type { EventListener } from '../../src/core/events.js';
+import type { RestoreOutcome } from '../../src/core/restore.js';
+import type { ArchiveListing, BackupResultView, ComponentChoice, RestorePreview, TuiBackend } from '../../src/tui/backend.js';
+
+export interface Call {
+  method: string;
+  args: unknown[];
+}
+
+/**
+ * A TUI backend that records every call and lets a test decide when and how each one answers,
+ * so a test can assert which core call follows which keys.
+ */
+export class FakeBackend implements TuiBackend {
+  readonly projectDir = '/srv/orkestra';
+  readonly calls: Call[] = [];
+  choices: ComponentChoice[] = [
+    { name: 'mongodb', title: 'MongoDB', available: true },
+    { name: 'redis', title: 'Redis', available: false, reason: 'container orkestra-redis is exited' },
+    { name: 'rustfs', title: 'RustFS object store', available: false, reason: 'cannot reach the Docker engine at unix:///var/run/docker.sock (ENOENT)' },
+    { name: 'secrets', title: 'Secrets (docker/.env, docker/keys/)', available: true },
+  ];
+  archives: ArchiveListing[] = [];
+  backupImpl: (onEvent: EventListener, signal: AbortSignal) => Promise<BackupResultView> = async () => ({
+    archivePath: '/srv/orkestra/backups/orkestra-backup-local-20261122-120000.tar.gz',
+    archiveBytes: 12_345_678,
+    elapsedMs: 4_200,
+    components: ['mongodb', 'secrets'],
+    skipped: [],
+  });
+  previewImpl: (onEvent: EventListener) => Promise<RestorePreview> = async () => {
+    throw new Error('no preview configured');
+  };
+  restoreImpl: (overwrite: OverwritePolicy, onEvent: EventListener) => Promise<RestoreOutcome> = async () => ({ restored: [], notRestored: [] });
+  lastSignal?: AbortSignal;
+
+  async componentChoices() {
+    this.calls.push({ method: 'componentChoices', args: [] });
+    return this.choices;
+  }
+
+  backup(components: string[], onEvent: EventListener, signal: AbortSignal) {
+    this.calls.push({ method: 'backup', args: [components] });
+    this.lastSignal = signal;
+    return this.backupImpl(onEvent, signal);
+  }
+
+  async listArchives() {
+    this.calls.push({ method: 'listArchives', args: [] });
+    return this.archives;
+  }
+
+  previewRestore(file: string, components: string[] | undefined, onEvent: EventListener) {
+    this.calls.push({ method: 'previewRestore', args: [file, components] });
+    return this.previewImpl(onEvent);
+  }
+
+  restore(_preview: RestorePreview, overwrite: OverwritePolicy, onEvent: EventListener) {
+    this.calls.push({ method: 'restore', args: [] });
+    return this.restoreImpl(overwrite, onEvent);
+  }
+
+  methods(): string[] {
+    return this.calls.map((call) => call.method);
+  }
+}
