@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { BINARY } from './cli.js';
+
+export const hasTmux = (() => {
+  try {
+    execFileSync('tmux', ['-V']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * The real binary in a real pseudo-terminal: a private tmux server runs it, keys are typed one
+ * at a time like a person would, and the screen is read back as text.
+ */
+export class TerminalSession {
+  private readonly socket = `okb-${randomBytes(4).toString('hex')}`;
+
+  constructor(cwd: string, args: string[], env: Record<string, string> = {}) {
+    const exports = Object.entries(env).map(([key, value]) => `export ${key}='${value}';`).join(' ');
+    const command = `${exports} stty -g > .stty-before; '${process.execPath}' '${BINARY}' ${args.map((arg) => `'${arg}'`).join(' ')}; echo "EXIT=$?"; stty -g > .stty-after; sleep 600`;
+    this.tmux('new-session', '-d', '-x', '120', '-y', '40', '-c', cwd, 'sh', '-c', command);
+  }
+
+  screen(): string {
+    return this.tmux('capture-pane', '-p');
+  }
+
+  async waitFor(text: string | RegExp, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = this.screen();
+      if (typeof text === 'string' ? screen.includes(text) : text.test(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`screen never showed ${text}:\n${screen}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Named keys (Enter, Escape, C-c, Down) or literal text, one at a time. */
+  async press(...keys: string[]): Promise<void> {
+    for (const key of keys) {
+      if (/^(Enter|Escape|Down|Up|Space|C-c|BSpace)$/.test(key)) this.tmux('send-keys', key);
+      else this.tmux('send-keys', '-l', key);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  }
+
+  close(): void {
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+  }
+}
