@@ -35,7 +35,7 @@ export class ParallelGzipWriter {
   ) {
     this.level = options.level ?? 6;
     this.memberSize = options.memberSize ?? 1024 * 1024;
-    this.concurrency = options.concurrency ?? Math.max(2, availableParallelism() + 1);
+    this.concurrency = Math.max(1, options.concurrency ?? availableParallelism() + 1);
   }
 
   async write(chunk: Buffer, compressible = true): Promise<void> {

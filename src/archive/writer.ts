@@ -20,6 +20,10 @@ export interface AddFileOptions {
 
 export interface ArchiveWriterOptions {
   compressionLevel?: number;
+  /** gzip members compressed at once. */
+  compressionThreads?: number;
+  /** False deflates data marked incompressible anyway (only to measure what storing it saves). */
+  storeIncompressible?: boolean;
   /** When the final name is taken: pick the next free `-N` name (default names) or fail. */
   uniqueName?: boolean;
 }
@@ -47,6 +51,7 @@ export class ArchiveWriter {
   ) {
     this.gzip = new ParallelGzipWriter((bytes) => writeAll(this.body, bytes), {
       level: options.compressionLevel,
+      concurrency: options.compressionThreads,
     });
   }
 
@@ -143,7 +148,7 @@ export class ArchiveWriter {
   }
 
   private async writeEntry(path: string, size: number, content: Readable, options: AddFileOptions): Promise<FileRecord> {
-    const compressible = options.compressible ?? true;
+    const compressible = (options.compressible ?? true) || this.options.storeIncompressible === false;
     await this.gzip.write(fileHeader(path, size, new Date()));
     const hash = createHash('sha256');
     let seen = 0;

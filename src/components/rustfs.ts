@@ -1,23 +1,29 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import type { Component, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
+import type { Component, ComponentSink, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
+import { BoundedTasks, fetchAhead } from '../core/concurrency.js';
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
 import { readDetails } from '../core/details.js';
 import { formatBytes } from '../core/format.js';
 import type { Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
 import { utcStamp } from '../core/timestamps.js';
+import { readTuning } from '../core/tuning.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
 import { ObjectDigest } from '../s3/digest.js';
 import { diffBucket, type ArchivedObject, type ObjectChange } from '../s3/diff.js';
 import { resolveEndpoint } from '../s3/endpoint.js';
 import { looksCompressible, objectPath } from '../s3/objectPaths.js';
 import { withRetries } from '../s3/retry.js';
-import { ObjectStore, SINGLE_UPLOAD_LIMIT, type ObjectAttributes } from '../s3/store.js';
+import { ObjectStore, SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes } from '../s3/store.js';
 
 const DEFAULT_CONTAINER = 'orkestra-rustfs';
 const LISTED_PER_KIND = 1000;
+/** Objects up to this size are downloaded ahead, in memory, while earlier ones are archived. */
+const PREFETCH_LIMIT = 4 * 1024 * 1024;
+/** Bytes of small objects being uploaded at once during a restore. */
+const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 const ObjectRecordSchema = z.object({
   key: z.string(),
@@ -61,40 +67,24 @@ export const rustfs: Component<RustfsPlan> = {
 
   async backup({ project, services, sink, progress, signal }) {
     const store = await connect(project, services, progress);
+    const { s3Concurrency } = readTuning();
     try {
       const buckets: BucketRecord[] = [];
       let count = 0;
       for (const bucket of await store.listBuckets()) {
         const objects: ObjectRecord[] = [];
         const usedPaths = new Set<string>();
-        for await (const listed of store.listObjects(bucket)) {
+        // Small objects download ahead while earlier ones go into the archive, which is written in order.
+        const downloads = fetchAhead(store.listObjects(bucket), (listed) => download(store, bucket, listed, signal), {
+          concurrency: s3Concurrency,
+          mayPrefetch: (listed) => listed.size <= PREFETCH_LIMIT,
+        });
+        for await (const downloaded of downloads) {
           signal.throwIfAborted();
-          const path = objectPath(listed.key);
+          const path = objectPath(downloaded.key);
           if (usedPaths.has(path)) throw new RuntimeError(`two keys of bucket ${bucket} map to the archive path ${path}.`);
           usedPaths.add(path);
-          const object = await store.getObject(bucket, listed.key, signal);
-          const digest = new ObjectDigest();
-          const flowing = pipeline(object.body, digest);
-          try {
-            await sink.addFile(`${bucket}/${path}`, object.size, digest, {
-              compressible: looksCompressible(listed.key, object.contentType),
-            });
-            await flowing;
-          } catch (error) {
-            object.body.destroy();
-            await flowing.catch(() => undefined);
-            throw error;
-          }
-          objects.push({
-            key: listed.key,
-            path,
-            size: object.size,
-            md5: digest.md5,
-            etag: object.etag || undefined,
-            multipartEtag: digest.multipartEtag(SINGLE_UPLOAD_LIMIT),
-            contentType: object.contentType,
-            metadata: object.metadata && Object.keys(object.metadata).length > 0 ? object.metadata : undefined,
-          });
+          objects.push(await archiveObject(sink, bucket, path, downloaded));
           count += 1;
         }
         buckets.push({ name: bucket, objects });
@@ -145,30 +135,50 @@ export const rustfs: Component<RustfsPlan> = {
   async restore({ project, services, source, progress, signal, startedAt }, plan) {
     const store = await connect(project, services, progress);
     const asideBucket = `orkestra-pre-restore-${utcStamp(startedAt)}`;
-    let asideReady = false;
+    let asideReady: Promise<unknown> | undefined;
     const pending = [...plan.objects.values()].filter((object) => object.change !== 'unchanged');
     progress.expect(pending.reduce((total, object) => total + object.record.size, 0));
     const done = { uploaded: 0, keptAside: 0 };
-    let current: PlannedObject | undefined;
+    let failedAt: PlannedObject | undefined;
+    const retrying = <T>(work: () => Promise<T>) => withRetries(work, { signal, onRetry: (message) => progress.note(message) });
+    /** Keeps the live object aside if it is about to be replaced, then uploads; remembers where a failure happened. */
+    const put = async (planned: PlannedObject, send: () => Promise<void>) => {
+      try {
+        if (planned.change === 'overwrite') {
+          await (asideReady ??= retrying(() => store.ensureBucket(asideBucket)));
+          await retrying(() => store.copyObject(planned.bucket, planned.record.key, asideBucket, `${planned.bucket}/${planned.record.key}`));
+          done.keptAside += 1;
+        }
+        await send();
+        done.uploaded += 1;
+      } catch (error) {
+        failedAt ??= planned;
+        throw error;
+      }
+    };
+    const uploads = new BoundedTasks(readTuning().s3Concurrency, IN_FLIGHT_BYTES);
     try {
-      const retrying = <T>(work: () => Promise<T>) => withRetries(work, { signal, onRetry: (message) => progress.note(message) });
       for (const bucket of plan.buckets) await retrying(() => store.ensureBucket(bucket));
       for await (const entry of source.entries()) {
         const planned = plan.objects.get(entry.path);
         if (!planned || planned.change === 'unchanged') continue;
         signal.throwIfAborted();
-        current = planned;
         const { bucket, record } = planned;
-        if (planned.change === 'overwrite') {
-          if (!asideReady) asideReady = (await retrying(() => store.ensureBucket(asideBucket)), true);
-          await retrying(() => store.copyObject(bucket, record.key, asideBucket, `${bucket}/${record.key}`));
-          done.keptAside += 1;
+        const attributes: ObjectAttributes = { contentType: record.contentType, metadata: record.metadata };
+        const counted = Readable.from(countBytes(entry.content, progress));
+        if (record.size <= SINGLE_UPLOAD_LIMIT) {
+          // Read whole (at most 16 MiB) so that several go up at once and each can be sent again after an outage.
+          const body = Buffer.concat(await counted.toArray());
+          await uploads.add(body.length, () => put(planned, () => retrying(() => store.putBuffer(bucket, record.key, body, attributes, signal))));
+        } else {
+          // A large object streams from the archive once, in parts; the SDK resends a failed part itself.
+          await put(planned, () => store.putMultipart(bucket, record.key, counted, attributes, signal));
         }
-        await upload(store, bucket, record, entry.content, progress, retrying, signal);
-        done.uploaded += 1;
       }
+      await uploads.drain();
     } catch (error) {
-      const where = current ? ` at ${current.bucket}/${current.record.key}` : '';
+      await uploads.drain().catch(() => undefined);
+      const where = failedAt ? ` at ${failedAt.bucket}/${failedAt.record.key}` : '';
       const message = error instanceof Error ? error.message : String(error);
       throw new RuntimeError(`${done.uploaded} of ${pending.length} objects were restored before a failure${where}: ${message}`, {
         hint: 'Objects not yet restored are unchanged; run the restore again once the store answers.',
@@ -227,25 +237,41 @@ async function connect(project: Project, services: Services, progress: ProgressR
   return new ObjectStore({ endpoint, accessKeyId, secretAccessKey });
 }
 
-async function upload(
-  store: ObjectStore,
-  bucket: string,
-  record: ObjectRecord,
-  content: Readable,
-  progress: ProgressReporter,
-  retrying: <T>(work: () => Promise<T>) => Promise<T>,
-  signal: AbortSignal,
-): Promise<void> {
-  const attributes: ObjectAttributes = { contentType: record.contentType, metadata: record.metadata };
-  const counted = Readable.from(countBytes(content, progress));
-  if (record.size <= SINGLE_UPLOAD_LIMIT) {
-    // Small objects are read whole (at most 16 MiB) so that they can be sent again after an outage.
-    const body = Buffer.concat(await counted.toArray());
-    await retrying(() => store.putBuffer(bucket, record.key, body, attributes, signal));
-  } else {
-    // A large object streams from the archive once; the SDK resends a failed part on its own.
-    await store.putMultipart(bucket, record.key, counted, attributes, signal);
+interface Downloaded extends DownloadedObject {
+  key: string;
+  /** The whole body, for objects small enough to download ahead. */
+  buffered?: Buffer;
+}
+
+async function download(store: ObjectStore, bucket: string, listed: LiveObject, signal: AbortSignal): Promise<Downloaded> {
+  const object = await store.getObject(bucket, listed.key, signal);
+  if (listed.size > PREFETCH_LIMIT) return { ...object, key: listed.key };
+  return { ...object, key: listed.key, buffered: Buffer.concat(await object.body.toArray()) };
+}
+
+/** Streams one object into the archive, hashing it on the way for the manifest's record. */
+async function archiveObject(sink: ComponentSink, bucket: string, path: string, object: Downloaded): Promise<ObjectRecord> {
+  const digest = new ObjectDigest();
+  const body = object.buffered ? Readable.from([object.buffered]) : object.body;
+  const flowing = pipeline(body, digest);
+  try {
+    await sink.addFile(`${bucket}/${path}`, object.size, digest, { compressible: looksCompressible(object.key, object.contentType) });
+    await flowing;
+  } catch (error) {
+    body.destroy();
+    await flowing.catch(() => undefined);
+    throw error;
   }
+  return {
+    key: object.key,
+    path,
+    size: object.size,
+    md5: digest.md5,
+    etag: object.etag || undefined,
+    multipartEtag: digest.multipartEtag(SINGLE_UPLOAD_LIMIT),
+    contentType: object.contentType,
+    metadata: object.metadata && Object.keys(object.metadata).length > 0 ? object.metadata : undefined,
+  };
 }
 
 async function* countBytes(content: AsyncIterable<Buffer>, progress: ProgressReporter): AsyncGenerator<Buffer> {

@@ -10,6 +10,7 @@ import { PreconditionError, RuntimeError, UsageError } from './errors.js';
 import { ComponentProgress } from './progress.js';
 import type { Session } from './session.js';
 import { isoSeconds, utcStamp } from './timestamps.js';
+import { readTuning } from './tuning.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 
 export interface ComponentStatus {
@@ -80,7 +81,13 @@ export async function planBackup(
 
 export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
   const started = new Date();
-  const writer = await ArchiveWriter.open(plan.outputPath, { uniqueName: plan.defaultOutput }).catch((error: unknown) => {
+  const tuning = readTuning();
+  const writer = await ArchiveWriter.open(plan.outputPath, {
+    uniqueName: plan.defaultOutput,
+    compressionLevel: tuning.gzipLevel,
+    compressionThreads: tuning.gzipThreads,
+    storeIncompressible: tuning.storeCompressed,
+  }).catch((error: unknown) => {
     throw explainWriteFailure(error, plan.outputPath);
   });
   try {

@@ -101,6 +101,8 @@ export interface MongoOptions {
   fixture?: string;
   rootUser?: string;
   rootPassword?: string;
+  /** More environment for the container (the benchmark's MONGO_STANDIN_DISCARD=1). */
+  extraEnv?: string[];
 }
 
 /** Offline: a container carrying the mongodump/mongorestore STAND-INS. Upstream: a real mongod. */
@@ -113,7 +115,7 @@ export async function startMongo(stack: StackContext, name: string, options: Mon
     await waitFor(async () => (await execText(stack, name, ['mongosh', '--quiet', '--eval', 'db.runCommand({ping:1}).ok'])).includes('1'), `mongod in ${name}`);
     return container;
   }
-  env.push(`MONGO_STANDIN_FIXTURE=${options.fixture ?? 'test.bar.archive'}`);
+  env.push(`MONGO_STANDIN_FIXTURE=${options.fixture ?? 'test.bar.archive'}`, ...(options.extraEnv ?? []));
   return create(stack, name, {
     Image: stack.images.mongo,
     Cmd: ['/bin/sh', '-c', 'while :; do sleep 3600; done'],

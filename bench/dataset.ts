@@ -1,0 +1,161 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Long, ObjectId, serialize } from 'bson';
+import { packTar } from '../src/archive/tarPack.js';
+import { Crc64 } from '../src/integrity/crc64.js';
+import type { StackContext } from '../test/engine/stack.js';
+
+export interface DatasetPlan {
+  mongoArchiveBytes: number;
+  redisKeys: number;
+  redisValueBytes: number;
+  smallObjects: { count: number; bytes: number };
+  largeText: { count: number; bytes: number };
+  largeRandom: { count: number; bytes: number };
+}
+
+/** How a total splits into the kinds of data an Orkestra deployment holds. */
+export function planDataset(total: number): DatasetPlan {
+  return {
+    mongoArchiveBytes: Math.round(total * 0.22),
+    redisValueBytes: 200,
+    redisKeys: Math.round((total * 0.08) / 220),
+    smallObjects: { count: Math.max(500, Math.round((total * 0.2) / 65_536)), bytes: 65_536 },
+    largeText: { count: 4, bytes: Math.round((total * 0.25) / 4) },
+    largeRandom: { count: 3, bytes: Math.round((total * 0.25) / 3) },
+  };
+}
+
+const WORDS = 'tenant module billing invoice marketing import user session token audit event config secret oauth'.split(' ');
+
+/** Text that compresses like application data: words, numbers, a little randomness. */
+function textLike(bytes: number, seed: number): Buffer {
+  const parts: string[] = [];
+  let length = 0;
+  let state = seed;
+  while (length < bytes) {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    const piece = `${WORDS[state % WORDS.length]}-${state % 100_000} `;
+    parts.push(piece);
+    length += piece.length;
+  }
+  return Buffer.from(parts.join('').slice(0, bytes));
+}
+
+/**
+ * A valid mongodump archive (the format of mongo-tools' spec: magic, header, metadata, segments,
+ * EOF headers with CRC-64) of about `bytes`, then gzip-compressed next to it as mongodump --gzip would.
+ */
+export async function writeMongoArchive(path: string, bytes: number): Promise<void> {
+  const out = createWriteStream(path);
+  const write = async (buffer: Buffer) => {
+    if (!out.write(buffer)) await once(out, 'drain');
+  };
+  const terminator = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+  const magic = Buffer.alloc(4);
+  magic.writeUInt32LE(0x8199e26d);
+  await write(magic);
+  await write(Buffer.from(serialize({ concurrent_collections: 4, version: '0.1', server_version: '7.0.12', tool_version: '100.9.4' })));
+  const collections = ['users', 'events', 'module_configs'];
+  for (const collection of collections) {
+    const metadata = JSON.stringify({ indexes: [{ v: 2, key: { _id: 1 }, name: '_id_' }], collectionName: collection, type: 'collection' });
+    await write(Buffer.from(serialize({ db: 'bench', collection, metadata, size: Math.round(bytes / 3) })));
+  }
+  await write(terminator);
+  const crcs = collections.map(() => Crc64.ecma());
+  let written = 0;
+  let batch = 0;
+  while (written < bytes) {
+    const index = batch % collections.length;
+    await write(Buffer.from(serialize({ db: 'bench', collection: collections[index], EOF: false, CRC: Long.fromNumber(0) })));
+    for (let count = 0; count < 500; count += 1) {
+      const document = Buffer.from(
+        serialize({
+          _id: new ObjectId(),
+          tenant: `tenant-${count % 97}`,
+          email: `user${batch}-${count}@example.com`,
+          createdAt: new Date(1_700_000_000_000 + batch * 1000 + count),
+          tags: WORDS.slice(count % 5, (count % 5) + 4),
+          body: textLike(600, batch * 1000 + count).toString(),
+          blob: randomBytes(200).toString('base64'),
+        }),
+      );
+      crcs[index].update(document);
+      await write(document);
+      written += document.length;
+    }
+    await write(terminator);
+    batch += 1;
+  }
+  for (const [index, collection] of collections.entries()) {
+    const crc = Long.fromBigInt(BigInt.asIntN(64, crcs[index].digest()));
+    await write(Buffer.from(serialize({ db: 'bench', collection, EOF: true, CRC: crc })));
+    await write(terminator);
+  }
+  out.end();
+  await once(out, 'finish');
+  if (existsSync('/usr/bin/pigz')) execFileSync('pigz', ['-6', '-k', '-f', path]);
+  else await pipeline(createReadStream(path), createGzip({ level: 6 }), createWriteStream(`${path}.gz`));
+}
+
+/** Puts a file into a container folder through the archive API. */
+export async function copyIntoContainer(stack: StackContext, container: string, folder: string, name: string, file: string): Promise<void> {
+  const size = (await stat(file)).size;
+  const tar = packTar(
+    (async function* () {
+      yield { type: 'file' as const, path: name, size, content: createReadStream(file) as AsyncIterable<Buffer> };
+    })(),
+  );
+  await stack.docker.getContainer(container).putArchive(tar, { path: folder });
+}
+
+/** Writes SET commands in Redis's protocol for `redis-cli --pipe`: many keys with random-ish values. */
+export async function writeRedisCommands(path: string, keys: number, valueBytes: number): Promise<void> {
+  const encode = (...words: string[]) => `*${words.length}\r\n${words.map((word) => `$${Buffer.byteLength(word)}\r\n${word}\r\n`).join('')}`;
+  async function* commands() {
+    for (let start = 0; start < keys; start += 5000) {
+      const lines: string[] = [];
+      for (let key = start; key < Math.min(keys, start + 5000); key += 1) {
+        lines.push(encode('SET', `session:${key}`, randomBytes(valueBytes * 0.75).toString('base64').slice(0, valueBytes)));
+      }
+      yield lines.join('');
+    }
+  }
+  await pipeline(Readable.from(commands()), createWriteStream(path));
+}
+
+export async function seedObjects(client: S3Client, plan: DatasetPlan): Promise<void> {
+  for (const bucket of ['uploads', 'media', 'exports']) await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  const puts: (() => Promise<unknown>)[] = [];
+  for (let index = 0; index < plan.smallObjects.count; index += 1) {
+    const json = index % 2 === 0;
+    puts.push(() =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: 'uploads',
+          Key: `tenant-${index % 50}/${json ? 'data' : 'notes'}/${index}.${json ? 'json' : 'txt'}`,
+          Body: textLike(plan.smallObjects.bytes, index),
+          ContentType: json ? 'application/json' : 'text/plain',
+          Metadata: { tenant: String(index % 50) },
+        }),
+      ),
+    );
+  }
+  for (let index = 0; index < plan.largeText.count; index += 1) {
+    puts.push(() => client.send(new PutObjectCommand({ Bucket: 'exports', Key: `reports/export-${index}.csv`, Body: textLike(plan.largeText.bytes, index + 7), ContentType: 'text/csv' })));
+  }
+  for (let index = 0; index < plan.largeRandom.count; index += 1) {
+    puts.push(() => client.send(new PutObjectCommand({ Bucket: 'media', Key: `photos/photo-${index}.jpg`, Body: randomBytes(plan.largeRandom.bytes), ContentType: 'image/jpeg' })));
+  }
+  const workers = Array.from({ length: 8 }, async () => {
+    for (let put = puts.shift(); put; put = puts.shift()) await put();
+  });
+  await Promise.all(workers);
+}

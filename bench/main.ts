@@ -1,0 +1,290 @@
+/**
+ * `npm run bench`: the tool against the bash pipeline of the original scripts, on the same
+ * engine stack in the same run, alternating, at about 256 MB and about 2 GB of data. Prints wall
+ * time, MB/s, peak RSS of each process tree and the tool/bash ratio, then the gain of each
+ * optimisation (the tool with it turned off vs on), and writes the table into the README.
+ *
+ *   BENCH_SIZES=256M,2G   sizes to run (default both)
+ *   BENCH_ROUNDS=2        alternating rounds per size
+ *   BENCH_VARIANTS=0      skip the per-optimisation runs
+ */
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { acquireEngine, clientFor } from '../test/engine/engine.js';
+import { prepareImages } from '../test/engine/images.js';
+import { execText, startMongo, startRedis, startS3, uniqueName, type RunningContainer, type StackContext } from '../test/engine/stack.js';
+import { s3ClientFor } from './s3.js';
+import { copyIntoContainer, planDataset, seedObjects, writeMongoArchive, writeRedisCommands } from './dataset.js';
+import { measure, type Measurement } from './measure.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const BINARY = join(REPO, 'bin/orkestra-backup');
+const MB = 1024 * 1024;
+const ACCESS = 'bench-access';
+const SECRET = 'bench-secret-key';
+
+interface Row {
+  size: string;
+  operation: 'backup' | 'restore';
+  pipeline: string;
+  wallMs: number[];
+  peakRss: number[];
+  dataBytes: number;
+}
+
+interface Bench {
+  stack: StackContext;
+  containers: RunningContainer[];
+  project: string;
+  work: string;
+  s3Endpoint: string;
+  mongo: string;
+  redis: string;
+  s3: string;
+  dataBytes: number;
+}
+
+async function main(): Promise<void> {
+  const sizes = (process.env.BENCH_SIZES ?? '256M,2G').split(',').map(parseSize);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const engineResult = await acquireEngine();
+  if ('unavailable' in engineResult) throw new Error(`no Docker engine: ${engineResult.unavailable}`);
+  const { engine } = engineResult;
+  const rows: Row[] = [];
+  const variants: Row[] = [];
+  try {
+    const images = await prepareImages(clientFor(engine.dockerHost));
+    const stack: StackContext = { docker: clientFor(engine.dockerHost), dockerHost: engine.dockerHost, images };
+    for (const size of sizes) {
+      log(`\n== dataset of about ${size.label} ==`);
+      const bench = await buildBench(stack, size.bytes);
+      try {
+        const archives = await compare(bench, size.label, rounds, rows);
+        if (process.env.BENCH_VARIANTS !== '0' && size === sizes.at(-1)) await optimisationRuns(bench, size.label, archives.tool, variants);
+      } finally {
+        await Promise.all(bench.containers.map((container) => container.remove()));
+        await rm(bench.work, { recursive: true, force: true });
+        await rm(bench.project, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await engine.stop();
+  }
+  const report = renderReport(rows, variants);
+  console.log(`\n${report}`);
+  await updateReadme(report);
+}
+
+/** Alternating runs of the tool and the bash pipeline, backup then restore. Returns the last archives. */
+async function compare(bench: Bench, label: string, rounds: number, rows: Row[]): Promise<{ tool: string; bash: string }> {
+  const row = (operation: Row['operation'], pipeline: string) => {
+    let found = rows.find((entry) => entry.size === label && entry.operation === operation && entry.pipeline === pipeline);
+    if (!found) rows.push((found = { size: label, operation, pipeline, wallMs: [], peakRss: [], dataBytes: bench.dataBytes }));
+    return found;
+  };
+  const archives = { tool: '', bash: '' };
+  for (let round = 0; round < rounds; round += 1) {
+    const order = round % 2 === 0 ? (['tool', 'bash'] as const) : (['bash', 'tool'] as const);
+    for (const pipeline of order) {
+      const output = join(bench.work, `${pipeline}-${round}.tar.gz`);
+      await rm(archives[pipeline], { force: true });
+      const result = pipeline === 'tool' ? await toolBackup(bench, output, {}) : await bashBackup(bench, output);
+      record(row('backup', pipeline), result, `${pipeline} backup`);
+      archives[pipeline] = output;
+    }
+    for (const pipeline of order) {
+      await resetObjectStore(bench);
+      const result = pipeline === 'tool' ? await toolRestore(bench, archives.tool, {}) : await bashRestore(bench, archives.bash);
+      record(row('restore', pipeline), result, `${pipeline} restore`);
+    }
+  }
+  for (const pipeline of ['tool', 'bash'] as const) log(`${pipeline} archive: ${(await stat(archives[pipeline])).size} bytes`);
+  return archives;
+}
+
+/** Each optimisation turned off against all of them on, on the same dataset. */
+async function optimisationRuns(bench: Bench, label: string, archive: string, rows: Row[]): Promise<void> {
+  const off = { ORKESTRA_GZIP_THREADS: '1', ORKESTRA_STORE_COMPRESSED: '0', ORKESTRA_S3_CONCURRENCY: '1' };
+  const backupVariants: [string, Record<string, string>][] = [
+    ['none (one gzip thread, recompress all, one S3 transfer)', off],
+    ['+ parallel gzip members', { ...off, ORKESTRA_GZIP_THREADS: '' }],
+    ['+ store already-compressed data', { ...off, ORKESTRA_GZIP_THREADS: '', ORKESTRA_STORE_COMPRESSED: '' }],
+    ['+ S3 concurrency 8 (all on)', {}],
+  ];
+  for (const [name, env] of backupVariants) {
+    const output = join(bench.work, `variant-${rows.length}.tar.gz`);
+    const result = await toolBackup(bench, output, env);
+    rows.push({ size: label, operation: 'backup', pipeline: name, wallMs: [result.wallMs], peakRss: [result.peakRssBytes], dataBytes: bench.dataBytes });
+    log(`variant backup ${name}: ${seconds(result.wallMs)} s`);
+    await rm(output, { force: true });
+  }
+  for (const [name, env] of [
+    ['S3 concurrency 1', { ORKESTRA_S3_CONCURRENCY: '1' }],
+    ['S3 concurrency 8', {}],
+  ] as const) {
+    await resetObjectStore(bench);
+    const result = await toolRestore(bench, archive, env);
+    rows.push({ size: label, operation: 'restore', pipeline: name, wallMs: [result.wallMs], peakRss: [result.peakRssBytes], dataBytes: bench.dataBytes });
+    log(`variant restore ${name}: ${seconds(result.wallMs)} s`);
+  }
+}
+
+async function buildBench(stack: StackContext, bytes: number): Promise<Bench> {
+  const plan = planDataset(bytes);
+  const work = await mkdtemp(join(tmpdir(), 'okb-bench-'));
+  const project = await mkdtemp(join(tmpdir(), 'okb-bench-project-'));
+  const containers: RunningContainer[] = [];
+  const mongoFixture = join(work, 'bench.archive');
+  log(`writing a mongodump archive of ${Math.round(plan.mongoArchiveBytes / MB)} MB`);
+  await writeMongoArchive(mongoFixture, plan.mongoArchiveBytes);
+  const mongo = await startMongo(stack, uniqueName('bench-mongo'), { fixture: 'bench.archive', extraEnv: ['MONGO_STANDIN_DISCARD=1'] });
+  containers.push(mongo);
+  await copyIntoContainer(stack, mongo.name, '/stand-in', 'bench.archive.gz', `${mongoFixture}.gz`);
+  const redis = await startRedis(stack, uniqueName('bench-redis'), { appendonly: true });
+  containers.push(redis);
+  log(`loading ${plan.redisKeys} keys into Redis`);
+  const commands = join(work, 'redis.resp');
+  await writeRedisCommands(commands, plan.redisKeys, plan.redisValueBytes);
+  await copyIntoContainer(stack, redis.name, '/tmp', 'load.resp', commands);
+  await execText(stack, redis.name, ['sh', '-c', 'redis-cli --pipe < /tmp/load.resp > /dev/null && rm /tmp/load.resp']);
+  await rm(commands);
+  const s3 = await startS3(stack, uniqueName('bench-rustfs'), { accessKey: ACCESS, secretKey: SECRET });
+  containers.push(s3);
+  log(`seeding ${plan.smallObjects.count + plan.largeText.count + plan.largeRandom.count} objects`);
+  await seedObjects(s3ClientFor(s3.endpoint, ACCESS, SECRET), plan);
+  await mkdir(join(project, 'docker/keys'), { recursive: true });
+  await writeFile(
+    join(project, 'docker/.env'),
+    `MONGO_DATABASE=bench\nRUSTFS_ENDPOINT=${s3.endpoint}\nRUSTFS_ACCESS_KEY=${ACCESS}\nRUSTFS_SECRET_KEY=${SECRET}\n`,
+    { mode: 0o600 },
+  );
+  await writeFile(join(project, 'docker/keys/jwt-private.pem'), 'private key material\n', { mode: 0o600 });
+  const redisBytes = Number((await execText(stack, redis.name, ['sh', '-c', 'redis-cli BGSAVE > /dev/null; sleep 2; du -sb /data | cut -f1'])).trim());
+  const dataBytes =
+    (await stat(`${mongoFixture}.gz`)).size +
+    redisBytes +
+    plan.smallObjects.count * plan.smallObjects.bytes +
+    plan.largeText.count * plan.largeText.bytes +
+    plan.largeRandom.count * plan.largeRandom.bytes;
+  log(`dataset: ${Math.round(dataBytes / MB)} MB (mongodump ${Math.round((await stat(`${mongoFixture}.gz`)).size / MB)} MB gzip, Redis files ${Math.round(redisBytes / MB)} MB, objects ${Math.round((dataBytes - redisBytes - (await stat(`${mongoFixture}.gz`)).size) / MB)} MB)`);
+  return { stack, containers, project, work, s3Endpoint: s3.endpoint, mongo: mongo.name, redis: redis.name, s3: s3.name, dataBytes };
+}
+
+function toolEnv(bench: Bench, extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DOCKER_HOST: bench.stack.dockerHost,
+    ORKESTRA_MONGODB_CONTAINER: bench.mongo,
+    ORKESTRA_REDIS_CONTAINER: bench.redis,
+    ORKESTRA_RUSTFS_CONTAINER: bench.s3,
+  };
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === '') delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+function bashEnv(bench: Bench, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PATH: `/usr/bin:${process.env.PATH}`, // Debian's awscli, not another aws on the PATH
+    DOCKER_HOST: bench.stack.dockerHost,
+    MONGO_CONTAINER: bench.mongo,
+    REDIS_CONTAINER: bench.redis,
+    MONGO_DATABASE: 'bench',
+    RUSTFS_ENDPOINT: bench.s3Endpoint,
+    AWS_ACCESS_KEY_ID: ACCESS,
+    AWS_SECRET_ACCESS_KEY: SECRET,
+    AWS_DEFAULT_REGION: 'us-east-1',
+    PROJECT_DIR: bench.project,
+    WORK_DIR: bench.work,
+    ...extra,
+  };
+}
+
+const toolBackup = (bench: Bench, output: string, env: Record<string, string>) =>
+  measure(process.execPath, [BINARY, 'backup', 'all', '-y', '-o', output], { cwd: bench.project, env: toolEnv(bench, env) });
+const toolRestore = (bench: Bench, archive: string, env: Record<string, string>) =>
+  measure(process.execPath, [BINARY, 'restore', archive, '-y'], { cwd: bench.project, env: toolEnv(bench, env) });
+const bashBackup = (bench: Bench, output: string) =>
+  measure('bash', [join(REPO, 'bench/bash/backup.sh')], { cwd: bench.project, env: bashEnv(bench, { OUTPUT: output }) });
+const bashRestore = (bench: Bench, archive: string) =>
+  measure('bash', [join(REPO, 'bench/bash/restore.sh')], { cwd: bench.project, env: bashEnv(bench, { ARCHIVE: archive }) });
+
+/** Empties the object store so that both restores upload everything (neither may skip "unchanged"). */
+async function resetObjectStore(bench: Bench): Promise<void> {
+  await execText(bench.stack, bench.s3, ['sh', '-c', 'rm -rf /data/*']);
+  const client = s3ClientFor(bench.s3Endpoint, ACCESS, SECRET);
+  const { Buckets } = await client.send(new ListBucketsCommand({}));
+  if ((Buckets ?? []).length > 0) throw new Error('the object store did not empty');
+}
+
+function record(row: Row, result: Measurement, what: string): void {
+  if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}):\n${result.stderr.slice(-2000)}`);
+  row.wallMs.push(result.wallMs);
+  row.peakRss.push(result.peakRssBytes);
+  log(`${what}: ${seconds(result.wallMs)} s, peak RSS ${Math.round(result.peakRssBytes / MB)} MB`);
+}
+
+function renderReport(rows: Row[], variants: Row[]): string {
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 1024 ** 3)} GB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+  const lines = [
+    `Machine: ${machine}. Median of ${rows[0]?.wallMs.length ?? 0} alternating runs; RSS is the peak of the whole process tree.`,
+    '',
+    '| data | operation | pipeline | wall | MB/s | peak RSS | tool / bash |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const bash = rows.find((entry) => entry.size === row.size && entry.operation === row.operation && entry.pipeline === 'bash')!;
+    const ratio = row.pipeline === 'tool' ? (median(row.wallMs) / median(bash.wallMs)).toFixed(2) : '';
+    lines.push(
+      `| ${row.size} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | ${row.pipeline} | ${seconds(median(row.wallMs))} s | ` +
+        `${Math.round(row.dataBytes / MB / (median(row.wallMs) / 1000))} | ${Math.round(Math.max(...row.peakRss) / MB)} MB | ${ratio} |`,
+    );
+  }
+  if (variants.length > 0) {
+    lines.push('', `Each optimisation, ${variants[0].size} (one run each):`, '', '| operation | optimisations on | wall | peak RSS |', '|---|---|---|---|');
+    for (const row of variants) lines.push(`| ${row.operation} | ${row.pipeline} | ${seconds(row.wallMs[0])} s | ${Math.round(row.peakRss[0] / MB)} MB |`);
+  }
+  return lines.join('\n');
+}
+
+async function updateReadme(report: string): Promise<void> {
+  const path = join(REPO, 'README.md');
+  const readme = await readFile(path, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  if (!readme.includes(start)) return;
+  const updated = `${readme.slice(0, readme.indexOf(start) + start.length)}\n${report}\n${readme.slice(readme.indexOf(end))}`;
+  await writeFile(path, updated);
+  log('README.md benchmark table updated');
+}
+
+function parseSize(text: string): { label: string; bytes: number } {
+  const match = /^(\d+)([MG])$/i.exec(text.trim());
+  if (!match) throw new Error(`size ${text}: use e.g. 256M or 2G`);
+  const bytes = Number(match[1]) * (match[2].toUpperCase() === 'G' ? 1024 ** 3 : MB);
+  return { label: `${match[1]} ${match[2].toUpperCase()}B`, bytes };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
