@@ -20,7 +20,7 @@ import { s3ClientFor } from './s3.js';
 import { copyIntoContainer, planDataset, seedObjects, writeMongoArchive, writeRedisCommands } from './dataset.js';
 import { measure, type Measurement } from './measure.js';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist-bench\/?$/, '');
 const BINARY = join(REPO, 'bin/orkestra-backup');
 const MB = 1024 * 1024;
 const ACCESS = 'bench-access';

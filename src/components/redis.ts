@@ -12,6 +12,7 @@ import { readDetails } from '../core/details.js';
 import { formatBytes } from '../core/format.js';
 import type { Project } from '../core/project.js';
 import { critical } from '../core/criticalSection.js';
+import { removeTemporary, trackTemporary } from '../core/temporaryFiles.js';
 import { utcStamp } from '../core/timestamps.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
@@ -168,23 +169,23 @@ export const redis: Component<RedisPlan> = {
     const copyError = await critical(`starting ${plan.container} again`, async () => {
       progress.note(`stopping ${plan.container}`);
       await docker.stop(plan.container);
-      let replacing = false;
+      let kept: KeptFiles | undefined;
       try {
-        await keepCurrentFiles(docker, plan, asideName, signal);
+        kept = await KeptFiles.take(docker, plan, asideName, signal);
         signal.throwIfAborted();
-        replacing = true;
         await docker.putArchive(plan.container, plan.live.dir, packTar(restoreEntries(source, plan, progress)), signal);
         if (plan.live.appendonly && !plan.hasAof) {
           await docker.putArchive(plan.container, plan.live.dir, packTar(synthesizedAof(source, plan)), signal);
         }
         return undefined;
       } catch (error) {
-        if (replacing) {
-          progress.note(`copy stopped; putting the previous files back from ${asideName}/`);
-          await putBackCurrentFiles(docker, plan, asideName).catch(() => undefined);
+        if (kept) {
+          progress.note(`copy stopped; putting the previous files back`);
+          await kept.putBack(docker, plan).catch(() => undefined);
         }
         return error;
       } finally {
+        await kept?.discard();
         progress.note(`starting ${plan.container}`);
         await docker.start(plan.container);
       }
@@ -353,25 +354,42 @@ async function copyOut(
   return undefined;
 }
 
-/** The files being replaced are copied into `<dir>/.pre-restore-<stamp>/` first, through the archive API. */
-async function keepCurrentFiles(docker: DockerEngine, plan: RedisPlan, asideName: string, signal: AbortSignal): Promise<void> {
-  await docker.putArchive(plan.container, plan.live.dir, packTar(asList([{ type: 'directory', path: asideName, mode: 0o700 }])), signal);
-  const asidePath = posix.join(plan.live.dir, asideName);
-  for (const path of [rdbPath(plan.live), aofDirPath(plan.live)]) {
-    const current = await docker.getArchive(plan.container, path).catch((error: unknown) => {
-      if (error instanceof RuntimeError && /does not exist/.test(error.message)) return undefined;
-      throw error;
-    });
-    if (current) await docker.putArchive(plan.container, asidePath, current, signal);
-  }
-}
+/**
+ * The files a restore replaces, copied out of the stopped container into private temp files
+ * first: then into `<dir>/.pre-restore-<stamp>/` for the operator, and back into place if the
+ * copy of the new files fails. (Piping one container's getArchive straight into its own
+ * putArchive deadlocks in the engine once the files outgrow the socket buffers.)
+ */
+class KeptFiles {
+  private constructor(
+    private readonly folder: string,
+    private readonly tars: readonly string[],
+  ) {}
 
-/** Undoes a half-done copy, so the container starts on its previous data rather than on a torn file. */
-async function putBackCurrentFiles(docker: DockerEngine, plan: RedisPlan, asideName: string): Promise<void> {
-  const asidePath = posix.join(plan.live.dir, asideName);
-  for (const name of [plan.live.dbfilename, plan.live.appenddirname]) {
-    const kept = await docker.getArchive(plan.container, posix.join(asidePath, name)).catch(() => undefined);
-    if (kept) await docker.putArchive(plan.container, plan.live.dir, kept);
+  static async take(docker: DockerEngine, plan: RedisPlan, asideName: string, signal: AbortSignal): Promise<KeptFiles> {
+    const folder = await mkdtemp(join(tmpdir(), 'orkestra-redis-kept-'));
+    trackTemporary(folder);
+    const tars: string[] = [];
+    for (const [index, path] of [rdbPath(plan.live), aofDirPath(plan.live)].entries()) {
+      signal.throwIfAborted();
+      const tar = join(folder, `${index}.tar`);
+      if (await spoolFolder(docker, plan.container, path, tar)) tars.push(tar);
+    }
+    const kept = new KeptFiles(folder, tars);
+    await docker.putArchive(plan.container, plan.live.dir, packTar(asList([{ type: 'directory', path: asideName, mode: 0o700 }])), signal);
+    for (const tar of tars) {
+      await docker.putArchive(plan.container, posix.join(plan.live.dir, asideName), createReadStream(tar), signal);
+    }
+    return kept;
+  }
+
+  /** Undoes a half-done copy, so the container starts on its previous data rather than on a torn file. */
+  async putBack(docker: DockerEngine, plan: RedisPlan): Promise<void> {
+    for (const tar of this.tars) await docker.putArchive(plan.container, plan.live.dir, createReadStream(tar));
+  }
+
+  async discard(): Promise<void> {
+    await removeTemporary(this.folder);
   }
 }
 

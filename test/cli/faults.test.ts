@@ -80,7 +80,14 @@ describeEngine('faults on the real engine', () => {
     // Interrupted mid-copy, the previous files were put back: the data is what it was before the restore.
     expect((await cli('GET', 'after-backup')).trim()).toBe('still-here');
     expect((await cli('DBSIZE')).trim()).toBe('1');
-  }, 240_000);
+
+    // Uninterrupted, the same 400 MB restore completes (large files through the archive API both ways).
+    const complete = await runCli(['restore', backup.stdout.trim(), '-y', ...args], { cwd: project, env: engineEnv(), timeoutMs: 200_000 });
+    expect(complete.stderr).not.toContain('FAILED');
+    expect(complete.code).toBe(0);
+    expect((await cli('DBSIZE')).trim()).toBe('400');
+    expect((await cli('STRLEN', 'big:400')).trim()).toBe('1048576');
+  }, 400_000);
 
   it('the object store restarting in the middle of a restore is ridden out with retries; going away for good is one clear error naming what was restored', async () => {
     const s3 = containers.track(await startS3(stack, uniqueName('okb-rustfs'), { accessKey: 'fault-a', secretKey: 'fault-s' }));

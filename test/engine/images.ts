@@ -21,7 +21,13 @@ export interface TestImages {
   mongo: string;
 }
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
+/** The checkout, found from this file whether it runs as TypeScript (tests) or compiled (the benchmark). */
+const REPO = (() => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== '/'; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test/engine/standins'))) return dir;
+  }
+  throw new Error('cannot find the orkestra-backup checkout');
+})();
 const STANDINS = join(REPO, 'test/engine/standins');
 const FIXTURES = join(REPO, '../shared/fixtures/mongodump');
 
