@@ -16,7 +16,7 @@ import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { acquireEngine, clientFor } from '../test/engine/engine.js';
 import { prepareImages } from '../test/engine/images.js';
 import { execText, startMongo, startRedis, startS3, uniqueName, type RunningContainer, type StackContext } from '../test/engine/stack.js';
-import { s3ClientFor } from './s3.js';
+import { s3Client as s3ClientFor } from '../test/helpers/s3.js';
 import { copyIntoContainer, planDataset, seedObjects, writeMongoArchive, writeRedisCommands } from './dataset.js';
 import { measure, type Measurement } from './measure.js';
 
@@ -273,7 +273,8 @@ function parseSize(text: string): { label: string; bytes: number } {
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
+  const middle = (sorted.length - 1) / 2;
+  return (sorted[Math.floor(middle)] + sorted[Math.ceil(middle)]) / 2;
 }
 
 function seconds(ms: number): string {

@@ -27,6 +27,8 @@ export class ParallelGzipWriter {
   private pendingBytes = 0;
   private pendingCompressible = true;
   private readonly inFlight: Promise<Buffer>[] = [];
+  /** Member-sized input buffers, reused: a fresh megabyte per member would leave the allocator fragmented. */
+  private readonly spare: Buffer[] = [];
   compressedBytes = 0;
 
   constructor(
@@ -61,12 +63,18 @@ export class ParallelGzipWriter {
   private async flushMember(): Promise<void> {
     if (this.pendingBytes === 0) return;
     // Copy: callers may reuse their buffers once write() resolves.
-    const input = Buffer.concat(this.pending, this.pendingBytes);
+    const buffer = this.spare.pop() ?? Buffer.allocUnsafe(this.memberSize);
+    let offset = 0;
+    for (const chunk of this.pending) offset += chunk.copy(buffer, offset);
     const level = this.pendingCompressible ? this.level : zlibConstants.Z_NO_COMPRESSION;
     this.pending = [];
     this.pendingBytes = 0;
-    const member = gzip(input, { level });
-    member.catch(() => undefined); // observed when its turn comes in writeOldest
+    // One output chunk per member: each chunk is a round trip to zlib's thread.
+    const member = gzip(buffer.subarray(0, offset), { level, chunkSize: this.memberSize + 64 * 1024 });
+    member.then(
+      () => this.spare.push(buffer),
+      () => undefined, // observed when its turn comes in writeOldest
+    );
     this.inFlight.push(member);
     if (this.inFlight.length >= this.concurrency) await this.writeOldest();
   }

@@ -16,7 +16,8 @@ export function tarEntries(file: string): AsyncGenerator<ReadEntry> {
 
 /** The same for a tar stream that is not a file: the Docker archive API's output, say. */
 export async function* tarStreamEntries(source: Readable, options: { gzip: boolean }): AsyncGenerator<ReadEntry> {
-  const gunzip = options.gzip ? createGunzip() : new PassThrough();
+  // Large output chunks: each chunk is a round trip to zlib's thread, and 16 KiB ones halve the speed.
+  const gunzip = options.gzip ? createGunzip({ chunkSize: 256 * 1024 }) : new PassThrough();
   const parser = new Parser({ strict: true });
   const queue: ReadEntry[] = [];
   let current: ReadEntry | undefined;

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, gzipSync } from 'node:zlib';
 import { RuntimeError } from '../core/errors.js';
 import { removeTemporary, trackTemporary, untrackTemporary } from '../core/temporaryFiles.js';
 import { serializeManifest, type FileRecord, type Manifest } from './manifest.js';
@@ -148,11 +148,15 @@ export class ArchiveWriter {
   }
 
   private async writeEntry(path: string, size: number, content: Readable, options: AddFileOptions): Promise<FileRecord> {
-    const compressible = (options.compressible ?? true) || this.options.storeIncompressible === false;
+    let compressible = options.compressible;
     await this.gzip.write(fileHeader(path, size, new Date()));
     const hash = createHash('sha256');
     let seen = 0;
     for await (const chunk of content as AsyncIterable<Buffer>) {
+      // Unknown content is judged by a quick deflate of its first chunk: random or already
+      // compressed data is stored instead of being deflated for nothing.
+      compressible ??= size < PROBE_FROM_BYTES || looksCompressible(chunk);
+      if (this.options.storeIncompressible === false) compressible = true;
       seen += chunk.length;
       if (seen > size) {
         content.destroy();
@@ -171,6 +175,16 @@ export class ArchiveWriter {
     this.records.push(record);
     return record;
   }
+}
+
+/** Files smaller than this are deflated without a probe: a wrong guess costs little. */
+const PROBE_FROM_BYTES = 1024 * 1024;
+const PROBE_BYTES = 64 * 1024;
+
+function looksCompressible(sample: Buffer): boolean {
+  const probe = sample.subarray(0, PROBE_BYTES);
+  if (probe.length < 4096) return true;
+  return deflateRawSync(probe, { level: 1 }).length < probe.length * 0.95;
 }
 
 function hiddenSibling(finalPath: string, role: string): string {

@@ -10,10 +10,9 @@ import type { Component, ComponentSource, RestorePlan } from '../core/component.
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
 import { readDetails } from '../core/details.js';
 import { formatBytes } from '../core/format.js';
+import type { MoveAsideFolder } from '../core/moveAside.js';
 import type { Project } from '../core/project.js';
 import { critical } from '../core/criticalSection.js';
-import { removeTemporary, trackTemporary } from '../core/temporaryFiles.js';
-import { utcStamp } from '../core/timestamps.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
 import {
@@ -135,7 +134,6 @@ export const redis: Component<RedisPlan> = {
     const backup = await backupLayout(source);
     const aofCount = source.files.filter((file) => file.path.startsWith(`${AOF_FOLDER}/`)).length;
     const hasAof = aofCount > 0;
-    const aside = posix.join(live.dir, `.pre-restore-<UTC stamp>`);
     const actions = [
       `stop container ${cli.container}, copy the files below, start it again (also if the copy fails)`,
       `redis/${RDB_ENTRY} → ${cli.container}:${rdbPath(live)}`,
@@ -151,7 +149,7 @@ export const redis: Component<RedisPlan> = {
     if (backup && backup.dir !== live.dir) {
       actions.push(`the backup came from dir=${backup.dir}; files go to the live dir=${live.dir}`);
     }
-    actions.push(`current ${live.dbfilename} and ${live.appenddirname}/ are kept in ${cli.container}:${aside}/`);
+    actions.push(`current ${live.dbfilename} and ${live.appenddirname}/ are kept in docker/.pre-restore-<UTC stamp>/redis/${cli.container}/ (tar files, as docker cp writes them)`);
     return {
       actions,
       replaces: [`${cli.container}:${rdbPath(live)}`, ...(live.appendonly ? [`${cli.container}:${aofDirPath(live)}/`] : [])],
@@ -163,15 +161,14 @@ export const redis: Component<RedisPlan> = {
     };
   },
 
-  async restore({ project, services, source, progress, signal, startedAt }, plan) {
+  async restore({ project, services, source, progress, signal, aside }, plan) {
     const docker = services.docker();
-    const asideName = `.pre-restore-${utcStamp(startedAt)}`;
     const copyError = await critical(`starting ${plan.container} again`, async () => {
       progress.note(`stopping ${plan.container}`);
       await docker.stop(plan.container);
       let kept: KeptFiles | undefined;
       try {
-        kept = await KeptFiles.take(docker, plan, asideName, signal);
+        kept = await KeptFiles.take(docker, plan, aside, signal);
         signal.throwIfAborted();
         await docker.putArchive(plan.container, plan.live.dir, packTar(restoreEntries(source, plan, progress)), signal);
         if (plan.live.appendonly && !plan.hasAof) {
@@ -185,14 +182,13 @@ export const redis: Component<RedisPlan> = {
         }
         return error;
       } finally {
-        await kept?.discard();
         progress.note(`starting ${plan.container}`);
         await docker.start(plan.container);
       }
     });
     if (copyError) throw copyError;
     const keys = await waitUntilLoaded(await RedisCli.connect(project, docker));
-    return { summary: `${keys} keys loaded; previous files kept in ${plan.live.dir === '/' ? '' : plan.live.dir}/${asideName}/` };
+    return { summary: `${keys} keys loaded; previous files kept in docker/${posix.basename(aside.displayPath)}/redis/${plan.container}/` };
   },
 
   async examine({ source }) {
@@ -315,14 +311,10 @@ async function copyAofFolder(
   }
 }
 
+/** Copies a path of a container into a private tar file; false when the path does not exist. */
 async function spoolFolder(docker: DockerEngine, container: string, path: string, spool: string): Promise<boolean> {
-  let stream: Readable;
-  try {
-    stream = await docker.getArchive(container, path);
-  } catch (error) {
-    if (error instanceof RuntimeError && /does not exist/.test(error.message)) return false;
-    throw error;
-  }
+  const stream = await docker.getArchive(container, path);
+  if (!stream) return false;
   const handle = await open(spool, 'w', 0o600);
   try {
     for await (const chunk of stream) await handle.write(chunk as Buffer);
@@ -339,13 +331,8 @@ async function copyOut(
   path: string,
   consume: (entry: { size: number; content: Readable }) => Promise<void>,
 ): Promise<number | undefined> {
-  let stream: Readable;
-  try {
-    stream = await docker.getArchive(container, path);
-  } catch (error) {
-    if (error instanceof RuntimeError && /does not exist/.test(error.message)) return undefined;
-    throw error;
-  }
+  const stream = await docker.getArchive(container, path);
+  if (!stream) return undefined;
   for await (const entry of tarStreamEntries(stream, { gzip: false })) {
     if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
     await consume({ size: entry.size, content: Readable.from(entry) });
@@ -355,41 +342,28 @@ async function copyOut(
 }
 
 /**
- * The files a restore replaces, copied out of the stopped container into private temp files
- * first: then into `<dir>/.pre-restore-<stamp>/` for the operator, and back into place if the
- * copy of the new files fails. (Piping one container's getArchive straight into its own
- * putArchive deadlocks in the engine once the files outgrow the socket buffers.)
+ * The files a restore replaces, copied out of the stopped container first into the restore's
+ * move-aside folder on the host (`docker/.pre-restore-<stamp>/redis/<container>/`, as the tar
+ * files `docker cp` writes), and put back from there if the copy of the new files fails.
+ * (Piping a container's getArchive straight into its own putArchive deadlocks in the engine
+ * once the files outgrow the socket buffers, so the copy goes through the host anyway.)
  */
 class KeptFiles {
-  private constructor(
-    private readonly folder: string,
-    private readonly tars: readonly string[],
-  ) {}
+  private constructor(private readonly tars: readonly string[]) {}
 
-  static async take(docker: DockerEngine, plan: RedisPlan, asideName: string, signal: AbortSignal): Promise<KeptFiles> {
-    const folder = await mkdtemp(join(tmpdir(), 'orkestra-redis-kept-'));
-    trackTemporary(folder);
+  static async take(docker: DockerEngine, plan: RedisPlan, aside: MoveAsideFolder, signal: AbortSignal): Promise<KeptFiles> {
     const tars: string[] = [];
-    for (const [index, path] of [rdbPath(plan.live), aofDirPath(plan.live)].entries()) {
+    for (const path of [rdbPath(plan.live), aofDirPath(plan.live)]) {
       signal.throwIfAborted();
-      const tar = join(folder, `${index}.tar`);
+      const tar = await aside.pathFor('redis', plan.container, `${posix.basename(path)}.tar`);
       if (await spoolFolder(docker, plan.container, path, tar)) tars.push(tar);
     }
-    const kept = new KeptFiles(folder, tars);
-    await docker.putArchive(plan.container, plan.live.dir, packTar(asList([{ type: 'directory', path: asideName, mode: 0o700 }])), signal);
-    for (const tar of tars) {
-      await docker.putArchive(plan.container, posix.join(plan.live.dir, asideName), createReadStream(tar), signal);
-    }
-    return kept;
+    return new KeptFiles(tars);
   }
 
   /** Undoes a half-done copy, so the container starts on its previous data rather than on a torn file. */
   async putBack(docker: DockerEngine, plan: RedisPlan): Promise<void> {
     for (const tar of this.tars) await docker.putArchive(plan.container, plan.live.dir, createReadStream(tar));
-  }
-
-  async discard(): Promise<void> {
-    await removeTemporary(this.folder);
   }
 }
 

@@ -14,16 +14,16 @@ import { containerAvailability, requireRunning } from '../docker/containers.js';
 import { ObjectDigest } from '../s3/digest.js';
 import { diffBucket, type ArchivedObject, type ObjectChange } from '../s3/diff.js';
 import { resolveEndpoint } from '../s3/endpoint.js';
-import { looksCompressible, objectPath } from '../s3/objectPaths.js';
+import { knownIncompressible, objectPath } from '../s3/objectPaths.js';
 import { withRetries } from '../s3/retry.js';
 import { ObjectStore, SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes } from '../s3/store.js';
 
 const DEFAULT_CONTAINER = 'orkestra-rustfs';
 const LISTED_PER_KIND = 1000;
 /** Objects up to this size are downloaded ahead, in memory, while earlier ones are archived. */
-const PREFETCH_LIMIT = 4 * 1024 * 1024;
+const PREFETCH_LIMIT = 2 * 1024 * 1024;
 /** Bytes of small objects being uploaded at once during a restore. */
-const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+const IN_FLIGHT_BYTES = 24 * 1024 * 1024;
 
 const ObjectRecordSchema = z.object({
   key: z.string(),
@@ -255,7 +255,7 @@ async function archiveObject(sink: ComponentSink, bucket: string, path: string, 
   const body = object.buffered ? Readable.from([object.buffered]) : object.body;
   const flowing = pipeline(body, digest);
   try {
-    await sink.addFile(`${bucket}/${path}`, object.size, digest, { compressible: looksCompressible(object.key, object.contentType) });
+    await sink.addFile(`${bucket}/${path}`, object.size, digest, { compressible: knownIncompressible(object.key, object.contentType) ? false : undefined });
     await flowing;
   } catch (error) {
     body.destroy();

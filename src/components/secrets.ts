@@ -8,7 +8,7 @@ import type { Component, ComponentSource, RestorePlan } from '../core/component.
 import { readDetails } from '../core/details.js';
 import { PreconditionError, UsageError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
-import { MoveAsideFolder } from '../core/moveAside.js';
+import type { MoveAsideFolder } from '../core/moveAside.js';
 
 const ENV_FILE = '.env';
 const KEYS_DIR = 'keys';
@@ -75,9 +75,8 @@ export const secrets: Component<SecretsPlan> = {
     return { actions, replaces, warnings: [], targets };
   },
 
-  async restore({ project, source, overwrite, startedAt, progress }, plan) {
+  async restore({ project, source, overwrite, aside, progress }, plan) {
     const modes = fileModes(source);
-    const aside = new MoveAsideFolder(project.dockerDir, startedAt);
     const counts = { written: 0, movedAside: 0, kept: 0 };
     for await (const entry of source.entries()) {
       const state = plan.targets.get(entry.path);

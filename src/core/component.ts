@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ArchiveEntry } from '../archive/reader.js';
+import type { MoveAsideFolder } from './moveAside.js';
 import type { Project } from './project.js';
 import type { Services } from './services.js';
 
@@ -84,8 +85,10 @@ export interface PlanContext extends BaseContext {
 
 export interface RestoreContext extends PlanContext {
   readonly overwrite: OverwritePolicy;
-  /** UTC timestamp shared by every component of one restore, for move-aside folder names. */
+  /** UTC timestamp shared by every component of one restore, for move-aside names. */
   readonly startedAt: Date;
+  /** `docker/.pre-restore-<stamp>/`, one for the whole restore: where replaced files are kept. */
+  readonly aside: MoveAsideFolder;
 }
 
 export interface RestoreResult {

@@ -19,6 +19,13 @@ export class MoveAsideFolder {
     return this.folder ?? join(this.root, `.pre-restore-${utcStamp(this.startedAt)}`);
   }
 
+  /** A path inside the folder (its parent folders created, private), for copies that are not moves. */
+  async pathFor(...segments: string[]): Promise<string> {
+    const destination = join(await this.ensure(), ...segments);
+    await mkdir(dirname(destination), { recursive: true, mode: 0o700 });
+    return destination;
+  }
+
   /** Moves `target` (a path under root) into the folder, keeping its relative path. Returns where it went. */
   async keep(target: string): Promise<string> {
     const folder = await this.ensure();

@@ -1,9 +1,10 @@
 import { basename } from 'node:path';
 import type { FileRecord, Manifest } from '../archive/manifest.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
-import { sourceFor, type ArchiveView } from './archiveSource.js';
+import { SequentialReader, sourceFor, type ArchiveView } from './archiveSource.js';
 import type { Component, OverwritePolicy, RestorePlan } from './component.js';
 import { describeError, OrkestraError, PreconditionError, UsageError } from './errors.js';
+import { MoveAsideFolder } from './moveAside.js';
 import { ComponentProgress } from './progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
 import { parseComponentList } from './selection.js';
@@ -120,14 +121,17 @@ export async function runRestore(
   if (failedPlan) throw new PreconditionError(`cannot restore ${failedPlan.component.name}: ${failedPlan.failure}`);
   const release = await acquireRestoreLock(session.project.dockerDir);
   const startedAt = new Date();
+  const aside = new MoveAsideFolder(session.project.dockerDir, startedAt);
   const restored: { component: string; summary?: string }[] = [];
+  // Components restore in archive order, so one pass over the archive serves them all.
+  const reader = SequentialReader.fits(archive) ? new SequentialReader(archive) : undefined;
   try {
     for (const [index, { component, plan }] of plans.entries()) {
       const progress = new ComponentProgress(component.name, 'restore', session.onEvent);
       try {
         session.signal.throwIfAborted();
-        const source = sourceFor(archive, component);
-        const result = await component.restore({ ...session, source, progress, overwrite, startedAt }, plan!);
+        const source = sourceFor(archive, component, reader);
+        const result = await component.restore({ ...session, source, progress, overwrite, startedAt, aside }, plan!);
         progress.done(result.summary);
         restored.push({ component: component.name, summary: result.summary });
       } catch (error) {
@@ -142,6 +146,7 @@ export async function runRestore(
     }
     return { restored, notRestored: [] };
   } finally {
+    await reader?.close();
     await release();
   }
 }

@@ -117,12 +117,12 @@ export class DockerEngine {
     }
   }
 
-  /** A tar stream of a path in the container (the Docker archive API, like `docker cp` out). */
-  async getArchive(name: string, path: string): Promise<Readable> {
+  /** A tar stream of a path in the container (the Docker archive API, like `docker cp` out), or undefined when the path does not exist. */
+  async getArchive(name: string, path: string): Promise<Readable | undefined> {
     try {
       return (await this.docker.getContainer(name).getArchive({ path })) as unknown as Readable;
     } catch (error) {
-      if (statusOf(error) === 404) throw new RuntimeError(`${path} does not exist in ${name}.`);
+      if (statusOf(error) === 404) return undefined;
       throw this.engineError(error, `copying ${path} out of ${name}`);
     }
   }

@@ -20,10 +20,14 @@ function isPlainKey(key: string): boolean {
     .every((segment) => segment !== '' && segment !== '.' && segment !== '..' && Buffer.byteLength(segment) <= MAX_SEGMENT_BYTES);
 }
 
-/** Whether deflating an object is worth the time: media and archives are already compressed. */
-export function looksCompressible(key: string, contentType: string | undefined): boolean {
+/**
+ * Whether an object is known to be compressed already (media, archives), by its content type or
+ * name: such objects are stored, not deflated again. Anything else is left to the archive
+ * writer, which probes large files itself.
+ */
+export function knownIncompressible(key: string, contentType: string | undefined): boolean {
   const type = (contentType ?? '').toLowerCase();
-  if (/^(image|video|audio)\//.test(type) && !type.includes('svg') && !type.includes('bmp')) return false;
-  if (/(zip|gzip|x-7z|x-rar|x-xz|x-bzip2|zstd|compressed|octet-stream; ?compressed|pdf)/.test(type)) return false;
-  return !/\.(jpe?g|png|gif|webp|avif|heic|mp[34]|m4a|mov|webm|ogg|zip|gz|tgz|bz2|xz|zst|7z|rar|pdf|woff2?)$/i.test(key);
+  if (/^(image|video|audio)\//.test(type) && !type.includes('svg') && !type.includes('bmp')) return true;
+  if (/(zip|gzip|x-7z|x-rar|x-xz|x-bzip2|zstd|compressed|pdf)/.test(type)) return true;
+  return /\.(jpe?g|png|gif|webp|avif|heic|mp[34]|m4a|mov|webm|ogg|zip|gz|tgz|bz2|xz|zst|7z|rar|pdf|woff2?)$/i.test(key);
 }

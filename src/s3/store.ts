@@ -39,7 +39,7 @@ export interface DownloadedObject extends ObjectAttributes {
 export const SINGLE_UPLOAD_LIMIT = 16 * 1024 * 1024;
 /** Larger objects go up in parts of this size (the SDK resends a failed part on its own). */
 export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
-const MULTIPART_QUEUE = 4;
+const MULTIPART_QUEUE = 3;
 /** Transient failures (connection reset, 5xx, throttling) are retried with exponential backoff. */
 const MAX_ATTEMPTS = 6;
 

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, writeDotenv } from '../helpers/engine.js';
@@ -90,8 +92,12 @@ describeEngine('redis through the Docker Engine API', () => {
     expect(restore.stdout).toMatch(/restored redis: 6 keys loaded/);
     expect((await stack.docker.getContainer(name).inspect()).State.Running).toBe(true);
     await expectSeeded(name);
-    const aside = await execText(stack, name, ['sh', '-c', `ls -a ${dir}`]);
-    expect(aside).toMatch(/\.pre-restore-\d{8}-\d{6}/);
+    // What the restore replaced is kept on the host, as the tar files `docker cp` writes.
+    const aside = (await readdir(join(project, 'docker'))).find((entry) => /^\.pre-restore-\d{8}-\d{6}$/.test(entry))!;
+    const kept = await readdir(join(project, 'docker', aside, 'redis', name));
+    expect(kept.sort()).toEqual(['appendonlydir.tar', 'dump.rdb.tar']);
+    const keptRdb = execFileSync('tar', ['tf', join(project, 'docker', aside, 'redis', name, 'dump.rdb.tar')], { encoding: 'utf8' });
+    expect(keptRdb.trim()).toBe('dump.rdb');
   });
 
   it('appendonly no: the RDB alone is restored', async () => {

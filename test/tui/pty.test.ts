@@ -37,6 +37,17 @@ async function backupThroughTui(project: string): Promise<string> {
   return /Archive: (\S+)/.exec(summary)![1];
 }
 
+/** From `restore` without arguments to the gate: first archive, all its components, "Restore". */
+async function reachGate(session: TerminalSession): Promise<void> {
+  await session.waitFor('Restore — choose an archive');
+  await session.press('Enter');
+  await session.waitFor('[x] secrets');
+  await session.press('Enter');
+  await session.waitFor('Dry run — report');
+  await session.press('Down', 'Enter');
+  await session.waitFor('Type "restore" to continue');
+}
+
 describe.skipIf(!hasTmux)('the real binary in a pseudo-terminal (tmux)', () => {
   it('TUI: a secrets backup, then a restore gated by the word "restore" (a wrong word changes nothing)', async () => {
     const project = await makeProject();
@@ -46,13 +57,7 @@ describe.skipIf(!hasTmux)('the real binary in a pseudo-terminal (tmux)', () => {
     await writeFile(join(project, 'docker/.env'), 'EDITED=1\n');
     const before = await snapshotTree(join(project, 'docker'));
     const wrong = open(project, ['restore']);
-    await wrong.waitFor('Restore — choose an archive');
-    await wrong.press('Enter');
-    await wrong.waitFor('[x] secrets');
-    await wrong.press('Enter');
-    await wrong.waitFor('Dry run — report');
-    await wrong.press('Down', 'Enter');
-    await wrong.waitFor('Type "restore" to continue');
+    await reachGate(wrong);
     expect(wrong.screen()).toContain('secrets: docker/.env');
     await wrong.press('restor', 'Enter');
     await wrong.waitFor('"restor" is not "restore": the restore was not started. Nothing was changed.');
@@ -61,13 +66,7 @@ describe.skipIf(!hasTmux)('the real binary in a pseudo-terminal (tmux)', () => {
     expect(await snapshotTree(join(project, 'docker'))).toEqual(before);
 
     const right = open(project, ['restore']);
-    await right.waitFor('Restore — choose an archive');
-    await right.press('Enter');
-    await right.waitFor('[x] secrets');
-    await right.press('Enter');
-    await right.waitFor('Dry run — report');
-    await right.press('Down', 'Enter');
-    await right.waitFor('Type "restore" to continue');
+    await reachGate(right);
     await right.press('restore', 'Enter');
     await right.waitFor('docker/.env exists and differs from the backup. Replace it');
     await right.press('y');
