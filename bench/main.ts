@@ -7,6 +7,7 @@
  *   BENCH_SIZES=256M,2G   sizes to run (default both)
  *   BENCH_ROUNDS=2        alternating rounds per size
  *   BENCH_VARIANTS=0      skip the per-optimisation runs
+ *   BENCH_PIPELINES=tool  run only the tool (for quick experiments; no ratios)
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   }
   const report = renderReport(rows, variants);
   console.log(`\n${report}`);
-  await updateReadme(report);
+  if (process.env.BENCH_PIPELINES !== 'tool') await updateReadme(report);
 }
 
 /** Alternating runs of the tool and the bash pipeline, backup then restore. Returns the last archives. */
@@ -86,8 +87,9 @@ async function compare(bench: Bench, label: string, rounds: number, rows: Row[])
     return found;
   };
   const archives = { tool: '', bash: '' };
+  const only = process.env.BENCH_PIPELINES === 'tool';
   for (let round = 0; round < rounds; round += 1) {
-    const order = round % 2 === 0 ? (['tool', 'bash'] as const) : (['bash', 'tool'] as const);
+    const order = only ? (['tool'] as const) : round % 2 === 0 ? (['tool', 'bash'] as const) : (['bash', 'tool'] as const);
     for (const pipeline of order) {
       const output = join(bench.work, `${pipeline}-${round}.tar.gz`);
       await rm(archives[pipeline], { force: true });
@@ -101,7 +103,7 @@ async function compare(bench: Bench, label: string, rounds: number, rows: Row[])
       record(row('restore', pipeline), result, `${pipeline} restore`);
     }
   }
-  for (const pipeline of ['tool', 'bash'] as const) log(`${pipeline} archive: ${(await stat(archives[pipeline])).size} bytes`);
+  for (const pipeline of only ? (['tool'] as const) : (['tool', 'bash'] as const)) log(`${pipeline} archive: ${(await stat(archives[pipeline])).size} bytes`);
   return archives;
 }
 
@@ -239,8 +241,8 @@ function renderReport(rows: Row[], variants: Row[]): string {
     '|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
-    const bash = rows.find((entry) => entry.size === row.size && entry.operation === row.operation && entry.pipeline === 'bash')!;
-    const ratio = row.pipeline === 'tool' ? (median(row.wallMs) / median(bash.wallMs)).toFixed(2) : '';
+    const bash = rows.find((entry) => entry.size === row.size && entry.operation === row.operation && entry.pipeline === 'bash');
+    const ratio = row.pipeline === 'tool' && bash ? (median(row.wallMs) / median(bash.wallMs)).toFixed(2) : '';
     lines.push(
       `| ${row.size} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | ${row.pipeline} | ${seconds(median(row.wallMs))} s | ` +
         `${Math.round(row.dataBytes / MB / (median(row.wallMs) / 1000))} | ${Math.round(Math.max(...row.peakRss) / MB)} MB | ${ratio} |`,

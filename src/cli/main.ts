@@ -8,6 +8,7 @@ import { inspectCommand, verifyCommand } from './examineCommands.js';
 import { helpText } from './help.js';
 import { restoreCommand } from './restoreCommand.js';
 import { processTerminal, type Terminal } from './terminal.js';
+import { loadTui } from '../tui/load.js';
 
 /** Gives the work this long to unwind (restart a container, remove partial files) after a signal. */
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -45,7 +46,7 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const bare = args.positionals.length === 0 && args.components === undefined && args.output === undefined && !args.yes && !args.dryRun;
   if (interactive && bare && !args.common.json && args.command !== 'verify' && args.command !== 'inspect') {
-    const { runTui } = await import('../tui/run.js');
+    const { runTui } = await loadTui();
     return runTui(args.command ?? 'start', args.common, signal);
   }
   switch (args.command) {

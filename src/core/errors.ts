@@ -1,3 +1,7 @@
+/** Exit codes: 0 success, 1 the operation failed, 2 bad input (usage or archive). */
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
 /**
  * Typed failures. Every error the tool raises on purpose is one of these; each carries a
  * message written for the operator and maps to an exit code in exactly one place
@@ -17,27 +21,23 @@ export abstract class OrkestraError extends Error {
 
 /** Bad flags, unknown component names, unreadable or tampered archives: exit 2, nothing touched. */
 export class UsageError extends OrkestraError {
-  readonly exitCode = 2;
+  readonly exitCode = EXIT_USAGE;
 }
 
 /** The host is not in a state the operation needs (container stopped, engine unreachable): exit 1. */
 export class PreconditionError extends OrkestraError {
-  readonly exitCode = 1;
+  readonly exitCode = EXIT_FAILED;
 }
 
 /** Something failed while doing the work (a dump exited non-zero, a write failed): exit 1. */
 export class RuntimeError extends OrkestraError {
-  readonly exitCode = 1;
+  readonly exitCode = EXIT_FAILED;
 }
 
 /** The operator said no at a prompt or interrupted the tool. */
 export class AbortedError extends OrkestraError {
-  readonly exitCode = 1;
+  readonly exitCode = EXIT_FAILED;
 }
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
 
 export function exitCodeFor(error: unknown): number {
   return error instanceof OrkestraError ? error.exitCode : EXIT_FAILED;

@@ -6,12 +6,13 @@ import { ENV_TEXT, makeProject, snapshotTree } from '../helpers/project.js';
 import { hasTmux, TerminalSession } from '../helpers/tmux.js';
 
 // Docker components are unavailable here on purpose: these tests are about the terminal.
-const NO_ENGINE = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+// CI=true is exported like a CI runner's debug shell does: Ink would then draw nothing until exit.
+const SHELL_ENV = { DOCKER_HOST: 'unix:///nonexistent/docker.sock', CI: 'true' };
 const sessions: TerminalSession[] = [];
 afterEach(() => sessions.splice(0).forEach((session) => session.close()));
 
 function open(cwd: string, args: string[]): TerminalSession {
-  const session = new TerminalSession(cwd, args, NO_ENGINE);
+  const session = new TerminalSession(cwd, args, SHELL_ENV);
   sessions.push(session);
   return session;
 }
@@ -79,7 +80,7 @@ describe.skipIf(!hasTmux)('the real binary in a pseudo-terminal (tmux)', () => {
     expect(await terminalRestored(project)).toBe(true);
   });
 
-  it('TUI: a dry run shows the report and returns; ctrl-c leaves a clean terminal', async () => {
+  it('TUI: a dry run shows the report and returns; ctrl-c leaves a clean terminal (with CI=true exported in the shell)', async () => {
     const project = await makeProject();
     await backupThroughTui(project);
     const tui = open(project, ['restore']);
