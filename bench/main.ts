@@ -209,9 +209,9 @@ function bashEnv(bench: Bench, extra: Record<string, string>): NodeJS.ProcessEnv
 }
 
 const toolBackup = (bench: Bench, output: string, env: Record<string, string>) =>
-  measure(process.execPath, [BINARY, 'backup', 'all', '-y', '-o', output], { cwd: bench.project, env: toolEnv(bench, env) });
+  measure(BINARY, ['backup', 'all', '-y', '-o', output], { cwd: bench.project, env: toolEnv(bench, env) });
 const toolRestore = (bench: Bench, archive: string, env: Record<string, string>) =>
-  measure(process.execPath, [BINARY, 'restore', archive, '-y'], { cwd: bench.project, env: toolEnv(bench, env) });
+  measure(BINARY, ['restore', archive, '-y'], { cwd: bench.project, env: toolEnv(bench, env) });
 const bashBackup = (bench: Bench, output: string) =>
   measure('bash', [join(REPO, 'bench/bash/backup.sh')], { cwd: bench.project, env: bashEnv(bench, { OUTPUT: output }) });
 const bashRestore = (bench: Bench, archive: string) =>

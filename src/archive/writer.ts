@@ -197,9 +197,7 @@ async function assemble(partialPath: string, manifest: Manifest, bodyPath: strin
     const text = Buffer.from(serializeManifest(manifest), 'utf8');
     const entry = Buffer.concat([fileHeader(MANIFEST_PATH, text.length, new Date(manifest.createdAt)), text, contentPadding(text.length)]);
     await writeAll(handle, gzipSync(entry));
-    for await (const chunk of createReadStream(bodyPath, { highWaterMark: 1 << 20 })) {
-      await writeAll(handle, chunk as Buffer);
-    }
+    await appendFile(handle, bodyPath);
     await handle.sync();
   } finally {
     await handle.close();
@@ -224,6 +222,21 @@ async function publish(partialPath: string, finalPath: string, uniqueName: boole
       }
       throw error;
     }
+  }
+}
+
+/** Copies through one reused buffer: a stream would allocate (and leave for the GC) every megabyte of a multi-GB body. */
+async function appendFile(target: FileHandle, sourcePath: string): Promise<void> {
+  const source = await open(sourcePath, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await source.read(buffer, 0, buffer.length);
+      if (bytesRead === 0) return;
+      await writeAll(target, buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await source.close();
   }
 }
 

@@ -23,7 +23,7 @@ const LISTED_PER_KIND = 1000;
 /** Objects up to this size are downloaded ahead, in memory, while earlier ones are archived. */
 const PREFETCH_LIMIT = 2 * 1024 * 1024;
 /** Bytes of small objects being uploaded at once during a restore. */
-const IN_FLIGHT_BYTES = 24 * 1024 * 1024;
+const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 
 const ObjectRecordSchema = z.object({
   key: z.string(),
@@ -165,14 +165,15 @@ export const rustfs: Component<RustfsPlan> = {
         signal.throwIfAborted();
         const { bucket, record } = planned;
         const attributes: ObjectAttributes = { contentType: record.contentType, metadata: record.metadata };
-        const counted = Readable.from(countBytes(entry.content, progress));
         if (record.size <= SINGLE_UPLOAD_LIMIT) {
           // Read whole (at most 16 MiB) so that several go up at once and each can be sent again after an outage.
-          const body = Buffer.concat(await counted.toArray());
+          const body = await readWhole(countBytes(entry.content, progress), record.size, entry.path);
           await uploads.add(body.length, () => put(planned, () => retrying(() => store.putBuffer(bucket, record.key, body, attributes, signal))));
         } else {
-          // A large object streams from the archive once, in parts; the SDK resends a failed part itself.
-          await put(planned, () => store.putMultipart(bucket, record.key, counted, attributes, signal));
+          // A large object streams from the archive once, in parts; a failed part is sent again on its own.
+          await uploads.drain();
+          const content = countBytes(entry.content, progress);
+          await put(planned, () => store.putMultipart(bucket, record.key, content, attributes, { signal, retry: retrying }));
         }
       }
       await uploads.drain();
@@ -272,6 +273,18 @@ async function archiveObject(sink: ComponentSink, bucket: string, path: string, 
     contentType: object.contentType,
     metadata: object.metadata && Object.keys(object.metadata).length > 0 ? object.metadata : undefined,
   };
+}
+
+/** Reads content of a known size into one buffer of that size: no chunk list, no second copy. */
+async function readWhole(content: AsyncIterable<Buffer>, size: number, path: string): Promise<Buffer> {
+  const body = Buffer.allocUnsafe(size);
+  let filled = 0;
+  for await (const chunk of content) {
+    if (filled + chunk.length > size) throw new RuntimeError(`rustfs/${path} in the archive is longer than its record of ${size} bytes.`);
+    filled += chunk.copy(body, filled);
+  }
+  if (filled !== size) throw new RuntimeError(`rustfs/${path} in the archive is ${filled} bytes, its record says ${size}.`);
+  return body;
 }
 
 async function* countBytes(content: AsyncIterable<Buffer>, progress: ProgressReporter): AsyncGenerator<Buffer> {

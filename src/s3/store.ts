@@ -1,15 +1,20 @@
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
+  type CompletedPart,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
+import { BoundedTasks } from '../core/concurrency.js';
 import { OrkestraError, PreconditionError, RuntimeError } from '../core/errors.js';
 
 export interface S3Location {
@@ -37,9 +42,10 @@ export interface DownloadedObject extends ObjectAttributes {
 
 /** Objects up to this size are uploaded in one PutObject from memory, so a retry can resend them. */
 export const SINGLE_UPLOAD_LIMIT = 16 * 1024 * 1024;
-/** Larger objects go up in parts of this size (the SDK resends a failed part on its own). */
+/** Larger objects go up in parts of this size. */
 export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
-const MULTIPART_QUEUE = 3;
+/** Parts uploading at once. With the part being filled, two part buffers exist, reused from object to object. */
+const MULTIPART_QUEUE = 1;
 /** Transient failures (connection reset, 5xx, throttling) are retried with exponential backoff. */
 const MAX_ATTEMPTS = 6;
 
@@ -50,6 +56,8 @@ const MAX_ATTEMPTS = 6;
  */
 export class ObjectStore {
   private readonly client: S3Client;
+  /** Part buffers of finished multipart uploads, for the next one: 8 MiB allocations fragment the allocator. */
+  private readonly spareParts: Buffer[] = [];
 
   constructor(readonly location: S3Location) {
     this.client = new S3Client({
@@ -116,20 +124,52 @@ export class ObjectStore {
     );
   }
 
-  async putMultipart(bucket: string, key: string, body: Readable, attributes: ObjectAttributes, signal?: AbortSignal): Promise<void> {
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: bucket, Key: key, Body: body, ContentType: attributes.contentType, Metadata: attributes.metadata },
-      partSize: MULTIPART_PART_SIZE,
-      queueSize: MULTIPART_QUEUE,
-      leavePartsOnError: false,
-    });
-    const abort = () => void upload.abort();
-    signal?.addEventListener('abort', abort, { once: true });
+  /**
+   * Uploads a stream of any chunking in parts of MULTIPART_PART_SIZE. Each part is copied into
+   * one of two reused buffers (no concatenation, no growth with the object's size) and is
+   * kept until the store has it, so a part that fails is sent again on its own through `retry`.
+   */
+  async putMultipart(bucket: string, key: string, body: AsyncIterable<Buffer>, attributes: ObjectAttributes, options: MultipartOptions): Promise<void> {
+    const { signal, retry } = options;
+    const request = <T>(doing: string, work: () => Promise<T>) => retry(() => this.call(doing, work));
+    const started = await request(`starting the upload of ${bucket}/${key}`, () =>
+      this.client.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: attributes.contentType, Metadata: attributes.metadata }),
+        { abortSignal: signal },
+      ),
+    );
+    const uploadId = started.UploadId!;
+    const parts: CompletedPart[] = [];
+    const uploads = new BoundedTasks(MULTIPART_QUEUE, Number.POSITIVE_INFINITY);
     try {
-      await this.call(`uploading ${bucket}/${key}`, () => upload.done());
-    } finally {
-      signal?.removeEventListener('abort', abort);
+      for await (const part of fixedSizeParts(body, () => this.spareParts.pop() ?? Buffer.allocUnsafe(MULTIPART_PART_SIZE))) {
+        const partNumber = parts.length + 1;
+        parts.push({ PartNumber: partNumber });
+        await uploads.add(0, async () => {
+          try {
+            const { ETag } = await request(`uploading part ${partNumber} of ${bucket}/${key}`, () =>
+              this.client.send(
+                new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: part.bytes, ContentLength: part.bytes.length }),
+                { abortSignal: signal },
+              ),
+            );
+            parts[partNumber - 1].ETag = ETag;
+          } finally {
+            this.spareParts.push(part.buffer);
+          }
+        });
+      }
+      await uploads.drain();
+      await request(`completing the upload of ${bucket}/${key}`, () =>
+        this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), {
+          abortSignal: signal,
+        }),
+      );
+    } catch (error) {
+      await uploads.drain().catch(() => undefined);
+      // Leaves no half-uploaded parts behind; if the store is gone, its own expiry removes them.
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      throw error;
     }
   }
 
@@ -183,6 +223,32 @@ export class ObjectStore {
     const message = error instanceof Error ? error.message : String(error);
     return new RuntimeError(`object store error at ${where} while ${doing}: ${message.split('\n')[0]}`);
   }
+}
+
+export interface MultipartOptions {
+  signal?: AbortSignal;
+  /** Runs one request again after transient failures (see withRetries). */
+  retry: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+/** Cuts a stream into parts of exactly the buffer's size (the last one shorter), copying into buffers from `take`. */
+export async function* fixedSizeParts(body: AsyncIterable<Buffer>, take: () => Buffer): AsyncGenerator<{ buffer: Buffer; bytes: Buffer }> {
+  let buffer = take();
+  let filled = 0;
+  for await (const chunk of body) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const copied = chunk.copy(buffer, filled, offset);
+      filled += copied;
+      offset += copied;
+      if (filled === buffer.length) {
+        yield { buffer, bytes: buffer };
+        buffer = take();
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0) yield { buffer, bytes: buffer.subarray(0, filled) };
 }
 
 /** The store could not be reached: worth another try after a pause. */

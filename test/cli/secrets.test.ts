@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { BINARY, runCli } from '../helpers/cli.js';
 import { ENV_TEXT, makeProject, PRIVATE_KEY, snapshotTree } from '../helpers/project.js';
 
 async function backupSecrets(project: string, extra: string[] = []): Promise<string> {
@@ -27,6 +27,14 @@ describe('secrets backup and restore through the binary', () => {
     expect(manifest.files).toHaveLength(3);
     expect(JSON.stringify(manifest)).not.toContain('hunter2-secret');
     expect(execFileSync('tar', ['xzOf', archive, 'secrets/.env'], { encoding: 'utf8' })).toBe(ENV_TEXT);
+  });
+
+  it('bin/orkestra-backup runs as a program of its own (its #! line gives node the memory flags)', async () => {
+    const project = await makeProject();
+    const archive = execFileSync(BINARY, ['backup', '-c', 'secrets', '-y'], { cwd: project, encoding: 'utf8' }).trim();
+    expect(execFileSync('tar', ['tzf', archive], { encoding: 'utf8' })).toContain('secrets/.env');
+    const shebang = (await readFile(BINARY, 'utf8')).split('\n')[0];
+    expect(shebang).toBe('#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=1024');
   });
 
   it('names the archive after --env / ORKESTRA_ENV and writes to --output', async () => {
