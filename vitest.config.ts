@@ -8,5 +8,7 @@ export default defineConfig({
     // CLI and engine tests spawn processes and containers; two cores are busy enough.
     maxWorkers: 2,
     globalSetup: ['test/engine/globalSetup.ts'],
+    // Temporary project folders and archives are removed after each test file.
+    setupFiles: ['test/setup.ts'],
   },
 });

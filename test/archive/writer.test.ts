@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
@@ -10,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { MANIFEST_SCHEMA, type Manifest } from '../../src/archive/manifest.js';
 import { checkArchive, componentEntries, readManifest } from '../../src/archive/reader.js';
 import { ArchiveWriter } from '../../src/archive/writer.js';
+import { temporaryFolder } from '../helpers/tempFolders.js';
 
 function manifestOf(writer: ArchiveWriter, components: string[]): Manifest {
   return {
@@ -24,7 +24,7 @@ function manifestOf(writer: ArchiveWriter, components: string[]): Manifest {
 
 describe('archive writer and reader', () => {
   it('writes manifest.json first, mode 0600, readable by tar and gunzip, with correct checksums', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'writer-'));
+    const dir = await temporaryFolder('writer-');
     const writer = await ArchiveWriter.open(join(dir, 'a.tar.gz'));
     const random = randomBytes(3 * 1024 * 1024 + 17); // several gzip members, stored (incompressible)
     const text = Buffer.from('compressible '.repeat(200_000));
@@ -57,7 +57,7 @@ describe('archive writer and reader', () => {
   });
 
   it('stores incompressible data instead of deflating it again', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'writer-'));
+    const dir = await temporaryFolder('writer-');
     const random = randomBytes(4 * 1024 * 1024);
     const sizes: number[] = [];
     for (const compressible of [true, false]) {
@@ -72,7 +72,7 @@ describe('archive writer and reader', () => {
   });
 
   it('refuses content longer or shorter than announced and leaves nothing behind', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'writer-'));
+    const dir = await temporaryFolder('writer-');
     const writer = await ArchiveWriter.open(join(dir, 'a.tar.gz'));
     await expect(writer.addFile('secrets/.env', 3, Readable.from([Buffer.from('four')]))).rejects.toThrow(/grew/);
     await expect(writer.addFile('secrets/.env', 9, Readable.from([Buffer.from('four')]))).rejects.toThrow(/ended after 4 of 9/);
@@ -81,7 +81,7 @@ describe('archive writer and reader', () => {
   });
 
   it('never overwrites an existing archive; a default name gets a -2 suffix instead', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'writer-'));
+    const dir = await temporaryFolder('writer-');
     const paths: string[] = [];
     for (let index = 0; index < 2; index += 1) {
       const writer = await ArchiveWriter.open(join(dir, 'same.tar.gz'), { uniqueName: true });
@@ -96,7 +96,7 @@ describe('archive writer and reader', () => {
   });
 
   it('a failed read-back check keeps no archive', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'writer-'));
+    const dir = await temporaryFolder('writer-');
     const writer = await ArchiveWriter.open(join(dir, 'a.tar.gz'));
     await writer.addText('secrets/.env', 'x');
     await expect(

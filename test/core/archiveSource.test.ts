@@ -1,13 +1,12 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MANIFEST_SCHEMA } from '../../src/archive/manifest.js';
 import { ArchiveWriter } from '../../src/archive/writer.js';
 import { SequentialReader, type ArchiveView } from '../../src/core/archiveSource.js';
+import { temporaryFolder } from '../helpers/tempFolders.js';
 
 async function archive(): Promise<ArchiveView> {
-  const dir = await mkdtemp(join(tmpdir(), 'sequential-'));
+  const dir = await temporaryFolder('sequential-');
   const writer = await ArchiveWriter.open(join(dir, 'a.tar.gz'));
   for (const path of ['mongodb/x', 'mongodb/y', 'redis/dump.rdb', 'rustfs/b/k', 'secrets/.env']) await writer.addText(path, `content of ${path}`);
   const manifest = { schema: MANIFEST_SCHEMA, createdAt: '2026-11-22T00:00:00Z', environment: 't', host: 'h', components: ['mongodb', 'redis', 'rustfs', 'secrets'], files: [...writer.files] };

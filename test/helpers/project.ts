@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, readdir, readFile, lstat, writeFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, lstat, writeFile, chmod } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { temporaryFolder } from './tempFolders.js';
 
 export const ENV_TEXT = 'MONGO_DATABASE=orkestra\nMONGO_ROOT_PASSWORD=hunter2-secret\nOAUTH_TOKEN_ENCRYPTION_KEY=k3y-material\n';
 export const PRIVATE_KEY = '-----BEGIN PRIVATE KEY-----\nMIIEv-test-only\n-----END PRIVATE KEY-----\n';
@@ -9,7 +9,7 @@ export const PUBLIC_KEY = '-----BEGIN PUBLIC KEY-----\nMIIBI-test-only\n-----END
 
 /** A temporary Orkestra checkout with docker/.env and docker/keys/*, as an operator has. */
 export async function makeProject(options: { env?: string | null; keys?: boolean } = {}): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'orkestra-project-'));
+  const dir = await temporaryFolder('orkestra-project-');
   await mkdir(join(dir, 'docker'), { recursive: true });
   if (options.env !== null) await writeFile(join(dir, 'docker/.env'), options.env ?? ENV_TEXT, { mode: 0o600 });
   if (options.keys !== false) {

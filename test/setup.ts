@@ -1,0 +1,3 @@
+import { removeTemporaryFoldersAfterAll } from './helpers/tempFolders.js';
+
+removeTemporaryFoldersAfterAll();
