@@ -171,7 +171,6 @@ export const rustfs: Component<RustfsPlan> = {
           await uploads.add(body.length, () => put(planned, () => retrying(() => store.putBuffer(bucket, record.key, body, attributes, signal))));
         } else {
           // A large object streams from the archive once, in parts; a failed part is sent again on its own.
-          await uploads.drain();
           const content = countBytes(entry.content, progress);
           await put(planned, () => store.putMultipart(bucket, record.key, content, attributes, { signal, retry: retrying }));
         }

@@ -44,8 +44,8 @@ export interface DownloadedObject extends ObjectAttributes {
 export const SINGLE_UPLOAD_LIMIT = 16 * 1024 * 1024;
 /** Larger objects go up in parts of this size. */
 export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
-/** Parts uploading at once. With the part being filled, two part buffers exist, reused from object to object. */
-const MULTIPART_QUEUE = 1;
+/** Parts uploading at once. With the part being filled, three part buffers exist, reused from object to object. */
+const MULTIPART_QUEUE = 2;
 /** Transient failures (connection reset, 5xx, throttling) are retried with exponential backoff. */
 const MAX_ATTEMPTS = 6;
 
@@ -126,7 +126,7 @@ export class ObjectStore {
 
   /**
    * Uploads a stream of any chunking in parts of MULTIPART_PART_SIZE. Each part is copied into
-   * one of two reused buffers (no concatenation, no growth with the object's size) and is
+   * one of three reused buffers (no concatenation, no growth with the object's size) and is
    * kept until the store has it, so a part that fails is sent again on its own through `retry`.
    */
   async putMultipart(bucket: string, key: string, body: AsyncIterable<Buffer>, attributes: ObjectAttributes, options: MultipartOptions): Promise<void> {
