@@ -1,9 +1,8 @@
 import type { OverwritePolicy } from '../core/component.js';
 import { AbortedError, PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
 import {
-  checkRestoreArchive,
   openRestoreArchive,
-  planRestore,
+  previewRestore,
   runRestore,
   selectRestoreComponents,
   type CheckedArchive,
@@ -30,8 +29,7 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
   const session = await openSession(args.common, createLineReporter(terminal.err, terminal.stderrIsTTY), signal);
   const opened = await openRestoreArchive(file);
   const components = selectRestoreComponents(session, opened, args.components);
-  const archive = await checkRestoreArchive(session, opened);
-  const plans = await planRestore(session, archive, components);
+  const { archive, plans } = await previewRestore(session, opened, components);
   const failed = plans.filter((entry) => entry.failure);
 
   if (args.dryRun) {

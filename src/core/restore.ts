@@ -63,6 +63,37 @@ export async function checkRestoreArchive(session: Session, opened: OpenedArchiv
   return { file, name, manifest, files, legacy };
 }
 
+export interface RestorePreview {
+  readonly archive: CheckedArchive;
+  readonly plans: ComponentPlan[];
+}
+
+/**
+ * The whole-archive check and every component's preconditions (the dry-run report). Both only
+ * read, so when the manifest lists the archive's files they run side by side — the check hashes
+ * every byte while mongorestore --dryRun reads its dump — and the plans count only once the
+ * check has passed. An archive of the original scripts lists nothing: it is checked first.
+ */
+export async function previewRestore(session: Session, opened: OpenedArchive, components: readonly Component[]): Promise<RestorePreview> {
+  const listed = opened.manifest.files;
+  if (listed === undefined) {
+    const archive = await checkRestoreArchive(session, opened);
+    return { archive, plans: await planRestore(session, archive, components) };
+  }
+  const planning = new AbortController();
+  const planSession = { ...session, signal: AbortSignal.any([session.signal, planning.signal]) };
+  const plans = planRestore(planSession, { ...opened, files: listed, legacy: false }, components);
+  plans.catch(() => undefined); // a planning failure is reported below, after the check's verdict
+  try {
+    const archive = await checkRestoreArchive(session, opened);
+    return { archive, plans: await plans };
+  } catch (error) {
+    planning.abort();
+    await plans.catch(() => undefined);
+    throw error;
+  }
+}
+
 /** The components to restore: those asked for (each must be in the archive), else all the archive holds. */
 export function selectRestoreComponents(session: Session, archive: OpenedArchive, requested?: string): Component[] {
   const inArchive = new Set(archive.manifest.components);

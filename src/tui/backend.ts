@@ -8,9 +8,8 @@ import type { OverwritePolicy } from '../core/component.js';
 import type { EventListener } from '../core/events.js';
 import { openProject } from '../core/project.js';
 import {
-  checkRestoreArchive,
   openRestoreArchive,
-  planRestore,
+  previewRestore as checkAndPlan,
   runRestore,
   selectRestoreComponents,
   type CheckedArchive,
@@ -97,8 +96,7 @@ export async function createBackend(common: CommonArgs): Promise<TuiBackend> {
       const current = await session(onEvent, signal);
       const opened = await openRestoreArchive(file);
       const chosen = selectRestoreComponents(current, opened, components?.join(','));
-      const archive = await checkRestoreArchive(current, opened);
-      return { archive, plans: await planRestore(current, archive, chosen) };
+      return checkAndPlan(current, opened, chosen);
     },
     async restore(preview, overwrite, onEvent, signal) {
       return runRestore(await session(onEvent, signal), preview.archive, preview.plans, overwrite);
