@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   console.log(`MONGO_DATABASE=test\nMONGO_ROOT_PASSWORD=demo-mongo-password\nREDIS_PASSWORD=demo-redis-password`);
   console.log(`RUSTFS_ENDPOINT=${s3.endpoint}\nRUSTFS_ACCESS_KEY=${ACCESS}\nRUSTFS_SECRET_KEY=${SECRET}`);
   console.log('# mongodb runs STAND-INS for mongodump/mongorestore (no MongoDB image offline). Ctrl-C removes the stack.');
-  await new Promise(() => undefined);
+  // An unresolved promise does not keep Node running; a timer does, until Ctrl-C.
+  setInterval(() => undefined, 1 << 30);
 }
 
 main().catch((error: unknown) => {
