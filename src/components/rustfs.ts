@@ -167,7 +167,7 @@ export const rustfs: Component<RustfsPlan> = {
         const attributes: ObjectAttributes = { contentType: record.contentType, metadata: record.metadata };
         if (record.size <= SINGLE_UPLOAD_LIMIT) {
           // Read whole (at most 16 MiB) so that several go up at once and each can be sent again after an outage.
-          const body = await readWhole(countBytes(entry.content, progress), record.size, entry.path);
+          const body = await readWhole(countBytes(entry.content, progress), record.size, `rustfs/${entry.path} in the archive`);
           await uploads.add(body.length, () => put(planned, () => retrying(() => store.putBuffer(bucket, record.key, body, attributes, signal))));
         } else {
           // A large object streams from the archive once, in parts; a failed part is sent again on its own.
@@ -246,7 +246,7 @@ interface Downloaded extends DownloadedObject {
 async function download(store: ObjectStore, bucket: string, listed: LiveObject, signal: AbortSignal): Promise<Downloaded> {
   const object = await store.getObject(bucket, listed.key, signal);
   if (listed.size > PREFETCH_LIMIT) return { ...object, key: listed.key };
-  return { ...object, key: listed.key, buffered: Buffer.concat(await object.body.toArray()) };
+  return { ...object, key: listed.key, buffered: await readWhole(object.body, object.size, `${bucket}/${listed.key}`) };
 }
 
 /** Streams one object into the archive, hashing it on the way for the manifest's record. */
@@ -275,14 +275,14 @@ async function archiveObject(sink: ComponentSink, bucket: string, path: string, 
 }
 
 /** Reads content of a known size into one buffer of that size: no chunk list, no second copy. */
-async function readWhole(content: AsyncIterable<Buffer>, size: number, path: string): Promise<Buffer> {
+async function readWhole(content: AsyncIterable<Buffer>, size: number, name: string): Promise<Buffer> {
   const body = Buffer.allocUnsafe(size);
   let filled = 0;
   for await (const chunk of content) {
-    if (filled + chunk.length > size) throw new RuntimeError(`rustfs/${path} in the archive is longer than its record of ${size} bytes.`);
+    if (filled + chunk.length > size) throw new RuntimeError(`${name} holds more than the ${size} bytes it was said to have.`);
     filled += chunk.copy(body, filled);
   }
-  if (filled !== size) throw new RuntimeError(`rustfs/${path} in the archive is ${filled} bytes, its record says ${size}.`);
+  if (filled !== size) throw new RuntimeError(`${name} holds ${filled} bytes, not the ${size} it was said to have.`);
   return body;
 }
 

@@ -44,6 +44,13 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
   };
 }
 
+/** A file entry of the archive with the component it belongs to. */
+interface ArchiveFile {
+  entry: ReadEntry;
+  component: string | undefined;
+  path: string;
+}
+
 /**
  * Reads an archive once for components that ask for their entries in the order their files
  * appear (which is how backup writes them): each picks up where the previous one stopped. A
@@ -51,14 +58,12 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
  */
 export class SequentialReader {
   private iterator: AsyncGenerator<ReadEntry> | undefined;
-  private held: { entry: ReadEntry; component: string | undefined; path: string } | undefined;
+  private held: ArchiveFile | undefined;
   /** Components whose entries this pass has already gone through (or past). */
   private readonly passed = new Set<string>();
   private readonly order: string[];
 
-  constructor(
-    private readonly archive: ArchiveView,
-  ) {
+  constructor(private readonly archive: ArchiveView) {
     this.order = [...new Set(archive.files.map((file) => componentOf(file.path)).filter((name): name is string => Boolean(name)))];
   }
 
@@ -100,7 +105,7 @@ export class SequentialReader {
     this.passed.clear();
   }
 
-  private async read(): Promise<{ entry: ReadEntry; component: string | undefined; path: string } | undefined> {
+  private async read(): Promise<ArchiveFile | undefined> {
     for (;;) {
       const next = await this.iterator!.next();
       if (next.done) return undefined;

@@ -12,11 +12,12 @@ import {
   previewRestore as checkAndPlan,
   runRestore,
   selectRestoreComponents,
-  type CheckedArchive,
-  type ComponentPlan,
   type RestoreOutcome,
+  type RestorePreview,
 } from '../core/restore.js';
 import { COMPONENTS } from '../components/index.js';
+
+export type { RestorePreview };
 
 export interface ComponentChoice {
   name: string;
@@ -43,11 +44,6 @@ export interface BackupResultView {
   elapsedMs: number;
   components: string[];
   skipped: { component: string; reason: string }[];
-}
-
-export interface RestorePreview {
-  archive: CheckedArchive;
-  plans: ComponentPlan[];
 }
 
 /**
