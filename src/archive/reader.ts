@@ -97,14 +97,23 @@ export async function checkArchive(
   return { problems, files };
 }
 
-/** The files of one component, in archive order, for a restore to consume one at a time. */
-export async function* componentEntries(file: string, component: string): AsyncGenerator<ArchiveEntry> {
+/**
+ * The files of one component, in archive order, for a restore to consume one at a time. Given
+ * how many files the component has, the pass stops after the last of them instead of
+ * decompressing the rest of the archive (a plan reading the first component's dump would
+ * otherwise hold its consumer open until the end of a multi-gigabyte file).
+ */
+export async function* componentEntries(file: string, component: string, fileCount = Infinity): AsyncGenerator<ArchiveEntry> {
+  if (fileCount <= 0) return;
+  let yielded = 0;
   try {
     for await (const entry of tarEntries(file)) {
       if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
       const normalized = normalizeEntryPath(entry.path);
       if (!('path' in normalized) || componentOf(normalized.path) !== component) continue;
       yield { path: pathInComponent(normalized.path), size: entry.size, content: Readable.from(entry) };
+      yielded += 1;
+      if (yielded >= fileCount) return;
     }
   } catch (error) {
     throw asArchiveError(error, basename(file));

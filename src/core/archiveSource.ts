@@ -33,7 +33,7 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
     archiveName: archive.name,
     files,
     details: archive.manifest.details?.[component.name],
-    entries: () => (reader ? reader.entries(component.name) : componentEntries(archive.file, component.name)),
+    entries: () => (reader ? reader.entries(component.name) : componentEntries(archive.file, component.name, files.length)),
     async readText(path) {
       for await (const entry of componentEntries(archive.file, component.name)) {
         if (entry.path !== path) continue;

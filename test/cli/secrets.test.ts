@@ -34,7 +34,7 @@ describe('secrets backup and restore through the binary', () => {
     const archive = execFileSync(BINARY, ['backup', '-c', 'secrets', '-y'], { cwd: project, encoding: 'utf8' }).trim();
     expect(execFileSync('tar', ['tzf', archive], { encoding: 'utf8' })).toContain('secrets/.env');
     const shebang = (await readFile(BINARY, 'utf8')).split('\n')[0];
-    expect(shebang).toBe('#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=1024');
+    expect(shebang).toBe('#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=2048 --heap-growing-percent=100');
   });
 
   it('names the archive after --env / ORKESTRA_ENV and writes to --output', async () => {
