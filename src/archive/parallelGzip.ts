@@ -4,8 +4,15 @@ import { gzip as gzipCallback, constants as zlibConstants } from 'node:zlib';
 
 const gzip = promisify(gzipCallback);
 
+/**
+ * How a piece of the stream is coded: `deflate` at the writer's level; `huffman` (entropy coding
+ * only, no match search) for data where matches gain next to nothing, like base64 values or
+ * Redis's LZF-packed RDB; `store` (level 0) for data that is already compressed.
+ */
+export type Coding = 'deflate' | 'huffman' | 'store';
+
 export interface ParallelGzipOptions {
-  /** zlib level for compressible data; incompressible data is always stored (level 0). */
+  /** zlib level for `deflate` data. */
   level?: number;
   /** Bytes per gzip member. Larger members compress slightly better; 1 MiB loses <1%. */
   memberSize?: number;
@@ -25,7 +32,7 @@ export class ParallelGzipWriter {
   private readonly concurrency: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private pendingCompressible = true;
+  private pendingCoding: Coding = 'deflate';
   private readonly inFlight: Promise<Buffer>[] = [];
   /** Member-sized input buffers, reused: a fresh megabyte per member would leave the allocator fragmented. */
   private readonly spare: Buffer[] = [];
@@ -40,10 +47,10 @@ export class ParallelGzipWriter {
     this.concurrency = Math.max(1, options.concurrency ?? availableParallelism() + 1);
   }
 
-  async write(chunk: Buffer, compressible = true): Promise<void> {
+  async write(chunk: Buffer, coding: Coding = 'deflate'): Promise<void> {
     if (chunk.length === 0) return;
-    if (this.pendingBytes > 0 && compressible !== this.pendingCompressible) await this.flushMember();
-    this.pendingCompressible = compressible;
+    if (this.pendingBytes > 0 && coding !== this.pendingCoding) await this.flushMember();
+    this.pendingCoding = coding;
     let offset = 0;
     while (offset < chunk.length) {
       const take = Math.min(chunk.length - offset, this.memberSize - this.pendingBytes);
@@ -66,11 +73,11 @@ export class ParallelGzipWriter {
     const buffer = this.spare.pop() ?? Buffer.allocUnsafe(this.memberSize);
     let offset = 0;
     for (const chunk of this.pending) offset += chunk.copy(buffer, offset);
-    const level = this.pendingCompressible ? this.level : zlibConstants.Z_NO_COMPRESSION;
+    const coding = zlibOptions(this.pendingCoding, this.level);
     this.pending = [];
     this.pendingBytes = 0;
     // One output chunk per member: each chunk is a round trip to zlib's thread.
-    const member = gzip(buffer.subarray(0, offset), { level, chunkSize: this.memberSize + 64 * 1024 });
+    const member = gzip(buffer.subarray(0, offset), { ...coding, chunkSize: this.memberSize + 64 * 1024 });
     member.then(
       () => this.spare.push(buffer),
       () => undefined, // observed when its turn comes in writeOldest
@@ -84,4 +91,10 @@ export class ParallelGzipWriter {
     this.compressedBytes += member.length;
     await this.out(member);
   }
+}
+
+function zlibOptions(coding: Coding, level: number): { level: number; strategy?: number } {
+  if (coding === 'store') return { level: zlibConstants.Z_NO_COMPRESSION };
+  if (coding === 'huffman') return { level, strategy: zlibConstants.Z_HUFFMAN_ONLY };
+  return { level };
 }

@@ -3,11 +3,11 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { deflateRawSync, gzipSync } from 'node:zlib';
+import { constants as zlibConstants, deflateRawSync, gzipSync } from 'node:zlib';
 import { RuntimeError } from '../core/errors.js';
 import { removeTemporary, trackTemporary, untrackTemporary } from '../core/temporaryFiles.js';
 import { serializeManifest, type FileRecord, type Manifest } from './manifest.js';
-import { ParallelGzipWriter } from './parallelGzip.js';
+import { ParallelGzipWriter, type Coding } from './parallelGzip.js';
 import { MANIFEST_PATH } from './paths.js';
 import { contentPadding, END_OF_ARCHIVE, fileHeader } from './tarEntry.js';
 
@@ -24,6 +24,8 @@ export interface ArchiveWriterOptions {
   compressionThreads?: number;
   /** False deflates data marked incompressible anyway (only to measure what storing it saves). */
   storeIncompressible?: boolean;
+  /** False deflates data that only entropy-codes (only to measure what Huffman-only coding saves). */
+  huffmanOnly?: boolean;
   /** When the final name is taken: pick the next free `-N` name (default names) or fail. */
   uniqueName?: boolean;
 }
@@ -148,22 +150,20 @@ export class ArchiveWriter {
   }
 
   private async writeEntry(path: string, size: number, content: Readable, options: AddFileOptions): Promise<FileRecord> {
-    let compressible = options.compressible;
+    let coding = options.compressible === undefined ? undefined : this.allowed(options.compressible ? 'deflate' : 'store');
     await this.gzip.write(fileHeader(path, size, new Date()));
     const hash = createHash('sha256');
     let seen = 0;
     for await (const chunk of content as AsyncIterable<Buffer>) {
-      // Unknown content is judged by a quick deflate of its first chunk: random or already
-      // compressed data is stored instead of being deflated for nothing.
-      compressible ??= size < PROBE_FROM_BYTES || looksCompressible(chunk);
-      if (this.options.storeIncompressible === false) compressible = true;
+      // Unknown content is judged by quick trial codings of its first chunk (see `codingFor`).
+      coding ??= this.allowed(size < PROBE_FROM_BYTES ? 'deflate' : codingFor(chunk));
       seen += chunk.length;
       if (seen > size) {
         content.destroy();
         throw new RuntimeError(`${path}: the source grew while it was being copied (expected ${size} bytes).`);
       }
       hash.update(chunk);
-      await this.gzip.write(chunk, compressible);
+      await this.gzip.write(chunk, coding);
       options.onBytes?.(chunk.length);
     }
     if (seen !== size) {
@@ -175,16 +175,33 @@ export class ArchiveWriter {
     this.records.push(record);
     return record;
   }
+
+  /** The coding to use once the measuring switches (tuning) have had their say. */
+  private allowed(coding: Coding): Coding {
+    if (coding === 'store' && this.options.storeIncompressible === false) return 'deflate';
+    if (coding === 'huffman' && this.options.huffmanOnly === false) return 'deflate';
+    return coding;
+  }
 }
 
 /** Files smaller than this are deflated without a probe: a wrong guess costs little. */
 const PROBE_FROM_BYTES = 1024 * 1024;
 const PROBE_BYTES = 64 * 1024;
 
-function looksCompressible(sample: Buffer): boolean {
+/**
+ * Codes a sample both ways: random or already compressed data (level 1 saves under 5%) is
+ * stored; data whose matches gain under 6% over entropy coding alone (base64 or hex values,
+ * LZF-packed RDB files) is Huffman-coded, about four times faster than a level-6 deflate
+ * (measured on a 170 MB Redis RDB of base64 values: 44 MB/s for ratio 0.728, 163 MB/s for
+ * 0.762); everything else is deflated at the configured level.
+ */
+export function codingFor(sample: Buffer): Coding {
   const probe = sample.subarray(0, PROBE_BYTES);
-  if (probe.length < 4096) return true;
-  return deflateRawSync(probe, { level: 1 }).length < probe.length * 0.95;
+  if (probe.length < 4096) return 'deflate';
+  const deflated = deflateRawSync(probe, { level: 1 }).length;
+  if (deflated >= probe.length * 0.95) return 'store';
+  const entropyOnly = deflateRawSync(probe, { strategy: zlibConstants.Z_HUFFMAN_ONLY }).length;
+  return entropyOnly <= deflated * 1.06 ? 'huffman' : 'deflate';
 }
 
 function hiddenSibling(finalPath: string, role: string): string {

@@ -87,6 +87,7 @@ export async function runBackup(session: Session, plan: BackupPlan): Promise<Bac
     compressionLevel: tuning.gzipLevel,
     compressionThreads: tuning.gzipThreads,
     storeIncompressible: tuning.storeCompressed,
+    huffmanOnly: tuning.huffmanOnly,
   }).catch((error: unknown) => {
     throw explainWriteFailure(error, plan.outputPath);
   });

@@ -12,6 +12,8 @@ export interface Tuning {
   readonly gzipThreads: number;
   /** ORKESTRA_STORE_COMPRESSED=0 deflates already-compressed data again (default: stored as is). */
   readonly storeCompressed: boolean;
+  /** ORKESTRA_HUFFMAN_ONLY=0 deflates data that only entropy-codes (default: Huffman-coded, ~4x faster). */
+  readonly huffmanOnly: boolean;
   /** ORKESTRA_S3_CONCURRENCY: object transfers in flight (default 8; 1 = one after the other). */
   readonly s3Concurrency: number;
 }
@@ -21,6 +23,7 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     gzipLevel: integer(env.ORKESTRA_GZIP_LEVEL, 6, 0, 9),
     gzipThreads: integer(env.ORKESTRA_GZIP_THREADS, availableParallelism() + 1, 1, 64),
     storeCompressed: env.ORKESTRA_STORE_COMPRESSED !== '0',
+    huffmanOnly: env.ORKESTRA_HUFFMAN_ONLY !== '0',
     s3Concurrency: integer(env.ORKESTRA_S3_CONCURRENCY, 8, 1, 64),
   };
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MANIFEST_SCHEMA, type Manifest } from '../../src/archive/manifest.js';
 import { checkArchive, componentEntries, readManifest } from '../../src/archive/reader.js';
-import { ArchiveWriter } from '../../src/archive/writer.js';
+import { ArchiveWriter, codingFor } from '../../src/archive/writer.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 
 function manifestOf(writer: ArchiveWriter, components: string[]): Manifest {
@@ -69,6 +69,57 @@ describe('archive writer and reader', () => {
     // Stored blocks add ~5 bytes per 64 KiB; deflate of random data is never smaller either.
     expect(sizes[1]).toBeLessThan(random.length * 1.001 + 4096);
     expect(Math.abs(sizes[0] - sizes[1])).toBeLessThan(random.length * 0.01);
+  });
+
+  it('chooses a coding from a sample: store random bytes, Huffman-only for base64, deflate for text', () => {
+    expect(codingFor(randomBytes(64 * 1024))).toBe('store');
+    expect(codingFor(Buffer.from(randomBytes(48 * 1024).toString('base64')))).toBe('huffman');
+    expect(codingFor(Buffer.from('tenant-4711 invoice-99 billing '.repeat(3000)))).toBe('deflate');
+    expect(codingFor(Buffer.from('tiny'))).toBe('deflate'); // too small to judge
+  });
+
+  it('Huffman-codes a large file of base64 values: a valid archive, within a few percent of deflate, and switchable off', async () => {
+    const dir = await temporaryFolder('writer-');
+    // 4 MiB of Redis-like records: a short repeated prefix (deflate finds it) and a base64 value.
+    const lines: string[] = [];
+    for (let index = 0, length = 0; length < 4 << 20; index += 1) {
+      lines.push(`SET session:${index} ${randomBytes(150).toString('base64')}\n`);
+      length += lines.at(-1)!.length;
+    }
+    const values = Buffer.from(lines.join(''));
+    const sizes: Record<string, number> = {};
+    for (const huffmanOnly of [true, false]) {
+      const writer = await ArchiveWriter.open(join(dir, `${huffmanOnly}.tar.gz`), { huffmanOnly });
+      await writer.addFile('redis/dump.rdb', values.length, Readable.from([values.subarray(0, 1 << 20), values.subarray(1 << 20)]));
+      const path = await writer.commit(manifestOf(writer, ['redis']));
+      expect(execFileSync('tar', ['xzOf', path, 'redis/dump.rdb'], { maxBuffer: 64 << 20 }).equals(values)).toBe(true);
+      sizes[String(huffmanOnly)] = (await stat(path)).size;
+    }
+    // base64 carries 6 bits per byte: entropy coding alone gets close to 0.75 of the input.
+    expect(sizes.true).toBeLessThan(values.length * 0.78);
+    expect(sizes.true).toBeGreaterThan(sizes.false); // deflate still finds the prefixes…
+    expect(sizes.true).toBeLessThan(sizes.false * 1.08); // …which gain it only a few percent
+  });
+
+  it("a component's entries stop after its last file instead of reading the rest of the archive", async () => {
+    const dir = await temporaryFolder('writer-');
+    const writer = await ArchiveWriter.open(join(dir, 'a.tar.gz'));
+    await writer.addText('mongodb/database.txt', 'app\n');
+    const objects = randomBytes(4 * 1024 * 1024);
+    await writer.addFile('rustfs/b/big.bin', objects.length, Readable.from([objects]));
+    const path = await writer.commit(manifestOf(writer, ['mongodb', 'rustfs']));
+    await truncate(path, (await stat(path)).size - 1024 * 1024); // the tail is gone: only a full pass notices
+
+    const read = async (fileCount?: number) => {
+      const paths: string[] = [];
+      for await (const entry of componentEntries(path, 'mongodb', fileCount)) {
+        paths.push(entry.path);
+        entry.content.resume();
+      }
+      return paths;
+    };
+    expect(await read(1)).toEqual(['database.txt']);
+    await expect(read()).rejects.toThrow(/truncated or damaged/);
   });
 
   it('refuses content longer or shorter than announced and leaves nothing behind', async () => {
