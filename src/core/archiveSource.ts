@@ -35,7 +35,7 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
     details: archive.manifest.details?.[component.name],
     entries: () => (reader ? reader.entries(component.name) : componentEntries(archive.file, component.name, files.length)),
     async readText(path) {
-      for await (const entry of componentEntries(archive.file, component.name)) {
+      for await (const entry of componentEntries(archive.file, component.name, files.length)) {
         if (entry.path !== path) continue;
         return Buffer.concat(await entry.content.toArray()).toString('utf8');
       }
