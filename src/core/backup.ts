@@ -75,7 +75,9 @@ export async function planBackup(
   }
   const skipped = missing.map(({ component, availability }) => ({ component: component.name, reason: reasonOf(availability) }));
   const outputPath = output ? resolve(output) : defaultArchivePath(session);
-  await checkOutputPath(outputPath);
+  // A default name taken meanwhile (another backup in the same second) gets a -N suffix when
+  // the archive is published; only a name the operator chose is refused up front.
+  if (output) await checkOutputPath(outputPath);
   return { components, skipped, outputPath, defaultOutput: !output };
 }
 

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { utcStamp } from '../../src/core/timestamps.js';
 import { runCli } from '../helpers/cli.js';
 import { makeProject, snapshotTree } from '../helpers/project.js';
 
@@ -42,6 +43,20 @@ describe('faults without a container', () => {
       expect((await runCli(['verify', archive], { cwd: project })).code).toBe(0);
     }
     expect((await readdir(join(project, 'backups'))).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
+  it('a default archive name already taken (another backup in the same second) gets a -2 suffix instead of a refusal', async () => {
+    const project = await makeProject();
+    await mkdir(join(project, 'backups'));
+    // Every default name the next seconds could produce is taken, as by a backup that just finished.
+    const now = Date.now();
+    const taken = Array.from({ length: 6 }, (_, second) => `orkestra-backup-local-${utcStamp(new Date(now + second * 1000))}.tar.gz`);
+    for (const name of taken) await writeFile(join(project, 'backups', name), 'an earlier archive');
+    const result = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/orkestra-backup-local-\d{8}-\d{6}-2\.tar\.gz$/);
+    for (const name of taken) expect(await readFile(join(project, 'backups', name), 'utf8')).toBe('an earlier archive');
+    expect((await runCli(['verify', result.stdout.trim()], { cwd: project })).code).toBe(0);
   });
 
   it('a restore while another restore runs on the same project is refused; a lock left by a dead process is taken over', async () => {
