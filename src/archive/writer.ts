@@ -120,7 +120,8 @@ export class ArchiveWriter {
       await this.gzip.write(END_OF_ARCHIVE);
       await this.gzip.finish();
     });
-    await this.body.sync();
+    // No fsync of the body: it is copied behind the manifest and removed, and the copy is what
+    // is synced before it gets its final name. Syncing both wrote every byte to disk twice.
     await this.body.close();
     const partialPath = hiddenSibling(this.finalPath, 'partial');
     trackTemporary(partialPath);
