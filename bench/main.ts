@@ -64,8 +64,8 @@ async function main(): Promise<void> {
     for (const size of sizes) {
       log(`\n== dataset of about ${size.label} ==`);
       const bench = await buildBench(stack, size.bytes);
-      if (process.env.BENCH_HOLD === '1') return await hold(bench, engine);
       try {
+        if (process.env.BENCH_HOLD === '1') return await hold(bench);
         const archives = await compare(bench, size.label, rounds, rows);
         if (process.env.BENCH_VARIANTS !== '0' && size === sizes.at(-1)) await optimisationRuns(bench, size.label, archives.tool, variants);
       } finally {
@@ -82,8 +82,8 @@ async function main(): Promise<void> {
   if (process.env.BENCH_PIPELINES !== 'tool') await updateReadme(report);
 }
 
-/** Keeps the stack up for work by hand; Ctrl-C removes it. */
-async function hold(bench: Bench, engine: { stop(): Promise<void> }): Promise<void> {
+/** Keeps the stack up for work by hand until Ctrl-C; main's cleanup then removes it. */
+async function hold(bench: Bench): Promise<void> {
   const variables = { ...bashEnv(bench, {}), ...toolEnv(bench, {}) };
   const names = ['DOCKER_HOST', 'ORKESTRA_MONGODB_CONTAINER', 'ORKESTRA_REDIS_CONTAINER', 'ORKESTRA_RUSTFS_CONTAINER', 'MONGO_CONTAINER', 'REDIS_CONTAINER',
     'MONGO_DATABASE', 'RUSTFS_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_DEFAULT_REGION', 'PROJECT_DIR', 'WORK_DIR'];
@@ -91,20 +91,13 @@ async function hold(bench: Bench, engine: { stop(): Promise<void> }): Promise<vo
   console.log(`export S3_CONTAINER=${bench.s3}`);
   console.log(`# the tool: cd "$PROJECT_DIR" && ${BINARY} backup all -y -o "$WORK_DIR/tool.tar.gz"; empty the store between restores:`);
   console.log('# docker exec "$S3_CONTAINER" sh -c "rm -rf /data/*". Ctrl-C removes the stack.');
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => undefined, 1 << 30);
-    const stop = () => {
-      clearInterval(timer);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  // A pending promise does not keep Node running; the timer does, until the signal.
+  const timer = setInterval(() => undefined, 1 << 30);
+  await new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
-  await Promise.all(bench.containers.map((container) => container.remove()));
-  await rm(bench.work, { recursive: true, force: true });
-  await rm(bench.project, { recursive: true, force: true });
-  await engine.stop();
-  process.exit(0);
+  clearInterval(timer);
 }
 
 /** Alternating runs of the tool and the bash pipeline, backup then restore. Returns the last archives. */

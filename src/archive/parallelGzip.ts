@@ -73,11 +73,11 @@ export class ParallelGzipWriter {
     const buffer = this.spare.pop() ?? Buffer.allocUnsafe(this.memberSize);
     let offset = 0;
     for (const chunk of this.pending) offset += chunk.copy(buffer, offset);
-    const coding = zlibOptions(this.pendingCoding, this.level);
+    const options = zlibOptions(this.pendingCoding, this.level);
     this.pending = [];
     this.pendingBytes = 0;
     // One output chunk per member: each chunk is a round trip to zlib's thread.
-    const member = gzip(buffer.subarray(0, offset), { ...coding, chunkSize: this.memberSize + 64 * 1024 });
+    const member = gzip(buffer.subarray(0, offset), { ...options, chunkSize: this.memberSize + 64 * 1024 });
     member.then(
       () => this.spare.push(buffer),
       () => undefined, // observed when its turn comes in writeOldest
