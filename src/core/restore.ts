@@ -177,7 +177,10 @@ export async function runRestore(
     }
     return { restored, notRestored: [] };
   } finally {
-    await reader?.close();
-    await release();
+    try {
+      await reader?.close();
+    } finally {
+      await release(); // even if closing the archive fails, the project is not left locked
+    }
   }
 }

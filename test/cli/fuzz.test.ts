@@ -40,18 +40,21 @@ function offsets(length: number, count: number, seed: number): number[] {
 }
 
 async function runCase(name: string, bytes: Buffer, command: 'restore' | 'verify'): Promise<void> {
-  const file = join(project, 'backups', `fuzz-${name}.tar.gz`);
+  // A project of its own (same .env and keys as the backed-up one): cases run side by side, and
+  // one case's restore lock must not show up as a change in another's snapshot.
+  const target = await makeProject();
+  const file = join(target, `fuzz-${name}.tar.gz`);
   await writeFile(file, bytes);
-  const before = await snapshotTree(join(project, 'docker'));
+  const before = await snapshotTree(join(target, 'docker'));
   const args = command === 'restore' ? ['restore', file, '-y'] : ['verify', file];
-  const result: RunResult = await runCli(args, { cwd: project, env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });
+  const result: RunResult = await runCli(args, { cwd: target, env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });
   const context = `${name} (${command}): exit ${result.code}\n${result.stderr}`;
   expect([0, 1, 2], context).toContain(result.code);
   expect(result.stderr, context).not.toMatch(/\n\s+at .*:\d+:\d+/);
   if (result.code !== 0 && command === 'restore') {
     expect(result.stderr.split('\n').filter((line) => line.startsWith('orkestra-backup:')), context).toHaveLength(1);
   }
-  expect(await snapshotTree(join(project, 'docker')), context).toEqual(before);
+  expect(await snapshotTree(join(target, 'docker')), context).toEqual(before);
   tally.cases += 1;
   tally[`exit${result.code}` as 'exit0' | 'exit1' | 'exit2'] += 1;
 }
