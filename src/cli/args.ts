@@ -22,6 +22,7 @@ const COMMAND_OPTIONS = {
     components: { type: 'string', short: 'c' },
     'dry-run': { type: 'boolean', short: 'n' },
     yes: { type: 'boolean', short: 'y' },
+    'no-keep-mongodb': { type: 'boolean' },
   },
   verify: {},
   inspect: {},
@@ -36,6 +37,8 @@ export interface CommonArgs {
   json: boolean;
   debug: boolean;
   help: boolean;
+  /** Settings given as flags, by their setting name (`--no-keep-mongodb` → ORKESTRA_KEEP_MONGODB=no). */
+  settings: Record<string, string>;
 }
 
 export interface ParsedCommand {
@@ -83,6 +86,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       json: Boolean(values.json),
       debug: Boolean(values.debug),
       help: Boolean(values.help),
+      settings: values['no-keep-mongodb'] ? { ORKESTRA_KEEP_MONGODB: 'no' } : {},
     },
     positionals: parsed.positionals,
     components: values.components as string | undefined,

@@ -10,6 +10,7 @@ export async function openSession(common: CommonArgs, onEvent: EventListener, si
     projectDir: common.projectDir,
     environment: common.env,
     containers: common.containers,
+    settings: common.settings,
   });
   return { project, services: createServices(), components: COMPONENTS, onEvent, signal };
 }

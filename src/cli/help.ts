@@ -49,6 +49,8 @@ restores each component. On a terminal, asks you to type "restore" before any ch
   -n, --dry-run               report exactly what would happen and change nothing; needs no --yes
   -y, --yes                   skip the type-"restore" gate; required for a real restore without a terminal.
                               Existing secret files are then moved aside into docker/.pre-restore-<UTC stamp>/
+      --no-keep-mongodb       do not dump the current MongoDB database into docker/.pre-restore-<UTC stamp>/
+                              before --drop replaces it (it is kept, and put back on failure, by default)
 
 ${COMMON}`,
   verify: `Usage: orkestra-backup verify <file> [options]

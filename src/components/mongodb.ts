@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { packTar } from '../archive/tarPack.js';
-import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
+import type { Component, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
+import type { MoveAsideFolder } from '../core/moveAside.js';
+import { critical } from '../core/criticalSection.js';
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
 import { readDetails } from '../core/details.js';
 import { formatBytes } from '../core/format.js';
@@ -12,7 +16,7 @@ import type { Project } from '../core/project.js';
 import { requireRunning, containerAvailability } from '../docker/containers.js';
 import type { DockerEngine, ExecResult } from '../docker/engine.js';
 import { MongoArchiveReader, type MongoArchiveSummary, type NamespaceSummary } from '../mongo/archive.js';
-import { isValidDatabaseName, remapArguments, targetNamespace } from '../mongo/remap.js';
+import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../mongo/remap.js';
 
 const DEFAULT_CONTAINER = 'orkestra-mongodb';
 const DUMP_ENTRY = 'mongo.archive.gz';
@@ -25,6 +29,8 @@ interface MongoPlan extends RestorePlan {
   readonly container: string;
   readonly sourceDb: string;
   readonly targetDb: string;
+  /** Dump the target database before `--drop`, to put it back if the restore fails. */
+  readonly keepCurrent: boolean;
 }
 
 /** How mongodump/mongorestore reach the server: the password goes in a --config file, never argv. */
@@ -60,7 +66,7 @@ export const mongodb: Component<MongoPlan> = {
         docker.exec(access.container, ['mongodump', `--db=${access.database}`, '--archive', '--gzip', ...auth], { stdout: output, signal }),
       ),
     ]);
-    if (dumped.status === 'fulfilled' && dumped.value.exitCode !== 0) throw toolFailure('mongodump', dumped.value);
+    if (dumped.status === 'fulfilled' && dumped.value.exitCode !== 0) throw toolFailure('mongodump', dumped.value, access);
     if (added.status === 'rejected') throw added.reason;
     if (dumped.status === 'rejected') throw dumped.reason;
     return { details: { database: access.database }, summary: `database ${access.database}` };
@@ -72,55 +78,88 @@ export const mongodb: Component<MongoPlan> = {
     const access = await resolveAccess(project, docker);
     const sourceDb = await sourceDatabase(source);
     const targetDb = access.database;
-    const namespaces = await readNamespaces(source);
     const args = restoreArguments(sourceDb, targetDb);
-    const dryRun = await withPasswordFile(docker, access, (auth) =>
-      docker.exec(access.container, ['mongorestore', '--dryRun', ...args, ...auth], { stdin: dumpStream(source), signal }),
-    );
+    // mongorestore --dryRun reads only the prelude; the tool's own reader checks every document.
+    const [dump, dryRun] = await Promise.all([
+      readDump(source),
+      withPasswordFile(docker, access, (auth) =>
+        docker.exec(access.container, ['mongorestore', '--dryRun', ...args, ...auth], { stdin: dumpStream(source), signal }),
+      ),
+    ]);
     if (dryRun.exitCode !== 0) {
-      throw new PreconditionError(`mongorestore --dryRun rejected the archive: ${lastLines(dryRun.stderr)}`);
+      throw connectionFailure('mongorestore --dryRun', dryRun, access) ??
+        new PreconditionError(`mongorestore --dryRun rejected the archive: ${lastLines(dryRun.stderr)}`);
     }
+    if (!dump || dump.problems.length > 0 || !dump.complete) {
+      const problem = dump?.problems[0] ?? 'it is missing';
+      throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is damaged: ${problem}.`, { hint: 'Nothing was touched.' });
+    }
+    const keepCurrent = keepsCurrentData(project);
+    const restored = dump.namespaces.filter((namespace) => namespaceTarget(args, `${namespace.db}.${namespace.collection}`));
+    const documents = restored.reduce((total, namespace) => total + namespace.documents, 0);
     const actions = [
       `mongorestore ${args.join(' ')} in ${access.container} (archive streamed into stdin)`,
       sourceDb === targetDb
         ? `database ${targetDb}: same name as in the backup, no remapping`
         : `remapping database ${sourceDb} → ${targetDb}`,
-      ...namespaces.map((namespace) => describeNamespace(namespace, sourceDb, targetDb)),
-      `mongorestore --dryRun parsed the whole archive: ${lastLines(dryRun.stderr, 1) || 'ok'}`,
+      ...dump.namespaces.map((namespace) => describeNamespace(namespace, args, sourceDb)),
+      `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
+        ` (${plural(documents, 'document')} to restore)`,
+      `mongorestore --dryRun connected to ${access.container} and accepted the dump's header and collection metadata` +
+        ` (it reads no documents): ${lastLines(dryRun.stderr, 1) || 'ok'}`,
+      keepCurrent
+        ? `before --drop, the current database ${targetDb} is dumped into docker/.pre-restore-<stamp>/mongodb/ and put back` +
+          ` if mongorestore fails (free there now: ${await freeSpace(project.dockerDir)}); --no-keep-mongodb skips this`
+        : `--no-keep-mongodb: the current data of ${targetDb} is NOT kept before --drop`,
     ];
-    const replaced = namespaces.filter((namespace) => targetNamespace(namespace.db, namespace.collection, sourceDb, targetDb));
+    const kept = keepCurrent ? 'current data kept in docker/.pre-restore-<stamp>/mongodb/' : 'current data NOT kept: --no-keep-mongodb';
     return {
       actions,
-      replaces: [`${access.container}: ${replaced.length} collection${replaced.length === 1 ? '' : 's'} of database ${targetDb} (dropped and restored)`],
+      replaces: [`${access.container}: ${plural(restored.length, 'collection')} of database ${targetDb} (dropped and restored; ${kept})`],
       warnings: [],
       container: access.container,
       sourceDb,
       targetDb,
+      keepCurrent,
     };
   },
 
-  async restore({ project, services, source, progress, signal }, plan) {
+  async restore({ project, services, source, progress, signal, aside }, plan) {
     const docker = services.docker();
     const access = await resolveAccess(project, docker);
+    const kept = plan.keepCurrent ? await keepCurrentData(docker, access, aside, progress, signal) : undefined;
     if (plan.sourceDb !== plan.targetDb) progress.note(`remapping database ${plan.sourceDb} → ${plan.targetDb}`);
-    const result = await withPasswordFile(docker, access, (auth) =>
-      docker.exec(access.container, ['mongorestore', ...restoreArguments(plan.sourceDb, plan.targetDb), ...auth], {
-        stdin: dumpStream(source, (bytes) => progress.advance(bytes)),
-        signal,
-      }),
-    );
-    if (result.exitCode !== 0) throw toolFailure('mongorestore', result);
+    let result: ExecResult;
+    try {
+      result = await withPasswordFile(docker, access, (auth) =>
+        docker.exec(access.container, ['mongorestore', ...restoreArguments(plan.sourceDb, plan.targetDb), ...auth], {
+          stdin: dumpStream(source, (bytes) => progress.advance(bytes)),
+          signal,
+        }),
+      );
+    } catch (error) {
+      if (kept) await putBack(docker, access, kept, progress, (error as Error).message);
+      throw error;
+    }
+    if (result.exitCode !== 0) {
+      const failure = toolFailure('mongorestore', result, access);
+      if (kept) await putBack(docker, access, kept, progress, failure.message);
+      throw failure;
+    }
     const counts = /(\d+) document\(s\) restored successfully\. (\d+) document\(s\) failed to restore/.exec(result.stderr);
     if (counts && Number(counts[2]) > 0) {
-      throw new RuntimeError(`mongorestore restored ${counts[1]} documents but ${counts[2]} failed: ${lastLines(result.stderr)}`);
+      const failure = new RuntimeError(`mongorestore restored ${counts[1]} documents but ${counts[2]} failed: ${lastLines(result.stderr)}`);
+      if (kept) await putBack(docker, access, kept, progress, failure.message);
+      throw failure;
     }
-    return { summary: counts ? `${counts[1]} documents into ${plan.targetDb}` : `database ${plan.targetDb}` };
+    const restored = counts ? `${plural(Number(counts[1]), 'document')} into ${plan.targetDb}` : `database ${plan.targetDb}`;
+    return { summary: kept ? `${restored}; previous data kept in ${kept}` : restored };
   },
 
   async examine({ source, setting }) {
     const sourceDb = await sourceDatabase(source).catch(() => undefined);
     const targetDb = setting('MONGO_DATABASE') ?? 'orkestra';
-    const dump = await readDump(source, false);
+    const dump = await readDump(source);
     const problems = dump ? [...dump.problems] : [`mongodb/${DUMP_ENTRY} is missing`];
     if (!sourceDb) problems.push(`the source database name (mongodb/${DATABASE_ENTRY}) is missing or invalid`);
     const namespaces = (dump?.namespaces ?? []).map((namespace) => ({
@@ -161,6 +200,61 @@ async function resolveAccess(project: Project, docker: DockerEngine): Promise<Mo
 
 function restoreArguments(sourceDb: string, targetDb: string): string[] {
   return ['--drop', '--archive', '--gzip', ...remapArguments(sourceDb, targetDb)];
+}
+
+/** `--no-keep-mongodb` (or ORKESTRA_KEEP_MONGODB=no) skips the dump of the data --drop replaces. */
+function keepsCurrentData(project: Project): boolean {
+  return !/^(no|0|false)$/i.test(project.setting('ORKESTRA_KEEP_MONGODB') ?? 'yes');
+}
+
+/**
+ * Streams a mongodump of the target database into the restore's move-aside folder before
+ * `--drop` replaces it: the same rule as every other component, nothing is lost.
+ */
+async function keepCurrentData(
+  docker: DockerEngine,
+  access: MongoAccess,
+  aside: MoveAsideFolder,
+  progress: ProgressReporter,
+  signal: AbortSignal,
+): Promise<string> {
+  const path = await aside.pathFor('mongodb', `${access.container}-${access.database}.archive.gz`);
+  progress.note(`keeping the current database ${access.database} in ${path}`);
+  const file = createWriteStream(path, { mode: 0o600 });
+  const written = new Promise<void>((resolve, reject) => file.on('close', resolve).on('error', reject));
+  const result = await withPasswordFile(docker, access, (auth) =>
+    docker.exec(access.container, ['mongodump', `--db=${access.database}`, '--archive', '--gzip', ...auth], { stdout: file, signal }),
+  );
+  if (result.exitCode !== 0) throw toolFailure('mongodump of the current data (before --drop)', result, access);
+  await written;
+  return path;
+}
+
+/**
+ * mongorestore failed or was interrupted after --drop: the dump taken just before goes back in.
+ * Runs to the end even when the operator interrupts (the data is half-restored otherwise); when
+ * it fails too, the error names the file and the command that puts it back by hand.
+ */
+async function putBack(docker: DockerEngine, access: MongoAccess, kept: string, progress: ProgressReporter, why: string): Promise<never> {
+  progress.note(`mongorestore did not finish; putting the previous data of ${access.database} back from ${kept}`);
+  const args = ['--drop', '--archive', '--gzip', `--nsInclude=${access.database}.*`];
+  const result = await critical(`putting MongoDB's previous data back`, () =>
+    withPasswordFile(docker, access, (auth) =>
+      docker.exec(access.container, ['mongorestore', ...args, ...auth], { stdin: createReadStream(kept) }),
+    ).catch((error: Error) => ({ exitCode: -1, stderr: error.message, stdout: '' })),
+  );
+  if (result.exitCode === 0) {
+    throw new RuntimeError(`${why} — the previous data of database ${access.database} was put back from ${kept}.`);
+  }
+  const auth = access.password ? ` --username=${access.username} --authenticationDatabase=admin --password` : '';
+  throw new RuntimeError(`${why} — putting the previous data back failed too: ${lastLines(result.stderr)}.`, {
+    hint: `It is kept in ${kept}; put it back with: docker exec -i ${access.container} mongorestore ${args.join(' ')}${auth} < ${kept}`,
+  });
+}
+
+async function freeSpace(folder: string): Promise<string> {
+  const info = await statfs(folder).catch(() => undefined);
+  return info ? formatBytes(info.bavail * info.bsize) : 'unknown';
 }
 
 /**
@@ -220,7 +314,7 @@ function dumpStream(source: ComponentSource, onBytes?: (bytes: number) => void):
  * Reads the dump inside the archive with the native mongodump-archive reader: only its prelude
  * (the first kilobytes) for a plan, or all of it — counts, sizes, CRC-64 — for inspect/verify.
  */
-async function readDump(source: ComponentSource, untilPrelude: boolean): Promise<MongoArchiveSummary | undefined> {
+async function readDump(source: ComponentSource): Promise<MongoArchiveSummary | undefined> {
   for await (const entry of source.entries()) {
     if (entry.path !== DUMP_ENTRY) continue;
     const reader = new MongoArchiveReader();
@@ -228,7 +322,7 @@ async function readDump(source: ComponentSource, untilPrelude: boolean): Promise
     try {
       for await (const chunk of gunzip) {
         reader.push(chunk as Buffer);
-        if (reader.failed || (untilPrelude && reader.summary().preludeComplete)) return reader.summary();
+        if (reader.failed) return reader.summary();
       }
     } catch (error) {
       const summary = reader.summary();
@@ -243,20 +337,13 @@ async function readDump(source: ComponentSource, untilPrelude: boolean): Promise
   return undefined;
 }
 
-async function readNamespaces(source: ComponentSource): Promise<NamespaceSummary[]> {
-  const summary = await readDump(source, true);
-  if (summary && !summary.preludeComplete) {
-    throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is damaged: ${summary.problems[0] ?? 'no prelude'}.`);
-  }
-  return summary?.namespaces ?? [];
-}
-
-function describeNamespace(namespace: NamespaceSummary, sourceDb: string, targetDb: string): string {
+function describeNamespace(namespace: NamespaceSummary, args: readonly string[], sourceDb: string): string {
   const name = `${namespace.db}.${namespace.collection}`;
-  const target = targetNamespace(namespace.db, namespace.collection, sourceDb, targetDb);
+  const target = namespaceTarget(args, name);
   const kind = namespace.type ? ` (${namespace.type})` : '';
   if (!target) return `${name}${kind}: not restored (outside database ${sourceDb})`;
-  return target === name ? `${name}${kind}: dropped and restored` : `${name} → ${target}${kind}: dropped and restored`;
+  const counted = `${plural(namespace.documents, 'document')}`;
+  return target === name ? `${name}${kind}: ${counted}, dropped and restored` : `${name} → ${target}${kind}: ${counted}, dropped and restored`;
 }
 
 async function sourceDatabase(source: ComponentSource): Promise<string> {
@@ -280,8 +367,34 @@ function checkMongoFiles(source: ComponentSource): void {
   }
 }
 
-function toolFailure(tool: string, result: ExecResult): RuntimeError {
-  return new RuntimeError(`${tool} exited with code ${result.exitCode}: ${lastLines(result.stderr) || 'no error output'}`);
+function toolFailure(tool: string, result: ExecResult, access: MongoAccess): PreconditionError | RuntimeError {
+  return (
+    connectionFailure(tool, result, access) ??
+    new RuntimeError(`${tool} exited with code ${result.exitCode}: ${lastLines(result.stderr) || 'no error output'}`)
+  );
+}
+
+/**
+ * The tools connect before they read or write any data: a refused connection or a failed
+ * login says nothing about the archive, and names what to fix instead.
+ */
+function connectionFailure(tool: string, result: ExecResult, access: MongoAccess): PreconditionError | undefined {
+  const detail = lastLines(result.stderr, 1);
+  if (/AuthenticationFailed|Authentication failed|auth error|unable to authenticate/i.test(result.stderr)) {
+    return new PreconditionError(`${tool} could not log in to MongoDB in ${access.container} as ${access.username}: ${detail}`, {
+      hint: 'Check MONGO_ROOT_USERNAME and MONGO_ROOT_PASSWORD in docker/.env (or the container\'s MONGO_INITDB_ROOT_*). Nothing was touched.',
+    });
+  }
+  if (/error connecting to (host|db server)|server selection (error|timeout)|connection refused|no reachable servers/i.test(result.stderr)) {
+    return new PreconditionError(`${tool} could not connect to MongoDB in ${access.container}: ${detail}`, {
+      hint: `Check that mongod is up in ${access.container} (docker logs ${access.container}).`,
+    });
+  }
+  return undefined;
+}
+
+function plural(count: number, word: string): string {
+  return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
 }
 
 /** The last meaningful lines of a tool's stderr, joined on one line for the operator. */

@@ -22,6 +22,8 @@ export interface ProjectOptions {
   projectDir?: string;
   environment?: string;
   containers?: Readonly<Record<string, string>>;
+  /** Settings given as flags (`--no-keep-mongodb`): they win over every other source. */
+  settings?: Readonly<Record<string, string>>;
   processEnv?: NodeJS.ProcessEnv;
 }
 
@@ -36,7 +38,10 @@ export async function openProject(options: ProjectOptions = {}): Promise<Project
     });
   }
   const dotenv = await readDotenv(join(dockerDir, '.env'));
-  const environment = options.environment ?? processEnv.ORKESTRA_ENV ?? 'local';
+  const flags = options.settings ?? {};
+  const setting = (key: string, containerEnv?: Readonly<Record<string, string>>) =>
+    nonEmpty(flags[key]) ?? nonEmpty(dotenv[key]) ?? nonEmpty(processEnv[key]) ?? nonEmpty(containerEnv?.[key]);
+  const environment = options.environment ?? setting('ORKESTRA_ENV') ?? 'local';
   checkEnvironmentName(environment);
   const containers = options.containers ?? {};
   return {
@@ -44,9 +49,7 @@ export async function openProject(options: ProjectOptions = {}): Promise<Project
     dockerDir,
     backupsDir: join(dir, 'backups'),
     environment,
-    setting(key, containerEnv) {
-      return nonEmpty(dotenv[key]) ?? nonEmpty(processEnv[key]) ?? nonEmpty(containerEnv?.[key]);
-    },
+    setting,
     containerName(component, fallback) {
       const variable = `ORKESTRA_${component.toUpperCase()}_CONTAINER`;
       return containers[component] ?? nonEmpty(processEnv[variable]) ?? fallback;

@@ -1,17 +1,48 @@
-/** The mongorestore arguments that move an archive's database to the target's name, if they differ. */
+/**
+ * The mongorestore arguments that scope a restore to the archive's database and, when the
+ * target has another name, move it there. `--nsInclude` is always given: without it a dump
+ * holding other databases (`admin.system.version`, say) would drop and restore those too.
+ */
 export function remapArguments(sourceDb: string, targetDb: string): string[] {
-  if (sourceDb === targetDb) return [];
-  // Without --nsInclude some mongorestore versions restore nothing at all.
-  return [`--nsInclude=${sourceDb}.*`, `--nsFrom=${sourceDb}.*`, `--nsTo=${targetDb}.*`];
+  const include = `--nsInclude=${sourceDb}.*`;
+  if (sourceDb === targetDb) return [include];
+  return [include, `--nsFrom=${sourceDb}.*`, `--nsTo=${targetDb}.*`];
 }
 
-/** Where a namespace of the archive lands, or undefined when the restore leaves it out. */
+/**
+ * Where mongorestore run with `args` puts a namespace of the archive, or undefined when it
+ * leaves it out — read from the very arguments that will run, so the report cannot drift from
+ * what happens. Patterns use `*` as mongorestore does.
+ */
+export function namespaceTarget(args: readonly string[], namespace: string): string | undefined {
+  const includes = valuesOf(args, 'nsInclude');
+  if (includes.length > 0 && !includes.some((pattern) => patternOf(pattern).test(namespace))) return undefined;
+  const tos = valuesOf(args, 'nsTo');
+  for (const [index, from] of valuesOf(args, 'nsFrom').entries()) {
+    const match = patternOf(from).exec(namespace);
+    if (!match) continue;
+    let wildcard = 0;
+    return (tos[index] ?? namespace).replace(/\*/g, () => match[(wildcard += 1)] ?? '');
+  }
+  return namespace;
+}
+
+/** Where a namespace of the archive lands in a restore of `sourceDb` into `targetDb`. */
 export function targetNamespace(db: string, collection: string, sourceDb: string, targetDb: string): string | undefined {
-  if (db !== sourceDb) return undefined;
-  return `${targetDb}.${collection}`;
+  return namespaceTarget(remapArguments(sourceDb, targetDb), `${db}.${collection}`);
 }
 
 /** Database names MongoDB accepts (no spaces, dots, slashes, quotes, `$`; under 64 bytes). */
 export function isValidDatabaseName(name: string): boolean {
   return name.length > 0 && Buffer.byteLength(name) < 64 && !/[/\\. "$*<>:|?\0]/.test(name);
+}
+
+function valuesOf(args: readonly string[], name: string): string[] {
+  const prefix = `--${name}=`;
+  return args.filter((arg) => arg.startsWith(prefix)).map((arg) => arg.slice(prefix.length));
+}
+
+function patternOf(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '(.*)');
+  return new RegExp(`^${escaped}$`);
 }

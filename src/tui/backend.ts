@@ -60,7 +60,7 @@ export interface TuiBackend {
 }
 
 export async function createBackend(common: CommonArgs): Promise<TuiBackend> {
-  const project = await openProject({ projectDir: common.projectDir, environment: common.env, containers: common.containers });
+  const project = await openProject({ projectDir: common.projectDir, environment: common.env, containers: common.containers, settings: common.settings });
   const session = (onEvent: EventListener, signal: AbortSignal) => openSession(common, onEvent, signal);
   const quiet = () => undefined;
   return {

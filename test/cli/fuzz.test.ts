@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
  * change a target. A flip that lands where gzip does not look (its header's time stamp) may
  * leave a sound archive: such a case may exit 0, and must still change nothing.
  */
-const FIXTURE = fileURLToPath(new URL('../../../shared/fixtures/mongodump/test.bar.archive', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../fixtures/mongodump/test.bar.archive', import.meta.url));
 const CONCURRENCY = 4;
 let project: string;
 let archive: Buffer;

@@ -7,7 +7,7 @@ import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { runCli } from '../helpers/cli.js';
 import { makeProject } from '../helpers/project.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/mongodump/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/mongodump/', import.meta.url));
 const RDB = readFileSync(fileURLToPath(new URL('../fixtures/redis-7.0-one-key.rdb', import.meta.url)));
 let project: string;
 

@@ -29,7 +29,7 @@ const REPO = (() => {
   throw new Error('cannot find the orkestra-backup checkout');
 })();
 const STANDINS = join(REPO, 'test/engine/standins');
-const FIXTURES = join(REPO, '../shared/fixtures/mongodump');
+const FIXTURES = join(REPO, 'test/fixtures/mongodump');
 
 export const UPSTREAM_IMAGES = {
   redis: process.env.ORKESTRA_TEST_REDIS_IMAGE ?? 'redis:7',
@@ -58,6 +58,9 @@ export async function prepareImages(docker: Docker): Promise<TestImages> {
   });
   const mongo = await buildImage(docker, 'mongo-standin', async (root) => {
     await addBusybox(root);
+    await addBinary(root, realpathSync(process.execPath), '/usr/bin/node');
+    await copyPackageClosure('bson', join(root, 'opt/standin/node_modules'));
+    await copyFile(join(STANDINS, 'common.cjs'), join(root, 'opt/standin/common.cjs'));
     for (const tool of ['mongodump', 'mongorestore']) {
       await copyFile(join(STANDINS, tool), join(root, 'usr/bin', tool));
       await chmod(join(root, 'usr/bin', tool), 0o755);

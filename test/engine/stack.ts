@@ -97,7 +97,7 @@ export async function startS3(stack: StackContext, name: string, options: S3Opti
 }
 
 export interface MongoOptions {
-  /** The real archive the stand-in replays (a file of ../shared/fixtures/mongodump). */
+  /** The real archive the stand-in replays (a file of test/fixtures/mongodump). */
   fixture?: string;
   rootUser?: string;
   rootPassword?: string;

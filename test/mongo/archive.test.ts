@@ -5,7 +5,7 @@ import { MongoArchiveReader } from '../../src/mongo/archive.js';
 import { Crc64 } from '../../src/integrity/crc64.js';
 import { isValidDatabaseName, remapArguments, targetNamespace } from '../../src/mongo/remap.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/mongodump/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/mongodump/', import.meta.url));
 
 function read(name: string, chunkSize = 7) {
   const bytes = readFileSync(`${FIXTURES}${name}`);
@@ -66,8 +66,8 @@ describe('mongodump archive reader on real archives', () => {
 });
 
 describe('database remapping', () => {
-  it('adds --nsInclude with --nsFrom/--nsTo only when names differ', () => {
-    expect(remapArguments('orkestra', 'orkestra')).toEqual([]);
+  it('always scopes with --nsInclude, and adds --nsFrom/--nsTo only when names differ', () => {
+    expect(remapArguments('orkestra', 'orkestra')).toEqual(['--nsInclude=orkestra.*']);
     expect(remapArguments('prod', 'staging')).toEqual(['--nsInclude=prod.*', '--nsFrom=prod.*', '--nsTo=staging.*']);
     expect(targetNamespace('prod', 'users', 'prod', 'staging')).toBe('staging.users');
     expect(targetNamespace('admin', 'system.version', 'prod', 'staging')).toBeUndefined();
