@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { readDetails } from '../core/details.js';
 import { PreconditionError, UsageError } from '../core/errors.js';
+import { removeTemporary, trackTemporary, untrackTemporary } from '../core/temporaryFiles.js';
 import { formatBytes } from '../core/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 
@@ -57,6 +58,7 @@ export const secrets: Component<SecretsPlan> = {
 
   async planRestore({ project, source }) {
     fileModes(source); // a malformed manifest is refused before anything else
+    checkNoFileUnderFile(source);
     const targets = new Map<string, TargetState>();
     const actions: string[] = [];
     const replaces: string[] = [];
@@ -75,7 +77,7 @@ export const secrets: Component<SecretsPlan> = {
     return { actions, replaces, warnings: [], targets };
   },
 
-  async restore({ project, source, overwrite, aside, progress }, plan) {
+  async restore({ project, source, overwrite, aside, progress, signal }, plan) {
     const modes = fileModes(source);
     const counts = { written: 0, movedAside: 0, kept: 0 };
     for await (const entry of source.entries()) {
@@ -90,7 +92,7 @@ export const secrets: Component<SecretsPlan> = {
           continue;
         }
       }
-      const staged = await stageFile(target, entry.content, modes.get(entry.path) ?? 0o600);
+      const staged = await stageFile(target, entry.content, modes.get(entry.path) ?? 0o600, signal);
       if (state === 'exists' && (await lstat(target).catch(() => undefined))) {
         await aside.keep(target);
         counts.movedAside += 1;
@@ -137,8 +139,14 @@ async function walk(folder: string, relativeFolder: string, files: SecretFile[])
   for (const entry of entries) {
     const absolute = join(folder, entry.name);
     const path = `${relativeFolder}/${entry.name}`;
-    // stat, not lstat: a key that is a symlink is backed up as the file it points to.
+    // A link to a file is backed up as the file it points to (and restored as a plain file);
+    // a link to a folder is refused: following it can loop (a link to .. gave 40 copies).
     const info = await stat(absolute).catch(() => undefined);
+    if (info?.isDirectory() && entry.isSymbolicLink()) {
+      throw new PreconditionError(`docker/${path} is a link to a folder; secrets follow links to files only.`, {
+        hint: 'Replace the link with the folder itself (or remove it) and run the backup again.',
+      });
+    }
     if (info?.isDirectory()) await walk(absolute, path, files);
     else if (info?.isFile()) files.push({ path, absolute, size: info.size, mode: info.mode & 0o777 });
   }
@@ -179,17 +187,38 @@ async function checkParentsAreFolders(dockerDir: string, path: string): Promise<
   }
 }
 
-/** Writes the content next to the target under a hidden name, so the swap is a rename. */
-async function stageFile(target: string, content: NodeJS.ReadableStream, mode: number): Promise<string> {
+/**
+ * Writes the content next to the target under a hidden name, so the swap is a rename. The
+ * partial file is registered for removal: an interrupted restore leaves no half-written secret.
+ */
+async function stageFile(target: string, content: NodeJS.ReadableStream, mode: number, signal: AbortSignal): Promise<string> {
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   const staged = join(dirname(target), `.${basename(target)}.orkestra-restore-${randomBytes(4).toString('hex')}`);
+  trackTemporary(staged);
   try {
-    await pipeline(content, createWriteStream(staged, { flags: 'wx', mode: 0o600 }));
+    await pipeline(content, createWriteStream(staged, { flags: 'wx', mode: 0o600 }), { signal });
     await chmod(staged, mode);
+    untrackTemporary(staged);
     return staged;
   } catch (error) {
-    await rm(staged, { force: true });
+    await removeTemporary(staged);
     throw error;
+  }
+}
+
+/** `keys/a` and `keys/a/b` cannot both be restored: refused before the first file is written. */
+function checkNoFileUnderFile(source: ComponentSource): void {
+  const paths = new Set(source.files.map((file) => file.path));
+  for (const file of source.files) {
+    const segments = file.path.split('/');
+    for (let depth = 1; depth < segments.length; depth += 1) {
+      const parent = segments.slice(0, depth).join('/');
+      if (paths.has(parent)) {
+        throw new UsageError(`${source.archiveName}: secrets/${parent} is both a file and the folder of secrets/${file.path}.`, {
+          hint: 'The archive is damaged or was not made by orkestra-backup; nothing was restored.',
+        });
+      }
+    }
   }
 }
 
@@ -199,9 +228,10 @@ async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Secret files are restored at most 0600 (owner only), whatever mode the manifest records. */
 function fileModes(source: ComponentSource): Map<string, number> {
   const details = readDetails(SecretsDetailsSchema, source, 'secrets');
-  return new Map((details?.files ?? []).map((file) => [file.path, file.mode & 0o777]));
+  return new Map((details?.files ?? []).map((file) => [file.path, file.mode & 0o600]));
 }
 
 function displayAside(aside: MoveAsideFolder): string {

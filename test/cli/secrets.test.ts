@@ -3,6 +3,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BINARY, runCli } from '../helpers/cli.js';
+import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { ENV_TEXT, makeProject, PRIVATE_KEY, snapshotTree } from '../helpers/project.js';
 
 async function backupSecrets(project: string, extra: string[] = []): Promise<string> {
@@ -101,5 +102,61 @@ describe('secrets backup and restore through the binary', () => {
       asideFiles.push(await readFile(join(project, 'docker', name, '.env'), 'utf8'));
     }
     expect(asideFiles.sort()).toEqual(['FIRST=1\n', 'SECOND=2\n']);
+  });
+
+  it('secret files are restored at most 0600, whatever mode a crafted manifest records', async () => {
+    const project = await makeProject({ env: null, keys: false });
+    const files = [
+      { path: 'secrets/.env', content: 'A=1\n' },
+      { path: 'secrets/keys/k.pem', content: 'KEY\n' },
+    ];
+    const details = { secrets: { files: [{ path: '.env', mode: 0o666 }, { path: 'keys/k.pem', mode: 0o777 }] } };
+    const archive = join(project, 'backups', 'crafted.tar.gz');
+    await writeRawArchive(archive, [{ path: 'manifest.json', content: JSON.stringify(manifestFor(files, { details })) }, ...files]);
+    const result = await runCli(['restore', archive, '-y'], { cwd: project });
+    expect(result.code).toBe(0);
+    expect((await stat(join(project, 'docker/.env'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(project, 'docker/keys/k.pem'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(project, 'docker/keys'))).mode & 0o077).toBe(0);
+  });
+
+  it('an archive holding both keys/a and keys/a/b is refused before .env is touched', async () => {
+    const project = await makeProject();
+    const files = [
+      { path: 'secrets/.env', content: 'FROM_ARCHIVE=1\n' },
+      { path: 'secrets/keys/a', content: 'file\n' },
+      { path: 'secrets/keys/a/b', content: 'nested\n' },
+    ];
+    const archive = join(project, 'backups', 'conflict.tar.gz');
+    await writeRawArchive(archive, [{ path: 'manifest.json', content: JSON.stringify(manifestFor(files)) }, ...files]);
+    const before = await snapshotTree(join(project, 'docker'));
+    for (const args of [['--dry-run'], ['-y']]) {
+      const result = await runCli(['restore', archive, ...args], { cwd: project });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('secrets/keys/a is both a file and the folder of secrets/keys/a/b');
+    }
+    expect(await snapshotTree(join(project, 'docker'))).toEqual(before);
+  });
+
+  it('a link to a file under docker/keys is backed up as its file and restores; a link to a folder (a loop) is refused', async () => {
+    const { symlink, rm } = await import('node:fs/promises');
+    const project = await makeProject();
+    await symlink('jwt-private.pem', join(project, 'docker/keys/current.pem'));
+    const archive = await backupSecrets(project);
+    expect(execFileSync('tar', ['xzOf', archive, 'secrets/keys/current.pem'], { encoding: 'utf8' })).toBe(PRIVATE_KEY);
+    await rm(join(project, 'docker/keys/current.pem'));
+    expect((await runCli(['restore', archive, '-y'], { cwd: project })).code).toBe(0);
+    expect(await readFile(join(project, 'docker/keys/current.pem'), 'utf8')).toBe(PRIVATE_KEY);
+
+    await symlink('..', join(project, 'docker/keys/loop'));
+    const looped = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
+    expect(looped.code).toBe(1);
+    expect(looped.stderr).toContain('docker/keys/loop is a link to a folder; secrets follow links to files only.');
+    expect(await readdir(join(project, 'backups'))).toHaveLength(1);
+  });
+
+  it('ORKESTRA_ENV in docker/.env names the archive, like every other setting', async () => {
+    const project = await makeProject({ env: 'ORKESTRA_ENV=staging\n' });
+    expect(await backupSecrets(project)).toMatch(/orkestra-backup-staging-\d{8}-\d{6}\.tar\.gz$/);
   });
 });
