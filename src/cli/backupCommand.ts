@@ -16,7 +16,7 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
       hint: 'Example: orkestra-backup backup all --yes',
     });
   }
-  const session = await openSession(args.common, createLineReporter(terminal.err, terminal.stderrIsTTY), signal);
+  const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
   const plan = await planBackup(session, selection, args.output);
   describePlan(plan, session.project.dir, terminal);
   if (!args.yes && !(await confirm(terminal, 'Proceed?'))) {

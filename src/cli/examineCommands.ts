@@ -43,7 +43,7 @@ async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: 
   return examineArchive(file, {
     components: COMPONENTS,
     setting: await localSettings(args),
-    onEvent: createLineReporter(terminal.err, terminal.stderrIsTTY),
+    onEvent: createLineReporter(terminal.errRaw, terminal.stderrIsTTY),
     checkEveryFile,
   });
 }

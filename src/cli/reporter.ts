@@ -1,5 +1,5 @@
 import type { Phase, RunEvent } from '../core/events.js';
-import { formatBytes, formatDuration, formatRate } from '../core/format.js';
+import { formatBytes, formatDuration, formatRate, printable } from '../core/format.js';
 
 const PHASE_WORDS: Record<Phase, string> = {
   check: 'checking',
@@ -25,7 +25,7 @@ export function createLineReporter(write: (text: string) => void, isTTY: boolean
   };
   const line = (text: string) => {
     clearLive();
-    write(`${text}\n`);
+    write(`${printable(text)}\n`);
   };
   return (event) => {
     switch (event.type) {

@@ -26,7 +26,7 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
       hint: 'Run with --dry-run first to see what it would change.',
     });
   }
-  const session = await openSession(args.common, createLineReporter(terminal.err, terminal.stderrIsTTY), signal);
+  const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
   const opened = await openRestoreArchive(file);
   const components = selectRestoreComponents(session, opened, args.components);
   const { archive, plans } = await previewRestore(session, opened, components);

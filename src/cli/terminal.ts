@@ -1,12 +1,16 @@
 import { createInterface } from 'node:readline/promises';
 import { AbortedError } from '../core/errors.js';
+import { printable } from '../core/format.js';
 
 /** The process's standard streams, and plain prompts for the non-TUI flow. */
 export interface Terminal {
   readonly stdinIsTTY: boolean;
   readonly stderrIsTTY: boolean;
+  /** Writes text for people; control characters in it (from archive names) are escaped. */
   out(text: string): void;
   err(text: string): void;
+  /** Writes to stderr as is: the progress line's own redraw codes. */
+  errRaw(text: string): void;
   /** Asks on stderr, reads one line from stdin. */
   ask(question: string): Promise<string>;
 }
@@ -15,8 +19,9 @@ export function processTerminal(signal: AbortSignal): Terminal {
   return {
     stdinIsTTY: Boolean(process.stdin.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
+    out: (text) => process.stdout.write(printable(text)),
+    err: (text) => process.stderr.write(printable(text)),
+    errRaw: (text) => process.stderr.write(text),
     async ask(question) {
       const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: Boolean(process.stdin.isTTY) });
       try {

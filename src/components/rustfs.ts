@@ -16,7 +16,7 @@ import { diffBucket, type ArchivedObject, type ObjectChange } from '../s3/diff.j
 import { resolveEndpoint } from '../s3/endpoint.js';
 import { knownIncompressible, objectPath } from '../s3/objectPaths.js';
 import { withRetries } from '../s3/retry.js';
-import { ObjectStore, SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes } from '../s3/store.js';
+import { isValidBucketName, ObjectStore, SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes } from '../s3/store.js';
 
 const DEFAULT_CONTAINER = 'orkestra-rustfs';
 const LISTED_PER_KIND = 1000;
@@ -45,6 +45,8 @@ interface PlannedObject {
   bucket: string;
   record: ObjectRecord;
   change: ObjectChange;
+  /** Size of the live object an overwrite replaces (copied aside first). */
+  liveSize?: number;
 }
 
 interface RustfsPlan extends RestorePlan {
@@ -109,11 +111,12 @@ export const rustfs: Component<RustfsPlan> = {
       for (const bucket of buckets) {
         const liveObjects = live.has(bucket.name) ? await collect(store.listObjects(bucket.name)) : undefined;
         const diff = diffBucket(bucket.objects.map(archivedObject), liveObjects);
+        const liveSizes = new Map((liveObjects ?? []).map((object) => [object.key, object.size]));
         const byKind = { add: [] as ObjectRecord[], overwrite: [] as ObjectRecord[], unchanged: [] as ObjectRecord[] };
         for (const record of bucket.objects) {
           const change = diff.changes.get(record.key)!;
           byKind[change].push(record);
-          objects.set(`${bucket.name}/${record.path}`, { bucket: bucket.name, record, change });
+          objects.set(`${bucket.name}/${record.path}`, { bucket: bucket.name, record, change, liveSize: liveSizes.get(record.key) });
         }
         actions.push(
           `bucket ${bucket.name}: ${liveObjects ? 'exists' : 'create'} — ${byKind.add.length} to add, ${byKind.overwrite.length} to overwrite, ` +
@@ -146,7 +149,8 @@ export const rustfs: Component<RustfsPlan> = {
       try {
         if (planned.change === 'overwrite') {
           await (asideReady ??= retrying(() => store.ensureBucket(asideBucket)));
-          await retrying(() => store.copyObject(planned.bucket, planned.record.key, asideBucket, `${planned.bucket}/${planned.record.key}`));
+          await retrying(() => store.copyObject(planned.bucket, planned.record.key, asideBucket, `${planned.bucket}/${planned.record.key}`, planned.liveSize),
+          );
           done.keptAside += 1;
         }
         await send();
@@ -295,6 +299,17 @@ async function* countBytes(content: AsyncIterable<Buffer>, progress: ProgressRep
 
 /** The buckets and objects of the backup: from the manifest, or from the file tree of a legacy archive. */
 function archivedBuckets(source: ComponentSource): BucketRecord[] {
+  const buckets = recordedBuckets(source);
+  const invalid = buckets.find((bucket) => !isValidBucketName(bucket.name));
+  if (invalid) {
+    throw new UsageError(`${source.archiveName}: ${JSON.stringify(invalid.name)} is not a valid S3 bucket name.`, {
+      hint: 'The archive is damaged or was not made by orkestra-backup; nothing was touched.',
+    });
+  }
+  return buckets;
+}
+
+function recordedBuckets(source: ComponentSource): BucketRecord[] {
   const details = readDetails(RustfsDetailsSchema, source, 'rustfs');
   if (details) return details.buckets;
   const buckets = new Map<string, ObjectRecord[]>();

@@ -1,3 +1,5 @@
+import { printable } from './format.js';
+
 /** Exit codes: 0 success, 1 the operation failed, 2 bad input (usage or archive). */
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -46,8 +48,8 @@ export function exitCodeFor(error: unknown): number {
 /** One line for the operator: the message, then the hint. Never a stack trace. */
 export function describeError(error: unknown): string {
   if (error instanceof OrkestraError) {
-    return error.hint ? `${error.message} ${error.hint}` : error.message;
+    return printable(error.hint ? `${error.message} ${error.hint}` : error.message);
   }
   const message = error instanceof Error ? error.message : String(error);
-  return `unexpected failure: ${message.split('\n')[0]}`;
+  return printable(`unexpected failure: ${message.split('\n')[0]}`);
 }

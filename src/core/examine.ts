@@ -5,6 +5,7 @@ import { checkArchive, readManifest } from '../archive/reader.js';
 import { sourceFor, type ArchiveView } from './archiveSource.js';
 import type { ArchiveReport, Component } from './component.js';
 import { UsageError } from './errors.js';
+import { printable } from './format.js';
 import { ComponentProgress } from './progress.js';
 import type { EventListener } from './events.js';
 
@@ -70,7 +71,7 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
       return { facts: {}, lines: [], problems: [error.message.replace(/\.$/, '')] };
     });
     progress.done(report.problems.length === 0 ? 'sound' : `${report.problems.length} problems`);
-    components.push({ name: componentName, report });
+    components.push({ name: componentName, report: { ...report, lines: report.lines.map(printable), problems: report.problems.map(printable) } });
   }
   return { file, name, bytes: info.size, manifest, archiveProblems, components };
 }

@@ -16,3 +16,16 @@ export function formatDuration(elapsedMs: number): string {
   const minutes = Math.floor(seconds / 60);
   return minutes === 0 ? `${seconds} s` : `${minutes} min ${String(seconds % 60).padStart(2, '0')} s`;
 }
+
+/**
+ * Text from an archive (entry names, manifest fields, keys) made safe to show: control
+ * characters and bidirectional overrides become visible escapes, so a crafted name cannot
+ * clear the screen or forge lines in a report or the restore gate. Newlines and tabs stay.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+// C0 controls but tab and newline, DEL, C1 controls, and the bidi embedding/override/isolate marks.
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;

@@ -1,5 +1,6 @@
 import type { ProgressReporter } from './component.js';
 import type { EventListener, Phase } from './events.js';
+import { printable } from './format.js';
 
 const REPORT_INTERVAL_MS = 200;
 
@@ -41,7 +42,7 @@ export class ComponentProgress implements ProgressReporter {
   }
 
   note(message: string): void {
-    this.emit({ type: 'component-note', component: this.component, message });
+    this.emit({ type: 'component-note', component: this.component, message: printable(message) });
   }
 
   done(summary?: string): void {
@@ -51,12 +52,12 @@ export class ComponentProgress implements ProgressReporter {
       phase: this.phase,
       bytes: this.bytes,
       elapsedMs: this.elapsedMs,
-      summary,
+      summary: summary === undefined ? undefined : printable(summary),
     });
   }
 
   failed(message: string): void {
-    this.emit({ type: 'component-failed', component: this.component, phase: this.phase, message });
+    this.emit({ type: 'component-failed', component: this.component, phase: this.phase, message: printable(message) });
   }
 
   private report(): void {

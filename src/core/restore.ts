@@ -4,6 +4,7 @@ import { checkArchive, readManifest } from '../archive/reader.js';
 import { SequentialReader, sourceFor, type ArchiveView } from './archiveSource.js';
 import type { Component, OverwritePolicy, RestorePlan } from './component.js';
 import { describeError, OrkestraError, PreconditionError, UsageError } from './errors.js';
+import { printable } from './format.js';
 import { MoveAsideFolder } from './moveAside.js';
 import { ComponentProgress } from './progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
@@ -128,14 +129,24 @@ export async function planRestore(session: Session, archive: CheckedArchive, com
     try {
       const plan = await component.planRestore({ ...session, source: sourceFor(archive, component), progress });
       progress.done();
-      plans.push({ component, plan });
+      plans.push({ component, plan: showable(plan) });
     } catch (error) {
       if (error instanceof UsageError || !(error instanceof OrkestraError)) throw error;
       progress.failed(error.message);
-      plans.push({ component, failure: error.hint ? `${error.message} ${error.hint}` : error.message });
+      plans.push({ component, failure: describeError(error) });
     }
   }
   return plans;
+}
+
+/** A plan's lines hold names from the archive: escaped once here for every interface. */
+function showable<Plan extends RestorePlan>(plan: Plan): Plan {
+  return {
+    ...plan,
+    actions: plan.actions.map(printable),
+    replaces: plan.replaces.map(printable),
+    warnings: plan.warnings.map(printable),
+  };
 }
 
 /**

@@ -19,7 +19,26 @@ export async function withRetries<T>(
       if (!isTransient(error) || attempt >= pauses.length || options.signal.aborted) throw error;
       const pause = pauses[attempt];
       options.onRetry(`${(error as Error).message.replace(/\.$/, '')}; trying again in ${pause / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await abortableDelay(pause, options.signal);
     }
   }
+}
+
+/** A pause that ends early, with the abort's reason, when the operator interrupts. */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

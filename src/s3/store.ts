@@ -5,12 +5,14 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
   UploadPartCommand,
+  UploadPartCopyCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
@@ -46,6 +48,18 @@ export const SINGLE_UPLOAD_LIMIT = 16 * 1024 * 1024;
 export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
 /** Parts uploading at once. With the part being filled, three part buffers exist, reused from object to object. */
 const MULTIPART_QUEUE = 2;
+/** The largest object one CopyObject can copy. */
+export const COPY_OBJECT_LIMIT = 5 * 1024 ** 3;
+/** Parts of a multipart copy (S3 allows 5 MiB to 5 GiB each, 10,000 parts). */
+const COPY_PART_SIZE = 1024 ** 3;
+
+/** The `bytes=first-last` ranges of a multipart copy of an object of this size. */
+export function copyRanges(size: number, partSize = COPY_PART_SIZE): string[] {
+  const ranges: string[] = [];
+  for (let start = 0; start < size; start += partSize) ranges.push(`bytes=${start}-${Math.min(start + partSize, size) - 1}`);
+  return ranges;
+}
+
 /** Transient failures (connection reset, 5xx, throttling) are retried with exponential backoff. */
 const MAX_ATTEMPTS = 6;
 
@@ -70,6 +84,14 @@ export class ObjectStore {
       maxAttempts: MAX_ATTEMPTS,
       requestHandler: { connectionTimeout: 5_000, requestTimeout: 300_000 },
     });
+    this.client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { path?: unknown };
+        if (typeof request.path === 'string') request.path = escapeDotSegments(request.path);
+        return next(args);
+      },
+      { step: 'build', name: 'keepDotSegments' },
+    );
   }
 
   async listBuckets(): Promise<string[]> {
@@ -173,18 +195,46 @@ export class ObjectStore {
     }
   }
 
-  /** Server-side copy: no byte passes through this process. */
-  async copyObject(fromBucket: string, fromKey: string, toBucket: string, toKey: string): Promise<void> {
+  /**
+   * Server-side copy: no byte passes through this process. CopyObject stops at 5 GiB; a larger
+   * object is copied as a multipart upload whose parts are byte ranges of the source.
+   */
+  async copyObject(fromBucket: string, fromKey: string, toBucket: string, toKey: string, size = 0): Promise<void> {
+    const source = `${fromBucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`;
+    if (size > COPY_OBJECT_LIMIT) {
+      await this.copyInParts(source, toBucket, toKey, size);
+      return;
+    }
     await this.call(`copying ${fromBucket}/${fromKey} aside`, () =>
-      this.client.send(
-        new CopyObjectCommand({
-          Bucket: toBucket,
-          Key: toKey,
-          CopySource: `${fromBucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`,
-          MetadataDirective: 'COPY',
-        }),
-      ),
+      this.client.send(new CopyObjectCommand({ Bucket: toBucket, Key: toKey, CopySource: source, MetadataDirective: 'COPY' })),
     );
+  }
+
+  private async copyInParts(source: string, bucket: string, key: string, size: number): Promise<void> {
+    const head = await this.call(`reading ${source}`, () =>
+      this.client.send(new HeadObjectCommand({ Bucket: source.split('/')[0], Key: decodeURIComponent(source.slice(source.indexOf('/') + 1)) })),
+    );
+    const created = await this.call(`starting a copy of ${source}`, () =>
+      this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: head.ContentType, Metadata: head.Metadata })),
+    );
+    const uploadId = created.UploadId!;
+    try {
+      const parts: CompletedPart[] = [];
+      for (const [index, range] of copyRanges(size).entries()) {
+        const copied = await this.call(`copying part ${index + 1} of ${source}`, () =>
+          this.client.send(
+            new UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, CopySource: source, CopySourceRange: range }),
+          ),
+        );
+        parts.push({ PartNumber: index + 1, ETag: copied.CopyPartResult?.ETag });
+      }
+      await this.call(`completing the copy of ${source}`, () =>
+        this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } })),
+      );
+    } catch (error) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      throw error;
+    }
   }
 
   destroy(): void {
@@ -263,4 +313,32 @@ export function isTransient(error: unknown): boolean {
 
 export function normalizeEtag(etag: string | undefined): string {
   return (etag ?? '').replace(/^W\//, '').replace(/"/g, '').toLowerCase();
+}
+
+/**
+ * S3 keys may hold `.` and `..` segments (`a/../b` is a key like any other), but a path sent
+ * with them is resolved by servers and proxies: `../../other-bucket/owned` would land in another
+ * bucket. Escaping the dots of such segments (in the client's build step, before signing, so
+ * the signature covers the path as sent) makes the server receive exactly the key.
+ */
+export function escapeDotSegments(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (segment === '.' ? '%2E' : segment === '..' ? '%2E%2E' : segment))
+    .join('/');
+}
+
+/**
+ * Bucket names by S3's rules (3–63 lowercase letters, digits, dots and hyphens, starting and
+ * ending with a letter or digit, no `..`, not an IP address): anything else from an archive
+ * would be sent as a path of its own (`..` made a `PUT /`).
+ */
+export function isValidBucketName(name: string): boolean {
+  return (
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !name.includes('..') &&
+    !name.includes('.-') &&
+    !name.includes('-.') &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name)
+  );
 }

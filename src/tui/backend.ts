@@ -6,6 +6,7 @@ import type { CommonArgs } from '../cli/args.js';
 import { componentStatuses, planBackup, runBackup } from '../core/backup.js';
 import type { OverwritePolicy } from '../core/component.js';
 import type { EventListener } from '../core/events.js';
+import { printable } from '../core/format.js';
 import { openProject } from '../core/project.js';
 import {
   openRestoreArchive,
@@ -110,9 +111,14 @@ async function listArchives(folder: string): Promise<ArchiveListing[]> {
       const base = { file, name, bytes: info.size, modifiedMs: info.mtimeMs };
       try {
         const { manifest } = await readManifest(file);
-        return { ...base, environment: manifest.environment, createdAt: manifest.createdAt, components: manifest.components };
+        return {
+          ...base,
+          environment: printable(manifest.environment),
+          createdAt: printable(manifest.createdAt),
+          components: manifest.components.map(printable),
+        };
       } catch (error) {
-        return { ...base, problem: (error as Error).message };
+        return { ...base, problem: printable((error as Error).message) };
       }
     }),
   );

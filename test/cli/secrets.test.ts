@@ -159,4 +159,25 @@ describe('secrets backup and restore through the binary', () => {
     const project = await makeProject({ env: 'ORKESTRA_ENV=staging\n' });
     expect(await backupSecrets(project)).toMatch(/orkestra-backup-staging-\d{8}-\d{6}\.tar\.gz$/);
   });
+
+  it('control characters in names from an archive are shown escaped: no screen clearing or forged lines in the dry run, gate, inspect', async () => {
+    const project = await makeProject({ env: null, keys: false });
+    const evil = 'keys/\x1b[2J\x1b[Hforged\rResult: all fine';
+    const files = [{ path: `secrets/${evil}`, content: 'x\n' }];
+    const manifest = manifestFor(files, { host: 'host\x1b[31m', environment: 'env\u202e' });
+    const archive = join(project, 'backups', 'escapes.tar.gz');
+    await writeRawArchive(archive, [{ path: 'manifest.json', content: JSON.stringify(manifest) }, ...files]);
+    const runs = [
+      await runCli(['restore', archive, '--dry-run'], { cwd: project }),
+      await runCli(['restore', archive], { cwd: project, input: 'no\n' }),
+      await runCli(['inspect', archive], { cwd: project }),
+      await runCli(['verify', archive], { cwd: project }),
+    ];
+    for (const result of runs) {
+      expect(result.stdout + result.stderr).not.toMatch(/[\x1b\r\u202e]/);
+    }
+    expect(runs[0].stdout).toContain('docker/keys/\\u001b[2J\\u001b[Hforged\\u000dResult: all fine: new');
+    expect(runs[0].stdout).toContain('on host\\u001b[31m');
+    expect(runs[2].stdout).toContain('\\u001b[2J');
+  });
 });
