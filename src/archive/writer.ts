@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { constants as zlibConstants, deflateRawSync, gzipSync } from 'node:zlib';
@@ -59,6 +60,7 @@ export class ArchiveWriter {
 
   static async open(finalPath: string, options: ArchiveWriterOptions = {}): Promise<ArchiveWriter> {
     await mkdir(dirname(finalPath), { recursive: true });
+    await removeLeftovers(dirname(finalPath));
     const bodyPath = hiddenSibling(finalPath, 'body');
     trackTemporary(bodyPath);
     const body = await open(bodyPath, 'wx', PRIVATE);
@@ -205,8 +207,35 @@ export function codingFor(sample: Buffer): Coding {
   return entropyOnly <= deflated * 1.06 ? 'huffman' : 'deflate';
 }
 
+/** `.<name>.<role>-<pid>-<random>`: the pid lets a later run tell a dead run's leftovers. */
 function hiddenSibling(finalPath: string, role: string): string {
-  return join(dirname(finalPath), `.${basename(finalPath)}.${role}-${randomBytes(4).toString('hex')}`);
+  return join(dirname(finalPath), `.${basename(finalPath)}.${role}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+const LEFTOVER = /^\..+\.(?:body|spool|partial)-(\d+)-[0-9a-f]{8}$/;
+
+/**
+ * Removes the hidden files of backups whose process is gone (killed with SIGKILL, or the machine
+ * stopped): they hold secrets and would otherwise stay forever. A live run's files are left alone.
+ */
+export async function removeLeftovers(folder: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(folder).catch(() => [] as string[])) {
+    const match = LEFTOVER.exec(name);
+    if (!match || isProcessAlive(Number(match[1]))) continue;
+    await rm(join(folder, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function assemble(partialPath: string, manifest: Manifest, bodyPath: string): Promise<void> {
@@ -235,7 +264,15 @@ async function publish(partialPath: string, finalPath: string, uniqueName: boole
       if (code === 'EEXIST' && uniqueName && attempt < 100) continue;
       if (code === 'EEXIST') throw new RuntimeError(`${finalPath} already exists; nothing was overwritten.`);
       if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') {
-        await rename(partialPath, candidate); // filesystems without hard links
+        // A filesystem without hard links: a copy that fails if the name exists (rename would replace it).
+        try {
+          await copyFile(partialPath, candidate, constants.COPYFILE_EXCL);
+        } catch (copyError) {
+          if ((copyError as NodeJS.ErrnoException).code === 'EEXIST' && uniqueName && attempt < 100) continue;
+          if ((copyError as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError(`${finalPath} already exists; nothing was overwritten.`);
+          throw copyError;
+        }
+        await unlink(partialPath);
         return candidate;
       }
       throw error;

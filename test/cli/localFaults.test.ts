@@ -78,4 +78,36 @@ describe('faults without a container', () => {
     expect(taken.code).toBe(0);
     expect(await readdir(join(project, 'docker'))).not.toContain('.orkestra-restore.lock');
   });
+
+  it('the hidden files of a backup killed with SIGKILL (secrets inside) are removed by the next backup; a live run\'s are not', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const project = await makeProject();
+    await mkdir(join(project, 'backups'));
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const leftover = `.orkestra-backup-local-20260101-000000.tar.gz.body-${dead}-0a1b2c3d`;
+    const live = `.orkestra-backup-local-20260101-000000.tar.gz.body-${process.pid}-0a1b2c3d`;
+    await writeFile(join(project, 'backups', leftover), 'MONGO_ROOT_PASSWORD=hunter2-secret');
+    await writeFile(join(project, 'backups', live), 'still being written');
+    const result = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
+    expect(result.code).toBe(0);
+    const names = await readdir(join(project, 'backups'));
+    expect(names).not.toContain(leftover);
+    expect(names).toContain(live);
+  });
+
+  it('a backup killed with SIGKILL mid-write leaves hidden files that the next backup removes', async () => {
+    const { startCli } = await import('../helpers/cli.js');
+    const project = await makeProject();
+    await writeFile(join(project, 'docker/keys/big.bin'), randomBytes(64 * 1024 * 1024));
+    const running = startCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
+    await running.waitForStderr(/secrets: backing up/);
+    running.signal('SIGKILL');
+    await running.result;
+    const afterKill = (await readdir(join(project, 'backups')).catch(() => [])).filter((name) => name.startsWith('.'));
+    expect(afterKill.length).toBeGreaterThan(0);
+    const next = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
+    expect(next.code).toBe(0);
+    const hidden = (await readdir(join(project, 'backups'))).filter((name) => name.startsWith('.'));
+    expect(hidden).toEqual([]);
+  });
 });
