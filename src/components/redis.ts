@@ -26,7 +26,7 @@ import {
   rdbPath,
   type RedisLayout,
 } from '../redis/layout.js';
-import { aofManifestFiles, RdbChecker, type RdbCheck } from '../redis/rdb.js';
+import { aofManifestFiles, highestRdbVersion, RdbChecker, type RdbCheck } from '../redis/rdb.js';
 
 const DEFAULT_CONTAINER = 'orkestra-redis';
 const RDB_ENTRY = 'dump.rdb';
@@ -34,6 +34,8 @@ const AOF_FOLDER = 'appendonlydir';
 const LAYOUT_ENTRY = 'redis-layout.txt';
 const SNAPSHOT_TIMEOUT_MS = 30 * 60_000;
 const AOF_COPY_ATTEMPTS = 5;
+/** How long a restarted Redis may take to load its dataset. */
+const LOAD_TIMEOUT_MS = 5 * 60_000;
 
 const RedisDetailsSchema = z.object({
   layout: z.object({
@@ -92,6 +94,10 @@ class RedisCli {
   async persistence(): Promise<Record<string, string>> {
     return parseInfo(await this.run('INFO', 'persistence'));
   }
+
+  async serverVersion(): Promise<string | undefined> {
+    return parseInfo(await this.run('INFO', 'server')).redis_version;
+  }
 }
 
 /**
@@ -131,12 +137,14 @@ export const redis: Component<RedisPlan> = {
     checkRedisFiles(source);
     const cli = await RedisCli.connect(project, services.docker());
     const live = await cli.layout();
+    const loadable = await checkRdbVersion(cli, source);
     const backup = await backupLayout(source);
     const aofCount = source.files.filter((file) => file.path.startsWith(`${AOF_FOLDER}/`)).length;
     const hasAof = aofCount > 0;
     const actions = [
       `stop container ${cli.container}, copy the files below, start it again (also if the copy fails)`,
-      `redis/${RDB_ENTRY} → ${cli.container}:${rdbPath(live)}`,
+      `redis/${RDB_ENTRY} → ${cli.container}:${rdbPath(live)} (${loadable})`,
+      `if Redis does not load the restored files, the previous ones are put back and it is started on them again`,
     ];
     const warnings: string[] = [];
     if (live.appendonly && hasAof) {
@@ -163,10 +171,10 @@ export const redis: Component<RedisPlan> = {
 
   async restore({ project, services, source, progress, signal, aside }, plan) {
     const docker = services.docker();
+    let kept: KeptFiles | undefined;
     const copyError = await critical(`starting ${plan.container} again`, async () => {
       progress.note(`stopping ${plan.container}`);
       await docker.stop(plan.container);
-      let kept: KeptFiles | undefined;
       try {
         kept = await KeptFiles.take(docker, plan, aside, signal);
         signal.throwIfAborted();
@@ -187,7 +195,9 @@ export const redis: Component<RedisPlan> = {
       }
     });
     if (copyError) throw copyError;
-    const keys = await waitUntilLoaded(await RedisCli.connect(project, docker));
+    const loaded = await waitUntilLoaded(project, docker, plan.container);
+    if (typeof loaded !== 'number') await rollBack(project, docker, plan, kept!, loaded, progress);
+    const keys = loaded as number;
     return { summary: `${keys} keys loaded; previous files kept in docker/${posix.basename(aside.displayPath)}/redis/${plan.container}/` };
   },
 
@@ -351,6 +361,11 @@ async function copyOut(
 class KeptFiles {
   private constructor(private readonly tars: readonly string[]) {}
 
+  /** Where the kept files are, for messages. */
+  get folder(): string {
+    return this.tars.length > 0 ? posix.dirname(this.tars[0]) : 'the move-aside folder';
+  }
+
   static async take(docker: DockerEngine, plan: RedisPlan, aside: MoveAsideFolder, signal: AbortSignal): Promise<KeptFiles> {
     const tars: string[] = [];
     for (const path of [rdbPath(plan.live), aofDirPath(plan.live)]) {
@@ -395,20 +410,98 @@ async function* synthesizedAof(source: ComponentSource, plan: RedisPlan): AsyncG
   yield { type: 'file', path: `${plan.live.appenddirname}/${plan.live.appendfilename}.manifest`, size: manifest.length, content: asList([manifest]) };
 }
 
-/** After the start, Redis answers LOADING until the dataset is in memory; then it is counted. */
-async function waitUntilLoaded(cli: RedisCli): Promise<number> {
-  const deadline = Date.now() + 300_000;
+/**
+ * After the start, Redis answers LOADING until the dataset is in memory; then it is counted. A
+ * server that exits (or restarts) instead, or never stops loading, did not take the files: the
+ * reason is returned, with the last lines of its log, for the caller to roll back.
+ */
+async function waitUntilLoaded(project: Project, docker: DockerEngine, container: string): Promise<number | { reason: string }> {
+  const deadline = Date.now() + LOAD_TIMEOUT_MS;
   let last: unknown;
   while (Date.now() < deadline) {
+    const state = await docker.container(container);
+    if (!state?.running || state.status === 'restarting') {
+      const log = await docker.logTail(container, 3).catch(() => '');
+      return { reason: `it ${state?.status ?? 'vanished'} instead of loading them${log ? ` (log: ${log})` : ''}` };
+    }
     try {
-      return Number((await cli.run('DBSIZE')).trim()) || 0;
+      return Number((await (await RedisCli.connect(project, docker)).run('DBSIZE')).trim()) || 0;
     } catch (error) {
-      if (error instanceof PreconditionError) throw error;
+      if (error instanceof PreconditionError && !/not running|no container/.test(error.message)) throw error;
       last = error;
       await sleep(200);
     }
   }
-  throw new RuntimeError(`Redis in ${cli.container} did not come back after the restore: ${firstLine(String(last))}`);
+  return { reason: `it did not finish loading them within ${LOAD_TIMEOUT_MS / 60_000} minutes: ${firstLine(String(last))}` };
+}
+
+/**
+ * Redis did not come up on the restored files: the files kept before the copy go back, the
+ * server is started on them, and the error says so — Redis is never left down.
+ */
+async function rollBack(
+  project: Project,
+  docker: DockerEngine,
+  plan: RedisPlan,
+  kept: KeptFiles,
+  failure: { reason: string },
+  progress: { note(message: string): void },
+): Promise<never> {
+  progress.note(`Redis did not load the restored files; putting the previous files back`);
+  const restarted = await critical(`starting ${plan.container} on its previous files`, async () => {
+    await docker.stop(plan.container);
+    try {
+      await kept.putBack(docker, plan);
+    } finally {
+      await docker.start(plan.container);
+    }
+    return waitUntilLoaded(project, docker, plan.container);
+  });
+  const what = `Redis in ${plan.container} did not load the restored files: ${failure.reason}.`;
+  if (typeof restarted === 'number') {
+    throw new RuntimeError(`${what} The previous files were put back and it runs again on them (${restarted} keys).`, {
+      hint: `The restored files are in the archive; the previous ones stay in ${kept.folder}.`,
+    });
+  }
+  throw new RuntimeError(`${what} Putting the previous files back did not bring it up either: ${restarted.reason}.`, {
+    hint: `The previous files are in ${kept.folder} (tar files, as docker cp writes them).`,
+  });
+}
+
+/**
+ * The RDB of the backup must be one the running server can load (Redis refuses a newer RDB
+ * version and exits): checked before anything is stopped.
+ */
+async function checkRdbVersion(cli: RedisCli, source: ComponentSource): Promise<string> {
+  const version = await archivedRdbVersion(source);
+  const server = await cli.serverVersion();
+  const loads = server ? highestRdbVersion(server) : undefined;
+  if (version === undefined) return 'RDB version unknown';
+  if (loads !== undefined && version > loads) {
+    throw new PreconditionError(
+      `the backup's RDB is version ${version}, newer than Redis ${server} in ${cli.container} can load (up to version ${loads}).`,
+      { hint: 'Restore into a Redis at least as new as the one that made the backup. Nothing was touched.' },
+    );
+  }
+  return `RDB version ${version}${server ? `, loadable by Redis ${server}` : ''}`;
+}
+
+async function archivedRdbVersion(source: ComponentSource): Promise<number | undefined> {
+  for await (const entry of source.entries()) {
+    if (entry.path !== RDB_ENTRY) {
+      entry.content.resume();
+      continue;
+    }
+    let head = Buffer.alloc(0);
+    for await (const chunk of entry.content) {
+      head = Buffer.concat([head, chunk as Buffer]);
+      if (head.length >= 9) break;
+    }
+    entry.content.destroy();
+    const match = /^REDIS(\d{4})/.exec(head.toString('latin1'));
+    return match ? Number(match[1]) : undefined;
+  }
+  return undefined;
 }
 
 function checkRedisFiles(source: ComponentSource): void {

@@ -145,6 +145,22 @@ export class DockerEngine {
     }
   }
 
+  /** The last lines of a container's log (stdout and stderr), joined on one line. */
+  async logTail(name: string, lines: number): Promise<string> {
+    let raw: Buffer;
+    try {
+      raw = (await this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+    } catch (error) {
+      throw this.engineError(error, `reading the log of ${name}`);
+    }
+    return demultiplexed(raw)
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .slice(-lines)
+      .join(' / ');
+  }
+
   async stop(name: string, timeoutSeconds = 30): Promise<void> {
     try {
       await this.docker.getContainer(name).stop({ t: timeoutSeconds });
@@ -271,6 +287,18 @@ function stopFeeding(stdin: Readable, target: Duplex): void {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A non-TTY log is framed like an attach stream: 8-byte headers (stream, length) before each payload. */
+function demultiplexed(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length && raw[offset] <= 2 && raw.readUInt16BE(offset + 1) === 0) {
+    const length = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + length));
+    offset += 8 + length;
+  }
+  return offset === 0 ? raw.toString('utf8') : Buffer.concat(parts).toString('utf8');
 }
 
 function collectInto(buffer: TailBuffer): Writable {

@@ -59,3 +59,23 @@ export function aofManifestFiles(text: string): { name: string; type: string }[]
   }
   return files;
 }
+
+/**
+ * The newest RDB format a Redis version loads (Redis refuses newer ones): 7.0 wrote version 10,
+ * 7.2 version 11, 7.4 and 8.x version 12 (from the `RDB_VERSION` of each release's `rdb.h`).
+ */
+export function highestRdbVersion(redisVersion: string): number | undefined {
+  const match = /^(\d+)\.(\d+)/.exec(redisVersion);
+  if (!match) return undefined;
+  const version = Number(match[1]) * 100 + Number(match[2]);
+  const table: [number, number][] = [
+    [704, 12],
+    [702, 11],
+    [700, 10],
+    [500, 9],
+    [400, 8],
+    [302, 7],
+    [208, 6],
+  ];
+  return table.find(([since]) => version >= since)?.[1] ?? 6;
+}

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { runCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
@@ -166,5 +168,51 @@ describeEngine('redis through the Docker Engine API', () => {
     const asked = await run(project, name, ['backup', '-c', 'redis', '-y']);
     expect(asked.code).toBe(1);
     expect(asked.stderr).toMatch(/cannot back up redis \(container .* is exited\)/);
+  });
+
+  /** The backup with its RDB replaced by other bytes (checksums recomputed): what a damaged or foreign RDB looks like. */
+  async function withRdb(archive: string, rdb: Buffer): Promise<string> {
+    const manifest = JSON.parse(execFileSync('tar', ['xzOf', archive, 'manifest.json'], { encoding: 'utf8' }));
+    const layout = execFileSync('tar', ['xzOf', archive, 'redis/redis-layout.txt']);
+    const files = [
+      { path: 'redis/redis-layout.txt', content: layout },
+      { path: 'redis/dump.rdb', content: rdb },
+    ];
+    const crafted = join(dirname(archive), `crafted-${Date.now()}.tar.gz`);
+    const rebuilt = manifestFor(files, { components: ['redis'], details: manifest.details });
+    await writeRawArchive(crafted, [{ path: 'manifest.json', content: JSON.stringify(rebuilt) }, ...files]);
+    return crafted;
+  }
+
+  it('Redis that does not load the restored RDB gets its previous files back and runs again, and the error says so', async () => {
+    const name = containers.track(await startRedis(stack, uniqueName('okb-redis'), { password: PASSWORD, appendonly: false })).name;
+    const project = await projectFor(name);
+    await seed(name);
+    const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
+    expect(backup.code).toBe(0);
+    await cli(name, 'SAVE'); // the previous files on disk hold the seeded keys
+    // The real RDB's header (a version this server loads), then bytes Redis cannot parse.
+    const header = execFileSync('tar', ['xzOf', backup.stdout.trim(), 'redis/dump.rdb']).subarray(0, 9);
+    const damaged = await withRdb(backup.stdout.trim(), Buffer.concat([header, randomBytes(4096)]));
+    const restore = await run(project, name, ['restore', damaged, '-y']);
+    expect(restore.code).toBe(1);
+    expect(restore.stderr).toMatch(/Redis in \S+ did not load the restored files: it exited instead of loading them.*The previous files were put back and it runs again on them \(6 keys\)/);
+    expect((await stack.docker.getContainer(name).inspect()).State.Running).toBe(true);
+    await expectSeeded(name);
+  });
+
+  it('a backup RDB newer than the live Redis can load is refused by the dry run, before the container is stopped', async () => {
+    const name = containers.track(await startRedis(stack, uniqueName('okb-redis'), { password: PASSWORD })).name;
+    const project = await projectFor(name);
+    await seed(name);
+    const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
+    const before = await startedAt(name);
+    const future = await withRdb(backup.stdout.trim(), Buffer.concat([Buffer.from('REDIS0099'), Buffer.alloc(32)]));
+    const dryRun = await run(project, name, ['restore', future, '--dry-run']);
+    expect(dryRun.code).toBe(1);
+    expect(dryRun.stdout).toMatch(/FAILED: the backup's RDB is version 99, newer than Redis [\d.]+ in \S+ can load \(up to version \d+\)/);
+    const restore = await run(project, name, ['restore', future, '-y']);
+    expect(restore.code).toBe(1);
+    expect(await startedAt(name)).toBe(before);
   });
 });
