@@ -6,6 +6,7 @@ import type { ReadEntry } from 'tar';
 import { UsageError } from '../core/errors.js';
 import { parseManifest, type FileRecord, type Manifest } from './manifest.js';
 import { componentOf, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
+import { locationPath, type ArchiveLocation } from './pinned.js';
 import { tarEntries } from './tarStream.js';
 
 /** The manifest is small; anything bigger than this is not a manifest we wrote. */
@@ -25,9 +26,9 @@ export interface ArchiveEntry {
 }
 
 /** Reads only as far as the manifest, which our archives carry first: fast on any size. */
-export async function readManifest(file: string): Promise<ManifestRead> {
-  await assertReadableFile(file);
-  const name = basename(file);
+export async function readManifest(file: ArchiveLocation): Promise<ManifestRead> {
+  await assertReadableFile(locationPath(file));
+  const name = basename(locationPath(file));
   let sawFile = false;
   try {
     for await (const entry of tarEntries(file)) {
@@ -59,7 +60,7 @@ export interface ArchiveCheck {
  * present with its size and SHA-256, nothing unlisted hides in it, and the stream is not cut short.
  */
 export async function checkArchive(
-  file: string,
+  file: ArchiveLocation,
   manifest: Manifest,
   onBytes: (bytes: number) => void = () => undefined,
 ): Promise<ArchiveCheck> {
@@ -103,7 +104,7 @@ export async function checkArchive(
  * decompressing the rest of the archive (a plan reading the first component's dump would
  * otherwise hold its consumer open until the end of a multi-gigabyte file).
  */
-export async function* componentEntries(file: string, component: string, fileCount = Infinity): AsyncGenerator<ArchiveEntry> {
+export async function* componentEntries(file: ArchiveLocation, component: string, fileCount = Infinity): AsyncGenerator<ArchiveEntry> {
   if (fileCount <= 0) return;
   let yielded = 0;
   try {
@@ -116,7 +117,7 @@ export async function* componentEntries(file: string, component: string, fileCou
       if (yielded >= fileCount) return;
     }
   } catch (error) {
-    throw asArchiveError(error, basename(file));
+    throw asArchiveError(error, basename(locationPath(file)));
   }
 }
 

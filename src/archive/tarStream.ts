@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, type Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
+import type { ArchiveLocation } from './pinned.js';
 
 /**
  * The entries of a `.tar.gz` file, one at a time, with backpressure: the next entry is read
@@ -10,8 +11,9 @@ import { Parser, type ReadEntry } from 'tar';
  * not gzip, truncated, a corrupt header — surfaces as an error from the iteration and from the
  * entry being read at that moment.
  */
-export function tarEntries(file: string): AsyncGenerator<ReadEntry> {
-  return tarStreamEntries(createReadStream(file, { highWaterMark: 1 << 20 }), { gzip: true });
+export function tarEntries(file: ArchiveLocation): AsyncGenerator<ReadEntry> {
+  const source = typeof file === 'string' ? createReadStream(file, { highWaterMark: 1 << 20 }) : file.stream();
+  return tarStreamEntries(source, { gzip: true });
 }
 
 /** The same for a tar stream that is not a file: the Docker archive API's output, say. */

@@ -28,31 +28,35 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
   }
   const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
   const opened = await openRestoreArchive(file);
-  const components = selectRestoreComponents(session, opened, args.components);
-  const { archive, plans } = await previewRestore(session, opened, components);
-  const failed = plans.filter((entry) => entry.failure);
+  try {
+    const components = selectRestoreComponents(session, opened, args.components);
+    const { archive, plans } = await previewRestore(session, opened, components);
+    const failed = plans.filter((entry) => entry.failure);
 
-  if (args.dryRun) {
-    terminal.out(args.common.json ? `${JSON.stringify(planJson(archive, plans, true), null, 2)}\n` : dryRunReport(archive, plans));
-    return failed.length > 0 ? 1 : 0;
+    if (args.dryRun) {
+      terminal.out(args.common.json ? `${JSON.stringify(planJson(archive, plans, true), null, 2)}\n` : dryRunReport(archive, plans));
+      return failed.length > 0 ? 1 : 0;
+    }
+    if (failed.length > 0) {
+      const reasons = failed.map((entry) => `${entry.component.name}: ${entry.failure}`).join('; ');
+      throw new PreconditionError(`restore refused, nothing was changed — ${reasons}`);
+    }
+    if (!args.yes) await gate(archive, plans, terminal);
+    const overwrite: OverwritePolicy = args.yes
+      ? { mode: 'move-aside' }
+      : { mode: 'ask', confirm: (question) => confirm(terminal, question) };
+    const outcome = await runRestore(session, archive, plans, overwrite);
+    if (args.common.json) terminal.out(`${JSON.stringify(outcomeJson(archive, outcome), null, 2)}\n`);
+    else terminal.out(outcomeReport(outcome));
+    if (outcome.failed) {
+      throw new RuntimeError(`restore of ${outcome.failed.component} failed: ${outcome.failed.message}`, {
+        hint: restoredSentence(outcome),
+      });
+    }
+    return 0;
+  } finally {
+    await opened.location.close();
   }
-  if (failed.length > 0) {
-    const reasons = failed.map((entry) => `${entry.component.name}: ${entry.failure}`).join('; ');
-    throw new PreconditionError(`restore refused, nothing was changed — ${reasons}`);
-  }
-  if (!args.yes) await gate(archive, plans, terminal);
-  const overwrite: OverwritePolicy = args.yes
-    ? { mode: 'move-aside' }
-    : { mode: 'ask', confirm: (question) => confirm(terminal, question) };
-  const outcome = await runRestore(session, archive, plans, overwrite);
-  if (args.common.json) terminal.out(`${JSON.stringify(outcomeJson(archive, outcome), null, 2)}\n`);
-  else terminal.out(outcomeReport(outcome));
-  if (outcome.failed) {
-    throw new RuntimeError(`restore of ${outcome.failed.component} failed: ${outcome.failed.message}`, {
-      hint: restoredSentence(outcome),
-    });
-  }
-  return 0;
 }
 
 /** Shows what will be replaced and asks for the word `restore`; anything else changes nothing. */

@@ -1,4 +1,8 @@
-import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ArchiveLocation } from '../archive/pinned.js';
+import { UsageError } from './errors.js';
 import type { ReadEntry } from 'tar';
 import type { FileRecord, Manifest } from '../archive/manifest.js';
 import { componentEntries, type ArchiveEntry } from '../archive/reader.js';
@@ -9,6 +13,8 @@ import type { Component, ComponentSource } from './component.js';
 /** An archive as the components see it: its manifest and the files it was found to hold. */
 export interface ArchiveView {
   readonly file: string;
+  /** Where the bytes are read from: the restore's pinned descriptor, else the path. */
+  readonly location?: ArchiveLocation;
   readonly name: string;
   readonly manifest: Manifest;
   readonly files: readonly FileRecord[];
@@ -33,15 +39,57 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
     archiveName: archive.name,
     files,
     details: archive.manifest.details?.[component.name],
-    entries: () => (reader ? reader.entries(component.name) : componentEntries(archive.file, component.name, files.length)),
+    entries: () =>
+      verified(reader ? reader.entries(component.name) : componentEntries(archive.location ?? archive.file, component.name, files.length), files),
     async readText(path) {
-      for await (const entry of componentEntries(archive.file, component.name, files.length)) {
+      for await (const entry of componentEntries(archive.location ?? archive.file, component.name, files.length)) {
         if (entry.path !== path) continue;
         return Buffer.concat(await entry.content.toArray()).toString('utf8');
       }
       return undefined;
     },
   };
+}
+
+/**
+ * Every byte a component restores is hashed as it passes: content that differs from the
+ * checked archive (changed underneath, or read back wrong) fails the entry at its end, before
+ * the component commits it (a staged file is renamed, a container's copy completes) only after
+ * reading it whole.
+ */
+async function* verified(entries: AsyncIterable<ArchiveEntry>, files: readonly { path: string; sha256?: string }[]): AsyncGenerator<ArchiveEntry> {
+  const expected = new Map(files.map((file) => [file.path, file.sha256]));
+  for await (const entry of entries) {
+    const sha256 = expected.get(entry.path);
+    if (!sha256) {
+      yield entry;
+      continue;
+    }
+    const guard = new ChecksumGuard(entry.path, sha256);
+    pipeline(entry.content, guard).catch(() => undefined); // failures surface through the guard
+    yield { ...entry, content: guard };
+  }
+}
+
+class ChecksumGuard extends Transform {
+  private readonly hash = createHash('sha256');
+
+  constructor(
+    private readonly path: string,
+    private readonly sha256: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.hash.digest('hex') === this.sha256) callback();
+    else callback(new UsageError(`${this.path} read during the restore differs from the checked archive; it was not restored.`));
+  }
 }
 
 /** A file entry of the archive with the component it belongs to. */
@@ -100,7 +148,7 @@ export class SequentialReader {
 
   private restart(): void {
     void this.iterator?.return(undefined);
-    this.iterator = tarEntries(this.archive.file);
+    this.iterator = tarEntries(this.archive.location ?? this.archive.file);
     this.held = undefined;
     this.passed.clear();
   }

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { FileRecord, Manifest } from '../archive/manifest.js';
+import { PinnedArchive } from '../archive/pinned.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import { SequentialReader, sourceFor, type ArchiveView } from './archiveSource.js';
 import type { Component, OverwritePolicy, RestorePlan } from './component.js';
@@ -12,7 +13,7 @@ import { parseComponentList } from './selection.js';
 import type { Session } from './session.js';
 
 /** An archive whose manifest was read and whose every byte was checked. */
-export interface CheckedArchive extends OpenedArchive, ArchiveView {
+export interface CheckedArchive extends OpenedArchive, Omit<ArchiveView, 'location'> {
   /** The files as found in the archive (checked against the manifest when it lists them). */
   readonly files: readonly FileRecord[];
   /** Archives of the original bash scripts carry no checksums. */
@@ -38,11 +39,20 @@ export interface OpenedArchive {
   readonly file: string;
   readonly name: string;
   readonly manifest: Manifest;
+  /** The one descriptor every later read of a restore goes through. */
+  readonly location: PinnedArchive;
 }
 
 export async function openRestoreArchive(file: string): Promise<OpenedArchive> {
-  const { manifest } = await readManifest(file);
-  return { file, name: basename(file), manifest };
+  await readManifest(file); // a missing or unreadable file is refused with its reason first
+  const location = await PinnedArchive.open(file);
+  try {
+    const { manifest } = await readManifest(location);
+    return { file, name: basename(file), manifest, location };
+  } catch (error) {
+    await location.close();
+    throw error;
+  }
 }
 
 /**
@@ -50,18 +60,18 @@ export async function openRestoreArchive(file: string): Promise<OpenedArchive> {
  * truncated stream, a missing file, a failed checksum or an entry that would land outside its folder.
  */
 export async function checkRestoreArchive(session: Session, opened: OpenedArchive): Promise<CheckedArchive> {
-  const { file, name, manifest } = opened;
+  const { name, manifest } = opened;
   const legacy = manifest.files === undefined;
   const progress = new ComponentProgress('archive', 'check', session.onEvent);
   progress.expect((manifest.files ?? []).reduce((total, record) => total + record.size, 0));
-  const { problems, files } = await checkArchive(file, manifest, (bytes) => progress.advance(bytes));
+  const { problems, files } = await checkArchive(opened.location, manifest, (bytes) => progress.advance(bytes));
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
     progress.failed(problems[0]);
     throw new UsageError(`${name} failed its check: ${problems[0]}${more}.`, { hint: 'Nothing was touched.' });
   }
   progress.done(legacy ? 'made by the original backup.sh: no checksums to verify' : `${files.length} files verified`);
-  return { file, name, manifest, files, legacy };
+  return { ...opened, files, legacy };
 }
 
 export interface RestorePreview {
@@ -161,6 +171,7 @@ export async function runRestore(
 ): Promise<RestoreOutcome> {
   const failedPlan = plans.find((entry) => entry.failure);
   if (failedPlan) throw new PreconditionError(`cannot restore ${failedPlan.component.name}: ${failedPlan.failure}`);
+  await archive.location.assertUnchanged();
   const release = await acquireRestoreLock(session.project.dockerDir);
   const startedAt = new Date();
   const aside = new MoveAsideFolder(session.project.dockerDir, startedAt);
