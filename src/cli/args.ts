@@ -10,6 +10,7 @@ const COMMON_OPTIONS = {
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const satisfies Options;
 
 const COMMAND_OPTIONS = {
@@ -17,6 +18,7 @@ const COMMAND_OPTIONS = {
     components: { type: 'string', short: 'c' },
     output: { type: 'string', short: 'o' },
     yes: { type: 'boolean', short: 'y' },
+    strict: { type: 'boolean' },
   },
   restore: {
     components: { type: 'string', short: 'c' },
@@ -26,6 +28,7 @@ const COMMAND_OPTIONS = {
   },
   verify: {},
   inspect: {},
+  help: {},
 } as const satisfies Record<string, Options>;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;
@@ -51,6 +54,8 @@ export interface ParsedCommand {
   yes: boolean;
   dryRun: boolean;
   version: boolean;
+  /** backup all: a skipped component fails the run (exit 1), for CI. */
+  strict: boolean;
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -65,10 +70,10 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const commandIndex = findCommandIndex(argv);
   const command = commandIndex === -1 ? undefined : argv[commandIndex];
   if (command !== undefined && !isCommand(command)) {
-    throw new UsageError(`unknown command "${command}".`, { hint: 'Commands: backup, restore, verify, inspect. See orkestra-backup --help.' });
+    throw new UsageError(`unknown command "${command}".`, { hint: 'Commands: backup, restore, verify, inspect, help. See orkestra-backup --help.' });
   }
   const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
-  const options = { ...COMMON_OPTIONS, ...(command ? COMMAND_OPTIONS[command] : { version: { type: 'boolean' } }) } as Options;
+  const options = { ...COMMON_OPTIONS, ...(command ? COMMAND_OPTIONS[command] : {}) } as Options;
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
@@ -94,6 +99,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     yes: Boolean(values.yes),
     dryRun: Boolean(values['dry-run']),
     version: Boolean(values.version),
+    strict: Boolean(values.strict),
   };
 }
 

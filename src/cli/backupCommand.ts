@@ -26,7 +26,13 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
   terminal.err(
     `Backup complete: ${outcome.manifest.components.join(', ')} — ${formatBytes(outcome.archiveBytes)} in ${formatDuration(outcome.elapsedMs)}\n`,
   );
-  terminal.out(args.common.json ? `${JSON.stringify(backupJson(outcome), null, 2)}\n` : `${outcome.archivePath}\n`);
+  const strictFailure = args.strict && outcome.skipped.length > 0;
+  terminal.out(args.common.json ? `${JSON.stringify(backupJson(outcome, !strictFailure), null, 2)}\n` : `${outcome.archivePath}\n`);
+  if (strictFailure) {
+    const skipped = outcome.skipped.map(({ component, reason }) => `${component} (${reason})`).join('; ');
+    terminal.err(`orkestra-backup: --strict: skipped ${skipped}; the archive holds only ${outcome.manifest.components.join(', ')}.\n`);
+    return 1;
+  }
   return 0;
 }
 
@@ -40,6 +46,7 @@ function parseSelection(args: ParsedCommand) {
   if (first === 'all' && args.components !== undefined) {
     throw new UsageError('give either "all" or --components, not both.');
   }
+  if (args.strict && first !== 'all') throw new UsageError('--strict goes with "backup all".');
   if (first === 'all') return { all: true as const };
   if (args.components === undefined) {
     throw new UsageError('nothing to back up: pass "all" or --components <list>.', {
@@ -55,9 +62,9 @@ function describePlan(plan: BackupPlan, projectDir: string, terminal: Terminal):
   for (const { component, reason } of plan.skipped) terminal.err(`Skipping ${component}: ${reason}\n`);
 }
 
-function backupJson(outcome: BackupOutcome) {
+function backupJson(outcome: BackupOutcome, ok: boolean) {
   return {
-    ok: true,
+    ok,
     archive: outcome.archivePath,
     bytes: outcome.archiveBytes,
     seconds: Math.round(outcome.elapsedMs) / 1000,

@@ -2,7 +2,7 @@ import { openProject } from '../core/project.js';
 import { COMPONENTS } from '../components/index.js';
 import { allProblems, examineArchive, type ExaminedArchive } from '../core/examine.js';
 import { UsageError } from '../core/errors.js';
-import { formatBytes } from '../core/format.js';
+import { formatBytes, plural } from '../core/format.js';
 import type { ParsedCommand } from './args.js';
 import { createLineReporter } from './reporter.js';
 import type { Terminal } from './terminal.js';
@@ -14,8 +14,8 @@ export async function verifyCommand(args: ParsedCommand, terminal: Terminal): Pr
   if (args.common.json) {
     terminal.out(`${JSON.stringify({ ok: problems.length === 0, archive: examined.file, problems, ...reportJson(examined) }, null, 2)}\n`);
   } else {
-    const lines = [`Verified ${examined.name} (${formatBytes(examined.bytes)})`, ...describe(examined)];
-    lines.push('', problems.length === 0 ? 'Result: sound.' : `Result: ${problems.length} problem${problems.length === 1 ? '' : 's'}:`);
+    const lines = [`${examined.name} (${formatBytes(examined.bytes)})`, ...describe(examined)];
+    lines.push('', problems.length === 0 ? 'Result: sound.' : `Result: ${plural(problems.length, 'problem')}:`);
     lines.push(...problems.map((problem) => `  - ${problem}`));
     terminal.out(`${lines.join('\n')}\n`);
   }
@@ -26,7 +26,8 @@ export async function verifyCommand(args: ParsedCommand, terminal: Terminal): Pr
 export async function inspectCommand(args: ParsedCommand, terminal: Terminal): Promise<number> {
   const examined = await examine(args, terminal, false);
   if (args.common.json) {
-    terminal.out(`${JSON.stringify({ archive: examined.file, problems: allProblems(examined), ...reportJson(examined) }, null, 2)}\n`);
+    const problems = allProblems(examined);
+    terminal.out(`${JSON.stringify({ ok: problems.length === 0, archive: examined.file, problems, ...reportJson(examined) }, null, 2)}\n`);
   } else {
     const problems = allProblems(examined);
     const lines = [`${examined.name} (${formatBytes(examined.bytes)})`, ...describe(examined)];
@@ -40,12 +41,19 @@ async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: 
   const [file, ...extra] = args.positionals;
   if (file === undefined) throw new UsageError(`${args.command} needs the path of an archive.`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`, { hint: 'Give one archive.' });
-  return examineArchive(file, {
+  const examined = await examineArchive(file, {
     components: COMPONENTS,
     setting: await localSettings(args),
     onEvent: createLineReporter(terminal.errRaw, terminal.stderrIsTTY),
     checkEveryFile,
   });
+  // Not an archive at all (no manifest to read): a bad archive, exit 2, as restore says.
+  if (!examined.manifest) {
+    throw new UsageError(`${examined.archiveProblems[0] ?? `${examined.name} is not a backup archive`}.`, {
+      hint: 'Pass a file made by orkestra-backup backup.',
+    });
+  }
+  return examined;
 }
 
 /** Settings of the project in the current folder when there is one, else the environment alone. */

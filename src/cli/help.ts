@@ -6,7 +6,8 @@ const COMMON = `Common options:
   --container <comp>=<name>   use another container for a component (also ORKESTRA_<COMP>_CONTAINER)
   --json                      machine-readable result on stdout
   --debug                     show the stack trace of an unexpected failure
-  -h, --help                  this help`;
+  -h, --help                  this help
+  -v, --version               print the version`;
 
 const TOOL_HELP = `orkestra-backup — back up and restore a whole Orkestra deployment
 (MongoDB, Redis, the RustFS object store and the secret files) into one .tar.gz.
@@ -19,14 +20,14 @@ Usage:
   orkestra-backup restore <file> [-c list] [--yes]
   orkestra-backup verify <file>            check an archive without any server
   orkestra-backup inspect <file>           show what an archive holds
+  orkestra-backup help [command]           this help, or a command's
 
 Components: mongodb, redis, rustfs, secrets.
 Exit codes: 0 success, 1 operation failed, 2 usage error or bad archive.
 
-${COMMON}
-  --version                   print the version`;
+${COMMON}`;
 
-const COMMAND_HELP: Record<CommandName, string> = {
+const COMMAND_HELP: Record<Exclude<CommandName, 'help'>, string> = {
   backup: `Usage: orkestra-backup backup (all | --components <list>) [options]
 
 Writes ./backups/orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>.tar.gz (mode 0600) and prints its path.
@@ -35,6 +36,7 @@ Writes ./backups/orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>.tar.gz (mode 0600) 
   -c, --components <list>     only these, e.g. mongodb,secrets; each must be available
   -o, --output <path>         write here instead (never overwrites an existing file)
   -y, --yes                   do not ask before starting; required when stdin is not a terminal
+      --strict                with all: a skipped (unavailable) component fails the run with exit 1
 
 Without arguments on a terminal, opens the interactive interface.
 
@@ -67,6 +69,6 @@ object counts, secret file names (never their contents).
 ${COMMON}`,
 };
 
-export function helpText(command?: CommandName): string {
+export function helpText(command?: Exclude<CommandName, 'help'>): string {
   return `${command ? COMMAND_HELP[command] : TOOL_HELP}\n`;
 }

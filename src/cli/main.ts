@@ -2,7 +2,7 @@ import { AbortedError, describeError, exitCodeFor, UsageError } from '../core/er
 import { criticalWork } from '../core/criticalSection.js';
 import { removeAllTemporariesSync } from '../core/temporaryFiles.js';
 import { TOOL_VERSION } from '../core/version.js';
-import { parseCommandLine, type ParsedCommand } from './args.js';
+import { isCommand, parseCommandLine, type CommandName, type ParsedCommand } from './args.js';
 import { backupCommand } from './backupCommand.js';
 import { inspectCommand, verifyCommand } from './examineCommands.js';
 import { helpText } from './help.js';
@@ -29,7 +29,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     terminal.err(`orkestra-backup: ${describeError(reported)}\n`);
     if (args?.common.debug && error instanceof Error && error.stack) terminal.err(`${error.stack}\n`);
     const exitCode = exitCodeFor(reported);
-    if (args?.common.json) terminal.out(`${JSON.stringify({ ok: false, error: describeError(reported), exitCode })}\n`);
+    // --json asks for a JSON answer even when the flags themselves could not be parsed.
+    if (args?.common.json ?? argv.includes('--json')) terminal.out(`${JSON.stringify({ ok: false, error: describeError(reported), exitCode })}\n`);
     return exitCode;
   }
 }
@@ -40,7 +41,15 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
     return 0;
   }
   if (args.common.help) {
-    terminal.out(helpText(args.command));
+    terminal.out(helpText(args.command === 'help' || args.command === undefined ? undefined : args.command));
+    return 0;
+  }
+  if (args.command === 'help') {
+    const [topic, ...extra] = args.positionals;
+    if (extra.length > 0 || (topic !== undefined && (!isCommand(topic) || topic === 'help'))) {
+      throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect.' });
+    }
+    terminal.out(helpText(topic as Exclude<CommandName, 'help'> | undefined));
     return 0;
   }
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);

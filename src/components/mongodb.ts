@@ -11,7 +11,7 @@ import type { MoveAsideFolder } from '../core/moveAside.js';
 import { critical } from '../core/criticalSection.js';
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
 import { readDetails } from '../core/details.js';
-import { formatBytes } from '../core/format.js';
+import { formatBytes, plural } from '../core/format.js';
 import type { Project } from '../core/project.js';
 import { requireRunning, containerAvailability } from '../docker/containers.js';
 import type { DockerEngine, ExecResult } from '../docker/engine.js';
@@ -175,7 +175,7 @@ export const mongodb: Component<MongoPlan> = {
       `database ${sourceDb ?? '?'}${remap}; dump by mongodump ${dump?.header.toolVersion ?? '?'} of server ${dump?.header.serverVersion ?? '?'}`,
       ...namespaces.map(
         (entry) =>
-          `${entry.namespace}  ${entry.type}  ${entry.documents} document${entry.documents === 1 ? '' : 's'}  ${formatBytes(entry.bytes)}` +
+          `${entry.namespace}  ${entry.type}  ${plural(entry.documents, 'document')}  ${formatBytes(entry.bytes)}` +
           `  → ${entry.restoredAs ?? 'not restored'}`,
       ),
     ];
@@ -393,9 +393,6 @@ function connectionFailure(tool: string, result: ExecResult, access: MongoAccess
   return undefined;
 }
 
-function plural(count: number, word: string): string {
-  return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
-}
 
 /** The last meaningful lines of a tool's stderr, joined on one line for the operator. */
 function lastLines(stderr: string, count = 2): string {

@@ -9,7 +9,7 @@ import { tarStreamEntries } from '../archive/tarStream.js';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
 import { readDetails } from '../core/details.js';
-import { formatBytes } from '../core/format.js';
+import { formatBytes, plural } from '../core/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 import type { Project } from '../core/project.js';
 import { critical } from '../core/criticalSection.js';
@@ -129,7 +129,7 @@ export const redis: Component<RedisPlan> = {
     const keys = Number((await cli.run('DBSIZE')).trim()) || 0;
     return {
       details: { layout, keys, aofFiles },
-      summary: `${keys} keys, RDB ${aofFiles > 0 ? `and ${aofFiles} AOF files` : 'only'} from ${layout.dir}`,
+      summary: `${plural(keys, 'key')}, RDB ${aofFiles > 0 ? `and ${plural(aofFiles, 'AOF file')}` : 'only'} from ${layout.dir}`,
     };
   },
 
@@ -148,7 +148,7 @@ export const redis: Component<RedisPlan> = {
     ];
     const warnings: string[] = [];
     if (live.appendonly && hasAof) {
-      actions.push(`redis/${AOF_FOLDER}/ (${aofCount} files) → ${cli.container}:${aofDirPath(live)}/ (Redis loads this AOF at start)`);
+      actions.push(`redis/${AOF_FOLDER}/ (${plural(aofCount, 'file')}) → ${cli.container}:${aofDirPath(live)}/ (Redis loads this AOF at start)`);
     } else if (live.appendonly) {
       actions.push(`${cli.container}:${aofDirPath(live)}/ gets a new AOF manifest whose base is the restored RDB (the backup has no AOF)`);
     } else if (hasAof) {
@@ -198,7 +198,7 @@ export const redis: Component<RedisPlan> = {
     const loaded = await waitUntilLoaded(project, docker, plan.container);
     if (typeof loaded !== 'number') await rollBack(project, docker, plan, kept!, loaded, progress);
     const keys = loaded as number;
-    return { summary: `${keys} keys loaded; previous files kept in docker/${posix.basename(aside.displayPath)}/redis/${plan.container}/` };
+    return { summary: `${plural(keys, 'key')} loaded; previous files kept in docker/${posix.basename(aside.displayPath)}/redis/${plan.container}/` };
   },
 
   async examine({ source }) {
@@ -235,7 +235,7 @@ export const redis: Component<RedisPlan> = {
         : 'layout: unknown',
       `${RDB_ENTRY} ${formatBytes(rdb?.size ?? 0)} (RDB version ${rdbCheck?.version ?? '?'}, checksum ${rdbCheck?.checksum ?? 'unchecked'})`,
       aofFiles.length > 0
-        ? `${AOF_FOLDER}/: ${aofFiles.length} files, ${formatBytes(aofFiles.reduce((total, file) => total + file.size, 0))}`
+        ? `${AOF_FOLDER}/: ${plural(aofFiles.length, 'file')}, ${formatBytes(aofFiles.reduce((total, file) => total + file.size, 0))}`
         : 'no AOF files',
     ];
     const facts = {
@@ -459,7 +459,7 @@ async function rollBack(
   });
   const what = `Redis in ${plan.container} did not load the restored files: ${failure.reason}.`;
   if (typeof restarted === 'number') {
-    throw new RuntimeError(`${what} The previous files were put back and it runs again on them (${restarted} keys).`, {
+    throw new RuntimeError(`${what} The previous files were put back and it runs again on them (${plural(restarted, 'key')}).`, {
       hint: `The restored files are in the archive; the previous ones stay in ${kept.folder}.`,
     });
   }

@@ -5,7 +5,7 @@ import type { Component, ComponentSink, ComponentSource, ProgressReporter, Resto
 import { BoundedTasks, fetchAhead } from '../core/concurrency.js';
 import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
 import { readDetails } from '../core/details.js';
-import { formatBytes } from '../core/format.js';
+import { formatBytes, plural } from '../core/format.js';
 import type { Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
 import { utcStamp } from '../core/timestamps.js';
@@ -91,7 +91,7 @@ export const rustfs: Component<RustfsPlan> = {
         }
         buckets.push({ name: bucket, objects });
       }
-      return { details: { buckets }, summary: `${buckets.length} buckets, ${count} objects` };
+      return { details: { buckets }, summary: `${plural(buckets.length, 'bucket')}, ${plural(count, 'object')}` };
     } finally {
       store.destroy();
     }
@@ -221,7 +221,7 @@ export const rustfs: Component<RustfsPlan> = {
     }));
     return {
       facts: { buckets: summary },
-      lines: summary.map((bucket) => `${bucket.name}  ${bucket.objects} object${bucket.objects === 1 ? '' : 's'}  ${formatBytes(bucket.bytes)}`),
+      lines: summary.map((bucket) => `${bucket.name}  ${plural(bucket.objects, 'object')}  ${formatBytes(bucket.bytes)}`),
       problems,
     };
   },

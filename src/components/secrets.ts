@@ -8,7 +8,7 @@ import type { Component, ComponentSource, RestorePlan } from '../core/component.
 import { readDetails } from '../core/details.js';
 import { PreconditionError, UsageError } from '../core/errors.js';
 import { removeTemporary, trackTemporary, untrackTemporary } from '../core/temporaryFiles.js';
-import { formatBytes } from '../core/format.js';
+import { formatBytes, plural } from '../core/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 
 const ENV_FILE = '.env';
@@ -54,7 +54,7 @@ export const secrets: Component<SecretsPlan> = {
     }
     return {
       details: { files: files.map(({ path, mode }) => ({ path, mode })) },
-      summary: `${files.length} file${files.length === 1 ? '' : 's'}`,
+      summary: plural(files.length, 'file'),
     };
   },
 

@@ -64,7 +64,7 @@ export async function planBackup(
   if (!selection.all && missing.length > 0) {
     const reasons = missing.map(({ component, availability }) => `${component.name} (${reasonOf(availability)})`);
     throw new PreconditionError(`cannot back up ${reasons.join('; ')}.`, {
-      hint: 'Nothing was written. Start what is stopped, or leave it out of --components.',
+      hint: 'Nothing was written. Start what is stopped (or create what is missing), or leave it out of --components.',
     });
   }
   const components = wanted.filter(({ availability }) => availability.available).map(({ component }) => component);
@@ -187,6 +187,11 @@ async function checkOutputPath(path: string): Promise<void> {
   }
   if (existing) {
     throw new UsageError(`${path} already exists.`, { hint: 'Choose another --output; archives are never overwritten.' });
+  }
+  // Only the default ./backups/ is created: a typo in --output must not make a folder tree.
+  const parent = await stat(dirname(path)).catch(() => undefined);
+  if (!parent?.isDirectory()) {
+    throw new UsageError(`the folder of --output ${path} does not exist.`, { hint: 'Create it first, or choose another --output.' });
   }
 }
 

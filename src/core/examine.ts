@@ -5,7 +5,7 @@ import { checkArchive, readManifest } from '../archive/reader.js';
 import { sourceFor, type ArchiveView } from './archiveSource.js';
 import type { ArchiveReport, Component } from './component.js';
 import { UsageError } from './errors.js';
-import { printable } from './format.js';
+import { plural, printable } from './format.js';
 import { ComponentProgress } from './progress.js';
 import type { EventListener } from './events.js';
 
@@ -52,7 +52,7 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
     const check = await checkArchive(file, manifest, (bytes) => progress.advance(bytes));
     archiveProblems.push(...check.problems);
     files = check.files;
-    progress.done(check.problems.length === 0 ? `${files.length} files, sizes and SHA-256 match` : `${check.problems.length} problems`);
+    progress.done(check.problems.length === 0 ? `${plural(files.length, 'file')}, sizes and SHA-256 match` : plural(check.problems.length, 'problem'));
   }
   if (legacy) archiveProblems.push('made by the original backup.sh: the manifest records no checksums (structure checked only)');
   const view: ArchiveView = { file, name, manifest, files, legacy };
@@ -70,7 +70,7 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
       if (!(error instanceof UsageError)) throw error;
       return { facts: {}, lines: [], problems: [error.message.replace(/\.$/, '')] };
     });
-    progress.done(report.problems.length === 0 ? 'sound' : `${report.problems.length} problems`);
+    progress.done(report.problems.length === 0 ? 'sound' : plural(report.problems.length, 'problem'));
     components.push({ name: componentName, report: { ...report, lines: report.lines.map(printable), problems: report.problems.map(printable) } });
   }
   return { file, name, bytes: info.size, manifest, archiveProblems, components };

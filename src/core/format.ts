@@ -5,6 +5,11 @@ export function formatBytes(bytes: number): string {
   return prettyBytes(bytes, { maximumFractionDigits: 1 });
 }
 
+/** "1 file", "2 files", "1,204 objects". */
+export function plural(count: number, word: string): string {
+  return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+}
+
 export function formatRate(bytes: number, elapsedMs: number): string {
   if (elapsedMs < 50) return '';
   return `${prettyBytes((bytes * 1000) / elapsedMs, { maximumFractionDigits: 1 })}/s`;

@@ -1,3 +1,4 @@
+import { plural } from './format.js';
 import type { CheckedArchive, ComponentPlan } from './restore.js';
 
 /** The dry-run report: what a restore of these components would do, component by component. */
@@ -7,7 +8,7 @@ export function dryRunReport(archive: CheckedArchive, plans: readonly ComponentP
     `Dry run of ${archive.name} — environment ${manifest.environment}, created ${manifest.createdAt} on ${manifest.host || 'an unknown host'}`,
     archive.legacy
       ? 'Archive: made by the original backup.sh; no checksums to verify, structure checked'
-      : `Archive: ${archive.files.length} files, every SHA-256 verified`,
+      : `Archive: ${plural(archive.files.length, 'file')}, every SHA-256 verified`,
   ];
   for (const { component, plan, failure } of plans) {
     lines.push('', component.name);

@@ -5,7 +5,7 @@ import { checkArchive, readManifest } from '../archive/reader.js';
 import { SequentialReader, sourceFor, type ArchiveView } from './archiveSource.js';
 import type { Component, OverwritePolicy, RestorePlan } from './component.js';
 import { describeError, OrkestraError, PreconditionError, UsageError } from './errors.js';
-import { printable } from './format.js';
+import { plural, printable } from './format.js';
 import { MoveAsideFolder } from './moveAside.js';
 import { ComponentProgress } from './progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
@@ -70,7 +70,7 @@ export async function checkRestoreArchive(session: Session, opened: OpenedArchiv
     progress.failed(problems[0]);
     throw new UsageError(`${name} failed its check: ${problems[0]}${more}.`, { hint: 'Nothing was touched.' });
   }
-  progress.done(legacy ? 'made by the original backup.sh: no checksums to verify' : `${files.length} files verified`);
+  progress.done(legacy ? 'made by the original backup.sh: no checksums to verify' : `${plural(files.length, 'file')} verified`);
   return { ...opened, files, legacy };
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { copyFile, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +72,22 @@ describe('bad input is refused with exit 2 and nothing touched', () => {
 
   it('an unknown flag', async () => {
     await expectRefused(['restore', goodArchive, '--force'], /unknown option --force/);
+  });
+
+  it('an --output whose folder does not exist: refused, and no folder is made', async () => {
+    const output = join(project, 'no-such-dir', 'deeper', 'x.tar.gz');
+    await expectRefused(['backup', '-c', 'secrets', '-y', '-o', output], /the folder of --output .*no-such-dir\/deeper\/x\.tar\.gz does not exist/);
+    expect(existsSync(join(project, 'no-such-dir'))).toBe(false);
+  });
+
+  it('an unknown flag with --json answers in JSON too', async () => {
+    const result = await runCli(['restore', goodArchive, '--force', '--json'], { cwd: project });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, error: expect.stringContaining('unknown option --force'), exitCode: 2 });
+  });
+
+  it('--strict goes with backup all only', async () => {
+    await expectRefused(['backup', '-c', 'secrets', '--strict', '-y'], /--strict goes with "backup all"/);
   });
 
   it('a missing archive file', async () => {

@@ -117,6 +117,12 @@ describeEngine('all four components, end to end through the binary', () => {
       const manifest = JSON.parse(execFileSync('tar', ['xzOf', result.archive, 'manifest.json'], { encoding: 'utf8' }));
       expect(manifest.components).toEqual(['redis', 'rustfs', 'secrets']);
 
+      // --strict (for CI): the same run fails with exit 1, naming what was skipped.
+      const strict = await runCli(['backup', 'all', '-y', '--json', '--strict'], { cwd: project, env });
+      expect(strict.code).toBe(1);
+      expect(JSON.parse(strict.stdout)).toMatchObject({ ok: false, skipped: [{ component: 'mongodb' }] });
+      expect(strict.stderr).toMatch(new RegExp(`--strict: skipped mongodb \\(container ${mongoName} is exited\\)`));
+
       const named = await runCli(['backup', '-c', 'mongodb,secrets', '-y'], { cwd: project, env });
       expect(named.code).toBe(1);
       expect(named.stderr).toMatch(/cannot back up mongodb \(container .* is exited\)\. Nothing was written\./);

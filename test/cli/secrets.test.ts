@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BINARY, runCli } from '../helpers/cli.js';
@@ -43,6 +43,7 @@ describe('secrets backup and restore through the binary', () => {
     expect(await backupSecrets(project, ['--env', 'staging'])).toMatch(/orkestra-backup-staging-\d{8}-\d{6}\.tar\.gz$/);
     const fromEnv = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project, env: { ORKESTRA_ENV: 'prod' } });
     expect(fromEnv.stdout).toMatch(/orkestra-backup-prod-/);
+    await mkdir(join(project, 'elsewhere'));
     const output = join(project, 'elsewhere', 'mine.tar.gz');
     expect(await backupSecrets(project, ['-o', output])).toBe(output);
     const again = await runCli(['backup', '-c', 'secrets', '-y', '-o', output], { cwd: project });
@@ -179,5 +180,20 @@ describe('secrets backup and restore through the binary', () => {
     expect(runs[0].stdout).toContain('docker/keys/\\u001b[2J\\u001b[Hforged\\u000dResult: all fine: new');
     expect(runs[0].stdout).toContain('on host\\u001b[31m');
     expect(runs[2].stdout).toContain('\\u001b[2J');
+  });
+
+  it('-v/--version before or after any command, and help [command], exit 0', async () => {
+    const project = await makeProject();
+    const versions = await Promise.all([['-v'], ['--version'], ['backup', '-v'], ['restore', '--version'], ['verify', '-v']].map((args) => runCli(args, { cwd: project })));
+    for (const result of versions) {
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
+    }
+    const help = await runCli(['help'], { cwd: project });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('orkestra-backup help [command]');
+    const restoreHelp = await runCli(['help', 'restore'], { cwd: project });
+    expect(restoreHelp.stdout).toContain('--no-keep-mongodb');
+    expect((await runCli(['help', 'nonsense'], { cwd: project })).code).toBe(2);
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -135,13 +136,28 @@ describe('verify and inspect, without any server', () => {
     expect(JSON.parse(inspect.stdout).components.secrets).toEqual({ files: [{ path: '.env', size: 36 }] });
   });
 
-  it('verify of something that is not an archive exits 1 naming the problem; a missing file is a usage error', async () => {
+  it('verify and inspect of something that is not an archive exit 2 like restore, with one line naming it; --json answers too', async () => {
     const path = join(project, 'backups', 'not-an-archive.tar.gz');
-    await import('node:fs/promises').then((fs) => fs.writeFile(path, 'plain text'));
-    const result = await run(['verify', path]);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toContain('not-an-archive.tar.gz is not a .tar.gz archive');
+    await import('node:fs/promises').then((fs) => fs.writeFile(path, randomBytes(4096)));
+    for (const command of ['verify', 'inspect', 'restore']) {
+      const result = await run([command, path, ...(command === 'restore' ? ['--dry-run'] : [])]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('not-an-archive.tar.gz is not a .tar.gz archive');
+      expect(result.stdout).not.toMatch(/Verified/);
+    }
+    const json = await run(['inspect', path, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, exitCode: 2 });
     const missing = await run(['verify', join(project, 'nope.tar.gz')]);
     expect(missing.code).toBe(2);
+  });
+
+  it('inspect --json says ok; verify of a sound archive has no "Verified" header above its result', async () => {
+    const backup = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
+    const archive = backup.stdout.trim();
+    expect(JSON.parse((await run(['inspect', archive, '--json'])).stdout).ok).toBe(true);
+    const verified = await run(['verify', archive]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).not.toContain('Verified');
+    expect(verified.stdout).toMatch(/Result: sound\.\n$/);
   });
 });

@@ -15,6 +15,8 @@ export interface RunOptions {
   /** Written to stdin, which is a pipe: the tool sees no TTY, as in CI. */
   input?: string;
   timeoutMs?: number;
+  /** Another copy of the binary (an installed one, one without dist/). */
+  binary?: string;
 }
 
 /** Runs the built binary as a user would, with stdin, stdout and stderr as pipes. */
@@ -33,7 +35,7 @@ export interface RunningCli {
 
 /** Starts the binary and lets the test act while it runs (send a signal at a chosen moment). */
 export function startCli(args: readonly string[], options: RunOptions): RunningCli {
-  const child = spawn(process.execPath, [BINARY, ...args], {
+  const child = spawn(process.execPath, [options.binary ?? BINARY, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
