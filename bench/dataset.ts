@@ -118,12 +118,21 @@ export async function copyIntoContainer(stack: StackContext, container: string, 
 
 /** Writes SET commands in Redis's protocol for `redis-cli --pipe`: many keys with random-ish values. */
 export async function writeRedisCommands(path: string, keys: number, valueBytes: number): Promise<void> {
-  const encode = (...words: string[]) => `*${words.length}\r\n${words.map((word) => `$${Buffer.byteLength(word)}\r\n${word}\r\n`).join('')}`;
+  const encode = (...words: string[]) =>
+    `*${words.length}\r\n${words.map((word) => `$${Buffer.byteLength(word)}\r\n${word}\r\n`).join('')}`;
   async function* commands() {
     for (let start = 0; start < keys; start += 5000) {
       const lines: string[] = [];
       for (let key = start; key < Math.min(keys, start + 5000); key += 1) {
-        lines.push(encode('SET', `session:${key}`, randomBytes(valueBytes * 0.75).toString('base64').slice(0, valueBytes)));
+        lines.push(
+          encode(
+            'SET',
+            `session:${key}`,
+            randomBytes(valueBytes * 0.75)
+              .toString('base64')
+              .slice(0, valueBytes),
+          ),
+        );
       }
       yield lines.join('');
     }
@@ -149,10 +158,28 @@ export async function seedObjects(client: S3Client, plan: DatasetPlan): Promise<
     );
   }
   for (let index = 0; index < plan.largeText.count; index += 1) {
-    puts.push(() => client.send(new PutObjectCommand({ Bucket: 'exports', Key: `reports/export-${index}.csv`, Body: textLike(plan.largeText.bytes, index + 7), ContentType: 'text/csv' })));
+    puts.push(() =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: 'exports',
+          Key: `reports/export-${index}.csv`,
+          Body: textLike(plan.largeText.bytes, index + 7),
+          ContentType: 'text/csv',
+        }),
+      ),
+    );
   }
   for (let index = 0; index < plan.largeRandom.count; index += 1) {
-    puts.push(() => client.send(new PutObjectCommand({ Bucket: 'media', Key: `photos/photo-${index}.jpg`, Body: randomBytes(plan.largeRandom.bytes), ContentType: 'image/jpeg' })));
+    puts.push(() =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: 'media',
+          Key: `photos/photo-${index}.jpg`,
+          Body: randomBytes(plan.largeRandom.bytes),
+          ContentType: 'image/jpeg',
+        }),
+      ),
+    );
   }
   const workers = Array.from({ length: 8 }, async () => {
     for (let put = puts.shift(); put; put = puts.shift()) await put();

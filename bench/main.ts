@@ -85,8 +85,21 @@ async function main(): Promise<void> {
 /** Keeps the stack up for work by hand until Ctrl-C; main's cleanup then removes it. */
 async function hold(bench: Bench): Promise<void> {
   const variables = { ...bashEnv(bench, {}), ...toolEnv(bench, {}) };
-  const names = ['DOCKER_HOST', 'ORKESTRA_MONGODB_CONTAINER', 'ORKESTRA_REDIS_CONTAINER', 'ORKESTRA_RUSTFS_CONTAINER', 'MONGO_CONTAINER', 'REDIS_CONTAINER',
-    'MONGO_DATABASE', 'RUSTFS_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_DEFAULT_REGION', 'PROJECT_DIR', 'WORK_DIR'];
+  const names = [
+    'DOCKER_HOST',
+    'ORKESTRA_MONGODB_CONTAINER',
+    'ORKESTRA_REDIS_CONTAINER',
+    'ORKESTRA_RUSTFS_CONTAINER',
+    'MONGO_CONTAINER',
+    'REDIS_CONTAINER',
+    'MONGO_DATABASE',
+    'RUSTFS_ENDPOINT',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_DEFAULT_REGION',
+    'PROJECT_DIR',
+    'WORK_DIR',
+  ];
   console.log(names.map((name) => `export ${name}=${variables[name]}`).join('\n'));
   console.log(`export S3_CONTAINER=${bench.s3}`);
   console.log(`# the tool: cd "$PROJECT_DIR" && ${BINARY} backup all -y -o "$WORK_DIR/tool.tar.gz"; empty the store between restores:`);
@@ -124,7 +137,8 @@ async function compare(bench: Bench, label: string, rounds: number, rows: Row[])
       record(row('restore', pipeline), result, `${pipeline} restore`);
     }
   }
-  for (const pipeline of only ? (['tool'] as const) : (['tool', 'bash'] as const)) log(`${pipeline} archive: ${(await stat(archives[pipeline])).size} bytes`);
+  for (const pipeline of only ? (['tool'] as const) : (['tool', 'bash'] as const))
+    log(`${pipeline} archive: ${(await stat(archives[pipeline])).size} bytes`);
   return archives;
 }
 
@@ -135,13 +149,23 @@ async function optimisationRuns(bench: Bench, label: string, archive: string, ro
     ['none (one gzip thread, deflate all, one S3 transfer)', off],
     ['+ parallel gzip members', { ...off, ORKESTRA_GZIP_THREADS: '' }],
     ['+ store already-compressed data', { ...off, ORKESTRA_GZIP_THREADS: '', ORKESTRA_STORE_COMPRESSED: '' }],
-    ['+ Huffman-only coding where matches gain nothing', { ...off, ORKESTRA_GZIP_THREADS: '', ORKESTRA_STORE_COMPRESSED: '', ORKESTRA_HUFFMAN_ONLY: '' }],
+    [
+      '+ Huffman-only coding where matches gain nothing',
+      { ...off, ORKESTRA_GZIP_THREADS: '', ORKESTRA_STORE_COMPRESSED: '', ORKESTRA_HUFFMAN_ONLY: '' },
+    ],
     ['+ S3 concurrency 8 (all on)', {}],
   ];
   for (const [name, env] of backupVariants) {
     const output = join(bench.work, `variant-${rows.length}.tar.gz`);
     const result = await toolBackup(bench, output, env);
-    rows.push({ size: label, operation: 'backup', pipeline: name, wallMs: [result.wallMs], peakRss: [result.peakRssBytes], dataBytes: bench.dataBytes });
+    rows.push({
+      size: label,
+      operation: 'backup',
+      pipeline: name,
+      wallMs: [result.wallMs],
+      peakRss: [result.peakRssBytes],
+      dataBytes: bench.dataBytes,
+    });
     log(`variant backup ${name}: ${seconds(result.wallMs)} s`);
     await rm(output, { force: true });
   }
@@ -151,7 +175,14 @@ async function optimisationRuns(bench: Bench, label: string, archive: string, ro
   ] as const) {
     await resetObjectStore(bench);
     const result = await toolRestore(bench, archive, env);
-    rows.push({ size: label, operation: 'restore', pipeline: name, wallMs: [result.wallMs], peakRss: [result.peakRssBytes], dataBytes: bench.dataBytes });
+    rows.push({
+      size: label,
+      operation: 'restore',
+      pipeline: name,
+      wallMs: [result.wallMs],
+      peakRss: [result.peakRssBytes],
+      dataBytes: bench.dataBytes,
+    });
     log(`variant restore ${name}: ${seconds(result.wallMs)} s`);
   }
 }
@@ -186,14 +217,18 @@ async function buildBench(stack: StackContext, bytes: number): Promise<Bench> {
     { mode: 0o600 },
   );
   await writeFile(join(project, 'docker/keys/jwt-private.pem'), 'private key material\n', { mode: 0o600 });
-  const redisBytes = Number((await execText(stack, redis.name, ['sh', '-c', 'redis-cli BGSAVE > /dev/null; sleep 2; du -sb /data | cut -f1'])).trim());
+  const redisBytes = Number(
+    (await execText(stack, redis.name, ['sh', '-c', 'redis-cli BGSAVE > /dev/null; sleep 2; du -sb /data | cut -f1'])).trim(),
+  );
   const dataBytes =
     (await stat(`${mongoFixture}.gz`)).size +
     redisBytes +
     plan.smallObjects.count * plan.smallObjects.bytes +
     plan.largeText.count * plan.largeText.bytes +
     plan.largeRandom.count * plan.largeRandom.bytes;
-  log(`dataset: ${Math.round(dataBytes / MB)} MB (mongodump ${Math.round((await stat(`${mongoFixture}.gz`)).size / MB)} MB gzip, Redis files ${Math.round(redisBytes / MB)} MB, objects ${Math.round((dataBytes - redisBytes - (await stat(`${mongoFixture}.gz`)).size) / MB)} MB)`);
+  log(
+    `dataset: ${Math.round(dataBytes / MB)} MB (mongodump ${Math.round((await stat(`${mongoFixture}.gz`)).size / MB)} MB gzip, Redis files ${Math.round(redisBytes / MB)} MB, objects ${Math.round((dataBytes - redisBytes - (await stat(`${mongoFixture}.gz`)).size) / MB)} MB)`,
+  );
   return { stack, containers, project, work, s3Endpoint: s3.endpoint, mongo: mongo.name, redis: redis.name, s3: s3.name, dataBytes };
 }
 
@@ -271,8 +306,15 @@ function renderReport(rows: Row[], variants: Row[]): string {
     );
   }
   if (variants.length > 0) {
-    lines.push('', `Each optimisation, ${variants[0].size} (one run each):`, '', '| operation | optimisations on | wall | peak RSS |', '|---|---|---|---|');
-    for (const row of variants) lines.push(`| ${row.operation} | ${row.pipeline} | ${seconds(row.wallMs[0])} s | ${Math.round(row.peakRss[0] / MB)} MB |`);
+    lines.push(
+      '',
+      `Each optimisation, ${variants[0].size} (one run each):`,
+      '',
+      '| operation | optimisations on | wall | peak RSS |',
+      '|---|---|---|---|',
+    );
+    for (const row of variants)
+      lines.push(`| ${row.operation} | ${row.pipeline} | ${seconds(row.wallMs[0])} s | ${Math.round(row.peakRss[0] / MB)} MB |`);
   }
   return lines.join('\n');
 }

@@ -62,7 +62,7 @@ function checkSchemaVersion(raw: unknown, archiveName: string): void {
     });
   }
   if (Number(match[1]) > SUPPORTED_MAJOR) {
-    throw new UsageError(`${archiveName}: made by a newer orkestra-backup (schema ${schema}).`, {
+    throw new UsageError(`${archiveName}: made by a newer orkestra-backup (schema ${String(schema)}).`, {
       hint: 'Upgrade orkestra-backup to restore it.',
     });
   }

@@ -43,15 +43,15 @@ export class PinnedArchive {
     let position = 0;
     return new Readable({
       highWaterMark: READ_SIZE,
-      async read() {
-        try {
-          const buffer = Buffer.allocUnsafe(READ_SIZE);
-          const { bytesRead } = await handle.read(buffer, 0, READ_SIZE, position);
-          position += bytesRead;
-          this.push(bytesRead > 0 ? buffer.subarray(0, bytesRead) : null);
-        } catch (error) {
-          this.destroy(error as Error);
-        }
+      read() {
+        const buffer = Buffer.allocUnsafe(READ_SIZE);
+        handle.read(buffer, 0, READ_SIZE, position).then(
+          ({ bytesRead }) => {
+            position += bytesRead;
+            this.push(bytesRead > 0 ? buffer.subarray(0, bytesRead) : null);
+          },
+          (error: Error) => this.destroy(error),
+        );
       },
     });
   }
@@ -60,8 +60,7 @@ export class PinnedArchive {
   async assertUnchanged(): Promise<void> {
     const now = await this.handle.stat();
     const atPath = await stat(this.path).catch(() => undefined);
-    const same = (info: Identity | undefined) =>
-      info !== undefined && info.dev === this.identity.dev && info.ino === this.identity.ino;
+    const same = (info: Identity | undefined) => info !== undefined && info.dev === this.identity.dev && info.ino === this.identity.ino;
     if (!same(atPath) || now.size !== this.identity.size || now.mtimeMs !== this.identity.mtimeMs) {
       throw new UsageError(`${basename(this.path)} changed after it was checked (replaced or modified).`, {
         hint: 'Nothing was restored. Keep the archive unchanged during a restore and run it again.',

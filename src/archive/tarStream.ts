@@ -46,7 +46,7 @@ export async function* tarStreamEntries(source: Readable, options: { gzip: boole
   source.on('error', fail);
   gunzip.on('error', fail);
   parser.on('error', fail);
-  source.pipe(gunzip).pipe(parser as unknown as NodeJS.WritableStream);
+  source.pipe(gunzip).pipe(parser);
   try {
     for (;;) {
       if (failure) throw failure;
@@ -54,7 +54,8 @@ export async function* tarStreamEntries(source: Readable, options: { gzip: boole
       if (entry) {
         current = entry;
         yield entry;
-        if (failure) throw failure;
+        const failedMeanwhile = failure as Error | undefined; // set by the listeners while the consumer read
+        if (failedMeanwhile) throw failedMeanwhile;
         if (!entry.emittedEnd) {
           entry.resume();
           await Promise.race([once(entry, 'end'), once(entry, 'error')]);

@@ -269,7 +269,8 @@ async function publish(partialPath: string, finalPath: string, uniqueName: boole
           await copyFile(partialPath, candidate, constants.COPYFILE_EXCL);
         } catch (copyError) {
           if ((copyError as NodeJS.ErrnoException).code === 'EEXIST' && uniqueName && attempt < 100) continue;
-          if ((copyError as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError(`${finalPath} already exists; nothing was overwritten.`);
+          if ((copyError as NodeJS.ErrnoException).code === 'EEXIST')
+            throw new RuntimeError(`${finalPath} already exists; nothing was overwritten.`);
           throw copyError;
         }
         await unlink(partialPath);

@@ -70,7 +70,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const commandIndex = findCommandIndex(argv);
   const command = commandIndex === -1 ? undefined : argv[commandIndex];
   if (command !== undefined && !isCommand(command)) {
-    throw new UsageError(`unknown command "${command}".`, { hint: 'Commands: backup, restore, verify, inspect, help. See orkestra-backup --help.' });
+    throw new UsageError(`unknown command "${command}".`, {
+      hint: 'Commands: backup, restore, verify, inspect, help. See orkestra-backup --help.',
+    });
   }
   const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
   const options = { ...COMMON_OPTIONS, ...(command ? COMMAND_OPTIONS[command] : {}) } as Options;

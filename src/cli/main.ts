@@ -2,7 +2,7 @@ import { AbortedError, describeError, exitCodeFor, UsageError } from '../core/er
 import { criticalWork } from '../core/criticalSection.js';
 import { removeAllTemporariesSync } from '../core/temporaryFiles.js';
 import { TOOL_VERSION } from '../core/version.js';
-import { isCommand, parseCommandLine, type CommandName, type ParsedCommand } from './args.js';
+import { isCommand, parseCommandLine, type ParsedCommand } from './args.js';
 import { backupCommand } from './backupCommand.js';
 import { inspectCommand, verifyCommand } from './examineCommands.js';
 import { helpText } from './help.js';
@@ -25,12 +25,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     args = parseCommandLine(argv);
     return await dispatch(args, terminal, controller.signal);
   } catch (error) {
-    const reported = controller.signal.aborted && !(error instanceof UsageError) ? controller.signal.reason : error;
+    const reported: unknown = controller.signal.aborted && !(error instanceof UsageError) ? controller.signal.reason : error;
     terminal.err(`orkestra-backup: ${describeError(reported)}\n`);
     if (args?.common.debug && error instanceof Error && error.stack) terminal.err(`${error.stack}\n`);
     const exitCode = exitCodeFor(reported);
     // --json asks for a JSON answer even when the flags themselves could not be parsed.
-    if (args?.common.json ?? argv.includes('--json')) terminal.out(`${JSON.stringify({ ok: false, error: describeError(reported), exitCode })}\n`);
+    if (args?.common.json ?? argv.includes('--json'))
+      terminal.out(`${JSON.stringify({ ok: false, error: describeError(reported), exitCode })}\n`);
     return exitCode;
   }
 }
@@ -49,7 +50,7 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
     if (extra.length > 0 || (topic !== undefined && (!isCommand(topic) || topic === 'help'))) {
       throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect.' });
     }
-    terminal.out(helpText(topic as Exclude<CommandName, 'help'> | undefined));
+    terminal.out(helpText(topic));
     return 0;
   }
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);

@@ -69,6 +69,8 @@ export function createLineReporter(write: (text: string) => void, isTTY: boolean
 
 function progressText(bytes: number, totalBytes: number | undefined, elapsedMs: number): string {
   const rate = formatRate(bytes, elapsedMs);
-  const amount = totalBytes ? `${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${Math.floor((100 * bytes) / Math.max(totalBytes, 1))}%)` : formatBytes(bytes);
+  const amount = totalBytes
+    ? `${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${Math.floor((100 * bytes) / Math.max(totalBytes, 1))}%)`
+    : formatBytes(bytes);
   return `${amount}${rate ? `, ${rate}` : ''}, ${formatDuration(elapsedMs)}`;
 }

@@ -18,7 +18,9 @@ import { confirm, type Terminal } from './terminal.js';
 export async function restoreCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
   const [file, ...extra] = args.positionals;
   if (file === undefined) {
-    throw new UsageError('restore needs the path of an archive.', { hint: 'Example: orkestra-backup restore backups/<file>.tar.gz --dry-run' });
+    throw new UsageError('restore needs the path of an archive.', {
+      hint: 'Example: orkestra-backup restore backups/<file>.tar.gz --dry-run',
+    });
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`, { hint: 'Give one archive.' });
   if (!args.dryRun && !args.yes && !terminal.stdinIsTTY) {

@@ -7,12 +7,12 @@ export interface Terminal {
   readonly stdinIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   /** Writes text for people; control characters in it (from archive names) are escaped. */
-  out(text: string): void;
-  err(text: string): void;
+  out: (text: string) => void;
+  err: (text: string) => void;
   /** Writes to stderr as is: the progress line's own redraw codes. */
-  errRaw(text: string): void;
+  errRaw: (text: string) => void;
   /** Asks on stderr, reads one line from stdin. */
-  ask(question: string): Promise<string>;
+  ask: (question: string) => Promise<string>;
 }
 
 export function processTerminal(signal: AbortSignal): Terminal {

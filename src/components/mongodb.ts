@@ -87,8 +87,10 @@ export const mongodb: Component<MongoPlan> = {
       ),
     ]);
     if (dryRun.exitCode !== 0) {
-      throw connectionFailure('mongorestore --dryRun', dryRun, access) ??
-        new PreconditionError(`mongorestore --dryRun rejected the archive: ${lastLines(dryRun.stderr)}`);
+      throw (
+        connectionFailure('mongorestore --dryRun', dryRun, access) ??
+        new PreconditionError(`mongorestore --dryRun rejected the archive: ${lastLines(dryRun.stderr)}`)
+      );
     }
     if (!dump || dump.problems.length > 0 || !dump.complete) {
       const problem = dump?.problems[0] ?? 'it is missing';
@@ -261,11 +263,19 @@ async function freeSpace(folder: string): Promise<string> {
  * Writes the password into a 0600 YAML file in the container's /tmp (mongodump/mongorestore
  * `--config`), runs the command with the auth flags, and removes the file whatever happens.
  */
-async function withPasswordFile(docker: DockerEngine, access: MongoAccess, run: (auth: string[]) => Promise<ExecResult>): Promise<ExecResult> {
+async function withPasswordFile(
+  docker: DockerEngine,
+  access: MongoAccess,
+  run: (auth: string[]) => Promise<ExecResult>,
+): Promise<ExecResult> {
   if (!access.password) return run([]);
   const name = `.orkestra-backup-${randomBytes(6).toString('hex')}.yaml`;
   const content = Buffer.from(`password: ${JSON.stringify(access.password)}\n`);
-  await docker.putArchive(access.container, '/tmp', packTar(listOf({ type: 'file', path: name, size: content.length, content: listOf(content), mode: 0o600 })));
+  await docker.putArchive(
+    access.container,
+    '/tmp',
+    packTar([{ type: 'file', path: name, size: content.length, content: [content], mode: 0o600 }]),
+  );
   try {
     return await run([`--username=${access.username}`, '--authenticationDatabase=admin', `--config=/tmp/${name}`]);
   } finally {
@@ -301,9 +311,9 @@ function dumpStream(source: ComponentSource, onBytes?: (bytes: number) => void):
     (async function* () {
       for await (const entry of source.entries()) {
         if (entry.path !== DUMP_ENTRY) continue;
-        for await (const chunk of entry.content) {
+        for await (const chunk of entry.content as AsyncIterable<Buffer>) {
           onBytes?.(chunk.length);
-          yield chunk as Buffer;
+          yield chunk;
         }
       }
     })(),
@@ -343,7 +353,9 @@ function describeNamespace(namespace: NamespaceSummary, args: readonly string[],
   const kind = namespace.type ? ` (${namespace.type})` : '';
   if (!target) return `${name}${kind}: not restored (outside database ${sourceDb})`;
   const counted = `${plural(namespace.documents, 'document')}`;
-  return target === name ? `${name}${kind}: ${counted}, dropped and restored` : `${name} → ${target}${kind}: ${counted}, dropped and restored`;
+  return target === name
+    ? `${name}${kind}: ${counted}, dropped and restored`
+    : `${name} → ${target}${kind}: ${counted}, dropped and restored`;
 }
 
 async function sourceDatabase(source: ComponentSource): Promise<string> {
@@ -382,17 +394,18 @@ function connectionFailure(tool: string, result: ExecResult, access: MongoAccess
   const detail = lastLines(result.stderr, 1);
   if (/AuthenticationFailed|Authentication failed|auth error|unable to authenticate/i.test(result.stderr)) {
     return new PreconditionError(`${tool} could not log in to MongoDB in ${access.container} as ${access.username}: ${detail}`, {
-      hint: 'Check MONGO_ROOT_USERNAME and MONGO_ROOT_PASSWORD in docker/.env (or the container\'s MONGO_INITDB_ROOT_*). Nothing was touched.',
+      hint: "Check MONGO_ROOT_USERNAME and MONGO_ROOT_PASSWORD in docker/.env (or the container's MONGO_INITDB_ROOT_*). Nothing was touched.",
     });
   }
-  if (/error connecting to (host|db server)|server selection (error|timeout)|connection refused|no reachable servers/i.test(result.stderr)) {
+  if (
+    /error connecting to (host|db server)|server selection (error|timeout)|connection refused|no reachable servers/i.test(result.stderr)
+  ) {
     return new PreconditionError(`${tool} could not connect to MongoDB in ${access.container}: ${detail}`, {
       hint: `Check that mongod is up in ${access.container} (docker logs ${access.container}).`,
     });
   }
   return undefined;
 }
-
 
 /** The last meaningful lines of a tool's stderr, joined on one line for the operator. */
 function lastLines(stderr: string, count = 2): string {
@@ -403,8 +416,4 @@ function lastLines(stderr: string, count = 2): string {
     .filter(Boolean)
     .slice(-count)
     .join(' / ');
-}
-
-async function* listOf<T>(...items: T[]): AsyncGenerator<T> {
-  yield* items;
 }

@@ -74,7 +74,7 @@ class RedisCli {
     const output = `${result.stdout}\n${result.stderr}`;
     if (/NOAUTH|WRONGPASS|invalid password/i.test(output)) {
       throw new PreconditionError(`Redis in ${this.container} refused the password.`, {
-        hint: 'Set REDIS_PASSWORD in docker/.env to the server\'s password.',
+        hint: "Set REDIS_PASSWORD in docker/.env to the server's password.",
       });
     }
     if (result.exitCode !== 0) {
@@ -148,7 +148,9 @@ export const redis: Component<RedisPlan> = {
     ];
     const warnings: string[] = [];
     if (live.appendonly && hasAof) {
-      actions.push(`redis/${AOF_FOLDER}/ (${plural(aofCount, 'file')}) → ${cli.container}:${aofDirPath(live)}/ (Redis loads this AOF at start)`);
+      actions.push(
+        `redis/${AOF_FOLDER}/ (${plural(aofCount, 'file')}) → ${cli.container}:${aofDirPath(live)}/ (Redis loads this AOF at start)`,
+      );
     } else if (live.appendonly) {
       actions.push(`${cli.container}:${aofDirPath(live)}/ gets a new AOF manifest whose base is the restored RDB (the backup has no AOF)`);
     } else if (hasAof) {
@@ -157,7 +159,9 @@ export const redis: Component<RedisPlan> = {
     if (backup && backup.dir !== live.dir) {
       actions.push(`the backup came from dir=${backup.dir}; files go to the live dir=${live.dir}`);
     }
-    actions.push(`current ${live.dbfilename} and ${live.appenddirname}/ are kept in docker/.pre-restore-<UTC stamp>/redis/${cli.container}/ (tar files, as docker cp writes them)`);
+    actions.push(
+      `current ${live.dbfilename} and ${live.appenddirname}/ are kept in docker/.pre-restore-<UTC stamp>/redis/${cli.container}/ (tar files, as docker cp writes them)`,
+    );
     return {
       actions,
       replaces: [`${cli.container}:${rdbPath(live)}`, ...(live.appendonly ? [`${cli.container}:${aofDirPath(live)}/`] : [])],
@@ -194,11 +198,13 @@ export const redis: Component<RedisPlan> = {
         await docker.start(plan.container);
       }
     });
-    if (copyError) throw copyError;
+    if (copyError) throw copyError as Error;
     const loaded = await waitUntilLoaded(project, docker, plan.container);
     if (typeof loaded !== 'number') await rollBack(project, docker, plan, kept!, loaded, progress);
     const keys = loaded as number;
-    return { summary: `${plural(keys, 'key')} loaded; previous files kept in docker/${posix.basename(aside.displayPath)}/redis/${plan.container}/` };
+    return {
+      summary: `${plural(keys, 'key')} loaded; previous files kept in docker/${posix.basename(aside.displayPath)}/redis/${plan.container}/`,
+    };
   },
 
   async examine({ source }) {
@@ -382,7 +388,11 @@ class KeptFiles {
   }
 }
 
-async function* restoreEntries(source: ComponentSource, plan: RedisPlan, progress: { advance(bytes: number): void }): AsyncGenerator<PackEntry> {
+async function* restoreEntries(
+  source: ComponentSource,
+  plan: RedisPlan,
+  progress: { advance(bytes: number): void },
+): AsyncGenerator<PackEntry> {
   const aofWanted = plan.live.appendonly && plan.hasAof;
   if (aofWanted) yield { type: 'directory', path: plan.live.appenddirname, mode: 0o755 };
   for await (const entry of source.entries()) {
@@ -407,7 +417,12 @@ async function* synthesizedAof(source: ComponentSource, plan: RedisPlan): AsyncG
     if (entry.path !== RDB_ENTRY) continue;
     yield { type: 'file', path: `${plan.live.appenddirname}/${base}`, size: entry.size, content: entry.content };
   }
-  yield { type: 'file', path: `${plan.live.appenddirname}/${plan.live.appendfilename}.manifest`, size: manifest.length, content: asList([manifest]) };
+  yield {
+    type: 'file',
+    path: `${plan.live.appenddirname}/${plan.live.appendfilename}.manifest`,
+    size: manifest.length,
+    content: [manifest],
+  };
 }
 
 /**
@@ -526,10 +541,6 @@ async function* counting(content: AsyncIterable<Buffer>, progress: { advance(byt
     progress.advance(chunk.length);
     yield chunk;
   }
-}
-
-async function* asList<T>(items: readonly T[]): AsyncGenerator<T> {
-  yield* items;
 }
 
 function firstLine(text: string): string {

@@ -16,7 +16,14 @@ import { diffBucket, type ArchivedObject, type ObjectChange } from '../s3/diff.j
 import { resolveEndpoint } from '../s3/endpoint.js';
 import { knownIncompressible, objectPath } from '../s3/objectPaths.js';
 import { withRetries } from '../s3/retry.js';
-import { isValidBucketName, ObjectStore, SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes } from '../s3/store.js';
+import {
+  isValidBucketName,
+  ObjectStore,
+  SINGLE_UPLOAD_LIMIT,
+  type DownloadedObject,
+  type LiveObject,
+  type ObjectAttributes,
+} from '../s3/store.js';
 
 const DEFAULT_CONTAINER = 'orkestra-rustfs';
 const LISTED_PER_KIND = 1000;
@@ -124,7 +131,11 @@ export const rustfs: Component<RustfsPlan> = {
         );
         actions.push(...listed(byKind.add, (record) => `  add ${bucket.name}/${record.key} (${formatBytes(record.size)})`));
         actions.push(
-          ...listed(byKind.overwrite, (record) => `  overwrite ${bucket.name}/${record.key} (${formatBytes(record.size)}; the current object is kept in bucket ${stamp})`),
+          ...listed(
+            byKind.overwrite,
+            (record) =>
+              `  overwrite ${bucket.name}/${record.key} (${formatBytes(record.size)}; the current object is kept in bucket ${stamp})`,
+          ),
         );
         actions.push(...listed(diff.targetOnly, (object) => `  only in target: ${bucket.name}/${object.key} (kept as is)`));
         replaces.push(...byKind.overwrite.map((record) => `${bucket.name}/${record.key}`));
@@ -149,7 +160,8 @@ export const rustfs: Component<RustfsPlan> = {
       try {
         if (planned.change === 'overwrite') {
           await (asideReady ??= retrying(() => store.ensureBucket(asideBucket)));
-          await retrying(() => store.copyObject(planned.bucket, planned.record.key, asideBucket, `${planned.bucket}/${planned.record.key}`, planned.liveSize),
+          await retrying(() =>
+            store.copyObject(planned.bucket, planned.record.key, asideBucket, `${planned.bucket}/${planned.record.key}`, planned.liveSize),
           );
           done.keptAside += 1;
         }
@@ -172,7 +184,9 @@ export const rustfs: Component<RustfsPlan> = {
         if (record.size <= SINGLE_UPLOAD_LIMIT) {
           // Read whole (at most 16 MiB) so that several go up at once and each can be sent again after an outage.
           const body = await readWhole(countBytes(entry.content, progress), record.size, `rustfs/${entry.path} in the archive`);
-          await uploads.add(body.length, () => put(planned, () => retrying(() => store.putBuffer(bucket, record.key, body, attributes, signal))));
+          await uploads.add(body.length, () =>
+            put(planned, () => retrying(() => store.putBuffer(bucket, record.key, body, attributes, signal))),
+          );
         } else {
           // A large object streams from the archive once, in parts; a failed part is sent again on its own.
           const content = countBytes(entry.content, progress);
@@ -210,7 +224,8 @@ export const rustfs: Component<RustfsPlan> = {
         const path = `${bucket.name}/${object.path}`;
         listed.add(path);
         const size = sizes.get(path);
-        if (size !== undefined && size !== object.size) problems.push(`rustfs/${path} is ${size} bytes, its object record says ${object.size}`);
+        if (size !== undefined && size !== object.size)
+          problems.push(`rustfs/${path} is ${size} bytes, its object record says ${object.size}`);
       }
     }
     for (const path of sizes.keys()) if (!listed.has(path)) problems.push(`rustfs/${path} is not in the object list`);
@@ -259,7 +274,9 @@ async function archiveObject(sink: ComponentSink, bucket: string, path: string, 
   const body = object.buffered ? Readable.from([object.buffered]) : object.body;
   const flowing = pipeline(body, digest);
   try {
-    await sink.addFile(`${bucket}/${path}`, object.size, digest, { compressible: knownIncompressible(object.key, object.contentType) ? false : undefined });
+    await sink.addFile(`${bucket}/${path}`, object.size, digest, {
+      compressible: knownIncompressible(object.key, object.contentType) ? false : undefined,
+    });
     await flowing;
   } catch (error) {
     body.destroy();
@@ -334,12 +351,18 @@ function missingObjects(source: ComponentSource, buckets: readonly BucketRecord[
 }
 
 function archivedObject(record: ObjectRecord): ArchivedObject {
-  return { key: record.key, size: record.size, etags: [record.md5, record.multipartEtag, record.etag].filter((etag): etag is string => Boolean(etag)) };
+  return {
+    key: record.key,
+    size: record.size,
+    etags: [record.md5, record.multipartEtag, record.etag].filter((etag): etag is string => Boolean(etag)),
+  };
 }
 
 function legacyWarning(source: ComponentSource): string[] {
   return source.details === undefined
-    ? ['archive made by the original backup.sh: no checksums or content types recorded; existing objects are overwritten (after being kept aside)']
+    ? [
+        'archive made by the original backup.sh: no checksums or content types recorded; existing objects are overwritten (after being kept aside)',
+      ]
     : [];
 }
 

@@ -40,7 +40,10 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
     files,
     details: archive.manifest.details?.[component.name],
     entries: () =>
-      verified(reader ? reader.entries(component.name) : componentEntries(archive.location ?? archive.file, component.name, files.length), files),
+      verified(
+        reader ? reader.entries(component.name) : componentEntries(archive.location ?? archive.file, component.name, files.length),
+        files,
+      ),
     async readText(path) {
       for await (const entry of componentEntries(archive.location ?? archive.file, component.name, files.length)) {
         if (entry.path !== path) continue;
@@ -57,7 +60,10 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
  * the component commits it (a staged file is renamed, a container's copy completes) only after
  * reading it whole.
  */
-async function* verified(entries: AsyncIterable<ArchiveEntry>, files: readonly { path: string; sha256?: string }[]): AsyncGenerator<ArchiveEntry> {
+async function* verified(
+  entries: AsyncIterable<ArchiveEntry>,
+  files: readonly { path: string; sha256?: string }[],
+): AsyncGenerator<ArchiveEntry> {
   const expected = new Map(files.map((file) => [file.path, file.sha256]));
   for await (const entry of entries) {
     const sha256 = expected.get(entry.path);
@@ -118,7 +124,10 @@ export class SequentialReader {
   /** Our own archives hold each component's files together, in one order; legacy ones may not. */
   static fits(archive: ArchiveView): boolean {
     const sequence = archive.files.map((file) => componentOf(file.path));
-    return !archive.legacy && sequence.every((name, index) => index === 0 || name === sequence[index - 1] || !sequence.slice(0, index).includes(name));
+    return (
+      !archive.legacy &&
+      sequence.every((name, index) => index === 0 || name === sequence[index - 1] || !sequence.slice(0, index).includes(name))
+    );
   }
 
   async *entries(component: string): AsyncGenerator<ArchiveEntry> {

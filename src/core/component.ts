@@ -54,9 +54,7 @@ export interface RestorePlan {
 }
 
 /** Before each overwrite of an existing file: move it aside, or ask the operator. */
-export type OverwritePolicy =
-  | { mode: 'move-aside' }
-  | { mode: 'ask'; confirm(question: string): Promise<boolean> };
+export type OverwritePolicy = { mode: 'move-aside' } | { mode: 'ask'; confirm(question: string): Promise<boolean> };
 
 interface BaseContext {
   readonly project: Project;
@@ -99,7 +97,7 @@ export interface RestoreResult {
 export interface ExamineContext {
   readonly source: ComponentSource;
   /** A setting as the local project resolves it (docker/.env, then the environment), for "would be restored as". */
-  setting(key: string): string | undefined;
+  setting: (key: string) => string | undefined;
 }
 
 /** What a component's part of an archive holds and what is wrong with it. */

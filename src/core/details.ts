@@ -11,7 +11,10 @@ export function readDetails<T>(schema: z.ZodType<T>, source: ComponentSource, co
   const parsed = schema.safeParse(source.details);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw new UsageError(`${source.archiveName}: manifest.json field "details.${component}.${issue.path.join('.')}" is invalid (${issue.message}).`, {
-    hint: 'The archive is damaged; nothing was touched.',
-  });
+  throw new UsageError(
+    `${source.archiveName}: manifest.json field "details.${component}.${issue.path.join('.')}" is invalid (${issue.message}).`,
+    {
+      hint: 'The archive is damaged; nothing was touched.',
+    },
+  );
 }

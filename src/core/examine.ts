@@ -11,7 +11,7 @@ import type { EventListener } from './events.js';
 
 export interface ExamineOptions {
   components: readonly Component[];
-  setting(key: string): string | undefined;
+  setting: (key: string) => string | undefined;
   onEvent: EventListener;
   /** verify: read every byte and check every SHA-256 first; inspect: trust the manifest's file list. */
   checkEveryFile: boolean;
@@ -52,7 +52,9 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
     const check = await checkArchive(file, manifest, (bytes) => progress.advance(bytes));
     archiveProblems.push(...check.problems);
     files = check.files;
-    progress.done(check.problems.length === 0 ? `${plural(files.length, 'file')}, sizes and SHA-256 match` : plural(check.problems.length, 'problem'));
+    progress.done(
+      check.problems.length === 0 ? `${plural(files.length, 'file')}, sizes and SHA-256 match` : plural(check.problems.length, 'problem'),
+    );
   }
   if (legacy) archiveProblems.push('made by the original backup.sh: the manifest records no checksums (structure checked only)');
   const view: ArchiveView = { file, name, manifest, files, legacy };
@@ -71,7 +73,10 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
       return { facts: {}, lines: [], problems: [error.message.replace(/\.$/, '')] };
     });
     progress.done(report.problems.length === 0 ? 'sound' : plural(report.problems.length, 'problem'));
-    components.push({ name: componentName, report: { ...report, lines: report.lines.map(printable), problems: report.problems.map(printable) } });
+    components.push({
+      name: componentName,
+      report: { ...report, lines: report.lines.map(printable), problems: report.problems.map(printable) },
+    });
   }
   return { file, name, bytes: info.size, manifest, archiveProblems, components };
 }

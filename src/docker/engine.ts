@@ -84,7 +84,7 @@ export class DockerEngine {
         AttachStderr: true,
         Tty: false,
       });
-      stream = (await exec.start({ hijack: true, stdin: Boolean(options.stdin) })) as unknown as Duplex;
+      stream = await exec.start({ hijack: true, stdin: Boolean(options.stdin) });
     } catch (error) {
       throw this.engineError(error, `running ${command[0]} in ${name}`);
     }
@@ -149,7 +149,7 @@ export class DockerEngine {
   async logTail(name: string, lines: number): Promise<string> {
     let raw: Buffer;
     try {
-      raw = (await this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+      raw = await this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false });
     } catch (error) {
       throw this.engineError(error, `reading the log of ${name}`);
     }

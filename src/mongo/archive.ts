@@ -233,7 +233,7 @@ function stringField(value: unknown): string | undefined {
 
 /** The collection type from the metadata's Extended JSON; a metadata that does not parse is reported. */
 function metadataType(document: Document, problems: string[]): string | undefined {
-  const text = document.metadata;
+  const text: unknown = document.metadata;
   if (typeof text !== 'string' || text === '') return undefined;
   try {
     const metadata = JSON.parse(text) as { type?: string; options?: { viewOn?: string; timeseries?: unknown } };

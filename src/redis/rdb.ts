@@ -45,7 +45,6 @@ export class RdbChecker {
       ? { version, checksum: 'ok', problems: [] }
       : { version, checksum: 'mismatch', problems: ['the RDB file fails its CRC-64 checksum (truncated or damaged)'] };
   }
-
 }
 
 /** The files an AOF manifest names (`file <name> seq <n> type <b|h|i>`), except history files. */

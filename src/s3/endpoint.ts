@@ -7,11 +7,15 @@ const S3_PORT = 9000;
  * published for the container's 9000, else the container's address on its (stack) network,
  * else the local default.
  */
-export function resolveEndpoint(configured: string | undefined, container: ContainerState | undefined): { endpoint: string; source: string } {
+export function resolveEndpoint(
+  configured: string | undefined,
+  container: ContainerState | undefined,
+): { endpoint: string; source: string } {
   if (configured) return { endpoint: configured.replace(/\/+$/, ''), source: 'RUSTFS_ENDPOINT' };
   const published = container?.publishedAddress(S3_PORT);
-  if (published) return { endpoint: `http://${published.host}:${published.port}`, source: `port ${S3_PORT} published by ${container!.name}` };
+  if (published)
+    return { endpoint: `http://${published.host}:${published.port}`, source: `port ${S3_PORT} published by ${container!.name}` };
   const address = container?.networkAddresses[0];
-  if (address) return { endpoint: `http://${address}:${S3_PORT}`, source: `${container!.name} on its network` };
+  if (address) return { endpoint: `http://${address}:${S3_PORT}`, source: `${container.name} on its network` };
   return { endpoint: `http://127.0.0.1:${S3_PORT}`, source: 'default' };
 }

@@ -1,3 +1,4 @@
+import { AbortedError } from '../core/errors.js';
 import { isTransient } from './store.js';
 
 /** Pauses between whole-operation attempts, on top of the SDK's own quick retries. */
@@ -28,12 +29,12 @@ export async function withRetries<T>(
 function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
-      reject(signal.reason);
+      reject(reasonOf(signal));
       return;
     }
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(reasonOf(signal));
     };
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
@@ -41,4 +42,9 @@ function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function reasonOf(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new AbortedError('interrupted.');
 }

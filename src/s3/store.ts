@@ -96,7 +96,10 @@ export class ObjectStore {
 
   async listBuckets(): Promise<string[]> {
     const response = await this.call('listing buckets', () => this.client.send(new ListBucketsCommand({})));
-    return (response.Buckets ?? []).map((bucket) => bucket.Name!).filter(Boolean).sort();
+    return (response.Buckets ?? [])
+      .map((bucket) => bucket.Name!)
+      .filter(Boolean)
+      .sort();
   }
 
   async *listObjects(bucket: string): AsyncGenerator<LiveObject> {
@@ -140,7 +143,14 @@ export class ObjectStore {
   async putBuffer(bucket: string, key: string, body: Buffer, attributes: ObjectAttributes, signal?: AbortSignal): Promise<void> {
     await this.call(`uploading ${bucket}/${key}`, () =>
       this.client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: attributes.contentType, Metadata: attributes.metadata }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ContentType: attributes.contentType,
+          Metadata: attributes.metadata,
+        }),
         { abortSignal: signal },
       ),
     );
@@ -151,7 +161,13 @@ export class ObjectStore {
    * one of three reused buffers (no concatenation, no growth with the object's size) and is
    * kept until the store has it, so a part that fails is sent again on its own through `retry`.
    */
-  async putMultipart(bucket: string, key: string, body: AsyncIterable<Buffer>, attributes: ObjectAttributes, options: MultipartOptions): Promise<void> {
+  async putMultipart(
+    bucket: string,
+    key: string,
+    body: AsyncIterable<Buffer>,
+    attributes: ObjectAttributes,
+    options: MultipartOptions,
+  ): Promise<void> {
     const { signal, retry } = options;
     const request = <T>(doing: string, work: () => Promise<T>) => retry(() => this.call(doing, work));
     const started = await request(`starting the upload of ${bucket}/${key}`, () =>
@@ -171,7 +187,14 @@ export class ObjectStore {
           try {
             const { ETag } = await request(`uploading part ${partNumber} of ${bucket}/${key}`, () =>
               this.client.send(
-                new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: part.bytes, ContentLength: part.bytes.length }),
+                new UploadPartCommand({
+                  Bucket: bucket,
+                  Key: key,
+                  UploadId: uploadId,
+                  PartNumber: partNumber,
+                  Body: part.bytes,
+                  ContentLength: part.bytes.length,
+                }),
                 { abortSignal: signal },
               ),
             );
@@ -183,9 +206,12 @@ export class ObjectStore {
       }
       await uploads.drain();
       await request(`completing the upload of ${bucket}/${key}`, () =>
-        this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), {
-          abortSignal: signal,
-        }),
+        this.client.send(
+          new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+          {
+            abortSignal: signal,
+          },
+        ),
       );
     } catch (error) {
       await uploads.drain().catch(() => undefined);
@@ -212,10 +238,14 @@ export class ObjectStore {
 
   private async copyInParts(source: string, bucket: string, key: string, size: number): Promise<void> {
     const head = await this.call(`reading ${source}`, () =>
-      this.client.send(new HeadObjectCommand({ Bucket: source.split('/')[0], Key: decodeURIComponent(source.slice(source.indexOf('/') + 1)) })),
+      this.client.send(
+        new HeadObjectCommand({ Bucket: source.split('/')[0], Key: decodeURIComponent(source.slice(source.indexOf('/') + 1)) }),
+      ),
     );
     const created = await this.call(`starting a copy of ${source}`, () =>
-      this.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: head.ContentType, Metadata: head.Metadata })),
+      this.client.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: head.ContentType, Metadata: head.Metadata }),
+      ),
     );
     const uploadId = created.UploadId!;
     try {
@@ -223,13 +253,22 @@ export class ObjectStore {
       for (const [index, range] of copyRanges(size).entries()) {
         const copied = await this.call(`copying part ${index + 1} of ${source}`, () =>
           this.client.send(
-            new UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: index + 1, CopySource: source, CopySourceRange: range }),
+            new UploadPartCopyCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: index + 1,
+              CopySource: source,
+              CopySourceRange: range,
+            }),
           ),
         );
         parts.push({ PartNumber: index + 1, ETag: copied.CopyPartResult?.ETag });
       }
       await this.call(`completing the copy of ${source}`, () =>
-        this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } })),
+        this.client.send(
+          new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+        ),
       );
     } catch (error) {
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);

@@ -41,12 +41,12 @@ export interface AppProps {
   signal?: AbortSignal;
   initial: 'start' | 'backup' | 'restore';
   /** Called once with the exit code when the operator leaves. */
-  onExit(code: number): void;
+  onExit: (code: number) => void;
 }
 
 interface PendingQuestion {
   text: string;
-  answer(yes: boolean): void;
+  answer: (yes: boolean) => void;
 }
 
 /**
@@ -93,9 +93,15 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
 
   useEffect(() => {
     if (screen.kind === 'backup-select' && !screen.choices) {
-      void run(() => backend.componentChoices(), (choices) => ({ kind: 'backup-select', choices }));
+      void run(
+        () => backend.componentChoices(),
+        (choices) => ({ kind: 'backup-select', choices }),
+      );
     } else if (screen.kind === 'restore-pick' && !screen.archives) {
-      void run(() => backend.listArchives(), (archives) => ({ kind: 'restore-pick', archives }));
+      void run(
+        () => backend.listArchives(),
+        (archives) => ({ kind: 'restore-pick', archives }),
+      );
     }
   }, [screen, backend, run]);
 
@@ -145,7 +151,12 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
 
   switch (screen.kind) {
     case 'start':
-      return <StartScreen projectDir={backend.projectDir} onChoose={(choice) => setScreen(choice === 'backup' ? { kind: 'backup-select' } : { kind: 'restore-pick' })} />;
+      return (
+        <StartScreen
+          projectDir={backend.projectDir}
+          onChoose={(choice) => setScreen(choice === 'backup' ? { kind: 'backup-select' } : { kind: 'restore-pick' })}
+        />
+      );
     case 'backup-select':
       return (
         <BackupSelectScreen
@@ -205,7 +216,12 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
                 if (failed.length > 0) {
                   exitCode.current = 1;
                   const reasons = failed.map((entry) => `${entry.component.name}: ${entry.failure}`).join('\n');
-                  return { kind: 'message', tone: 'error', text: `Restore refused, nothing was changed:\n${reasons}`, back: { kind: 'restore-mode', archive, components } };
+                  return {
+                    kind: 'message',
+                    tone: 'error',
+                    text: `Restore refused, nothing was changed:\n${reasons}`,
+                    back: { kind: 'restore-mode', archive, components },
+                  };
                 }
                 return { kind: 'restore-gate', archive, components, preview };
               },
@@ -215,7 +231,12 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
         />
       );
     case 'restore-checking':
-      return <Working title={screen.dryRun ? 'Dry run: checking the archive and every precondition' : 'Checking the archive and every precondition'} progress={progress} />;
+      return (
+        <Working
+          title={screen.dryRun ? 'Dry run: checking the archive and every precondition' : 'Checking the archive and every precondition'}
+          progress={progress}
+        />
+      );
     case 'restore-report':
       return (
         <ReportScreen
@@ -232,14 +253,21 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
           onAnswer={(word) => {
             if (word.trim() !== 'restore') {
               exitCode.current = 1;
-              return setScreen({ kind: 'message', tone: 'info', text: `"${word}" is not "restore": the restore was not started. Nothing was changed.` });
+              return setScreen({
+                kind: 'message',
+                tone: 'info',
+                text: `"${word}" is not "restore": the restore was not started. Nothing was changed.`,
+              });
             }
             const { preview } = screen;
             setScreen({ kind: 'restore-running', preview });
-            void run((signal) => backend.restore(preview, overwrite, onEvent, signal), (outcome) => {
-              if (outcome.failed) exitCode.current = 1;
-              return { kind: 'restore-done', preview, outcome };
-            });
+            void run(
+              (signal) => backend.restore(preview, overwrite, onEvent, signal),
+              (outcome) => {
+                if (outcome.failed) exitCode.current = 1;
+                return { kind: 'restore-done', preview, outcome };
+              },
+            );
           }}
         />
       );

@@ -53,15 +53,20 @@ export interface BackupResultView {
  */
 export interface TuiBackend {
   readonly projectDir: string;
-  componentChoices(): Promise<ComponentChoice[]>;
-  backup(components: string[], onEvent: EventListener, signal: AbortSignal): Promise<BackupResultView>;
-  listArchives(): Promise<ArchiveListing[]>;
-  previewRestore(file: string, components: string[] | undefined, onEvent: EventListener, signal: AbortSignal): Promise<RestorePreview>;
-  restore(preview: RestorePreview, overwrite: OverwritePolicy, onEvent: EventListener, signal: AbortSignal): Promise<RestoreOutcome>;
+  componentChoices: () => Promise<ComponentChoice[]>;
+  backup: (components: string[], onEvent: EventListener, signal: AbortSignal) => Promise<BackupResultView>;
+  listArchives: () => Promise<ArchiveListing[]>;
+  previewRestore: (file: string, components: string[] | undefined, onEvent: EventListener, signal: AbortSignal) => Promise<RestorePreview>;
+  restore: (preview: RestorePreview, overwrite: OverwritePolicy, onEvent: EventListener, signal: AbortSignal) => Promise<RestoreOutcome>;
 }
 
 export async function createBackend(common: CommonArgs): Promise<TuiBackend> {
-  const project = await openProject({ projectDir: common.projectDir, environment: common.env, containers: common.containers, settings: common.settings });
+  const project = await openProject({
+    projectDir: common.projectDir,
+    environment: common.env,
+    containers: common.containers,
+    settings: common.settings,
+  });
   const session = (onEvent: EventListener, signal: AbortSignal) => openSession(common, onEvent, signal);
   const quiet = () => undefined;
   return {

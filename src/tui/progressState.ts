@@ -29,11 +29,27 @@ export function reduceProgress(state: ProgressState, event: RunEvent | { type: '
   if (event.type === 'reset') return EMPTY_PROGRESS;
   if (event.type === 'step') return { ...state, steps: [...state.steps, event.message] };
   const existing = state.rows.find((row) => row.component === event.component);
-  const row: ProgressRow = existing ?? { component: event.component, phase: 'backup', status: 'running', bytes: 0, elapsedMs: 0, notes: [] };
+  const row: ProgressRow = existing ?? {
+    component: event.component,
+    phase: 'backup',
+    status: 'running',
+    bytes: 0,
+    elapsedMs: 0,
+    notes: [],
+  };
   let next: ProgressRow;
   switch (event.type) {
     case 'component-start':
-      next = { ...row, phase: event.phase, status: 'running', bytes: 0, totalBytes: undefined, elapsedMs: 0, summary: undefined, message: undefined };
+      next = {
+        ...row,
+        phase: event.phase,
+        status: 'running',
+        bytes: 0,
+        totalBytes: undefined,
+        elapsedMs: 0,
+        summary: undefined,
+        message: undefined,
+      };
       break;
     case 'component-progress':
       next = { ...row, bytes: event.bytes, totalBytes: event.totalBytes, elapsedMs: event.elapsedMs };

@@ -30,27 +30,30 @@ async function objectsRestored(client: ReturnType<typeof s3Client>, count: numbe
 }
 
 describeEngine('faults on the real engine', () => {
-  it.skipIf(imageMode === 'upstream')('SIGINT or SIGTERM during a backup: quick exit, no archive, no partial file, no password file, containers running [mongodump STAND-IN that hangs]', async () => {
-    const mongo = containers.track(await startMongo(stack, uniqueName('okb-mongo'), { rootUser: 'root', rootPassword: 'sig-pw' })).name;
-    await execText(stack, mongo, ['touch', '/stand-in/slow-dump']);
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      const project = await makeProject();
-      await writeDotenv(project, { MONGO_DATABASE: 'test' });
-      const cli = startCli(['backup', 'all', '-y', '--container', `mongodb=${mongo}`], { cwd: project, env: engineEnv() });
-      await cli.waitForStderr(/mongodb: dumping database test/);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const sentAt = Date.now();
-      cli.signal(signal);
-      const result = await cli.result;
-      expect(result.exitedAt - sentAt).toBeLessThan(5_000);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`interrupted by ${signal}`);
-      expect(result.stderr).not.toMatch(/\n\s+at /);
-      expect(await readdir(join(project, 'backups'))).toEqual([]); // not even a hidden partial file
-      expect(await running(mongo)).toBe(true);
-      expect(await execText(stack, mongo, ['sh', '-c', 'ls -a /tmp'])).not.toContain('.orkestra-backup-');
-    }
-  });
+  it.skipIf(imageMode === 'upstream')(
+    'SIGINT or SIGTERM during a backup: quick exit, no archive, no partial file, no password file, containers running [mongodump STAND-IN that hangs]',
+    async () => {
+      const mongo = containers.track(await startMongo(stack, uniqueName('okb-mongo'), { rootUser: 'root', rootPassword: 'sig-pw' })).name;
+      await execText(stack, mongo, ['touch', '/stand-in/slow-dump']);
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        const project = await makeProject();
+        await writeDotenv(project, { MONGO_DATABASE: 'test' });
+        const cli = startCli(['backup', 'all', '-y', '--container', `mongodb=${mongo}`], { cwd: project, env: engineEnv() });
+        await cli.waitForStderr(/mongodb: dumping database test/);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const sentAt = Date.now();
+        cli.signal(signal);
+        const result = await cli.result;
+        expect(result.exitedAt - sentAt).toBeLessThan(5_000);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(`interrupted by ${signal}`);
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+        expect(await readdir(join(project, 'backups'))).toEqual([]); // not even a hidden partial file
+        expect(await running(mongo)).toBe(true);
+        expect(await execText(stack, mongo, ['sh', '-c', 'ls -a /tmp'])).not.toContain('.orkestra-backup-');
+      }
+    },
+  );
 
   it('SIGINT during a redis restore: the container runs again on its previous data', async () => {
     const redis = containers.track(await startRedis(stack, uniqueName('okb-redis'), { password: 'int-pw' })).name;

@@ -52,7 +52,10 @@ async function runCase(name: string, bytes: Buffer, command: 'restore' | 'verify
   expect([0, 1, 2], context).toContain(result.code);
   expect(result.stderr, context).not.toMatch(/\n\s+at .*:\d+:\d+/);
   if (result.code !== 0 && command === 'restore') {
-    expect(result.stderr.split('\n').filter((line) => line.startsWith('orkestra-backup:')), context).toHaveLength(1);
+    expect(
+      result.stderr.split('\n').filter((line) => line.startsWith('orkestra-backup:')),
+      context,
+    ).toHaveLength(1);
   }
   expect(await snapshotTree(join(target, 'docker')), context).toEqual(before);
   tally.cases += 1;
@@ -81,7 +84,11 @@ describe('fuzzing damaged archives', () => {
 
   it('truncations at many offsets', async () => {
     await runAll(
-      offsets(archive.length, 60, 11).map((offset) => ({ name: `cut-${offset}`, bytes: archive.subarray(0, offset), command: offset % 2 === 0 ? 'verify' : 'restore' })),
+      offsets(archive.length, 60, 11).map((offset) => ({
+        name: `cut-${offset}`,
+        bytes: archive.subarray(0, offset),
+        command: offset % 2 === 0 ? 'verify' : 'restore',
+      })),
     );
     for (const result of [tally]) expect(result.cases).toBeGreaterThan(0);
   }, 300_000);
@@ -118,14 +125,24 @@ describe('fuzzing damaged archives', () => {
     for (const [name, manifest] of Object.entries(variants)) {
       const file = join(project, 'backups', `manifest-${name}.tar.gz`);
       const text = JSON.stringify(manifest) ?? 'undefined';
-      await writeRawArchive(file, [{ path: 'manifest.json', content: text }, { path: 'secrets/.env', content: env }]);
+      await writeRawArchive(file, [
+        { path: 'manifest.json', content: text },
+        { path: 'secrets/.env', content: env },
+      ]);
       const bytes = await readFile(file);
-      cases.push({ name: `manifest-${name}`, bytes, command: 'restore' as const }, { name: `manifest-${name}-v`, bytes, command: 'verify' as const });
+      cases.push(
+        { name: `manifest-${name}`, bytes, command: 'restore' as const },
+        { name: `manifest-${name}-v`, bytes, command: 'verify' as const },
+      );
     }
     // A manifest that is not JSON at all, and an archive whose first entry is a huge non-manifest.
     await writeRawArchive(join(project, 'backups', 'x.tar.gz'), [{ path: 'manifest.json', content: '{"schema": "orkestra-backup/v1", ' }]);
-    cases.push({ name: 'manifest-truncated-json', bytes: await readFile(join(project, 'backups', 'x.tar.gz')), command: 'restore' });
-    cases.push({ name: 'gzip-of-bson', bytes: gzipSync(readFileSync(FIXTURE)), command: 'restore' });
+    cases.push({
+      name: 'manifest-truncated-json',
+      bytes: await readFile(join(project, 'backups', 'x.tar.gz')),
+      command: 'restore' as const,
+    });
+    cases.push({ name: 'gzip-of-bson', bytes: gzipSync(readFileSync(FIXTURE)), command: 'restore' as const });
     await runAll(cases);
     console.log(
       `fuzz: ${tally.cases} cases ran — ${tally.exit2} refused as bad input (exit 2), ${tally.exit1} failed (exit 1), ` +

@@ -19,17 +19,22 @@ afterAll(async () => {
 
 describe('faults without a container', () => {
   // Mounting a small tmpfs needs root (as CI has); elsewhere this one case is skipped.
-  it.skipIf(!isRoot)('a full disk while writing the archive: a clear error and the partial file removed [needs root for a 2 MB tmpfs]', async () => {
-    const project = await makeProject();
-    await writeFile(join(project, 'docker/keys/big-random.bin'), randomBytes(6 * 1024 * 1024));
-    const small = await mkdtemp(join(tmpdir(), 'okb-full-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
-    mounts.push(small);
-    const result = await runCli(['backup', '-c', 'secrets', '-y', '-o', join(small, 'out.tar.gz')], { cwd: project });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`orkestra-backup: no space left on the device holding ${small} while writing the archive. The partial file was removed.`);
-    expect(await readdir(small)).toEqual([]);
-  });
+  it.skipIf(!isRoot)(
+    'a full disk while writing the archive: a clear error and the partial file removed [needs root for a 2 MB tmpfs]',
+    async () => {
+      const project = await makeProject();
+      await writeFile(join(project, 'docker/keys/big-random.bin'), randomBytes(6 * 1024 * 1024));
+      const small = await mkdtemp(join(tmpdir(), 'okb-full-'));
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
+      mounts.push(small);
+      const result = await runCli(['backup', '-c', 'secrets', '-y', '-o', join(small, 'out.tar.gz')], { cwd: project });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        `orkestra-backup: no space left on the device holding ${small} while writing the archive. The partial file was removed.`,
+      );
+      expect(await readdir(small)).toEqual([]);
+    },
+  );
 
   it('two backups at once write two distinct, complete archives', async () => {
     const project = await makeProject();
@@ -79,7 +84,7 @@ describe('faults without a container', () => {
     expect(await readdir(join(project, 'docker'))).not.toContain('.orkestra-restore.lock');
   });
 
-  it('the hidden files of a backup killed with SIGKILL (secrets inside) are removed by the next backup; a live run\'s are not', async () => {
+  it("the hidden files of a backup killed with SIGKILL (secrets inside) are removed by the next backup; a live run's are not", async () => {
     const { spawnSync } = await import('node:child_process');
     const project = await makeProject();
     await mkdir(join(project, 'backups'));

@@ -30,7 +30,9 @@ describe('packaging', () => {
     expect(listing).toContain('package/LICENSE');
     expect(listing).not.toContain('package/test/');
     const prefix = join(folder, 'global');
-    await run('npm', ['install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, join(folder, tarball)], { cwd: folder });
+    await run('npm', ['install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, join(folder, tarball)], {
+      cwd: folder,
+    });
     const installed = join(prefix, 'bin', 'orkestra-backup');
     const { stdout: version } = await run(installed, ['--version']);
     expect(version.trim()).toMatch(/^\d+\.\d+\.\d+/);
@@ -45,6 +47,8 @@ describe('packaging', () => {
     await copyFile(BINARY, join(folder, 'bin', 'orkestra-backup'));
     const result = await runCli(['--version'], { cwd: folder, binary: join(folder, 'bin', 'orkestra-backup') });
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('orkestra-backup: the compiled tool (dist/) is missing. Run "npm ci && npm run build" in the checkout first.\n');
+    expect(result.stderr).toBe(
+      'orkestra-backup: the compiled tool (dist/) is missing. Run "npm ci && npm run build" in the checkout first.\n',
+    );
   });
 });

@@ -76,7 +76,10 @@ describe('bad input is refused with exit 2 and nothing touched', () => {
 
   it('an --output whose folder does not exist: refused, and no folder is made', async () => {
     const output = join(project, 'no-such-dir', 'deeper', 'x.tar.gz');
-    await expectRefused(['backup', '-c', 'secrets', '-y', '-o', output], /the folder of --output .*no-such-dir\/deeper\/x\.tar\.gz does not exist/);
+    await expectRefused(
+      ['backup', '-c', 'secrets', '-y', '-o', output],
+      /the folder of --output .*no-such-dir\/deeper\/x\.tar\.gz does not exist/,
+    );
     expect(existsSync(join(project, 'no-such-dir'))).toBe(false);
   });
 
@@ -136,7 +139,10 @@ describe('bad input is refused with exit 2 and nothing touched', () => {
   });
 
   it('a file listed in the manifest but missing', async () => {
-    const manifest = manifestFor([{ path: 'secrets/.env', content: 'A=1\n' }, { path: 'secrets/keys/a.pem', content: 'k' }]);
+    const manifest = manifestFor([
+      { path: 'secrets/.env', content: 'A=1\n' },
+      { path: 'secrets/keys/a.pem', content: 'k' },
+    ]);
     const file = await craft('missing.tar.gz', [manifestEntry(manifest), { path: 'secrets/.env', content: 'A=1\n' }]);
     await expectRefused(['restore', file, '-y'], /secrets\/keys\/a\.pem is listed in the manifest but missing/);
   });
@@ -154,7 +160,11 @@ describe('bad input is refused with exit 2 and nothing touched', () => {
   it.each([
     ['a ".." path', { path: 'secrets/../../evil', content: 'x' }, /unsafe entry: path escaping its folder/],
     ['an absolute path', { path: '/tmp/evil', content: 'x' }, /unsafe entry: absolute path/],
-    ['a symlink', { path: 'secrets/keys/link', type: 'SymbolicLink' as const, linkpath: '/etc/passwd' }, /secrets\/keys\/link is a SymbolicLink/],
+    [
+      'a symlink',
+      { path: 'secrets/keys/link', type: 'SymbolicLink' as const, linkpath: '/etc/passwd' },
+      /secrets\/keys\/link is a SymbolicLink/,
+    ],
     ['a hard link', { path: 'secrets/keys/hard', type: 'Link' as const, linkpath: 'secrets/.env' }, /secrets\/keys\/hard is a Link/],
   ])('an entry that would land outside its target: %s', async (_, entry, message) => {
     const manifest = manifestFor([{ path: 'secrets/.env', content: 'A=1\n' }]);
@@ -164,7 +174,10 @@ describe('bad input is refused with exit 2 and nothing touched', () => {
 
   it('a secrets file that is neither .env nor a key', async () => {
     const manifest = manifestFor([{ path: 'secrets/docker-compose.yml', content: 'services: {}\n' }]);
-    const file = await craft('compose.tar.gz', [manifestEntry(manifest), { path: 'secrets/docker-compose.yml', content: 'services: {}\n' }]);
+    const file = await craft('compose.tar.gz', [
+      manifestEntry(manifest),
+      { path: 'secrets/docker-compose.yml', content: 'services: {}\n' },
+    ]);
     await expectRefused(['restore', file, '-y'], /secrets\/docker-compose\.yml is neither docker\/\.env nor under docker\/keys/);
   });
 });

@@ -42,10 +42,14 @@ beforeAll(async () => {
     ORKESTRA_ENV: 'staging',
   };
   await execText(stack, redisName, ['redis-cli', 'SET', 'session:1', 'alive'], ['REDISCLI_AUTH=rt-redis-pw']);
-  await seed(client, ['avatars', 'exports'], [
-    { bucket: 'avatars', key: 'u/1.png', body: Buffer.from('png-bytes'), contentType: 'image/png', metadata: { owner: 'ada' } },
-    { bucket: 'exports', key: 'report.csv', body: Buffer.from('a,b\n1,2\n'), contentType: 'text/csv' },
-  ]);
+  await seed(
+    client,
+    ['avatars', 'exports'],
+    [
+      { bucket: 'avatars', key: 'u/1.png', body: Buffer.from('png-bytes'), contentType: 'image/png', metadata: { owner: 'ada' } },
+      { bucket: 'exports', key: 'report.csv', body: Buffer.from('a,b\n1,2\n'), contentType: 'text/csv' },
+    ],
+  );
 });
 afterAll(() => containers.removeAll());
 
@@ -63,9 +67,16 @@ describeEngine('all four components, end to end through the binary', () => {
     expect(folders).toEqual(['mongodb', 'redis', 'rustfs', 'secrets']);
     expect(listing).toEqual(
       expect.arrayContaining([
-        'mongodb/mongo.archive.gz', 'mongodb/database.txt', 'redis/dump.rdb', 'redis/redis-layout.txt',
-        'redis/appendonlydir/appendonly.aof.manifest', 'rustfs/avatars/u/1.png', 'rustfs/exports/report.csv',
-        'secrets/.env', 'secrets/keys/jwt-private.pem', 'secrets/keys/jwt-public.pem',
+        'mongodb/mongo.archive.gz',
+        'mongodb/database.txt',
+        'redis/dump.rdb',
+        'redis/redis-layout.txt',
+        'redis/appendonlydir/appendonly.aof.manifest',
+        'rustfs/avatars/u/1.png',
+        'rustfs/exports/report.csv',
+        'secrets/.env',
+        'secrets/keys/jwt-private.pem',
+        'secrets/keys/jwt-public.pem',
       ]),
     );
     const manifest = JSON.parse(execFileSync('tar', ['xzOf', archive, 'manifest.json'], { encoding: 'utf8' }));
@@ -93,9 +104,12 @@ describeEngine('all four components, end to end through the binary', () => {
     const restore = await runCli(['restore', archive, '-y'], { cwd: project, env });
     expect(restore.stderr).not.toContain('FAILED');
     expect(restore.code).toBe(0);
-    expect(restore.stdout.trim().split('\n').map((line) => line.split(':')[0])).toEqual([
-      'restored mongodb', 'restored redis', 'restored rustfs', 'restored secrets',
-    ]);
+    expect(
+      restore.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(':')[0]),
+    ).toEqual(['restored mongodb', 'restored redis', 'restored rustfs', 'restored secrets']);
     expect((await execText(stack, redisName, ['redis-cli', 'GET', 'session:1'], ['REDISCLI_AUTH=rt-redis-pw'])).trim()).toBe('alive');
     expect((await snapshotStore(client))['avatars/u/1.png']).toMatchObject({ contentType: 'image/png', metadata: { owner: 'ada' } });
     expect(await readFile(envPath, 'utf8')).toBe(originalEnv);
@@ -136,7 +150,12 @@ describeEngine('all four components, end to end through the binary', () => {
     const named = await runCli(['backup', '-c', 'redis', '-y'], { cwd: project, env: unreachable });
     expect(named.code).toBe(1);
     expect(named.stderr).toMatch(/cannot reach the Docker engine at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock/);
-    expect(named.stderr.trim().split('\n').filter((line) => line.startsWith('orkestra-backup:'))).toHaveLength(1);
+    expect(
+      named.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('orkestra-backup:')),
+    ).toHaveLength(1);
     const all = await runCli(['backup', 'all', '-y', '--json'], { cwd: project, env: unreachable });
     expect(all.code).toBe(0);
     expect(JSON.parse(all.stdout).components).toEqual(['secrets']);

@@ -111,7 +111,14 @@ describe('secrets backup and restore through the binary', () => {
       { path: 'secrets/.env', content: 'A=1\n' },
       { path: 'secrets/keys/k.pem', content: 'KEY\n' },
     ];
-    const details = { secrets: { files: [{ path: '.env', mode: 0o666 }, { path: 'keys/k.pem', mode: 0o777 }] } };
+    const details = {
+      secrets: {
+        files: [
+          { path: '.env', mode: 0o666 },
+          { path: 'keys/k.pem', mode: 0o777 },
+        ],
+      },
+    };
     const archive = join(project, 'backups', 'crafted.tar.gz');
     await writeRawArchive(archive, [{ path: 'manifest.json', content: JSON.stringify(manifestFor(files, { details })) }, ...files]);
     const result = await runCli(['restore', archive, '-y'], { cwd: project });
@@ -175,6 +182,7 @@ describe('secrets backup and restore through the binary', () => {
       await runCli(['verify', archive], { cwd: project }),
     ];
     for (const result of runs) {
+      // eslint-disable-next-line no-control-regex -- the point: no escape character may reach the terminal
       expect(result.stdout + result.stderr).not.toMatch(/[\x1b\r\u202e]/);
     }
     expect(runs[0].stdout).toContain('docker/keys/\\u001b[2J\\u001b[Hforged\\u000dResult: all fine: new');
@@ -184,7 +192,9 @@ describe('secrets backup and restore through the binary', () => {
 
   it('-v/--version before or after any command, and help [command], exit 0', async () => {
     const project = await makeProject();
-    const versions = await Promise.all([['-v'], ['--version'], ['backup', '-v'], ['restore', '--version'], ['verify', '-v']].map((args) => runCli(args, { cwd: project })));
+    const versions = await Promise.all(
+      [['-v'], ['--version'], ['backup', '-v'], ['restore', '--version'], ['verify', '-v']].map((args) => runCli(args, { cwd: project })),
+    );
     for (const result of versions) {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);

@@ -49,7 +49,12 @@ describe('verify and inspect, without any server', () => {
     expect(result.stdout).toContain('admin.system.version  collection  1 document  59 B  → not restored');
     const json = JSON.parse((await run(['inspect', file, '--json'])).stdout);
     expect(json.components.mongodb.namespaces[0]).toEqual({
-      namespace: 'test.bar', type: 'collection', documents: 1, bytes: 35, crcMatches: true, restoredAs: 'orkestra.bar',
+      namespace: 'test.bar',
+      type: 'collection',
+      documents: 1,
+      bytes: 35,
+      crcMatches: true,
+      restoredAs: 'orkestra.bar',
     });
   });
 
@@ -112,7 +117,13 @@ describe('verify and inspect, without any server', () => {
       rustfs: {
         buckets: [
           { name: 'avatars', objects: [{ key: 'a.png', path: 'a.png', size: 3 }] },
-          { name: 'docs.v2', objects: [{ key: 'x/y.txt', path: 'x/y.txt', size: 5 }, { key: 'gone.txt', path: 'gone.txt', size: 1 }] },
+          {
+            name: 'docs.v2',
+            objects: [
+              { key: 'x/y.txt', path: 'x/y.txt', size: 5 },
+              { key: 'gone.txt', path: 'gone.txt', size: 1 },
+            ],
+          },
           { name: 'empty', objects: [] },
         ],
       },
@@ -122,12 +133,14 @@ describe('verify and inspect, without any server', () => {
     expect(inspect.stdout).toContain('avatars  1 object  3 B');
     const verify = await run(['verify', file]);
     expect(verify.code).toBe(1);
-    expect(verify.stdout).toContain('rustfs/docs.v2/gone.txt is in the manifest\'s object list but not in the archive');
+    expect(verify.stdout).toContain("rustfs/docs.v2/gone.txt is in the manifest's object list but not in the archive");
   });
 
   it('verify lists a failed SHA-256 and inspect never prints secret contents', async () => {
     const files = [{ path: 'secrets/.env', content: 'MONGO_ROOT_PASSWORD=do-not-print-me\n' }];
-    const file = await archiveOf('tampered.tar.gz', files, {}, [{ path: 'secrets/.env', content: 'MONGO_ROOT_PASSWORD=original-value!\n' }]);
+    const file = await archiveOf('tampered.tar.gz', files, {}, [
+      { path: 'secrets/.env', content: 'MONGO_ROOT_PASSWORD=original-value!\n' },
+    ]);
     const verify = await run(['verify', file]);
     expect(verify.code).toBe(1);
     expect(verify.stdout).toContain('secrets/.env fails its SHA-256 checksum');

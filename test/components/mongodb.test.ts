@@ -29,7 +29,18 @@ beforeAll(async () => {
 afterAll(() => containers.removeAll());
 
 function mongosh(script: string): Promise<string> {
-  return execText(stack, mongo, ['mongosh', '--quiet', '-u', 'root', '-p', ROOT_PASSWORD, '--authenticationDatabase', 'admin', '--eval', script]);
+  return execText(stack, mongo, [
+    'mongosh',
+    '--quiet',
+    '-u',
+    'root',
+    '-p',
+    ROOT_PASSWORD,
+    '--authenticationDatabase',
+    'admin',
+    '--eval',
+    script,
+  ]);
 }
 
 async function project(database: string, extra: Record<string, string> = {}): Promise<string> {
@@ -72,7 +83,9 @@ describeEngine('mongodb through the Docker Engine API', () => {
     if (!upstream) {
       expect(sha256(dump)).toBe(sha256(await readContainerFile(stack, mongo, '/stand-in/last-dump.out')));
       const dumpCall = (await calls()).filter((line) => line.startsWith('mongodump')).at(-1)!;
-      expect(dumpCall).toMatch(/^mongodump --db=test --archive --gzip --username=root --authenticationDatabase=admin --config=\/tmp\/\.orkestra-backup-[0-9a-f]+\.yaml$/);
+      expect(dumpCall).toMatch(
+        /^mongodump --db=test --archive --gzip --username=root --authenticationDatabase=admin --config=\/tmp\/\.orkestra-backup-[0-9a-f]+\.yaml$/,
+      );
       const config = await readContainerFile(stack, mongo, '/stand-in/last-config.yaml');
       expect(config.toString()).toBe(`password: "${ROOT_PASSWORD}"\n`);
     }
@@ -95,7 +108,9 @@ describeEngine('mongodb through the Docker Engine API', () => {
       /^mongorestore --drop --archive --gzip --nsInclude=test\.\* --nsFrom=test\.\* --nsTo=orkestra\.\* --username=root --authenticationDatabase=admin --config=\/tmp\/\.orkestra-backup-[0-9a-f]+\.yaml$/,
     );
     expect(sha256(await readContainerFile(stack, mongo, '/stand-in/last-restore.in'))).toBe(sha256(dumpInArchive(archive)));
-    expect(result.stdout).toMatch(/restored mongodb: 1 document into orkestra; previous data kept in .*\.pre-restore-\d{8}-\d{6}\/mongodb\//);
+    expect(result.stdout).toMatch(
+      /restored mongodb: 1 document into orkestra; previous data kept in .*\.pre-restore-\d{8}-\d{6}\/mongodb\//,
+    );
   });
 
   it(`no remapping flags when the database names are equal ${label}`, async () => {
@@ -120,15 +135,21 @@ describeEngine('mongodb through the Docker Engine API', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('remapping database test → orkestra');
     expect(result.stdout).toContain('test.bar → orkestra.bar (collection): 1 document, dropped and restored');
-    expect(result.stdout).toContain('the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of 2 namespaces check out (1 document to restore)');
-    expect(result.stdout).toMatch(/mongorestore --dryRun connected to \S+ and accepted the dump's header and collection metadata \(it reads no documents\)/);
+    expect(result.stdout).toContain(
+      'the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of 2 namespaces check out (1 document to restore)',
+    );
+    expect(result.stdout).toMatch(
+      /mongorestore --dryRun connected to \S+ and accepted the dump's header and collection metadata \(it reads no documents\)/,
+    );
     expect(result.stdout).toMatch(/before --drop, the current database orkestra is dumped into docker\/\.pre-restore-<stamp>\/mongodb\//);
     expect(result.stdout).not.toContain('parsed the whole archive');
     if (upstream) return;
     expect(result.stdout).toContain('admin.system.version (collection): not restored (outside database test)');
     const newCalls = (await calls()).slice(Number(before));
     expect(newCalls).toHaveLength(1);
-    expect(newCalls[0]).toMatch(/^mongorestore --dryRun --drop --archive --gzip --nsInclude=test\.\* --nsFrom=test\.\* --nsTo=orkestra\.\* /);
+    expect(newCalls[0]).toMatch(
+      /^mongorestore --dryRun --drop --archive --gzip --nsInclude=test\.\* --nsFrom=test\.\* --nsTo=orkestra\.\* /,
+    );
     expect(await execText(stack, mongo, ['sh', '-c', 'ls /stand-in'])).not.toContain('last-restore.in');
   });
 
@@ -138,7 +159,11 @@ describeEngine('mongodb through the Docker Engine API', () => {
     try {
       const result = await run(dir, ['backup', '-c', 'mongodb', '-y']);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(upstream ? /mongodump could not log in to MongoDB in \S+ as root: .*[Aa]uthentication failed.* Check MONGO_ROOT_USERNAME and MONGO_ROOT_PASSWORD/ : /mongodump could not connect to MongoDB in \S+: Failed: error connecting to db server: server selection error.* Check that mongod is up/);
+      expect(result.stderr).toMatch(
+        upstream
+          ? /mongodump could not log in to MongoDB in \S+ as root: .*[Aa]uthentication failed.* Check MONGO_ROOT_USERNAME and MONGO_ROOT_PASSWORD/
+          : /mongodump could not connect to MongoDB in \S+: Failed: error connecting to db server: server selection error.* Check that mongod is up/,
+      );
       expect(result.stderr).not.toMatch(/\n\s+at /);
       expect(await readdir(join(dir, 'backups')).catch(() => [])).toEqual([]);
     } finally {
@@ -170,46 +195,65 @@ describeEngine('mongodb through the Docker Engine API', () => {
     expect(dryRun.stdout + dryRun.stderr).not.toContain('not-the-password');
   });
 
-  it.skipIf(upstream)('a dump cut after its prelude passes mongorestore --dryRun but not the dry run: the tool reads every document [STAND-IN]', async () => {
-    const { writeRawArchive, manifestFor } = await import('../helpers/archives.js');
-    const { gzipSync } = await import('node:zlib');
-    const { readFileSync } = await import('node:fs');
-    const fixture = readFileSync(new URL('../fixtures/mongodump/timeseries.archive', import.meta.url));
-    const files = [
-      { path: 'mongodb/database.txt', content: 'timeseries_test\n' },
-      { path: 'mongodb/mongo.archive.gz', content: gzipSync(fixture.subarray(0, 20_000)) },
-    ];
-    const dir = await project('timeseries_test');
-    const archive = join(dir, 'backups', 'cut.tar.gz');
-    const manifest = manifestFor(files, { components: ['mongodb'], details: { mongodb: { database: 'timeseries_test' } } });
-    await writeRawArchive(archive, [{ path: 'manifest.json', content: JSON.stringify(manifest) }, ...files]);
-    const before = (await calls()).length;
-    const result = await run(dir, ['restore', archive, '--dry-run']);
-    expect((await calls()).slice(before)).toEqual([expect.stringMatching(/^mongorestore --dryRun /)]);
-    expect(result.stderr).toMatch(/mongodb\/mongo\.archive\.gz is damaged: the mongodump archive ends in the middle of a document\. Nothing was touched\./);
-    expect(result.code).toBe(2);
-  });
+  it.skipIf(upstream)(
+    'a dump cut after its prelude passes mongorestore --dryRun but not the dry run: the tool reads every document [STAND-IN]',
+    async () => {
+      const { writeRawArchive, manifestFor } = await import('../helpers/archives.js');
+      const { gzipSync } = await import('node:zlib');
+      const { readFileSync } = await import('node:fs');
+      const fixture = readFileSync(new URL('../fixtures/mongodump/timeseries.archive', import.meta.url));
+      const files = [
+        { path: 'mongodb/database.txt', content: 'timeseries_test\n' },
+        { path: 'mongodb/mongo.archive.gz', content: gzipSync(fixture.subarray(0, 20_000)) },
+      ];
+      const dir = await project('timeseries_test');
+      const archive = join(dir, 'backups', 'cut.tar.gz');
+      const manifest = manifestFor(files, { components: ['mongodb'], details: { mongodb: { database: 'timeseries_test' } } });
+      await writeRawArchive(archive, [{ path: 'manifest.json', content: JSON.stringify(manifest) }, ...files]);
+      const before = (await calls()).length;
+      const result = await run(dir, ['restore', archive, '--dry-run']);
+      expect((await calls()).slice(before)).toEqual([expect.stringMatching(/^mongorestore --dryRun /)]);
+      expect(result.stderr).toMatch(
+        /mongodb\/mongo\.archive\.gz is damaged: the mongodump archive ends in the middle of a document\. Nothing was touched\./,
+      );
+      expect(result.code).toBe(2);
+    },
+  );
 
-  it.skipIf(upstream)('a mongorestore that fails after --drop gets the previous data put back from the dump kept before it [STAND-IN]', async () => {
-    const archive = await backupOf('test');
-    const dir = await project('test');
-    // The server holds other data than the archive: the time-series dump.
-    await execText(stack, mongo, ['sh', '-c', 'rm -f /stand-in/server.archive.gz && cp /stand-in/timeseries.archive /stand-in/server.archive']);
-    await execText(stack, mongo, ['touch', '/stand-in/fail-restore-once']);
-    const result = await run(dir, ['restore', archive, '-y']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/E11000 duplicate key error — the previous data of database test was put back from .*\.pre-restore-\d{8}-\d{6}\/mongodb\//);
-    const keptFolder = join(dir, 'docker', (await readdir(join(dir, 'docker'))).find((name) => name.startsWith('.pre-restore-'))!, 'mongodb');
-    const [kept] = await readdir(keptFolder);
-    const { gunzipSync } = await import('node:zlib');
-    const { readFileSync } = await import('node:fs');
-    const timeseries = readFileSync(new URL('../fixtures/mongodump/timeseries.archive', import.meta.url));
-    expect(gunzipSync(readFileSync(join(keptFolder, kept)))).toEqual(timeseries);
-    // The server holds what it held before: the stand-in's state is the archive of its last successful restore.
-    expect(gunzipSync(await readContainerFile(stack, mongo, '/stand-in/server.archive.gz'))).toEqual(timeseries);
-    const restores = (await calls()).filter((line) => line.startsWith('mongorestore --drop'));
-    expect(restores.at(-1)).toMatch(/^mongorestore --drop --archive --gzip --nsInclude=test\.\* /);
-  });
+  it.skipIf(upstream)(
+    'a mongorestore that fails after --drop gets the previous data put back from the dump kept before it [STAND-IN]',
+    async () => {
+      const archive = await backupOf('test');
+      const dir = await project('test');
+      // The server holds other data than the archive: the time-series dump.
+      await execText(stack, mongo, [
+        'sh',
+        '-c',
+        'rm -f /stand-in/server.archive.gz && cp /stand-in/timeseries.archive /stand-in/server.archive',
+      ]);
+      await execText(stack, mongo, ['touch', '/stand-in/fail-restore-once']);
+      const result = await run(dir, ['restore', archive, '-y']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /E11000 duplicate key error — the previous data of database test was put back from .*\.pre-restore-\d{8}-\d{6}\/mongodb\//,
+      );
+      const keptFolder = join(
+        dir,
+        'docker',
+        (await readdir(join(dir, 'docker'))).find((name) => name.startsWith('.pre-restore-'))!,
+        'mongodb',
+      );
+      const [kept] = await readdir(keptFolder);
+      const { gunzipSync } = await import('node:zlib');
+      const { readFileSync } = await import('node:fs');
+      const timeseries = readFileSync(new URL('../fixtures/mongodump/timeseries.archive', import.meta.url));
+      expect(gunzipSync(readFileSync(join(keptFolder, kept)))).toEqual(timeseries);
+      // The server holds what it held before: the stand-in's state is the archive of its last successful restore.
+      expect(gunzipSync(await readContainerFile(stack, mongo, '/stand-in/server.archive.gz'))).toEqual(timeseries);
+      const restores = (await calls()).filter((line) => line.startsWith('mongorestore --drop'));
+      expect(restores.at(-1)).toMatch(/^mongorestore --drop --archive --gzip --nsInclude=test\.\* /);
+    },
+  );
 
   it.skipIf(upstream)('--no-keep-mongodb: no dump before --drop, and the dry run and the gate say so [STAND-IN]', async () => {
     const archive = await backupOf('test');

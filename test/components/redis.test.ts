@@ -46,7 +46,8 @@ async function startedAt(name: string): Promise<string> {
   return (await stack.docker.getContainer(name).inspect()).State.StartedAt;
 }
 
-async function projectFor(name: string): Promise<string> {
+/** A project whose docker/.env holds the password of the test servers. */
+async function projectFor(_name: string): Promise<string> {
   const project = await makeProject({ keys: false });
   await writeDotenv(project, { REDIS_PASSWORD: PASSWORD });
   return project;
@@ -196,7 +197,9 @@ describeEngine('redis through the Docker Engine API', () => {
     const damaged = await withRdb(backup.stdout.trim(), Buffer.concat([header, randomBytes(4096)]));
     const restore = await run(project, name, ['restore', damaged, '-y']);
     expect(restore.code).toBe(1);
-    expect(restore.stderr).toMatch(/Redis in \S+ did not load the restored files: it exited instead of loading them.*The previous files were put back and it runs again on them \(6 keys\)/);
+    expect(restore.stderr).toMatch(
+      /Redis in \S+ did not load the restored files: it exited instead of loading them.*The previous files were put back and it runs again on them \(6 keys\)/,
+    );
     expect((await stack.docker.getContainer(name).inspect()).State.Running).toBe(true);
     await expectSeeded(name);
   });

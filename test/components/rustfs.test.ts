@@ -21,11 +21,23 @@ let big: Buffer;
 const BUCKETS = ['avatars', 'docs.v2', 'exports', 'empty-bucket'];
 function objects(): SeedObject[] {
   return [
-    { bucket: 'avatars', key: 'users/1/avatar.png', body: randomBytes(20_000), contentType: 'image/png', metadata: { owner: 'ada', 'upload-id': '42' } },
+    {
+      bucket: 'avatars',
+      key: 'users/1/avatar.png',
+      body: randomBytes(20_000),
+      contentType: 'image/png',
+      metadata: { owner: 'ada', 'upload-id': '42' },
+    },
     { bucket: 'avatars', key: 'users/2/avatar.png', body: randomBytes(5_000), contentType: 'image/png' },
     { bucket: 'docs.v2', key: 'a/b/c/d/deep.txt', body: Buffer.from('deep\n'.repeat(1000)), contentType: 'text/plain; charset=utf-8' },
     { bucket: 'docs.v2', key: 'zero.bin', body: Buffer.alloc(0), contentType: 'application/octet-stream' },
-    { bucket: 'docs.v2', key: 'with space/ünïcødé ✓ file.txt', body: Buffer.from('unicode ✓\n'), contentType: 'text/plain', metadata: { lang: 'fr' } },
+    {
+      bucket: 'docs.v2',
+      key: 'with space/ünïcødé ✓ file.txt',
+      body: Buffer.from('unicode ✓\n'),
+      contentType: 'text/plain',
+      metadata: { lang: 'fr' },
+    },
     { bucket: 'exports', key: 'big/blob.bin', body: big, contentType: 'application/octet-stream' },
   ];
 }
@@ -89,7 +101,11 @@ describeEngine(`rustfs through the S3 API (${server})`, () => {
 
   it('restore into a store with changed, missing and extra objects: the dry-run names each difference and changes nothing; the restore fixes them and keeps what it replaces', async () => {
     const store = await newStore();
-    await seed(store.client, BUCKETS, objects().filter((object) => object.bucket !== 'exports'));
+    await seed(
+      store.client,
+      BUCKETS,
+      objects().filter((object) => object.bucket !== 'exports'),
+    );
     const original = await snapshotStore(store.client);
     const backup = await run(store, ['backup', '-c', 'rustfs', '-y']);
     expect(backup.code).toBe(0);
@@ -103,14 +119,18 @@ describeEngine(`rustfs through the S3 API (${server})`, () => {
     const dryRun = await run(store, ['restore', archive, '--dry-run']);
     expect(dryRun.code).toBe(0);
     expect(dryRun.stdout).toContain('bucket avatars: exists — 0 to add, 1 to overwrite, 1 unchanged, 0 only in the target (kept)');
-    expect(dryRun.stdout).toMatch(/ {4}overwrite avatars\/users\/1\/avatar\.png \(20 kB; the current object is kept in bucket orkestra-pre-restore-/);
+    expect(dryRun.stdout).toMatch(
+      / {4}overwrite avatars\/users\/1\/avatar\.png \(20 kB; the current object is kept in bucket orkestra-pre-restore-/,
+    );
     expect(dryRun.stdout).toContain('    add docs.v2/a/b/c/d/deep.txt (5 kB)');
     expect(dryRun.stdout).toContain('    only in target: docs.v2/extra/only-here.txt (kept as is)');
     expect(await snapshotStore(store.client)).toEqual(damaged);
 
     const restore = await run(store, ['restore', archive, '-y']);
     expect(restore.code).toBe(0);
-    expect(restore.stdout).toMatch(/2 objects uploaded, 3 unchanged; 1 overwritten objects kept in bucket orkestra-pre-restore-\d{8}-\d{6}/);
+    expect(restore.stdout).toMatch(
+      /2 objects uploaded, 3 unchanged; 1 overwritten objects kept in bucket orkestra-pre-restore-\d{8}-\d{6}/,
+    );
     const after = await snapshotStore(store.client);
     for (const [key, value] of Object.entries(original)) expect(after[key]).toEqual(value);
     expect(after['docs.v2/extra/only-here.txt']).toEqual(damaged['docs.v2/extra/only-here.txt']);
@@ -125,7 +145,13 @@ describeEngine(`rustfs through the S3 API (${server})`, () => {
     await writeDotenv(store.project, {
       RUSTFS_ACCESS_KEY: 'not-the-access-key',
       RUSTFS_SECRET_KEY: 'not-the-secret',
-      ...(imageMode !== 'upstream' ? { RUSTFS_ENDPOINT: (await stack.docker.getContainer(store.name).inspect()).Config.Env.find((entry) => entry.startsWith('S3_PORT='))!.replace('S3_PORT=', 'http://127.0.0.1:') } : {}),
+      ...(imageMode !== 'upstream'
+        ? {
+            RUSTFS_ENDPOINT: (await stack.docker.getContainer(store.name).inspect()).Config.Env.find((entry) =>
+              entry.startsWith('S3_PORT='),
+            )!.replace('S3_PORT=', 'http://127.0.0.1:'),
+          }
+        : {}),
     });
     const backup = await run(store, ['backup', '-c', 'rustfs', '-y']);
     expect(backup.code).toBe(1);

@@ -8,15 +8,24 @@ import { temporaryFolder } from '../helpers/tempFolders.js';
 async function archive(): Promise<ArchiveView> {
   const dir = await temporaryFolder('sequential-');
   const writer = await ArchiveWriter.open(join(dir, 'a.tar.gz'));
-  for (const path of ['mongodb/x', 'mongodb/y', 'redis/dump.rdb', 'rustfs/b/k', 'secrets/.env']) await writer.addText(path, `content of ${path}`);
-  const manifest = { schema: MANIFEST_SCHEMA, createdAt: '2026-11-22T00:00:00Z', environment: 't', host: 'h', components: ['mongodb', 'redis', 'rustfs', 'secrets'], files: [...writer.files] };
+  for (const path of ['mongodb/x', 'mongodb/y', 'redis/dump.rdb', 'rustfs/b/k', 'secrets/.env'])
+    await writer.addText(path, `content of ${path}`);
+  const manifest = {
+    schema: MANIFEST_SCHEMA,
+    createdAt: '2026-11-22T00:00:00Z',
+    environment: 't',
+    host: 'h',
+    components: ['mongodb', 'redis', 'rustfs', 'secrets'],
+    files: [...writer.files],
+  };
   const file = await writer.commit(manifest);
   return { file, name: 'a.tar.gz', manifest, files: manifest.files, legacy: false };
 }
 
 async function read(reader: SequentialReader, component: string): Promise<string[]> {
   const seen: string[] = [];
-  for await (const entry of reader.entries(component)) seen.push(`${entry.path}=${Buffer.concat(await entry.content.toArray()).toString()}`);
+  for await (const entry of reader.entries(component))
+    seen.push(`${entry.path}=${Buffer.concat(await entry.content.toArray()).toString()}`);
   return seen;
 }
 

@@ -14,7 +14,7 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 /** The pid of a process that has exited: a lock naming it is stale. */
 function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+  return spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
 }
 
 async function race(): Promise<number> {

@@ -17,9 +17,11 @@ beforeAll(async () => {
 afterAll(() => containers.removeAll());
 
 function twoMebibytes(): Readable {
-  return Readable.from((function* () {
-    for (let chunk = 0; chunk < 32; chunk += 1) yield Buffer.alloc(64 * 1024, 0x61);
-  })());
+  return Readable.from(
+    (function* () {
+      for (let chunk = 0; chunk < 32; chunk += 1) yield Buffer.alloc(64 * 1024, 0x61);
+    })(),
+  );
 }
 
 describeEngine('DockerEngine.exec with stdin', () => {

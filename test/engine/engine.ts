@@ -70,7 +70,14 @@ async function startPrivateEngine(dockerd: string): Promise<EngineResult> {
 async function stopPrivateEngine(dir: string, socket: string): Promise<void> {
   const docker = clientFor(socket);
   const containers = await docker.listContainers({ all: true }).catch(() => []);
-  await Promise.all(containers.map((info) => docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    containers.map((info) =>
+      docker
+        .getContainer(info.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   const pid = Number((await readFile(join(dir, 'pid'), 'utf8').catch(() => '')).trim());
   if (pid > 0) {
     try {

@@ -74,8 +74,39 @@ export async function prepareImages(docker: Docker): Promise<TestImages> {
 }
 
 const BUSYBOX_APPLETS = [
-  'sh', 'ls', 'cat', 'tar', 'mkdir', 'rm', 'sleep', 'cp', 'mv', 'gzip', 'gunzip', 'head', 'tail', 'tee', 'touch',
-  'echo', 'printf', 'ps', 'sed', 'grep', 'wc', 'test', 'env', 'sha256sum', 'id', 'chmod', 'kill', 'find', 'stat', 'true', 'false', 'tr', 'xargs',
+  'sh',
+  'ls',
+  'cat',
+  'tar',
+  'mkdir',
+  'rm',
+  'sleep',
+  'cp',
+  'mv',
+  'gzip',
+  'gunzip',
+  'head',
+  'tail',
+  'tee',
+  'touch',
+  'echo',
+  'printf',
+  'ps',
+  'sed',
+  'grep',
+  'wc',
+  'test',
+  'env',
+  'sha256sum',
+  'id',
+  'chmod',
+  'kill',
+  'find',
+  'stat',
+  'true',
+  'false',
+  'tr',
+  'xargs',
 ];
 
 async function addBusybox(root: string): Promise<void> {
@@ -147,7 +178,13 @@ async function buildImage(docker: Docker, name: string, fill: (root: string) => 
       encoding: 'utf8',
     }).slice(0, 12);
     const tag = `orkestra-test/${name}:${digest}`;
-    const exists = await docker.getImage(tag).inspect().then(() => true, () => false);
+    const exists = await docker
+      .getImage(tag)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      );
     if (!exists) {
       const stream = createTar({ cwd: root, portable: true }, ['.']);
       const progress = await docker.importImage(stream as unknown as NodeJS.ReadableStream, {
@@ -163,7 +200,13 @@ async function buildImage(docker: Docker, name: string, fill: (root: string) => 
 }
 
 async function pull(docker: Docker, image: string): Promise<void> {
-  const exists = await docker.getImage(image).inspect().then(() => true, () => false);
+  const exists = await docker
+    .getImage(image)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
   if (!exists) await followProgress(docker, await docker.pull(image));
 }
 

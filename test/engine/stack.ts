@@ -79,7 +79,7 @@ export async function startS3(stack: StackContext, name: string, options: S3Opti
       HostConfig: { Init: true, PortBindings: { '9000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
     });
     const info = await stack.docker.getContainer(name).inspect();
-    const port = info.NetworkSettings.Ports['9000/tcp']![0].HostPort;
+    const port = info.NetworkSettings.Ports['9000/tcp'][0].HostPort;
     const endpoint = `http://127.0.0.1:${port}`;
     await waitForHttp(endpoint);
     return { ...container, endpoint };
@@ -112,7 +112,10 @@ export async function startMongo(stack: StackContext, name: string, options: Mon
   if (options.rootPassword) env.push(`MONGO_INITDB_ROOT_PASSWORD=${options.rootPassword}`);
   if (stack.images.mode === 'upstream') {
     const container = await create(stack, name, { Image: stack.images.mongo, Env: env, HostConfig: { Init: true } });
-    await waitFor(async () => (await execText(stack, name, ['mongosh', '--quiet', '--eval', 'db.runCommand({ping:1}).ok'])).includes('1'), `mongod in ${name}`);
+    await waitFor(
+      async () => (await execText(stack, name, ['mongosh', '--quiet', '--eval', 'db.runCommand({ping:1}).ok'])).includes('1'),
+      `mongod in ${name}`,
+    );
     return container;
   }
   env.push(`MONGO_STANDIN_FIXTURE=${options.fixture ?? 'test.bar.archive'}`, ...(options.extraEnv ?? []));
@@ -129,7 +132,11 @@ async function create(stack: StackContext, name: string, options: Docker.Contain
   await container.start();
   return {
     name,
-    remove: () => container.remove({ force: true, v: true }).then(() => undefined, () => undefined),
+    remove: () =>
+      container.remove({ force: true, v: true }).then(
+        () => undefined,
+        () => undefined,
+      ),
   };
 }
 
@@ -149,7 +156,7 @@ export async function execText(stack: StackContext, name: string, command: strin
 /** The bytes of a file in a container, through the archive API. */
 export async function readContainerFile(stack: StackContext, name: string, path: string): Promise<Buffer> {
   const { Parser } = await import('tar');
-  const archive = (await stack.docker.getContainer(name).getArchive({ path })) as unknown as NodeJS.ReadableStream;
+  const archive = await stack.docker.getContainer(name).getArchive({ path });
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const parser = new Parser({
@@ -159,7 +166,7 @@ export async function readContainerFile(stack: StackContext, name: string, path:
     });
     parser.on('end', () => resolve(Buffer.concat(chunks)));
     parser.on('error', reject);
-    archive.pipe(parser as unknown as NodeJS.WritableStream);
+    archive.pipe(parser);
   });
 }
 

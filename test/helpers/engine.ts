@@ -37,6 +37,8 @@ export class Containers {
 
 export async function writeDotenv(project: string, values: Record<string, string>): Promise<void> {
   await mkdir(join(project, 'docker'), { recursive: true });
-  const text = Object.entries(values).map(([key, value]) => `${key}=${value}`).join('\n');
+  const text = Object.entries(values)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n');
   await writeFile(join(project, 'docker/.env'), `${text}\n`, { mode: 0o600 });
 }

@@ -36,7 +36,9 @@ export async function snapshotTree(root: string): Promise<Record<string, string>
         result[`${key}/`] = `dir ${(info.mode & 0o777).toString(8)}`;
         await walk(path);
       } else {
-        const digest = createHash('sha256').update(await readFile(path)).digest('hex');
+        const digest = createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex');
         result[key] = `${(info.mode & 0o777).toString(8)} ${digest}`;
       }
     }

@@ -19,7 +19,9 @@ export class TerminalSession {
   private readonly socket = `okb-${randomBytes(4).toString('hex')}`;
 
   constructor(cwd: string, args: string[], env: Record<string, string> = {}) {
-    const exports = Object.entries(env).map(([key, value]) => `export ${key}='${value}';`).join(' ');
+    const exports = Object.entries(env)
+      .map(([key, value]) => `export ${key}='${value}';`)
+      .join(' ');
     const command = `${exports} stty -g > .stty-before; '${process.execPath}' '${BINARY}' ${args.map((arg) => `'${arg}'`).join(' ')}; echo "EXIT=$?"; stty -g > .stty-after; sleep 600`;
     this.tmux('new-session', '-d', '-x', '120', '-y', '40', '-c', cwd, 'sh', '-c', command);
   }

@@ -22,9 +22,9 @@ describe('object store endpoint', () => {
     });
   });
   it('then the published port of 9000', () => {
-    expect(resolveEndpoint(undefined, container({ published: { host: '127.0.0.1', port: 19000 }, addresses: ['172.18.0.4'] })).endpoint).toBe(
-      'http://127.0.0.1:19000',
-    );
+    expect(
+      resolveEndpoint(undefined, container({ published: { host: '127.0.0.1', port: 19000 }, addresses: ['172.18.0.4'] })).endpoint,
+    ).toBe('http://127.0.0.1:19000');
   });
   it('then the address on the stack network', () => {
     expect(resolveEndpoint(undefined, container({ addresses: ['172.18.0.4'] })).endpoint).toBe('http://172.18.0.4:9000');

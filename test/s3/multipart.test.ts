@@ -78,7 +78,13 @@ describeEngine('multipart upload into a real S3 protocol server', () => {
     };
     try {
       await store.ensureBucket('big');
-      await store.putMultipart('big', 'blob.bin', chunksOf(bytes, [65_536, 1000]), { contentType: 'application/x-test', metadata: { owner: 'ada' } }, { retry });
+      await store.putMultipart(
+        'big',
+        'blob.bin',
+        chunksOf(bytes, [65_536, 1000]),
+        { contentType: 'application/x-test', metadata: { owner: 'ada' } },
+        { retry },
+      );
     } finally {
       store.destroy();
     }

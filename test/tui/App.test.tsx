@@ -31,17 +31,34 @@ function preview(failure?: string): RestorePreview {
     archive: {
       file: '/srv/orkestra/backups/a.tar.gz',
       name: 'a.tar.gz',
-      manifest: { schema: 'orkestra-backup/v1', createdAt: '2026-11-20T03:00:00Z', environment: 'prod', host: 'vm1', components: ['mongodb', 'secrets'] },
+      manifest: {
+        schema: 'orkestra-backup/v1',
+        createdAt: '2026-11-20T03:00:00Z',
+        environment: 'prod',
+        host: 'vm1',
+        components: ['mongodb', 'secrets'],
+      },
       files: [],
       legacy: false,
+      // The screens never read the pinned descriptor; a restore through the fake backend does not either.
+      location: undefined as unknown as RestorePreview['archive']['location'],
     },
     plans: [
       {
         component: component('mongodb'),
-        plan: failure ? undefined : { actions: ['remapping database prod → orkestra'], replaces: ['orkestra-mongodb: 3 collections of database orkestra (dropped and restored)'], warnings: [] },
+        plan: failure
+          ? undefined
+          : {
+              actions: ['remapping database prod → orkestra'],
+              replaces: ['orkestra-mongodb: 3 collections of database orkestra (dropped and restored)'],
+              warnings: [],
+            },
         failure,
       },
-      { component: component('secrets'), plan: { actions: ['docker/.env: exists (would prompt / move aside)'], replaces: ['docker/.env'], warnings: [] } },
+      {
+        component: component('secrets'),
+        plan: { actions: ['docker/.env: exists (would prompt / move aside)'], replaces: ['docker/.env'], warnings: [] },
+      },
     ],
   };
 }
@@ -67,7 +84,13 @@ describe('TUI start and backup screens', () => {
       onEvent({ type: 'component-start', component: 'secrets', phase: 'backup' });
       onEvent({ type: 'component-progress', component: 'secrets', bytes: 512, totalBytes: 1024, elapsedMs: 100 });
       await new Promise<void>((resolve) => (release = resolve));
-      return { archivePath: '/srv/orkestra/backups/x.tar.gz', archiveBytes: 2_000_000, elapsedMs: 3_000, components: ['mongodb', 'secrets'], skipped: [] };
+      return {
+        archivePath: '/srv/orkestra/backups/x.tar.gz',
+        archiveBytes: 2_000_000,
+        elapsedMs: 3_000,
+        components: ['mongodb', 'secrets'],
+        skipped: [],
+      };
     };
     const { frame, press, exits } = mount(backend);
     await press(ENTER);
@@ -104,7 +127,7 @@ describe('TUI start and backup screens', () => {
   it('ctrl-c during a backup aborts the core work and leaves with exit 1', async () => {
     const backend = new FakeBackend();
     backend.backupImpl = (_onEvent, signal) =>
-      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
     const { press, exits, frame } = mount(backend, 'backup');
     await tick(50);
     await press(ENTER, 'y');
@@ -133,8 +156,24 @@ describe('TUI start and backup screens', () => {
 
 describe('TUI restore screens', () => {
   const archives = [
-    { file: '/b/new.tar.gz', name: 'new.tar.gz', bytes: 3_000_000_000, modifiedMs: 2, environment: 'prod', createdAt: '2026-11-20T03:00:00Z', components: ['mongodb', 'secrets'] },
-    { file: '/b/old.tar.gz', name: 'old.tar.gz', bytes: 1_000, modifiedMs: 1, environment: 'staging', createdAt: '2026-10-01T03:00:00Z', components: ['secrets'] },
+    {
+      file: '/b/new.tar.gz',
+      name: 'new.tar.gz',
+      bytes: 3_000_000_000,
+      modifiedMs: 2,
+      environment: 'prod',
+      createdAt: '2026-11-20T03:00:00Z',
+      components: ['mongodb', 'secrets'],
+    },
+    {
+      file: '/b/old.tar.gz',
+      name: 'old.tar.gz',
+      bytes: 1_000,
+      modifiedMs: 1,
+      environment: 'staging',
+      createdAt: '2026-10-01T03:00:00Z',
+      components: ['secrets'],
+    },
     { file: '/b/broken.tar.gz', name: 'broken.tar.gz', bytes: 10, modifiedMs: 3, problem: 'broken.tar.gz is not a .tar.gz archive.' },
   ];
 
@@ -199,7 +238,13 @@ describe('TUI restore screens', () => {
       onEvent({ type: 'component-start', component: 'secrets', phase: 'restore' });
       if (overwrite.mode === 'ask') answer = await overwrite.confirm('docker/.env exists and differs from the backup. Replace it?');
       onEvent({ type: 'component-done', component: 'secrets', phase: 'restore', bytes: 10, elapsedMs: 5, summary: '1 written' });
-      return { restored: [{ component: 'mongodb', summary: '12 documents into orkestra' }, { component: 'secrets', summary: '1 written' }], notRestored: [] };
+      return {
+        restored: [
+          { component: 'mongodb', summary: '12 documents into orkestra' },
+          { component: 'secrets', summary: '1 written' },
+        ],
+        notRestored: [],
+      };
     };
     const { frame, press } = mount(backend, 'restore');
     await tick(50);

@@ -18,7 +18,12 @@ export class FakeBackend implements TuiBackend {
   choices: ComponentChoice[] = [
     { name: 'mongodb', title: 'MongoDB', available: true },
     { name: 'redis', title: 'Redis', available: false, reason: 'container orkestra-redis is exited' },
-    { name: 'rustfs', title: 'RustFS object store', available: false, reason: 'cannot reach the Docker engine at unix:///var/run/docker.sock (ENOENT)' },
+    {
+      name: 'rustfs',
+      title: 'RustFS object store',
+      available: false,
+      reason: 'cannot reach the Docker engine at unix:///var/run/docker.sock (ENOENT)',
+    },
     { name: 'secrets', title: 'Secrets (docker/.env, docker/keys/)', available: true },
   ];
   archives: ArchiveListing[] = [];
@@ -32,7 +37,10 @@ export class FakeBackend implements TuiBackend {
   previewImpl: (onEvent: EventListener) => Promise<RestorePreview> = async () => {
     throw new Error('no preview configured');
   };
-  restoreImpl: (overwrite: OverwritePolicy, onEvent: EventListener) => Promise<RestoreOutcome> = async () => ({ restored: [], notRestored: [] });
+  restoreImpl: (overwrite: OverwritePolicy, onEvent: EventListener) => Promise<RestoreOutcome> = async () => ({
+    restored: [],
+    notRestored: [],
+  });
   lastSignal?: AbortSignal;
 
   async componentChoices() {

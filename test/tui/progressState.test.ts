@@ -7,7 +7,14 @@ describe('progress state', () => {
     for (const message of ['a', 'b', 'c', 'd']) state = reduceProgress(state, { type: 'component-note', component: 'redis', message });
     state = reduceProgress(state, { type: 'component-progress', component: 'redis', bytes: 50, totalBytes: 100, elapsedMs: 10 });
     expect(state.rows[0]).toMatchObject({ status: 'running', bytes: 50, totalBytes: 100, notes: ['b', 'c', 'd'] });
-    state = reduceProgress(state, { type: 'component-done', component: 'redis', phase: 'backup', bytes: 100, elapsedMs: 20, summary: '3 keys' });
+    state = reduceProgress(state, {
+      type: 'component-done',
+      component: 'redis',
+      phase: 'backup',
+      bytes: 100,
+      elapsedMs: 20,
+      summary: '3 keys',
+    });
     expect(state.rows[0]).toMatchObject({ status: 'done', bytes: 100, summary: '3 keys' });
   });
 

@@ -18,7 +18,10 @@ function open(cwd: string, args: string[]): TerminalSession {
 }
 
 async function terminalRestored(project: string): Promise<boolean> {
-  const [before, after] = await Promise.all([readFile(join(project, '.stty-before'), 'utf8'), readFile(join(project, '.stty-after'), 'utf8')]);
+  const [before, after] = await Promise.all([
+    readFile(join(project, '.stty-before'), 'utf8'),
+    readFile(join(project, '.stty-after'), 'utf8'),
+  ]);
   return before === after;
 }
 
@@ -27,7 +30,9 @@ async function backupThroughTui(project: string): Promise<string> {
   await tui.waitFor('Back up this deployment');
   await tui.press('Enter');
   await tui.waitFor('[x] secrets');
-  expect(tui.screen()).toMatch(/\[-\] mongodb\s+unavailable: cannot reach the Docker engine at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock/);
+  expect(tui.screen()).toMatch(
+    /\[-\] mongodb\s+unavailable: cannot reach the Docker engine at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock/,
+  );
   await tui.press('Enter');
   await tui.waitFor('Back up now?');
   await tui.press('y');

@@ -5,7 +5,13 @@ import { HelpLine } from '../widgets/HelpLine.js';
 import { SelectList } from '../widgets/SelectList.js';
 
 /** The archives in ./backups/, newest first; an unreadable one is listed as such and cannot be picked. */
-export function ArchivePickScreen({ archives, onPick }: { archives: ArchiveListing[] | undefined; onPick(archive: ArchiveListing): void }) {
+export function ArchivePickScreen({
+  archives,
+  onPick,
+}: {
+  archives: ArchiveListing[] | undefined;
+  onPick: (archive: ArchiveListing) => void;
+}) {
   if (!archives) return <Text>Reading ./backups/…</Text>;
   return (
     <Box flexDirection="column">

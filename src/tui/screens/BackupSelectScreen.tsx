@@ -4,7 +4,13 @@ import { HelpLine } from '../widgets/HelpLine.js';
 import { MultiSelect } from '../widgets/MultiSelect.js';
 
 /** Every component with its availability; the unavailable ones say why and cannot be chosen. */
-export function BackupSelectScreen({ choices, onSubmit }: { choices: ComponentChoice[] | undefined; onSubmit(selected: string[]): void }) {
+export function BackupSelectScreen({
+  choices,
+  onSubmit,
+}: {
+  choices: ComponentChoice[] | undefined;
+  onSubmit: (selected: string[]) => void;
+}) {
   if (!choices) return <Text>Checking what is available…</Text>;
   const available = choices.filter((choice) => choice.available);
   return (

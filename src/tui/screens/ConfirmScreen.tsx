@@ -2,7 +2,7 @@ import { Box, Text, useInput } from 'ink';
 import { HelpLine } from '../widgets/HelpLine.js';
 
 /** A yes/no question: y or enter for yes, n for no. */
-export function ConfirmScreen({ title, lines, onAnswer }: { title: string; lines: string[]; onAnswer(yes: boolean): void }) {
+export function ConfirmScreen({ title, lines, onAnswer }: { title: string; lines: string[]; onAnswer: (yes: boolean) => void }) {
   useInput((input, key) => {
     if (input === 'y' || key.return) onAnswer(true);
     else if (input === 'n') onAnswer(false);

@@ -4,7 +4,7 @@ import { HelpLine } from '../widgets/HelpLine.js';
 import { TextPrompt } from '../widgets/TextPrompt.js';
 
 /** What a real restore replaces, then the word `restore` — exactly — or nothing happens. */
-export function GateScreen({ name, plans, onAnswer }: { name: string; plans: ComponentPlan[]; onAnswer(word: string): void }) {
+export function GateScreen({ name, plans, onAnswer }: { name: string; plans: ComponentPlan[]; onAnswer: (word: string) => void }) {
   return (
     <Box flexDirection="column">
       <Text bold color="red">
@@ -13,7 +13,8 @@ export function GateScreen({ name, plans, onAnswer }: { name: string; plans: Com
       {plans.map(({ component, plan }) => (
         <Text key={component.name}>
           {'  '}
-          <Text bold>{component.name}</Text>: {plan && plan.replaces.length > 0 ? plan.replaces.join(', ') : 'nothing existing (only additions)'}
+          <Text bold>{component.name}</Text>:{' '}
+          {plan && plan.replaces.length > 0 ? plan.replaces.join(', ') : 'nothing existing (only additions)'}
         </Text>
       ))}
       {plans.flatMap(({ component, plan }) =>

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { HelpLine } from '../widgets/HelpLine.js';
 
 /** A long text (the dry-run report) that scrolls with the arrow keys; enter or esc returns. */
-export function ReportScreen({ title, lines, onDone }: { title: string; lines: string[]; onDone(): void }) {
+export function ReportScreen({ title, lines, onDone }: { title: string; lines: string[]; onDone: () => void }) {
   const { stdout } = useStdout();
   const height = Math.max(5, (stdout.rows ?? 24) - 5);
   const [top, setTop] = useState(0);
@@ -23,7 +23,9 @@ export function ReportScreen({ title, lines, onDone }: { title: string; lines: s
           {line || ' '}
         </Text>
       ))}
-      <HelpLine keys={`${maxTop > 0 ? `lines ${top + 1}-${Math.min(lines.length, top + height)} of ${lines.length} · ↑/↓ scroll · ` : ''}enter or esc back · q quit`} />
+      <HelpLine
+        keys={`${maxTop > 0 ? `lines ${top + 1}-${Math.min(lines.length, top + height)} of ${lines.length} · ↑/↓ scroll · ` : ''}enter or esc back · q quit`}
+      />
     </Box>
   );
 }

@@ -4,7 +4,7 @@ import { HelpLine } from '../widgets/HelpLine.js';
 import { MultiSelect } from '../widgets/MultiSelect.js';
 
 /** Only the components the archive holds can be restored. */
-export function RestoreComponentsScreen({ archive, onSubmit }: { archive: ArchiveListing; onSubmit(selected: string[]): void }) {
+export function RestoreComponentsScreen({ archive, onSubmit }: { archive: ArchiveListing; onSubmit: (selected: string[]) => void }) {
   const components = archive.components ?? [];
   return (
     <Box flexDirection="column">

@@ -2,7 +2,15 @@ import { Box, Text } from 'ink';
 import { HelpLine } from '../widgets/HelpLine.js';
 import { SelectList } from '../widgets/SelectList.js';
 
-export function RestoreModeScreen({ name, components, onChoose }: { name: string; components: string[]; onChoose(dryRun: boolean): void }) {
+export function RestoreModeScreen({
+  name,
+  components,
+  onChoose,
+}: {
+  name: string;
+  components: string[];
+  onChoose: (dryRun: boolean) => void;
+}) {
   return (
     <Box flexDirection="column">
       <Text bold>Restore {name}</Text>

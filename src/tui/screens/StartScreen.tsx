@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import { HelpLine } from '../widgets/HelpLine.js';
 import { SelectList } from '../widgets/SelectList.js';
 
-export function StartScreen({ projectDir, onChoose }: { projectDir: string; onChoose(choice: 'backup' | 'restore'): void }) {
+export function StartScreen({ projectDir, onChoose }: { projectDir: string; onChoose: (choice: 'backup' | 'restore') => void }) {
   return (
     <Box flexDirection="column">
       <Text bold>orkestra-backup</Text>

@@ -10,7 +10,7 @@ export function MultiSelect({
 }: {
   items: SelectItem<string>[];
   initiallySelected: string[];
-  onSubmit(selected: string[]): void;
+  onSubmit: (selected: string[]) => void;
 }) {
   const [cursor, setCursor] = useCursor(items);
   const selected = useRef<Set<string>>(new Set(initiallySelected));

@@ -9,7 +9,15 @@ export interface SelectItem<T> {
 }
 
 /** A vertical menu: arrows or j/k move, Enter picks. Disabled items are shown but skipped. */
-export function SelectList<T>({ items, onSelect, isActive = true }: { items: SelectItem<T>[]; onSelect(value: T): void; isActive?: boolean }) {
+export function SelectList<T>({
+  items,
+  onSelect,
+  isActive = true,
+}: {
+  items: SelectItem<T>[];
+  onSelect: (value: T) => void;
+  isActive?: boolean;
+}) {
   const [cursor, setCursor] = useCursor(items);
   useInput(
     (input, key) => {
@@ -36,7 +44,12 @@ export function SelectList<T>({ items, onSelect, isActive = true }: { items: Sel
  * typist, a terminal multiplexer) are handled before React re-renders, and must see each other.
  */
 export function useCursor<T>(items: SelectItem<T>[]): [{ readonly current: number }, (next: number) => void] {
-  const cursor = useRef(Math.max(0, items.findIndex((item) => !item.disabled)));
+  const cursor = useRef(
+    Math.max(
+      0,
+      items.findIndex((item) => !item.disabled),
+    ),
+  );
   const [, render] = useState(0);
   return [
     cursor,

@@ -2,7 +2,7 @@ import { Text, useInput } from 'ink';
 import { useRef, useState } from 'react';
 
 /** One line of typed input; Enter submits what was typed. */
-export function TextPrompt({ label, onSubmit }: { label: string; onSubmit(value: string): void }) {
+export function TextPrompt({ label, onSubmit }: { label: string; onSubmit: (value: string) => void }) {
   // A ref, so that characters and the Enter typed in one burst all count.
   const value = useRef('');
   const [, render] = useState(0);
