@@ -9,7 +9,7 @@ import {
   type ComponentPlan,
   type RestoreOutcome,
 } from '../core/restore.js';
-import { dryRunReport } from '../core/reports.js';
+import { dryRunReport, replacedSummary } from '../core/reports.js';
 import type { ParsedCommand } from './args.js';
 import { openSession } from './context.js';
 import { createLineReporter } from './reporter.js';
@@ -64,10 +64,7 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
 /** Shows what will be replaced and asks for the word `restore`; anything else changes nothing. */
 async function gate(archive: CheckedArchive, plans: readonly ComponentPlan[], terminal: Terminal): Promise<void> {
   terminal.err(`\nRestoring from ${archive.name} (${archive.manifest.environment}, ${archive.manifest.createdAt}) will replace:\n`);
-  for (const { component, plan } of plans) {
-    const replaces = plan?.replaces ?? [];
-    terminal.err(`  ${component.name}: ${replaces.length > 0 ? replaces.join(', ') : 'nothing existing (only additions)'}\n`);
-  }
+  for (const { component, plan } of plans) terminal.err(`  ${component.name}: ${replacedSummary(plan)}\n`);
   const answer = await terminal.ask('Type "restore" to continue: ');
   if (answer.trim() !== 'restore') throw new AbortedError('restore not confirmed; nothing was changed.');
 }

@@ -1,4 +1,5 @@
 import { plural } from './format.js';
+import type { RestorePlan } from './component.js';
 import type { CheckedArchive, ComponentPlan } from './restore.js';
 
 /** The dry-run report: what a restore of these components would do, component by component. */
@@ -24,4 +25,10 @@ export function dryRunReport(archive: CheckedArchive, plans: readonly ComponentP
       : `Result: ${plans.length === 1 ? 'the component' : `all ${plans.length} components`} can be restored. Nothing was changed.`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** What a component's restore replaces, for the gate: a list, or that nothing existing changes. */
+export function replacedSummary(plan: RestorePlan | undefined): string {
+  const replaces = plan?.replaces ?? [];
+  return replaces.length > 0 ? replaces.join(', ') : 'nothing is replaced (its files are new or unchanged)';
 }

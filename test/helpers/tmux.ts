@@ -40,12 +40,18 @@ export class TerminalSession {
     }
   }
 
-  /** Named keys (Enter, Escape, C-c, Down) or literal text, one at a time. */
+  /**
+   * Named keys (Enter, Escape, C-c, Down) or literal text, one at a time: each is sent once the
+   * screen has changed after the previous one (waited for, up to 2 s for a key that changes
+   * nothing visible), so a busy machine does not reorder or drop them.
+   */
   async press(...keys: string[]): Promise<void> {
     for (const key of keys) {
+      const before = this.screen();
       if (/^(Enter|Escape|Down|Up|Space|C-c|BSpace)$/.test(key)) this.tmux('send-keys', key);
       else this.tmux('send-keys', '-l', key);
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      const deadline = Date.now() + 2_000;
+      while (this.screen() === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 

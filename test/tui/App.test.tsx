@@ -9,19 +9,45 @@ const DOWN = '\u001B[B';
 const ESC = '\u001B';
 const CTRL_C = '\u0003';
 
-const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
+/** One turn of the event loop: Ink handles what was written to its stdin (no fixed delay). */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Waits for a condition (the backend's promises settle on their own time on a busy machine). */
+async function until(check: () => boolean, what: () => string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
+    await turn();
+  }
+}
 
 function mount(backend: FakeBackend, initial: 'start' | 'backup' | 'restore' = 'start') {
   const exits: number[] = [];
   const view = render(<App backend={backend} initial={initial} onExit={(code) => exits.push(code)} />);
+  // Each key is written once the screen has taken the previous one in: a new frame is drawn
+  // (waited for, up to 2 s for a key that changes nothing on the screen). The turn before it
+  // lets React run the effects that attach a new screen's key handler.
   const press = async (...keys: string[]) => {
     for (const key of keys) {
+      await turn();
+      const drawn = view.frames.length;
       view.stdin.write(key);
-      await tick();
+      await until(
+        () => view.frames.length > drawn,
+        () => '',
+        2_000,
+      ).catch(() => undefined);
     }
   };
   const frame = () => view.lastFrame() ?? '';
-  return { view, press, frame, exits };
+  /** Waits until the screen shows the text (or matches the pattern). */
+  const shows = (expected: string | RegExp) =>
+    until(
+      () => (typeof expected === 'string' ? frame().includes(expected) : expected.test(frame())),
+      () => `${String(expected)} on the screen:\n${frame()}`,
+    );
+  const when = (check: () => boolean, what: string) => until(check, () => `${what}; the screen:\n${frame()}`);
+  return { view, press, frame, shows, when, exits };
 }
 
 /** A checked archive and plans as the core returns them, with the fields the screens read. */
@@ -66,10 +92,10 @@ function preview(failure?: string): RestorePreview {
 describe('TUI start and backup screens', () => {
   it('start: choose backup or restore; q leaves with exit 0', async () => {
     const backend = new FakeBackend();
-    const { frame, press, exits } = mount(backend);
-    expect(frame()).toContain('› Back up this deployment');
-    expect(frame()).toContain('Restore from an archive in ./backups/');
-    expect(frame()).toContain('↑/↓ or j/k move · enter choose · q quit');
+    const { press, exits, shows } = mount(backend);
+    await shows('› Back up this deployment');
+    await shows('Restore from an archive in ./backups/');
+    await shows('↑/↓ or j/k move · enter choose · q quit');
     await press('q');
     expect(exits).toEqual([0]);
     expect(backend.calls).toEqual([]);
@@ -92,34 +118,33 @@ describe('TUI start and backup screens', () => {
         skipped: [],
       };
     };
-    const { frame, press, exits } = mount(backend);
+    const { press, exits, shows } = mount(backend);
     await press(ENTER);
-    await tick(50);
+    await shows('[x] mongodb  MongoDB');
     expect(backend.methods()).toEqual(['componentChoices']);
-    expect(frame()).toContain('[x] mongodb  MongoDB');
-    expect(frame()).toContain('[-] redis    unavailable: container orkestra-redis is exited');
-    expect(frame()).toContain('[-] rustfs   unavailable: cannot reach the Docker engine');
-    expect(frame()).toContain('[x] secrets');
+    await shows('[x] mongodb  MongoDB');
+    await shows('[-] redis    unavailable: container orkestra-redis is exited');
+    await shows('[-] rustfs   unavailable: cannot reach the Docker engine');
+    await shows('[x] secrets');
     await press('a'); // all off
-    expect(frame()).toContain('[ ] mongodb');
+    await shows('[ ] mongodb');
     await press(ENTER);
-    expect(frame()).toContain('Select at least one');
+    await shows('Select at least one');
     await press('a', DOWN, DOWN, DOWN, ' '); // all on, then secrets off
-    expect(frame()).toContain('[ ] secrets');
+    await shows('[ ] secrets');
     await press(ENTER);
-    expect(frame()).toContain('Back up now?');
-    expect(frame()).toContain('Components: mongodb');
-    expect(frame()).toContain('Left out: redis (container orkestra-redis is exited)');
+    await shows('Back up now?');
+    await shows('Components: mongodb');
+    await shows('Left out: redis (container orkestra-redis is exited)');
     await press('y');
     expect(backend.calls.at(-1)).toEqual({ method: 'backup', args: [['mongodb']] });
-    expect(frame()).toMatch(/mongodb\s+backing up… 5 MB, 2.0 s, 2.5 MB\/s/);
-    expect(frame()).toMatch(/secrets\s+█{12}░{12} 50%\s+512 B of 1 kB/);
+    await shows(/mongodb\s+backing up… 5 MB, 2.0 s, 2.5 MB\/s/);
+    await shows(/secrets\s+█{12}░{12} 50%\s+512 B of 1 kB/);
     release();
-    await tick(50);
-    expect(frame()).toContain('Backup complete');
-    expect(frame()).toContain('Archive: /srv/orkestra/backups/x.tar.gz');
-    expect(frame()).toContain('Size: 2 MB · took 3.0 s');
-    expect(frame()).toContain('Skipped redis: container orkestra-redis is exited');
+    await shows('Backup complete');
+    await shows('Archive: /srv/orkestra/backups/x.tar.gz');
+    await shows('Size: 2 MB · took 3.0 s');
+    await shows('Skipped redis: container orkestra-redis is exited');
     await press(ENTER);
     expect(exits).toEqual([0]);
   });
@@ -128,12 +153,12 @@ describe('TUI start and backup screens', () => {
     const backend = new FakeBackend();
     backend.backupImpl = (_onEvent, signal) =>
       new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
-    const { press, exits, frame } = mount(backend, 'backup');
-    await tick(50);
+    const { press, exits, shows, when } = mount(backend, 'backup');
+    await shows('[x] mongodb');
     await press(ENTER, 'y');
-    expect(frame()).toContain('Backing up');
+    await shows('Backing up');
     await press(CTRL_C);
-    await tick(50);
+    await when(() => exits.length > 0, 'the interface to exit');
     expect(backend.lastSignal?.aborted).toBe(true);
     expect(exits).toEqual([1]);
   });
@@ -144,13 +169,12 @@ describe('TUI start and backup screens', () => {
       const { RuntimeError } = await import('../../src/core/errors.js');
       throw new RuntimeError('mongodump exited with code 1: Failed: server selection error.');
     };
-    const { press, frame } = mount(backend, 'backup');
-    await tick(50);
+    const { press, frame, shows } = mount(backend, 'backup');
+    await shows('[x] mongodb');
     await press(ENTER, 'y');
-    await tick(50);
-    expect(frame()).toContain('mongodump exited with code 1: Failed: server selection error.');
+    await shows('mongodump exited with code 1: Failed: server selection error.');
     expect(frame()).not.toMatch(/\s+at .*:\d+/);
-    expect(frame()).toContain('enter or esc back · q quit');
+    await shows('enter or esc back · q quit');
   });
 });
 
@@ -180,34 +204,34 @@ describe('TUI restore screens', () => {
   it('lists archives newest first with environment, time, size and components; an unreadable one is shown, not a crash', async () => {
     const backend = new FakeBackend();
     backend.archives = archives;
-    const { frame } = mount(backend, 'restore');
-    await tick(50);
+    const { frame, shows } = mount(backend, 'restore');
+    await shows('old.tar.gz');
     const lines = frame().split('\n');
     expect(lines.findIndex((line) => line.includes('new.tar.gz'))).toBeLessThan(lines.findIndex((line) => line.includes('old.tar.gz')));
-    expect(frame()).toMatch(/› 2026-11-20T03:00:00Z\s+prod\s+3 GB\s+mongodb, secrets\s+\(new\.tar\.gz\)/);
-    expect(frame()).toContain('broken.tar.gz  unreadable: broken.tar.gz is not a .tar.gz archive.');
+    await shows(/› 2026-11-20T03:00:00Z\s+prod\s+3 GB\s+mongodb, secrets\s+\(new\.tar\.gz\)/);
+    await shows('broken.tar.gz  unreadable: broken.tar.gz is not a .tar.gz archive.');
   });
 
   it('dry run: components from the manifest only, the full report, then back', async () => {
     const backend = new FakeBackend();
     backend.archives = archives;
     backend.previewImpl = async () => preview();
-    const { frame, press } = mount(backend, 'restore');
-    await tick(50);
+    const { frame, press, shows } = mount(backend, 'restore');
+    await shows('new.tar.gz');
     await press(ENTER);
-    expect(frame()).toContain('[x] mongodb');
-    expect(frame()).toContain('[x] secrets');
+    await shows('[x] mongodb');
+    await shows('[x] secrets');
     expect(frame()).not.toContain('redis');
     await press(' ', ENTER); // mongodb off
-    expect(frame()).toContain('Components: secrets');
+    await shows('Components: secrets');
     await press(ENTER); // dry run
-    await tick(50);
+    await shows('Dry run of a.tar.gz');
     expect(backend.calls.at(-1)).toEqual({ method: 'previewRestore', args: ['/b/new.tar.gz', ['secrets']] });
-    expect(frame()).toContain('Dry run of a.tar.gz — environment prod');
-    expect(frame()).toContain('docker/.env: exists (would prompt / move aside)');
-    expect(frame()).toContain('Nothing was changed.');
+    await shows('Dry run of a.tar.gz — environment prod');
+    await shows('docker/.env: exists (would prompt / move aside)');
+    await shows('Nothing was changed.');
     await press(ENTER);
-    expect(frame()).toContain('› Dry run');
+    await shows('› Dry run');
     expect(backend.methods()).not.toContain('restore');
   });
 
@@ -215,21 +239,20 @@ describe('TUI restore screens', () => {
     const backend = new FakeBackend();
     backend.archives = archives;
     backend.previewImpl = async () => preview();
-    const { frame, press, exits } = mount(backend, 'restore');
-    await tick(50);
+    const { press, exits, shows } = mount(backend, 'restore');
+    await shows('new.tar.gz');
     await press(ENTER, ENTER, DOWN, ENTER);
-    await tick(50);
-    expect(frame()).toContain('Restoring from new.tar.gz will replace:');
-    expect(frame()).toContain('mongodb: orkestra-mongodb: 3 collections of database orkestra (dropped and restored)');
-    expect(frame()).toContain('secrets: docker/.env');
+    await shows('Restoring from new.tar.gz will replace:');
+    await shows('mongodb: orkestra-mongodb: 3 collections of database orkestra (dropped and restored)');
+    await shows('secrets: docker/.env');
     await press('RESTORE', ENTER);
-    expect(frame()).toContain('"RESTORE" is not "restore": the restore was not started. Nothing was changed.');
+    await shows('"RESTORE" is not "restore": the restore was not started. Nothing was changed.');
     expect(backend.methods()).not.toContain('restore');
     await press('q');
     expect(exits).toEqual([1]);
   });
 
-  it('typing restore runs it; an overwrite question is answered in the interface; the summary follows', async () => {
+  it('typing restore runs it (also as one burst with its Enter); an overwrite question is answered in the interface; the summary follows', async () => {
     const backend = new FakeBackend();
     backend.archives = archives;
     backend.previewImpl = async () => preview();
@@ -246,46 +269,45 @@ describe('TUI restore screens', () => {
         notRestored: [],
       };
     };
-    const { frame, press } = mount(backend, 'restore');
-    await tick(50);
+    const { press, shows } = mount(backend, 'restore');
+    await shows('new.tar.gz');
     await press(ENTER, ENTER, DOWN, ENTER);
-    await tick(50);
-    await press('restore', ENTER);
-    await tick(50);
+    await shows('Type "restore" to continue');
+    await press(`restore${ENTER}`); // the word and the Enter in one burst, as a paste or a fast typist sends them
+    await shows('Replace it?');
     expect(backend.methods().at(-1)).toBe('restore');
-    expect(frame()).toContain('docker/.env exists and differs from the backup. Replace it?');
+    await shows('docker/.env exists and differs from the backup. Replace it?');
     await press('y');
-    await tick(50);
+    await shows('Restore complete');
     expect(answer).toBe(true);
-    expect(frame()).toContain('Restore complete');
-    expect(frame()).toContain('✔ mongodb: 12 documents into orkestra');
+    await shows('Restore complete');
+    await shows('✔ mongodb: 12 documents into orkestra');
   });
 
   it('a failed precondition refuses the real restore before the gate', async () => {
     const backend = new FakeBackend();
     backend.archives = archives;
     backend.previewImpl = async () => preview('container orkestra-mongodb is exited, not running.');
-    const { frame, press } = mount(backend, 'restore');
-    await tick(50);
+    const { frame, press, shows } = mount(backend, 'restore');
+    await shows('new.tar.gz');
     await press(ENTER, ENTER, DOWN, ENTER);
-    await tick(50);
-    expect(frame()).toContain('Restore refused, nothing was changed:');
-    expect(frame()).toContain('mongodb: container orkestra-mongodb is exited, not running.');
+    await shows('Restore refused, nothing was changed:');
+    await shows('mongodb: container orkestra-mongodb is exited, not running.');
     expect(frame()).not.toContain('Type "restore"');
   });
 
   it('esc walks back through the screens and leaves from the first', async () => {
     const backend = new FakeBackend();
     backend.archives = archives;
-    const { frame, press, exits } = mount(backend);
+    const { press, exits, shows } = mount(backend);
     await press(DOWN, ENTER);
-    await tick(50);
+    await shows('new.tar.gz');
     await press(ENTER);
-    expect(frame()).toContain('choose components');
+    await shows('choose components');
     await press(ESC);
-    expect(frame()).toContain('Restore — choose an archive');
+    await shows('Restore — choose an archive');
     await press(ESC);
-    expect(frame()).toContain('Back up this deployment');
+    await shows('Back up this deployment');
     await press(ESC);
     expect(exits).toEqual([0]);
   });

@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { replacedSummary } from '../../core/reports.js';
 import type { ComponentPlan } from '../../core/restore.js';
 import { HelpLine } from '../widgets/HelpLine.js';
 import { TextPrompt } from '../widgets/TextPrompt.js';
@@ -13,8 +14,7 @@ export function GateScreen({ name, plans, onAnswer }: { name: string; plans: Com
       {plans.map(({ component, plan }) => (
         <Text key={component.name}>
           {'  '}
-          <Text bold>{component.name}</Text>:{' '}
-          {plan && plan.replaces.length > 0 ? plan.replaces.join(', ') : 'nothing existing (only additions)'}
+          <Text bold>{component.name}</Text>: {replacedSummary(plan)}
         </Text>
       ))}
       {plans.flatMap(({ component, plan }) =>

@@ -13,8 +13,14 @@ export function TextPrompt({ label, onSubmit }: { label: string; onSubmit: (valu
   useInput((input, key) => {
     if (key.return) onSubmit(value.current);
     else if (key.backspace || key.delete) setValue(value.current.slice(0, -1));
-    else if (!key.ctrl && !key.meta && !key.escape && input && !key.upArrow && !key.downArrow) setValue(value.current + input);
+    else if (!key.ctrl && !key.meta && !key.escape && input && !key.upArrow && !key.downArrow) typed(input);
   });
+  // A paste or a fast typist delivers "restore\r" as one input: the text counts, then the Enter.
+  const typed = (input: string) => {
+    const [first, ...rest] = input.split(/\r\n|\r|\n/);
+    setValue(value.current + first);
+    if (rest.length > 0) onSubmit(value.current);
+  };
   return (
     <Text>
       {label}
