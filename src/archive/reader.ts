@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.js';
 import { parseManifest, type FileRecord, type Manifest } from './manifest.js';
 import { componentOf, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
 import { locationPath, type ArchiveLocation } from './pinned.js';
-import { tarEntries } from './tarStream.js';
+import { HostileArchiveError, tarEntries } from './tarStream.js';
 
 /** The manifest is small; anything bigger than this is not a manifest we wrote. */
 const MANIFEST_LIMIT = 64 * 1024 * 1024;
@@ -90,7 +90,7 @@ export async function checkArchive(
       } else if (expected && expected.sha256 !== record.sha256) problems.push(`${path} fails its SHA-256 checksum`);
     }
   } catch (error) {
-    problems.push(`the archive is truncated or damaged (${damageDetail(error)})`);
+    problems.push(error instanceof HostileArchiveError ? error.message : `the archive is truncated or damaged (${damageDetail(error)})`);
   }
   for (const path of listed.keys()) {
     if (!seen.has(path)) problems.push(`${path} is listed in the manifest but missing from the archive`);
@@ -166,6 +166,9 @@ function damageDetail(error: unknown): string {
 
 function asArchiveError(error: unknown, name: string): unknown {
   if (error instanceof UsageError) return error;
+  if (error instanceof HostileArchiveError) {
+    return new UsageError(`${name}: ${error.message}.`, { hint: 'Nothing was read past the problem; use another copy of the backup.' });
+  }
   const detail = damageDetail(error);
   if (detail === 'not gzip-compressed') {
     return new UsageError(`${name} is not a .tar.gz archive.`, { hint: 'Pass a file made by orkestra-backup backup.' });

@@ -3,6 +3,7 @@ import { COMPONENTS } from '../components/index.js';
 import { allProblems, examineArchive, type ExaminedArchive } from '../core/examine.js';
 import { UsageError } from '../core/errors.js';
 import { formatBytes, plural } from '../core/format.js';
+import { summarised } from '../core/reports.js';
 import type { ParsedCommand } from './args.js';
 import { createLineReporter } from './reporter.js';
 import type { Terminal } from './terminal.js';
@@ -16,9 +17,10 @@ export async function verifyCommand(args: ParsedCommand, terminal: Terminal): Pr
   } else {
     const lines = [`${examined.name} (${formatBytes(examined.bytes)})`, ...describe(examined)];
     lines.push('', problems.length === 0 ? 'Result: sound.' : `Result: ${plural(problems.length, 'problem')}:`);
-    lines.push(...problems.map((problem) => `  - ${problem}`));
+    for (const problem of summarised(problems, 'problems (--json lists them all)', 100)) lines.push(`  - ${problem}`);
     terminal.out(`${lines.join('\n')}\n`);
   }
+  if (problems.some((problem) => problem.includes('damaged or hostile archive'))) return 2; // refused as bad input
   return problems.length === 0 ? 0 : 1;
 }
 
@@ -31,7 +33,10 @@ export async function inspectCommand(args: ParsedCommand, terminal: Terminal): P
   } else {
     const problems = allProblems(examined);
     const lines = [`${examined.name} (${formatBytes(examined.bytes)})`, ...describe(examined)];
-    if (problems.length > 0) lines.push('', 'Problems seen (run verify for a full check):', ...problems.map((problem) => `  - ${problem}`));
+    if (problems.length > 0) {
+      lines.push('', 'Problems seen (run verify for a full check):');
+      for (const problem of summarised(problems, 'problems', 100)) lines.push(`  - ${problem}`);
+    }
     terminal.out(`${lines.join('\n')}\n`);
   }
   return 0;
@@ -77,7 +82,8 @@ function describe(examined: ExaminedArchive): string[] {
   ];
   for (const { name, report } of examined.components) {
     lines.push('', name);
-    lines.push(...(report?.lines ?? ['(not known to this version)']).map((line) => `  ${line}`));
+    for (const line of summarised(report?.lines ?? ['(not known to this version)'], 'lines (--json lists them all)'))
+      lines.push(`  ${line}`);
   }
   return lines;
 }

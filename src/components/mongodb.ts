@@ -74,9 +74,9 @@ export const mongodb: Component<MongoPlan> = {
 
   async planRestore({ project, services, source, signal }) {
     checkMongoFiles(source);
+    const sourceDb = await sourceDatabase(source); // the archive is checked before the server is asked
     const docker = services.docker();
     const access = await resolveAccess(project, docker);
-    const sourceDb = await sourceDatabase(source);
     const targetDb = access.database;
     const args = restoreArguments(sourceDb, targetDb);
     // mongorestore --dryRun reads only the prelude; the tool's own reader checks every document.
@@ -159,11 +159,15 @@ export const mongodb: Component<MongoPlan> = {
   },
 
   async examine({ source, setting }) {
-    const sourceDb = await sourceDatabase(source).catch(() => undefined);
+    let nameProblem: string | undefined;
+    const sourceDb = await sourceDatabase(source).catch((error: Error) => {
+      nameProblem = error.message.replace(/^[^:]*: /, '').replace(/\.$/, '');
+      return undefined;
+    });
     const targetDb = setting('MONGO_DATABASE') ?? 'orkestra';
     const dump = await readDump(source);
     const problems = dump ? [...dump.problems] : [`mongodb/${DUMP_ENTRY} is missing`];
-    if (!sourceDb) problems.push(`the source database name (mongodb/${DATABASE_ENTRY}) is missing or invalid`);
+    if (nameProblem) problems.push(nameProblem);
     const namespaces = (dump?.namespaces ?? []).map((namespace) => ({
       namespace: `${namespace.db}.${namespace.collection}`,
       type: namespace.type ?? (namespace.collection.startsWith('system.buckets.') ? 'timeseries buckets' : 'unknown'),

@@ -34,6 +34,8 @@ const AOF_FOLDER = 'appendonlydir';
 const LAYOUT_ENTRY = 'redis-layout.txt';
 const SNAPSHOT_TIMEOUT_MS = 30 * 60_000;
 const AOF_COPY_ATTEMPTS = 5;
+/** An AOF manifest names a few files per line; anything this big is not one. */
+const MAX_AOF_MANIFEST_BYTES = 1 << 20;
 /** How long a restarted Redis may take to load its dataset. */
 const LOAD_TIMEOUT_MS = 5 * 60_000;
 
@@ -219,7 +221,12 @@ export const redis: Component<RedisPlan> = {
         for await (const chunk of entry.content) checker.push(chunk as Buffer);
         checks.set(entry.path, checker.finish());
       } else if (entry.path.startsWith(`${AOF_FOLDER}/`) && entry.path.endsWith('.manifest')) {
-        aofManifest = Buffer.concat(await entry.content.toArray()).toString('utf8');
+        if (entry.size > MAX_AOF_MANIFEST_BYTES) {
+          problems.push(`redis/${entry.path} is ${entry.size} bytes, not an AOF manifest (damaged or hostile archive)`);
+          entry.content.resume();
+          continue;
+        }
+        aofManifest = Buffer.concat((await entry.content.toArray()) as Buffer[]).toString('utf8');
       }
     }
     for (const [path, check] of checks) problems.push(...check.problems.map((problem) => `redis/${path}: ${problem}`));

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { ArchiveLocation } from '../archive/pinned.js';
 import { UsageError } from './errors.js';
 import type { ReadEntry } from 'tar';
@@ -9,6 +8,9 @@ import { componentEntries, type ArchiveEntry } from '../archive/reader.js';
 import { componentOf, normalizeEntryPath, pathInComponent } from '../archive/paths.js';
 import { tarEntries } from '../archive/tarStream.js';
 import type { Component, ComponentSource } from './component.js';
+
+/** The largest small text file of a component (a name, a layout, an AOF manifest) read whole. */
+const MAX_TEXT_BYTES = 1 << 20;
 
 /** An archive as the components see it: its manifest and the files it was found to hold. */
 export interface ArchiveView {
@@ -47,7 +49,13 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
     async readText(path) {
       for await (const entry of componentEntries(archive.location ?? archive.file, component.name, files.length)) {
         if (entry.path !== path) continue;
-        return Buffer.concat(await entry.content.toArray()).toString('utf8');
+        // Small text files only (database.txt, redis-layout.txt): a huge one is refused unread.
+        if (entry.size > MAX_TEXT_BYTES) {
+          throw new UsageError(`${archive.name}: ${component.name}/${path} is ${entry.size} bytes, not a small text file.`, {
+            hint: 'The archive is damaged or hostile; nothing was touched.',
+          });
+        }
+        return Buffer.concat((await entry.content.toArray()) as Buffer[]).toString('utf8');
       }
       return undefined;
     },
@@ -67,34 +75,46 @@ async function* verified(
   const expected = new Map(files.map((file) => [file.path, file.sha256]));
   for await (const entry of entries) {
     const sha256 = expected.get(entry.path);
-    if (!sha256) {
-      yield entry;
-      continue;
-    }
-    const guard = new ChecksumGuard(entry.path, sha256);
-    pipeline(entry.content, guard).catch(() => undefined); // failures surface through the guard
-    yield { ...entry, content: guard };
+    yield sha256 ? { ...entry, content: new ChecksummedContent(entry.content, entry.path, sha256) } : entry;
   }
 }
 
-class ChecksumGuard extends Transform {
+/**
+ * The entry's content, hashed as it is read. It starts reading its source only when read
+ * itself: an entry a component skips is left untouched, for the archive reader to drain.
+ */
+class ChecksummedContent extends Readable {
   private readonly hash = createHash('sha256');
+  private pulling: AsyncIterator<Buffer> | undefined;
 
   constructor(
+    private readonly source: Readable,
     private readonly path: string,
     private readonly sha256: string,
   ) {
     super();
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
-    callback(null, chunk);
+  override _read(): void {
+    this.pulling ??= this.source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.pulling.next().then(
+      ({ done, value }) => {
+        if (!done) {
+          this.hash.update(value);
+          this.push(value);
+        } else if (this.hash.digest('hex') === this.sha256) {
+          this.push(null);
+        } else {
+          this.destroy(new UsageError(`${this.path} read during the restore differs from the checked archive; it was not restored.`));
+        }
+      },
+      (error: Error) => this.destroy(error),
+    );
   }
 
-  override _flush(callback: TransformCallback): void {
-    if (this.hash.digest('hex') === this.sha256) callback();
-    else callback(new UsageError(`${this.path} read during the restore differs from the checked archive; it was not restored.`));
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.pulling) this.source.destroy();
+    callback(error);
   }
 }
 

@@ -50,7 +50,7 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
     const progress = new ComponentProgress('archive', 'check', options.onEvent);
     progress.expect(files.reduce((total, record) => total + record.size, 0));
     const check = await checkArchive(file, manifest, (bytes) => progress.advance(bytes));
-    archiveProblems.push(...check.problems);
+    for (const problem of check.problems) archiveProblems.push(problem); // may be a million: no spread
     files = check.files;
     progress.done(
       check.problems.length === 0 ? `${plural(files.length, 'file')}, sizes and SHA-256 match` : plural(check.problems.length, 'problem'),

@@ -15,7 +15,7 @@ export function dryRunReport(archive: CheckedArchive, plans: readonly ComponentP
     lines.push('', component.name);
     if (failure) lines.push(`  FAILED: ${failure}`);
     for (const warning of plan?.warnings ?? []) lines.push(`  warning: ${warning}`);
-    for (const action of plan?.actions ?? []) lines.push(`  ${action}`);
+    for (const action of summarised(plan?.actions ?? [], 'lines (--json lists them all)')) lines.push(`  ${action}`);
   }
   const failures = plans.filter((entry) => entry.failure).length;
   lines.push(
@@ -32,3 +32,11 @@ export function replacedSummary(plan: RestorePlan | undefined): string {
   const replaces = plan?.replaces ?? [];
   return replaces.length > 0 ? replaces.join(', ') : 'nothing is replaced (its files are new or unchanged)';
 }
+
+/** The first lines of a long list and how many more there are: a million lines help nobody at 3 a.m. */
+export function summarised(lines: readonly string[], what: string, shown = MAX_LISTED): string[] {
+  if (lines.length <= shown) return [...lines];
+  return [...lines.slice(0, shown), `… and ${(lines.length - shown).toLocaleString('en-US')} more ${what}`];
+}
+
+const MAX_LISTED = 1000;

@@ -25,11 +25,13 @@ function mount(backend: FakeBackend, initial: 'start' | 'backup' | 'restore' = '
   const exits: number[] = [];
   const view = render(<App backend={backend} initial={initial} onExit={(code) => exits.push(code)} />);
   // Each key is written once the screen has taken the previous one in: a new frame is drawn
-  // (waited for, up to 2 s for a key that changes nothing on the screen). The turn before it
-  // lets React run the effects that attach a new screen's key handler.
+  // (waited for, up to 2 s for a key that changes nothing on the screen). The turns before it
+  // let React run the effects that attach a new screen's key handler (React's scheduler may
+  // yield between them on a busy machine, so one turn is not always enough: a key was lost
+  // once in 21 runs with both cores busy).
   const press = async (...keys: string[]) => {
     for (const key of keys) {
-      await turn();
+      for (let turns = 0; turns < 10; turns += 1) await turn();
       const drawn = view.frames.length;
       view.stdin.write(key);
       await until(
