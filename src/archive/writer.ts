@@ -42,6 +42,8 @@ const PRIVATE = 0o600;
  */
 export class ArchiveWriter {
   private readonly records: FileRecord[] = [];
+  /** How each file's data was coded (store, huffman, deflate): what the probe decided, for the benchmark and tests. */
+  readonly codings = new Map<string, Coding>();
   private readonly gzip: ParallelGzipWriter;
   private busy: Promise<unknown> = Promise.resolve();
   private bodyBytes = 0;
@@ -169,6 +171,7 @@ export class ArchiveWriter {
       await this.gzip.write(chunk, coding);
       options.onBytes?.(chunk.length);
     }
+    if (coding) this.codings.set(path, coding);
     if (seen !== size) {
       throw new RuntimeError(`${path}: the source ended after ${seen} of ${size} bytes.`);
     }

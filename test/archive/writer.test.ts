@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, stat, truncate } from 'node:fs/promises';
+import { readdir, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
@@ -56,19 +56,22 @@ describe('archive writer and reader', () => {
     expect(contents).toEqual({ 'mongo.archive.gz': 'streamed output' });
   });
 
-  it('stores incompressible data instead of deflating it again', async () => {
+  it('stores incompressible data instead of deflating it again: marked or found by the probe, and switchable off', async () => {
     const dir = await temporaryFolder('writer-');
     const random = randomBytes(4 * 1024 * 1024);
-    const sizes: number[] = [];
-    for (const compressible of [true, false]) {
-      const writer = await ArchiveWriter.open(join(dir, `${compressible}.tar.gz`));
-      await writer.addFile('rustfs/b/x', random.length, Readable.from([random]), { compressible });
-      const path = await writer.commit(manifestOf(writer, ['rustfs']));
-      sizes.push((await stat(path)).size);
-    }
-    // Stored blocks add ~5 bytes per 64 KiB; deflate of random data is never smaller either.
-    expect(sizes[1]).toBeLessThan(random.length * 1.001 + 4096);
-    expect(Math.abs(sizes[0] - sizes[1])).toBeLessThan(random.length * 0.01);
+    const write = async (name: string, options: { compressible?: boolean; storeIncompressible?: boolean }) => {
+      const writer = await ArchiveWriter.open(join(dir, `${name}.tar.gz`), { storeIncompressible: options.storeIncompressible });
+      await writer.addFile('rustfs/b/x', random.length, Readable.from([random]), { compressible: options.compressible });
+      const bytes = await readFile(await writer.commit(manifestOf(writer, ['rustfs'])));
+      return { coding: writer.codings.get('rustfs/b/x'), bytes };
+    };
+    const marked = await write('marked', { compressible: false });
+    expect(marked.coding).toBe('store');
+    // Stored deflate blocks carry the bytes as they are, and add ~5 bytes per 64 KiB.
+    expect(marked.bytes.includes(random.subarray(1_000_000, 1_004_096))).toBe(true);
+    expect(marked.bytes.length).toBeLessThan(random.length * 1.001 + 4096);
+    expect((await write('probed', {})).coding).toBe('store');
+    expect((await write('off', { storeIncompressible: false })).coding).toBe('deflate');
   });
 
   it('chooses a coding from a sample: store random bytes, Huffman-only for base64, deflate for text', () => {
