@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,6 +13,7 @@ import { formatBytes, plural } from '../core/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 import type { Project } from '../core/project.js';
 import { critical } from '../core/criticalSection.js';
+import { removeTemporary, trackTemporary } from '../core/temporaryFiles.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
 import {
@@ -307,6 +308,7 @@ async function copyAofFolder(
   add: (path: string, size: number, content: Readable) => Promise<void>,
 ): Promise<number> {
   const spoolDir = await mkdtemp(join(tmpdir(), 'orkestra-redis-aof-'));
+  trackTemporary(spoolDir); // removed also when a signal ends the process mid-copy
   const spool = join(spoolDir, 'aof.tar');
   try {
     for (let attempt = 1; attempt <= AOF_COPY_ATTEMPTS; attempt += 1) {
@@ -330,7 +332,7 @@ async function copyAofFolder(
       hint: 'Run the backup again when Redis is less busy.',
     });
   } finally {
-    await rm(spoolDir, { recursive: true, force: true });
+    await removeTemporary(spoolDir);
   }
 }
 

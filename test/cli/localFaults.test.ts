@@ -115,4 +115,35 @@ describe('faults without a container', () => {
     const hidden = (await readdir(join(project, 'backups'))).filter((name) => name.startsWith('.'));
     expect(hidden).toEqual([]);
   });
+
+  it(
+    'SIGINT during a large secrets restore: exits promptly saying so, no partial file, no lock, the old file in place',
+    { timeout: 120_000 },
+    async () => {
+      const { startCli } = await import('../helpers/cli.js');
+      const project = await makeProject();
+      await writeFile(join(project, 'docker/keys/big.bin'), randomBytes(256 * 1024 * 1024));
+      const backup = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
+      expect(backup.code).toBe(0);
+      await writeFile(join(project, 'docker/keys/big.bin'), 'CURRENT\n');
+      const restore = startCli(['restore', backup.stdout.trim(), '-y'], { cwd: project });
+      await restore.waitForStderr(/secrets: restoring/);
+      // Once the staged file exists the copy is under way.
+      for (let found = false; !found;) {
+        found = (await readdir(join(project, 'docker/keys'))).some((name) => name.includes('.orkestra-restore-'));
+        if (!found) await new Promise((resolve) => setImmediate(resolve));
+      }
+      const signalled = Date.now();
+      restore.signal('SIGINT');
+      const result = await restore.result;
+      expect(result.exitedAt - signalled).toBeLessThan(10_000);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/SIGINT received, stopping/);
+      expect(result.stderr).toMatch(/orkestra-backup: .*interrupted/);
+      const keys = await readdir(join(project, 'docker/keys'));
+      expect(keys.filter((name) => name.startsWith('.'))).toEqual([]);
+      expect(await readdir(join(project, 'docker'))).not.toContain('.orkestra-restore.lock');
+      expect(await readFile(join(project, 'docker/keys/big.bin'), 'utf8')).toBe('CURRENT\n');
+    },
+  );
 });
