@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { statfs } from 'node:fs/promises';
+import { basename, dirname, relative } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -155,7 +156,7 @@ export const mongodb: Component<MongoPlan> = {
       throw failure;
     }
     const restored = counts ? `${plural(Number(counts[1]), 'document')} into ${plan.targetDb}` : `database ${plan.targetDb}`;
-    return { summary: kept ? `${restored}; previous data kept in ${kept}` : restored };
+    return { summary: kept ? `${restored}; previous data kept in ${relative(project.dir, kept)}` : restored };
   },
 
   async examine({ source, setting }) {
@@ -225,7 +226,7 @@ async function keepCurrentData(
   signal: AbortSignal,
 ): Promise<string> {
   const path = await aside.pathFor('mongodb', `${access.container}-${access.database}.archive.gz`);
-  progress.note(`keeping the current database ${access.database} in ${path}`);
+  progress.note(`keeping the current database ${access.database} in ${basename(dirname(dirname(path)))}/mongodb/`);
   const file = createWriteStream(path, { mode: 0o600 });
   const written = new Promise<void>((resolve, reject) => file.on('close', resolve).on('error', reject));
   const result = await withPasswordFile(docker, access, (auth) =>

@@ -109,7 +109,7 @@ describeEngine('mongodb through the Docker Engine API', () => {
     );
     expect(sha256(await readContainerFile(stack, mongo, '/stand-in/last-restore.in'))).toBe(sha256(dumpInArchive(archive)));
     expect(result.stdout).toMatch(
-      /restored mongodb: 1 document into orkestra; previous data kept in .*\.pre-restore-\d{8}-\d{6}\/mongodb\//,
+      /restored mongodb: 1 document into orkestra; previous data kept in docker\/\.pre-restore-\d{8}-\d{6}\/mongodb\//,
     );
   });
 
