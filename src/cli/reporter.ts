@@ -51,15 +51,13 @@ export function createLineReporter(write: (text: string) => void, isTTY: boolean
         line(`${event.component}: ${event.message}`);
         break;
       case 'component-done': {
-        const moved = event.bytes > 0 ? `${formatBytes(event.bytes)} in ` : '';
+        // A check reads the archive's content, not its file: say so, or it reads as a second size of one file.
+        const moved = event.bytes > 0 ? `${formatBytes(event.bytes)}${event.phase === 'check' ? ' of content' : ''} in ` : '';
         const rate = event.bytes > 0 ? formatRate(event.bytes, event.elapsedMs) : '';
         const summary = event.summary ? ` — ${event.summary}` : '';
         line(`${event.component}: done, ${moved}${formatDuration(event.elapsedMs)}${rate ? ` (${rate})` : ''}${summary}`);
         break;
       }
-      case 'component-skipped':
-        line(`${event.component}: skipped — ${event.reason}`);
-        break;
       case 'component-failed':
         line(`${event.component}: FAILED — ${event.message}`);
         break;

@@ -7,7 +7,6 @@ export type RunEvent =
   | { type: 'component-progress'; component: string; bytes: number; totalBytes?: number; elapsedMs: number }
   | { type: 'component-note'; component: string; message: string }
   | { type: 'component-done'; component: string; phase: Phase; bytes: number; elapsedMs: number; summary?: string }
-  | { type: 'component-skipped'; component: string; reason: string }
   | { type: 'component-failed'; component: string; phase: Phase; message: string };
 
 export type EventListener = (event: RunEvent) => void;

@@ -2,29 +2,47 @@ import { plural } from './format.js';
 import type { RestorePlan } from './component.js';
 import type { CheckedArchive, ComponentPlan } from './restore.js';
 
+/** A line of a report, and whether it tells of a failure (shown in red by the interface). */
+export interface ReportLine {
+  readonly text: string;
+  readonly failure?: boolean;
+}
+
 /** The dry-run report: what a restore of these components would do, component by component. */
 export function dryRunReport(archive: CheckedArchive, plans: readonly ComponentPlan[]): string {
+  return `${dryRunLines(archive, plans)
+    .map((line) => line.text)
+    .join('\n')}\n`;
+}
+
+export function dryRunLines(archive: CheckedArchive, plans: readonly ComponentPlan[]): ReportLine[] {
   const { manifest } = archive;
-  const lines = [
-    `Dry run of ${archive.name} — environment ${manifest.environment}, created ${manifest.createdAt} on ${manifest.host || 'an unknown host'}`,
-    archive.legacy
-      ? 'Archive: made by the original backup.sh; no checksums to verify, structure checked'
-      : `Archive: ${plural(archive.files.length, 'file')}, every SHA-256 verified`,
+  const lines: ReportLine[] = [
+    {
+      text: `Dry run of ${archive.name} — environment ${manifest.environment}, created ${manifest.createdAt} on ${manifest.host || 'an unknown host'}`,
+    },
+    {
+      text: archive.legacy
+        ? 'Archive: made by the original backup.sh; no checksums to verify, structure checked'
+        : `Archive: ${plural(archive.files.length, 'file')}, every SHA-256 verified`,
+    },
   ];
   for (const { component, plan, failure } of plans) {
-    lines.push('', component.name);
-    if (failure) lines.push(`  FAILED: ${failure}`);
-    for (const warning of plan?.warnings ?? []) lines.push(`  warning: ${warning}`);
-    for (const action of summarised(plan?.actions ?? [], 'lines (--json lists them all)')) lines.push(`  ${action}`);
+    lines.push({ text: '' }, { text: component.name });
+    if (failure) lines.push({ text: `  FAILED: ${failure}`, failure: true });
+    for (const warning of plan?.warnings ?? []) lines.push({ text: `  warning: ${warning}` });
+    for (const action of summarised(plan?.actions ?? [], 'lines (--json lists them all)')) lines.push({ text: `  ${action}` });
   }
   const failures = plans.filter((entry) => entry.failure).length;
   lines.push(
-    '',
+    { text: '' },
     failures > 0
-      ? `Result: ${failures} of ${plans.length} components would fail. Nothing was changed.`
-      : `Result: ${plans.length === 1 ? 'the component' : `all ${plans.length} components`} can be restored. Nothing was changed.`,
+      ? { text: `Result: ${failures} of ${plans.length} components would fail. Nothing was changed.`, failure: true }
+      : {
+          text: `Result: ${plans.length === 1 ? 'the component' : `all ${plans.length} components`} can be restored. Nothing was changed.`,
+        },
   );
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 /** What a component's restore replaces, for the gate: a list, or that nothing existing changes. */

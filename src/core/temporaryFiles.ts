@@ -2,9 +2,11 @@ import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 
 /**
- * Every partial file the tool creates is registered here, so that an interrupted or failed
- * run removes it: an unfinished archive must never be left looking finished, nor a spool file
- * full of secrets left behind.
+ * Partial files and folders (the archive's body, spool and partial file, staged secret files,
+ * the Redis AOF spool) and the restore lock are registered here while they exist, so that an
+ * interrupted or failed run removes them: an unfinished archive must never be left looking
+ * finished, nor a spool file full of secrets left behind. A run killed outright (SIGKILL) cannot
+ * clean up: the next backup removes the archive files whose process is gone.
  */
 const live = new Set<string>();
 

@@ -5,7 +5,7 @@ import { Crc64 } from '../integrity/crc64.js';
  * A streaming reader of the mongodump archive format (mongo-tools `common/archive/spec.md`):
  * magic number, header document, one metadata document per collection, a terminator, then
  * segments of documents per namespace and one EOF header per namespace carrying the CRC-64 of
- * its documents. Chunks are pushed in; nothing but a 16 MiB-bounded header is ever held.
+ * its documents. Chunks are pushed in; nothing but a header (at most 48 MiB, MAX_BSON) is ever held.
  */
 export const MAGIC = 0x8199e26d;
 const TERMINATOR = -1;

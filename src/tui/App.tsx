@@ -4,7 +4,7 @@ import type { OverwritePolicy } from '../core/component.js';
 import { AbortedError, describeError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
 import { formatBytes, formatDuration } from '../core/format.js';
-import { dryRunReport } from '../core/reports.js';
+import { dryRunLines } from '../core/reports.js';
 import type { RestoreOutcome } from '../core/restore.js';
 import type { ArchiveListing, BackupResultView, ComponentChoice, RestorePreview, TuiBackend } from './backend.js';
 import { EMPTY_PROGRESS, reduceProgress } from './progressState.js';
@@ -241,7 +241,7 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
       return (
         <ReportScreen
           title={`Dry run of ${screen.archive.name}`}
-          lines={dryRunReport(screen.preview.archive, screen.preview.plans).trimEnd().split('\n')}
+          lines={dryRunLines(screen.preview.archive, screen.preview.plans)}
           onDone={() => setScreen({ kind: 'restore-mode', archive: screen.archive, components: screen.components })}
         />
       );

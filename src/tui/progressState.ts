@@ -1,6 +1,6 @@
 import type { Phase, RunEvent } from '../core/events.js';
 
-export type RowStatus = 'running' | 'done' | 'failed' | 'skipped';
+export type RowStatus = 'running' | 'done' | 'failed';
 
 /** What the progress screen shows for one component (or the archive check). */
 export interface ProgressRow {
@@ -59,9 +59,6 @@ export function reduceProgress(state: ProgressState, event: RunEvent | { type: '
       break;
     case 'component-done':
       next = { ...row, status: 'done', bytes: event.bytes, elapsedMs: event.elapsedMs, summary: event.summary };
-      break;
-    case 'component-skipped':
-      next = { ...row, status: 'skipped', message: event.reason };
       break;
     case 'component-failed':
       next = { ...row, status: 'failed', message: event.message };

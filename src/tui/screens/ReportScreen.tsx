@@ -1,9 +1,10 @@
 import { Box, Text, useInput, useStdout } from 'ink';
 import { useState } from 'react';
+import type { ReportLine } from '../../core/reports.js';
 import { HelpLine } from '../widgets/HelpLine.js';
 
 /** A long text (the dry-run report) that scrolls with the arrow keys; enter or esc returns. */
-export function ReportScreen({ title, lines, onDone }: { title: string; lines: string[]; onDone: () => void }) {
+export function ReportScreen({ title, lines, onDone }: { title: string; lines: readonly ReportLine[]; onDone: () => void }) {
   const { stdout } = useStdout();
   const height = Math.max(5, (stdout.rows ?? 24) - 5);
   const [top, setTop] = useState(0);
@@ -19,8 +20,8 @@ export function ReportScreen({ title, lines, onDone }: { title: string; lines: s
     <Box flexDirection="column">
       <Text bold>{title}</Text>
       {lines.slice(top, top + height).map((line, index) => (
-        <Text key={top + index} color={line.includes('FAILED') ? 'red' : undefined}>
-          {line || ' '}
+        <Text key={top + index} color={line.failure ? 'red' : undefined}>
+          {line.text || ' '}
         </Text>
       ))}
       <HelpLine

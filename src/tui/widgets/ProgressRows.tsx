@@ -38,7 +38,6 @@ function StatusMark({ row }: { row: ProgressRow }) {
     );
   }
   if (row.status === 'done') return <Text color="green">✔</Text>;
-  if (row.status === 'skipped') return <Text color="yellow">–</Text>;
   return <Text color="red">✘</Text>;
 }
 
@@ -46,7 +45,6 @@ function describe(row: ProgressRow): string {
   const rate = formatRate(row.bytes, row.elapsedMs);
   const timing = `${formatDuration(row.elapsedMs)}${rate ? `, ${rate}` : ''}`;
   if (row.status === 'failed') return `failed: ${row.message ?? ''}`;
-  if (row.status === 'skipped') return `skipped: ${row.message ?? ''}`;
   if (row.status === 'done') return `done, ${formatBytes(row.bytes)} in ${timing}${row.summary ? ` — ${row.summary}` : ''}`;
   if (row.totalBytes) {
     const fraction = Math.min(1, row.bytes / Math.max(1, row.totalBytes));
