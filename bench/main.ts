@@ -144,6 +144,14 @@ async function compare(bench: Bench, label: string, rounds: number, rows: Row[])
 
 /** Each optimisation turned off against all of them on, on the same dataset. */
 async function optimisationRuns(bench: Bench, label: string, archive: string, rows: Row[]): Promise<void> {
+  const variantRow = (operation: Row['operation'], pipeline: string, result: Awaited<ReturnType<typeof measure>>): Row => ({
+    size: label,
+    operation,
+    pipeline,
+    wallMs: [result.wallMs],
+    peakRss: [result.peakRssBytes],
+    dataBytes: bench.dataBytes,
+  });
   const off = { ORKESTRA_GZIP_THREADS: '1', ORKESTRA_STORE_COMPRESSED: '0', ORKESTRA_HUFFMAN_ONLY: '0', ORKESTRA_S3_CONCURRENCY: '1' };
   const backupVariants: [string, Record<string, string>][] = [
     ['none (one gzip thread, deflate all, one S3 transfer)', off],
@@ -158,14 +166,7 @@ async function optimisationRuns(bench: Bench, label: string, archive: string, ro
   for (const [name, env] of backupVariants) {
     const output = join(bench.work, `variant-${rows.length}.tar.gz`);
     const result = await toolBackup(bench, output, env);
-    rows.push({
-      size: label,
-      operation: 'backup',
-      pipeline: name,
-      wallMs: [result.wallMs],
-      peakRss: [result.peakRssBytes],
-      dataBytes: bench.dataBytes,
-    });
+    rows.push(variantRow('backup', name, result));
     log(`variant backup ${name}: ${seconds(result.wallMs)} s`);
     await rm(output, { force: true });
   }
@@ -175,14 +176,7 @@ async function optimisationRuns(bench: Bench, label: string, archive: string, ro
   ] as const) {
     await resetObjectStore(bench);
     const result = await toolRestore(bench, archive, env);
-    rows.push({
-      size: label,
-      operation: 'restore',
-      pipeline: name,
-      wallMs: [result.wallMs],
-      peakRss: [result.peakRssBytes],
-      dataBytes: bench.dataBytes,
-    });
+    rows.push(variantRow('restore', name, result));
     log(`variant restore ${name}: ${seconds(result.wallMs)} s`);
   }
 }
