@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 
 export const MANIFEST_SCHEMA = 'orkestra-backup/v1';
 const SUPPORTED_MAJOR = 1;

@@ -1,7 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { basename } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 
 const READ_SIZE = 1 << 20;
 

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadEntry } from 'tar';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 import { parseManifest, type FileRecord, type Manifest } from './manifest.js';
 import { componentOf, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
 import { locationPath, type ArchiveLocation } from './pinned.js';

@@ -5,8 +5,8 @@ import { copyFile, link, mkdir, open, readdir, rm, unlink, type FileHandle } fro
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { constants as zlibConstants, deflateRawSync, gzipSync } from 'node:zlib';
-import { RuntimeError } from '../core/errors.js';
-import { removeTemporary, trackTemporary, untrackTemporary } from '../core/temporaryFiles.js';
+import { RuntimeError } from '../base/errors.js';
+import { removeTemporary, trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
 import { serializeManifest, type FileRecord, type Manifest } from './manifest.js';
 import { ParallelGzipWriter, type Coding } from './parallelGzip.js';
 import { MANIFEST_PATH } from './paths.js';

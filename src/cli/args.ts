@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

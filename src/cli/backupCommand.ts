@@ -1,11 +1,11 @@
 import { relative } from 'node:path';
 import { planBackup, runBackup, type BackupOutcome, type BackupPlan } from '../core/backup.js';
-import { AbortedError, UsageError } from '../core/errors.js';
-import { formatBytes, formatDuration } from '../core/format.js';
+import { AbortedError, UsageError } from '../base/errors.js';
+import { formatBytes, formatDuration } from '../base/format.js';
 import { parseComponentList } from '../core/selection.js';
 import { COMPONENTS } from '../components/index.js';
 import type { ParsedCommand } from './args.js';
-import { openSession } from './context.js';
+import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';
 import { confirm, type Terminal } from './terminal.js';
 

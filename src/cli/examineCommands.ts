@@ -1,8 +1,8 @@
 import { openProject } from '../core/project.js';
 import { COMPONENTS } from '../components/index.js';
 import { allProblems, examineArchive, type ExaminedArchive } from '../core/examine.js';
-import { UsageError } from '../core/errors.js';
-import { formatBytes, plural } from '../core/format.js';
+import { UsageError } from '../base/errors.js';
+import { formatBytes, plural } from '../base/format.js';
 import { summarised } from '../core/reports.js';
 import type { ParsedCommand } from './args.js';
 import { createLineReporter } from './reporter.js';

@@ -1,6 +1,6 @@
-import { AbortedError, describeError, exitCodeFor, UsageError } from '../core/errors.js';
+import { AbortedError, describeError, exitCodeFor, UsageError } from '../base/errors.js';
 import { criticalWork } from '../core/criticalSection.js';
-import { removeAllTemporariesSync } from '../core/temporaryFiles.js';
+import { removeAllTemporariesSync } from '../base/temporaryFiles.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { isCommand, parseCommandLine, type ParsedCommand } from './args.js';
 import { backupCommand } from './backupCommand.js';

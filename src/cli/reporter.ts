@@ -1,5 +1,5 @@
 import type { Phase, RunEvent } from '../core/events.js';
-import { formatBytes, formatDuration, formatRate, printable } from '../core/format.js';
+import { formatBytes, formatDuration, formatRate, printable } from '../base/format.js';
 
 const PHASE_WORDS: Record<Phase, string> = {
   check: 'checking',

@@ -1,5 +1,5 @@
 import type { OverwritePolicy } from '../core/component.js';
-import { AbortedError, PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import { AbortedError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import {
   openRestoreArchive,
   previewRestore,
@@ -11,7 +11,7 @@ import {
 } from '../core/restore.js';
 import { dryRunReport, replacedSummary } from '../core/reports.js';
 import type { ParsedCommand } from './args.js';
-import { openSession } from './context.js';
+import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';
 import { confirm, type Terminal } from './terminal.js';
 

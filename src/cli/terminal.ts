@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { AbortedError } from '../core/errors.js';
-import { printable } from '../core/format.js';
+import { AbortedError } from '../base/errors.js';
+import { printable } from '../base/format.js';
 
 /** The process's standard streams, and plain prompts for the non-TUI flow. */
 export interface Terminal {

@@ -7,13 +7,13 @@ import { z } from 'zod';
 import { packTar, type PackEntry } from '../archive/tarPack.js';
 import { tarStreamEntries } from '../archive/tarStream.js';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
-import { PreconditionError, RuntimeError, UsageError } from '../core/errors.js';
+import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { readDetails } from '../core/details.js';
-import { formatBytes, plural } from '../core/format.js';
+import { formatBytes, plural } from '../base/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 import type { Project } from '../core/project.js';
 import { critical } from '../core/criticalSection.js';
-import { removeTemporary, trackTemporary } from '../core/temporaryFiles.js';
+import { removeTemporary, trackTemporary } from '../base/temporaryFiles.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
 import {

@@ -6,9 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { readDetails } from '../core/details.js';
-import { PreconditionError, UsageError } from '../core/errors.js';
-import { removeTemporary, trackTemporary, untrackTemporary } from '../core/temporaryFiles.js';
-import { formatBytes, plural } from '../core/format.js';
+import { PreconditionError, UsageError } from '../base/errors.js';
+import { removeTemporary, trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
+import { formatBytes, plural } from '../base/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 
 const ENV_FILE = '.env';

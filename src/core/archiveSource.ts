@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ArchiveLocation } from '../archive/pinned.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../base/errors.js';
 import type { ReadEntry } from 'tar';
 import type { FileRecord, Manifest } from '../archive/manifest.js';
 import { componentEntries, type ArchiveEntry } from '../archive/reader.js';

@@ -6,7 +6,7 @@ import { checkArchive, readManifest } from '../archive/reader.js';
 import { componentPath } from '../archive/paths.js';
 import { ArchiveWriter } from '../archive/writer.js';
 import type { Availability, Component, ComponentSink } from './component.js';
-import { PreconditionError, RuntimeError, UsageError } from './errors.js';
+import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { ComponentProgress } from './progress.js';
 import type { Session } from './session.js';
 import { isoSeconds, utcStamp } from './timestamps.js';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ComponentSource } from './component.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../base/errors.js';
 
 /**
  * A component's `details` from the manifest: undefined for archives of the original scripts,

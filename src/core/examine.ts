@@ -4,8 +4,8 @@ import type { Manifest } from '../archive/manifest.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import { sourceFor, type ArchiveView } from './archiveSource.js';
 import type { ArchiveReport, Component } from './component.js';
-import { UsageError } from './errors.js';
-import { plural, printable } from './format.js';
+import { UsageError } from '../base/errors.js';
+import { plural, printable } from '../base/format.js';
 import { ComponentProgress } from './progress.js';
 import type { EventListener } from './events.js';
 

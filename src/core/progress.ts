@@ -1,6 +1,6 @@
 import type { ProgressReporter } from './component.js';
 import type { EventListener, Phase } from './events.js';
-import { printable } from './format.js';
+import { printable } from '../base/format.js';
 
 const REPORT_INTERVAL_MS = 200;
 

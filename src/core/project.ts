@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { UsageError } from './errors.js';
+import { UsageError } from '../base/errors.js';
 
 /**
  * The deployment being backed up or restored: its folders, its environment name, and where

@@ -1,4 +1,4 @@
-import { plural } from './format.js';
+import { plural } from '../base/format.js';
 import type { RestorePlan } from './component.js';
 import type { CheckedArchive, ComponentPlan } from './restore.js';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PreconditionError } from './errors.js';
-import { trackTemporary, untrackTemporary } from './temporaryFiles.js';
+import { PreconditionError } from '../base/errors.js';
+import { trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
 
 const LOCK_NAME = '.orkestra-restore.lock';
 

@@ -1,5 +1,5 @@
 import type { Component } from './component.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../base/errors.js';
 
 /** Parses `--components a,b`: every name must be known; the result follows the canonical order. */
 export function parseComponentList(csv: string, known: readonly Component[]): Component[] {

@@ -1,16 +1,9 @@
-import { DockerEngine } from '../docker/engine.js';
+import type { DockerEngine } from '../docker/engine.js';
 
-/** The outside world, created on first use so that a secrets-only run never needs Docker. */
+/**
+ * The outside world as the core and the components see it. The core only names the type; the
+ * entry points (app/session.ts) build it, so that a secrets-only run never needs Docker.
+ */
 export interface Services {
   docker(): DockerEngine;
-}
-
-export function createServices(env: NodeJS.ProcessEnv = process.env): Services {
-  let docker: DockerEngine | undefined;
-  return {
-    docker() {
-      docker ??= DockerEngine.fromEnvironment(env);
-      return docker;
-    },
-  };
 }

@@ -1,5 +1,5 @@
 import type { Availability } from '../core/component.js';
-import { OrkestraError, PreconditionError } from '../core/errors.js';
+import { OrkestraError, PreconditionError } from '../base/errors.js';
 import type { Services } from '../core/services.js';
 import type { ContainerState } from './engine.js';
 

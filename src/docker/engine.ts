@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
-import { AbortedError, PreconditionError, RuntimeError } from '../core/errors.js';
+import { AbortedError, PreconditionError, RuntimeError } from '../base/errors.js';
 import { DockerStreamDemuxer, TailBuffer } from './demux.js';
 
 /** How often a command fed through stdin is checked for having exited early. */

@@ -1,4 +1,4 @@
-import { AbortedError } from '../core/errors.js';
+import { AbortedError } from '../base/errors.js';
 import { isTransient } from './store.js';
 
 /** Pauses between whole-operation attempts, on top of the SDK's own quick retries. */

@@ -16,8 +16,8 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { BoundedTasks } from '../core/concurrency.js';
-import { OrkestraError, PreconditionError, RuntimeError } from '../core/errors.js';
+import { BoundedTasks } from '../base/concurrency.js';
+import { OrkestraError, PreconditionError, RuntimeError } from '../base/errors.js';
 
 export interface S3Location {
   endpoint: string;

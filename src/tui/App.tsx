@@ -1,9 +1,9 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import type { OverwritePolicy } from '../core/component.js';
-import { AbortedError, describeError } from '../core/errors.js';
+import { AbortedError, describeError } from '../base/errors.js';
 import type { RunEvent } from '../core/events.js';
-import { formatBytes, formatDuration } from '../core/format.js';
+import { formatBytes, formatDuration } from '../base/format.js';
 import { dryRunLines } from '../core/reports.js';
 import type { RestoreOutcome } from '../core/restore.js';
 import type { ArchiveListing, BackupResultView, ComponentChoice, RestorePreview, TuiBackend } from './backend.js';

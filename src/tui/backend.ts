@@ -1,13 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { readManifest } from '../archive/reader.js';
-import { openSession } from '../cli/context.js';
-import type { CommonArgs } from '../cli/args.js';
+import { openSessionProject, sessionFor, type SessionOptions } from '../app/session.js';
 import { componentStatuses, planBackup, runBackup } from '../core/backup.js';
 import type { OverwritePolicy } from '../core/component.js';
 import type { EventListener } from '../core/events.js';
-import { printable } from '../core/format.js';
-import { openProject } from '../core/project.js';
 import {
   openRestoreArchive,
   previewRestore as checkAndPlan,
@@ -17,26 +11,15 @@ import {
   type RestorePreview,
 } from '../core/restore.js';
 import { COMPONENTS } from '../components/index.js';
+import { listArchives, type ArchiveListing } from '../core/archiveListing.js';
 
-export type { RestorePreview };
+export type { ArchiveListing, RestorePreview };
 
 export interface ComponentChoice {
   name: string;
   title: string;
   available: boolean;
   reason?: string;
-}
-
-export interface ArchiveListing {
-  file: string;
-  name: string;
-  bytes: number;
-  modifiedMs: number;
-  environment?: string;
-  createdAt?: string;
-  components?: string[];
-  /** Why the manifest could not be read; the archive is still listed. */
-  problem?: string;
 }
 
 export interface BackupResultView {
@@ -60,14 +43,10 @@ export interface TuiBackend {
   restore: (preview: RestorePreview, overwrite: OverwritePolicy, onEvent: EventListener, signal: AbortSignal) => Promise<RestoreOutcome>;
 }
 
-export async function createBackend(common: CommonArgs): Promise<TuiBackend> {
-  const project = await openProject({
-    projectDir: common.projectDir,
-    environment: common.env,
-    containers: common.containers,
-    settings: common.settings,
-  });
-  const session = (onEvent: EventListener, signal: AbortSignal) => openSession(common, onEvent, signal);
+export async function createBackend(common: SessionOptions): Promise<TuiBackend> {
+  // The project is opened once; each operation gets a session of its own over it.
+  const project = await openSessionProject(common);
+  const session = (onEvent: EventListener, signal: AbortSignal) => Promise.resolve(sessionFor(project, onEvent, signal));
   const quiet = () => undefined;
   return {
     projectDir: project.dir,
@@ -104,28 +83,4 @@ export async function createBackend(common: CommonArgs): Promise<TuiBackend> {
       return runRestore(await session(onEvent, signal), preview.archive, preview.plans, overwrite);
     },
   };
-}
-
-/** The archives in ./backups/, newest first, described from their manifests alone. */
-async function listArchives(folder: string): Promise<ArchiveListing[]> {
-  const names = (await readdir(folder).catch(() => [])).filter((name) => !name.startsWith('.') && /\.(tar\.gz|tgz)$/.test(name));
-  const listings = await Promise.all(
-    names.map(async (name): Promise<ArchiveListing> => {
-      const file = join(folder, name);
-      const info = await stat(file);
-      const base = { file, name, bytes: info.size, modifiedMs: info.mtimeMs };
-      try {
-        const { manifest } = await readManifest(file);
-        return {
-          ...base,
-          environment: printable(manifest.environment),
-          createdAt: printable(manifest.createdAt),
-          components: manifest.components.map(printable),
-        };
-      } catch (error) {
-        return { ...base, problem: printable((error as Error).message) };
-      }
-    }),
-  );
-  return listings.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.modifiedMs - a.modifiedMs);
 }

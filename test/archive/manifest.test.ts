@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest, serializeManifest } from '../../src/archive/manifest.js';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/base/errors.js';
 
 const ORIGINAL = {
   schema: 'orkestra-backup/v1',

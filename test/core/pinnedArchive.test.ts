@@ -1,7 +1,7 @@
 import { open, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSession } from '../../src/cli/context.js';
+import { openSession } from '../../src/app/session.js';
 import { openRestoreArchive, previewRestore, runRestore, selectRestoreComponents } from '../../src/core/restore.js';
 import { runCli } from '../helpers/cli.js';
 import { ENV_TEXT, makeProject } from '../helpers/project.js';
@@ -18,11 +18,7 @@ async function twoArchives(project: string): Promise<{ checked: string; other: s
 
 /** The restore as the CLI runs it, with a change to the archive between the check and the restore. */
 async function restoreWithChangeAtTheGate(project: string, archive: string, change: () => Promise<void>) {
-  const session = await openSession(
-    { projectDir: project, containers: {}, json: false, debug: false, help: false, settings: {} },
-    () => undefined,
-    new AbortController().signal,
-  );
+  const session = await openSession({ projectDir: project, containers: {}, settings: {} }, () => undefined, new AbortController().signal);
   const opened = await openRestoreArchive(archive);
   try {
     const { archive: checked, plans } = await previewRestore(session, opened, selectRestoreComponents(session, opened));

@@ -1,5 +1,4 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,26 +23,47 @@ async function race(): Promise<number> {
   return winners.length;
 }
 
-/** Two processes (the built module, as the binary uses it) try to take the lock at once. */
-async function raceOfProcesses(): Promise<number> {
+/**
+ * Two processes (the built module, as the binary uses it) try to take the lock at once. A
+ * winner holds it until both have tried (a release file), so that a slow start of the second
+ * process on a busy machine cannot let it take a lock that was already given back.
+ */
+async function raceOfProcesses(round: number): Promise<number> {
   const module = new URL('../../dist/core/restoreLock.js', import.meta.url).href;
+  const release = join(dir, `release-${round}`);
   const script = `const { acquireRestoreLock } = await import(${JSON.stringify(module)});
-    try { const release = await acquireRestoreLock(process.argv[1]); console.log('taken');
-      await new Promise((resolve) => setTimeout(resolve, 300)); await release(); } catch { console.log('refused'); }`;
-  const run = () => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, dir]);
-  const outputs = await Promise.all([run(), run()]);
-  return outputs.filter((output) => output.stdout.trim() === 'taken').length;
+    const { existsSync } = await import('node:fs');
+    let release;
+    try { release = await acquireRestoreLock(process.argv[1]); console.log('taken'); } catch { console.log('refused'); }
+    while (release && !existsSync(process.argv[2])) await new Promise((resolve) => setTimeout(resolve, 10));
+    await release?.();`;
+  const outputs: string[] = [];
+  const children = [0, 1].map(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const child = execFile(process.execPath, ['--input-type=module', '-e', script, dir, release], (error) =>
+          error ? reject(error) : resolve(),
+        );
+        child.stdout?.on('data', (chunk: Buffer) => outputs.push(chunk.toString().trim()));
+      }),
+  );
+  while (outputs.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+  await writeFile(release, '');
+  await Promise.all(children);
+  await rm(release);
+  return outputs.filter((output) => output === 'taken').length;
 }
 
 describe('the restore lock', () => {
-  it('two restore processes started together never both take it (40 tries)', async () => {
-    for (let attempt = 0; attempt < 40; attempt += 1) expect(await raceOfProcesses()).toBe(1);
+  it('two restore processes started together never both take it (40 tries)', { timeout: 180_000 }, async () => {
+    for (let attempt = 0; attempt < 40; attempt += 1) expect(await raceOfProcesses(attempt)).toBe(1);
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('two restores finding the same stale lock never both take it over (100 tries)', async () => {
+  it('two restores finding the same stale lock never both take it over (100 tries)', { timeout: 120_000 }, async () => {
+    const dead = deadPid();
     for (let attempt = 0; attempt < 100; attempt += 1) {
-      await writeFile(join(dir, '.orkestra-restore.lock'), `${deadPid()} 2026-01-01T00:00:00Z\n`);
+      await writeFile(join(dir, '.orkestra-restore.lock'), `${dead} 2026-01-01T00:00:00Z\n`);
       expect(await race()).toBe(1);
     }
     expect(await readdir(dir)).toEqual([]);

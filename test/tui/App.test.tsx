@@ -168,7 +168,7 @@ describe('TUI start and backup screens', () => {
   it('an error from the core is one short message, never a stack trace', async () => {
     const backend = new FakeBackend();
     backend.backupImpl = async () => {
-      const { RuntimeError } = await import('../../src/core/errors.js');
+      const { RuntimeError } = await import('../../src/base/errors.js');
       throw new RuntimeError('mongodump exited with code 1: Failed: server selection error.');
     };
     const { press, frame, shows } = mount(backend, 'backup');

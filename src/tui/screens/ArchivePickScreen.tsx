@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { formatBytes } from '../../core/format.js';
+import { formatBytes } from '../../base/format.js';
 import type { ArchiveListing } from '../backend.js';
 import { HelpLine } from '../widgets/HelpLine.js';
 import { SelectList } from '../widgets/SelectList.js';

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
-import { formatBytes, formatDuration, formatRate } from '../../core/format.js';
+import { formatBytes, formatDuration, formatRate } from '../../base/format.js';
 import type { ProgressRow } from '../progressState.js';
 
 const BAR_WIDTH = 24;

@@ -1,0 +1,47 @@
+import { COMPONENTS } from '../components/index.js';
+import type { EventListener } from '../core/events.js';
+import { openProject, type Project } from '../core/project.js';
+import type { Services } from '../core/services.js';
+import { DockerEngine } from '../docker/engine.js';
+import type { Session } from '../core/session.js';
+
+/**
+ * Where the pieces are put together: the one session API the command line and the interactive
+ * interface both open (neither reaches into the other).
+ */
+export interface SessionOptions {
+  projectDir?: string;
+  env?: string;
+  containers: Record<string, string>;
+  /** Settings given as flags, by their setting name (`--no-keep-mongodb` → ORKESTRA_KEEP_MONGODB=no). */
+  settings: Record<string, string>;
+}
+
+export async function openSession(options: SessionOptions, onEvent: EventListener, signal: AbortSignal): Promise<Session> {
+  return sessionFor(await openSessionProject(options), onEvent, signal);
+}
+
+export function openSessionProject(options: SessionOptions): Promise<Project> {
+  return openProject({
+    projectDir: options.projectDir,
+    environment: options.env,
+    containers: options.containers,
+    settings: options.settings,
+  });
+}
+
+/** A session over a project already open (the interactive interface opens it once). */
+export function sessionFor(project: Project, onEvent: EventListener, signal: AbortSignal): Session {
+  return { project, services: createServices(), components: COMPONENTS, onEvent, signal };
+}
+
+/** The outside world, created on first use so that a secrets-only run never needs Docker. */
+export function createServices(env: NodeJS.ProcessEnv = process.env): Services {
+  let docker: DockerEngine | undefined;
+  return {
+    docker() {
+      docker ??= DockerEngine.fromEnvironment(env);
+      return docker;
+    },
+  };
+}
