@@ -41,7 +41,7 @@ async function raceOfProcesses(round: number): Promise<number> {
   const children = [0, 1].map(
     () =>
       new Promise<void>((resolve, reject) => {
-        const child = execFile(process.execPath, ['--input-type=module', '-e', script, dir, release], (error) =>
+        const child = execFile(process.execPath, ['--input-type=module', '-e', script, dir, release], (error: Error | null) =>
           error ? reject(error) : resolve(),
         );
         child.stdout?.on('data', (chunk: Buffer) => outputs.push(chunk.toString().trim()));
