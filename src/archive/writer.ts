@@ -11,6 +11,7 @@ import { serializeManifest, type FileRecord, type Manifest } from './manifest.js
 import { ParallelGzipWriter, type Coding } from './parallelGzip.js';
 import { MANIFEST_PATH } from './paths.js';
 import { contentPadding, END_OF_ARCHIVE, fileHeader } from './tarEntry.js';
+import { isProcessAlive } from '../base/processes.js';
 
 export interface AddFileOptions {
   /** False for data that is already compressed (gzip, images): it is stored, not deflated again. */
@@ -230,15 +231,6 @@ export async function removeLeftovers(folder: string): Promise<string[]> {
     removed.push(name);
   }
   return removed;
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function assemble(partialPath: string, manifest: Manifest, bodyPath: string): Promise<void> {

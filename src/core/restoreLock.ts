@@ -3,6 +3,7 @@ import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PreconditionError } from '../base/errors.js';
 import { trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
+import { isProcessAlive } from '../base/processes.js';
 
 const LOCK_NAME = '.orkestra-restore.lock';
 
@@ -29,7 +30,7 @@ export async function acquireRestoreLock(dockerDir: string): Promise<() => Promi
       const holder = await readFile(path, 'utf8').catch(() => undefined);
       if (holder === undefined) continue; // released in between: try again
       const [pid, since] = holder.trim().split(' ');
-      if (isAlive(Number(pid))) {
+      if (isProcessAlive(Number(pid))) {
         throw new PreconditionError(`another restore (pid ${pid}, started ${since}) is running on this project.`, {
           hint: `Wait for it to finish; if it is gone, remove docker/${LOCK_NAME}.`,
         });
@@ -48,8 +49,8 @@ export async function acquireRestoreLock(dockerDir: string): Promise<() => Promi
 async function breakStaleLock(path: string, staleContent: string, draft: string): Promise<void> {
   const breaker = `${path}.break`;
   if (!(await linked(draft, breaker))) {
-    const [pid] = ((await readFile(breaker, 'utf8').catch(() => '')) || '').trim().split(' ');
-    if (!isAlive(Number(pid))) await rm(breaker, { force: true }); // a breaker that died mid-way
+    const [pid] = (await readFile(breaker, 'utf8').catch(() => '')).trim().split(' ');
+    if (!isProcessAlive(Number(pid))) await rm(breaker, { force: true }); // a breaker that died mid-way
     return;
   }
   try {
@@ -71,15 +72,5 @@ async function linked(from: string, to: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
