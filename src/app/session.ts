@@ -2,7 +2,9 @@ import { COMPONENTS } from '../components/index.js';
 import type { EventListener } from '../core/events.js';
 import { openProject, type Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
+import { readTuning } from '../core/tuning.js';
 import { DockerEngine } from '../docker/engine.js';
+import { ObjectStore } from '../s3/store.js';
 import type { Session } from '../core/session.js';
 
 /**
@@ -43,5 +45,7 @@ export function createServices(env: NodeJS.ProcessEnv = process.env): Services {
       docker ??= DockerEngine.fromEnvironment(env);
       return docker;
     },
+    objectStore: (location) => new ObjectStore(location),
+    tuning: readTuning(env),
   };
 }

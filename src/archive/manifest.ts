@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { UsageError } from '../base/errors.js';
 
-export const MANIFEST_SCHEMA = 'orkestra-backup/v1';
+/** v1.1 moved the file list out of the manifest into one index entry per component. */
+export const MANIFEST_SCHEMA = 'orkestra-backup/v1.1';
 const SUPPORTED_MAJOR = 1;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
@@ -13,10 +14,25 @@ export const FileRecordSchema = z.object({
 });
 export type FileRecord = z.infer<typeof FileRecordSchema>;
 
+/** What the manifest says of one component's index entry, so that the index can be trusted as it streams. */
+export const IndexSummarySchema = z.object({
+  /** Lines of the index: the component's files. */
+  files: z.number().int().nonnegative(),
+  /** Content bytes of those files. */
+  bytes: z.number().int().nonnegative(),
+  /** The index entry itself. */
+  size: z.number().int().nonnegative(),
+  sha256: sha256Hex,
+});
+export type IndexSummary = z.infer<typeof IndexSummarySchema>;
+
 /**
- * The original five fields keep their names and meaning; `tool`, `files` and `details` are
- * additions. `files` is absent in archives made by the original bash scripts, so such archives
- * can be restored but not checksummed. Unknown fields are kept (a newer minor version may add some).
+ * The original five fields keep their names and meaning; `tool`, `index`, `files` and `details`
+ * are additions. Since v1.1 the files are listed in `index/<component>.jsonl` entries summarised
+ * by `index`, so the manifest stays small at any number of files (a million objects made a
+ * 550 MB `files` list); v1 archives list them in `files`. Archives of the original bash scripts
+ * have neither and can be restored but not checksummed. Unknown fields are kept (a newer minor
+ * version may add some).
  */
 export const ManifestSchema = z.looseObject({
   schema: z.string(),
@@ -25,6 +41,7 @@ export const ManifestSchema = z.looseObject({
   host: z.string(),
   components: z.array(z.string().min(1)),
   tool: z.looseObject({ name: z.string(), version: z.string() }).optional(),
+  index: z.record(z.string(), IndexSummarySchema).optional(),
   files: z.array(FileRecordSchema).optional(),
   details: z.record(z.string(), z.unknown()).optional(),
 });
@@ -52,6 +69,7 @@ export function parseManifest(text: string, archiveName: string): Manifest {
     });
   }
   checkFileList(parsed.data, archiveName);
+  checkIndexList(parsed.data, archiveName);
   return parsed.data;
 }
 
@@ -123,6 +141,17 @@ function checkFileList(manifest: Manifest, archiveName: string): void {
     }
     seen.add(file.path);
   }
+}
+
+function checkIndexList(manifest: Manifest, archiveName: string): void {
+  if (!manifest.index) return;
+  const damaged = (problem: string) =>
+    new UsageError(`${archiveName}: manifest.json ${problem}.`, { hint: 'The archive is damaged; use another one.' });
+  if (manifest.files) throw damaged('has both a file list and file indexes');
+  const unlisted = Object.keys(manifest.index).find((component) => !manifest.components.includes(component));
+  if (unlisted !== undefined) throw damaged(`indexes ${JSON.stringify(unlisted)}, which it does not list as a component`);
+  const unindexed = manifest.components.find((component) => !Object.hasOwn(manifest.index!, component));
+  if (unindexed !== undefined) throw damaged(`has no file index for ${unindexed}`);
 }
 
 export function serializeManifest(manifest: Manifest): string {

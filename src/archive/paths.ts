@@ -2,6 +2,14 @@ import { posix } from 'node:path';
 
 export const MANIFEST_PATH = 'manifest.json';
 
+/** Folder of the per-component file indexes, which follow the manifest; no component may take this name. */
+export const INDEX_FOLDER = 'index';
+
+/** `index/rustfs.jsonl`: one line per file of the component, in archive order. */
+export function indexPath(component: string): string {
+  return `${INDEX_FOLDER}/${component}.jsonl`;
+}
+
 /**
  * Turns a tar entry name into the archive path the tool works with, or explains why the
  * entry may not be used. The archives of the original bash scripts were made with

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import type { ReadEntry } from 'tar';
 import { UsageError } from '../base/errors.js';
 import { parseManifest, type FileRecord, type Manifest } from './manifest.js';
-import { componentOf, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
+import { archiveIndex, listedIndex, type ArchiveIndex, type IndexedFile } from './fileIndex.js';
+import { componentOf, INDEX_FOLDER, indexPath, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
 import { locationPath, type ArchiveLocation } from './pinned.js';
 import { HostileArchiveError, tarEntries } from './tarStream.js';
 
@@ -49,53 +50,157 @@ export async function readManifest(file: ArchiveLocation): Promise<ManifestRead>
 }
 
 export interface ArchiveCheck {
-  /** Everything wrong, one line each; empty when the archive is sound. */
+  /** Everything wrong, one line each (the first thousand, then how many more); empty when the archive is sound. */
   problems: string[];
-  /** What the archive holds, as read (size and SHA-256 computed from the bytes). */
-  files: FileRecord[];
+  /** The files and their content bytes: listed ones checked against the archive, or found in it. */
+  index: ArchiveIndex;
+}
+
+/** Problems kept word for word; a million missing files are summarised, not listed. */
+const MAX_PROBLEMS = 1000;
+
+class ProblemList {
+  readonly lines: string[] = [];
+  private more = 0;
+
+  add(problem: string): void {
+    if (this.lines.length < MAX_PROBLEMS) this.lines.push(problem);
+    else this.more += 1;
+  }
+
+  all(): string[] {
+    return this.more === 0 ? this.lines : [...this.lines, `… and ${this.more.toLocaleString('en-US')} more problems`];
+  }
 }
 
 /**
- * Reads the whole archive once: every entry's path is safe, every file the manifest lists is
- * present with its size and SHA-256, nothing unlisted hides in it, and the stream is not cut short.
+ * Reads the whole archive once: every entry's path is safe, every file the index lists is
+ * present with its size and SHA-256, nothing unlisted hides in it, and the stream is not cut
+ * short. The index streams beside the archive (its files come in the same order), so memory
+ * does not grow with the number of files.
  */
 export async function checkArchive(
   file: ArchiveLocation,
   manifest: Manifest,
   onBytes: (bytes: number) => void = () => undefined,
 ): Promise<ArchiveCheck> {
-  const problems: string[] = [];
-  const files: FileRecord[] = [];
-  const listed = new Map((manifest.files ?? []).map((record) => [record.path, record]));
-  const seen = new Set<string>();
+  const problems = new ProblemList();
+  const index = archiveIndex(file, manifest);
+  const found: FileRecord[] = [];
+  const cursors = new Map<string, IndexCursor>();
   const captured = new Set(manifest.components);
+  const finishedComponents = new Set<string>();
+  let currentComponent: string | undefined;
   try {
     for await (const entry of tarEntries(file)) {
-      const problem = entryProblem(entry, captured);
+      const problem = entryProblem(entry, captured, manifest.index !== undefined);
       if (problem) {
-        problems.push(problem);
+        problems.add(problem);
         continue;
       }
       if (entry.type === 'Directory') continue;
       const path = (normalizeEntryPath(entry.path) as { path: string }).path;
-      if (seen.has(path)) problems.push(`${path} appears twice in the archive`);
-      seen.add(path);
       const record = { path, size: entry.size, sha256: await sha256Of(entry, onBytes) };
       if (path === MANIFEST_PATH) continue;
-      files.push(record);
-      const expected = listed.get(path);
-      if (manifest.files && !expected) problems.push(`${path} is in the archive but not in the manifest`);
-      else if (expected && expected.size !== record.size) {
-        problems.push(`${path} is ${record.size} bytes, the manifest says ${expected.size}`);
-      } else if (expected && expected.sha256 !== record.sha256) problems.push(`${path} fails its SHA-256 checksum`);
+      const component = componentOf(path)!;
+      if (component === INDEX_FOLDER) {
+        checkIndexEntry(record, manifest, problems);
+        continue;
+      }
+      if (!index) {
+        found.push(record);
+        continue;
+      }
+      if (component !== currentComponent) {
+        if (finishedComponents.has(component)) problems.add(`${path} is out of place: the files of ${component} are not together`);
+        if (currentComponent !== undefined) finishedComponents.add(currentComponent);
+        currentComponent = component;
+      }
+      let cursor = cursors.get(component);
+      if (!cursor) cursors.set(component, (cursor = new IndexCursor(component, index.of(component).entries(), problems)));
+      await cursor.match(pathInComponent(path), record.size, record.sha256);
     }
   } catch (error) {
-    problems.push(error instanceof HostileArchiveError ? error.message : `the archive is truncated or damaged (${damageDetail(error)})`);
+    problems.add(error instanceof HostileArchiveError ? error.message : `the archive is truncated or damaged (${damageDetail(error)})`);
   }
-  for (const path of listed.keys()) {
-    if (!seen.has(path)) problems.push(`${path} is listed in the manifest but missing from the archive`);
+  for (const component of index?.order ?? []) {
+    const cursor = cursors.get(component) ?? new IndexCursor(component, index!.of(component).entries(), problems);
+    await cursor.finish();
   }
-  return { problems, files };
+  return { problems: problems.all(), index: index ?? listedIndex(found, { listed: false, checksums: false }) };
+}
+
+/** The index entries themselves, against the manifest's summary of them. */
+function checkIndexEntry(record: FileRecord, manifest: Manifest, problems: ProblemList): void {
+  const component = record.path.slice(INDEX_FOLDER.length + 1).replace(/\.jsonl$/, '');
+  const summary = manifest.index && Object.hasOwn(manifest.index, component) ? manifest.index[component] : undefined;
+  if (!summary || indexPath(component) !== record.path) problems.add(`unexpected file ${record.path}`);
+  else if (summary.size !== record.size || summary.sha256 !== record.sha256) problems.add(`${record.path} fails its SHA-256 checksum`);
+}
+
+/** How far ahead in an index a file found out of its place is looked for. */
+const LOOKAHEAD = 256;
+
+/**
+ * Walks one component's index in step with its files in the archive. Our archives hold the files
+ * in index order, so a match is the next line; a file missing or added is found by looking a
+ * little ahead.
+ */
+class IndexCursor {
+  private readonly iterator: AsyncIterator<IndexedFile>;
+  private readonly ahead: IndexedFile[] = [];
+  private done = false;
+  private previous: string | undefined;
+
+  constructor(
+    private readonly component: string,
+    entries: AsyncIterable<IndexedFile>,
+    private readonly problems: ProblemList,
+  ) {
+    this.iterator = entries[Symbol.asyncIterator]();
+  }
+
+  async match(path: string, size: number, sha256: string): Promise<void> {
+    const name = `${this.component}/${path}`;
+    if (path === this.previous) return this.problems.add(`${name} appears twice in the archive`);
+    const position = await this.find(path);
+    if (position === -1) return this.problems.add(`${name} is in the archive but not in the manifest`);
+    for (const skipped of this.ahead.splice(0, position)) this.missing(skipped);
+    const expected = this.ahead.shift()!;
+    this.previous = path;
+    if (expected.size !== size) this.problems.add(`${name} is ${size} bytes, the manifest says ${expected.size}`);
+    else if (expected.sha256 !== undefined && expected.sha256 !== sha256) this.problems.add(`${name} fails its SHA-256 checksum`);
+  }
+
+  /** Whatever the index still lists was not in the archive. */
+  async finish(): Promise<void> {
+    for (const skipped of this.ahead.splice(0)) this.missing(skipped);
+    while (await this.pull()) this.missing(this.ahead.shift()!);
+  }
+
+  private async find(path: string): Promise<number> {
+    for (let position = 0; ; position += 1) {
+      if (position === this.ahead.length && (position >= LOOKAHEAD || !(await this.pull()))) return -1;
+      if (this.ahead[position].path === path) return position;
+    }
+  }
+
+  private async pull(): Promise<boolean> {
+    if (this.done) return false;
+    try {
+      const next = await this.iterator.next();
+      if (next.done) this.done = true;
+      else this.ahead.push(next.value);
+    } catch (error) {
+      this.done = true;
+      this.problems.add(error instanceof Error ? error.message.replace(/\.$/, '') : String(error));
+    }
+    return !this.done;
+  }
+
+  private missing(file: IndexedFile): void {
+    this.problems.add(`${this.component}/${file.path} is listed in the manifest but missing from the archive`);
+  }
 }
 
 /**
@@ -121,14 +226,14 @@ export async function* componentEntries(file: ArchiveLocation, component: string
   }
 }
 
-function entryProblem(entry: ReadEntry, captured: Set<string>): string | undefined {
+function entryProblem(entry: ReadEntry, captured: Set<string>, indexed: boolean): string | undefined {
   const normalized = normalizeEntryPath(entry.path);
   if ('problem' in normalized) return `unsafe entry: ${normalized.problem}`;
   const path = normalized.path;
   if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'Directory') {
     return `unsafe entry: ${path} is a ${entry.type}, not a plain file`;
   }
-  if (path === '' || path === MANIFEST_PATH) return undefined;
+  if (path === '' || path === MANIFEST_PATH || (indexed && (path === INDEX_FOLDER || componentOf(path) === INDEX_FOLDER))) return undefined;
   const component = componentOf(path) ?? (entry.type === 'Directory' ? path : undefined);
   if (!component) return `unexpected file ${path} at the top of the archive`;
   if (!captured.has(component)) return `${path} belongs to ${component}, which the manifest does not list`;

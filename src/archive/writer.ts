@@ -9,15 +9,19 @@ import { RuntimeError } from '../base/errors.js';
 import { removeTemporary, trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
 import { serializeManifest, type FileRecord, type Manifest } from './manifest.js';
 import { ParallelGzipWriter, type Coding } from './parallelGzip.js';
-import { MANIFEST_PATH } from './paths.js';
+import { IndexSpools, type SpooledIndex } from './indexSpools.js';
+import { indexPath, MANIFEST_PATH } from './paths.js';
 import { contentPadding, END_OF_ARCHIVE, fileHeader } from './tarEntry.js';
 import { isProcessAlive } from '../base/processes.js';
+import { writeAll } from './writeAll.js';
 
 export interface AddFileOptions {
   /** False for data that is already compressed (gzip, images): it is stored, not deflated again. */
   compressible?: boolean;
   /** Fires as content flows in, with the bytes of this chunk. */
   onBytes?: (bytes: number) => void;
+  /** Asked once the content has been read whole: what to record beside the file in its component's index. */
+  details?: () => Record<string, unknown> | undefined;
 }
 
 export interface ArchiveWriterOptions {
@@ -32,17 +36,21 @@ export interface ArchiveWriterOptions {
   uniqueName?: boolean;
 }
 
+/** A manifest before the writer adds the summaries of the file indexes. */
+export type UnindexedManifest = Pick<Manifest, 'schema' | 'createdAt' | 'environment' | 'host' | 'components' | 'tool' | 'details'>;
+
 const PRIVATE = 0o600;
 
 /**
- * Streams a `.tar.gz` whose first entry is `manifest.json`, although the manifest (with every
- * file's SHA-256) is only known at the end: entries go into a hidden body file as they come,
- * and `commit` writes the manifest as the first gzip member of a second hidden file, appends
- * the body, and only then gives the result its final name. Nothing is held in memory whole,
- * and an interrupted run never leaves a file that looks finished.
+ * Streams a `.tar.gz` whose first entry is `manifest.json`, followed by each component's file
+ * index (`index/<component>.jsonl`, every file's size and SHA-256), although both are only known
+ * at the end: entries go into a hidden body file as they come and index lines into hidden spool
+ * files; `commit` writes the manifest as the first gzip member of another hidden file, then the
+ * indexes, appends the body, and only then gives the result its final name. Nothing is held in
+ * memory whole (a million files' records stay on disk), and an interrupted run never leaves a
+ * file that looks finished.
  */
 export class ArchiveWriter {
-  private readonly records: FileRecord[] = [];
   /** How each file's data was coded (store, huffman, deflate): what the probe decided, for the benchmark and tests. */
   readonly codings = new Map<string, Coding>();
   private readonly gzip: ParallelGzipWriter;
@@ -53,6 +61,7 @@ export class ArchiveWriter {
     readonly finalPath: string,
     private readonly bodyPath: string,
     private readonly body: FileHandle,
+    private readonly index: IndexSpools,
     private readonly options: ArchiveWriterOptions,
   ) {
     this.gzip = new ParallelGzipWriter((bytes) => writeAll(this.body, bytes), {
@@ -67,11 +76,12 @@ export class ArchiveWriter {
     const bodyPath = hiddenSibling(finalPath, 'body');
     trackTemporary(bodyPath);
     const body = await open(bodyPath, 'wx', PRIVATE);
-    return new ArchiveWriter(finalPath, bodyPath, body, options);
+    return new ArchiveWriter(finalPath, bodyPath, body, new IndexSpools((role) => hiddenSibling(finalPath, role)), options);
   }
 
-  get files(): readonly FileRecord[] {
-    return this.records;
+  /** Files written so far, and their content bytes. */
+  get files(): number {
+    return this.index.files;
   }
 
   /** Uncompressed tar bytes so far: what progress reports count. */
@@ -104,7 +114,7 @@ export class ArchiveWriter {
         await spool.close();
       }
       const spooled = createReadStream(spoolPath, { highWaterMark: 1 << 20 });
-      return await this.addFile(path, size, spooled, { compressible: options.compressible });
+      return await this.addFile(path, size, spooled, { compressible: options.compressible, details: options.details });
     } finally {
       await removeTemporary(spoolPath);
     }
@@ -116,11 +126,15 @@ export class ArchiveWriter {
   }
 
   /**
-   * Writes the manifest first and the body after it into a hidden file, lets `check` read it
-   * back, and gives it its final name. Returns the final path (which may carry a `-N` suffix
-   * when `uniqueName` is set and the name was taken meanwhile).
+   * Writes the manifest (given every component's index summary), the indexes and the body into a
+   * hidden file, lets `check` read it back, and gives it its final name. Returns the final path
+   * (which may carry a `-N` suffix when `uniqueName` is set and the name was taken meanwhile) and
+   * the manifest as written.
    */
-  async commit(manifest: Manifest, check?: (path: string) => Promise<void>): Promise<string> {
+  async commit(
+    unindexed: UnindexedManifest,
+    check?: (path: string, manifest: Manifest) => Promise<void>,
+  ): Promise<{ path: string; manifest: Manifest }> {
     await this.exclusive(async () => {
       await this.gzip.write(END_OF_ARCHIVE);
       await this.gzip.finish();
@@ -128,15 +142,18 @@ export class ArchiveWriter {
     // No fsync of the body: it is copied behind the manifest and removed, and the copy is what
     // is synced before it gets its final name. Syncing both wrote every byte to disk twice.
     await this.body.close();
+    const indexes = await this.index.finish(unindexed.components);
+    const manifest: Manifest = { ...unindexed, index: Object.fromEntries(indexes.map(({ component, summary }) => [component, summary])) };
     const partialPath = hiddenSibling(this.finalPath, 'partial');
     trackTemporary(partialPath);
     try {
-      await assemble(partialPath, manifest, this.bodyPath);
+      await assemble(partialPath, manifest, indexes, this.bodyPath, this.options.compressionLevel);
       await removeTemporary(this.bodyPath);
-      if (check) await check(partialPath);
+      await this.index.discard();
+      if (check) await check(partialPath, manifest);
       const finalPath = await publish(partialPath, this.finalPath, this.options.uniqueName ?? false);
       untrackTemporary(partialPath);
-      return finalPath;
+      return { path: finalPath, manifest };
     } catch (error) {
       await removeTemporary(partialPath);
       throw error;
@@ -147,6 +164,7 @@ export class ArchiveWriter {
   async discard(): Promise<void> {
     await this.body.close().catch(() => undefined);
     await removeTemporary(this.bodyPath);
+    await this.index.discard();
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -179,7 +197,7 @@ export class ArchiveWriter {
     await this.gzip.write(contentPadding(size));
     this.bodyBytes += size;
     const record = { path, size, sha256: hash.digest('hex') };
-    this.records.push(record);
+    await this.index.add(record, options.details?.());
     return record;
   }
 
@@ -216,7 +234,7 @@ function hiddenSibling(finalPath: string, role: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.${role}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-const LEFTOVER = /^\..+\.(?:body|spool|partial)-(\d+)-[0-9a-f]{8}$/;
+const LEFTOVER = /^\..+\.(?:body|spool|index|partial)-(\d+)-[0-9a-f]{8}$/;
 
 /**
  * Removes the hidden files of backups whose process is gone (killed with SIGKILL, or the machine
@@ -233,12 +251,25 @@ export async function removeLeftovers(folder: string): Promise<string[]> {
   return removed;
 }
 
-async function assemble(partialPath: string, manifest: Manifest, bodyPath: string): Promise<void> {
+async function assemble(
+  partialPath: string,
+  manifest: Manifest,
+  indexes: readonly SpooledIndex[],
+  bodyPath: string,
+  level: number | undefined,
+): Promise<void> {
   const handle = await open(partialPath, 'wx', PRIVATE);
   try {
+    const mtime = new Date(manifest.createdAt);
     const text = Buffer.from(serializeManifest(manifest), 'utf8');
-    const entry = Buffer.concat([fileHeader(MANIFEST_PATH, text.length, new Date(manifest.createdAt)), text, contentPadding(text.length)]);
+    const entry = Buffer.concat([fileHeader(MANIFEST_PATH, text.length, mtime), text, contentPadding(text.length)]);
     await writeAll(handle, gzipSync(entry));
+    for (const index of indexes) {
+      await writeAll(handle, gzipSync(fileHeader(indexPath(index.component), index.summary.size, mtime)));
+      // One gzip member per megabyte: a gzip stream may be a series of members, and the spool never sits in memory whole.
+      await copyThrough(index.spoolPath, (chunk) => writeAll(handle, gzipSync(chunk, { level })));
+      await writeAll(handle, gzipSync(contentPadding(index.summary.size)));
+    }
     await appendFile(handle, bodyPath);
     await handle.sync();
   } finally {
@@ -277,24 +308,20 @@ async function publish(partialPath: string, finalPath: string, uniqueName: boole
 }
 
 /** Copies through one reused buffer: a stream would allocate (and leave for the GC) every megabyte of a multi-GB body. */
-async function appendFile(target: FileHandle, sourcePath: string): Promise<void> {
+function appendFile(target: FileHandle, sourcePath: string): Promise<void> {
+  return copyThrough(sourcePath, (chunk) => writeAll(target, chunk));
+}
+
+async function copyThrough(sourcePath: string, write: (chunk: Buffer) => Promise<void>): Promise<void> {
   const source = await open(sourcePath, 'r');
   try {
     const buffer = Buffer.allocUnsafe(1 << 20);
     for (;;) {
       const { bytesRead } = await source.read(buffer, 0, buffer.length);
       if (bytesRead === 0) return;
-      await writeAll(target, buffer.subarray(0, bytesRead));
+      await write(buffer.subarray(0, bytesRead));
     }
   } finally {
     await source.close();
-  }
-}
-
-async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-    offset += bytesWritten;
   }
 }

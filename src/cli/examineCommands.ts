@@ -99,7 +99,7 @@ function reportJson(examined: ExaminedArchive) {
       host: manifest.host,
       components: manifest.components,
       tool: manifest.tool,
-      files: manifest.files?.length,
+      files: examined.files,
     },
     components: Object.fromEntries(examined.components.map(({ name, report }) => [name, report?.facts ?? null])),
   };

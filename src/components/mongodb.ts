@@ -1,3 +1,4 @@
+import { smallFileList } from '../core/smallFileList.js';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { statfs } from 'node:fs/promises';
@@ -74,7 +75,7 @@ export const mongodb: Component<MongoPlan> = {
   },
 
   async planRestore({ project, services, source, signal }) {
-    checkMongoFiles(source);
+    await checkMongoFiles(source);
     const sourceDb = await sourceDatabase(source); // the archive is checked before the server is asked
     const docker = services.docker();
     const access = await resolveAccess(project, docker);
@@ -372,13 +373,14 @@ async function sourceDatabase(source: ComponentSource): Promise<string> {
   return name;
 }
 
-function checkMongoFiles(source: ComponentSource): void {
-  for (const file of source.files) {
+async function checkMongoFiles(source: ComponentSource): Promise<void> {
+  const files = await smallFileList(source, 'mongodb');
+  for (const file of files) {
     if (file.path !== DUMP_ENTRY && file.path !== DATABASE_ENTRY) {
       throw new UsageError(`${source.archiveName}: mongodb/${file.path} is not a MongoDB file this tool restores.`);
     }
   }
-  const dump = source.files.find((file) => file.path === DUMP_ENTRY);
+  const dump = files.find((file) => file.path === DUMP_ENTRY);
   if (!dump || dump.size === 0) {
     throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is missing or empty.`, { hint: 'Nothing was touched.' });
   }

@@ -1,3 +1,5 @@
+import { smallFileList } from '../core/smallFileList.js';
+import type { IndexedFile } from '../archive/fileIndex.js';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -137,12 +139,13 @@ export const redis: Component<RedisPlan> = {
   },
 
   async planRestore({ project, services, source }) {
-    checkRedisFiles(source);
+    const files = await smallFileList(source, 'redis');
+    checkRedisFiles(source, files);
     const cli = await RedisCli.connect(project, services.docker());
     const live = await cli.layout();
     const loadable = await checkRdbVersion(cli, source);
     const backup = await backupLayout(source);
-    const aofCount = source.files.filter((file) => file.path.startsWith(`${AOF_FOLDER}/`)).length;
+    const aofCount = files.filter((file) => file.path.startsWith(`${AOF_FOLDER}/`)).length;
     const hasAof = aofCount > 0;
     const actions = [
       `stop container ${cli.container}, copy the files below, start it again (also if the copy fails)`,
@@ -232,7 +235,8 @@ export const redis: Component<RedisPlan> = {
     }
     for (const [path, check] of checks) problems.push(...check.problems.map((problem) => `redis/${path}: ${problem}`));
     if (!checks.has(RDB_ENTRY)) problems.push(`redis/${RDB_ENTRY} is missing`);
-    const aofFiles = source.files.filter((file) => file.path.startsWith(`${AOF_FOLDER}/`));
+    const files = await smallFileList(source, 'redis');
+    const aofFiles = files.filter((file) => file.path.startsWith(`${AOF_FOLDER}/`));
     if (aofFiles.length > 0) {
       if (aofManifest === undefined) problems.push(`redis/${AOF_FOLDER}/ has no AOF manifest`);
       for (const named of aofManifestFiles(aofManifest ?? '')) {
@@ -241,7 +245,7 @@ export const redis: Component<RedisPlan> = {
         }
       }
     }
-    const rdb = source.files.find((file) => file.path === RDB_ENTRY);
+    const rdb = files.find((file) => file.path === RDB_ENTRY);
     const rdbCheck = checks.get(RDB_ENTRY);
     const lines = [
       layout
@@ -528,12 +532,12 @@ async function archivedRdbVersion(source: ComponentSource): Promise<number | und
   return undefined;
 }
 
-function checkRedisFiles(source: ComponentSource): void {
-  for (const file of source.files) {
+function checkRedisFiles(source: ComponentSource, files: readonly IndexedFile[]): void {
+  for (const file of files) {
     if (file.path === RDB_ENTRY || file.path === LAYOUT_ENTRY || file.path.startsWith(`${AOF_FOLDER}/`)) continue;
     throw new UsageError(`${source.archiveName}: redis/${file.path} is not a Redis file this tool restores.`);
   }
-  if (!source.files.some((file) => file.path === RDB_ENTRY)) {
+  if (!files.some((file) => file.path === RDB_ENTRY)) {
     throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY} is missing.`, { hint: 'Nothing was touched.' });
   }
 }

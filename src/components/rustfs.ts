@@ -1,29 +1,27 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
 import type { Component, ComponentSink, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
 import { BoundedTasks, fetchAhead } from '../base/concurrency.js';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
-import { readDetails } from '../core/details.js';
 import { formatBytes, plural } from '../base/format.js';
 import type { Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
 import { utcStamp } from '../core/timestamps.js';
-import { readTuning } from '../core/tuning.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
 import { ObjectDigest } from '../s3/digest.js';
-import { diffBucket, type ArchivedObject, type ObjectChange } from '../s3/diff.js';
+import { archivedBucketNames, archivedObjects, type ArchivedObject, type ObjectDetails } from '../s3/archivedObjects.js';
+import {
+  mappedDifferences,
+  mergedDifferences,
+  UnorderedListing,
+  type BucketDifference,
+  type ComparableObject,
+  type ObjectChange,
+} from '../s3/diff.js';
 import { resolveEndpoint } from '../s3/endpoint.js';
 import { knownIncompressible, objectPath } from '../s3/objectPaths.js';
 import { withRetries } from '../s3/retry.js';
-import {
-  isValidBucketName,
-  ObjectStore,
-  SINGLE_UPLOAD_LIMIT,
-  type DownloadedObject,
-  type LiveObject,
-  type ObjectAttributes,
-} from '../s3/store.js';
+import { SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes, type ObjectStore } from '../s3/store.js';
 
 const DEFAULT_CONTAINER = 'orkestra-rustfs';
 const LISTED_PER_KIND = 1000;
@@ -32,25 +30,8 @@ const PREFETCH_LIMIT = 2 * 1024 * 1024;
 /** Bytes of small objects being uploaded at once during a restore. */
 const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 
-const ObjectRecordSchema = z.object({
-  key: z.string(),
-  path: z.string(),
-  size: z.number().int().nonnegative(),
-  md5: z.string().optional(),
-  etag: z.string().optional(),
-  multipartEtag: z.string().optional(),
-  contentType: z.string().optional(),
-  metadata: z.record(z.string(), z.string()).optional(),
-});
-const RustfsDetailsSchema = z.object({
-  buckets: z.array(z.object({ name: z.string(), objects: z.array(ObjectRecordSchema) })),
-});
-type ObjectRecord = z.infer<typeof ObjectRecordSchema>;
-type BucketRecord = z.infer<typeof RustfsDetailsSchema>['buckets'][number];
-
 interface PlannedObject {
-  bucket: string;
-  record: ObjectRecord;
+  object: ArchivedObject;
   change: ObjectChange;
   /** Size of the live object an overwrite replaces (copied aside first). */
   liveSize?: number;
@@ -58,15 +39,48 @@ interface PlannedObject {
 
 interface RustfsPlan extends RestorePlan {
   readonly buckets: readonly string[];
-  /** By archive path inside `rustfs/`. */
-  readonly objects: ReadonlyMap<string, PlannedObject>;
+  /** Buckets compared through a map of their live listing, because a side was not in key order. */
+  readonly unordered: ReadonlySet<string>;
+  /** Objects to add or overwrite, and their bytes. */
+  readonly pending: { objects: number; bytes: number };
+}
+
+/** What a plan counts of one bucket, and the first lines of each kind. */
+class BucketTally {
+  readonly count = { add: 0, overwrite: 0, unchanged: 0, targetOnly: 0 };
+  readonly lines = { add: [] as string[], overwrite: [] as string[], targetOnly: [] as string[] };
+  /** The first objects an overwrite replaces, for the gate. */
+  readonly replaced: string[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly exists: boolean,
+  ) {}
+
+  note(kind: keyof BucketTally['lines'], line: () => string): void {
+    this.count[kind] += 1;
+    if (this.lines[kind].length < LISTED_PER_KIND) this.lines[kind].push(line());
+  }
+
+  actions(): string[] {
+    const { add, overwrite, unchanged, targetOnly } = this.count;
+    return [
+      `bucket ${this.name}: ${this.exists ? 'exists' : 'create'} — ${add} to add, ${overwrite} to overwrite, ${unchanged} unchanged, ` +
+        `${targetOnly} only in the target (kept)`,
+      ...withMore(this.lines.add, add),
+      ...withMore(this.lines.overwrite, overwrite),
+      ...withMore(this.lines.targetOnly, targetOnly),
+    ];
+  }
 }
 
 /**
- * The S3-compatible object store: every bucket and object through the S3 API, with content
- * type and user metadata recorded in the manifest; restored by creating the buckets and
- * uploading what is missing or different. An object about to be overwritten is first copied
- * server-side into a `orkestra-pre-restore-<stamp>` bucket; objects only in the target stay.
+ * The S3-compatible object store: every bucket and object through the S3 API, with each
+ * object's key, content type and user metadata recorded beside it in the archive's index;
+ * restored by creating the buckets and uploading what is missing or different. An object about
+ * to be overwritten is first copied server-side into a `orkestra-pre-restore-<stamp>` bucket;
+ * objects only in the target stay. Objects stream through every step: a million of them are
+ * never held in memory at once.
  */
 export const rustfs: Component<RustfsPlan> = {
   name: 'rustfs',
@@ -76,27 +90,23 @@ export const rustfs: Component<RustfsPlan> = {
 
   async backup({ project, services, sink, progress, signal }) {
     const store = await connect(project, services, progress);
-    const { s3Concurrency } = readTuning();
     try {
-      const buckets: BucketRecord[] = [];
+      const buckets: string[] = [];
       let count = 0;
       for (const bucket of await store.listBuckets()) {
-        const objects: ObjectRecord[] = [];
-        const usedPaths = new Set<string>();
-        // Small objects download ahead while earlier ones go into the archive, which is written in order.
+        // Small objects download ahead while earlier ones go into the archive, which is written
+        // in listing order. objectPath maps distinct keys to distinct paths (plain keys as they
+        // are, the others by hash under a folder no plain key can start with).
         const downloads = fetchAhead(store.listObjects(bucket), (listed) => download(store, bucket, listed, signal), {
-          concurrency: s3Concurrency,
+          concurrency: services.tuning.s3Concurrency,
           mayPrefetch: (listed) => listed.size <= PREFETCH_LIMIT,
         });
         for await (const downloaded of downloads) {
           signal.throwIfAborted();
-          const path = objectPath(downloaded.key);
-          if (usedPaths.has(path)) throw new RuntimeError(`two keys of bucket ${bucket} map to the archive path ${path}.`);
-          usedPaths.add(path);
-          objects.push(await archiveObject(sink, bucket, path, downloaded));
+          await archiveObject(sink, bucket, downloaded);
           count += 1;
         }
-        buckets.push({ name: bucket, objects });
+        buckets.push(bucket);
       }
       return { details: { buckets }, summary: `${plural(buckets.length, 'bucket')}, ${plural(count, 'object')}` };
     } finally {
@@ -105,42 +115,21 @@ export const rustfs: Component<RustfsPlan> = {
   },
 
   async planRestore({ project, services, source, progress }) {
-    const buckets = archivedBuckets(source);
-    const missing = missingObjects(source, buckets);
-    if (missing.length > 0) throw new UsageError(`${source.archiveName}: ${missing[0]}.`, { hint: 'Nothing was touched.' });
+    const buckets = await archivedBucketNames(source);
     const store = await connect(project, services, progress);
     try {
-      const live = new Set(await store.listBuckets());
-      const stamp = 'orkestra-pre-restore-<UTC stamp>';
-      const actions: string[] = [`endpoint ${store.location.endpoint}`];
-      const replaces: string[] = [];
-      const objects = new Map<string, PlannedObject>();
-      for (const bucket of buckets) {
-        const liveObjects = live.has(bucket.name) ? await collect(store.listObjects(bucket.name)) : undefined;
-        const diff = diffBucket(bucket.objects.map(archivedObject), liveObjects);
-        const liveSizes = new Map((liveObjects ?? []).map((object) => [object.key, object.size]));
-        const byKind = { add: [] as ObjectRecord[], overwrite: [] as ObjectRecord[], unchanged: [] as ObjectRecord[] };
-        for (const record of bucket.objects) {
-          const change = diff.changes.get(record.key)!;
-          byKind[change].push(record);
-          objects.set(`${bucket.name}/${record.path}`, { bucket: bucket.name, record, change, liveSize: liveSizes.get(record.key) });
+      const unordered = new Set<string>();
+      for (;;) {
+        try {
+          const { tallies, pending } = await tallyRestore(store, source, buckets, unordered);
+          const actions = [`endpoint ${store.location.endpoint}`, ...tallies.flatMap((tally) => tally.actions())];
+          const replaces = tallies.flatMap((tally) => withMore(tally.replaced, tally.count.overwrite));
+          return { actions, replaces, warnings: legacyWarning(source), buckets, unordered, pending };
+        } catch (error) {
+          if (!(error instanceof UnorderedBucket) || unordered.has(error.bucket)) throw error;
+          unordered.add(error.bucket); // compared again through a map of its listing
         }
-        actions.push(
-          `bucket ${bucket.name}: ${liveObjects ? 'exists' : 'create'} — ${byKind.add.length} to add, ${byKind.overwrite.length} to overwrite, ` +
-            `${byKind.unchanged.length} unchanged, ${diff.targetOnly.length} only in the target (kept)`,
-        );
-        actions.push(...listed(byKind.add, (record) => `  add ${bucket.name}/${record.key} (${formatBytes(record.size)})`));
-        actions.push(
-          ...listed(
-            byKind.overwrite,
-            (record) =>
-              `  overwrite ${bucket.name}/${record.key} (${formatBytes(record.size)}; the current object is kept in bucket ${stamp})`,
-          ),
-        );
-        actions.push(...listed(diff.targetOnly, (object) => `  only in target: ${bucket.name}/${object.key} (kept as is)`));
-        replaces.push(...byKind.overwrite.map((record) => `${bucket.name}/${record.key}`));
       }
-      return { actions, replaces, warnings: legacyWarning(source), buckets: buckets.map((bucket) => bucket.name), objects };
     } finally {
       store.destroy();
     }
@@ -150,19 +139,17 @@ export const rustfs: Component<RustfsPlan> = {
     const store = await connect(project, services, progress);
     const asideBucket = `orkestra-pre-restore-${utcStamp(startedAt)}`;
     let asideReady: Promise<unknown> | undefined;
-    const pending = [...plan.objects.values()].filter((object) => object.change !== 'unchanged');
-    progress.expect(pending.reduce((total, object) => total + object.record.size, 0));
-    const done = { uploaded: 0, keptAside: 0 };
+    progress.expect(plan.pending.bytes);
+    const done = { uploaded: 0, keptAside: 0, unchanged: 0 };
     let failedAt: PlannedObject | undefined;
     const retrying = <T>(work: () => Promise<T>) => withRetries(work, { signal, onRetry: (message) => progress.note(message) });
     /** Keeps the live object aside if it is about to be replaced, then uploads; remembers where a failure happened. */
     const put = async (planned: PlannedObject, send: () => Promise<void>) => {
+      const { bucket, key } = planned.object;
       try {
         if (planned.change === 'overwrite') {
           await (asideReady ??= retrying(() => store.ensureBucket(asideBucket)));
-          await retrying(() =>
-            store.copyObject(planned.bucket, planned.record.key, asideBucket, `${planned.bucket}/${planned.record.key}`, planned.liveSize),
-          );
+          await retrying(() => store.copyObject(bucket, key, asideBucket, `${bucket}/${key}`, planned.liveSize));
           done.keptAside += 1;
         }
         await send();
@@ -172,75 +159,190 @@ export const rustfs: Component<RustfsPlan> = {
         throw error;
       }
     };
-    const uploads = new BoundedTasks(readTuning().s3Concurrency, IN_FLIGHT_BYTES);
+    const uploads = new BoundedTasks(services.tuning.s3Concurrency, IN_FLIGHT_BYTES);
     try {
       for (const bucket of plan.buckets) await retrying(() => store.ensureBucket(bucket));
+      // Compared again as the upload goes, in the plan's modes: an object that appeared since the
+      // dry run is kept aside before it is overwritten, not replaced as an addition.
+      const decisions = plannedObjects(store, source, plan.buckets, plan.unordered);
       for await (const entry of source.entries()) {
-        const planned = plan.objects.get(entry.path);
-        if (!planned || planned.change === 'unchanged') continue;
+        const planned = (await decisions.next()).value;
+        if (!planned || `${planned.object.bucket}/${planned.object.path}` !== entry.path) {
+          throw new UsageError(`rustfs/${entry.path} in the archive is not where its index put it.`);
+        }
+        if (planned.change === 'unchanged') {
+          done.unchanged += 1;
+          continue;
+        }
         signal.throwIfAborted();
-        const { bucket, record } = planned;
-        const attributes: ObjectAttributes = { contentType: record.contentType, metadata: record.metadata };
-        if (record.size <= SINGLE_UPLOAD_LIMIT) {
+        const { bucket, key, size, contentType, metadata } = planned.object;
+        const attributes: ObjectAttributes = { contentType, metadata };
+        if (size <= SINGLE_UPLOAD_LIMIT) {
           // Read whole (at most 16 MiB) so that several go up at once and each can be sent again after an outage.
-          const body = await readWhole(countBytes(entry.content, progress), record.size, `rustfs/${entry.path} in the archive`);
-          await uploads.add(body.length, () =>
-            put(planned, () => retrying(() => store.putBuffer(bucket, record.key, body, attributes, signal))),
-          );
+          const body = await readWhole(countBytes(entry.content, progress), size, `rustfs/${entry.path} in the archive`);
+          await uploads.add(body.length, () => put(planned, () => retrying(() => store.putBuffer(bucket, key, body, attributes, signal))));
         } else {
           // A large object streams from the archive once, in parts; a failed part is sent again on its own.
           const content = countBytes(entry.content, progress);
-          await put(planned, () => store.putMultipart(bucket, record.key, content, attributes, { signal, retry: retrying }));
+          await put(planned, () => store.putMultipart(bucket, key, content, attributes, { signal, retry: retrying }));
         }
       }
       await uploads.drain();
+      await decisions.return(undefined);
     } catch (error) {
       await uploads.drain().catch(() => undefined);
-      const where = failedAt ? ` at ${failedAt.bucket}/${failedAt.record.key}` : '';
+      const where = failedAt ? ` at ${failedAt.object.bucket}/${failedAt.object.key}` : '';
       const message = error instanceof Error ? error.message : String(error);
-      throw new RuntimeError(`${done.uploaded} of ${pending.length} objects were restored before a failure${where}: ${message}`, {
+      throw new RuntimeError(`${done.uploaded} of ${plan.pending.objects} objects were restored before a failure${where}: ${message}`, {
         hint: 'Objects not yet restored are unchanged; run the restore again once the store answers.',
       });
     } finally {
       store.destroy();
     }
     const aside = done.keptAside > 0 ? `; ${done.keptAside} overwritten objects kept in bucket ${asideBucket}` : '';
-    return { summary: `${done.uploaded} objects uploaded, ${plan.objects.size - pending.length} unchanged${aside}` };
+    return { summary: `${done.uploaded} objects uploaded, ${done.unchanged} unchanged${aside}` };
   },
 
   async examine({ source }) {
     const problems: string[] = [];
-    let buckets: BucketRecord[] = [];
+    const summary = new Map<string, { name: string; objects: number; bytes: number }>();
     try {
-      buckets = archivedBuckets(source);
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-    problems.push(...missingObjects(source, buckets));
-    const sizes = new Map(source.files.map((file) => [file.path, file.size]));
-    const listed = new Set<string>();
-    for (const bucket of buckets) {
-      for (const object of bucket.objects) {
-        const path = `${bucket.name}/${object.path}`;
-        listed.add(path);
-        const size = sizes.get(path);
-        if (size !== undefined && size !== object.size)
-          problems.push(`rustfs/${path} is ${size} bytes, its object record says ${object.size}`);
+      for (const name of await archivedBucketNames(source)) summary.set(name, { name, objects: 0, bytes: 0 });
+      for await (const object of archivedObjects(source)) {
+        const bucket = summary.get(object.bucket)!;
+        bucket.objects += 1;
+        bucket.bytes += object.size;
       }
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      problems.push(error.message.replace(/^[^:]+: /, '').replace(/\.$/, ''));
     }
-    for (const path of sizes.keys()) if (!listed.has(path)) problems.push(`rustfs/${path} is not in the object list`);
-    const summary = buckets.map((bucket) => ({
-      name: bucket.name,
-      objects: bucket.objects.length,
-      bytes: bucket.objects.reduce((total, object) => total + object.size, 0),
-    }));
+    const buckets = [...summary.values()];
     return {
-      facts: { buckets: summary },
-      lines: summary.map((bucket) => `${bucket.name}  ${plural(bucket.objects, 'object')}  ${formatBytes(bucket.bytes)}`),
+      facts: { buckets },
+      lines: buckets.map((bucket) => `${bucket.name}  ${plural(bucket.objects, 'object')}  ${formatBytes(bucket.bytes)}`),
       problems,
     };
   },
 };
+
+/** Raised when a bucket's objects, in the archive or in the store, are not in key order. */
+class UnorderedBucket extends Error {
+  constructor(readonly bucket: string) {
+    super(`bucket ${bucket} is not listed in key order`);
+  }
+}
+
+/** Walks the comparison once, counting what a restore would do, without changing anything. */
+async function tallyRestore(store: ObjectStore, source: ComponentSource, buckets: readonly string[], unordered: ReadonlySet<string>) {
+  const live = new Set(await store.listBuckets());
+  const tallies = new Map(buckets.map((name) => [name, new BucketTally(name, live.has(name))]));
+  const pending = { objects: 0, bytes: 0 };
+  const stamp = 'orkestra-pre-restore-<UTC stamp>';
+  for await (const { bucket, difference } of differences(store, source, buckets, unordered, live)) {
+    const tally = tallies.get(bucket)!;
+    if (difference.kind === 'target-only') {
+      tally.note('targetOnly', () => `  only in target: ${bucket}/${difference.live.key} (kept as is)`);
+      continue;
+    }
+    const { object, change } = difference;
+    if (change === 'unchanged') {
+      tally.count.unchanged += 1;
+      continue;
+    }
+    pending.objects += 1;
+    pending.bytes += object.size;
+    if (change === 'add') tally.note('add', () => `  add ${bucket}/${object.key} (${formatBytes(object.size)})`);
+    else {
+      tally.note('overwrite', () => `  overwrite ${bucket}/${object.key} (${formatBytes(object.size)}; the current object is kept in bucket ${stamp})`);
+      if (tally.replaced.length < LISTED_PER_KIND) tally.replaced.push(`${bucket}/${object.key}`);
+    }
+  }
+  return { tallies: [...tallies.values()], pending };
+}
+
+/** The backup's objects, each with what a restore does to it, in archive order. */
+async function* plannedObjects(
+  store: ObjectStore,
+  source: ComponentSource,
+  buckets: readonly string[],
+  unordered: ReadonlySet<string>,
+): AsyncGenerator<PlannedObject, undefined> {
+  const live = new Set(await store.listBuckets());
+  for await (const { difference } of differences(store, source, buckets, unordered, live)) {
+    if (difference.kind === 'archived') yield { object: difference.object, change: difference.change, liveSize: difference.live?.size };
+  }
+  return undefined;
+}
+
+/**
+ * The comparison of every bucket of the backup with the store, bucket after bucket in archive
+ * order (then the backup's empty buckets, whose live objects are all the target's own).
+ */
+async function* differences(
+  store: ObjectStore,
+  source: ComponentSource,
+  buckets: readonly string[],
+  unordered: ReadonlySet<string>,
+  live: ReadonlySet<string>,
+): AsyncGenerator<{ bucket: string; difference: BucketDifference<ArchivedObject & ComparableObject> }> {
+  const objects = new Lookahead(archivedObjects(source));
+  const compared = new Set<string>();
+  const compare = async function* (bucket: string, archived: AsyncIterable<ArchivedObject>) {
+    compared.add(bucket);
+    const comparable = mapItems(archived, (object) => ({ ...object, etags: etagsOf(object) }));
+    if (!live.has(bucket)) {
+      for await (const object of comparable) yield { bucket, difference: { kind: 'archived' as const, object, change: 'add' as const } };
+      return;
+    }
+    const differ = unordered.has(bucket) ? mappedDifferences : mergedDifferences;
+    try {
+      for await (const difference of differ(comparable, store.listObjects(bucket))) yield { bucket, difference };
+    } catch (error) {
+      throw error instanceof UnorderedListing ? new UnorderedBucket(bucket) : error;
+    }
+  };
+  for (let next = await objects.peek(); next; next = await objects.peek()) {
+    const bucket = next.bucket;
+    if (compared.has(bucket)) {
+      throw new UsageError(`${source.archiveName}: the objects of bucket ${bucket} are not together in the archive.`, {
+        hint: 'The archive is damaged or was not made by orkestra-backup; nothing was touched.',
+      });
+    }
+    yield* compare(bucket, objects.takeWhile((object) => object.bucket === bucket));
+  }
+  for (const bucket of buckets) if (!compared.has(bucket)) yield* compare(bucket, mapItems([], (object: ArchivedObject) => object));
+}
+
+/** An async sequence that can be looked into one item ahead and consumed in runs. */
+class Lookahead<T> {
+  private readonly iterator: AsyncIterator<T>;
+  private held: IteratorResult<T> | undefined;
+
+  constructor(items: AsyncIterable<T>) {
+    this.iterator = items[Symbol.asyncIterator]();
+  }
+
+  async peek(): Promise<T | undefined> {
+    this.held ??= await this.iterator.next();
+    return this.held.done ? undefined : this.held.value;
+  }
+
+  async *takeWhile(belongs: (item: T) => boolean): AsyncGenerator<T> {
+    for (let next = await this.peek(); next !== undefined && belongs(next); next = await this.peek()) {
+      this.held = undefined;
+      yield next;
+    }
+  }
+}
+
+async function* mapItems<T, R>(items: AsyncIterable<T> | Iterable<T>, map: (item: T) => R): AsyncGenerator<R> {
+  for await (const item of items) yield map(item);
+}
+
+function etagsOf(object: ArchivedObject): string[] {
+  return [object.md5, object.multipartEtag, object.etag].filter((etag): etag is string => Boolean(etag));
+}
 
 async function connect(project: Project, services: Services, progress: ProgressReporter): Promise<ObjectStore> {
   const container = await requireRunning(services, project.containerName('rustfs', DEFAULT_CONTAINER));
@@ -253,7 +355,7 @@ async function connect(project: Project, services: Services, progress: ProgressR
     });
   }
   progress.note(`object store at ${endpoint} (${source})`);
-  return new ObjectStore({ endpoint, accessKeyId, secretAccessKey });
+  return services.objectStore({ endpoint, accessKeyId, secretAccessKey });
 }
 
 interface Downloaded extends DownloadedObject {
@@ -268,14 +370,23 @@ async function download(store: ObjectStore, bucket: string, listed: LiveObject, 
   return { ...object, key: listed.key, buffered: await readWhole(object.body, object.size, `${bucket}/${listed.key}`) };
 }
 
-/** Streams one object into the archive, hashing it on the way for the manifest's record. */
-async function archiveObject(sink: ComponentSink, bucket: string, path: string, object: Downloaded): Promise<ObjectRecord> {
+/** Streams one object into the archive; its key, checksums and attributes go beside it in the index. */
+async function archiveObject(sink: ComponentSink, bucket: string, object: Downloaded): Promise<void> {
   const digest = new ObjectDigest();
   const body = object.buffered ? Readable.from([object.buffered]) : object.body;
   const flowing = pipeline(body, digest);
+  const details = (): ObjectDetails => ({
+    key: object.key,
+    md5: digest.md5,
+    etag: object.etag || undefined,
+    multipartEtag: digest.multipartEtag(SINGLE_UPLOAD_LIMIT),
+    contentType: object.contentType,
+    metadata: object.metadata && Object.keys(object.metadata).length > 0 ? object.metadata : undefined,
+  });
   try {
-    await sink.addFile(`${bucket}/${path}`, object.size, digest, {
+    await sink.addFile(`${bucket}/${objectPath(object.key)}`, object.size, digest, {
       compressible: knownIncompressible(object.key, object.contentType) ? false : undefined,
+      details,
     });
     await flowing;
   } catch (error) {
@@ -283,16 +394,6 @@ async function archiveObject(sink: ComponentSink, bucket: string, path: string, 
     await flowing.catch(() => undefined);
     throw error;
   }
-  return {
-    key: object.key,
-    path,
-    size: object.size,
-    md5: digest.md5,
-    etag: object.etag || undefined,
-    multipartEtag: digest.multipartEtag(SINGLE_UPLOAD_LIMIT),
-    contentType: object.contentType,
-    metadata: object.metadata && Object.keys(object.metadata).length > 0 ? object.metadata : undefined,
-  };
 }
 
 /** Reads content of a known size into one buffer of that size: no chunk list, no second copy. */
@@ -314,50 +415,6 @@ async function* countBytes(content: AsyncIterable<Buffer>, progress: ProgressRep
   }
 }
 
-/** The buckets and objects of the backup: from the manifest, or from the file tree of a legacy archive. */
-function archivedBuckets(source: ComponentSource): BucketRecord[] {
-  const buckets = recordedBuckets(source);
-  const invalid = buckets.find((bucket) => !isValidBucketName(bucket.name));
-  if (invalid) {
-    throw new UsageError(`${source.archiveName}: ${JSON.stringify(invalid.name)} is not a valid S3 bucket name.`, {
-      hint: 'The archive is damaged or was not made by orkestra-backup; nothing was touched.',
-    });
-  }
-  return buckets;
-}
-
-function recordedBuckets(source: ComponentSource): BucketRecord[] {
-  const details = readDetails(RustfsDetailsSchema, source, 'rustfs');
-  if (details) return details.buckets;
-  const buckets = new Map<string, ObjectRecord[]>();
-  for (const file of source.files) {
-    const slash = file.path.indexOf('/');
-    if (slash <= 0) throw new UsageError(`${source.archiveName}: rustfs/${file.path} is not inside a bucket folder.`);
-    const bucket = file.path.slice(0, slash);
-    const key = file.path.slice(slash + 1);
-    buckets.set(bucket, [...(buckets.get(bucket) ?? []), { key, path: key, size: file.size }]);
-  }
-  return [...buckets].map(([name, objects]) => ({ name, objects }));
-}
-
-/** Objects the manifest lists that the archive does not hold. */
-function missingObjects(source: ComponentSource, buckets: readonly BucketRecord[]): string[] {
-  const inArchive = new Set(source.files.map((file) => file.path));
-  return buckets.flatMap((bucket) =>
-    bucket.objects
-      .filter((object) => !inArchive.has(`${bucket.name}/${object.path}`))
-      .map((object) => `rustfs/${bucket.name}/${object.path} is in the manifest's object list but not in the archive`),
-  );
-}
-
-function archivedObject(record: ObjectRecord): ArchivedObject {
-  return {
-    key: record.key,
-    size: record.size,
-    etags: [record.md5, record.multipartEtag, record.etag].filter((etag): etag is string => Boolean(etag)),
-  };
-}
-
 function legacyWarning(source: ComponentSource): string[] {
   return source.details === undefined
     ? [
@@ -366,14 +423,7 @@ function legacyWarning(source: ComponentSource): string[] {
     : [];
 }
 
-function listed<T>(items: readonly T[], line: (item: T) => string): string[] {
-  const lines = items.slice(0, LISTED_PER_KIND).map(line);
-  if (items.length > LISTED_PER_KIND) lines.push(`  … and ${items.length - LISTED_PER_KIND} more`);
-  return lines;
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
+/** The first lines of a kind, then how many more there are. */
+function withMore(lines: readonly string[], total: number): string[] {
+  return total > lines.length ? [...lines, `  … and ${total - lines.length} more`] : [...lines];
 }

@@ -1,3 +1,5 @@
+import { smallFileList } from '../core/smallFileList.js';
+import type { IndexedFile } from '../archive/fileIndex.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, rename, stat } from 'node:fs/promises';
@@ -60,11 +62,12 @@ export const secrets: Component<SecretsPlan> = {
 
   async planRestore({ project, source }) {
     fileModes(source); // a malformed manifest is refused before anything else
-    checkNoFileUnderFile(source);
+    const files = await smallFileList(source, 'secrets');
+    checkNoFileUnderFile(source, files);
     const targets = new Map<string, TargetState>();
     const actions: string[] = [];
     const replaces: string[] = [];
-    for (const file of source.files) {
+    for (const file of files) {
       checkSecretPath(file.path, source.archiveName);
       const state = await targetState(project.dockerDir, file.path, file.sha256);
       targets.set(file.path, state);
@@ -111,7 +114,8 @@ export const secrets: Component<SecretsPlan> = {
 
   async examine({ source }) {
     const problems: string[] = [];
-    for (const file of source.files) {
+    const files = await smallFileList(source, 'secrets');
+    for (const file of files) {
       try {
         checkSecretPath(file.path, source.archiveName);
       } catch (error) {
@@ -119,8 +123,8 @@ export const secrets: Component<SecretsPlan> = {
       }
     }
     return {
-      facts: { files: source.files.map(({ path, size }) => ({ path, size })) },
-      lines: source.files.map((file) => `${file.path} (${formatBytes(file.size)})`),
+      facts: { files: files.map(({ path, size }) => ({ path, size })) },
+      lines: files.map((file) => `${file.path} (${formatBytes(file.size)})`),
       problems,
     };
   },
@@ -209,9 +213,9 @@ async function stageFile(target: string, content: NodeJS.ReadableStream, mode: n
 }
 
 /** `keys/a` and `keys/a/b` cannot both be restored: refused before the first file is written. */
-function checkNoFileUnderFile(source: ComponentSource): void {
-  const paths = new Set(source.files.map((file) => file.path));
-  for (const file of source.files) {
+function checkNoFileUnderFile(source: ComponentSource, files: readonly IndexedFile[]): void {
+  const paths = new Set(files.map((file) => file.path));
+  for (const file of files) {
     const segments = file.path.split('/');
     for (let depth = 1; depth < segments.length; depth += 1) {
       const parent = segments.slice(0, depth).join('/');

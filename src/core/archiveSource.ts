@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import type { ArchiveLocation } from '../archive/pinned.js';
 import { UsageError } from '../base/errors.js';
 import type { ReadEntry } from 'tar';
-import type { FileRecord, Manifest } from '../archive/manifest.js';
+import type { ArchiveIndex, IndexedFile } from '../archive/fileIndex.js';
+import type { Manifest } from '../archive/manifest.js';
 import { componentEntries, type ArchiveEntry } from '../archive/reader.js';
 import { componentOf, normalizeEntryPath, pathInComponent } from '../archive/paths.js';
 import { tarEntries } from '../archive/tarStream.js';
@@ -19,7 +20,7 @@ export interface ArchiveView {
   readonly location?: ArchiveLocation;
   readonly name: string;
   readonly manifest: Manifest;
-  readonly files: readonly FileRecord[];
+  readonly index: ArchiveIndex;
   /** No checksums were recorded (archives of the original bash scripts). */
   readonly legacy: boolean;
 }
@@ -30,24 +31,16 @@ export interface ArchiveView {
  * instead of each decompressing it from the start.
  */
 export function sourceFor(archive: ArchiveView, component: Component, reader?: SequentialReader): ComponentSource {
-  const files = archive.files
-    .filter((record) => componentOf(record.path) === component.name)
-    .map((record) => ({
-      path: pathInComponent(record.path),
-      size: record.size,
-      sha256: archive.legacy ? undefined : record.sha256,
-    }));
+  const index = archive.index.of(component.name);
+  const location = archive.location ?? archive.file;
   return {
     archiveName: archive.name,
-    files,
+    fileCount: index.files,
+    files: () => index.entries(),
     details: archive.manifest.details?.[component.name],
-    entries: () =>
-      verified(
-        reader ? reader.entries(component.name) : componentEntries(archive.location ?? archive.file, component.name, files.length),
-        files,
-      ),
+    entries: () => verified(reader ? reader.entries(component.name) : componentEntries(location, component.name, index.files), index.entries()),
     async readText(path) {
-      for await (const entry of componentEntries(archive.location ?? archive.file, component.name, files.length)) {
+      for await (const entry of componentEntries(location, component.name, index.files)) {
         if (entry.path !== path) continue;
         // Small text files only (database.txt, redis-layout.txt): a huge one is refused unread.
         if (entry.size > MAX_TEXT_BYTES) {
@@ -66,16 +59,21 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
  * Every byte a component restores is hashed as it passes: content that differs from the
  * checked archive (changed underneath, or read back wrong) fails the entry at its end, before
  * the component commits it (a staged file is renamed, a container's copy completes) only after
- * reading it whole.
+ * reading it whole. The index streams beside the entries: both are in archive order.
  */
-async function* verified(
-  entries: AsyncIterable<ArchiveEntry>,
-  files: readonly { path: string; sha256?: string }[],
-): AsyncGenerator<ArchiveEntry> {
-  const expected = new Map(files.map((file) => [file.path, file.sha256]));
-  for await (const entry of entries) {
-    const sha256 = expected.get(entry.path);
-    yield sha256 ? { ...entry, content: new ChecksummedContent(entry.content, entry.path, sha256) } : entry;
+async function* verified(entries: AsyncIterable<ArchiveEntry>, files: AsyncIterable<IndexedFile>): AsyncGenerator<ArchiveEntry> {
+  const expected = files[Symbol.asyncIterator]();
+  try {
+    for await (const entry of entries) {
+      const next = await expected.next();
+      if (next.done || next.value.path !== entry.path) {
+        throw new UsageError(`${entry.path} in the archive is not where the checked index put it; it was not restored.`);
+      }
+      const { sha256 } = next.value;
+      yield sha256 ? { ...entry, content: new ChecksummedContent(entry.content, entry.path, sha256) } : entry;
+    }
+  } finally {
+    await expected.return?.();
   }
 }
 
@@ -135,19 +133,15 @@ export class SequentialReader {
   private held: ArchiveFile | undefined;
   /** Components whose entries this pass has already gone through (or past). */
   private readonly passed = new Set<string>();
-  private readonly order: string[];
+  private readonly order: readonly string[];
 
   constructor(private readonly archive: ArchiveView) {
-    this.order = [...new Set(archive.files.map((file) => componentOf(file.path)).filter((name): name is string => Boolean(name)))];
+    this.order = archive.index.order;
   }
 
-  /** Our own archives hold each component's files together, in one order; legacy ones may not. */
+  /** Our own archives hold each component's files together, in one order (the check refuses them otherwise); legacy ones may not. */
   static fits(archive: ArchiveView): boolean {
-    const sequence = archive.files.map((file) => componentOf(file.path));
-    return (
-      !archive.legacy &&
-      sequence.every((name, index) => index === 0 || name === sequence[index - 1] || !sequence.slice(0, index).includes(name))
-    );
+    return !archive.legacy;
   }
 
   async *entries(component: string): AsyncGenerator<ArchiveEntry> {

@@ -4,13 +4,12 @@ import { dirname, join, resolve } from 'node:path';
 import { MANIFEST_SCHEMA, type Manifest } from '../archive/manifest.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import { componentPath } from '../archive/paths.js';
-import { ArchiveWriter } from '../archive/writer.js';
+import { ArchiveWriter, type UnindexedManifest } from '../archive/writer.js';
 import type { Availability, Component, ComponentSink } from './component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { ComponentProgress } from './progress.js';
 import type { Session } from './session.js';
 import { isoSeconds, utcStamp } from './timestamps.js';
-import { readTuning } from './tuning.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 
 export interface ComponentStatus {
@@ -83,7 +82,7 @@ export async function planBackup(
 
 export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
   const started = new Date();
-  const tuning = readTuning();
+  const { tuning } = session.services;
   const writer = await ArchiveWriter.open(plan.outputPath, {
     uniqueName: plan.defaultOutput,
     compressionLevel: tuning.gzipLevel,
@@ -101,19 +100,18 @@ export async function runBackup(session: Session, plan: BackupPlan): Promise<Bac
       details[component.name] = await backupComponent(session, component, writer);
       captured.push(component.name);
     }
-    const manifest: Manifest = {
+    const unindexed: UnindexedManifest = {
       schema: MANIFEST_SCHEMA,
       createdAt: isoSeconds(started),
       environment: session.project.environment,
       host: hostname(),
       components: captured,
       tool: { name: TOOL_NAME, version: TOOL_VERSION },
-      files: [...writer.files],
       details,
     };
     session.signal.throwIfAborted();
     session.onEvent({ type: 'step', message: 'reading the archive back to check every file' });
-    const archivePath = await writer.commit(manifest, (path) => readBack(path, manifest));
+    const { path: archivePath, manifest } = await writer.commit(unindexed, readBack);
     const archiveBytes = (await stat(archivePath)).size;
     return { archivePath, archiveBytes, manifest, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime() };
   } catch (error) {
@@ -164,7 +162,7 @@ async function backupComponent(session: Session, component: Component, writer: A
 /** A backup is not done until the archive it wrote has been read back whole. */
 async function readBack(path: string, manifest: Manifest): Promise<void> {
   const { manifest: written } = await readManifest(path);
-  if (written.files?.length !== manifest.files?.length) {
+  if (JSON.stringify(written.index) !== JSON.stringify(manifest.index)) {
     throw new RuntimeError('the archive read back does not hold the manifest that was written.');
   }
   const { problems } = await checkArchive(path, written);

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { IndexedFile } from '../archive/fileIndex.js';
 import type { ArchiveEntry } from '../archive/reader.js';
 import type { MoveAsideFolder } from './moveAside.js';
 import type { Project } from './project.js';
@@ -10,6 +11,8 @@ export type Availability = { available: true; detail?: string } | { available: f
 export interface AddOptions {
   /** False for data that is already compressed; the archive stores it instead of deflating it again. */
   compressible?: boolean;
+  /** Asked once the content has been read whole: facts to keep beside this file (an object's key, its ETag), handed back at restore. */
+  details?: () => Record<string, unknown> | undefined;
 }
 
 /** Where a component writes during a backup. Paths are inside the component's own folder. */
@@ -34,8 +37,14 @@ export interface ProgressReporter {
 /** A component's files in the archive being restored. */
 export interface ComponentSource {
   readonly archiveName: string;
-  /** Files with paths inside the component's folder; sizes always, SHA-256 when the manifest has them. */
-  readonly files: readonly { path: string; size: number; sha256?: string }[];
+  /** How many files the component has in the archive. */
+  readonly fileCount: number;
+  /**
+   * The files, streamed in archive order (a million objects are never listed in memory): paths
+   * inside the component's folder, sizes always, SHA-256 when recorded, and what `AddOptions.details`
+   * recorded for each file at backup time.
+   */
+  files(): AsyncIterable<IndexedFile>;
   /** What the component recorded in the manifest at backup time; undefined for legacy archives. */
   readonly details: unknown;
   /** The files in archive order; each must be consumed or skipped before the next arrives. */

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { archiveIndex } from '../archive/fileIndex.js';
 import type { Manifest } from '../archive/manifest.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import { sourceFor, type ArchiveView } from './archiveSource.js';
@@ -22,6 +23,8 @@ export interface ExaminedArchive {
   readonly name: string;
   readonly bytes: number;
   readonly manifest?: Manifest;
+  /** How many files the archive holds (as listed, or as found in a legacy archive). */
+  readonly files?: number;
   /** Problems of the archive as a whole: structure, manifest, sizes, checksums. */
   readonly archiveProblems: string[];
   readonly components: readonly { name: string; report?: ArchiveReport }[];
@@ -43,21 +46,21 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
     if (!(error instanceof UsageError)) throw error;
     return { file, name, bytes: info.size, archiveProblems: [error.message.replace(/\.$/, '')], components: [] };
   }
-  const legacy = manifest.files === undefined;
+  let index = archiveIndex(file, manifest);
+  const legacy = index === undefined;
   const archiveProblems: string[] = [];
-  let files = manifest.files ?? [];
-  if (options.checkEveryFile || legacy) {
+  if (options.checkEveryFile || !index) {
     const progress = new ComponentProgress('archive', 'check', options.onEvent);
-    progress.expect(files.reduce((total, record) => total + record.size, 0));
+    progress.expect(index?.bytes ?? 0);
     const check = await checkArchive(file, manifest, (bytes) => progress.advance(bytes));
-    for (const problem of check.problems) archiveProblems.push(problem); // may be a million: no spread
-    files = check.files;
+    archiveProblems.push(...check.problems); // at most a thousand and one: longer lists are summarised
+    index = check.index;
     progress.done(
-      check.problems.length === 0 ? `${plural(files.length, 'file')}, sizes and SHA-256 match` : plural(check.problems.length, 'problem'),
+      check.problems.length === 0 ? `${plural(index.files, 'file')}, sizes and SHA-256 match` : plural(check.problems.length, 'problem'),
     );
   }
   if (legacy) archiveProblems.push('made by the original backup.sh: the manifest records no checksums (structure checked only)');
-  const view: ArchiveView = { file, name, manifest, files, legacy };
+  const view: ArchiveView = { file, name, manifest, index, legacy };
   const components = [];
   for (const componentName of manifest.components) {
     const component = options.components.find((candidate) => candidate.name === componentName);
@@ -78,7 +81,7 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
       report: { ...report, lines: report.lines.map(printable), problems: report.problems.map(printable) },
     });
   }
-  return { file, name, bytes: info.size, manifest, archiveProblems, components };
+  return { file, name, bytes: info.size, manifest, files: index.files, archiveProblems, components };
 }
 
 /** Every problem, each prefixed by where it was found. */

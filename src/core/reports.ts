@@ -24,7 +24,7 @@ export function dryRunLines(archive: CheckedArchive, plans: readonly ComponentPl
     {
       text: archive.legacy
         ? 'Archive: made by the original backup.sh; no checksums to verify, structure checked'
-        : `Archive: ${plural(archive.files.length, 'file')}, every SHA-256 verified`,
+        : `Archive: ${plural(archive.index.files, 'file')}, every SHA-256 verified`,
     },
   ];
   for (const { component, plan, failure } of plans) {

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import type { FileRecord, Manifest } from '../archive/manifest.js';
+import { archiveIndex, type ArchiveIndex } from '../archive/fileIndex.js';
+import type { Manifest } from '../archive/manifest.js';
 import { PinnedArchive } from '../archive/pinned.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import { SequentialReader, sourceFor, type ArchiveView } from './archiveSource.js';
@@ -14,8 +15,8 @@ import type { Session } from './session.js';
 
 /** An archive whose manifest was read and whose every byte was checked. */
 export interface CheckedArchive extends OpenedArchive, Omit<ArchiveView, 'location'> {
-  /** The files as found in the archive (checked against the manifest when it lists them). */
-  readonly files: readonly FileRecord[];
+  /** The files: as listed and checked against the archive, or as found in it (legacy archives). */
+  readonly index: ArchiveIndex;
   /** Archives of the original bash scripts carry no checksums. */
   readonly legacy: boolean;
 }
@@ -61,17 +62,18 @@ export async function openRestoreArchive(file: string): Promise<OpenedArchive> {
  */
 export async function checkRestoreArchive(session: Session, opened: OpenedArchive): Promise<CheckedArchive> {
   const { name, manifest } = opened;
-  const legacy = manifest.files === undefined;
+  const listed = archiveIndex(opened.location, manifest);
+  const legacy = listed === undefined;
   const progress = new ComponentProgress('archive', 'check', session.onEvent);
-  progress.expect((manifest.files ?? []).reduce((total, record) => total + record.size, 0));
-  const { problems, files } = await checkArchive(opened.location, manifest, (bytes) => progress.advance(bytes));
+  progress.expect(listed?.bytes ?? 0);
+  const { problems, index } = await checkArchive(opened.location, manifest, (bytes) => progress.advance(bytes));
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
     progress.failed(problems[0]);
     throw new UsageError(`${name} failed its check: ${problems[0]}${more}.`, { hint: 'Nothing was touched.' });
   }
-  progress.done(legacy ? 'made by the original backup.sh: no checksums to verify' : `${plural(files.length, 'file')} verified`);
-  return { ...opened, files, legacy };
+  progress.done(legacy ? 'made by the original backup.sh: no checksums to verify' : `${plural(index.files, 'file')} verified`);
+  return { ...opened, index, legacy };
 }
 
 export interface RestorePreview {
@@ -86,14 +88,14 @@ export interface RestorePreview {
  * check has passed. An archive of the original scripts lists nothing: it is checked first.
  */
 export async function previewRestore(session: Session, opened: OpenedArchive, components: readonly Component[]): Promise<RestorePreview> {
-  const listed = opened.manifest.files;
+  const listed = archiveIndex(opened.location, opened.manifest);
   if (listed === undefined) {
     const archive = await checkRestoreArchive(session, opened);
     return { archive, plans: await planRestore(session, archive, components) };
   }
   const planning = new AbortController();
   const planSession = { ...session, signal: AbortSignal.any([session.signal, planning.signal]) };
-  const plans = planRestore(planSession, { ...opened, files: listed, legacy: false }, components);
+  const plans = planRestore(planSession, { ...opened, index: listed, legacy: false }, components);
   plans.catch(() => undefined); // a planning failure is reported below, after the check's verdict
   try {
     const archive = await checkRestoreArchive(session, opened);

@@ -1,9 +1,16 @@
 import type { DockerEngine } from '../docker/engine.js';
+import type { ObjectStore, S3Location } from '../s3/store.js';
+import type { Tuning } from './tuning.js';
 
 /**
- * The outside world as the core and the components see it. The core only names the type; the
- * entry points (app/session.ts) build it, so that a secrets-only run never needs Docker.
+ * The outside world as the core and the components see it. The core only names the types; the
+ * entry points (app/session.ts) build them, so that a secrets-only run never needs Docker and a
+ * test can hand a component its own store or tuning.
  */
 export interface Services {
   docker(): DockerEngine;
+  /** A client of an S3-compatible store; the caller destroys it when done. */
+  objectStore(location: S3Location): ObjectStore;
+  /** Performance settings (ORKESTRA_GZIP_*, ORKESTRA_S3_CONCURRENCY…), read once. */
+  readonly tuning: Tuning;
 }

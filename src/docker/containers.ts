@@ -4,7 +4,7 @@ import type { Services } from '../core/services.js';
 import type { ContainerState } from './engine.js';
 
 /** A Docker-backed component is available when its container exists and runs. */
-export async function containerAvailability(services: Services, name: string): Promise<Availability> {
+export async function containerAvailability(services: Pick<Services, 'docker'>, name: string): Promise<Availability> {
   try {
     const state = await services.docker().container(name);
     if (!state) return { available: false, reason: `no container named ${name}` };
@@ -17,7 +17,7 @@ export async function containerAvailability(services: Services, name: string): P
 }
 
 /** The state of a container that must be running for a restore or its dry-run; fails before any change otherwise. */
-export async function requireRunning(services: Services, name: string): Promise<ContainerState> {
+export async function requireRunning(services: Pick<Services, 'docker'>, name: string): Promise<ContainerState> {
   const state = await services.docker().container(name);
   if (!state) {
     throw new PreconditionError(`no container named ${name}.`, {

@@ -6,20 +6,13 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MANIFEST_SCHEMA, type Manifest } from '../../src/archive/manifest.js';
+import { MANIFEST_SCHEMA } from '../../src/archive/manifest.js';
 import { checkArchive, componentEntries, readManifest } from '../../src/archive/reader.js';
-import { ArchiveWriter, codingFor } from '../../src/archive/writer.js';
+import { ArchiveWriter, codingFor, type UnindexedManifest } from '../../src/archive/writer.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 
-function manifestOf(writer: ArchiveWriter, components: string[]): Manifest {
-  return {
-    schema: MANIFEST_SCHEMA,
-    createdAt: '2026-11-22T10:00:00Z',
-    environment: 'test',
-    host: 'h',
-    components,
-    files: [...writer.files],
-  };
+function manifestOf(components: string[]): UnindexedManifest {
+  return { schema: MANIFEST_SCHEMA, createdAt: '2026-11-22T10:00:00Z', environment: 'test', host: 'h', components };
 }
 
 describe('archive writer and reader', () => {
@@ -30,13 +23,13 @@ describe('archive writer and reader', () => {
     const text = Buffer.from('compressible '.repeat(200_000));
     await writer.addFile('rustfs/bucket/random.bin', random.length, Readable.from([random]), { compressible: false });
     await writer.addFile('rustfs/bucket/text.txt', text.length, Readable.from([text]));
-    await writer.addStream('mongodb/mongo.archive.gz', Readable.from([Buffer.from('streamed '), Buffer.from('output')]));
     await writer.addText(`rustfs/bucket/${'long-name-'.repeat(20)}ü.txt`, 'pax path');
-    const path = await writer.commit(manifestOf(writer, ['rustfs', 'mongodb']));
+    await writer.addStream('mongodb/mongo.archive.gz', Readable.from([Buffer.from('streamed '), Buffer.from('output')]));
+    const { path } = await writer.commit(manifestOf(['rustfs', 'mongodb']));
 
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     const listing = execFileSync('tar', ['tzf', path], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing[0]).toBe('manifest.json');
+    expect(listing.slice(0, 3)).toEqual(['manifest.json', 'index/rustfs.jsonl', 'index/mongodb.jsonl']);
     expect(listing).toContain(`rustfs/bucket/${'long-name-'.repeat(20)}ü.txt`);
     execFileSync('gunzip', ['-t', path]);
     expect(gunzipSync(readFileSync(path)).length % 512).toBe(0);
@@ -45,7 +38,11 @@ describe('archive writer and reader', () => {
     expect(manifestFirst).toBe(true);
     const check = await checkArchive(path, manifest);
     expect(check.problems).toEqual([]);
-    expect(check.files.map((file) => file.path)).toEqual(manifest.files!.map((file) => file.path));
+    expect(manifest.files).toBeUndefined();
+    expect(manifest.index).toMatchObject({ rustfs: { files: 3 }, mongodb: { files: 1, bytes: 'streamed output'.length } });
+    const indexed = [];
+    for await (const file of check.index.of('rustfs').entries()) indexed.push(file.path);
+    expect(indexed).toEqual(['bucket/random.bin', 'bucket/text.txt', `bucket/${'long-name-'.repeat(20)}ü.txt`]);
     // Only the final archive is left: body, spool and partial files are gone.
     expect(await readdir(dir)).toEqual(['a.tar.gz']);
 
@@ -62,7 +59,7 @@ describe('archive writer and reader', () => {
     const write = async (name: string, options: { compressible?: boolean; storeIncompressible?: boolean }) => {
       const writer = await ArchiveWriter.open(join(dir, `${name}.tar.gz`), { storeIncompressible: options.storeIncompressible });
       await writer.addFile('rustfs/b/x', random.length, Readable.from([random]), { compressible: options.compressible });
-      const bytes = await readFile(await writer.commit(manifestOf(writer, ['rustfs'])));
+      const bytes = await readFile((await writer.commit(manifestOf(['rustfs']))).path);
       return { coding: writer.codings.get('rustfs/b/x'), bytes };
     };
     const marked = await write('marked', { compressible: false });
@@ -94,7 +91,7 @@ describe('archive writer and reader', () => {
     for (const huffmanOnly of [true, false]) {
       const writer = await ArchiveWriter.open(join(dir, `${huffmanOnly}.tar.gz`), { huffmanOnly });
       await writer.addFile('redis/dump.rdb', values.length, Readable.from([values.subarray(0, 1 << 20), values.subarray(1 << 20)]));
-      const path = await writer.commit(manifestOf(writer, ['redis']));
+      const { path } = await writer.commit(manifestOf(['redis']));
       expect(execFileSync('tar', ['xzOf', path, 'redis/dump.rdb'], { maxBuffer: 64 << 20 }).equals(values)).toBe(true);
       sizes[String(huffmanOnly)] = (await stat(path)).size;
     }
@@ -110,7 +107,7 @@ describe('archive writer and reader', () => {
     await writer.addText('mongodb/database.txt', 'app\n');
     const objects = randomBytes(4 * 1024 * 1024);
     await writer.addFile('rustfs/b/big.bin', objects.length, Readable.from([objects]));
-    const path = await writer.commit(manifestOf(writer, ['mongodb', 'rustfs']));
+    const { path } = await writer.commit(manifestOf(['mongodb', 'rustfs']));
     await truncate(path, (await stat(path)).size - 1024 * 1024); // the tail is gone: only a full pass notices
 
     const read = async (fileCount?: number) => {
@@ -140,12 +137,12 @@ describe('archive writer and reader', () => {
     for (let index = 0; index < 2; index += 1) {
       const writer = await ArchiveWriter.open(join(dir, 'same.tar.gz'), { uniqueName: true });
       await writer.addText('secrets/.env', `run ${index}`);
-      paths.push(await writer.commit(manifestOf(writer, ['secrets'])));
+      paths.push((await writer.commit(manifestOf(['secrets']))).path);
     }
     expect(paths).toEqual([join(dir, 'same.tar.gz'), join(dir, 'same-2.tar.gz')]);
     const writer = await ArchiveWriter.open(join(dir, 'same.tar.gz'));
     await writer.addText('secrets/.env', 'third');
-    await expect(writer.commit(manifestOf(writer, ['secrets']))).rejects.toThrow(/already exists/);
+    await expect(writer.commit(manifestOf(['secrets']))).rejects.toThrow(/already exists/);
     expect((await readdir(dir)).sort()).toEqual(['same-2.tar.gz', 'same.tar.gz']);
   });
 
@@ -154,7 +151,7 @@ describe('archive writer and reader', () => {
     const writer = await ArchiveWriter.open(join(dir, 'a.tar.gz'));
     await writer.addText('secrets/.env', 'x');
     await expect(
-      writer.commit(manifestOf(writer, ['secrets']), async () => {
+      writer.commit(manifestOf(['secrets']), async () => {
         throw new Error('read-back failed');
       }),
     ).rejects.toThrow(/read-back failed/);

@@ -1,8 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MANIFEST_SCHEMA } from '../../src/archive/manifest.js';
+import { archiveIndex } from '../../src/archive/fileIndex.js';
+import { checkArchive, readManifest } from '../../src/archive/reader.js';
 import { ArchiveWriter } from '../../src/archive/writer.js';
 import { SequentialReader, type ArchiveView } from '../../src/core/archiveSource.js';
+import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 
 async function archive(): Promise<ArchiveView> {
@@ -10,16 +13,14 @@ async function archive(): Promise<ArchiveView> {
   const writer = await ArchiveWriter.open(join(dir, 'a.tar.gz'));
   for (const path of ['mongodb/x', 'mongodb/y', 'redis/dump.rdb', 'rustfs/b/k', 'secrets/.env'])
     await writer.addText(path, `content of ${path}`);
-  const manifest = {
+  const { path: file, manifest } = await writer.commit({
     schema: MANIFEST_SCHEMA,
     createdAt: '2026-11-22T00:00:00Z',
     environment: 't',
     host: 'h',
     components: ['mongodb', 'redis', 'rustfs', 'secrets'],
-    files: [...writer.files],
-  };
-  const file = await writer.commit(manifest);
-  return { file, name: 'a.tar.gz', manifest, files: manifest.files, legacy: false };
+  });
+  return { file, name: 'a.tar.gz', manifest, index: archiveIndex(file, manifest)!, legacy: false };
 }
 
 async function read(reader: SequentialReader, component: string): Promise<string[]> {
@@ -52,11 +53,19 @@ describe('one pass over the archive for components restored in order', () => {
     await reader.close();
   });
 
-  it('is used only for archives whose components are not interleaved', async () => {
+  it('is used for checked archives of ours, not for legacy ones (whose components may be interleaved)', async () => {
     const view = await archive();
     expect(SequentialReader.fits(view)).toBe(true);
-    const files = [view.files[0], view.files[2], view.files[1]];
-    expect(SequentialReader.fits({ ...view, files })).toBe(false);
     expect(SequentialReader.fits({ ...view, legacy: true })).toBe(false);
+  });
+
+  it('the check refuses an archive whose components are interleaved, so one pass can rely on the order', async () => {
+    const dir = await temporaryFolder('interleaved-');
+    const files = ['secrets/a', 'redis/dump.rdb', 'secrets/b'].map((path) => ({ path, content: `content of ${path}` }));
+    const file = join(dir, 'x.tar.gz');
+    const manifest = manifestFor(files, { components: ['secrets', 'redis'] });
+    await writeRawArchive(file, [{ path: 'manifest.json', content: JSON.stringify(manifest) }, ...files]);
+    const { problems } = await checkArchive(file, (await readManifest(file)).manifest);
+    expect(problems).toEqual(['secrets/b is out of place: the files of secrets are not together']);
   });
 });

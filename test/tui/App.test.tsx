@@ -1,3 +1,4 @@
+import { listedIndex } from '../../src/archive/fileIndex.js';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import type { RestorePreview } from '../../src/tui/backend.js';
@@ -66,7 +67,7 @@ function preview(failure?: string): RestorePreview {
         host: 'vm1',
         components: ['mongodb', 'secrets'],
       },
-      files: [],
+      index: listedIndex([], { listed: true, checksums: true }),
       legacy: false,
       // The screens never read the pinned descriptor; a restore through the fake backend does not either.
       location: undefined as unknown as RestorePreview['archive']['location'],

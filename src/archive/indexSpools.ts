@@ -1,0 +1,95 @@
+import { createHash, type Hash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { removeTemporary, trackTemporary } from '../base/temporaryFiles.js';
+import type { FileRecord, IndexSummary } from './manifest.js';
+import { componentOf, pathInComponent } from './paths.js';
+import { writeAll } from './writeAll.js';
+
+/** Index lines gathered before one write: about 2,000 records of 130 bytes. */
+const FLUSH_BYTES = 256 * 1024;
+
+export interface SpooledIndex {
+  readonly component: string;
+  readonly spoolPath: string;
+  readonly summary: IndexSummary;
+}
+
+interface Spool {
+  readonly path: string;
+  readonly handle: FileHandle;
+  readonly hash: Hash;
+  pending: string[];
+  pendingBytes: number;
+  files: number;
+  bytes: number;
+  size: number;
+}
+
+/**
+ * Each component's index lines, spooled to a hidden file beside the archive as files are
+ * written: the records of a million objects (about 200 MB as JSON) never sit in memory.
+ */
+export class IndexSpools {
+  private readonly spools = new Map<string, Spool>();
+  private written = 0;
+
+  constructor(private readonly hiddenPath: (role: string) => string) {}
+
+  get files(): number {
+    return this.written;
+  }
+
+  async add(record: FileRecord, details: Record<string, unknown> | undefined): Promise<void> {
+    const component = componentOf(record.path);
+    if (component === undefined) throw new Error(`${record.path} is not inside a component's folder`);
+    const spool = await this.spoolOf(component);
+    const line = `${JSON.stringify({ path: pathInComponent(record.path), size: record.size, sha256: record.sha256, details })}\n`;
+    spool.hash.update(line);
+    spool.pending.push(line);
+    spool.pendingBytes += line.length;
+    spool.size += Buffer.byteLength(line);
+    spool.files += 1;
+    spool.bytes += record.size;
+    this.written += 1;
+    if (spool.pendingBytes >= FLUSH_BYTES) await flush(spool);
+  }
+
+  /** Every component's spool, complete and closed, in the order given (a component without files gets an empty index). */
+  async finish(components: readonly string[]): Promise<SpooledIndex[]> {
+    const finished: SpooledIndex[] = [];
+    for (const component of components) {
+      const spool = await this.spoolOf(component);
+      await flush(spool);
+      await spool.handle.close();
+      const summary = { files: spool.files, bytes: spool.bytes, size: spool.size, sha256: spool.hash.digest('hex') };
+      finished.push({ component, spoolPath: spool.path, summary });
+    }
+    return finished;
+  }
+
+  async discard(): Promise<void> {
+    for (const spool of this.spools.values()) {
+      await spool.handle.close().catch(() => undefined);
+      await removeTemporary(spool.path);
+    }
+    this.spools.clear();
+  }
+
+  private async spoolOf(component: string): Promise<Spool> {
+    const existing = this.spools.get(component);
+    if (existing) return existing;
+    const path = this.hiddenPath('index');
+    trackTemporary(path);
+    const spool: Spool = { path, handle: await open(path, 'wx', 0o600), hash: createHash('sha256'), pending: [], pendingBytes: 0, files: 0, bytes: 0, size: 0 };
+    this.spools.set(component, spool);
+    return spool;
+  }
+}
+
+async function flush(spool: Spool): Promise<void> {
+  if (spool.pending.length === 0) return;
+  const bytes = Buffer.from(spool.pending.join(''), 'utf8');
+  spool.pending = [];
+  spool.pendingBytes = 0;
+  await writeAll(spool.handle, bytes);
+}
