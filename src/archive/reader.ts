@@ -50,8 +50,10 @@ export async function readManifest(file: ArchiveLocation): Promise<ManifestRead>
 }
 
 export interface ArchiveCheck {
-  /** Everything wrong, one line each (the first thousand, then how many more); empty when the archive is sound. */
+  /** What is wrong, one line each (the first thousand); empty when the archive is sound. */
   problems: string[];
+  /** Problems found beyond those listed. */
+  unlisted: number;
   /** The files and their content bytes: listed ones checked against the archive, or found in it. */
   index: ArchiveIndex;
 }
@@ -61,15 +63,11 @@ const MAX_PROBLEMS = 1000;
 
 class ProblemList {
   readonly lines: string[] = [];
-  private more = 0;
+  unlisted = 0;
 
   add(problem: string): void {
     if (this.lines.length < MAX_PROBLEMS) this.lines.push(problem);
-    else this.more += 1;
-  }
-
-  all(): string[] {
-    return this.more === 0 ? this.lines : [...this.lines, `… and ${this.more.toLocaleString('en-US')} more problems`];
+    else this.unlisted += 1;
   }
 }
 
@@ -127,7 +125,7 @@ export async function checkArchive(
     const cursor = cursors.get(component) ?? new IndexCursor(component, index!.of(component).entries(), problems);
     await cursor.finish();
   }
-  return { problems: problems.all(), index: index ?? listedIndex(found, { listed: false, checksums: false }) };
+  return { problems: problems.lines, unlisted: problems.unlisted, index: index ?? listedIndex(found, { listed: false, checksums: false }) };
 }
 
 /** The index entries themselves, against the manifest's summary of them. */

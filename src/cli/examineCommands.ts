@@ -12,16 +12,19 @@ import type { Terminal } from './terminal.js';
 export async function verifyCommand(args: ParsedCommand, terminal: Terminal): Promise<number> {
   const examined = await examine(args, terminal, true);
   const problems = allProblems(examined);
+  const count = problems.length + examined.unlistedProblems;
   if (args.common.json) {
-    terminal.out(`${JSON.stringify({ ok: problems.length === 0, archive: examined.file, problems, ...reportJson(examined) }, null, 2)}\n`);
+    const unlisted = examined.unlistedProblems;
+    terminal.out(`${JSON.stringify({ ok: count === 0, archive: examined.file, problems, unlisted, ...reportJson(examined) }, null, 2)}\n`);
   } else {
     const lines = [`${examined.name} (${formatBytes(examined.bytes)})`, ...describe(examined)];
-    lines.push('', problems.length === 0 ? 'Result: sound.' : `Result: ${plural(problems.length, 'problem')}:`);
-    for (const problem of summarised(problems, 'problems (--json lists them all)', 100)) lines.push(`  - ${problem}`);
+    lines.push('', count === 0 ? 'Result: sound.' : `Result: ${plural(count, 'problem')}:`);
+    const more = examined.unlistedProblems > 0 ? 'problems (--json lists the first 1,000)' : 'problems (--json lists them all)';
+    for (const problem of summarised(problems, more, 100, count)) lines.push(`  - ${problem}`);
     terminal.out(`${lines.join('\n')}\n`);
   }
   if (problems.some((problem) => problem.includes('damaged or hostile archive'))) return 2; // refused as bad input
-  return problems.length === 0 ? 0 : 1;
+  return count === 0 ? 0 : 1;
 }
 
 /** `inspect <file>`: what the archive holds, from the archive alone. */

@@ -25,8 +25,10 @@ export interface ExaminedArchive {
   readonly manifest?: Manifest;
   /** How many files the archive holds (as listed, or as found in a legacy archive). */
   readonly files?: number;
-  /** Problems of the archive as a whole: structure, manifest, sizes, checksums. */
+  /** Problems of the archive as a whole: structure, manifest, sizes, checksums (the first thousand of them). */
   readonly archiveProblems: string[];
+  /** Problems of the archive found beyond those listed. */
+  readonly unlistedProblems: number;
   readonly components: readonly { name: string; report?: ArchiveReport }[];
 }
 
@@ -44,20 +46,21 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
     manifest = (await readManifest(file)).manifest;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    return { file, name, bytes: info.size, archiveProblems: [error.message.replace(/\.$/, '')], components: [] };
+    return { file, name, bytes: info.size, archiveProblems: [error.message.replace(/\.$/, '')], unlistedProblems: 0, components: [] };
   }
   let index = archiveIndex(file, manifest);
   const legacy = index === undefined;
   const archiveProblems: string[] = [];
+  let unlistedProblems = 0;
   if (options.checkEveryFile || !index) {
     const progress = new ComponentProgress('archive', 'check', options.onEvent);
     progress.expect(index?.bytes ?? 0);
     const check = await checkArchive(file, manifest, (bytes) => progress.advance(bytes));
-    archiveProblems.push(...check.problems); // at most a thousand and one: longer lists are summarised
+    archiveProblems.push(...check.problems); // at most a thousand: a longer list is counted
+    unlistedProblems = check.unlisted;
     index = check.index;
-    progress.done(
-      check.problems.length === 0 ? `${plural(index.files, 'file')}, sizes and SHA-256 match` : plural(check.problems.length, 'problem'),
-    );
+    const count = check.problems.length + check.unlisted;
+    progress.done(count === 0 ? `${plural(index.files, 'file')}, sizes and SHA-256 match` : plural(count, 'problem'));
   }
   if (legacy) archiveProblems.push('made by the original backup.sh: the manifest records no checksums (structure checked only)');
   const view: ArchiveView = { file, name, manifest, index, legacy };
@@ -81,7 +84,7 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
       report: { ...report, lines: report.lines.map(printable), problems: report.problems.map(printable) },
     });
   }
-  return { file, name, bytes: info.size, manifest, files: index.files, archiveProblems, components };
+  return { file, name, bytes: info.size, manifest, files: index.files, archiveProblems, unlistedProblems, components };
 }
 
 /** Every problem, each prefixed by where it was found. */

@@ -52,9 +52,9 @@ export function replacedSummary(plan: RestorePlan | undefined): string {
 }
 
 /** The first lines of a long list and how many more there are: a million lines help nobody at 3 a.m. */
-export function summarised(lines: readonly string[], what: string, shown = MAX_LISTED): string[] {
-  if (lines.length <= shown) return [...lines];
-  return [...lines.slice(0, shown), `… and ${(lines.length - shown).toLocaleString('en-US')} more ${what}`];
+export function summarised(lines: readonly string[], what: string, shown = MAX_LISTED, total = lines.length): string[] {
+  if (total <= shown) return [...lines];
+  return [...lines.slice(0, shown), `… and ${(total - shown).toLocaleString('en-US')} more ${what}`];
 }
 
 const MAX_LISTED = 1000;

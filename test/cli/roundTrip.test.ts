@@ -62,8 +62,8 @@ describeEngine('all four components, end to end through the binary', () => {
     const archive = backup.stdout.trim();
     expect(archive).toMatch(/backups\/orkestra-backup-staging-\d{8}-\d{6}\.tar\.gz$/);
     const listing = execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing[0]).toBe('manifest.json');
-    const folders = [...new Set(listing.slice(1).map((path) => path.split('/')[0]))];
+    expect(listing.slice(0, 5)).toEqual(['manifest.json', ...['mongodb', 'redis', 'rustfs', 'secrets'].map((c) => `index/${c}.jsonl`)]);
+    const folders = [...new Set(listing.slice(5).map((path) => path.split('/')[0]))];
     expect(folders).toEqual(['mongodb', 'redis', 'rustfs', 'secrets']);
     expect(listing).toEqual(
       expect.arrayContaining([
