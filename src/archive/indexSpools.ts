@@ -80,7 +80,16 @@ export class IndexSpools {
     if (existing) return existing;
     const path = this.hiddenPath('index');
     trackTemporary(path);
-    const spool: Spool = { path, handle: await open(path, 'wx', 0o600), hash: createHash('sha256'), pending: [], pendingBytes: 0, files: 0, bytes: 0, size: 0 };
+    const spool: Spool = {
+      path,
+      handle: await open(path, 'wx', 0o600),
+      hash: createHash('sha256'),
+      pending: [],
+      pendingBytes: 0,
+      files: 0,
+      bytes: 0,
+      size: 0,
+    };
     this.spools.set(component, spool);
     return spool;
   }

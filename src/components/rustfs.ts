@@ -254,7 +254,10 @@ async function tallyRestore(store: ObjectStore, source: ComponentSource, buckets
     pending.bytes += object.size;
     if (change === 'add') tally.note('add', () => `  add ${bucket}/${object.key} (${formatBytes(object.size)})`);
     else {
-      tally.note('overwrite', () => `  overwrite ${bucket}/${object.key} (${formatBytes(object.size)}; the current object is kept in bucket ${stamp})`);
+      tally.note(
+        'overwrite',
+        () => `  overwrite ${bucket}/${object.key} (${formatBytes(object.size)}; the current object is kept in bucket ${stamp})`,
+      );
       if (tally.replaced.length < LISTED_PER_KIND) tally.replaced.push(`${bucket}/${object.key}`);
     }
   }
@@ -309,9 +312,17 @@ async function* differences(
         hint: 'The archive is damaged or was not made by orkestra-backup; nothing was touched.',
       });
     }
-    yield* compare(bucket, objects.takeWhile((object) => object.bucket === bucket));
+    yield* compare(
+      bucket,
+      objects.takeWhile((object) => object.bucket === bucket),
+    );
   }
-  for (const bucket of buckets) if (!compared.has(bucket)) yield* compare(bucket, mapItems([], (object: ArchivedObject) => object));
+  for (const bucket of buckets)
+    if (!compared.has(bucket))
+      yield* compare(
+        bucket,
+        mapItems([], (object: ArchivedObject) => object),
+      );
 }
 
 /** An async sequence that can be looked into one item ahead and consumed in runs. */

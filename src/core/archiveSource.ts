@@ -38,7 +38,8 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
     fileCount: index.files,
     files: () => index.entries(),
     details: archive.manifest.details?.[component.name],
-    entries: () => verified(reader ? reader.entries(component.name) : componentEntries(location, component.name, index.files), index.entries()),
+    entries: () =>
+      verified(reader ? reader.entries(component.name) : componentEntries(location, component.name, index.files), index.entries()),
     async readText(path) {
       for await (const entry of componentEntries(location, component.name, index.files)) {
         if (entry.path !== path) continue;

@@ -11,9 +11,12 @@ const SMALL_LIST_LIMIT = 10_000;
  */
 export async function smallFileList(source: ComponentSource, component: string): Promise<IndexedFile[]> {
   const tooMany = () =>
-    new UsageError(`${source.archiveName}: ${component} has ${source.fileCount.toLocaleString('en-US')} files, far more than it ever has.`, {
-      hint: 'The archive is damaged or hostile; nothing was touched.',
-    });
+    new UsageError(
+      `${source.archiveName}: ${component} has ${source.fileCount.toLocaleString('en-US')} files, far more than it ever has.`,
+      {
+        hint: 'The archive is damaged or hostile; nothing was touched.',
+      },
+    );
   if (source.fileCount > SMALL_LIST_LIMIT) throw tooMany();
   const files: IndexedFile[] = [];
   for await (const file of source.files()) {

@@ -65,12 +65,14 @@ export async function* archivedObjects(source: ComponentSource): AsyncGenerator<
       const record = v1.get(file.path);
       if (!record) throw damaged(source, `rustfs/${file.path} is not in the object list`);
       v1.delete(file.path);
-      if (record.size !== file.size) throw damaged(source, `rustfs/${file.path} is ${file.size} bytes, its object record says ${record.size}`);
+      if (record.size !== file.size)
+        throw damaged(source, `rustfs/${file.path} is ${file.size} bytes, its object record says ${record.size}`);
       yield { ...record, bucket, path, recorded: true };
     } else if (details) {
       const parsed = ObjectDetailsSchema.safeParse(file.details);
       if (!parsed.success) throw damaged(source, `the index record of rustfs/${file.path} is invalid`);
-      if (objectPath(parsed.data.key) !== path) throw damaged(source, `rustfs/${file.path} does not match its key ${JSON.stringify(parsed.data.key)}`);
+      if (objectPath(parsed.data.key) !== path)
+        throw damaged(source, `rustfs/${file.path} does not match its key ${JSON.stringify(parsed.data.key)}`);
       yield { ...parsed.data, bucket, path, size: file.size, recorded: true };
     } else {
       yield { key: path, bucket, path, size: file.size, recorded: false };

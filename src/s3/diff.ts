@@ -38,7 +38,8 @@ export async function* mergedDifferences<T extends ComparableObject>(
   const advance = async () => {
     previousLive = current.done ? previousLive : current.value.key;
     current = await listing.next();
-    if (!current.done && previousLive !== undefined && compareKeys(current.value.key, previousLive) <= 0) throw new UnorderedListing('store');
+    if (!current.done && previousLive !== undefined && compareKeys(current.value.key, previousLive) <= 0)
+      throw new UnorderedListing('store');
   };
   try {
     for await (const object of archived) {

@@ -20,7 +20,13 @@ describe('secrets backup and restore through the binary', () => {
     expect(archive).toMatch(/\/backups\/orkestra-backup-local-\d{8}-\d{6}\.tar\.gz$/);
     expect((await stat(archive)).mode & 0o777).toBe(0o600);
     const listing = execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing).toEqual(['manifest.json', 'index/secrets.jsonl', 'secrets/.env', 'secrets/keys/jwt-private.pem', 'secrets/keys/jwt-public.pem']);
+    expect(listing).toEqual([
+      'manifest.json',
+      'index/secrets.jsonl',
+      'secrets/.env',
+      'secrets/keys/jwt-private.pem',
+      'secrets/keys/jwt-public.pem',
+    ]);
     const manifest = JSON.parse(execFileSync('tar', ['xzOf', archive, 'manifest.json'], { encoding: 'utf8' }));
     expect(manifest).toMatchObject({ schema: 'orkestra-backup/v1.1', environment: 'local', components: ['secrets'] });
     expect(manifest.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -28,7 +34,12 @@ describe('secrets backup and restore through the binary', () => {
     expect(manifest.files).toBeUndefined();
     expect(manifest.index.secrets.files).toBe(3);
     const index = execFileSync('tar', ['xzOf', archive, 'index/secrets.jsonl'], { encoding: 'utf8' });
-    expect(index.trim().split('\n').map((line) => JSON.parse(line).path)).toEqual(['.env', 'keys/jwt-private.pem', 'keys/jwt-public.pem']);
+    expect(
+      index
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { path: string }).path),
+    ).toEqual(['.env', 'keys/jwt-private.pem', 'keys/jwt-public.pem']);
     expect(JSON.stringify(manifest)).not.toContain('hunter2-secret');
     expect(execFileSync('tar', ['xzOf', archive, 'secrets/.env'], { encoding: 'utf8' })).toBe(ENV_TEXT);
   });

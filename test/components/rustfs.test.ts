@@ -86,7 +86,10 @@ describeEngine(`rustfs through the S3 API (${server})`, () => {
     const manifest = JSON.parse(execFileSync('tar', ['xzOf', archive, 'manifest.json'], { encoding: 'utf8' }));
     expect(manifest.details.rustfs.buckets).toEqual([...BUCKETS].sort());
     // Each object's key and attributes are in the rustfs index beside its checksum, not in the manifest.
-    const index = execFileSync('tar', ['xzOf', archive, 'index/rustfs.jsonl'], { encoding: 'utf8' }).trim().split('\n').map((line) => JSON.parse(line));
+    const index = execFileSync('tar', ['xzOf', archive, 'index/rustfs.jsonl'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { path: string });
     expect(index).toHaveLength(manifest.index.rustfs.files);
     expect(index.find((line) => line.path === 'avatars/users/1/avatar.png')).toMatchObject({
       size: 20_000,

@@ -96,6 +96,33 @@ export async function startS3(stack: StackContext, name: string, options: S3Opti
   return { ...container, endpoint };
 }
 
+/**
+ * Writes `count` small objects (`p0000/o0000000` …, 1,000 per folder) straight into the s3rver
+ * stand-in's folder, with their `.md5` files: putting a million objects through its HTTP API
+ * takes far too long, and s3rver walks a whole folder on every listing page. Whatever reads
+ * them afterwards reads them over S3. Not possible with real RustFS, whose disk format is its own.
+ */
+export async function fillStandInBucket(stack: StackContext, name: string, bucket: string, count: number): Promise<void> {
+  const script = `
+const fs = require('fs');
+const crypto = require('crypto');
+const [bucket, count] = [process.argv[1], Number(process.argv[2])];
+for (let folder = 0; folder * 1000 < count; folder += 1) {
+  const dir = '/data/' + bucket + '/p' + String(folder).padStart(4, '0');
+  fs.mkdirSync(dir, { recursive: true });
+  for (let n = folder * 1000; n < Math.min(count, (folder + 1) * 1000); n += 1) {
+    const file = dir + '/o' + String(n).padStart(7, '0') + '._S3rver_object';
+    const body = 'object ' + n + '\\n';
+    fs.writeFileSync(file, body);
+    fs.writeFileSync(file + '.md5', crypto.createHash('md5').update(body).digest('hex'));
+  }
+}
+console.log('filled ' + count);
+`;
+  const output = await execText(stack, name, ['node', '-e', script, bucket, String(count)]);
+  if (!output.includes(`filled ${count}`)) throw new Error(`filling ${bucket} in ${name} failed: ${output}`);
+}
+
 export interface MongoOptions {
   /** The real archive the stand-in replays (a file of test/fixtures/mongodump). */
   fixture?: string;
