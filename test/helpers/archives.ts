@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header } from 'tar';
+import { tarEntries } from '../../src/archive/tarStream.js';
 
 export interface RawEntry {
   path: string;
@@ -51,4 +52,54 @@ export async function readTarBytes(file: string): Promise<Buffer> {
 
 export async function writeTarBytes(file: string, tar: Buffer): Promise<void> {
   await writeFile(file, gzipSync(tar), { mode: 0o600 });
+}
+
+interface IndexLine {
+  path: string;
+  size: number;
+  sha256: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Rewrites an archive of this version as the previous format (v1) wrote it: every file's record
+ * in the manifest's `files`, every object's record in `details.rustfs`, no index entries. The
+ * proof that archives made before the file indexes still restore.
+ */
+export async function downgradeToV1(file: string, target: string): Promise<void> {
+  const entries: RawEntry[] = [];
+  const indexes = new Map<string, IndexLine[]>();
+  let manifest: Record<string, unknown> & { components: string[]; details: Record<string, unknown> } = { components: [], details: {} };
+  for await (const entry of tarEntries(file)) {
+    const content = Buffer.concat((await entry.collect()));
+    if (entry.path === 'manifest.json') manifest = JSON.parse(content.toString('utf8')) as typeof manifest;
+    else if (entry.path.startsWith('index/')) {
+      const component = entry.path.slice('index/'.length, -'.jsonl'.length);
+      const lines = content.toString('utf8').split('\n').filter(Boolean);
+      indexes.set(
+        component,
+        lines.map((line) => JSON.parse(line) as IndexLine),
+      );
+    } else entries.push({ path: entry.path, content });
+  }
+  const files = manifest.components.flatMap((component) =>
+    (indexes.get(component) ?? []).map(({ path, size, sha256 }) => ({ path: `${component}/${path}`, size, sha256 })),
+  );
+  const rustfs = manifest.details.rustfs as { buckets: string[] } | undefined;
+  const details = { ...manifest.details };
+  if (rustfs) {
+    const objects = indexes.get('rustfs') ?? [];
+    details.rustfs = {
+      buckets: rustfs.buckets.map((name) => ({
+        name,
+        objects: objects
+          .filter((line) => line.path.startsWith(`${name}/`))
+          .map((line) => ({ ...line.details, path: line.path.slice(name.length + 1), size: line.size })),
+      })),
+    };
+  }
+  const { index: _index, ...rest } = manifest;
+  void _index;
+  const v1 = { ...rest, schema: 'orkestra-backup/v1', files, details };
+  await writeRawArchive(target, [{ path: 'manifest.json', content: JSON.stringify(v1) }, ...entries]);
 }
