@@ -1,3 +1,4 @@
+import { firstLine, withoutFinalPeriod } from '../base/format.js';
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -191,7 +192,7 @@ class IndexCursor {
       else this.ahead.push(next.value);
     } catch (error) {
       this.done = true;
-      this.problems.add(error instanceof Error ? error.message.replace(/\.$/, '') : String(error));
+      this.problems.add(error instanceof Error ? withoutFinalPeriod(error.message) : String(error));
     }
     return !this.done;
   }
@@ -264,7 +265,7 @@ function damageDetail(error: unknown): string {
   if (/incorrect header check|not in gzip format/i.test(message)) return 'not gzip-compressed';
   if (/unexpected end of file/i.test(message)) return 'the compressed stream ends early';
   if (/truncated/i.test(message)) return 'the tar stream ends inside a file';
-  return message.split('\n')[0];
+  return firstLine(message);
 }
 
 function asArchiveError(error: unknown, name: string): unknown {

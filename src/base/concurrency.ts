@@ -72,3 +72,7 @@ export class BoundedTasks {
     if (this.failure) throw this.failure.error;
   }
 }
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

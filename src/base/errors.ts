@@ -1,4 +1,4 @@
-import { printable } from './format.js';
+import { printable, firstLine } from './format.js';
 
 /** Exit codes: 0 success, 1 the operation failed, 2 bad input (usage or archive). */
 const EXIT_FAILED = 1;
@@ -51,5 +51,5 @@ export function describeError(error: unknown): string {
     return printable(error.hint ? `${error.message} ${error.hint}` : error.message);
   }
   const message = error instanceof Error ? error.message : String(error);
-  return printable(`unexpected failure: ${message.split('\n')[0]}`);
+  return printable(`unexpected failure: ${firstLine(message)}`);
 }

@@ -34,3 +34,13 @@ export function printable(text: string): string {
 // C0 controls but tab and newline, DEL, C1 controls, and the bidi embedding/override/isolate marks.
 // eslint-disable-next-line no-control-regex
 const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** The first line of a message that may run over several (a tool's stderr, a server's error). */
+export function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+/** "x failed." → "x failed": a message that goes inside another sentence. */
+export function withoutFinalPeriod(text: string): string {
+  return text.replace(/\.$/, '');
+}

@@ -1,3 +1,4 @@
+import { firstLine, withoutFinalPeriod } from '../base/format.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../base/errors.js';
 
@@ -110,7 +111,7 @@ function describeParseError(error: Error): string {
   if (unknown) return `unknown option ${unknown[1]}`;
   const missing = /Option '([^']+)' argument missing/.exec(error.message);
   if (missing) return `option ${missing[1]} needs a value`;
-  return error.message.split('\n')[0].replace(/\.$/, '');
+  return withoutFinalPeriod(firstLine(error.message));
 }
 
 /** The first word that is not an option nor the value of a common option that takes one. */

@@ -1,12 +1,5 @@
-import type { Phase, RunEvent } from '../core/events.js';
+import { PHASE_WORDS, type RunEvent } from '../core/events.js';
 import { formatBytes, formatDuration, formatRate, printable } from '../base/format.js';
-
-const PHASE_WORDS: Record<Phase, string> = {
-  check: 'checking',
-  backup: 'backing up',
-  plan: 'checking preconditions',
-  restore: 'restoring',
-};
 
 /** How often a non-terminal stderr gets a progress line during a long step. */
 const LOG_PROGRESS_EVERY_MS = 10_000;

@@ -5,6 +5,8 @@ import {
   previewRestore,
   runRestore,
   selectRestoreComponents,
+  confirmsRestore,
+  GATE_WORD,
   type CheckedArchive,
   type ComponentPlan,
   type RestoreOutcome,
@@ -65,8 +67,8 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
 async function gate(archive: CheckedArchive, plans: readonly ComponentPlan[], terminal: Terminal): Promise<void> {
   terminal.err(`\nRestoring from ${archive.name} (${archive.manifest.environment}, ${archive.manifest.createdAt}) will replace:\n`);
   for (const { component, plan } of plans) terminal.err(`  ${component.name}: ${replacedSummary(plan)}\n`);
-  const answer = await terminal.ask('Type "restore" to continue: ');
-  if (answer.trim() !== 'restore') throw new AbortedError('restore not confirmed; nothing was changed.');
+  const answer = await terminal.ask(`Type "${GATE_WORD}" to continue: `);
+  if (!confirmsRestore(answer)) throw new AbortedError('restore not confirmed; nothing was changed.');
 }
 
 function outcomeReport(outcome: RestoreOutcome): string {

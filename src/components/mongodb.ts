@@ -13,7 +13,7 @@ import type { MoveAsideFolder } from '../core/moveAside.js';
 import { critical } from '../core/criticalSection.js';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { readDetails } from '../core/details.js';
-import { formatBytes, plural } from '../base/format.js';
+import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
 import type { Project } from '../core/project.js';
 import { requireRunning, containerAvailability } from '../docker/containers.js';
 import type { DockerEngine, ExecResult } from '../docker/engine.js';
@@ -163,7 +163,7 @@ export const mongodb: Component<MongoPlan> = {
   async examine({ source, setting }) {
     let nameProblem: string | undefined;
     const sourceDb = await sourceDatabase(source).catch((error: Error) => {
-      nameProblem = error.message.replace(/^[^:]*: /, '').replace(/\.$/, '');
+      nameProblem = withoutFinalPeriod(error.message.replace(/^[^:]*: /, ''));
       return undefined;
     });
     const targetDb = setting('MONGO_DATABASE') ?? 'orkestra';

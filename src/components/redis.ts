@@ -1,42 +1,30 @@
+import { countedAsProgress } from '../core/progress.js';
 import { smallFileList } from '../core/smallFileList.js';
 import type { IndexedFile } from '../archive/fileIndex.js';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
-import { Readable } from 'node:stream';
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { packTar, type PackEntry } from '../archive/tarPack.js';
-import { tarStreamEntries } from '../archive/tarStream.js';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { readDetails } from '../core/details.js';
-import { formatBytes, plural } from '../base/format.js';
+import { firstLine, formatBytes, plural } from '../base/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 import type { Project } from '../core/project.js';
 import { critical } from '../core/criticalSection.js';
-import { removeTemporary, trackTemporary } from '../base/temporaryFiles.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
-import {
-  aofDirPath,
-  baseOnlyAofManifest,
-  formatLayout,
-  layoutFromConfig,
-  parseConfigPairs,
-  parseInfo,
-  parseLayout,
-  rdbPath,
-  type RedisLayout,
-} from '../redis/layout.js';
+import { aofDirPath, baseOnlyAofManifest, formatLayout, parseLayout, rdbPath, type RedisLayout } from '../redis/layout.js';
 import { aofManifestFiles, highestRdbVersion, RdbChecker, type RdbCheck } from '../redis/rdb.js';
+import { RedisCli } from '../redis/cli.js';
+import { freshSnapshot } from '../redis/snapshot.js';
+import { copyAofFolder, copyOut, spoolFolder } from '../redis/copyOut.js';
+import { delay } from '../base/concurrency.js';
 
 const DEFAULT_CONTAINER = 'orkestra-redis';
 const RDB_ENTRY = 'dump.rdb';
 const AOF_FOLDER = 'appendonlydir';
 const LAYOUT_ENTRY = 'redis-layout.txt';
-const SNAPSHOT_TIMEOUT_MS = 30 * 60_000;
-const AOF_COPY_ATTEMPTS = 5;
 /** An AOF manifest names a few files per line; anything this big is not one. */
 const MAX_AOF_MANIFEST_BYTES = 1 << 20;
 /** How long a restarted Redis may take to load its dataset. */
@@ -59,50 +47,11 @@ interface RedisPlan extends RestorePlan {
   readonly hasAof: boolean;
 }
 
-/** One Redis server reached through `redis-cli` inside its container; the password travels in REDISCLI_AUTH. */
-class RedisCli {
-  constructor(
-    private readonly docker: DockerEngine,
-    readonly container: string,
-    private readonly password: string | undefined,
-  ) {}
-
-  static async connect(project: Project, docker: DockerEngine): Promise<RedisCli> {
-    const container = project.containerName('redis', DEFAULT_CONTAINER);
-    const state = await requireRunning({ docker: () => docker }, container);
-    return new RedisCli(docker, container, project.setting('REDIS_PASSWORD', state.env));
-  }
-
-  async run(...args: string[]): Promise<string> {
-    const env = this.password ? { REDISCLI_AUTH: this.password } : undefined;
-    const result = await this.docker.exec(this.container, ['redis-cli', '-e', ...args], { env });
-    const output = `${result.stdout}\n${result.stderr}`;
-    if (/NOAUTH|WRONGPASS|invalid password/i.test(output)) {
-      throw new PreconditionError(`Redis in ${this.container} refused the password.`, {
-        hint: "Set REDIS_PASSWORD in docker/.env to the server's password.",
-      });
-    }
-    if (result.exitCode !== 0) {
-      throw new RuntimeError(`redis-cli ${args[0]} in ${this.container} failed: ${firstLine(output)}`);
-    }
-    return result.stdout;
-  }
-
-  async layout(): Promise<RedisLayout> {
-    const pairs = parseConfigPairs(await this.run('CONFIG', 'GET', 'dir'));
-    for (const key of ['dbfilename', 'appenddirname', 'appendfilename', 'appendonly']) {
-      Object.assign(pairs, parseConfigPairs(await this.run('CONFIG', 'GET', key)));
-    }
-    return layoutFromConfig(pairs);
-  }
-
-  async persistence(): Promise<Record<string, string>> {
-    return parseInfo(await this.run('INFO', 'persistence'));
-  }
-
-  async serverVersion(): Promise<string | undefined> {
-    return parseInfo(await this.run('INFO', 'server')).redis_version;
-  }
+/** The project's Redis: its container must run; the password comes from REDIS_PASSWORD (docker/.env, else the container's). */
+async function connect(project: Project, docker: DockerEngine): Promise<RedisCli> {
+  const container = project.containerName('redis', DEFAULT_CONTAINER);
+  const state = await requireRunning({ docker: () => docker }, container);
+  return new RedisCli(docker, container, project.setting('REDIS_PASSWORD', state.env));
 }
 
 /**
@@ -118,7 +67,7 @@ export const redis: Component<RedisPlan> = {
 
   async backup({ project, services, sink, progress, signal }) {
     const docker = services.docker();
-    const cli = await RedisCli.connect(project, docker);
+    const cli = await connect(project, docker);
     const layout = await cli.layout();
     progress.note(`layout: dir=${layout.dir}, dbfilename=${layout.dbfilename}, appendonly=${layout.appendonly ? 'yes' : 'no'}`);
     await sink.addText(LAYOUT_ENTRY, formatLayout(layout));
@@ -141,7 +90,7 @@ export const redis: Component<RedisPlan> = {
   async planRestore({ project, services, source }) {
     const files = await smallFileList(source, 'redis');
     checkRedisFiles(source, files);
-    const cli = await RedisCli.connect(project, services.docker());
+    const cli = await connect(project, services.docker());
     const live = await cli.layout();
     const loadable = await checkRdbVersion(cli, source);
     const backup = await backupLayout(source);
@@ -266,110 +215,6 @@ export const redis: Component<RedisPlan> = {
   },
 };
 
-/** BGSAVE, then wait until that save (not an earlier one) has finished and succeeded. */
-async function freshSnapshot(cli: RedisCli, signal: AbortSignal): Promise<void> {
-  const deadline = Date.now() + SNAPSHOT_TIMEOUT_MS;
-  await waitWhile(cli, signal, deadline, (info) => info.aof_rewrite_in_progress === '1' || info.rdb_bgsave_in_progress === '1');
-  const before = await cli.persistence();
-  const lastSave = before.rdb_last_save_time;
-  if (before.rdb_saves === undefined) await sleep(1100); // older Redis: LASTSAVE has one-second resolution
-  await cli.run('BGSAVE');
-  const after = await waitWhile(cli, signal, deadline, (info) => {
-    if (info.rdb_bgsave_in_progress === '1') return true;
-    return info.rdb_saves !== undefined ? info.rdb_saves === before.rdb_saves : info.rdb_last_save_time === lastSave;
-  });
-  if (after.rdb_last_bgsave_status !== 'ok') {
-    throw new RuntimeError(`BGSAVE failed in ${cli.container} (rdb_last_bgsave_status:${after.rdb_last_bgsave_status}).`, {
-      hint: 'Check the Redis log for the reason (disk full, permissions).',
-    });
-  }
-}
-
-async function waitWhile(
-  cli: RedisCli,
-  signal: AbortSignal,
-  deadline: number,
-  busy: (info: Record<string, string>) => boolean,
-): Promise<Record<string, string>> {
-  for (;;) {
-    signal.throwIfAborted();
-    const info = await cli.persistence();
-    if (!busy(info)) return info;
-    if (Date.now() > deadline) throw new RuntimeError(`Redis in ${cli.container} stayed busy saving for too long.`);
-    await sleep(100);
-  }
-}
-
-/**
- * Copies the AOF folder out so that no rewrite happened during the copy: the folder is spooled
- * to a private temp file, then compared against `aof_rewrites` before and after. Returns the file count.
- */
-async function copyAofFolder(
-  cli: RedisCli,
-  docker: DockerEngine,
-  layout: RedisLayout,
-  signal: AbortSignal,
-  add: (path: string, size: number, content: Readable) => Promise<void>,
-): Promise<number> {
-  const spoolDir = await mkdtemp(join(tmpdir(), 'orkestra-redis-aof-'));
-  trackTemporary(spoolDir); // removed also when a signal ends the process mid-copy
-  const spool = join(spoolDir, 'aof.tar');
-  try {
-    for (let attempt = 1; attempt <= AOF_COPY_ATTEMPTS; attempt += 1) {
-      const before = await waitWhile(cli, signal, Date.now() + SNAPSHOT_TIMEOUT_MS, (info) => info.aof_rewrite_in_progress === '1');
-      const copied = await spoolFolder(docker, cli.container, aofDirPath(layout), spool);
-      if (!copied) return 0;
-      const after = await cli.persistence();
-      if (after.aof_rewrite_in_progress !== '1' && after.aof_rewrites === before.aof_rewrites) {
-        let count = 0;
-        for await (const entry of tarStreamEntries(createReadStream(spool), { gzip: false })) {
-          if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
-          const inside = entry.path.split('/').slice(1).join('/');
-          if (!inside) continue;
-          await add(inside, entry.size, Readable.from(entry));
-          count += 1;
-        }
-        return count;
-      }
-    }
-    throw new RuntimeError(`the AOF of ${cli.container} was rewritten during every copy attempt.`, {
-      hint: 'Run the backup again when Redis is less busy.',
-    });
-  } finally {
-    await removeTemporary(spoolDir);
-  }
-}
-
-/** Copies a path of a container into a private tar file; false when the path does not exist. */
-async function spoolFolder(docker: DockerEngine, container: string, path: string, spool: string): Promise<boolean> {
-  const stream = await docker.getArchive(container, path);
-  if (!stream) return false;
-  const handle = await open(spool, 'w', 0o600);
-  try {
-    for await (const chunk of stream) await handle.write(chunk as Buffer);
-  } finally {
-    await handle.close();
-  }
-  return true;
-}
-
-/** Streams one file out of a container; returns its size, or undefined when it does not exist. */
-async function copyOut(
-  docker: DockerEngine,
-  container: string,
-  path: string,
-  consume: (entry: { size: number; content: Readable }) => Promise<void>,
-): Promise<number | undefined> {
-  const stream = await docker.getArchive(container, path);
-  if (!stream) return undefined;
-  for await (const entry of tarStreamEntries(stream, { gzip: false })) {
-    if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
-    await consume({ size: entry.size, content: Readable.from(entry) });
-    return entry.size;
-  }
-  return undefined;
-}
-
 /**
  * The files a restore replaces, copied out of the stopped container first into the restore's
  * move-aside folder on the host (`docker/.pre-restore-<stamp>/redis/<container>/`, as the tar
@@ -409,7 +254,7 @@ async function* restoreEntries(
   const aofWanted = plan.live.appendonly && plan.hasAof;
   if (aofWanted) yield { type: 'directory', path: plan.live.appenddirname, mode: 0o755 };
   for await (const entry of source.entries()) {
-    const counted = counting(entry.content, progress);
+    const counted = countedAsProgress(entry.content, progress);
     if (entry.path === RDB_ENTRY) {
       yield { type: 'file', path: plan.live.dbfilename, size: entry.size, content: counted };
     } else if (aofWanted && entry.path.startsWith(`${AOF_FOLDER}/`)) {
@@ -453,11 +298,11 @@ async function waitUntilLoaded(project: Project, docker: DockerEngine, container
       return { reason: `it ${state?.status ?? 'vanished'} instead of loading them${log ? ` (log: ${log})` : ''}` };
     }
     try {
-      return Number((await (await RedisCli.connect(project, docker)).run('DBSIZE')).trim()) || 0;
+      return Number((await (await connect(project, docker)).run('DBSIZE')).trim()) || 0;
     } catch (error) {
       if (error instanceof PreconditionError && !/not running|no container/.test(error.message)) throw error;
       last = error;
-      await sleep(200);
+      await delay(200);
     }
   }
   return { reason: `it did not finish loading them within ${LOAD_TIMEOUT_MS / 60_000} minutes: ${firstLine(String(last))}` };
@@ -547,19 +392,4 @@ async function backupLayout(source: ComponentSource): Promise<RedisLayout | unde
   if (details) return details.layout;
   const text = await source.readText(LAYOUT_ENTRY);
   return text ? parseLayout(text) : undefined;
-}
-
-async function* counting(content: AsyncIterable<Buffer>, progress: { advance(bytes: number): void }): AsyncGenerator<Buffer> {
-  for await (const chunk of content) {
-    progress.advance(chunk.length);
-    yield chunk;
-  }
-}
-
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

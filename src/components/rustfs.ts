@@ -1,9 +1,10 @@
+import { countedAsProgress } from '../core/progress.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Component, ComponentSink, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
 import { BoundedTasks, fetchAhead } from '../base/concurrency.js';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
-import { formatBytes, plural } from '../base/format.js';
+import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
 import type { Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
 import { utcStamp } from '../core/timestamps.js';
@@ -179,11 +180,11 @@ export const rustfs: Component<RustfsPlan> = {
         const attributes: ObjectAttributes = { contentType, metadata };
         if (size <= SINGLE_UPLOAD_LIMIT) {
           // Read whole (at most 16 MiB) so that several go up at once and each can be sent again after an outage.
-          const body = await readWhole(countBytes(entry.content, progress), size, `rustfs/${entry.path} in the archive`);
+          const body = await readWhole(countedAsProgress(entry.content, progress), size, `rustfs/${entry.path} in the archive`);
           await uploads.add(body.length, () => put(planned, () => retrying(() => store.putBuffer(bucket, key, body, attributes, signal))));
         } else {
           // A large object streams from the archive once, in parts; a failed part is sent again on its own.
-          const content = countBytes(entry.content, progress);
+          const content = countedAsProgress(entry.content, progress);
           await put(planned, () => store.putMultipart(bucket, key, content, attributes, { signal, retry: retrying }));
         }
       }
@@ -215,7 +216,7 @@ export const rustfs: Component<RustfsPlan> = {
       }
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
-      problems.push(error.message.replace(/^[^:]+: /, '').replace(/\.$/, ''));
+      problems.push(withoutFinalPeriod(error.message.replace(/^[^:]+: /, '')));
     }
     const buckets = [...summary.values()];
     return {
@@ -417,13 +418,6 @@ async function readWhole(content: AsyncIterable<Buffer>, size: number, name: str
   }
   if (filled !== size) throw new RuntimeError(`${name} holds ${filled} bytes, not the ${size} it was said to have.`);
   return body;
-}
-
-async function* countBytes(content: AsyncIterable<Buffer>, progress: ProgressReporter): AsyncGenerator<Buffer> {
-  for await (const chunk of content) {
-    progress.advance(chunk.length);
-    yield chunk;
-  }
 }
 
 function legacyWarning(source: ComponentSource): string[] {

@@ -1,3 +1,4 @@
+import { withoutFinalPeriod } from '../base/format.js';
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -195,5 +196,5 @@ async function checkOutputPath(path: string): Promise<void> {
 
 function reasonOf(source: unknown): string {
   if (source && typeof source === 'object' && 'reason' in source) return String((source as { reason: string }).reason);
-  return source instanceof Error ? source.message.replace(/\.$/, '') : String(source);
+  return source instanceof Error ? withoutFinalPeriod(source.message) : String(source);
 }

@@ -1,6 +1,14 @@
 /** What the core reports while it works; the CLI prints it, the TUI renders it. */
 export type Phase = 'check' | 'backup' | 'plan' | 'restore';
 
+/** How a phase reads in a status line ("mongodb: restoring"), the same in the CLI and the TUI. */
+export const PHASE_WORDS: Readonly<Record<Phase, string>> = {
+  check: 'checking',
+  backup: 'backing up',
+  plan: 'checking preconditions',
+  restore: 'restoring',
+};
+
 export type RunEvent =
   | { type: 'step'; message: string }
   | { type: 'component-start'; component: string; phase: Phase }

@@ -6,7 +6,7 @@ import { checkArchive, readManifest } from '../archive/reader.js';
 import { sourceFor, type ArchiveView } from './archiveSource.js';
 import type { ArchiveReport, Component } from './component.js';
 import { UsageError } from '../base/errors.js';
-import { plural, printable } from '../base/format.js';
+import { plural, printable, withoutFinalPeriod } from '../base/format.js';
 import { ComponentProgress } from './progress.js';
 import type { EventListener } from './events.js';
 
@@ -46,7 +46,7 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
     manifest = (await readManifest(file)).manifest;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    return { file, name, bytes: info.size, archiveProblems: [error.message.replace(/\.$/, '')], unlistedProblems: 0, components: [] };
+    return { file, name, bytes: info.size, archiveProblems: [withoutFinalPeriod(error.message)], unlistedProblems: 0, components: [] };
   }
   let index = archiveIndex(file, manifest);
   const legacy = index === undefined;
@@ -76,7 +76,7 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
     const report = await component.examine({ source: sourceFor(view, component), setting: options.setting }).catch((error: unknown) => {
       // A damaged part of the manifest is a finding of the check, not a reason to stop it.
       if (!(error instanceof UsageError)) throw error;
-      return { facts: {}, lines: [], problems: [error.message.replace(/\.$/, '')] };
+      return { facts: {}, lines: [], problems: [withoutFinalPeriod(error.message)] };
     });
     progress.done(report.problems.length === 0 ? 'sound' : plural(report.problems.length, 'problem'));
     components.push({

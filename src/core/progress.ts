@@ -70,3 +70,14 @@ export class ComponentProgress implements ProgressReporter {
     });
   }
 }
+
+/** Content passed through unchanged, each chunk counted as progress on its way. */
+export async function* countedAsProgress(
+  content: AsyncIterable<Buffer>,
+  progress: Pick<ProgressReporter, 'advance'>,
+): AsyncGenerator<Buffer> {
+  for await (const chunk of content) {
+    progress.advance(chunk.length);
+    yield chunk;
+  }
+}

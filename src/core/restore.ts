@@ -44,6 +44,14 @@ export interface OpenedArchive {
   readonly location: PinnedArchive;
 }
 
+/** The word typed at the gate of a real restore, in the CLI and the TUI alike. */
+export const GATE_WORD = 'restore';
+
+/** Only the exact word (spaces around it aside) starts a restore; anything else changes nothing. */
+export function confirmsRestore(answer: string): boolean {
+  return answer.trim() === GATE_WORD;
+}
+
 export async function openRestoreArchive(file: string): Promise<OpenedArchive> {
   await readManifest(file); // a missing or unreadable file is refused with its reason first
   const location = await PinnedArchive.open(file);

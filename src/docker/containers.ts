@@ -1,3 +1,4 @@
+import { withoutFinalPeriod } from '../base/format.js';
 import type { Availability } from '../core/component.js';
 import { OrkestraError, PreconditionError } from '../base/errors.js';
 import type { Services } from '../core/services.js';
@@ -11,7 +12,7 @@ export async function containerAvailability(services: Pick<Services, 'docker'>, 
     if (!state.running) return { available: false, reason: `container ${name} is ${state.status}` };
     return { available: true, detail: `container ${name} is running` };
   } catch (error) {
-    if (error instanceof OrkestraError) return { available: false, reason: error.message.replace(/\.$/, '') };
+    if (error instanceof OrkestraError) return { available: false, reason: withoutFinalPeriod(error.message) };
     throw error;
   }
 }

@@ -1,3 +1,4 @@
+import { delay } from '../base/concurrency.js';
 import Docker from 'dockerode';
 import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
 import { AbortedError, PreconditionError, RuntimeError } from '../base/errors.js';
@@ -283,10 +284,6 @@ function stopFeeding(stdin: Readable, target: Duplex): void {
   stdin.unpipe(target);
   stdin.destroy();
   target.end();
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A non-TTY log is framed like an attach stream: 8-byte headers (stream, length) before each payload. */

@@ -1,3 +1,4 @@
+import { withoutFinalPeriod } from '../base/format.js';
 import { AbortedError } from '../base/errors.js';
 import { isTransient } from './store.js';
 
@@ -19,7 +20,7 @@ export async function withRetries<T>(
     } catch (error) {
       if (!isTransient(error) || attempt >= pauses.length || options.signal.aborted) throw error;
       const pause = pauses[attempt];
-      options.onRetry(`${(error as Error).message.replace(/\.$/, '')}; trying again in ${pause / 1000} s`);
+      options.onRetry(`${withoutFinalPeriod((error as Error).message)}; trying again in ${pause / 1000} s`);
       await abortableDelay(pause, options.signal);
     }
   }

@@ -1,3 +1,4 @@
+import { firstLine } from '../base/format.js';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -310,7 +311,7 @@ export class ObjectStore {
       return new RuntimeError(`the object store at ${where} failed while ${doing}: ${name} ${error.message}`.trim());
     }
     const message = error instanceof Error ? error.message : String(error);
-    return new RuntimeError(`object store error at ${where} while ${doing}: ${message.split('\n')[0]}`);
+    return new RuntimeError(`object store error at ${where} while ${doing}: ${firstLine(message)}`);
   }
 }
 

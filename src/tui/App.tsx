@@ -5,7 +5,7 @@ import { AbortedError, describeError } from '../base/errors.js';
 import type { RunEvent } from '../core/events.js';
 import { formatBytes, formatDuration } from '../base/format.js';
 import { dryRunLines } from '../core/reports.js';
-import type { RestoreOutcome } from '../core/restore.js';
+import { confirmsRestore, GATE_WORD, type RestoreOutcome } from '../core/restore.js';
 import type { ArchiveListing, BackupResultView, ComponentChoice, RestorePreview, TuiBackend } from './backend.js';
 import { EMPTY_PROGRESS, reduceProgress } from './progressState.js';
 import { ArchivePickScreen } from './screens/ArchivePickScreen.js';
@@ -251,12 +251,12 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
           name={screen.archive.name}
           plans={screen.preview.plans}
           onAnswer={(word) => {
-            if (word.trim() !== 'restore') {
+            if (!confirmsRestore(word)) {
               exitCode.current = 1;
               return setScreen({
                 kind: 'message',
                 tone: 'info',
-                text: `"${word}" is not "restore": the restore was not started. Nothing was changed.`,
+                text: `"${word}" is not "${GATE_WORD}": the restore was not started. Nothing was changed.`,
               });
             }
             const { preview } = screen;

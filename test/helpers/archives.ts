@@ -71,7 +71,7 @@ export async function downgradeToV1(file: string, target: string): Promise<void>
   const indexes = new Map<string, IndexLine[]>();
   let manifest: Record<string, unknown> & { components: string[]; details: Record<string, unknown> } = { components: [], details: {} };
   for await (const entry of tarEntries(file)) {
-    const content = Buffer.concat((await entry.collect()));
+    const content = Buffer.concat(await entry.collect());
     if (entry.path === 'manifest.json') manifest = JSON.parse(content.toString('utf8')) as typeof manifest;
     else if (entry.path.startsWith('index/')) {
       const component = entry.path.slice('index/'.length, -'.jsonl'.length);

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { replacedSummary } from '../../core/reports.js';
-import type { ComponentPlan } from '../../core/restore.js';
+import { GATE_WORD, type ComponentPlan } from '../../core/restore.js';
 import { HelpLine } from '../widgets/HelpLine.js';
 import { TextPrompt } from '../widgets/TextPrompt.js';
 
@@ -25,7 +25,7 @@ export function GateScreen({ name, plans, onAnswer }: { name: string; plans: Com
         )),
       )}
       <Box marginTop={1}>
-        <TextPrompt label='Type "restore" to continue: ' onSubmit={onAnswer} />
+        <TextPrompt label={`Type "${GATE_WORD}" to continue: `} onSubmit={onAnswer} />
       </Box>
       <HelpLine keys="type the word, then enter · esc cancels (nothing is changed)" />
     </Box>

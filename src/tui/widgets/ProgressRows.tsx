@@ -1,10 +1,10 @@
+import { PHASE_WORDS } from '../../core/events.js';
 import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
 import { formatBytes, formatDuration, formatRate } from '../../base/format.js';
 import type { ProgressRow } from '../progressState.js';
 
 const BAR_WIDTH = 24;
-const PHASE_WORDS = { check: 'checking', backup: 'backing up', plan: 'checking preconditions', restore: 'restoring' } as const;
 
 /** One line per component: a bar when the total is known, a spinner with bytes when it is not. */
 export function ProgressRows({ rows }: { rows: ProgressRow[] }) {
