@@ -1,0 +1,127 @@
+import { confirmsRestore, GATE_WORD, type RestoreOutcome } from '../core/restore.js';
+import type { ArchiveListing, BackupResultView, ComponentChoice, RestorePreview } from './backend.js';
+
+export type Screen =
+  | { kind: 'start' }
+  | { kind: 'backup-select'; choices?: ComponentChoice[] }
+  | { kind: 'backup-confirm'; selected: string[]; choices: ComponentChoice[] }
+  | { kind: 'backup-running'; selected: string[] }
+  | { kind: 'backup-done'; result: BackupResultView }
+  | { kind: 'restore-pick'; archives?: ArchiveListing[] }
+  | { kind: 'restore-components'; archive: ArchiveListing }
+  | { kind: 'restore-mode'; archive: ArchiveListing; components: string[] }
+  | { kind: 'restore-checking'; archive: ArchiveListing; components: string[]; dryRun: boolean }
+  | { kind: 'restore-report'; archive: ArchiveListing; components: string[]; preview: RestorePreview }
+  | { kind: 'restore-gate'; archive: ArchiveListing; components: string[]; preview: RestorePreview }
+  | { kind: 'restore-running'; preview: RestorePreview }
+  | { kind: 'restore-done'; preview: RestorePreview; outcome: RestoreOutcome }
+  | { kind: 'message'; tone: 'error' | 'info'; text: string; back?: Screen };
+
+/** Where the interface opened: the start menu, or straight into backup or restore. */
+export type Entry = 'start' | 'backup' | 'restore';
+
+export interface ScreenState {
+  readonly screen: Screen;
+  /** What the process exits with when the operator leaves: 1 once anything failed or was refused. */
+  readonly exitCode: number;
+}
+
+export type ScreenAction =
+  /** A plain move to another screen (a choice made, data loaded). */
+  | { type: 'show'; screen: Screen }
+  /** Esc on a screen with somewhere to go back to (see `previousScreen`). */
+  | { type: 'back'; entry: Entry }
+  | { type: 'work-failed'; message: string; back?: Screen }
+  | { type: 'cancelling' }
+  | { type: 'backup-done'; result: BackupResultView }
+  | { type: 'preview-ready'; preview: RestorePreview }
+  | { type: 'gate-answered'; word: string }
+  | { type: 'gate-cancelled' }
+  | { type: 'restore-finished'; outcome: RestoreOutcome };
+
+export function initialState(entry: Entry): ScreenState {
+  const screen: Screen =
+    entry === 'backup' ? { kind: 'backup-select' } : entry === 'restore' ? { kind: 'restore-pick' } : { kind: 'start' };
+  return { screen, exitCode: 0 };
+}
+
+/**
+ * Every move between screens, pure (as `progressState.ts` is for progress): the gate's word,
+ * a refused plan, a failure and a cancellation each lead to one screen and one exit code.
+ */
+export function reduceScreen(state: ScreenState, action: ScreenAction): ScreenState {
+  const { screen } = state;
+  switch (action.type) {
+    case 'show':
+      return { ...state, screen: action.screen };
+    case 'back': {
+      const back = previousScreen(screen, action.entry);
+      return back ? { ...state, screen: back } : state;
+    }
+    case 'work-failed':
+      return { exitCode: 1, screen: { kind: 'message', tone: 'error', text: action.message, back: action.back } };
+    case 'cancelling':
+      return { ...state, screen: { kind: 'message', tone: 'info', text: 'Cancelling… partial files are being removed.' } };
+    case 'backup-done':
+      return { ...state, screen: { kind: 'backup-done', result: action.result } };
+    case 'preview-ready':
+      return screen.kind === 'restore-checking' ? previewed(state, screen, action.preview) : state;
+    case 'gate-answered':
+      if (screen.kind !== 'restore-gate') return state;
+      if (confirmsRestore(action.word)) return { ...state, screen: { kind: 'restore-running', preview: screen.preview } };
+      return refused(`"${action.word}" is not "${GATE_WORD}": the restore was not started. Nothing was changed.`);
+    case 'gate-cancelled':
+      return refused('Restore not confirmed. Nothing was changed.');
+    case 'restore-finished':
+      if (screen.kind !== 'restore-running') return state;
+      return {
+        exitCode: action.outcome.failed ? 1 : state.exitCode,
+        screen: { kind: 'restore-done', preview: screen.preview, outcome: action.outcome },
+      };
+  }
+}
+
+/** The dry run's report, or the gate, or the refusal when a precondition failed. */
+function previewed(state: ScreenState, screen: Extract<Screen, { kind: 'restore-checking' }>, preview: RestorePreview): ScreenState {
+  const { archive, components } = screen;
+  if (screen.dryRun) return { ...state, screen: { kind: 'restore-report', archive, components, preview } };
+  const failed = preview.plans.filter((entry) => entry.failure);
+  if (failed.length === 0) return { ...state, screen: { kind: 'restore-gate', archive, components, preview } };
+  const reasons = failed.map((entry) => `${entry.component.name}: ${entry.failure}`).join('\n');
+  return {
+    exitCode: 1,
+    screen: {
+      kind: 'message',
+      tone: 'error',
+      text: `Restore refused, nothing was changed:\n${reasons}`,
+      back: { kind: 'restore-mode', archive, components },
+    },
+  };
+}
+
+function refused(text: string): ScreenState {
+  return { exitCode: 1, screen: { kind: 'message', tone: 'info', text } };
+}
+
+/** Where Esc goes from each screen; undefined leaves the interface. */
+export function previousScreen(screen: Screen, entry: Entry): Screen | undefined {
+  const home: Screen | undefined = entry === 'start' ? { kind: 'start' } : undefined;
+  switch (screen.kind) {
+    case 'backup-select':
+      return entry === 'backup' ? undefined : home;
+    case 'backup-confirm':
+      return { kind: 'backup-select', choices: screen.choices };
+    case 'restore-pick':
+      return entry === 'restore' ? undefined : home;
+    case 'restore-components':
+      return { kind: 'restore-pick' };
+    case 'restore-mode':
+      return { kind: 'restore-components', archive: screen.archive };
+    case 'restore-report':
+      return { kind: 'restore-mode', archive: screen.archive, components: screen.components };
+    case 'message':
+      return screen.back;
+    default:
+      return undefined;
+  }
+}
