@@ -38,7 +38,7 @@ export function sessionFor(project: Project, onEvent: EventListener, signal: Abo
 }
 
 /** The outside world, created on first use so that a secrets-only run never needs Docker. */
-export function createServices(env: NodeJS.ProcessEnv = process.env): Services {
+function createServices(env: NodeJS.ProcessEnv = process.env): Services {
   let docker: DockerEngine | undefined;
   return {
     docker() {

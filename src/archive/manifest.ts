@@ -7,7 +7,7 @@ const SUPPORTED_MAJOR = 1;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 
-export const FileRecordSchema = z.object({
+const FileRecordSchema = z.object({
   path: z.string().min(1),
   size: z.number().int().nonnegative(),
   sha256: sha256Hex,
@@ -15,7 +15,7 @@ export const FileRecordSchema = z.object({
 export type FileRecord = z.infer<typeof FileRecordSchema>;
 
 /** What the manifest says of one component's index entry, so that the index can be trusted as it streams. */
-export const IndexSummarySchema = z.object({
+const IndexSummarySchema = z.object({
   /** Lines of the index: the component's files. */
   files: z.number().int().nonnegative(),
   /** Content bytes of those files. */
@@ -34,7 +34,7 @@ export type IndexSummary = z.infer<typeof IndexSummarySchema>;
  * have neither and can be restored but not checksummed. Unknown fields are kept (a newer minor
  * version may add some).
  */
-export const ManifestSchema = z.looseObject({
+const ManifestSchema = z.looseObject({
   schema: z.string(),
   createdAt: z.string().min(1),
   environment: z.string().min(1),

@@ -1,6 +1,6 @@
 import { Header, Pax } from 'tar';
 
-export const TAR_BLOCK = 512;
+const TAR_BLOCK = 512;
 
 /** Header blocks (with a PAX extension for long or non-ASCII names) for one regular file. */
 export function fileHeader(path: string, size: number, mtime: Date, mode = 0o600): Buffer {

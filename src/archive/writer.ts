@@ -240,7 +240,7 @@ const LEFTOVER = /^\..+\.(?:body|spool|index|partial)-(\d+)-[0-9a-f]{8}$/;
  * Removes the hidden files of backups whose process is gone (killed with SIGKILL, or the machine
  * stopped): they hold secrets and would otherwise stay forever. A live run's files are left alone.
  */
-export async function removeLeftovers(folder: string): Promise<string[]> {
+async function removeLeftovers(folder: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(folder).catch(() => [] as string[])) {
     const match = LEFTOVER.exec(name);

@@ -68,7 +68,7 @@ export async function openRestoreArchive(file: string): Promise<OpenedArchive> {
  * Reads the whole archive: a restore refuses, before touching anything, an archive with a
  * truncated stream, a missing file, a failed checksum or an entry that would land outside its folder.
  */
-export async function checkRestoreArchive(session: Session, opened: OpenedArchive): Promise<CheckedArchive> {
+async function checkRestoreArchive(session: Session, opened: OpenedArchive): Promise<CheckedArchive> {
   const { name, manifest } = opened;
   const listed = archiveIndex(opened.location, manifest);
   const legacy = listed === undefined;

@@ -7,7 +7,7 @@ import { Crc64 } from '../integrity/crc64.js';
  * segments of documents per namespace and one EOF header per namespace carrying the CRC-64 of
  * its documents. Chunks are pushed in; nothing but a header (at most 48 MiB, MAX_BSON) is ever held.
  */
-export const MAGIC = 0x8199e26d;
+const MAGIC = 0x8199e26d;
 const TERMINATOR = -1;
 const MAX_BSON = 48 * 1024 * 1024;
 

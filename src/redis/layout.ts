@@ -9,7 +9,7 @@ export interface RedisLayout {
   appendonly: boolean;
 }
 
-export const LAYOUT_KEYS = ['dir', 'dbfilename', 'appenddirname', 'appendfilename', 'appendonly'] as const;
+const LAYOUT_KEYS = ['dir', 'dbfilename', 'appenddirname', 'appendfilename', 'appendonly'] as const;
 
 /** `CONFIG GET a b c` prints name/value lines in pairs. */
 export function parseConfigPairs(output: string): Record<string, string> {

@@ -7,7 +7,7 @@ import { objectPath } from './objectPaths.js';
 import { isValidBucketName } from './store.js';
 
 /** What the backup recorded of each object beside its file in the index (since v1.1). */
-export const ObjectDetailsSchema = z.object({
+const ObjectDetailsSchema = z.object({
   key: z.string(),
   md5: z.string().optional(),
   etag: z.string().optional(),
@@ -24,7 +24,7 @@ const V1ObjectSchema = ObjectDetailsSchema.extend({ path: z.string(), size: z.nu
  * `details.rustfs`: since v1.1 only the bucket names (each object's record is in the index); v1
  * archives hold every object's record here.
  */
-export const RustfsDetailsSchema = z.union([
+const RustfsDetailsSchema = z.union([
   z.object({ buckets: z.array(z.string()) }),
   z.object({ buckets: z.array(z.object({ name: z.string(), objects: z.array(V1ObjectSchema) })) }),
 ]);

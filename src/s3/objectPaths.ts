@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /** Folder (inside a bucket's folder) for objects whose key cannot be a plain relative path. */
-export const ENCODED_KEYS_FOLDER = '~keys';
+const ENCODED_KEYS_FOLDER = '~keys';
 const MAX_SEGMENT_BYTES = 255;
 
 /**

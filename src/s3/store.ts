@@ -50,7 +50,7 @@ export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
 /** Parts uploading at once. With the part being filled, three part buffers exist, reused from object to object. */
 const MULTIPART_QUEUE = 2;
 /** The largest object one CopyObject can copy. */
-export const COPY_OBJECT_LIMIT = 5 * 1024 ** 3;
+const COPY_OBJECT_LIMIT = 5 * 1024 ** 3;
 /** Parts of a multipart copy (S3 allows 5 MiB to 5 GiB each, 10,000 parts). */
 const COPY_PART_SIZE = 1024 ** 3;
 
@@ -342,7 +342,7 @@ export async function* fixedSizeParts(body: AsyncIterable<Buffer>, take: () => B
 }
 
 /** The store could not be reached: worth another try after a pause. */
-export class StoreUnreachableError extends PreconditionError {}
+class StoreUnreachableError extends PreconditionError {}
 
 /** The store answered with a server-side failure (5xx, SlowDown): worth another try after a pause. */
 export class StoreServerError extends RuntimeError {}
@@ -351,7 +351,7 @@ export function isTransient(error: unknown): boolean {
   return error instanceof StoreUnreachableError || error instanceof StoreServerError;
 }
 
-export function normalizeEtag(etag: string | undefined): string {
+function normalizeEtag(etag: string | undefined): string {
   return (etag ?? '').replace(/^W\//, '').replace(/"/g, '').toLowerCase();
 }
 
