@@ -1,6 +1,7 @@
 import { firstLine, withoutFinalPeriod } from '../base/format.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../base/errors.js';
+import { parseRetentionPolicy, RETENTION_RULES, type RetentionPolicy } from '../core/retention.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -20,6 +21,7 @@ const COMMAND_OPTIONS = {
     output: { type: 'string', short: 'o' },
     yes: { type: 'boolean', short: 'y' },
     strict: { type: 'boolean' },
+    prune: { type: 'string' },
   },
   restore: {
     components: { type: 'string', short: 'c' },
@@ -29,6 +31,17 @@ const COMMAND_OPTIONS = {
   },
   verify: {},
   inspect: {},
+  list: {},
+  prune: {
+    'keep-last': { type: 'string' },
+    'keep-hourly': { type: 'string' },
+    'keep-daily': { type: 'string' },
+    'keep-weekly': { type: 'string' },
+    'keep-monthly': { type: 'string' },
+    'keep-yearly': { type: 'string' },
+    'dry-run': { type: 'boolean', short: 'n' },
+    'remove-broken': { type: 'boolean' },
+  },
   help: {},
 } as const satisfies Record<string, Options>;
 
@@ -57,6 +70,12 @@ export interface ParsedCommand {
   version: boolean;
   /** backup all: a skipped component fails the run (exit 1), for CI. */
   strict: boolean;
+  /** prune: the --keep-* rules given. */
+  retention?: RetentionPolicy;
+  /** backup --prune '<policy>': prune the archive's folder after a successful backup. */
+  pruneAfter?: RetentionPolicy;
+  /** prune --remove-broken. */
+  removeBroken: boolean;
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -72,7 +91,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const command = commandIndex === -1 ? undefined : argv[commandIndex];
   if (command !== undefined && !isCommand(command)) {
     throw new UsageError(`unknown command "${command}".`, {
-      hint: 'Commands: backup, restore, verify, inspect, help. See orkestra-backup --help.',
+      hint: 'Commands: backup, restore, verify, inspect, list, prune, help. See orkestra-backup --help.',
     });
   }
   const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
@@ -103,7 +122,23 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     dryRun: Boolean(values['dry-run']),
     version: Boolean(values.version),
     strict: Boolean(values.strict),
+    retention: command === 'prune' ? keepRules(values) : undefined,
+    pruneAfter: typeof values.prune === 'string' ? parseRetentionPolicy(values.prune) : undefined,
+    removeBroken: Boolean(values['remove-broken']),
   };
+}
+
+function keepRules(values: Record<string, unknown>): RetentionPolicy {
+  const policy: RetentionPolicy = {};
+  for (const rule of RETENTION_RULES) {
+    const value = values[`keep-${rule}`];
+    if (typeof value !== 'string') continue;
+    if (!/^\d+$/.test(value)) {
+      throw new UsageError(`--keep-${rule} needs a whole number, not "${value}".`, { hint: 'Example: --keep-daily 7.' });
+    }
+    policy[rule] = Number(value);
+  }
+  return policy;
 }
 
 function describeParseError(error: Error): string {

@@ -1,4 +1,5 @@
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
+import { pruneAfterBackup } from './archivesCommands.js';
 import { planBackup, runBackup, type BackupOutcome, type BackupPlan } from '../core/backup.js';
 import { AbortedError, UsageError } from '../base/errors.js';
 import { formatBytes, formatDuration } from '../base/format.js';
@@ -26,6 +27,8 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
   terminal.err(
     `Backup complete: ${outcome.manifest.components.join(', ')} — ${formatBytes(outcome.archiveBytes)} in ${formatDuration(outcome.elapsedMs)}\n`,
   );
+  // Only after a backup that succeeded: a failed run never costs an older archive.
+  if (args.pruneAfter) await pruneAfterBackup(dirname(outcome.archivePath), outcome.manifest.environment, args.pruneAfter, terminal);
   const strictFailure = args.strict && outcome.skipped.length > 0;
   terminal.out(args.common.json ? `${JSON.stringify(backupJson(outcome, !strictFailure), null, 2)}\n` : `${outcome.archivePath}\n`);
   if (strictFailure) {

@@ -20,6 +20,8 @@ Usage:
   orkestra-backup restore <file> [-c list] [--yes]
   orkestra-backup verify <file>            check an archive without any server
   orkestra-backup inspect <file>           show what an archive holds
+  orkestra-backup list [folder]            the archives of a folder (default ./backups), newest first
+  orkestra-backup prune <folder> --keep-daily 7 --keep-monthly 12 [--dry-run]
   orkestra-backup help [command]           this help, or a command's
 
 Components: mongodb, redis, rustfs, secrets.
@@ -37,6 +39,8 @@ Writes ./backups/orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>.tar.gz (mode 0600) 
   -o, --output <path>         write here instead (never overwrites an existing file)
   -y, --yes                   do not ask before starting; required when stdin is not a terminal
       --strict                with all: a skipped (unavailable) component fails the run with exit 1
+      --prune <policy>        after a successful backup, prune its folder, e.g. 'hourly=24,daily=30,monthly=12'
+                              (the rules of prune; never after a failed backup)
 
 Without arguments on a terminal, opens the interactive interface.
 
@@ -65,6 +69,26 @@ ${COMMON}`,
 
 Shows what an archive holds: the manifest, MongoDB namespaces, the Redis layout, buckets and
 object counts, secret file names (never their contents).
+
+${COMMON}`,
+  list: `Usage: orkestra-backup list [folder] [options]
+
+One line per archive of the folder (default ./backups/), newest first: name, size, environment,
+createdAt and components from its manifest — or BROKEN with the reason when it cannot be read.
+
+${COMMON}`,
+  prune: `Usage: orkestra-backup prune <folder> --keep-<rule> N … [options]
+
+Removes the archives of this environment (--env, else ORKESTRA_ENV, else local) that no rule
+keeps, by restic's forget rules: each rule keeps the newest archive of each of its N most recent
+periods (UTC, by the manifest's createdAt); the union of the rules is kept. Only files named
+orkestra-backup-<env>-<stamp>.tar.gz are candidates. A broken or empty archive never takes a
+good one's place: it is listed and left alone. The newest sound archive is always kept.
+
+      --keep-last N           the N newest
+      --keep-hourly N         --keep-daily N  --keep-weekly N (ISO weeks)  --keep-monthly N  --keep-yearly N
+  -n, --dry-run               list every archive with keep or remove and the rule that keeps it; remove nothing
+      --remove-broken         remove broken archives too
 
 ${COMMON}`,
 };

@@ -5,6 +5,7 @@ import { TOOL_VERSION } from '../core/version.js';
 import { isCommand, parseCommandLine, type ParsedCommand } from './args.js';
 import { backupCommand } from './backupCommand.js';
 import { inspectCommand, verifyCommand } from './examineCommands.js';
+import { listCommand, pruneCommand } from './archivesCommands.js';
 import { helpText } from './help.js';
 import { restoreCommand } from './restoreCommand.js';
 import { processTerminal, type Terminal } from './terminal.js';
@@ -48,16 +49,17 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
   if (args.command === 'help') {
     const [topic, ...extra] = args.positionals;
     if (extra.length > 0 || (topic !== undefined && (!isCommand(topic) || topic === 'help'))) {
-      throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect.' });
+      throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect, list, prune.' });
     }
     terminal.out(helpText(topic));
     return 0;
   }
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const bare = args.positionals.length === 0 && args.components === undefined && args.output === undefined && !args.yes && !args.dryRun;
-  if (interactive && bare && !args.common.json && args.command !== 'verify' && args.command !== 'inspect') {
+  const entry = args.command === undefined ? 'start' : args.command === 'backup' || args.command === 'restore' ? args.command : undefined;
+  if (interactive && bare && !args.common.json && entry) {
     const { runTui } = await loadTui();
-    return runTui(args.command ?? 'start', args.common, signal);
+    return runTui(entry, args.common, signal);
   }
   switch (args.command) {
     case 'backup':
@@ -75,6 +77,10 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
       return verifyCommand(args, terminal);
     case 'inspect':
       return inspectCommand(args, terminal);
+    case 'list':
+      return listCommand(args, terminal);
+    case 'prune':
+      return pruneCommand(args, terminal);
   }
 }
 

@@ -23,6 +23,7 @@ export async function listArchives(folder: string): Promise<ArchiveListing[]> {
       const file = join(folder, name);
       const info = await stat(file);
       const base = { file, name, bytes: info.size, modifiedMs: info.mtimeMs };
+      if (info.size === 0) return { ...base, problem: 'empty file (0 bytes)' };
       try {
         const { manifest } = await readManifest(file);
         return {

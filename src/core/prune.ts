@@ -1,0 +1,64 @@
+import { unlink } from 'node:fs/promises';
+import { listArchives, type ArchiveListing } from './archiveListing.js';
+import { applyRetention, type RetentionDecision, type RetentionPolicy } from './retention.js';
+
+/** `orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>[-N].tar.gz`: only such files are ever pruned. */
+const ARCHIVE_NAME = /^orkestra-backup-(.+)-(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)(?:-\d+)?\.tar\.gz$/;
+
+export interface PruneCandidate {
+  readonly id: string;
+  readonly listing: ArchiveListing;
+  readonly createdAt: Date;
+  readonly sound: boolean;
+}
+
+export interface PrunePlan {
+  readonly folder: string;
+  readonly environment: string;
+  readonly decisions: RetentionDecision<PruneCandidate>[];
+  /** Files in the folder that are not this environment's archives by the naming scheme: never touched. */
+  readonly ignored: number;
+}
+
+/**
+ * What a prune of `folder` would keep and remove for one environment, computed from the
+ * manifests alone (createdAt in UTC; the name's stamp for an archive whose manifest cannot be
+ * read, which is broken and takes no keep slot). Changes nothing.
+ */
+export async function planPrune(
+  folder: string,
+  environment: string,
+  policy: RetentionPolicy,
+  options: { removeBroken?: boolean } = {},
+): Promise<PrunePlan> {
+  const candidates: PruneCandidate[] = [];
+  let ignored = 0;
+  for (const listing of await listArchives(folder)) {
+    const candidate = candidateOf(listing, environment);
+    if (candidate) candidates.push(candidate);
+    else ignored += 1;
+  }
+  return { folder, environment, decisions: applyRetention(candidates, policy, options), ignored };
+}
+
+/** Removes what the plan removes, one file at a time; returns the names removed. */
+export async function runPrune(plan: PrunePlan): Promise<string[]> {
+  const removed: string[] = [];
+  for (const { candidate, keep } of plan.decisions) {
+    if (keep) continue;
+    await unlink(candidate.listing.file);
+    removed.push(candidate.listing.name);
+  }
+  return removed;
+}
+
+function candidateOf(listing: ArchiveListing, environment: string): PruneCandidate | undefined {
+  const match = ARCHIVE_NAME.exec(listing.name);
+  if (!match) return undefined;
+  const [, nameEnvironment, year, month, day, hour, minute, second] = match;
+  const sound = listing.problem === undefined && listing.bytes > 0 && listing.createdAt !== undefined;
+  if ((sound ? listing.environment : nameEnvironment) !== environment) return undefined;
+  const createdAt = sound ? new Date(listing.createdAt!) : new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}Z`);
+  if (Number.isNaN(createdAt.getTime())) return undefined;
+  return { id: listing.name, listing, createdAt, sound };
+}
