@@ -76,7 +76,7 @@ describeEngine('mongodb through the Docker Engine API', () => {
   it(`backup streams mongodump's output byte for byte into mongodb/mongo.archive.gz ${label}`, async () => {
     const archive = await backupOf('test');
     const listing = execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing).toEqual(['manifest.json', 'mongodb/database.txt', 'mongodb/mongo.archive.gz']);
+    expect(listing).toEqual(['manifest.json', 'index/mongodb.jsonl', 'mongodb/database.txt', 'mongodb/mongo.archive.gz']);
     expect(execFileSync('tar', ['xzOf', archive, 'mongodb/database.txt'], { encoding: 'utf8' })).toBe('test\n');
     const dump = dumpInArchive(archive);
     expect(dump.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));

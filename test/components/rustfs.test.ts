@@ -66,7 +66,7 @@ function run(store: { name: string; project: string }, args: string[]) {
 }
 
 describeEngine(`rustfs through the S3 API (${server})`, () => {
-  it('every bucket and object round-trips into an empty store: bytes, keys, content type and metadata', async () => {
+  it('every bucket and object round-trips into an empty store: bytes, keys, content type and metadata', { timeout: 240_000 }, async () => {
     const source = await newStore();
     await seed(source.client, BUCKETS, objects());
     const expected = await snapshotStore(source.client);
@@ -111,26 +111,30 @@ describeEngine(`rustfs through the S3 API (${server})`, () => {
     expect(again.stdout).toContain('bucket exports: exists — 0 to add, 0 to overwrite, 1 unchanged, 0 only in the target (kept)');
   });
 
-  it('an archive in the previous format (v1: objects listed in the manifest) still verifies and restores', async () => {
-    const source = await newStore();
-    await seed(source.client, BUCKETS, objects());
-    const expected = await snapshotStore(source.client);
-    const backup = await run(source, ['backup', '-c', 'rustfs', '-y']);
-    expect(backup.code).toBe(0);
-    const v1 = join(source.project, 'backups', 'made-by-v1.tar.gz');
-    await downgradeToV1(backup.stdout.trim(), v1);
-    const manifest = JSON.parse(execFileSync('tar', ['xzOf', v1, 'manifest.json'], { encoding: 'utf8' })) as Record<string, unknown>;
-    expect(manifest).toMatchObject({ schema: 'orkestra-backup/v1', files: expect.any(Array) as unknown });
-    expect(manifest.index).toBeUndefined();
+  it(
+    'an archive in the previous format (v1: objects listed in the manifest) still verifies and restores',
+    { timeout: 240_000 },
+    async () => {
+      const source = await newStore();
+      await seed(source.client, BUCKETS, objects());
+      const expected = await snapshotStore(source.client);
+      const backup = await run(source, ['backup', '-c', 'rustfs', '-y']);
+      expect(backup.code).toBe(0);
+      const v1 = join(source.project, 'backups', 'made-by-v1.tar.gz');
+      await downgradeToV1(backup.stdout.trim(), v1);
+      const manifest = JSON.parse(execFileSync('tar', ['xzOf', v1, 'manifest.json'], { encoding: 'utf8' })) as Record<string, unknown>;
+      expect(manifest).toMatchObject({ schema: 'orkestra-backup/v1', files: expect.any(Array) as unknown });
+      expect(manifest.index).toBeUndefined();
 
-    const verify = await run(source, ['verify', v1]);
-    expect(verify.stdout).toContain('Result: sound.');
-    const target = await newStore();
-    const restore = await run(target, ['restore', v1, '-y']);
-    expect(restore.code).toBe(0);
-    expect(restore.stdout).toMatch(/restored rustfs: 6 objects uploaded, 0 unchanged/);
-    expect(await snapshotStore(target.client)).toEqual(expected);
-  });
+      const verify = await run(source, ['verify', v1]);
+      expect(verify.stdout).toContain('Result: sound.');
+      const target = await newStore();
+      const restore = await run(target, ['restore', v1, '-y']);
+      expect(restore.code).toBe(0);
+      expect(restore.stdout).toMatch(/restored rustfs: 6 objects uploaded, 0 unchanged/);
+      expect(await snapshotStore(target.client)).toEqual(expected);
+    },
+  );
 
   it('restore into a store with changed, missing and extra objects: the dry-run names each difference and changes nothing; the restore fixes them and keeps what it replaces', async () => {
     const store = await newStore();
