@@ -9,6 +9,8 @@ const SECRET = 'scale-secret-key';
 const OBJECTS = 150_000;
 /** A V8 heap far below what the v1 format needed here (its manifest alone was about 80 MB of JSON, parsed twice). */
 const HEAP_LIMIT = '--max-old-space-size=160';
+// About 5 minutes on an idle 2-core machine; a busy one (a benchmark beside the suite) took three
+// times longer, hence the generous limits: what this test proves is memory, not speed.
 
 let stack: StackContext;
 const containers = new Containers();
@@ -23,7 +25,7 @@ const describeStandIn = imageMode === 'upstream' ? describe.skip : describeEngin
 describeStandIn('rustfs at scale (s3rver stand-in, objects written into its folder)', () => {
   it(
     `${OBJECTS.toLocaleString('en-US')} objects: backup, verify and dry run succeed with a ${HEAP_LIMIT} heap`,
-    { timeout: 900_000 },
+    { timeout: 3_600_000 },
     async () => {
       const container = containers.track(await startS3(stack, uniqueName('okb-scale'), { accessKey: ACCESS, secretKey: SECRET }));
       await fillStandInBucket(stack, container.name, 'scale', OBJECTS);
@@ -31,7 +33,7 @@ describeStandIn('rustfs at scale (s3rver stand-in, objects written into its fold
       await writeDotenv(project, { RUSTFS_ACCESS_KEY: ACCESS, RUSTFS_SECRET_KEY: SECRET, RUSTFS_ENDPOINT: container.endpoint });
       const env = { ...engineEnv(), NODE_OPTIONS: HEAP_LIMIT };
       const run = (args: string[]) =>
-        runCli([...args, '--container', `rustfs=${container.name}`], { cwd: project, env, timeoutMs: 600_000 });
+        runCli([...args, '--container', `rustfs=${container.name}`], { cwd: project, env, timeoutMs: 1_200_000 });
 
       const backup = await run(['backup', '-c', 'rustfs', '-y']);
       expect(backup.stderr).toContain('1 bucket, 150,000 objects');
