@@ -10,33 +10,18 @@ import type { Services } from '../core/services.js';
 import { utcStamp } from '../core/timestamps.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
 import { ObjectDigest } from '../s3/digest.js';
-import { archivedBucketNames, archivedObjects, type ArchivedObject, type ObjectDetails } from '../s3/archivedObjects.js';
-import {
-  mappedDifferences,
-  mergedDifferences,
-  UnorderedListing,
-  type BucketDifference,
-  type ComparableObject,
-  type ObjectChange,
-} from '../s3/diff.js';
+import { archivedBucketNames, archivedObjects, type ObjectDetails } from '../s3/archivedObjects.js';
+import { plannedObjects, tallyRestore, UnorderedBucket, withMore, type PlannedObject } from '../s3/restoreComparison.js';
 import { resolveEndpoint } from '../s3/endpoint.js';
 import { knownIncompressible, objectPath } from '../s3/objectPaths.js';
 import { withRetries } from '../s3/retry.js';
 import { SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes, type ObjectStore } from '../s3/store.js';
 
 const DEFAULT_CONTAINER = 'orkestra-rustfs';
-const LISTED_PER_KIND = 1000;
 /** Objects up to this size are downloaded ahead, in memory, while earlier ones are archived. */
 const PREFETCH_LIMIT = 2 * 1024 * 1024;
 /** Bytes of small objects being uploaded at once during a restore. */
 const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
-
-interface PlannedObject {
-  object: ArchivedObject;
-  change: ObjectChange;
-  /** Size of the live object an overwrite replaces (copied aside first). */
-  liveSize?: number;
-}
 
 interface RustfsPlan extends RestorePlan {
   readonly buckets: readonly string[];
@@ -44,35 +29,6 @@ interface RustfsPlan extends RestorePlan {
   readonly unordered: ReadonlySet<string>;
   /** Objects to add or overwrite, and their bytes. */
   readonly pending: { objects: number; bytes: number };
-}
-
-/** What a plan counts of one bucket, and the first lines of each kind. */
-class BucketTally {
-  readonly count = { add: 0, overwrite: 0, unchanged: 0, targetOnly: 0 };
-  readonly lines = { add: [] as string[], overwrite: [] as string[], targetOnly: [] as string[] };
-  /** The first objects an overwrite replaces, for the gate. */
-  readonly replaced: string[] = [];
-
-  constructor(
-    readonly name: string,
-    readonly exists: boolean,
-  ) {}
-
-  note(kind: keyof BucketTally['lines'], line: () => string): void {
-    this.count[kind] += 1;
-    if (this.lines[kind].length < LISTED_PER_KIND) this.lines[kind].push(line());
-  }
-
-  actions(): string[] {
-    const { add, overwrite, unchanged, targetOnly } = this.count;
-    return [
-      `bucket ${this.name}: ${this.exists ? 'exists' : 'create'} — ${add} to add, ${overwrite} to overwrite, ${unchanged} unchanged, ` +
-        `${targetOnly} only in the target (kept)`,
-      ...withMore(this.lines.add, add),
-      ...withMore(this.lines.overwrite, overwrite),
-      ...withMore(this.lines.targetOnly, targetOnly),
-    ];
-  }
 }
 
 /**
@@ -227,135 +183,6 @@ export const rustfs: Component<RustfsPlan> = {
   },
 };
 
-/** Raised when a bucket's objects, in the archive or in the store, are not in key order. */
-class UnorderedBucket extends Error {
-  constructor(readonly bucket: string) {
-    super(`bucket ${bucket} is not listed in key order`);
-  }
-}
-
-/** Walks the comparison once, counting what a restore would do, without changing anything. */
-async function tallyRestore(store: ObjectStore, source: ComponentSource, buckets: readonly string[], unordered: ReadonlySet<string>) {
-  const live = new Set(await store.listBuckets());
-  const tallies = new Map(buckets.map((name) => [name, new BucketTally(name, live.has(name))]));
-  const pending = { objects: 0, bytes: 0 };
-  const stamp = 'orkestra-pre-restore-<UTC stamp>';
-  for await (const { bucket, difference } of differences(store, source, buckets, unordered, live)) {
-    const tally = tallies.get(bucket)!;
-    if (difference.kind === 'target-only') {
-      tally.note('targetOnly', () => `  only in target: ${bucket}/${difference.live.key} (kept as is)`);
-      continue;
-    }
-    const { object, change } = difference;
-    if (change === 'unchanged') {
-      tally.count.unchanged += 1;
-      continue;
-    }
-    pending.objects += 1;
-    pending.bytes += object.size;
-    if (change === 'add') tally.note('add', () => `  add ${bucket}/${object.key} (${formatBytes(object.size)})`);
-    else {
-      tally.note(
-        'overwrite',
-        () => `  overwrite ${bucket}/${object.key} (${formatBytes(object.size)}; the current object is kept in bucket ${stamp})`,
-      );
-      if (tally.replaced.length < LISTED_PER_KIND) tally.replaced.push(`${bucket}/${object.key}`);
-    }
-  }
-  return { tallies: [...tallies.values()], pending };
-}
-
-/** The backup's objects, each with what a restore does to it, in archive order. */
-async function* plannedObjects(
-  store: ObjectStore,
-  source: ComponentSource,
-  buckets: readonly string[],
-  unordered: ReadonlySet<string>,
-): AsyncGenerator<PlannedObject, undefined> {
-  const live = new Set(await store.listBuckets());
-  for await (const { difference } of differences(store, source, buckets, unordered, live)) {
-    if (difference.kind === 'archived') yield { object: difference.object, change: difference.change, liveSize: difference.live?.size };
-  }
-  return undefined;
-}
-
-/**
- * The comparison of every bucket of the backup with the store, bucket after bucket in archive
- * order (then the backup's empty buckets, whose live objects are all the target's own).
- */
-async function* differences(
-  store: ObjectStore,
-  source: ComponentSource,
-  buckets: readonly string[],
-  unordered: ReadonlySet<string>,
-  live: ReadonlySet<string>,
-): AsyncGenerator<{ bucket: string; difference: BucketDifference<ArchivedObject & ComparableObject> }> {
-  const objects = new Lookahead(archivedObjects(source));
-  const compared = new Set<string>();
-  const compare = async function* (bucket: string, archived: AsyncIterable<ArchivedObject>) {
-    compared.add(bucket);
-    const comparable = mapItems(archived, (object) => ({ ...object, etags: etagsOf(object) }));
-    if (!live.has(bucket)) {
-      for await (const object of comparable) yield { bucket, difference: { kind: 'archived' as const, object, change: 'add' as const } };
-      return;
-    }
-    const differ = unordered.has(bucket) ? mappedDifferences : mergedDifferences;
-    try {
-      for await (const difference of differ(comparable, store.listObjects(bucket))) yield { bucket, difference };
-    } catch (error) {
-      throw error instanceof UnorderedListing ? new UnorderedBucket(bucket) : error;
-    }
-  };
-  for (let next = await objects.peek(); next; next = await objects.peek()) {
-    const bucket = next.bucket;
-    if (compared.has(bucket)) {
-      throw new UsageError(`${source.archiveName}: the objects of bucket ${bucket} are not together in the archive.`, {
-        hint: 'The archive is damaged or was not made by orkestra-backup; nothing was touched.',
-      });
-    }
-    yield* compare(
-      bucket,
-      objects.takeWhile((object) => object.bucket === bucket),
-    );
-  }
-  for (const bucket of buckets)
-    if (!compared.has(bucket))
-      yield* compare(
-        bucket,
-        mapItems([], (object: ArchivedObject) => object),
-      );
-}
-
-/** An async sequence that can be looked into one item ahead and consumed in runs. */
-class Lookahead<T> {
-  private readonly iterator: AsyncIterator<T>;
-  private held: IteratorResult<T> | undefined;
-
-  constructor(items: AsyncIterable<T>) {
-    this.iterator = items[Symbol.asyncIterator]();
-  }
-
-  async peek(): Promise<T | undefined> {
-    this.held ??= await this.iterator.next();
-    return this.held.done ? undefined : this.held.value;
-  }
-
-  async *takeWhile(belongs: (item: T) => boolean): AsyncGenerator<T> {
-    for (let next = await this.peek(); next !== undefined && belongs(next); next = await this.peek()) {
-      this.held = undefined;
-      yield next;
-    }
-  }
-}
-
-async function* mapItems<T, R>(items: AsyncIterable<T> | Iterable<T>, map: (item: T) => R): AsyncGenerator<R> {
-  for await (const item of items) yield map(item);
-}
-
-function etagsOf(object: ArchivedObject): string[] {
-  return [object.md5, object.multipartEtag, object.etag].filter((etag): etag is string => Boolean(etag));
-}
-
 async function connect(project: Project, services: Services, progress: ProgressReporter): Promise<ObjectStore> {
   const container = await requireRunning(services, project.containerName('rustfs', DEFAULT_CONTAINER));
   const { endpoint, source } = resolveEndpoint(project.setting('RUSTFS_ENDPOINT', container.env), container);
@@ -426,9 +253,4 @@ function legacyWarning(source: ComponentSource): string[] {
         'archive made by the original backup.sh: no checksums or content types recorded; existing objects are overwritten (after being kept aside)',
       ]
     : [];
-}
-
-/** The first lines of a kind, then how many more there are. */
-function withMore(lines: readonly string[], total: number): string[] {
-  return total > lines.length ? [...lines, `  … and ${total - lines.length} more`] : [...lines];
 }
