@@ -22,7 +22,8 @@ export class TerminalSession {
     const exports = Object.entries(env)
       .map(([key, value]) => `export ${key}='${value}';`)
       .join(' ');
-    const command = `${exports} stty -g > .stty-before; '${process.execPath}' '${BINARY}' ${args.map((arg) => `'${arg}'`).join(' ')}; echo "EXIT=$?"; stty -g > .stty-after; sleep 600`;
+    // The terminal state is saved before EXIT= shows: a test that sees EXIT= may read it at once.
+    const command = `${exports} stty -g > .stty-before; '${process.execPath}' '${BINARY}' ${args.map((arg) => `'${arg}'`).join(' ')}; code=$?; stty -g > .stty-after; echo "EXIT=$code"; sleep 600`;
     this.tmux('new-session', '-d', '-x', '120', '-y', '40', '-c', cwd, 'sh', '-c', command);
   }
 
