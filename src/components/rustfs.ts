@@ -164,8 +164,9 @@ export const rustfs: Component<RustfsPlan> = {
     const problems: string[] = [];
     const summary = new Map<string, { name: string; objects: number; bytes: number }>();
     try {
-      for (const name of await archivedBucketNames(source)) summary.set(name, { name, objects: 0, bytes: 0 });
-      for await (const object of archivedObjects(source)) {
+      const names = await archivedBucketNames(source);
+      for (const name of names) summary.set(name, { name, objects: 0, bytes: 0 });
+      for await (const object of archivedObjects(source, names)) {
         const bucket = summary.get(object.bucket)!;
         bucket.objects += 1;
         bucket.bytes += object.size;

@@ -52,11 +52,12 @@ export async function archivedBucketNames(source: ComponentSource): Promise<stri
 
 /**
  * Every object of the backup in archive order, streamed from the index (a million objects are
- * never held at once). Refuses, with the archive's name, an object whose record is damaged.
+ * never held at once). `bucketNames` are `archivedBucketNames`' answer, asked once by the caller
+ * (for a legacy archive it reads the whole file list). Refuses, with the archive's name, an object whose record is damaged.
  */
-export async function* archivedObjects(source: ComponentSource): AsyncGenerator<ArchivedObject> {
+export async function* archivedObjects(source: ComponentSource, bucketNames: readonly string[]): AsyncGenerator<ArchivedObject> {
   const details = readDetails(RustfsDetailsSchema, source, 'rustfs');
-  const names = new Set(await archivedBucketNames(source));
+  const names = new Set(bucketNames);
   const v1 = details && isV1(details) ? v1Records(details) : undefined;
   for await (const file of source.files()) {
     const [bucket, path] = splitBucket(file, source);

@@ -126,7 +126,7 @@ async function* differences(
   unordered: ReadonlySet<string>,
   live: ReadonlySet<string>,
 ): AsyncGenerator<{ bucket: string; difference: BucketDifference<ArchivedObject & ComparableObject> }> {
-  const objects = new Lookahead(archivedObjects(source));
+  const objects = new Lookahead(archivedObjects(source, buckets));
   const compared = new Set<string>();
   const compare = async function* (bucket: string, archived: AsyncIterable<ArchivedObject>) {
     compared.add(bucket);
