@@ -5,6 +5,8 @@ import type { Services } from '../core/services.js';
 import { readTuning } from '../core/tuning.js';
 import { DockerEngine } from '../docker/engine.js';
 import { ObjectStore } from '../s3/store.js';
+import { OffsiteStore } from '../s3/offsite.js';
+import { openOffsiteStore } from '../core/offsite.js';
 import type { Session } from '../core/session.js';
 
 /**
@@ -38,7 +40,7 @@ export function sessionFor(project: Project, onEvent: EventListener, signal: Abo
 }
 
 /** The outside world, created on first use so that a secrets-only run never needs Docker. */
-function createServices(env: NodeJS.ProcessEnv = process.env): Services {
+export function createServices(env: NodeJS.ProcessEnv = process.env): Services {
   let docker: DockerEngine | undefined;
   return {
     docker() {
@@ -46,6 +48,12 @@ function createServices(env: NodeJS.ProcessEnv = process.env): Services {
       return docker;
     },
     objectStore: (location) => new ObjectStore(location),
+    offsiteStore: (settings, retry) => new OffsiteStore(settings, retry),
     tuning: readTuning(env),
   };
+}
+
+/** The off-site store for commands that have no session (verify, inspect, list, prune): retries are reported on `onEvent`. */
+export function openOffsite(setting: (key: string) => string | undefined, onEvent: EventListener, signal: AbortSignal): OffsiteStore {
+  return openOffsiteStore({ services: createServices(), setting, onEvent, signal });
 }

@@ -4,9 +4,8 @@ import { z } from 'zod';
 import { UsageError } from '../base/errors.js';
 import type { FileRecord, IndexSummary, Manifest } from './manifest.js';
 import { componentOf, componentPath, INDEX_FOLDER, indexPath, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
-import { locationPath, type ArchiveLocation } from './pinned.js';
+import { locationName, type ArchiveLocation } from './location.js';
 import { tarEntries } from './tarStream.js';
-import { basename } from 'node:path';
 
 /** One file of a component as its index lists it. */
 export interface IndexedFile {
@@ -94,7 +93,7 @@ function streamedIndex(location: ArchiveLocation, summaries: Record<string, Inde
  * comes, and the whole against the manifest's summary (count, bytes, size, SHA-256) at its end.
  */
 async function* readIndexEntry(location: ArchiveLocation, component: string, summary: IndexSummary): AsyncGenerator<IndexedFile> {
-  const name = basename(locationPath(location));
+  const name = locationName(location);
   const wanted = indexPath(component);
   for await (const entry of tarEntries(location)) {
     const normalized = normalizeEntryPath(entry.path);

@@ -44,6 +44,13 @@ const ManifestSchema = z.looseObject({
   index: z.record(z.string(), IndexSummarySchema).optional(),
   files: z.array(FileRecordSchema).optional(),
   details: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Compressed bytes of the archive after the manifest's own gzip member (indexes and body):
+   * with the archive's size it says where the manifest member ends, so a listing can tell a
+   * cut or padded archive from its first bytes and its size alone. Since v1.1 (this field added
+   * later in v1.1; absent from older archives).
+   */
+  bytesAfterManifest: z.number().int().nonnegative().optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

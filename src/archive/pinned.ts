@@ -2,11 +2,9 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { basename } from 'node:path';
 import { UsageError } from '../base/errors.js';
+import type { ArchiveBytes } from './location.js';
 
 const READ_SIZE = 1 << 20;
-
-/** Where an archive's bytes come from: a path opened anew each time, or one pinned descriptor. */
-export type ArchiveLocation = string | PinnedArchive;
 
 interface Identity {
   dev: number;
@@ -20,12 +18,16 @@ interface Identity {
  * restore: replacing the file at its path after the check (at the gate, say) cannot change what
  * is restored. Its identity is compared again before the first change.
  */
-export class PinnedArchive {
+export class PinnedArchive implements ArchiveBytes {
   private constructor(
     readonly path: string,
     private readonly handle: FileHandle,
     private readonly identity: Identity,
   ) {}
+
+  get size(): number {
+    return this.identity.size;
+  }
 
   static async open(path: string): Promise<PinnedArchive> {
     const handle = await open(path, 'r');
@@ -71,8 +73,4 @@ export class PinnedArchive {
   async close(): Promise<void> {
     await this.handle.close().catch(() => undefined);
   }
-}
-
-export function locationPath(location: ArchiveLocation): string {
-  return typeof location === 'string' ? location : location.path;
 }

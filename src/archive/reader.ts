@@ -1,14 +1,14 @@
 import { firstLine, withoutFinalPeriod } from '../base/format.js';
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import type { ReadEntry } from 'tar';
 import { UsageError } from '../base/errors.js';
 import { parseManifest, type FileRecord, type Manifest } from './manifest.js';
 import { archiveIndex, listedIndex, type ArchiveIndex, type IndexedFile } from './fileIndex.js';
 import { componentOf, INDEX_FOLDER, indexPath, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
-import { locationPath, type ArchiveLocation } from './pinned.js';
+import { locationName, type ArchiveBytes, type ArchiveLocation } from './location.js';
 import { HostileArchiveError, tarEntries } from './tarStream.js';
 
 /** The manifest is small; anything bigger than this is not a manifest we wrote. */
@@ -29,8 +29,8 @@ export interface ArchiveEntry {
 
 /** Reads only as far as the manifest, which our archives carry first: fast on any size. */
 export async function readManifest(file: ArchiveLocation): Promise<ManifestRead> {
-  await assertReadableFile(locationPath(file));
-  const name = basename(locationPath(file));
+  if (typeof file === 'string') await assertReadableFile(file);
+  const name = locationName(file);
   let sawFile = false;
   try {
     for await (const entry of tarEntries(file)) {
@@ -221,7 +221,7 @@ export async function* componentEntries(file: ArchiveLocation, component: string
       if (yielded >= fileCount) return;
     }
   } catch (error) {
-    throw asArchiveError(error, basename(locationPath(file)));
+    throw asArchiveError(error, locationName(file));
   }
 }
 
@@ -254,7 +254,7 @@ async function readText(content: AsyncIterable<Buffer>): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function assertReadableFile(file: string): Promise<void> {
+export async function assertReadableFile(file: string): Promise<void> {
   const info = await stat(file).catch(() => undefined);
   if (!info) throw new UsageError(`${file}: no such file.`, { hint: 'Pass the path of a backup archive.' });
   if (!info.isFile()) throw new UsageError(`${file} is not a file.`, { hint: 'Pass the path of a backup archive.' });
@@ -278,4 +278,41 @@ function asArchiveError(error: unknown, name: string): unknown {
     return new UsageError(`${name} is not a .tar.gz archive.`, { hint: 'Pass a file made by orkestra-backup backup.' });
   }
   return new UsageError(`${name} is truncated or damaged: ${detail}.`, { hint: 'Use another copy of the backup.' });
+}
+
+/**
+ * Whether an archive's size agrees with its manifest: the manifest records the compressed bytes
+ * that follow its own gzip member, so the first `size - bytesAfterManifest` bytes must be exactly
+ * that member. A cut or padded archive fails this from its first bytes alone (what `list` reads).
+ * Archives written before the field existed are not judged (undefined).
+ */
+export async function sizeProblem(location: ArchiveBytes, manifest: Manifest): Promise<string | undefined> {
+  if (manifest.bytesAfterManifest === undefined) return undefined;
+  const memberBytes = location.size - manifest.bytesAfterManifest;
+  const mismatch = `the archive's size (${location.size} bytes) does not match its manifest: cut short or extended`;
+  if (memberBytes <= 0 || memberBytes > MANIFEST_LIMIT) return mismatch;
+  const prefix = await firstBytes(location.stream(), memberBytes);
+  try {
+    const entry = gunzipSync(prefix);
+    const declared = parseInt(entry.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim(), 8);
+    const expected = 512 + Math.ceil(declared / 512) * 512;
+    return prefix.length === memberBytes && entry.length === expected ? undefined : mismatch;
+  } catch {
+    return mismatch;
+  }
+}
+
+async function firstBytes(stream: Readable, count: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total >= count) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, count);
 }

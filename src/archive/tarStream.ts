@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
-import type { ArchiveLocation } from './pinned.js';
+import type { ArchiveLocation } from './location.js';
 
 /**
  * The entries of a `.tar.gz` file, one at a time, with backpressure: the next entry is read

@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** `FileHandle.write` may write less than asked (a full pipe, a signal): loop until every byte is out. */
 export async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
@@ -6,5 +6,20 @@ export async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void>
   while (offset < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
     offset += bytesWritten;
+  }
+}
+
+/** Reads a file through one reused buffer: a stream would allocate (and leave for the GC) every megabyte of a multi-GB body. */
+export async function copyThrough(sourcePath: string, write: (chunk: Buffer) => Promise<void>): Promise<void> {
+  const source = await open(sourcePath, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await source.read(buffer, 0, buffer.length);
+      if (bytesRead === 0) return;
+      await write(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await source.close();
   }
 }

@@ -1,19 +1,19 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, rm, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { constants as zlibConstants, deflateRawSync, gzipSync } from 'node:zlib';
 import { RuntimeError } from '../base/errors.js';
-import { removeTemporary, trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
+import { removeTemporary, trackTemporary } from '../base/temporaryFiles.js';
+import type { ArchiveDestination, ArchiveHead } from './destination.js';
+import { FileDestination } from './fileDestination.js';
+import type { ArchiveLocation } from './location.js';
 import { serializeManifest, type FileRecord, type Manifest } from './manifest.js';
 import { ParallelGzipWriter, type Coding } from './parallelGzip.js';
 import { IndexSpools, type SpooledIndex } from './indexSpools.js';
 import { indexPath, MANIFEST_PATH } from './paths.js';
 import { contentPadding, END_OF_ARCHIVE, fileHeader } from './tarEntry.js';
-import { isProcessAlive } from '../base/processes.js';
-import { writeAll } from './writeAll.js';
+import { copyThrough, writeAll } from './writeAll.js';
 
 export interface AddFileOptions {
   /** False for data that is already compressed (gzip, images): it is stored, not deflated again. */
@@ -32,8 +32,6 @@ export interface ArchiveWriterOptions {
   storeIncompressible?: boolean;
   /** False deflates data that only entropy-codes (only to measure what Huffman-only coding saves). */
   huffmanOnly?: boolean;
-  /** When the final name is taken: pick the next free `-N` name (default names) or fail. */
-  uniqueName?: boolean;
 }
 
 /** A manifest before the writer adds the summaries of the file indexes. */
@@ -44,11 +42,10 @@ const PRIVATE = 0o600;
 /**
  * Streams a `.tar.gz` whose first entry is `manifest.json`, followed by each component's file
  * index (`index/<component>.jsonl`, every file's size and SHA-256), although both are only known
- * at the end: entries go into a hidden body file as they come and index lines into hidden spool
- * files; `commit` writes the manifest as the first gzip member of another hidden file, then the
- * indexes, appends the body, and only then gives the result its final name. Nothing is held in
- * memory whole (a million files' records stay on disk), and an interrupted run never leaves a
- * file that looks finished.
+ * at the end: entries go to the destination as a body of gzip members as they come, index lines
+ * into hidden spool files; `commit` writes the manifest and the indexes as the head, which the
+ * destination puts in front of the body (a local file, an S3 object, standard output). Nothing
+ * is held in memory whole (a million files' records stay on disk).
  */
 export class ArchiveWriter {
   /**
@@ -58,29 +55,31 @@ export class ArchiveWriter {
    */
   readonly codings = new Map<string, Coding>();
   private readonly gzip: ParallelGzipWriter;
+  private readonly index: IndexSpools;
   private busy: Promise<unknown> = Promise.resolve();
   private bodyBytes = 0;
+  private bodyCompressedBytes = 0;
 
-  private constructor(
-    readonly finalPath: string,
-    private readonly bodyPath: string,
-    private readonly body: FileHandle,
-    private readonly index: IndexSpools,
-    private readonly options: ArchiveWriterOptions,
+  constructor(
+    private readonly destination: ArchiveDestination,
+    private readonly options: ArchiveWriterOptions = {},
   ) {
-    this.gzip = new ParallelGzipWriter((bytes) => writeAll(this.body, bytes), {
-      level: options.compressionLevel,
-      concurrency: options.compressionThreads,
-    });
+    this.gzip = new ParallelGzipWriter(
+      (bytes) => {
+        this.bodyCompressedBytes += bytes.length;
+        return destination.writeBody(bytes);
+      },
+      {
+        level: options.compressionLevel,
+        concurrency: options.compressionThreads,
+      },
+    );
+    this.index = new IndexSpools((role) => destination.workPath(role));
   }
 
-  static async open(finalPath: string, options: ArchiveWriterOptions = {}): Promise<ArchiveWriter> {
-    await mkdir(dirname(finalPath), { recursive: true });
-    await removeLeftovers(dirname(finalPath));
-    const bodyPath = hiddenSibling(finalPath, 'body');
-    trackTemporary(bodyPath);
-    const body = await open(bodyPath, 'wx', PRIVATE);
-    return new ArchiveWriter(finalPath, bodyPath, body, new IndexSpools((role) => hiddenSibling(finalPath, role)), options);
+  /** A writer of a local file (`uniqueName`: a taken default name becomes `-2`, `-3`…; a chosen one fails). */
+  static async open(finalPath: string, options: ArchiveWriterOptions & { uniqueName?: boolean } = {}): Promise<ArchiveWriter> {
+    return new ArchiveWriter(await FileDestination.open(finalPath, { uniqueName: options.uniqueName }), options);
   }
 
   /** Files written so far, and their content bytes. */
@@ -103,7 +102,7 @@ export class ArchiveWriter {
    * next to the archive to learn its size, then added. Disk, not memory, absorbs it.
    */
   async addStream(path: string, content: Readable, options: AddFileOptions = {}): Promise<FileRecord> {
-    const spoolPath = hiddenSibling(this.finalPath, 'spool');
+    const spoolPath = this.destination.workPath('spool');
     trackTemporary(spoolPath);
     try {
       const spool = await open(spoolPath, 'wx', PRIVATE);
@@ -130,44 +129,44 @@ export class ArchiveWriter {
   }
 
   /**
-   * Writes the manifest (given every component's index summary), the indexes and the body into a
-   * hidden file, lets `check` read it back, and gives it its final name. Returns the final path
-   * (which may carry a `-N` suffix when `uniqueName` is set and the name was taken meanwhile) and
-   * the manifest as written.
+   * Writes the manifest (given every component's index summary) and the indexes as the head,
+   * and has the destination put it in front of the body, let `check` read the whole back, and
+   * make it final. Returns where the archive ended up (a local path may carry a `-N` suffix when
+   * the default name was taken meanwhile), its size, and the manifest as written.
    */
   async commit(
     unindexed: UnindexedManifest,
-    check?: (path: string, manifest: Manifest) => Promise<void>,
-  ): Promise<{ path: string; manifest: Manifest }> {
+    check?: (location: ArchiveLocation, manifest: Manifest) => Promise<void>,
+  ): Promise<{ path: string; bytes: number; manifest: Manifest }> {
     await this.exclusive(async () => {
       await this.gzip.write(END_OF_ARCHIVE);
       await this.gzip.finish();
     });
-    // No fsync of the body: it is copied behind the manifest and removed, and the copy is what
-    // is synced before it gets its final name. Syncing both wrote every byte to disk twice.
-    await this.body.close();
     const indexes = await this.index.finish(unindexed.components);
-    const manifest: Manifest = { ...unindexed, index: Object.fromEntries(indexes.map(({ component, summary }) => [component, summary])) };
-    const partialPath = hiddenSibling(this.finalPath, 'partial');
-    trackTemporary(partialPath);
+    const headPath = this.destination.workPath('head');
+    const indexesPath = this.destination.workPath('indexes');
+    trackTemporary(headPath);
+    trackTemporary(indexesPath);
     try {
-      await assemble(partialPath, manifest, indexes, this.bodyPath, this.options.compressionLevel);
-      await removeTemporary(this.bodyPath);
+      const indexBytes = await compressIndexes(indexesPath, indexes, new Date(unindexed.createdAt), this.options.compressionLevel);
       await this.index.discard();
-      if (check) await check(partialPath, manifest);
-      const finalPath = await publish(partialPath, this.finalPath, this.options.uniqueName ?? false);
-      untrackTemporary(partialPath);
-      return { path: finalPath, manifest };
-    } catch (error) {
-      await removeTemporary(partialPath);
-      throw error;
+      const manifest: Manifest = {
+        ...unindexed,
+        index: Object.fromEntries(indexes.map(({ component, summary }) => [component, summary])),
+        bytesAfterManifest: indexBytes + this.bodyCompressedBytes,
+      };
+      const head = await writeHead(headPath, manifest, indexesPath);
+      const published = await this.destination.publish(head, check && ((location) => check(location, manifest)));
+      return { ...published, manifest };
+    } finally {
+      await removeTemporary(headPath);
+      await removeTemporary(indexesPath);
     }
   }
 
   /** Removes everything written so far. Safe to call more than once. */
   async discard(): Promise<void> {
-    await this.body.close().catch(() => undefined);
-    await removeTemporary(this.bodyPath);
+    await this.destination.discard();
     await this.index.discard();
   }
 
@@ -233,99 +232,32 @@ export function codingFor(sample: Buffer): Coding {
   return entropyOnly <= deflated * 1.06 ? 'huffman' : 'deflate';
 }
 
-/** `.<name>.<role>-<pid>-<random>`: the pid lets a later run tell a dead run's leftovers. */
-function hiddenSibling(finalPath: string, role: string): string {
-  return join(dirname(finalPath), `.${basename(finalPath)}.${role}-${process.pid}-${randomBytes(4).toString('hex')}`);
-}
-
-const LEFTOVER = /^\..+\.(?:body|spool|index|partial)-(\d+)-[0-9a-f]{8}$/;
-
-/**
- * Removes the hidden files of backups whose process is gone (killed with SIGKILL, or the machine
- * stopped): they hold secrets and would otherwise stay forever. A live run's files are left alone.
- */
-async function removeLeftovers(folder: string): Promise<string[]> {
-  const removed: string[] = [];
-  for (const name of await readdir(folder).catch(() => [] as string[])) {
-    const match = LEFTOVER.exec(name);
-    if (!match || isProcessAlive(Number(match[1]))) continue;
-    await rm(join(folder, name), { force: true });
-    removed.push(name);
-  }
-  return removed;
-}
-
-async function assemble(
-  partialPath: string,
-  manifest: Manifest,
-  indexes: readonly SpooledIndex[],
-  bodyPath: string,
-  level: number | undefined,
-): Promise<void> {
-  const handle = await open(partialPath, 'wx', PRIVATE);
+/** Each component's index entry as gzip members (one per megabyte of the spool: it never sits in memory whole); returns their size. */
+async function compressIndexes(path: string, indexes: readonly SpooledIndex[], mtime: Date, level: number | undefined): Promise<number> {
+  const handle = await open(path, 'wx', 0o600);
   try {
-    const mtime = new Date(manifest.createdAt);
-    const text = Buffer.from(serializeManifest(manifest), 'utf8');
-    const entry = Buffer.concat([fileHeader(MANIFEST_PATH, text.length, mtime), text, contentPadding(text.length)]);
-    await writeAll(handle, gzipSync(entry));
     for (const index of indexes) {
       await writeAll(handle, gzipSync(fileHeader(indexPath(index.component), index.summary.size, mtime)));
-      // One gzip member per megabyte: a gzip stream may be a series of members, and the spool never sits in memory whole.
       await copyThrough(index.spoolPath, (chunk) => writeAll(handle, gzipSync(chunk, { level })));
       await writeAll(handle, gzipSync(contentPadding(index.summary.size)));
     }
-    await appendFile(handle, bodyPath);
-    await handle.sync();
+    return (await handle.stat()).size;
   } finally {
     await handle.close();
   }
 }
 
-/** Hard-links into place so an existing archive is never replaced, then drops the hidden name. */
-async function publish(partialPath: string, finalPath: string, uniqueName: boolean): Promise<string> {
-  for (let attempt = 1; ; attempt += 1) {
-    const candidate = attempt === 1 ? finalPath : finalPath.replace(/(\.tar\.gz|\.tgz)?$/, `-${attempt}$1`);
-    try {
-      await link(partialPath, candidate);
-      await unlink(partialPath);
-      return candidate;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' && uniqueName && attempt < 100) continue;
-      if (code === 'EEXIST') throw new RuntimeError(`${finalPath} already exists; nothing was overwritten.`);
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') {
-        // A filesystem without hard links: a copy that fails if the name exists (rename would replace it).
-        try {
-          await copyFile(partialPath, candidate, constants.COPYFILE_EXCL);
-        } catch (copyError) {
-          if ((copyError as NodeJS.ErrnoException).code === 'EEXIST' && uniqueName && attempt < 100) continue;
-          if ((copyError as NodeJS.ErrnoException).code === 'EEXIST')
-            throw new RuntimeError(`${finalPath} already exists; nothing was overwritten.`);
-          throw copyError;
-        }
-        await unlink(partialPath);
-        return candidate;
-      }
-      throw error;
-    }
-  }
-}
-
-/** Copies through one reused buffer: a stream would allocate (and leave for the GC) every megabyte of a multi-GB body. */
-function appendFile(target: FileHandle, sourcePath: string): Promise<void> {
-  return copyThrough(sourcePath, (chunk) => writeAll(target, chunk));
-}
-
-async function copyThrough(sourcePath: string, write: (chunk: Buffer) => Promise<void>): Promise<void> {
-  const source = await open(sourcePath, 'r');
+/** manifest.json as the first gzip member, then the compressed indexes: the archive's first bytes. */
+async function writeHead(headPath: string, manifest: Manifest, indexesPath: string): Promise<ArchiveHead> {
+  const handle = await open(headPath, 'wx', 0o600);
   try {
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const { bytesRead } = await source.read(buffer, 0, buffer.length);
-      if (bytesRead === 0) return;
-      await write(buffer.subarray(0, bytesRead));
-    }
+    const text = Buffer.from(serializeManifest(manifest), 'utf8');
+    const entry = Buffer.concat([fileHeader(MANIFEST_PATH, text.length, new Date(manifest.createdAt)), text, contentPadding(text.length)]);
+    await writeAll(handle, gzipSync(entry));
+    await copyThrough(indexesPath, (chunk) => writeAll(handle, chunk));
+    const size = (await handle.stat()).size;
+    return { size, open: () => createReadStream(headPath, { highWaterMark: 1 << 20 }) };
   } finally {
-    await source.close();
+    await handle.close();
   }
 }

@@ -1,17 +1,27 @@
 import { resolve } from 'node:path';
-import { openSessionProject } from '../app/session.js';
+import { openOffsite, openSessionProject } from '../app/session.js';
+import { localShelf, offsiteShelf, type ArchiveShelf } from '../core/archiveShelf.js';
+import { isOffsiteUrl, parseOffsiteUrl } from '../s3/offsiteUrl.js';
+import { commandSettings } from './settings.js';
+import { createLineReporter } from './reporter.js';
 import { UsageError } from '../base/errors.js';
 import { formatBytes } from '../base/format.js';
 import { listArchives, type ArchiveListing } from '../core/archiveListing.js';
 import { planPrune, runPrune, type PrunePlan } from '../core/prune.js';
-import { requireSomeRule, type RetentionPolicy } from '../core/retention.js';
+import { requireSomeRule } from '../core/retention.js';
 import type { ParsedCommand } from './args.js';
 import type { Terminal } from './terminal.js';
 
 /** `list [folder]`: the archives of a folder (default ./backups), newest first, from their manifests alone. */
-export async function listCommand(args: ParsedCommand, terminal: Terminal): Promise<number> {
-  const folder = await folderArgument(args, 'list', false);
-  const listings = await listArchives(folder);
+export async function listCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+  const shelf = await shelfArgument(args, 'list', false, terminal, signal);
+  const folder = shelf.where;
+  let listings: ArchiveListing[];
+  try {
+    listings = await listArchives(shelf);
+  } finally {
+    shelf.close();
+  }
   if (args.common.json) {
     terminal.out(`${JSON.stringify({ folder, archives: listings.map(listingJson) }, null, 2)}\n`);
     return 0;
@@ -27,35 +37,65 @@ export async function listCommand(args: ParsedCommand, terminal: Terminal): Prom
 }
 
 /** `prune <folder> --keep-…`: removes this environment's archives that no keep rule keeps. */
-export async function pruneCommand(args: ParsedCommand, terminal: Terminal): Promise<number> {
+export async function pruneCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
   const policy = requireSomeRule(args.retention ?? {}, 'prune');
-  const folder = await folderArgument(args, 'prune', true);
-  const project = await openSessionProject(args.common);
-  const plan = await planPrune(folder, project.environment, policy, { removeBroken: args.removeBroken });
-  const removed = args.dryRun ? [] : await runPrune(plan);
-  if (args.common.json) terminal.out(`${JSON.stringify(pruneJson(plan, args.dryRun, removed), null, 2)}\n`);
-  else terminal.out(pruneReport(plan, args.dryRun));
-  return 0;
+  const environment = args.common.env ?? (await commandSettings(args.common))('ORKESTRA_ENV') ?? 'local';
+  const shelf = await shelfArgument(args, 'prune', true, terminal, signal);
+  try {
+    const plan = await planPrune(shelf, environment, policy, { removeBroken: args.removeBroken });
+    const removed = args.dryRun ? [] : await runPrune(plan);
+    if (args.common.json) terminal.out(`${JSON.stringify(pruneJson(plan, args.dryRun, removed), null, 2)}\n`);
+    else terminal.out(pruneReport(plan, args.dryRun));
+    return 0;
+  } finally {
+    shelf.close();
+  }
 }
 
-/** After a successful `backup --prune <policy>`: the same rules over the archive's folder. */
-export async function pruneAfterBackup(folder: string, environment: string, policy: RetentionPolicy, terminal: Terminal): Promise<void> {
-  const plan = await planPrune(folder, environment, policy);
-  const removed = await runPrune(plan);
-  terminal.err(`Pruned ${folder}: ${removed.length} removed, ${plan.decisions.length - removed.length} kept.\n`);
+/** After a successful `backup --prune <policy>`: the same rules over the archive's folder or s3:// prefix. */
+export async function pruneAfterBackup(
+  args: ParsedCommand,
+  folder: string,
+  environment: string,
+  terminal: Terminal,
+  signal: AbortSignal,
+): Promise<void> {
+  const shelf = await openShelf(folder, args, terminal, signal);
+  try {
+    const plan = await planPrune(shelf, environment, args.pruneAfter!);
+    const removed = await runPrune(plan);
+    terminal.err(`Pruned ${plan.folder}: ${removed.length} removed, ${plan.decisions.length - removed.length} kept.\n`);
+  } finally {
+    shelf.close();
+  }
 }
 
-async function folderArgument(args: ParsedCommand, command: string, required: boolean): Promise<string> {
+async function shelfArgument(args: ParsedCommand, command: string, required: boolean, terminal: Terminal, signal: AbortSignal) {
   const [folder, ...extra] = args.positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`, { hint: `Give one folder to ${command}.` });
   if (folder === undefined) {
     if (required)
       throw new UsageError(`${command} needs the folder of the archives.`, {
-        hint: 'Example: orkestra-backup prune ./backups --keep-daily 7',
+        hint: 'Example: orkestra-backup prune ./backups --keep-daily 7 (or s3://bucket/prefix/)',
       });
-    return (await openSessionProject(args.common)).backupsDir;
+    return localShelf((await openSessionProject(args.common)).backupsDir);
   }
-  return resolve(folder);
+  return openShelf(folder, args, terminal, signal);
+}
+
+/** A local folder, or an s3://bucket/prefix/ (a prefix without its final slash is taken as a folder all the same). */
+async function openShelf(folder: string, args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<ArchiveShelf> {
+  if (!isOffsiteUrl(folder)) return localShelf(resolve(folder));
+  const parsed = parseOffsiteUrl(folder);
+  const url = parsed.folder ? parsed : { ...parsed, key: `${parsed.key}/`, folder: true };
+  const store = openOffsite(await commandSettings(args.common), createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
+  try {
+    await store.checkBucket(url.bucket);
+  } catch (error) {
+    store.destroy();
+    throw error;
+  }
+  return offsiteShelf(store, url);
 }
 
 function pruneReport(plan: PrunePlan, dryRun: boolean): string {

@@ -9,6 +9,7 @@ const COMMON_OPTIONS = {
   'project-dir': { type: 'string' },
   env: { type: 'string' },
   container: { type: 'string', multiple: true },
+  'endpoint-url': { type: 'string' },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -113,7 +114,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       json: Boolean(values.json),
       debug: Boolean(values.debug),
       help: Boolean(values.help),
-      settings: values['no-keep-mongodb'] ? { ORKESTRA_KEEP_MONGODB: 'no' } : {},
+      settings: flagSettings(values),
     },
     positionals: parsed.positionals,
     components: values.components as string | undefined,
@@ -126,6 +127,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     pruneAfter: typeof values.prune === 'string' ? parseRetentionPolicy(values.prune) : undefined,
     removeBroken: Boolean(values['remove-broken']),
   };
+}
+
+/** Flags that stand for settings, by the setting's name: they win over docker/.env and the environment. */
+function flagSettings(values: Record<string, unknown>): Record<string, string> {
+  const settings: Record<string, string> = {};
+  if (values['no-keep-mongodb']) settings.ORKESTRA_KEEP_MONGODB = 'no';
+  if (typeof values['endpoint-url'] === 'string') settings.AWS_ENDPOINT_URL_S3 = values['endpoint-url'];
+  return settings;
 }
 
 function keepRules(values: Record<string, unknown>): RetentionPolicy {

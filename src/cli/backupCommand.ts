@@ -9,6 +9,7 @@ import type { ParsedCommand } from './args.js';
 import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';
 import { confirm, type Terminal } from './terminal.js';
+import { isOffsiteUrl } from '../s3/offsiteUrl.js';
 
 export async function backupCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
   const selection = parseSelection(args);
@@ -17,8 +18,9 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
       hint: 'Example: orkestra-backup backup all --yes',
     });
   }
+  checkStandardOutput(args, terminal);
   const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
-  const plan = await planBackup(session, selection, args.output);
+  const plan = await planBackup(session, selection, args.output, { standardOutput: terminal.stdout });
   describePlan(plan, session.project.dir, terminal);
   if (!args.yes && !(await confirm(terminal, 'Proceed?'))) {
     throw new AbortedError('backup not started; nothing was written.');
@@ -28,15 +30,34 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
     `Backup complete: ${outcome.manifest.components.join(', ')} — ${formatBytes(outcome.archiveBytes)} in ${formatDuration(outcome.elapsedMs)}\n`,
   );
   // Only after a backup that succeeded: a failed run never costs an older archive.
-  if (args.pruneAfter) await pruneAfterBackup(dirname(outcome.archivePath), outcome.manifest.environment, args.pruneAfter, terminal);
+  if (args.pruneAfter) await pruneAfterBackup(args, archiveFolder(outcome.archivePath), outcome.manifest.environment, terminal, signal);
   const strictFailure = args.strict && outcome.skipped.length > 0;
-  terminal.out(args.common.json ? `${JSON.stringify(backupJson(outcome, !strictFailure), null, 2)}\n` : `${outcome.archivePath}\n`);
+  // With -o - standard output holds the archive and nothing else.
+  if (plan.target.kind === 'stream') terminal.err(`Archive written to standard output.\n`);
+  else terminal.out(args.common.json ? `${JSON.stringify(backupJson(outcome, !strictFailure), null, 2)}\n` : `${outcome.archivePath}\n`);
   if (strictFailure) {
     const skipped = outcome.skipped.map(({ component, reason }) => `${component} (${reason})`).join('; ');
     terminal.err(`orkestra-backup: --strict: skipped ${skipped}; the archive holds only ${outcome.manifest.components.join(', ')}.\n`);
     return 1;
   }
   return 0;
+}
+
+/** `-o -` writes binary to standard output: never to a terminal, and not mixed with --json or --prune. */
+function checkStandardOutput(args: ParsedCommand, terminal: Terminal): void {
+  if (args.output !== '-') return;
+  if (terminal.stdoutIsTTY) {
+    throw new UsageError('-o - would write a binary archive to the terminal.', {
+      hint: 'Redirect it: orkestra-backup backup all -y -o - > file.tar.gz (or pipe it to another command).',
+    });
+  }
+  if (args.common.json) throw new UsageError('--json and -o - both need standard output.', { hint: 'Drop --json.' });
+  if (args.pruneAfter) throw new UsageError('--prune needs a folder or s3:// destination, not -o -.');
+}
+
+/** The folder an archive was written into: a local folder or an s3://bucket/prefix/. */
+function archiveFolder(archivePath: string): string {
+  return isOffsiteUrl(archivePath) ? archivePath.slice(0, archivePath.lastIndexOf('/') + 1) : dirname(archivePath);
 }
 
 function parseSelection(args: ParsedCommand) {
@@ -60,7 +81,14 @@ function parseSelection(args: ParsedCommand) {
 }
 
 function describePlan(plan: BackupPlan, projectDir: string, terminal: Terminal): void {
-  const target = relative(projectDir, plan.outputPath).startsWith('..') ? plan.outputPath : relative(projectDir, plan.outputPath);
+  const target =
+    plan.target.kind !== 'file'
+      ? plan.target.kind === 'stream'
+        ? 'standard output'
+        : plan.outputPath
+      : relative(projectDir, plan.outputPath).startsWith('..')
+        ? plan.outputPath
+        : relative(projectDir, plan.outputPath);
   terminal.err(`Backing up ${plan.components.map((component) => component.name).join(', ')} into ${target}\n`);
   for (const { component, reason } of plan.skipped) terminal.err(`Skipping ${component}: ${reason}\n`);
 }

@@ -1,4 +1,9 @@
-import { openProject } from '../core/project.js';
+import { openOffsite } from '../app/session.js';
+import type { ArchiveBytes } from '../archive/location.js';
+import { spoolInput } from '../archive/spooledInput.js';
+import { openArchiveReference } from '../core/offsite.js';
+import type { OffsiteStore } from '../s3/offsite.js';
+import { commandSettings } from './settings.js';
 import { COMPONENTS } from '../components/index.js';
 import { allProblems, examineArchive, type ExaminedArchive } from '../core/examine.js';
 import { UsageError } from '../base/errors.js';
@@ -9,8 +14,8 @@ import { createLineReporter } from './reporter.js';
 import type { Terminal } from './terminal.js';
 
 /** `verify <file>`: exit 0 when the archive is sound, 1 with the list of what is wrong. */
-export async function verifyCommand(args: ParsedCommand, terminal: Terminal): Promise<number> {
-  const examined = await examine(args, terminal, true);
+export async function verifyCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+  const examined = await examine(args, terminal, true, signal);
   const problems = allProblems(examined);
   const count = problems.length + examined.unlistedProblems;
   if (args.common.json) {
@@ -28,8 +33,8 @@ export async function verifyCommand(args: ParsedCommand, terminal: Terminal): Pr
 }
 
 /** `inspect <file>`: what the archive holds, from the archive alone. */
-export async function inspectCommand(args: ParsedCommand, terminal: Terminal): Promise<number> {
-  const examined = await examine(args, terminal, false);
+export async function inspectCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+  const examined = await examine(args, terminal, false, signal);
   if (args.common.json) {
     const problems = allProblems(examined);
     terminal.out(`${JSON.stringify({ ok: problems.length === 0, archive: examined.file, problems, ...reportJson(examined) }, null, 2)}\n`);
@@ -45,16 +50,20 @@ export async function inspectCommand(args: ParsedCommand, terminal: Terminal): P
   return 0;
 }
 
-async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: boolean): Promise<ExaminedArchive> {
+async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: boolean, signal: AbortSignal): Promise<ExaminedArchive> {
   const [file, ...extra] = args.positionals;
-  if (file === undefined) throw new UsageError(`${args.command} needs the path of an archive.`);
+  if (file === undefined)
+    throw new UsageError(`${args.command} needs the path of an archive (a file, s3://bucket/key, or - for standard input).`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`, { hint: 'Give one archive.' });
-  const examined = await examineArchive(file, {
-    components: COMPONENTS,
-    setting: await localSettings(args),
-    onEvent: createLineReporter(terminal.errRaw, terminal.stderrIsTTY),
-    checkEveryFile,
-  });
+  const setting = await commandSettings(args.common);
+  const onEvent = createLineReporter(terminal.errRaw, terminal.stderrIsTTY);
+  const location = await openExamined(file, terminal, () => openOffsite(setting, onEvent, signal));
+  let examined: ExaminedArchive;
+  try {
+    examined = await examineArchive(location, { components: COMPONENTS, setting, onEvent, checkEveryFile });
+  } finally {
+    await location.close();
+  }
   // Not an archive at all (no manifest to read): a bad archive, exit 2, as restore says.
   if (!examined.manifest) {
     throw new UsageError(`${examined.archiveProblems[0] ?? `${examined.name} is not a backup archive`}.`, {
@@ -64,15 +73,15 @@ async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: 
   return examined;
 }
 
-/** Settings of the project in the current folder when there is one, else the environment alone. */
-async function localSettings(args: ParsedCommand): Promise<(key: string) => string | undefined> {
-  try {
-    const project = await openProject({ projectDir: args.common.projectDir, environment: args.common.env });
-    return (key) => project.setting(key);
-  } catch (error) {
-    if (args.common.projectDir !== undefined) throw error;
-    return (key) => process.env[key] || undefined;
+/** A file, an s3:// object, or standard input (spooled: a check reads the archive more than once). */
+async function openExamined(file: string, terminal: Terminal, store: () => OffsiteStore): Promise<ArchiveBytes> {
+  if (file !== '-') return openArchiveReference(file, store);
+  if (terminal.stdinIsTTY) {
+    throw new UsageError('- reads the archive from standard input, which is a terminal.', {
+      hint: 'Pipe it in: aws s3 cp s3://bucket/key - | orkestra-backup verify -',
+    });
   }
+  return spoolInput(terminal.stdin);
 }
 
 function describe(examined: ExaminedArchive): string[] {

@@ -74,13 +74,13 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
       }
       throw new UsageError(`unexpected argument "${args.positionals[0]}".`, { hint: 'See orkestra-backup --help.' });
     case 'verify':
-      return verifyCommand(args, terminal);
+      return verifyCommand(args, terminal, signal);
     case 'inspect':
-      return inspectCommand(args, terminal);
+      return inspectCommand(args, terminal, signal);
     case 'list':
-      return listCommand(args, terminal);
+      return listCommand(args, terminal, signal);
     case 'prune':
-      return pruneCommand(args, terminal);
+      return pruneCommand(args, terminal, signal);
   }
 }
 

@@ -31,7 +31,7 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
     });
   }
   const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
-  const opened = await openRestoreArchive(file);
+  const opened = await openRestoreArchive(file, session);
   try {
     const components = selectRestoreComponents(session, opened, args.components);
     const { archive, plans } = await previewRestore(session, opened, components);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ArchiveLocation } from '../archive/pinned.js';
+import type { ArchiveLocation } from '../archive/location.js';
 import { UsageError } from '../base/errors.js';
 import type { ReadEntry } from 'tar';
 import type { ArchiveIndex, IndexedFile } from '../archive/fileIndex.js';

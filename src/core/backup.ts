@@ -6,6 +6,14 @@ import { MANIFEST_SCHEMA, type Manifest } from '../archive/manifest.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import { componentPath } from '../archive/paths.js';
 import { ArchiveWriter, type UnindexedManifest } from '../archive/writer.js';
+import type { ArchiveDestination } from '../archive/destination.js';
+import { FileDestination } from '../archive/fileDestination.js';
+import type { ArchiveLocation } from '../archive/location.js';
+import { StreamDestination } from '../archive/streamDestination.js';
+import { OffsiteDestination } from '../s3/offsiteDestination.js';
+import { isOffsiteUrl, offsiteChild, offsiteUrlText, parseOffsiteUrl, type OffsiteUrl } from '../s3/offsiteUrl.js';
+import type { Writable } from 'node:stream';
+import { openOffsiteStore } from './offsite.js';
 import type { Availability, Component, ComponentSink } from './component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { ComponentProgress } from './progress.js';
@@ -18,14 +26,24 @@ export interface ComponentStatus {
   availability: Availability;
 }
 
+/** Where a backup goes: a local file, an object in the off-site bucket, or a stream (standard output). */
+export type ArchiveTarget =
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      /** The default name, which may take a `-2` suffix if taken meanwhile. */ readonly defaultName: boolean;
+    }
+  | { readonly kind: 's3'; readonly url: OffsiteUrl }
+  | { readonly kind: 'stream'; readonly output: Writable };
+
 export interface BackupPlan {
   /** What will be captured, in canonical order. */
   readonly components: readonly Component[];
   /** Unavailable components left out of a `backup all`, with the reason. */
   readonly skipped: readonly { component: string; reason: string }[];
+  readonly target: ArchiveTarget;
+  /** The target as a path, an s3:// URL or "-". */
   readonly outputPath: string;
-  /** True when the path is the default one, which may take a `-2` suffix if the name is taken. */
-  readonly defaultOutput: boolean;
 }
 
 export interface BackupOutcome {
@@ -57,6 +75,7 @@ export async function planBackup(
   session: Session,
   selection: { all: true } | { all: false; components: readonly Component[] },
   output?: string,
+  options: { standardOutput?: Writable } = {},
 ): Promise<BackupPlan> {
   const statuses = await componentStatuses(session);
   const wanted = selection.all ? statuses : statuses.filter(({ component }) => selection.components.includes(component));
@@ -74,24 +93,83 @@ export async function planBackup(
     });
   }
   const skipped = missing.map(({ component, availability }) => ({ component: component.name, reason: reasonOf(availability) }));
-  const outputPath = output ? resolve(output) : defaultArchivePath(session);
+  const target = await resolveTarget(session, output, options.standardOutput);
+  return { components, skipped, target, outputPath: targetText(target) };
+}
+
+/** Checks the destination before anything is made: a free name in an existing folder or bucket. */
+async function resolveTarget(session: Session, output: string | undefined, standardOutput: Writable | undefined): Promise<ArchiveTarget> {
+  if (output === '-') {
+    if (!standardOutput) throw new UsageError('-o - (standard output) is not available here.', { hint: 'Give a file or an s3:// URL.' });
+    return { kind: 'stream', output: standardOutput };
+  }
+  if (output !== undefined && isOffsiteUrl(output)) {
+    const url = parseOffsiteUrl(output);
+    const store = openOffsiteStore(offsiteContext(session));
+    try {
+      await store.checkBucket(url.bucket);
+      if (url.folder) return { kind: 's3', url: offsiteChild(url, defaultArchiveName(session)) };
+      if (await store.stat(url)) {
+        throw new UsageError(`${output} already exists.`, { hint: 'Choose another key; archives are never overwritten.' });
+      }
+      return { kind: 's3', url };
+    } finally {
+      store.destroy();
+    }
+  }
   // A default name taken meanwhile (another backup in the same second) gets a -N suffix when
   // the archive is published; only a name the operator chose is refused up front.
-  if (output) await checkOutputPath(outputPath);
-  return { components, skipped, outputPath, defaultOutput: !output };
+  if (output === undefined) return { kind: 'file', path: join(session.project.backupsDir, defaultArchiveName(session)), defaultName: true };
+  const path = resolve(output);
+  await checkOutputPath(path);
+  return { kind: 'file', path, defaultName: false };
+}
+
+function targetText(target: ArchiveTarget): string {
+  if (target.kind === 'file') return target.path;
+  return target.kind === 's3' ? offsiteUrlText(target.url) : '-';
+}
+
+function offsiteContext(session: Session) {
+  return {
+    services: session.services,
+    setting: (key: string) => session.project.setting(key),
+    onEvent: session.onEvent,
+    signal: session.signal,
+  };
+}
+
+async function openDestination(session: Session, target: ArchiveTarget): Promise<{ destination: ArchiveDestination; close(): void }> {
+  if (target.kind === 'file')
+    return { destination: await FileDestination.open(target.path, { uniqueName: target.defaultName }), close() {} };
+  if (target.kind === 'stream') return { destination: await StreamDestination.open(target.output), close() {} };
+  const store = openOffsiteStore(offsiteContext(session));
+  const { tuning } = session.services;
+  try {
+    const destination = await OffsiteDestination.open(store, target.url, {
+      partBytes: tuning.uploadPartBytes,
+      concurrency: tuning.uploadConcurrency,
+      signal: session.signal,
+      onWarning: (message) => session.onEvent({ type: 'step', message: `warning: ${message}` }),
+    });
+    return { destination, close: () => store.destroy() };
+  } catch (error) {
+    store.destroy();
+    throw error;
+  }
 }
 
 export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
   const started = new Date();
   const { tuning } = session.services;
-  const writer = await ArchiveWriter.open(plan.outputPath, {
-    uniqueName: plan.defaultOutput,
+  const opened = await openDestination(session, plan.target).catch((error: unknown) => {
+    throw explainWriteFailure(error, plan.outputPath);
+  });
+  const writer = new ArchiveWriter(opened.destination, {
     compressionLevel: tuning.gzipLevel,
     compressionThreads: tuning.gzipThreads,
     storeIncompressible: tuning.storeCompressed,
     huffmanOnly: tuning.huffmanOnly,
-  }).catch((error: unknown) => {
-    throw explainWriteFailure(error, plan.outputPath);
   });
   try {
     const details: Record<string, unknown> = {};
@@ -112,12 +190,13 @@ export async function runBackup(session: Session, plan: BackupPlan): Promise<Bac
     };
     session.signal.throwIfAborted();
     session.onEvent({ type: 'step', message: 'reading the archive back to check every file' });
-    const { path: archivePath, manifest } = await writer.commit(unindexed, readBack);
-    const archiveBytes = (await stat(archivePath)).size;
+    const { path: archivePath, bytes: archiveBytes, manifest } = await writer.commit(unindexed, readBack);
     return { archivePath, archiveBytes, manifest, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime() };
   } catch (error) {
     await writer.discard();
     throw explainWriteFailure(error, plan.outputPath);
+  } finally {
+    opened.close();
   }
 }
 
@@ -161,7 +240,7 @@ async function backupComponent(session: Session, component: Component, writer: A
 }
 
 /** A backup is not done until the archive it wrote has been read back whole. */
-async function readBack(path: string, manifest: Manifest): Promise<void> {
+async function readBack(path: ArchiveLocation, manifest: Manifest): Promise<void> {
   const { manifest: written } = await readManifest(path);
   if (JSON.stringify(written.index) !== JSON.stringify(manifest.index)) {
     throw new RuntimeError('the archive read back does not hold the manifest that was written.');
@@ -174,9 +253,8 @@ async function readBack(path: string, manifest: Manifest): Promise<void> {
   }
 }
 
-function defaultArchivePath(session: Session): string {
-  const name = `orkestra-backup-${session.project.environment}-${utcStamp(new Date())}.tar.gz`;
-  return join(session.project.backupsDir, name);
+function defaultArchiveName(session: Session): string {
+  return `orkestra-backup-${session.project.environment}-${utcStamp(new Date())}.tar.gz`;
 }
 
 async function checkOutputPath(path: string): Promise<void> {

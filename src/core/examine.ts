@@ -1,8 +1,7 @@
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { locationName, type ArchiveBytes } from '../archive/location.js';
 import { archiveIndex } from '../archive/fileIndex.js';
 import type { Manifest } from '../archive/manifest.js';
-import { checkArchive, readManifest } from '../archive/reader.js';
+import { checkArchive, readManifest, sizeProblem } from '../archive/reader.js';
 import { sourceFor, type ArchiveView } from './archiveSource.js';
 import type { ArchiveReport, Component } from './component.js';
 import { UsageError } from '../base/errors.js';
@@ -37,33 +36,35 @@ export interface ExaminedArchive {
  * each component's own view of its data. Damage is reported as problems; only a path that is
  * not a file at all is a usage error.
  */
-export async function examineArchive(file: string, options: ExamineOptions): Promise<ExaminedArchive> {
-  const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) throw new UsageError(`${file}: no such file.`, { hint: 'Pass the path of a backup archive.' });
-  const name = basename(file);
+export async function examineArchive(location: ArchiveBytes, options: ExamineOptions): Promise<ExaminedArchive> {
+  const file = location.path;
+  const name = locationName(location);
+  const bytes = location.size;
   let manifest: Manifest;
   try {
-    manifest = (await readManifest(file)).manifest;
+    manifest = (await readManifest(location)).manifest;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    return { file, name, bytes: info.size, archiveProblems: [withoutFinalPeriod(error.message)], unlistedProblems: 0, components: [] };
+    return { file, name, bytes, archiveProblems: [withoutFinalPeriod(error.message)], unlistedProblems: 0, components: [] };
   }
-  let index = archiveIndex(file, manifest);
+  let index = archiveIndex(location, manifest);
   const legacy = index === undefined;
   const archiveProblems: string[] = [];
   let unlistedProblems = 0;
   if (options.checkEveryFile || !index) {
     const progress = new ComponentProgress('archive', 'check', options.onEvent);
     progress.expect(index?.bytes ?? 0);
-    const check = await checkArchive(file, manifest, (bytes) => progress.advance(bytes));
+    const check = await checkArchive(location, manifest, (count) => progress.advance(count));
     archiveProblems.push(...check.problems); // at most a thousand: a longer list is counted
     unlistedProblems = check.unlisted;
     index = check.index;
     const count = check.problems.length + check.unlisted;
     progress.done(count === 0 ? `${plural(index.files, 'file')}, sizes and SHA-256 match` : plural(count, 'problem'));
   }
+  const misfit = await sizeProblem(location, manifest);
+  if (misfit) archiveProblems.push(misfit);
   if (legacy) archiveProblems.push('made by the original backup.sh: the manifest records no checksums (structure checked only)');
-  const view: ArchiveView = { file, name, manifest, index, legacy };
+  const view: ArchiveView = { file, location, name, manifest, index, legacy };
   const components = [];
   for (const componentName of manifest.components) {
     const component = options.components.find((candidate) => candidate.name === componentName);
@@ -84,7 +85,7 @@ export async function examineArchive(file: string, options: ExamineOptions): Pro
       report: { ...report, lines: report.lines.map(printable), problems: report.problems.map(printable) },
     });
   }
-  return { file, name, bytes: info.size, manifest, files: index.files, archiveProblems, unlistedProblems, components };
+  return { file, name, bytes, manifest, files: index.files, archiveProblems, unlistedProblems, components };
 }
 
 /** Every problem, each prefixed by where it was found. */

@@ -1,5 +1,5 @@
-import { unlink } from 'node:fs/promises';
 import { listArchives, type ArchiveListing } from './archiveListing.js';
+import { localShelf, type ArchiveShelf } from './archiveShelf.js';
 import { applyRetention, type RetentionDecision, type RetentionPolicy } from './retention.js';
 
 /** `orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>[-N].tar.gz`: only such files are ever pruned. */
@@ -13,6 +13,8 @@ export interface PruneCandidate {
 }
 
 export interface PrunePlan {
+  readonly shelf: ArchiveShelf;
+  /** The folder path or s3:// prefix. */
   readonly folder: string;
   readonly environment: string;
   readonly decisions: RetentionDecision<PruneCandidate>[];
@@ -26,27 +28,29 @@ export interface PrunePlan {
  * read, which is broken and takes no keep slot). Changes nothing.
  */
 export async function planPrune(
-  folder: string,
+  place: string | ArchiveShelf,
   environment: string,
   policy: RetentionPolicy,
   options: { removeBroken?: boolean } = {},
 ): Promise<PrunePlan> {
+  const shelf = typeof place === 'string' ? localShelf(place) : place;
   const candidates: PruneCandidate[] = [];
   let ignored = 0;
-  for (const listing of await listArchives(folder)) {
+  for (const listing of await listArchives(shelf)) {
     const candidate = candidateOf(listing, environment);
     if (candidate) candidates.push(candidate);
     else ignored += 1;
   }
-  return { folder, environment, decisions: applyRetention(candidates, policy, options), ignored };
+  return { shelf, folder: shelf.where, environment, decisions: applyRetention(candidates, policy, options), ignored };
 }
 
-/** Removes what the plan removes, one file at a time; returns the names removed. */
+/** Removes what the plan removes, one archive at a time; returns the names removed. */
 export async function runPrune(plan: PrunePlan): Promise<string[]> {
   const removed: string[] = [];
   for (const { candidate, keep } of plan.decisions) {
     if (keep) continue;
-    await unlink(candidate.listing.file);
+    const { listing } = candidate;
+    await plan.shelf.remove({ name: listing.name, reference: listing.file, bytes: listing.bytes, modifiedMs: listing.modifiedMs });
     removed.push(candidate.listing.name);
   }
   return removed;

@@ -1,8 +1,9 @@
-import { basename } from 'node:path';
 import { archiveIndex, type ArchiveIndex } from '../archive/fileIndex.js';
 import type { Manifest } from '../archive/manifest.js';
-import { PinnedArchive } from '../archive/pinned.js';
+import type { ArchiveBytes } from '../archive/location.js';
+import { locationName } from '../archive/location.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
+import { openArchiveReference, openOffsiteStore } from './offsite.js';
 import { SequentialReader, sourceFor, type ArchiveView } from './archiveSource.js';
 import type { Component, OverwritePolicy, RestorePlan } from './component.js';
 import { describeError, OrkestraError, PreconditionError, UsageError } from '../base/errors.js';
@@ -40,8 +41,8 @@ export interface OpenedArchive {
   readonly file: string;
   readonly name: string;
   readonly manifest: Manifest;
-  /** The one descriptor every later read of a restore goes through. */
-  readonly location: PinnedArchive;
+  /** What every later read of a restore goes through: one pinned descriptor, or an S3 object pinned by its ETag. */
+  readonly location: ArchiveBytes;
 }
 
 /** The word typed at the gate of a real restore, in the CLI and the TUI alike. */
@@ -52,12 +53,19 @@ export function confirmsRestore(answer: string): boolean {
   return answer.trim() === GATE_WORD;
 }
 
-export async function openRestoreArchive(file: string): Promise<OpenedArchive> {
-  await readManifest(file); // a missing or unreadable file is refused with its reason first
-  const location = await PinnedArchive.open(file);
+/** Opens a local file or an `s3://bucket/key` archive and reads its manifest (standard input is refused: it cannot be read twice). */
+export async function openRestoreArchive(file: string, session: Session): Promise<OpenedArchive> {
+  const openStore = () =>
+    openOffsiteStore({
+      services: session.services,
+      setting: (key) => session.project.setting(key),
+      onEvent: session.onEvent,
+      signal: session.signal,
+    });
+  const location = await openArchiveReference(file, openStore);
   try {
     const { manifest } = await readManifest(location);
-    return { file, name: basename(file), manifest, location };
+    return { file: location.path, name: locationName(location), manifest, location };
   } catch (error) {
     await location.close();
     throw error;

@@ -1,5 +1,6 @@
 import type { DockerEngine } from '../docker/engine.js';
 import type { ObjectStore, S3Location } from '../s3/store.js';
+import type { OffsiteSettings, OffsiteStore, Retry } from '../s3/offsite.js';
 import type { Tuning } from './tuning.js';
 
 /**
@@ -11,6 +12,8 @@ export interface Services {
   docker(): DockerEngine;
   /** A client of an S3-compatible store; the caller destroys it when done. */
   objectStore(location: S3Location): ObjectStore;
+  /** A client of the off-site store (s3:// destinations and sources); the caller destroys it when done. */
+  offsiteStore(settings: OffsiteSettings, retry?: Retry): OffsiteStore;
   /** Performance settings (ORKESTRA_GZIP_*, ORKESTRA_S3_CONCURRENCY…), read once. */
   readonly tuning: Tuning;
 }

@@ -16,6 +16,14 @@ export interface Tuning {
   readonly huffmanOnly: boolean;
   /** ORKESTRA_S3_CONCURRENCY: object transfers in flight (default 8; 1 = one after the other). */
   readonly s3Concurrency: number;
+  /** ORKESTRA_S3_PART_MB: the part size of an archive uploaded to s3:// (default 8, at least 5). */
+  readonly uploadPartBytes: number;
+  /** ORKESTRA_S3_UPLOAD_CONCURRENCY: parts of an archive uploading at once (default 4). */
+  readonly uploadConcurrency: number;
+  /** ORKESTRA_S3_TIMEOUT_SECONDS: an off-site request with no answer for this long fails and is retried (default 120). */
+  readonly offsiteTimeoutMs: number;
+  /** ORKESTRA_S3_RETRY_PAUSES: seconds to wait before each new attempt at an off-site request (default 1,3,9,20). */
+  readonly offsiteRetryPausesMs: readonly number[];
 }
 
 export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
@@ -25,10 +33,20 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     storeCompressed: env.ORKESTRA_STORE_COMPRESSED !== '0',
     huffmanOnly: env.ORKESTRA_HUFFMAN_ONLY !== '0',
     s3Concurrency: integer(env.ORKESTRA_S3_CONCURRENCY, 8, 1, 64),
+    uploadPartBytes: integer(env.ORKESTRA_S3_PART_MB, 8, 5, 5120) * 1024 * 1024,
+    uploadConcurrency: integer(env.ORKESTRA_S3_UPLOAD_CONCURRENCY, 4, 1, 32),
+    offsiteTimeoutMs: integer(env.ORKESTRA_S3_TIMEOUT_SECONDS, 120, 1, 3600) * 1000,
+    offsiteRetryPausesMs: pauses(env.ORKESTRA_S3_RETRY_PAUSES, [1, 3, 9, 20]).map((seconds) => seconds * 1000),
   };
 }
 
 function integer(value: string | undefined, fallback: number, min: number, max: number): number {
   const parsed = Number(value);
   return value !== undefined && Number.isInteger(parsed) && parsed >= min && parsed <= max ? parsed : fallback;
+}
+
+function pauses(value: string | undefined, fallback: number[]): number[] {
+  if (value === undefined) return fallback;
+  const parsed = value.split(',').map((part) => Number(part.trim()));
+  return parsed.every((seconds) => Number.isFinite(seconds) && seconds >= 0 && seconds <= 600) && parsed.length <= 10 ? parsed : fallback;
 }

@@ -1,4 +1,3 @@
-import { firstLine } from '../base/format.js';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -11,14 +10,15 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { BoundedTasks } from '../base/concurrency.js';
-import { OrkestraError, PreconditionError, RuntimeError } from '../base/errors.js';
+import { describeS3Error, type StoreHints } from './errors.js';
+
+export { isTransient, StoreServerError } from './errors.js';
 
 export interface S3Location {
   endpoint: string;
@@ -60,6 +60,11 @@ export function copyRanges(size: number, partSize = COPY_PART_SIZE): string[] {
   for (let start = 0; start < size; start += partSize) ranges.push(`bytes=${start}-${Math.min(start + partSize, size) - 1}`);
   return ranges;
 }
+
+const RUSTFS_HINTS: StoreHints = {
+  unreachable: 'Check that the rustfs container runs, or set RUSTFS_ENDPOINT.',
+  credentials: 'Set RUSTFS_ACCESS_KEY and RUSTFS_SECRET_KEY in docker/.env.',
+};
 
 /** Transient failures (connection reset, 5xx, throttling) are retried with exponential backoff. */
 const MAX_ATTEMPTS = 6;
@@ -290,28 +295,7 @@ export class ObjectStore {
   }
 
   private describe(error: unknown, doing: string): Error {
-    if (error instanceof OrkestraError) return error;
-    const where = this.location.endpoint;
-    const name = (error as { name?: string }).name ?? '';
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(code) || name === 'TimeoutError') {
-      return new StoreUnreachableError(`cannot reach the object store at ${where} while ${doing} (${code || name}).`, {
-        hint: 'Check that the rustfs container runs, or set RUSTFS_ENDPOINT.',
-      });
-    }
-    if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken'].includes(name)) {
-      return new PreconditionError(`the object store at ${where} rejected the credentials (${name}) while ${doing}.`, {
-        hint: 'Set RUSTFS_ACCESS_KEY and RUSTFS_SECRET_KEY in docker/.env.',
-      });
-    }
-    if (error instanceof S3ServiceException && (error.$fault === 'server' || name === 'SlowDown')) {
-      return new StoreServerError(`the object store at ${where} failed while ${doing}: ${name} ${error.message}`.trim());
-    }
-    if (error instanceof S3ServiceException) {
-      return new RuntimeError(`the object store at ${where} failed while ${doing}: ${name} ${error.message}`.trim());
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return new RuntimeError(`object store error at ${where} while ${doing}: ${firstLine(message)}`);
+    return describeS3Error(error, doing, this.location.endpoint, RUSTFS_HINTS);
   }
 }
 
@@ -341,17 +325,7 @@ export async function* fixedSizeParts(body: AsyncIterable<Buffer>, take: () => B
   if (filled > 0) yield { buffer, bytes: buffer.subarray(0, filled) };
 }
 
-/** The store could not be reached: worth another try after a pause. */
-class StoreUnreachableError extends PreconditionError {}
-
-/** The store answered with a server-side failure (5xx, SlowDown): worth another try after a pause. */
-export class StoreServerError extends RuntimeError {}
-
-export function isTransient(error: unknown): boolean {
-  return error instanceof StoreUnreachableError || error instanceof StoreServerError;
-}
-
-function normalizeEtag(etag: string | undefined): string {
+export function normalizeEtag(etag: string | undefined): string {
   return (etag ?? '').replace(/^W\//, '').replace(/"/g, '').toLowerCase();
 }
 

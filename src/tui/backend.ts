@@ -75,7 +75,7 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
     listArchives: () => listArchives(project.backupsDir),
     async previewRestore(file, components, onEvent, signal) {
       const current = await session(onEvent, signal);
-      const opened = await openRestoreArchive(file);
+      const opened = await openRestoreArchive(file, current);
       const chosen = selectRestoreComponents(current, opened, components?.join(','));
       return checkAndPlan(current, opened, chosen);
     },

@@ -19,7 +19,7 @@ async function twoArchives(project: string): Promise<{ checked: string; other: s
 /** The restore as the CLI runs it, with a change to the archive between the check and the restore. */
 async function restoreWithChangeAtTheGate(project: string, archive: string, change: () => Promise<void>) {
   const session = await openSession({ projectDir: project, containers: {}, settings: {} }, () => undefined, new AbortController().signal);
-  const opened = await openRestoreArchive(archive);
+  const opened = await openRestoreArchive(archive, session);
   try {
     const { archive: checked, plans } = await previewRestore(session, opened, selectRestoreComponents(session, opened));
     await change();
