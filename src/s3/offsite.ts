@@ -93,7 +93,7 @@ export class OffsiteStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: settings.timeoutMs },
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: settings.timeoutMs, throwOnRequestTimeout: true },
     };
     this.client = new S3Client(config);
     this.client.middlewareStack.add(

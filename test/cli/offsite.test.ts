@@ -1,0 +1,316 @@
+import { execFile } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BINARY, runCli, startCli } from '../helpers/cli.js';
+import { describeOffsite, offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
+import { ENV_TEXT, makeProject } from '../helpers/project.js';
+import { s3Client } from '../helpers/s3.js';
+import { freePort } from '../engine/stack.js';
+
+const run = promisify(execFile);
+/** Retries quickly: the tests of an unreachable store wait for the retries, not for minutes. */
+const QUICK_RETRIES = { ORKESTRA_S3_RETRY_PAUSES: '0.2,0.2' };
+
+describeOffsite('backup to s3:// and back, on the off-site server (fauxqs: implements multipart abort)', () => {
+  let server: OffsiteServer;
+  beforeAll(async () => {
+    server = await startOffsiteServer(['offsite', 'other']);
+  });
+  afterAll(() => server?.stop());
+
+  it('a backup into s3://bucket/prefix/ is listed, verified and restored from there, never through a local file', async () => {
+    const project = await makeProject();
+    const env = offsiteEnv(server);
+    const backup = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/nightly/'], { cwd: project, env });
+    expect(backup.code).toBe(0);
+    const url = backup.stdout.trim();
+    expect(url).toMatch(/^s3:\/\/offsite\/nightly\/orkestra-backup-local-\d{8}-\d{6}\.tar\.gz$/);
+    expect(await readdir(join(project, 'backups')).catch(() => [])).toEqual([]);
+    expect(backup.stderr).not.toContain('offsite-secret-never-printed');
+    expect(await server.openUploads()).toEqual([]);
+
+    const list = await runCli(['list', 's3://offsite/nightly/', '--json'], { cwd: project, env });
+    expect(list.code).toBe(0);
+    const listed = JSON.parse(list.stdout) as { folder: string; archives: Record<string, unknown>[] };
+    expect(listed.folder).toBe('s3://offsite/nightly/');
+    expect(listed.archives).toHaveLength(1);
+    expect(listed.archives[0]).toMatchObject({ file: url, environment: 'local', components: ['secrets'], sound: true });
+    expect(Object.keys(listed.archives[0]).sort()).toEqual(
+      ['name', 'file', 'bytes', 'environment', 'createdAt', 'components', 'sound'].sort(),
+    );
+
+    const verify = await runCli(['verify', url], { cwd: project, env });
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toContain('Result: sound.');
+
+    await writeFile(join(project, 'docker/.env'), 'EDITED=1\n');
+    const restore = await runCli(['restore', url, '-y'], { cwd: project, env });
+    expect(restore.code).toBe(0);
+    expect(await readFile(join(project, 'docker/.env'), 'utf8')).toBe(ENV_TEXT);
+  });
+
+  it('an exact key that exists is refused before anything is made (exit 2); a missing bucket too', async () => {
+    const project = await makeProject();
+    const env = offsiteEnv(server);
+    const first = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/exact/one.tar.gz'], { cwd: project, env });
+    expect(first.code).toBe(0);
+    const again = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/exact/one.tar.gz'], { cwd: project, env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('s3://offsite/exact/one.tar.gz already exists');
+    const missing = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3://no-such-bucket/x/'], { cwd: project, env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('has no bucket "no-such-bucket"');
+    expect(await server.openUploads()).toEqual([]);
+  });
+
+  it(
+    'SIGINT in the middle of a large upload: exit within seconds, the multipart upload aborted, nothing under the key',
+    { timeout: 180_000 },
+    async () => {
+      const project = await makeProject();
+      // 300 MB of random data: parts of 5 MiB start going up long before the archive is done.
+      await run('sh', ['-c', `head -c 300000000 /dev/urandom > '${join(project, 'docker/keys/large.bin')}'`]);
+      const env = { ...offsiteEnv(server), ORKESTRA_S3_PART_MB: '5' };
+      const running = startCli(['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/interrupted/'], { cwd: project, env });
+      await waitUntil(async () => (await server.openUploads()).some((upload) => upload.parts > 0), 'parts uploaded');
+      const interruptedAt = Date.now();
+      running.signal('SIGINT');
+      const result = await running.result;
+      expect(result.code).toBe(1);
+      expect(result.exitedAt - interruptedAt).toBeLessThan(10_000);
+      expect(result.stderr).toContain('SIGINT received');
+      expect(await server.openUploads()).toEqual([]);
+      const list = await runCli(['list', 's3://offsite/interrupted/', '--json'], { cwd: project, env });
+      expect((JSON.parse(list.stdout) as { archives: unknown[] }).archives).toEqual([]);
+    },
+  );
+
+  it(
+    'prune of an s3:// prefix keeps what restic would over two years of archives, broken ones left in place',
+    { timeout: 300_000 },
+    async () => {
+      const project = await makeProject();
+      const env = offsiteEnv(server);
+      const client = s3Client(server.endpoint, 'a', 'b');
+      const archives = await syntheticArchives(project);
+      for (const archive of archives) {
+        await client.send(new PutObjectCommand({ Bucket: 'other', Key: `prod/${archive.name}`, Body: archive.bytes }));
+      }
+      client.destroy();
+      const policy = { daily: 7, weekly: 5, monthly: 12, yearly: 3 };
+      const expected = expectedKeepSet(archives, policy);
+      const args = ['prune', 's3://other/prod/', '--keep-daily', '7', '--keep-weekly', '5', '--keep-monthly', '12', '--keep-yearly', '3'];
+      const dryRun = await runCli([...args, '--dry-run', '--json'], { cwd: project, env });
+      expect(dryRun.code).toBe(0);
+      const plan = JSON.parse(dryRun.stdout) as { archives: { name: string; keep: boolean }[] };
+      expect(
+        plan.archives
+          .filter((archive) => archive.keep)
+          .map((archive) => archive.name)
+          .sort(),
+      ).toEqual([...expected].sort());
+      const prune = await runCli(args, { cwd: project, env });
+      expect(prune.code).toBe(0);
+      const left = JSON.parse((await runCli(['list', 's3://other/prod/', '--json'], { cwd: project, env })).stdout) as {
+        archives: { name: string }[];
+      };
+      expect(left.archives.map((archive) => archive.name).sort()).toEqual([...expected].sort());
+    },
+  );
+});
+
+describe('backup -o - and reading from standard input', () => {
+  it('the archive on stdout lists manifest.json first in tar, and verify - finds it sound; restore - is refused', async () => {
+    const project = await makeProject();
+    const archive = join(project, 'piped.tar.gz');
+    const { stdout: listing } = await run(
+      'sh',
+      ['-c', `"$0" "$1" backup -c secrets -y -o - | tee '${archive}' | tar tzf -`, process.execPath, BINARY],
+      {
+        cwd: project,
+      },
+    );
+    expect(listing.split('\n')[0]).toBe('manifest.json');
+    expect(listing).toContain('secrets/.env');
+    const { stdout: verified } = await run('sh', ['-c', `"$0" "$1" verify - < '${archive}'`, process.execPath, BINARY], { cwd: project });
+    expect(verified).toContain('Result: sound.');
+    const restore = await run('sh', ['-c', `"$0" "$1" restore - -y < '${archive}'`, process.execPath, BINARY], { cwd: project }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect('code' in restore && restore.code).toBe(2);
+    expect((restore as { stderr: string }).stderr).toContain('restore cannot read the archive from standard input');
+  });
+
+  it('-o - to a terminal is refused (exit 2) before anything is made', async () => {
+    const project = await makeProject();
+    // `script` gives the binary a terminal for stdout, as an operator's shell would.
+    const result = await run(
+      'script',
+      ['-qec', `"${process.execPath}" "${BINARY}" backup -c secrets -y -o -; echo "EXIT=$?"`, '/dev/null'],
+      {
+        cwd: project,
+      },
+    );
+    expect(result.stdout).toContain('-o - would write a binary archive to the terminal');
+    expect(result.stdout).toContain('EXIT=2');
+  });
+});
+
+describe('an off-site store that cannot be used: a clear line, nothing written', () => {
+  it('unreachable: retried, then exit 1 naming the endpoint setting', async () => {
+    const project = await makeProject();
+    const port = await freePort(); // nothing listens there
+    const result = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/x/', '--endpoint-url', `http://127.0.0.1:${port}`], {
+      cwd: project,
+      env: { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', ...QUICK_RETRIES },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr.match(/ECONNREFUSED\); trying again in 0\.2 s/g)).toHaveLength(2);
+    expect(result.stderr).toContain('Check --endpoint-url (or AWS_ENDPOINT_URL_S3)');
+  });
+
+  it('stalled (accepts, never answers): the request times out, is retried, then exit 1', { timeout: 60_000 }, async () => {
+    const project = await makeProject();
+    const sockets: Socket[] = [];
+    const stalled: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const port = (stalled.address() as { port: number }).port;
+    try {
+      const result = await runCli(['list', 's3://offsite/', '--endpoint-url', `http://127.0.0.1:${port}`], {
+        cwd: project,
+        env: { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', ORKESTRA_S3_TIMEOUT_SECONDS: '1', ...QUICK_RETRIES },
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/trying again in 0\.2 s/);
+      expect(result.stderr).toMatch(/cannot reach the object store at http:\/\/127\.0\.0\.1:\d+ while checking bucket offsite/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      stalled.close();
+    }
+  });
+
+  it('wrong credentials (a loopback stub answering 403 InvalidAccessKeyId, as AWS does): exit 1 naming AWS_ACCESS_KEY_ID, no secret printed', async () => {
+    const project = await makeProject();
+    const stub = createHttpServer((request, response) => {
+      response.writeHead(403, { 'content-type': 'application/xml' });
+      response.end(
+        request.method === 'HEAD' ? undefined : '<Error><Code>InvalidAccessKeyId</Code><Message>The key does not exist.</Message></Error>',
+      );
+    });
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+    const port = (stub.address() as { port: number }).port;
+    try {
+      const result = await runCli(
+        ['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/x/', '--endpoint-url', `http://127.0.0.1:${port}`],
+        {
+          cwd: project,
+          env: { AWS_ACCESS_KEY_ID: 'wrong', AWS_SECRET_ACCESS_KEY: 'wrong-secret-never-printed', ...QUICK_RETRIES },
+        },
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('rejected the credentials');
+      expect(result.stderr).toContain('Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+      expect(result.stderr).not.toContain('wrong-secret-never-printed');
+    } finally {
+      stub.close();
+    }
+  });
+
+  it('s3:// without a bucket is a usage error (exit 2)', async () => {
+    const project = await makeProject();
+    const result = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3:///nightly/'], { cwd: project });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('s3:///nightly/ names no bucket');
+  });
+});
+
+interface SyntheticArchive {
+  name: string;
+  createdAt: Date;
+  sound: boolean;
+  bytes: Buffer;
+}
+
+/**
+ * About 400 archives over two years (three a day at first, then thinning), as `backup` names
+ * them, with failed runs among them: empty objects and cut ones.
+ */
+async function syntheticArchives(project: string): Promise<SyntheticArchive[]> {
+  const folder = join(project, 'synthetic');
+  await writeFile(join(project, 'placeholder'), '');
+  const { manifestFor, writeRawArchive } = await import('../helpers/archives.js');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(folder);
+  const archives: SyntheticArchive[] = [];
+  const start = Date.UTC(2024, 11, 1, 2, 0, 0);
+  const file = { path: 'secrets/.env', content: 'A=1\n' };
+  for (let hours = 0, index = 0; hours < 2 * 365 * 24; hours += index % 5 === 0 ? 7 : 53, index += 1) {
+    const createdAt = new Date(start + hours * 3600_000);
+    const iso = createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const stamp = iso.replace(/[-:]/g, '').replace('T', '-').replace('Z', '');
+    const name = `orkestra-backup-local-${stamp}.tar.gz`;
+    const path = join(folder, name);
+    await writeRawArchive(path, [
+      { path: 'manifest.json', content: JSON.stringify(manifestFor([file], { createdAt: iso, environment: 'local' })) },
+      file,
+    ]);
+    let bytes = await readFile(path);
+    let sound = true;
+    if (index % 37 === 5) [bytes, sound] = [Buffer.alloc(0), false];
+    else if (index % 41 === 7) [bytes, sound] = [bytes.subarray(0, 20), false];
+    archives.push({ name, createdAt, sound, bytes });
+  }
+  return archives;
+}
+
+/**
+ * restic's forget rules, written here on their own: for each rule, walk the sound archives
+ * newest first and keep the first one of each new period until the rule has N periods; keep the
+ * union, the newest sound archive, and every broken archive (never removed without --remove-broken).
+ */
+function expectedKeepSet(
+  archives: SyntheticArchive[],
+  policy: { daily: number; weekly: number; monthly: number; yearly: number },
+): Set<string> {
+  const sound = archives.filter((archive) => archive.sound).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const keep = new Set<string>(archives.filter((archive) => !archive.sound).map((archive) => archive.name));
+  keep.add(sound[0].name);
+  const periods: Record<keyof typeof policy, (date: Date) => string> = {
+    daily: (date) => date.toISOString().slice(0, 10),
+    weekly: isoWeek,
+    monthly: (date) => date.toISOString().slice(0, 7),
+    yearly: (date) => date.toISOString().slice(0, 4),
+  };
+  for (const rule of Object.keys(policy) as (keyof typeof policy)[]) {
+    const seen = new Set<string>();
+    for (const archive of sound) {
+      const period = periods[rule](archive.createdAt);
+      if (seen.has(period)) continue;
+      if (seen.size === policy[rule]) break;
+      seen.add(period);
+      keep.add(archive.name);
+    }
+  }
+  return keep;
+}
+
+function isoWeek(date: Date): string {
+  const day = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  const weekday = day.getUTCDay() || 7;
+  day.setUTCDate(day.getUTCDate() + 4 - weekday);
+  const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1);
+  return `${day.getUTCFullYear()}-W${Math.ceil(((day.getTime() - yearStart) / 86400_000 + 1) / 7)}`;
+}
+
+async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
