@@ -25,10 +25,14 @@ describeEngine(`backup of the stack straight into a second bucket of its S3 serv
     const store = containers.track(await startS3(stack, uniqueName('okb-offsite'), { accessKey: ACCESS, secretKey: SECRET }));
     const client = s3Client(store.endpoint, ACCESS, SECRET);
     const body = Buffer.concat([randomBytes(12 * 1024 * 1024), Buffer.alloc(3 * 1024 * 1024, 'text ')]);
-    await seed(client, ['media', 'offsite-archives'], [
-      { bucket: 'media', key: 'videos/intro.bin', body, contentType: 'application/octet-stream' },
-      { bucket: 'media', key: 'notes.txt', body: Buffer.from('hello\n'), contentType: 'text/plain' },
-    ]);
+    await seed(
+      client,
+      ['media', 'offsite-archives'],
+      [
+        { bucket: 'media', key: 'videos/intro.bin', body, contentType: 'application/octet-stream' },
+        { bucket: 'media', key: 'notes.txt', body: Buffer.from('hello\n'), contentType: 'text/plain' },
+      ],
+    );
     const before = await mediaSnapshot(client);
     const project = await makeProject();
     // The component's keys and the off-site keys are separate settings (here the same server).
@@ -42,7 +46,9 @@ describeEngine(`backup of the stack straight into a second bucket of its S3 serv
     const url = backup.stdout.trim();
     expect(url).toMatch(/^s3:\/\/offsite-archives\/nightly\/orkestra-backup-local-.*\.tar\.gz$/);
 
-    const list = JSON.parse((await run(['list', 's3://offsite-archives/nightly/', '--json'])).stdout) as { archives: { file: string; sound: boolean }[] };
+    const list = JSON.parse((await run(['list', 's3://offsite-archives/nightly/', '--json'])).stdout) as {
+      archives: { file: string; sound: boolean }[];
+    };
     expect(list.archives).toEqual([expect.objectContaining({ file: url, sound: true })]);
     const verify = await run(['verify', url]);
     expect(verify.code, verify.stdout).toBe(0);
