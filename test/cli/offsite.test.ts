@@ -4,7 +4,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINARY, runCli, startCli } from '../helpers/cli.js';
 import { describeOffsite, offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
@@ -48,10 +48,52 @@ describeOffsite('backup to s3:// and back, on the off-site server (fauxqs: imple
     expect(verify.code).toBe(0);
     expect(verify.stdout).toContain('Result: sound.');
 
+    // A copy cut short by 40 bytes reads its manifest fine; its size gives it away.
+    const client = s3Client(server.endpoint, 'a', 'b');
+    const whole = Buffer.from(
+      await (
+        await client.send(new GetObjectCommand({ Bucket: 'offsite', Key: url.slice('s3://offsite/'.length) }))
+      ).Body!.transformToByteArray(),
+    );
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'offsite',
+        Key: 'nightly/orkestra-backup-local-20260101-000000.tar.gz',
+        Body: whole.subarray(0, -40),
+      }),
+    );
+    client.destroy();
+    const withCut = JSON.parse((await runCli(['list', 's3://offsite/nightly/', '--json'], { cwd: project, env })).stdout) as {
+      archives: { name: string; sound: boolean; problem?: string }[];
+    };
+    expect(withCut.archives.find((archive) => archive.name === 'orkestra-backup-local-20260101-000000.tar.gz')).toMatchObject({
+      sound: false,
+      problem: expect.stringContaining('does not match its manifest') as unknown,
+    });
+
     await writeFile(join(project, 'docker/.env'), 'EDITED=1\n');
     const restore = await runCli(['restore', url, '-y'], { cwd: project, env });
     expect(restore.code).toBe(0);
     expect(await readFile(join(project, 'docker/.env'), 'utf8')).toBe(ENV_TEXT);
+  });
+
+  it('backup --prune to an s3:// folder keeps what the policy keeps there, after the backup succeeded', async () => {
+    const project = await makeProject();
+    const env = offsiteEnv(server);
+    // Exact keys in the naming scheme, so the second is the newer one even within the same second.
+    const backupTo = (stamp: string) =>
+      runCli(['backup', '-c', 'secrets', '-y', '-o', `s3://offsite/rotated/orkestra-backup-local-${stamp}.tar.gz`, '--prune', 'last=1'], {
+        cwd: project,
+        env,
+      });
+    expect((await backupTo('20260101-000000')).code).toBe(0);
+    const second = await backupTo('20260102-000000');
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('Pruned s3://offsite/rotated/: 1 removed, 1 kept.');
+    const listed = JSON.parse((await runCli(['list', 's3://offsite/rotated/', '--json'], { cwd: project, env })).stdout) as {
+      archives: { file: string }[];
+    };
+    expect(listed.archives.map((archive) => archive.file)).toEqual([second.stdout.trim()]);
   });
 
   it('an exact key that exists is refused before anything is made (exit 2); a missing bucket too', async () => {
