@@ -13,9 +13,9 @@
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { acquireEngine, clientFor } from '../test/engine/engine.js';
 import { prepareImages } from '../test/engine/images.js';
 import { execText, startMongo, startRedis, startS3, uniqueName, type RunningContainer, type StackContext } from '../test/engine/stack.js';
@@ -36,6 +36,8 @@ interface Row {
   wallMs: number[];
   peakRss: number[];
   dataBytes: number;
+  /** The largest file the run had on local disk (backups: the archive or its working files). */
+  largestFile?: number[];
 }
 
 interface Bench {
@@ -47,8 +49,12 @@ interface Bench {
   mongo: string;
   redis: string;
   s3: string;
+  /** A second S3 server: the off-site store of the `backup -o s3://` rows (separate, so the rustfs data stays the same). */
+  offsite: { endpoint: string; name: string };
   dataBytes: number;
 }
+
+const OFFSITE_BUCKET = 'bench-offsite';
 
 async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '256M,2G').split(',').map(parseSize);
@@ -125,12 +131,17 @@ async function compare(bench: Bench, label: string, rounds: number, rows: Row[])
   for (let round = 0; round < rounds; round += 1) {
     const order = only ? (['tool'] as const) : round % 2 === 0 ? (['tool', 'bash'] as const) : (['bash', 'tool'] as const);
     for (const pipeline of order) {
-      const output = join(bench.work, `${pipeline}-${round}.tar.gz`);
+      const output = join(bench.work, pipeline, `${pipeline}-${round}.tar.gz`);
       await rm(archives[pipeline], { force: true });
+      await mkdir(join(bench.work, pipeline), { recursive: true });
       const result = pipeline === 'tool' ? await toolBackup(bench, output, {}) : await bashBackup(bench, output);
       record(row('backup', pipeline), result, `${pipeline} backup`);
       archives[pipeline] = output;
     }
+    // The same backup straight into the off-site bucket, beside the local file of this round.
+    const offsite = await toolBackup(bench, `s3://${OFFSITE_BUCKET}/round-${round}/`, {});
+    record(row('backup', 'tool to s3://'), offsite, 'tool backup to s3://');
+    await emptyOffsite(bench);
     for (const pipeline of order) {
       await resetObjectStore(bench);
       const result = pipeline === 'tool' ? await toolRestore(bench, archives.tool, {}) : await bashRestore(bench, archives.bash);
@@ -211,6 +222,12 @@ async function buildBench(stack: StackContext, bytes: number): Promise<Bench> {
     { mode: 0o600 },
   );
   await writeFile(join(project, 'docker/keys/jwt-private.pem'), 'private key material\n', { mode: 0o600 });
+  await mkdir(join(work, 'tmp'));
+  const offsite = await startS3(stack, uniqueName('bench-offsite'), { accessKey: ACCESS, secretKey: SECRET });
+  containers.push(offsite);
+  const offsiteClient = s3ClientFor(offsite.endpoint, ACCESS, SECRET);
+  await offsiteClient.send(new CreateBucketCommand({ Bucket: OFFSITE_BUCKET }));
+  offsiteClient.destroy();
   const redisBytes = Number(
     (await execText(stack, redis.name, ['sh', '-c', 'redis-cli BGSAVE > /dev/null; sleep 2; du -sb /data | cut -f1'])).trim(),
   );
@@ -223,7 +240,18 @@ async function buildBench(stack: StackContext, bytes: number): Promise<Bench> {
   log(
     `dataset: ${Math.round(dataBytes / MB)} MB (mongodump ${Math.round((await stat(`${mongoFixture}.gz`)).size / MB)} MB gzip, Redis files ${Math.round(redisBytes / MB)} MB, objects ${Math.round((dataBytes - redisBytes - (await stat(`${mongoFixture}.gz`)).size) / MB)} MB)`,
   );
-  return { stack, containers, project, work, s3Endpoint: s3.endpoint, mongo: mongo.name, redis: redis.name, s3: s3.name, dataBytes };
+  return {
+    stack,
+    containers,
+    project,
+    work,
+    s3Endpoint: s3.endpoint,
+    mongo: mongo.name,
+    redis: redis.name,
+    s3: s3.name,
+    offsite: { endpoint: offsite.endpoint, name: offsite.name },
+    dataBytes,
+  };
 }
 
 function toolEnv(bench: Bench, extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -233,6 +261,11 @@ function toolEnv(bench: Bench, extra: Record<string, string>): NodeJS.ProcessEnv
     ORKESTRA_MONGODB_CONTAINER: bench.mongo,
     ORKESTRA_REDIS_CONTAINER: bench.redis,
     ORKESTRA_RUSTFS_CONTAINER: bench.s3,
+    // The off-site store (backup -o s3://): AWS settings, not the RustFS keys.
+    AWS_ENDPOINT_URL_S3: bench.offsite.endpoint,
+    AWS_ACCESS_KEY_ID: ACCESS,
+    AWS_SECRET_ACCESS_KEY: SECRET,
+    TMPDIR: join(bench.work, 'tmp'),
   };
   for (const [key, value] of Object.entries(extra)) {
     if (value === '') delete env[key];
@@ -259,12 +292,21 @@ function bashEnv(bench: Bench, extra: Record<string, string>): NodeJS.ProcessEnv
   };
 }
 
+/** Watched for the largest local file: the archive's folder (local runs), the tool's TMPDIR and the project. */
 const toolBackup = (bench: Bench, output: string, env: Record<string, string>) =>
-  measure(BINARY, ['backup', 'all', '-y', '-o', output], { cwd: bench.project, env: toolEnv(bench, env) });
+  measure(BINARY, ['backup', 'all', '-y', '-o', output], {
+    cwd: bench.project,
+    env: toolEnv(bench, env),
+    watchFolders: [join(bench.work, 'tmp'), bench.project, ...(output.startsWith('s3://') ? [] : [dirname(output)])],
+  });
 const toolRestore = (bench: Bench, archive: string, env: Record<string, string>) =>
   measure(BINARY, ['restore', archive, '-y'], { cwd: bench.project, env: toolEnv(bench, env) });
 const bashBackup = (bench: Bench, output: string) =>
-  measure('bash', [join(REPO, 'bench/bash/backup.sh')], { cwd: bench.project, env: bashEnv(bench, { OUTPUT: output }) });
+  measure('bash', [join(REPO, 'bench/bash/backup.sh')], {
+    cwd: bench.project,
+    env: bashEnv(bench, { OUTPUT: output }),
+    watchFolders: [dirname(output), bench.project],
+  });
 const bashRestore = (bench: Bench, archive: string) =>
   measure('bash', [join(REPO, 'bench/bash/restore.sh')], { cwd: bench.project, env: bashEnv(bench, { ARCHIVE: archive }) });
 
@@ -280,7 +322,17 @@ function record(row: Row, result: Measurement, what: string): void {
   if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}):\n${result.stderr.slice(-2000)}`);
   row.wallMs.push(result.wallMs);
   row.peakRss.push(result.peakRssBytes);
-  log(`${what}: ${seconds(result.wallMs)} s, peak RSS ${Math.round(result.peakRssBytes / MB)} MB`);
+  if (row.operation === 'backup') (row.largestFile ??= []).push(result.largestFileBytes);
+  log(
+    `${what}: ${seconds(result.wallMs)} s, peak RSS ${Math.round(result.peakRssBytes / MB)} MB, largest local file ${Math.round(result.largestFileBytes / MB)} MB`,
+  );
+}
+
+async function emptyOffsite(bench: Bench): Promise<void> {
+  const client = s3ClientFor(bench.offsite.endpoint, ACCESS, SECRET);
+  const { Contents } = await client.send(new ListObjectsV2Command({ Bucket: OFFSITE_BUCKET }));
+  for (const { Key } of Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket: OFFSITE_BUCKET, Key }));
+  client.destroy();
 }
 
 function renderReport(rows: Row[], variants: Row[]): string {
@@ -288,15 +340,20 @@ function renderReport(rows: Row[], variants: Row[]): string {
   const lines = [
     `Machine: ${machine}. Median of ${rows[0]?.wallMs.length ?? 0} alternating runs; RSS is the peak of the whole process tree.`,
     '',
-    '| data | operation | pipeline | wall | MB/s | peak RSS | tool / bash |',
-    '|---|---|---|---|---|---|---|',
+    '| data | operation | pipeline | wall | MB/s | peak RSS | largest local file | ratio |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
-    const bash = rows.find((entry) => entry.size === row.size && entry.operation === row.operation && entry.pipeline === 'bash');
-    const ratio = row.pipeline === 'tool' && bash ? (median(row.wallMs) / median(bash.wallMs)).toFixed(2) : '';
+    const find = (pipeline: string) =>
+      rows.find((entry) => entry.size === row.size && entry.operation === row.operation && entry.pipeline === pipeline);
+    const versus = row.pipeline === 'tool' ? find('bash') : row.pipeline === 'tool to s3://' ? find('tool') : undefined;
+    const ratio = versus
+      ? `${(median(row.wallMs) / median(versus.wallMs)).toFixed(2)} (${row.pipeline === 'tool' ? 'tool / bash' : 's3:// / local file'})`
+      : '';
+    const largest = row.largestFile ? `${Math.round(Math.max(...row.largestFile) / MB)} MB` : '';
     lines.push(
       `| ${row.size} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | ${row.pipeline} | ${seconds(median(row.wallMs))} s | ` +
-        `${Math.round(row.dataBytes / MB / (median(row.wallMs) / 1000))} | ${Math.round(Math.max(...row.peakRss) / MB)} MB | ${ratio} |`,
+        `${Math.round(row.dataBytes / MB / (median(row.wallMs) / 1000))} | ${Math.round(Math.max(...row.peakRss) / MB)} MB | ${largest} | ${ratio} |`,
     );
   }
   if (variants.length > 0) {
