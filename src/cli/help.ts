@@ -4,6 +4,8 @@ const COMMON = `Common options:
   --project-dir <path>        the Orkestra repo root (the folder holding docker/); default: current folder
   --env <name>                environment name for file names and the manifest (else ORKESTRA_ENV, else local)
   --container <comp>=<name>   use another container for a component (also ORKESTRA_<COMP>_CONTAINER)
+  --endpoint-url <url>        the S3 service of s3:// URLs (also AWS_ENDPOINT_URL_S3; keys from
+                              AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, region AWS_REGION)
   --json                      machine-readable result on stdout
   --debug                     show the stack trace of an unexpected failure
   -h, --help                  this help
@@ -15,13 +17,15 @@ const TOOL_HELP = `orkestra-backup — back up and restore a whole Orkestra depl
 Usage:
   orkestra-backup                          interactive interface (on a terminal)
   orkestra-backup backup all --yes         back up every available component
-  orkestra-backup backup -c mongodb,secrets [-o file] --yes
+  orkestra-backup backup -c mongodb,secrets [-o file|s3://bucket/prefix/|-] --yes
   orkestra-backup restore <file> --dry-run preflight: report what would happen, change nothing
   orkestra-backup restore <file> [-c list] [--yes]
   orkestra-backup verify <file>            check an archive without any server
   orkestra-backup inspect <file>           show what an archive holds
-  orkestra-backup list [folder]            the archives of a folder (default ./backups), newest first
-  orkestra-backup prune <folder> --keep-daily 7 --keep-monthly 12 [--dry-run]
+  orkestra-backup list [folder|s3://…/]     the archives of a folder (default ./backups), newest first
+  orkestra-backup prune <folder|s3://…/> --keep-daily 7 --keep-monthly 12 [--dry-run]
+
+An archive may be a file or s3://bucket/key; verify and inspect also read - (standard input).
   orkestra-backup help [command]           this help, or a command's
 
 Components: mongodb, redis, rustfs, secrets.
@@ -36,10 +40,13 @@ Writes ./backups/orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>.tar.gz (mode 0600) 
 
   all                         every component available on this host; unavailable ones are skipped and named
   -c, --components <list>     only these, e.g. mongodb,secrets; each must be available
-  -o, --output <path>         write here instead (never overwrites an existing file)
+  -o, --output <path>         write here instead (never overwrites an existing file); also
+                              s3://bucket/prefix/ (default name under it), s3://bucket/key.tar.gz,
+                              or - (standard output; refused on a terminal). To S3 the archive is
+                              uploaded while it is made, then read back and checked.
   -y, --yes                   do not ask before starting; required when stdin is not a terminal
       --strict                with all: a skipped (unavailable) component fails the run with exit 1
-      --prune <policy>        after a successful backup, prune its folder, e.g. 'hourly=24,daily=30,monthly=12'
+      --prune <policy>        after a successful backup, prune its folder or s3:// prefix, e.g. 'hourly=24,daily=30,monthly=12'
                               (the rules of prune; never after a failed backup)
 
 Without arguments on a terminal, opens the interactive interface.
@@ -50,7 +57,8 @@ ${COMMON}`,
 Checks the whole archive (manifest, every file's SHA-256) before touching anything, then
 restores each component. On a terminal, asks you to type "restore" before any change.
 
-  <file>                      an archive made by backup; omitted on a terminal: pick one from ./backups/
+  <file>                      an archive made by backup, or s3://bucket/key (read twice, never to disk);
+                              omitted on a terminal: pick one from ./backups/. Standard input is refused.
   -c, --components <list>     restore only these; each must be in the archive
   -n, --dry-run               report exactly what would happen and change nothing; needs no --yes
   -y, --yes                   skip the type-"restore" gate; required for a real restore without a terminal.
@@ -59,25 +67,26 @@ restores each component. On a terminal, asks you to type "restore" before any ch
                               before --drop replaces it (it is kept, and put back on failure, by default)
 
 ${COMMON}`,
-  verify: `Usage: orkestra-backup verify <file> [options]
+  verify: `Usage: orkestra-backup verify <file|s3://bucket/key|-> [options]
 
 Checks an archive without any server: structure, manifest, every file's size and SHA-256,
 and a deep check of each component's data. Exit 0 when sound, 1 with the list of problems.
 
 ${COMMON}`,
-  inspect: `Usage: orkestra-backup inspect <file> [options]
+  inspect: `Usage: orkestra-backup inspect <file|s3://bucket/key|-> [options]
 
 Shows what an archive holds: the manifest, MongoDB namespaces, the Redis layout, buckets and
 object counts, secret file names (never their contents).
 
 ${COMMON}`,
-  list: `Usage: orkestra-backup list [folder] [options]
+  list: `Usage: orkestra-backup list [folder|s3://bucket/prefix/] [options]
 
 One line per archive of the folder (default ./backups/), newest first: name, size, environment,
-createdAt and components from its manifest — or BROKEN with the reason when it cannot be read.
+createdAt and components from its manifest — or BROKEN with the reason when it cannot be read or
+its size does not match its manifest (cut short).
 
 ${COMMON}`,
-  prune: `Usage: orkestra-backup prune <folder> --keep-<rule> N … [options]
+  prune: `Usage: orkestra-backup prune <folder|s3://bucket/prefix/> --keep-<rule> N … [options]
 
 Removes the archives of this environment (--env, else ORKESTRA_ENV, else local) that no rule
 keeps, by restic's forget rules: each rule keeps the newest archive of each of its N most recent
