@@ -7,6 +7,7 @@ import { isOffsiteUrl, parseOffsiteUrl } from '../s3/offsiteUrl.js';
 import { RemoteArchive } from '../s3/remoteArchive.js';
 import { withRetries } from '../s3/retry.js';
 import type { EventListener } from './events.js';
+import { offsiteShelf, type ArchiveShelf } from './archiveShelf.js';
 import type { Services } from './services.js';
 
 /** What opening the off-site store needs: settings (flags, docker/.env, environment), where to report retries, when to stop. */
@@ -60,4 +61,16 @@ export async function openArchiveReference(reference: string, openStore: () => O
   }
   await assertReadableFile(reference);
   return PinnedArchive.open(reference);
+}
+
+/**
+ * The off-site folder named by ORKESTRA_OFFSITE (`s3://bucket/prefix/`), for the interactive
+ * restore picker to list beside ./backups/; undefined when none is configured.
+ */
+export function configuredOffsiteShelf(context: OffsiteContext): ArchiveShelf | undefined {
+  const configured = context.setting('ORKESTRA_OFFSITE');
+  if (configured === undefined) return undefined;
+  const parsed = parseOffsiteUrl(configured);
+  const folder = parsed.folder ? parsed : { ...parsed, key: `${parsed.key}/`, folder: true };
+  return offsiteShelf(openOffsiteStore(context), folder);
 }

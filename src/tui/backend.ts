@@ -1,4 +1,5 @@
-import { openSessionProject, sessionFor, type SessionOptions } from '../app/session.js';
+import { createServices, openSessionProject, sessionFor, type SessionOptions } from '../app/session.js';
+import { configuredOffsiteShelf } from '../core/offsite.js';
 import { componentStatuses, planBackup, runBackup } from '../core/backup.js';
 import type { OverwritePolicy } from '../core/component.js';
 import type { EventListener } from '../core/events.js';
@@ -72,7 +73,28 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
         skipped: [...outcome.skipped],
       };
     },
-    listArchives: () => listArchives(project.backupsDir),
+    async listArchives() {
+      const local = await listArchives(project.backupsDir);
+      // A picker must answer at once: no retry pauses, a short timeout (a restore picked from it retries as usual).
+      const services = createServices();
+      const context = {
+        services: { ...services, tuning: { ...services.tuning, offsiteRetryPausesMs: [], offsiteTimeoutMs: 10_000 } },
+        setting: (key: string) => project.setting(key),
+        onEvent: quiet,
+        signal: new AbortController().signal,
+      };
+      const shelf = configuredOffsiteShelf(context);
+      if (!shelf) return local;
+      try {
+        const offsite = await listArchives(shelf);
+        return [...local, ...offsite].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.modifiedMs - a.modifiedMs);
+      } catch (error) {
+        // The local archives stay usable when the off-site store is away; the reason is listed.
+        return [...local, { file: shelf.where, name: shelf.where, bytes: 0, modifiedMs: 0, problem: (error as Error).message }];
+      } finally {
+        shelf.close();
+      }
+    },
     async previewRestore(file, components, onEvent, signal) {
       const current = await session(onEvent, signal);
       const opened = await openRestoreArchive(file, current);

@@ -4,7 +4,10 @@ import type { ArchiveListing } from '../backend.js';
 import { HelpLine } from '../widgets/HelpLine.js';
 import { SelectList } from '../widgets/SelectList.js';
 
-/** The archives in ./backups/, newest first; an unreadable one is listed as such and cannot be picked. */
+/**
+ * The archives in ./backups/ and, when ORKESTRA_OFFSITE names one, in the off-site folder (shown
+ * by their s3:// URL), newest first; an unreadable one is listed as such and cannot be picked.
+ */
 export function ArchivePickScreen({
   archives,
   onPick,
@@ -27,7 +30,7 @@ export function ArchivePickScreen({
               disabled: Boolean(archive.problem),
               label: archive.problem
                 ? `${archive.name}  unreadable: ${archive.problem}`
-                : `${archive.createdAt}  ${archive.environment!.padEnd(10)} ${formatBytes(archive.bytes).padStart(9)}  ${archive.components!.join(', ')}  (${archive.name})`,
+                : `${archive.createdAt}  ${archive.environment!.padEnd(10)} ${formatBytes(archive.bytes).padStart(9)}  ${archive.components!.join(', ')}  (${archive.file.startsWith('s3://') ? archive.file : archive.name})`,
             }))}
             onSelect={onPick}
           />
