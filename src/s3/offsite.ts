@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import { UsageError } from '../base/errors.js';
 import { describeS3Error, type StoreHints } from './errors.js';
 import { offsiteUrlText, type OffsiteUrl } from './offsiteUrl.js';
-import { escapeDotSegments } from './store.js';
+import { keepDotSegments } from './store.js';
 
 /**
  * The off-site store, configured the way the AWS tools are: credentials from the AWS SDK's
@@ -96,14 +96,7 @@ export class OffsiteStore {
       requestHandler: { connectionTimeout: 5_000, requestTimeout: settings.timeoutMs, throwOnRequestTimeout: true },
     };
     this.client = new S3Client(config);
-    this.client.middlewareStack.add(
-      (next) => async (args) => {
-        const request = args.request as { path?: unknown };
-        if (typeof request.path === 'string') request.path = escapeDotSegments(request.path);
-        return next(args);
-      },
-      { step: 'build', name: 'keepDotSegments' },
-    );
+    keepDotSegments(this.client);
     this.where = settings.endpoint ?? `AWS S3 (${settings.region})`;
   }
 

@@ -90,14 +90,7 @@ export class ObjectStore {
       maxAttempts: MAX_ATTEMPTS,
       requestHandler: { connectionTimeout: 5_000, requestTimeout: 300_000 },
     });
-    this.client.middlewareStack.add(
-      (next) => async (args) => {
-        const request = args.request as { path?: unknown };
-        if (typeof request.path === 'string') request.path = escapeDotSegments(request.path);
-        return next(args);
-      },
-      { step: 'build', name: 'keepDotSegments' },
-    );
+    keepDotSegments(this.client);
   }
 
   async listBuckets(): Promise<string[]> {
@@ -327,6 +320,18 @@ export async function* fixedSizeParts(body: AsyncIterable<Buffer>, take: () => B
 
 export function normalizeEtag(etag: string | undefined): string {
   return (etag ?? '').replace(/^W\//, '').replace(/"/g, '').toLowerCase();
+}
+
+/** Sends `.`/`..` key segments escaped (see escapeDotSegments), in the build step so the signature covers them. */
+export function keepDotSegments(client: S3Client): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { path?: unknown };
+      if (typeof request.path === 'string') request.path = escapeDotSegments(request.path);
+      return next(args);
+    },
+    { step: 'build', name: 'keepDotSegments' },
+  );
 }
 
 /**
