@@ -51,6 +51,13 @@ const ManifestSchema = z.looseObject({
    * later in v1.1; absent from older archives).
    */
   bytesAfterManifest: z.number().int().nonnegative().optional(),
+  /** HMACs of the encryption keys MongoDB's data depends on (names from ORKESTRA_BACKUP_KEY_NAMES), never their values. */
+  keyFingerprints: z
+    .object({
+      salt: z.string().regex(/^[0-9a-f]{32}$/),
+      keys: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), sha256Hex.nullable()),
+    })
+    .optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

@@ -35,7 +35,10 @@ export interface ArchiveWriterOptions {
 }
 
 /** A manifest before the writer adds the summaries of the file indexes. */
-export type UnindexedManifest = Pick<Manifest, 'schema' | 'createdAt' | 'environment' | 'host' | 'components' | 'tool' | 'details'>;
+export type UnindexedManifest = Pick<
+  Manifest,
+  'schema' | 'createdAt' | 'environment' | 'host' | 'components' | 'tool' | 'details' | 'keyFingerprints'
+>;
 
 const PRIVATE = 0o600;
 

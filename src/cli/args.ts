@@ -29,6 +29,7 @@ const COMMAND_OPTIONS = {
     'dry-run': { type: 'boolean', short: 'n' },
     yes: { type: 'boolean', short: 'y' },
     'no-keep-mongodb': { type: 'boolean' },
+    'accept-key-drift': { type: 'boolean' },
   },
   verify: {},
   inspect: {},
@@ -133,6 +134,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
 function flagSettings(values: Record<string, unknown>): Record<string, string> {
   const settings: Record<string, string> = {};
   if (values['no-keep-mongodb']) settings.ORKESTRA_KEEP_MONGODB = 'no';
+  if (values['accept-key-drift']) settings.ORKESTRA_ACCEPT_KEY_DRIFT = 'yes';
   if (typeof values['endpoint-url'] === 'string') settings.AWS_ENDPOINT_URL_S3 = values['endpoint-url'];
   return settings;
 }

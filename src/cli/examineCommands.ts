@@ -92,6 +92,9 @@ function describe(examined: ExaminedArchive): string[] {
     `  created ${manifest.createdAt} on ${manifest.host || 'an unknown host'} by ${tool}`,
     `  environment ${manifest.environment}; components: ${manifest.components.join(', ') || 'none'}`,
   ];
+  const fingerprinted = Object.keys(manifest.keyFingerprints?.keys ?? {});
+  if (fingerprinted.length > 0)
+    lines.push(`  encryption keys fingerprinted: ${fingerprinted.join(', ')} (names only; checked before a mongodb restore)`);
   for (const { name, report } of examined.components) {
     lines.push('', name);
     for (const line of summarised(report?.lines ?? ['(not known to this version)'], 'lines (--json lists them all)'))
@@ -112,6 +115,7 @@ function reportJson(examined: ExaminedArchive) {
       components: manifest.components,
       tool: manifest.tool,
       files: examined.files,
+      fingerprintedKeys: Object.keys(manifest.keyFingerprints?.keys ?? {}),
     },
     components: Object.fromEntries(examined.components.map(({ name, report }) => [name, report?.facts ?? null])),
   };

@@ -65,6 +65,9 @@ restores each component. On a terminal, asks you to type "restore" before any ch
                               Existing secret files are then moved aside into docker/.pre-restore-<UTC stamp>/
       --no-keep-mongodb       do not dump the current MongoDB database into docker/.pre-restore-<UTC stamp>/
                               before --drop replaces it (it is kept, and put back on failure, by default)
+      --accept-key-drift      restore mongodb even though docker/.env holds other encryption keys
+                              (OAUTH_TOKEN_ENCRYPTION_KEY, ORKESTRA_KMS_MASTER_KEY; ORKESTRA_BACKUP_KEY_NAMES)
+                              than when the backup was made; refused by default (the data would be unreadable)
 
 ${COMMON}`,
   verify: `Usage: orkestra-backup verify <file|s3://bucket/key|-> [options]

@@ -14,6 +14,7 @@ import { OffsiteDestination } from '../s3/offsiteDestination.js';
 import { isOffsiteUrl, offsiteChild, offsiteUrlText, parseOffsiteUrl, type OffsiteUrl } from '../s3/offsiteUrl.js';
 import type { Writable } from 'node:stream';
 import { openOffsiteStore } from './offsite.js';
+import { fingerprintKeys } from './keyDrift.js';
 import type { Availability, Component, ComponentSink } from './component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { ComponentProgress } from './progress.js';
@@ -187,6 +188,7 @@ export async function runBackup(session: Session, plan: BackupPlan): Promise<Bac
       components: captured,
       tool: { name: TOOL_NAME, version: TOOL_VERSION },
       details,
+      keyFingerprints: fingerprintKeys((key) => session.project.setting(key)),
     };
     session.signal.throwIfAborted();
     session.onEvent({ type: 'step', message: 'reading the archive back to check every file' });

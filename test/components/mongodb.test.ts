@@ -153,6 +153,54 @@ describeEngine('mongodb through the Docker Engine API', () => {
     expect(await execText(stack, mongo, ['sh', '-c', 'ls /stand-in'])).not.toContain('last-restore.in');
   });
 
+  it(`key drift: a mongodb restore under other encryption keys is refused by name, never showing a value ${label}`, async () => {
+    const keys = { OAUTH_TOKEN_ENCRYPTION_KEY: 'old-oauth-value-7f3a', ORKESTRA_KMS_MASTER_KEY: 'old-kms-value-91c2' };
+    const dir = await project('test', keys);
+    const backup = await run(dir, ['backup', '-c', 'mongodb,secrets', '-y']);
+    expect(backup.code).toBe(0);
+    const archive = backup.stdout.trim();
+    const manifest = execFileSync('tar', ['xzOf', archive, 'manifest.json'], { encoding: 'utf8' });
+    expect(JSON.parse(manifest)).toMatchObject({
+      keyFingerprints: { keys: { OAUTH_TOKEN_ENCRYPTION_KEY: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown } },
+    });
+
+    // The deployment's keys were rotated since: KMS changed, OAUTH unchanged.
+    await writeDotenv(dir, {
+      MONGO_DATABASE: 'test',
+      OAUTH_TOKEN_ENCRYPTION_KEY: keys.OAUTH_TOKEN_ENCRYPTION_KEY,
+      ORKESTRA_KMS_MASTER_KEY: 'new-kms-value-55d0',
+    });
+    const dryRun = await run(dir, ['restore', archive, '-c', 'mongodb', '--dry-run', '--json']);
+    expect(dryRun.code).toBe(1);
+    const report = JSON.parse(dryRun.stdout) as { components: { name: string; failure?: string }[] };
+    const failure = report.components.find((entry) => entry.name === 'mongodb')?.failure ?? '';
+    expect(failure).toContain('ORKESTRA_KMS_MASTER_KEY (differs)');
+    expect(failure).not.toContain('OAUTH_TOKEN_ENCRYPTION_KEY');
+    const refused = await run(dir, ['restore', archive, '-c', 'mongodb', '-y']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('--accept-key-drift');
+    const accepted = await run(dir, ['restore', archive, '-c', 'mongodb', '--dry-run', '--accept-key-drift']);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain('ORKESTRA_KMS_MASTER_KEY (differs)');
+    // Restoring the backup's secrets too brings its keys back: no drift to report.
+    const withSecrets = await run(dir, ['restore', archive, '--dry-run']);
+    expect(withSecrets.code).toBe(0);
+    const inspect = await run(dir, ['inspect', archive]);
+    expect(inspect.stdout).toContain('encryption keys fingerprinted: OAUTH_TOKEN_ENCRYPTION_KEY, ORKESTRA_KMS_MASTER_KEY');
+    for (const output of [
+      manifest,
+      dryRun.stdout,
+      dryRun.stderr,
+      refused.stdout,
+      refused.stderr,
+      accepted.stdout,
+      accepted.stderr,
+      inspect.stdout,
+    ]) {
+      for (const value of [...Object.values(keys), 'new-kms-value-55d0']) expect(output).not.toContain(value);
+    }
+  });
+
   it(`a failing mongodump fails the backup with its stderr shown and leaves no archive ${label}`, async () => {
     const dir = upstream ? await project('test', { MONGO_ROOT_PASSWORD: 'not-the-password' }) : await project('test');
     if (!upstream) await execText(stack, mongo, ['touch', '/stand-in/fail-dump']);
