@@ -3,15 +3,14 @@ import { describeDrift, fingerprintKeys, keyDrift, keyNames } from '../../src/co
 import type { Manifest } from '../../src/archive/manifest.js';
 
 const settings = (values: Record<string, string>) => (key: string) => values[key];
-const manifestWith = (keyFingerprints: Manifest['keyFingerprints']): Manifest =>
-  ({
-    schema: 'orkestra-backup/v1.1',
-    createdAt: 'x',
-    environment: 'local',
-    host: 'h',
-    components: ['mongodb'],
-    keyFingerprints,
-  }) as Manifest;
+const manifestWith = (keyFingerprints: Manifest['keyFingerprints']): Manifest => ({
+  schema: 'orkestra-backup/v1.1',
+  createdAt: 'x',
+  environment: 'local',
+  host: 'h',
+  components: ['mongodb'],
+  keyFingerprints,
+});
 
 describe('key fingerprints', () => {
   it('record an HMAC per key under a fresh salt, never the value; an unset key is null', () => {
