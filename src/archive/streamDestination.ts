@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { once } from 'node:events';
+import { RuntimeError } from '../base/errors.js';
 import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from './destination.js';
 import type { ArchiveBytes } from './location.js';
 import { WorkFolder } from './workFolder.js';
@@ -38,8 +39,15 @@ export class StreamDestination implements ArchiveDestination {
     await this.body.close();
     const bodySize = (await stat(this.bodyPath)).size;
     if (check) await check(this.joined(head, bodySize));
-    for await (const chunk of this.joined(head, bodySize).stream() as AsyncIterable<Buffer>) {
-      if (!this.output.write(chunk)) await once(this.output, 'drain');
+    try {
+      for await (const chunk of this.joined(head, bodySize).stream() as AsyncIterable<Buffer>) {
+        if (!this.output.write(chunk)) await once(this.output, 'drain');
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+      throw new RuntimeError('standard output was closed before the whole archive was written (EPIPE).', {
+        hint: 'What the other end received is not a complete archive; keep the reading command running to the end.',
+      });
     }
     await this.work.remove();
     return { path: '-', bytes: head.size + bodySize };

@@ -188,6 +188,25 @@ describe('backup -o - and reading from standard input', () => {
     expect((restore as { stderr: string }).stderr).toContain('restore cannot read the archive from standard input');
   });
 
+  it('a reader that stops early (| head) is one clear line and exit 1, not a crash', async () => {
+    const project = await makeProject();
+    await run('sh', ['-c', `head -c 50000000 /dev/urandom > '${join(project, 'docker/keys/large.bin')}'`]);
+    const { stdout } = await run(
+      'bash',
+      [
+        '-c',
+        `"$0" "$1" backup -c secrets -y -o - 2> err.txt | head -c 100 > /dev/null; echo "EXIT=\${PIPESTATUS[0]}"`,
+        process.execPath,
+        BINARY,
+      ],
+      { cwd: project },
+    );
+    expect(stdout).toContain('EXIT=1');
+    const stderr = await readFile(join(project, 'err.txt'), 'utf8');
+    expect(stderr).toContain('standard output was closed before the whole archive was written (EPIPE)');
+    expect(stderr).not.toContain('unexpected failure');
+  });
+
   it('-o - to a terminal is refused (exit 2) before anything is made', async () => {
     const project = await makeProject();
     // `script` gives the binary a terminal for stdout, as an operator's shell would.
