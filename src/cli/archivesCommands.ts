@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { openOffsite, openSessionProject } from '../app/session.js';
 import { localShelf, offsiteShelf, type ArchiveShelf } from '../core/archiveShelf.js';
-import { isOffsiteUrl, parseOffsiteUrl } from '../s3/offsiteUrl.js';
+import { isOffsiteUrl, parseOffsiteFolder } from '../s3/offsiteUrl.js';
 import { commandSettings } from './settings.js';
 import { createLineReporter } from './reporter.js';
 import { UsageError } from '../base/errors.js';
@@ -86,8 +86,7 @@ async function shelfArgument(args: ParsedCommand, command: string, required: boo
 /** A local folder, or an s3://bucket/prefix/ (a prefix without its final slash is taken as a folder all the same). */
 async function openShelf(folder: string, args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<ArchiveShelf> {
   if (!isOffsiteUrl(folder)) return localShelf(resolve(folder));
-  const parsed = parseOffsiteUrl(folder);
-  const url = parsed.folder ? parsed : { ...parsed, key: `${parsed.key}/`, folder: true };
+  const url = parseOffsiteFolder(folder);
   const store = openOffsite(await commandSettings(args.common), createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
   try {
     await store.checkBucket(url.bucket);

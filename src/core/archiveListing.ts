@@ -35,7 +35,12 @@ export async function listArchives(place: string | ArchiveShelf): Promise<Archiv
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_AHEAD, entries.length) }, worker));
-  return listings.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.modifiedMs - a.modifiedMs);
+  return listings.sort(newestFirst);
+}
+
+/** By the manifest's createdAt, then by modification time (unreadable archives have no createdAt). */
+export function newestFirst(a: ArchiveListing, b: ArchiveListing): number {
+  return (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.modifiedMs - a.modifiedMs;
 }
 
 async function described(shelf: ArchiveShelf, entry: Parameters<ArchiveShelf['open']>[0], base: ArchiveListing): Promise<ArchiveListing> {

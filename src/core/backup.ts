@@ -13,7 +13,7 @@ import { StreamDestination } from '../archive/streamDestination.js';
 import { OffsiteDestination } from '../s3/offsiteDestination.js';
 import { isOffsiteUrl, offsiteChild, offsiteUrlText, parseOffsiteUrl, type OffsiteUrl } from '../s3/offsiteUrl.js';
 import type { Writable } from 'node:stream';
-import { openOffsiteStore } from './offsite.js';
+import { openOffsiteStore, sessionOffsite } from './offsite.js';
 import { fingerprintKeys } from './keyDrift.js';
 import type { Availability, Component, ComponentSink } from './component.js';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
@@ -106,7 +106,7 @@ async function resolveTarget(session: Session, output: string | undefined, stand
   }
   if (output !== undefined && isOffsiteUrl(output)) {
     const url = parseOffsiteUrl(output);
-    const store = openOffsiteStore(offsiteContext(session));
+    const store = openOffsiteStore(sessionOffsite(session));
     try {
       await store.checkBucket(url.bucket);
       if (url.folder) return { kind: 's3', url: offsiteChild(url, defaultArchiveName(session)) };
@@ -131,20 +131,11 @@ function targetText(target: ArchiveTarget): string {
   return target.kind === 's3' ? offsiteUrlText(target.url) : '-';
 }
 
-function offsiteContext(session: Session) {
-  return {
-    services: session.services,
-    setting: (key: string) => session.project.setting(key),
-    onEvent: session.onEvent,
-    signal: session.signal,
-  };
-}
-
 async function openDestination(session: Session, target: ArchiveTarget): Promise<{ destination: ArchiveDestination; close(): void }> {
   if (target.kind === 'file')
     return { destination: await FileDestination.open(target.path, { uniqueName: target.defaultName }), close() {} };
   if (target.kind === 'stream') return { destination: await StreamDestination.open(target.output), close() {} };
-  const store = openOffsiteStore(offsiteContext(session));
+  const store = openOffsiteStore(sessionOffsite(session));
   const { tuning } = session.services;
   try {
     const destination = await OffsiteDestination.open(store, target.url, {

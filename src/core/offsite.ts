@@ -3,12 +3,13 @@ import { PinnedArchive } from '../archive/pinned.js';
 import { assertReadableFile } from '../archive/reader.js';
 import { UsageError } from '../base/errors.js';
 import { offsiteSettings, type OffsiteStore } from '../s3/offsite.js';
-import { isOffsiteUrl, parseOffsiteUrl } from '../s3/offsiteUrl.js';
+import { isOffsiteUrl, parseOffsiteFolder, parseOffsiteUrl } from '../s3/offsiteUrl.js';
 import { RemoteArchive } from '../s3/remoteArchive.js';
 import { withRetries } from '../s3/retry.js';
 import type { EventListener } from './events.js';
 import { offsiteShelf, type ArchiveShelf } from './archiveShelf.js';
 import type { Services } from './services.js';
+import type { Session } from './session.js';
 
 /** What opening the off-site store needs: settings (flags, docker/.env, environment), where to report retries, when to stop. */
 export interface OffsiteContext {
@@ -16,6 +17,11 @@ export interface OffsiteContext {
   readonly setting: (key: string) => string | undefined;
   readonly onEvent: EventListener;
   readonly signal: AbortSignal;
+}
+
+/** The off-site context of a session: its settings, events and abort signal. */
+export function sessionOffsite(session: Session): OffsiteContext {
+  return { services: session.services, setting: (key) => session.project.setting(key), onEvent: session.onEvent, signal: session.signal };
 }
 
 /** The off-site store of these settings, its requests retried through outages (ORKESTRA_S3_RETRY_PAUSES). */
@@ -70,7 +76,5 @@ export async function openArchiveReference(reference: string, openStore: () => O
 export function configuredOffsiteShelf(context: OffsiteContext): ArchiveShelf | undefined {
   const configured = context.setting('ORKESTRA_OFFSITE');
   if (configured === undefined) return undefined;
-  const parsed = parseOffsiteUrl(configured);
-  const folder = parsed.folder ? parsed : { ...parsed, key: `${parsed.key}/`, folder: true };
-  return offsiteShelf(openOffsiteStore(context), folder);
+  return offsiteShelf(openOffsiteStore(context), parseOffsiteFolder(configured));
 }

@@ -3,7 +3,7 @@ import type { Manifest } from '../archive/manifest.js';
 import type { ArchiveBytes } from '../archive/location.js';
 import { locationName } from '../archive/location.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
-import { openArchiveReference, openOffsiteStore } from './offsite.js';
+import { openArchiveReference, openOffsiteStore, sessionOffsite } from './offsite.js';
 import { SequentialReader, sourceFor, type ArchiveView } from './archiveSource.js';
 import type { Component, OverwritePolicy, RestorePlan } from './component.js';
 import { describeError, OrkestraError, PreconditionError, UsageError } from '../base/errors.js';
@@ -56,14 +56,7 @@ export function confirmsRestore(answer: string): boolean {
 
 /** Opens a local file or an `s3://bucket/key` archive and reads its manifest (standard input is refused: it cannot be read twice). */
 export async function openRestoreArchive(file: string, session: Session): Promise<OpenedArchive> {
-  const openStore = () =>
-    openOffsiteStore({
-      services: session.services,
-      setting: (key) => session.project.setting(key),
-      onEvent: session.onEvent,
-      signal: session.signal,
-    });
-  const location = await openArchiveReference(file, openStore);
+  const location = await openArchiveReference(file, () => openOffsiteStore(sessionOffsite(session)));
   try {
     const { manifest } = await readManifest(location);
     return { file: location.path, name: locationName(location), manifest, location };

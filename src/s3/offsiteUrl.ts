@@ -31,6 +31,12 @@ export function parseOffsiteUrl(text: string): OffsiteUrl {
   return { bucket, key, folder: key === '' || key.endsWith('/') };
 }
 
+/** A URL taken as a folder: `s3://bucket/prefix` means `s3://bucket/prefix/` (list, prune, ORKESTRA_OFFSITE). */
+export function parseOffsiteFolder(text: string): OffsiteUrl {
+  const parsed = parseOffsiteUrl(text);
+  return parsed.folder ? parsed : { ...parsed, key: `${parsed.key}/`, folder: true };
+}
+
 export function offsiteUrlText(url: { bucket: string; key: string }): string {
   return `s3://${url.bucket}/${url.key}`;
 }

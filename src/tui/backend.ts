@@ -12,7 +12,7 @@ import {
   type RestorePreview,
 } from '../core/restore.js';
 import { COMPONENTS } from '../components/index.js';
-import { listArchives, type ArchiveListing } from '../core/archiveListing.js';
+import { listArchives, newestFirst, type ArchiveListing } from '../core/archiveListing.js';
 
 export type { ArchiveListing, RestorePreview };
 
@@ -87,7 +87,7 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
       if (!shelf) return local;
       try {
         const offsite = await listArchives(shelf);
-        return [...local, ...offsite].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.modifiedMs - a.modifiedMs);
+        return [...local, ...offsite].sort(newestFirst);
       } catch (error) {
         // The local archives stay usable when the off-site store is away; the reason is listed.
         return [...local, { file: shelf.where, name: shelf.where, bytes: 0, modifiedMs: 0, problem: (error as Error).message }];
