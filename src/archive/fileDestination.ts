@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RuntimeError } from '../base/errors.js';
 import { isProcessAlive } from '../base/processes.js';
@@ -45,12 +45,10 @@ export class FileDestination implements ArchiveDestination {
   async publish(head: ArchiveHead, check?: ArchiveCheck): Promise<{ path: string; bytes: number }> {
     // No fsync of the body: it is copied behind the head and removed, and the copy is what is
     // synced before it gets its final name. Syncing both wrote every byte to disk twice.
-    await this.body.close();
     const partialPath = hiddenSibling(this.finalPath, 'partial');
     trackTemporary(partialPath);
     try {
-      const bytes = await assemble(partialPath, head, this.bodyPath);
-      await removeTemporary(this.bodyPath);
+      const bytes = head.size === 0 ? await this.bodyAsWhole(partialPath) : await this.assembled(partialPath, head);
       if (check) await check(partialPath);
       const path = await publishFile(partialPath, this.finalPath, this.uniqueName);
       untrackTemporary(partialPath);
@@ -64,6 +62,23 @@ export class FileDestination implements ArchiveDestination {
   async discard(): Promise<void> {
     await this.body.close().catch(() => undefined);
     await removeTemporary(this.bodyPath);
+  }
+
+  private async assembled(partialPath: string, head: ArchiveHead): Promise<number> {
+    await this.body.close();
+    const bytes = await assemble(partialPath, head, this.bodyPath);
+    await removeTemporary(this.bodyPath);
+    return bytes;
+  }
+
+  /** Nothing goes in front (an encrypted archive is its body): the body file itself becomes the partial one, not a copy. */
+  private async bodyAsWhole(partialPath: string): Promise<number> {
+    await this.body.sync();
+    const { size } = await this.body.stat();
+    await this.body.close();
+    await rename(this.bodyPath, partialPath);
+    untrackTemporary(this.bodyPath);
+    return size;
   }
 }
 
@@ -104,7 +119,7 @@ async function removeLeftovers(folder: string): Promise<string[]> {
 /** Hard-links into place so an existing archive is never replaced, then drops the hidden name. */
 async function publishFile(partialPath: string, finalPath: string, uniqueName: boolean): Promise<string> {
   for (let attempt = 1; ; attempt += 1) {
-    const candidate = attempt === 1 ? finalPath : finalPath.replace(/(\.tar\.gz|\.tgz)?$/, `-${attempt}$1`);
+    const candidate = attempt === 1 ? finalPath : finalPath.replace(/((?:\.tar\.gz|\.tgz)(?:\.age)?)?$/, `-${attempt}$1`);
     try {
       await link(partialPath, candidate);
       await unlink(partialPath);

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { Decrypter, Encrypter } from 'age-encryption';
+import { UsageError } from '../base/errors.js';
+
+/** An age recipient (`age1…`), checked by the package: a typo fails here, before anything is made. Recipients are public keys, so the message may show them. */
+export function checkRecipient(recipient: string, where: string): string {
+  try {
+    new Encrypter().addRecipient(recipient);
+    return recipient;
+  } catch {
+    throw new UsageError(`${where}: "${recipient}" is not an age recipient.`, {
+      hint: 'An age recipient starts with age1 (from age-keygen -y). Nothing was written.',
+    });
+  }
+}
+
+/** The recipients of a file in age's format: one per line, # comments and blank lines ignored. */
+export async function readRecipientsFile(path: string): Promise<string[]> {
+  const lines = meaningfulLines(await readKeyFile(path, 'recipients file'));
+  const recipients = lines.map(({ text, number }) => checkRecipient(text, `${path} line ${number}`));
+  if (recipients.length === 0) {
+    throw new UsageError(`the recipients file ${path} holds no recipient.`, {
+      hint: 'Put one age1… public key per line (age-keygen -y <identity file> prints it). Nothing was written.',
+    });
+  }
+  return recipients;
+}
+
+/** The identities (AGE-SECRET-KEY-1…) of an age identity file; its lines are secret and never shown. */
+export async function readIdentityFile(path: string): Promise<string[]> {
+  const content = await readKeyFile(path, 'identity file');
+  if (content.startsWith('age-encryption.org/') || content.startsWith('-----BEGIN AGE')) {
+    throw new UsageError(`the identity file ${path} is itself encrypted.`, {
+      hint: 'Decrypt it first (age -d), into a private file. Nothing was touched.',
+    });
+  }
+  const identities = meaningfulLines(content).map(({ text, number }) => {
+    try {
+      new Decrypter().addIdentity(text);
+      return text;
+    } catch {
+      throw new UsageError(`${path} line ${number} is not an age identity.`, {
+        hint: 'An age identity file holds AGE-SECRET-KEY-1… lines (as age-keygen writes them). Nothing was touched.',
+      });
+    }
+  });
+  if (identities.length === 0) {
+    throw new UsageError(`the identity file ${path} holds no identity.`, {
+      hint: 'Give the file age-keygen wrote (AGE-SECRET-KEY-1… lines). Nothing was touched.',
+    });
+  }
+  return identities;
+}
+
+/** A passphrase kept in a file: its first line, without the line break. */
+export async function readPassphraseFile(path: string): Promise<string> {
+  const passphrase = (await readKeyFile(path, 'passphrase file')).split(/\r?\n/)[0];
+  if (passphrase.length === 0) {
+    throw new UsageError(`the passphrase file ${path} is empty.`, { hint: 'Put the passphrase on its first line. Nothing was touched.' });
+  }
+  return passphrase;
+}
+
+async function readKeyFile(path: string, role: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new UsageError(`cannot read the ${role} ${path} (${code}).`, {
+      hint: 'Check the path and its permissions. Nothing was touched.',
+    });
+  }
+}
+
+function meaningfulLines(content: string): { text: string; number: number }[] {
+  return content
+    .split(/\r?\n/)
+    .map((line, index) => ({ text: line.trim(), number: index + 1 }))
+    .filter(({ text }) => text !== '' && !text.startsWith('#'));
+}
