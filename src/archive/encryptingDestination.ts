@@ -1,14 +1,12 @@
-import { createCipheriv, createDecipheriv, randomBytes, type Cipher } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { newHeader, type Sealing } from '../age/header.js';
 import { sealPayload, PAYLOAD_NONCE_BYTES } from '../age/payload.js';
-import { removeTemporary, trackTemporary } from '../base/temporaryFiles.js';
 import { decryptedWith } from './decryptedArchive.js';
 import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from './destination.js';
 import type { ArchiveLocation } from './location.js';
 import { PinnedArchive } from './pinned.js';
-import { fileChunks, writeAll } from './writeAll.js';
+import { PrivateSpool } from './privateSpool.js';
 
 const EMPTY_HEAD: ArchiveHead = { size: 0, open: () => Readable.from([]) };
 
@@ -16,33 +14,25 @@ const EMPTY_HEAD: ArchiveHead = { size: 0, open: () => Readable.from([]) };
  * Wraps a destination so that what it receives is one age file holding the whole archive.
  *
  * The archive's manifest comes first but is known only at the end, and age numbers its chunks
- * from the first plaintext byte, so the body cannot be sealed as it is made. It waits in a spool
- * beside the destination's other working files, sealed under a throwaway AES-256-CTR key that
- * lives only in this process: the plaintext never touches the disk. At the end head and spool
+ * from the first plaintext byte, so the body cannot be sealed as it is made. It waits in a
+ * private spool beside the destination's other working files (under a throwaway key: the
+ * plaintext never touches the disk). At the end head and spool
  * are sealed as age in one pass and handed to the inner destination as its body, in front of an
  * empty head; its check reads the result back through the file key. The disk work equals the
  * plain archive's (body written, read, written again); the cost is the ciphers, about a second
- * per GiB each here. No authentication on the spool: the read-back checks every byte's SHA-256.
+ * per GiB each here.
  */
 export class EncryptingDestination implements ArchiveDestination {
   private constructor(
     private readonly inner: ArchiveDestination,
     private readonly header: Buffer,
     private readonly fileKey: Uint8Array,
-    private readonly spoolPath: string,
-    private readonly spool: FileHandle,
-    private readonly spoolKey: { key: Buffer; iv: Buffer },
-    private readonly spoolCipher: Cipher,
+    private readonly body: PrivateSpool,
   ) {}
 
   static async open(inner: ArchiveDestination, sealing: Sealing): Promise<EncryptingDestination> {
     const { header, fileKey } = await newHeader(sealing);
-    const spoolPath = inner.workPath('spool');
-    trackTemporary(spoolPath);
-    const spool = await open(spoolPath, 'wx', 0o600);
-    const spoolKey = { key: randomBytes(32), iv: randomBytes(16) };
-    const cipher = createCipheriv('aes-256-ctr', spoolKey.key, spoolKey.iv);
-    return new EncryptingDestination(inner, header, fileKey, spoolPath, spool, spoolKey, cipher);
+    return new EncryptingDestination(inner, header, fileKey, await PrivateSpool.create(inner.workPath('spool')));
   }
 
   workPath(role: string): string {
@@ -50,19 +40,18 @@ export class EncryptingDestination implements ArchiveDestination {
   }
 
   writeBody(bytes: Buffer): Promise<void> {
-    return writeAll(this.spool, this.spoolCipher.update(bytes));
+    return this.body.write(bytes);
   }
 
   async publish(head: ArchiveHead, check?: ArchiveCheck): Promise<{ path: string; bytes: number }> {
-    await this.spool.close();
+    await this.body.close();
     for await (const sealed of this.sealedArchive(head)) await this.inner.writeBody(sealed);
-    await removeTemporary(this.spoolPath);
+    await this.body.remove();
     return this.inner.publish(EMPTY_HEAD, check && ((location) => this.checkInside(location, check)));
   }
 
   async discard(): Promise<void> {
-    await this.spool.close().catch(() => undefined);
-    await removeTemporary(this.spoolPath);
+    await this.body.remove();
     await this.inner.discard();
   }
 
@@ -74,8 +63,7 @@ export class EncryptingDestination implements ArchiveDestination {
 
   private async *plaintext(head: ArchiveHead): AsyncGenerator<Buffer> {
     yield* head.open() as AsyncIterable<Buffer>;
-    const decipher = createDecipheriv('aes-256-ctr', this.spoolKey.key, this.spoolKey.iv);
-    for await (const chunk of fileChunks(this.spoolPath)) yield decipher.update(chunk);
+    yield* this.body.chunks();
   }
 
   private async checkInside(location: ArchiveLocation, check: ArchiveCheck): Promise<void> {

@@ -99,7 +99,7 @@ function hiddenSibling(finalPath: string, role: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.${role}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-const LEFTOVER = /^\..+\.(?:body|spool|index|head|partial)-(\d+)-[0-9a-f]{8}$/;
+const LEFTOVER = /^\..+\.(?:body|spool|index|indexes|head|partial)-(\d+)-[0-9a-f]{8}$/;
 
 /**
  * Removes the hidden files of backups whose process is gone (killed with SIGKILL, or the machine

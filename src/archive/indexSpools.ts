@@ -1,22 +1,19 @@
 import { createHash, type Hash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
-import { removeTemporary, trackTemporary } from '../base/temporaryFiles.js';
 import type { FileRecord, IndexSummary } from './manifest.js';
 import { componentOf, pathInComponent } from './paths.js';
-import { writeAll } from './writeAll.js';
+import { PrivateSpool } from './privateSpool.js';
 
 /** Index lines gathered before one write: about 2,000 records of 130 bytes. */
 const FLUSH_BYTES = 256 * 1024;
 
 export interface SpooledIndex {
   readonly component: string;
-  readonly spoolPath: string;
+  readonly spool: PrivateSpool;
   readonly summary: IndexSummary;
 }
 
 interface Spool {
-  readonly path: string;
-  readonly handle: FileHandle;
+  readonly file: PrivateSpool;
   readonly hash: Hash;
   pending: string[];
   pendingBytes: number;
@@ -26,7 +23,7 @@ interface Spool {
 }
 
 /**
- * Each component's index lines, spooled to a hidden file beside the archive as files are
+ * Each component's index lines, spooled to a private file beside the archive as files are
  * written: the records of a million objects (about 200 MB as JSON) never sit in memory.
  */
 export class IndexSpools {
@@ -60,29 +57,23 @@ export class IndexSpools {
     for (const component of components) {
       const spool = await this.spoolOf(component);
       await flush(spool);
-      await spool.handle.close();
+      await spool.file.close();
       const summary = { files: spool.files, bytes: spool.bytes, size: spool.size, sha256: spool.hash.digest('hex') };
-      finished.push({ component, spoolPath: spool.path, summary });
+      finished.push({ component, spool: spool.file, summary });
     }
     return finished;
   }
 
   async discard(): Promise<void> {
-    for (const spool of this.spools.values()) {
-      await spool.handle.close().catch(() => undefined);
-      await removeTemporary(spool.path);
-    }
+    for (const spool of this.spools.values()) await spool.file.remove();
     this.spools.clear();
   }
 
   private async spoolOf(component: string): Promise<Spool> {
     const existing = this.spools.get(component);
     if (existing) return existing;
-    const path = this.hiddenPath('index');
-    trackTemporary(path);
     const spool: Spool = {
-      path,
-      handle: await open(path, 'wx', 0o600),
+      file: await PrivateSpool.create(this.hiddenPath('index')),
       hash: createHash('sha256'),
       pending: [],
       pendingBytes: 0,
@@ -100,5 +91,5 @@ async function flush(spool: Spool): Promise<void> {
   const bytes = Buffer.from(spool.pending.join(''), 'utf8');
   spool.pending = [];
   spool.pendingBytes = 0;
-  await writeAll(spool.handle, bytes);
+  await spool.file.write(bytes);
 }

@@ -1,19 +1,16 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { constants as zlibConstants, deflateRawSync, gzipSync } from 'node:zlib';
 import { RuntimeError } from '../base/errors.js';
-import { removeTemporary, trackTemporary } from '../base/temporaryFiles.js';
-import type { ArchiveDestination, ArchiveHead } from './destination.js';
+import type { ArchiveDestination } from './destination.js';
 import { FileDestination } from './fileDestination.js';
+import { PrivateSpool } from './privateSpool.js';
 import type { ArchiveLocation } from './location.js';
 import { serializeManifest, type FileRecord, type Manifest } from './manifest.js';
 import { ParallelGzipWriter, type Coding } from './parallelGzip.js';
 import { IndexSpools, type SpooledIndex } from './indexSpools.js';
 import { indexPath, MANIFEST_PATH } from './paths.js';
 import { contentPadding, END_OF_ARCHIVE, fileHeader } from './tarEntry.js';
-import { copyThrough, writeAll } from './writeAll.js';
 
 export interface AddFileOptions {
   /** False for data that is already compressed (gzip, images): it is stored, not deflated again. */
@@ -39,8 +36,6 @@ export type UnindexedManifest = Pick<
   Manifest,
   'schema' | 'createdAt' | 'environment' | 'host' | 'components' | 'tool' | 'details' | 'keyFingerprints'
 >;
-
-const PRIVATE = 0o600;
 
 /**
  * Streams a `.tar.gz` whose first entry is `manifest.json`, followed by each component's file
@@ -105,24 +100,19 @@ export class ArchiveWriter {
    * next to the archive to learn its size, then added. Disk, not memory, absorbs it.
    */
   async addStream(path: string, content: Readable, options: AddFileOptions = {}): Promise<FileRecord> {
-    const spoolPath = this.destination.workPath('spool');
-    trackTemporary(spoolPath);
+    const spool = await PrivateSpool.create(this.destination.workPath('spool'));
     try {
-      const spool = await open(spoolPath, 'wx', PRIVATE);
-      let size = 0;
       try {
         for await (const chunk of content as AsyncIterable<Buffer>) {
-          await writeAll(spool, chunk);
-          size += chunk.length;
+          await spool.write(chunk);
           options.onBytes?.(chunk.length);
         }
       } finally {
         await spool.close();
       }
-      const spooled = createReadStream(spoolPath, { highWaterMark: 1 << 20 });
-      return await this.addFile(path, size, spooled, { compressible: options.compressible, details: options.details });
+      return await this.addFile(path, spool.size, spool.stream(), { compressible: options.compressible, details: options.details });
     } finally {
-      await removeTemporary(spoolPath);
+      await spool.remove();
     }
   }
 
@@ -146,24 +136,25 @@ export class ArchiveWriter {
       await this.gzip.finish();
     });
     const indexes = await this.index.finish(unindexed.components);
-    const headPath = this.destination.workPath('head');
-    const indexesPath = this.destination.workPath('indexes');
-    trackTemporary(headPath);
-    trackTemporary(indexesPath);
+    const compressed = await PrivateSpool.create(this.destination.workPath('indexes'));
+    let head: PrivateSpool | undefined;
     try {
-      const indexBytes = await compressIndexes(indexesPath, indexes, new Date(unindexed.createdAt), this.options.compressionLevel);
+      await compressIndexes(compressed, indexes, new Date(unindexed.createdAt), this.options.compressionLevel);
       await this.index.discard();
       const manifest: Manifest = {
         ...unindexed,
         index: Object.fromEntries(indexes.map(({ component, summary }) => [component, summary])),
-        bytesAfterManifest: indexBytes + this.bodyCompressedBytes,
+        bytesAfterManifest: compressed.size + this.bodyCompressedBytes,
       };
-      const head = await writeHead(headPath, manifest, indexesPath);
-      const published = await this.destination.publish(head, check && ((location) => check(location, manifest)));
+      head = await writeHead(await PrivateSpool.create(this.destination.workPath('head')), manifest, compressed);
+      const published = await this.destination.publish(
+        { size: head.size, open: () => head!.stream() },
+        check && ((location) => check(location, manifest)),
+      );
       return { ...published, manifest };
     } finally {
-      await removeTemporary(headPath);
-      await removeTemporary(indexesPath);
+      await compressed.remove();
+      await head?.remove();
     }
   }
 
@@ -235,32 +226,33 @@ export function codingFor(sample: Buffer): Coding {
   return entropyOnly <= deflated * 1.06 ? 'huffman' : 'deflate';
 }
 
-/** Each component's index entry as gzip members (one per megabyte of the spool: it never sits in memory whole); returns their size. */
-async function compressIndexes(path: string, indexes: readonly SpooledIndex[], mtime: Date, level: number | undefined): Promise<number> {
-  const handle = await open(path, 'wx', 0o600);
+/** Each component's index entry as gzip members (one per megabyte of the spool: it never sits in memory whole). */
+async function compressIndexes(
+  into: PrivateSpool,
+  indexes: readonly SpooledIndex[],
+  mtime: Date,
+  level: number | undefined,
+): Promise<void> {
   try {
     for (const index of indexes) {
-      await writeAll(handle, gzipSync(fileHeader(indexPath(index.component), index.summary.size, mtime)));
-      await copyThrough(index.spoolPath, (chunk) => writeAll(handle, gzipSync(chunk, { level })));
-      await writeAll(handle, gzipSync(contentPadding(index.summary.size)));
+      await into.write(gzipSync(fileHeader(indexPath(index.component), index.summary.size, mtime)));
+      for await (const chunk of index.spool.chunks()) await into.write(gzipSync(chunk, { level }));
+      await into.write(gzipSync(contentPadding(index.summary.size)));
     }
-    return (await handle.stat()).size;
   } finally {
-    await handle.close();
+    await into.close();
   }
 }
 
 /** manifest.json as the first gzip member, then the compressed indexes: the archive's first bytes. */
-async function writeHead(headPath: string, manifest: Manifest, indexesPath: string): Promise<ArchiveHead> {
-  const handle = await open(headPath, 'wx', 0o600);
+async function writeHead(head: PrivateSpool, manifest: Manifest, indexes: PrivateSpool): Promise<PrivateSpool> {
   try {
     const text = Buffer.from(serializeManifest(manifest), 'utf8');
     const entry = Buffer.concat([fileHeader(MANIFEST_PATH, text.length, new Date(manifest.createdAt)), text, contentPadding(text.length)]);
-    await writeAll(handle, gzipSync(entry));
-    await copyThrough(indexesPath, (chunk) => writeAll(handle, chunk));
-    const size = (await handle.stat()).size;
-    return { size, open: () => createReadStream(headPath, { highWaterMark: 1 << 20 }) };
+    await head.write(gzipSync(entry));
+    for await (const chunk of indexes.chunks()) await head.write(chunk);
+    return head;
   } finally {
-    await handle.close();
+    await head.close();
   }
 }

@@ -11,6 +11,8 @@ import { planPrune, runPrune, type PrunePlan } from '../core/prune.js';
 import { requireSomeRule } from '../core/retention.js';
 import type { ParsedCommand } from './args.js';
 import type { Terminal } from './terminal.js';
+import { terminalKeyring } from './keyring.js';
+import { settingsKeyring } from '../core/archiveKeys.js';
 
 /** `list [folder]`: the archives of a folder (default ./backups), newest first, from their manifests alone. */
 export async function listCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
@@ -18,7 +20,7 @@ export async function listCommand(args: ParsedCommand, terminal: Terminal, signa
   const folder = shelf.where;
   let listings: ArchiveListing[];
   try {
-    listings = await listArchives(shelf);
+    listings = await listArchives(shelf, terminalKeyring(await commandSettings(args.common), terminal));
   } finally {
     shelf.close();
   }
@@ -30,7 +32,9 @@ export async function listCommand(args: ParsedCommand, terminal: Terminal, signa
   for (const listing of listings) {
     const what = listing.problem
       ? `BROKEN: ${listing.problem}`
-      : `${listing.environment}  ${listing.createdAt}  ${listing.components?.join(',') || '(nothing)'}`;
+      : listing.locked
+        ? `ENCRYPTED: ${listing.locked}`
+        : `${listing.environment}  ${listing.createdAt}  ${listing.components?.join(',') || '(nothing)'}`;
     terminal.out(`${listing.name}  ${formatBytes(listing.bytes)}  ${what}\n`);
   }
   return 0;
@@ -39,10 +43,14 @@ export async function listCommand(args: ParsedCommand, terminal: Terminal, signa
 /** `prune <folder> --keep-…`: removes this environment's archives that no keep rule keeps. */
 export async function pruneCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
   const policy = requireSomeRule(args.retention ?? {}, 'prune');
-  const environment = args.common.env ?? (await commandSettings(args.common))('ORKESTRA_ENV') ?? 'local';
+  const setting = await commandSettings(args.common);
+  const environment = args.common.env ?? setting('ORKESTRA_ENV') ?? 'local';
   const shelf = await shelfArgument(args, 'prune', true, terminal, signal);
   try {
-    const plan = await planPrune(shelf, environment, policy, { removeBroken: args.removeBroken });
+    const plan = await planPrune(shelf, environment, policy, {
+      removeBroken: args.removeBroken,
+      keyring: terminalKeyring(setting, terminal),
+    });
     const removed = args.dryRun ? [] : await runPrune(plan);
     if (args.common.json) terminal.out(`${JSON.stringify(pruneJson(plan, args.dryRun, removed), null, 2)}\n`);
     else terminal.out(pruneReport(plan, args.dryRun));
@@ -62,7 +70,8 @@ export async function pruneAfterBackup(
 ): Promise<void> {
   const shelf = await openShelf(folder, args, terminal, signal);
   try {
-    const plan = await planPrune(shelf, environment, args.pruneAfter!);
+    // The backup host may hold only the recipients: archives it cannot open are judged by their names.
+    const plan = await planPrune(shelf, environment, args.pruneAfter!, { keyring: settingsKeyring(await commandSettings(args.common)) });
     const removed = await runPrune(plan);
     terminal.err(`Pruned ${plan.folder}: ${removed.length} removed, ${plan.decisions.length - removed.length} kept.\n`);
   } finally {
@@ -140,5 +149,7 @@ function listingJson(listing: ArchiveListing) {
     components: listing.components,
     sound: listing.problem === undefined,
     problem: listing.problem,
+    encrypted: listing.name.endsWith('.age'),
+    locked: listing.locked,
   };
 }

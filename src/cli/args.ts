@@ -1,6 +1,7 @@
 import { firstLine, withoutFinalPeriod } from '../base/format.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../base/errors.js';
+import { KEY_SETTINGS } from '../core/archiveKeys.js';
 import { parseRetentionPolicy, RETENTION_RULES, type RetentionPolicy } from '../core/retention.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -16,8 +17,17 @@ const COMMON_OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const satisfies Options;
 
+/** What opens an encrypted archive: every command that reads archives takes them. */
+const OPENING_OPTIONS = {
+  identity: { type: 'string', multiple: true, short: 'i' },
+  'passphrase-file': { type: 'string' },
+} as const satisfies Options;
+
 const COMMAND_OPTIONS = {
   backup: {
+    'encrypt-to': { type: 'string', multiple: true, short: 'r' },
+    'recipients-file': { type: 'string', multiple: true, short: 'R' },
+    'passphrase-file': { type: 'string' },
     components: { type: 'string', short: 'c' },
     output: { type: 'string', short: 'o' },
     yes: { type: 'boolean', short: 'y' },
@@ -30,11 +40,13 @@ const COMMAND_OPTIONS = {
     yes: { type: 'boolean', short: 'y' },
     'no-keep-mongodb': { type: 'boolean' },
     'accept-key-drift': { type: 'boolean' },
+    ...OPENING_OPTIONS,
   },
-  verify: {},
-  inspect: {},
-  list: {},
+  verify: { ...OPENING_OPTIONS },
+  inspect: { ...OPENING_OPTIONS },
+  list: { ...OPENING_OPTIONS },
   prune: {
+    ...OPENING_OPTIONS,
     'keep-last': { type: 'string' },
     'keep-hourly': { type: 'string' },
     'keep-daily': { type: 'string' },
@@ -136,6 +148,28 @@ function flagSettings(values: Record<string, unknown>): Record<string, string> {
   if (values['no-keep-mongodb']) settings.ORKESTRA_KEEP_MONGODB = 'no';
   if (values['accept-key-drift']) settings.ORKESTRA_ACCEPT_KEY_DRIFT = 'yes';
   if (typeof values['endpoint-url'] === 'string') settings.AWS_ENDPOINT_URL_S3 = values['endpoint-url'];
+  Object.assign(settings, encryptionSettings(values));
+  return settings;
+}
+
+/**
+ * Encryption flags as settings. On backup, any of them replaces all of docker/.env's encryption
+ * settings (an empty value is "none"), so a recipients file there is not silently added to the
+ * --encrypt-to given here.
+ */
+function encryptionSettings(values: Record<string, unknown>): Record<string, string> {
+  const list = (name: string) => (values[name] as string[] | undefined)?.join('\n');
+  const recipients = list('encrypt-to');
+  const recipientsFile = list('recipients-file');
+  const passphraseFile = values['passphrase-file'] as string | undefined;
+  const identity = list('identity');
+  const settings: Record<string, string> = {};
+  if (recipients !== undefined || recipientsFile !== undefined || passphraseFile !== undefined) {
+    settings[KEY_SETTINGS.recipients] = recipients ?? '';
+    settings[KEY_SETTINGS.recipientsFile] = recipientsFile ?? '';
+    settings[KEY_SETTINGS.passphraseFile] = passphraseFile ?? '';
+  }
+  if (identity !== undefined) settings[KEY_SETTINGS.identity] = identity;
   return settings;
 }
 

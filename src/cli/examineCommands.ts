@@ -1,7 +1,8 @@
 import { openOffsite } from '../app/session.js';
 import type { ArchiveBytes } from '../archive/location.js';
 import { spoolInput } from '../archive/spooledInput.js';
-import { openArchiveReference } from '../core/offsite.js';
+import { openArchiveReference, openedWith } from '../core/offsite.js';
+import type { Keyring } from '../age/header.js';
 import type { OffsiteStore } from '../s3/offsite.js';
 import { commandSettings } from './settings.js';
 import { COMPONENTS } from '../components/index.js';
@@ -12,6 +13,7 @@ import { summarised } from '../core/reports.js';
 import type { ParsedCommand } from './args.js';
 import { createLineReporter } from './reporter.js';
 import type { Terminal } from './terminal.js';
+import { terminalKeyring } from './keyring.js';
 
 /** `verify <file>`: exit 0 when the archive is sound, 1 with the list of what is wrong. */
 export async function verifyCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
@@ -57,7 +59,8 @@ async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: 
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`, { hint: 'Give one archive.' });
   const setting = await commandSettings(args.common);
   const onEvent = createLineReporter(terminal.errRaw, terminal.stderrIsTTY);
-  const location = await openExamined(file, terminal, () => openOffsite(setting, onEvent, signal));
+  const keyring = terminalKeyring(setting, terminal);
+  const location = await openExamined(file, terminal, () => openOffsite(setting, onEvent, signal), keyring);
   let examined: ExaminedArchive;
   try {
     examined = await examineArchive(location, { components: COMPONENTS, setting, onEvent, checkEveryFile });
@@ -74,14 +77,14 @@ async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: 
 }
 
 /** A file, an s3:// object, or standard input (spooled: a check reads the archive more than once). */
-async function openExamined(file: string, terminal: Terminal, store: () => OffsiteStore): Promise<ArchiveBytes> {
-  if (file !== '-') return openArchiveReference(file, store);
+async function openExamined(file: string, terminal: Terminal, store: () => OffsiteStore, keyring: Keyring): Promise<ArchiveBytes> {
+  if (file !== '-') return openArchiveReference(file, store, keyring);
   if (terminal.stdinIsTTY) {
     throw new UsageError('- reads the archive from standard input, which is a terminal.', {
       hint: 'Pipe it in: aws s3 cp s3://bucket/key - | orkestra-backup verify -',
     });
   }
-  return spoolInput(terminal.stdin);
+  return openedWith(await spoolInput(terminal.stdin), keyring);
 }
 
 function describe(examined: ExaminedArchive): string[] {

@@ -16,6 +16,7 @@ import type { ParsedCommand } from './args.js';
 import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';
 import { confirm, type Terminal } from './terminal.js';
+import { terminalKeyring } from './keyring.js';
 
 export async function restoreCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
   const [file, ...extra] = args.positionals;
@@ -31,7 +32,11 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
     });
   }
   const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
-  const opened = await openRestoreArchive(file, session);
+  const opened = await openRestoreArchive(
+    file,
+    session,
+    terminalKeyring((key) => session.project.setting(key), terminal),
+  );
   try {
     const components = selectRestoreComponents(session, opened, args.components);
     const { archive, plans } = await previewRestore(session, opened, components);

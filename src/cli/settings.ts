@@ -12,6 +12,6 @@ export async function commandSettings(common: CommonArgs): Promise<(key: string)
     return (key) => project.setting(key);
   } catch (error) {
     if (common.projectDir !== undefined) throw error;
-    return (key) => common.settings[key] || process.env[key] || undefined;
+    return (key) => (Object.hasOwn(common.settings, key) ? common.settings[key] : process.env[key]) || undefined;
   }
 }

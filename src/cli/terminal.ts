@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { AbortedError } from '../base/errors.js';
 import { printable } from '../base/format.js';
 
@@ -19,9 +19,22 @@ export interface Terminal {
   errRaw: (text: string) => void;
   /** Asks on stderr, reads one line from stdin. */
   ask: (question: string) => Promise<string>;
+  /** Like `ask`, without echoing what is typed (a passphrase). */
+  askSecret: (question: string) => Promise<string>;
 }
 
 export function processTerminal(signal: AbortSignal): Terminal {
+  const question = async (text: string, output: Writable) => {
+    const prompt = createInterface({ input: process.stdin, output, terminal: Boolean(process.stdin.isTTY) });
+    try {
+      return await prompt.question(text, { signal });
+    } catch (error) {
+      if (signal.aborted) throw new AbortedError('interrupted at a prompt; nothing was changed.');
+      throw error;
+    } finally {
+      prompt.close();
+    }
+  };
   return {
     stdinIsTTY: Boolean(process.stdin.isTTY),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
@@ -31,15 +44,14 @@ export function processTerminal(signal: AbortSignal): Terminal {
     out: (text) => process.stdout.write(printable(text)),
     err: (text) => process.stderr.write(printable(text)),
     errRaw: (text) => process.stderr.write(text),
-    async ask(question) {
-      const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: Boolean(process.stdin.isTTY) });
+    ask: (text) => question(text, process.stderr),
+    async askSecret(text) {
+      // readline echoes into its output: give it one that swallows, and print the prompt ourselves.
+      process.stderr.write(text);
       try {
-        return await prompt.question(question, { signal });
-      } catch (error) {
-        if (signal.aborted) throw new AbortedError('interrupted at a prompt; nothing was changed.');
-        throw error;
+        return await question('', new Writable({ write: (_chunk, _encoding, done) => done() }));
       } finally {
-        prompt.close();
+        process.stderr.write('\n');
       }
     },
   };

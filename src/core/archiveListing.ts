@@ -1,5 +1,7 @@
 import { readManifest, sizeProblem } from '../archive/reader.js';
 import { printable } from '../base/format.js';
+import { LockedArchiveError, type Keyring } from '../age/header.js';
+import { openedWith } from './offsite.js';
 import { localShelf, type ArchiveShelf } from './archiveShelf.js';
 
 export interface ArchiveListing {
@@ -13,6 +15,8 @@ export interface ArchiveListing {
   components?: string[];
   /** Why the archive is not sound (manifest unreadable, size not what the manifest implies); it is still listed. */
   problem?: string;
+  /** An encrypted archive no key given opens: why (its manifest is unknown; it is not broken). */
+  locked?: string;
 }
 
 /** Manifests read at once: each is one short read (a ranged GET off-site). */
@@ -22,7 +26,7 @@ const READ_AHEAD = 8;
  * The archives of a folder or an s3:// prefix (default ./backups/), newest first, described
  * from their manifests and sizes alone: nothing beyond the first member of each is read.
  */
-export async function listArchives(place: string | ArchiveShelf): Promise<ArchiveListing[]> {
+export async function listArchives(place: string | ArchiveShelf, keyring?: Keyring): Promise<ArchiveListing[]> {
   const shelf = typeof place === 'string' ? localShelf(place) : place;
   const entries = await shelf.entries();
   const listings = new Array<ArchiveListing>(entries.length);
@@ -31,7 +35,7 @@ export async function listArchives(place: string | ArchiveShelf): Promise<Archiv
     for (let index = next++; index < entries.length; index = next++) {
       const entry = entries[index];
       const base = { file: entry.reference, name: entry.name, bytes: entry.bytes, modifiedMs: entry.modifiedMs };
-      listings[index] = entry.bytes === 0 ? { ...base, problem: 'empty file (0 bytes)' } : await described(shelf, entry, base);
+      listings[index] = entry.bytes === 0 ? { ...base, problem: 'empty file (0 bytes)' } : await described(shelf, entry, base, keyring);
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_AHEAD, entries.length) }, worker));
@@ -43,9 +47,14 @@ export function newestFirst(a: ArchiveListing, b: ArchiveListing): number {
   return (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || b.modifiedMs - a.modifiedMs;
 }
 
-async function described(shelf: ArchiveShelf, entry: Parameters<ArchiveShelf['open']>[0], base: ArchiveListing): Promise<ArchiveListing> {
+async function described(
+  shelf: ArchiveShelf,
+  entry: Parameters<ArchiveShelf['open']>[0],
+  base: ArchiveListing,
+  keyring: Keyring | undefined,
+): Promise<ArchiveListing> {
   try {
-    const location = await shelf.open(entry);
+    const location = await openedWith(await shelf.open(entry), keyring);
     try {
       const { manifest } = await readManifest(location);
       const problem = await sizeProblem(location, manifest);
@@ -60,6 +69,7 @@ async function described(shelf: ArchiveShelf, entry: Parameters<ArchiveShelf['op
       await location.close();
     }
   } catch (error) {
+    if (error instanceof LockedArchiveError) return { ...base, locked: printable(error.message) };
     return { ...base, problem: printable((error as Error).message) };
   }
 }

@@ -18,14 +18,14 @@ export interface ShelfEntry {
 export interface ArchiveShelf {
   /** The folder path or the s3:// prefix URL. */
   readonly where: string;
-  /** The `.tar.gz`/`.tgz` archives directly in it (hidden files aside). */
+  /** The `.tar.gz`/`.tgz` archives (and their encrypted `.age` forms) directly in it, hidden files aside. */
   entries(): Promise<ShelfEntry[]>;
   open(entry: ShelfEntry): Promise<ArchiveBytes>;
   remove(entry: ShelfEntry): Promise<void>;
   close(): void;
 }
 
-const ARCHIVE_FILE = /\.(tar\.gz|tgz)$/;
+const ARCHIVE_FILE = /\.(tar\.gz|tgz)(\.age)?$/;
 
 export function localShelf(folder: string): ArchiveShelf {
   return {

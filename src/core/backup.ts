@@ -8,6 +8,9 @@ import { componentPath } from '../archive/paths.js';
 import { ArchiveWriter, type UnindexedManifest } from '../archive/writer.js';
 import type { ArchiveDestination } from '../archive/destination.js';
 import { FileDestination } from '../archive/fileDestination.js';
+import { EncryptingDestination } from '../archive/encryptingDestination.js';
+import type { Sealing } from '../age/header.js';
+import { backupSealing } from './archiveKeys.js';
 import type { ArchiveLocation } from '../archive/location.js';
 import { StreamDestination } from '../archive/streamDestination.js';
 import { OffsiteDestination } from '../s3/offsiteDestination.js';
@@ -45,6 +48,8 @@ export interface BackupPlan {
   readonly target: ArchiveTarget;
   /** The target as a path, an s3:// URL or "-". */
   readonly outputPath: string;
+  /** How the archive is encrypted (age), when it is. */
+  readonly sealing?: Sealing;
 }
 
 export interface BackupOutcome {
@@ -94,12 +99,19 @@ export async function planBackup(
     });
   }
   const skipped = missing.map(({ component, availability }) => ({ component: component.name, reason: reasonOf(availability) }));
-  const target = await resolveTarget(session, output, options.standardOutput);
-  return { components, skipped, target, outputPath: targetText(target) };
+  const sealing = await backupSealing((key) => session.project.setting(key));
+  checkArchiveExtension(output, sealing !== undefined);
+  const target = await resolveTarget(session, output, options.standardOutput, sealing !== undefined);
+  return { components, skipped, target, outputPath: targetText(target), sealing };
 }
 
 /** Checks the destination before anything is made: a free name in an existing folder or bucket. */
-async function resolveTarget(session: Session, output: string | undefined, standardOutput: Writable | undefined): Promise<ArchiveTarget> {
+async function resolveTarget(
+  session: Session,
+  output: string | undefined,
+  standardOutput: Writable | undefined,
+  encrypted: boolean,
+): Promise<ArchiveTarget> {
   if (output === '-') {
     if (!standardOutput) throw new UsageError('-o - (standard output) is not available here.', { hint: 'Give a file or an s3:// URL.' });
     return { kind: 'stream', output: standardOutput };
@@ -109,7 +121,7 @@ async function resolveTarget(session: Session, output: string | undefined, stand
     const store = openOffsiteStore(sessionOffsite(session));
     try {
       await store.checkBucket(url.bucket);
-      if (url.folder) return { kind: 's3', url: offsiteChild(url, defaultArchiveName(session)) };
+      if (url.folder) return { kind: 's3', url: offsiteChild(url, defaultArchiveName(session, encrypted)) };
       if (await store.stat(url)) {
         throw new UsageError(`${output} already exists.`, { hint: 'Choose another key; archives are never overwritten.' });
       }
@@ -120,7 +132,8 @@ async function resolveTarget(session: Session, output: string | undefined, stand
   }
   // A default name taken meanwhile (another backup in the same second) gets a -N suffix when
   // the archive is published; only a name the operator chose is refused up front.
-  if (output === undefined) return { kind: 'file', path: join(session.project.backupsDir, defaultArchiveName(session)), defaultName: true };
+  if (output === undefined)
+    return { kind: 'file', path: join(session.project.backupsDir, defaultArchiveName(session, encrypted)), defaultName: true };
   const path = resolve(output);
   await checkOutputPath(path);
   return { kind: 'file', path, defaultName: false };
@@ -131,7 +144,24 @@ function targetText(target: ArchiveTarget): string {
   return target.kind === 's3' ? offsiteUrlText(target.url) : '-';
 }
 
-async function openDestination(session: Session, target: ArchiveTarget): Promise<{ destination: ArchiveDestination; close(): void }> {
+/** The target's destination, wrapped to encrypt what it receives when the plan says so. */
+async function openDestination(
+  session: Session,
+  target: ArchiveTarget,
+  sealing: Sealing | undefined,
+): Promise<{ destination: ArchiveDestination; close(): void }> {
+  const opened = await openPlainDestination(session, target);
+  if (!sealing) return opened;
+  try {
+    return { destination: await EncryptingDestination.open(opened.destination, sealing), close: () => opened.close() };
+  } catch (error) {
+    await opened.destination.discard();
+    opened.close();
+    throw error;
+  }
+}
+
+async function openPlainDestination(session: Session, target: ArchiveTarget): Promise<{ destination: ArchiveDestination; close(): void }> {
   if (target.kind === 'file')
     return { destination: await FileDestination.open(target.path, { uniqueName: target.defaultName }), close() {} };
   if (target.kind === 'stream') return { destination: await StreamDestination.open(target.output), close() {} };
@@ -154,7 +184,9 @@ async function openDestination(session: Session, target: ArchiveTarget): Promise
 export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
   const started = new Date();
   const { tuning } = session.services;
-  const opened = await openDestination(session, plan.target).catch((error: unknown) => {
+  if (plan.sealing && 'passphrase' in plan.sealing)
+    session.onEvent({ type: 'step', message: 'deriving the key from the passphrase (scrypt)' });
+  const opened = await openDestination(session, plan.target, plan.sealing).catch((error: unknown) => {
     throw explainWriteFailure(error, plan.outputPath);
   });
   const writer = new ArchiveWriter(opened.destination, {
@@ -246,8 +278,23 @@ async function readBack(path: ArchiveLocation, manifest: Manifest): Promise<void
   }
 }
 
-function defaultArchiveName(session: Session): string {
-  return `orkestra-backup-${session.project.environment}-${utcStamp(new Date())}.tar.gz`;
+function defaultArchiveName(session: Session, encrypted: boolean): string {
+  return `orkestra-backup-${session.project.environment}-${utcStamp(new Date())}.tar.gz${encrypted ? '.age' : ''}`;
+}
+
+/** An encrypted archive is named `….age` and only it is: the name must say what the file is. */
+function checkArchiveExtension(output: string | undefined, encrypted: boolean): void {
+  if (output === undefined || output === '-' || output.endsWith('/')) return;
+  if (encrypted && !output.endsWith('.age')) {
+    throw new UsageError(`--output ${output} does not end in .age, but the archive is encrypted.`, {
+      hint: `Name it ${output.replace(/\.age$/, '')}.age (or leave --output out for the default name). Nothing was written.`,
+    });
+  }
+  if (!encrypted && output.endsWith('.age')) {
+    throw new UsageError(`--output ${output} ends in .age, but no encryption was asked for.`, {
+      hint: 'Add --encrypt-to <age1…>, --recipients-file or --passphrase-file, or name it ….tar.gz. Nothing was written.',
+    });
+  }
 }
 
 async function checkOutputPath(path: string): Promise<void> {

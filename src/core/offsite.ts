@@ -1,5 +1,7 @@
 import type { ArchiveBytes } from '../archive/location.js';
 import { PinnedArchive } from '../archive/pinned.js';
+import { unsealed } from '../archive/decryptedArchive.js';
+import type { Keyring } from '../age/header.js';
 import { assertReadableFile } from '../archive/reader.js';
 import { UsageError } from '../base/errors.js';
 import { offsiteSettings, type OffsiteStore } from '../s3/offsite.js';
@@ -42,7 +44,21 @@ export function openOffsiteStore(context: OffsiteContext): OffsiteStore {
  * descriptor) or `s3://bucket/key` (pinned by its ETag). Standard input cannot be read twice,
  * so it is refused here; verify and inspect spool it first.
  */
-export async function openArchiveReference(reference: string, openStore: () => OffsiteStore): Promise<ArchiveBytes> {
+export async function openArchiveReference(reference: string, openStore: () => OffsiteStore, keyring?: Keyring): Promise<ArchiveBytes> {
+  return openedWith(await openArchiveBytes(reference, openStore), keyring);
+}
+
+/** The archive inside when the bytes are an age file, opened with the keyring; the bytes are closed when it cannot be. */
+export async function openedWith(bytes: ArchiveBytes, keyring: Keyring | undefined): Promise<ArchiveBytes> {
+  try {
+    return await unsealed(bytes, keyring);
+  } catch (error) {
+    await bytes.close();
+    throw error;
+  }
+}
+
+async function openArchiveBytes(reference: string, openStore: () => OffsiteStore): Promise<ArchiveBytes> {
   if (reference === '-') {
     throw new UsageError(
       'restore cannot read the archive from standard input: it checks the whole archive before the first change, then reads it again.',

@@ -39,8 +39,11 @@ export async function openProject(options: ProjectOptions = {}): Promise<Project
   }
   const dotenv = await readDotenv(join(dockerDir, '.env'));
   const flags = options.settings ?? {};
+  // A flag set to "" means none, whatever docker/.env says (the encryption flags replace its settings).
   const setting = (key: string, containerEnv?: Readonly<Record<string, string>>) =>
-    nonEmpty(flags[key]) ?? nonEmpty(dotenv[key]) ?? nonEmpty(processEnv[key]) ?? nonEmpty(containerEnv?.[key]);
+    Object.hasOwn(flags, key)
+      ? nonEmpty(flags[key])
+      : (nonEmpty(dotenv[key]) ?? nonEmpty(processEnv[key]) ?? nonEmpty(containerEnv?.[key]));
   const environment = options.environment ?? setting('ORKESTRA_ENV') ?? 'local';
   checkEnvironmentName(environment);
   const containers = options.containers ?? {};

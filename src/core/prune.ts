@@ -1,9 +1,10 @@
+import type { Keyring } from '../age/header.js';
 import { listArchives, type ArchiveListing } from './archiveListing.js';
 import { localShelf, type ArchiveShelf } from './archiveShelf.js';
 import { applyRetention, type RetentionDecision, type RetentionPolicy } from './retention.js';
 
-/** `orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>[-N].tar.gz`: only such files are ever pruned. */
-const ARCHIVE_NAME = /^orkestra-backup-(.+)-(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)(?:-\d+)?\.tar\.gz$/;
+/** `orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>[-N].tar.gz[.age]`: only such files are ever pruned. */
+const ARCHIVE_NAME = /^orkestra-backup-(.+)-(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)(?:-\d+)?\.tar\.gz(?:\.age)?$/;
 
 export interface PruneCandidate {
   readonly id: string;
@@ -31,12 +32,12 @@ export async function planPrune(
   place: string | ArchiveShelf,
   environment: string,
   policy: RetentionPolicy,
-  options: { removeBroken?: boolean } = {},
+  options: { removeBroken?: boolean; keyring?: Keyring } = {},
 ): Promise<PrunePlan> {
   const shelf = typeof place === 'string' ? localShelf(place) : place;
   const candidates: PruneCandidate[] = [];
   let ignored = 0;
-  for (const listing of await listArchives(shelf)) {
+  for (const listing of await listArchives(shelf, options.keyring)) {
     const candidate = candidateOf(listing, environment);
     if (candidate) candidates.push(candidate);
     else ignored += 1;
@@ -60,9 +61,12 @@ function candidateOf(listing: ArchiveListing, environment: string): PruneCandida
   const match = ARCHIVE_NAME.exec(listing.name);
   if (!match) return undefined;
   const [, nameEnvironment, year, month, day, hour, minute, second] = match;
-  const sound = listing.problem === undefined && listing.bytes > 0 && listing.createdAt !== undefined;
-  if ((sound ? listing.environment : nameEnvironment) !== environment) return undefined;
-  const createdAt = sound ? new Date(listing.createdAt!) : new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}Z`);
+  // An encrypted archive without the key to open it is judged by its name (a backup host holds
+  // only the public recipients): sound, unless its size alone shows it damaged.
+  const readable = listing.problem === undefined && listing.createdAt !== undefined;
+  const sound = listing.bytes > 0 && listing.problem === undefined && (readable || listing.locked !== undefined);
+  if ((readable ? listing.environment : nameEnvironment) !== environment) return undefined;
+  const createdAt = readable ? new Date(listing.createdAt!) : new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}Z`);
   if (Number.isNaN(createdAt.getTime())) return undefined;
   return { id: listing.name, listing, createdAt, sound };
 }

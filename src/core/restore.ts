@@ -4,6 +4,8 @@ import type { ArchiveBytes } from '../archive/location.js';
 import { locationName } from '../archive/location.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import { openArchiveReference, openOffsiteStore, sessionOffsite } from './offsite.js';
+import type { Keyring } from '../age/header.js';
+import { settingsKeyring } from './archiveKeys.js';
 import { SequentialReader, sourceFor, type ArchiveView } from './archiveSource.js';
 import type { Component, OverwritePolicy, RestorePlan } from './component.js';
 import { describeError, OrkestraError, PreconditionError, UsageError } from '../base/errors.js';
@@ -55,8 +57,12 @@ export function confirmsRestore(answer: string): boolean {
 }
 
 /** Opens a local file or an `s3://bucket/key` archive and reads its manifest (standard input is refused: it cannot be read twice). */
-export async function openRestoreArchive(file: string, session: Session): Promise<OpenedArchive> {
-  const location = await openArchiveReference(file, () => openOffsiteStore(sessionOffsite(session)));
+export async function openRestoreArchive(
+  file: string,
+  session: Session,
+  keyring: Keyring = settingsKeyring((key) => session.project.setting(key)),
+): Promise<OpenedArchive> {
+  const location = await openArchiveReference(file, () => openOffsiteStore(sessionOffsite(session)), keyring);
   try {
     const { manifest } = await readManifest(location);
     return { file: location.path, name: locationName(location), manifest, location };

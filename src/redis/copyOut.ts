@@ -1,9 +1,10 @@
-import { createReadStream } from 'node:fs';
 import { mkdtemp, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { tarStreamEntries } from '../archive/tarStream.js';
+import { PrivateSpool } from '../archive/privateSpool.js';
+import { writeAll } from '../archive/writeAll.js';
 import { RuntimeError } from '../base/errors.js';
 import { removeTemporary, trackTemporary } from '../base/temporaryFiles.js';
 import type { DockerEngine } from '../docker/engine.js';
@@ -27,16 +28,18 @@ export async function copyAofFolder(
 ): Promise<number> {
   const spoolDir = await mkdtemp(join(tmpdir(), 'orkestra-redis-aof-'));
   trackTemporary(spoolDir); // removed also when a signal ends the process mid-copy
-  const spool = join(spoolDir, 'aof.tar');
   try {
     for (let attempt = 1; attempt <= AOF_COPY_ATTEMPTS; attempt += 1) {
       const before = await noRewriteRunning(cli, signal);
-      const copied = await spoolFolder(docker, cli.container, aofDirPath(layout), spool);
+      // Private: the AOF is the data itself, and an encrypted backup leaves no plaintext on disk.
+      const spool = await PrivateSpool.create(join(spoolDir, `aof-${attempt}.tar`));
+      const copied = await copyFolder(docker, cli.container, aofDirPath(layout), (chunk) => spool.write(chunk));
+      await spool.close();
       if (!copied) return 0;
       const after = await cli.persistence();
       if (after.aof_rewrite_in_progress !== '1' && after.aof_rewrites === before.aof_rewrites) {
         let count = 0;
-        for await (const entry of tarStreamEntries(createReadStream(spool), { gzip: false })) {
+        for await (const entry of tarStreamEntries(spool.stream(), { gzip: false })) {
           if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
           const inside = entry.path.split('/').slice(1).join('/');
           if (!inside) continue;
@@ -45,6 +48,7 @@ export async function copyAofFolder(
         }
         return count;
       }
+      await spool.remove();
     }
     throw new RuntimeError(`the AOF of ${cli.container} was rewritten during every copy attempt.`, {
       hint: 'Run the backup again when Redis is less busy.',
@@ -56,14 +60,23 @@ export async function copyAofFolder(
 
 /** Copies a path of a container into a private tar file; false when the path does not exist. */
 export async function spoolFolder(docker: DockerEngine, container: string, path: string, spool: string): Promise<boolean> {
-  const stream = await docker.getArchive(container, path);
-  if (!stream) return false;
   const handle = await open(spool, 'w', 0o600);
   try {
-    for await (const chunk of stream) await handle.write(chunk as Buffer);
+    return await copyFolder(docker, container, path, (chunk) => writeAll(handle, chunk));
   } finally {
     await handle.close();
   }
+}
+
+async function copyFolder(
+  docker: DockerEngine,
+  container: string,
+  path: string,
+  write: (chunk: Buffer) => Promise<void>,
+): Promise<boolean> {
+  const stream = await docker.getArchive(container, path);
+  if (!stream) return false;
+  for await (const chunk of stream) await write(chunk as Buffer);
   return true;
 }
 
