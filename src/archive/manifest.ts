@@ -58,6 +58,13 @@ const ManifestSchema = z.looseObject({
       keys: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), sha256Hex.nullable()),
     })
     .optional(),
+  /** One id per backup run: the data and secrets archives of a split backup share it (added in v1.1). */
+  backupId: z
+    .string()
+    .regex(/^[0-9a-f-]{36}$/)
+    .optional(),
+  /** Which half of a split backup (--split-secrets) this archive is; absent when the backup was one archive. */
+  split: z.enum(['data', 'secrets']).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

@@ -28,6 +28,11 @@ const COMMAND_OPTIONS = {
     'encrypt-to': { type: 'string', multiple: true, short: 'r' },
     'recipients-file': { type: 'string', multiple: true, short: 'R' },
     'passphrase-file': { type: 'string' },
+    'split-secrets': { type: 'boolean' },
+    'secrets-output': { type: 'string' },
+    'secrets-encrypt-to': { type: 'string', multiple: true },
+    'secrets-recipients-file': { type: 'string', multiple: true },
+    'allow-plaintext-secrets': { type: 'boolean' },
     components: { type: 'string', short: 'c' },
     output: { type: 'string', short: 'o' },
     yes: { type: 'boolean', short: 'y' },
@@ -40,6 +45,8 @@ const COMMAND_OPTIONS = {
     yes: { type: 'boolean', short: 'y' },
     'no-keep-mongodb': { type: 'boolean' },
     'accept-key-drift': { type: 'boolean' },
+    secrets: { type: 'string' },
+    'allow-mismatch': { type: 'boolean' },
     ...OPENING_OPTIONS,
   },
   verify: { ...OPENING_OPTIONS },
@@ -90,6 +97,12 @@ export interface ParsedCommand {
   pruneAfter?: RetentionPolicy;
   /** prune --remove-broken. */
   removeBroken: boolean;
+  /** backup --split-secrets / --secrets-output. */
+  splitSecrets?: { output?: string };
+  /** restore --secrets <archive>: the secrets archive of a split backup, restored with the data archive. */
+  secretsArchive?: string;
+  /** restore --allow-mismatch: a secrets archive of another backup run. */
+  allowMismatch: boolean;
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -139,6 +152,12 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     retention: command === 'prune' ? keepRules(values) : undefined,
     pruneAfter: typeof values.prune === 'string' ? parseRetentionPolicy(values.prune) : undefined,
     removeBroken: Boolean(values['remove-broken']),
+    splitSecrets:
+      values['split-secrets'] || values['secrets-output'] !== undefined
+        ? { output: values['secrets-output'] as string | undefined }
+        : undefined,
+    secretsArchive: values.secrets as string | undefined,
+    allowMismatch: Boolean(values['allow-mismatch']),
   };
 }
 
@@ -147,6 +166,7 @@ function flagSettings(values: Record<string, unknown>): Record<string, string> {
   const settings: Record<string, string> = {};
   if (values['no-keep-mongodb']) settings.ORKESTRA_KEEP_MONGODB = 'no';
   if (values['accept-key-drift']) settings.ORKESTRA_ACCEPT_KEY_DRIFT = 'yes';
+  if (values['allow-plaintext-secrets']) settings.ORKESTRA_ALLOW_PLAINTEXT_SECRETS = 'yes';
   if (typeof values['endpoint-url'] === 'string') settings.AWS_ENDPOINT_URL_S3 = values['endpoint-url'];
   Object.assign(settings, encryptionSettings(values));
   return settings;
@@ -170,6 +190,12 @@ function encryptionSettings(values: Record<string, unknown>): Record<string, str
     settings[KEY_SETTINGS.passphraseFile] = passphraseFile ?? '';
   }
   if (identity !== undefined) settings[KEY_SETTINGS.identity] = identity;
+  const secretsRecipients = list('secrets-encrypt-to');
+  const secretsRecipientsFile = list('secrets-recipients-file');
+  if (secretsRecipients !== undefined || secretsRecipientsFile !== undefined) {
+    settings[KEY_SETTINGS.secretsRecipients] = secretsRecipients ?? '';
+    settings[KEY_SETTINGS.secretsRecipientsFile] = secretsRecipientsFile ?? '';
+  }
   return settings;
 }
 

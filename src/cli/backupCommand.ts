@@ -20,14 +20,16 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
   }
   checkStandardOutput(args, terminal);
   const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
-  const plan = await planBackup(session, selection, args.output, { standardOutput: terminal.stdout });
+  const plan = await planBackup(session, selection, args.output, { standardOutput: terminal.stdout, splitSecrets: args.splitSecrets });
   describePlan(plan, session.project.dir, terminal);
   if (!args.yes && !(await confirm(terminal, 'Proceed?'))) {
     throw new AbortedError('backup not started; nothing was written.');
   }
   const outcome = await runBackup(session, plan);
   terminal.err(
-    `Backup complete: ${outcome.manifest.components.join(', ')} — ${formatBytes(outcome.archiveBytes)} in ${formatDuration(outcome.elapsedMs)}\n`,
+    `Backup complete: ${outcome.manifest.components.join(', ')} — ${formatBytes(outcome.archiveBytes)}` +
+      (outcome.secrets ? `; secrets in their own archive — ${formatBytes(outcome.secrets.archiveBytes)}` : '') +
+      ` in ${formatDuration(outcome.elapsedMs)}\n`,
   );
   // Only after a backup that succeeded: a failed run never costs an older archive.
   if (args.pruneAfter) await pruneAfterBackup(args, archiveFolder(outcome.archivePath), outcome.manifest.environment, terminal, signal);
@@ -35,6 +37,7 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
   // With -o - standard output holds the archive and nothing else.
   if (plan.target.kind === 'stream') terminal.err(`Archive written to standard output.\n`);
   else terminal.out(args.common.json ? `${JSON.stringify(backupJson(outcome, !strictFailure), null, 2)}\n` : `${outcome.archivePath}\n`);
+  if (outcome.secrets && !args.common.json) terminal.out(`${outcome.secrets.archivePath}\n`);
   if (strictFailure) {
     const skipped = outcome.skipped.map(({ component, reason }) => `${component} (${reason})`).join('; ');
     terminal.err(`orkestra-backup: --strict: skipped ${skipped}; the archive holds only ${outcome.manifest.components.join(', ')}.\n`);
@@ -89,7 +92,12 @@ function describePlan(plan: BackupPlan, projectDir: string, terminal: Terminal):
       : relative(projectDir, plan.outputPath).startsWith('..')
         ? plan.outputPath
         : relative(projectDir, plan.outputPath);
-  terminal.err(`Backing up ${plan.components.map((component) => component.name).join(', ')} into ${target}\n`);
+  const encrypted = plan.sealing ? ' (encrypted, age)' : '';
+  if (plan.secrets) {
+    const data = plan.components.filter((component) => component.name !== 'secrets').map((component) => component.name);
+    terminal.err(`Backing up ${data.join(', ')} into ${target}${encrypted}\n`);
+    terminal.err(`Backing up secrets into ${plan.secrets.outputPath}${plan.secrets.sealing ? ' (encrypted, age)' : ''}\n`);
+  } else terminal.err(`Backing up ${plan.components.map((component) => component.name).join(', ')} into ${target}${encrypted}\n`);
   for (const { component, reason } of plan.skipped) terminal.err(`Skipping ${component}: ${reason}\n`);
 }
 
@@ -103,5 +111,12 @@ function backupJson(outcome: BackupOutcome, ok: boolean) {
     createdAt: outcome.manifest.createdAt,
     components: outcome.manifest.components,
     skipped: outcome.skipped,
+    encrypted: outcome.archivePath.endsWith('.age'),
+    backupId: outcome.manifest.backupId,
+    secrets: outcome.secrets && {
+      archive: outcome.secrets.archivePath,
+      bytes: outcome.secrets.archiveBytes,
+      encrypted: outcome.secrets.archivePath.endsWith('.age'),
+    },
   };
 }

@@ -12,6 +12,7 @@ import {
   type RestoreOutcome,
 } from '../core/restore.js';
 import { dryRunReport, replacedSummary } from '../core/reports.js';
+import { openSecretsArchive, previewPairRestore, selectPairComponents, type ArchivePair } from '../core/pairedRestore.js';
 import type { ParsedCommand } from './args.js';
 import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';
@@ -32,14 +33,18 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
     });
   }
   const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
-  const opened = await openRestoreArchive(
-    file,
-    session,
-    terminalKeyring((key) => session.project.setting(key), terminal),
-  );
+  const keyring = terminalKeyring((key) => session.project.setting(key), terminal);
+  const opened = await openRestoreArchive(file, session, keyring);
+  let pair: ArchivePair | undefined;
   try {
-    const components = selectRestoreComponents(session, opened, args.components);
-    const { archive, plans } = await previewRestore(session, opened, components);
+    if (args.secretsArchive !== undefined) {
+      pair = await openSecretsArchive(args.secretsArchive, opened, session, { keyring, allowMismatch: args.allowMismatch });
+    } else if (opened.manifest.split === 'data' && !args.common.json) {
+      terminal.err(`Note: ${opened.name} is the data half of a split backup; its secrets are in their own archive (--secrets <file>).\n`);
+    }
+    const { archive, plans } = pair
+      ? await previewPairRestore(session, pair, selectPairComponents(session, pair, args.components))
+      : await previewRestore(session, opened, selectRestoreComponents(session, opened, args.components));
     const failed = plans.filter((entry) => entry.failure);
 
     if (args.dryRun) {
@@ -64,6 +69,7 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
     }
     return 0;
   } finally {
+    await pair?.secrets.location.close();
     await opened.location.close();
   }
 }
@@ -71,7 +77,9 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
 /** Shows what will be replaced and asks for the word `restore`; anything else changes nothing. */
 async function gate(archive: CheckedArchive, plans: readonly ComponentPlan[], terminal: Terminal): Promise<void> {
   terminal.err(`\nRestoring from ${archive.name} (${archive.manifest.environment}, ${archive.manifest.createdAt}) will replace:\n`);
-  for (const { component, plan } of plans) terminal.err(`  ${component.name}: ${replacedSummary(plan)}\n`);
+  for (const { component, plan, from } of plans) {
+    terminal.err(`  ${component.name}${from ? ` (from ${from.name})` : ''}: ${replacedSummary(plan)}\n`);
+  }
   const answer = await terminal.ask(`Type "${GATE_WORD}" to continue: `);
   if (!confirmsRestore(answer)) throw new AbortedError('restore not confirmed; nothing was changed.');
 }
@@ -98,8 +106,9 @@ function planJson(archive: CheckedArchive, plans: readonly ComponentPlan[], dryR
     environment: archive.manifest.environment,
     createdAt: archive.manifest.createdAt,
     checksumsVerified: !archive.legacy,
-    components: plans.map(({ component, plan, failure }) => ({
+    components: plans.map(({ component, plan, failure, from }) => ({
       name: component.name,
+      archive: from?.file ?? archive.file,
       ok: !failure,
       failure,
       actions: plan?.actions ?? [],

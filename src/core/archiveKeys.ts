@@ -12,6 +12,8 @@ export const KEY_SETTINGS = {
   recipientsFile: 'ORKESTRA_BACKUP_RECIPIENTS_FILE',
   passphraseFile: 'ORKESTRA_BACKUP_PASSPHRASE_FILE',
   identity: 'ORKESTRA_BACKUP_IDENTITY',
+  secretsRecipients: 'ORKESTRA_BACKUP_SECRETS_RECIPIENTS',
+  secretsRecipientsFile: 'ORKESTRA_BACKUP_SECRETS_RECIPIENTS_FILE',
 } as const;
 
 type Setting = (key: string) => string | undefined;
@@ -38,6 +40,13 @@ export const ARCHIVE_SEALING: SealingSettings = {
   recipientsFile: KEY_SETTINGS.recipientsFile,
   passphraseFile: KEY_SETTINGS.passphraseFile,
   recipientsFlag: '--encrypt-to',
+};
+
+/** The secrets archive of a split backup: its own recipients, else the data archive's encryption. */
+export const SECRETS_SEALING: SealingSettings = {
+  recipients: KEY_SETTINGS.secretsRecipients,
+  recipientsFile: KEY_SETTINGS.secretsRecipientsFile,
+  recipientsFlag: '--secrets-encrypt-to',
 };
 
 /**

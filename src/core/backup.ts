@@ -1,5 +1,6 @@
 import { withoutFinalPeriod } from '../base/format.js';
-import { stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { MANIFEST_SCHEMA, type Manifest } from '../archive/manifest.js';
@@ -10,7 +11,7 @@ import type { ArchiveDestination } from '../archive/destination.js';
 import { FileDestination } from '../archive/fileDestination.js';
 import { EncryptingDestination } from '../archive/encryptingDestination.js';
 import type { Sealing } from '../age/header.js';
-import { backupSealing } from './archiveKeys.js';
+import { backupSealing, SECRETS_SEALING } from './archiveKeys.js';
 import type { ArchiveLocation } from '../archive/location.js';
 import { StreamDestination } from '../archive/streamDestination.js';
 import { OffsiteDestination } from '../s3/offsiteDestination.js';
@@ -50,14 +51,34 @@ export interface BackupPlan {
   readonly outputPath: string;
   /** How the archive is encrypted (age), when it is. */
   readonly sealing?: Sealing;
+  /** --split-secrets: `secrets` goes into an archive of its own, with its own destination and encryption. */
+  readonly secrets?: SecretsArchivePlan;
 }
 
-export interface BackupOutcome {
+export interface SecretsArchivePlan {
+  readonly target: ArchiveTarget;
+  readonly outputPath: string;
+  readonly sealing?: Sealing;
+}
+
+export interface WrittenArchive {
   readonly archivePath: string;
   readonly archiveBytes: number;
   readonly manifest: Manifest;
+}
+
+export interface BackupOutcome extends WrittenArchive {
   readonly skipped: BackupPlan['skipped'];
   readonly elapsedMs: number;
+  /** The secrets archive of a split backup. */
+  readonly secrets?: WrittenArchive;
+}
+
+export interface BackupOptions {
+  /** Where `-o -` writes. */
+  standardOutput?: Writable;
+  /** --split-secrets (output undefined: beside the data archive) or --secrets-output. */
+  splitSecrets?: { output?: string };
 }
 
 /** Every component's availability, asked in parallel; a failure to ask is a reason, not a crash. */
@@ -81,7 +102,7 @@ export async function planBackup(
   session: Session,
   selection: { all: true } | { all: false; components: readonly Component[] },
   output?: string,
-  options: { standardOutput?: Writable } = {},
+  options: BackupOptions = {},
 ): Promise<BackupPlan> {
   const statuses = await componentStatuses(session);
   const wanted = selection.all ? statuses : statuses.filter(({ component }) => selection.components.includes(component));
@@ -99,10 +120,18 @@ export async function planBackup(
     });
   }
   const skipped = missing.map(({ component, availability }) => ({ component: component.name, reason: reasonOf(availability) }));
-  const sealing = await backupSealing((key) => session.project.setting(key));
+  const setting = (key: string) => session.project.setting(key);
+  const sealing = await backupSealing(setting);
+  const split = options.splitSecrets;
+  if (split) checkSplit(components, output, split.output);
   checkArchiveExtension(output, sealing !== undefined);
   const target = await resolveTarget(session, output, options.standardOutput, sealing !== undefined);
-  return { components, skipped, target, outputPath: targetText(target), sealing };
+  const secrets =
+    split && (await planSecretsArchive(session, target, split.output, (await backupSealing(setting, SECRETS_SEALING)) ?? sealing));
+  const holdsSecrets = !split && components.some((component) => component.name === SECRETS);
+  if (holdsSecrets) refusePlaintextSecrets(session, target, sealing, '--output');
+  if (secrets) refusePlaintextSecrets(session, secrets.target, secrets.sealing, '--secrets-output');
+  return { components, skipped, target, outputPath: targetText(target), sealing, secrets };
 }
 
 /** Checks the destination before anything is made: a free name in an existing folder or bucket. */
@@ -137,6 +166,67 @@ async function resolveTarget(
   const path = resolve(output);
   await checkOutputPath(path);
   return { kind: 'file', path, defaultName: false };
+}
+
+const SECRETS = 'secrets';
+
+/** --split-secrets needs secrets and something else; the secrets archive is never standard output. */
+function checkSplit(components: readonly Component[], output: string | undefined, secretsOutput: string | undefined): void {
+  const names = components.map((component) => component.name);
+  if (!names.includes(SECRETS)) {
+    throw new UsageError('--split-secrets: secrets is not among the components backed up, so there is nothing to split off.', {
+      hint: 'Add secrets to --components (or use "all"), or drop --split-secrets. Nothing was written.',
+    });
+  }
+  if (names.length === 1) {
+    throw new UsageError('--split-secrets: secrets is the only component, so the data archive would be empty.', {
+      hint: 'Drop --split-secrets: a secrets-only backup is already an archive of its own. Nothing was written.',
+    });
+  }
+  if (secretsOutput === '-') throw new UsageError('--secrets-output cannot be standard output.', { hint: 'Give a file or an s3:// URL.' });
+  if (output === '-' && secretsOutput === undefined) {
+    throw new UsageError('with -o - the secrets archive needs its own --secrets-output <file|s3://…>.', { hint: 'Nothing was written.' });
+  }
+}
+
+/** Where the secrets archive goes: --secrets-output, else beside the data archive with -secrets in its name. */
+async function planSecretsArchive(
+  session: Session,
+  dataTarget: ArchiveTarget,
+  output: string | undefined,
+  sealing: Sealing | undefined,
+): Promise<SecretsArchivePlan> {
+  const encrypted = sealing !== undefined;
+  checkArchiveExtension(output, encrypted, '--secrets-output');
+  const suffix = `-secrets.tar.gz${encrypted ? '.age' : ''}`;
+  const besideData = (text: string) => text.replace(/\.tar\.gz(\.age)?$|\.tgz(\.age)?$/, '') + suffix;
+  let target: ArchiveTarget;
+  if (output !== undefined && !(isOffsiteUrl(output) && output.endsWith('/'))) {
+    target = await resolveTarget(session, output, undefined, encrypted);
+  } else if (output !== undefined) {
+    const folder = parseOffsiteUrl(output);
+    target = { kind: 's3', url: offsiteChild(folder, besideData(defaultArchiveName(session, false))) };
+  } else if (dataTarget.kind === 'file') {
+    target = { kind: 'file', path: besideData(dataTarget.path), defaultName: dataTarget.defaultName };
+    if (!dataTarget.defaultName) await checkOutputPath(target.path);
+  } else if (dataTarget.kind === 's3') {
+    target = { kind: 's3', url: { ...dataTarget.url, key: besideData(dataTarget.url.key) } };
+  } else {
+    throw new UsageError('the secrets archive needs --secrets-output.');
+  }
+  return { target, outputPath: targetText(target), sealing };
+}
+
+/** A bucket is not a place for the deployment's keys in the clear: refused unless the operator says otherwise. */
+function refusePlaintextSecrets(session: Session, target: ArchiveTarget, sealing: Sealing | undefined, flag: string): void {
+  if (target.kind !== 's3' || sealing !== undefined) return;
+  if (session.project.setting('ORKESTRA_ALLOW_PLAINTEXT_SECRETS') === 'yes') return;
+  throw new UsageError(
+    `${flag} ${offsiteUrlText(target.url)} would put the secrets (docker/.env, docker/keys) into a bucket unencrypted.`,
+    {
+      hint: 'Encrypt it (--encrypt-to / --recipients-file, or --secrets-encrypt-to with --split-secrets), or pass --allow-plaintext-secrets. Nothing was written.',
+    },
+  );
 }
 
 function targetText(target: ArchiveTarget): string {
@@ -181,13 +271,60 @@ async function openPlainDestination(session: Session, target: ArchiveTarget): Pr
   }
 }
 
+/**
+ * Writes the plan's archive, or with --split-secrets its two archives under one backupId: the
+ * secrets archive first (small), then the data archive; when the data archive fails the secrets
+ * archive is removed again, so a split backup leaves both archives or neither.
+ */
 export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
   const started = new Date();
+  const run = { started, backupId: randomUUID() };
+  if (!plan.secrets) {
+    const written = await writeArchive(session, plan.components, plan.target, plan.outputPath, plan.sealing, run);
+    return { ...written, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime() };
+  }
+  const secretsComponents = plan.components.filter((component) => component.name === SECRETS);
+  const dataComponents = plan.components.filter((component) => component.name !== SECRETS);
+  const { target, outputPath, sealing } = plan.secrets;
+  const secrets = await writeArchive(session, secretsComponents, target, outputPath, sealing, { ...run, split: 'secrets' });
+  try {
+    const data = await writeArchive(session, dataComponents, plan.target, plan.outputPath, plan.sealing, { ...run, split: 'data' });
+    return { ...data, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime(), secrets };
+  } catch (error) {
+    await removeArchive(session, secrets.archivePath).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function removeArchive(session: Session, path: string): Promise<void> {
+  if (!isOffsiteUrl(path)) return unlink(path);
+  const store = openOffsiteStore(sessionOffsite(session));
+  try {
+    await store.remove(parseOffsiteUrl(path));
+  } finally {
+    store.destroy();
+  }
+}
+
+/** One backup run: its start and id, shared by both archives of a split backup. */
+interface RunIdentity {
+  readonly started: Date;
+  readonly backupId: string;
+  readonly split?: 'data' | 'secrets';
+}
+
+async function writeArchive(
+  session: Session,
+  components: readonly Component[],
+  target: ArchiveTarget,
+  outputPath: string,
+  sealing: Sealing | undefined,
+  run: RunIdentity,
+): Promise<WrittenArchive> {
   const { tuning } = session.services;
-  if (plan.sealing && 'passphrase' in plan.sealing)
-    session.onEvent({ type: 'step', message: 'deriving the key from the passphrase (scrypt)' });
-  const opened = await openDestination(session, plan.target, plan.sealing).catch((error: unknown) => {
-    throw explainWriteFailure(error, plan.outputPath);
+  if (sealing && 'passphrase' in sealing) session.onEvent({ type: 'step', message: 'deriving the key from the passphrase (scrypt)' });
+  const opened = await openDestination(session, target, sealing).catch((error: unknown) => {
+    throw explainWriteFailure(error, outputPath);
   });
   const writer = new ArchiveWriter(opened.destination, {
     compressionLevel: tuning.gzipLevel,
@@ -198,14 +335,16 @@ export async function runBackup(session: Session, plan: BackupPlan): Promise<Bac
   try {
     const details: Record<string, unknown> = {};
     const captured: string[] = [];
-    for (const component of plan.components) {
+    for (const component of components) {
       session.signal.throwIfAborted();
       details[component.name] = await backupComponent(session, component, writer);
       captured.push(component.name);
     }
     const unindexed: UnindexedManifest = {
       schema: MANIFEST_SCHEMA,
-      createdAt: isoSeconds(started),
+      backupId: run.backupId,
+      ...(run.split ? { split: run.split } : {}),
+      createdAt: isoSeconds(run.started),
       environment: session.project.environment,
       host: hostname(),
       components: captured,
@@ -216,10 +355,10 @@ export async function runBackup(session: Session, plan: BackupPlan): Promise<Bac
     session.signal.throwIfAborted();
     session.onEvent({ type: 'step', message: 'reading the archive back to check every file' });
     const { path: archivePath, bytes: archiveBytes, manifest } = await writer.commit(unindexed, readBack);
-    return { archivePath, archiveBytes, manifest, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime() };
+    return { archivePath, archiveBytes, manifest };
   } catch (error) {
     await writer.discard();
-    throw explainWriteFailure(error, plan.outputPath);
+    throw explainWriteFailure(error, outputPath);
   } finally {
     opened.close();
   }
@@ -283,15 +422,15 @@ function defaultArchiveName(session: Session, encrypted: boolean): string {
 }
 
 /** An encrypted archive is named `….age` and only it is: the name must say what the file is. */
-function checkArchiveExtension(output: string | undefined, encrypted: boolean): void {
+function checkArchiveExtension(output: string | undefined, encrypted: boolean, flag = '--output'): void {
   if (output === undefined || output === '-' || output.endsWith('/')) return;
   if (encrypted && !output.endsWith('.age')) {
-    throw new UsageError(`--output ${output} does not end in .age, but the archive is encrypted.`, {
+    throw new UsageError(`${flag} ${output} does not end in .age, but the archive is encrypted.`, {
       hint: `Name it ${output.replace(/\.age$/, '')}.age (or leave --output out for the default name). Nothing was written.`,
     });
   }
   if (!encrypted && output.endsWith('.age')) {
-    throw new UsageError(`--output ${output} ends in .age, but no encryption was asked for.`, {
+    throw new UsageError(`${flag} ${output} ends in .age, but no encryption was asked for.`, {
       hint: 'Add --encrypt-to <age1…>, --recipients-file or --passphrase-file, or name it ….tar.gz. Nothing was written.',
     });
   }

@@ -27,8 +27,8 @@ export function dryRunLines(archive: CheckedArchive, plans: readonly ComponentPl
         : `Archive: ${plural(archive.index.files, 'file')}, every SHA-256 verified`,
     },
   ];
-  for (const { component, plan, failure } of plans) {
-    lines.push({ text: '' }, { text: component.name });
+  for (const { component, plan, failure, from } of plans) {
+    lines.push({ text: '' }, { text: from ? `${component.name} (from ${from.name}, every SHA-256 verified)` : component.name });
     if (failure) lines.push({ text: `  FAILED: ${failure}`, failure: true });
     for (const warning of plan?.warnings ?? []) lines.push({ text: `  warning: ${warning}` });
     for (const action of summarised(plan?.actions ?? [], 'lines (--json lists them all)')) lines.push({ text: `  ${action}` });

@@ -27,6 +27,8 @@ export interface CheckedArchive extends OpenedArchive, Omit<ArchiveView, 'locati
 
 export interface ComponentPlan {
   readonly component: Component;
+  /** The archive this component is restored from, when not the restore's main one (the secrets archive of a split backup). */
+  readonly from?: CheckedArchive;
   readonly plan?: RestorePlan;
   /** Why this component cannot be restored right now (a failed precondition). */
   readonly failure?: string;
@@ -103,15 +105,20 @@ export interface RestorePreview {
  * every byte while mongorestore --dryRun reads its dump — and the plans count only once the
  * check has passed. An archive of the original scripts lists nothing: it is checked first.
  */
-export async function previewRestore(session: Session, opened: OpenedArchive, components: readonly Component[]): Promise<RestorePreview> {
+export async function previewRestore(
+  session: Session,
+  opened: OpenedArchive,
+  components: readonly Component[],
+  restoredAlongside: readonly Component[] = [],
+): Promise<RestorePreview> {
   const listed = archiveIndex(opened.location, opened.manifest);
   if (listed === undefined) {
     const archive = await checkRestoreArchive(session, opened);
-    return { archive, plans: await planRestore(session, archive, components) };
+    return { archive, plans: await planRestore(session, archive, components, restoredAlongside) };
   }
   const planning = new AbortController();
   const planSession = { ...session, signal: AbortSignal.any([session.signal, planning.signal]) };
-  const plans = planRestore(planSession, { ...opened, index: listed, legacy: false }, components);
+  const plans = planRestore(planSession, { ...opened, index: listed, legacy: false }, components, restoredAlongside);
   plans.catch(() => undefined); // a planning failure is reported below, after the check's verdict
   try {
     const archive = await checkRestoreArchive(session, opened);
@@ -148,14 +155,21 @@ export function selectRestoreComponents(session: Session, archive: OpenedArchive
 /**
  * Every precondition of every selected component, checked without changing anything. The
  * result is the dry-run report; a real restore proceeds only when no component failed.
+ * `restoredAlongside`: components the same restore brings back from another archive (the
+ * secrets archive of a split backup).
  */
-export async function planRestore(session: Session, archive: CheckedArchive, components: readonly Component[]): Promise<ComponentPlan[]> {
+export async function planRestore(
+  session: Session,
+  archive: CheckedArchive,
+  components: readonly Component[],
+  restoredAlongside: readonly Component[] = [],
+): Promise<ComponentPlan[]> {
   const plans: ComponentPlan[] = [];
   for (const component of components) {
     session.signal.throwIfAborted();
     const progress = new ComponentProgress(component.name, 'plan', session.onEvent);
     try {
-      const drift = driftFor(session, archive.manifest, component, components);
+      const drift = driftFor(session, archive.manifest, component, [...components, ...restoredAlongside]);
       if (drift && !acceptsKeyDrift(session)) throw new PreconditionError(`${drift}.`, { hint: DRIFT_HINT });
       const plan = await component.planRestore({ ...session, source: sourceFor(archive, component), progress });
       progress.done();
@@ -210,6 +224,7 @@ export async function runRestore(
   const failedPlan = plans.find((entry) => entry.failure);
   if (failedPlan) throw new PreconditionError(`cannot restore ${failedPlan.component.name}: ${failedPlan.failure}`);
   await archive.location.assertUnchanged();
+  for (const { from } of plans) await from?.location.assertUnchanged();
   const release = await acquireRestoreLock(session.project.dockerDir);
   const startedAt = new Date();
   const aside = new MoveAsideFolder(session.project.dockerDir, startedAt);
@@ -217,11 +232,11 @@ export async function runRestore(
   // Components restore in archive order, so one pass over the archive serves them all.
   const reader = SequentialReader.fits(archive) ? new SequentialReader(archive) : undefined;
   try {
-    for (const [index, { component, plan }] of plans.entries()) {
+    for (const [index, { component, plan, from }] of plans.entries()) {
       const progress = new ComponentProgress(component.name, 'restore', session.onEvent);
       try {
         session.signal.throwIfAborted();
-        const source = sourceFor(archive, component, reader);
+        const source = from ? sourceFor(from, component) : sourceFor(archive, component, reader);
         const result = await component.restore({ ...session, source, progress, overwrite, startedAt, aside }, plan!);
         progress.done(result.summary);
         restored.push({ component: component.name, summary: result.summary });

@@ -98,9 +98,9 @@ export async function downgradeToV1(file: string, target: string): Promise<void>
       })),
     };
   }
-  // v1 had neither the indexes nor the fields added since (the size check's bytesAfterManifest, key fingerprints).
-  const { index: _index, bytesAfterManifest: _bytes, keyFingerprints: _keys, ...rest } = manifest;
-  void [_index, _bytes, _keys];
+  // v1 had neither the indexes nor the fields added since (the size check's bytesAfterManifest, key fingerprints, backupId).
+  const { index: _index, bytesAfterManifest: _bytes, keyFingerprints: _keys, backupId: _id, ...rest } = manifest;
+  void [_index, _bytes, _keys, _id];
   const v1 = { ...rest, schema: 'orkestra-backup/v1', files, details };
   await writeRawArchive(target, [{ path: 'manifest.json', content: JSON.stringify(v1) }, ...entries]);
 }
