@@ -23,6 +23,41 @@ describeOffsite('backup to s3:// and back, on the off-site server (fauxqs: imple
   });
   afterAll(() => server?.stop());
 
+  it('secrets are never put into a bucket unencrypted unless --allow-plaintext-secrets; encrypted, they go up and are read back with --identity', async () => {
+    const project = await makeProject();
+    const { ORKESTRA_ALLOW_PLAINTEXT_SECRETS: _allowed, ...env } = offsiteEnv(server);
+    void _allowed;
+    const refused = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/guarded/'], { cwd: project, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /would put the secrets \(docker\/\.env, docker\/keys\) into a bucket unencrypted.*--allow-plaintext-secrets/,
+    );
+    expect(JSON.parse((await runCli(['list', 's3://offsite/guarded/', '--json'], { cwd: project, env })).stdout).archives).toEqual([]);
+    const allowed = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/guarded/', '--allow-plaintext-secrets'], {
+      cwd: project,
+      env,
+    });
+    expect(allowed.code).toBe(0);
+    const identityFile = join(project, 'key.txt');
+    await run('age-keygen', ['-o', identityFile]);
+    const recipient = (await run('age-keygen', ['-y', identityFile])).stdout.trim();
+    const sealed = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/sealed/', '-r', recipient], { cwd: project, env });
+    expect(sealed.code, sealed.stderr).toBe(0);
+    const url = sealed.stdout.trim();
+    expect(url).toMatch(/\.tar\.gz\.age$/);
+    const object = await s3Client(server.endpoint, 'offsite-access', 'offsite-secret-never-printed').send(
+      new GetObjectCommand({ Bucket: 'offsite', Key: url.slice('s3://offsite/'.length) }),
+    );
+    const bytes = Buffer.from(await object.Body!.transformToByteArray());
+    expect(bytes.subarray(0, 22).toString()).toBe('age-encryption.org/v1\n');
+    expect(bytes.includes('hunter2-secret')).toBe(false);
+    const locked = JSON.parse((await runCli(['list', 's3://offsite/sealed/', '--json'], { cwd: project, env })).stdout);
+    expect(locked.archives[0]).toMatchObject({ sound: true, encrypted: true, locked: expect.stringContaining('encrypted') });
+    const verified = await runCli(['verify', url, '-i', identityFile], { cwd: project, env });
+    expect(verified.stdout).toContain('Result: sound.');
+    expect(verified.code).toBe(0);
+  });
+
   it('a backup into s3://bucket/prefix/ is listed, verified and restored from there, never through a local file', async () => {
     const project = await makeProject();
     const env = offsiteEnv(server);
@@ -41,7 +76,7 @@ describeOffsite('backup to s3:// and back, on the off-site server (fauxqs: imple
     expect(listed.archives).toHaveLength(1);
     expect(listed.archives[0]).toMatchObject({ file: url, environment: 'local', components: ['secrets'], sound: true });
     expect(Object.keys(listed.archives[0]).sort()).toEqual(
-      ['name', 'file', 'bytes', 'environment', 'createdAt', 'components', 'sound'].sort(),
+      ['name', 'file', 'bytes', 'environment', 'createdAt', 'components', 'sound', 'encrypted'].sort(),
     );
 
     const verify = await runCli(['verify', url], { cwd: project, env });

@@ -5,7 +5,8 @@ import { Containers, describeEngine, engineEnv, engineStack, imageMode } from '.
 import { makeProject } from '../helpers/project.js';
 import { deleteObject, s3Client, seed, snapshotStore } from '../helpers/s3.js';
 import { startS3, uniqueName } from '../engine/stack.js';
-import { writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -20,45 +21,86 @@ const containers = new Containers();
 afterAll(() => containers.removeAll());
 
 describeEngine(`backup of the stack straight into a second bucket of its S3 server (${server}), restored from there`, () => {
-  it('rustfs and secrets go up as one object, are listed and verified there, and restore what was lost', { timeout: 300_000 }, async () => {
-    const stack = engineStack();
-    const store = containers.track(await startS3(stack, uniqueName('okb-offsite'), { accessKey: ACCESS, secretKey: SECRET }));
-    const client = s3Client(store.endpoint, ACCESS, SECRET);
-    const body = Buffer.concat([randomBytes(12 * 1024 * 1024), Buffer.alloc(3 * 1024 * 1024, 'text ')]);
-    await seed(
-      client,
-      ['media', 'offsite-archives'],
-      [
-        { bucket: 'media', key: 'videos/intro.bin', body, contentType: 'application/octet-stream' },
-        { bucket: 'media', key: 'notes.txt', body: Buffer.from('hello\n'), contentType: 'text/plain' },
-      ],
-    );
-    const before = await mediaSnapshot(client);
-    const project = await makeProject();
-    // The component's keys and the off-site keys are separate settings (here the same server).
-    const dotenv = `RUSTFS_ENDPOINT=${store.endpoint}\nRUSTFS_ACCESS_KEY=${ACCESS}\nRUSTFS_SECRET_KEY=${SECRET}\nAWS_ENDPOINT_URL_S3=${store.endpoint}\nAWS_ACCESS_KEY_ID=${ACCESS}\nAWS_SECRET_ACCESS_KEY=${SECRET}\n`;
-    await writeFile(join(project, 'docker/.env'), dotenv, { mode: 0o600 });
-    const env = { ...engineEnv(), ORKESTRA_S3_PART_MB: '5' };
-    const run = (args: string[]) => runCli([...args, '--container', `rustfs=${store.name}`], { cwd: project, env, timeoutMs: 240_000 });
+  it(
+    'rustfs and secrets go up split and encrypted (age), are listed and verified there, and restore what was lost as one operation',
+    { timeout: 300_000 },
+    async () => {
+      const stack = engineStack();
+      const store = containers.track(await startS3(stack, uniqueName('okb-offsite'), { accessKey: ACCESS, secretKey: SECRET }));
+      const client = s3Client(store.endpoint, ACCESS, SECRET);
+      const body = Buffer.concat([randomBytes(12 * 1024 * 1024), Buffer.alloc(3 * 1024 * 1024, 'text ')]);
+      await seed(
+        client,
+        ['media', 'offsite-archives'],
+        [
+          { bucket: 'media', key: 'videos/intro.bin', body, contentType: 'application/octet-stream' },
+          { bucket: 'media', key: 'notes.txt', body: Buffer.from('hello\n'), contentType: 'text/plain' },
+        ],
+      );
+      const before = await mediaSnapshot(client);
+      const project = await makeProject();
+      // The component's keys and the off-site keys are separate settings (here the same server).
+      const dotenv = `RUSTFS_ENDPOINT=${store.endpoint}\nRUSTFS_ACCESS_KEY=${ACCESS}\nRUSTFS_SECRET_KEY=${SECRET}\nAWS_ENDPOINT_URL_S3=${store.endpoint}\nAWS_ACCESS_KEY_ID=${ACCESS}\nAWS_SECRET_ACCESS_KEY=${SECRET}\n`;
+      await writeFile(join(project, 'docker/.env'), dotenv, { mode: 0o600 });
+      const env = { ...engineEnv(), ORKESTRA_S3_PART_MB: '5' };
+      const run = (args: string[]) => runCli([...args, '--container', `rustfs=${store.name}`], { cwd: project, env, timeoutMs: 240_000 });
 
-    const backup = await run(['backup', '-c', 'secrets,rustfs', '-y', '-o', 's3://offsite-archives/nightly/']);
-    expect(backup.code, backup.stderr).toBe(0);
-    const url = backup.stdout.trim();
-    expect(url).toMatch(/^s3:\/\/offsite-archives\/nightly\/orkestra-backup-local-.*\.tar\.gz$/);
+      // Split and encrypted, as a production host would ship them to a general-purpose bucket.
+      const identityFile = join(project, 'backup-key.txt');
+      execFileSync('age-keygen', ['-o', identityFile], { stdio: 'ignore' });
+      const recipient = execFileSync('age-keygen', ['-y', identityFile], { encoding: 'utf8' }).trim();
+      const backup = await run([
+        'backup',
+        '-c',
+        'secrets,rustfs',
+        '-y',
+        '-o',
+        's3://offsite-archives/nightly/',
+        '--split-secrets',
+        '-r',
+        recipient,
+      ]);
+      expect(backup.code, backup.stderr).toBe(0);
+      const [url, secretsUrl] = backup.stdout.trim().split('\n');
+      expect(url).toMatch(/^s3:\/\/offsite-archives\/nightly\/orkestra-backup-local-\d{8}-\d{6}\.tar\.gz\.age$/);
+      expect(secretsUrl).toBe(url.replace('.tar.gz.age', '-secrets.tar.gz.age'));
 
-    const list = JSON.parse((await run(['list', 's3://offsite-archives/nightly/', '--json'])).stdout) as {
-      archives: { file: string; sound: boolean }[];
-    };
-    expect(list.archives).toEqual([expect.objectContaining({ file: url, sound: true })]);
-    const verify = await run(['verify', url]);
-    expect(verify.code, verify.stdout).toBe(0);
+      const list = JSON.parse((await run(['list', 's3://offsite-archives/nightly/', '--json', '-i', identityFile])).stdout) as {
+        archives: { file: string; sound: boolean; components: string[] }[];
+      };
+      expect(
+        list.archives.map(({ file, sound, components }) => ({ file, sound, components })).sort((a, b) => a.file.localeCompare(b.file)),
+      ).toEqual([
+        { file: url, sound: true, components: ['rustfs'] },
+        { file: secretsUrl, sound: true, components: ['secrets'] },
+      ]);
+      const manifestOf = async (target: string) =>
+        (JSON.parse((await run(['inspect', target, '--json', '-i', identityFile])).stdout) as { manifest: { components: string[] } })
+          .manifest;
+      expect((await manifestOf(url)).components).toEqual(['rustfs']);
+      expect((await manifestOf(secretsUrl)).components).toEqual(['secrets']);
+      // verify refuses any entry of a component its manifest does not list: sound means no secrets/ in the data archive, nothing else in the secrets one.
+      for (const target of [url, secretsUrl]) {
+        const verify = await run(['verify', target, '-i', identityFile]);
+        expect(verify.code, verify.stdout).toBe(0);
+      }
 
-    await deleteObject(client, 'media', 'videos/intro.bin');
-    const restore = await run(['restore', url, '-c', 'rustfs', '-y']);
-    expect(restore.code, restore.stderr).toBe(0);
-    expect(await mediaSnapshot(client)).toEqual(before);
-    client.destroy();
-  });
+      // Swapped, the pair is refused before anything is touched.
+      const swapped = await run(['restore', secretsUrl, '--secrets', url, '-i', identityFile, '-y']);
+      expect(swapped.code).toBe(2);
+      expect(swapped.stderr).toContain('is the secrets archive of a split backup');
+
+      await deleteObject(client, 'media', 'videos/intro.bin');
+      await writeFile(join(project, 'docker/.env'), `${dotenv}EDITED=1\n`, { mode: 0o600 });
+      const restore = await run(['restore', url, '--secrets', secretsUrl, '-i', identityFile, '-y']);
+      expect(restore.code, restore.stderr).toBe(0);
+      expect(restore.stdout).toMatch(/restored rustfs/);
+      expect(restore.stdout).toMatch(/restored secrets/);
+      expect(await mediaSnapshot(client)).toEqual(before);
+      expect(await readFile(join(project, 'docker/.env'), 'utf8')).toBe(dotenv);
+      client.destroy();
+    },
+  );
 });
 
 /** The data bucket only: the off-site bucket changes by design. */

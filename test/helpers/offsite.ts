@@ -54,5 +54,7 @@ export function offsiteEnv(server: OffsiteServer): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: 'offsite-secret-never-printed',
     AWS_ENDPOINT_URL_S3: server.endpoint,
     AWS_REGION: 'us-east-1',
+    // These tests back up the secrets component unencrypted to the fake bucket; the refusal itself is tested on its own.
+    ORKESTRA_ALLOW_PLAINTEXT_SECRETS: 'yes',
   };
 }
