@@ -33,6 +33,12 @@ Exit codes: 0 success, 1 operation failed, 2 usage error or bad archive.
 
 ${COMMON}`;
 
+const OPENING = `
+Encrypted archives (….age):
+  -i, --identity <file>       an age identity file (AGE-SECRET-KEY-1…; repeatable; also ORKESTRA_BACKUP_IDENTITY)
+      --passphrase-file <f>   the passphrase of a passphrase-encrypted archive (else asked on a terminal)
+`;
+
 const COMMAND_HELP: Record<Exclude<CommandName, 'help'>, string> = {
   backup: `Usage: orkestra-backup backup (all | --components <list>) [options]
 
@@ -48,6 +54,17 @@ Writes ./backups/orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>.tar.gz (mode 0600) 
       --strict                with all: a skipped (unavailable) component fails the run with exit 1
       --prune <policy>        after a successful backup, prune its folder or s3:// prefix, e.g. 'hourly=24,daily=30,monthly=12'
                               (the rules of prune; never after a failed backup)
+  -r, --encrypt-to <age1…>    encrypt the archive with age to this recipient (repeatable); the file is ….tar.gz.age
+  -R, --recipients-file <f>   recipients from a file (age's format; repeatable)
+      --passphrase-file <f>   encrypt with the passphrase on the file's first line (scrypt) instead
+                              (settings: ORKESTRA_BACKUP_RECIPIENTS, _RECIPIENTS_FILE, _PASSPHRASE_FILE)
+      --split-secrets         write secrets into an archive of their own (…-secrets.tar.gz beside the data one),
+                              both with one backupId; restore them together with restore --secrets
+      --secrets-output <path> where the secrets archive goes (a file or s3://…; implies --split-secrets)
+      --secrets-encrypt-to <age1…>, --secrets-recipients-file <f>
+                              the secrets archive's own recipients (default: the data archive's encryption)
+      --allow-plaintext-secrets
+                              allow an unencrypted archive holding secrets to go to s3:// (refused by default)
 
 Without arguments on a terminal, opens the interactive interface.
 
@@ -68,26 +85,30 @@ restores each component. On a terminal, asks you to type "restore" before any ch
       --accept-key-drift      restore mongodb even though docker/.env holds other encryption keys
                               (OAUTH_TOKEN_ENCRYPTION_KEY, ORKESTRA_KMS_MASTER_KEY; ORKESTRA_BACKUP_KEY_NAMES)
                               than when the backup was made; refused by default (the data would be unreadable)
-
+      --secrets <file>        the secrets archive of a split backup: both are checked before any change and
+                              restored as one operation; one of another backup run is refused unless
+      --allow-mismatch        is given
+${OPENING}
 ${COMMON}`,
   verify: `Usage: orkestra-backup verify <file|s3://bucket/key|-> [options]
 
 Checks an archive without any server: structure, manifest, every file's size and SHA-256,
 and a deep check of each component's data. Exit 0 when sound, 1 with the list of problems.
-
+${OPENING}
 ${COMMON}`,
   inspect: `Usage: orkestra-backup inspect <file|s3://bucket/key|-> [options]
 
 Shows what an archive holds: the manifest, MongoDB namespaces, the Redis layout, buckets and
 object counts, secret file names (never their contents).
-
+${OPENING}
 ${COMMON}`,
   list: `Usage: orkestra-backup list [folder|s3://bucket/prefix/] [options]
 
 One line per archive of the folder (default ./backups/), newest first: name, size, environment,
 createdAt and components from its manifest — or BROKEN with the reason when it cannot be read or
-its size does not match its manifest (cut short).
-
+its size does not match its manifest (cut short). An encrypted archive no key given opens is
+listed as ENCRYPTED, never as broken.
+${OPENING}
 ${COMMON}`,
   prune: `Usage: orkestra-backup prune <folder|s3://bucket/prefix/> --keep-<rule> N … [options]
 
@@ -102,6 +123,9 @@ good one's place: it is listed and left alone. The newest sound archive is alway
   -n, --dry-run               list every archive with keep or remove and the rule that keeps it; remove nothing
       --remove-broken         remove broken archives too
 
+Encrypted archives no key given opens are judged by their names (a backup host may hold only the
+recipients). The secrets archives of split backups (…-secrets.tar.gz) are pruned as a series of their own.
+${OPENING}
 ${COMMON}`,
 };
 

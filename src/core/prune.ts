@@ -3,14 +3,19 @@ import { listArchives, type ArchiveListing } from './archiveListing.js';
 import { localShelf, type ArchiveShelf } from './archiveShelf.js';
 import { applyRetention, type RetentionDecision, type RetentionPolicy } from './retention.js';
 
-/** `orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>[-N].tar.gz[.age]`: only such files are ever pruned. */
-const ARCHIVE_NAME = /^orkestra-backup-(.+)-(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)(?:-\d+)?\.tar\.gz(?:\.age)?$/;
+/**
+ * `orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>[-secrets][-N].tar.gz[.age]`: only such files are
+ * ever pruned. The secrets archives of split backups are a series of their own: the rules apply
+ * to each series apart, so data archives never take the secrets archives' keep slots.
+ */
+const ARCHIVE_NAME = /^orkestra-backup-(.+)-(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)(-secrets)?(?:-\d+)?\.tar\.gz(?:\.age)?$/;
 
 export interface PruneCandidate {
   readonly id: string;
   readonly listing: ArchiveListing;
   readonly createdAt: Date;
   readonly sound: boolean;
+  readonly series: 'data' | 'secrets';
 }
 
 export interface PrunePlan {
@@ -42,7 +47,9 @@ export async function planPrune(
     if (candidate) candidates.push(candidate);
     else ignored += 1;
   }
-  return { shelf, folder: shelf.where, environment, decisions: applyRetention(candidates, policy, options), ignored };
+  const series = (name: PruneCandidate['series']) => candidates.filter((candidate) => candidate.series === name);
+  const decisions = [...applyRetention(series('data'), policy, options), ...applyRetention(series('secrets'), policy, options)];
+  return { shelf, folder: shelf.where, environment, decisions, ignored };
 }
 
 /** Removes what the plan removes, one archive at a time; returns the names removed. */
@@ -60,7 +67,7 @@ export async function runPrune(plan: PrunePlan): Promise<string[]> {
 function candidateOf(listing: ArchiveListing, environment: string): PruneCandidate | undefined {
   const match = ARCHIVE_NAME.exec(listing.name);
   if (!match) return undefined;
-  const [, nameEnvironment, year, month, day, hour, minute, second] = match;
+  const [, nameEnvironment, year, month, day, hour, minute, second, secretsSuffix] = match;
   // An encrypted archive without the key to open it is judged by its name (a backup host holds
   // only the public recipients): sound, unless its size alone shows it damaged.
   const readable = listing.problem === undefined && listing.createdAt !== undefined;
@@ -68,5 +75,5 @@ function candidateOf(listing: ArchiveListing, environment: string): PruneCandida
   if ((readable ? listing.environment : nameEnvironment) !== environment) return undefined;
   const createdAt = readable ? new Date(listing.createdAt!) : new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}Z`);
   if (Number.isNaN(createdAt.getTime())) return undefined;
-  return { id: listing.name, listing, createdAt, sound };
+  return { id: listing.name, listing, createdAt, sound, series: secretsSuffix ? 'secrets' : 'data' };
 }

@@ -101,4 +101,20 @@ describe('list and prune through the binary', () => {
     expect(after).toContain(daily[9]);
     expect(after).not.toContain(daily[8]);
   });
+
+  it('the secrets archives of split backups are a series of their own: --keep-last 1 keeps the newest of each', async () => {
+    const project = await makeProject();
+    const folder = join(project, 'backups');
+    const data = [await archiveAt(folder, 'local', '2026-11-20T03:00:00Z'), await archiveAt(folder, 'local', '2026-11-21T03:00:00Z')];
+    const secrets: string[] = [];
+    for (const createdAt of ['2026-11-20T03:00:00Z', '2026-11-21T03:00:00Z']) {
+      const name = (await archiveAt(folder, 'local', createdAt)).replace('.tar.gz', '-secrets.tar.gz');
+      const manifest = manifestFor([ENV_FILE], { environment: 'local', createdAt, split: 'secrets' });
+      await writeRawArchive(join(folder, name), [{ path: 'manifest.json', content: JSON.stringify(manifest) }, ENV_FILE]);
+      secrets.push(name);
+    }
+    const result = await runCli(['prune', folder, '--keep-last', '1'], { cwd: project });
+    expect(result.code).toBe(0);
+    expect((await readdir(folder)).sort()).toEqual([data[1], secrets[1]].sort());
+  });
 });
