@@ -2,7 +2,8 @@
  * `npm run bench`: the tool against the bash pipeline of the original scripts, on the same
  * engine stack in the same run, alternating, at about 256 MB and about 2 GB of data. Prints wall
  * time, MB/s, peak RSS of each process tree and the tool/bash ratio, then the gain of each
- * optimisation (the tool with it turned off vs on), and writes the table into the README.
+ * optimisation (the tool with it turned off vs on), and writes the table into the README. Beside
+ * the tool's local file: the same backup to s3:// and an age-encrypted backup and restore.
  *
  *   BENCH_SIZES=256M,2G   sizes to run (default both)
  *   BENCH_ROUNDS=2        alternating rounds per size
@@ -22,6 +23,7 @@ import { execText, startMongo, startRedis, startS3, uniqueName, type RunningCont
 import { s3Client as s3ClientFor } from '../test/helpers/s3.js';
 import { copyIntoContainer, planDataset, seedObjects, writeMongoArchive, writeRedisCommands } from './dataset.js';
 import { measure, type Measurement } from './measure.js';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist-bench\/?$/, '');
 const BINARY = join(REPO, 'bin/orkestra-backup');
@@ -52,9 +54,12 @@ interface Bench {
   /** A second S3 server: the off-site store of the `backup -o s3://` rows (separate, so the rustfs data stays the same). */
   offsite: { endpoint: string; name: string };
   dataBytes: number;
+  /** The key pair of the encrypted rows. */
+  age: { identityFile: string; recipient: string };
 }
 
 const OFFSITE_BUCKET = 'bench-offsite';
+const SEALED = 'tool, age-encrypted';
 
 async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? '256M,2G').split(',').map(parseSize);
@@ -142,11 +147,18 @@ async function compare(bench: Bench, label: string, rounds: number, rows: Row[])
     const offsite = await toolBackup(bench, `s3://${OFFSITE_BUCKET}/round-${round}/`, {});
     record(row('backup', 'tool to s3://'), offsite, 'tool backup to s3://');
     await emptyOffsite(bench);
+    // And encrypted with age (issue 13: at most 15 % more backup time than the plain file).
+    const sealedOutput = join(bench.work, 'sealed', `tool-${round}.tar.gz.age`);
+    await rm(join(bench.work, 'sealed'), { recursive: true, force: true });
+    await mkdir(join(bench.work, 'sealed'), { recursive: true });
+    record(row('backup', SEALED), await toolBackup(bench, sealedOutput, {}, ['-r', bench.age.recipient]), `tool backup, ${SEALED}`);
     for (const pipeline of order) {
       await resetObjectStore(bench);
       const result = pipeline === 'tool' ? await toolRestore(bench, archives.tool, {}) : await bashRestore(bench, archives.bash);
       record(row('restore', pipeline), result, `${pipeline} restore`);
     }
+    await resetObjectStore(bench);
+    record(row('restore', SEALED), await toolRestore(bench, sealedOutput, {}, ['-i', bench.age.identityFile]), `tool restore, ${SEALED}`);
   }
   for (const pipeline of only ? (['tool'] as const) : (['tool', 'bash'] as const))
     log(`${pipeline} archive: ${(await stat(archives[pipeline])).size} bytes`);
@@ -251,7 +263,15 @@ async function buildBench(stack: StackContext, bytes: number): Promise<Bench> {
     s3: s3.name,
     offsite: { endpoint: offsite.endpoint, name: offsite.name },
     dataBytes,
+    age: await benchKeyPair(work),
   };
+}
+
+async function benchKeyPair(work: string): Promise<Bench['age']> {
+  const identity = await generateIdentity();
+  const identityFile = join(work, 'age-key.txt');
+  await writeFile(identityFile, `${identity}\n`, { mode: 0o600 });
+  return { identityFile, recipient: await identityToRecipient(identity) };
 }
 
 function toolEnv(bench: Bench, extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -293,14 +313,14 @@ function bashEnv(bench: Bench, extra: Record<string, string>): NodeJS.ProcessEnv
 }
 
 /** Watched for the largest local file: the archive's folder (local runs), the tool's TMPDIR and the project. */
-const toolBackup = (bench: Bench, output: string, env: Record<string, string>) =>
-  measure(BINARY, ['backup', 'all', '-y', '-o', output], {
+const toolBackup = (bench: Bench, output: string, env: Record<string, string>, flags: string[] = []) =>
+  measure(BINARY, ['backup', 'all', '-y', '-o', output, ...flags], {
     cwd: bench.project,
     env: toolEnv(bench, env),
     watchFolders: [join(bench.work, 'tmp'), bench.project, ...(output.startsWith('s3://') ? [] : [dirname(output)])],
   });
-const toolRestore = (bench: Bench, archive: string, env: Record<string, string>) =>
-  measure(BINARY, ['restore', archive, '-y'], { cwd: bench.project, env: toolEnv(bench, env) });
+const toolRestore = (bench: Bench, archive: string, env: Record<string, string>, flags: string[] = []) =>
+  measure(BINARY, ['restore', archive, '-y', ...flags], { cwd: bench.project, env: toolEnv(bench, env) });
 const bashBackup = (bench: Bench, output: string) =>
   measure('bash', [join(REPO, 'bench/bash/backup.sh')], {
     cwd: bench.project,
@@ -346,10 +366,10 @@ function renderReport(rows: Row[], variants: Row[]): string {
   for (const row of rows) {
     const find = (pipeline: string) =>
       rows.find((entry) => entry.size === row.size && entry.operation === row.operation && entry.pipeline === pipeline);
-    const versus = row.pipeline === 'tool' ? find('bash') : row.pipeline === 'tool to s3://' ? find('tool') : undefined;
-    const ratio = versus
-      ? `${(median(row.wallMs) / median(versus.wallMs)).toFixed(2)} (${row.pipeline === 'tool' ? 'tool / bash' : 's3:// / local file'})`
-      : '';
+    const versus =
+      row.pipeline === 'tool' ? find('bash') : row.pipeline === 'tool to s3://' || row.pipeline === SEALED ? find('tool') : undefined;
+    const against = { tool: 'tool / bash', 'tool to s3://': 's3:// / local file', [SEALED]: 'encrypted / plain' }[row.pipeline];
+    const ratio = versus ? `${(median(row.wallMs) / median(versus.wallMs)).toFixed(2)} (${against})` : '';
     const largest = row.largestFile ? `${Math.round(Math.max(...row.largestFile) / MB)} MB` : '';
     lines.push(
       `| ${row.size} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | ${row.pipeline} | ${seconds(median(row.wallMs))} s | ` +

@@ -104,6 +104,8 @@ export async function planBackup(
   output?: string,
   options: BackupOptions = {},
 ): Promise<BackupPlan> {
+  // A split that cannot be is bad input: said before any component is asked about.
+  if (options.splitSecrets && !selection.all) checkSplit(selection.components, output, options.splitSecrets.output);
   const statuses = await componentStatuses(session);
   const wanted = selection.all ? statuses : statuses.filter(({ component }) => selection.components.includes(component));
   const missing = wanted.filter(({ availability }) => !availability.available);
