@@ -13,6 +13,7 @@ import {
 } from '../core/restore.js';
 import { COMPONENTS } from '../components/index.js';
 import { listArchives, newestFirst, type ArchiveListing } from '../core/archiveListing.js';
+import { settingsKeyring } from '../core/archiveKeys.js';
 
 export type { ArchiveListing, RestorePreview };
 
@@ -74,7 +75,8 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
       };
     },
     async listArchives() {
-      const local = await listArchives(project.backupsDir);
+      const keyring = settingsKeyring((key) => project.setting(key));
+      const local = await listArchives(project.backupsDir, keyring);
       // A picker must answer at once: no retry pauses, a short timeout (a restore picked from it retries as usual).
       const services = createServices();
       const context = {
@@ -86,7 +88,7 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
       const shelf = configuredOffsiteShelf(context);
       if (!shelf) return local;
       try {
-        const offsite = await listArchives(shelf);
+        const offsite = await listArchives(shelf, keyring);
         return [...local, ...offsite].sort(newestFirst);
       } catch (error) {
         // The local archives stay usable when the off-site store is away; the reason is listed.

@@ -202,6 +202,7 @@ describe('TUI restore screens', () => {
       components: ['secrets'],
     },
     { file: '/b/broken.tar.gz', name: 'broken.tar.gz', bytes: 10, modifiedMs: 3, problem: 'broken.tar.gz is not a .tar.gz archive.' },
+    { file: '/b/sealed.tar.gz.age', name: 'sealed.tar.gz.age', bytes: 10, modifiedMs: 0, locked: 'sealed.tar.gz.age is encrypted (age).' },
   ];
 
   it('lists archives newest first with environment, time, size and components; an unreadable one is shown, not a crash', async () => {
@@ -213,6 +214,8 @@ describe('TUI restore screens', () => {
     expect(lines.findIndex((line) => line.includes('new.tar.gz'))).toBeLessThan(lines.findIndex((line) => line.includes('old.tar.gz')));
     await shows(/› 2026-11-20T03:00:00Z\s+prod\s+3 GB\s+mongodb, secrets\s+\(new\.tar\.gz\)/);
     await shows('broken.tar.gz  unreadable: broken.tar.gz is not a .tar.gz archive.');
+    // An encrypted archive no configured identity opens: shown with what to do, not picked, not a crash.
+    await shows('sealed.tar.gz.age  encrypted: set ORKESTRA_BACKUP_IDENTITY');
   });
 
   it('dry run: components from the manifest only, the full report, then back', async () => {

@@ -6,7 +6,8 @@ import { SelectList } from '../widgets/SelectList.js';
 
 /**
  * The archives in ./backups/ and, when ORKESTRA_OFFSITE names one, in the off-site folder (shown
- * by their s3:// URL), newest first; an unreadable one is listed as such and cannot be picked.
+ * by their s3:// URL), newest first; an unreadable one, or an encrypted one no identity of
+ * ORKESTRA_BACKUP_IDENTITY opens (the interface asks for no key), is listed as such and cannot be picked.
  */
 export function ArchivePickScreen({
   archives,
@@ -27,10 +28,12 @@ export function ArchivePickScreen({
             items={archives.map((archive) => ({
               key: archive.file,
               value: archive,
-              disabled: Boolean(archive.problem),
+              disabled: Boolean(archive.problem ?? archive.locked),
               label: archive.problem
                 ? `${archive.name}  unreadable: ${archive.problem}`
-                : `${archive.createdAt}  ${archive.environment!.padEnd(10)} ${formatBytes(archive.bytes).padStart(9)}  ${archive.components!.join(', ')}  (${archive.file.startsWith('s3://') ? archive.file : archive.name})`,
+                : archive.locked
+                  ? `${archive.name}  encrypted: set ORKESTRA_BACKUP_IDENTITY to an identity file that opens it (or: orkestra-backup restore <file> -i <file>)`
+                  : `${archive.createdAt}  ${archive.environment!.padEnd(10)} ${formatBytes(archive.bytes).padStart(9)}  ${archive.components!.join(', ')}  (${archive.file.startsWith('s3://') ? archive.file : archive.name})`,
             }))}
             onSelect={onPick}
           />
