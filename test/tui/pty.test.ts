@@ -130,4 +130,17 @@ describe.skipIf(!hasTmux)('the real binary in a pseudo-terminal (tmux)', () => {
     await first.waitFor('EXIT=0');
     expect(await readFile(join(project, 'docker/.env'), 'utf8')).toBe('EDITED=1\n'); // "n" kept it
   });
+
+  it('CLI on a terminal: a passphrase-encrypted archive asks for its passphrase without echoing it, then verifies', async () => {
+    const project = await makeProject();
+    await writeFile(join(project, 'pass.txt'), 'hidden words typed\n', { mode: 0o600 });
+    const backup = await runCli(['backup', '-c', 'secrets', '-y', '--passphrase-file', join(project, 'pass.txt')], { cwd: project });
+    expect(backup.code).toBe(0);
+    const cli = open(project, ['verify', backup.stdout.trim()]);
+    await cli.waitFor('Passphrase of the encrypted archive:');
+    await cli.press('hidden words typed', 'Enter');
+    const screen = await cli.waitFor('EXIT=0', 60_000);
+    expect(screen).toContain('Result: sound.');
+    expect(screen).not.toContain('hidden words typed');
+  });
 });
