@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { open, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, startCli } from '../helpers/cli.js';
+import { BINARY, runCli, startCli } from '../helpers/cli.js';
 import { ENV_TEXT, makeProject, snapshotTree } from '../helpers/project.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 
@@ -50,6 +50,27 @@ describe('age-encrypted archives through the binary', () => {
     expect(listing[0]).toBe('manifest.json');
     expect(listing).toContain('secrets/.env');
     expect(execFileSync('tar', ['xzO', 'secrets/.env'], { input: plain, encoding: 'utf8' })).toBe(ENV_TEXT);
+  });
+
+  it('-o - with --encrypt-to streams the age file on standard output: age -d | tar tz lists manifest.json first', async () => {
+    const project = await makeProject();
+    const { identityFile, recipient } = await ageKey(project);
+    const listing = execFileSync(
+      'bash',
+      [
+        '-o',
+        'pipefail',
+        '-c',
+        `"$0" "$1" backup -c secrets -y -o - -r "$2" 2>/dev/null | age -d -i "$3" | tar tz`,
+        process.execPath,
+        BINARY,
+        recipient,
+        identityFile,
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(listing.split('\n')[0]).toBe('manifest.json');
+    expect(listing).toContain('secrets/.env');
   });
 
   it('an archive the age CLI encrypted (age -r) is verified and restored with --identity', async () => {
