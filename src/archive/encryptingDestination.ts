@@ -16,11 +16,10 @@ const EMPTY_HEAD: ArchiveHead = { size: 0, open: () => Readable.from([]) };
  * The archive's manifest comes first but is known only at the end, and age numbers its chunks
  * from the first plaintext byte, so the body cannot be sealed as it is made. It waits in a
  * private spool beside the destination's other working files (under a throwaway key: the
- * plaintext never touches the disk). At the end head and spool
- * are sealed as age in one pass and handed to the inner destination as its body, in front of an
- * empty head; its check reads the result back through the file key. The disk work equals the
- * plain archive's (body written, read, written again); the cost is the ciphers, about a second
- * per GiB each here.
+ * plaintext never touches the disk). At the end head and spool are sealed as age in one pass
+ * and handed to the inner destination as its body, in front of an empty head; its check reads
+ * the result back through the file key. The disk work equals the plain archive's (body written,
+ * read, written again); the cost is the ciphers, about a second per GiB each here.
  */
 export class EncryptingDestination implements ArchiveDestination {
   private constructor(
