@@ -100,7 +100,7 @@ export async function openHeader(header: Buffer, keyring: Keyring, name: string)
   } else {
     const identities = await keyring.identities();
     if (identities.length === 0) {
-      throw new LockedArchiveError(`${name} is encrypted (age, to ${describeTypes(types)}).`, {
+      throw new LockedArchiveError(`${name} is encrypted (age, to ${describeStanzas(types)}).`, {
         hint: 'Pass --identity <file> with a matching age identity (or set ORKESTRA_BACKUP_IDENTITY). Nothing was touched.',
       });
     }
@@ -119,7 +119,7 @@ function headerFailure(error: Error, types: string[], keyring: Keyring, name: st
       return new LockedArchiveError(`the passphrase does not open ${name}.`, { hint: 'Check the passphrase. Nothing was touched.' });
     }
     return new LockedArchiveError(
-      `no identity in ${keyring.identityFiles.join(', ')} opens ${name} (encrypted to ${describeTypes(types)}).`,
+      `no identity in ${keyring.identityFiles.join(', ')} opens ${name} (encrypted to ${describeStanzas(types)}).`,
       {
         hint: 'Pass --identity with the file holding the matching age secret key. Nothing was touched.',
       },
@@ -130,7 +130,8 @@ function headerFailure(error: Error, types: string[], keyring: Keyring, name: st
   });
 }
 
-function describeTypes(types: string[]): string {
+/** `1 X25519 recipient`, `2 X25519 recipients, 1 scrypt recipient`: what a header was encrypted to. */
+export function describeStanzas(types: string[]): string {
   const counts = new Map<string, number>();
   for (const type of types) counts.set(type, (counts.get(type) ?? 0) + 1);
   return [...counts].map(([type, count]) => (count === 1 ? `1 ${type} recipient` : `${count} ${type} recipients`)).join(', ');

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { UsageError } from '../base/errors.js';
-import { AGE_MAGIC, headerLength, openHeader, type Keyring } from '../age/header.js';
+import { AGE_MAGIC, describeStanzas, headerLength, openHeader, stanzaTypes, type Keyring } from '../age/header.js';
 import { openPayload, plaintextSize } from '../age/payload.js';
 import type { ArchiveBytes } from './location.js';
 import { locationName } from './location.js';
@@ -18,6 +18,7 @@ class DecryptedArchive implements ArchiveBytes {
     private readonly headerBytes: number,
     private readonly fileKey: Uint8Array,
     readonly size: number,
+    readonly encryption: string,
   ) {}
 
   get path(): string {
@@ -80,15 +81,16 @@ export async function unsealed(bytes: ArchiveBytes, keyring: Keyring | undefined
       hint: 'Use another copy of the archive. Nothing was touched.',
     });
   }
-  const fileKey = await openHeader(start.subarray(0, headerBytes), keyring ?? NO_KEYS, name);
-  return new DecryptedArchive(bytes, headerBytes, fileKey, size);
+  const header = start.subarray(0, headerBytes);
+  const fileKey = await openHeader(header, keyring ?? NO_KEYS, name);
+  return new DecryptedArchive(bytes, headerBytes, fileKey, size, `age, to ${describeStanzas(stanzaTypes(header))}`);
 }
 
 /** The archive inside an age file this tool just wrote, whose header length and file key it knows (the backup's read-back). */
 export function decryptedWith(sealed: ArchiveBytes, headerBytes: number, fileKey: Uint8Array): ArchiveBytes {
   const size = plaintextSize(sealed.size - headerBytes);
   if (size === undefined) throw new UsageError(`${locationName(sealed)}: the encrypted file written has an impossible size.`);
-  return new DecryptedArchive(sealed, headerBytes, fileKey, size);
+  return new DecryptedArchive(sealed, headerBytes, fileKey, size, 'age');
 }
 
 const NO_KEYS: Keyring = { identityFiles: [], identities: async () => [], passphrase: async () => undefined };

@@ -9,8 +9,10 @@ import type { Readable } from 'node:stream';
 export interface ArchiveBytes {
   /** A local path or an `s3://bucket/key` URL: what messages show. */
   readonly path: string;
-  /** The archive's size in bytes when it was opened. */
+  /** The archive's size in bytes when it was opened (inside its encryption, when it is encrypted). */
   readonly size: number;
+  /** How the file is encrypted (`age, to 1 X25519 recipient`), when it is. */
+  readonly encryption?: string;
   stream(): Readable;
   /** Refuses (a usage error, nothing touched) when the archive was replaced or changed since it was opened. */
   assertUnchanged(): Promise<void>;

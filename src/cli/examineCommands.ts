@@ -95,6 +95,8 @@ function describe(examined: ExaminedArchive): string[] {
     `  created ${manifest.createdAt} on ${manifest.host || 'an unknown host'} by ${tool}`,
     `  environment ${manifest.environment}; components: ${manifest.components.join(', ') || 'none'}`,
   ];
+  if (examined.encryption) lines.push(`  encrypted: ${examined.encryption}`);
+  if (manifest.split) lines.push(`  the ${manifest.split} half of a split backup (backupId ${manifest.backupId ?? 'none'})`);
   const fingerprinted = Object.keys(manifest.keyFingerprints?.keys ?? {});
   if (fingerprinted.length > 0)
     lines.push(`  encryption keys fingerprinted: ${fingerprinted.join(', ')} (names only; checked before a mongodb restore)`);
@@ -110,6 +112,7 @@ function reportJson(examined: ExaminedArchive) {
   const { manifest } = examined;
   return {
     bytes: examined.bytes,
+    encryption: examined.encryption ?? null,
     manifest: manifest && {
       schema: manifest.schema,
       createdAt: manifest.createdAt,
@@ -119,6 +122,8 @@ function reportJson(examined: ExaminedArchive) {
       tool: manifest.tool,
       files: examined.files,
       fingerprintedKeys: Object.keys(manifest.keyFingerprints?.keys ?? {}),
+      backupId: manifest.backupId,
+      split: manifest.split,
     },
     components: Object.fromEntries(examined.components.map(({ name, report }) => [name, report?.facts ?? null])),
   };

@@ -21,6 +21,8 @@ export interface ExaminedArchive {
   readonly file: string;
   readonly name: string;
   readonly bytes: number;
+  /** How the file is encrypted, when it is (`age, to 1 X25519 recipient`). */
+  readonly encryption?: string;
   readonly manifest?: Manifest;
   /** How many files the archive holds (as listed, or as found in a legacy archive). */
   readonly files?: number;
@@ -40,12 +42,13 @@ export async function examineArchive(location: ArchiveBytes, options: ExamineOpt
   const file = location.path;
   const name = locationName(location);
   const bytes = location.size;
+  const encryption = location.encryption;
   let manifest: Manifest;
   try {
     manifest = (await readManifest(location)).manifest;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    return { file, name, bytes, archiveProblems: [withoutFinalPeriod(error.message)], unlistedProblems: 0, components: [] };
+    return { file, name, bytes, encryption, archiveProblems: [withoutFinalPeriod(error.message)], unlistedProblems: 0, components: [] };
   }
   let index = archiveIndex(location, manifest);
   const legacy = index === undefined;
@@ -85,7 +88,7 @@ export async function examineArchive(location: ArchiveBytes, options: ExamineOpt
       report: { ...report, lines: report.lines.map(printable), problems: report.problems.map(printable) },
     });
   }
-  return { file, name, bytes, manifest, files: index.files, archiveProblems, unlistedProblems, components };
+  return { file, name, bytes, encryption, manifest, files: index.files, archiveProblems, unlistedProblems, components };
 }
 
 /** Every problem, each prefixed by where it was found. */

@@ -81,6 +81,7 @@ describe('age-encrypted archives through the binary', () => {
     execFileSync('age', ['-r', recipient, '-o', sealed, plainArchive]);
     const verified = await runCli(['verify', '-i', identityFile, sealed], { cwd: project });
     expect(verified.stdout).toContain('Result: sound.');
+    expect(verified.stdout).toContain('encrypted: age, to 1 X25519 recipient');
     expect(verified.code).toBe(0);
     await writeFile(join(project, 'docker/.env'), 'EDITED=1\n');
     const restored = await runCli(['restore', sealed, '-i', identityFile, '-c', 'secrets', '-y'], { cwd: project });
