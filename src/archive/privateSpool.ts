@@ -5,11 +5,23 @@ import { removeTemporary, trackTemporary } from '../base/temporaryFiles.js';
 import { fileChunks, writeAll } from './writeAll.js';
 
 /**
+ * Reading, the decipher is fed 64 KiB at a time: 1 GiB read back took 0.65–0.95 s so against
+ * 1.3–1.5 s in the megabytes the file is read in (each `update` allocates its output). Writing
+ * gains nothing from it: one update and one write per chunk took 0.8–1.0 s per GiB, slices with a
+ * write each 1.2–1.5 s, slices with one writev 3.4 s (measured here, 1 GiB of random bytes).
+ */
+const SLICE_BYTES = 64 * 1024;
+
+function* slices(bytes: Buffer): Generator<Buffer> {
+  for (let offset = 0; offset < bytes.length; offset += SLICE_BYTES) yield bytes.subarray(offset, offset + SLICE_BYTES);
+}
+
+/**
  * A working file of a backup (command output waiting for its size, index lines, the head, the
  * body of an encrypted archive, a Redis AOF copy) kept under a throwaway AES-256-CTR key that
  * lives only in this process: what sits on the disk while a backup runs is never readable, so
  * an encrypted archive's plaintext never touches the disk and a killed run leaves nothing to
- * read. About 1.4 GB/s each way here, a fraction of gzip's cost. Not authenticated: every byte
+ * read. About 1 s per GiB each way here, a fraction of gzip's cost. Not authenticated: every byte
  * read back into an archive is checked against its SHA-256 by the backup's read-back.
  */
 export class PrivateSpool {
@@ -50,7 +62,7 @@ export class PrivateSpool {
   /** The plaintext from the first byte, a megabyte at a time (each chunk a fresh buffer). */
   async *chunks(): AsyncGenerator<Buffer> {
     const decipher = createDecipheriv('aes-256-ctr', this.key, this.iv);
-    for await (const chunk of fileChunks(this.path)) yield decipher.update(chunk);
+    for await (const chunk of fileChunks(this.path)) for (const slice of slices(chunk)) yield decipher.update(slice);
   }
 
   stream(): Readable {
