@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDotenv } from '../helpers/engine.js';
@@ -31,14 +32,16 @@ async function objectsRestored(client: ReturnType<typeof s3Client>, count: numbe
 
 describeEngine('faults on the real engine', () => {
   it.skipIf(imageMode === 'upstream')(
-    'SIGINT or SIGTERM during a backup: quick exit, no archive, no partial file, no password file, containers running [mongodump STAND-IN that hangs]',
+    'SIGINT or SIGTERM (encrypted) during a backup: quick exit, no archive, no partial file or spool, no password file, containers running [mongodump STAND-IN that hangs]',
     async () => {
       const mongo = containers.track(await startMongo(stack, uniqueName('okb-mongo'), { rootUser: 'root', rootPassword: 'sig-pw' })).name;
       await execText(stack, mongo, ['touch', '/stand-in/slow-dump']);
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         const project = await makeProject();
         await writeDotenv(project, { MONGO_DATABASE: 'test' });
-        const cli = startCli(['backup', 'all', '-y', '--container', `mongodb=${mongo}`], { cwd: project, env: engineEnv() });
+        // The SIGTERM run is encrypted: its spool beside the archive must go too.
+        const encryption = signal === 'SIGTERM' ? ['-r', await identityToRecipient(await generateIdentity())] : [];
+        const cli = startCli(['backup', 'all', '-y', '--container', `mongodb=${mongo}`, ...encryption], { cwd: project, env: engineEnv() });
         await cli.waitForStderr(/mongodb: dumping database test/);
         await new Promise((resolve) => setTimeout(resolve, 500));
         const sentAt = Date.now();
