@@ -1,4 +1,5 @@
 import { listedIndex } from '../../src/archive/fileIndex.js';
+import { describeDrift } from '../../src/core/keyDrift.js';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import type { RestorePreview } from '../../src/tui/backend.js';
@@ -288,6 +289,29 @@ describe('TUI restore screens', () => {
     expect(answer).toBe(true);
     await shows('Restore complete');
     await shows('✔ mongodb: 12 documents into orkestra');
+  });
+
+  it('key drift: the dry-run report shows the refusal, and an accepted drift is a warning at the gate', async () => {
+    const drift = describeDrift([{ name: 'OAUTH_TOKEN_ENCRYPTION_KEY', change: 'differs' }]);
+    const backend = new FakeBackend();
+    backend.archives = archives;
+    backend.previewImpl = async () => preview(`${drift}. Restore the secrets of the same backup too`);
+    const refused = mount(backend, 'restore');
+    await refused.shows('new.tar.gz');
+    await refused.press(ENTER, ENTER, ENTER); // dry run
+    await refused.shows(
+      /FAILED: docker\/\.env holds other encryption keys than when this backup was made:\s+OAUTH_TOKEN_ENCRYPTION_KEY \(differs\)/,
+    );
+    const accepted = preview();
+    accepted.plans[0] = { ...accepted.plans[0], plan: { ...accepted.plans[0].plan!, warnings: [`${drift} (accepted)`] } };
+    backend.previewImpl = async () => accepted;
+    const gate = mount(backend, 'restore');
+    await gate.shows('new.tar.gz');
+    await gate.press(ENTER, ENTER, DOWN, ENTER);
+    await gate.shows('Type "restore" to continue');
+    await gate.shows(
+      /warning: docker\/\.env holds other encryption keys than when this backup was made:\s+OAUTH_TOKEN_ENCRYPTION_KEY \(differs\)/,
+    );
   });
 
   it('a failed precondition refuses the real restore before the gate', async () => {
