@@ -37,7 +37,8 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
   // With -o - standard output holds the archive and nothing else.
   if (plan.target.kind === 'stream') terminal.err(`Archive written to standard output.\n`);
   else terminal.out(args.common.json ? `${JSON.stringify(backupJson(outcome, !strictFailure), null, 2)}\n` : `${outcome.archivePath}\n`);
-  if (outcome.secrets && !args.common.json) terminal.out(`${outcome.secrets.archivePath}\n`);
+  if (outcome.secrets && plan.target.kind === 'stream') terminal.err(`Secrets archive written to ${outcome.secrets.archivePath}\n`);
+  else if (outcome.secrets && !args.common.json) terminal.out(`${outcome.secrets.archivePath}\n`);
   if (strictFailure) {
     const skipped = outcome.skipped.map(({ component, reason }) => `${component} (${reason})`).join('; ');
     terminal.err(`orkestra-backup: --strict: skipped ${skipped}; the archive holds only ${outcome.manifest.components.join(', ')}.\n`);

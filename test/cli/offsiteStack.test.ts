@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { BINARY, runCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
 import { deleteObject, s3Client, seed, snapshotStore } from '../helpers/s3.js';
@@ -100,6 +100,29 @@ describeEngine(`backup of the stack straight into a second bucket of its S3 serv
       expect(restore.stdout).toMatch(/restored secrets/);
       expect(await mediaSnapshot(client)).toEqual(before);
       expect(await readFile(join(project, 'docker/.env'), 'utf8')).toBe(dotenv);
+
+      // Split with the data archive on standard output: stdout holds the age file and nothing
+      // else (the secrets archive's path goes to stderr), so age -d and tar read it to the end.
+      const secretsFile = join(project, 'split-secrets.tar.gz.age');
+      const piped = execFileSync(
+        'bash',
+        [
+          '-o',
+          'pipefail',
+          '-c',
+          `"$0" "$1" backup -c secrets,rustfs -y -o - --secrets-output "$2" -r "$3" --container "rustfs=$4" 2>err.txt | age -d -i "$5" | tar tz`,
+          process.execPath,
+          BINARY,
+          secretsFile,
+          recipient,
+          store.name,
+          identityFile,
+        ],
+        { cwd: project, env: { ...process.env, ...env }, encoding: 'utf8' },
+      );
+      expect(piped.split('\n')[0]).toBe('manifest.json');
+      expect(piped).not.toContain('secrets/.env');
+      expect(await readFile(join(project, 'err.txt'), 'utf8')).toContain(`Secrets archive written to ${secretsFile}`);
       client.destroy();
     },
   );
