@@ -41,23 +41,21 @@ export type ArchiveTarget =
   | { readonly kind: 's3'; readonly url: OffsiteUrl }
   | { readonly kind: 'stream'; readonly output: Writable };
 
-export interface BackupPlan {
+export interface BackupPlan extends ArchivePlacement {
   /** What will be captured, in canonical order. */
   readonly components: readonly Component[];
   /** Unavailable components left out of a `backup all`, with the reason. */
   readonly skipped: readonly { component: string; reason: string }[];
+  /** --split-secrets: `secrets` goes into an archive of its own, with its own destination and encryption. */
+  readonly secrets?: ArchivePlacement;
+}
+
+/** Where one archive goes and how it is encrypted: the plan's own, or its secrets archive's. */
+export interface ArchivePlacement {
   readonly target: ArchiveTarget;
   /** The target as a path, an s3:// URL or "-". */
   readonly outputPath: string;
   /** How the archive is encrypted (age), when it is. */
-  readonly sealing?: Sealing;
-  /** --split-secrets: `secrets` goes into an archive of its own, with its own destination and encryption. */
-  readonly secrets?: SecretsArchivePlan;
-}
-
-export interface SecretsArchivePlan {
-  readonly target: ArchiveTarget;
-  readonly outputPath: string;
   readonly sealing?: Sealing;
 }
 
@@ -125,7 +123,8 @@ export async function planBackup(
   const setting = (key: string) => session.project.setting(key);
   const sealing = await backupSealing(setting);
   const split = options.splitSecrets;
-  if (split) checkSplit(components, output, split.output);
+  // With "all", what is split is known only now (an explicit list was checked above).
+  if (split && selection.all) checkSplit(components, output, split.output);
   checkArchiveExtension(output, sealing !== undefined);
   const target = await resolveTarget(session, output, options.standardOutput, sealing !== undefined);
   const secrets =
@@ -197,7 +196,7 @@ async function planSecretsArchive(
   dataTarget: ArchiveTarget,
   output: string | undefined,
   sealing: Sealing | undefined,
-): Promise<SecretsArchivePlan> {
+): Promise<ArchivePlacement> {
   const encrypted = sealing !== undefined;
   checkArchiveExtension(output, encrypted, '--secrets-output');
   const suffix = `-secrets.tar.gz${encrypted ? '.age' : ''}`;
@@ -282,15 +281,14 @@ export async function runBackup(session: Session, plan: BackupPlan): Promise<Bac
   const started = new Date();
   const run = { started, backupId: randomUUID() };
   if (!plan.secrets) {
-    const written = await writeArchive(session, plan.components, plan.target, plan.outputPath, plan.sealing, run);
+    const written = await writeArchive(session, plan.components, plan, run);
     return { ...written, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime() };
   }
   const secretsComponents = plan.components.filter((component) => component.name === SECRETS);
   const dataComponents = plan.components.filter((component) => component.name !== SECRETS);
-  const { target, outputPath, sealing } = plan.secrets;
-  const secrets = await writeArchive(session, secretsComponents, target, outputPath, sealing, { ...run, split: 'secrets' });
+  const secrets = await writeArchive(session, secretsComponents, plan.secrets, { ...run, split: 'secrets' });
   try {
-    const data = await writeArchive(session, dataComponents, plan.target, plan.outputPath, plan.sealing, { ...run, split: 'data' });
+    const data = await writeArchive(session, dataComponents, plan, { ...run, split: 'data' });
     return { ...data, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime(), secrets };
   } catch (error) {
     await removeArchive(session, secrets.archivePath).catch(() => undefined);
@@ -318,9 +316,7 @@ interface RunIdentity {
 async function writeArchive(
   session: Session,
   components: readonly Component[],
-  target: ArchiveTarget,
-  outputPath: string,
-  sealing: Sealing | undefined,
+  { target, outputPath, sealing }: ArchivePlacement,
   run: RunIdentity,
 ): Promise<WrittenArchive> {
   const { tuning } = session.services;
