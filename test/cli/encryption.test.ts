@@ -3,15 +3,9 @@ import { open, readdir, readFile, stat, truncate, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BINARY, runCli, startCli } from '../helpers/cli.js';
+import { ageKeyPair, hasAgeCli } from '../helpers/age.js';
 import { ENV_TEXT, makeProject, snapshotTree } from '../helpers/project.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
-
-/** A key pair made by the age CLI itself (Debian package age): identity file and recipient. */
-async function ageKey(folder: string, name = 'key.txt'): Promise<{ identityFile: string; recipient: string }> {
-  const identityFile = join(folder, name);
-  execFileSync('age-keygen', ['-o', identityFile], { stdio: 'ignore' });
-  return { identityFile, recipient: execFileSync('age-keygen', ['-y', identityFile], { encoding: 'utf8' }).trim() };
-}
 
 async function encryptedBackup(project: string, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   const result = await runCli(['backup', '-c', 'secrets', '-y', ...flags], { cwd: project, env });
@@ -35,10 +29,10 @@ async function startsAsGzip(path: string): Promise<boolean> {
 
 const backupsOf = async (project: string) => readdir(join(project, 'backups')).catch(() => [] as string[]);
 
-describe('age-encrypted archives through the binary', () => {
+describe.skipIf(!hasAgeCli)('age-encrypted archives through the binary (interop with the age CLI; skipped without it)', () => {
   it('backup --encrypt-to writes a 0600 .tar.gz.age that age -d turns into the archive, manifest.json first; no secret in the file', async () => {
     const project = await makeProject();
-    const { identityFile, recipient } = await ageKey(project);
+    const { identityFile, recipient } = await ageKeyPair(project);
     const archive = await encryptedBackup(project, ['--encrypt-to', recipient]);
     expect(archive).toMatch(/\/backups\/orkestra-backup-local-\d{8}-\d{6}\.tar\.gz\.age$/);
     expect((await stat(archive)).mode & 0o777).toBe(0o600);
@@ -54,7 +48,7 @@ describe('age-encrypted archives through the binary', () => {
 
   it('-o - with --encrypt-to streams the age file on standard output: age -d | tar tz lists manifest.json first', async () => {
     const project = await makeProject();
-    const { identityFile, recipient } = await ageKey(project);
+    const { identityFile, recipient } = await ageKeyPair(project);
     const listing = execFileSync(
       'bash',
       [
@@ -75,7 +69,7 @@ describe('age-encrypted archives through the binary', () => {
 
   it('an archive the age CLI encrypted (age -r) is verified and restored with --identity', async () => {
     const project = await makeProject();
-    const { identityFile, recipient } = await ageKey(project);
+    const { identityFile, recipient } = await ageKeyPair(project);
     const plainArchive = (await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project })).stdout.trim();
     const sealed = join(project, 'by-age-cli.tar.gz.age');
     execFileSync('age', ['-r', recipient, '-o', sealed, plainArchive]);
@@ -91,8 +85,8 @@ describe('age-encrypted archives through the binary', () => {
 
   it('without an identity, or with the wrong one, restore is refused (exit 2) naming what is needed, nothing touched', async () => {
     const project = await makeProject();
-    const { recipient } = await ageKey(project);
-    const { identityFile: wrongIdentity } = await ageKey(project, 'other-key.txt');
+    const { recipient } = await ageKeyPair(project);
+    const { identityFile: wrongIdentity } = await ageKeyPair(project, 'other-key.txt');
     const archive = await encryptedBackup(project, ['-r', recipient]);
     await writeFile(join(project, 'docker/.env'), 'EDITED=1\n');
     const before = await snapshotTree(project);
@@ -108,7 +102,7 @@ describe('age-encrypted archives through the binary', () => {
 
   it('a truncated or flipped ciphertext is reported as a damaged archive (exit 2) and restores nothing', async () => {
     const project = await makeProject();
-    const { identityFile, recipient } = await ageKey(project);
+    const { identityFile, recipient } = await ageKeyPair(project);
     const archive = await encryptedBackup(project, ['-r', recipient]);
     const size = (await stat(archive)).size;
     const cut = join(project, 'cut.tar.gz.age');
@@ -154,7 +148,7 @@ describe('age-encrypted archives through the binary', () => {
 
   it('recipients and identity come from settings too (docker/.env, environment)', async () => {
     const project = await makeProject();
-    const { identityFile, recipient } = await ageKey(project);
+    const { identityFile, recipient } = await ageKeyPair(project);
     await writeFile(join(project, 'recipients.txt'), `# backup key\n\n${recipient}\n`);
     await writeFile(join(project, 'docker/.env'), `${ENV_TEXT}ORKESTRA_BACKUP_RECIPIENTS_FILE=${join(project, 'recipients.txt')}\n`);
     const archive = await encryptedBackup(project, []);
@@ -165,7 +159,7 @@ describe('age-encrypted archives through the binary', () => {
 
   it('bad encryption input is refused with one line and exit 2, writing nothing', async () => {
     const project = await makeProject();
-    const { recipient } = await ageKey(project);
+    const { recipient } = await ageKeyPair(project);
     await writeFile(join(project, 'empty-recipients.txt'), '# nobody yet\n');
     await writeFile(join(project, 'empty-pass.txt'), '');
     await writeFile(join(project, 'bad-identity.txt'), 'not a key\n');
@@ -198,7 +192,7 @@ describe('age-encrypted archives through the binary', () => {
 
   it('list shows archives no key opens as ENCRYPTED, not broken; prune keeps and removes them by name without any key', async () => {
     const project = await makeProject();
-    const { identityFile, recipient } = await ageKey(project);
+    const { identityFile, recipient } = await ageKeyPair(project);
     const first = await encryptedBackup(project, ['-r', recipient]);
     const second = await encryptedBackup(project, ['-r', recipient]);
     const listed = JSON.parse((await runCli(['list', '--json'], { cwd: project })).stdout) as {
@@ -217,7 +211,7 @@ describe('age-encrypted archives through the binary', () => {
 
   it('no plaintext touches the disk while encrypting: no working file in the output or temp folder is ever gzip (the same watch sees the plain run’s)', async () => {
     const project = await makeProject();
-    const { recipient } = await ageKey(project);
+    const { recipient } = await ageKeyPair(project);
     // 48 MB of compressible lines: a body that takes a few seconds to write.
     const big = await open(join(project, 'docker/keys/big.pem'), 'w');
     const line = Buffer.from(`${'secret-material-'.repeat(8)}\n`);

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINARY, runCli, startCli } from '../helpers/cli.js';
+import { ageKeyPair } from '../helpers/age.js';
 import { describeOffsite, offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
 import { ENV_TEXT, makeProject } from '../helpers/project.js';
 import { s3Client } from '../helpers/s3.js';
@@ -38,9 +39,7 @@ describeOffsite('backup to s3:// and back, on the off-site server (fauxqs: imple
       env,
     });
     expect(allowed.code).toBe(0);
-    const identityFile = join(project, 'key.txt');
-    await run('age-keygen', ['-o', identityFile]);
-    const recipient = (await run('age-keygen', ['-y', identityFile])).stdout.trim();
+    const { identityFile, recipient } = await ageKeyPair(project);
     const sealed = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/sealed/', '-r', recipient], { cwd: project, env });
     expect(sealed.code, sealed.stderr).toBe(0);
     const url = sealed.stdout.trim();
