@@ -93,7 +93,7 @@ async function shelfArgument(args: ParsedCommand, command: string, required: boo
 }
 
 /** A local folder, or an s3://bucket/prefix/ (a prefix without its final slash is taken as a folder all the same). */
-async function openShelf(folder: string, args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<ArchiveShelf> {
+export async function openShelf(folder: string, args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<ArchiveShelf> {
   if (!isOffsiteUrl(folder)) return localShelf(resolve(folder));
   const url = parseOffsiteFolder(folder);
   const store = openOffsite(await commandSettings(args.common), createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);

@@ -63,6 +63,12 @@ const COMMAND_OPTIONS = {
     'dry-run': { type: 'boolean', short: 'n' },
     'remove-broken': { type: 'boolean' },
   },
+  drill: {
+    ...OPENING_OPTIONS,
+    from: { type: 'string' },
+    image: { type: 'string', multiple: true },
+    cleanup: { type: 'boolean' },
+  },
   help: {},
 } as const satisfies Record<string, Options>;
 
@@ -103,6 +109,12 @@ export interface ParsedCommand {
   secretsArchive?: string;
   /** restore --allow-mismatch: a secrets archive of another backup run. */
   allowMismatch: boolean;
+  /** drill --image <component>=<image>. */
+  images: Record<string, string>;
+  /** drill --from <folder|s3://prefix/>: where `latest` looks. */
+  from?: string;
+  /** drill --cleanup: remove what drills killed outright left behind. */
+  cleanup: boolean;
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -118,7 +130,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const command = commandIndex === -1 ? undefined : argv[commandIndex];
   if (command !== undefined && !isCommand(command)) {
     throw new UsageError(`unknown command "${command}".`, {
-      hint: 'Commands: backup, restore, verify, inspect, list, prune, help. See orkestra-backup --help.',
+      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, help. See orkestra-backup --help.',
     });
   }
   const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
@@ -158,6 +170,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
         : undefined,
     secretsArchive: values.secrets as string | undefined,
     allowMismatch: Boolean(values['allow-mismatch']),
+    images: parseImages((values.image as string[] | undefined) ?? []),
+    from: values.from as string | undefined,
+    cleanup: Boolean(values.cleanup),
   };
 }
 
@@ -231,6 +246,18 @@ function findCommandIndex(argv: readonly string[]): number {
     if (option?.type === 'string' && !word.includes('=')) index += 1;
   }
   return -1;
+}
+
+function parseImages(values: readonly string[]): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const value of values) {
+    const match = /^([a-z0-9-]+)=(\S+)$/.exec(value);
+    if (!match) {
+      throw new UsageError(`--image ${value} is not of the form <component>=<image>.`, { hint: 'Example: --image redis=redis:7.2.' });
+    }
+    images[match[1]] = match[2];
+  }
+  return images;
 }
 
 function parseContainerOverrides(values: readonly string[]): Record<string, string> {

@@ -24,6 +24,7 @@ Usage:
   orkestra-backup inspect <file>           show what an archive holds
   orkestra-backup list [folder|s3://…/]     the archives of a folder (default ./backups), newest first
   orkestra-backup prune <folder|s3://…/> --keep-daily 7 --keep-monthly 12 [--dry-run]
+  orkestra-backup drill <file|s3://…|latest>  restore into throwaway containers and check the data came back
 
 An archive may be a file or s3://bucket/key; verify and inspect also read - (standard input).
   orkestra-backup help [command]           this help, or a command's
@@ -125,6 +126,27 @@ good one's place: it is listed and left alone. The newest sound archive is alway
 
 Encrypted archives no key given opens are judged by their names (a backup host may hold only the
 recipients). The secrets archives of split backups (…-secrets.tar.gz) are pruned as a series of their own.
+${OPENING}
+${COMMON}`,
+  drill: `Usage: orkestra-backup drill <file|s3://bucket/key|latest> [options]
+
+Proves an archive restores: checks it, starts throwaway copies of the live containers (same
+image, command and environment; named orkestra-drill-<id>-<component>, on a network of their
+own with nothing published, labelled orkestra-backup.drill=<id>), restores the archive into them
+exactly as restore does (secrets into a temporary folder, never docker/), then checks the data:
+MongoDB document counts per namespace, Redis loaded with the RDB's key count and a sample of
+its keys, every S3 object's size and SHA-256, secret files byte-identical and their encryption
+keys, plus the canaries of orkestra-backup.json. Everything it started is removed at the end,
+after a failure and on Ctrl-C. The live containers and docker/ are only read.
+
+  latest                      the newest sound archive of ./backups (or of --from)
+      --from <folder|s3://…/> where latest looks
+      --image <comp>=<image>  start this component's copy from an image (when no live container runs)
+      --cleanup               remove the containers, networks and volumes of drills killed outright
+                              (also done at the start of every drill)
+
+Exit codes: 0 every check passed, 1 a check or a restore failed (named in the report), 2 the
+archive is bad.
 ${OPENING}
 ${COMMON}`,
 };

@@ -8,6 +8,7 @@ import { inspectCommand, verifyCommand } from './examineCommands.js';
 import { listCommand, pruneCommand } from './archivesCommands.js';
 import { helpText } from './help.js';
 import { restoreCommand } from './restoreCommand.js';
+import { drillCommand } from './drillCommand.js';
 import { processTerminal, type Terminal } from './terminal.js';
 import { loadTui } from '../tui/load.js';
 
@@ -49,7 +50,7 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
   if (args.command === 'help') {
     const [topic, ...extra] = args.positionals;
     if (extra.length > 0 || (topic !== undefined && (!isCommand(topic) || topic === 'help'))) {
-      throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect, list, prune.' });
+      throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect, list, prune, drill.' });
     }
     terminal.out(helpText(topic));
     return 0;
@@ -81,6 +82,8 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
       return listCommand(args, terminal, signal);
     case 'prune':
       return pruneCommand(args, terminal, signal);
+    case 'drill':
+      return drillCommand(args, terminal, signal);
   }
 }
 

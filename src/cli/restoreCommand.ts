@@ -123,7 +123,7 @@ function outcomeJson(archive: CheckedArchive, outcome: RestoreOutcome) {
     ok: !outcome.failed,
     dryRun: false,
     archive: archive.file,
-    restored: outcome.restored,
+    restored: outcome.restored.map(({ component, summary }) => ({ component, summary })),
     failed: outcome.failed,
     notRestored: outcome.notRestored,
   };

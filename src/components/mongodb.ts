@@ -3,9 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { basename, dirname, relative } from 'node:path';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { packTar } from '../archive/tarPack.js';
 import type { Component, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
@@ -15,13 +14,16 @@ import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { readDetails } from '../core/details.js';
 import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
 import type { Project } from '../core/project.js';
-import { requireRunning, containerAvailability } from '../docker/containers.js';
+import { containerAvailability } from '../docker/containers.js';
 import type { DockerEngine, ExecResult } from '../docker/engine.js';
-import { MongoArchiveReader, type MongoArchiveSummary, type NamespaceSummary } from '../mongo/archive.js';
+import type { NamespaceSummary } from '../mongo/archive.js';
+import { dumpStream, MONGO_DUMP_ENTRY, readDump } from '../mongo/archivedDump.js';
+import { MONGODB_DEFAULT_CONTAINER, resolveAccess, type MongoAccess } from '../mongo/projectMongo.js';
+import { mongodbDrill } from './drill/mongodbDrill.js';
 import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../mongo/remap.js';
 
-const DEFAULT_CONTAINER = 'orkestra-mongodb';
-const DUMP_ENTRY = 'mongo.archive.gz';
+const DEFAULT_CONTAINER = MONGODB_DEFAULT_CONTAINER;
+const DUMP_ENTRY = MONGO_DUMP_ENTRY;
 const DATABASE_ENTRY = 'database.txt';
 const GZIP_MAGIC = [0x1f, 0x8b];
 
@@ -33,14 +35,6 @@ interface MongoPlan extends RestorePlan {
   readonly targetDb: string;
   /** Dump the target database before `--drop`, to put it back if the restore fails. */
   readonly keepCurrent: boolean;
-}
-
-/** How mongodump/mongorestore reach the server: the password goes in a --config file, never argv. */
-interface MongoAccess {
-  container: string;
-  database: string;
-  username: string;
-  password?: string;
 }
 
 /**
@@ -157,7 +151,10 @@ export const mongodb: Component<MongoPlan> = {
       throw failure;
     }
     const restored = counts ? `${plural(Number(counts[1]), 'document')} into ${plan.targetDb}` : `database ${plan.targetDb}`;
-    return { summary: kept ? `${restored}; previous data kept in ${relative(project.dir, kept)}` : restored };
+    return {
+      summary: kept ? `${restored}; previous data kept in ${relative(project.dir, kept)}` : restored,
+      details: { sourceDb: plan.sourceDb, targetDb: plan.targetDb, container: access.container, reported: reportedCounts(result.stderr) },
+    };
   },
 
   async examine({ source, setting }) {
@@ -189,22 +186,9 @@ export const mongodb: Component<MongoPlan> = {
     ];
     return { facts: { database: sourceDb, targetDatabase: targetDb, header: dump?.header, namespaces }, lines, problems };
   },
-};
 
-async function resolveAccess(project: Project, docker: DockerEngine): Promise<MongoAccess> {
-  const container = project.containerName('mongodb', DEFAULT_CONTAINER);
-  const state = await requireRunning({ docker: () => docker }, container);
-  const database = project.setting('MONGO_DATABASE', state.env) ?? 'orkestra';
-  if (!isValidDatabaseName(database)) {
-    throw new UsageError(`MONGO_DATABASE ${JSON.stringify(database)} is not a valid MongoDB database name.`);
-  }
-  return {
-    container,
-    database,
-    username: project.setting('MONGO_ROOT_USERNAME', state.env) ?? state.env.MONGO_INITDB_ROOT_USERNAME ?? 'admin',
-    password: project.setting('MONGO_ROOT_PASSWORD', state.env) ?? state.env.MONGO_INITDB_ROOT_PASSWORD,
-  };
-}
+  drill: mongodbDrill,
+};
 
 function restoreArguments(sourceDb: string, targetDb: string): string[] {
   return ['--drop', '--archive', '--gzip', ...remapArguments(sourceDb, targetDb)];
@@ -311,46 +295,13 @@ function requireGzipOutput(): Transform {
   });
 }
 
-/** The dump's bytes from the archive, for mongorestore's stdin. */
-function dumpStream(source: ComponentSource, onBytes?: (bytes: number) => void): Readable {
-  return Readable.from(
-    (async function* () {
-      for await (const entry of source.entries()) {
-        if (entry.path !== DUMP_ENTRY) continue;
-        for await (const chunk of entry.content as AsyncIterable<Buffer>) {
-          onBytes?.(chunk.length);
-          yield chunk;
-        }
-      }
-    })(),
-  );
-}
-
-/**
- * Reads the dump inside the archive with the native mongodump-archive reader: only its prelude
- * (the first kilobytes) for a plan, or all of it — counts, sizes, CRC-64 — for inspect/verify.
- */
-async function readDump(source: ComponentSource): Promise<MongoArchiveSummary | undefined> {
-  for await (const entry of source.entries()) {
-    if (entry.path !== DUMP_ENTRY) continue;
-    const reader = new MongoArchiveReader();
-    const gunzip = entry.content.pipe(createGunzip());
-    try {
-      for await (const chunk of gunzip) {
-        reader.push(chunk as Buffer);
-        if (reader.failed) return reader.summary();
-      }
-    } catch (error) {
-      const summary = reader.summary();
-      summary.problems.push(`mongodb/${DUMP_ENTRY} is not a complete gzip stream (${(error as Error).message})`);
-      return summary;
-    } finally {
-      gunzip.destroy();
-      entry.content.destroy();
-    }
-    return reader.finish();
+/** mongorestore's per-namespace lines: `finished restoring orkestra.users (3 documents, 0 failures)`. */
+export function reportedCounts(stderr: string): Record<string, { documents: number; failures: number }> {
+  const counts: Record<string, { documents: number; failures: number }> = {};
+  for (const match of stderr.matchAll(/finished restoring (\S+) \((\d+) documents?, (\d+) failures?\)/g)) {
+    counts[match[1]] = { documents: Number(match[2]), failures: Number(match[3]) };
   }
-  return undefined;
+  return counts;
 }
 
 function describeNamespace(namespace: NamespaceSummary, args: readonly string[], sourceDb: string): string {

@@ -12,16 +12,18 @@ import { firstLine, formatBytes, plural } from '../base/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 import type { Project } from '../core/project.js';
 import { critical } from '../core/criticalSection.js';
-import { containerAvailability, requireRunning } from '../docker/containers.js';
+import { containerAvailability } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { aofDirPath, baseOnlyAofManifest, formatLayout, parseLayout, rdbPath, type RedisLayout } from '../redis/layout.js';
 import { aofManifestFiles, highestRdbVersion, RdbChecker, type RdbCheck } from '../redis/rdb.js';
-import { RedisCli } from '../redis/cli.js';
+import type { RedisCli } from '../redis/cli.js';
+import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../redis/projectRedis.js';
+import { redisDrill } from './drill/redisDrill.js';
 import { freshSnapshot } from '../redis/snapshot.js';
 import { copyAofFolder, copyOut, spoolFolder } from '../redis/copyOut.js';
 import { delay } from '../base/concurrency.js';
 
-const DEFAULT_CONTAINER = 'orkestra-redis';
+const DEFAULT_CONTAINER = REDIS_DEFAULT_CONTAINER;
 const RDB_ENTRY = 'dump.rdb';
 const AOF_FOLDER = 'appendonlydir';
 const LAYOUT_ENTRY = 'redis-layout.txt';
@@ -47,13 +49,6 @@ interface RedisPlan extends RestorePlan {
   readonly hasAof: boolean;
 }
 
-/** The project's Redis: its container must run; the password comes from REDIS_PASSWORD (docker/.env, else the container's). */
-async function connect(project: Project, docker: DockerEngine): Promise<RedisCli> {
-  const container = project.containerName('redis', DEFAULT_CONTAINER);
-  const state = await requireRunning({ docker: () => docker }, container);
-  return new RedisCli(docker, container, project.setting('REDIS_PASSWORD', state.env));
-}
-
 /**
  * Redis: a fresh BGSAVE snapshot and the AOF folder, copied out of the container through the
  * Docker archive API while no AOF rewrite runs; restored by stopping the container, putting the
@@ -67,7 +62,7 @@ export const redis: Component<RedisPlan> = {
 
   async backup({ project, services, sink, progress, signal }) {
     const docker = services.docker();
-    const cli = await connect(project, docker);
+    const cli = await connectRedis(project, docker);
     const layout = await cli.layout();
     progress.note(`layout: dir=${layout.dir}, dbfilename=${layout.dbfilename}, appendonly=${layout.appendonly ? 'yes' : 'no'}`);
     await sink.addText(LAYOUT_ENTRY, formatLayout(layout));
@@ -90,7 +85,7 @@ export const redis: Component<RedisPlan> = {
   async planRestore({ project, services, source }) {
     const files = await smallFileList(source, 'redis');
     checkRedisFiles(source, files);
-    const cli = await connect(project, services.docker());
+    const cli = await connectRedis(project, services.docker());
     const live = await cli.layout();
     const loadable = await checkRdbVersion(cli, source);
     const backup = await backupLayout(source);
@@ -213,6 +208,8 @@ export const redis: Component<RedisPlan> = {
     };
     return { facts, lines, problems };
   },
+
+  drill: redisDrill,
 };
 
 /**
@@ -298,7 +295,7 @@ async function waitUntilLoaded(project: Project, docker: DockerEngine, container
       return { reason: `it ${state?.status ?? 'vanished'} instead of loading them${log ? ` (log: ${log})` : ''}` };
     }
     try {
-      return Number((await (await connect(project, docker)).run('DBSIZE')).trim()) || 0;
+      return Number((await (await connectRedis(project, docker)).run('DBSIZE')).trim()) || 0;
     } catch (error) {
       if (error instanceof PreconditionError && !/not running|no container/.test(error.message)) throw error;
       last = error;

@@ -1,23 +1,22 @@
 import { countedAsProgress } from '../core/progress.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Component, ComponentSink, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
+import type { Component, ComponentSink, ComponentSource, RestorePlan } from '../core/component.js';
 import { BoundedTasks, fetchAhead } from '../base/concurrency.js';
-import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
+import { RuntimeError, UsageError } from '../base/errors.js';
 import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
-import type { Project } from '../core/project.js';
-import type { Services } from '../core/services.js';
 import { utcStamp } from '../core/timestamps.js';
-import { containerAvailability, requireRunning } from '../docker/containers.js';
+import { containerAvailability } from '../docker/containers.js';
 import { ObjectDigest } from '../s3/digest.js';
 import { archivedBucketNames, archivedObjects, type ObjectDetails } from '../s3/archivedObjects.js';
 import { plannedObjects, tallyRestore, UnorderedBucket, withMore, type PlannedObject } from '../s3/restoreComparison.js';
-import { resolveEndpoint } from '../s3/endpoint.js';
+import { connectProjectStore as connect, RUSTFS_DEFAULT_CONTAINER } from '../s3/projectStore.js';
+import { rustfsDrill } from './drill/rustfsDrill.js';
 import { knownIncompressible, objectPath } from '../s3/objectPaths.js';
 import { withRetries } from '../s3/retry.js';
 import { SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes, type ObjectStore } from '../s3/store.js';
 
-const DEFAULT_CONTAINER = 'orkestra-rustfs';
+const DEFAULT_CONTAINER = RUSTFS_DEFAULT_CONTAINER;
 /** Objects up to this size are downloaded ahead, in memory, while earlier ones are archived. */
 const PREFETCH_LIMIT = 2 * 1024 * 1024;
 /** Bytes of small objects being uploaded at once during a restore. */
@@ -182,21 +181,9 @@ export const rustfs: Component<RustfsPlan> = {
       problems,
     };
   },
-};
 
-async function connect(project: Project, services: Services, progress: ProgressReporter): Promise<ObjectStore> {
-  const container = await requireRunning(services, project.containerName('rustfs', DEFAULT_CONTAINER));
-  const { endpoint, source } = resolveEndpoint(project.setting('RUSTFS_ENDPOINT', container.env), container);
-  const accessKeyId = project.setting('RUSTFS_ACCESS_KEY', container.env) ?? container.env.MINIO_ROOT_USER;
-  const secretAccessKey = project.setting('RUSTFS_SECRET_KEY', container.env) ?? container.env.MINIO_ROOT_PASSWORD;
-  if (!accessKeyId || !secretAccessKey) {
-    throw new PreconditionError('no credentials for the object store.', {
-      hint: 'Set RUSTFS_ACCESS_KEY and RUSTFS_SECRET_KEY in docker/.env.',
-    });
-  }
-  progress.note(`object store at ${endpoint} (${source})`);
-  return services.objectStore({ endpoint, accessKeyId, secretAccessKey });
-}
+  drill: rustfsDrill,
+};
 
 interface Downloaded extends DownloadedObject {
   key: string;

@@ -12,6 +12,7 @@ import { PreconditionError, UsageError } from '../base/errors.js';
 import { removeTemporary, trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
 import { formatBytes, plural } from '../base/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
+import { secretsDrill } from './drill/secretsDrill.js';
 
 const ENV_FILE = '.env';
 const KEYS_DIR = 'keys';
@@ -128,6 +129,8 @@ export const secrets: Component<SecretsPlan> = {
       problems,
     };
   },
+
+  drill: secretsDrill,
 };
 
 async function listSecretFiles(dockerDir: string): Promise<SecretFile[]> {

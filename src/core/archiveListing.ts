@@ -73,3 +73,8 @@ async function described(
     return { ...base, problem: printable((error as Error).message) };
   }
 }
+
+/** The newest archive that is sound and opens (`drill latest`), or undefined. */
+export function newestSound(listings: readonly ArchiveListing[]): ArchiveListing | undefined {
+  return [...listings].sort(newestFirst).find((listing) => !listing.problem && !listing.locked);
+}

@@ -4,6 +4,8 @@ import type { ArchiveEntry } from '../archive/reader.js';
 import type { MoveAsideFolder } from './moveAside.js';
 import type { Project } from './project.js';
 import type { Services } from './services.js';
+import type { Manifest } from '../archive/manifest.js';
+import type { Canary } from './projectConfig.js';
 
 /** Whether a component can be backed up or restored on this host right now, and why not. */
 export type Availability = { available: true; detail?: string } | { available: false; reason: string };
@@ -100,6 +102,46 @@ export interface RestoreContext extends PlanContext {
 
 export interface RestoreResult {
   summary?: string;
+  /** What the restore measured (mongorestore's per-namespace counts), for a drill's checks. */
+  details?: Record<string, unknown>;
+}
+
+/** One thing a restore drill proved or disproved, with the figure it expected and the one it found. */
+export interface DrillCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly expected: string;
+  readonly measured: string;
+  /** Set for the operator's canaries of orkestra-backup.json; built-in checks have none. */
+  readonly canary?: string;
+  /** Why the check could not be made here (it then neither passes nor fails the drill). */
+  readonly skipped?: string;
+}
+
+export interface DrillCheckContext extends PlanContext {
+  readonly manifest: Manifest;
+  /** What this component's restore returned. */
+  readonly restored: RestoreResult;
+  /** The operator's canaries for this component, from orkestra-backup.json. */
+  readonly canaries: readonly Canary[];
+}
+
+/** A throwaway copy of a component's live container, made by a drill. */
+export interface DrillContainer {
+  /** The live container copied when no --container override names another. */
+  readonly defaultName: string;
+  /** Environment the copy gets on top of the live one's (where an S3 server listens). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Settings that point the component at the copy, from the copy's address on the drill's network. */
+  settings?(address: string): Record<string, string>;
+  /** Whether the copy answers yet (Redis PING, S3 listing); a copy without it is ready once it runs. */
+  ready?(context: AvailabilityContext): Promise<boolean>;
+}
+
+/** How a component takes part in `drill`: the container it needs, and what proves its data came back. */
+export interface DrillSupport {
+  readonly container?: DrillContainer;
+  check(context: DrillCheckContext): Promise<DrillCheck[]>;
 }
 
 /** Reading a component's part of an archive without any server (inspect and verify). */
@@ -135,4 +177,6 @@ export interface Component<Plan extends RestorePlan = RestorePlan> {
   restore(context: RestoreContext, plan: Plan): Promise<RestoreResult>;
   /** Reads only the archive: what this part holds, checked as deeply as the format allows. */
   examine(context: ExamineContext): Promise<ArchiveReport>;
+  /** Restore drills; a component without it cannot be drilled. */
+  readonly drill?: DrillSupport;
 }

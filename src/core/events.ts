@@ -1,5 +1,5 @@
 /** What the core reports while it works; the CLI prints it, the TUI renders it. */
-export type Phase = 'check' | 'backup' | 'plan' | 'restore';
+export type Phase = 'check' | 'backup' | 'plan' | 'restore' | 'start' | 'prove';
 
 /** How a phase reads in a status line ("mongodb: restoring"), the same in the CLI and the TUI. */
 export const PHASE_WORDS: Readonly<Record<Phase, string>> = {
@@ -7,6 +7,8 @@ export const PHASE_WORDS: Readonly<Record<Phase, string>> = {
   backup: 'backing up',
   plan: 'checking preconditions',
   restore: 'restoring',
+  start: 'starting a throwaway copy',
+  prove: 'checking the restored data',
 };
 
 export type RunEvent =

@@ -35,7 +35,7 @@ export interface ComponentPlan {
 }
 
 export interface RestoreOutcome {
-  readonly restored: readonly { component: string; summary?: string }[];
+  readonly restored: readonly { component: string; summary?: string; details?: Record<string, unknown> }[];
   readonly failed?: { component: string; message: string };
   /** Components that were selected but not reached because an earlier one failed. */
   readonly notRestored: readonly string[];
@@ -78,7 +78,7 @@ export async function openRestoreArchive(
  * Reads the whole archive: a restore refuses, before touching anything, an archive with a
  * truncated stream, a missing file, a failed checksum or an entry that would land outside its folder.
  */
-async function checkRestoreArchive(session: Session, opened: OpenedArchive): Promise<CheckedArchive> {
+export async function checkRestoreArchive(session: Session, opened: OpenedArchive): Promise<CheckedArchive> {
   const { name, manifest } = opened;
   const listed = archiveIndex(opened.location, manifest);
   const legacy = listed === undefined;
@@ -228,7 +228,7 @@ export async function runRestore(
   const release = await acquireRestoreLock(session.project.dockerDir);
   const startedAt = new Date();
   const aside = new MoveAsideFolder(session.project.dockerDir, startedAt);
-  const restored: { component: string; summary?: string }[] = [];
+  const restored: { component: string; summary?: string; details?: Record<string, unknown> }[] = [];
   // Components restore in archive order, so one pass over the archive serves them all.
   const reader = SequentialReader.fits(archive) ? new SequentialReader(archive) : undefined;
   try {
@@ -239,7 +239,7 @@ export async function runRestore(
         const source = from ? sourceFor(from, component) : sourceFor(archive, component, reader);
         const result = await component.restore({ ...session, source, progress, overwrite, startedAt, aside }, plan!);
         progress.done(result.summary);
-        restored.push({ component: component.name, summary: result.summary });
+        restored.push({ component: component.name, summary: result.summary, details: result.details });
       } catch (error) {
         const message = describeError(error).replace(/^unexpected failure: /, '');
         progress.failed(message);

@@ -21,6 +21,43 @@ export interface ContainerState {
   readonly hostNetwork: boolean;
 }
 
+/** What a throwaway copy of a container is made from. */
+export interface ContainerBlueprint {
+  /** The image's ID: the copy runs exactly the live container's image even if its tag moved since. */
+  readonly image: string;
+  /** The name the image was given (for messages). */
+  readonly imageName: string;
+  readonly cmd?: string[];
+  readonly entrypoint?: string[];
+  /** KEY=value pairs. */
+  readonly env: readonly string[];
+  readonly user?: string;
+  readonly workingDir?: string;
+  /** Paths the image or the container declares as volumes (where data lives). */
+  readonly volumes: readonly string[];
+  readonly memoryBytes?: number;
+}
+
+export interface ContainerSpec {
+  readonly name: string;
+  readonly blueprint: ContainerBlueprint;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly network: string;
+  readonly memoryBytes: number;
+  readonly volumes: readonly { name: string; path: string }[];
+}
+
+export interface LabelledThing {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface LabelledThings {
+  readonly containers: readonly LabelledThing[];
+  readonly networks: readonly LabelledThing[];
+  readonly volumes: readonly LabelledThing[];
+}
+
 export interface ExecOptions {
   /** Passed as the exec's environment, never as argv: how secrets reach a command. */
   env?: Readonly<Record<string, string>>;
@@ -160,6 +197,129 @@ export class DockerEngine {
       .filter(Boolean)
       .slice(-lines)
       .join(' / ');
+  }
+
+  /** How a container was made (image, command, environment…), for a throwaway copy of it; undefined when absent. */
+  async blueprint(name: string): Promise<ContainerBlueprint | undefined> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(name).inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw this.engineError(error, `inspecting ${name}`);
+    }
+    return {
+      image: info.Image,
+      imageName: info.Config?.Image ?? info.Image,
+      cmd: info.Config?.Cmd ?? undefined,
+      entrypoint: toList(info.Config?.Entrypoint),
+      env: info.Config?.Env ?? [],
+      user: info.Config?.User || undefined,
+      workingDir: info.Config?.WorkingDir || undefined,
+      volumes: Object.keys(info.Config?.Volumes ?? {}),
+      memoryBytes: info.HostConfig?.Memory || undefined,
+    };
+  }
+
+  /** A blueprint for a container of an image alone (its own command and volumes), or undefined when the engine lacks the image. */
+  async imageBlueprint(image: string): Promise<ContainerBlueprint | undefined> {
+    let info: Docker.ImageInspectInfo;
+    try {
+      info = await this.docker.getImage(image).inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw this.engineError(error, `inspecting image ${image}`);
+    }
+    return { image: info.Id, imageName: image, env: [], volumes: Object.keys(info.Config?.Volumes ?? {}) };
+  }
+
+  /** Creates a network of the given labels, isolated from the outside (internal). */
+  async createNetwork(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    try {
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, Labels: { ...labels } });
+    } catch (error) {
+      throw this.engineError(error, `creating network ${name}`);
+    }
+  }
+
+  async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+    try {
+      await this.docker.createVolume({ Name: name, Labels: { ...labels } });
+    } catch (error) {
+      throw this.engineError(error, `creating volume ${name}`);
+    }
+  }
+
+  /** Creates and starts a container; nothing is published on the host. */
+  async run(spec: ContainerSpec): Promise<void> {
+    try {
+      const container: Docker.Container = await this.docker.createContainer({
+        name: spec.name,
+        Image: spec.blueprint.image,
+        Cmd: spec.blueprint.cmd,
+        Entrypoint: spec.blueprint.entrypoint,
+        Env: [...spec.blueprint.env],
+        User: spec.blueprint.user,
+        WorkingDir: spec.blueprint.workingDir,
+        Labels: { ...spec.labels },
+        HostConfig: {
+          NetworkMode: spec.network,
+          Memory: spec.memoryBytes,
+          Init: true,
+          Mounts: spec.volumes.map(({ name, path }) => ({ Type: 'volume' as const, Source: name, Target: path })),
+        },
+      });
+      await container.start();
+    } catch (error) {
+      throw this.engineError(error, `starting ${spec.name}`);
+    }
+  }
+
+  /** Containers, networks and volumes carrying a label (`key` or `key=value`), with their labels. */
+  async labelled(label: string): Promise<LabelledThings> {
+    const filters = JSON.stringify({ label: [label] });
+    try {
+      const [containers, networks, volumes] = await Promise.all([
+        this.docker.listContainers({ all: true, filters }),
+        this.docker.listNetworks({ filters }),
+        this.docker.listVolumes({ filters }),
+      ]);
+      return {
+        containers: containers.map((c) => ({ name: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {} })),
+        networks: networks.map((n) => ({ name: n.Name, labels: n.Labels ?? {} })),
+        volumes: (volumes.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} })),
+      };
+    } catch (error) {
+      throw this.engineError(error, `listing what carries the label ${label}`);
+    }
+  }
+
+  /** Removes a container (running or not) with its anonymous volumes; one already gone is fine. */
+  async removeContainer(name: string): Promise<void> {
+    await this.docker
+      .getContainer(name)
+      .remove({ force: true, v: true })
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw this.engineError(error, `removing ${name}`);
+      });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.docker
+      .getNetwork(name)
+      .remove()
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw this.engineError(error, `removing network ${name}`);
+      });
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.docker
+      .getVolume(name)
+      .remove({ force: true })
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw this.engineError(error, `removing volume ${name}`);
+      });
   }
 
   async stop(name: string, timeoutSeconds = 30): Promise<void> {
@@ -302,6 +462,11 @@ function collectInto(buffer: TailBuffer): Writable {
   const sink = new PassThrough();
   sink.on('data', (chunk: Buffer) => buffer.push(chunk));
   return sink;
+}
+
+function toList(value: string | string[] | undefined): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? [value] : value;
 }
 
 function statusOf(error: unknown): number | undefined {

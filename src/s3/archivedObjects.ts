@@ -38,6 +38,8 @@ export interface ArchivedObject extends ObjectDetails {
   size: number;
   /** Whether the backup recorded checksums and attributes (false for archives of the original scripts). */
   recorded: boolean;
+  /** The SHA-256 of the content, as the archive's index records it. */
+  sha256?: string;
 }
 
 /** The buckets of the backup, empty ones included, each checked against S3's naming rules. */
@@ -68,15 +70,15 @@ export async function* archivedObjects(source: ComponentSource, bucketNames: rea
       v1.delete(file.path);
       if (record.size !== file.size)
         throw damaged(source, `rustfs/${file.path} is ${file.size} bytes, its object record says ${record.size}`);
-      yield { ...record, bucket, path, recorded: true };
+      yield { ...record, bucket, path, recorded: true, sha256: file.sha256 };
     } else if (details) {
       const parsed = ObjectDetailsSchema.safeParse(file.details);
       if (!parsed.success) throw damaged(source, `the index record of rustfs/${file.path} is invalid`);
       if (objectPath(parsed.data.key) !== path)
         throw damaged(source, `rustfs/${file.path} does not match its key ${JSON.stringify(parsed.data.key)}`);
-      yield { ...parsed.data, bucket, path, size: file.size, recorded: true };
+      yield { ...parsed.data, bucket, path, size: file.size, recorded: true, sha256: file.sha256 };
     } else {
-      yield { key: path, bucket, path, size: file.size, recorded: false };
+      yield { key: path, bucket, path, size: file.size, recorded: false, sha256: file.sha256 };
     }
   }
   const unseen = v1?.keys().next();

@@ -275,6 +275,18 @@ export class ObjectStore {
     }
   }
 
+  /** An object's size, or undefined when the bucket holds no such key. */
+  async objectSize(bucket: string, key: string): Promise<number | undefined> {
+    try {
+      const response = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return response.ContentLength ?? 0;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404) return undefined;
+      throw this.describe(error, `looking up ${bucket}/${key}`);
+    }
+  }
+
   destroy(): void {
     this.client.destroy();
   }

@@ -66,7 +66,7 @@ interface IndexLine {
  * in the manifest's `files`, every object's record in `details.rustfs`, no index entries. The
  * proof that archives made before the file indexes still restore.
  */
-export async function downgradeToV1(file: string, target: string): Promise<void> {
+export async function downgradeToV1(file: string, target: string, replace?: (path: string, content: Buffer) => Buffer): Promise<void> {
   const entries: RawEntry[] = [];
   const indexes = new Map<string, IndexLine[]>();
   let manifest: Record<string, unknown> & { components: string[]; details: Record<string, unknown> } = { components: [], details: {} };
@@ -80,10 +80,17 @@ export async function downgradeToV1(file: string, target: string): Promise<void>
         component,
         lines.map((line) => JSON.parse(line) as IndexLine),
       );
-    } else entries.push({ path: entry.path, content });
+    } else entries.push({ path: entry.path, content: replace?.(entry.path, content) ?? content });
   }
+  const contents = new Map(entries.map((entry) => [entry.path, Buffer.from(entry.content ?? '')]));
+  // A replaced file is listed with its new size and checksum: the archive stays sound.
   const files = manifest.components.flatMap((component) =>
-    (indexes.get(component) ?? []).map(({ path, size, sha256 }) => ({ path: `${component}/${path}`, size, sha256 })),
+    (indexes.get(component) ?? []).map(({ path, size, sha256 }) => {
+      const content = replace ? contents.get(`${component}/${path}`) : undefined;
+      return content
+        ? { path: `${component}/${path}`, size: content.length, sha256: createHash('sha256').update(content).digest('hex') }
+        : { path: `${component}/${path}`, size, sha256 };
+    }),
   );
   const rustfs = manifest.details.rustfs as { buckets: string[] } | undefined;
   const details = { ...manifest.details };

@@ -9,15 +9,18 @@ if (accessKey && secretKey) {
   AWSAccount.DUMMY_ACCOUNT.revokeAccessKey('S3RVER');
   AWSAccount.DUMMY_ACCOUNT.createKeyPair(accessKey, secretKey);
 }
+// RUSTFS_ADDRESS ("[host]:port") wins, as RustFS reads it: a drill's copy listens on :9000 of its own network.
+const rustfsAddress = /^(.*):(\d+)$/.exec(process.env.RUSTFS_ADDRESS || '');
+const port = Number(rustfsAddress ? rustfsAddress[2] : process.env.S3_PORT || 9000);
 const server = new S3rver({
-  address: process.env.S3_ADDRESS || '127.0.0.1',
-  port: Number(process.env.S3_PORT || 9000),
+  address: (rustfsAddress && rustfsAddress[1]) || (rustfsAddress ? '0.0.0.0' : process.env.S3_ADDRESS || '127.0.0.1'),
+  port,
   directory: '/data',
   silent: true,
   vhostBuckets: false,
 });
 server.run().then(
-  () => console.log(`s3rver listening on ${process.env.S3_PORT || 9000}`),
+  () => console.log(`s3rver listening on ${port}`),
   (error) => {
     console.error(error);
     process.exit(1);

@@ -1,0 +1,119 @@
+import type { ComponentSource, DrillCheck, DrillSupport } from '../../core/component.js';
+import type { Canary } from '../../core/projectConfig.js';
+import { plural } from '../../base/format.js';
+import type { RedisCli } from '../../redis/cli.js';
+import { parseInfo } from '../../redis/layout.js';
+import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../../redis/projectRedis.js';
+import { scanRdbKeys, type RdbKeySample, type RdbKeyScan } from '../../redis/rdbKeys.js';
+
+/** What Redis writes to its log when it refuses a data file (rdb.c, aof.c). */
+const LOAD_ERROR =
+  /Bad file format|Short read|Wrong signature|Can't handle RDB format|Fatal error loading|Bad file format reading the append only file/i;
+/** Types and absolute expiries of the sampled keys, one database per call. */
+const SAMPLE_SCRIPT = `local r = {}
+for _, k in ipairs(KEYS) do
+  r[#r + 1] = redis.call('TYPE', k)['ok']
+  local ok, at = pcall(redis.call, 'PEXPIRETIME', k)
+  r[#r + 1] = ok and tostring(at) or '?'
+end
+return r`;
+
+/**
+ * Redis in a drill: the server loaded the restored files (not loading, no load error in its
+ * log), holds as many keys as the archive's RDB, and a sample of the RDB's keys is there with
+ * its type and expiry; then the operator's key canaries.
+ */
+export const redisDrill: DrillSupport = {
+  container: {
+    defaultName: REDIS_DEFAULT_CONTAINER,
+    ready: async ({ project, services }) => (await (await connectRedis(project, services.docker())).run('PING')).includes('PONG'),
+  },
+
+  async check({ project, services, source, canaries }) {
+    const docker = services.docker();
+    const cli = await connectRedis(project, docker);
+    const persistence = await cli.persistence();
+    const log = await docker.logTail(cli.container, 50).catch(() => '');
+    const loadError = log.split(' / ').find((line) => LOAD_ERROR.test(line));
+    const checks: DrillCheck[] = [
+      {
+        name: 'Redis loaded the restored files',
+        ok: persistence.loading === '0' && !loadError,
+        expected: 'loading:0, no load error in the log',
+        measured: loadError ? `log: ${loadError}` : `loading:${persistence.loading ?? '?'}`,
+      },
+    ];
+    const scan = await scanArchivedRdb(source);
+    checks.push(await keyCountCheck(cli, scan, await hasAofIncrements(source)));
+    if (scan.sample.length > 0) checks.push(await sampleCheck(cli, scan.sample));
+    for (const canary of canaries) checks.push(await canaryCheck(cli, canary));
+    return checks;
+  },
+};
+
+async function scanArchivedRdb(source: ComponentSource): Promise<RdbKeyScan> {
+  for await (const entry of source.entries()) {
+    if (entry.path === 'dump.rdb') return scanRdbKeys(entry.content as AsyncIterable<Buffer>);
+    entry.content.resume();
+  }
+  return { sample: [], stopped: 'the archive has no dump.rdb' };
+}
+
+/** Writes after the snapshot (AOF increments) may add or remove keys: the count is then shown, not judged. */
+async function hasAofIncrements(source: ComponentSource): Promise<boolean> {
+  for await (const file of source.files()) if (/\.incr\.aof$/.test(file.path) && file.size > 0) return true;
+  return false;
+}
+
+async function keyCountCheck(cli: RedisCli, scan: RdbKeyScan, increments: boolean): Promise<DrillCheck> {
+  const keyspace = parseInfo(await cli.run('INFO', 'keyspace'));
+  const measured = Object.values(keyspace).reduce((total, value) => total + Number(/keys=(\d+)/.exec(value)?.[1] ?? 0), 0);
+  const name = 'key count equals the archived RDB';
+  if (!scan.keysPerDb) {
+    return { name, ok: true, expected: `not countable: ${scan.stopped}`, measured: plural(measured, 'key') };
+  }
+  const expected = [...scan.keysPerDb.values()].reduce((total, keys) => total + keys, 0);
+  if (increments) {
+    return {
+      name,
+      ok: true,
+      expected: `${plural(expected, 'key')} in the RDB, then the AOF's later writes (not judged)`,
+      measured: plural(measured, 'key'),
+    };
+  }
+  return { name, ok: measured === expected, expected: plural(expected, 'key'), measured: plural(measured, 'key') };
+}
+
+/** The first keys of the RDB, asked for by name: each there with its type and absolute expiry (or gone because it expired). */
+async function sampleCheck(cli: RedisCli, sample: readonly RdbKeySample[]): Promise<DrillCheck> {
+  const wrong: string[] = [];
+  const byDb = new Map<number, RdbKeySample[]>();
+  for (const key of sample) byDb.set(key.db, [...(byDb.get(key.db) ?? []), key]);
+  for (const [db, keys] of byDb) {
+    const output = await cli.run('-n', String(db), 'EVAL', SAMPLE_SCRIPT, String(keys.length), ...keys.map((key) => key.key));
+    const values = output.split('\n').map((line) => line.trim());
+    keys.forEach((key, index) => {
+      const [type, expiresAt] = [values[2 * index], values[2 * index + 1]];
+      const expired = key.expiresAtMs !== undefined && key.expiresAtMs <= Date.now();
+      if (type === 'none' && expired) return;
+      if (type !== key.type) wrong.push(`${key.key} is ${type}, not ${key.type}`);
+      else if (expiresAt !== '?' && Number(expiresAt) !== (key.expiresAtMs ?? -1)) {
+        wrong.push(`${key.key} expires at ${expiresAt}, not ${key.expiresAtMs ?? 'never'}`);
+      }
+    });
+  }
+  return {
+    name: `sampled keys present with their type and expiry`,
+    ok: wrong.length === 0,
+    expected: `${plural(sample.length, 'key')} of the RDB`,
+    measured: wrong.length === 0 ? `all ${sample.length} as archived` : `${wrong.length} wrong: ${wrong.slice(0, 3).join('; ')}`,
+  };
+}
+
+async function canaryCheck(cli: RedisCli, canary: Canary): Promise<DrillCheck> {
+  if (canary.component !== 'redis') throw new Error(`a ${canary.component} canary given to redis`);
+  const type = (await cli.run('-n', String(canary.db ?? 0), 'TYPE', canary.key)).trim();
+  const expected = `key ${canary.key} in db ${canary.db ?? 0}${canary.type ? ` of type ${canary.type}` : ''}`;
+  const ok = type !== 'none' && (canary.type === undefined || type === canary.type);
+  return { name: canary.label, canary: canary.label, ok, expected, measured: type === 'none' ? 'no such key' : `a ${type}` };
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import type { DrillCheck, DrillSupport } from '../../core/component.js';
+import type { Canary } from '../../core/projectConfig.js';
+import { formatBytes, plural } from '../../base/format.js';
+import { archivedBucketNames, archivedObjects, type ArchivedObject } from '../../s3/archivedObjects.js';
+import { connectProjectStore, RUSTFS_DEFAULT_CONTAINER } from '../../s3/projectStore.js';
+import type { ObjectStore } from '../../s3/store.js';
+
+/** The port the copy's S3 server listens on, on the drill's own network (RustFS's default). */
+const DRILL_S3_PORT = 9000;
+/** How many differing objects a failed check names. */
+const NAMED = 3;
+
+/**
+ * The object store in a drill: a copy of the live server listening on 9000 of the drill's
+ * network (RUSTFS_ADDRESS, as RustFS reads it); every archived object read back from it whole,
+ * its size and SHA-256 compared with the archive's index; then the operator's object canaries.
+ */
+export const rustfsDrill: DrillSupport = {
+  container: {
+    defaultName: RUSTFS_DEFAULT_CONTAINER,
+    env: { RUSTFS_ADDRESS: `0.0.0.0:${DRILL_S3_PORT}` },
+    settings: (address) => ({ RUSTFS_ENDPOINT: `http://${address}:${DRILL_S3_PORT}` }),
+    ready: async ({ project, services }) => {
+      const store = await connectProjectStore(project, services);
+      try {
+        await store.listBuckets();
+        return true;
+      } finally {
+        store.destroy();
+      }
+    },
+  },
+
+  async check({ project, services, source, canaries, progress, signal }) {
+    const store = await connectProjectStore(project, services);
+    try {
+      const objects = archivedObjects(source, await archivedBucketNames(source));
+      const checks = [await objectsCheck(store, objects, services.tuning.s3Concurrency, progress, signal)];
+      for (const canary of canaries) checks.push(await canaryCheck(store, canary));
+      return checks;
+    } finally {
+      store.destroy();
+    }
+  },
+};
+
+async function objectsCheck(
+  store: ObjectStore,
+  objects: AsyncIterable<ArchivedObject>,
+  concurrency: number,
+  progress: { advance(bytes: number): void },
+  signal: AbortSignal,
+): Promise<DrillCheck> {
+  let count = 0;
+  let bytes = 0;
+  const wrong: string[] = [];
+  const iterator = objects[Symbol.asyncIterator]();
+  const worker = async () => {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const object = next.value;
+      count += 1;
+      bytes += object.size;
+      const problem = await compareObject(store, object, signal);
+      if (problem) wrong.push(problem);
+      progress.advance(object.size);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  return {
+    name: 'every archived object present with its size and SHA-256',
+    ok: wrong.length === 0,
+    expected: `${plural(count, 'object')}, ${formatBytes(bytes)}`,
+    measured: wrong.length === 0 ? `all ${count} identical` : `${wrong.length} wrong: ${wrong.slice(0, NAMED).join('; ')}`,
+  };
+}
+
+/** Reads one object back whole; what is wrong with it, or undefined. */
+async function compareObject(store: ObjectStore, object: ArchivedObject, signal: AbortSignal): Promise<string | undefined> {
+  const name = `${object.bucket}/${object.key}`;
+  const size = await store.objectSize(object.bucket, object.key);
+  if (size === undefined) return `${name} missing`;
+  if (size !== object.size) return `${name} is ${size} bytes, not ${object.size}`;
+  if (!object.sha256) return undefined; // archives of the original scripts record no checksum
+  const hash = createHash('sha256');
+  const { body } = await store.getObject(object.bucket, object.key, signal);
+  for await (const chunk of body) hash.update(chunk as Buffer);
+  return hash.digest('hex') === object.sha256 ? undefined : `${name} differs from the archive (SHA-256)`;
+}
+
+async function canaryCheck(store: ObjectStore, canary: Canary): Promise<DrillCheck> {
+  if (canary.component !== 'rustfs') throw new Error(`a ${canary.component} canary given to rustfs`);
+  const size = await store.objectSize(canary.bucket, canary.key);
+  const minimum = canary.minSize ?? 0;
+  return {
+    name: canary.label,
+    canary: canary.label,
+    ok: size !== undefined && size >= minimum,
+    expected: `${canary.bucket}/${canary.key}${minimum > 0 ? ` of at least ${formatBytes(minimum)}` : ''}`,
+    measured: size === undefined ? 'no such object' : formatBytes(size),
+  };
+}

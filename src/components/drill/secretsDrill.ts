@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import type { DrillCheck, DrillSupport } from '../../core/component.js';
+import { keyDrift } from '../../core/keyDrift.js';
+import { plural } from '../../base/format.js';
+
+/**
+ * Secrets in a drill: every file restored into the drill's folder is byte-identical to the
+ * archive's, and the encryption keys of the restored .env are the ones the backup fingerprinted
+ * (MongoDB's encrypted fields are readable with them).
+ */
+export const secretsDrill: DrillSupport = {
+  async check({ project, source, manifest }) {
+    const differing: string[] = [];
+    let files = 0;
+    for await (const entry of source.entries()) {
+      files += 1;
+      const archived = await sha256(entry.content);
+      const restored = await sha256(createReadStream(join(project.dockerDir, entry.path))).catch(() => 'missing');
+      if (restored !== archived) differing.push(`docker/${entry.path}${restored === 'missing' ? ' (missing)' : ''}`);
+    }
+    const checks: DrillCheck[] = [
+      {
+        name: 'secret files byte-identical to the archive',
+        ok: differing.length === 0,
+        expected: plural(files, 'file'),
+        measured:
+          differing.length === 0
+            ? `${files} identical`
+            : `${files - differing.length} identical; differ: ${differing.slice(0, 3).join(', ')}`,
+      },
+    ];
+    if (manifest.keyFingerprints) {
+      const text = await readFile(join(project.dockerDir, '.env'), 'utf8').catch(() => '');
+      const env = parseDotenv(text);
+      const drift = keyDrift(manifest, (key) => (env[key] === '' ? undefined : env[key]));
+      const names = Object.keys(manifest.keyFingerprints.keys);
+      checks.push({
+        name: 'encryption keys of the restored .env match the backup',
+        ok: drift.length === 0,
+        expected: `${names.join(', ')} as fingerprinted at backup`,
+        measured: drift.length === 0 ? 'all match' : drift.map(({ name, change }) => `${name} ${change}`).join(', '),
+      });
+    }
+    return checks;
+  },
+};
+
+async function sha256(content: AsyncIterable<unknown>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of content) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeError, OrkestraError } from '../../base/errors.js';
+import { trackTemporary, untrackTemporary } from '../../base/temporaryFiles.js';
+import { sourceFor } from '../archiveSource.js';
+import type { Component, DrillCheck } from '../component.js';
+import { critical } from '../criticalSection.js';
+import { ComponentProgress } from '../progress.js';
+import type { Project } from '../project.js';
+import type { Canary, ProjectConfig } from '../projectConfig.js';
+import { checkRestoreArchive, planRestore, runRestore, selectRestoreComponents, type OpenedArchive } from '../restore.js';
+import type { Session } from '../session.js';
+import { drillName, removeDrill, removeLeftoverDrills, resolveOrigins, startDrillStack, type DrillStack } from './drillStack.js';
+
+export interface DrillOptions {
+  /** --image <component>=<image>: the image of a component's copy when no live container is copied. */
+  readonly images: Readonly<Record<string, string>>;
+  readonly config: ProjectConfig;
+}
+
+export interface DrillComponentReport {
+  readonly name: string;
+  /** The restore's summary line, once restored. */
+  readonly restored?: string;
+  /** Why it was not restored (a failed precondition or restore), or not reached. */
+  readonly failure?: string;
+  readonly checks: readonly DrillCheck[];
+}
+
+export interface DrillReport {
+  readonly id: string;
+  readonly archive: string;
+  readonly createdAt: string;
+  readonly components: readonly DrillComponentReport[];
+  /** Canaries of orkestra-backup.json for components the archive does not hold. */
+  readonly unmatchedCanaries: readonly DrillCheck[];
+  /** Wall time of each phase, in order. */
+  readonly phases: readonly { name: string; ms: number }[];
+  /** Every component restored and every check passed. */
+  readonly ok: boolean;
+}
+
+/**
+ * A restore drill: the archive is checked, throwaway copies of the live containers are started
+ * on a network of their own, the archive is restored into them through the same plans and
+ * restore as `restore` (secrets into a temporary project folder, never docker/), and then each
+ * component proves its data came back. The copies, their network and volumes and the folder
+ * are removed whatever happens. The live containers and docker/ are only read.
+ */
+export async function runDrill(session: Session, opened: OpenedArchive, options: DrillOptions): Promise<DrillReport> {
+  const phases: { name: string; ms: number }[] = [];
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await work();
+    } finally {
+      phases.push({ name, ms: Date.now() - started });
+    }
+  };
+  const components = selectRestoreComponents(session, opened).filter((component) => component.drill);
+  const archive = await timed('archive check', () => checkRestoreArchive(session, opened));
+  const docker = session.services.docker();
+  const origins = await resolveOrigins(docker, session.project, components, options.images);
+  const leftovers = await removeLeftoverDrills(docker);
+  if (leftovers.length > 0)
+    session.onEvent({ type: 'step', message: `removed ${leftovers.length} left-over drill(s): ${leftovers.join(', ')}` });
+
+  const id = randomBytes(4).toString('hex');
+  const folder = await drillFolder(id);
+  let stack: DrillStack | undefined;
+  try {
+    stack = await timed('start', () => startDrillStack(session, origins, id, (started) => drillProject(session.project, folder, started)));
+    const drill = { ...session, project: drillProject(session.project, folder, stack) };
+    const plans = await timed('plan', () => planRestore(drill, archive, components));
+    const reports = new Map<string, { restored?: string; failure?: string; checks: DrillCheck[] }>();
+    for (const { component, failure } of plans) reports.set(component.name, { failure, checks: [] });
+    if (plans.every((entry) => !entry.failure)) {
+      const outcome = await timed('restore', () => runRestore(drill, archive, plans, { mode: 'move-aside' }));
+      const results = new Map(outcome.restored.map((entry) => [entry.component, entry]));
+      if (outcome.failed) reports.get(outcome.failed.component)!.failure = outcome.failed.message;
+      for (const name of outcome.notRestored) reports.get(name)!.failure = 'not restored: an earlier component failed';
+      await timed('checks', async () => {
+        for (const { component } of plans) {
+          const restored = results.get(component.name);
+          if (!restored) continue;
+          const report = reports.get(component.name)!;
+          report.restored = restored.summary;
+          report.checks = await proveComponent(drill, archive, component, restored, canariesOf(options.config, component.name));
+        }
+      });
+    }
+    const componentReports = components.map((component) => ({ name: component.name, ...reports.get(component.name)! }));
+    const unmatchedCanaries = options.config.canaries
+      .filter((canary) => !components.some((component) => component.name === canary.component))
+      .map((canary) => missingComponent(canary));
+    return {
+      id,
+      archive: archive.name,
+      createdAt: archive.manifest.createdAt,
+      components: componentReports,
+      unmatchedCanaries,
+      phases,
+      ok: componentReports.every((report) => !report.failure && report.checks.every((check) => check.ok)) && unmatchedCanaries.length === 0,
+    };
+  } finally {
+    // Removal must not be cut short by a second Ctrl-C: the copies would outlive the drill.
+    await timed('cleanup', () =>
+      critical(`removing the drill's containers (${drillName(id)})`, async () => {
+        await removeDrill(docker, id);
+        await rm(folder, { recursive: true, force: true });
+        untrackTemporary(folder);
+      }),
+    );
+  }
+}
+
+/** Runs a component's checks; a check that throws is a failed check, not a failed drill. */
+async function proveComponent(
+  drill: Session,
+  archive: Parameters<typeof sourceFor>[0],
+  component: Component,
+  restored: { summary?: string; details?: Record<string, unknown> },
+  canaries: readonly Canary[],
+): Promise<DrillCheck[]> {
+  const progress = new ComponentProgress(component.name, 'prove', drill.onEvent);
+  try {
+    const checks = await component.drill!.check({
+      ...drill,
+      source: sourceFor(archive, component),
+      progress,
+      manifest: archive.manifest,
+      restored,
+      canaries,
+    });
+    const failed = checks.filter((check) => !check.ok);
+    if (failed.length > 0) progress.failed(`${failed.length} of ${checks.length} checks failed: ${failed[0].name}`);
+    else progress.done(`${checks.length} checks passed`);
+    return checks;
+  } catch (error) {
+    if (!(error instanceof OrkestraError) && !(error instanceof Error)) throw error;
+    const message = describeError(error).replace(/^unexpected failure: /, '');
+    progress.failed(message);
+    return [{ name: `${component.name} checks`, ok: false, expected: 'checks run', measured: message }];
+  }
+}
+
+function canariesOf(config: ProjectConfig, component: string): Canary[] {
+  return config.canaries.filter((canary) => canary.component === component);
+}
+
+function missingComponent(canary: Canary): DrillCheck {
+  return {
+    name: canary.label,
+    canary: canary.label,
+    ok: false,
+    expected: `${canary.component} restored`,
+    measured: `the archive holds no ${canary.component}`,
+  };
+}
+
+/** The temporary project the drill restores into: secrets land in its docker/, never the live one. */
+async function drillFolder(id: string): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), `orkestra-drill-${id}-`));
+  trackTemporary(folder);
+  await mkdir(join(folder, 'docker'), { mode: 0o700 });
+  return folder;
+}
+
+/**
+ * The project as the drill's restore sees it: the temporary folder, the copies' container names
+ * (never a live one, even for a component without a copy) and settings pointing at the copies;
+ * passwords and names come from the live project, whose containers the copies were made from.
+ */
+export function drillProject(live: Project, dir: string, stack: DrillStack): Project {
+  const pinned: Record<string, string> = { ...stack.settings, ORKESTRA_KEEP_MONGODB: 'no' };
+  return {
+    dir,
+    dockerDir: join(dir, 'docker'),
+    backupsDir: join(dir, 'backups'),
+    environment: live.environment,
+    setting: (key, containerEnv) => (Object.hasOwn(pinned, key) ? pinned[key] : live.setting(key, containerEnv)),
+    containerName: (component) => stack.containers[component] ?? drillName(stack.id, component),
+  };
+}

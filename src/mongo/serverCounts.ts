@@ -1,0 +1,52 @@
+import { MongoClient, type Document } from 'mongodb';
+import { firstLine } from '../base/format.js';
+
+/** Where a MongoDB server answers, and the root credentials (given to the driver, never put in a URL or a message). */
+export interface MongoServerAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/** A server that could not be asked: why, in one line. */
+export class MongoUnreachable extends Error {}
+
+/** How long the driver looks for the server before the count is given up. */
+const SELECTION_TIMEOUT_MS = 10_000;
+
+/**
+ * Asks a MongoDB server through the official driver: one connection for the work, closed after.
+ * A server that does not answer or refuses the credentials becomes a MongoUnreachable.
+ */
+export async function withMongoServer<T>(address: MongoServerAddress, work: (server: MongoServer) => Promise<T>): Promise<T> {
+  const client = new MongoClient(`mongodb://${address.host}:${address.port}/?directConnection=true`, {
+    serverSelectionTimeoutMS: SELECTION_TIMEOUT_MS,
+    connectTimeoutMS: SELECTION_TIMEOUT_MS,
+    ...(address.password ? { auth: { username: address.username, password: address.password }, authSource: 'admin' } : {}),
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw new MongoUnreachable(`no MongoDB server answered at ${address.host}:${address.port} (${firstLine((error as Error).message)})`);
+  }
+  try {
+    return await work(new MongoServer(client));
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+export class MongoServer {
+  constructor(private readonly client: MongoClient) {}
+
+  /** Documents of `db.collection` matching the filter (all of them without one). */
+  async count(namespace: string, filter: Document = {}): Promise<number> {
+    const dot = namespace.indexOf('.');
+    return this.client
+      .db(namespace.slice(0, dot))
+      .collection(namespace.slice(dot + 1))
+      .countDocuments(filter);
+  }
+}

@@ -1,0 +1,255 @@
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Crc64 } from '../../src/integrity/crc64.js';
+import { downgradeToV1 } from '../helpers/archives.js';
+import { runCli, startCli } from '../helpers/cli.js';
+import { Containers, describeEngine, engineEnv, engineStack, imageMode } from '../helpers/engine.js';
+import { makeProject, snapshotTree } from '../helpers/project.js';
+import { deleteObject, s3Client, seed, snapshotStore } from '../helpers/s3.js';
+import { execText, readContainerFile, startMongo, startRedis, startS3, uniqueName, type StackContext } from '../engine/stack.js';
+
+/**
+ * `drill` through the binary against the real engine: real Redis and a real S3 protocol server
+ * (s3rver, not RustFS) copied from the live containers; MongoDB through the STAND-INS, which
+ * report per-namespace counts as mongorestore does but hold no server (the server-side count is
+ * reported as skipped, with the reason).
+ */
+const label = imageMode === 'upstream' ? '' : ' (mongodb through the STAND-INS)';
+const REDIS_PW = 'drill-redis-pw';
+const containers = new Containers();
+let stack: StackContext;
+let project: string;
+let env: NodeJS.ProcessEnv;
+let names: { redis: string; mongo: string; s3: string };
+let client: ReturnType<typeof s3Client>;
+
+/** Every key of db 0 and 1 with its DUMP payload and absolute expiry: equal only when the data is unchanged. */
+const FINGERPRINT = `local out = {}
+for db = 0, 1 do
+  redis.call('SELECT', db)
+  local keys, cursor = {}, '0'
+  repeat
+    local page = redis.call('SCAN', cursor, 'COUNT', 1000)
+    cursor = page[1]
+    for _, key in ipairs(page[2]) do keys[#keys + 1] = key end
+  until cursor == '0'
+  table.sort(keys)
+  for _, key in ipairs(keys) do
+    out[#out + 1] = db .. ':' .. key .. '=' .. redis.call('DUMP', key) .. '@' .. redis.call('PEXPIRETIME', key)
+  end
+end
+return out`;
+
+async function redis(...args: string[]): Promise<string> {
+  return execText(stack, names.redis, ['redis-cli', ...args], [`REDISCLI_AUTH=${REDIS_PW}`]);
+}
+
+async function drillLeftovers(): Promise<string[]> {
+  const filters = { label: ['orkestra-backup.drill'] };
+  const [containerList, networks, volumes] = await Promise.all([
+    stack.docker.listContainers({ all: true, filters }),
+    stack.docker.listNetworks({ filters }),
+    stack.docker.listVolumes({ filters }),
+  ]);
+  return [
+    ...containerList.map((container) => `container ${container.Names[0]}`),
+    ...networks.map((network) => `network ${network.Name}`),
+    ...(volumes.Volumes ?? []).map((volume) => `volume ${volume.Name}`),
+  ];
+}
+
+/** What a drill must leave exactly as it was: the project folder, the live data, the live containers' start times. */
+async function liveState() {
+  const started = await Promise.all(
+    Object.values(names).map(async (name) => (await stack.docker.getContainer(name).inspect()).State.StartedAt),
+  );
+  return {
+    tree: await snapshotTree(project),
+    redis: await redis('EVAL', FINGERPRINT, '0'),
+    objects: await snapshotStore(client),
+    mongoCalls: (await readContainerFile(stack, names.mongo, '/stand-in/calls.log')).toString('utf8'),
+    started,
+  };
+}
+
+async function backup(): Promise<string> {
+  const result = await runCli(['backup', 'all', '-y'], { cwd: project, env });
+  expect(result.stderr).not.toContain('FAILED');
+  expect(result.code).toBe(0);
+  return result.stdout.trim();
+}
+
+beforeAll(async () => {
+  stack = engineStack();
+  // appendonly off: the restored server loads the RDB alone, so its key count is judged exactly.
+  const redisContainer = containers.track(await startRedis(stack, uniqueName('okb-redis'), { password: REDIS_PW, appendonly: false }));
+  const mongo = containers.track(await startMongo(stack, uniqueName('okb-mongo'), { rootUser: 'root', rootPassword: 'drill-mongo-pw' }));
+  const s3 = containers.track(await startS3(stack, uniqueName('okb-rustfs'), { accessKey: 'drill-access', secretKey: 'drill-secret' }));
+  names = { redis: redisContainer.name, mongo: mongo.name, s3: s3.name };
+  client = s3Client(s3.endpoint, 'drill-access', 'drill-secret');
+  project = await makeProject({
+    env: [
+      'MONGO_DATABASE=test',
+      'MONGO_ROOT_PASSWORD=drill-mongo-pw',
+      `REDIS_PASSWORD=${REDIS_PW}`,
+      'RUSTFS_ACCESS_KEY=drill-access',
+      'RUSTFS_SECRET_KEY=drill-secret',
+      'OAUTH_TOKEN_ENCRYPTION_KEY=drill-oauth-key',
+      // The live endpoint: a drill must never use it, whatever docker/.env says.
+      ...(imageMode === 'upstream' ? [] : [`RUSTFS_ENDPOINT=${s3.endpoint}`]),
+      '',
+    ].join('\n'),
+  });
+  env = {
+    ...engineEnv(),
+    ORKESTRA_MONGODB_CONTAINER: names.mongo,
+    ORKESTRA_REDIS_CONTAINER: names.redis,
+    ORKESTRA_RUSTFS_CONTAINER: names.s3,
+  };
+  await redis('SET', 'config:site', 'orkestra');
+  await redis('SET', 'session:short', 'x', 'PX', '3600000');
+  await redis('HSET', 'user:1', 'name', 'ada', 'role', 'admin');
+  await redis('RPUSH', 'queue:jobs', 'a', 'b', 'c');
+  await redis('SADD', 'tags', '1', '2', '3');
+  await redis('ZADD', 'scores', '1', 'ada', '2', 'grace');
+  await redis('XADD', 'events', '*', 'kind', 'login');
+  await redis('XGROUP', 'CREATE', 'events', 'workers', '0');
+  await redis('-n', '1', 'SET', 'other:db', 'yes');
+  await seed(
+    client,
+    ['avatars', 'exports'],
+    [
+      { bucket: 'avatars', key: 'u/1.png', body: Buffer.from('png-bytes'), contentType: 'image/png' },
+      { bucket: 'exports', key: 'report.csv', body: Buffer.from('a,b\n1,2\n'), contentType: 'text/csv' },
+    ],
+  );
+});
+afterAll(() => containers.removeAll());
+
+describeEngine('drill: restore into throwaway copies of the live stack, then prove the data', () => {
+  it(`a four-component archive drills green while the live stack keeps running and stays byte-identical${label}`, async () => {
+    const archive = await backup();
+    const before = await liveState();
+    const drill = await runCli(['drill', archive, '--json'], { cwd: project, env, timeoutMs: 300_000 });
+    expect(drill.stderr).not.toMatch(/FAILED/);
+    expect(drill.code).toBe(0);
+    const report = JSON.parse(drill.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.components.map((component: { name: string }) => component.name)).toEqual(['mongodb', 'redis', 'rustfs', 'secrets']);
+    const checks = Object.fromEntries(
+      report.components.map((component: { name: string; checks: { name: string }[] }) => [component.name, component.checks]),
+    );
+    expect(checks.redis).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'Redis loaded the restored files', ok: true }),
+        expect.objectContaining({ name: 'key count equals the archived RDB', ok: true, expected: '8 keys', measured: '8 keys' }),
+        expect.objectContaining({ name: 'sampled keys present with their type and expiry', ok: true, measured: 'all 8 as archived' }),
+      ]),
+    );
+    expect(checks.rustfs[0]).toMatchObject({ ok: true, expected: expect.stringMatching(/^2 objects/), measured: 'all 2 identical' });
+    expect(checks.secrets).toEqual([
+      expect.objectContaining({ name: 'secret files byte-identical to the archive', ok: true, expected: '3 files' }),
+      expect.objectContaining({ name: 'encryption keys of the restored .env match the backup', ok: true }),
+    ]);
+    expect(checks.mongodb[0]).toMatchObject({ name: 'documents restored per namespace, as mongorestore reported', ok: true });
+    if (imageMode !== 'upstream') expect(checks.mongodb[1]).toMatchObject({ skipped: expect.stringMatching(/no MongoDB server answered/) });
+    // Restored into the copies, named for the drill: the live containers were only read.
+    expect(report.components[1].restored).toContain(`orkestra-drill-${report.id}-redis`);
+    expect(report.phases.map((phase: { name: string }) => phase.name)).toEqual([
+      'archive check',
+      'start',
+      'plan',
+      'restore',
+      'checks',
+      'cleanup',
+    ]);
+    expect(await liveState()).toEqual(before);
+    expect(await drillLeftovers()).toEqual([]);
+  });
+
+  it('an archive whose RDB this Redis cannot load (version bumped, checksums recomputed: verify passes) fails the drill on redis', async () => {
+    const archive = await backup();
+    const bumped = join(project, 'backups', 'bumped-rdb.tar.gz');
+    await downgradeToV1(archive, bumped, (path, content) => (path === 'redis/dump.rdb' ? withRdbVersion(content, 99) : content));
+    const verify = await runCli(['verify', bumped], { cwd: project, env });
+    expect(verify.code).toBe(0);
+    const drill = await runCli(['drill', bumped], { cwd: project, env, timeoutMs: 300_000 });
+    expect(drill.code).toBe(1);
+    expect(drill.stdout).toMatch(
+      /redis {2}FAILED: the backup's RDB is version 99, newer than Redis [\d.]+ in orkestra-drill-\w+-redis can load/,
+    );
+    expect(drill.stdout).toMatch(/Drill FAILED: redis: /);
+    expect(await drillLeftovers()).toEqual([]);
+  });
+
+  it('an archive missing an object an orkestra-backup.json canary names fails on that canary, and only on it', async () => {
+    await writeFile(
+      join(project, 'orkestra-backup.json'),
+      JSON.stringify({
+        canaries: [
+          { name: 'site logo', s3: { bucket: 'avatars', key: 'logo.png' } },
+          { name: 'site config key', redis: { key: 'config:site', type: 'string' } },
+        ],
+      }),
+    );
+    try {
+      // The logo existed, then was lost before last night's backup: the canary must catch it.
+      await seed(client, [], [{ bucket: 'avatars', key: 'logo.png', body: Buffer.from('logo') }]);
+      await deleteObject(client, 'avatars', 'logo.png');
+      const archive = await backup();
+      const drill = await runCli(['drill', archive, '--json'], { cwd: project, env, timeoutMs: 300_000 });
+      expect(drill.code).toBe(1);
+      const report = JSON.parse(drill.stdout);
+      expect(report.failures).toEqual(['rustfs: site logo']);
+      const canaries = report.components.flatMap((component: { checks: { canary?: string }[] }) =>
+        component.checks.filter((check) => check.canary),
+      );
+      expect(canaries).toEqual([
+        expect.objectContaining({ name: 'site config key', ok: true, measured: 'a string' }),
+        expect.objectContaining({ name: 'site logo', ok: false, expected: 'avatars/logo.png', measured: 'no such object' }),
+      ]);
+    } finally {
+      await writeFile(join(project, 'orkestra-backup.json'), '{}');
+    }
+  });
+
+  it('SIGINT mid-drill, and SIGKILL followed by drill --cleanup, leave no container, network or volume with the drill label', async () => {
+    const archive = await backup();
+    const interrupted = startCli(['drill', archive], { cwd: project, env });
+    await interrupted.waitForStderr(/redis: (starting a throwaway copy|answers)/, 120_000);
+    interrupted.signal('SIGINT');
+    const stopped = await interrupted.result;
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/interrupted by SIGINT/);
+    expect(await drillLeftovers()).toEqual([]);
+
+    const killed = startCli(['drill', archive], { cwd: project, env });
+    await killed.waitForStderr(/rustfs: .*answers/, 120_000);
+    killed.signal('SIGKILL');
+    await killed.result;
+    expect((await drillLeftovers()).length).toBeGreaterThan(0);
+    const cleanup = await runCli(['drill', '--cleanup'], { cwd: project, env });
+    expect(cleanup.code).toBe(0);
+    expect(cleanup.stdout).toMatch(/Removed left-over drills: \w+/);
+    expect(await drillLeftovers()).toEqual([]);
+  });
+
+  it('no live container and no --image for a component: exit 2 naming the flag, nothing started', async () => {
+    const archive = await backup();
+    const drill = await runCli(['drill', archive, '--container', 'redis=okb-no-such-redis'], { cwd: project, env });
+    expect(drill.code).toBe(2);
+    expect(drill.stderr).toMatch(/no live container okb-no-such-redis to copy for redis\. Pass --image redis=<image>/);
+    expect(await drillLeftovers()).toEqual([]);
+  });
+});
+
+/** The RDB with another version in its header and its CRC-64 recomputed: sound to every reader but Redis. */
+function withRdbVersion(rdb: Buffer, version: number): Buffer {
+  const bumped = Buffer.from(rdb);
+  bumped.write(`REDIS${String(version).padStart(4, '0')}`, 0, 'latin1');
+  const crc = Crc64.jones();
+  crc.update(bumped.subarray(0, bumped.length - 8));
+  bumped.writeBigUInt64LE(crc.digest(), bumped.length - 8);
+  return bumped;
+}
