@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { MongoClient, type Document } from 'mongodb';
 import { firstLine } from '../base/format.js';
 
@@ -20,6 +21,7 @@ const SELECTION_TIMEOUT_MS = 10_000;
  * A server that does not answer or refuses the credentials becomes a MongoUnreachable.
  */
 export async function withMongoServer<T>(address: MongoServerAddress, work: (server: MongoServer) => Promise<T>): Promise<T> {
+  await probe(address);
   const client = new MongoClient(`mongodb://${address.host}:${address.port}/?directConnection=true`, {
     serverSelectionTimeoutMS: SELECTION_TIMEOUT_MS,
     connectTimeoutMS: SELECTION_TIMEOUT_MS,
@@ -36,6 +38,26 @@ export async function withMongoServer<T>(address: MongoServerAddress, work: (ser
   } finally {
     await client.close().catch(() => undefined);
   }
+}
+
+/**
+ * A port nobody listens on is known at once; the driver would keep looking for the server until
+ * its selection timeout (10 s) before saying so.
+ */
+function probe(address: MongoServerAddress): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: address.host, port: address.port, timeout: SELECTION_TIMEOUT_MS });
+    const fail = (why: string) => {
+      socket.destroy();
+      reject(new MongoUnreachable(`no MongoDB server answered at ${address.host}:${address.port} (${why})`));
+    };
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => fail('no answer'));
+    socket.once('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
+  });
 }
 
 export class MongoServer {

@@ -63,7 +63,7 @@ export const mongodbDrill: DrillSupport = {
         const counted = new Map<string, number>();
         for (const name of expected.keys()) counted.set(name, await server.count(name));
         checks.push(compared('documents per namespace, counted on the server', described, expected, (name) => counted.get(name)));
-        for (const canary of canaries) checks.push(await canaryCheck(server, canary, details.targetDb));
+        for (const canary of canaries) checks.push(await collectionCanary(server, canary, details.targetDb));
       });
     } catch (error) {
       if (!(error instanceof MongoUnreachable)) throw error;
@@ -101,7 +101,7 @@ function compared(
   };
 }
 
-async function canaryCheck(server: MongoServer, canary: Canary, database: string): Promise<DrillCheck> {
+export async function collectionCanary(server: MongoServer, canary: Canary, database: string): Promise<DrillCheck> {
   if (canary.component !== 'mongodb') throw new Error(`a ${canary.component} canary given to mongodb`);
   const count = await server.count(`${database}.${canary.collection}`, canary.filter ?? {});
   const ok = canary.exact !== undefined ? count === canary.exact : count >= (canary.min ?? 1);
