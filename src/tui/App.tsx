@@ -2,6 +2,7 @@ import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 import type { RunEvent } from '../core/events.js';
 import { dryRunLines } from '../core/reports.js';
+import { drillLines } from '../core/drill/drillReport.js';
 import type { TuiBackend } from './backend.js';
 import { useCancellableWork, useOverwriteQuestion } from './hooks.js';
 import { EMPTY_PROGRESS, reduceProgress } from './progressState.js';
@@ -62,10 +63,11 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
         () => backend.componentChoices(),
         (choices) => ({ type: 'show', screen: { kind: 'backup-select', choices } }),
       );
-    } else if (screen.kind === 'restore-pick' && !screen.archives) {
+    } else if ((screen.kind === 'restore-pick' || screen.kind === 'drill-pick') && !screen.archives) {
+      const kind = screen.kind;
       void work.run(
         () => backend.listArchives(),
-        (archives) => ({ type: 'show', screen: { kind: 'restore-pick', archives } }),
+        (archives) => ({ type: 'show', screen: { kind, archives } }),
       );
     } else if (screen.kind === 'restore-running' && !work.busy()) {
       // Entered only through the gate's word (see reduceScreen).
@@ -104,7 +106,9 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
       return (
         <StartScreen
           projectDir={backend.projectDir}
-          onChoose={(choice) => show(choice === 'backup' ? { kind: 'backup-select' } : { kind: 'restore-pick' })}
+          onChoose={(choice) =>
+            show(choice === 'backup' ? { kind: 'backup-select' } : choice === 'drill' ? { kind: 'drill-pick' } : { kind: 'restore-pick' })
+          }
         />
       );
     case 'backup-select':
@@ -193,6 +197,27 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
       return <WorkingScreen title="Restoring" progress={progress} question={question} />;
     case 'restore-done':
       return <RestoreSummary outcome={screen.outcome} />;
+    case 'drill-pick':
+      return (
+        <ArchivePickScreen
+          title="Drill — choose the archive to restore into throwaway containers"
+          archives={screen.archives}
+          onPick={(archive) => {
+            show({ kind: 'drill-running', archive });
+            void work.run(
+              (signal) => backend.drill(archive.file, onEvent, signal),
+              (report) => ({ type: 'drill-finished', report }),
+              { kind: 'drill-pick', archives: screen.archives },
+            );
+          }}
+        />
+      );
+    case 'drill-running':
+      return <WorkingScreen title={`Drill of ${screen.archive.name}: throwaway containers, restore, checks`} progress={progress} />;
+    case 'drill-done':
+      return (
+        <ReportScreen title={screen.report.ok ? 'Drill passed' : 'Drill FAILED'} lines={drillLines(screen.report)} onDone={() => leave()} />
+      );
     case 'message':
       return (
         <Box flexDirection="column">

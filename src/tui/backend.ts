@@ -14,8 +14,10 @@ import {
 import { COMPONENTS } from '../components/index.js';
 import { listArchives, newestFirst, type ArchiveListing } from '../core/archiveListing.js';
 import { settingsKeyring } from '../core/archiveKeys.js';
+import { runDrill, type DrillReport } from '../core/drill/runDrill.js';
+import { loadProjectConfig } from '../core/projectConfig.js';
 
-export type { ArchiveListing, RestorePreview };
+export type { ArchiveListing, DrillReport, RestorePreview };
 
 export interface ComponentChoice {
   name: string;
@@ -43,6 +45,8 @@ export interface TuiBackend {
   listArchives: () => Promise<ArchiveListing[]>;
   previewRestore: (file: string, components: string[] | undefined, onEvent: EventListener, signal: AbortSignal) => Promise<RestorePreview>;
   restore: (preview: RestorePreview, overwrite: OverwritePolicy, onEvent: EventListener, signal: AbortSignal) => Promise<RestoreOutcome>;
+  /** A restore drill of the archive into throwaway copies of the stack (the live one is only read). */
+  drill: (file: string, onEvent: EventListener, signal: AbortSignal) => Promise<DrillReport>;
 }
 
 export async function createBackend(common: SessionOptions): Promise<TuiBackend> {
@@ -105,6 +109,16 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
     },
     async restore(preview, overwrite, onEvent, signal) {
       return runRestore(await session(onEvent, signal), preview.archive, preview.plans, overwrite);
+    },
+    async drill(file, onEvent, signal) {
+      const current = await session(onEvent, signal);
+      const config = await loadProjectConfig(project.dir);
+      const opened = await openRestoreArchive(file, current);
+      try {
+        return await runDrill(current, opened, { images: {}, config });
+      } finally {
+        await opened.location.close();
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import { confirmsRestore, GATE_WORD, type RestoreOutcome } from '../core/restore.js';
-import type { ArchiveListing, BackupResultView, ComponentChoice, RestorePreview } from './backend.js';
+import type { ArchiveListing, BackupResultView, ComponentChoice, DrillReport, RestorePreview } from './backend.js';
 
 export type Screen =
   | { kind: 'start' }
@@ -15,6 +15,9 @@ export type Screen =
   | { kind: 'restore-gate'; archive: ArchiveListing; components: string[]; preview: RestorePreview }
   | { kind: 'restore-running'; preview: RestorePreview }
   | { kind: 'restore-done'; preview: RestorePreview; outcome: RestoreOutcome }
+  | { kind: 'drill-pick'; archives?: ArchiveListing[] }
+  | { kind: 'drill-running'; archive: ArchiveListing }
+  | { kind: 'drill-done'; report: DrillReport }
   | { kind: 'message'; tone: 'error' | 'info'; text: string; back?: Screen };
 
 /** Where the interface opened: the start menu, or straight into backup or restore. */
@@ -37,7 +40,8 @@ export type ScreenAction =
   | { type: 'preview-ready'; preview: RestorePreview }
   | { type: 'gate-answered'; word: string }
   | { type: 'gate-cancelled' }
-  | { type: 'restore-finished'; outcome: RestoreOutcome };
+  | { type: 'restore-finished'; outcome: RestoreOutcome }
+  | { type: 'drill-finished'; report: DrillReport };
 
 export function initialState(entry: Entry): ScreenState {
   const screen: Screen =
@@ -78,6 +82,9 @@ export function reduceScreen(state: ScreenState, action: ScreenAction): ScreenSt
         exitCode: action.outcome.failed ? 1 : state.exitCode,
         screen: { kind: 'restore-done', preview: screen.preview, outcome: action.outcome },
       };
+    case 'drill-finished':
+      if (screen.kind !== 'drill-running') return state;
+      return { exitCode: action.report.ok ? state.exitCode : 1, screen: { kind: 'drill-done', report: action.report } };
   }
 }
 
@@ -119,6 +126,8 @@ export function previousScreen(screen: Screen, entry: Entry): Screen | undefined
       return { kind: 'restore-components', archive: screen.archive };
     case 'restore-report':
       return { kind: 'restore-mode', archive: screen.archive, components: screen.components };
+    case 'drill-pick':
+      return home;
     case 'message':
       return screen.back;
     default:

@@ -235,6 +235,42 @@ describeEngine('drill: restore into throwaway copies of the live stack, then pro
     expect(await drillLeftovers()).toEqual([]);
   });
 
+  it('--image replaces a missing live container; an image that cannot start fails the drill (exit 1) with its last log lines', async () => {
+    const archive = await backup();
+    const noLive = ['--container', 'redis=okb-no-such-redis'];
+    const working = await imageRunning('okb-test/drill-redis:ok', [
+      'redis-server',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--requirepass',
+      REDIS_PW,
+    ]);
+    const drill = await runCli(['drill', archive, ...noLive, '--image', `redis=${working}`, '--json'], {
+      cwd: project,
+      env,
+      timeoutMs: 300_000,
+    });
+    expect(drill.code).toBe(0);
+    const report = JSON.parse(drill.stdout);
+    expect(report.components.find((component: { name: string }) => component.name === 'redis').checks).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'key count equals the archived RDB', ok: true })]),
+    );
+
+    const broken = await imageRunning('okb-test/drill-redis:broken', [
+      'sh',
+      '-c',
+      'echo "FATAL CONFIG FILE ERROR (drill test)" >&2; exit 1',
+    ]);
+    const failed = await runCli(['drill', archive, ...noLive, '--image', `redis=${broken}`], { cwd: project, env, timeoutMs: 300_000 });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(
+      /the throwaway redis container \(image okb-test\/drill-redis:broken\) did not start: it is exited; its last log lines: FATAL CONFIG FILE ERROR \(drill test\)/,
+    );
+    expect(await drillLeftovers()).toEqual([]);
+  });
+
   it('no live container and no --image for a component: exit 2 naming the flag, nothing started', async () => {
     const archive = await backup();
     const drill = await runCli(['drill', archive, '--container', 'redis=okb-no-such-redis'], { cwd: project, env });
@@ -243,6 +279,18 @@ describeEngine('drill: restore into throwaway copies of the live stack, then pro
     expect(await drillLeftovers()).toEqual([]);
   });
 });
+
+/** An image of the test Redis whose command is `cmd` (committed from a stopped container), as --image takes it. */
+async function imageRunning(reference: string, cmd: string[]): Promise<string> {
+  const container = await stack.docker.createContainer({ Image: stack.images.redis, Cmd: cmd });
+  try {
+    const [repo, tag] = reference.split(':');
+    await container.commit({ repo, tag });
+  } finally {
+    await container.remove({ force: true });
+  }
+  return reference;
+}
 
 /** The RDB with another version in its header and its CRC-64 recomputed: sound to every reader but Redis. */
 function withRdbVersion(rdb: Buffer, version: number): Buffer {

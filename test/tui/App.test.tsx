@@ -342,3 +342,75 @@ describe('TUI restore screens', () => {
     expect(exits).toEqual([0]);
   });
 });
+
+describe('TUI drill screen', () => {
+  const listed = {
+    file: '/b/nightly.tar.gz',
+    name: 'nightly.tar.gz',
+    bytes: 4_000,
+    modifiedMs: 2,
+    environment: 'prod',
+    createdAt: '2026-11-30T03:00:00Z',
+    components: ['redis', 'rustfs'],
+  };
+  const report = (ok: boolean) => ({
+    id: 'ab12cd34',
+    archive: 'nightly.tar.gz',
+    createdAt: '2026-11-30T03:00:00Z',
+    components: [
+      {
+        name: 'redis',
+        restored: '8 keys loaded',
+        checks: [{ name: 'key count equals the archived RDB', ok: true, expected: '8 keys', measured: '8 keys' }],
+      },
+      {
+        name: 'rustfs',
+        restored: '2 objects uploaded',
+        checks: [{ name: 'site logo', canary: 'site logo', ok, expected: 'avatars/logo.png', measured: ok ? '4 B' : 'no such object' }],
+      },
+    ],
+    unmatchedCanaries: [],
+    phases: [{ name: 'restore', ms: 1_200 }],
+    ok,
+  });
+
+  it('start → Drill → archive: the drill runs with progress, then its report; a failed canary is named and exits 1', async () => {
+    const backend = new FakeBackend();
+    backend.archives = [listed];
+    let finish!: () => void;
+    backend.drillImpl = (onEvent) => {
+      onEvent({ type: 'component-start', component: 'redis', phase: 'start' });
+      return new Promise((resolve) => (finish = () => resolve(report(false))));
+    };
+    const { press, shows, exits, when } = mount(backend);
+    await shows('Drill: prove an archive restores, on throwaway containers');
+    await press(DOWN, DOWN, ENTER);
+    await shows('Drill — choose the archive to restore into throwaway containers');
+    await shows('nightly.tar.gz');
+    await press(ENTER);
+    await shows('Drill of nightly.tar.gz: throwaway containers, restore, checks');
+    await shows('redis');
+    expect(backend.calls.at(-1)).toEqual({ method: 'drill', args: ['/b/nightly.tar.gz'] });
+    await when(() => finish !== undefined, 'the drill to start');
+    finish();
+    await shows('Drill FAILED');
+    await shows('PASS  key count equals the archived RDB — expected 8 keys; measured 8 keys');
+    await shows('FAIL  canary "site logo" — expected avatars/logo.png; measured no such object');
+    await shows('Drill FAILED: rustfs: site logo.');
+    await press(ENTER);
+    expect(exits).toEqual([1]);
+  });
+
+  it('a drill that passes says so and leaves with exit 0', async () => {
+    const backend = new FakeBackend();
+    backend.archives = [listed];
+    backend.drillImpl = async () => report(true);
+    const { press, shows, exits } = mount(backend);
+    await press(DOWN, DOWN, ENTER);
+    await shows('nightly.tar.gz');
+    await press(ENTER);
+    await shows('Drill PASSED: the archive restores; 2 checks passed.');
+    await press(ENTER);
+    expect(exits).toEqual([0]);
+  });
+});

@@ -1,7 +1,7 @@
 import type { OverwritePolicy } from '../../src/core/component.js';
 import type { EventListener } from '../../src/core/events.js';
 import type { RestoreOutcome } from '../../src/core/restore.js';
-import type { ArchiveListing, BackupResultView, ComponentChoice, RestorePreview, TuiBackend } from '../../src/tui/backend.js';
+import type { ArchiveListing, BackupResultView, ComponentChoice, DrillReport, RestorePreview, TuiBackend } from '../../src/tui/backend.js';
 
 export interface Call {
   method: string;
@@ -41,6 +41,9 @@ export class FakeBackend implements TuiBackend {
     restored: [],
     notRestored: [],
   });
+  drillImpl: (onEvent: EventListener, signal: AbortSignal) => Promise<DrillReport> = async () => {
+    throw new Error('no drill configured');
+  };
   lastSignal?: AbortSignal;
 
   async componentChoices() {
@@ -67,6 +70,12 @@ export class FakeBackend implements TuiBackend {
   restore(_preview: RestorePreview, overwrite: OverwritePolicy, onEvent: EventListener) {
     this.calls.push({ method: 'restore', args: [] });
     return this.restoreImpl(overwrite, onEvent);
+  }
+
+  drill(file: string, onEvent: EventListener, signal: AbortSignal) {
+    this.calls.push({ method: 'drill', args: [file] });
+    this.lastSignal = signal;
+    return this.drillImpl(onEvent, signal);
   }
 
   methods(): string[] {

@@ -12,14 +12,16 @@ import { SelectList } from '../widgets/SelectList.js';
 export function ArchivePickScreen({
   archives,
   onPick,
+  title = 'Restore — choose an archive',
 }: {
   archives: ArchiveListing[] | undefined;
   onPick: (archive: ArchiveListing) => void;
+  title?: string;
 }) {
   if (!archives) return <Text>Reading ./backups/…</Text>;
   return (
     <Box flexDirection="column">
-      <Text bold>Restore — choose an archive</Text>
+      <Text bold>{title}</Text>
       <Box marginTop={1} flexDirection="column">
         {archives.length === 0 ? (
           <Text color="yellow">No archives in ./backups/. Run a backup first, or pass a file: orkestra-backup restore &lt;file&gt;</Text>

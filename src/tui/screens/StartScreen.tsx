@@ -2,7 +2,7 @@ import { Box, Text } from 'ink';
 import { HelpLine } from '../widgets/HelpLine.js';
 import { SelectList } from '../widgets/SelectList.js';
 
-export function StartScreen({ projectDir, onChoose }: { projectDir: string; onChoose: (choice: 'backup' | 'restore') => void }) {
+export function StartScreen({ projectDir, onChoose }: { projectDir: string; onChoose: (choice: 'backup' | 'restore' | 'drill') => void }) {
   return (
     <Box flexDirection="column">
       <Text bold>orkestra-backup</Text>
@@ -12,6 +12,7 @@ export function StartScreen({ projectDir, onChoose }: { projectDir: string; onCh
           items={[
             { key: 'backup', value: 'backup' as const, label: 'Back up this deployment' },
             { key: 'restore', value: 'restore' as const, label: 'Restore from an archive in ./backups/' },
+            { key: 'drill', value: 'drill' as const, label: 'Drill: prove an archive restores, on throwaway containers' },
           ]}
           onSelect={onChoose}
         />
