@@ -1,4 +1,6 @@
-import { COMPONENTS } from '../components/index.js';
+import { archivedComponent, COMPONENTS, projectComponents } from '../components/index.js';
+import type { Component } from '../core/component.js';
+import { loadProjectConfig } from '../core/projectConfig.js';
 import type { EventListener } from '../core/events.js';
 import { openProject, type Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
@@ -22,7 +24,13 @@ export interface SessionOptions {
 }
 
 export async function openSession(options: SessionOptions, onEvent: EventListener, signal: AbortSignal): Promise<Session> {
-  return sessionFor(await openSessionProject(options), onEvent, signal);
+  const project = await openSessionProject(options);
+  return sessionFor(project, onEvent, signal, await loadComponents(project));
+}
+
+/** The built-in components and those the project's orkestra-backup.json declares (checked against their kinds). */
+export async function loadComponents(project: Project): Promise<readonly Component[]> {
+  return projectComponents(await loadProjectConfig(project.dir));
 }
 
 export function openSessionProject(options: SessionOptions): Promise<Project> {
@@ -35,8 +43,13 @@ export function openSessionProject(options: SessionOptions): Promise<Project> {
 }
 
 /** A session over a project already open (the interactive interface opens it once). */
-export function sessionFor(project: Project, onEvent: EventListener, signal: AbortSignal): Session {
-  return { project, services: createServices(), components: COMPONENTS, onEvent, signal };
+export function sessionFor(
+  project: Project,
+  onEvent: EventListener,
+  signal: AbortSignal,
+  components: readonly Component[] = COMPONENTS,
+): Session {
+  return { project, services: createServices(), components, fromArchive: archivedComponent, onEvent, signal };
 }
 
 /** The outside world, created on first use so that a secrets-only run never needs Docker. */

@@ -20,7 +20,9 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
   }
   checkStandardOutput(args, terminal);
   const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
-  const plan = await planBackup(session, selection, args.output, { standardOutput: terminal.stdout, splitSecrets: args.splitSecrets });
+  // Names are checked against this project's components: the built-in ones and those orkestra-backup.json declares.
+  const chosen = selection.all ? selection : { all: false as const, components: parseComponentList(selection.names, session.components) };
+  const plan = await planBackup(session, chosen, args.output, { standardOutput: terminal.stdout, splitSecrets: args.splitSecrets });
   describePlan(plan, session.project.dir, terminal);
   if (!args.yes && !(await confirm(terminal, 'Proceed?'))) {
     throw new AbortedError('backup not started; nothing was written.');
@@ -81,7 +83,9 @@ function parseSelection(args: ParsedCommand) {
       hint: 'Example: orkestra-backup backup all --yes',
     });
   }
-  return { all: false as const, components: parseComponentList(args.components, COMPONENTS) };
+  // Checked now against the built-in names' syntax; against the project's components once it is open.
+  if (args.components.split(',').every((name) => name.trim() === '')) parseComponentList(args.components, COMPONENTS);
+  return { all: false as const, names: args.components };
 }
 
 function describePlan(plan: BackupPlan, projectDir: string, terminal: Terminal): void {

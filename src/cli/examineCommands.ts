@@ -5,7 +5,7 @@ import { openArchiveReference, openedWith } from '../core/offsite.js';
 import type { Keyring } from '../age/header.js';
 import type { OffsiteStore } from '../s3/offsite.js';
 import { commandSettings } from './settings.js';
-import { COMPONENTS } from '../components/index.js';
+import { archivedComponent, COMPONENTS } from '../components/index.js';
 import { allProblems, examineArchive, type ExaminedArchive } from '../core/examine.js';
 import { UsageError } from '../base/errors.js';
 import { formatBytes, plural } from '../base/format.js';
@@ -63,7 +63,7 @@ async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: 
   const location = await openExamined(file, terminal, () => openOffsite(setting, onEvent, signal), keyring);
   let examined: ExaminedArchive;
   try {
-    examined = await examineArchive(location, { components: COMPONENTS, setting, onEvent, checkEveryFile });
+    examined = await examineArchive(location, { components: COMPONENTS, fromArchive: archivedComponent, setting, onEvent, checkEveryFile });
   } finally {
     await location.close();
   }

@@ -5,6 +5,8 @@ import {
   previewRestore,
   runRestore,
   selectRestoreComponents,
+  undeclaredComponents,
+  leftOutLine,
   confirmsRestore,
   GATE_WORD,
   type CheckedArchive,
@@ -46,11 +48,14 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
       ? await previewPairRestore(session, pair, selectPairComponents(session, pair, args.components))
       : await previewRestore(session, opened, selectRestoreComponents(session, opened, args.components));
     const failed = plans.filter((entry) => entry.failure);
+    const leftOut = args.components === undefined ? undeclaredComponents(session, opened).map(leftOutLine) : [];
 
     if (args.dryRun) {
-      terminal.out(args.common.json ? `${JSON.stringify(planJson(archive, plans, true), null, 2)}\n` : dryRunReport(archive, plans));
+      const report = dryRunReport(archive, plans) + leftOut.map((line) => `${line}\n`).join('');
+      terminal.out(args.common.json ? `${JSON.stringify({ ...planJson(archive, plans, true), leftOut }, null, 2)}\n` : report);
       return failed.length > 0 ? 1 : 0;
     }
+    for (const line of leftOut) terminal.err(`Note: ${line}\n`);
     if (failed.length > 0) {
       const reasons = failed.map((entry) => `${entry.component.name}: ${entry.failure}`).join('; ');
       throw new PreconditionError(`restore refused, nothing was changed — ${reasons}`);

@@ -1,8 +1,62 @@
-import type { Component } from '../core/component.js';
+import { UsageError } from '../base/errors.js';
+import type { Component, ComponentKind, DefinitionOrigin } from '../core/component.js';
+import { fieldPath, PROJECT_CONFIG_FILE, type ProjectConfig } from '../core/projectConfig.js';
+import { directoryKind } from './directory.js';
 import { mongodb } from './mongodb.js';
 import { redis } from './redis.js';
 import { rustfs } from './rustfs.js';
 import { secrets } from './secrets.js';
 
-/** Every component, in the order they are backed up and restored. */
+/** The built-in components, in the order they are backed up and restored. */
 export const COMPONENTS: readonly Component[] = [mongodb, redis, rustfs, secrets];
+
+/** The kinds of component orkestra-backup.json may declare. A new kind is one file and one entry here. */
+export const COMPONENT_KINDS: readonly ComponentKind<never>[] = [directoryKind as ComponentKind<never>];
+
+/** The project's components: the built-in ones, then those its orkestra-backup.json declares, in the file's order. */
+export function projectComponents(config: ProjectConfig): Component[] {
+  const file = config.path ?? PROJECT_CONFIG_FILE;
+  const configured = Object.entries(config.components).map(([name, entry]) => {
+    const fail = (field: string, message: string) =>
+      new UsageError(`${file}: components.${name}${field}: ${message}.`, {
+        hint: 'See "Project configuration" in the README. Nothing was touched.',
+      });
+    if (COMPONENTS.some((component) => component.name === name))
+      throw fail('', `"${name}" is a built-in component; give yours another name`);
+    return fromDefinition(name, entry, 'project', fail);
+  });
+  return [...COMPONENTS, ...configured];
+}
+
+/**
+ * A configured component of an archive, made from the definition its backup recorded in the
+ * manifest (`details.<name>.definition`), for a host whose configuration lacks it; undefined when
+ * the archive records none this version knows.
+ */
+export function archivedComponent(name: string, details: unknown): Component | undefined {
+  const definition = (details as { definition?: { kind?: unknown } } | undefined)?.definition;
+  if (typeof definition?.kind !== 'string') return undefined;
+  try {
+    return fromDefinition(name, definition as { kind: string }, 'archive', (field, message) => new UsageError(`${field} ${message}`));
+  } catch {
+    return undefined;
+  }
+}
+
+function fromDefinition(
+  name: string,
+  entry: { kind: string } & Record<string, unknown>,
+  origin: DefinitionOrigin,
+  fail: (field: string, message: string) => UsageError,
+): Component {
+  const kind = COMPONENT_KINDS.find((candidate) => candidate.kind === entry.kind);
+  if (!kind) throw fail('.kind', `unknown kind "${entry.kind}" (one of: ${COMPONENT_KINDS.map((known) => known.kind).join(', ')})`);
+  const { kind: _kind, ...fields } = entry;
+  void _kind;
+  const parsed = kind.schema.safeParse(fields);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw fail(issue.path.length > 0 ? `.${fieldPath(issue.path)}` : '', issue.message);
+  }
+  return kind.create(name, parsed.data, origin);
+}

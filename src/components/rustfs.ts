@@ -6,17 +6,15 @@ import { BoundedTasks, fetchAhead } from '../base/concurrency.js';
 import { RuntimeError, UsageError } from '../base/errors.js';
 import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
 import { utcStamp } from '../core/timestamps.js';
-import { containerAvailability } from '../docker/containers.js';
 import { ObjectDigest } from '../s3/digest.js';
 import { archivedBucketNames, archivedObjects, type ObjectDetails } from '../s3/archivedObjects.js';
 import { plannedObjects, tallyRestore, UnorderedBucket, withMore, type PlannedObject } from '../s3/restoreComparison.js';
-import { connectProjectStore as connect, RUSTFS_DEFAULT_CONTAINER } from '../s3/projectStore.js';
+import { connectProjectStore as connect, storeAvailability } from '../s3/projectStore.js';
 import { rustfsDrill } from './drill/rustfsDrill.js';
 import { knownIncompressible, objectPath } from '../s3/objectPaths.js';
 import { withRetries } from '../s3/retry.js';
 import { SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes, type ObjectStore } from '../s3/store.js';
 
-const DEFAULT_CONTAINER = RUSTFS_DEFAULT_CONTAINER;
 /** Objects up to this size are downloaded ahead, in memory, while earlier ones are archived. */
 const PREFETCH_LIMIT = 2 * 1024 * 1024;
 /** Bytes of small objects being uploaded at once during a restore. */
@@ -42,7 +40,7 @@ export const rustfs: Component<RustfsPlan> = {
   name: 'rustfs',
   title: 'RustFS object store',
 
-  availability: ({ project, services }) => containerAvailability(services, project.containerName('rustfs', DEFAULT_CONTAINER)),
+  availability: ({ project, services }) => storeAvailability(project, services),
 
   async backup({ project, services, sink, progress, signal }) {
     const store = await connect(project, services, progress);

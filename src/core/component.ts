@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ZodType } from 'zod';
 import type { IndexedFile } from '../archive/fileIndex.js';
 import type { ArchiveEntry } from '../archive/reader.js';
 import type { MoveAsideFolder } from './moveAside.js';
@@ -159,6 +160,21 @@ export interface ArchiveReport {
   readonly lines: string[];
   /** Everything wrong with this component's data; empty when sound. */
   readonly problems: string[];
+}
+
+/** Where a configured component's definition came from: the project's orkestra-backup.json, or only the archive. */
+export type DefinitionOrigin = 'project' | 'archive';
+
+/**
+ * A kind of component an operator declares in orkestra-backup.json (`volume`, `directory`): its
+ * definition's schema and how a component is made from one. Each configured component records
+ * its definition in the manifest, so a host whose configuration lacks it can still restore it.
+ */
+export interface ComponentKind<Definition = unknown> {
+  readonly kind: string;
+  /** The definition's fields besides `kind`. */
+  readonly schema: ZodType<Definition>;
+  create(name: string, definition: Definition, origin: DefinitionOrigin): Component;
 }
 
 /**

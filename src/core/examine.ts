@@ -15,6 +15,8 @@ export interface ExamineOptions {
   onEvent: EventListener;
   /** verify: read every byte and check every SHA-256 first; inspect: trust the manifest's file list. */
   checkEveryFile: boolean;
+  /** A configured component (volume, directory) made from the definition the archive recorded. */
+  fromArchive?: (name: string, details: unknown) => Component | undefined;
 }
 
 export interface ExaminedArchive {
@@ -70,7 +72,9 @@ export async function examineArchive(location: ArchiveBytes, options: ExamineOpt
   const view: ArchiveView = { file, location, name, manifest, index, legacy };
   const components = [];
   for (const componentName of manifest.components) {
-    const component = options.components.find((candidate) => candidate.name === componentName);
+    const component =
+      options.components.find((candidate) => candidate.name === componentName) ??
+      options.fromArchive?.(componentName, manifest.details?.[componentName]);
     if (!component) {
       archiveProblems.push(`the manifest lists ${componentName}, which this version does not know`);
       components.push({ name: componentName });

@@ -16,6 +16,8 @@ export interface Project {
   setting(key: string, containerEnv?: Readonly<Record<string, string>>): string | undefined;
   /** The container a component talks to: `--container name=…`, `ORKESTRA_<NAME>_CONTAINER`, or the default. */
   containerName(component: string, fallback: string): string;
+  /** Where absolute host paths are put instead of the host's own (a drill's folder); undefined: the host itself. */
+  readonly hostRoot?: string;
 }
 
 export interface ProjectOptions {

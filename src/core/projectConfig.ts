@@ -48,9 +48,15 @@ const CanaryEntrySchema = z
     }
   });
 
+/** A configured component: its kind, the kind's own fields (checked by the kind, see components/index.ts). */
+const ComponentEntrySchema = z.looseObject({ kind: z.string().min(1) });
+
 const ProjectConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   canaries: z.array(CanaryEntrySchema).optional(),
+  components: z
+    .record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'a component name is lowercase letters, digits and "-"'), ComponentEntrySchema)
+    .optional(),
 });
 
 /** A user canary, by the component that answers it. */
@@ -61,6 +67,10 @@ export type Canary =
 
 export interface ProjectConfig {
   readonly canaries: readonly Canary[];
+  /** Declared components by name: `kind` and the kind's fields, not yet checked against the kind. */
+  readonly components: Readonly<Record<string, { kind: string } & Record<string, unknown>>>;
+  /** Where the file is, for messages. */
+  readonly path?: string;
 }
 
 /** Reads the project's orkestra-backup.json; a project without one has no configuration. */
@@ -70,7 +80,7 @@ export async function loadProjectConfig(projectDir: string): Promise<ProjectConf
     if (error.code === 'ENOENT') return undefined;
     throw new UsageError(`cannot read ${path}: ${error.message}.`);
   });
-  return text === undefined ? { canaries: [] } : parseProjectConfig(text, path);
+  return text === undefined ? { canaries: [], components: {} } : parseProjectConfig(text, path);
 }
 
 export function parseProjectConfig(text: string, path: string = PROJECT_CONFIG_FILE): ProjectConfig {
@@ -83,11 +93,13 @@ export function parseProjectConfig(text: string, path: string = PROJECT_CONFIG_F
   const parsed = ProjectConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UsageError(`${path}: ${fieldPath(issue.path)}: ${issue.message}.`, {
+    // A bad record key (a component name) carries the reason in its own issues.
+    const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    throw new UsageError(`${path}: ${fieldPath(issue.path)}: ${message}.`, {
       hint: 'See "Project configuration" in the README. Nothing was touched.',
     });
   }
-  return { canaries: (parsed.data.canaries ?? []).map(toCanary) };
+  return { canaries: (parsed.data.canaries ?? []).map(toCanary), components: parsed.data.components ?? {}, path };
 }
 
 function toCanary(entry: z.infer<typeof CanaryEntrySchema>): Canary {
@@ -103,7 +115,7 @@ function toCanary(entry: z.infer<typeof CanaryEntrySchema>): Canary {
 }
 
 /** `canaries[2].redis.key`, as an operator finds it in the file. */
-function fieldPath(path: readonly PropertyKey[]): string {
+export function fieldPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return 'the file';
   return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index > 0 ? '.' : ''}${String(part)}`)).join('');
 }

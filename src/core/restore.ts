@@ -130,11 +130,16 @@ export async function previewRestore(
   }
 }
 
-/** The components to restore: those asked for (each must be in the archive), else all the archive holds. */
+/**
+ * The components to restore: those asked for (each must be in the archive), else all the archive
+ * holds that this project declares. A configured component the project does not declare (see
+ * `undeclaredComponents`) is made from the archive's own definition, and restored only when asked for by name.
+ */
 export function selectRestoreComponents(session: Session, archive: OpenedArchive, requested?: string): Component[] {
   const inArchive = new Set(archive.manifest.components);
+  const candidates = [...session.components, ...undeclaredComponents(session, archive)];
   if (requested !== undefined) {
-    const chosen = parseComponentList(requested, session.components);
+    const chosen = parseComponentList(requested, candidates);
     const absent = chosen.filter((component) => !inArchive.has(component.name));
     if (absent.length > 0) {
       throw new UsageError(`${absent.map((c) => c.name).join(', ')} ${absent.length === 1 ? 'is' : 'are'} not in ${archive.name}.`, {
@@ -143,13 +148,29 @@ export function selectRestoreComponents(session: Session, archive: OpenedArchive
     }
     return chosen;
   }
-  const unknown = archive.manifest.components.filter((name) => !session.components.some((c) => c.name === name));
+  const unknown = archive.manifest.components.filter((name) => !candidates.some((c) => c.name === name));
   if (unknown.length > 0) {
     throw new UsageError(`${archive.name} holds ${unknown.join(', ')}, which this version cannot restore.`, {
       hint: 'Pass --components to restore the others.',
     });
   }
   return session.components.filter((component) => inArchive.has(component.name));
+}
+
+/** Configured components of the archive that this project's orkestra-backup.json does not declare. */
+export function undeclaredComponents(session: Session, archive: OpenedArchive): Component[] {
+  return archive.manifest.components
+    .filter((name) => !session.components.some((component) => component.name === name))
+    .map((name) => session.fromArchive?.(name, archive.manifest.details?.[name]))
+    .filter((component): component is Component => component !== undefined);
+}
+
+/** The line a restore without --components shows for each undeclared component it leaves out. */
+export function leftOutLine(component: Component): string {
+  return (
+    `${component.name}: not restored — this project's orkestra-backup.json does not declare it; ` +
+    `to restore it as the archive defines it, name it: -c ${component.name}`
+  );
 }
 
 /**

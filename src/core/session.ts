@@ -8,6 +8,11 @@ export interface Session {
   readonly project: Project;
   readonly services: Services;
   readonly components: readonly Component[];
+  /**
+   * A component an archive holds that this project does not declare, made from the definition
+   * the archive recorded (a configured volume or directory); undefined when it cannot be.
+   */
+  readonly fromArchive?: (name: string, details: unknown) => Component | undefined;
   readonly onEvent: EventListener;
   readonly signal: AbortSignal;
 }

@@ -1,4 +1,4 @@
-import { createServices, openSessionProject, sessionFor, type SessionOptions } from '../app/session.js';
+import { createServices, loadComponents, openSessionProject, sessionFor, type SessionOptions } from '../app/session.js';
 import { configuredOffsiteShelf } from '../core/offsite.js';
 import { componentStatuses, planBackup, runBackup } from '../core/backup.js';
 import type { OverwritePolicy } from '../core/component.js';
@@ -11,7 +11,6 @@ import {
   type RestoreOutcome,
   type RestorePreview,
 } from '../core/restore.js';
-import { COMPONENTS } from '../components/index.js';
 import { listArchives, newestFirst, type ArchiveListing } from '../core/archiveListing.js';
 import { settingsKeyring } from '../core/archiveKeys.js';
 import { runDrill, type DrillReport } from '../core/drill/runDrill.js';
@@ -52,7 +51,8 @@ export interface TuiBackend {
 export async function createBackend(common: SessionOptions): Promise<TuiBackend> {
   // The project is opened once; each operation gets a session of its own over it.
   const project = await openSessionProject(common);
-  const session = (onEvent: EventListener, signal: AbortSignal) => Promise.resolve(sessionFor(project, onEvent, signal));
+  const components = await loadComponents(project);
+  const session = (onEvent: EventListener, signal: AbortSignal) => Promise.resolve(sessionFor(project, onEvent, signal, components));
   const quiet = () => undefined;
   return {
     projectDir: project.dir,
@@ -65,9 +65,9 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
         reason: availability.available ? undefined : availability.reason,
       }));
     },
-    async backup(components, onEvent, signal) {
+    async backup(selected, onEvent, signal) {
       const current = await session(onEvent, signal);
-      const chosen = COMPONENTS.filter((component) => components.includes(component.name));
+      const chosen = current.components.filter((component) => selected.includes(component.name));
       const plan = await planBackup(current, { all: false, components: chosen });
       const outcome = await runBackup(current, plan);
       return {

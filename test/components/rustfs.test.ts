@@ -196,4 +196,24 @@ describeEngine(`rustfs through the S3 API (${server})`, () => {
     expect(backup.stderr).not.toContain('not-the-secret');
     expect(execFileSync('ls', ['-A', `${store.project}/backups`], { encoding: 'utf8' }).trim()).toBe('');
   });
+
+  it.skipIf(imageMode === 'upstream')(
+    'no container at all: with RUSTFS_ENDPOINT the store is reached over S3 alone, for backup, dry run and restore',
+    async () => {
+      const store = await newStore();
+      await seed(store.client, ['avatars'], [{ bucket: 'avatars', key: 'logo.png', body: Buffer.from('logo'), contentType: 'image/png' }]);
+      const none = { ...store, name: 'okb-no-rustfs-container' };
+      const backup = await run(none, ['backup', 'all', '-y']);
+      expect(backup.code).toBe(0);
+      expect(backup.stderr).toMatch(/rustfs: object store at http:\/\/127\.0\.0\.1:\d+ \(RUSTFS_ENDPOINT, no container\)/);
+      expect(execFileSync('tar', ['tzf', backup.stdout.trim()], { encoding: 'utf8' })).toContain('rustfs/avatars/logo.png');
+      await deleteObject(store.client, 'avatars', 'logo.png');
+      const dryRun = await run(none, ['restore', backup.stdout.trim(), '-c', 'rustfs', '--dry-run']);
+      expect(dryRun.code).toBe(0);
+      expect(dryRun.stdout).toContain('add avatars/logo.png');
+      const restore = await run(none, ['restore', backup.stdout.trim(), '-c', 'rustfs', '-y']);
+      expect(restore.code).toBe(0);
+      expect(Object.keys(await snapshotStore(store.client))).toEqual(['avatars/logo.png']);
+    },
+  );
 });

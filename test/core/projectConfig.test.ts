@@ -47,7 +47,7 @@ describe('orkestra-backup.json', () => {
 
   it('a project without the file has no canaries; one with it is read from the project root', async () => {
     const dir = await temporaryFolder('okb-config-');
-    expect(await loadProjectConfig(dir)).toEqual({ canaries: [] });
+    expect(await loadProjectConfig(dir)).toEqual({ canaries: [], components: {} });
     await writeFile(join(dir, 'orkestra-backup.json'), '{"canaries": [{"redis": {"key": "k"}}]}');
     expect((await loadProjectConfig(dir)).canaries).toHaveLength(1);
   });

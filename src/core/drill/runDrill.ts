@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeError, OrkestraError } from '../../base/errors.js';
-import { trackTemporary, untrackTemporary } from '../../base/temporaryFiles.js';
+import { describeError } from '../../base/errors.js';
+import { removeTemporary, trackTemporary } from '../../base/temporaryFiles.js';
 import { sourceFor } from '../archiveSource.js';
 import type { Component, DrillCheck } from '../component.js';
 import { critical } from '../criticalSection.js';
@@ -60,9 +60,10 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
     }
   };
   const components = selectRestoreComponents(session, opened).filter((component) => component.drill);
-  const archive = await timed('archive check', () => checkRestoreArchive(session, opened));
   const docker = session.services.docker();
+  // Where each copy comes from is settled first: a missing container or image fails in a second, not after the check.
   const origins = await resolveOrigins(docker, session.project, components, options.images);
+  const archive = await timed('archive check', () => checkRestoreArchive(session, opened));
   const leftovers = await removeLeftoverDrills(docker);
   if (leftovers.length > 0)
     session.onEvent({ type: 'step', message: `removed ${leftovers.length} left-over drill(s): ${leftovers.join(', ')}` });
@@ -109,8 +110,7 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
     await timed('cleanup', () =>
       critical(`removing the drill's containers (${drillName(id)})`, async () => {
         await removeDrill(docker, id);
-        await rm(folder, { recursive: true, force: true });
-        untrackTemporary(folder);
+        await removeTemporary(folder);
       }),
     );
   }
@@ -139,7 +139,7 @@ async function proveComponent(
     else progress.done(`${checks.length} checks passed`);
     return checks;
   } catch (error) {
-    if (!(error instanceof OrkestraError) && !(error instanceof Error)) throw error;
+    if (drill.signal.aborted) throw error;
     const message = describeError(error).replace(/^unexpected failure: /, '');
     progress.failed(message);
     return [{ name: `${component.name} checks`, ok: false, expected: 'checks run', measured: message }];
@@ -179,6 +179,7 @@ export function drillProject(live: Project, dir: string, stack: DrillStack): Pro
     dir,
     dockerDir: join(dir, 'docker'),
     backupsDir: join(dir, 'backups'),
+    hostRoot: join(dir, 'host'),
     environment: live.environment,
     setting: (key, containerEnv) => (Object.hasOwn(pinned, key) ? pinned[key] : live.setting(key, containerEnv)),
     containerName: (component) => stack.containers[component] ?? drillName(stack.id, component),

@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, readdir, rename, chmod, utimes } from 'node:fs/promises';
+import { isAbsolute, join, posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { glob } from 'tinyglobby';
+import { z } from 'zod';
+import { PreconditionError, UsageError } from '../base/errors.js';
+import { formatBytes, plural } from '../base/format.js';
+import type { Component, ComponentKind, ComponentSource, DefinitionOrigin, RestorePlan } from '../core/component.js';
+import { readDetails } from '../core/details.js';
+import type { Project } from '../core/project.js';
+
+/** `{ "kind": "directory", "path": "docker/marketing-spool-*" }`: folders of the project (or absolute host folders), glob allowed. */
+const DirectorySchema = z.strictObject({
+  path: z.string().min(1),
+  title: z.string().min(1).optional(),
+});
+type DirectoryDefinition = z.infer<typeof DirectorySchema>;
+
+const EntryAttributesSchema = z.object({ mode: z.number().int().nonnegative(), mtimeMs: z.number() });
+const FolderSchema = EntryAttributesSchema.extend({ path: z.string() });
+const DirectoryDetailsSchema = z.object({
+  definition: z.looseObject({ kind: z.literal('directory'), path: z.string() }),
+  roots: z.array(FolderSchema.extend({ folders: z.array(FolderSchema) })),
+});
+type DirectoryDetails = z.infer<typeof DirectoryDetailsSchema>;
+
+interface DirectoryPlan extends RestorePlan {
+  readonly roots: readonly { root: DirectoryDetails['roots'][number]; target: string; exists: boolean }[];
+}
+
+export const directoryKind: ComponentKind<DirectoryDefinition> = {
+  kind: 'directory',
+  schema: DirectorySchema,
+  create: directoryComponent,
+};
+
+/**
+ * Folders matched by a glob, file by file into `<n>/<path>` of the component (n: the matched
+ * folder's place in the manifest's `roots`), with every file's and folder's mode and mtime
+ * recorded. Restored by moving each existing folder aside whole and writing the backup's in its
+ * place. Symbolic links and special files are not copied (counted and named in the summary).
+ */
+function directoryComponent(name: string, definition: DirectoryDefinition, origin: DefinitionOrigin): Component<DirectoryPlan> {
+  return {
+    name,
+    title: definition.title ?? `${name} (folders ${definition.path})`,
+
+    async availability({ project }) {
+      const roots = await matchRoots(project, definition.path);
+      if (roots.length === 0) return { available: false, reason: `no folder matches ${definition.path}` };
+      return { available: true, detail: `${plural(roots.length, 'folder')} match ${definition.path}` };
+    },
+
+    async backup({ project, sink, progress, signal }) {
+      const roots = await matchRoots(project, definition.path);
+      if (roots.length === 0) throw new PreconditionError(`no folder matches ${definition.path} (component ${name}).`);
+      const recorded: DirectoryDetails['roots'] = [];
+      let files = 0;
+      let skipped: string[] = [];
+      for (const [index, root] of roots.entries()) {
+        const absolute = rootTarget(project, root);
+        const info = await lstat(absolute);
+        const folders: z.infer<typeof FolderSchema>[] = [];
+        const walked = await walkFolder(absolute, '', async (path, file) => {
+          signal.throwIfAborted();
+          const attributes = { mode: file.mode & 0o7777, mtimeMs: file.mtimeMs };
+          await sink.addFile(`${index}/${path}`, file.size, createReadStream(join(absolute, path), { signal }), {
+            details: () => attributes,
+          });
+          progress.advance(file.size);
+          files += 1;
+        });
+        folders.push(...walked.folders);
+        skipped = [...skipped, ...walked.skipped.map((path) => posix.join(root, path))];
+        recorded.push({ path: root, mode: info.mode & 0o7777, mtimeMs: info.mtimeMs, folders });
+      }
+      if (skipped.length > 0)
+        progress.note(`not copied (links or special files): ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? '…' : ''}`);
+      return {
+        details: { definition: { kind: 'directory', ...definition }, roots: recorded },
+        summary: `${plural(files, 'file')} in ${plural(roots.length, 'folder')}${skipped.length > 0 ? `; ${skipped.length} links or special files not copied` : ''}`,
+      };
+    },
+
+    async planRestore({ project, source }) {
+      const details = directoryDetails(source, name);
+      const counts = await checkFiles(source, name, details);
+      const roots = [];
+      const actions: string[] = [];
+      const replaces: string[] = [];
+      for (const [index, root] of details.roots.entries()) {
+        const target = rootTarget(project, root.path);
+        const info = await lstat(target).catch(() => undefined);
+        if (info && !info.isDirectory()) {
+          throw new PreconditionError(`${target} is not a folder; the backup of ${name} has a folder there.`, {
+            hint: 'Move it away and run the restore again.',
+          });
+        }
+        const what = `${plural(counts[index]?.files ?? 0, 'file')}, ${formatBytes(counts[index]?.bytes ?? 0)}`;
+        actions.push(
+          info
+            ? `${root.path} (${what}): the current folder is moved aside whole into docker/.pre-restore-<UTC stamp>/${name}/${index}/, then restored`
+            : `${root.path} (${what}): new`,
+        );
+        if (info) replaces.push(root.path);
+        roots.push({ root, target, exists: Boolean(info) });
+      }
+      const warnings =
+        origin === 'archive'
+          ? [
+              `${name} is not declared in this project's orkestra-backup.json: restored as the archive defines it (directory ${details.definition.path})`,
+            ]
+          : [];
+      return { actions, replaces, warnings, roots };
+    },
+
+    async restore({ source, aside, progress, signal }, plan) {
+      for (const [index, { target, exists }] of plan.roots.entries()) {
+        if (exists) await rename(target, await aside.pathFor(name, String(index)));
+      }
+      for (const { target } of plan.roots) await mkdir(target, { recursive: true, mode: 0o700 });
+      const attributes = source.files()[Symbol.asyncIterator]();
+      let written = 0;
+      for await (const entry of source.entries()) {
+        signal.throwIfAborted();
+        const next = await attributes.next();
+        const file = next.done ? undefined : next.value;
+        const { mode, mtimeMs } = EntryAttributesSchema.parse(
+          file?.path === entry.path ? file.details : { mode: 0o600, mtimeMs: Date.now() },
+        );
+        const [index, path] = splitRoot(entry.path);
+        const destination = join(plan.roots[index].target, path);
+        await mkdir(join(destination, '..'), { recursive: true, mode: 0o700 });
+        await pipeline(entry.content, createWriteStream(destination, { flags: 'wx', mode: mode & 0o777 }), { signal });
+        await chmod(destination, mode);
+        await utimes(destination, mtimeMs / 1000, mtimeMs / 1000);
+        progress.advance(entry.size);
+        written += 1;
+      }
+      // Folders last, deepest first: writing files into them changed their mtimes.
+      for (const { root, target } of plan.roots) {
+        for (const folder of [...root.folders].sort((a, b) => b.path.length - a.path.length)) {
+          const path = join(target, folder.path);
+          await mkdir(path, { recursive: true });
+          await chmod(path, folder.mode);
+          await utimes(path, folder.mtimeMs / 1000, folder.mtimeMs / 1000);
+        }
+        await chmod(target, root.mode);
+        await utimes(target, root.mtimeMs / 1000, root.mtimeMs / 1000);
+      }
+      const moved = plan.roots.filter((root) => root.exists).length;
+      return {
+        summary: `${plural(written, 'file')} into ${plural(plan.roots.length, 'folder')}${moved > 0 ? `; ${moved} previous ${moved === 1 ? 'folder' : 'folders'} moved aside` : ''}`,
+      };
+    },
+
+    async examine({ source }) {
+      const problems: string[] = [];
+      let details: DirectoryDetails | undefined;
+      try {
+        details = directoryDetails(source, name);
+        const counts = await checkFiles(source, name, details);
+        const lines = details.roots.map(
+          (root, index) => `${root.path}  ${plural(counts[index]?.files ?? 0, 'file')}  ${formatBytes(counts[index]?.bytes ?? 0)}`,
+        );
+        return {
+          facts: { definition: details.definition, roots: details.roots.map((root) => root.path), counts },
+          lines: [`directory ${details.definition.path}`, ...lines],
+          problems,
+        };
+      } catch (error) {
+        problems.push((error as Error).message);
+        return { facts: {}, lines: [], problems };
+      }
+    },
+
+    drill: {
+      /** Every file restored into the drill's folder byte-identical to the archive's. */
+      async check({ project, source }) {
+        const details = directoryDetails(source, name);
+        const differing: string[] = [];
+        let files = 0;
+        for await (const entry of source.entries()) {
+          files += 1;
+          const [index, path] = splitRoot(entry.path);
+          const restored = join(rootTarget(project, details.roots[index].path), path);
+          const [archived, found] = await Promise.all([sha256(entry.content), sha256(createReadStream(restored)).catch(() => 'missing')]);
+          if (archived !== found)
+            differing.push(`${posix.join(details.roots[index].path, path)}${found === 'missing' ? ' (missing)' : ''}`);
+        }
+        return [
+          {
+            name: 'files byte-identical to the archive',
+            ok: differing.length === 0,
+            expected: plural(files, 'file'),
+            measured: differing.length === 0 ? `${files} identical` : `differ: ${differing.slice(0, 3).join(', ')}`,
+          },
+        ];
+      },
+    },
+  };
+}
+
+async function sha256(content: AsyncIterable<unknown>): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of content) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The folders the definition matches now, sorted: relative to the project, or absolute when it is. */
+async function matchRoots(project: Project, pattern: string): Promise<string[]> {
+  const absolute = isAbsolute(pattern);
+  const found = await glob(absolute ? pattern.replace(/^\/+/, '') : pattern, {
+    cwd: absolute ? '/' : project.dir,
+    onlyDirectories: true,
+    dot: true,
+    expandDirectories: false,
+    followSymbolicLinks: false,
+  });
+  return found.map((path) => `${absolute ? '/' : ''}${path.replace(/\/+$/, '')}`).sort();
+}
+
+/** Where a recorded folder goes: under the project, or the host path (a drill's folder stands in for the host). */
+function rootTarget(project: Project, root: string): string {
+  if (!isAbsolute(root)) return join(project.dir, root);
+  return project.hostRoot ? join(project.hostRoot, root) : root;
+}
+
+interface Walked {
+  folders: z.infer<typeof FolderSchema>[];
+  skipped: string[];
+}
+
+async function walkFolder(
+  base: string,
+  relative: string,
+  onFile: (path: string, info: { size: number; mode: number; mtimeMs: number }) => Promise<void>,
+  walked: Walked = { folders: [], skipped: [] },
+): Promise<Walked> {
+  const entries = await readdir(join(base, relative), { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = relative ? `${relative}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      const info = await lstat(join(base, path));
+      walked.folders.push({ path, mode: info.mode & 0o7777, mtimeMs: info.mtimeMs });
+      await walkFolder(base, path, onFile, walked);
+    } else if (entry.isFile()) {
+      await onFile(path, await lstat(join(base, path)));
+    } else {
+      walked.skipped.push(path);
+    }
+  }
+  return walked;
+}
+
+function directoryDetails(source: ComponentSource, name: string): DirectoryDetails {
+  const details = readDetails(DirectoryDetailsSchema, source, name);
+  if (!details) throw damaged(source, `the manifest holds no valid record of ${name}'s folders`);
+  for (const root of details.roots) {
+    if (!isSafeRoot(root.path)) throw damaged(source, `${name} names the folder ${JSON.stringify(root.path)}, which is not a plain path`);
+    for (const folder of root.folders) {
+      if (!isSafeRelative(folder.path))
+        throw damaged(source, `${name} names the folder ${JSON.stringify(folder.path)} inside ${root.path}`);
+    }
+  }
+  return details;
+}
+
+/** Every file lies inside one of the recorded folders, by a plain relative path; counts per folder. */
+async function checkFiles(source: ComponentSource, name: string, details: DirectoryDetails): Promise<{ files: number; bytes: number }[]> {
+  const counts = details.roots.map(() => ({ files: 0, bytes: 0 }));
+  for await (const file of source.files()) {
+    const [index, path] = splitRoot(file.path);
+    if (!(index in counts) || !isSafeRelative(path)) throw damaged(source, `${name}/${file.path} is not inside one of its folders`);
+    counts[index].files += 1;
+    counts[index].bytes += file.size;
+  }
+  return counts;
+}
+
+function splitRoot(path: string): [number, string] {
+  const slash = path.indexOf('/');
+  return slash > 0 && /^\d+$/.test(path.slice(0, slash)) ? [Number(path.slice(0, slash)), path.slice(slash + 1)] : [-1, path];
+}
+
+function isSafeRelative(path: string): boolean {
+  return path !== '' && !path.startsWith('/') && path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+}
+
+/** A recorded folder: relative (inside the project) or absolute, never climbing out with `..`. */
+function isSafeRoot(path: string): boolean {
+  return isSafeRelative(path.replace(/^\/+/, '')) && !path.includes('\0');
+}
+
+function damaged(source: ComponentSource, problem: string): UsageError {
+  return new UsageError(`${source.archiveName}: ${problem}.`, {
+    hint: 'The archive is damaged or was not made by orkestra-backup; nothing was touched.',
+  });
+}
