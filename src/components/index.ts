@@ -2,6 +2,7 @@ import { UsageError } from '../base/errors.js';
 import type { Component, ComponentKind, DefinitionOrigin } from '../core/component.js';
 import { fieldPath, PROJECT_CONFIG_FILE, type ProjectConfig } from '../core/projectConfig.js';
 import { directoryKind } from './directory.js';
+import { volumeKind } from './volume.js';
 import { mongodb } from './mongodb.js';
 import { redis } from './redis.js';
 import { rustfs } from './rustfs.js';
@@ -11,7 +12,7 @@ import { secrets } from './secrets.js';
 export const COMPONENTS: readonly Component[] = [mongodb, redis, rustfs, secrets];
 
 /** The kinds of component orkestra-backup.json may declare. A new kind is one file and one entry here. */
-export const COMPONENT_KINDS: readonly ComponentKind<never>[] = [directoryKind as ComponentKind<never>];
+export const COMPONENT_KINDS: readonly ComponentKind<never>[] = [directoryKind as ComponentKind<never>, volumeKind as ComponentKind<never>];
 
 /** The project's components: the built-in ones, then those its orkestra-backup.json declares, in the file's order. */
 export function projectComponents(config: ProjectConfig): Component[] {

@@ -173,9 +173,16 @@ export class DockerEngine {
    * destroyed if the copy fails: a source left open (another container's getArchive, say) would
    * keep the engine busy with the container and block a later start.
    */
-  async putArchive(name: string, folder: string, tar: Readable, signal?: AbortSignal): Promise<void> {
+  async putArchive(
+    name: string,
+    folder: string,
+    tar: Readable,
+    signal?: AbortSignal,
+    options: { keepOwners?: boolean } = {},
+  ): Promise<void> {
     try {
-      await this.docker.getContainer(name).putArchive(tar, { path: folder, abortSignal: signal });
+      const owners = options.keepOwners ? { copyUIDGID: '1' } : {};
+      await this.docker.getContainer(name).putArchive(tar, { path: folder, abortSignal: signal, ...owners });
     } catch (error) {
       throw this.engineError(error, `copying into ${folder} of ${name}`);
     } finally {
@@ -291,6 +298,70 @@ export class DockerEngine {
       };
     } catch (error) {
       throw this.engineError(error, `listing what carries the label ${label}`);
+    }
+  }
+
+  /** Where a container mounts volumes and bind mounts (empty when it has none). */
+  async mountPoints(name: string): Promise<string[]> {
+    try {
+      const info = await this.docker.getContainer(name).inspect();
+      return (info.Mounts ?? []).map((mount) => mount.Destination);
+    } catch (error) {
+      throw this.engineError(error, `inspecting ${name}`);
+    }
+  }
+
+  /** Whether a named volume exists. */
+  async volumeExists(name: string): Promise<boolean> {
+    try {
+      await this.docker.getVolume(name).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw this.engineError(error, `inspecting volume ${name}`);
+    }
+  }
+
+  /** The containers that mount a named volume, running ones first, each with where it mounts it. */
+  async volumeUsers(volume: string): Promise<{ name: string; running: boolean; path: string }[]> {
+    try {
+      const containers = await this.docker.listContainers({ all: true, filters: JSON.stringify({ volume: [volume] }) });
+      return containers
+        .map((container) => ({
+          name: (container.Names[0] ?? container.Id).replace(/^\//, ''),
+          running: container.State === 'running',
+          path: container.Mounts.find((mount) => mount.Name === volume)?.Destination ?? '',
+        }))
+        .filter((user) => user.path !== '')
+        .sort((a, b) => Number(b.running) - Number(a.running) || a.name.localeCompare(b.name));
+    } catch (error) {
+      throw this.engineError(error, `listing the containers of volume ${volume}`);
+    }
+  }
+
+  /**
+   * Runs a one-off command in a new container of `image` that mounts every volume of `volumesFrom`
+   * (stopped or not), with no network, and removes it: how a stopped container's folder is emptied.
+   */
+  async runWithVolumesOf(volumesFrom: string, image: string, command: string[]): Promise<{ exitCode: number; log: string }> {
+    let container: Docker.Container | undefined;
+    try {
+      container = await this.docker.createContainer({
+        Image: image,
+        Entrypoint: [command[0]],
+        Cmd: command.slice(1),
+        User: '0',
+        Labels: { 'orkestra-backup.helper': 'volume' },
+        HostConfig: { VolumesFrom: [volumesFrom], NetworkMode: 'none' },
+      });
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      const raw = await container.logs({ stdout: true, stderr: true, follow: false, tail: 5 });
+      return { exitCode: StatusCode, log: demultiplexed(raw).trim() };
+    } catch (error) {
+      throw this.engineError(error, `running ${command[0]} with the volumes of ${volumesFrom}`);
+    } finally {
+      await container?.remove({ force: true }).catch(() => undefined);
     }
   }
 

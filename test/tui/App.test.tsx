@@ -370,6 +370,7 @@ describe('TUI drill screen', () => {
       },
     ],
     unmatchedCanaries: [],
+    notDrilled: [],
     phases: [{ name: 'restore', ms: 1_200 }],
     ok,
   });

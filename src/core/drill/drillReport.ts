@@ -15,6 +15,9 @@ export function drillLines(report: DrillReport): ReportLine[] {
     lines.push({ text: 'canaries of components the archive does not hold', failure: true });
     for (const check of report.unmatchedCanaries) lines.push(checkLine(check));
   }
+  if (report.notDrilled.length > 0) {
+    lines.push({ text: `not drilled (no throwaway copy for this kind of component yet): ${report.notDrilled.join(', ')}` });
+  }
   lines.push({ text: `Time: ${report.phases.map((phase) => `${phase.name} ${formatDuration(phase.ms)}`).join(', ')}` });
   lines.push(verdict(report));
   return lines.map((line) => ({ ...line, text: printable(line.text) }));

@@ -36,6 +36,8 @@ export interface DrillReport {
   readonly components: readonly DrillComponentReport[];
   /** Canaries of orkestra-backup.json for components the archive does not hold. */
   readonly unmatchedCanaries: readonly DrillCheck[];
+  /** Components of the archive a drill cannot restore into throwaway copies (a configured volume): named, not judged. */
+  readonly notDrilled: readonly string[];
   /** Wall time of each phase, in order. */
   readonly phases: readonly { name: string; ms: number }[];
   /** Every component restored and every check passed. */
@@ -59,7 +61,9 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
       phases.push({ name, ms: Date.now() - started });
     }
   };
-  const components = selectRestoreComponents(session, opened).filter((component) => component.drill);
+  const selected = selectRestoreComponents(session, opened);
+  const components = selected.filter((component) => component.drill);
+  const notDrilled = selected.filter((component) => !component.drill).map((component) => component.name);
   const docker = session.services.docker();
   // Where each copy comes from is settled first: a missing container or image fails in a second, not after the check.
   const origins = await resolveOrigins(docker, session.project, components, options.images);
@@ -102,6 +106,7 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
       createdAt: archive.manifest.createdAt,
       components: componentReports,
       unmatchedCanaries,
+      notDrilled,
       phases,
       ok: componentReports.every((report) => !report.failure && report.checks.every((check) => check.ok)) && unmatchedCanaries.length === 0,
     };

@@ -1,0 +1,288 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Parser, type ReadEntry } from 'tar';
+import { z } from 'zod';
+import { OrkestraError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
+import { formatBytes, withoutFinalPeriod } from '../base/format.js';
+import type { Component, ComponentKind, ComponentSource, DefinitionOrigin, RestorePlan } from '../core/component.js';
+import { critical } from '../core/criticalSection.js';
+import { readDetails } from '../core/details.js';
+import type { Project } from '../core/project.js';
+import type { Services } from '../core/services.js';
+import { smallFileList } from '../core/smallFileList.js';
+
+/**
+ * `{ "kind": "volume", "volume": "orkestra-memgraph" }` (a named volume, reached through a container
+ * that mounts it) or `{ "kind": "volume", "container": "orkestra-memgraph", "path": "/var/lib/memgraph" }`.
+ */
+const VolumeSchema = z
+  .strictObject({
+    volume: z.string().min(1).optional(),
+    container: z.string().min(1).optional(),
+    path: z.string().regex(/^\/./, 'an absolute path inside the container, not "/"').optional(),
+    title: z.string().min(1).optional(),
+  })
+  .refine((definition) => (definition.volume !== undefined) !== (definition.container !== undefined), {
+    message: 'give "volume" (a named volume), or "container" and "path"',
+  })
+  .refine((definition) => definition.container === undefined || definition.path !== undefined, {
+    message: '"container" needs "path" (the folder inside it)',
+    path: ['path'],
+  });
+type VolumeDefinition = z.infer<typeof VolumeSchema>;
+
+const CONTENT_ENTRY = 'content.tar';
+/** Empties the folder given as $0, hidden files included, leaving the folder itself. */
+const EMPTY_FOLDER = 'cd "$0" && rm -rf -- * .[!.]* ..?*';
+
+const VolumeDetailsSchema = z.object({
+  definition: z.looseObject({ kind: z.literal('volume') }),
+  container: z.string(),
+  path: z.string(),
+});
+
+interface Target {
+  readonly container: string;
+  readonly path: string;
+  readonly running: boolean;
+  /** How it was found, for the plan ("volume orkestra-memgraph, mounted by …"). */
+  readonly how: string;
+  /** Other containers using the volume while it is restored. */
+  readonly others: readonly string[];
+}
+
+interface VolumePlan extends RestorePlan {
+  readonly target: Target;
+  readonly image: string;
+  readonly canEmpty: boolean;
+}
+
+export const volumeKind: ComponentKind<VolumeDefinition> = {
+  kind: 'volume',
+  schema: VolumeSchema,
+  create: volumeComponent,
+};
+
+/**
+ * A Docker named volume, or a folder inside a named container: copied out through the Engine
+ * API's archive endpoint (as `docker cp` does: modes, owners, mtimes, names as they are) into one
+ * `content.tar`; restored with the container stopped — its current content kept aside as a tar
+ * file, the folder emptied by a one-off container that mounts the same volumes, the backup's
+ * content copied in with its owners — and started again, also when the copy fails.
+ */
+function volumeComponent(name: string, definition: VolumeDefinition, origin: DefinitionOrigin): Component<VolumePlan> {
+  const described = definition.volume !== undefined ? `volume ${definition.volume}` : `${definition.container}:${definition.path}`;
+  return {
+    name,
+    title: definition.title ?? `${name} (${described})`,
+
+    async availability({ project, services }) {
+      try {
+        const target = await resolveTarget(project, services, name, definition);
+        return { available: true, detail: target.how };
+      } catch (error) {
+        if (error instanceof OrkestraError) return { available: false, reason: withoutFinalPeriod(error.message) };
+        throw error;
+      }
+    },
+
+    async backup({ project, services, sink, progress }) {
+      const target = await resolveTarget(project, services, name, definition);
+      progress.note(target.how);
+      const content = await services.docker().getArchive(target.container, `${target.path}/.`);
+      if (!content) throw new RuntimeError(`${target.path} does not exist in ${target.container}.`);
+      await sink.addStream(CONTENT_ENTRY, content);
+      return {
+        details: { definition: { kind: 'volume', ...definition }, container: target.container, path: target.path },
+        summary: `${target.path} of ${target.container}`,
+      };
+    },
+
+    async planRestore({ project, services, source }) {
+      const details = readDetails(VolumeDetailsSchema, source, name);
+      if (!details) throw damaged(source, `the manifest holds no valid record of ${name}`);
+      await checkContentOnly(source, name);
+      const counted = await countContent(source, name);
+      const target = await resolveTarget(project, services, name, definition);
+      const docker = services.docker();
+      const blueprint = await docker.blueprint(target.container);
+      if (!blueprint) throw new PreconditionError(`no container named ${target.container}.`);
+      const canEmpty = (await insideAVolume(services, target)) && (await hasShell(services, target.container));
+      const actions = [
+        `${target.how}`,
+        `${target.running ? 'stop' : 'with'} ${target.container}${target.running ? '' : ' (stopped)'}; keep ${target.path} in docker/.pre-restore-<UTC stamp>/${name}/${target.container}.tar`,
+        canEmpty
+          ? `empty ${target.path} (a one-off container of ${blueprint.imageName} mounting ${target.container}'s volumes), then copy the backup's ${entriesText(counted.entries)} (${formatBytes(counted.bytes)}) in with their owners and modes`
+          : `copy the backup's ${entriesText(counted.entries)} (${formatBytes(counted.bytes)}) over ${target.path}`,
+        target.running ? `start ${target.container} again (also if the copy fails)` : `${target.container} is left stopped, as it was`,
+      ];
+      const warnings: string[] = [];
+      if (!canEmpty)
+        warnings.push(`${target.path} cannot be emptied first (not on a volume, or no /bin/sh in the image): files not in the backup stay`);
+      if (target.others.length > 0)
+        warnings.push(`also mounted by ${target.others.join(', ')}, which keep running and see the folder change`);
+      if (details.path !== target.path || details.container !== target.container) {
+        actions.push(`the backup came from ${details.container}:${details.path}; it goes to ${target.container}:${target.path}`);
+      }
+      if (origin === 'archive')
+        warnings.push(`${name} is not declared in this project's orkestra-backup.json: restored as the archive defines it (${described})`);
+      return { actions, replaces: [`${target.container}:${target.path}`], warnings, target, image: blueprint.image, canEmpty };
+    },
+
+    async restore({ services, source, progress, signal, aside }, plan) {
+      const docker = services.docker();
+      const { container, path, running } = plan.target;
+      const kept = await aside.pathFor(name, `${container}.tar`);
+      const emptyFolder = async () => {
+        const result = await docker.runWithVolumesOf(container, plan.image, ['/bin/sh', '-c', EMPTY_FOLDER, path]);
+        if (result.exitCode !== 0)
+          throw new RuntimeError(`emptying ${path} of ${container} failed: ${result.log || `exit ${result.exitCode}`}`);
+      };
+      const failure = await critical(`starting ${container} again`, async () => {
+        if (running) {
+          progress.note(`stopping ${container}`);
+          await docker.stop(container);
+        }
+        let keptWhole = false;
+        try {
+          const current = await docker.getArchive(container, `${path}/.`);
+          if (current) await pipeline(current, createWriteStream(kept, { mode: 0o600 }));
+          keptWhole = true;
+          signal.throwIfAborted();
+          if (plan.canEmpty) await emptyFolder();
+          for await (const entry of source.entries()) {
+            if (entry.path !== CONTENT_ENTRY) {
+              entry.content.resume();
+              continue;
+            }
+            entry.content.on('data', (chunk: Buffer) => progress.advance(chunk.length));
+            await docker.putArchive(container, path, entry.content, signal, { keepOwners: true });
+          }
+          return undefined;
+        } catch (error) {
+          if (keptWhole) {
+            progress.note(`copy stopped; putting the previous content back`);
+            if (plan.canEmpty) await emptyFolder().catch(() => undefined);
+            await docker.putArchive(container, path, createReadStream(kept), undefined, { keepOwners: true }).catch(() => undefined);
+          }
+          return error;
+        } finally {
+          if (running) {
+            progress.note(`starting ${container}`);
+            await docker.start(container);
+          }
+        }
+      });
+      if (failure) throw failure as Error;
+      return {
+        summary: `${path} of ${container}; previous content kept in docker/${posix.basename(aside.displayPath)}/${name}/${container}.tar`,
+      };
+    },
+
+    async examine({ source }) {
+      const problems: string[] = [];
+      const details = readDetails(VolumeDetailsSchema, source, name);
+      if (!details) problems.push(`the manifest holds no valid record of ${name}`);
+      try {
+        await checkContentOnly(source, name);
+        const counted = await countContent(source, name);
+        return {
+          facts: { container: details?.container, path: details?.path, entries: counted.entries, bytes: counted.bytes },
+          lines: [`${details?.container ?? '?'}:${details?.path ?? '?'}  ${entriesText(counted.entries)}  ${formatBytes(counted.bytes)}`],
+          problems,
+        };
+      } catch (error) {
+        problems.push(withoutFinalPeriod((error as Error).message));
+        return { facts: {}, lines: [], problems };
+      }
+    },
+  };
+}
+
+/** The container and folder now: the named one, or a container mounting the named volume (a running one first). */
+async function resolveTarget(project: Project, services: Services, name: string, definition: VolumeDefinition): Promise<Target> {
+  const docker = services.docker();
+  if (definition.container !== undefined) {
+    const container = project.containerName(name, definition.container);
+    const state = await docker.container(container);
+    if (!state) throw new PreconditionError(`no container named ${container} (component ${name}).`);
+    return { container, path: definition.path!, running: state.running, how: `${definition.path} of container ${container}`, others: [] };
+  }
+  const volume = definition.volume!;
+  if (!(await docker.volumeExists(volume))) {
+    throw new PreconditionError(`no Docker volume named ${volume} (component ${name}).`, { hint: 'Check the name with docker volume ls.' });
+  }
+  const [user, ...others] = await docker.volumeUsers(volume);
+  if (!user) {
+    throw new PreconditionError(`no container mounts volume ${volume} (component ${name}).`, {
+      hint: 'Start the service that uses it, or declare "container" and "path" instead.',
+    });
+  }
+  return {
+    container: user.name,
+    path: user.path,
+    running: user.running,
+    how: `volume ${volume}, mounted at ${user.path} by ${user.name}`,
+    others: others.filter((other) => other.running).map((other) => other.name),
+  };
+}
+
+/** The one-off container that empties the folder sees it only if it is (inside) one of the container's volumes. */
+async function insideAVolume(services: Services, target: Target): Promise<boolean> {
+  const mounts = await services.docker().mountPoints(target.container);
+  return mounts.some((mount) => target.path === mount || target.path.startsWith(`${mount}/`));
+}
+
+async function hasShell(services: Services, container: string): Promise<boolean> {
+  const shell = await services.docker().getArchive(container, '/bin/sh');
+  shell?.destroy();
+  return shell !== undefined;
+}
+
+async function checkContentOnly(source: ComponentSource, name: string): Promise<void> {
+  const files = await smallFileList(source, name);
+  const other = files.find((file) => file.path !== CONTENT_ENTRY);
+  if (other) throw damaged(source, `${name}/${other.path} is not part of a volume backup`);
+  if (!files.some((file) => file.path === CONTENT_ENTRY)) throw damaged(source, `${name}/${CONTENT_ENTRY} is missing`);
+}
+
+/** Reads the content tar whole: its entries, their bytes, and that no name leaves the folder. */
+async function countContent(source: ComponentSource, name: string): Promise<{ entries: number; bytes: number }> {
+  for await (const entry of source.entries()) {
+    if (entry.path !== CONTENT_ENTRY) {
+      entry.content.resume();
+      continue;
+    }
+    let entries = 0;
+    let bytes = 0;
+    let escaping: string | undefined;
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (read: ReadEntry) => {
+        entries += 1;
+        bytes += read.size ?? 0;
+        if (read.path.startsWith('/') || read.path.split('/').includes('..')) escaping ??= read.path;
+        read.resume();
+      },
+    });
+    try {
+      await pipeline(entry.content, parser);
+    } catch (error) {
+      throw damaged(source, `${name}/${CONTENT_ENTRY} is not a readable tar (${(error as Error).message})`);
+    }
+    if (escaping) throw damaged(source, `${name}/${CONTENT_ENTRY} holds ${JSON.stringify(escaping)}, outside its folder`);
+    return { entries, bytes };
+  }
+  return { entries: 0, bytes: 0 };
+}
+
+function entriesText(count: number): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? 'entry' : 'entries'}`;
+}
+
+function damaged(source: ComponentSource, problem: string): UsageError {
+  return new UsageError(`${source.archiveName}: ${problem}.`, {
+    hint: 'The archive is damaged or was not made by orkestra-backup; nothing was touched.',
+  });
+}
