@@ -11,6 +11,7 @@ const COMMON_OPTIONS = {
   env: { type: 'string' },
   container: { type: 'string', multiple: true },
   'endpoint-url': { type: 'string' },
+  'mongo-uri': { type: 'string' },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -183,6 +184,7 @@ function flagSettings(values: Record<string, unknown>): Record<string, string> {
   if (values['accept-key-drift']) settings.ORKESTRA_ACCEPT_KEY_DRIFT = 'yes';
   if (values['allow-plaintext-secrets']) settings.ORKESTRA_ALLOW_PLAINTEXT_SECRETS = 'yes';
   if (typeof values['endpoint-url'] === 'string') settings.AWS_ENDPOINT_URL_S3 = values['endpoint-url'];
+  if (typeof values['mongo-uri'] === 'string') settings.MONGO_URI = values['mongo-uri'];
   Object.assign(settings, encryptionSettings(values));
   return settings;
 }

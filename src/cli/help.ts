@@ -6,6 +6,9 @@ const COMMON = `Common options:
   --container <comp>=<name>   use another container for a component (also ORKESTRA_<COMP>_CONTAINER)
   --endpoint-url <url>        the S3 service of s3:// URLs (also AWS_ENDPOINT_URL_S3; keys from
                               AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, region AWS_REGION)
+  --mongo-uri <uri>           MongoDB without Docker: the host's mongodump/mongorestore (PATH or
+                              ORKESTRA_MONGO_TOOLS) against this server (prefer MONGO_URI in docker/.env:
+                              a flag's password is visible to ps)
   --json                      machine-readable result on stdout
   --debug                     show the stack trace of an unexpected failure
   -h, --help                  this help

@@ -1,24 +1,24 @@
 import { smallFileList } from '../core/smallFileList.js';
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { basename, dirname, relative } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { packTar } from '../archive/tarPack.js';
 import type { Component, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 import { critical } from '../core/criticalSection.js';
-import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
+import { OrkestraError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { readDetails } from '../core/details.js';
 import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
 import type { Project } from '../core/project.js';
 import { containerAvailability } from '../docker/containers.js';
-import type { DockerEngine, ExecResult } from '../docker/engine.js';
+import type { ExecResult } from '../docker/engine.js';
 import type { NamespaceSummary } from '../mongo/archive.js';
 import { dumpStream, MONGO_DUMP_ENTRY, readDump } from '../mongo/archivedDump.js';
-import { MONGODB_DEFAULT_CONTAINER, resolveAccess, type MongoAccess } from '../mongo/projectMongo.js';
+import { MONGODB_DEFAULT_CONTAINER } from '../mongo/projectMongo.js';
+import { projectMongoTools, type MongoTools } from '../mongo/tools.js';
+import { serverFacts } from '../mongo/serverFacts.js';
 import { mongodbDrill } from './drill/mongodbDrill.js';
 import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../mongo/remap.js';
 
@@ -46,45 +46,52 @@ export const mongodb: Component<MongoPlan> = {
   name: 'mongodb',
   title: 'MongoDB',
 
-  availability: ({ project, services }) => containerAvailability(services, project.containerName('mongodb', DEFAULT_CONTAINER)),
+  async availability({ project, services }) {
+    if (project.setting('MONGO_URI') === undefined)
+      return containerAvailability(services, project.containerName('mongodb', DEFAULT_CONTAINER));
+    try {
+      const tools = await projectMongoTools(project, services);
+      await tools.run('mongodump', ['--version']);
+      return { available: true, detail: `mongodump and mongorestore ${tools.where}` };
+    } catch (error) {
+      // A malformed MONGO_URI is bad input (exit 2), not a component that happens to be away.
+      if (error instanceof OrkestraError && !(error instanceof UsageError))
+        return { available: false, reason: withoutFinalPeriod(error.message) };
+      throw error;
+    }
+  },
 
   async backup({ project, services, sink, progress, signal }) {
-    const docker = services.docker();
-    const access = await resolveAccess(project, docker);
-    await sink.addText(DATABASE_ENTRY, `${access.database}\n`);
-    progress.note(`dumping database ${access.database}`);
+    const tools = await projectMongoTools(project, services);
+    await sink.addText(DATABASE_ENTRY, `${tools.database}\n`);
+    progress.note(`dumping database ${tools.database} ${tools.where}`);
     const output = new PassThrough({ highWaterMark: 1 << 20 });
     const checked = requireGzipOutput();
     pipeline(output, checked).catch(() => undefined); // errors surface through `checked`
     const [added, dumped] = await Promise.allSettled([
       sink.addStream(DUMP_ENTRY, checked, { compressible: false }),
-      withPasswordFile(docker, access, (auth) =>
-        docker.exec(access.container, ['mongodump', `--db=${access.database}`, '--archive', '--gzip', ...auth], { stdout: output, signal }),
-      ),
+      tools.run('mongodump', [`--db=${tools.database}`, '--archive', '--gzip'], { stdout: output, signal }),
     ]);
-    if (dumped.status === 'fulfilled' && dumped.value.exitCode !== 0) throw toolFailure('mongodump', dumped.value, access);
+    if (dumped.status === 'fulfilled' && dumped.value.exitCode !== 0) throw toolFailure('mongodump', dumped.value, tools);
     if (added.status === 'rejected') throw added.reason;
     if (dumped.status === 'rejected') throw dumped.reason;
-    return { details: { database: access.database }, summary: `database ${access.database}` };
+    return { details: { database: tools.database }, summary: `database ${tools.database}` };
   },
 
   async planRestore({ project, services, source, signal }) {
     await checkMongoFiles(source);
     const sourceDb = await sourceDatabase(source); // the archive is checked before the server is asked
-    const docker = services.docker();
-    const access = await resolveAccess(project, docker);
-    const targetDb = access.database;
+    const tools = await projectMongoTools(project, services);
+    const targetDb = tools.database;
     const args = restoreArguments(sourceDb, targetDb);
     // mongorestore --dryRun reads only the prelude; the tool's own reader checks every document.
     const [dump, dryRun] = await Promise.all([
       readDump(source),
-      withPasswordFile(docker, access, (auth) =>
-        docker.exec(access.container, ['mongorestore', '--dryRun', ...args, ...auth], { stdin: dumpStream(source), signal }),
-      ),
+      tools.run('mongorestore', ['--dryRun', ...args], { stdin: dumpStream(source), signal }),
     ]);
     if (dryRun.exitCode !== 0) {
       throw (
-        connectionFailure('mongorestore --dryRun', dryRun, access) ??
+        connectionFailure('mongorestore --dryRun', dryRun, tools) ??
         new PreconditionError(`mongorestore --dryRun rejected the archive: ${lastLines(dryRun.stderr)}`)
       );
     }
@@ -95,15 +102,18 @@ export const mongodb: Component<MongoPlan> = {
     const keepCurrent = keepsCurrentData(project);
     const restored = dump.namespaces.filter((namespace) => namespaceTarget(args, `${namespace.db}.${namespace.collection}`));
     const documents = restored.reduce((total, namespace) => total + namespace.documents, 0);
+    // Through MONGO_URI the driver asks what mongorestore cannot: the server's version, what --drop replaces.
+    const server = tools.uri ? await serverFacts(tools.uri, targetDb, restored, args, dump.header.serverVersion) : undefined;
     const actions = [
-      `mongorestore ${args.join(' ')} in ${access.container} (archive streamed into stdin)`,
+      `mongorestore ${args.join(' ')} ${tools.where} (archive streamed into stdin)`,
       sourceDb === targetDb
         ? `database ${targetDb}: same name as in the backup, no remapping`
         : `remapping database ${sourceDb} → ${targetDb}`,
       ...dump.namespaces.map((namespace) => describeNamespace(namespace, args, sourceDb)),
       `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
         ` (${plural(documents, 'document')} to restore)`,
-      `mongorestore --dryRun connected to ${access.container} and accepted the dump's header and collection metadata` +
+      ...(server?.lines ?? []),
+      `mongorestore --dryRun connected ${tools.where} and accepted the dump's header and collection metadata` +
         ` (it reads no documents): ${lastLines(dryRun.stderr, 1) || 'ok'}`,
       keepCurrent
         ? `before --drop, the current database ${targetDb} is dumped into docker/.pre-restore-<stamp>/mongodb/ and put back` +
@@ -111,11 +121,12 @@ export const mongodb: Component<MongoPlan> = {
         : `--no-keep-mongodb: the current data of ${targetDb} is NOT kept before --drop`,
     ];
     const kept = keepCurrent ? 'current data kept in docker/.pre-restore-<stamp>/mongodb/' : 'current data NOT kept: --no-keep-mongodb';
+    const replaced = server ? server.replaces : `${plural(restored.length, 'collection')} of database ${targetDb}`;
     return {
       actions,
-      replaces: [`${access.container}: ${plural(restored.length, 'collection')} of database ${targetDb} (dropped and restored; ${kept})`],
-      warnings: [],
-      container: access.container,
+      replaces: [`MongoDB ${tools.where}: ${replaced} (dropped and restored; ${kept})`],
+      warnings: server?.warnings ?? [],
+      container: tools.label,
       sourceDb,
       targetDb,
       keepCurrent,
@@ -123,37 +134,34 @@ export const mongodb: Component<MongoPlan> = {
   },
 
   async restore({ project, services, source, progress, signal, aside }, plan) {
-    const docker = services.docker();
-    const access = await resolveAccess(project, docker);
-    const kept = plan.keepCurrent ? await keepCurrentData(docker, access, aside, progress, signal) : undefined;
+    const tools = await projectMongoTools(project, services);
+    const kept = plan.keepCurrent ? await keepCurrentData(tools, aside, progress, signal) : undefined;
     if (plan.sourceDb !== plan.targetDb) progress.note(`remapping database ${plan.sourceDb} → ${plan.targetDb}`);
     let result: ExecResult;
     try {
-      result = await withPasswordFile(docker, access, (auth) =>
-        docker.exec(access.container, ['mongorestore', ...restoreArguments(plan.sourceDb, plan.targetDb), ...auth], {
-          stdin: dumpStream(source, (bytes) => progress.advance(bytes)),
-          signal,
-        }),
-      );
+      result = await tools.run('mongorestore', restoreArguments(plan.sourceDb, plan.targetDb), {
+        stdin: dumpStream(source, (bytes) => progress.advance(bytes)),
+        signal,
+      });
     } catch (error) {
-      if (kept) await putBack(docker, access, kept, progress, (error as Error).message);
+      if (kept) await putBack(tools, kept, progress, (error as Error).message);
       throw error;
     }
     if (result.exitCode !== 0) {
-      const failure = toolFailure('mongorestore', result, access);
-      if (kept) await putBack(docker, access, kept, progress, failure.message);
+      const failure = toolFailure('mongorestore', result, tools);
+      if (kept) await putBack(tools, kept, progress, failure.message);
       throw failure;
     }
     const counts = /(\d+) document\(s\) restored successfully\. (\d+) document\(s\) failed to restore/.exec(result.stderr);
     if (counts && Number(counts[2]) > 0) {
       const failure = new RuntimeError(`mongorestore restored ${counts[1]} documents but ${counts[2]} failed: ${lastLines(result.stderr)}`);
-      if (kept) await putBack(docker, access, kept, progress, failure.message);
+      if (kept) await putBack(tools, kept, progress, failure.message);
       throw failure;
     }
     const restored = counts ? `${plural(Number(counts[1]), 'document')} into ${plan.targetDb}` : `database ${plan.targetDb}`;
     return {
       summary: kept ? `${restored}; previous data kept in ${relative(project.dir, kept)}` : restored,
-      details: { sourceDb: plan.sourceDb, targetDb: plan.targetDb, container: access.container, reported: reportedCounts(result.stderr) },
+      details: { sourceDb: plan.sourceDb, targetDb: plan.targetDb, container: tools.label, reported: reportedCounts(result.stderr) },
     };
   },
 
@@ -204,20 +212,17 @@ function keepsCurrentData(project: Project): boolean {
  * `--drop` replaces it: the same rule as every other component, nothing is lost.
  */
 async function keepCurrentData(
-  docker: DockerEngine,
-  access: MongoAccess,
+  tools: MongoTools,
   aside: MoveAsideFolder,
   progress: ProgressReporter,
   signal: AbortSignal,
 ): Promise<string> {
-  const path = await aside.pathFor('mongodb', `${access.container}-${access.database}.archive.gz`);
-  progress.note(`keeping the current database ${access.database} in ${basename(dirname(dirname(path)))}/mongodb/`);
+  const path = await aside.pathFor('mongodb', `${tools.label}-${tools.database}.archive.gz`);
+  progress.note(`keeping the current database ${tools.database} in ${basename(dirname(dirname(path)))}/mongodb/`);
   const file = createWriteStream(path, { mode: 0o600 });
   const written = new Promise<void>((resolve, reject) => file.on('close', resolve).on('error', reject));
-  const result = await withPasswordFile(docker, access, (auth) =>
-    docker.exec(access.container, ['mongodump', `--db=${access.database}`, '--archive', '--gzip', ...auth], { stdout: file, signal }),
-  );
-  if (result.exitCode !== 0) throw toolFailure('mongodump of the current data (before --drop)', result, access);
+  const result = await tools.run('mongodump', [`--db=${tools.database}`, '--archive', '--gzip'], { stdout: file, signal });
+  if (result.exitCode !== 0) throw toolFailure('mongodump of the current data (before --drop)', result, tools);
   await written;
   return path;
 }
@@ -227,50 +232,25 @@ async function keepCurrentData(
  * Runs to the end even when the operator interrupts (the data is half-restored otherwise); when
  * it fails too, the error names the file and the command that puts it back by hand.
  */
-async function putBack(docker: DockerEngine, access: MongoAccess, kept: string, progress: ProgressReporter, why: string): Promise<never> {
-  progress.note(`mongorestore did not finish; putting the previous data of ${access.database} back from ${kept}`);
-  const args = ['--drop', '--archive', '--gzip', `--nsInclude=${access.database}.*`];
+async function putBack(tools: MongoTools, kept: string, progress: ProgressReporter, why: string): Promise<never> {
+  progress.note(`mongorestore did not finish; putting the previous data of ${tools.database} back from ${kept}`);
+  const args = ['--drop', '--archive', '--gzip', `--nsInclude=${tools.database}.*`];
   const result = await critical(`putting MongoDB's previous data back`, () =>
-    withPasswordFile(docker, access, (auth) =>
-      docker.exec(access.container, ['mongorestore', ...args, ...auth], { stdin: createReadStream(kept) }),
-    ).catch((error: Error) => ({ exitCode: -1, stderr: error.message, stdout: '' })),
+    tools
+      .run('mongorestore', args, { stdin: createReadStream(kept) })
+      .catch((error: Error) => ({ exitCode: -1, stderr: error.message, stdout: '' })),
   );
   if (result.exitCode === 0) {
-    throw new RuntimeError(`${why} — the previous data of database ${access.database} was put back from ${kept}.`);
+    throw new RuntimeError(`${why} — the previous data of database ${tools.database} was put back from ${kept}.`);
   }
-  const auth = access.password ? ` --username=${access.username} --authenticationDatabase=admin --password` : '';
   throw new RuntimeError(`${why} — putting the previous data back failed too: ${lastLines(result.stderr)}.`, {
-    hint: `It is kept in ${kept}; put it back with: docker exec -i ${access.container} mongorestore ${args.join(' ')}${auth} < ${kept}`,
+    hint: `It is kept in ${kept}; put it back with: ${tools.manual('mongorestore', args)} < ${kept}`,
   });
 }
 
 async function freeSpace(folder: string): Promise<string> {
   const info = await statfs(folder).catch(() => undefined);
   return info ? formatBytes(info.bavail * info.bsize) : 'unknown';
-}
-
-/**
- * Writes the password into a 0600 YAML file in the container's /tmp (mongodump/mongorestore
- * `--config`), runs the command with the auth flags, and removes the file whatever happens.
- */
-async function withPasswordFile(
-  docker: DockerEngine,
-  access: MongoAccess,
-  run: (auth: string[]) => Promise<ExecResult>,
-): Promise<ExecResult> {
-  if (!access.password) return run([]);
-  const name = `.orkestra-backup-${randomBytes(6).toString('hex')}.yaml`;
-  const content = Buffer.from(`password: ${JSON.stringify(access.password)}\n`);
-  await docker.putArchive(
-    access.container,
-    '/tmp',
-    packTar([{ type: 'file', path: name, size: content.length, content: [content], mode: 0o600 }]),
-  );
-  try {
-    return await run([`--username=${access.username}`, '--authenticationDatabase=admin', `--config=/tmp/${name}`]);
-  } finally {
-    await docker.exec(access.container, ['rm', '-f', `/tmp/${name}`]).catch(() => undefined);
-  }
 }
 
 /** Fails the stream when mongodump's output is empty or not gzip: a 0-byte "success" is a failure. */
@@ -337,9 +317,9 @@ async function checkMongoFiles(source: ComponentSource): Promise<void> {
   }
 }
 
-function toolFailure(tool: string, result: ExecResult, access: MongoAccess): PreconditionError | RuntimeError {
+function toolFailure(tool: string, result: ExecResult, tools: MongoTools): PreconditionError | RuntimeError {
   return (
-    connectionFailure(tool, result, access) ??
+    connectionFailure(tool, result, tools) ??
     new RuntimeError(`${tool} exited with code ${result.exitCode}: ${lastLines(result.stderr) || 'no error output'}`)
   );
 }
@@ -348,19 +328,16 @@ function toolFailure(tool: string, result: ExecResult, access: MongoAccess): Pre
  * The tools connect before they read or write any data: a refused connection or a failed
  * login says nothing about the archive, and names what to fix instead.
  */
-function connectionFailure(tool: string, result: ExecResult, access: MongoAccess): PreconditionError | undefined {
+function connectionFailure(tool: string, result: ExecResult, tools: MongoTools): PreconditionError | undefined {
   const detail = lastLines(result.stderr, 1);
   if (/AuthenticationFailed|Authentication failed|auth error|unable to authenticate/i.test(result.stderr)) {
-    return new PreconditionError(`${tool} could not log in to MongoDB in ${access.container} as ${access.username}: ${detail}`, {
-      hint: "Check MONGO_ROOT_USERNAME and MONGO_ROOT_PASSWORD in docker/.env (or the container's MONGO_INITDB_ROOT_*). Nothing was touched.",
-    });
+    const user = tools.username ? ` as ${tools.username}` : '';
+    return new PreconditionError(`${tool} could not log in to MongoDB ${tools.where}${user}: ${detail}`, { hint: tools.loginHint });
   }
   if (
     /error connecting to (host|db server)|server selection (error|timeout)|connection refused|no reachable servers/i.test(result.stderr)
   ) {
-    return new PreconditionError(`${tool} could not connect to MongoDB in ${access.container}: ${detail}`, {
-      hint: `Check that mongod is up in ${access.container} (docker logs ${access.container}).`,
-    });
+    return new PreconditionError(`${tool} could not connect to MongoDB ${tools.where}: ${detail}`, { hint: tools.reachHint });
   }
   return undefined;
 }

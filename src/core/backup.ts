@@ -79,13 +79,17 @@ export interface BackupOptions {
   splitSecrets?: { output?: string };
 }
 
-/** Every component's availability, asked in parallel; a failure to ask is a reason, not a crash. */
+/**
+ * Every component's availability, asked in parallel; a failure to ask is a reason, not a crash —
+ * except bad input (a malformed MONGO_URI), which stops the run with exit 2.
+ */
 export async function componentStatuses(session: Session): Promise<ComponentStatus[]> {
   return Promise.all(
     session.components.map(async (component) => {
       try {
         return { component, availability: await component.availability(session) };
       } catch (error) {
+        if (error instanceof UsageError) throw error;
         return { component, availability: { available: false, reason: reasonOf(error) } as Availability };
       }
     }),

@@ -60,8 +60,38 @@ function probe(address: MongoServerAddress): Promise<void> {
   });
 }
 
+/** The same through a whole connection string (MONGO_URI), its credentials and options included; never echoed in a message. */
+export async function withMongoUri<T>(uri: string, work: (server: MongoServer) => Promise<T>): Promise<T> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: SELECTION_TIMEOUT_MS, connectTimeoutMS: SELECTION_TIMEOUT_MS });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    const reason = firstLine((error as Error).message)
+      .split(uri)
+      .join('<MONGO_URI>');
+    throw new MongoUnreachable(`the server did not answer or refused the login (${reason})`);
+  }
+  try {
+    return await work(new MongoServer(client));
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
 export class MongoServer {
   constructor(private readonly client: MongoClient) {}
+
+  async version(): Promise<string> {
+    const info = await this.client.db('admin').command({ buildInfo: 1 });
+    return String(info.version);
+  }
+
+  /** The collection names of a database (views and system collections included). */
+  async collections(database: string): Promise<string[]> {
+    const listed = await this.client.db(database).listCollections({}, { nameOnly: true }).toArray();
+    return listed.map((collection) => collection.name);
+  }
 
   /** Documents of `db.collection` matching the filter (all of them without one). */
   async count(namespace: string, filter: Document = {}): Promise<number> {

@@ -173,6 +173,9 @@ async function drillFolder(id: string): Promise<string> {
   return folder;
 }
 
+/** Settings that lead to the live servers without a container: a drill never reads them (its copies are containers). */
+const NEVER_LIVE = new Set(['MONGO_URI', 'REDIS_URL']);
+
 /**
  * The project as the drill's restore sees it: the temporary folder, the copies' container names
  * (never a live one, even for a component without a copy) and settings pointing at the copies;
@@ -186,7 +189,8 @@ export function drillProject(live: Project, dir: string, stack: DrillStack): Pro
     backupsDir: join(dir, 'backups'),
     hostRoot: join(dir, 'host'),
     environment: live.environment,
-    setting: (key, containerEnv) => (Object.hasOwn(pinned, key) ? pinned[key] : live.setting(key, containerEnv)),
+    setting: (key, containerEnv) =>
+      NEVER_LIVE.has(key) ? undefined : Object.hasOwn(pinned, key) ? pinned[key] : live.setting(key, containerEnv),
     containerName: (component) => stack.containers[component] ?? drillName(stack.id, component),
   };
 }

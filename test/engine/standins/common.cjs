@@ -3,7 +3,8 @@
 'use strict';
 const fs = require('node:fs');
 
-const STATE = '/stand-in';
+// In the image the state is /stand-in; run on the host (MONGO_URI tests), MONGO_STANDIN_STATE names a folder.
+const STATE = process.env.MONGO_STANDIN_STATE || '/stand-in';
 
 function optionsOf(args) {
   return {
@@ -55,7 +56,14 @@ function connect(options) {
   } catch {
     password = match[1];
   }
-  const [username] = options.values('username');
+  let [username] = options.values('username');
+  // --config may hold the whole connection string instead (uri:), as the real tools accept.
+  const uri = /^uri:\s*(.*)$/m.exec(text);
+  if (uri) {
+    const parsed = new URL(JSON.parse(uri[1]).replace(/^mongodb(\+srv)?:/, 'http:'));
+    password = decodeURIComponent(parsed.password);
+    username = decodeURIComponent(parsed.username);
+  }
   if (password !== expected || username !== (process.env.MONGO_INITDB_ROOT_USERNAME || 'admin')) {
     fail(
       'error connecting to host: failed to connect to mongodb://localhost/: connection() error occurred during connection ' +

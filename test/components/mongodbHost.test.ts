@@ -1,0 +1,142 @@
+import { execFileSync } from 'node:child_process';
+import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
+import { CongoServer } from '@push.rocks/smartmongo/dist_ts/congodb/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { makeProject } from '../helpers/project.js';
+import { temporaryFolder } from '../helpers/tempFolders.js';
+import { freePort } from '../engine/stack.js';
+
+/**
+ * MongoDB without Docker (MONGO_URI): the mongodump/mongorestore STAND-INS run on the host as the
+ * host's tools (ORKESTRA_MONGO_TOOLS), and the driver's dry-run questions go to CongoDB, a MongoDB
+ * wire-protocol server in TypeScript (not MongoDB; no authentication, so those URIs carry none).
+ */
+const STANDINS = fileURLToPath(new URL('../engine/standins/', import.meta.url));
+const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../fixtures/mongodump/test.bar.archive', import.meta.url));
+const PASSWORD = 's3cr@t-host-pw';
+const URI = `mongodb://root:${encodeURIComponent(PASSWORD)}@db.example.internal:27017/?authSource=admin`;
+
+let tools: string;
+let server: CongoServer;
+let serverPort: number;
+
+/** A state folder for the stand-ins: the "server's" data is the fixture until a restore replaces it. */
+async function standInState(): Promise<string> {
+  const state = await temporaryFolder('okb-mongo-state-');
+  await copyFile(FIXTURE, join(state, 'test.bar.archive'));
+  return state;
+}
+
+async function hostProject(uri: string, extra: string[] = []): Promise<string> {
+  return makeProject({ env: [`MONGO_URI=${uri}`, 'MONGO_DATABASE=test', `ORKESTRA_MONGO_TOOLS=${tools}`, ...extra, ''].join('\n') });
+}
+
+beforeAll(async () => {
+  tools = await temporaryFolder('okb-mongo-tools-');
+  // The stand-ins are CommonJS without an extension: beside this repository's package.json
+  // ("type": "module") Node would load them as ES modules, so they run from a copy named .cjs.
+  await mkdir(join(tools, 'lib'));
+  await copyFile(join(STANDINS, 'common.cjs'), join(tools, 'lib/common.cjs'));
+  for (const tool of ['mongodump', 'mongorestore']) {
+    await copyFile(join(STANDINS, tool), join(tools, `lib/${tool}.cjs`));
+    const script = `#!/bin/sh\nNODE_PATH="${NODE_MODULES}" exec "${process.execPath}" "${join(tools, `lib/${tool}.cjs`)}" "$@"\n`;
+    await writeFile(join(tools, tool), script);
+    await chmod(join(tools, tool), 0o755);
+  }
+  serverPort = await freePort();
+  server = new CongoServer({ port: serverPort });
+  await server.start();
+  const client = new MongoClient(`mongodb://127.0.0.1:${serverPort}/?directConnection=true`);
+  await client.connect();
+  await client
+    .db('test')
+    .collection('bar')
+    .insertMany([{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }, { a: 5 }]);
+  await client.db('test').collection('not-in-the-dump').insertOne({ kept: true });
+  await client.close();
+});
+afterAll(() => server?.stop());
+
+describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () => {
+  it('backup runs the host mongodump with the whole URI in a private 0600 --config file: never on argv, removed after', async () => {
+    const state = await standInState();
+    const project = await hostProject(URI);
+    const env = {
+      MONGO_STANDIN_STATE: state,
+      MONGO_INITDB_ROOT_USERNAME: 'root',
+      MONGO_INITDB_ROOT_PASSWORD: PASSWORD,
+      DOCKER_HOST: 'unix:///nonexistent.sock',
+    };
+    const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
+    expect(backup.stderr).not.toContain('FAILED');
+    expect(backup.code).toBe(0);
+    expect(backup.stderr).toContain('dumping database test on this host (MONGO_URI, db.example.internal:27017)');
+    expect(execFileSync('tar', ['tzf', backup.stdout.trim()], { encoding: 'utf8' })).toContain('mongodb/mongo.archive.gz');
+    const calls = await readFile(join(state, 'calls.log'), 'utf8');
+    const dump = calls.split('\n').find((line) => line.startsWith('mongodump --db=test'))!;
+    expect(dump).toMatch(/^mongodump --db=test --archive --gzip --config=\/tmp\/orkestra-mongo-\w+\/config\.yaml$/);
+    expect(calls).not.toContain(PASSWORD);
+    expect(calls).not.toContain(encodeURIComponent(PASSWORD));
+    expect(await readFile(join(state, 'last-config.yaml'), 'utf8')).toBe(`uri: ${JSON.stringify(URI)}\n`);
+    expect(existsSync(dump.split('--config=')[1])).toBe(false);
+    for (const output of [backup.stdout, backup.stderr]) expect(output).not.toContain(encodeURIComponent(PASSWORD));
+  });
+
+  it('the dry run asks the server through the driver (version, what --drop replaces, also in what the gate lists), and the restore runs the host mongorestore', async () => {
+    const state = await standInState();
+    const project = await hostProject(`mongodb://127.0.0.1:${serverPort}/?directConnection=true`);
+    const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+    const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
+    expect(backup.code).toBe(0);
+    const dryRun = await runCli(['restore', backup.stdout.trim(), '--dry-run'], { cwd: project, env });
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toMatch(
+      /the driver reached the server through MONGO_URI and logged in: MongoDB 7\.0\.0 \(the dump came from [\d.]+\)/,
+    );
+    expect(dryRun.stdout).toContain('drops 1 collection holding 5 documents of database test');
+    const json = await runCli(['restore', backup.stdout.trim(), '--dry-run', '--json'], { cwd: project, env });
+    expect(JSON.parse(json.stdout).components[0].replaces).toEqual([
+      expect.stringMatching(
+        /^MongoDB on this host \(MONGO_URI, 127\.0\.0\.1:\d+\): drops 1 collection holding 5 documents of database test \(dropped and restored; /,
+      ),
+    ]);
+    const restore = await runCli(['restore', backup.stdout.trim(), '-y', '--no-keep-mongodb'], { cwd: project, env });
+    expect(restore.stderr).not.toContain('FAILED');
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toMatch(/restored mongodb: \d+ documents? into test/);
+    expect(await readFile(join(state, 'calls.log'), 'utf8')).toMatch(/mongorestore --drop --archive --gzip --nsInclude=test\.\* --config=/);
+  });
+
+  it('bad input: a malformed URI (exit 2, value never echoed), tools missing (named), a wrong password (names MONGO_URI)', async () => {
+    const state = await standInState();
+    const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+    const malformed = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: await hostProject('mongodb://root:hunter2@/nohost'), env });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/MONGO_URI is not a MongoDB connection string/);
+    expect(malformed.stderr).not.toContain('hunter2');
+
+    const noTools = await hostProject(URI, ['ORKESTRA_MONGO_TOOLS=/nonexistent/mongo-tools']);
+    const named = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: noTools, env });
+    expect(named.code).toBe(1);
+    expect(named.stderr).toMatch(/mongodump is not installed on this host \(ORKESTRA_MONGO_TOOLS=\/nonexistent\/mongo-tools\)/);
+    const all = await runCli(['backup', 'all', '-y'], { cwd: noTools, env });
+    expect(all.code).toBe(0);
+    expect(all.stderr).toMatch(/mongodb.*mongodump is not installed on this host/);
+
+    const wrong = await runCli(['backup', '-c', 'mongodb', '-y'], {
+      cwd: await hostProject(URI),
+      env: { ...env, MONGO_INITDB_ROOT_USERNAME: 'root', MONGO_INITDB_ROOT_PASSWORD: 'the-real-one' },
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(
+      /could not log in to MongoDB on this host \(MONGO_URI, db\.example\.internal:27017\) as root.*Check the user and password in MONGO_URI/,
+    );
+    expect(wrong.stderr).not.toContain(encodeURIComponent(PASSWORD));
+  });
+});
