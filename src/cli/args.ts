@@ -12,6 +12,7 @@ const COMMON_OPTIONS = {
   container: { type: 'string', multiple: true },
   'endpoint-url': { type: 'string' },
   'mongo-uri': { type: 'string' },
+  'redis-url': { type: 'string' },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -185,6 +186,7 @@ function flagSettings(values: Record<string, unknown>): Record<string, string> {
   if (values['allow-plaintext-secrets']) settings.ORKESTRA_ALLOW_PLAINTEXT_SECRETS = 'yes';
   if (typeof values['endpoint-url'] === 'string') settings.AWS_ENDPOINT_URL_S3 = values['endpoint-url'];
   if (typeof values['mongo-uri'] === 'string') settings.MONGO_URI = values['mongo-uri'];
+  if (typeof values['redis-url'] === 'string') settings.REDIS_URL = values['redis-url'];
   Object.assign(settings, encryptionSettings(values));
   return settings;
 }

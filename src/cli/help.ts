@@ -9,6 +9,8 @@ const COMMON = `Common options:
   --mongo-uri <uri>           MongoDB without Docker: the host's mongodump/mongorestore (PATH or
                               ORKESTRA_MONGO_TOOLS) against this server (prefer MONGO_URI in docker/.env:
                               a flag's password is visible to ps)
+  --redis-url <url>           Redis without Docker (redis://, rediss://): backup through replication (SYNC),
+                              restore online with RESTORE commands (also REDIS_URL; same ps caveat)
   --json                      machine-readable result on stdout
   --debug                     show the stack trace of an unexpected failure
   -h, --help                  this help

@@ -113,7 +113,7 @@ export const mongodb: Component<MongoPlan> = {
       `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
         ` (${plural(documents, 'document')} to restore)`,
       ...(server?.lines ?? []),
-      `mongorestore --dryRun connected ${tools.where} and accepted the dump's header and collection metadata` +
+      `mongorestore --dryRun connected to MongoDB ${tools.where} and accepted the dump's header and collection metadata` +
         ` (it reads no documents): ${lastLines(dryRun.stderr, 1) || 'ok'}`,
       keepCurrent
         ? `before --drop, the current database ${targetDb} is dumped into docker/.pre-restore-<stamp>/mongodb/ and put back` +

@@ -19,6 +19,7 @@ import { aofManifestFiles, highestRdbVersion, RdbChecker, type RdbCheck } from '
 import type { RedisCli } from '../redis/cli.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../redis/projectRedis.js';
 import { redisDrill } from './drill/redisDrill.js';
+import { onlineAvailability, onlineBackup, onlinePlan, onlineRestore, redisUrl, type OnlineRedisPlan } from '../redis/onlineTransport.js';
 import { freshSnapshot } from '../redis/snapshot.js';
 import { copyAofFolder, copyOut, spoolFolder } from '../redis/copyOut.js';
 import { delay } from '../base/concurrency.js';
@@ -32,22 +33,29 @@ const MAX_AOF_MANIFEST_BYTES = 1 << 20;
 /** How long a restarted Redis may take to load its dataset. */
 const LOAD_TIMEOUT_MS = 5 * 60_000;
 
-const RedisDetailsSchema = z.object({
-  layout: z.object({
-    dir: z.string(),
-    dbfilename: z.string(),
-    appenddirname: z.string(),
-    appendfilename: z.string(),
-    appendonly: z.boolean(),
+const RedisDetailsSchema = z.union([
+  z.object({
+    layout: z.object({
+      dir: z.string(),
+      dbfilename: z.string(),
+      appenddirname: z.string(),
+      appendfilename: z.string(),
+      appendonly: z.boolean(),
+    }),
   }),
-});
+  // Through REDIS_URL (replication): no layout, the server's files were never seen.
+  z.object({ transport: z.literal('replication'), server: z.string() }),
+]);
 
-interface RedisPlan extends RestorePlan {
+interface ContainerRedisPlan extends RestorePlan {
+  readonly transport: 'container';
   readonly container: string;
   readonly live: RedisLayout;
   readonly backupAppendfilename: string;
   readonly hasAof: boolean;
 }
+
+type RedisPlan = ContainerRedisPlan | OnlineRedisPlan;
 
 /**
  * Redis: a fresh BGSAVE snapshot and the AOF folder, copied out of the container through the
@@ -58,9 +66,16 @@ export const redis: Component<RedisPlan> = {
   name: 'redis',
   title: 'Redis',
 
-  availability: ({ project, services }) => containerAvailability(services, project.containerName('redis', DEFAULT_CONTAINER)),
+  async availability({ project, services }) {
+    const online = redisUrl((key) => project.setting(key));
+    if (online) return onlineAvailability(online);
+    return containerAvailability(services, project.containerName('redis', DEFAULT_CONTAINER));
+  },
 
-  async backup({ project, services, sink, progress, signal }) {
+  async backup(context) {
+    const { project, services, sink, progress, signal } = context;
+    const online = redisUrl((key) => project.setting(key));
+    if (online) return onlineBackup(online, context);
     const docker = services.docker();
     const cli = await connectRedis(project, docker);
     const layout = await cli.layout();
@@ -82,7 +97,10 @@ export const redis: Component<RedisPlan> = {
     };
   },
 
-  async planRestore({ project, services, source }) {
+  async planRestore(context) {
+    const { project, services, source } = context;
+    const online = redisUrl((key) => project.setting(key));
+    if (online) return onlinePlan(online, context);
     const files = await smallFileList(source, 'redis');
     checkRedisFiles(source, files);
     const cli = await connectRedis(project, services.docker());
@@ -113,6 +131,7 @@ export const redis: Component<RedisPlan> = {
       `current ${live.dbfilename} and ${live.appenddirname}/ are kept in docker/.pre-restore-<UTC stamp>/redis/${cli.container}/ (tar files, as docker cp writes them)`,
     );
     return {
+      transport: 'container',
       actions,
       replaces: [`${cli.container}:${rdbPath(live)}`, ...(live.appendonly ? [`${cli.container}:${aofDirPath(live)}/`] : [])],
       warnings,
@@ -123,7 +142,14 @@ export const redis: Component<RedisPlan> = {
     };
   },
 
-  async restore({ project, services, source, progress, signal, aside }, plan) {
+  async restore(context, plan) {
+    const { project, services, source, progress, signal, aside } = context;
+    if (plan.transport === 'online')
+      return onlineRestore(
+        redisUrl((key) => project.setting(key))!,
+        context,
+        plan,
+      );
     const docker = services.docker();
     let kept: KeptFiles | undefined;
     const copyError = await critical(`starting ${plan.container} again`, async () => {
@@ -160,7 +186,9 @@ export const redis: Component<RedisPlan> = {
   async examine({ source }) {
     const layout = await backupLayout(source);
     const problems: string[] = [];
-    if (!layout) problems.push(`redis/${LAYOUT_ENTRY} is missing or unreadable`);
+    // A backup through REDIS_URL has no layout: the server's files were never seen.
+    const online = (source.details as { transport?: string } | undefined)?.transport === 'replication';
+    if (!layout && !online) problems.push(`redis/${LAYOUT_ENTRY} is missing or unreadable`);
     const checks = new Map<string, RdbCheck>();
     let aofManifest: string | undefined;
     for await (const entry of source.entries()) {
@@ -227,7 +255,7 @@ class KeptFiles {
     return this.tars.length > 0 ? posix.dirname(this.tars[0]) : 'the move-aside folder';
   }
 
-  static async take(docker: DockerEngine, plan: RedisPlan, aside: MoveAsideFolder, signal: AbortSignal): Promise<KeptFiles> {
+  static async take(docker: DockerEngine, plan: ContainerRedisPlan, aside: MoveAsideFolder, signal: AbortSignal): Promise<KeptFiles> {
     const tars: string[] = [];
     for (const path of [rdbPath(plan.live), aofDirPath(plan.live)]) {
       signal.throwIfAborted();
@@ -238,14 +266,14 @@ class KeptFiles {
   }
 
   /** Undoes a half-done copy, so the container starts on its previous data rather than on a torn file. */
-  async putBack(docker: DockerEngine, plan: RedisPlan): Promise<void> {
+  async putBack(docker: DockerEngine, plan: ContainerRedisPlan): Promise<void> {
     for (const tar of this.tars) await docker.putArchive(plan.container, plan.live.dir, createReadStream(tar));
   }
 }
 
 async function* restoreEntries(
   source: ComponentSource,
-  plan: RedisPlan,
+  plan: ContainerRedisPlan,
   progress: { advance(bytes: number): void },
 ): AsyncGenerator<PackEntry> {
   const aofWanted = plan.live.appendonly && plan.hasAof;
@@ -264,7 +292,7 @@ async function* restoreEntries(
 }
 
 /** With appendonly on and no AOF in the backup, the RDB becomes the base of a fresh AOF. */
-async function* synthesizedAof(source: ComponentSource, plan: RedisPlan): AsyncGenerator<PackEntry> {
+async function* synthesizedAof(source: ComponentSource, plan: ContainerRedisPlan): AsyncGenerator<PackEntry> {
   const base = `${plan.live.appendfilename}.1.base.rdb`;
   const manifest = Buffer.from(baseOnlyAofManifest(base));
   yield { type: 'directory', path: plan.live.appenddirname, mode: 0o755 };
@@ -312,7 +340,7 @@ async function waitUntilLoaded(project: Project, docker: DockerEngine, container
 async function rollBack(
   project: Project,
   docker: DockerEngine,
-  plan: RedisPlan,
+  plan: ContainerRedisPlan,
   kept: KeptFiles,
   failure: { reason: string },
   progress: { note(message: string): void },
@@ -386,7 +414,7 @@ function checkRedisFiles(source: ComponentSource, files: readonly IndexedFile[])
 
 async function backupLayout(source: ComponentSource): Promise<RedisLayout | undefined> {
   const details = readDetails(RedisDetailsSchema, source, 'redis');
-  if (details) return details.layout;
+  if (details) return 'layout' in details ? details.layout : undefined;
   const text = await source.readText(LAYOUT_ENTRY);
   return text ? parseLayout(text) : undefined;
 }

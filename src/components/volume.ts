@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { posix } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import { OrkestraError, PreconditionError, RuntimeError, UsageError } from '../b
 import { formatBytes, withoutFinalPeriod } from '../base/format.js';
 import type { Component, ComponentKind, ComponentSource, DefinitionOrigin, RestorePlan } from '../core/component.js';
 import { critical } from '../core/criticalSection.js';
+import { countedAsProgress } from '../core/progress.js';
 import { readDetails } from '../core/details.js';
 import type { Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
@@ -156,8 +158,9 @@ function volumeComponent(name: string, definition: VolumeDefinition, origin: Def
               entry.content.resume();
               continue;
             }
-            entry.content.on('data', (chunk: Buffer) => progress.advance(chunk.length));
-            await docker.putArchive(container, path, entry.content, signal, { keepOwners: true });
+            await docker.putArchive(container, path, Readable.from(countedAsProgress(entry.content, progress)), signal, {
+              keepOwners: true,
+            });
           }
           return undefined;
         } catch (error) {

@@ -59,12 +59,25 @@ const TYPE_NAMES: Record<number, string> = {
   21: 'stream',
 };
 
-class Unwalkable extends Error {}
+/** A record the walk cannot step over (module data, a value type it does not know): named, never guessed. */
+export class Unwalkable extends Error {}
 
 /** Exact reads from a stream of chunks; `skip` drops bytes without keeping them. */
 class ChunkReader {
   private buffer: Buffer = Buffer.alloc(0);
   private readonly iterator: AsyncIterator<Buffer>;
+  /** While set, every byte consumed is kept here (a value's raw encoding, for a DUMP payload). */
+  private captured: Buffer[] | undefined;
+
+  startCapture(first: Buffer): void {
+    this.captured = [first];
+  }
+
+  endCapture(): Buffer {
+    const bytes = Buffer.concat(this.captured ?? []);
+    this.captured = undefined;
+    return bytes;
+  }
 
   constructor(content: AsyncIterable<Buffer>) {
     this.iterator = content[Symbol.asyncIterator]();
@@ -78,6 +91,7 @@ class ChunkReader {
     }
     const taken = this.buffer.subarray(0, count);
     this.buffer = this.buffer.subarray(count);
+    this.captured?.push(taken);
     return taken;
   }
 
@@ -86,6 +100,10 @@ class ChunkReader {
   }
 
   async skip(count: number): Promise<void> {
+    if (this.captured) {
+      await this.take(count);
+      return;
+    }
     while (count > 0) {
       if (this.buffer.length === 0) {
         const next = await this.iterator.next();
@@ -153,19 +171,43 @@ class ChunkReader {
   }
 }
 
-/** Counts the keys of every database and samples the first `sampleSize` keys. */
-export async function scanRdbKeys(content: AsyncIterable<Buffer>, sampleSize = 20): Promise<RdbKeyScan> {
+/** One key of an RDB file as the walk meets it. */
+export interface RdbEntry {
+  readonly db: number;
+  /** The key's bytes, when asked for. */
+  readonly key?: Buffer;
+  readonly type: string;
+  /** Absolute expiry in ms since the epoch, when the key has one. */
+  readonly expiresAtMs?: number;
+  /** The type byte and the value's raw encoding — a DUMP payload's body — when asked for. */
+  readonly value?: Buffer;
+  /** The file's RDB format version (a DUMP payload carries it). */
+  readonly version: number;
+}
+
+export interface WalkOptions {
+  /** Whether to keep the key of the entry about to be read (its position in the file). */
+  keepKey(index: number): boolean;
+  /** Keep every value's raw encoding (for RESTORE); values are skipped otherwise. */
+  values: boolean;
+}
+
+/**
+ * Every key of an RDB file in order, with its database, type and expiry (and its bytes and raw
+ * value when asked). Returns the file's RDB version. Throws Unwalkable on a record it cannot step over.
+ */
+export async function* walkRdb(content: AsyncIterable<Buffer>, options: WalkOptions): AsyncGenerator<RdbEntry, number> {
   const reader = new ChunkReader(content);
-  const keysPerDb = new Map<number, number>();
-  const sample: RdbKeySample[] = [];
   try {
     const header = (await reader.take(9)).toString('latin1');
-    if (!/^REDIS\d{4}$/.test(header)) return { sample, stopped: 'the file does not start with a REDIS header' };
+    if (!/^REDIS\d{4}$/.test(header)) throw new Unwalkable('the file does not start with a REDIS header');
+    const version = Number(header.slice(5));
     let db = 0;
+    let index = 0;
     let expiresAtMs: number | undefined;
     for (;;) {
       const opcode = await reader.byte();
-      if (opcode === OP.EOF) return { keysPerDb, sample };
+      if (opcode === OP.EOF) return version;
       if (opcode === OP.AUX) {
         await reader.string(false);
         await reader.string(false);
@@ -191,19 +233,35 @@ export async function scanRdbKeys(content: AsyncIterable<Buffer>, sampleSize = 2
       } else {
         const type = TYPE_NAMES[opcode];
         if (type === undefined) throw new Unwalkable(`value type ${opcode}, which this walk cannot skip`);
-        const key = await reader.string(sample.length < sampleSize);
-        // Keys that are not UTF-8 cannot be asked for through redis-cli's argv: they are counted, not sampled.
-        if (key && Buffer.from(key.toString('utf8')).equals(key)) sample.push({ db, key: key.toString('utf8'), type, expiresAtMs });
+        const key = await reader.string(options.keepKey(index));
+        if (options.values) reader.startCapture(Buffer.from([opcode]));
         await skipValue(reader, opcode);
-        keysPerDb.set(db, (keysPerDb.get(db) ?? 0) + 1);
+        const value = options.values ? reader.endCapture() : undefined;
+        yield { db, key, type, expiresAtMs, value, version };
+        index += 1;
         expiresAtMs = undefined;
       }
     }
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Counts the keys of every database and samples the first `sampleSize` keys. */
+export async function scanRdbKeys(content: AsyncIterable<Buffer>, sampleSize = 20): Promise<RdbKeyScan> {
+  const keysPerDb = new Map<number, number>();
+  const sample: RdbKeySample[] = [];
+  try {
+    for await (const entry of walkRdb(content, { keepKey: (index) => index < sampleSize, values: false })) {
+      const { db, key, type, expiresAtMs } = entry;
+      // Keys that are not UTF-8 cannot be asked for through redis-cli's argv: they are counted, not sampled.
+      if (key && Buffer.from(key.toString('utf8')).equals(key)) sample.push({ db, key: key.toString('utf8'), type, expiresAtMs });
+      keysPerDb.set(db, (keysPerDb.get(db) ?? 0) + 1);
+    }
+    return { keysPerDb, sample };
   } catch (error) {
     if (error instanceof Unwalkable) return { sample, stopped: error.message };
     throw error;
-  } finally {
-    await reader.close();
   }
 }
 

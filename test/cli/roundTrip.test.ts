@@ -145,7 +145,7 @@ describeEngine('all four components, end to end through the binary', () => {
     }
   });
 
-  it('an unreachable Docker engine is one line naming DOCKER_HOST; backup all still captures the secrets', async () => {
+  it('an unreachable Docker engine is one line naming DOCKER_HOST; backup all still captures the secrets, and the object store through RUSTFS_ENDPOINT alone', async () => {
     const unreachable = { ...env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
     const named = await runCli(['backup', '-c', 'redis', '-y'], { cwd: project, env: unreachable });
     expect(named.code).toBe(1);
@@ -158,6 +158,7 @@ describeEngine('all four components, end to end through the binary', () => {
     ).toHaveLength(1);
     const all = await runCli(['backup', 'all', '-y', '--json'], { cwd: project, env: unreachable });
     expect(all.code).toBe(0);
-    expect(JSON.parse(all.stdout).components).toEqual(['secrets']);
+    // Offline, docker/.env names the store's endpoint: it needs no Docker (upstream, the endpoint comes from the container).
+    expect(JSON.parse(all.stdout).components).toEqual(imageMode === 'upstream' ? ['secrets'] : ['rustfs', 'secrets']);
   });
 });

@@ -139,7 +139,7 @@ describeEngine('mongodb through the Docker Engine API', () => {
       'the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of 2 namespaces check out (1 document to restore)',
     );
     expect(result.stdout).toMatch(
-      /mongorestore --dryRun connected to \S+ and accepted the dump's header and collection metadata \(it reads no documents\)/,
+      /mongorestore --dryRun connected to MongoDB in \S+ and accepted the dump's header and collection metadata \(it reads no documents\)/,
     );
     expect(result.stdout).toMatch(/before --drop, the current database orkestra is dumped into docker\/\.pre-restore-<stamp>\/mongodb\//);
     expect(result.stdout).not.toContain('parsed the whole archive');

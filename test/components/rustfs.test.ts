@@ -213,7 +213,7 @@ describeEngine(`rustfs through the S3 API (${server})`, () => {
       expect(dryRun.stdout).toContain('add avatars/logo.png');
       const restore = await run(none, ['restore', backup.stdout.trim(), '-c', 'rustfs', '-y']);
       expect(restore.code).toBe(0);
-      expect(Object.keys(await snapshotStore(store.client))).toEqual(['avatars/logo.png']);
+      expect((await snapshotStore(store.client))['avatars/logo.png']).toMatchObject({ contentType: 'image/png' });
     },
   );
 });
