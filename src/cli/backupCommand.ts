@@ -103,6 +103,7 @@ function describePlan(plan: BackupPlan, projectDir: string, terminal: Terminal):
     terminal.err(`Backing up ${data.join(', ')} into ${target}${encrypted}\n`);
     terminal.err(`Backing up secrets into ${plan.secrets.outputPath}${plan.secrets.sealing ? ' (encrypted, age)' : ''}\n`);
   } else terminal.err(`Backing up ${plan.components.map((component) => component.name).join(', ')} into ${target}${encrypted}\n`);
+  for (const { component, detail } of plan.transports) terminal.err(`  ${component}: ${detail}\n`);
   for (const { component, reason } of plan.skipped) terminal.err(`Skipping ${component}: ${reason}\n`);
 }
 

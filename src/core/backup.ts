@@ -46,6 +46,8 @@ export interface BackupPlan extends ArchivePlacement {
   readonly components: readonly Component[];
   /** Unavailable components left out of a `backup all`, with the reason. */
   readonly skipped: readonly { component: string; reason: string }[];
+  /** How each captured component is reached ("container orkestra-redis is running", "Redis at … (REDIS_URL)"). */
+  readonly transports: readonly { component: string; detail: string }[];
   /** --split-secrets: `secrets` goes into an archive of its own, with its own destination and encryption. */
   readonly secrets?: ArchivePlacement;
 }
@@ -136,7 +138,10 @@ export async function planBackup(
   const holdsSecrets = !split && components.some((component) => component.name === SECRETS);
   if (holdsSecrets) refusePlaintextSecrets(session, target, sealing, '--output');
   if (secrets) refusePlaintextSecrets(session, secrets.target, secrets.sealing, '--secrets-output');
-  return { components, skipped, target, outputPath: targetText(target), sealing, secrets };
+  const transports = wanted.flatMap(({ component, availability }) =>
+    availability.available && availability.detail ? [{ component: component.name, detail: availability.detail }] : [],
+  );
+  return { components, skipped, transports, target, outputPath: targetText(target), sealing, secrets };
 }
 
 /** Checks the destination before anything is made: a free name in an existing folder or bucket. */

@@ -23,6 +23,8 @@ export interface ComponentChoice {
   title: string;
   available: boolean;
   reason?: string;
+  /** How it is reached when available: its container, or REDIS_URL/MONGO_URI/RUSTFS_ENDPOINT without one. */
+  detail?: string;
 }
 
 export interface BackupResultView {
@@ -63,6 +65,7 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
         title: component.title,
         available: availability.available,
         reason: availability.available ? undefined : availability.reason,
+        detail: availability.available ? availability.detail : undefined,
       }));
     },
     async backup(selected, onEvent, signal) {

@@ -105,7 +105,7 @@ describe('TUI start and backup screens', () => {
     expect(backend.calls).toEqual([]);
   });
 
-  it('backup: availability with reasons, toggling, confirmation, progress, summary', async () => {
+  it('backup: availability with reasons and transports, toggling, confirmation, progress, summary', async () => {
     const backend = new FakeBackend();
     let release!: () => void;
     backend.backupImpl = async (onEvent) => {
@@ -122,11 +122,16 @@ describe('TUI start and backup screens', () => {
         skipped: [],
       };
     };
+    backend.choices[0] = {
+      ...backend.choices[0],
+      detail: 'host tools (MONGO_URI)',
+    };
     const { press, exits, shows } = mount(backend);
     await press(ENTER);
     await shows('[x] mongodb  MongoDB');
     expect(backend.methods()).toEqual(['componentChoices']);
-    await shows('[x] mongodb  MongoDB');
+    // Which way each component is reached, and why.
+    await shows('[x] mongodb  MongoDB — host tools (MONGO_URI)');
     await shows('[-] redis    unavailable: container orkestra-redis is exited');
     await shows('[-] rustfs   unavailable: cannot reach the Docker engine');
     await shows('[x] secrets');

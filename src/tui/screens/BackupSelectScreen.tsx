@@ -22,7 +22,7 @@ export function BackupSelectScreen({
             key: choice.name,
             value: choice.name,
             disabled: !choice.available,
-            label: `${choice.name.padEnd(8)} ${choice.available ? choice.title : `unavailable: ${choice.reason}`}`,
+            label: `${choice.name.padEnd(8)} ${choice.available ? `${choice.title}${choice.detail ? ` — ${choice.detail}` : ''}` : `unavailable: ${choice.reason}`}`,
           }))}
           initiallySelected={available.map((choice) => choice.name)}
           onSubmit={onSubmit}
