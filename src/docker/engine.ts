@@ -95,14 +95,17 @@ export class DockerEngine {
 
   /** The container's state, or undefined when no container has that name. */
   async container(name: string): Promise<ContainerState | undefined> {
-    let info: Docker.ContainerInspectInfo;
+    const info = await this.inspect(name);
+    return info && describeContainer(name, info);
+  }
+
+  private async inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
     try {
-      info = await this.docker.getContainer(name).inspect();
+      return await this.docker.getContainer(name).inspect();
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw this.engineError(error, `inspecting ${name}`);
     }
-    return describeContainer(name, info);
   }
 
   /**
@@ -208,13 +211,8 @@ export class DockerEngine {
 
   /** How a container was made (image, command, environment…), for a throwaway copy of it; undefined when absent. */
   async blueprint(name: string): Promise<ContainerBlueprint | undefined> {
-    let info: Docker.ContainerInspectInfo;
-    try {
-      info = await this.docker.getContainer(name).inspect();
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw this.engineError(error, `inspecting ${name}`);
-    }
+    const info = await this.inspect(name);
+    if (!info) return undefined;
     return {
       image: info.Image,
       imageName: info.Config?.Image ?? info.Image,
@@ -303,12 +301,7 @@ export class DockerEngine {
 
   /** Where a container mounts volumes and bind mounts (empty when it has none). */
   async mountPoints(name: string): Promise<string[]> {
-    try {
-      const info = await this.docker.getContainer(name).inspect();
-      return (info.Mounts ?? []).map((mount) => mount.Destination);
-    } catch (error) {
-      throw this.engineError(error, `inspecting ${name}`);
-    }
+    return ((await this.inspect(name))?.Mounts ?? []).map((mount) => mount.Destination);
   }
 
   /** Whether a named volume exists. */

@@ -8,6 +8,7 @@ import { planOnlineRestore, replicaSnapshot, restoreOnline } from '../../src/red
 import { parseRedisUrl } from '../../src/redis/resp.js';
 import { freePort } from '../engine/stack.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
+import { hasRedisServer } from '../helpers/hostRedis.js';
 import { runCli } from '../helpers/cli.js';
 import { makeProject } from '../helpers/project.js';
 
@@ -16,14 +17,6 @@ import { makeProject } from '../helpers/project.js';
  * `.ci/run`): a backup through the replication handshake and an online restore by RESTORE
  * commands, compared key by key with DUMP and the absolute expiry.
  */
-const hasRedis = (() => {
-  try {
-    execFileSync('redis-server', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 interface Server {
   port: number;
@@ -116,7 +109,7 @@ afterAll(() => {
   for (const server of servers) server.process.kill();
 });
 
-describe.skipIf(!hasRedis)('Redis through REDIS_URL: replication backup, online restore (redis-server on the host)', () => {
+describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, online restore (redis-server on the host)', () => {
   it('every type and encoding, TTLs and several databases come back with identical DUMP payloads (hash tables: identical sorted content); keys not in the backup are removed from its databases only', async () => {
     const source = await startServer('src-pw');
     source.cli('SET', 'string:short', 'v');

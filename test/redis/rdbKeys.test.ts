@@ -5,19 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanRdbKeys } from '../../src/redis/rdbKeys.js';
 import { freePort } from '../engine/stack.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
+import { hasRedisServer } from '../helpers/hostRedis.js';
 
 /**
  * The RDB key walk against files written by a real redis-server on the host (Debian's Redis 7.0,
  * which `.ci/run` installs): every type and encoding that version writes, TTLs, two databases.
  */
-const hasRedis = (() => {
-  try {
-    execFileSync('redis-server', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 let server: ChildProcess;
 let port: number;
@@ -40,7 +33,7 @@ function fill(kind: 'hash' | 'list' | 'set' | 'intset' | 'zset', key: string, co
 }
 
 beforeAll(async () => {
-  if (!hasRedis) return;
+  if (!hasRedisServer) return;
   dir = await temporaryFolder('okb-rdb-');
   port = await freePort();
   server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
@@ -58,7 +51,7 @@ beforeAll(async () => {
 });
 afterAll(() => server?.kill());
 
-describe.skipIf(!hasRedis)('scanRdbKeys on RDB files of a real Redis (redis-server on the host)', () => {
+describe.skipIf(!hasRedisServer)('scanRdbKeys on RDB files of a real Redis (redis-server on the host)', () => {
   it('counts every key of every database and samples keys with the type and expiry Redis reports, across every encoding', async () => {
     cli('SET', 'string:short', 'v');
     cli('SET', 'string:int', '12345');
