@@ -74,7 +74,9 @@ async function described(
   }
 }
 
-/** The newest archive that is sound and opens (`drill latest`), or undefined. */
+/** The newest archive that is sound and opens (`drill latest`), or undefined; the secrets half of a split backup is not one to drill alone. */
 export function newestSound(listings: readonly ArchiveListing[]): ArchiveListing | undefined {
-  return [...listings].sort(newestFirst).find((listing) => !listing.problem && !listing.locked);
+  return [...listings]
+    .sort(newestFirst)
+    .find((listing) => !listing.problem && !listing.locked && !/-secrets\.tar\.gz(\.age)?$/.test(listing.name));
 }
