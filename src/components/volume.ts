@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
@@ -183,6 +184,40 @@ function volumeComponent(name: string, definition: VolumeDefinition, origin: Def
       };
     },
 
+    drill: {
+      container: {
+        defaultName: definition.container ?? '',
+        /** The live container that mounts the folder, copied with that folder in a volume of the drill's own. */
+        async live({ project, services }) {
+          const target = await resolveTarget(project, services, name, definition);
+          return { container: target.container, volumes: [target.path], settings: { [pathSetting(name)]: target.path } };
+        },
+      },
+      /** The copy's folder, read back through the archive API, entry for entry as the archive holds it. */
+      async check({ project, services, source }) {
+        const target = await resolveTarget(project, services, name, definition);
+        const restored = await services.docker().getArchive(target.container, `${target.path}/.`);
+        if (!restored) throw new RuntimeError(`${target.path} is missing in ${target.container} after the restore.`);
+        const found = await tarListing(restored);
+        let expected = new Map<string, string>();
+        for await (const entry of source.entries()) {
+          if (entry.path === CONTENT_ENTRY) expected = await tarListing(entry.content);
+          else entry.content.resume();
+        }
+        const differing = [...expected].filter(([path, facts]) => found.get(path) !== facts).map(([path]) => path);
+        const extra = [...found.keys()].filter((path) => !expected.has(path));
+        const wrong = [...differing, ...extra.map((path) => `${path} (not in the backup)`)];
+        return [
+          {
+            name: 'folder identical to the archive (type, mode, owner, size, mtime, content)',
+            ok: wrong.length === 0,
+            expected: entriesText(expected.size),
+            measured: wrong.length === 0 ? `all ${found.size} identical` : `${wrong.length} differ: ${wrong.slice(0, 3).join(', ')}`,
+          },
+        ];
+      },
+    },
+
     async examine({ source }) {
       const problems: string[] = [];
       const details = readDetails(VolumeDetailsSchema, source, name);
@@ -206,6 +241,22 @@ function volumeComponent(name: string, definition: VolumeDefinition, origin: Def
 /** The container and folder now: the named one, or a container mounting the named volume (a running one first). */
 async function resolveTarget(project: Project, services: Services, name: string, definition: VolumeDefinition): Promise<Target> {
   const docker = services.docker();
+  // A drill points the component at its copy: the copy's name and the folder it holds in a volume of its own.
+  const pinnedPath = project.setting(pathSetting(name));
+  const pinnedContainer = project.containerName(name, '');
+  if (pinnedPath !== undefined && pinnedContainer !== '') {
+    const state = await docker.container(pinnedContainer);
+    if (!state) throw new PreconditionError(`no container named ${pinnedContainer} (component ${name}).`);
+    return {
+      container: pinnedContainer,
+      path: pinnedPath,
+      running: state.running,
+      how: `${pinnedPath} of container ${pinnedContainer}`,
+      others: [],
+    };
+  }
+  // Never the live volume from a drill's project: its copies are the only containers it may touch.
+  if (project.hostRoot !== undefined) throw new RuntimeError(`a drill cannot reach ${name}: its copy was not set up.`);
   if (definition.container !== undefined) {
     const container = project.containerName(name, definition.container);
     const state = await docker.container(container);
@@ -278,6 +329,31 @@ async function countContent(source: ComponentSource, name: string): Promise<{ en
     return { entries, bytes };
   }
   return { entries: 0, bytes: 0 };
+}
+
+/** `ORKESTRA_<NAME>_PATH`: with a --container override, the folder inside that container (how a drill's copy is named). */
+function pathSetting(name: string): string {
+  return `ORKESTRA_${name.toUpperCase().replace(/-/g, '_')}_PATH`;
+}
+
+/** Every entry of a docker-cp tar (`./…`): type, mode, owner, size and content hash; the root's own times left out. */
+async function tarListing(content: AsyncIterable<Buffer> | NodeJS.ReadableStream): Promise<Map<string, string>> {
+  const listing = new Map<string, string>();
+  const parser = new Parser({
+    onReadEntry: (read: ReadEntry) => {
+      const hash = createHash('sha256');
+      read.on('data', (chunk: Buffer) => hash.update(chunk));
+      read.on('end', () => {
+        const when = read.path.replace(/\/$/, '') === '.' ? '' : ` ${Math.floor((read.mtime?.getTime() ?? 0) / 1000)}`;
+        listing.set(
+          read.path.replace(/\/$/, ''),
+          `${read.type} ${(read.mode ?? 0).toString(8)} ${read.uid}:${read.gid} ${read.size}${when} ${hash.digest('hex')}`,
+        );
+      });
+    },
+  });
+  await pipeline(content as AsyncIterable<Buffer>, parser);
+  return listing;
 }
 
 function entriesText(count: number): string {

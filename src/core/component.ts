@@ -137,6 +137,14 @@ export interface DrillContainer {
   settings?(address: string): Record<string, string>;
   /** Whether the copy answers yet (Redis PING, S3 listing); a copy without it is ready once it runs. */
   ready?(context: AvailabilityContext): Promise<boolean>;
+  /**
+   * For a component whose container is found at run time (a volume's user): the live container to
+   * copy, the paths the copy must hold in volumes of its own, and settings that point the
+   * component at them. Without it, the live container is `defaultName` (or its --container override).
+   */
+  live?(
+    context: AvailabilityContext,
+  ): Promise<{ container: string; volumes: readonly string[]; settings: Readonly<Record<string, string>> }>;
 }
 
 /** How a component takes part in `drill`: the container it needs, and what proves its data came back. */

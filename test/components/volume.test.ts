@@ -114,4 +114,28 @@ describeEngine('volume components from orkestra-backup.json (real engine)', () =
     expect(named.code).toBe(1);
     expect(named.stderr).toMatch(/no Docker volume named okb-no-such-volume/);
   });
+
+  it("a drill copies the container that mounts the volume, restores into the copy's own volume and finds it identical; the live volume is untouched", async () => {
+    const project = await projectWith({ graph: { kind: 'volume', volume } });
+    const backup = await run(project, ['backup', '-c', 'graph', '-y']);
+    expect(backup.code).toBe(0);
+    const before = await snapshot();
+    const started = (await stack.docker.getContainer(container).inspect()).State.StartedAt;
+    const drill = await run(project, ['drill', backup.stdout.trim(), '--json']);
+    expect(drill.stderr).not.toMatch(/FAILED/);
+    expect(drill.code).toBe(0);
+    const report = JSON.parse(drill.stdout);
+    expect(report.notDrilled).toEqual([]);
+    expect(report.components).toEqual([
+      expect.objectContaining({
+        name: 'graph',
+        restored: expect.stringContaining(`of orkestra-drill-${report.id}-graph`),
+        checks: [expect.objectContaining({ ok: true, measured: expect.stringMatching(/^all \d+ identical$/) })],
+      }),
+    ]);
+    expect(await snapshot()).toBe(before);
+    expect((await stack.docker.getContainer(container).inspect()).State.StartedAt).toBe(started);
+    const labelled = await stack.docker.listVolumes({ filters: JSON.stringify({ label: ['orkestra-backup.drill'] }) });
+    expect(labelled.Volumes ?? []).toEqual([]);
+  });
 });

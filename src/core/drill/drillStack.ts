@@ -23,6 +23,8 @@ interface Origin {
   readonly container: DrillContainer;
   readonly blueprint: ContainerBlueprint;
   readonly from: string;
+  /** Settings that point the component at its copy, known before it starts (a volume's path). */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 export interface DrillStack {
@@ -43,11 +45,12 @@ export function drillName(id: string, component?: string): string {
  * the live container (its exact image and configuration). Neither → a usage error naming the flag.
  */
 export async function resolveOrigins(
-  docker: DockerEngine,
-  live: Project,
+  session: Session,
   components: readonly Component[],
   images: Readonly<Record<string, string>>,
 ): Promise<Origin[]> {
+  const docker = session.services.docker();
+  const live = session.project;
   const origins: Origin[] = [];
   for (const component of components) {
     const container = component.drill?.container;
@@ -63,14 +66,22 @@ export async function resolveOrigins(
       origins.push({ component, container, blueprint, from: `image ${image}` });
       continue;
     }
-    const name = live.containerName(component.name, container.defaultName);
+    const found = container.live ? await container.live(session) : undefined;
+    const name = found?.container ?? live.containerName(component.name, container.defaultName);
     const blueprint = await docker.blueprint(name);
     if (!blueprint) {
       throw new UsageError(`no live container ${name} to copy for ${component.name}.`, {
         hint: `Pass --image ${component.name}=<image> (the image the stack runs), or start the stack.`,
       });
     }
-    origins.push({ component, container, blueprint, from: `the live ${name} (image ${blueprint.imageName})` });
+    const volumes = [...new Set([...blueprint.volumes, ...(found?.volumes ?? [])])];
+    origins.push({
+      component,
+      container,
+      blueprint: { ...blueprint, volumes },
+      from: `the live ${name} (image ${blueprint.imageName})`,
+      settings: found?.settings,
+    });
   }
   return origins;
 }
@@ -109,6 +120,7 @@ export async function startDrillStack(
       volumes,
     });
     containers[origin.component.name] = name;
+    Object.assign(settings, origin.settings ?? {});
     started.push({ origin, name, progress });
   }
   for (const { origin, name } of started) {

@@ -66,7 +66,7 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
   const notDrilled = selected.filter((component) => !component.drill).map((component) => component.name);
   const docker = session.services.docker();
   // Where each copy comes from is settled first: a missing container or image fails in a second, not after the check.
-  const origins = await resolveOrigins(docker, session.project, components, options.images);
+  const origins = await resolveOrigins(session, components, options.images);
   const archive = await timed('archive check', () => checkRestoreArchive(session, opened));
   const leftovers = await removeLeftoverDrills(docker);
   if (leftovers.length > 0)
