@@ -232,7 +232,7 @@ export async function* walkRdb(content: AsyncIterable<Buffer>, options: WalkOpti
         throw new Unwalkable('module data');
       } else {
         const type = TYPE_NAMES[opcode];
-        if (type === undefined) throw new Unwalkable(`value type ${opcode}, which this walk cannot skip`);
+        if (type === undefined) throw new Unwalkable(`value type ${opcode} (module data, or a type newer than this tool knows)`);
         const key = await reader.string(options.keepKey(index));
         if (options.values) reader.startCapture(Buffer.from([opcode]));
         await skipValue(reader, opcode);

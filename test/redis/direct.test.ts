@@ -11,6 +11,8 @@ import { temporaryFolder } from '../helpers/tempFolders.js';
 import { hasRedisServer } from '../helpers/hostRedis.js';
 import { runCli } from '../helpers/cli.js';
 import { makeProject } from '../helpers/project.js';
+import { downgradeToV1 } from '../helpers/archives.js';
+import { Crc64 } from '../../src/integrity/crc64.js';
 
 /**
  * Redis without Docker, against real redis-servers on the host (Debian's Redis 7.0, installed by
@@ -209,4 +211,40 @@ describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, o
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/REDIS_URL must start with redis:\/\/ or rediss:\/\//);
   });
+
+  it('an RDB holding a type an online restore cannot convert (module data) is named and refused by the dry run and the restore, nothing changed', async () => {
+    const server = await startServer('mod-pw');
+    server.cli('SET', 'kept', 'untouched');
+    const project = await makeProject({ env: `REDIS_URL=redis://:mod-pw@127.0.0.1:${server.port}\n` });
+    const env = { DOCKER_HOST: 'unix:///nonexistent.sock' };
+    const backup = await runCli(['backup', '-c', 'redis', '-y'], { cwd: project, env });
+    expect(backup.code).toBe(0);
+    // The same archive, its RDB ending with a key of a module type (7), CRC-64 recomputed: sound to verify.
+    const withModule = join(project, 'backups', 'module-key.tar.gz');
+    await downgradeToV1(backup.stdout.trim(), withModule, (path, content) =>
+      path === 'redis/dump.rdb' ? withModuleKey(content) : content,
+    );
+    expect((await runCli(['verify', withModule], { cwd: project, env })).code).toBe(0);
+    for (const args of [['--dry-run'], ['-y']]) {
+      const refused = await runCli(['restore', withModule, ...args], { cwd: project, env });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout + refused.stderr).toMatch(
+        /the backup's RDB holds value type 7 \(module data, or a type newer than this tool knows\), which an online restore cannot turn into RESTORE commands/,
+      );
+    }
+    expect(server.cli('GET', 'kept')).toBe('untouched');
+    expect(server.cli('DBSIZE')).toBe('1');
+  });
 });
+
+/** An RDB with one more key of a module type (7) before its EOF, its CRC-64 recomputed. */
+function withModuleKey(rdb: Buffer): Buffer {
+  const body = rdb.subarray(0, rdb.length - 9); // up to the EOF opcode
+  const moduleKey = Buffer.from([0x07, 0x01, 0x6d, 0x01, 0x00]); // type 7, key "m", then bytes no walk can read
+  const withKey = Buffer.concat([body, moduleKey, Buffer.from([0xff])]);
+  const crc = Crc64.jones();
+  crc.update(withKey);
+  const checksum = Buffer.alloc(8);
+  checksum.writeBigUInt64LE(crc.digest());
+  return Buffer.concat([withKey, checksum]);
+}
