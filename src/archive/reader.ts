@@ -1,5 +1,5 @@
+import { sha256Of } from '../integrity/sha256.js';
 import { firstLine, withoutFinalPeriod } from '../base/format.js';
-import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
@@ -237,15 +237,6 @@ function entryProblem(entry: ReadEntry, captured: Set<string>, indexed: boolean)
   if (!component) return `unexpected file ${path} at the top of the archive`;
   if (!captured.has(component)) return `${path} belongs to ${component}, which the manifest does not list`;
   return undefined;
-}
-
-async function sha256Of(content: AsyncIterable<Buffer>, onBytes: (bytes: number) => void): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of content) {
-    hash.update(chunk);
-    onBytes(chunk.length);
-  }
-  return hash.digest('hex');
 }
 
 async function readText(content: AsyncIterable<Buffer>): Promise<string> {

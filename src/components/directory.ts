@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Of as sha256 } from '../integrity/sha256.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, rename, chmod, utimes } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
@@ -201,12 +201,6 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
       },
     },
   };
-}
-
-async function sha256(content: AsyncIterable<unknown>): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of content) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** The folders the definition matches now, sorted: relative to the project, or absolute when it is. */

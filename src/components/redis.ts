@@ -19,13 +19,13 @@ import { aofManifestFiles, highestRdbVersion, RdbChecker, type RdbCheck } from '
 import type { RedisCli } from '../redis/cli.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../redis/projectRedis.js';
 import { redisDrill } from './drill/redisDrill.js';
+import { RDB_ENTRY } from '../redis/archivedRdb.js';
 import { onlineAvailability, onlineBackup, onlinePlan, onlineRestore, redisUrl, type OnlineRedisPlan } from '../redis/onlineTransport.js';
 import { freshSnapshot } from '../redis/snapshot.js';
 import { copyAofFolder, copyOut, spoolFolder } from '../redis/copyOut.js';
 import { delay } from '../base/concurrency.js';
 
 const DEFAULT_CONTAINER = REDIS_DEFAULT_CONTAINER;
-const RDB_ENTRY = 'dump.rdb';
 const AOF_FOLDER = 'appendonlydir';
 const LAYOUT_ENTRY = 'redis-layout.txt';
 /** An AOF manifest names a few files per line; anything this big is not one. */

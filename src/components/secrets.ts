@@ -1,6 +1,7 @@
 import { smallFileList } from '../core/smallFileList.js';
 import type { IndexedFile } from '../archive/fileIndex.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Of } from '../integrity/sha256.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -231,10 +232,8 @@ function checkNoFileUnderFile(source: ComponentSource, files: readonly IndexedFi
   }
 }
 
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+function sha256OfFile(path: string): Promise<string> {
+  return sha256Of(createReadStream(path));
 }
 
 /** Secret files are restored at most 0600 (owner only), whatever mode the manifest records. */

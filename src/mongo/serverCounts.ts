@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { MongoClient, type Document } from 'mongodb';
+import { MongoClient, type Document, type MongoClientOptions } from 'mongodb';
 import { firstLine } from '../base/format.js';
 
 /** Where a MongoDB server answers, and the root credentials (given to the driver, never put in a URL or a message). */
@@ -22,22 +22,14 @@ const SELECTION_TIMEOUT_MS = 10_000;
  */
 export async function withMongoServer<T>(address: MongoServerAddress, work: (server: MongoServer) => Promise<T>): Promise<T> {
   await probe(address);
-  const client = new MongoClient(`mongodb://${address.host}:${address.port}/?directConnection=true`, {
-    serverSelectionTimeoutMS: SELECTION_TIMEOUT_MS,
-    connectTimeoutMS: SELECTION_TIMEOUT_MS,
-    ...(address.password ? { auth: { username: address.username, password: address.password }, authSource: 'admin' } : {}),
-  });
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    throw new MongoUnreachable(`no MongoDB server answered at ${address.host}:${address.port} (${firstLine((error as Error).message)})`);
-  }
-  try {
-    return await work(new MongoServer(client));
-  } finally {
-    await client.close().catch(() => undefined);
-  }
+  const where = `${address.host}:${address.port}`;
+  const auth = address.password ? { auth: { username: address.username, password: address.password }, authSource: 'admin' } : {};
+  return withClient(
+    `mongodb://${where}/?directConnection=true`,
+    auth,
+    (reason) => `no MongoDB server answered at ${where} (${reason})`,
+    work,
+  );
 }
 
 /**
@@ -61,16 +53,27 @@ function probe(address: MongoServerAddress): Promise<void> {
 }
 
 /** The same through a whole connection string (MONGO_URI), its credentials and options included; never echoed in a message. */
-export async function withMongoUri<T>(uri: string, work: (server: MongoServer) => Promise<T>): Promise<T> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: SELECTION_TIMEOUT_MS, connectTimeoutMS: SELECTION_TIMEOUT_MS });
+export function withMongoUri<T>(uri: string, work: (server: MongoServer) => Promise<T>): Promise<T> {
+  const unreachable = (reason: string) => `the server did not answer or refused the login (${reason.split(uri).join('<MONGO_URI>')})`;
+  return withClient(uri, {}, unreachable, work);
+}
+
+async function withClient<T>(
+  uri: string,
+  options: MongoClientOptions,
+  unreachable: (reason: string) => string,
+  work: (server: MongoServer) => Promise<T>,
+): Promise<T> {
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: SELECTION_TIMEOUT_MS,
+    connectTimeoutMS: SELECTION_TIMEOUT_MS,
+    ...options,
+  });
   try {
     await client.connect();
   } catch (error) {
     await client.close().catch(() => undefined);
-    const reason = firstLine((error as Error).message)
-      .split(uri)
-      .join('<MONGO_URI>');
-    throw new MongoUnreachable(`the server did not answer or refused the login (${reason})`);
+    throw new MongoUnreachable(unreachable(firstLine((error as Error).message)));
   }
   try {
     return await work(new MongoServer(client));

@@ -128,8 +128,8 @@ export async function restoreOnline(
   const connection = await RespConnection.open(address);
   try {
     for (const db of databases) {
-      await connection.expectOk(await connection.command('SELECT', String(db)), `SELECT ${db}`);
-      await connection.expectOk(await connection.command('FLUSHDB'), `FLUSHDB in database ${db}`);
+      connection.expectOk(await connection.command('SELECT', String(db)), `SELECT ${db}`);
+      connection.expectOk(await connection.command('FLUSHDB'), `FLUSHDB in database ${db}`);
     }
     let current = -1;
     let restored = 0;

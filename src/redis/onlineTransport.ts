@@ -6,7 +6,6 @@ import type {
   Availability,
   BackupContext,
   BackupResult,
-  ComponentSource,
   PlanContext,
   RestoreContext,
   RestorePlan,
@@ -18,7 +17,7 @@ import { smallFileList } from '../core/smallFileList.js';
 import { keepSnapshot, keysText, planOnlineRestore, putBackOnline, replicaSnapshot, restoreOnline } from './direct.js';
 import { parseRedisUrl, RespConnection, type RedisAddress } from './resp.js';
 
-const RDB_ENTRY = 'dump.rdb';
+import { archivedRdb as rdbContent, RDB_ENTRY } from './archivedRdb.js';
 
 /** An online restore's plan: the server, and the databases FLUSHDB empties first. */
 export interface OnlineRedisPlan extends RestorePlan {
@@ -39,7 +38,7 @@ export async function onlineAvailability(address: RedisAddress): Promise<Availab
   try {
     const connection = await RespConnection.open(address);
     try {
-      await connection.expectOk(await connection.command('PING'), 'PING');
+      connection.expectOk(await connection.command('PING'), 'PING');
     } finally {
       connection.close();
     }
@@ -116,14 +115,4 @@ export async function onlineRestore(
 
 function snapshotName(address: RedisAddress): string {
   return `${address.host.replace(/[^A-Za-z0-9.-]/g, '_')}-${address.port}.rdb`;
-}
-
-async function* rdbContent(source: ComponentSource): AsyncGenerator<Buffer> {
-  for await (const entry of source.entries()) {
-    if (entry.path !== RDB_ENTRY) {
-      entry.content.resume();
-      continue;
-    }
-    for await (const chunk of entry.content) yield chunk as Buffer;
-  }
 }

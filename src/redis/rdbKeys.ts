@@ -84,10 +84,17 @@ class ChunkReader {
   }
 
   async take(count: number): Promise<Buffer> {
-    while (this.buffer.length < count) {
-      const next = await this.iterator.next();
-      if (next.done) throw new Unwalkable('the file ends inside a record');
-      this.buffer = this.buffer.length === 0 ? next.value : Buffer.concat([this.buffer, next.value]);
+    if (this.buffer.length < count) {
+      // Chunks are gathered and joined once: a large value (read whole for a DUMP payload) is not re-copied per chunk.
+      const parts = [this.buffer];
+      let have = this.buffer.length;
+      while (have < count) {
+        const next = await this.iterator.next();
+        if (next.done) throw new Unwalkable('the file ends inside a record');
+        parts.push(next.value);
+        have += next.value.length;
+      }
+      this.buffer = parts.length === 2 && parts[0].length === 0 ? parts[1] : Buffer.concat(parts, have);
     }
     const taken = this.buffer.subarray(0, count);
     this.buffer = this.buffer.subarray(count);

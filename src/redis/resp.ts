@@ -110,14 +110,13 @@ export class RespConnection {
         });
       }
     }
-    if (address.db !== 0) await connection.expectOk(await connection.command('SELECT', String(address.db)), `SELECT ${address.db}`);
+    if (address.db !== 0) connection.expectOk(await connection.command('SELECT', String(address.db)), `SELECT ${address.db}`);
     return connection;
   }
 
   /** Sends a command and waits for its reply (an error reply is returned, not thrown). */
   command(...args: (string | Buffer)[]): Promise<RespReply> {
-    const reply = this.send(args);
-    return reply;
+    return this.send(args);
   }
 
   /** Sends a command without waiting: its reply promise is returned for later (pipelining). */
@@ -154,7 +153,7 @@ export class RespConnection {
     return this.failure;
   }
 
-  async expectOk(reply: RespReply, what: string): Promise<void> {
+  expectOk(reply: RespReply, what: string): void {
     if (reply instanceof RespError) throw new PreconditionError(`Redis at ${this.address.shown} refused ${what}: ${reply.message}.`);
   }
 

@@ -4,6 +4,7 @@ import { plural } from '../../base/format.js';
 import type { RedisCli } from '../../redis/cli.js';
 import { parseInfo } from '../../redis/layout.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../../redis/projectRedis.js';
+import { archivedRdb } from '../../redis/archivedRdb.js';
 import { scanRdbKeys, type RdbKeySample, type RdbKeyScan } from '../../redis/rdbKeys.js';
 
 /** What Redis writes to its log when it refuses a data file (rdb.c, aof.c). */
@@ -43,21 +44,13 @@ export const redisDrill: DrillSupport = {
         measured: loadError ? `log: ${loadError}` : `loading:${persistence.loading ?? '?'}`,
       },
     ];
-    const scan = await scanArchivedRdb(source);
+    const scan = await scanRdbKeys(archivedRdb(source));
     checks.push(await keyCountCheck(cli, scan, await hasAofIncrements(source)));
     if (scan.sample.length > 0) checks.push(await sampleCheck(cli, scan.sample));
     for (const canary of canaries) checks.push(await canaryCheck(cli, canary));
     return checks;
   },
 };
-
-async function scanArchivedRdb(source: ComponentSource): Promise<RdbKeyScan> {
-  for await (const entry of source.entries()) {
-    if (entry.path === 'dump.rdb') return scanRdbKeys(entry.content as AsyncIterable<Buffer>);
-    entry.content.resume();
-  }
-  return { sample: [], stopped: 'the archive has no dump.rdb' };
-}
 
 /** Writes after the snapshot (AOF increments) may add or remove keys: the count is then shown, not judged. */
 async function hasAofIncrements(source: ComponentSource): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Of } from '../../integrity/sha256.js';
 import type { DrillCheck, DrillSupport } from '../../core/component.js';
 import type { Canary } from '../../core/projectConfig.js';
 import { formatBytes, plural } from '../../base/format.js';
@@ -82,10 +82,8 @@ async function compareObject(store: ObjectStore, object: ArchivedObject, signal:
   if (size === undefined) return `${name} missing`;
   if (size !== object.size) return `${name} is ${size} bytes, not ${object.size}`;
   if (!object.sha256) return undefined; // archives of the original scripts record no checksum
-  const hash = createHash('sha256');
   const { body } = await store.getObject(object.bucket, object.key, signal);
-  for await (const chunk of body) hash.update(chunk as Buffer);
-  return hash.digest('hex') === object.sha256 ? undefined : `${name} differs from the archive (SHA-256)`;
+  return (await sha256Of(body)) === object.sha256 ? undefined : `${name} differs from the archive (SHA-256)`;
 }
 
 async function canaryCheck(store: ObjectStore, canary: Canary): Promise<DrillCheck> {

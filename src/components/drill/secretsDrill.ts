@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Of as sha256 } from '../../integrity/sha256.js';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,9 +48,3 @@ export const secretsDrill: DrillSupport = {
     return checks;
   },
 };
-
-async function sha256(content: AsyncIterable<unknown>): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of content) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
