@@ -147,8 +147,8 @@ after a failure and on Ctrl-C. The live containers and docker/ are only read.
   latest                      the newest sound archive of ./backups (or of --from)
       --from <folder|s3://…/> where latest looks
       --image <comp>=<image>  start this component's copy from an image (when no live container runs)
-      --cleanup               remove the containers, networks and volumes of drills killed outright
-                              (also done at the start of every drill)
+      --cleanup               remove the containers, networks and volumes of drills killed outright on
+                              this host (a drill does it for its own project when it starts)
 
 Exit codes: 0 every check passed, 1 a check or a restore failed (named in the report), 2 the
 archive is bad.

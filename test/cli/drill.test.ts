@@ -45,8 +45,9 @@ async function redis(...args: string[]): Promise<string> {
   return execText(stack, names.redis, ['redis-cli', ...args], [`REDISCLI_AUTH=${REDIS_PW}`]);
 }
 
+/** This project's drill objects (other test files drill their own projects on the same engine at the same time). */
 async function drillLeftovers(): Promise<string[]> {
-  const filters = { label: ['orkestra-backup.drill'] };
+  const filters = { label: [`orkestra-backup.drill.project=${project}`] };
   const [containerList, networks, volumes] = await Promise.all([
     stack.docker.listContainers({ all: true, filters }),
     stack.docker.listNetworks({ filters }),

@@ -135,7 +135,7 @@ describeEngine('volume components from orkestra-backup.json (real engine)', () =
     ]);
     expect(await snapshot()).toBe(before);
     expect((await stack.docker.getContainer(container).inspect()).State.StartedAt).toBe(started);
-    const labelled = await stack.docker.listVolumes({ filters: JSON.stringify({ label: ['orkestra-backup.drill'] }) });
+    const labelled = await stack.docker.listVolumes({ filters: JSON.stringify({ label: [`orkestra-backup.drill.project=${project}`] }) });
     expect(labelled.Volumes ?? []).toEqual([]);
   });
 });

@@ -11,6 +11,8 @@ import type { Session } from '../session.js';
 export const DRILL_LABEL = 'orkestra-backup.drill';
 const PID_LABEL = 'orkestra-backup.drill.pid';
 const HOST_LABEL = 'orkestra-backup.drill.host';
+/** The project folder the drill was run for: a drill starting cleans up only its own project's leftovers. */
+export const PROJECT_LABEL = 'orkestra-backup.drill.project';
 /** A throwaway copy gets the live container's memory limit, or this one. */
 const DEFAULT_MEMORY_BYTES = 2 * 1024 ** 3;
 /** How long a copy may take to answer (a real mongod initialising its users takes tens of seconds). */
@@ -98,7 +100,7 @@ export async function startDrillStack(
   reachable: (stack: DrillStack) => Project,
 ): Promise<DrillStack> {
   const docker = session.services.docker();
-  const labels = { [DRILL_LABEL]: id, [PID_LABEL]: String(process.pid), [HOST_LABEL]: hostname() };
+  const labels = { [DRILL_LABEL]: id, [PID_LABEL]: String(process.pid), [HOST_LABEL]: hostname(), [PROJECT_LABEL]: session.project.dir };
   const network = drillName(id);
   await docker.createNetwork(network, labels);
   const containers: Record<string, string> = {};
@@ -181,10 +183,10 @@ export async function removeDrill(docker: DockerEngine, id: string): Promise<voi
 
 /**
  * The drills left behind by a process that is gone (SIGKILL, a crash, a reboot): those of this
- * host whose process no longer runs. A drill still running elsewhere is left alone.
+ * host whose process no longer runs — of one project when given. A drill still running is left alone.
  */
-export async function leftoverDrills(docker: DockerEngine): Promise<string[]> {
-  const things = await docker.labelled(DRILL_LABEL);
+export async function leftoverDrills(docker: DockerEngine, projectDir?: string): Promise<string[]> {
+  const things = await docker.labelled(projectDir === undefined ? DRILL_LABEL : `${PROJECT_LABEL}=${projectDir}`);
   const ids = new Set<string>();
   for (const thing of [...things.containers, ...things.networks, ...things.volumes]) {
     const id = thing.labels[DRILL_LABEL];
@@ -206,9 +208,9 @@ function isLeftOver(labels: Readonly<Record<string, string>>): boolean {
   }
 }
 
-/** Removes left-over drills; returns their ids. */
-export async function removeLeftoverDrills(docker: DockerEngine): Promise<string[]> {
-  const ids = await leftoverDrills(docker);
+/** Removes left-over drills (of one project when given); returns their ids. */
+export async function removeLeftoverDrills(docker: DockerEngine, projectDir?: string): Promise<string[]> {
+  const ids = await leftoverDrills(docker, projectDir);
   for (const id of ids) await removeDrill(docker, id);
   return ids;
 }

@@ -68,7 +68,7 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
   // Where each copy comes from is settled first: a missing container or image fails in a second, not after the check.
   const origins = await resolveOrigins(session, components, options.images);
   const archive = await timed('archive check', () => checkRestoreArchive(session, opened));
-  const leftovers = await removeLeftoverDrills(docker);
+  const leftovers = await removeLeftoverDrills(docker, session.project.dir);
   if (leftovers.length > 0)
     session.onEvent({ type: 'step', message: `removed ${leftovers.length} left-over drill(s): ${leftovers.join(', ')}` });
 
