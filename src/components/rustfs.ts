@@ -197,14 +197,14 @@ async function download(store: ObjectStore, bucket: string, listed: LiveObject, 
 
 /** Streams one object into the archive; its key, checksums and attributes go beside it in the index. */
 async function archiveObject(sink: ComponentSink, bucket: string, object: Downloaded): Promise<void> {
-  const digest = new ObjectDigest();
+  const digest = new ObjectDigest(object.size, SINGLE_UPLOAD_LIMIT);
   const body = object.buffered ? Readable.from([object.buffered]) : object.body;
   const flowing = pipeline(body, digest);
   const details = (): ObjectDetails => ({
     key: object.key,
     md5: digest.md5,
     etag: object.etag || undefined,
-    multipartEtag: digest.multipartEtag(SINGLE_UPLOAD_LIMIT),
+    multipartEtag: digest.multipartEtag,
     contentType: object.contentType,
     metadata: object.metadata && Object.keys(object.metadata).length > 0 ? object.metadata : undefined,
   });
