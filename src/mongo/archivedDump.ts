@@ -29,7 +29,8 @@ export async function readDump(source: ComponentSource): Promise<MongoArchiveSum
   for await (const entry of source.entries()) {
     if (entry.path !== MONGO_DUMP_ENTRY) continue;
     const reader = new MongoArchiveReader();
-    const gunzip = entry.content.pipe(createGunzip());
+    // Large output chunks, as for the archive itself: each chunk is a round trip to zlib's thread.
+    const gunzip = entry.content.pipe(createGunzip({ chunkSize: 256 * 1024 }));
     try {
       for await (const chunk of gunzip) {
         reader.push(chunk as Buffer);
