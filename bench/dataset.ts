@@ -10,7 +10,7 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import { Long, ObjectId, serialize } from 'bson';
 import { packTar } from '../src/archive/tarPack.js';
 import { Crc64 } from '../src/integrity/crc64.js';
-import type { StackContext } from '../test/engine/stack.js';
+import { execText, type StackContext } from '../test/engine/stack.js';
 
 export interface DatasetPlan {
   mongoArchiveBytes: number;
@@ -19,6 +19,97 @@ export interface DatasetPlan {
   smallObjects: { count: number; bytes: number };
   largeText: { count: number; bytes: number };
   largeRandom: { count: number; bytes: number };
+  /** The small-objects dataset: many objects of a few kilobytes over several buckets. */
+  manySmall?: ManySmallObjects;
+}
+
+export interface ManySmallObjects {
+  count: number;
+  buckets: string[];
+  minBytes: number;
+  maxBytes: number;
+}
+
+/**
+ * A store of user uploads: `count` objects of 1-16 KB (uniformly spread, ~8.5 KB on average)
+ * over four buckets, beside the MongoDB and Redis data of the 256 MB dataset. Here requests, not
+ * bytes, decide the time.
+ */
+export function planSmallObjects(count: number): DatasetPlan {
+  const base = planDataset(256 * 1024 * 1024);
+  return {
+    ...base,
+    smallObjects: { count: 0, bytes: 0 },
+    largeText: { count: 0, bytes: 0 },
+    largeRandom: { count: 0, bytes: 0 },
+    manySmall: { count, buckets: ['avatars', 'attachments', 'thumbnails', 'documents'], minBytes: 1024, maxBytes: 16 * 1024 },
+  };
+}
+
+/** The size of small object `index` (deterministic, so every run has the same dataset). */
+export function smallObjectBytes(plan: ManySmallObjects, index: number): number {
+  return plan.minBytes + ((index * 2_654_435_761) % (plan.maxBytes - plan.minBytes + 1));
+}
+
+/** Where small object `index` lives. */
+function smallObjectKey(plan: ManySmallObjects, index: number): { bucket: string; key: string } {
+  return {
+    bucket: plan.buckets[index % plan.buckets.length],
+    key: `tenant-${index % 97}/${String(Math.floor(index / 1000)).padStart(4, '0')}/object-${String(index).padStart(7, '0')}.json`,
+  };
+}
+
+/**
+ * Writes the small objects. Into the s3rver stand-in's folder directly when it is the store (a
+ * hundred thousand PUTs would take minutes to seed; the tools read them over S3 all the same),
+ * else through PUTs, 16 at once.
+ */
+export async function seedManySmallObjects(
+  stack: StackContext,
+  container: string,
+  client: S3Client,
+  plan: ManySmallObjects,
+): Promise<void> {
+  for (const bucket of plan.buckets) await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  if (stack.images.mode !== 'upstream') {
+    const script = `
+const fs = require('fs');
+const crypto = require('crypto');
+const plan = JSON.parse(process.argv[1]);
+const words = 'tenant module billing invoice marketing import user session token audit event config secret oauth'.split(' ');
+for (let index = 0; index < plan.count; index += 1) {
+  const bucket = plan.buckets[index % plan.buckets.length];
+  const key = 'tenant-' + (index % 97) + '/' + String(Math.floor(index / 1000)).padStart(4, '0') + '/object-' + String(index).padStart(7, '0') + '.json';
+  const size = plan.minBytes + ((index * 2654435761) % (plan.maxBytes - plan.minBytes + 1));
+  const parts = [];
+  let length = 0;
+  let state = index + 1;
+  while (length < size) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    const piece = words[state % words.length] + '-' + (state % 100000) + ' ';
+    parts.push(piece);
+    length += piece.length;
+  }
+  const body = parts.join('').slice(0, size);
+  const file = '/data/' + bucket + '/' + key + '._S3rver_object';
+  fs.mkdirSync(require('path').dirname(file), { recursive: true });
+  fs.writeFileSync(file, body);
+  fs.writeFileSync(file + '.md5', crypto.createHash('md5').update(body).digest('hex'));
+}
+console.log('filled ' + plan.count);
+`;
+    const output = await execText(stack, container, ['node', '-e', script, JSON.stringify(plan)]);
+    if (!output.includes(`filled ${plan.count}`)) throw new Error(`filling the small objects failed: ${output}`);
+    return;
+  }
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < plan.count; index = next++) {
+      const { bucket, key } = smallObjectKey(plan, index);
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: textLike(smallObjectBytes(plan, index), index + 1) }));
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
 }
 
 /** How a total splits into the kinds of data an Orkestra deployment holds. */
@@ -141,6 +232,7 @@ export async function writeRedisCommands(path: string, keys: number, valueBytes:
 }
 
 export async function seedObjects(client: S3Client, plan: DatasetPlan): Promise<void> {
+  if (plan.smallObjects.count + plan.largeText.count + plan.largeRandom.count === 0) return;
   for (const bucket of ['uploads', 'media', 'exports']) await client.send(new CreateBucketCommand({ Bucket: bucket }));
   const puts: (() => Promise<unknown>)[] = [];
   for (let index = 0; index < plan.smallObjects.count; index += 1) {

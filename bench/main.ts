@@ -1,19 +1,23 @@
 /**
  * `npm run bench`: the tool against the bash pipeline of the original scripts, on the same
- * engine stack in the same run, alternating, at about 256 MB and about 2 GB of data. Prints wall
- * time, MB/s, peak RSS of each process tree and the tool/bash ratio, then the gain of each
- * optimisation (the tool with it turned off vs on), and writes the table into the README. Beside
- * the tool's local file: the same backup to s3:// and an age-encrypted backup and restore.
+ * engine stack in the same run, alternating, for each dataset: about 256 MB and about 2 GB (8 GB
+ * on request), and a store of 100,000 small objects. Prints wall time, MB/s, peak RSS of each
+ * process tree and the tool/bash ratio; the machine's limit for the same work (bench/limit.ts)
+ * and the tool as a multiple of it; time per GB and RSS across sizes; then the gain of each
+ * optimisation. Writes the tables into the README and every figure into
+ * `bench/results/<time>-<commit>.json` (compare two with `npm run bench:compare a.json b.json`).
  *
- *   BENCH_SIZES=256M,2G   sizes to run (default both)
- *   BENCH_ROUNDS=2        alternating rounds per size
- *   BENCH_VARIANTS=0      skip the per-optimisation runs
- *   BENCH_PIPELINES=tool  run only the tool (for quick experiments; no ratios)
- *   BENCH_HOLD=1          build the first size's dataset, print the variables to run the tool and
- *                         bench/bash/*.sh against it by hand (profiling), and keep it until Ctrl-C
+ *   BENCH_SIZES=256M,2G,8G  sizes to run (default 256M,2G; the 8 GB run takes about an hour)
+ *   BENCH_SMALL_OBJECTS=N   objects of the small-objects dataset (default 100000; 0 skips it)
+ *   BENCH_ROUNDS=2          alternating rounds per dataset
+ *   BENCH_LIMIT=0           skip the machine-limit measurements
+ *   BENCH_VARIANTS=0        skip the per-optimisation runs
+ *   BENCH_PIPELINES=tool    run only the tool (for quick experiments; no ratios, README untouched)
+ *   BENCH_HOLD=1            build the first size's dataset, print the variables to run the tool and
+ *                           bench/bash/*.sh against it by hand (profiling), and keep it until Ctrl-C
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, DeleteObjectCommand, ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -21,7 +25,20 @@ import { acquireEngine, clientFor } from '../test/engine/engine.js';
 import { prepareImages } from '../test/engine/images.js';
 import { execText, startMongo, startRedis, startS3, uniqueName, type RunningContainer, type StackContext } from '../test/engine/stack.js';
 import { s3Client as s3ClientFor } from '../test/helpers/s3.js';
-import { copyIntoContainer, planDataset, seedObjects, writeMongoArchive, writeRedisCommands } from './dataset.js';
+import {
+  copyIntoContainer,
+  planDataset,
+  planSmallObjects,
+  seedManySmallObjects,
+  seedObjects,
+  smallObjectBytes,
+  writeMongoArchive,
+  writeRedisCommands,
+  type DatasetPlan,
+} from './dataset.js';
+import { backupLimit, restoreLimit, type LimitTargets } from './limit.js';
+import { renderReport, SEALED, TO_S3 } from './report.js';
+import { benchSettings, commitOf, thisMachine, writeResults, type BenchResults, type LimitRow, type Row } from './results.js';
 import { measure, type Measurement } from './measure.js';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 
@@ -30,17 +47,6 @@ const BINARY = join(REPO, 'bin/orkestra-backup');
 const MB = 1024 * 1024;
 const ACCESS = 'bench-access';
 const SECRET = 'bench-secret-key';
-
-interface Row {
-  size: string;
-  operation: 'backup' | 'restore';
-  pipeline: string;
-  wallMs: number[];
-  peakRss: number[];
-  dataBytes: number;
-  /** The largest file the run had on local disk (backups: the archive or its working files). */
-  largestFile?: number[];
-}
 
 interface Bench {
   stack: StackContext;
@@ -54,31 +60,44 @@ interface Bench {
   /** A second S3 server: the off-site store of the `backup -o s3://` rows (separate, so the rustfs data stays the same). */
   offsite: { endpoint: string; name: string };
   dataBytes: number;
+  /** Objects in the store. */
+  objects: number;
   /** The key pair of the encrypted rows. */
   age: { identityFile: string; recipient: string };
 }
 
 const OFFSITE_BUCKET = 'bench-offsite';
-const SEALED = 'tool, age-encrypted';
+
+/** One dataset of the run: a size, or the small-objects store. */
+interface Dataset {
+  label: string;
+  kind: Row['kind'];
+  plan: DatasetPlan;
+}
 
 async function main(): Promise<void> {
-  const sizes = (process.env.BENCH_SIZES ?? '256M,2G').split(',').map(parseSize);
+  const datasets = chosenDatasets();
   const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const startedAt = new Date().toISOString();
   const engineResult = await acquireEngine();
   if ('unavailable' in engineResult) throw new Error(`no Docker engine: ${engineResult.unavailable}`);
   const { engine } = engineResult;
   const rows: Row[] = [];
+  const limits: LimitRow[] = [];
   const variants: Row[] = [];
+  const sizes = datasets.filter((dataset) => dataset.kind === 'size');
   try {
     const images = await prepareImages(clientFor(engine.dockerHost));
     const stack: StackContext = { docker: clientFor(engine.dockerHost), dockerHost: engine.dockerHost, images };
-    for (const size of sizes) {
-      log(`\n== dataset of about ${size.label} ==`);
-      const bench = await buildBench(stack, size.bytes);
+    for (const dataset of datasets) {
+      log(`\n== dataset: ${dataset.label} ==`);
+      const bench = await buildBench(stack, dataset.plan);
       try {
         if (process.env.BENCH_HOLD === '1') return await hold(bench);
-        const archives = await compare(bench, size.label, rounds, rows);
-        if (process.env.BENCH_VARIANTS !== '0' && size === sizes.at(-1)) await optimisationRuns(bench, size.label, archives.tool, variants);
+        const archives = await compare(bench, dataset, rounds, rows);
+        if (process.env.BENCH_LIMIT !== '0') limits.push(...(await machineLimits(bench, dataset.label, archives.tool)));
+        if (process.env.BENCH_VARIANTS !== '0' && dataset === sizes.at(-1))
+          await optimisationRuns(bench, dataset.label, archives.tool, variants);
       } finally {
         await Promise.all(bench.containers.map((container) => container.remove()));
         await rm(bench.work, { recursive: true, force: true });
@@ -88,9 +107,57 @@ async function main(): Promise<void> {
   } finally {
     await engine.stop();
   }
-  const report = renderReport(rows, variants);
+  const results: BenchResults = {
+    schema: 'orkestra-backup-bench/1',
+    ...commitOf(REPO),
+    machine: thisMachine(),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    settings: benchSettings(),
+    rows,
+    limits,
+    variants,
+  };
+  const report = renderReport(results);
   console.log(`\n${report}`);
+  log(`results: ${await writeResults(REPO, results)}`);
   if (process.env.BENCH_PIPELINES !== 'tool') await updateReadme(report);
+}
+
+function chosenDatasets(): Dataset[] {
+  const sizes = (process.env.BENCH_SIZES ?? '256M,2G').split(',').map(parseSize);
+  const datasets: Dataset[] = sizes.map((size) => ({ label: size.label, kind: 'size', plan: planDataset(size.bytes) }));
+  const small = Number(process.env.BENCH_SMALL_OBJECTS ?? 100_000);
+  if (!Number.isInteger(small) || small < 0) throw new Error('BENCH_SMALL_OBJECTS: a number of objects, or 0 to skip them');
+  if (small > 0)
+    datasets.push({ label: `${small.toLocaleString('en-US')} small objects`, kind: 'small objects', plan: planSmallObjects(small) });
+  return datasets;
+}
+
+/** The machine's limit for this dataset (bench/limit.ts), from the tool's archive of the last round. */
+async function machineLimits(bench: Bench, label: string, archive: string): Promise<LimitRow[]> {
+  const store = s3ClientFor(bench.s3Endpoint, ACCESS, SECRET);
+  const targets: LimitTargets = {
+    dockerHost: bench.stack.dockerHost,
+    mongo: bench.mongo,
+    redis: bench.redis,
+    mongoDatabase: 'bench',
+    store,
+    work: bench.work,
+    emptyStore: () => resetObjectStore(bench),
+  };
+  try {
+    const rows: LimitRow[] = [];
+    for (const limit of [await backupLimit(targets, archive), await restoreLimit(targets, archive)]) {
+      rows.push({ dataset: label, ...limit });
+      log(
+        `machine limit, ${limit.operation}: ${seconds(limit.wallMs)} s (${limit.parts.map((part) => `${part.name} ${seconds(part.wallMs)} s`).join('; ')})`,
+      );
+    }
+    return rows;
+  } finally {
+    store.destroy();
+  }
 }
 
 /** Keeps the stack up for work by hand until Ctrl-C; main's cleanup then removes it. */
@@ -124,15 +191,31 @@ async function hold(bench: Bench): Promise<void> {
   clearInterval(timer);
 }
 
-/** Alternating runs of the tool and the bash pipeline, backup then restore. Returns the last archives. */
-async function compare(bench: Bench, label: string, rounds: number, rows: Row[]): Promise<{ tool: string; bash: string }> {
+/**
+ * Alternating runs of the tool and the bash pipeline, backup then restore. Size datasets also
+ * measure the backup to s3:// and the age-encrypted backup and restore. Returns the last archives.
+ */
+async function compare(bench: Bench, dataset: Dataset, rounds: number, rows: Row[]): Promise<{ tool: string; bash: string }> {
   const row = (operation: Row['operation'], pipeline: string) => {
-    let found = rows.find((entry) => entry.size === label && entry.operation === operation && entry.pipeline === pipeline);
-    if (!found) rows.push((found = { size: label, operation, pipeline, wallMs: [], peakRss: [], dataBytes: bench.dataBytes }));
+    let found = rows.find((entry) => entry.dataset === dataset.label && entry.operation === operation && entry.pipeline === pipeline);
+    if (!found) {
+      found = {
+        dataset: dataset.label,
+        kind: dataset.kind,
+        operation,
+        pipeline,
+        wallMs: [],
+        peakRss: [],
+        dataBytes: bench.dataBytes,
+        objects: bench.objects,
+      };
+      rows.push(found);
+    }
     return found;
   };
   const archives = { tool: '', bash: '' };
   const only = process.env.BENCH_PIPELINES === 'tool';
+  const extras = dataset.kind === 'size';
   for (let round = 0; round < rounds; round += 1) {
     const order = only ? (['tool'] as const) : round % 2 === 0 ? (['tool', 'bash'] as const) : (['bash', 'tool'] as const);
     for (const pipeline of order) {
@@ -143,22 +226,26 @@ async function compare(bench: Bench, label: string, rounds: number, rows: Row[])
       record(row('backup', pipeline), result, `${pipeline} backup`);
       archives[pipeline] = output;
     }
-    // The same backup straight into the off-site bucket, beside the local file of this round.
-    const offsite = await toolBackup(bench, `s3://${OFFSITE_BUCKET}/round-${round}/`, {});
-    record(row('backup', 'tool to s3://'), offsite, 'tool backup to s3://');
-    await emptyOffsite(bench);
-    // And encrypted with age (issue 13: at most 15 % more backup time than the plain file).
     const sealedOutput = join(bench.work, 'sealed', `tool-${round}.tar.gz.age`);
-    await rm(join(bench.work, 'sealed'), { recursive: true, force: true });
-    await mkdir(join(bench.work, 'sealed'), { recursive: true });
-    record(row('backup', SEALED), await toolBackup(bench, sealedOutput, {}, ['-r', bench.age.recipient]), `tool backup, ${SEALED}`);
+    if (extras) {
+      // The same backup straight into the off-site bucket, beside the local file of this round.
+      const offsite = await toolBackup(bench, `s3://${OFFSITE_BUCKET}/round-${round}/`, {});
+      record(row('backup', TO_S3), offsite, 'tool backup to s3://');
+      await emptyOffsite(bench);
+      // And encrypted with age (issue 13: at most 15 % more backup time than the plain file).
+      await rm(join(bench.work, 'sealed'), { recursive: true, force: true });
+      await mkdir(join(bench.work, 'sealed'), { recursive: true });
+      record(row('backup', SEALED), await toolBackup(bench, sealedOutput, {}, ['-r', bench.age.recipient]), `tool backup, ${SEALED}`);
+    }
     for (const pipeline of order) {
       await resetObjectStore(bench);
       const result = pipeline === 'tool' ? await toolRestore(bench, archives.tool, {}) : await bashRestore(bench, archives.bash);
       record(row('restore', pipeline), result, `${pipeline} restore`);
     }
-    await resetObjectStore(bench);
-    record(row('restore', SEALED), await toolRestore(bench, sealedOutput, {}, ['-i', bench.age.identityFile]), `tool restore, ${SEALED}`);
+    if (extras) {
+      await resetObjectStore(bench);
+      record(row('restore', SEALED), await toolRestore(bench, sealedOutput, {}, ['-i', bench.age.identityFile]), `tool restore, ${SEALED}`);
+    }
   }
   for (const pipeline of only ? (['tool'] as const) : (['tool', 'bash'] as const))
     log(`${pipeline} archive: ${(await stat(archives[pipeline])).size} bytes`);
@@ -168,7 +255,8 @@ async function compare(bench: Bench, label: string, rounds: number, rows: Row[])
 /** Each optimisation turned off against all of them on, on the same dataset. */
 async function optimisationRuns(bench: Bench, label: string, archive: string, rows: Row[]): Promise<void> {
   const variantRow = (operation: Row['operation'], pipeline: string, result: Awaited<ReturnType<typeof measure>>): Row => ({
-    size: label,
+    dataset: label,
+    kind: 'size',
     operation,
     pipeline,
     wallMs: [result.wallMs],
@@ -204,8 +292,7 @@ async function optimisationRuns(bench: Bench, label: string, archive: string, ro
   }
 }
 
-async function buildBench(stack: StackContext, bytes: number): Promise<Bench> {
-  const plan = planDataset(bytes);
+async function buildBench(stack: StackContext, plan: DatasetPlan): Promise<Bench> {
   const work = await mkdtemp(join(tmpdir(), 'okb-bench-'));
   const project = await mkdtemp(join(tmpdir(), 'okb-bench-project-'));
   const containers: RunningContainer[] = [];
@@ -225,8 +312,12 @@ async function buildBench(stack: StackContext, bytes: number): Promise<Bench> {
   await rm(commands);
   const s3 = await startS3(stack, uniqueName('bench-rustfs'), { accessKey: ACCESS, secretKey: SECRET });
   containers.push(s3);
-  log(`seeding ${plan.smallObjects.count + plan.largeText.count + plan.largeRandom.count} objects`);
-  await seedObjects(s3ClientFor(s3.endpoint, ACCESS, SECRET), plan);
+  const objects = plan.smallObjects.count + plan.largeText.count + plan.largeRandom.count + (plan.manySmall?.count ?? 0);
+  log(`seeding ${objects} objects`);
+  const seeding = s3ClientFor(s3.endpoint, ACCESS, SECRET);
+  await seedObjects(seeding, plan);
+  if (plan.manySmall) await seedManySmallObjects(stack, s3.name, seeding, plan.manySmall);
+  seeding.destroy();
   await mkdir(join(project, 'docker/keys'), { recursive: true });
   await writeFile(
     join(project, 'docker/.env'),
@@ -248,7 +339,8 @@ async function buildBench(stack: StackContext, bytes: number): Promise<Bench> {
     redisBytes +
     plan.smallObjects.count * plan.smallObjects.bytes +
     plan.largeText.count * plan.largeText.bytes +
-    plan.largeRandom.count * plan.largeRandom.bytes;
+    plan.largeRandom.count * plan.largeRandom.bytes +
+    manySmallBytes(plan);
   log(
     `dataset: ${Math.round(dataBytes / MB)} MB (mongodump ${Math.round((await stat(`${mongoFixture}.gz`)).size / MB)} MB gzip, Redis files ${Math.round(redisBytes / MB)} MB, objects ${Math.round((dataBytes - redisBytes - (await stat(`${mongoFixture}.gz`)).size) / MB)} MB)`,
   );
@@ -263,8 +355,15 @@ async function buildBench(stack: StackContext, bytes: number): Promise<Bench> {
     s3: s3.name,
     offsite: { endpoint: offsite.endpoint, name: offsite.name },
     dataBytes,
+    objects,
     age: await benchKeyPair(work),
   };
+}
+
+function manySmallBytes(plan: DatasetPlan): number {
+  let bytes = 0;
+  for (let index = 0; index < (plan.manySmall?.count ?? 0); index += 1) bytes += smallObjectBytes(plan.manySmall!, index);
+  return bytes;
 }
 
 async function benchKeyPair(work: string): Promise<Bench['age']> {
@@ -357,41 +456,6 @@ async function emptyOffsite(bench: Bench): Promise<void> {
   client.destroy();
 }
 
-function renderReport(rows: Row[], variants: Row[]): string {
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 1024 ** 3)} GB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
-  const lines = [
-    `Machine: ${machine}. Median of ${rows[0]?.wallMs.length ?? 0} alternating runs; RSS is the peak of the whole process tree.`,
-    '',
-    '| data | operation | pipeline | wall | MB/s | peak RSS | largest local file | ratio |',
-    '|---|---|---|---|---|---|---|---|',
-  ];
-  for (const row of rows) {
-    const find = (pipeline: string) =>
-      rows.find((entry) => entry.size === row.size && entry.operation === row.operation && entry.pipeline === pipeline);
-    const versus =
-      row.pipeline === 'tool' ? find('bash') : row.pipeline === 'tool to s3://' || row.pipeline === SEALED ? find('tool') : undefined;
-    const against = { tool: 'tool / bash', 'tool to s3://': 's3:// / local file', [SEALED]: 'encrypted / plain' }[row.pipeline];
-    const ratio = versus ? `${(median(row.wallMs) / median(versus.wallMs)).toFixed(2)} (${against})` : '';
-    const largest = row.largestFile ? `${Math.round(Math.max(...row.largestFile) / MB)} MB` : '';
-    lines.push(
-      `| ${row.size} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | ${row.pipeline} | ${seconds(median(row.wallMs))} s | ` +
-        `${Math.round(row.dataBytes / MB / (median(row.wallMs) / 1000))} | ${Math.round(Math.max(...row.peakRss) / MB)} MB | ${largest} | ${ratio} |`,
-    );
-  }
-  if (variants.length > 0) {
-    lines.push(
-      '',
-      `Each optimisation, ${variants[0].size} (one run each):`,
-      '',
-      '| operation | optimisations on | wall | peak RSS |',
-      '|---|---|---|---|',
-    );
-    for (const row of variants)
-      lines.push(`| ${row.operation} | ${row.pipeline} | ${seconds(row.wallMs[0])} s | ${Math.round(row.peakRss[0] / MB)} MB |`);
-  }
-  return lines.join('\n');
-}
-
 async function updateReadme(report: string): Promise<void> {
   const path = join(REPO, 'README.md');
   const readme = await readFile(path, 'utf8');
@@ -408,12 +472,6 @@ function parseSize(text: string): { label: string; bytes: number } {
   if (!match) throw new Error(`size ${text}: use e.g. 256M or 2G`);
   const bytes = Number(match[1]) * (match[2].toUpperCase() === 'G' ? 1024 ** 3 : MB);
   return { label: `${match[1]} ${match[2].toUpperCase()}B`, bytes };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = (sorted.length - 1) / 2;
-  return (sorted[Math.floor(middle)] + sorted[Math.ceil(middle)]) / 2;
 }
 
 function seconds(ms: number): string {

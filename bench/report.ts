@@ -1,0 +1,151 @@
+/** The benchmark's tables, as Markdown for the terminal and the README. */
+import { median, type BenchResults, type LimitRow, type Row } from './results.js';
+
+const MB = 1024 * 1024;
+const GB = 1024 * MB;
+export const SEALED = 'tool, age-encrypted';
+export const TO_S3 = 'tool to s3://';
+
+export function renderReport(results: BenchResults): string {
+  const { machine } = results;
+  const lines = [
+    `Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB RAM, Node ${machine.node}, ${results.startedAt.slice(0, 10)}, ` +
+      `commit ${results.commit}. Median of ${results.rows[0]?.wallMs.length ?? 0} alternating runs; RSS is the peak of the whole process tree. ` +
+      `"machine limit": the irreducible work of the same data done part by part with the leanest tools (see bench/limit.ts).`,
+    '',
+    ...mainTable(
+      results.rows.filter((row) => row.kind === 'size'),
+      results.limits,
+    ),
+  ];
+  const small = results.rows.filter((row) => row.kind === 'small objects');
+  if (small.length > 0) lines.push('', ...smallObjectsTable(small, results.limits));
+  const scale = scaleTable(results.rows.filter((row) => row.kind === 'size' && row.pipeline === 'tool'));
+  if (scale.length > 0) lines.push('', ...scale);
+  if (results.limits.length > 0) lines.push('', ...limitParts(results.limits));
+  if (results.variants.length > 0) lines.push('', ...variantTable(results.variants));
+  return lines.join('\n');
+}
+
+function mainTable(rows: Row[], limits: LimitRow[]): string[] {
+  const lines = [
+    '| data | operation | pipeline | wall | MB/s | peak RSS | largest local file | ratio |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    lines.push(
+      `| ${row.dataset} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | ${row.pipeline} | ${seconds(median(row.wallMs))} | ` +
+        `${Math.round(row.dataBytes / MB / (median(row.wallMs) / 1000))} | ${Math.round(Math.max(...row.peakRss) / MB)} MB | ${largest(row)} | ${ratios(row, rows, limits)} |`,
+    );
+    const limit = row.pipeline === 'bash' && limits.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation);
+    if (limit) {
+      lines.push(
+        `| ${row.dataset} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | machine limit | ${seconds(limit.wallMs)} | ` +
+          `${Math.round(row.dataBytes / MB / (limit.wallMs / 1000))} | | | |`,
+      );
+    }
+  }
+  return lines;
+}
+
+function smallObjectsTable(rows: Row[], limits: LimitRow[]): string[] {
+  const lines = [
+    `Many small objects (${rows[0].dataset}: 1-16 KB each over four buckets, beside the MongoDB and Redis data of the 256 MB set):`,
+    '',
+    '| operation | pipeline | wall | objects/s | peak RSS | ratio |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const wall = median(row.wallMs);
+    lines.push(
+      `| ${row.operation} | ${row.pipeline} | ${seconds(wall)} | ${Math.round((row.objects ?? 0) / (wall / 1000))} | ` +
+        `${Math.round(Math.max(...row.peakRss) / MB)} MB | ${ratios(row, rows, limits)} |`,
+    );
+    const limit = row.pipeline === 'bash' && limits.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation);
+    if (limit)
+      lines.push(
+        `| ${row.operation} | machine limit | ${seconds(limit.wallMs)} | ${Math.round((row.objects ?? 0) / (limit.wallMs / 1000))} | | |`,
+      );
+  }
+  return lines;
+}
+
+/** Time per GB and peak RSS of the tool at each size: flat memory and linear time, or not. */
+function scaleTable(toolRows: Row[]): string[] {
+  const datasets = [...new Set(toolRows.map((row) => row.dataset))];
+  if (datasets.length < 2) return [];
+  const lines = ['| data | backup s/GB | backup peak RSS | restore s/GB | restore peak RSS |', '|---|---|---|---|---|'];
+  const figures = datasets.map((dataset) => {
+    const of = (operation: Row['operation']) => toolRows.find((row) => row.dataset === dataset && row.operation === operation);
+    const backup = of('backup');
+    const restore = of('restore');
+    const perGb = (row?: Row) => (row ? median(row.wallMs) / 1000 / (row.dataBytes / GB) : NaN);
+    const rss = (row?: Row) => (row ? Math.max(...row.peakRss) : NaN);
+    return {
+      dataset,
+      dataBytes: backup?.dataBytes ?? 0,
+      backup: { perGb: perGb(backup), rss: rss(backup) },
+      restore: { perGb: perGb(restore), rss: rss(restore) },
+    };
+  });
+  for (const figure of figures) {
+    lines.push(
+      `| ${figure.dataset} (${Math.round(figure.dataBytes / MB)} MB) | ${figure.backup.perGb.toFixed(1)} s | ${Math.round(figure.backup.rss / MB)} MB | ` +
+        `${figure.restore.perGb.toFixed(1)} s | ${Math.round(figure.restore.rss / MB)} MB |`,
+    );
+  }
+  const spread = (values: number[]) => ((Math.max(...values) - Math.min(...values)) / Math.min(...values)) * 100;
+  const trend = (values: number[]) => values.at(-1)! / values[0];
+  lines.push(
+    '',
+    `Across sizes: peak RSS spread ${spread(figures.map((f) => f.backup.rss)).toFixed(0)} % (backup), ${spread(figures.map((f) => f.restore.rss)).toFixed(0)} % (restore), target ≤ 10 %; ` +
+      `time per GB at the largest size vs the smallest ×${trend(figures.map((f) => f.backup.perGb)).toFixed(2)} (backup), ×${trend(figures.map((f) => f.restore.perGb)).toFixed(2)} (restore), target ≤ 1.`,
+  );
+  return ['Time per GB and memory across sizes (the tool):', '', ...lines];
+}
+
+function limitParts(limits: LimitRow[]): string[] {
+  const lines = [
+    'The machine limit, part by part (each alone, one after the other):',
+    '',
+    '| data | operation | part | wall |',
+    '|---|---|---|---|',
+  ];
+  for (const limit of limits)
+    for (const part of limit.parts) lines.push(`| ${limit.dataset} | ${limit.operation} | ${part.name} | ${seconds(part.wallMs)} |`);
+  return lines;
+}
+
+function variantTable(variants: Row[]): string[] {
+  const lines = [
+    `Each optimisation, ${variants[0].dataset} (one run each):`,
+    '',
+    '| operation | optimisations on | wall | peak RSS |',
+    '|---|---|---|---|',
+  ];
+  for (const row of variants)
+    lines.push(`| ${row.operation} | ${row.pipeline} | ${seconds(row.wallMs[0])} | ${Math.round(row.peakRss[0] / MB)} MB |`);
+  return lines;
+}
+
+/** The tool against bash and against the machine limit; s3:// and encrypted rows against the plain tool. */
+function ratios(row: Row, rows: Row[], limits: LimitRow[]): string {
+  const find = (pipeline: string) =>
+    rows.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation && entry.pipeline === pipeline);
+  const wall = median(row.wallMs);
+  const parts: string[] = [];
+  const versus = row.pipeline === 'tool' ? find('bash') : row.pipeline === TO_S3 || row.pipeline === SEALED ? find('tool') : undefined;
+  const against = { tool: 'tool / bash', [TO_S3]: 's3:// / local file', [SEALED]: 'encrypted / plain' }[row.pipeline];
+  if (versus) parts.push(`${(wall / median(versus.wallMs)).toFixed(2)} (${against})`);
+  const limit = limits.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation);
+  if (limit && (row.pipeline === 'tool' || row.pipeline === 'bash')) parts.push(`${(wall / limit.wallMs).toFixed(2)}× limit`);
+  return parts.join(', ');
+}
+
+function largest(row: Row): string {
+  return row.largestFile ? `${Math.round(Math.max(...row.largestFile) / MB)} MB` : '';
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
