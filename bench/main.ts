@@ -10,6 +10,7 @@
  *   BENCH_SIZES=256M,2G,8G  sizes to run (default 256M,2G; the 8 GB run takes about an hour)
  *   BENCH_SMALL_OBJECTS=N   objects of the small-objects dataset (default 100000; 0 skips it)
  *   BENCH_ROUNDS=2          alternating rounds per dataset
+ *   BENCH_SMALL_ROUNDS=N    rounds of the small-objects dataset (default BENCH_ROUNDS; its bash runs take minutes)
  *   BENCH_LIMIT=0           skip the machine-limit measurements
  *   BENCH_VARIANTS=0        skip the per-optimisation runs
  *   BENCH_PIPELINES=tool    run only the tool (for quick experiments; no ratios, README untouched)
@@ -94,7 +95,8 @@ async function main(): Promise<void> {
       const bench = await buildBench(stack, dataset.plan);
       try {
         if (process.env.BENCH_HOLD === '1') return await hold(bench);
-        const archives = await compare(bench, dataset, rounds, rows);
+        const datasetRounds = dataset.kind === 'small objects' ? Number(process.env.BENCH_SMALL_ROUNDS ?? rounds) : rounds;
+        const archives = await compare(bench, dataset, datasetRounds, rows);
         if (process.env.BENCH_LIMIT !== '0') limits.push(...(await machineLimits(bench, dataset.label, archives.tool)));
         if (process.env.BENCH_VARIANTS !== '0' && dataset === sizes.at(-1))
           await optimisationRuns(bench, dataset.label, archives.tool, variants);

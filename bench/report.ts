@@ -50,7 +50,8 @@ function mainTable(rows: Row[], limits: LimitRow[]): string[] {
 
 function smallObjectsTable(rows: Row[], limits: LimitRow[]): string[] {
   const lines = [
-    `Many small objects (${rows[0].dataset}: 1-16 KB each over four buckets, beside the MongoDB and Redis data of the 256 MB set):`,
+    `Many small objects (${rows[0].dataset}: 1-16 KB each over four buckets, beside the MongoDB and Redis data of the 256 MB set; ` +
+      `median of ${rows[0].wallMs.length} run${rows[0].wallMs.length === 1 ? '' : 's'}):`,
     '',
     '| operation | pipeline | wall | objects/s | peak RSS | ratio |',
     '|---|---|---|---|---|---|',
