@@ -12,6 +12,7 @@
  *   BENCH_ROUNDS=2          alternating rounds per dataset
  *   BENCH_SMALL_ROUNDS=N    rounds of the small-objects dataset (default BENCH_ROUNDS; its bash runs take minutes)
  *   BENCH_LIMIT=0           skip the machine-limit measurements
+ *   BENCH_EXTRAS=0          skip the s3:// and age-encrypted rows
  *   BENCH_VARIANTS=0        skip the per-optimisation runs
  *   BENCH_PIPELINES=tool    run only the tool (for quick experiments; no ratios, README untouched)
  *   BENCH_HOLD=1            build the first size's dataset, print the variables to run the tool and
@@ -217,7 +218,7 @@ async function compare(bench: Bench, dataset: Dataset, rounds: number, rows: Row
   };
   const archives = { tool: '', bash: '' };
   const only = process.env.BENCH_PIPELINES === 'tool';
-  const extras = dataset.kind === 'size';
+  const extras = dataset.kind === 'size' && process.env.BENCH_EXTRAS !== '0';
   for (let round = 0; round < rounds; round += 1) {
     const order = only ? (['tool'] as const) : round % 2 === 0 ? (['tool', 'bash'] as const) : (['bash', 'tool'] as const);
     for (const pipeline of order) {
