@@ -27,7 +27,7 @@ export function compareResults(a: BenchResults, b: BenchResults): string {
   const machine = (run: BenchResults) =>
     `${run.machine.cores} cores ${run.machine.cpu}, ${run.machine.memoryGb} GB, Node ${run.machine.node}`;
   if (machine(a) !== machine(b)) lines.push(`different machines: a ${machine(a)}; b ${machine(b)}`);
-  lines.push('', '| row | a wall | b wall | change | a RSS | b RSS |', '|---|---|---|---|---|---|');
+  lines.push('', '| data | operation | pipeline | a wall | b wall | change | a RSS | b RSS |', '|---|---|---|---|---|---|---|---|');
   const only: string[] = [];
   const bRows = new Map([...b.rows, ...b.variants].map((row) => [rowKey(row), row]));
   for (const row of [...a.rows, ...a.variants]) {
