@@ -5,7 +5,7 @@
  * compare machines as much as commits.
  */
 import { readFile } from 'node:fs/promises';
-import { median, RESULTS_SCHEMA, rowKey, type BenchResults, type Row } from './results.js';
+import { median, seconds, RESULTS_SCHEMA, rowKey, type BenchResults, type Row } from './results.js';
 
 const MB = 1024 * 1024;
 
@@ -58,10 +58,6 @@ function rowLine(key: string, a: Row, b: Row): string {
 function change(a: number, b: number): string {
   const percent = ((b - a) / a) * 100;
   return `${percent >= 0 ? '+' : ''}${percent.toFixed(1)} %`;
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 async function main(): Promise<void> {

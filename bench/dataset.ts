@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -8,9 +8,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Long, ObjectId, serialize } from 'bson';
-import { packTar } from '../src/archive/tarPack.js';
+import { packTar, type PackEntry } from '../src/archive/tarPack.js';
+import { BoundedTasks } from '../src/base/concurrency.js';
 import { Crc64 } from '../src/integrity/crc64.js';
-import { execText, type StackContext } from '../test/engine/stack.js';
+import type { StackContext } from '../test/engine/stack.js';
 
 export interface DatasetPlan {
   mongoArchiveBytes: number;
@@ -51,18 +52,20 @@ export function smallObjectBytes(plan: ManySmallObjects, index: number): number 
   return plan.minBytes + ((index * 2_654_435_761) % (plan.maxBytes - plan.minBytes + 1));
 }
 
-/** Where small object `index` lives. */
-function smallObjectKey(plan: ManySmallObjects, index: number): { bucket: string; key: string } {
+/** Small object `index`: where it lives and its bytes. */
+export function smallObject(plan: ManySmallObjects, index: number): { bucket: string; key: string; body: Buffer } {
   return {
     bucket: plan.buckets[index % plan.buckets.length],
     key: `tenant-${index % 97}/${String(Math.floor(index / 1000)).padStart(4, '0')}/object-${String(index).padStart(7, '0')}.json`,
+    body: textLike(smallObjectBytes(plan, index), index + 1),
   };
 }
 
 /**
- * Writes the small objects. Into the s3rver stand-in's folder directly when it is the store (a
- * hundred thousand PUTs would take minutes to seed; the tools read them over S3 all the same),
- * else through PUTs, 16 at once.
+ * Writes the small objects. Into the s3rver stand-in's folder directly when it is the store (as
+ * one tar through the archive API: a hundred thousand PUTs would take minutes to seed; the tools
+ * read them over S3 all the same), else through PUTs, 16 at once. Both from the same keys, sizes
+ * and bytes.
  */
 export async function seedManySmallObjects(
   stack: StackContext,
@@ -72,44 +75,28 @@ export async function seedManySmallObjects(
 ): Promise<void> {
   for (const bucket of plan.buckets) await client.send(new CreateBucketCommand({ Bucket: bucket }));
   if (stack.images.mode !== 'upstream') {
-    const script = `
-const fs = require('fs');
-const crypto = require('crypto');
-const plan = JSON.parse(process.argv[1]);
-const words = 'tenant module billing invoice marketing import user session token audit event config secret oauth'.split(' ');
-for (let index = 0; index < plan.count; index += 1) {
-  const bucket = plan.buckets[index % plan.buckets.length];
-  const key = 'tenant-' + (index % 97) + '/' + String(Math.floor(index / 1000)).padStart(4, '0') + '/object-' + String(index).padStart(7, '0') + '.json';
-  const size = plan.minBytes + ((index * 2654435761) % (plan.maxBytes - plan.minBytes + 1));
-  const parts = [];
-  let length = 0;
-  let state = index + 1;
-  while (length < size) {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    const piece = words[state % words.length] + '-' + (state % 100000) + ' ';
-    parts.push(piece);
-    length += piece.length;
-  }
-  const body = parts.join('').slice(0, size);
-  const file = '/data/' + bucket + '/' + key + '._S3rver_object';
-  fs.mkdirSync(require('path').dirname(file), { recursive: true });
-  fs.writeFileSync(file, body);
-  fs.writeFileSync(file + '.md5', crypto.createHash('md5').update(body).digest('hex'));
-}
-console.log('filled ' + plan.count);
-`;
-    const output = await execText(stack, container, ['node', '-e', script, JSON.stringify(plan)]);
-    if (!output.includes(`filled ${plan.count}`)) throw new Error(`filling the small objects failed: ${output}`);
+    await stack.docker.getContainer(container).putArchive(packTar(standInFiles(plan)), { path: '/data' });
     return;
   }
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < plan.count; index = next++) {
-      const { bucket, key } = smallObjectKey(plan, index);
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: textLike(smallObjectBytes(plan, index), index + 1) }));
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
+  const puts = new BoundedTasks(16, Number.POSITIVE_INFINITY);
+  for (let index = 0; index < plan.count; index += 1) {
+    const { bucket, key, body } = smallObject(plan, index);
+    await puts.add(0, async () => {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    });
+  }
+  await puts.drain();
+}
+
+/** The stand-in's files of each small object: its bytes and its MD5, as s3rver keeps them. */
+function* standInFiles(plan: ManySmallObjects): Generator<PackEntry> {
+  for (let index = 0; index < plan.count; index += 1) {
+    const { bucket, key, body } = smallObject(plan, index);
+    const md5 = Buffer.from(createHash('md5').update(body).digest('hex'));
+    const path = `${bucket}/${key}._S3rver_object`;
+    yield { type: 'file', path, size: body.length, content: [body] };
+    yield { type: 'file', path: `${path}.md5`, size: md5.length, content: [md5] };
+  }
 }
 
 /** How a total splits into the kinds of data an Orkestra deployment holds. */

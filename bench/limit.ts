@@ -13,6 +13,7 @@
  * be faster. The tool overlaps some of them; the limit is a yardstick, not a bound it cannot beat.
  */
 import { spawn } from 'node:child_process';
+import { BoundedTasks } from '../src/base/concurrency.js';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -171,9 +172,7 @@ async function putEveryObject(store: S3Client, folder: string): Promise<void> {
 }
 
 async function eachAtOnce<T>(items: AsyncIterable<T>, work: (item: T) => Promise<void>): Promise<void> {
-  const iterator = items[Symbol.asyncIterator]();
-  const worker = async () => {
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) await work(next.value);
-  };
-  await Promise.all(Array.from({ length: TRANSFERS }, worker));
+  const transfers = new BoundedTasks(TRANSFERS, Number.POSITIVE_INFINITY);
+  for await (const item of items) await transfers.add(0, () => work(item));
+  await transfers.drain();
 }

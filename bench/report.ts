@@ -1,5 +1,5 @@
 /** The benchmark's tables, as Markdown for the terminal and the README. */
-import { median, type BenchResults, type LimitRow, type Row } from './results.js';
+import { median, seconds, type BenchResults, type LimitRow, type Row } from './results.js';
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
@@ -145,8 +145,4 @@ function ratios(row: Row, rows: Row[], limits: LimitRow[]): string {
 
 function largest(row: Row): string {
   return row.largestFile ? `${Math.round(Math.max(...row.largestFile) / MB)} MB` : '';
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
 }

@@ -96,3 +96,7 @@ export function median(values: readonly number[]): number {
 export function rowKey(row: Pick<Row, 'dataset' | 'operation' | 'pipeline'>): string {
   return `${row.dataset} | ${row.operation} | ${row.pipeline}`;
 }
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

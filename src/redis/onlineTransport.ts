@@ -16,8 +16,7 @@ import { countedAsProgress } from '../core/progress.js';
 import { smallFileList } from '../core/smallFileList.js';
 import { keepSnapshot, keysText, planOnlineRestore, putBackOnline, replicaSnapshot, restoreOnline } from './direct.js';
 import { parseRedisUrl, RespConnection, type RedisAddress } from './resp.js';
-
-import { archivedRdb as rdbContent, RDB_ENTRY } from './archivedRdb.js';
+import { archivedRdb, RDB_ENTRY } from './archivedRdb.js';
 
 /** An online restore's plan: the server, and the databases FLUSHDB empties first. */
 export interface OnlineRedisPlan extends RestorePlan {
@@ -62,7 +61,7 @@ export async function onlinePlan(address: RedisAddress, { source }: PlanContext)
   const files = await smallFileList(source, 'redis');
   if (!files.some((file) => file.path === RDB_ENTRY))
     throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY} is missing.`, { hint: 'Nothing was touched.' });
-  const plan = await planOnlineRestore(address, rdbContent(source));
+  const plan = await planOnlineRestore(address, archivedRdb(source));
   const databases = [...plan.keysPerDb.keys()].sort((a, b) => a - b);
   const warnings = files.some((file) => /\.incr\.aof$/.test(file.path) && file.size > 0)
     ? ["the backup's AOF increments are not replayed online: its RDB snapshot is what is restored"]
@@ -91,7 +90,7 @@ export async function onlineRestore(
   progress.note(`keeping the current data of ${address.shown} in ${posix.basename(aside.displayPath)}/redis/`);
   await keepSnapshot(address, kept);
   try {
-    const result = await restoreOnline(address, countedAsProgress(rdbContent(source), progress), plan.databases, () => undefined);
+    const result = await restoreOnline(address, countedAsProgress(archivedRdb(source), progress), plan.databases, () => undefined);
     const expired = result.expired > 0 ? ` (${plural(result.expired, 'expired key')} left out)` : '';
     return {
       summary: `${plural(result.restored, 'key')} restored online into ${address.shown}${expired}; previous data kept in docker/${posix.basename(aside.displayPath)}/redis/${snapshotName(address)}`,
