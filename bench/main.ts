@@ -17,6 +17,9 @@
  *   BENCH_PIPELINES=tool    run only the tool (for quick experiments; no ratios, README untouched)
  *   BENCH_HOLD=1            build the first size's dataset, print the variables to run the tool and
  *                           bench/bash/*.sh against it by hand (profiling), and keep it until Ctrl-C
+ *   BENCH_README_SECTION=S  write the tables between <!-- S:start --> and <!-- S:end --> of the README
+ *                           (default bench): a long run of other sizes (the 8 GB one) gets its own
+ *                           section instead of replacing the main run's tables
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -462,12 +465,16 @@ async function emptyOffsite(bench: Bench): Promise<void> {
 async function updateReadme(report: string): Promise<void> {
   const path = join(REPO, 'README.md');
   const readme = await readFile(path, 'utf8');
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
-  if (!readme.includes(start)) return;
+  const section = process.env.BENCH_README_SECTION ?? 'bench';
+  const start = `<!-- ${section}:start -->`;
+  const end = `<!-- ${section}:end -->`;
+  if (!readme.includes(start) || !readme.includes(end)) {
+    log(`README.md has no ${start} … ${end} section: tables not written there`);
+    return;
+  }
   const updated = `${readme.slice(0, readme.indexOf(start) + start.length)}\n${report}\n${readme.slice(readme.indexOf(end))}`;
   await writeFile(path, updated);
-  log('README.md benchmark table updated');
+  log(`README.md benchmark tables updated (section ${section})`);
 }
 
 function parseSize(text: string): { label: string; bytes: number } {
