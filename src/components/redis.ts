@@ -22,6 +22,7 @@ import { redisDrill } from './drill/redisDrill.js';
 import { RDB_ENTRY } from '../redis/archivedRdb.js';
 import { onlineAvailability, onlineBackup, onlinePlan, onlineRestore, redisUrl, type OnlineRedisPlan } from '../redis/onlineTransport.js';
 import { freshSnapshot } from '../redis/snapshot.js';
+import { stopForRestore } from '../redis/shutdown.js';
 import { copyAofFolder, copyOut, spoolFolder } from '../redis/copyOut.js';
 import { delay } from '../base/concurrency.js';
 
@@ -110,7 +111,10 @@ export const redis: Component<RedisPlan> = {
     const aofCount = files.filter((file) => file.path.startsWith(`${AOF_FOLDER}/`)).length;
     const hasAof = aofCount > 0;
     const actions = [
-      `stop container ${cli.container}, copy the files below, start it again (also if the copy fails)`,
+      `stop container ${cli.container}, copy the files below, start it again (also if the copy fails)` +
+        (live.appendonly
+          ? ' — stopped without the RDB snapshot of its save points when its AOF is healthy (the AOF holds every write)'
+          : ''),
       `redis/${RDB_ENTRY} → ${cli.container}:${rdbPath(live)} (${loadable})`,
       `if Redis does not load the restored files, the previous ones are put back and it is started on them again`,
     ];
@@ -151,10 +155,10 @@ export const redis: Component<RedisPlan> = {
         plan,
       );
     const docker = services.docker();
+    const cli = await connectRedis(project, docker).catch(() => undefined); // stopped meanwhile: stopped as before
     let kept: KeptFiles | undefined;
     const copyError = await critical(`starting ${plan.container} again`, async () => {
-      progress.note(`stopping ${plan.container}`);
-      await docker.stop(plan.container);
+      await stopForRestore(docker, plan.container, cli, (message) => progress.note(message));
       try {
         kept = await KeptFiles.take(docker, plan, aside, signal);
         signal.throwIfAborted();

@@ -36,6 +36,8 @@ export interface RedisOptions {
   password?: string;
   /** Put REDIS_PASSWORD in the container's environment (where the tool may find it). */
   passwordInContainerEnv?: boolean;
+  /** `save` points (`3600 1`); none by default, so that no snapshot is written unasked. */
+  savePoints?: string;
 }
 
 export async function startRedis(stack: StackContext, name: string, options: RedisOptions = {}): Promise<RunningContainer> {
@@ -44,7 +46,7 @@ export async function startRedis(stack: StackContext, name: string, options: Red
   // The password goes through a config file, never redis-server's argv.
   const script = [
     options.password ? `printf 'requirepass %s\\n' "$TEST_REDIS_PASSWORD" > /tmp/redis.conf` : ': > /tmp/redis.conf',
-    `exec redis-server /tmp/redis.conf --dir ${dir} --appendonly ${appendonly} --bind 127.0.0.1 --port 6379 --save ''`,
+    `exec redis-server /tmp/redis.conf --dir ${dir} --appendonly ${appendonly} --bind 127.0.0.1 --port 6379 --save '${options.savePoints ?? ''}'`,
   ].join(' && ');
   const upstream = stack.images.mode === 'upstream';
   const image = options.layout === 'root' ? stack.images.redisStack : stack.images.redis;
