@@ -1,4 +1,5 @@
-import { Decrypter, Encrypter, type Recipient, type Stanza } from 'age-encryption';
+import type { Recipient, Stanza } from 'age-encryption';
+import { agePackage } from './package.js';
 import { UsageError } from '../base/errors.js';
 
 /** How a new archive is encrypted: to age recipients (public keys), or with a passphrase (scrypt). */
@@ -40,6 +41,7 @@ class FileKeyCapture implements Recipient {
 
 /** A new header and its file key. With a passphrase the key is recovered from the header (scrypt twice: about 5 s). */
 export async function newHeader(sealing: Sealing): Promise<{ header: Buffer; fileKey: Uint8Array }> {
+  const { Decrypter, Encrypter } = await agePackage();
   const encrypter = new Encrypter();
   if ('passphrase' in sealing) {
     encrypter.setPassphrase(sealing.passphrase);
@@ -88,6 +90,7 @@ export function stanzaTypes(header: Buffer): string[] {
  */
 export async function openHeader(header: Buffer, keyring: Keyring, name: string): Promise<Uint8Array> {
   const types = stanzaTypes(header);
+  const { Decrypter } = await agePackage();
   const decrypter = new Decrypter();
   if (types.includes('scrypt')) {
     const passphrase = await keyring.passphrase();

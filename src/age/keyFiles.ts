@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { Decrypter, Encrypter } from 'age-encryption';
+import { agePackage } from './package.js';
 import { UsageError } from '../base/errors.js';
 
 /** An age recipient (`age1…`), checked by the package: a typo fails here, before anything is made. Recipients are public keys, so the message may show them. */
-export function checkRecipient(recipient: string, where: string): string {
+export async function checkRecipient(recipient: string, where: string): Promise<string> {
+  const { Encrypter } = await agePackage();
   try {
     new Encrypter().addRecipient(recipient);
     return recipient;
@@ -17,7 +18,8 @@ export function checkRecipient(recipient: string, where: string): string {
 /** The recipients of a file in age's format: one per line, # comments and blank lines ignored. */
 export async function readRecipientsFile(path: string): Promise<string[]> {
   const lines = meaningfulLines(await readKeyFile(path, 'recipients file'));
-  const recipients = lines.map(({ text, number }) => checkRecipient(text, `${path} line ${number}`));
+  const recipients: string[] = [];
+  for (const { text, number } of lines) recipients.push(await checkRecipient(text, `${path} line ${number}`));
   if (recipients.length === 0) {
     throw new UsageError(`the recipients file ${path} holds no recipient.`, {
       hint: 'Put one age1… public key per line (age-keygen -y <identity file> prints it). Nothing was written.',
@@ -34,6 +36,7 @@ export async function readIdentityFile(path: string): Promise<string[]> {
       hint: 'Decrypt it first (age -d), into a private file. Nothing was touched.',
     });
   }
+  const { Decrypter } = await agePackage();
   const identities = meaningfulLines(content).map(({ text, number }) => {
     try {
       new Decrypter().addIdentity(text);

@@ -54,10 +54,10 @@ export const SECRETS_SEALING: SealingSettings = {
  * checked here, before anything is made.
  */
 export async function backupSealing(setting: Setting, names: SealingSettings = ARCHIVE_SEALING): Promise<Sealing | undefined> {
-  const recipients = (setting(names.recipients) ?? '')
-    .split(/[\s,]+/)
-    .filter((recipient) => recipient !== '')
-    .map((recipient) => checkRecipient(recipient, names.recipientsFlag));
+  const recipients: string[] = [];
+  for (const recipient of (setting(names.recipients) ?? '').split(/[\s,]+/).filter((text) => text !== '')) {
+    recipients.push(await checkRecipient(recipient, names.recipientsFlag));
+  }
   for (const file of pathList(setting(names.recipientsFile))) recipients.push(...(await readRecipientsFile(file)));
   const passphraseFile = names.passphraseFile && setting(names.passphraseFile);
   if (passphraseFile && recipients.length > 0) {

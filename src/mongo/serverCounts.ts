@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { MongoClient, type Document, type MongoClientOptions } from 'mongodb';
+import type { Document, MongoClient, MongoClientOptions } from 'mongodb';
 import { firstLine } from '../base/format.js';
 
 /** Where a MongoDB server answers, and the root credentials (given to the driver, never put in a URL or a message). */
@@ -64,6 +64,8 @@ async function withClient<T>(
   unreachable: (reason: string) => string,
   work: (server: MongoServer) => Promise<T>,
 ): Promise<T> {
+  // The driver (about 22 MB resident at import) loads only for a run that talks to MongoDB itself.
+  const { MongoClient } = await import('mongodb');
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: SELECTION_TIMEOUT_MS,
     connectTimeoutMS: SELECTION_TIMEOUT_MS,
