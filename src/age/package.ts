@@ -1,7 +1,8 @@
 /**
- * The age-encryption package, imported on first use. With its curves and post-quantum code it
- * adds about 16 MB of resident memory at import, which a run that neither encrypts nor opens
- * an encrypted archive never needs (most runs: the whole process peaks near 200 MB).
+ * The age-encryption package (its curves and post-quantum code), imported on first use: most
+ * runs neither encrypt nor open an encrypted archive. With the mongodb driver also loaded on
+ * first use, every such run starts 6.6 MB smaller (`--version`: 93.5 → 86.9 MB peak RSS), in a
+ * process whose peak is held under 200 MB.
  */
 let loading: Promise<typeof import('age-encryption')> | undefined;
 

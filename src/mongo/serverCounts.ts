@@ -64,7 +64,7 @@ async function withClient<T>(
   unreachable: (reason: string) => string,
   work: (server: MongoServer) => Promise<T>,
 ): Promise<T> {
-  // The driver (about 22 MB resident at import) loads only for a run that talks to MongoDB itself.
+  // Loaded only by a run that talks to MongoDB itself (see age/package.ts for what it saves).
   const { MongoClient } = await import('mongodb');
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: SELECTION_TIMEOUT_MS,
