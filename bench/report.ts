@@ -8,10 +8,13 @@ export const TO_S3 = 'tool to s3://';
 
 export function renderReport(results: BenchResults): string {
   const { machine } = results;
+  const runs = results.rows[0]?.wallMs.length ?? 0;
   const lines = [
     `Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB RAM, Node ${machine.node}, ${results.startedAt.slice(0, 10)}, ` +
-      `commit ${results.commit}. Median of ${results.rows[0]?.wallMs.length ?? 0} alternating runs; RSS is the peak of the whole process tree. ` +
-      `"machine limit": the irreducible work of the same data done part by part with the leanest tools (see bench/limit.ts).`,
+      `commit ${results.commit}. ${runs === 1 ? 'One run of each' : `Median of ${runs} alternating runs`}; RSS is the peak of the whole process tree.` +
+      (results.limits.length > 0
+        ? ` "machine limit": the irreducible work of the same data done part by part with the leanest tools (see bench/limit.ts).`
+        : ''),
     '',
     ...mainTable(
       results.rows.filter((row) => row.kind === 'size'),
