@@ -104,29 +104,29 @@ describeEngine('redis through the Docker Engine API', () => {
     expect(keptRdb.trim()).toBe('dump.rdb');
   });
 
-  it.each([
-    [true, 'stops without the shutdown snapshot: the kept RDB is the last one saved, the kept AOF has the later write'],
-    [false, 'stops with the shutdown snapshot (appendonly off): the kept RDB has the later write'],
-  ] as const)('a server with save points and appendonly %s %s; its save points are back after the restart', async (appendonly) => {
-    const name = containers.track(
-      await startRedis(stack, uniqueName('okb-redis'), { appendonly, password: PASSWORD, savePoints: '3600 1' }),
-    ).name;
-    const project = await projectFor(name);
-    await seed(name);
-    const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
-    expect(backup.code).toBe(0);
-    await cli(name, 'SET', 'canary', 'written-after-the-backup'); // after the backup's BGSAVE: only in the AOF, or in a shutdown snapshot
+  it.each([true, false])(
+    'a server with save points and appendonly %s is stopped without its shutdown snapshot only when the AOF holds every write (the kept files show which); its save points are back after the restart',
+    async (appendonly) => {
+      const name = containers.track(
+        await startRedis(stack, uniqueName('okb-redis'), { appendonly, password: PASSWORD, savePoints: '3600 1' }),
+      ).name;
+      const project = await projectFor(name);
+      await seed(name);
+      const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
+      expect(backup.code).toBe(0);
+      await cli(name, 'SET', 'canary', 'written-after-the-backup'); // after the backup's BGSAVE: only in the AOF, or in a shutdown snapshot
 
-    const restore = await run(project, name, ['restore', backup.stdout.trim(), '-y']);
-    expect(restore.code).toBe(0);
-    expect(restore.stderr.includes('no shutdown snapshot')).toBe(appendonly);
-    await expectSeeded(name);
-    expect((await cli(name, 'CONFIG', 'GET', 'save')).trim().split('\n')[1]).toBe('3600 1');
-    const aside = (await readdir(join(project, 'docker'))).find((entry) => /^\.pre-restore-\d{8}-\d{6}$/.test(entry))!;
-    const kept = (file: string) => readFileSync(join(project, 'docker', aside, 'redis', name, file)).includes('written-after-the-backup');
-    expect(kept('dump.rdb.tar')).toBe(!appendonly);
-    if (appendonly) expect(kept('appendonlydir.tar')).toBe(true);
-  });
+      const restore = await run(project, name, ['restore', backup.stdout.trim(), '-y']);
+      expect(restore.code).toBe(0);
+      expect(restore.stderr.includes('no shutdown snapshot')).toBe(appendonly);
+      await expectSeeded(name);
+      expect((await cli(name, 'CONFIG', 'GET', 'save')).trim().split('\n')[1]).toBe('3600 1');
+      const aside = (await readdir(join(project, 'docker'))).find((entry) => /^\.pre-restore-\d{8}-\d{6}$/.test(entry))!;
+      const kept = (file: string) => readFileSync(join(project, 'docker', aside, 'redis', name, file)).includes('written-after-the-backup');
+      expect(kept('dump.rdb.tar')).toBe(!appendonly);
+      if (appendonly) expect(kept('appendonlydir.tar')).toBe(true);
+    },
+  );
 
   it('appendonly no: the RDB alone is restored', async () => {
     const name = containers.track(await startRedis(stack, uniqueName('okb-redis'), { appendonly: false, password: PASSWORD })).name;
