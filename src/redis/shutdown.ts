@@ -18,31 +18,34 @@ export async function stopForRestore(
   cli: RedisCli | undefined,
   note: (message: string) => void,
 ): Promise<void> {
-  const savePoints = cli && (await clearableSavePoints(cli));
-  const cleared =
-    savePoints !== undefined &&
-    (await cli!.run('CONFIG', 'SET', 'save', '').then(
-      () => true,
-      () => false,
-    ));
-  note(`stopping ${container}${cleared ? ' (no shutdown snapshot: appendonly is on and the AOF holds every write)' : ''}`);
+  const putBack = cli && (await clearSavePoints(cli));
+  note(`stopping ${container}${putBack ? ' (no shutdown snapshot: appendonly is on and the AOF holds every write)' : ''}`);
   try {
     await docker.stop(container);
   } catch (error) {
-    if (cleared) await cli!.run('CONFIG', 'SET', 'save', savePoints).catch(() => undefined);
+    await putBack?.();
     throw error;
   }
 }
 
-/** The save points when clearing them loses nothing (AOF on and writing fine), else undefined. */
-async function clearableSavePoints(cli: RedisCli): Promise<string | undefined> {
+/**
+ * Clears the save points when that loses nothing (AOF on and writing fine); returns how to put
+ * them back, or undefined when they were left alone.
+ */
+async function clearSavePoints(cli: RedisCli): Promise<(() => Promise<void>) | undefined> {
   try {
     const persistence = await cli.persistence();
     const aofHealthy =
       persistence.aof_enabled === '1' && persistence.aof_last_write_status === 'ok' && persistence.aof_last_bgrewrite_status !== 'err';
     if (!aofHealthy) return undefined;
     const savePoints = parseConfigPairs(await cli.run('CONFIG', 'GET', 'save')).save;
-    return savePoints ? savePoints : undefined;
+    if (!savePoints) return undefined;
+    await cli.run('CONFIG', 'SET', 'save', '');
+    return () =>
+      cli.run('CONFIG', 'SET', 'save', savePoints).then(
+        () => undefined,
+        () => undefined,
+      );
   } catch {
     return undefined; // CONFIG renamed away or INFO refused: stop as always
   }
