@@ -83,7 +83,7 @@ describeEngine('DockerEngine.exec with stdin', () => {
     await expectReleased(connections[0]);
   });
 
-  it('an input that fails midway fails the exec with its error and destroys the connection and the input', async () => {
+  it('an input that fails midway fails the exec with its error, with no unhandled rejection, and destroys the connection and the input', async () => {
     const connections = watchExecConnections();
     const stdin = input(32, { failAfter: 40 });
     await expect(engine.exec(name, ['sh', '-c', 'cat >/dev/null'], { stdin })).rejects.toThrow('the archive could not be read any further');
@@ -91,7 +91,7 @@ describeEngine('DockerEngine.exec with stdin', () => {
     await expectReleased(connections[0]);
   });
 
-  it('an abort while the input is still being written fails the exec at once and destroys the connection and the input', async () => {
+  it('an abort while the input is still being written fails the exec at once, with no unhandled rejection, and destroys the connection and the input', async () => {
     const connections = watchExecConnections();
     const controller = new AbortController();
     const stdin = input(32, { onRead: () => controller.abort() });
