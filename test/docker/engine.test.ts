@@ -76,6 +76,16 @@ describeEngine('DockerEngine.exec with stdin', () => {
     await expectReleased(connections[0]);
   });
 
+  // As the real mongorestore does at the end of an archive: it stops before the last of its input.
+  it('a command that reads all but the last 1 MiB of its input and exits 0: the exec returns at once and destroys its connection', async () => {
+    const connections = watchExecConnections();
+    const started = Date.now();
+    const result = await engine.exec(name, ['sh', '-c', `head -c ${31 * MEBIBYTE} | wc -c`], { stdin: input(32) });
+    expect(result).toMatchObject({ exitCode: 0, stdout: `${31 * MEBIBYTE}\n` });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expectReleased(connections[0]);
+  });
+
   it('an exec without stdin destroys its connection once the command has exited', async () => {
     const connections = watchExecConnections();
     const result = await engine.exec(name, ['sh', '-c', 'echo done; echo warned >&2']);
