@@ -108,6 +108,7 @@ export class DockerEngine {
   /**
    * Runs a command in a running container without a TTY. Stdout streams to `options.stdout`
    * (with backpressure) or is collected when none is given; stderr is kept (its last 64 KiB).
+   * When it returns or throws, the exec's connection is gone: nothing of it keeps the process alive.
    */
   async exec(name: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const container = this.docker.getContainer(name);
