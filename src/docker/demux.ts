@@ -89,3 +89,15 @@ export class TailBuffer {
     return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
   }
 }
+
+/** A non-TTY log is framed like an attach stream: 8-byte headers (stream, length) before each payload. */
+export function demultiplexed(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + HEADER_BYTES <= raw.length && raw[offset] <= STDERR && raw.readUInt16BE(offset + 1) === 0) {
+    const length = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length));
+    offset += HEADER_BYTES + length;
+  }
+  return offset === 0 ? raw.toString('utf8') : Buffer.concat(parts).toString('utf8');
+}

@@ -1,11 +1,8 @@
-import { delay } from '../base/concurrency.js';
 import Docker from 'dockerode';
-import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { AbortedError, PreconditionError, RuntimeError } from '../base/errors.js';
-import { DockerStreamDemuxer, TailBuffer } from './demux.js';
-
-/** How often a command fed through stdin is checked for having exited early. */
-const EXIT_POLL_MS = 200;
+import { demultiplexed } from './demux.js';
+import { driveExec } from './execSession.js';
 
 export interface ContainerState {
   readonly name: string;
@@ -111,10 +108,11 @@ export class DockerEngine {
   /**
    * Runs a command in a running container without a TTY. Stdout streams to `options.stdout`
    * (with backpressure) or is collected when none is given; stderr is kept (its last 64 KiB).
+   * When it returns or throws, the exec's connection is gone: nothing of it keeps the process alive.
    */
   async exec(name: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const container = this.docker.getContainer(name);
-    let stream: Duplex;
+    let connection: Duplex;
     let exec: Docker.Exec;
     try {
       exec = await container.exec({
@@ -125,40 +123,11 @@ export class DockerEngine {
         AttachStderr: true,
         Tty: false,
       });
-      stream = await exec.start({ hijack: true, stdin: Boolean(options.stdin) });
+      connection = await exec.start({ hijack: true, stdin: Boolean(options.stdin) });
     } catch (error) {
       throw this.engineError(error, `running ${command[0]} in ${name}`);
     }
-    const stderr = new TailBuffer();
-    const collected = options.stdout ? undefined : new TailBuffer(16 * 1024 * 1024);
-    const stdoutSink = options.stdout ?? collectInto(collected!);
-    const demuxer = new DockerStreamDemuxer(stdoutSink, (chunk) => stderr.push(chunk));
-    const abort = () => stream.destroy(new RuntimeError(`${command[0]} in ${name} was interrupted.`));
-    if (options.signal?.aborted) abort();
-    options.signal?.addEventListener('abort', abort, { once: true });
-    try {
-      const output = new Promise<void>((resolve, reject) => {
-        stream.on('error', reject);
-        demuxer.on('error', reject);
-        demuxer.on('finish', resolve);
-      });
-      stream.pipe(demuxer);
-      if (options.stdin) await this.feedUntilExit(exec, options.stdin, stream);
-      await output;
-      const exitCode = await this.exitCodeOf(exec);
-      const result = { exitCode, stderr: stderr.toString(), stdout: collected?.toString() ?? '' };
-      if (options.stdout) {
-        if (exitCode === 0) options.stdout.end();
-        else options.stdout.destroy(new RuntimeError(`${command[0]} exited with code ${exitCode}`));
-      }
-      return result;
-    } catch (error) {
-      options.stdout?.destroy(error as Error);
-      stream.destroy();
-      throw error;
-    } finally {
-      options.signal?.removeEventListener('abort', abort);
-    }
+    return driveExec(exec, connection, { program: command[0], container: name }, options);
   }
 
   /** A tar stream of a path in the container (the Docker archive API, like `docker cp` out), or undefined when the path does not exist. */
@@ -404,44 +373,6 @@ export class DockerEngine {
     }
   }
 
-  /**
-   * Feeds stdin until it is used up or the command has exited. A command may exit without
-   * reading all its input (`mongorestore --dryRun` reads only the archive's prelude); the
-   * engine then keeps the connection until its stdin side is closed, which, with input still
-   * pending, took about 120 s (Docker Engine 20.10, 2 MiB of input to `sh -c 'exit 0'`). So
-   * while feeding, the exec's state is polled, and once the command is gone the feeding stops
-   * and the stream is half-closed.
-   */
-  private async feedUntilExit(exec: Docker.Exec, stdin: Readable, stream: Duplex): Promise<void> {
-    const feeding = feedStdin(stdin, stream);
-    let fed = false;
-    void feeding.then(
-      () => (fed = true),
-      () => (fed = true),
-    );
-    while (!fed) {
-      const exited = await Promise.race([
-        feeding.then(() => false),
-        delay(EXIT_POLL_MS).then(async () => !(await exec.inspect().catch(() => ({ Running: true }))).Running),
-      ]);
-      if (exited && !fed) {
-        stopFeeding(stdin, stream);
-        return;
-      }
-    }
-    await feeding;
-  }
-
-  private async exitCodeOf(exec: Docker.Exec): Promise<number> {
-    // The stream can close a moment before the engine records the exit code.
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      const info = await exec.inspect();
-      if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
-      await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
-    }
-    throw new RuntimeError('the Docker engine did not report the exit code of a finished command.');
-  }
-
   private engineError(error: unknown, doing: string): Error {
     if ((error as Error).name === 'AbortError') return new AbortedError(`${doing} was interrupted.`);
     const code = (error as NodeJS.ErrnoException).code;
@@ -480,52 +411,6 @@ function describeContainer(name: string, info: Docker.ContainerInspectInfo): Con
       return { host, port: Number(binding.HostPort) };
     },
   };
-}
-
-/**
- * Writes stdin into the exec with backpressure, then half-closes it so the command sees the end
- * of its input. Settles when the input is used up, or when the command stopped reading (its
- * exit code then tells what happened).
- */
-function feedStdin(stdin: Readable, target: Duplex): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stdin.once('error', (error) => {
-      target.destroy(error);
-      reject(error);
-    });
-    stdin.once('end', () => resolve());
-    target.once('close', () => {
-      stdin.unpipe(target);
-      stdin.destroy();
-      resolve();
-    });
-    stdin.pipe(target);
-  });
-}
-
-/** The command exited: what it did not read is dropped, and the engine is told there is no more. */
-function stopFeeding(stdin: Readable, target: Duplex): void {
-  stdin.unpipe(target);
-  stdin.destroy();
-  target.end();
-}
-
-/** A non-TTY log is framed like an attach stream: 8-byte headers (stream, length) before each payload. */
-function demultiplexed(raw: Buffer): string {
-  const parts: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= raw.length && raw[offset] <= 2 && raw.readUInt16BE(offset + 1) === 0) {
-    const length = raw.readUInt32BE(offset + 4);
-    parts.push(raw.subarray(offset + 8, offset + 8 + length));
-    offset += 8 + length;
-  }
-  return offset === 0 ? raw.toString('utf8') : Buffer.concat(parts).toString('utf8');
-}
-
-function collectInto(buffer: TailBuffer): Writable {
-  const sink = new PassThrough();
-  sink.on('data', (chunk: Buffer) => buffer.push(chunk));
-  return sink;
 }
 
 function toList(value: string | string[] | undefined): string[] | undefined {
