@@ -109,14 +109,14 @@ async function hostTools(project: Project, uri: string): Promise<MongoTools> {
     loginHint: 'Check the user and password in MONGO_URI. Nothing was touched.',
     reachHint: `Check that ${hosts} (MONGO_URI) is reachable from this host.`,
     async run(tool, args, io = {}) {
-      const program = await findTool(tool, folder);
       const settings = { tool, stallSeconds, stallHint, secrets };
+      const program = await beforeStart(io, () => findTool(tool, folder));
       if (args.includes('--version')) return runHostProgram(program, args, io, settings);
-      await requireServer(uri, tool);
-      const privateFolder = await createPrivateFolder('orkestra-mongo-');
+      await beforeStart(io, () => requireServer(uri, tool));
+      const privateFolder = await beforeStart(io, () => createPrivateFolder('orkestra-mongo-'));
       try {
         const config = join(privateFolder, 'config.yaml');
-        await writeFile(config, `uri: ${JSON.stringify(uri)}\n`, { mode: 0o600 });
+        await beforeStart(io, () => writeFile(config, `uri: ${JSON.stringify(uri)}\n`, { mode: 0o600 }));
         return await runHostProgram(program, [...args, `--config=${config}`], io, settings);
       } finally {
         await removeTemporary(privateFolder);
@@ -126,6 +126,20 @@ async function hostTools(project: Project, uri: string): Promise<MongoTools> {
       return `${tool} ${args.join(' ')} --uri '<MONGO_URI>'`;
     },
   };
+}
+
+/**
+ * A step before the tool starts: when it fails, the streams the tool would have used end with
+ * the same error, as they would after a failed run — a reader waiting on stdout would wait forever.
+ */
+async function beforeStart<T>(io: ExecOptions, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    io.stdin?.destroy();
+    io.stdout?.destroy(error as Error);
+    throw error;
+  }
 }
 
 /** ORKESTRA_MONGO_STALL_SECONDS: a whole number of seconds, 0 for no limit. */

@@ -161,15 +161,20 @@ describe('MONGO_URI: a time limit of the tool’s own (STAND-INS)', () => {
     // As the real mongodump 100.11 does with the server unreachable: it never returns.
     await writeFile(join(state, 'hang-ignoring-sigterm'), '');
     const calls = await readFile(join(state, 'calls.log'), 'utf8');
-    const away = await hostProject(`mongodb://root:${encodeURIComponent(PASSWORD)}@127.0.0.1:${await freePort()}/?directConnection=true`, tools);
+    const away = await hostProject(
+      `mongodb://root:${encodeURIComponent(PASSWORD)}@127.0.0.1:${await freePort()}/?directConnection=true`,
+      tools,
+    );
     for (const args of [
       ['backup', '-c', 'mongodb', '-y'],
       ['restore', backup.stdout.trim(), '--dry-run'],
     ]) {
       const result = await runCli(args, { cwd: away, env, timeoutMs: 45_000 });
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/MONGO_URI: the server did not answer or refused the login \(.+\); mongo(dump|restore) was not started\./);
-      expect(result.stderr.trim().split('\n').filter((line) => line.startsWith('orkestra-backup:'))).toHaveLength(1);
+      // One line, in the dry run's report or the backup's error: the driver's reason, and that no tool ran.
+      expect(result.stdout + result.stderr).toMatch(
+        /MONGO_URI: the server did not answer or refused the login \(connect ECONNREFUSED 127\.0\.0\.1:\d+\); mongo(dump|restore) was not started\./,
+      );
       expectNoPassword(result);
     }
     expect(await readFile(join(state, 'calls.log'), 'utf8')).toBe(calls);
@@ -178,7 +183,9 @@ describe('MONGO_URI: a time limit of the tool’s own (STAND-INS)', () => {
     const wrong = await hostProject(URI.replace(encodeURIComponent(PASSWORD), 'not-it'), tools);
     const refused = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: wrong, env, timeoutMs: 45_000 });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/MONGO_URI: the server did not answer or refused the login \(Authentication failed\.\); mongodump was not started\./);
+    expect(refused.stderr).toMatch(
+      /MONGO_URI: the server did not answer or refused the login \(Authentication failed\.\); mongodump was not started\./,
+    );
     expect(existsSync(join(state, 'dump.pid'))).toBe(false);
   }, 120_000);
 

@@ -49,7 +49,7 @@ export function hostProject(uri: string, tools: string, extra: string[] = []): P
 /** The pid a stand-in left in its state folder (`dump`, `version`) once it has started. */
 export async function standInPid(state: string, name: string, timeoutMs = 60_000): Promise<number> {
   const file = join(state, `${name}.pid`);
-  for (const deadline = Date.now() + timeoutMs; !existsSync(file); ) {
+  for (const deadline = Date.now() + timeoutMs; !existsSync(file);) {
     if (Date.now() > deadline) throw new Error(`the stand-in never wrote ${file}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -69,9 +69,10 @@ export async function startCongo(password?: string): Promise<{ port: number; sto
 }
 
 function requirePlainPassword(password: string): void {
-  const handler = AdminHandler.prototype as unknown as { handleSaslStart(context: { command: Document }): Promise<Document> };
-  const accept = handler.handleSaslStart;
-  handler.handleSaslStart = async function (context) {
+  type Handler = (this: unknown, context: { command: Document }) => Promise<Document>;
+  const prototype = AdminHandler.prototype as unknown as { handleSaslStart: Handler };
+  const accept = Object.getOwnPropertyDescriptor(prototype, 'handleSaslStart')!.value as Handler;
+  prototype.handleSaslStart = async function (context) {
     const payload = Buffer.from((context.command.payload as Binary).buffer);
     const [, , given] = payload.toString('utf8').split('\0');
     if (context.command.mechanism === 'PLAIN' && given !== password) {

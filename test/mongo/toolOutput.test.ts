@@ -11,7 +11,10 @@ describe('credentials in lines relayed from mongodump/mongorestore', () => {
     ['mongodb://a:b@h1:1,h2:2/?replicaSet=rs', 'mongodb://a:***@h1:1,h2:2/?replicaSet=rs'],
     ['mongodb://h/?authSource=admin&password=hunter22&tls=true', 'mongodb://h/?authSource=admin&password=***&tls=true'],
     ['authMechanismProperties=AWS_SESSION_TOKEN:FQoGZXIvYXdz,x', 'authMechanismProperties=AWS_SESSION_TOKEN:***,x'],
-    ['no credentials: mongodb://db.example.com:27017/ and mongodb://user@host/', 'no credentials: mongodb://db.example.com:27017/ and mongodb://user@host/'],
+    [
+      'no credentials: mongodb://db.example.com:27017/ and mongodb://user@host/',
+      'no credentials: mongodb://db.example.com:27017/ and mongodb://user@host/',
+    ],
   ])('%s', (line, expected) => {
     expect(maskCredentials(line)).toBe(expected);
   });
