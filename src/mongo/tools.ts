@@ -146,7 +146,7 @@ async function beforeStart<T>(io: ExecOptions, step: () => Promise<T>): Promise<
 function stallLimit(project: Project): number {
   const value = project.setting('ORKESTRA_MONGO_STALL_SECONDS');
   if (value === undefined) return DEFAULT_STALL_SECONDS;
-  if (!/^\d{1,7}$/.test(value.trim())) {
+  if (!/^\d{1,6}$/.test(value.trim())) {
     throw new UsageError(`ORKESTRA_MONGO_STALL_SECONDS must be a whole number of seconds (0: no limit), not ${JSON.stringify(value)}.`);
   }
   return Number(value.trim());
