@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isProcessAlive } from '../base/processes.js';
-import { removeTemporary, trackTemporary } from '../base/temporaryFiles.js';
-
-const PREFIX = 'orkestra-backup-work-';
-const LEFTOVER = /^orkestra-backup-work-(\d+)-[0-9a-f]{8}$/;
+import { createPrivateFolder, removeTemporary } from '../base/temporaryFiles.js';
 
 /**
  * A private folder (0700, under TMPDIR) for the working files of an archive that has no local
@@ -17,15 +11,7 @@ export class WorkFolder {
   private constructor(readonly path: string) {}
 
   static async create(): Promise<WorkFolder> {
-    const base = tmpdir();
-    for (const name of await readdir(base).catch(() => [] as string[])) {
-      const match = LEFTOVER.exec(name);
-      if (match && !isProcessAlive(Number(match[1]))) await rm(join(base, name), { recursive: true, force: true });
-    }
-    const path = join(base, `${PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
-    trackTemporary(path);
-    await mkdir(path, { mode: 0o700 });
-    return new WorkFolder(path);
+    return new WorkFolder(await createPrivateFolder('orkestra-backup-work-'));
   }
 
   file(role: string): string {

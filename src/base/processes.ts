@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process';
+
 /** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
 export function isProcessAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -7,4 +9,87 @@ export function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** How long a child asked to stop (SIGTERM) has before it is killed (SIGKILL). */
+export const TERMINATION_GRACE_MS = 5_000;
+
+/** Why a supervised child was stopped, and whether SIGTERM was not enough. */
+export interface Stopped {
+  readonly reason: 'stalled' | 'aborted';
+  /** It ignored SIGTERM for the grace period and was killed with SIGKILL. */
+  forced: boolean;
+}
+
+export interface Supervision {
+  /** A sign of progress (output written, input read): the stall clock starts again. */
+  progress(): void;
+  /** Why the child was stopped, if it was. */
+  stopped(): Stopped | undefined;
+  /** The child has exited: the timers stop. */
+  release(): void;
+}
+
+export interface SupervisionOptions {
+  /** Stops the child when it fires (the run was interrupted). */
+  readonly signal?: AbortSignal;
+  /** Stops the child after this long without progress; undefined or 0: no limit. */
+  readonly stallMs?: number;
+  readonly graceMs?: number;
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/**
+ * Watches a child process: the run's abort signal or a stall (no progress for `stallMs`) asks it
+ * to stop with SIGTERM, then kills it with SIGKILL when it ignores that for the grace period —
+ * a tool stuck looking for its server may never answer SIGTERM. A child still running when this
+ * process exits (a second Ctrl-C, the shutdown grace over) is killed then, never left behind.
+ */
+export function superviseChild(child: ChildProcess, options: SupervisionOptions): Supervision {
+  keepTrackOf(child);
+  let stopped: Stopped | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const stop = (reason: Stopped['reason']) => {
+    if (stopped || exited()) return;
+    stopped = { reason, forced: false };
+    clearTimeout(stallTimer);
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => {
+      if (exited()) return;
+      stopped!.forced = true;
+      child.kill('SIGKILL');
+    }, options.graceMs ?? TERMINATION_GRACE_MS);
+  };
+  const stallTimer = options.stallMs ? setTimeout(() => stop('stalled'), options.stallMs) : undefined;
+  const onAbort = () => stop('aborted');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+  return {
+    progress: () => {
+      if (!stopped) stallTimer?.refresh();
+    },
+    stopped: () => stopped,
+    release: () => {
+      clearTimeout(stallTimer);
+      clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function keepTrackOf(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', killRunningChildren);
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  child.once('error', () => running.delete(child));
+}
+
+function killRunningChildren(): void {
+  for (const child of running) child.kill('SIGKILL');
 }

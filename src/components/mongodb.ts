@@ -46,12 +46,12 @@ export const mongodb: Component<MongoPlan> = {
   name: 'mongodb',
   title: 'MongoDB',
 
-  async availability({ project, services }) {
+  async availability({ project, services, signal }) {
     if (project.setting('MONGO_URI') === undefined)
       return containerAvailability(services, project.containerName('mongodb', DEFAULT_CONTAINER));
     try {
       const tools = await projectMongoTools(project, services);
-      await tools.run('mongodump', ['--version']);
+      await tools.run('mongodump', ['--version'], { signal });
       return { available: true, detail: `mongodump and mongorestore ${tools.where}` };
     } catch (error) {
       // A malformed MONGO_URI is bad input (exit 2), not a component that happens to be away.

@@ -2,7 +2,8 @@ import { PreconditionError } from '../base/errors.js';
 import { plural } from '../base/format.js';
 import type { NamespaceSummary } from './archive.js';
 import { namespaceTarget } from './remap.js';
-import { MongoUnreachable, withMongoUri } from './serverCounts.js';
+import { MongoUnreachable, withMongoUri, type MongoServer } from './serverCounts.js';
+import { maskCredentials } from './toolOutput.js';
 
 export interface ServerFacts {
   /** Dry-run lines: the server reached and its version against the dump's. */
@@ -24,35 +25,48 @@ export async function serverFacts(
   args: readonly string[],
   dumpVersion: string | undefined,
 ): Promise<ServerFacts> {
+  return askThroughUri(uri, async (server) => {
+    const version = await server.version();
+    const existing = new Set(await server.collections(targetDb));
+    let collections = 0;
+    let documents = 0;
+    for (const namespace of restored) {
+      const target = namespaceTarget(args, `${namespace.db}.${namespace.collection}`);
+      const collection = target?.slice(targetDb.length + 1);
+      if (!collection || !existing.has(collection)) continue;
+      collections += 1;
+      documents += await server.count(`${targetDb}.${collection}`);
+    }
+    const warnings = olderServer(version, dumpVersion)
+      ? [`the server runs MongoDB ${version}, older than ${dumpVersion} that made the dump: check the restored indexes and features`]
+      : [];
+    const replaces = `drops ${plural(collections, 'collection')} holding ${plural(documents, 'document')} of database ${targetDb}`;
+    return {
+      lines: [
+        `the driver reached the server through MONGO_URI and logged in: MongoDB ${version} (the dump came from ${dumpVersion ?? 'an unknown version'})`,
+        `--drop ${replaces} (counted on the server now)`,
+      ],
+      replaces,
+      warnings,
+    };
+  });
+}
+
+/**
+ * Before a tool starts through MONGO_URI: the driver reaches the server and logs in, within its
+ * selection timeout. A tool started against a server that is away may never return (mongodump
+ * keeps looking for it and ignores SIGTERM), and its own message would carry the whole URI.
+ */
+export async function requireServer(uri: string, tool: string): Promise<void> {
+  await askThroughUri(uri, (server) => server.version(), `; ${tool} was not started`);
+}
+
+async function askThroughUri<T>(uri: string, work: (server: MongoServer) => Promise<T>, consequence = ''): Promise<T> {
   try {
-    return await withMongoUri(uri, async (server) => {
-      const version = await server.version();
-      const existing = new Set(await server.collections(targetDb));
-      let collections = 0;
-      let documents = 0;
-      for (const namespace of restored) {
-        const target = namespaceTarget(args, `${namespace.db}.${namespace.collection}`);
-        const collection = target?.slice(targetDb.length + 1);
-        if (!collection || !existing.has(collection)) continue;
-        collections += 1;
-        documents += await server.count(`${targetDb}.${collection}`);
-      }
-      const warnings = olderServer(version, dumpVersion)
-        ? [`the server runs MongoDB ${version}, older than ${dumpVersion} that made the dump: check the restored indexes and features`]
-        : [];
-      const replaces = `drops ${plural(collections, 'collection')} holding ${plural(documents, 'document')} of database ${targetDb}`;
-      return {
-        lines: [
-          `the driver reached the server through MONGO_URI and logged in: MongoDB ${version} (the dump came from ${dumpVersion ?? 'an unknown version'})`,
-          `--drop ${replaces} (counted on the server now)`,
-        ],
-        replaces,
-        warnings,
-      };
-    });
+    return await withMongoUri(uri, work);
   } catch (error) {
     if (!(error instanceof MongoUnreachable)) throw error;
-    throw new PreconditionError(`MONGO_URI: ${error.message}.`, {
+    throw new PreconditionError(`MONGO_URI: ${maskCredentials(error.message)}${consequence}.`, {
       hint: 'Check the host, port, user and password of MONGO_URI. Nothing was touched.',
     });
   }

@@ -1,19 +1,19 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { ConnectionString } from 'mongodb-connection-string-url';
-import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
+import { PreconditionError, UsageError } from '../base/errors.js';
+import { createPrivateFolder, removeTemporary } from '../base/temporaryFiles.js';
 import { packTar } from '../archive/tarPack.js';
 import type { Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
-import { TailBuffer } from '../docker/demux.js';
-import type { DockerEngine, ExecOptions, ExecResult } from '../docker/engine.js';
+import type { DockerEngine, ExecOptions } from '../docker/engine.js';
+import { runHostProgram, type ToolResult } from './hostProgram.js';
 import { resolveAccess, type MongoAccess } from './projectMongo.js';
 import { isValidDatabaseName } from './remap.js';
+import { requireServer } from './serverFacts.js';
+import { maskCredentials } from './toolOutput.js';
 
 export type MongoTool = 'mongodump' | 'mongorestore';
 
@@ -35,7 +35,8 @@ export interface MongoTools {
   readonly loginHint: string;
   /** What to check when the server cannot be reached. */
   readonly reachHint: string;
-  run(tool: MongoTool, args: readonly string[], io?: ExecOptions): Promise<ExecResult>;
+  /** Runs a tool; every line relayed from its output has its credentials masked. */
+  run(tool: MongoTool, args: readonly string[], io?: ExecOptions): Promise<ToolResult>;
   /** The command that runs `tool args` by hand, for a message (the password is asked for, never shown). */
   manual(tool: MongoTool, args: readonly string[]): string;
 }
@@ -59,7 +60,7 @@ export function containerTools(docker: DockerEngine, access: MongoAccess): Mongo
       "Check MONGO_ROOT_USERNAME and MONGO_ROOT_PASSWORD in docker/.env (or the container's MONGO_INITDB_ROOT_*). Nothing was touched.",
     reachHint: `Check that mongod is up in ${access.container} (docker logs ${access.container}).`,
     async run(tool, args, io = {}) {
-      if (!access.password) return docker.exec(access.container, [tool, ...args], io);
+      if (!access.password) return masked(await docker.exec(access.container, [tool, ...args], io), []);
       const name = `.orkestra-backup-${randomBytes(6).toString('hex')}.yaml`;
       const content = Buffer.from(`password: ${JSON.stringify(access.password)}\n`);
       await docker.putArchive(
@@ -68,7 +69,7 @@ export function containerTools(docker: DockerEngine, access: MongoAccess): Mongo
         packTar([{ type: 'file', path: name, size: content.length, content: [content], mode: 0o600 }]),
       );
       try {
-        return await docker.exec(access.container, [tool, ...args, ...auth(name)], io);
+        return masked(await docker.exec(access.container, [tool, ...args, ...auth(name)], io), [access.password]);
       } finally {
         await docker.exec(access.container, ['rm', '-f', `/tmp/${name}`]).catch(() => undefined);
       }
@@ -80,7 +81,14 @@ export function containerTools(docker: DockerEngine, access: MongoAccess): Mongo
   };
 }
 
-/** The host transport: the tools from ORKESTRA_MONGO_TOOLS or PATH, the whole URI in a 0600 `--config` file of a private folder. */
+/** How long a host tool may go without progress before it is stopped, unless ORKESTRA_MONGO_STALL_SECONDS says otherwise. */
+const DEFAULT_STALL_SECONDS = 900;
+
+/**
+ * The host transport: the tools from ORKESTRA_MONGO_TOOLS or PATH, the whole URI in a 0600
+ * `--config` file of a private folder (named with this process's pid, so that the next run
+ * removes one a killed run left). The driver checks the server and the login first.
+ */
 async function hostTools(project: Project, uri: string): Promise<MongoTools> {
   const parsed = parseMongoUri(uri);
   const database = project.setting('MONGO_DATABASE') ?? (parsed.pathname.replace(/^\//, '') || 'orkestra');
@@ -88,30 +96,73 @@ async function hostTools(project: Project, uri: string): Promise<MongoTools> {
     throw new UsageError(`MONGO_DATABASE ${JSON.stringify(database)} is not a valid MongoDB database name.`);
   }
   const folder = project.setting('ORKESTRA_MONGO_TOOLS');
+  const stallSeconds = stallLimit(project);
   const hosts = parsed.hosts.join(',');
+  const secrets = [parsed.password, safeDecode(parsed.password)];
+  const stallHint = `Check that ${hosts} (MONGO_URI) is reachable from this host; ORKESTRA_MONGO_STALL_SECONDS sets this limit (0: none).`;
   return {
     where: `on this host (MONGO_URI, ${hosts})`,
     database,
-    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    username: parsed.username ? safeDecode(parsed.username) : undefined,
     label: 'host',
     uri,
     loginHint: 'Check the user and password in MONGO_URI. Nothing was touched.',
     reachHint: `Check that ${hosts} (MONGO_URI) is reachable from this host.`,
     async run(tool, args, io = {}) {
-      const program = await findTool(tool, folder);
-      const privateFolder = await mkdtemp(join(tmpdir(), 'orkestra-mongo-'));
+      const settings = { tool, stallSeconds, stallHint, secrets };
+      const program = await beforeStart(io, () => findTool(tool, folder));
+      if (args.includes('--version')) return runHostProgram(program, args, io, settings);
+      await beforeStart(io, () => requireServer(uri, tool));
+      const privateFolder = await beforeStart(io, () => createPrivateFolder('orkestra-mongo-'));
       try {
         const config = join(privateFolder, 'config.yaml');
-        await writeFile(config, `uri: ${JSON.stringify(uri)}\n`, { mode: 0o600 });
-        return await runProgram(program, [...args, `--config=${config}`], io);
+        await beforeStart(io, () => writeFile(config, `uri: ${JSON.stringify(uri)}\n`, { mode: 0o600 }));
+        return await runHostProgram(program, [...args, `--config=${config}`], io, settings);
       } finally {
-        await rm(privateFolder, { recursive: true, force: true });
+        await removeTemporary(privateFolder);
       }
     },
     manual(tool, args) {
       return `${tool} ${args.join(' ')} --uri '<MONGO_URI>'`;
     },
   };
+}
+
+/**
+ * A step before the tool starts: when it fails, the streams the tool would have used end with
+ * the same error, as they would after a failed run — a reader waiting on stdout would wait forever.
+ */
+async function beforeStart<T>(io: ExecOptions, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    io.stdin?.destroy();
+    io.stdout?.destroy(error as Error);
+    throw error;
+  }
+}
+
+/** ORKESTRA_MONGO_STALL_SECONDS: a whole number of seconds, 0 for no limit. */
+function stallLimit(project: Project): number {
+  const value = project.setting('ORKESTRA_MONGO_STALL_SECONDS');
+  if (value === undefined) return DEFAULT_STALL_SECONDS;
+  if (!/^\d{1,6}$/.test(value.trim())) {
+    throw new UsageError(`ORKESTRA_MONGO_STALL_SECONDS must be a whole number of seconds (0: no limit), not ${JSON.stringify(value)}.`);
+  }
+  return Number(value.trim());
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A container tool's result with the credentials of its output masked, like the host's. */
+function masked(result: ToolResult, secrets: readonly (string | undefined)[]): ToolResult {
+  return { ...result, stderr: maskCredentials(result.stderr, secrets), stdout: maskCredentials(result.stdout, secrets) };
 }
 
 /** A MONGO_URI the driver's own parser accepts; a malformed one is a usage error that never echoes the value (it holds a password). */
@@ -143,36 +194,4 @@ async function findTool(tool: MongoTool, folder: string | undefined): Promise<st
       hint: "MONGO_URI runs the host's MongoDB Database Tools: install them (mongodb-database-tools), set ORKESTRA_MONGO_TOOLS to their folder, or unset MONGO_URI to use the container.",
     },
   );
-}
-
-/** Runs a program with stdin/stdout streamed like an exec: stdout ended only on exit 0, stderr's last 64 KiB kept. */
-async function runProgram(program: string, args: readonly string[], io: ExecOptions): Promise<ExecResult> {
-  const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: io.signal });
-  const stderr = new TailBuffer();
-  const collected = io.stdout ? undefined : new TailBuffer(16 * 1024 * 1024);
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-  if (!io.stdout) child.stdout.on('data', (chunk: Buffer) => collected!.push(chunk));
-  const exited = new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-  });
-  const feeding = io.stdin ? pipeline(io.stdin, child.stdin).catch(() => undefined) : (child.stdin.end(), Promise.resolve());
-  const output = io.stdout ? pipeline(child.stdout, io.stdout, { end: false }) : Promise.resolve();
-  let exitCode: number;
-  try {
-    exitCode = await exited;
-    await output;
-  } catch (error) {
-    io.stdout?.destroy(error as Error);
-    if ((error as Error).name === 'AbortError') throw new RuntimeError(`${program} was interrupted.`);
-    throw error;
-  }
-  // A tool may exit without reading all its input (mongorestore --dryRun): what is left is dropped.
-  io.stdin?.destroy();
-  await feeding;
-  if (io.stdout) {
-    if (exitCode === 0) io.stdout.end();
-    else io.stdout.destroy(new RuntimeError(`${program} exited with code ${exitCode}`));
-  }
-  return { exitCode, stderr: stderr.toString(), stdout: collected?.toString() ?? '' };
 }

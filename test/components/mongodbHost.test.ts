@@ -1,58 +1,34 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import { CongoServer } from '@push.rocks/smartmongo/dist_ts/congodb/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { makeProject } from '../helpers/project.js';
-import { temporaryFolder } from '../helpers/tempFolders.js';
-import { freePort } from '../engine/stack.js';
+import { hostProject as projectWith, installStandIns, standInState, startCongo } from '../helpers/hostMongo.js';
 
 /**
  * MongoDB without Docker (MONGO_URI): the mongodump/mongorestore STAND-INS run on the host as the
- * host's tools (ORKESTRA_MONGO_TOOLS), and the driver's dry-run questions go to CongoDB, a MongoDB
- * wire-protocol server in TypeScript (not MongoDB; no authentication, so those URIs carry none).
+ * host's tools (ORKESTRA_MONGO_TOOLS), and the driver's questions go to CongoDB, a MongoDB
+ * wire-protocol server in TypeScript (not MongoDB; it answers PLAIN logins, and refuses a
+ * password other than PASSWORD).
  */
-const STANDINS = fileURLToPath(new URL('../engine/standins/', import.meta.url));
-const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
-const FIXTURE = fileURLToPath(new URL('../fixtures/mongodump/test.bar.archive', import.meta.url));
 const PASSWORD = 's3cr@t-host-pw';
-const URI = `mongodb://root:${encodeURIComponent(PASSWORD)}@db.example.internal:27017/?authSource=admin`;
 
 let tools: string;
-let server: CongoServer;
-let serverPort: number;
+let server: { port: number; stop(): Promise<void> };
+/** A URI with a password that the driver's login check passes (CongoDB) and the stand-ins check too. */
+let URI: string;
 
-/** A state folder for the stand-ins: the "server's" data is the fixture until a restore replaces it. */
-async function standInState(): Promise<string> {
-  const state = await temporaryFolder('okb-mongo-state-');
-  await copyFile(FIXTURE, join(state, 'test.bar.archive'));
-  return state;
-}
-
-async function hostProject(uri: string, extra: string[] = []): Promise<string> {
-  return makeProject({ env: [`MONGO_URI=${uri}`, 'MONGO_DATABASE=test', `ORKESTRA_MONGO_TOOLS=${tools}`, ...extra, ''].join('\n') });
+function hostProject(uri: string, extra: string[] = []): Promise<string> {
+  return projectWith(uri, tools, extra);
 }
 
 beforeAll(async () => {
-  tools = await temporaryFolder('okb-mongo-tools-');
-  // The stand-ins are CommonJS without an extension: beside this repository's package.json
-  // ("type": "module") Node would load them as ES modules, so they run from a copy named .cjs.
-  await mkdir(join(tools, 'lib'));
-  await copyFile(join(STANDINS, 'common.cjs'), join(tools, 'lib/common.cjs'));
-  for (const tool of ['mongodump', 'mongorestore']) {
-    await copyFile(join(STANDINS, tool), join(tools, `lib/${tool}.cjs`));
-    const script = `#!/bin/sh\nNODE_PATH="${NODE_MODULES}" exec "${process.execPath}" "${join(tools, `lib/${tool}.cjs`)}" "$@"\n`;
-    await writeFile(join(tools, tool), script);
-    await chmod(join(tools, tool), 0o755);
-  }
-  serverPort = await freePort();
-  server = new CongoServer({ port: serverPort });
-  await server.start();
-  const client = new MongoClient(`mongodb://127.0.0.1:${serverPort}/?directConnection=true`);
+  tools = await installStandIns();
+  server = await startCongo(PASSWORD);
+  URI = `mongodb://root:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}/?authMechanism=PLAIN&directConnection=true`;
+  const client = new MongoClient(`mongodb://127.0.0.1:${server.port}/?directConnection=true`);
   await client.connect();
   await client
     .db('test')
@@ -76,11 +52,11 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
     expect(backup.stderr).not.toContain('FAILED');
     expect(backup.code).toBe(0);
-    expect(backup.stderr).toContain('dumping database test on this host (MONGO_URI, db.example.internal:27017)');
+    expect(backup.stderr).toContain(`dumping database test on this host (MONGO_URI, 127.0.0.1:${server.port})`);
     expect(execFileSync('tar', ['tzf', backup.stdout.trim()], { encoding: 'utf8' })).toContain('mongodb/mongo.archive.gz');
     const calls = await readFile(join(state, 'calls.log'), 'utf8');
     const dump = calls.split('\n').find((line) => line.startsWith('mongodump --db=test'))!;
-    expect(dump).toMatch(/^mongodump --db=test --archive --gzip --config=\/tmp\/orkestra-mongo-\w+\/config\.yaml$/);
+    expect(dump).toMatch(/^mongodump --db=test --archive --gzip --config=\/\S+\/orkestra-mongo-\d+-[0-9a-f]{8}\/config\.yaml$/);
     expect(calls).not.toContain(PASSWORD);
     expect(calls).not.toContain(encodeURIComponent(PASSWORD));
     expect(await readFile(join(state, 'last-config.yaml'), 'utf8')).toBe(`uri: ${JSON.stringify(URI)}\n`);
@@ -90,7 +66,7 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
 
   it('the dry run asks the server through the driver (version, what --drop replaces, also in what the gate lists), and the restore runs the host mongorestore', async () => {
     const state = await standInState();
-    const project = await hostProject(`mongodb://127.0.0.1:${serverPort}/?directConnection=true`);
+    const project = await hostProject(`mongodb://127.0.0.1:${server.port}/?directConnection=true`);
     const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
     expect(backup.code).toBe(0);
@@ -135,7 +111,7 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
     });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(
-      /could not log in to MongoDB on this host \(MONGO_URI, db\.example\.internal:27017\) as root.*Check the user and password in MONGO_URI/,
+      /could not log in to MongoDB on this host \(MONGO_URI, 127\.0\.0\.1:\d+\) as root.*Check the user and password in MONGO_URI/,
     );
     expect(wrong.stderr).not.toContain(encodeURIComponent(PASSWORD));
   });

@@ -35,20 +35,23 @@ function fail(message) {
 
 /**
  * The connection the real tools make before reading or writing any data: a server that is
- * down, or a wrong user or password, fails here with the real tools' messages.
+ * down, or a wrong user or password, fails here with the real tools' messages — which carry
+ * the whole connection string as given (password included) when --config holds one (uri:).
  */
 function connect(options) {
+  const [config] = options.values('config');
+  const text = config && fs.existsSync(config) ? fs.readFileSync(config, 'utf8') : '';
+  const uri = /^uri:\s*(.*)$/m.exec(text);
+  const given = uri ? JSON.parse(uri[1]) : 'mongodb://localhost/';
   if (fs.existsSync(`${STATE}/server-down`)) {
     fail(
-      'error connecting to host: failed to connect to mongodb://localhost/: server selection error: server selection timeout, ' +
+      `error connecting to host: failed to connect to ${given}: server selection error: server selection timeout, ` +
         'current topology: { Type: Single, Servers: [{ Addr: localhost:27017, Type: Unknown, Last error: dial tcp 127.0.0.1:27017: ' +
         'connect: connection refused }, ] }',
     );
   }
   const expected = process.env.MONGO_INITDB_ROOT_PASSWORD;
   if (!expected) return;
-  const [config] = options.values('config');
-  const text = config && fs.existsSync(config) ? fs.readFileSync(config, 'utf8') : '';
   const match = /^password:\s*(.*)$/m.exec(text);
   let password;
   try {
@@ -58,15 +61,14 @@ function connect(options) {
   }
   let [username] = options.values('username');
   // --config may hold the whole connection string instead (uri:), as the real tools accept.
-  const uri = /^uri:\s*(.*)$/m.exec(text);
   if (uri) {
-    const parsed = new URL(JSON.parse(uri[1]).replace(/^mongodb(\+srv)?:/, 'http:'));
+    const parsed = new URL(given.replace(/^mongodb(\+srv)?:/, 'http:'));
     password = decodeURIComponent(parsed.password);
     username = decodeURIComponent(parsed.username);
   }
   if (password !== expected || username !== (process.env.MONGO_INITDB_ROOT_USERNAME || 'admin')) {
     fail(
-      'error connecting to host: failed to connect to mongodb://localhost/: connection() error occurred during connection ' +
+      `error connecting to host: failed to connect to ${given}: connection() error occurred during connection ` +
         'handshake: auth error: sasl conversation error: unable to authenticate using mechanism "SCRAM-SHA-256": ' +
         '(AuthenticationFailed) Authentication failed.',
     );
