@@ -37,7 +37,7 @@ export async function checkDatabases(address: RedisAddress, server: ServerLimits
   const has =
     server.databases === undefined ? '' : ` (databases 0-${server.databases - 1}: its "databases" setting is ${server.databases})`;
   throw new UsageError(
-    `the backup fills ${plural(sorted.length, 'database')} (${sorted.join(', ')}) that Redis at ${address.shown} does not have${has}.`,
+    `the backup fills ${sorted.length === 1 ? `database ${sorted[0]}` : `databases ${sorted.join(', ')}`} that Redis at ${address.shown} does not have${has}.`,
     {
       hint: `Set "databases ${sorted[sorted.length - 1] + 1}" (or more) in its configuration and restart it, or restore into a Redis that has them. Nothing was touched.`,
     },
