@@ -152,7 +152,7 @@ async function putBack(
       { hint: `The previous data is kept in ${how.kept}; run the restore again once Redis is reachable, or load that RDB file into it.` },
     );
   }
-  const message = `the online restore into Redis at ${address.shown} ${what}; the previous data was put back (${flushed} ${one ? 'holds what it' : 'hold what they'} held before).`;
+  const message = `the online restore into Redis at ${address.shown} ${what}; the previous data was put back, so ${flushed} ${one ? 'holds what it' : 'hold what they'} held before.`;
   const hint = `It is also kept in ${how.keptShown}.`;
   return how.interrupted ? new AbortedError(message, { hint }) : new RuntimeError(message, { hint });
 }

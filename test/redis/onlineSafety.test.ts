@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
@@ -101,7 +101,7 @@ describe.skipIf(!hasRedisServer)(
         const output = result.stdout + result.stderr;
         expect(result.code, output).toBe(1);
         expect(output).toMatch(
-          /the online restore into Redis at 127\.0\.0\.1:\d+ stopped \(.*(closed the connection|was lost|Protocol error).*\); the previous data was put back \(2 databases \(0, 1\) hold what they held before\)/,
+          /the online restore into Redis at 127\.0\.0\.1:\d+ stopped \(.*(closed the connection|was lost|Protocol error).*\); the previous data was put back, so 2 databases \(0, 1\) hold what they held before\./,
         );
         expect(output).toMatch(/It is also kept in docker\/\.pre-restore-[\dTZ-]+\/redis\/127\.0\.0\.1-\d+\.rdb/);
         expect(output).not.toMatch(STACK_TRACE);
@@ -109,6 +109,25 @@ describe.skipIf(!hasRedisServer)(
         expect(digest(server, [0, 1, 2])).toEqual(old);
       },
     );
+
+    it('a server that dies mid-restore leaves the put-back failing too: the message says so plainly and names the kept snapshot, which holds the previous data', async () => {
+      const { server, project, archive } = await serverWithOtherData('dead-pw');
+      const restore = startCli(['restore', archive, '-y'], { cwd: project, env });
+      await waitUntil('the restore is under way', restoreUnderway(server));
+      server.process.kill('SIGKILL');
+      const result = await restore.result;
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(1);
+      expect(output).toMatch(
+        /the online restore into Redis at 127\.0\.0\.1:\d+ stopped \(.*\), and putting the previous data back failed too \(cannot reach Redis at 127\.0\.0\.1:\d+ \(ECONNREFUSED\)\): 2 databases \(0, 1\) are left flushed and partly restored\. The previous data is kept in (\S+\.rdb);/,
+      );
+      expect(output).not.toMatch(STACK_TRACE);
+      const kept = /The previous data is kept in (\S+\.rdb);/.exec(output)![1];
+      expect(kept.startsWith(join(project, 'docker', '.pre-restore-'))).toBe(true);
+      const content = await readFile(kept);
+      expect(content.subarray(0, 5).toString()).toBe('REDIS');
+      expect(content.includes('old:4999')).toBe(true);
+    });
 
     it('SIGINT during an online restore stops it between keys, puts the previous data back inside a critical section and says so', async () => {
       const { server, project, archive, old } = await serverWithOtherData('sigint-pw');
@@ -118,7 +137,9 @@ describe.skipIf(!hasRedisServer)(
       const result = await restore.result;
       const output = result.stdout + result.stderr;
       expect(result.code, output).toBe(1);
-      expect(output).toMatch(/the online restore into Redis at 127\.0\.0\.1:\d+ was interrupted; the previous data was put back/);
+      expect(output).toMatch(
+        /the online restore into Redis at 127\.0\.0\.1:\d+ was interrupted; the previous data was put back, so 2 databases \(0, 1\) hold what they held before\./,
+      );
       expect(output).not.toMatch(STACK_TRACE);
       expect(digest(server, [0, 1, 2])).toEqual(old);
     });
