@@ -1,12 +1,15 @@
 import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PreconditionError, RuntimeError } from '../base/errors.js';
-import { plural } from '../base/format.js';
+import { AbortedError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
+import { plural, withoutFinalPeriod } from '../base/format.js';
 import { Crc64 } from '../integrity/crc64.js';
 import { highestRdbVersion } from './rdb.js';
-import { Unwalkable, walkRdb } from './rdbKeys.js';
+import { walkRdb } from './rdbKeys.js';
+import { damage, isUnconvertible, surveyRdb } from './rdbSurvey.js';
 import { RespConnection, RespError, type RedisAddress, type RespReply } from './resp.js';
+import { checkBulkLengths, checkDatabases, serverLimits } from './serverLimits.js';
 
 /** Replies awaited at once while RESTORE commands stream to the server. */
 const PIPELINE_WINDOW = 512;
@@ -14,7 +17,8 @@ const PIPELINE_WINDOW = 512;
 /**
  * The server's RDB through the replication handshake, as `redis-cli --rdb` takes it: SYNC, then
  * `$<length>\r\n` and that many bytes (newlines before it are keepalives while the server saves).
- * No file access to the server is needed. The connection closes once the RDB has been read.
+ * No file access to the server is needed. The connection closes once the RDB has been read, or
+ * when the content stream is dropped; a connection lost before the end fails the content.
  */
 export async function replicaSnapshot(address: RedisAddress): Promise<{ size: number; content: Readable }> {
   const connection = await RespConnection.open(address);
@@ -25,14 +29,20 @@ export async function replicaSnapshot(address: RedisAddress): Promise<{ size: nu
     let remaining = -1;
     const content = new PassThrough({ highWaterMark: 1 << 20 });
     content.on('drain', () => connection.resume());
+    content.on('close', () => connection.close());
     const refuse = (line: string) => {
-      connection.close();
       reject(
         new PreconditionError(`Redis at ${address.shown} refused SYNC (${line.replace(/^-/, '')}).`, {
           hint: 'Managed services often do: back up through the container instead (unset REDIS_URL and run on the Docker host).',
         }),
       );
+      connection.close();
     };
+    connection.onFailure((error) => {
+      if (remaining === -2) return; // read whole
+      if (remaining === -1) reject(error);
+      else content.destroy(error);
+    });
     connection.takeRaw((chunk) => {
       let offset = 0;
       while (remaining < 0 && offset < chunk.length) {
@@ -59,10 +69,17 @@ export async function replicaSnapshot(address: RedisAddress): Promise<{ size: nu
   });
 }
 
-/** Keeps the server's current data as an RDB file (before an online restore replaces it). */
-export async function keepSnapshot(address: RedisAddress, path: string): Promise<void> {
-  const { content } = await replicaSnapshot(address);
-  await pipeline(content, createWriteStream(path, { mode: 0o600 }));
+/** Keeps the server's current data as an RDB file (before an online restore replaces it); a partial file is removed. */
+export async function keepSnapshot(address: RedisAddress, path: string, signal?: AbortSignal): Promise<void> {
+  try {
+    const { content } = await replicaSnapshot(address);
+    await pipeline(content, createWriteStream(path, { mode: 0o600 }), { signal });
+  } catch (error) {
+    await rm(path, { force: true });
+    if (signal?.aborted)
+      throw new AbortedError(`interrupted while keeping the current data of Redis at ${address.shown}; nothing was changed.`);
+    throw error;
+  }
 }
 
 export interface OnlinePlan {
@@ -72,62 +89,81 @@ export interface OnlinePlan {
 }
 
 /**
- * Checks, reading the whole RDB, that an online restore can convert every key (each type Redis
- * 7 writes; module data and the hash-field-expiry types of 7.4 cannot be) and that the server
- * accepts the RDB's version in a DUMP payload. Throws before any change.
+ * Checks, reading the whole RDB, everything an online restore needs before its first change:
+ * the file's CRC-64; that every key converts (each type Redis 7 writes; module data and the
+ * hash-field-expiry types of 7.4 cannot); that the server accepts the RDB's version in a DUMP
+ * payload, has every database the RDB fills, and takes every RESTORE within its
+ * proto-max-bulk-len. Throws before any change.
  */
 export async function planOnlineRestore(address: RedisAddress, rdb: AsyncIterable<Buffer>): Promise<OnlinePlan> {
-  const keysPerDb = new Map<number, number>();
-  let version: number;
-  try {
-    const walk = walkRdb(rdb, { keepKey: () => false, values: false });
-    for (;;) {
-      const next = await walk.next();
-      if (next.done) {
-        version = next.value;
-        break;
-      }
-      keysPerDb.set(next.value.db, (keysPerDb.get(next.value.db) ?? 0) + 1);
-    }
-  } catch (error) {
-    if (!(error instanceof Unwalkable)) throw error;
-    throw new PreconditionError(`the backup's RDB holds ${error.message}, which an online restore cannot turn into RESTORE commands.`, {
-      hint: 'Restore through the container instead (unset REDIS_URL). Nothing was touched.',
+  const server = await serverLimits(address);
+  const survey = await surveyRdb(rdb, server.maxBulk);
+  const damaged = damage(survey);
+  if (damaged) {
+    throw new UsageError(`the backup's ${damaged.replace(/^the /, '')}; an online restore does not load it.`, {
+      hint: 'Run "orkestra-backup verify" on it, and restore a sound archive. Nothing was touched.',
     });
   }
-  const connection = await RespConnection.open(address);
-  try {
-    const info = replyText(await connection.command('INFO', 'server'));
-    const serverVersion = /redis_version:([\d.]+)/.exec(info)?.[1] ?? '?';
-    const loads = highestRdbVersion(serverVersion);
-    if (loads !== undefined && version > loads) {
-      throw new PreconditionError(
-        `the backup's RDB is version ${version}, newer than Redis ${serverVersion} at ${address.shown} accepts (up to ${loads}).`,
-        {
-          hint: 'Restore into a Redis at least as new as the one that made the backup. Nothing was touched.',
-        },
-      );
+  if (survey.unwalkable) {
+    const { message } = survey.unwalkable;
+    if (isUnconvertible(survey.unwalkable)) {
+      throw new PreconditionError(`the backup's RDB holds ${message}, which an online restore cannot turn into RESTORE commands.`, {
+        hint: 'Restore through the container instead (unset REDIS_URL). Nothing was touched.',
+      });
     }
-    return { version, keysPerDb, serverVersion };
-  } finally {
-    connection.close();
+    throw new UsageError(`the backup's RDB cannot be read: ${message}.`, { hint: 'Restore a sound archive. Nothing was touched.' });
   }
+  const version = survey.version!;
+  const loads = highestRdbVersion(server.version);
+  if (loads !== undefined && version > loads) {
+    throw new PreconditionError(
+      `the backup's RDB is version ${version}, newer than Redis ${server.version} at ${address.shown} accepts (up to ${loads}).`,
+      { hint: 'Restore into a Redis at least as new as the one that made the backup. Nothing was touched.' },
+    );
+  }
+  await checkDatabases(address, server, [...survey.keysPerDb.keys()]);
+  checkBulkLengths(address, server, survey);
+  return { version, keysPerDb: survey.keysPerDb, serverVersion: server.version };
 }
 
 /**
- * Restores an RDB online: FLUSHDB in each of its databases, then every key with
+ * Checks, before the first change, that a kept snapshot of the server can be put back online
+ * (its CRC-64, and no type a RESTORE cannot carry): otherwise a failed restore could not be undone.
+ */
+export async function checkKeptSnapshot(address: RedisAddress, kept: string): Promise<void> {
+  const survey = await surveyRdb(createReadStream(kept));
+  const problem = damage(survey) ?? survey.unwalkable?.message;
+  if (problem === undefined) return;
+  throw new PreconditionError(
+    `the current data of Redis at ${address.shown} could not be put back online if the restore failed (its snapshot: ${withoutFinalPeriod(problem)}).`,
+    { hint: 'Restore through the container instead (unset REDIS_URL). Nothing was changed.' },
+  );
+}
+
+export interface OnlineRestoreOptions {
+  /** Stops the restore between two keys (the caller puts the previous data back). */
+  readonly signal?: AbortSignal;
+  /** Restores only the keys of these databases (a put-back: the others were never changed). */
+  readonly onlyDatabases?: readonly number[];
+}
+
+/**
+ * Restores an RDB online: FLUSHDB in each of `databases`, then every key with
  * `RESTORE key ttl payload REPLACE ABSTTL` (a DUMP payload is the RDB value encoding, the RDB
- * version and a CRC-64), pipelined. Keys whose expiry has passed are not restored. The server keeps running.
+ * version and a CRC-64), pipelined. Keys whose expiry has passed are not restored. The server
+ * keeps running. A lost connection, a refused RESTORE or the signal ends it with an error.
  */
 export async function restoreOnline(
   address: RedisAddress,
   rdb: AsyncIterable<Buffer>,
   databases: readonly number[],
   onKey: () => void,
+  { signal, onlyDatabases }: OnlineRestoreOptions = {},
 ): Promise<{ restored: number; expired: number }> {
   const connection = await RespConnection.open(address);
   try {
     for (const db of databases) {
+      signal?.throwIfAborted();
       connection.expectOk(await connection.command('SELECT', String(db)), `SELECT ${db}`);
       connection.expectOk(await connection.command('FLUSHDB'), `FLUSHDB in database ${db}`);
     }
@@ -142,6 +178,8 @@ export async function restoreOnline(
       }
     };
     for await (const entry of walkRdb(rdb, { keepKey: () => true, values: true })) {
+      signal?.throwIfAborted();
+      if (onlyDatabases && !onlyDatabases.includes(entry.db)) continue;
       if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= Date.now()) {
         expired += 1;
         continue;
@@ -164,13 +202,16 @@ export async function restoreOnline(
   }
 }
 
-/** Puts a kept RDB file back online (after a failed restore). */
+/**
+ * Puts a kept RDB file back online after a failed restore, on a new connection: the databases
+ * the restore flushed are flushed again and refilled from the file's keys of those databases.
+ */
 export function putBackOnline(
   address: RedisAddress,
   kept: string,
   databases: readonly number[],
 ): Promise<{ restored: number; expired: number }> {
-  return restoreOnline(address, createReadStream(kept), databases, () => undefined);
+  return restoreOnline(address, createReadStream(kept), databases, () => undefined, { onlyDatabases: databases });
 }
 
 /** A DUMP payload: the value's RDB encoding, the RDB version (2 bytes LE), the CRC-64 of both (8 bytes LE). */
@@ -189,11 +230,15 @@ function versionOf(version: number): Buffer {
   return bytes;
 }
 
-function replyText(reply: RespReply): string {
-  return Buffer.isBuffer(reply) ? reply.toString('utf8') : '';
-}
-
 export function keysText(keysPerDb: ReadonlyMap<number, number>): string {
   const total = [...keysPerDb.values()].reduce((sum, count) => sum + count, 0);
-  return `${plural(total, 'key')} in ${plural(keysPerDb.size, 'database')} (${[...keysPerDb.keys()].sort((a, b) => a - b).join(', ')})`;
+  return `${plural(total, 'key')} in ${databasesText([...keysPerDb.keys()])}`;
+}
+
+/** `2 databases (0, 3)`, `database 5`, `no database`. */
+export function databasesText(databases: readonly number[]): string {
+  const sorted = [...databases].sort((a, b) => a - b);
+  if (sorted.length === 0) return 'no database';
+  if (sorted.length === 1) return `database ${sorted[0]}`;
+  return `${plural(sorted.length, 'database')} (${sorted.join(', ')})`;
 }

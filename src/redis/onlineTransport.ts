@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { OrkestraError, RuntimeError, UsageError } from '../base/errors.js';
+import { AbortedError, OrkestraError, RuntimeError, UsageError } from '../base/errors.js';
 import { plural, withoutFinalPeriod } from '../base/format.js';
 import type {
   Availability,
@@ -14,7 +14,16 @@ import type {
 import { critical } from '../core/criticalSection.js';
 import { countedAsProgress } from '../core/progress.js';
 import { smallFileList } from '../core/smallFileList.js';
-import { keepSnapshot, keysText, planOnlineRestore, putBackOnline, replicaSnapshot, restoreOnline } from './direct.js';
+import {
+  checkKeptSnapshot,
+  databasesText,
+  keepSnapshot,
+  keysText,
+  planOnlineRestore,
+  putBackOnline,
+  replicaSnapshot,
+  restoreOnline,
+} from './direct.js';
 import { parseRedisUrl, RespConnection, type RedisAddress } from './resp.js';
 import { archivedRdb, RDB_ENTRY } from './archivedRdb.js';
 
@@ -66,50 +75,86 @@ export async function onlinePlan(address: RedisAddress, { source }: PlanContext)
   const warnings = files.some((file) => /\.incr\.aof$/.test(file.path) && file.size > 0)
     ? ["the backup's AOF increments are not replayed online: its RDB snapshot is what is restored"]
     : [];
+  const server = `Redis at ${address.shown} (REDIS_URL, Redis ${plan.serverVersion})`;
+  if (databases.length === 0) {
+    return {
+      transport: 'online',
+      databases,
+      actions: [`${server}: the backup's RDB holds no keys, so no database is flushed and nothing is restored`],
+      replaces: [],
+      warnings,
+    };
+  }
   return {
     transport: 'online',
     databases,
     actions: [
-      `Redis at ${address.shown} (REDIS_URL, Redis ${plan.serverVersion}): restored online, the server keeps running`,
+      `${server}: restored online, the server keeps running`,
       `before any change, its current data is kept: a replication snapshot into docker/.pre-restore-<UTC stamp>/redis/${snapshotName(address)}`,
-      `FLUSHDB in ${plural(databases.length, 'database')} (${databases.join(', ')}): keys not in the backup are removed there; other databases are left alone`,
+      `FLUSHDB in ${databasesText(databases)}: keys not in the backup are removed there; other databases are left alone`,
       `${keysText(plan.keysPerDb)}, each with RESTORE … REPLACE ABSTTL (RDB version ${plan.version}), pipelined; keys whose expiry has passed are left out`,
-      'if a RESTORE fails, the kept snapshot is restored the same way',
+      'if the restore fails or is interrupted, the kept snapshot is put back the same way into the flushed databases',
     ],
-    replaces: [`Redis at ${address.shown}: ${plural(databases.length, 'database')} (${databases.join(', ')}) flushed and restored online`],
+    replaces: [`Redis at ${address.shown}: ${databasesText(databases)} flushed and restored online`],
     warnings,
   };
 }
 
+/**
+ * Keeps the server's data, checks it could be put back, then restores inside a critical
+ * section: an interrupt stops the RESTOREs between two keys and the previous data is put back,
+ * so the server ends with the archive's data or its own, and the message says which.
+ */
 export async function onlineRestore(
   address: RedisAddress,
-  { source, progress, aside }: RestoreContext,
+  { source, progress, aside, signal }: RestoreContext,
   plan: OnlineRedisPlan,
 ): Promise<RestoreResult> {
+  if (plan.databases.length === 0) return { summary: `the backup holds no keys: nothing changed in Redis at ${address.shown}` };
   const kept = await aside.pathFor('redis', snapshotName(address));
+  const keptShown = `docker/${posix.basename(aside.displayPath)}/redis/${snapshotName(address)}`;
   progress.note(`keeping the current data of ${address.shown} in ${posix.basename(aside.displayPath)}/redis/`);
-  await keepSnapshot(address, kept);
+  await keepSnapshot(address, kept, signal);
+  await checkKeptSnapshot(address, kept);
+  if (signal.aborted) throw new AbortedError(`interrupted before the restore into Redis at ${address.shown} began; nothing was changed.`);
+  return critical(`restoring Redis at ${address.shown} (or putting its previous data back)`, async () => {
+    try {
+      const rdb = countedAsProgress(archivedRdb(source), progress);
+      const result = await restoreOnline(address, rdb, plan.databases, () => undefined, { signal });
+      const expired = result.expired > 0 ? ` (${plural(result.expired, 'expired key')} left out)` : '';
+      return {
+        summary: `${plural(result.restored, 'key')} restored online into ${address.shown}${expired}; previous data kept in ${keptShown}`,
+      };
+    } catch (error) {
+      throw await putBack(address, plan, { kept, keptShown, interrupted: signal.aborted, error, progress });
+    }
+  });
+}
+
+/**
+ * After a failed or interrupted restore: the kept snapshot back into the flushed databases, on a
+ * new connection. The error returned says which state the server is in, and where the snapshot is.
+ */
+async function putBack(
+  address: RedisAddress,
+  plan: OnlineRedisPlan,
+  how: { kept: string; keptShown: string; interrupted: boolean; error: unknown; progress: RestoreContext['progress'] },
+): Promise<OrkestraError> {
+  const what = how.interrupted ? 'was interrupted' : `stopped (${withoutFinalPeriod((how.error as Error).message)})`;
+  const one = plan.databases.length === 1;
+  const flushed = databasesText(plan.databases);
+  how.progress.note(`the restore ${how.interrupted ? 'was interrupted' : 'stopped'}; putting the previous data back`);
   try {
-    const result = await restoreOnline(address, countedAsProgress(archivedRdb(source), progress), plan.databases, () => undefined);
-    const expired = result.expired > 0 ? ` (${plural(result.expired, 'expired key')} left out)` : '';
-    return {
-      summary: `${plural(result.restored, 'key')} restored online into ${address.shown}${expired}; previous data kept in docker/${posix.basename(aside.displayPath)}/redis/${snapshotName(address)}`,
-    };
-  } catch (error) {
-    progress.note('the restore stopped; putting the previous data back');
-    const putBack = await critical(`putting Redis's previous data back`, () =>
-      putBackOnline(address, kept, plan.databases).then(
-        () => 'put back',
-        (again: Error) => `putting it back failed too (${again.message})`,
-      ),
-    );
-    throw new RuntimeError(
-      `online restore into ${address.shown} stopped: ${(error as Error).message} — the previous data was ${putBack === 'put back' ? 'put back' : putBack}.`,
-      {
-        hint: `The previous data is kept in ${kept}.`,
-      },
+    await putBackOnline(address, how.kept, plan.databases);
+  } catch (again) {
+    return new RuntimeError(
+      `the online restore into Redis at ${address.shown} ${what}, and putting the previous data back failed too (${withoutFinalPeriod((again as Error).message)}): ${flushed} ${one ? 'is' : 'are'} left flushed and partly restored.`,
+      { hint: `The previous data is kept in ${how.kept}; run the restore again once Redis is reachable, or load that RDB file into it.` },
     );
   }
+  const message = `the online restore into Redis at ${address.shown} ${what}; the previous data was put back, so ${flushed} ${one ? 'holds what it' : 'hold what they'} held before.`;
+  const hint = `It is also kept in ${how.keptShown}.`;
+  return how.interrupted ? new AbortedError(message, { hint }) : new RuntimeError(message, { hint });
 }
 
 function snapshotName(address: RedisAddress): string {

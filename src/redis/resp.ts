@@ -59,18 +59,17 @@ export class RespConnection {
   private readonly waiting: { resolve: (reply: RespReply) => void; reject: (error: Error) => void }[] = [];
   private rawReader: ((chunk: Buffer) => void) | undefined;
   private failure: Error | undefined;
+  private readonly failureListeners: ((error: Error) => void)[] = [];
 
   private constructor(
     private readonly socket: Socket,
     readonly address: RedisAddress,
   ) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    const fail = (error: Error) => {
-      this.failure ??= error;
-      for (const waiter of this.waiting.splice(0)) waiter.reject(error);
-    };
-    socket.on('error', fail);
-    socket.on('close', () => fail(new PreconditionError(`Redis at ${address.shown} closed the connection.`)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      this.fail(new PreconditionError(`the connection to Redis at ${address.shown} was lost (${error.code ?? error.message}).`)),
+    );
+    socket.on('close', () => this.fail(new PreconditionError(`Redis at ${address.shown} closed the connection.`)));
   }
 
   /** Connects and logs in (AUTH with the URL's user and password); the URL's database is selected. */
@@ -121,16 +120,44 @@ export class RespConnection {
 
   /** Sends a command without waiting: its reply promise is returned for later (pipelining). */
   send(args: readonly (string | Buffer)[]): Promise<RespReply> {
-    if (this.failure) return Promise.reject(this.failure);
-    const reply = new Promise<RespReply>((resolve, reject) => this.waiting.push({ resolve, reject }));
-    this.socket.write(encodeCommand(args));
+    if (!this.failure && (this.socket.destroyed || !this.socket.writable)) {
+      this.fail(new PreconditionError(`Redis at ${this.address.shown} closed the connection.`));
+    }
+    const reply = this.failure
+      ? Promise.reject(this.failure)
+      : new Promise<RespReply>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    // A pipelined reply is awaited later, or never once an earlier one failed: its rejection is
+    // marked handled here and still reaches whoever awaits it.
+    reply.catch(() => undefined);
+    if (!this.failure) this.socket.write(encodeCommand(args));
     return reply;
   }
 
-  /** Resolves once the socket has room again (backpressure for long pipelines). */
+  /**
+   * Resolves once the socket has room again (backpressure for long pipelines); throws when the
+   * connection is lost meanwhile, since a closed socket never drains.
+   */
   async drained(): Promise<void> {
+    if (this.failure) throw this.failure;
     if (!this.socket.writableNeedDrain) return;
-    await new Promise((resolve) => this.socket.once('drain', resolve));
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+    // Read again: the connection may have failed while waiting.
+    const failure = this.failed;
+    if (failure) throw failure;
+  }
+
+  /** Calls `listener` once the connection fails or closes (at once when it already has). */
+  onFailure(listener: (error: Error) => void): void {
+    if (this.failure) return listener(this.failure);
+    this.failureListeners.push(listener);
   }
 
   /** From now on incoming bytes go to `reader` as they come (the replication stream after SYNC). */
@@ -158,18 +185,31 @@ export class RespConnection {
   }
 
   close(): void {
+    this.fail(new PreconditionError(`the connection to Redis at ${this.address.shown} was closed.`));
     this.socket.destroy();
+  }
+
+  /** Every reply still awaited fails with the first error; later commands fail at once. */
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(this.failure);
+    for (const listener of this.failureListeners.splice(0)) listener(this.failure);
   }
 
   private receive(chunk: Buffer): void {
     if (this.rawReader) return this.rawReader(chunk);
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    for (;;) {
-      if (this.rawReader) return;
-      const parsed = parseReply(this.buffer, 0);
-      if (!parsed) return;
-      this.buffer = this.buffer.subarray(parsed.end);
-      this.waiting.shift()?.resolve(parsed.reply);
+    try {
+      for (;;) {
+        if (this.rawReader) return;
+        const parsed = parseReply(this.buffer, 0);
+        if (!parsed) return;
+        this.buffer = this.buffer.subarray(parsed.end);
+        this.waiting.shift()?.resolve(parsed.reply);
+      }
+    } catch (error) {
+      this.fail(error as Error);
+      this.socket.destroy();
     }
   }
 }

@@ -1,4 +1,3 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,9 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planOnlineRestore, replicaSnapshot, restoreOnline } from '../../src/redis/direct.js';
 import { parseRedisUrl } from '../../src/redis/resp.js';
-import { freePort } from '../engine/stack.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
-import { hasRedisServer } from '../helpers/hostRedis.js';
+import { hasRedisServer, startHostRedis, stopHostRedis, type HostRedis } from '../helpers/hostRedis.js';
 import { runCli } from '../helpers/cli.js';
 import { makeProject } from '../helpers/project.js';
 import { downgradeToV1 } from '../helpers/archives.js';
@@ -20,44 +18,11 @@ import { Crc64 } from '../../src/integrity/crc64.js';
  * commands, compared key by key with DUMP and the absolute expiry.
  */
 
-interface Server {
-  port: number;
-  process: ChildProcess;
-  cli(...args: string[]): string;
-}
-
-const servers: Server[] = [];
-
-async function startServer(password: string): Promise<Server> {
-  const dir = await temporaryFolder('okb-redis-direct-');
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--requirepass', password],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const cli = (...args: string[]) =>
-    execFileSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', password, ...args], { encoding: 'utf8' }).trim();
-  const server = { port, process: child, cli };
-  servers.push(server);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if (cli('PING') === 'PONG') return server;
-    } catch {
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /**
  * Every key of databases 0-3 with its encoding, the SHA-1 of its DUMP payload (of its sorted
  * content for hash tables) and its absolute expiry.
  */
-function contents(server: Server): Record<string, string> {
+function contents(server: HostRedis): Record<string, string> {
   const script = `local out = {}
 for db = 0, 3 do
   redis.call('SELECT', db)
@@ -95,7 +60,7 @@ return out`;
   return result;
 }
 
-function fill(server: Server, kind: string, key: string, count: number, db = 0): void {
+function fill(server: HostRedis, kind: string, key: string, count: number, db = 0): void {
   const body: Record<string, string> = {
     hash: "redis.call('HSET', KEYS[1], 'field' .. i, 'value-' .. i)",
     list: "redis.call('RPUSH', KEYS[1], 'element-' .. i)",
@@ -107,13 +72,11 @@ function fill(server: Server, kind: string, key: string, count: number, db = 0):
   server.cli('-n', String(db), 'EVAL', `for i = 1, ${count} do ${body[kind]} end`, '1', key);
 }
 
-afterAll(() => {
-  for (const server of servers) server.process.kill();
-});
+afterAll(stopHostRedis);
 
 describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, online restore (redis-server on the host)', () => {
   it('every type and encoding, TTLs and several databases come back with identical DUMP payloads (hash tables: identical sorted content); keys not in the backup are removed from its databases only', async () => {
-    const source = await startServer('src-pw');
+    const source = await startHostRedis('src-pw');
     source.cli('SET', 'string:short', 'v');
     source.cli('SET', 'string:int', '12345');
     source.cli('SET', 'string:long', 'x'.repeat(5000));
@@ -148,7 +111,7 @@ describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, o
     await pipeline(snapshot.content, createWriteStream(file));
     expect(snapshot.size).toBeGreaterThan(10_000);
 
-    const target = await startServer('dst-pw');
+    const target = await startHostRedis('dst-pw');
     target.cli('SET', 'string:short', 'older value');
     target.cli('SET', 'only-in-target', 'removed by FLUSHDB');
     target.cli('-n', '1', 'SET', 'db1:untouched', 'kept: database 1 is not in the backup');
@@ -164,7 +127,7 @@ describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, o
   });
 
   it('a server that refuses SYNC (as managed services do) is named, with the way out', async () => {
-    const server = await startServer('sync-pw');
+    const server = await startHostRedis('sync-pw');
     server.cli('ACL', 'SETUSER', 'backup', 'on', '>backup-pw', '~*', '+@all', '-sync', '-psync');
     const attempt = replicaSnapshot(parseRedisUrl(`redis://backup:backup-pw@127.0.0.1:${server.port}`));
     const error = await attempt.catch((caught: Error) => caught);
@@ -173,7 +136,7 @@ describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, o
   });
 
   it('through the binary: REDIS_URL backs up by replication and restores online (dry run first), keeping the previous data; a bad REDIS_URL is exit 2', async () => {
-    const server = await startServer('cli-pw');
+    const server = await startHostRedis('cli-pw');
     server.cli('SET', 'config:site', 'orkestra');
     fill(server, 'hash', 'user:1', 3);
     server.cli('-n', '2', 'SET', 'db2:key', 'two', 'PX', '86400000');
@@ -213,7 +176,7 @@ describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, o
   });
 
   it('an RDB holding a type an online restore cannot convert (module data) is named and refused by the dry run and the restore, nothing changed', async () => {
-    const server = await startServer('mod-pw');
+    const server = await startHostRedis('mod-pw');
     server.cli('SET', 'kept', 'untouched');
     const project = await makeProject({ env: `REDIS_URL=redis://:mod-pw@127.0.0.1:${server.port}\n` });
     const env = { DOCKER_HOST: 'unix:///nonexistent.sock' };
