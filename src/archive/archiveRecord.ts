@@ -39,7 +39,7 @@ export function parseRecord(text: string, archiveName: string): ArchiveRecord | 
   if (schema !== RECORD_SCHEMA || archive !== archiveName) return undefined;
   if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) return undefined;
   if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
-  const names = Array.isArray(components) && components.every((name) => typeof name === 'string') ? (components as string[]) : undefined;
+  const names = Array.isArray(components) && components.every((name) => typeof name === 'string') ? components : undefined;
   return { bytes, sha256, components: names, etag: typeof etag === 'string' ? etag : undefined };
 }
 

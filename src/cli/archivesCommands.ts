@@ -123,7 +123,11 @@ function pruneReport(plan: PrunePlan, dryRun: boolean, removeBroken: boolean): s
   const removed = plan.decisions.filter((decision) => !decision.keep).length;
   const unknown = plan.decisions.filter(({ candidate }) => candidate.unknown !== undefined).length;
   const broken = plan.decisions.filter(({ candidate }) => !candidate.sound && candidate.unknown === undefined).length;
-  const brokenFate = removeBroken ? (dryRun ? 'to be removed: --remove-broken' : 'removed: --remove-broken') : 'left in place unless --remove-broken';
+  const brokenFate = removeBroken
+    ? dryRun
+      ? 'to be removed: --remove-broken'
+      : 'removed: --remove-broken'
+    : 'left in place unless --remove-broken';
   lines.push(
     '',
     `${dryRun ? 'Would remove' : 'Removed'} ${removed} of ${plan.decisions.length} archives of environment ${plan.environment} in ${plan.folder}` +

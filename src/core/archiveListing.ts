@@ -100,7 +100,12 @@ function timeOf(listing: ArchiveListing): number {
   return Number.isNaN(created) ? (nameFacts(listing.name)?.createdAt.getTime() ?? 0) : created;
 }
 
-async function described(shelf: ArchiveShelf, entry: ShelfEntry, base: ArchiveListing, keyring: Keyring | undefined): Promise<ArchiveListing> {
+async function described(
+  shelf: ArchiveShelf,
+  entry: ShelfEntry,
+  base: ArchiveListing,
+  keyring: Keyring | undefined,
+): Promise<ArchiveListing> {
   try {
     const location = await openedWith(await shelf.open(entry), keyring);
     try {
@@ -130,7 +135,8 @@ async function recorded(shelf: ArchiveShelf, entry: ShelfEntry): Promise<{ recor
     return { unknown: `${why}, so its soundness is not known without the key` };
   }
   const record = parseRecord(text, entry.name);
-  if (!record) return { unknown: `its record ${entry.name}${RECORD_SUFFIX} does not describe it, so its soundness is not known without the key` };
+  if (!record)
+    return { unknown: `its record ${entry.name}${RECORD_SUFFIX} does not describe it, so its soundness is not known without the key` };
   if (record.bytes !== entry.bytes) {
     return {
       unknown: `its size (${formatBytes(entry.bytes)}, ${entry.bytes} bytes) is not the recorded ${record.bytes} bytes: changed or cut since the backup (open it with the key to judge)`,

@@ -112,8 +112,6 @@ function candidateOf(listing: ArchiveListing, environment: string): PruneCandida
   // An encrypted archive without the key to open it is sound on its record's word alone.
   const sound = listing.bytes > 0 && listing.problem === undefined && (readable || listing.record !== undefined);
   const components = listing.components ?? listing.record?.components;
-  const series = named.secrets
-    ? SECRETS_SERIES
-    : `components ${components ? [...components].sort().join(',') : '(unknown)'}`;
+  const series = named.secrets ? SECRETS_SERIES : `components ${components ? [...components].sort().join(',') : '(unknown)'}`;
   return { id: listing.name, listing, createdAt, sequence: named.sequence, sound, unknown: listing.unknown, series };
 }

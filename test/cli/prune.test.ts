@@ -205,7 +205,7 @@ describe('list and prune through the binary', () => {
     expect(older).not.toBe(newest);
   });
 
-  it('two archives of the same second are ordered by the name\'s -N: list shows the -2 first, prune --keep-last 1 keeps it, whatever the modification times', async () => {
+  it("two archives of the same second are ordered by the name's -N: list shows the -2 first, prune --keep-last 1 keeps it, whatever the modification times", async () => {
     const project = await makeProject();
     const folder = join(project, 'backups');
     const first = await archiveAt(folder, 'local', '2026-11-20T21:58:35Z');
@@ -233,7 +233,7 @@ describe('list and prune through the binary', () => {
     expect(plain.stdout).not.toContain('broken');
   });
 
-  it('a partial archive (-c of fewer components) is a series of its own: it never takes a full backup\'s keep slot, and keeps its own', async () => {
+  it("a partial archive (-c of fewer components) is a series of its own: it never takes a full backup's keep slot, and keeps its own", async () => {
     const project = await makeProject();
     const folder = join(project, 'backups');
     const spool = { path: 'spool/queue.txt', content: 'job\n' };
