@@ -1,10 +1,13 @@
 import { copyFile, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ageKeyPair } from '../helpers/age.js';
 import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { runCli } from '../helpers/cli.js';
+import { describeOffsite, offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
 import { makeProject } from '../helpers/project.js';
+import { s3Client } from '../helpers/s3.js';
 
 const ENV_FILE = { path: 'secrets/.env', content: 'A=1\n' };
 
@@ -256,5 +259,51 @@ describe('list and prune through the binary', () => {
     expect(plan.archives.find((archive) => archive.name === full)).toMatchObject({ keep: true, series: 'components secrets,spool' });
     expect(plan.archives.find((archive) => archive.name === partial)).toMatchObject({ keep: true, series: 'components spool' });
     expect((await readdir(folder)).sort()).toEqual([full, partial].sort());
+  });
+});
+
+describeOffsite('prune of encrypted archives in an s3:// folder, on the off-site server', () => {
+  let server: OffsiteServer;
+  beforeAll(async () => {
+    server = await startOffsiteServer(['offsite']);
+  });
+  afterAll(() => server?.stop());
+
+  it('the record goes up as an object beside the archive; without the identity a newer cut copy fills no slot, and the older archive goes with its record', async () => {
+    const project = await makeProject();
+    const env = offsiteEnv(server);
+    const { recipient } = await ageKeyPair(project);
+    const backup = async () => {
+      const result = await runCli(['backup', '-c', 'secrets', '-y', '-r', recipient, '-o', 's3://offsite/sealed/'], { cwd: project, env });
+      expect(result.code, result.stderr).toBe(0);
+      return result.stdout.trim().slice('s3://offsite/'.length);
+    };
+    const olderKey = await backup();
+    const realKey = await backup();
+    const client = s3Client(server.endpoint, 'a', 'b');
+    const read = async (key: string) =>
+      Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: 'offsite', Key: key }))).Body!.transformToByteArray());
+    const record = JSON.parse((await read(`${realKey}.record.json`)).toString()) as { bytes: number; etag?: string };
+    const bytes = await read(realKey);
+    expect(record.bytes).toBe(bytes.length);
+    expect(record.etag).toBeTruthy();
+    const cutKey = 'sealed/orkestra-backup-local-20991231-030000.tar.gz.age';
+    await client.send(new PutObjectCommand({ Bucket: 'offsite', Key: cutKey, Body: bytes.subarray(0, bytes.length >> 1) }));
+
+    const pruned = await runCli(['prune', 's3://offsite/sealed/', '--keep-last', '1', '--json'], { cwd: project, env });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const plan = JSON.parse(pruned.stdout) as { archives: PrunedArchive[]; removed: string[] };
+    const name = (key: string) => key.split('/').pop()!;
+    expect(plan.archives.find((archive) => archive.name === name(realKey))).toMatchObject({ keep: true, sound: true });
+    expect(plan.archives.find((archive) => archive.name === name(cutKey))).toMatchObject({
+      keep: true,
+      unknown: expect.stringContaining('no record') as unknown,
+    });
+    expect(plan.removed).toEqual([name(olderKey)]);
+    const left = await client.send(new ListObjectsV2Command({ Bucket: 'offsite', Prefix: 'sealed/' }));
+    expect((left.Contents ?? []).map((object) => object.Key).sort()).toEqual([realKey, `${realKey}.record.json`, cutKey].sort());
+    // The listed ETag is the recorded one: the prune relied on the real archive without downloading it.
+    expect(left.Contents?.find((object) => object.Key === realKey)?.ETag).toBe(record.etag);
+    client.destroy();
   });
 });
