@@ -190,7 +190,7 @@ describe.skipIf(!hasAgeCli)('age-encrypted archives through the binary (interop 
     expect(refused.code).toBe(2);
   });
 
-  it('list shows archives no key opens as ENCRYPTED, not broken; prune keeps and removes them by name without any key', async () => {
+  it('list shows archives no key opens as ENCRYPTED, not broken; prune keeps and removes them, with their records, without any key', async () => {
     const project = await makeProject();
     const { identityFile, recipient } = await ageKeyPair(project);
     const first = await encryptedBackup(project, ['-r', recipient]);
