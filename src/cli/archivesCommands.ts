@@ -72,7 +72,7 @@ export async function pruneAfterBackup(
 ): Promise<void> {
   const shelf = await openShelf(folder, args, terminal, signal);
   try {
-    // The backup host may hold only the recipients: archives it cannot open are judged by their names.
+    // The backup host may hold only the recipients: archives it cannot open are judged by their records.
     const plan = await planPrune(shelf, environment, args.pruneAfter!, { keyring: settingsKeyring(await commandSettings(args.common)) });
     const removed = await runPrune(plan);
     const unknown = plan.decisions.filter(({ candidate }) => candidate.unknown !== undefined).length;

@@ -30,7 +30,7 @@ export interface PrunePlan {
   readonly ignored: number;
 }
 
-export const SECRETS_SERIES = 'secrets archives of split backups';
+const SECRETS_SERIES = 'secrets archives of split backups';
 
 /**
  * What a prune of `folder` would keep and remove for one environment, computed from the
@@ -46,40 +46,51 @@ export async function planPrune(
   options: { removeBroken?: boolean; keyring?: Keyring } = {},
 ): Promise<PrunePlan> {
   const shelf = typeof place === 'string' ? localShelf(place) : place;
-  let candidates: PruneCandidate[] = [];
+  const candidates: PruneCandidate[] = [];
   let ignored = 0;
   for (const listing of await listArchives(shelf, options.keyring)) {
     const candidate = candidateOf(listing, environment);
     if (candidate) candidates.push(candidate);
     else ignored += 1;
   }
-  const decide = () => {
-    const seriesNames = [...new Set(candidates.map((candidate) => candidate.series))].sort();
-    return seriesNames.flatMap((name) =>
-      applyRetention(
-        candidates.filter((candidate) => candidate.series === name),
-        policy,
-        options,
-      ),
-    );
-  };
-  const hashed = new Set<string>();
-  let decisions = decide();
-  for (;;) {
-    const relied = decisions.some((decision) => !decision.keep)
-      ? decisions.filter(({ candidate, keep }) => keep && candidate.sound && candidate.listing.record && !hashed.has(candidate.id))
-      : [];
-    if (relied.length === 0) break;
-    const failed = new Set<string>();
-    for (const { candidate } of relied) {
-      hashed.add(candidate.id);
-      if (!(await shelf.matchesRecord(shelfEntry(candidate.listing), candidate.listing.record!))) failed.add(candidate.id);
-    }
-    if (failed.size === 0) break;
-    candidates = candidates.map((candidate) => (failed.has(candidate.id) ? hashMismatch(candidate) : candidate));
-    decisions = decide();
+  const seriesNames = [...new Set(candidates.map((candidate) => candidate.series))].sort();
+  const decisions: RetentionDecision<PruneCandidate>[] = [];
+  for (const name of seriesNames) {
+    const series = candidates.filter((candidate) => candidate.series === name);
+    decisions.push(...(await decideOnRecords(shelf, series, policy, options)));
   }
   return { shelf, folder: shelf.where, environment, decisions, ignored };
+}
+
+/**
+ * The rules over one series. When they would remove something, the archives that fill its keep
+ * slots on their records' word alone are the ones relied on: each is hashed (once), and one
+ * that no longer matches becomes unknown and the rules run again without it.
+ */
+async function decideOnRecords(
+  shelf: ArchiveShelf,
+  series: readonly PruneCandidate[],
+  policy: RetentionPolicy,
+  options: { removeBroken?: boolean },
+): Promise<RetentionDecision<PruneCandidate>[]> {
+  const hashed = new Set<string>();
+  let judged = series;
+  for (;;) {
+    const decisions = applyRetention(judged, policy, options);
+    if (decisions.every((decision) => decision.keep)) return decisions;
+    const relied = decisions.filter(
+      ({ candidate, keep }) => keep && candidate.sound && candidate.listing.record && !hashed.has(candidate.id),
+    );
+    if (relied.length === 0) return decisions;
+    let changed = false;
+    for (const { candidate } of relied) {
+      hashed.add(candidate.id);
+      if (await shelf.matchesRecord(shelfEntry(candidate.listing), candidate.listing.record!)) continue;
+      judged = judged.map((other) => (other.id === candidate.id ? hashMismatch(other) : other));
+      changed = true;
+    }
+    if (!changed) return decisions;
+  }
 }
 
 /** Removes what the plan removes, one archive at a time (each with its record); returns the names removed. */
