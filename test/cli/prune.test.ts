@@ -1,4 +1,4 @@
-import { copyFile, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,7 @@ describe('list and prune through the binary', () => {
     const bytes = await readFile(real);
     const record = JSON.parse(await readFile(`${real}.record.json`, 'utf8')) as { archive: string; bytes: number; sha256: string };
     expect(record).toMatchObject({ archive: realName, bytes: bytes.length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown });
+    expect((await stat(`${real}.record.json`)).mode & 0o777).toBe(0o600);
     const recordFor = (name: string) => JSON.stringify({ ...record, archive: name });
     // Newer copies, each named as a later backup would be: cut at half without a record; cut
     // at half beside its record; the whole size with one byte changed beside its record.
