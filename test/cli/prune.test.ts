@@ -138,6 +138,21 @@ describe('list and prune through the binary', () => {
     expect((await readdir(folder)).sort()).toEqual([data[1], secrets[1]].sort());
   });
 
+  it('prune --keep-last 1 without the identity keeps the only sound encrypted archive, not a newer copy of it cut at half its size', async () => {
+    const project = await makeProject();
+    const folder = join(project, 'backups');
+    const { recipient } = await ageKeyPair(project);
+    const real = (await encryptedBackup(project, recipient)).split('/').pop()!;
+    const bytes = await readFile(join(folder, real));
+    const cut = 'orkestra-backup-local-20991231-030000.tar.gz.age';
+    await writeFile(join(folder, cut), bytes.subarray(0, bytes.length >> 1));
+    const pruned = await runCli(['prune', folder, '--keep-last', '1'], { cwd: project });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(await readdir(folder)).toContain(real);
+    expect(pruned.stdout).toContain(`${real}  keep    (newest sound archive, last)`);
+    expect(pruned.stdout).toContain(`${cut}  keep    (soundness unknown: left in place): no record`);
+  });
+
   it('prune without the identity keeps the real encrypted archive: newer copies cut at half its size, or changed at the same size, fill no keep slot and are left in place as unknown', async () => {
     const project = await makeProject();
     const folder = join(project, 'backups');
