@@ -1,10 +1,13 @@
 import type { Readable } from 'node:stream';
+import type { ArchiveRecord } from './archiveRecord.js';
 import type { ArchiveLocation } from './location.js';
 
 /** The archive's first bytes, known only at the end: manifest.json and the file indexes, as gzip members in a hidden file. */
 export interface ArchiveHead {
   readonly size: number;
   open(): Readable;
+  /** The manifest's component names, for the record an encrypted archive keeps beside it. */
+  readonly components?: readonly string[];
 }
 
 /** Reads a finished archive back before it counts as made (the writer's `check`). */
@@ -19,8 +22,12 @@ export interface ArchiveDestination {
   /** A private path for a working file of the given role (index spools, spooled command output, the head). */
   workPath(role: string): string;
   writeBody(bytes: Buffer): Promise<void>;
-  /** Returns where the archive ended up (a path, a URL or "-") and its size. */
-  publish(head: ArchiveHead, check?: ArchiveCheck): Promise<{ path: string; bytes: number }>;
+  /**
+   * Returns where the archive ended up (a path, a URL or "-") and its size. With a `record` of
+   * the bytes it was handed, a destination that can keep one beside the archive publishes it
+   * with the archive (both or neither); standard output cannot and ignores it.
+   */
+  publish(head: ArchiveHead, check?: ArchiveCheck, record?: ArchiveRecord): Promise<{ path: string; bytes: number }>;
   /** Removes everything written so far (parts uploaded, hidden files). Safe to call more than once. */
   discard(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { newHeader, type Sealing } from '../age/header.js';
 import { sealPayload, PAYLOAD_NONCE_BYTES } from '../age/payload.js';
+import { RecordingHash } from './archiveRecord.js';
 import { decryptedWith } from './decryptedArchive.js';
 import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from './destination.js';
 import type { ArchiveLocation } from './location.js';
@@ -20,6 +21,10 @@ const EMPTY_HEAD: ArchiveHead = { size: 0, open: () => Readable.from([]) };
  * and handed to the inner destination as its body, in front of an empty head; its check reads
  * the result back through the file key. The disk work equals the plain archive's (body written,
  * read, written again); the cost is the ciphers, about a second per GiB each here.
+ *
+ * The sealed bytes are hashed as they pass, and the inner destination keeps that record (size,
+ * SHA-256, component names) beside the archive: a host without the key can tell from it that
+ * the archive is still the one written and checked here (`list`, `prune`).
  */
 export class EncryptingDestination implements ArchiveDestination {
   private constructor(
@@ -44,9 +49,13 @@ export class EncryptingDestination implements ArchiveDestination {
 
   async publish(head: ArchiveHead, check?: ArchiveCheck): Promise<{ path: string; bytes: number }> {
     await this.body.close();
-    for await (const sealed of this.sealedArchive(head)) await this.inner.writeBody(sealed);
+    const hash = new RecordingHash();
+    for await (const sealed of this.sealedArchive(head)) {
+      hash.update(sealed);
+      await this.inner.writeBody(sealed);
+    }
     await this.body.remove();
-    return this.inner.publish(EMPTY_HEAD, check && ((location) => this.checkInside(location, check)));
+    return this.inner.publish(EMPTY_HEAD, check && ((location) => this.checkInside(location, check)), hash.record(head.components));
   }
 
   async discard(): Promise<void> {

@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { RuntimeError } from '../base/errors.js';
 import { isProcessAlive } from '../base/processes.js';
 import { removeTemporary, trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
+import { RECORD_SUFFIX, recordText, type ArchiveRecord } from './archiveRecord.js';
 import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from './destination.js';
 import { copyThrough, writeAll } from './writeAll.js';
 
@@ -14,7 +15,8 @@ const PRIVATE = 0o600;
  * A local `.tar.gz`: the body goes into a hidden file beside the final name as it is made; at the
  * end the head and the body are copied into another hidden file, which is synced, read back by
  * the check, and only then linked to its final name (never replacing a file). An interrupted run
- * never leaves a file that looks finished.
+ * never leaves a file that looks finished. A record given with it goes beside it as
+ * `<final name>.record.json` (0600), renamed into place right after it.
  */
 export class FileDestination implements ArchiveDestination {
   private constructor(
@@ -42,7 +44,7 @@ export class FileDestination implements ArchiveDestination {
     return writeAll(this.body, bytes);
   }
 
-  async publish(head: ArchiveHead, check?: ArchiveCheck): Promise<{ path: string; bytes: number }> {
+  async publish(head: ArchiveHead, check?: ArchiveCheck, record?: ArchiveRecord): Promise<{ path: string; bytes: number }> {
     // No fsync of the body: it is copied behind the head and removed, and the copy is what is
     // synced before it gets its final name. Syncing both wrote every byte to disk twice.
     const partialPath = hiddenSibling(this.finalPath, 'partial');
@@ -52,6 +54,7 @@ export class FileDestination implements ArchiveDestination {
       if (check) await check(partialPath);
       const path = await publishFile(partialPath, this.finalPath, this.uniqueName);
       untrackTemporary(partialPath);
+      if (record) await publishRecord(path, record);
       return { path, bytes };
     } catch (error) {
       await removeTemporary(partialPath);
@@ -99,7 +102,7 @@ function hiddenSibling(finalPath: string, role: string): string {
   return join(dirname(finalPath), `.${basename(finalPath)}.${role}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-const LEFTOVER = /^\..+\.(?:body|spool|index|indexes|head|partial)-(\d+)-[0-9a-f]{8}$/;
+const LEFTOVER = /^\..+\.(?:body|spool|index|indexes|head|partial|record)-(\d+)-[0-9a-f]{8}$/;
 
 /**
  * Removes the hidden files of backups whose process is gone (killed with SIGKILL, or the machine
@@ -114,6 +117,31 @@ async function removeLeftovers(folder: string): Promise<string[]> {
     removed.push(name);
   }
   return removed;
+}
+
+/**
+ * The record beside the published archive: written hidden, then renamed to its name (replacing
+ * a stale record of an archive of that name removed by hand). Without its record the archive
+ * is not published either: it is removed again and the failure thrown.
+ */
+async function publishRecord(archivePath: string, record: ArchiveRecord): Promise<void> {
+  const hiddenPath = hiddenSibling(archivePath, 'record');
+  trackTemporary(hiddenPath);
+  try {
+    const handle = await open(hiddenPath, 'wx', PRIVATE);
+    try {
+      await writeAll(handle, Buffer.from(recordText(basename(archivePath), record)));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(hiddenPath, `${archivePath}${RECORD_SUFFIX}`);
+    untrackTemporary(hiddenPath);
+  } catch (error) {
+    await removeTemporary(hiddenPath);
+    await unlink(archivePath).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Hard-links into place so an existing archive is never replaced, then drops the hidden name. */

@@ -148,7 +148,7 @@ export class ArchiveWriter {
       };
       head = await writeHead(await PrivateSpool.create(this.destination.workPath('head')), manifest, compressed);
       const published = await this.destination.publish(
-        { size: head.size, open: () => head!.stream() },
+        { size: head.size, open: () => head!.stream(), components: manifest.components },
         check && ((location) => check(location, manifest)),
       );
       return { ...published, manifest };

@@ -32,9 +32,11 @@ export async function listCommand(args: ParsedCommand, terminal: Terminal, signa
   for (const listing of listings) {
     const what = listing.problem
       ? `BROKEN: ${listing.problem}`
-      : listing.locked
-        ? `ENCRYPTED: ${listing.locked}`
-        : `${listing.environment}  ${listing.createdAt}  ${listing.components?.join(',') || '(nothing)'}`;
+      : listing.unknown
+        ? `ENCRYPTED, SOUNDNESS UNKNOWN: ${listing.unknown}`
+        : listing.locked
+          ? `ENCRYPTED: ${listing.locked}`
+          : `${listing.environment}  ${listing.createdAt}  ${listing.components?.join(',') || '(nothing)'}`;
     terminal.out(`${listing.name}  ${formatBytes(listing.bytes)}  ${what}\n`);
   }
   return 0;
@@ -53,7 +55,7 @@ export async function pruneCommand(args: ParsedCommand, terminal: Terminal, sign
     });
     const removed = args.dryRun ? [] : await runPrune(plan);
     if (args.common.json) terminal.out(`${JSON.stringify(pruneJson(plan, args.dryRun, removed), null, 2)}\n`);
-    else terminal.out(pruneReport(plan, args.dryRun));
+    else terminal.out(pruneReport(plan, args.dryRun, args.removeBroken ?? false));
     return 0;
   } finally {
     shelf.close();
@@ -70,10 +72,15 @@ export async function pruneAfterBackup(
 ): Promise<void> {
   const shelf = await openShelf(folder, args, terminal, signal);
   try {
-    // The backup host may hold only the recipients: archives it cannot open are judged by their names.
+    // The backup host may hold only the recipients: archives it cannot open are judged by their records.
     const plan = await planPrune(shelf, environment, args.pruneAfter!, { keyring: settingsKeyring(await commandSettings(args.common)) });
     const removed = await runPrune(plan);
-    terminal.err(`Pruned ${plan.folder}: ${removed.length} removed, ${plan.decisions.length - removed.length} kept.\n`);
+    const unknown = plan.decisions.filter(({ candidate }) => candidate.unknown !== undefined).length;
+    terminal.err(
+      `Pruned ${plan.folder}: ${removed.length} removed, ${plan.decisions.length - removed.length} kept` +
+        (unknown > 0 ? ` (${unknown} encrypted of unknown soundness among them, left in place: ${UNKNOWN_HINT})` : '') +
+        '.\n',
+    );
   } finally {
     shelf.close();
   }
@@ -106,17 +113,26 @@ export async function openShelf(folder: string, args: ParsedCommand, terminal: T
   return offsiteShelf(store, url);
 }
 
-function pruneReport(plan: PrunePlan, dryRun: boolean): string {
+const UNKNOWN_HINT = 'no record beside them vouches for them; list or prune them with --identity to judge';
+
+function pruneReport(plan: PrunePlan, dryRun: boolean, removeBroken: boolean): string {
   const lines = plan.decisions.map(({ candidate, keep, reasons }) => {
     const verdict = keep ? `keep    (${reasons.join(', ')})` : dryRun ? 'remove' : 'removed';
-    return `${candidate.listing.name}  ${verdict}`;
+    return `${candidate.listing.name}  ${verdict}${candidate.unknown === undefined ? '' : `: ${candidate.unknown}`}`;
   });
   const removed = plan.decisions.filter((decision) => !decision.keep).length;
-  const broken = plan.decisions.filter((decision) => !decision.candidate.sound).length;
+  const unknown = plan.decisions.filter(({ candidate }) => candidate.unknown !== undefined).length;
+  const broken = plan.decisions.filter(({ candidate }) => !candidate.sound && candidate.unknown === undefined).length;
+  const brokenFate = removeBroken
+    ? dryRun
+      ? 'to be removed: --remove-broken'
+      : 'removed: --remove-broken'
+    : 'left in place unless --remove-broken';
   lines.push(
     '',
     `${dryRun ? 'Would remove' : 'Removed'} ${removed} of ${plan.decisions.length} archives of environment ${plan.environment} in ${plan.folder}` +
-      (broken > 0 ? `; ${broken} broken (left in place unless --remove-broken)` : '') +
+      (broken > 0 ? `; ${broken} broken (${brokenFate})` : '') +
+      (unknown > 0 ? `; ${unknown} encrypted of unknown soundness left in place (${UNKNOWN_HINT})` : '') +
       (plan.ignored > 0 ? `; ${plan.ignored} other files not touched` : '') +
       '.',
   );
@@ -132,6 +148,8 @@ function pruneJson(plan: PrunePlan, dryRun: boolean, removed: string[]) {
       name: candidate.listing.name,
       createdAt: candidate.createdAt.toISOString(),
       sound: candidate.sound,
+      unknown: candidate.unknown,
+      series: candidate.series,
       keep,
       reasons,
     })),
@@ -147,8 +165,9 @@ function listingJson(listing: ArchiveListing) {
     environment: listing.environment,
     createdAt: listing.createdAt,
     components: listing.components,
-    sound: listing.problem === undefined,
+    sound: listing.problem === undefined && listing.unknown === undefined,
     problem: listing.problem,
+    unknown: listing.unknown,
     encrypted: listing.name.endsWith('.age'),
     locked: listing.locked,
   };

@@ -1,7 +1,11 @@
-import { readdir, stat, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { RECORD_LIMIT, RECORD_SUFFIX, type ArchiveRecord } from '../archive/archiveRecord.js';
 import type { ArchiveBytes } from '../archive/location.js';
 import { PinnedArchive } from '../archive/pinned.js';
+import { sha256Of } from '../integrity/sha256.js';
 import type { OffsiteStore } from '../s3/offsite.js';
 import { offsiteChild, offsiteUrlText, type OffsiteUrl } from '../s3/offsiteUrl.js';
 import { RemoteArchive } from '../s3/remoteArchive.js';
@@ -12,6 +16,8 @@ export interface ShelfEntry {
   readonly reference: string;
   readonly bytes: number;
   readonly modifiedMs: number;
+  /** Where the archive's record (`<name>.record.json`) is, when there is one beside it. */
+  readonly record?: string;
 }
 
 /** A place archives are kept — a local folder or an S3 prefix — as `list` and `prune` see it. */
@@ -21,6 +27,11 @@ export interface ArchiveShelf {
   /** The `.tar.gz`/`.tgz` archives (and their encrypted `.age` forms) directly in it, hidden files aside. */
   entries(): Promise<ShelfEntry[]>;
   open(entry: ShelfEntry): Promise<ArchiveBytes>;
+  /** The text of the entry's record (at most RECORD_LIMIT bytes), or undefined when it has none or it is larger. */
+  recordText(entry: ShelfEntry): Promise<string | undefined>;
+  /** Whether the archive's bytes are still those its record describes: the SHA-256 of every byte (an S3 object: the same ETag). */
+  matchesRecord(entry: ShelfEntry, record: ArchiveRecord): Promise<boolean>;
+  /** Removes the archive, then its record: a record left alone by an interruption describes nothing and is ignored. */
   remove(entry: ShelfEntry): Promise<void>;
   close(): void;
 }
@@ -31,39 +42,98 @@ export function localShelf(folder: string): ArchiveShelf {
   return {
     where: folder,
     async entries() {
-      const names = (await readdir(folder).catch(() => [])).filter((name) => !name.startsWith('.') && ARCHIVE_FILE.test(name));
+      const all = new Set(await readdir(folder).catch(() => [] as string[]));
+      const names = [...all].filter((name) => !name.startsWith('.') && ARCHIVE_FILE.test(name));
       const entries = await Promise.all(
         names.map(async (name) => {
           const reference = join(folder, name);
           const info = await stat(reference).catch(() => undefined);
-          return info?.isFile() ? { name, reference, bytes: info.size, modifiedMs: info.mtimeMs } : undefined;
+          if (!info?.isFile()) return undefined;
+          const record = all.has(`${name}${RECORD_SUFFIX}`) ? `${reference}${RECORD_SUFFIX}` : undefined;
+          return { name, reference, bytes: info.size, modifiedMs: info.mtimeMs, record };
         }),
       );
       return entries.filter((entry) => entry !== undefined);
     },
     open: (entry) => PinnedArchive.open(entry.reference),
-    remove: (entry) => unlink(entry.reference),
+    async recordText(entry) {
+      if (entry.record === undefined) return undefined;
+      const handle = await open(entry.record, 'r').catch(() => undefined);
+      if (!handle) return undefined;
+      try {
+        const { buffer, bytesRead } = await handle.read(Buffer.alloc(RECORD_LIMIT + 1), 0, RECORD_LIMIT + 1, 0);
+        return bytesRead > RECORD_LIMIT ? undefined : buffer.subarray(0, bytesRead).toString('utf8');
+      } finally {
+        await handle.close();
+      }
+    },
+    async matchesRecord(entry, record) {
+      return (await sha256Of(createReadStream(entry.reference))) === record.sha256;
+    },
+    async remove(entry) {
+      await unlink(entry.reference);
+      if (entry.record !== undefined) await unlink(entry.record).catch(ignoreMissing);
+    },
     close() {},
   };
 }
 
 /** An s3://bucket/prefix/ folder of the off-site store; the shelf owns the store's client. */
 export function offsiteShelf(store: OffsiteStore, folder: OffsiteUrl): ArchiveShelf {
-  const urls = new Map<string, { url: OffsiteUrl; etag: string }>();
+  const objects = new Map<string, { url: OffsiteUrl; etag: string }>();
+  const object = (reference: string) => objects.get(reference)!;
   return {
     where: offsiteUrlText(folder),
     async entries() {
-      const objects = await store.list(folder);
-      return objects.flatMap((object) => {
-        const name = object.key.slice(folder.key.length);
+      const listed = await store.list(folder);
+      for (const { key, etag } of listed) {
+        const url = offsiteChild(folder, key.slice(folder.key.length));
+        objects.set(offsiteUrlText(url), { url, etag });
+      }
+      return listed.flatMap(({ key, size, modifiedMs }) => {
+        const name = key.slice(folder.key.length);
         if (name.startsWith('.') || !ARCHIVE_FILE.test(name)) return [];
-        const url = offsiteChild(folder, name);
-        urls.set(name, { url, etag: object.etag });
-        return [{ name, reference: offsiteUrlText(url), bytes: object.size, modifiedMs: object.modifiedMs }];
+        const reference = offsiteUrlText(offsiteChild(folder, name));
+        const record = objects.has(`${reference}${RECORD_SUFFIX}`) ? `${reference}${RECORD_SUFFIX}` : undefined;
+        return [{ name, reference, bytes: size, modifiedMs, record }];
       });
     },
-    open: (entry) => RemoteArchive.listed(store, urls.get(entry.name)!.url, entry.bytes, urls.get(entry.name)!.etag),
-    remove: (entry) => store.remove(urls.get(entry.name)!.url),
+    open: (entry) => RemoteArchive.listed(store, object(entry.reference).url, entry.bytes, object(entry.reference).etag),
+    async recordText(entry) {
+      if (entry.record === undefined) return undefined;
+      const { url, etag } = object(entry.record);
+      return readLimited(await store.readFrom(url, etag, 0));
+    },
+    async matchesRecord(entry, record) {
+      const { url, etag } = object(entry.reference);
+      // The store keeps an object's bytes as they were completed: the same ETag is the same object.
+      if (record.etag !== undefined && record.etag === etag) return true;
+      const archive = await RemoteArchive.listed(store, url, entry.bytes, etag);
+      return (await sha256Of(archive.stream())) === record.sha256;
+    },
+    async remove(entry) {
+      await store.remove(object(entry.reference).url);
+      if (entry.record !== undefined) await store.remove(object(entry.record).url);
+    },
     close: () => store.destroy(),
   };
+}
+
+async function readLimited(stream: Readable): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total > RECORD_LIMIT) return undefined;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
 }

@@ -1,21 +1,23 @@
 import type { Keyring } from '../age/header.js';
-import { listArchives, type ArchiveListing } from './archiveListing.js';
-import { localShelf, type ArchiveShelf } from './archiveShelf.js';
+import { listArchives, nameFacts, type ArchiveListing } from './archiveListing.js';
+import { localShelf, type ArchiveShelf, type ShelfEntry } from './archiveShelf.js';
 import { applyRetention, type RetentionDecision, type RetentionPolicy } from './retention.js';
-
-/**
- * `orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>[-secrets][-N].tar.gz[.age]`: only such files are
- * ever pruned. The secrets archives of split backups are a series of their own: the rules apply
- * to each series apart, so data archives never take the secrets archives' keep slots.
- */
-const ARCHIVE_NAME = /^orkestra-backup-(.+)-(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)(-secrets)?(?:-\d+)?\.tar\.gz(?:\.age)?$/;
 
 export interface PruneCandidate {
   readonly id: string;
   readonly listing: ArchiveListing;
   readonly createdAt: Date;
+  /** The `-N` of its name: the second backup made in one second is the newer. */
+  readonly sequence: number;
   readonly sound: boolean;
-  readonly series: 'data' | 'secrets';
+  /** Why its soundness is unknown (encrypted, no key, no record that vouches for it), when it is. */
+  readonly unknown?: string;
+  /**
+   * The rules apply to each series apart: the secrets archives of split backups are one, and
+   * every other set of components another, so a partial archive (`-c redis`) never takes a full
+   * backup's keep slot, and full backups never take the partial archives'.
+   */
+  readonly series: string;
 }
 
 export interface PrunePlan {
@@ -28,10 +30,14 @@ export interface PrunePlan {
   readonly ignored: number;
 }
 
+const SECRETS_SERIES = 'secrets archives of split backups';
+
 /**
  * What a prune of `folder` would keep and remove for one environment, computed from the
  * manifests alone (createdAt in UTC; the name's stamp for an archive whose manifest cannot be
- * read, which is broken and takes no keep slot). Changes nothing.
+ * read, which is broken and takes no keep slot). An encrypted archive no key opens takes a
+ * slot only on its record's word: its size when listed, and its SHA-256 once the plan would
+ * remove something because of the slot it holds. Changes nothing.
  */
 export async function planPrune(
   place: string | ArchiveShelf,
@@ -47,33 +53,76 @@ export async function planPrune(
     if (candidate) candidates.push(candidate);
     else ignored += 1;
   }
-  const series = (name: PruneCandidate['series']) => candidates.filter((candidate) => candidate.series === name);
-  const decisions = [...applyRetention(series('data'), policy, options), ...applyRetention(series('secrets'), policy, options)];
+  const seriesNames = [...new Set(candidates.map((candidate) => candidate.series))].sort();
+  const decisions: RetentionDecision<PruneCandidate>[] = [];
+  for (const name of seriesNames) {
+    const series = candidates.filter((candidate) => candidate.series === name);
+    decisions.push(...(await decideOnRecords(shelf, series, policy, options)));
+  }
   return { shelf, folder: shelf.where, environment, decisions, ignored };
 }
 
-/** Removes what the plan removes, one archive at a time; returns the names removed. */
+/**
+ * The rules over one series. When they would remove something, the archives that fill its keep
+ * slots on their records' word alone are the ones relied on: each is hashed (once), and one
+ * that no longer matches becomes unknown and the rules run again without it.
+ */
+async function decideOnRecords(
+  shelf: ArchiveShelf,
+  series: readonly PruneCandidate[],
+  policy: RetentionPolicy,
+  options: { removeBroken?: boolean },
+): Promise<RetentionDecision<PruneCandidate>[]> {
+  const hashed = new Set<string>();
+  let judged = series;
+  for (;;) {
+    const decisions = applyRetention(judged, policy, options);
+    if (decisions.every((decision) => decision.keep)) return decisions;
+    const relied = decisions.filter(
+      ({ candidate, keep }) => keep && candidate.sound && candidate.listing.record && !hashed.has(candidate.id),
+    );
+    if (relied.length === 0) return decisions;
+    let changed = false;
+    for (const { candidate } of relied) {
+      hashed.add(candidate.id);
+      if (await shelf.matchesRecord(shelfEntry(candidate.listing), candidate.listing.record!)) continue;
+      judged = judged.map((other) => (other.id === candidate.id ? hashMismatch(other) : other));
+      changed = true;
+    }
+    if (!changed) return decisions;
+  }
+}
+
+/** Removes what the plan removes, one archive at a time (each with its record); returns the names removed. */
 export async function runPrune(plan: PrunePlan): Promise<string[]> {
   const removed: string[] = [];
   for (const { candidate, keep } of plan.decisions) {
     if (keep) continue;
-    const { listing } = candidate;
-    await plan.shelf.remove({ name: listing.name, reference: listing.file, bytes: listing.bytes, modifiedMs: listing.modifiedMs });
+    await plan.shelf.remove(shelfEntry(candidate.listing));
     removed.push(candidate.listing.name);
   }
   return removed;
 }
 
+function shelfEntry(listing: ArchiveListing): ShelfEntry {
+  return { name: listing.name, reference: listing.file, bytes: listing.bytes, modifiedMs: listing.modifiedMs, record: listing.recordFile };
+}
+
+function hashMismatch(candidate: PruneCandidate): PruneCandidate {
+  const unknown = 'its SHA-256 is not the recorded one: changed since the backup (open it with the key to judge)';
+  return { ...candidate, sound: false, unknown, listing: { ...candidate.listing, unknown } };
+}
+
 function candidateOf(listing: ArchiveListing, environment: string): PruneCandidate | undefined {
-  const match = ARCHIVE_NAME.exec(listing.name);
-  if (!match) return undefined;
-  const [, nameEnvironment, year, month, day, hour, minute, second, secretsSuffix] = match;
-  // An encrypted archive without the key to open it is judged by its name (a backup host holds
-  // only the public recipients): sound, unless its size alone shows it damaged.
+  const named = nameFacts(listing.name);
+  if (!named) return undefined;
   const readable = listing.problem === undefined && listing.createdAt !== undefined;
-  const sound = listing.bytes > 0 && listing.problem === undefined && (readable || listing.locked !== undefined);
-  if ((readable ? listing.environment : nameEnvironment) !== environment) return undefined;
-  const createdAt = readable ? new Date(listing.createdAt!) : new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}Z`);
+  if ((readable ? listing.environment : named.environment) !== environment) return undefined;
+  const createdAt = readable ? new Date(listing.createdAt!) : named.createdAt;
   if (Number.isNaN(createdAt.getTime())) return undefined;
-  return { id: listing.name, listing, createdAt, sound, series: secretsSuffix ? 'secrets' : 'data' };
+  // An encrypted archive without the key to open it is sound on its record's word alone.
+  const sound = listing.bytes > 0 && listing.problem === undefined && (readable || listing.record !== undefined);
+  const components = listing.components ?? listing.record?.components;
+  const series = named.secrets ? SECRETS_SERIES : `components ${components ? [...components].sort().join(',') : '(unknown)'}`;
+  return { id: listing.name, listing, createdAt, sequence: named.sequence, sound, unknown: listing.unknown, series };
 }

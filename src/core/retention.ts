@@ -16,14 +16,22 @@ export type RetentionRule = (typeof RETENTION_RULES)[number];
 export interface RetentionCandidate {
   readonly id: string;
   readonly createdAt: Date;
+  /** Orders candidates of the same createdAt: the higher is the newer (the `-N` of a backup's name; 1 without one). */
+  readonly sequence?: number;
   /** Only sound archives fill a keep slot: a broken or empty one never displaces a good one. */
   readonly sound: boolean;
+  /**
+   * Why its soundness is not known, when it is not (an encrypted archive no key opens and no
+   * record vouches for): it fills no keep slot and is kept whatever the rules, even with
+   * removeBroken, which removes only archives known to be broken.
+   */
+  readonly unknown?: string;
 }
 
 export interface RetentionDecision<T extends RetentionCandidate> {
   readonly candidate: T;
   readonly keep: boolean;
-  /** Why it is kept ("daily 2026-11-30", "newest sound archive", "broken: left in place"), empty when removed. */
+  /** Why it is kept ("daily 2026-11-30", "newest sound archive", "broken: left in place", "soundness unknown: left in place"), empty when removed. */
   readonly reasons: string[];
 }
 
@@ -31,18 +39,22 @@ export interface RetentionDecision<T extends RetentionCandidate> {
  * restic's `forget` rules over archives: newest first, each bucketed rule keeps the newest
  * archive of each of its N most recent periods (UTC, by the manifest's createdAt), `last` the N
  * newest; the union of all rules is kept. Broken archives take no slot and are kept (reported)
- * unless `removeBroken`; the newest sound archive is always kept.
+ * unless `removeBroken`; archives of unknown soundness take no slot and are always kept; the
+ * newest sound archive is always kept. Ties on createdAt are ordered by sequence, then id.
  */
 export function applyRetention<T extends RetentionCandidate>(
   candidates: readonly T[],
   policy: RetentionPolicy,
   options: { removeBroken?: boolean } = {},
 ): RetentionDecision<T>[] {
-  const newestFirst = [...candidates].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id));
+  const newestFirst = [...candidates].sort(
+    (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (b.sequence ?? 1) - (a.sequence ?? 1) || b.id.localeCompare(a.id),
+  );
   const left = new Map(RETENTION_RULES.map((rule) => [rule, policy[rule] ?? 0]));
   const lastPeriod = new Map<RetentionRule, string>();
   let newestSoundSeen = false;
   return newestFirst.map((candidate) => {
+    if (candidate.unknown !== undefined) return { candidate, keep: true, reasons: ['soundness unknown: left in place'] };
     if (!candidate.sound) {
       return { candidate, keep: !options.removeBroken, reasons: options.removeBroken ? [] : ['broken: left in place'] };
     }

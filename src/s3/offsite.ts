@@ -7,6 +7,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   UploadPartCommand,
   type CompletedPart,
@@ -197,9 +198,9 @@ export class OffsiteStore {
     return { PartNumber: partNumber, ETag };
   }
 
-  /** Completes the upload only if the key is still free (If-None-Match: *, for stores that honour it). */
-  async completeUpload(url: OffsiteUrl, uploadId: string, parts: CompletedPart[], signal?: AbortSignal): Promise<void> {
-    await this.call(`completing the upload of ${offsiteUrlText(url)}`, () =>
+  /** Completes the upload only if the key is still free (If-None-Match: *, for stores that honour it); returns the object's ETag. */
+  async completeUpload(url: OffsiteUrl, uploadId: string, parts: CompletedPart[], signal?: AbortSignal): Promise<string | undefined> {
+    const completed = await this.call(`completing the upload of ${offsiteUrlText(url)}`, () =>
       this.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: url.bucket,
@@ -208,6 +209,17 @@ export class OffsiteStore {
           MultipartUpload: { Parts: parts },
           IfNoneMatch: '*',
         }),
+        { abortSignal: signal },
+      ),
+    );
+    return completed.ETag;
+  }
+
+  /** A small object in one request (an archive's record), replacing one of that key. */
+  async put(url: OffsiteUrl, body: Buffer, contentType: string, signal?: AbortSignal): Promise<void> {
+    await this.call(`writing ${offsiteUrlText(url)}`, () =>
+      this.client.send(
+        new PutObjectCommand({ Bucket: url.bucket, Key: url.key, Body: body, ContentLength: body.length, ContentType: contentType }),
         { abortSignal: signal },
       ),
     );

@@ -3,6 +3,7 @@ import type { CompletedPart } from '@aws-sdk/client-s3';
 import { RuntimeError } from '../base/errors.js';
 import { BoundedTasks } from '../base/concurrency.js';
 import { withoutFinalPeriod } from '../base/format.js';
+import { RECORD_SUFFIX, recordText, type ArchiveRecord } from '../archive/archiveRecord.js';
 import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from '../archive/destination.js';
 import { WorkFolder } from '../archive/workFolder.js';
 import type { OffsiteStore } from './offsite.js';
@@ -29,7 +30,9 @@ const PARTS_PER_SIZE = 2_000;
  * is held back in memory, and part 1 is the head followed by it (at least 5 MiB, or the only
  * part). Parts 2… go up as the body is made. The object is read back whole before the run
  * succeeds; a failed or interrupted run aborts the upload, or removes the object if it was
- * already completed, so nothing is left under the key.
+ * already completed, so nothing is left under the key. A record given with it is put as the
+ * object `<key>.record.json` after the check, with the object's ETag (an object's metadata is
+ * fixed when its upload starts, before its size and SHA-256 are known).
  */
 export class OffsiteDestination implements ArchiveDestination {
   private readonly uploads: BoundedTasks;
@@ -79,7 +82,7 @@ export class OffsiteDestination implements ArchiveDestination {
     }
   }
 
-  async publish(head: ArchiveHead, check?: ArchiveCheck): Promise<{ path: string; bytes: number }> {
+  async publish(head: ArchiveHead, check?: ArchiveCheck, record?: ArchiveRecord): Promise<{ path: string; bytes: number }> {
     if (this.buffer && this.filled > 0) await this.handOff(this.buffer.subarray(0, this.filled));
     await this.uploads.drain();
     const held = this.held ?? Buffer.alloc(0);
@@ -92,9 +95,10 @@ export class OffsiteDestination implements ArchiveDestination {
       this.options.signal,
     );
     const parts = [first, ...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
-    await this.store.completeUpload(this.url, this.uploadId, parts, this.options.signal);
+    const etag = await this.store.completeUpload(this.url, this.uploadId, parts, this.options.signal);
     this.state = 'completed';
     if (check) await check(await RemoteArchive.open(this.store, this.url));
+    if (record) await this.putRecord({ ...record, etag });
     this.state = 'published';
     await this.work.remove();
     return { path: offsiteUrlText(this.url), bytes: head.size + this.bodyBytes };
@@ -115,6 +119,12 @@ export class OffsiteDestination implements ArchiveDestination {
       );
     }
     await this.work.remove();
+  }
+
+  private async putRecord(record: ArchiveRecord): Promise<void> {
+    const name = this.url.key.slice(this.url.key.lastIndexOf('/') + 1);
+    const recordUrl: OffsiteUrl = { bucket: this.url.bucket, key: `${this.url.key}${RECORD_SUFFIX}`, folder: false };
+    await this.store.put(recordUrl, Buffer.from(recordText(name, record)), 'application/json', this.options.signal);
   }
 
   private async handOff(part: Buffer): Promise<void> {

@@ -190,7 +190,7 @@ describe.skipIf(!hasAgeCli)('age-encrypted archives through the binary (interop 
     expect(refused.code).toBe(2);
   });
 
-  it('list shows archives no key opens as ENCRYPTED, not broken; prune keeps and removes them by name without any key', async () => {
+  it('list shows archives no key opens as ENCRYPTED, not broken; prune keeps and removes them, with their records, without any key', async () => {
     const project = await makeProject();
     const { identityFile, recipient } = await ageKeyPair(project);
     const first = await encryptedBackup(project, ['-r', recipient]);
@@ -205,7 +205,8 @@ describe.skipIf(!hasAgeCli)('age-encrypted archives through the binary (interop 
     const pruned = await runCli(['prune', join(project, 'backups'), '--keep-last', '1', '--remove-broken'], { cwd: project });
     expect(pruned.code).toBe(0);
     const left = await backupsOf(project);
-    expect(left).toEqual([second.split('/').pop()]);
+    // The newer one and its record; the older one went with its record.
+    expect(left.sort()).toEqual([second.split('/').pop(), `${second.split('/').pop()}.record.json`]);
     expect(left).not.toContain(first.split('/').pop());
   });
 

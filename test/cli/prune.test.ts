@@ -1,9 +1,13 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ageKeyPair } from '../helpers/age.js';
 import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { runCli } from '../helpers/cli.js';
+import { describeOffsite, offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
 import { makeProject } from '../helpers/project.js';
+import { s3Client } from '../helpers/s3.js';
 
 const ENV_FILE = { path: 'secrets/.env', content: 'A=1\n' };
 
@@ -14,6 +18,22 @@ async function archiveAt(folder: string, environment: string, createdAt: string)
   const manifest = manifestFor([ENV_FILE], { environment, createdAt });
   await writeRawArchive(join(folder, name), [{ path: 'manifest.json', content: JSON.stringify(manifest) }, ENV_FILE]);
   return name;
+}
+
+/** An encrypted backup of the secrets through the binary: the archive's path. */
+async function encryptedBackup(project: string, recipient: string): Promise<string> {
+  const result = await runCli(['backup', '-c', 'secrets', '-y', '-r', recipient], { cwd: project });
+  expect(result.code, result.stderr).toBe(0);
+  return result.stdout.trim();
+}
+
+interface PrunedArchive {
+  name: string;
+  keep: boolean;
+  sound: boolean;
+  unknown?: string;
+  reasons: string[];
+  series: string;
 }
 
 async function folderWithArchives() {
@@ -116,5 +136,190 @@ describe('list and prune through the binary', () => {
     const result = await runCli(['prune', folder, '--keep-last', '1'], { cwd: project });
     expect(result.code).toBe(0);
     expect((await readdir(folder)).sort()).toEqual([data[1], secrets[1]].sort());
+  });
+
+  it('prune --keep-last 1 without the identity keeps the only sound encrypted archive, not a newer copy of it cut at half its size', async () => {
+    const project = await makeProject();
+    const folder = join(project, 'backups');
+    const { recipient } = await ageKeyPair(project);
+    const real = (await encryptedBackup(project, recipient)).split('/').pop()!;
+    const bytes = await readFile(join(folder, real));
+    const cut = 'orkestra-backup-local-20991231-030000.tar.gz.age';
+    await writeFile(join(folder, cut), bytes.subarray(0, bytes.length >> 1));
+    const pruned = await runCli(['prune', folder, '--keep-last', '1'], { cwd: project });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(await readdir(folder)).toContain(real);
+    expect(pruned.stdout).toContain(`${real}  keep    (newest sound archive, last)`);
+    expect(pruned.stdout).toContain(`${cut}  keep    (soundness unknown: left in place): no record`);
+  });
+
+  it('prune without the identity keeps the real encrypted archive: newer copies cut at half its size, or changed at the same size, fill no keep slot and are left in place as unknown', async () => {
+    const project = await makeProject();
+    const folder = join(project, 'backups');
+    const { recipient } = await ageKeyPair(project);
+    const older = await encryptedBackup(project, recipient);
+    const real = await encryptedBackup(project, recipient);
+    const realName = real.split('/').pop()!;
+    const olderName = older.split('/').pop()!;
+    const bytes = await readFile(real);
+    const record = JSON.parse(await readFile(`${real}.record.json`, 'utf8')) as { archive: string; bytes: number; sha256: string };
+    expect(record).toMatchObject({ archive: realName, bytes: bytes.length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown });
+    expect((await stat(`${real}.record.json`)).mode & 0o777).toBe(0o600);
+    const recordFor = (name: string) => JSON.stringify({ ...record, archive: name });
+    // Newer copies, each named as a later backup would be: cut at half without a record; cut
+    // at half beside its record; the whole size with one byte changed beside its record.
+    const cutBare = 'orkestra-backup-local-20991229-030000.tar.gz.age';
+    await writeFile(join(folder, cutBare), bytes.subarray(0, bytes.length >> 1));
+    const cutRecorded = 'orkestra-backup-local-20991230-030000.tar.gz.age';
+    await writeFile(join(folder, cutRecorded), bytes.subarray(0, bytes.length >> 1));
+    await writeFile(join(folder, `${cutRecorded}.record.json`), recordFor(cutRecorded));
+    const changed = 'orkestra-backup-local-20991231-030000.tar.gz.age';
+    const changedBytes = Buffer.from(bytes);
+    changedBytes[changedBytes.length - 40] ^= 0x01;
+    await writeFile(join(folder, changed), changedBytes);
+    await writeFile(join(folder, `${changed}.record.json`), recordFor(changed));
+
+    const listed = JSON.parse((await runCli(['list', '--json'], { cwd: project })).stdout) as {
+      archives: { name: string; sound: boolean; unknown?: string }[];
+    };
+    const listedAs = (name: string) => listed.archives.find((archive) => archive.name === name);
+    expect(listedAs(realName)).toMatchObject({ sound: true });
+    expect(listedAs(cutBare)).toMatchObject({ sound: false, unknown: expect.stringContaining('no record') as unknown });
+    expect(listedAs(cutRecorded)).toMatchObject({ sound: false, unknown: expect.stringContaining('is not the recorded') as unknown });
+    const text = await runCli(['list'], { cwd: project });
+    expect(text.stdout).toContain(`${cutBare}  `);
+    expect(text.stdout).toMatch(new RegExp(`${cutBare} .* ENCRYPTED, SOUNDNESS UNKNOWN: no record`));
+
+    const pruned = await runCli(['prune', folder, '--keep-last', '1', '--json'], { cwd: project });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const plan = JSON.parse(pruned.stdout) as { archives: PrunedArchive[]; removed: string[] };
+    const decided = (name: string) => plan.archives.find((archive) => archive.name === name);
+    expect(decided(realName)).toMatchObject({ keep: true, sound: true, reasons: ['newest sound archive', 'last'] });
+    for (const name of [cutBare, cutRecorded, changed]) {
+      expect(decided(name)).toMatchObject({ keep: true, sound: false, reasons: ['soundness unknown: left in place'] });
+    }
+    // Same size as recorded: only the SHA-256, checked because the prune relies on the slot it would hold, gives it away.
+    expect(decided(changed)?.unknown).toContain('SHA-256 is not the recorded one');
+    expect(plan.removed).toEqual([olderName]);
+    expect((await readdir(folder)).sort()).toEqual(
+      [realName, `${realName}.record.json`, cutBare, cutRecorded, `${cutRecorded}.record.json`, changed, `${changed}.record.json`].sort(),
+    );
+    // Not even --remove-broken removes what is not known to be broken.
+    const again = await runCli(['prune', folder, '--keep-last', '1', '--remove-broken'], { cwd: project });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('3 encrypted of unknown soundness left in place');
+    expect(await readdir(folder)).toContain(cutBare);
+  });
+
+  it('backup --prune on a host with only the recipient keeps the new archive and its record, removes older ones with theirs', async () => {
+    const project = await makeProject();
+    const folder = join(project, 'backups');
+    const { recipient } = await ageKeyPair(project);
+    const older = (await encryptedBackup(project, recipient)).split('/').pop()!;
+    const result = await runCli(['backup', '-c', 'secrets', '-y', '-r', recipient, '--prune', 'last=1'], { cwd: project });
+    expect(result.code, result.stderr).toBe(0);
+    const newest = result.stdout.trim().split('/').pop()!;
+    expect(result.stderr).toContain('1 removed, 1 kept.');
+    expect((await readdir(folder)).sort()).toEqual([newest, `${newest}.record.json`].sort());
+    expect(older).not.toBe(newest);
+  });
+
+  it("two archives of the same second are ordered by the name's -N: list shows the -2 first, prune --keep-last 1 keeps it, whatever the modification times", async () => {
+    const project = await makeProject();
+    const folder = join(project, 'backups');
+    const first = await archiveAt(folder, 'local', '2026-11-20T21:58:35Z');
+    const second = first.replace('.tar.gz', '-2.tar.gz');
+    await copyFile(join(folder, first), join(folder, second));
+    // The second's file looks older: only the name can order them.
+    await utimes(join(folder, second), new Date('2026-11-20T21:58:35Z'), new Date('2026-11-20T21:58:35Z'));
+    const listed = JSON.parse((await runCli(['list', '--json'], { cwd: project })).stdout) as { archives: { name: string }[] };
+    expect(listed.archives.map((archive) => archive.name)).toEqual([second, first]);
+    const pruned = await runCli(['prune', folder, '--keep-last', '1'], { cwd: project });
+    expect(pruned.code).toBe(0);
+    expect(await readdir(folder)).toEqual([second]);
+  });
+
+  it('--remove-broken says the broken archives were removed, not that they were left in place', async () => {
+    const { project, folder } = await folderWithArchives();
+    const dryRun = await runCli(['prune', folder, '--keep-last', '1', '--remove-broken', '--dry-run'], { cwd: project });
+    expect(dryRun.stdout).toContain('Would remove 12 of 13 archives of environment local');
+    expect(dryRun.stdout).toContain('2 broken (to be removed: --remove-broken)');
+    const pruned = await runCli(['prune', folder, '--keep-last', '1', '--remove-broken'], { cwd: project });
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).not.toContain('left in place');
+    expect(pruned.stdout).toContain('2 broken (removed: --remove-broken)');
+    const plain = await runCli(['prune', folder, '--keep-last', '1'], { cwd: project });
+    expect(plain.stdout).not.toContain('broken');
+  });
+
+  it("a partial archive (-c of fewer components) is a series of its own: it never takes a full backup's keep slot, and keeps its own", async () => {
+    const project = await makeProject();
+    const folder = join(project, 'backups');
+    const spool = { path: 'spool/queue.txt', content: 'job\n' };
+    const made = async (createdAt: string, components: string[]) => {
+      const stamp = createdAt.replace(/[-:]/g, '').replace('T', '-').replace('Z', '');
+      const name = `orkestra-backup-local-${stamp}.tar.gz`;
+      const files = components.includes('secrets') ? [ENV_FILE, spool] : [spool];
+      const manifest = manifestFor(files, { environment: 'local', createdAt, components });
+      await writeRawArchive(join(folder, name), [{ path: 'manifest.json', content: JSON.stringify(manifest) }, ...files]);
+      return name;
+    };
+    const fullOld = await made('2026-11-20T03:00:00Z', ['secrets', 'spool']);
+    const full = await made('2026-11-21T03:00:00Z', ['secrets', 'spool']);
+    const partialOld = await made('2026-11-21T09:00:00Z', ['spool']);
+    const partial = await made('2026-11-21T10:00:00Z', ['spool']);
+    const pruned = await runCli(['prune', folder, '--keep-last', '1', '--json'], { cwd: project });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const plan = JSON.parse(pruned.stdout) as { archives: PrunedArchive[]; removed: string[] };
+    expect(plan.removed.sort()).toEqual([fullOld, partialOld].sort());
+    expect(plan.archives.find((archive) => archive.name === full)).toMatchObject({ keep: true, series: 'components secrets,spool' });
+    expect(plan.archives.find((archive) => archive.name === partial)).toMatchObject({ keep: true, series: 'components spool' });
+    expect((await readdir(folder)).sort()).toEqual([full, partial].sort());
+  });
+});
+
+describeOffsite('prune of encrypted archives in an s3:// folder, on the off-site server', () => {
+  let server: OffsiteServer;
+  beforeAll(async () => {
+    server = await startOffsiteServer(['offsite']);
+  });
+  afterAll(() => server?.stop());
+
+  it('the record goes up as an object beside the archive; without the identity a newer cut copy fills no slot, and the older archive goes with its record', async () => {
+    const project = await makeProject();
+    const env = offsiteEnv(server);
+    const { recipient } = await ageKeyPair(project);
+    const backup = async () => {
+      const result = await runCli(['backup', '-c', 'secrets', '-y', '-r', recipient, '-o', 's3://offsite/sealed/'], { cwd: project, env });
+      expect(result.code, result.stderr).toBe(0);
+      return result.stdout.trim().slice('s3://offsite/'.length);
+    };
+    const olderKey = await backup();
+    const realKey = await backup();
+    const client = s3Client(server.endpoint, 'a', 'b');
+    const read = async (key: string) =>
+      Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: 'offsite', Key: key }))).Body!.transformToByteArray());
+    const record = JSON.parse((await read(`${realKey}.record.json`)).toString()) as { bytes: number; etag?: string };
+    const bytes = await read(realKey);
+    expect(record.bytes).toBe(bytes.length);
+    expect(record.etag).toBeTruthy();
+    const cutKey = 'sealed/orkestra-backup-local-20991231-030000.tar.gz.age';
+    await client.send(new PutObjectCommand({ Bucket: 'offsite', Key: cutKey, Body: bytes.subarray(0, bytes.length >> 1) }));
+
+    const pruned = await runCli(['prune', 's3://offsite/sealed/', '--keep-last', '1', '--json'], { cwd: project, env });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const plan = JSON.parse(pruned.stdout) as { archives: PrunedArchive[]; removed: string[] };
+    const name = (key: string) => key.split('/').pop()!;
+    expect(plan.archives.find((archive) => archive.name === name(realKey))).toMatchObject({ keep: true, sound: true });
+    expect(plan.archives.find((archive) => archive.name === name(cutKey))).toMatchObject({
+      keep: true,
+      unknown: expect.stringContaining('no record') as unknown,
+    });
+    expect(plan.removed).toEqual([name(olderKey)]);
+    const left = await client.send(new ListObjectsV2Command({ Bucket: 'offsite', Prefix: 'sealed/' }));
+    expect((left.Contents ?? []).map((object) => object.Key).sort()).toEqual([realKey, `${realKey}.record.json`, cutKey].sort());
+    // The listed ETag is the recorded one: the prune relied on the real archive without downloading it.
+    expect(left.Contents?.find((object) => object.Key === realKey)?.ETag).toBe(record.etag);
+    client.destroy();
   });
 });

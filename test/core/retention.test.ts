@@ -85,6 +85,33 @@ describe('retention (restic forget rules)', () => {
     ).toEqual(['broken-1', 'broken-2', 'broken-3']);
   });
 
+  it('archives of unknown soundness fill no slot and are kept even with removeBroken', () => {
+    const good = { id: 'good', createdAt: new Date('2026-11-01T00:00:00Z'), sound: true };
+    const older = { id: 'older', createdAt: new Date('2026-10-01T00:00:00Z'), sound: true };
+    const unknown = { id: 'unknown', createdAt: new Date('2026-11-02T00:00:00Z'), sound: false, unknown: 'no record beside it' };
+    for (const removeBroken of [false, true]) {
+      const decisions = applyRetention([older, good, unknown], { last: 1 }, { removeBroken });
+      expect(decisions.map(({ candidate, keep, reasons }) => [candidate.id, keep, reasons])).toEqual([
+        ['unknown', true, ['soundness unknown: left in place']],
+        ['good', true, ['newest sound archive', 'last']],
+        ['older', false, []],
+      ]);
+    }
+  });
+
+  it('a tie on createdAt is decided by the sequence (the -N of the name), whatever the input order', () => {
+    const at = new Date('2026-11-20T21:58:35Z');
+    const first = { id: 'orkestra-backup-local-20261120-215835.tar.gz', createdAt: at, sequence: 1, sound: true };
+    const second = { id: 'orkestra-backup-local-20261120-215835-2.tar.gz', createdAt: at, sequence: 2, sound: true };
+    for (const order of [
+      [first, second],
+      [second, first],
+    ]) {
+      const kept = applyRetention(order, { last: 1 }).filter((decision) => decision.keep);
+      expect(kept.map((decision) => decision.candidate.id)).toEqual([second.id]);
+    }
+  });
+
   it('says which rule keeps an archive', () => {
     const [newest, older] = applyRetention(
       [
