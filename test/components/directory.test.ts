@@ -61,7 +61,7 @@ describe('directory components from orkestra-backup.json', () => {
     const dryRun = await run(project, ['restore', archive, '--dry-run']);
     expect(dryRun.code).toBe(0);
     expect(dryRun.stdout).toMatch(
-      /docker\/marketing-spool-a \(3 files, [^)]+\): the current folder is moved aside whole into docker\/\.pre-restore-<UTC stamp>\/marketing-spool\/0\//,
+      /docker\/marketing-spool-a \(3 files, [^)]+\): restored beside it, then swapped in whole; the current folder is moved aside into docker\/\.pre-restore-<UTC stamp>\/marketing-spool\/0\//,
     );
     const restore = await run(project, ['restore', archive, '-y']);
     expect(restore.stderr).not.toContain('FAILED');
@@ -88,7 +88,7 @@ describe('directory components from orkestra-backup.json', () => {
     expect(named.stdout).toContain(
       "marketing-spool is not declared in this project's orkestra-backup.json: restored as the archive defines it (directory docker/marketing-spool-*)",
     );
-    expect(named.stdout).toMatch(/docker\/marketing-spool-b \(1 file, [^)]+\): new/);
+    expect(named.stdout).toContain(`${project}/docker/marketing-spool-b (1 file, 6 B): does not exist yet; it will be created`);
     const restore = await run(project, ['restore', backup.stdout.trim(), '-c', 'marketing-spool', '-y']);
     expect(restore.code).toBe(0);
     expect(await readdir(join(project, 'docker/marketing-spool-b'))).toEqual(['queue.txt']);
