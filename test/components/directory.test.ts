@@ -111,6 +111,10 @@ describe('directory components from orkestra-backup.json', () => {
     [{ components: { spool: { kind: 'folder', path: 'x' } } }, /components\.spool\.kind: unknown kind "folder" \(one of: directory/],
     [{ components: { redis: { kind: 'directory', path: 'x' } } }, /components\.redis: "redis" is a built-in component/],
     [{ components: { Spool: { kind: 'directory', path: 'x' } } }, /components\.Spool: a component name is lowercase/],
+    [
+      { components: { spool: { kind: 'directory', path: 'docker/../../*' } } },
+      /components\.spool\.path: a folder glob never climbs out with "\.\."/,
+    ],
   ])('a bad declaration %j is refused with the path of the bad field (exit 2), nothing written', async (config, message) => {
     const project = await makeProject();
     await writeFile(join(project, 'orkestra-backup.json'), JSON.stringify(config));
