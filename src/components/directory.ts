@@ -47,8 +47,9 @@ export const directoryKind: ComponentKind<DirectoryDefinition> = {
 /**
  * Folders matched by a glob, file by file into `<n>/<path>` of the component (n: the matched
  * folder's place in the manifest's `roots`), with every file's and folder's mode and mtime
- * recorded. Restored by moving each existing folder aside whole and writing the backup's in its
- * place. Symbolic links and special files are not copied (counted and named in the summary).
+ * recorded. Restored by writing the backup's folder beside each target, then swapping it in whole
+ * (the existing folder moved aside), so that an interrupt or a failure never leaves a mix.
+ * Symbolic links and special files are not copied (counted and named in the summary).
  */
 function directoryComponent(name: string, definition: DirectoryDefinition, origin: DefinitionOrigin): Component<DirectoryPlan> {
   return {
@@ -108,7 +109,7 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
         const what = `${plural(counts[index]?.files ?? 0, 'file')}, ${formatBytes(counts[index]?.bytes ?? 0)}`;
         actions.push(
           exists
-            ? `${shown} (${what}): restored beside it, then swapped in whole; the current folder is moved aside into docker/.pre-restore-<UTC stamp>/${name}/${index}/`
+            ? `${shown} (${what}): written beside it, then swapped in whole; the current folder is moved aside into docker/.pre-restore-<UTC stamp>/${name}/${index}/`
             : `${shown} (${what}): does not exist yet; it will be created`,
         );
         replaces.push(exists ? `${shown} (moved aside whole and replaced)` : `${shown} (does not exist yet: created)`);
@@ -126,16 +127,17 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
 
     async restore({ source, aside, progress, signal }, plan) {
       const staging = new StagingArea();
-      const staged = new Map<number, string>();
+      const staged: { entry: RootTarget; folder: string }[] = [];
       let written: number;
       try {
-        for (const { index, target } of plan.targets) {
-          const folder = await staging.beside(target);
+        for (const entry of plan.targets) {
+          const folder = await staging.beside(entry.target);
           await mkdir(folder, { mode: 0o700 });
-          staged.set(index, folder);
+          staged.push({ entry, folder });
         }
-        written = await writeFiles(source, staged, progress, signal);
-        await setFolderAttributes(plan.details, staged);
+        const folders = new Map(staged.map(({ entry, folder }) => [entry.index, folder]));
+        written = await writeFiles(source, folders, progress, signal);
+        await setFolderAttributes(plan.details, folders);
       } catch (error) {
         await staging.discard();
         const why = signal.aborted ? 'interrupted' : (error as Error).message;
@@ -146,13 +148,9 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
       }
       const swapped = await staging.swapIn(
         `swapping the restored folders of ${name} in`,
-        plan.targets.map((entry) => ({
-          target: entry.target,
-          staged: staged.get(entry.index)!,
-          keep: () => keepFolder(aside, name, entry),
-        })),
+        staged.map(({ entry, folder }) => ({ target: entry.target, staged: folder, keep: () => keepFolder(aside, name, entry) })),
       );
-      const kept = swapped.filter((entry) => entry.kept !== undefined).map((entry) => entry.kept!);
+      const kept = swapped.flatMap((entry) => (entry.kept === undefined ? [] : [entry.kept]));
       return {
         summary: `${plural(written, 'file')} into ${plural(plan.targets.length, 'folder')}${kept.length > 0 ? `; previous ${kept.length === 1 ? 'folder' : 'folders'} kept in ${kept.join(', ')}` : ''}`,
       };

@@ -62,7 +62,7 @@ describe('directory components from orkestra-backup.json', () => {
     const dryRun = await run(project, ['restore', archive, '--dry-run']);
     expect(dryRun.code).toBe(0);
     expect(dryRun.stdout).toMatch(
-      /docker\/marketing-spool-a \(3 files, [^)]+\): restored beside it, then swapped in whole; the current folder is moved aside into docker\/\.pre-restore-<UTC stamp>\/marketing-spool\/0\//,
+      /docker\/marketing-spool-a \(3 files, [^)]+\): written beside it, then swapped in whole; the current folder is moved aside into docker\/\.pre-restore-<UTC stamp>\/marketing-spool\/0\//,
     );
     const restore = await run(project, ['restore', archive, '-y']);
     expect(restore.stderr).not.toContain('FAILED');
