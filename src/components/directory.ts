@@ -19,7 +19,11 @@ const DirectorySchema = z.strictObject({
   path: z
     .string()
     .min(1)
-    .refine((path) => path.split('/').every((segment) => segment !== '..'), 'a folder glob never climbs out with ".."'),
+    .refine((path) => path.split('/').every((segment) => segment !== '..'), 'a folder glob never climbs out with ".."')
+    .refine(
+      (path) => !['', '.', '/', 'docker'].includes(path.replace(/^(\.\/)+/, '').replace(/\/+$/, '')),
+      'name folders inside the project or docker/ (docker/data), not the project, docker/ or / itself',
+    ),
   title: z.string().min(1).optional(),
 });
 type DirectoryDefinition = z.infer<typeof DirectorySchema>;

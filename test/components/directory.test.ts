@@ -115,6 +115,11 @@ describe('directory components from orkestra-backup.json', () => {
       { components: { spool: { kind: 'directory', path: 'docker/../../*' } } },
       /components\.spool\.path: a folder glob never climbs out with "\.\."/,
     ],
+    [
+      { components: { spool: { kind: 'directory', path: 'docker/' } } },
+      /components\.spool\.path: name folders inside the project or docker\//,
+    ],
+    [{ components: { spool: { kind: 'directory', path: '.' } } }, /components\.spool\.path: name folders inside the project or docker\//],
   ])('a bad declaration %j is refused with the path of the bad field (exit 2), nothing written', async (config, message) => {
     const project = await makeProject();
     await writeFile(join(project, 'orkestra-backup.json'), JSON.stringify(config));
