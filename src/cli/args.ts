@@ -47,6 +47,7 @@ const COMMAND_OPTIONS = {
     yes: { type: 'boolean', short: 'y' },
     'no-keep-mongodb': { type: 'boolean' },
     'accept-key-drift': { type: 'boolean' },
+    'allow-outside-project': { type: 'boolean' },
     secrets: { type: 'string' },
     'allow-mismatch': { type: 'boolean' },
     ...OPENING_OPTIONS,
@@ -183,6 +184,7 @@ function flagSettings(values: Record<string, unknown>): Record<string, string> {
   const settings: Record<string, string> = {};
   if (values['no-keep-mongodb']) settings.ORKESTRA_KEEP_MONGODB = 'no';
   if (values['accept-key-drift']) settings.ORKESTRA_ACCEPT_KEY_DRIFT = 'yes';
+  if (values['allow-outside-project']) settings.ORKESTRA_ALLOW_OUTSIDE_PROJECT = 'yes';
   if (values['allow-plaintext-secrets']) settings.ORKESTRA_ALLOW_PLAINTEXT_SECRETS = 'yes';
   if (typeof values['endpoint-url'] === 'string') settings.AWS_ENDPOINT_URL_S3 = values['endpoint-url'];
   if (typeof values['mongo-uri'] === 'string') settings.MONGO_URI = values['mongo-uri'];

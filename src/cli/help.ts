@@ -91,6 +91,8 @@ restores each component. On a terminal, asks you to type "restore" before any ch
       --accept-key-drift      restore mongodb even though docker/.env holds other encryption keys
                               (OAUTH_TOKEN_ENCRYPTION_KEY, ORKESTRA_KMS_MASTER_KEY; ORKESTRA_BACKUP_KEY_NAMES)
                               than when the backup was made; refused by default (the data would be unreadable)
+      --allow-outside-project let a directory component this project does not declare (named with -c, restored
+                              as the archive defines it) write folders outside the project folder
       --secrets <file>        the secrets archive of a split backup: both are checked before any change and
                               restored as one operation; one of another backup run is refused unless
       --allow-mismatch        is given

@@ -5,15 +5,25 @@ import { isAbsolute, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { glob } from 'tinyglobby';
 import { z } from 'zod';
-import { PreconditionError, UsageError } from '../base/errors.js';
+import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { formatBytes, plural } from '../base/format.js';
-import type { Component, ComponentKind, ComponentSource, DefinitionOrigin, RestorePlan } from '../core/component.js';
+import type { Component, ComponentKind, ComponentSource, DefinitionOrigin, ProgressReporter, RestorePlan } from '../core/component.js';
 import { readDetails } from '../core/details.js';
+import type { MoveAsideFolder } from '../core/moveAside.js';
 import type { Project } from '../core/project.js';
+import { StagingArea } from '../core/stagedSwap.js';
+import { besideTarget, outermostFolders, resolveRoots, rootTarget, type RootTarget } from './directoryTargets.js';
 
 /** `{ "kind": "directory", "path": "docker/marketing-spool-*" }`: folders of the project (or absolute host folders), glob allowed. */
 const DirectorySchema = z.strictObject({
-  path: z.string().min(1),
+  path: z
+    .string()
+    .min(1)
+    .refine((path) => path.split('/').every((segment) => segment !== '..'), 'a folder glob never climbs out with ".."')
+    .refine(
+      (path) => !['', '.', '/', 'docker'].includes(path.replace(/^(\.\/)+/, '').replace(/\/+$/, '')),
+      'name folders inside the project or docker/ (docker/data), not the project, docker/ or / itself',
+    ),
   title: z.string().min(1).optional(),
 });
 type DirectoryDefinition = z.infer<typeof DirectorySchema>;
@@ -27,7 +37,9 @@ const DirectoryDetailsSchema = z.object({
 type DirectoryDetails = z.infer<typeof DirectoryDetailsSchema>;
 
 interface DirectoryPlan extends RestorePlan {
-  readonly roots: readonly { root: DirectoryDetails['roots'][number]; target: string; exists: boolean }[];
+  readonly details: DirectoryDetails;
+  /** The recorded folders restored, each to where it goes; those inside another are restored as part of it. */
+  readonly targets: readonly RootTarget[];
 }
 
 export const directoryKind: ComponentKind<DirectoryDefinition> = {
@@ -39,8 +51,9 @@ export const directoryKind: ComponentKind<DirectoryDefinition> = {
 /**
  * Folders matched by a glob, file by file into `<n>/<path>` of the component (n: the matched
  * folder's place in the manifest's `roots`), with every file's and folder's mode and mtime
- * recorded. Restored by moving each existing folder aside whole and writing the backup's in its
- * place. Symbolic links and special files are not copied (counted and named in the summary).
+ * recorded. Restored by writing the backup's folder beside each target, then swapping it in whole
+ * (the existing folder moved aside), so that an interrupt or a failure never leaves a mix.
+ * Symbolic links and special files are not copied (counted and named in the summary).
  */
 function directoryComponent(name: string, definition: DirectoryDefinition, origin: DefinitionOrigin): Component<DirectoryPlan> {
   return {
@@ -87,72 +100,63 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
     async planRestore({ project, source }) {
       const details = directoryDetails(source, name);
       const counts = await checkFiles(source, name, details);
-      const roots = [];
+      const { targets, nested } = await resolveRoots({
+        project,
+        name,
+        archiveName: source.archiveName,
+        declared: origin === 'project' ? definition.path : undefined,
+        roots: details.roots,
+      });
       const actions: string[] = [];
       const replaces: string[] = [];
-      for (const [index, root] of details.roots.entries()) {
-        const target = rootTarget(project, root.path);
-        const info = await lstat(target).catch(() => undefined);
-        if (info && !info.isDirectory()) {
-          throw new PreconditionError(`${target} is not a folder; the backup of ${name} has a folder there.`, {
-            hint: 'Move it away and run the restore again.',
-          });
-        }
+      for (const { index, shown, exists } of targets) {
         const what = `${plural(counts[index]?.files ?? 0, 'file')}, ${formatBytes(counts[index]?.bytes ?? 0)}`;
         actions.push(
-          info
-            ? `${root.path} (${what}): the current folder is moved aside whole into docker/.pre-restore-<UTC stamp>/${name}/${index}/, then restored`
-            : `${root.path} (${what}): new`,
+          exists
+            ? `${shown} (${what}): written beside it, then swapped in whole; the current folder is moved aside into docker/.pre-restore-<UTC stamp>/${name}/${index}/`
+            : `${shown} (${what}): does not exist yet; it will be created`,
         );
-        if (info) replaces.push(root.path);
-        roots.push({ root, target, exists: Boolean(info) });
+        replaces.push(exists ? `${shown} (moved aside whole and replaced)` : `${shown} (does not exist yet: created)`);
       }
-      const warnings =
-        origin === 'archive'
-          ? [
-              `${name} is not declared in this project's orkestra-backup.json: restored as the archive defines it (directory ${details.definition.path})`,
-            ]
-          : [];
-      return { actions, replaces, warnings, roots };
+      const warnings = nested.map(({ path, within }) => `${path} lies inside ${within}: its files are restored as part of it`);
+      if (origin === 'archive') {
+        warnings.unshift(
+          `${name} is not declared in this project's orkestra-backup.json: restored as the archive defines it (directory ${details.definition.path})`,
+        );
+        for (const { shown } of targets.filter((target) => target.outside))
+          warnings.push(`${shown} is outside the project folder (allowed by --allow-outside-project)`);
+      }
+      return { actions, replaces, warnings, details, targets };
     },
 
     async restore({ source, aside, progress, signal }, plan) {
-      for (const [index, { target, exists }] of plan.roots.entries()) {
-        if (exists) await rename(target, await aside.pathFor(name, String(index)));
-      }
-      for (const { target } of plan.roots) await mkdir(target, { recursive: true, mode: 0o700 });
-      const attributes = source.files()[Symbol.asyncIterator]();
-      let written = 0;
-      for await (const entry of source.entries()) {
-        signal.throwIfAborted();
-        const next = await attributes.next();
-        const file = next.done ? undefined : next.value;
-        const { mode, mtimeMs } = EntryAttributesSchema.parse(
-          file?.path === entry.path ? file.details : { mode: 0o600, mtimeMs: Date.now() },
-        );
-        const [index, path] = splitRoot(entry.path);
-        const destination = join(plan.roots[index].target, path);
-        await mkdir(join(destination, '..'), { recursive: true, mode: 0o700 });
-        await pipeline(entry.content, createWriteStream(destination, { flags: 'wx', mode: mode & 0o777 }), { signal });
-        await chmod(destination, mode);
-        await utimes(destination, mtimeMs / 1000, mtimeMs / 1000);
-        progress.advance(entry.size);
-        written += 1;
-      }
-      // Folders last, deepest first: writing files into them changed their mtimes.
-      for (const { root, target } of plan.roots) {
-        for (const folder of [...root.folders].sort((a, b) => b.path.length - a.path.length)) {
-          const path = join(target, folder.path);
-          await mkdir(path, { recursive: true });
-          await chmod(path, folder.mode);
-          await utimes(path, folder.mtimeMs / 1000, folder.mtimeMs / 1000);
+      const staging = new StagingArea();
+      const staged: { entry: RootTarget; folder: string }[] = [];
+      let written: number;
+      try {
+        for (const entry of plan.targets) {
+          const folder = await staging.beside(entry.target);
+          await mkdir(folder, { mode: 0o700 });
+          staged.push({ entry, folder });
         }
-        await chmod(target, root.mode);
-        await utimes(target, root.mtimeMs / 1000, root.mtimeMs / 1000);
+        const folders = new Map(staged.map(({ entry, folder }) => [entry.index, folder]));
+        written = await writeFiles(source, folders, progress, signal);
+        await setFolderAttributes(plan.details, folders);
+      } catch (error) {
+        await staging.discard();
+        const why = signal.aborted ? 'interrupted' : (error as Error).message;
+        throw new RuntimeError(
+          `${why} while writing the restored copy beside ${plan.targets.map((entry) => entry.shown).join(', ')} — no folder was replaced: each is as it was (the partial copy was removed).`,
+          { cause: error },
+        );
       }
-      const moved = plan.roots.filter((root) => root.exists).length;
+      const swapped = await staging.swapIn(
+        `swapping the restored folders of ${name} in`,
+        staged.map(({ entry, folder }) => ({ target: entry.target, staged: folder, keep: () => keepFolder(aside, name, entry) })),
+      );
+      const kept = swapped.flatMap((entry) => (entry.kept === undefined ? [] : [entry.kept]));
       return {
-        summary: `${plural(written, 'file')} into ${plural(plan.roots.length, 'folder')}${moved > 0 ? `; ${moved} previous ${moved === 1 ? 'folder' : 'folders'} moved aside` : ''}`,
+        summary: `${plural(written, 'file')} into ${plural(plan.targets.length, 'folder')}${kept.length > 0 ? `; previous ${kept.length === 1 ? 'folder' : 'folders'} kept in ${kept.join(', ')}` : ''}`,
       };
     },
 
@@ -203,7 +207,10 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
   };
 }
 
-/** The folders the definition matches now, sorted: relative to the project, or absolute when it is. */
+/**
+ * The folders the definition matches now, sorted: relative to the project, or absolute when it
+ * is. A folder inside another match is left to it (its files are backed up once).
+ */
 async function matchRoots(project: Project, pattern: string): Promise<string[]> {
   const absolute = isAbsolute(pattern);
   const found = await glob(absolute ? pattern.replace(/^\/+/, '') : pattern, {
@@ -213,13 +220,76 @@ async function matchRoots(project: Project, pattern: string): Promise<string[]> 
     expandDirectories: false,
     followSymbolicLinks: false,
   });
-  return found.map((path) => `${absolute ? '/' : ''}${path.replace(/\/+$/, '')}`).sort();
+  return outermostFolders(
+    project,
+    pattern,
+    found.map((path) => `${absolute ? '/' : ''}${path.replace(/\/+$/, '')}`),
+  );
 }
 
-/** Where a recorded folder goes: under the project, or the host path (a drill's folder stands in for the host). */
-function rootTarget(project: Project, root: string): string {
-  if (!isAbsolute(root)) return join(project.dir, root);
-  return project.hostRoot ? join(project.hostRoot, root) : root;
+/** Modes restored are never setuid, setgid or sticky, and never writable by everyone. */
+function safeMode(mode: number): number {
+  return mode & 0o775;
+}
+
+/** Every file of the archive into the staged copy of its folder; files of a folder restored as part of another are skipped. */
+async function writeFiles(
+  source: ComponentSource,
+  staged: ReadonlyMap<number, string>,
+  progress: ProgressReporter,
+  signal: AbortSignal,
+): Promise<number> {
+  const attributes = source.files()[Symbol.asyncIterator]();
+  let written = 0;
+  for await (const entry of source.entries()) {
+    signal.throwIfAborted();
+    const next = await attributes.next();
+    const file = next.done ? undefined : next.value;
+    const [index, path] = splitRoot(entry.path);
+    const folder = staged.get(index);
+    if (folder === undefined) {
+      entry.content.resume();
+      continue;
+    }
+    const { mode, mtimeMs } = EntryAttributesSchema.parse(file?.path === entry.path ? file.details : { mode: 0o600, mtimeMs: Date.now() });
+    const destination = join(folder, path);
+    await mkdir(join(destination, '..'), { recursive: true, mode: 0o700 });
+    await pipeline(entry.content, createWriteStream(destination, { flags: 'wx', mode: 0o600 }), { signal });
+    await chmod(destination, safeMode(mode));
+    await utimes(destination, mtimeMs / 1000, mtimeMs / 1000);
+    progress.advance(entry.size);
+    written += 1;
+  }
+  return written;
+}
+
+/** Folders last, deepest first: writing files into them changed their mtimes. */
+async function setFolderAttributes(details: DirectoryDetails, staged: ReadonlyMap<number, string>): Promise<void> {
+  for (const [index, folder] of staged) {
+    const root = details.roots[index];
+    for (const inner of [...root.folders].sort((a, b) => b.path.length - a.path.length)) {
+      const path = join(folder, inner.path);
+      await mkdir(path, { recursive: true, mode: 0o700 });
+      await chmod(path, safeMode(inner.mode));
+      await utimes(path, inner.mtimeMs / 1000, inner.mtimeMs / 1000);
+    }
+    await chmod(folder, safeMode(root.mode));
+    await utimes(folder, root.mtimeMs / 1000, root.mtimeMs / 1000);
+  }
+}
+
+/** Moves the current folder into docker/.pre-restore-<stamp>/<name>/<index>/, or beside it when that is another filesystem. */
+async function keepFolder(aside: MoveAsideFolder, name: string, { index, target }: RootTarget): Promise<string> {
+  const kept = await aside.pathFor(name, String(index));
+  try {
+    await rename(target, kept);
+    return kept;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    const beside = besideTarget(target, aside.displayPath);
+    await rename(target, beside);
+    return beside;
+  }
 }
 
 interface Walked {

@@ -1,18 +1,17 @@
 import { smallFileList } from '../core/smallFileList.js';
 import type { IndexedFile } from '../archive/fileIndex.js';
-import { randomBytes } from 'node:crypto';
 import { sha256Of } from '../integrity/sha256.js';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, rename, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chmod, lstat, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { readDetails } from '../core/details.js';
-import { PreconditionError, UsageError } from '../base/errors.js';
-import { removeTemporary, trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
+import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { formatBytes, plural } from '../base/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
+import { StagingArea, type StagedItem } from '../core/stagedSwap.js';
 import { secretsDrill } from './drill/secretsDrill.js';
 
 const ENV_FILE = '.env';
@@ -84,33 +83,47 @@ export const secrets: Component<SecretsPlan> = {
     return { actions, replaces, warnings: [], targets };
   },
 
+  /**
+   * Every file the restore writes is staged beside its target first; only when all are written
+   * whole are they swapped in together (the replaced ones moved aside), so an interrupt or a
+   * failure never leaves docker/.env of one backup beside keys of another.
+   */
   async restore({ project, source, overwrite, aside, progress, signal }, plan) {
     const modes = fileModes(source);
-    const counts = { written: 0, movedAside: 0, kept: 0 };
-    for await (const entry of source.entries()) {
-      const state = plan.targets.get(entry.path);
-      if (state === undefined || state === 'unchanged') continue;
-      const target = join(project.dockerDir, entry.path);
-      if (state === 'exists' && overwrite.mode === 'ask') {
-        const question = `docker/${entry.path} exists and differs from the backup. Replace it (the current file is kept in ${displayAside(aside)})?`;
-        if (!(await overwrite.confirm(question))) {
-          progress.note(`kept docker/${entry.path} as it is`);
-          counts.kept += 1;
-          continue;
+    const staging = new StagingArea();
+    const items: StagedItem[] = [];
+    let kept = 0;
+    try {
+      for await (const entry of source.entries()) {
+        const state = plan.targets.get(entry.path);
+        if (state === undefined || state === 'unchanged') continue;
+        const target = join(project.dockerDir, entry.path);
+        if (state === 'exists' && overwrite.mode === 'ask') {
+          const question = `docker/${entry.path} exists and differs from the backup. Replace it (the current file is kept in ${displayAside(aside)})?`;
+          if (!(await overwrite.confirm(question))) {
+            progress.note(`kept docker/${entry.path} as it is`);
+            kept += 1;
+            continue;
+          }
         }
+        const staged = await staging.beside(target);
+        await writeStaged(staged, entry.content, modes.get(entry.path) ?? 0o600, signal);
+        items.push({ target, staged, keep: () => aside.keep(target) });
+        progress.advance(entry.size);
       }
-      const staged = await stageFile(target, entry.content, modes.get(entry.path) ?? 0o600, signal);
-      if (state === 'exists' && (await lstat(target).catch(() => undefined))) {
-        await aside.keep(target);
-        counts.movedAside += 1;
-      }
-      await rename(staged, target);
-      progress.advance(entry.size);
-      counts.written += 1;
+    } catch (error) {
+      await staging.discard();
+      const why = signal.aborted ? 'interrupted' : (error as Error).message;
+      throw new RuntimeError(
+        `${why} while writing the restored secrets beside their targets — no secret file was replaced: docker/.env and docker/keys/ are as they were (the partial copies were removed).`,
+        { cause: error },
+      );
     }
-    const parts = [`${counts.written} written`];
-    if (counts.movedAside > 0) parts.push(`${counts.movedAside} moved aside to ${displayAside(aside)}`);
-    if (counts.kept > 0) parts.push(`${counts.kept} kept as they were`);
+    const swapped = await staging.swapIn('swapping the restored secrets in', items);
+    const movedAside = swapped.filter((entry) => entry.kept !== undefined).length;
+    const parts = [`${swapped.length} written`];
+    if (movedAside > 0) parts.push(`${movedAside} moved aside to ${displayAside(aside)}`);
+    if (kept > 0) parts.push(`${kept} kept as they were`);
     return { summary: parts.join(', ') };
   },
 
@@ -197,23 +210,10 @@ async function checkParentsAreFolders(dockerDir: string, path: string): Promise<
   }
 }
 
-/**
- * Writes the content next to the target under a hidden name, so the swap is a rename. The
- * partial file is registered for removal: an interrupted restore leaves no half-written secret.
- */
-async function stageFile(target: string, content: NodeJS.ReadableStream, mode: number, signal: AbortSignal): Promise<string> {
-  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-  const staged = join(dirname(target), `.${basename(target)}.orkestra-restore-${randomBytes(4).toString('hex')}`);
-  trackTemporary(staged);
-  try {
-    await pipeline(content, createWriteStream(staged, { flags: 'wx', mode: 0o600 }), { signal });
-    await chmod(staged, mode);
-    untrackTemporary(staged);
-    return staged;
-  } catch (error) {
-    await removeTemporary(staged);
-    throw error;
-  }
+/** The whole content into its staged path (private while written), then given its mode. */
+async function writeStaged(staged: string, content: NodeJS.ReadableStream, mode: number, signal: AbortSignal): Promise<void> {
+  await pipeline(content, createWriteStream(staged, { flags: 'wx', mode: 0o600 }), { signal });
+  await chmod(staged, mode);
 }
 
 /** `keys/a` and `keys/a/b` cannot both be restored: refused before the first file is written. */

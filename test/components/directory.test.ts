@@ -2,6 +2,7 @@ import { chmod, mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { withEditedManifest } from '../helpers/directoryArchives.js';
 import { makeProject, snapshotTree } from '../helpers/project.js';
 
 /** `directory` components declared in orkestra-backup.json, through the binary on real folders (no Docker involved). */
@@ -61,7 +62,7 @@ describe('directory components from orkestra-backup.json', () => {
     const dryRun = await run(project, ['restore', archive, '--dry-run']);
     expect(dryRun.code).toBe(0);
     expect(dryRun.stdout).toMatch(
-      /docker\/marketing-spool-a \(3 files, [^)]+\): the current folder is moved aside whole into docker\/\.pre-restore-<UTC stamp>\/marketing-spool\/0\//,
+      /docker\/marketing-spool-a \(3 files, [^)]+\): written beside it, then swapped in whole; the current folder is moved aside into docker\/\.pre-restore-<UTC stamp>\/marketing-spool\/0\//,
     );
     const restore = await run(project, ['restore', archive, '-y']);
     expect(restore.stderr).not.toContain('FAILED');
@@ -88,7 +89,7 @@ describe('directory components from orkestra-backup.json', () => {
     expect(named.stdout).toContain(
       "marketing-spool is not declared in this project's orkestra-backup.json: restored as the archive defines it (directory docker/marketing-spool-*)",
     );
-    expect(named.stdout).toMatch(/docker\/marketing-spool-b \(1 file, [^)]+\): new/);
+    expect(named.stdout).toContain(`${project}/docker/marketing-spool-b (1 file, 6 B): does not exist yet; it will be created`);
     const restore = await run(project, ['restore', backup.stdout.trim(), '-c', 'marketing-spool', '-y']);
     expect(restore.code).toBe(0);
     expect(await readdir(join(project, 'docker/marketing-spool-b'))).toEqual(['queue.txt']);
@@ -110,6 +111,15 @@ describe('directory components from orkestra-backup.json', () => {
     [{ components: { spool: { kind: 'folder', path: 'x' } } }, /components\.spool\.kind: unknown kind "folder" \(one of: directory/],
     [{ components: { redis: { kind: 'directory', path: 'x' } } }, /components\.redis: "redis" is a built-in component/],
     [{ components: { Spool: { kind: 'directory', path: 'x' } } }, /components\.Spool: a component name is lowercase/],
+    [
+      { components: { spool: { kind: 'directory', path: 'docker/../../*' } } },
+      /components\.spool\.path: a folder glob never climbs out with "\.\."/,
+    ],
+    [
+      { components: { spool: { kind: 'directory', path: 'docker/' } } },
+      /components\.spool\.path: name folders inside the project or docker\//,
+    ],
+    [{ components: { spool: { kind: 'directory', path: '.' } } }, /components\.spool\.path: name folders inside the project or docker\//],
   ])('a bad declaration %j is refused with the path of the bad field (exit 2), nothing written', async (config, message) => {
     const project = await makeProject();
     await writeFile(join(project, 'orkestra-backup.json'), JSON.stringify(config));
@@ -117,5 +127,64 @@ describe('directory components from orkestra-backup.json', () => {
     expect(backup.code).toBe(2);
     expect(backup.stderr).toMatch(message);
     await expect(readdir(join(project, 'backups'))).rejects.toThrow();
+  });
+});
+
+describe('a ** glob over nested folders', () => {
+  const NESTED = { components: { data: { kind: 'directory', path: 'docker/data/**' } } };
+
+  async function nestedProject(): Promise<string> {
+    const project = await makeProject();
+    await writeFile(join(project, 'orkestra-backup.json'), JSON.stringify(NESTED));
+    await mkdir(join(project, 'docker/data/a/b'), { recursive: true });
+    await writeFile(join(project, 'docker/data/top.txt'), 'top\n');
+    await writeFile(join(project, 'docker/data/a/middle.txt'), 'middle\n');
+    await writeFile(join(project, 'docker/data/a/b/deep.txt'), 'deep\n');
+    return project;
+  }
+
+  it('archives each file once (the outermost folder holds the nested matches) and restores with no declared folder missing', async () => {
+    const project = await nestedProject();
+    const before = await snapshotTree(join(project, 'docker/data'));
+    const backup = await run(project, ['backup', '-c', 'data', '-y']);
+    expect(backup.code).toBe(0);
+    const archive = backup.stdout.trim();
+    expect(backup.stderr).toContain('3 files in 1 folder');
+    const inspect = await run(project, ['inspect', archive]);
+    expect(inspect.stdout).toMatch(/docker\/data\s+3 files/);
+
+    await rm(join(project, 'docker/data/a/b'), { recursive: true });
+    await writeFile(join(project, 'docker/data/a/middle.txt'), 'changed\n');
+    const restore = await run(project, ['restore', archive, '-y']);
+    expect(restore.stderr).not.toContain('FAILED');
+    expect(restore.code).toBe(0);
+    expect(await snapshotTree(join(project, 'docker/data'))).toEqual(before);
+  });
+
+  it('an archive of an earlier version that recorded the nested folders too restores them once, as part of the outermost', async () => {
+    const project = await nestedProject();
+    const backup = await run(project, ['backup', '-c', 'data', '-y']);
+    const archive = backup.stdout.trim();
+    // As an earlier version wrote it: docker/data/a recorded as a folder of its own, its file a second time.
+    const older = await withEditedManifest(archive, `${archive}.older.tar.gz`, (manifest) => {
+      const [root] = manifest.details.data.roots;
+      manifest.details.data.roots.push({ ...root, path: 'docker/data/a', folders: [{ ...root.folders[1], path: 'b' }] });
+    });
+    const before = await snapshotTree(join(project, 'docker/data'));
+    await writeFile(join(project, 'docker/data/a/b/deep.txt'), 'changed\n');
+    const dryRun = await run(project, ['restore', older, '--dry-run']);
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toContain('docker/data/a lies inside docker/data: its files are restored as part of it');
+    const restore = await run(project, ['restore', older, '-y']);
+    expect(restore.code).toBe(0);
+    expect(await snapshotTree(join(project, 'docker/data'))).toEqual(before);
+  });
+
+  it('a declaration matching docker/ itself is refused at backup with what to declare instead (exit 2)', async () => {
+    const project = await makeProject();
+    await writeFile(join(project, 'orkestra-backup.json'), JSON.stringify({ components: { all: { kind: 'directory', path: 'dock*' } } }));
+    const backup = await run(project, ['backup', '-c', 'all', '-y']);
+    expect(backup.code).toBe(2);
+    expect(backup.stderr).toContain("dock* matches docker, which is the project's docker/ folder");
   });
 });
