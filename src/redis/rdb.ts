@@ -1,4 +1,3 @@
-import { withoutFinalPeriod } from '../base/format.js';
 import { Crc64 } from '../integrity/crc64.js';
 import { DamagedRdb, Unwalkable, walkRdb, type RdbBytes } from './rdbKeys.js';
 
@@ -73,7 +72,7 @@ export async function checkRdb(content: AsyncIterable<Buffer>, size?: number): P
     const walk = walkRdb(walked, { keepKey: () => false, values: false });
     while (!(await walk.next()).done);
   } catch (error) {
-    if (error instanceof DamagedRdb) damage = withoutFinalPeriod(error.message);
+    if (error instanceof DamagedRdb) damage = `${error.where}: ${error.what} (damaged or hostile archive)`;
     else if (!(error instanceof Unwalkable)) throw error;
   }
   // What the walk left (the checksum after the EOF opcode, or everything after a record it cannot step over).

@@ -18,8 +18,14 @@ export class Unwalkable extends Error {}
  * refused before any change.
  */
 export class DamagedRdb extends UsageError {
-  constructor(readonly detail: string) {
-    super(`the RDB file is damaged: ${detail}.`, { hint: 'Nothing was touched. Use another archive (verify tells which are sound).' });
+  /** Where in the file (`in the value of key "k" (database 0), at byte 24`) and what is wrong there. */
+  constructor(
+    readonly where: string,
+    readonly what: string,
+  ) {
+    super(`the RDB file is damaged ${where}: ${what}.`, {
+      hint: 'Nothing was touched. Use another archive (verify tells which are sound).',
+    });
   }
 }
 
@@ -60,7 +66,7 @@ export class ChunkReader {
   }
 
   damaged(detail: string): DamagedRdb {
-    return new DamagedRdb(`${detail} (${this.place()}, at byte ${this.offset})`);
+    return new DamagedRdb(`${this.place()}, at byte ${this.offset}`, detail);
   }
 
   /** Refuses a length that runs past the end of the file, when its size is known. */

@@ -232,7 +232,7 @@ describe('hostile RDB records: every declared length is checked before anything 
       expect(error).toBeInstanceOf(DamagedRdb);
       expect((error as DamagedRdb).exitCode).toBe(2);
       expect((error as Error).message).toMatch(
-        /^the RDB file is damaged: an LZF-compressed string declares 2\.1 GB uncompressed from 821 bytes, which LZF expands to 72\.2 kB at most \(in the value of key "big" \(database 0\), at byte \d+\)\.$/,
+        /^the RDB file is damaged in the value of key "big" \(database 0\), at byte \d+: an LZF-compressed string declares 2\.1 GB uncompressed from 821 bytes, which LZF expands to 72\.2 kB at most\.$/,
       );
       expect(Math.max(...largest, 0)).toBeLessThan(1024 * 1024);
     }
@@ -243,7 +243,9 @@ describe('hostile RDB records: every declared length is checked before anything 
     spies();
     const error = await walkAll(sized(hostile), RESTORE).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DamagedRdb);
-    expect((error as Error).message).toMatch(/declares 2\.1 GB uncompressed from 11 bytes, .*in the name of the key first in the file/);
+    expect((error as Error).message).toMatch(
+      /damaged in the name of the key first in the file, at byte \d+: an LZF-compressed string declares 2\.1 GB uncompressed from 11 bytes/,
+    );
     expect(Math.max(...largest, 0)).toBeLessThan(1024 * 1024);
   });
 
@@ -303,12 +305,14 @@ describe('hostile RDB records: every declared length is checked before anything 
     const check = await checkRdb(sized(hostile), hostile.length);
     expect(check.checksum).toBe('ok');
     expect(check.problems).toEqual([
-      expect.stringMatching(/^the RDB file is damaged: an LZF-compressed string declares 2\.1 GB .*key "big"/),
+      expect.stringMatching(
+        /^in the value of key "big" \(database 0\), at byte \d+: an LZF-compressed string declares 2\.1 GB .* \(damaged or hostile archive\)$/,
+      ),
     ]);
     const scan = await scanRdbKeys(sized(hostile));
     expect(scan.keysPerDb).toBeUndefined();
     expect(scan.damaged).toBe(true);
-    expect(scan.stopped).toMatch(/damaged: an LZF-compressed string declares 2\.1 GB/);
+    expect(scan.stopped).toMatch(/damaged in the value of key "big" .*: an LZF-compressed string declares 2\.1 GB/);
     const sound = rdbFile(stringKey(rdbString('k'), lzfString(lzfOfRepeatedA(2), 529)));
     expect(await checkRdb(sized(sound), sound.length)).toEqual({ version: 11, checksum: 'ok', problems: [] });
     const moduleData = rdbFile(Buffer.from([0x07, 0x01, 0x6d, 0x01, 0x00]));
