@@ -162,6 +162,7 @@ export class ChunkReader {
   async string(keepUpTo: number): Promise<Buffer | undefined> {
     const { value, encoded } = await this.length();
     if (encoded === undefined) {
+      this.within(value, 'a string');
       this.atMostStringBytes(value, 'a string');
       if (value <= keepUpTo) return Buffer.from(await this.take(value));
       await this.pass(value);

@@ -48,15 +48,9 @@ async function startServer(password: string): Promise<{ port: number; cli: (...a
  * The RDB with one more string key, "big", before its EOF: LZF bytes that expand to 72 kB at most
  * (the literal "a", then 273 back-references of 264 bytes) declaring 2 GB. CRC-64 recomputed.
  */
-function withLzfBomb(rdb: Buffer): Buffer {
-  const compressed = Buffer.concat([Buffer.from([0x00, 0x61]), ...Array.from({ length: 273 }, () => Buffer.from([0xe0, 0xff, 0x00]))]);
-  const lengths = Buffer.alloc(1 + 2 + 1 + 4);
-  lengths.writeUInt16BE(0x4000 | compressed.length, 1); // 14-bit length
-  lengths[0] = 0xc3; // LZF string encoding
-  lengths[3] = 0x80; // 32-bit length
-  lengths.writeUInt32BE(2 ** 31, 4);
-  const key = Buffer.concat([Buffer.from([0x00, 0x03]), Buffer.from('big'), lengths, compressed]);
-  const body = Buffer.concat([rdb.subarray(0, rdb.length - 9), key, Buffer.from([0xff])]);
+/** The RDB with `record` added before its EOF opcode, its CRC-64 recomputed: sound to the checksum. */
+function withRecord(rdb: Buffer, record: Buffer): Buffer {
+  const body = Buffer.concat([rdb.subarray(0, rdb.length - 9), record, Buffer.from([0xff])]);
   const crc = Crc64.jones();
   crc.update(body);
   const checksum = Buffer.alloc(8);
@@ -64,19 +58,46 @@ function withLzfBomb(rdb: Buffer): Buffer {
   return Buffer.concat([body, checksum]);
 }
 
+function withLzfBomb(rdb: Buffer): Buffer {
+  const compressed = Buffer.concat([Buffer.from([0x00, 0x61]), ...Array.from({ length: 273 }, () => Buffer.from([0xe0, 0xff, 0x00]))]);
+  const lengths = Buffer.alloc(1 + 2 + 1 + 4);
+  lengths.writeUInt16BE(0x4000 | compressed.length, 1); // 14-bit length
+  lengths[0] = 0xc3; // LZF string encoding
+  lengths[3] = 0x80; // 32-bit length
+  lengths.writeUInt32BE(2 ** 31, 4);
+  return withRecord(rdb, Buffer.concat([Buffer.from([0x00, 0x03]), Buffer.from('big'), lengths, compressed]));
+}
+
+/** A string key "cut" whose value declares 50 bytes where 5 follow (then the EOF opcode and the checksum). */
+function withCutRecord(rdb: Buffer): Buffer {
+  return withRecord(rdb, Buffer.concat([Buffer.from([0x00, 0x03]), Buffer.from('cut'), Buffer.from([50]), Buffer.from('short')]));
+}
+
+/** A server holding two keys, a project reaching it through REDIS_URL, and its backup with the RDB rewritten by `rewrite`. */
+async function hostileArchive(rewrite: (rdb: Buffer) => Buffer) {
+  const { port, cli } = await startServer('hostile-pw');
+  cli('SET', 'kept', 'untouched');
+  cli('HSET', 'kept:hash', 'a', '1', 'b', '2');
+  const project = await makeProject({ env: `REDIS_URL=redis://:hostile-pw@127.0.0.1:${port}\n` });
+  const backup = await runCli(['backup', '-c', 'redis', '-y'], { cwd: project, env: ENV });
+  expect(backup.code, backup.stderr).toBe(0);
+  const archive = join(project, 'backups', 'hostile.tar.gz');
+  await downgradeToV1(backup.stdout.trim(), archive, (path, content) => (path === 'redis/dump.rdb' ? rewrite(content) : content));
+  const untouched = async () => {
+    expect(cli('DBSIZE')).toBe('2');
+    expect(cli('GET', 'kept')).toBe('untouched');
+    expect(cli('HGETALL', 'kept:hash').split('\n')).toEqual(['a', '1', 'b', '2']);
+    expect((await readdir(join(project, 'docker'))).filter((name) => name.startsWith('.pre-restore-'))).toEqual([]);
+  };
+  return { cli, project, archive, untouched };
+}
+
+const ENV = { DOCKER_HOST: 'unix:///nonexistent.sock' };
+
 describe.skipIf(!hasRedisServer)('hostile RDB values (redis-server on the host)', () => {
   it('an LZF value of 821 bytes declaring 2 GB: verify reports the archive damaged (exit 2), the dry run and the restore through REDIS_URL refuse it with exit 2 naming the key, the server untouched', async () => {
-    const { port, cli } = await startServer('hostile-pw');
-    cli('SET', 'kept', 'untouched');
-    cli('HSET', 'kept:hash', 'a', '1', 'b', '2');
-    const project = await makeProject({ env: `REDIS_URL=redis://:hostile-pw@127.0.0.1:${port}\n` });
-    const env = { DOCKER_HOST: 'unix:///nonexistent.sock' };
-    const backup = await runCli(['backup', '-c', 'redis', '-y'], { cwd: project, env });
-    expect(backup.code, backup.stderr).toBe(0);
-    const hostile = join(project, 'backups', 'lzf-bomb.tar.gz');
-    await downgradeToV1(backup.stdout.trim(), hostile, (path, content) => (path === 'redis/dump.rdb' ? withLzfBomb(content) : content));
-
-    const verify = await runCli(['verify', hostile], { cwd: project, env });
+    const { cli, project, archive, untouched } = await hostileArchive(withLzfBomb);
+    const verify = await runCli(['verify', archive], { cwd: project, env: ENV });
     expect(verify.code, verify.stdout + verify.stderr).toBe(2);
     expect(verify.stdout).not.toContain('Result: sound.');
     expect(verify.stdout).toMatch(
@@ -85,17 +106,32 @@ describe.skipIf(!hasRedisServer)('hostile RDB values (redis-server on the host)'
 
     const memoryBefore = Number(/used_memory:(\d+)/.exec(cli('INFO', 'memory'))![1]);
     for (const args of [['--dry-run'], ['-y']]) {
-      const refused = await runCli(['restore', hostile, ...args], { cwd: project, env });
+      const refused = await runCli(['restore', archive, ...args], { cwd: project, env: ENV });
       expect(refused.code, refused.stdout + refused.stderr).toBe(2);
       expect(refused.stderr).toMatch(
         /the RDB file is damaged in the value of key "big" \(database 0\), at byte \d+: an LZF-compressed string declares 2\.1 GB uncompressed from 821 bytes, which LZF expands to 72\.2 kB at most\. Nothing was touched\./,
       );
       expect(refused.stderr).not.toMatch(/\n\s+at /); // no stack trace
     }
-    expect(cli('DBSIZE')).toBe('2');
-    expect(cli('GET', 'kept')).toBe('untouched');
-    expect(cli('HGETALL', 'kept:hash').split('\n')).toEqual(['a', '1', 'b', '2']);
+    await untouched();
     expect(Number(/used_memory:(\d+)/.exec(cli('INFO', 'memory'))![1])).toBeLessThan(memoryBefore + 1024 * 1024);
-    expect((await readdir(join(project, 'docker'))).filter((name) => name.startsWith('.pre-restore-'))).toEqual([]);
+  });
+
+  it('a value declaring more bytes than the file holds: verify, the REDIS_URL dry run and the restore say the RDB is damaged there (not that it "holds the file ends inside a record"), exit 2, the server untouched', async () => {
+    const { project, archive, untouched } = await hostileArchive(withCutRecord);
+    const verify = await runCli(['verify', archive], { cwd: project, env: ENV });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(2);
+    expect(verify.stdout).toMatch(
+      /in the value of key "cut" \(database 0\), at byte \d+: a string declares 50 bytes, past the end of the file \(14 left\)/,
+    );
+    for (const args of [['--dry-run'], ['-y']]) {
+      const refused = await runCli(['restore', archive, ...args], { cwd: project, env: ENV });
+      expect(refused.code, refused.stdout + refused.stderr).toBe(2);
+      expect(refused.stderr).toMatch(
+        /the RDB file is damaged in the value of key "cut" \(database 0\), at byte \d+: a string declares 50 bytes, past the end of the file \(14 left\)\. Nothing was touched\./,
+      );
+      expect(refused.stderr).not.toContain('holds the file ends');
+    }
+    await untouched();
   });
 });

@@ -279,7 +279,7 @@ describe('hostile RDB records: every declared length is checked before anything 
     const tooLarge = rdbFile(stringKey(rdbString('k'), Buffer.concat([rdbLength(2 ** 33), Buffer.from('short')])));
     const manyElements = rdbFile(Buffer.concat([Buffer.from([0x01]), rdbString('list'), rdbLength(2 ** 40), rdbString('one')]));
     const cases: [Buffer, number | 'unknown', RegExp][] = [
-      [pastEnd, pastEnd.length, /a record declares 419430400 bytes, past the end of the file \(\d+ left\)/],
+      [pastEnd, pastEnd.length, /a string declares 419430400 bytes, past the end of the file \(\d+ left\)/],
       [pastEnd, 'unknown', /the file ends inside a record/],
       [tooLarge, 'unknown', /a string declares 8\.5 GB, more than the 512 MiB a Redis string holds/],
       [
