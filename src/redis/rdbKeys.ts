@@ -107,8 +107,15 @@ export async function* walkRdb(content: RdbBytes, options: WalkOptions): AsyncGe
     let db = 0;
     let index = 0;
     let expiresAtMs: number | undefined;
-    let previous = 'before the first key';
-    reader.place = () => previous;
+    // Where the walk is, for messages: worked out only when one is needed.
+    let stage: 'between keys' | 'in a name' | 'in a value' = 'between keys';
+    let last: { key?: Buffer; index: number; db: number } | undefined;
+    reader.place = () => {
+      const named = last && `key ${last.key ? shownKey(last.key) : `number ${last.index + 1}`} (database ${last.db})`;
+      if (stage === 'in a value') return `in the value of ${named}`;
+      if (stage === 'in a name') return `in the name of the key ${named ? `after ${named}` : 'first in the file'}`;
+      return named ? `after ${named}` : 'before the first key';
+    };
     for (;;) {
       const opcode = await reader.byte();
       if (opcode === OP.EOF) return version;
@@ -138,17 +145,15 @@ export async function* walkRdb(content: RdbBytes, options: WalkOptions): AsyncGe
         const type = TYPE_NAMES[opcode];
         if (type === undefined) throw new Unwalkable(`value type ${opcode} (module data, or a type newer than this tool knows)`);
         const keep = options.keepKey(index);
-        const before = previous;
-        reader.place = () => `in the name of the key ${before === 'before the first key' ? 'first in the file' : before}`;
+        stage = 'in a name';
         const key = await reader.string(keep ? ALWAYS : NAMED_KEY_BYTES);
-        const name = `key ${key ? shownKey(key) : `number ${index + 1}`} (database ${db})`;
-        reader.place = () => `in the value of ${name}`;
+        last = { key, index, db };
+        stage = 'in a value';
         if (options.values) reader.startCapture(Buffer.from([opcode]));
         await skipValue(reader, opcode);
         const value = options.values ? reader.endCapture() : undefined;
         yield { db, key: keep ? key : undefined, type, expiresAtMs, value, version };
-        previous = `after ${name}`;
-        reader.place = () => previous;
+        stage = 'between keys';
         index += 1;
         expiresAtMs = undefined;
       }

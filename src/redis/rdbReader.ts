@@ -98,8 +98,14 @@ export class ChunkReader {
     return taken;
   }
 
-  async byte(): Promise<number> {
-    return (await this.take(1))[0];
+  /** One byte: at once when it is already buffered (the walk reads most of its records a byte at a time). */
+  byte(): number | Promise<number> {
+    if (this.buffer.length === 0) return this.take(1).then((bytes) => bytes[0]);
+    const value = this.buffer[0];
+    this.captured?.push(this.buffer.subarray(0, 1));
+    this.buffer = this.buffer.subarray(1);
+    this.offset += 1;
+    return value;
   }
 
   /** Goes over `count` bytes, showing each piece to `look` (kept only while capturing). */
