@@ -59,6 +59,7 @@ describe.skipIf(!hasRedisServer)('scanRdbKeys on RDB files of a real Redis (redi
     cli('SET', 'string:int', '12345');
     cli('SET', 'string:long', 'x'.repeat(5000)); // LZF-compressed in the file
     cli('SET', 'string:ttl', 'soon', 'PX', '86400000');
+    cli('SET', `string:long-key:${'k'.repeat(300)}`, 'v'); // the key itself LZF-compressed, decompressed for the sample
     fill('hash', 'hash:small', 5);
     fill('hash', 'hash:large', 600); // past hash-max-listpack-entries: a real hash table
     fill('list', 'list:small', 5);
@@ -80,7 +81,8 @@ describe.skipIf(!hasRedisServer)('scanRdbKeys on RDB files of a real Redis (redi
     const scan = await scanRdbKeys(createReadStream(join(dir, 'dump.rdb')), 100);
     expect(scan.stopped).toBeUndefined();
     expect(Object.fromEntries(scan.keysPerDb!)).toEqual({ 0: Number(cli('DBSIZE')), 3: Number(cli('-n', '3', 'DBSIZE')) });
-    expect(scan.sample).toHaveLength(16);
+    expect(scan.sample).toHaveLength(17);
+    expect(scan.sample.map((key) => key.key)).toContain(`string:long-key:${'k'.repeat(300)}`);
     for (const key of scan.sample) {
       expect(cli('-n', String(key.db), 'TYPE', key.key), key.key).toBe(key.type);
       const expiresAt = Number(cli('-n', String(key.db), 'PEXPIRETIME', key.key));
