@@ -15,7 +15,7 @@ import { critical } from '../core/criticalSection.js';
 import { containerAvailability } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { aofDirPath, baseOnlyAofManifest, formatLayout, parseLayout, rdbPath, type RedisLayout } from '../redis/layout.js';
-import { aofManifestFiles, highestRdbVersion, RdbChecker, type RdbCheck } from '../redis/rdb.js';
+import { aofManifestFiles, checkRdb, highestRdbVersion, type RdbCheck } from '../redis/rdb.js';
 import type { RedisCli } from '../redis/cli.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../redis/projectRedis.js';
 import { redisDrill } from './drill/redisDrill.js';
@@ -197,9 +197,7 @@ export const redis: Component<RedisPlan> = {
     let aofManifest: string | undefined;
     for await (const entry of source.entries()) {
       if (entry.path === RDB_ENTRY || /\.base\.rdb$/.test(entry.path)) {
-        const checker = new RdbChecker();
-        for await (const chunk of entry.content) checker.push(chunk as Buffer);
-        checks.set(entry.path, checker.finish());
+        checks.set(entry.path, await checkRdb(entry.content, entry.size));
       } else if (entry.path.startsWith(`${AOF_FOLDER}/`) && entry.path.endsWith('.manifest')) {
         if (entry.size > MAX_AOF_MANIFEST_BYTES) {
           problems.push(`redis/${entry.path} is ${entry.size} bytes, not an AOF manifest (damaged or hostile archive)`);

@@ -1,4 +1,5 @@
 import { Crc64 } from '../integrity/crc64.js';
+import { DamagedRdb, Unwalkable, walkRdb, type RdbBytes } from './rdbKeys.js';
 
 const TRAILER = 8;
 const EOF_OPCODE = 0xff;
@@ -45,6 +46,40 @@ export class RdbChecker {
       ? { version, checksum: 'ok', problems: [] }
       : { version, checksum: 'mismatch', problems: ['the RDB file fails its CRC-64 checksum (truncated or damaged)'] };
   }
+}
+
+/**
+ * Checks an RDB file in one pass: the header, EOF marker and CRC-64 (RdbChecker), and every
+ * record as the key walk reads it, so a length past the end of the file or a compressed string
+ * that cannot expand to what it declares is found here, as the restore would meet it. A record
+ * the walk cannot step over (module data) is not damage: the rest is then checked by its CRC alone.
+ */
+export async function checkRdb(content: AsyncIterable<Buffer>, size?: number): Promise<RdbCheck> {
+  const checker = new RdbChecker();
+  const chunks = content[Symbol.asyncIterator]();
+  // Every chunk goes to the checker as the walk takes it; the walk never sees a chunk twice.
+  const walked: RdbBytes = {
+    size,
+    async *[Symbol.asyncIterator]() {
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+        checker.push(next.value);
+        yield next.value;
+      }
+    },
+  };
+  let damage: string | undefined;
+  try {
+    const walk = walkRdb(walked, { keepKey: () => false, values: false });
+    while (!(await walk.next()).done);
+  } catch (error) {
+    if (error instanceof DamagedRdb) damage = `${error.where}: ${error.what} (damaged or hostile archive)`;
+    else if (!(error instanceof Unwalkable)) throw error;
+  }
+  // What the walk left (the checksum after the EOF opcode, or everything after a record it cannot step over).
+  for (let next = await chunks.next(); !next.done; next = await chunks.next()) checker.push(next.value);
+  const check = checker.finish();
+  // A damaged file also fails its checksum, most often: that one problem is enough.
+  return damage && check.problems.length === 0 ? { ...check, problems: [damage] } : check;
 }
 
 /** The files an AOF manifest names (`file <name> seq <n> type <b|h|i>`), except history files. */

@@ -1,9 +1,15 @@
+import { withoutFinalPeriod } from '../base/format.js';
+import { ChunkReader, DamagedRdb, Unwalkable, type RdbBytes } from './rdbReader.js';
+
+export { DamagedRdb, Unwalkable, type RdbBytes } from './rdbReader.js';
+
 /**
  * Walks an RDB file's keys as it streams by (format of Redis 7.x `rdb.c`): how many keys each
  * database holds and the first few keys with their type and expiry, for a drill to look for on
  * the restored server. Values are skipped, never held; only one encoded string at a time is.
  * A value type this walk cannot skip (module data, the hash-field-expiry types of 7.4) stops it:
- * the count is then unknown, never guessed.
+ * the count is then unknown, never guessed. Every length a record declares is checked against the
+ * rest of the file and a cap before anything is read into memory for it (rdbReader.ts).
  */
 
 export interface RdbKeySample {
@@ -21,6 +27,8 @@ export interface RdbKeyScan {
   readonly sample: readonly RdbKeySample[];
   /** Why the walk stopped early. */
   readonly stopped?: string;
+  /** Whether it stopped at a damaged record (rather than one it cannot step over). */
+  readonly damaged?: boolean;
 }
 
 const OP = {
@@ -59,125 +67,6 @@ const TYPE_NAMES: Record<number, string> = {
   21: 'stream',
 };
 
-/** A record the walk cannot step over (module data, a value type it does not know): named, never guessed. */
-export class Unwalkable extends Error {}
-
-/** Exact reads from a stream of chunks; `skip` drops bytes without keeping them. */
-class ChunkReader {
-  private buffer: Buffer = Buffer.alloc(0);
-  private readonly iterator: AsyncIterator<Buffer>;
-  /** While set, every byte consumed is kept here (a value's raw encoding, for a DUMP payload). */
-  private captured: Buffer[] | undefined;
-
-  startCapture(first: Buffer): void {
-    this.captured = [first];
-  }
-
-  endCapture(): Buffer {
-    const bytes = Buffer.concat(this.captured ?? []);
-    this.captured = undefined;
-    return bytes;
-  }
-
-  constructor(content: AsyncIterable<Buffer>) {
-    this.iterator = content[Symbol.asyncIterator]();
-  }
-
-  async take(count: number): Promise<Buffer> {
-    if (this.buffer.length < count) {
-      // Chunks are gathered and joined once: a large value (read whole for a DUMP payload) is not re-copied per chunk.
-      const parts = [this.buffer];
-      let have = this.buffer.length;
-      while (have < count) {
-        const next = await this.iterator.next();
-        if (next.done) throw new Unwalkable('the file ends inside a record');
-        parts.push(next.value);
-        have += next.value.length;
-      }
-      this.buffer = parts.length === 2 && parts[0].length === 0 ? parts[1] : Buffer.concat(parts, have);
-    }
-    const taken = this.buffer.subarray(0, count);
-    this.buffer = this.buffer.subarray(count);
-    this.captured?.push(taken);
-    return taken;
-  }
-
-  async byte(): Promise<number> {
-    return (await this.take(1))[0];
-  }
-
-  async skip(count: number): Promise<void> {
-    if (this.captured) {
-      await this.take(count);
-      return;
-    }
-    while (count > 0) {
-      if (this.buffer.length === 0) {
-        const next = await this.iterator.next();
-        if (next.done) throw new Unwalkable('the file ends inside a record');
-        this.buffer = next.value;
-      }
-      const dropped = Math.min(count, this.buffer.length);
-      this.buffer = this.buffer.subarray(dropped);
-      count -= dropped;
-    }
-  }
-
-  /** Lets the rest of the stream go (the caller stops reading). */
-  async close(): Promise<void> {
-    await this.iterator.return?.();
-  }
-
-  /** A length, or a special string encoding (`encoded`: 0 int8, 1 int16, 2 int32, 3 LZF). */
-  async length(): Promise<{ value: number; encoded?: number }> {
-    const first = await this.byte();
-    switch (first >> 6) {
-      case 0:
-        return { value: first & 0x3f };
-      case 1:
-        return { value: ((first & 0x3f) << 8) | (await this.byte()) };
-      case 2:
-        if (first === 0x80) return { value: (await this.take(4)).readUInt32BE(0) };
-        if (first === 0x81) return { value: Number((await this.take(8)).readBigUInt64BE(0)) };
-        throw new Unwalkable(`unknown length encoding 0x${first.toString(16)}`);
-      default:
-        return { value: 0, encoded: first & 0x3f };
-    }
-  }
-
-  async number(): Promise<number> {
-    const { value, encoded } = await this.length();
-    if (encoded !== undefined) throw new Unwalkable('a string encoding where a length was expected');
-    return value;
-  }
-
-  /** A string's bytes (`keep`) or just its size skipped. */
-  async string(keep: boolean): Promise<Buffer | undefined> {
-    const { value, encoded } = await this.length();
-    if (encoded === undefined) {
-      if (keep) return Buffer.from(await this.take(value));
-      await this.skip(value);
-      return undefined;
-    }
-    if (encoded <= 2) {
-      const size = [1, 2, 4][encoded];
-      const raw = await this.take(size);
-      const number = size === 1 ? raw.readInt8(0) : size === 2 ? raw.readInt16LE(0) : raw.readInt32LE(0);
-      return Buffer.from(String(number));
-    }
-    if (encoded === 3) {
-      const compressed = await this.number();
-      const uncompressed = await this.number();
-      if (!keep) {
-        await this.skip(compressed);
-        return undefined;
-      }
-      return lzfDecompress(await this.take(compressed), uncompressed);
-    }
-    throw new Unwalkable(`unknown string encoding ${encoded}`);
-  }
-}
-
 /** One key of an RDB file as the walk meets it. */
 export interface RdbEntry {
   readonly db: number;
@@ -199,25 +88,40 @@ export interface WalkOptions {
   values: boolean;
 }
 
+/** Keys up to this long are read even when not kept, to name them when their value is damaged. */
+const NAMED_KEY_BYTES = 256;
+const ALWAYS = Number.POSITIVE_INFINITY;
+const NEVER = -1;
+
 /**
  * Every key of an RDB file in order, with its database, type and expiry (and its bytes and raw
- * value when asked). Returns the file's RDB version. Throws Unwalkable on a record it cannot step over.
+ * value when asked). Returns the file's RDB version. Throws Unwalkable on a record it cannot step
+ * over, DamagedRdb on one that contradicts itself or the file, before allocating anything for it.
  */
-export async function* walkRdb(content: AsyncIterable<Buffer>, options: WalkOptions): AsyncGenerator<RdbEntry, number> {
+export async function* walkRdb(content: RdbBytes, options: WalkOptions): AsyncGenerator<RdbEntry, number> {
   const reader = new ChunkReader(content);
   try {
     const header = (await reader.take(9)).toString('latin1');
-    if (!/^REDIS\d{4}$/.test(header)) throw new Unwalkable('the file does not start with a REDIS header');
+    if (!/^REDIS\d{4}$/.test(header)) throw reader.damaged('the file does not start with a REDIS header');
     const version = Number(header.slice(5));
     let db = 0;
     let index = 0;
     let expiresAtMs: number | undefined;
+    // Where the walk is, for messages: worked out only when one is needed.
+    let stage: 'between keys' | 'in a name' | 'in a value' = 'between keys';
+    let last: { key?: Buffer; index: number; db: number } | undefined;
+    reader.place = () => {
+      const named = last && `key ${last.key ? shownKey(last.key) : `number ${last.index + 1}`} (database ${last.db})`;
+      if (stage === 'in a value') return `in the value of ${named}`;
+      if (stage === 'in a name') return `in the name of the key ${named ? `after ${named}` : 'first in the file'}`;
+      return named ? `after ${named}` : 'before the first key';
+    };
     for (;;) {
       const opcode = await reader.byte();
       if (opcode === OP.EOF) return version;
       if (opcode === OP.AUX) {
-        await reader.string(false);
-        await reader.string(false);
+        await reader.string(NEVER);
+        await reader.string(NEVER);
       } else if (opcode === OP.SELECTDB) {
         db = await reader.number();
       } else if (opcode === OP.RESIZEDB) {
@@ -230,9 +134,9 @@ export async function* walkRdb(content: AsyncIterable<Buffer>, options: WalkOpti
       } else if (opcode === OP.IDLE) {
         await reader.number();
       } else if (opcode === OP.FREQ) {
-        await reader.skip(1);
+        await reader.pass(1);
       } else if (opcode === OP.FUNCTION2) {
-        await reader.string(false);
+        await reader.string(NEVER);
       } else if (opcode === SLOT_INFO) {
         for (let field = 0; field < 3; field += 1) await reader.number();
       } else if (opcode === OP.MODULE_AUX) {
@@ -240,11 +144,16 @@ export async function* walkRdb(content: AsyncIterable<Buffer>, options: WalkOpti
       } else {
         const type = TYPE_NAMES[opcode];
         if (type === undefined) throw new Unwalkable(`value type ${opcode} (module data, or a type newer than this tool knows)`);
-        const key = await reader.string(options.keepKey(index));
+        const keep = options.keepKey(index);
+        stage = 'in a name';
+        const key = await reader.string(keep ? ALWAYS : NAMED_KEY_BYTES);
+        last = { key, index, db };
+        stage = 'in a value';
         if (options.values) reader.startCapture(Buffer.from([opcode]));
         await skipValue(reader, opcode);
         const value = options.values ? reader.endCapture() : undefined;
-        yield { db, key, type, expiresAtMs, value, version };
+        yield { db, key: keep ? key : undefined, type, expiresAtMs, value, version };
+        stage = 'between keys';
         index += 1;
         expiresAtMs = undefined;
       }
@@ -254,8 +163,14 @@ export async function* walkRdb(content: AsyncIterable<Buffer>, options: WalkOpti
   }
 }
 
+/** A key as messages show it: quoted, escaped, cut short. */
+function shownKey(key: Buffer): string {
+  const text = key.toString('utf8');
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+}
+
 /** Counts the keys of every database and samples the first `sampleSize` keys. */
-export async function scanRdbKeys(content: AsyncIterable<Buffer>, sampleSize = 20): Promise<RdbKeyScan> {
+export async function scanRdbKeys(content: RdbBytes, sampleSize = 20): Promise<RdbKeyScan> {
   const keysPerDb = new Map<number, number>();
   const sample: RdbKeySample[] = [];
   try {
@@ -268,13 +183,14 @@ export async function scanRdbKeys(content: AsyncIterable<Buffer>, sampleSize = 2
     return { keysPerDb, sample };
   } catch (error) {
     if (error instanceof Unwalkable) return { sample, stopped: error.message };
+    if (error instanceof DamagedRdb) return { sample, stopped: withoutFinalPeriod(error.message), damaged: true };
     throw error;
   }
 }
 
 async function skipValue(reader: ChunkReader, type: number): Promise<void> {
   const strings = async (count: number) => {
-    for (let index = 0; index < count; index += 1) await reader.string(false);
+    for (let index = 0; index < count; index += 1) await reader.string(NEVER);
   };
   switch (type) {
     case 0:
@@ -286,30 +202,30 @@ async function skipValue(reader: ChunkReader, type: number): Promise<void> {
     case 16:
     case 17:
     case 20:
-      return void (await reader.string(false)); // one string: the value or its packed encoding
+      return void (await reader.string(NEVER)); // one string: the value or its packed encoding
     case 1:
     case 2:
     case 14:
-      return strings(await reader.number());
+      return strings(await reader.count('a list or set of strings'));
     case 4:
-      return strings(2 * (await reader.number()));
+      return strings(2 * (await reader.count('a hash', 2)));
     case 3:
-      for (let count = await reader.number(); count > 0; count -= 1) {
-        await reader.string(false);
+      for (let count = await reader.count('a sorted set', 2); count > 0; count -= 1) {
+        await reader.string(NEVER);
         const size = await reader.byte(); // a double as text: 253-255 are nan, +inf, -inf
-        if (size < 253) await reader.skip(size);
+        if (size < 253) await reader.pass(size);
       }
       return;
     case 5:
-      for (let count = await reader.number(); count > 0; count -= 1) {
-        await reader.string(false);
-        await reader.skip(8);
+      for (let count = await reader.count('a sorted set', 9); count > 0; count -= 1) {
+        await reader.string(NEVER);
+        await reader.pass(8);
       }
       return;
     case 18:
-      for (let count = await reader.number(); count > 0; count -= 1) {
+      for (let count = await reader.count('a quicklist', 2); count > 0; count -= 1) {
         await reader.number(); // container: plain or packed
-        await reader.string(false);
+        await reader.string(NEVER);
       }
       return;
     default:
@@ -319,51 +235,26 @@ async function skipValue(reader: ChunkReader, type: number): Promise<void> {
 
 /** Streams: their listpacks, then metadata, consumer groups, pending entries and consumers (types 15, 19, 21). */
 async function skipStream(reader: ChunkReader, type: number): Promise<void> {
-  for (let count = await reader.number(); count > 0; count -= 1) {
-    await reader.string(false);
-    await reader.string(false);
+  for (let count = await reader.count("a stream's listpacks", 2); count > 0; count -= 1) {
+    await reader.string(NEVER);
+    await reader.string(NEVER);
   }
   const lengths = async (count: number) => {
     for (let index = 0; index < count; index += 1) await reader.number();
   };
   await lengths(3); // items, last id
   if (type >= 19) await lengths(5); // first id, max deleted id, entries added
-  for (let groups = await reader.number(); groups > 0; groups -= 1) {
-    await reader.string(false);
+  for (let groups = await reader.count("a stream's consumer groups", 5); groups > 0; groups -= 1) {
+    await reader.string(NEVER);
     await lengths(type >= 19 ? 3 : 2); // last id (and entries read)
-    for (let pending = await reader.number(); pending > 0; pending -= 1) {
-      await reader.skip(16 + 8); // entry id, delivery time
+    for (let pending = await reader.count("a consumer group's pending entries", 25); pending > 0; pending -= 1) {
+      await reader.pass(16 + 8); // entry id, delivery time
       await reader.number(); // delivery count
     }
-    for (let consumers = await reader.number(); consumers > 0; consumers -= 1) {
-      await reader.string(false);
-      await reader.skip(type >= 21 ? 16 : 8); // seen time (and active time)
-      await reader.skip(16 * (await reader.number()));
+    for (let consumers = await reader.count("a consumer group's consumers", 10); consumers > 0; consumers -= 1) {
+      await reader.string(NEVER);
+      await reader.pass(type >= 21 ? 16 : 8); // seen time (and active time)
+      await reader.pass(16 * (await reader.count("a consumer's pending entries", 16)));
     }
   }
-}
-
-/** LZF as Redis uses it for long strings (liblzf's format). */
-function lzfDecompress(input: Buffer, outputSize: number): Buffer {
-  const output = Buffer.alloc(outputSize);
-  let inIndex = 0;
-  let outIndex = 0;
-  while (inIndex < input.length) {
-    const control = input[inIndex++];
-    if (control < 32) {
-      const length = control + 1;
-      if (outIndex + length > outputSize || inIndex + length > input.length) throw new Unwalkable('a damaged compressed string');
-      input.copy(output, outIndex, inIndex, inIndex + length);
-      inIndex += length;
-      outIndex += length;
-    } else {
-      let length = control >> 5;
-      if (length === 7) length += input[inIndex++];
-      const back = outIndex - ((control & 0x1f) << 8) - input[inIndex++] - 1;
-      length += 2;
-      if (back < 0 || outIndex + length > outputSize) throw new Unwalkable('a damaged compressed string');
-      for (let index = 0; index < length; index += 1) output[outIndex++] = output[back + index];
-    }
-  }
-  return output;
 }

@@ -1,8 +1,10 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanRdbKeys } from '../../src/redis/rdbKeys.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Crc64 } from '../../src/integrity/crc64.js';
+import { checkRdb } from '../../src/redis/rdb.js';
+import { DamagedRdb, scanRdbKeys, walkRdb, type RdbBytes, type WalkOptions } from '../../src/redis/rdbKeys.js';
 import { freePort } from '../engine/stack.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 import { hasRedisServer } from '../helpers/hostRedis.js';
@@ -57,6 +59,7 @@ describe.skipIf(!hasRedisServer)('scanRdbKeys on RDB files of a real Redis (redi
     cli('SET', 'string:int', '12345');
     cli('SET', 'string:long', 'x'.repeat(5000)); // LZF-compressed in the file
     cli('SET', 'string:ttl', 'soon', 'PX', '86400000');
+    cli('SET', `string:long-key:${'k'.repeat(300)}`, 'v'); // the key itself LZF-compressed, decompressed for the sample
     fill('hash', 'hash:small', 5);
     fill('hash', 'hash:large', 600); // past hash-max-listpack-entries: a real hash table
     fill('list', 'list:small', 5);
@@ -78,7 +81,8 @@ describe.skipIf(!hasRedisServer)('scanRdbKeys on RDB files of a real Redis (redi
     const scan = await scanRdbKeys(createReadStream(join(dir, 'dump.rdb')), 100);
     expect(scan.stopped).toBeUndefined();
     expect(Object.fromEntries(scan.keysPerDb!)).toEqual({ 0: Number(cli('DBSIZE')), 3: Number(cli('-n', '3', 'DBSIZE')) });
-    expect(scan.sample).toHaveLength(16);
+    expect(scan.sample).toHaveLength(17);
+    expect(scan.sample.map((key) => key.key)).toContain(`string:long-key:${'k'.repeat(300)}`);
     for (const key of scan.sample) {
       expect(cli('-n', String(key.db), 'TYPE', key.key), key.key).toBe(key.type);
       const expiresAt = Number(cli('-n', String(key.db), 'PEXPIRETIME', key.key));
@@ -127,5 +131,193 @@ describe('scanRdbKeys on the committed fixture', () => {
     );
     expect(scan.keysPerDb).toBeUndefined();
     expect(scan.stopped).toMatch(/value type 7/);
+  });
+});
+
+/** An RDB length: 6 bits, 14 bits, 32 bits or 64 bits (big-endian). */
+function rdbLength(value: number): Buffer {
+  if (value < 64) return Buffer.from([value]);
+  if (value < 16384) return Buffer.from([0x40 | (value >> 8), value & 0xff]);
+  if (value < 2 ** 32) return Buffer.concat([Buffer.from([0x80]), Buffer.from(value.toString(16).padStart(8, '0'), 'hex')]);
+  const wide = Buffer.alloc(9);
+  wide[0] = 0x81;
+  wide.writeBigUInt64BE(BigInt(value), 1);
+  return wide;
+}
+
+function rdbString(text: string): Buffer {
+  return Buffer.concat([rdbLength(Buffer.byteLength(text)), Buffer.from(text)]);
+}
+
+/** An LZF-encoded string whose record declares `declared` bytes uncompressed. */
+function lzfString(compressed: Buffer, declared: number): Buffer {
+  return Buffer.concat([Buffer.from([0xc3]), rdbLength(compressed.length), rdbLength(declared), compressed]);
+}
+
+/** Valid LZF: the literal "a", then `references` back-references of 264 bytes each (3 bytes apiece, the most LZF writes). */
+function lzfOfRepeatedA(references: number): Buffer {
+  const reference = Buffer.from([0xe0, 0xff, 0x00]); // length 7 + 255 + 2, distance 1
+  return Buffer.concat([Buffer.from([0x00, 0x61]), ...Array.from({ length: references }, () => reference)]);
+}
+
+/** A whole RDB file: header, database 0, the records, EOF and a valid CRC-64. */
+function rdbFile(...records: Buffer[]): Buffer {
+  const body = Buffer.concat([Buffer.from('REDIS0011'), Buffer.from([0xfe, 0x00]), ...records, Buffer.from([0xff])]);
+  const crc = Crc64.jones();
+  crc.update(body);
+  const checksum = Buffer.alloc(8);
+  checksum.writeBigUInt64LE(crc.digest());
+  return Buffer.concat([body, checksum]);
+}
+
+/** A string key (type 0). */
+function stringKey(key: Buffer, value: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([0x00]), key, value]);
+}
+
+/** The file as a stream of chunks; `size` is what the walk is told of its length ('unknown': nothing, as for a plain stream). */
+function sized(file: Buffer, size: number | 'unknown' = file.length): RdbBytes {
+  return {
+    size: size === 'unknown' ? undefined : size,
+    async *[Symbol.asyncIterator]() {
+      // Small chunks, as a stream brings them: records straddle chunk boundaries.
+      for (let at = 0; at < file.length; at += 7) yield file.subarray(at, at + 7);
+    },
+  };
+}
+
+async function walkAll(file: RdbBytes, options: WalkOptions): Promise<number> {
+  let keys = 0;
+  for await (const entry of walkRdb(file, options)) keys += entry.key || entry.type ? 1 : 0;
+  return keys;
+}
+
+const GIANT = 2 ** 31; // 2 GB
+const RESTORE: WalkOptions = { keepKey: () => true, values: true };
+const PLAN: WalkOptions = { keepKey: () => false, values: false };
+
+describe('hostile RDB records: every declared length is checked before anything is allocated for it', () => {
+  const largest: number[] = [];
+  // Any buffer past 16 MB would be the declared size: recorded, and refused so that the test does not allocate it.
+  const guarded = (size: number) => {
+    largest.push(size);
+    if (size > 16 * 1024 * 1024) throw new Error(`a ${size}-byte buffer was requested`);
+    return size;
+  };
+  const originals = {
+    alloc: Buffer.alloc.bind(Buffer),
+    allocUnsafe: Buffer.allocUnsafe.bind(Buffer),
+    allocUnsafeSlow: Buffer.allocUnsafeSlow.bind(Buffer),
+  };
+  const spies = () => {
+    largest.length = 0;
+    vi.spyOn(Buffer, 'alloc').mockImplementation((size, fill, encoding) => originals.alloc(guarded(size), fill, encoding));
+    vi.spyOn(Buffer, 'allocUnsafe').mockImplementation((size) => originals.allocUnsafe(guarded(size)));
+    vi.spyOn(Buffer, 'allocUnsafeSlow').mockImplementation((size) => originals.allocUnsafeSlow(guarded(size)));
+  };
+  afterEach(() => vi.restoreAllMocks());
+
+  it('an LZF value of 822 compressed bytes declaring 2 GB is refused as damaged, naming its key, by the restore walk and the plan walk alike, no large buffer requested', async () => {
+    const hostile = rdbFile(
+      stringKey(rdbString('ok'), rdbString('fine')),
+      stringKey(rdbString('big'), lzfString(lzfOfRepeatedA(273), GIANT)),
+    );
+    for (const [options, size] of [
+      [RESTORE, hostile.length],
+      [PLAN, hostile.length],
+      [RESTORE, 'unknown'],
+      [PLAN, 'unknown'],
+    ] as const) {
+      spies();
+      const error = await walkAll(sized(hostile, size), options).catch((caught: unknown) => caught);
+      vi.restoreAllMocks();
+      expect(error).toBeInstanceOf(DamagedRdb);
+      expect((error as DamagedRdb).exitCode).toBe(2);
+      expect((error as Error).message).toMatch(
+        /^the RDB file is damaged in the value of key "big" \(database 0\), at byte \d+: an LZF-compressed string declares 2\.1 GB uncompressed from 821 bytes, which LZF expands to 72\.2 kB at most\.$/,
+      );
+      expect(Math.max(...largest, 0)).toBeLessThan(1024 * 1024);
+    }
+  });
+
+  it('an LZF key declaring 2 GB (kept whole by the restore) is refused before its output buffer is allocated', async () => {
+    const hostile = rdbFile(stringKey(lzfString(lzfOfRepeatedA(3), GIANT), rdbString('v')));
+    spies();
+    const error = await walkAll(sized(hostile), RESTORE).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DamagedRdb);
+    expect((error as Error).message).toMatch(
+      /damaged in the name of the key first in the file, at byte \d+: an LZF-compressed string declares 2\.1 GB uncompressed from 11 bytes/,
+    );
+    expect(Math.max(...largest, 0)).toBeLessThan(1024 * 1024);
+  });
+
+  it('compressed bytes must expand to exactly the declared length, whether the string is decompressed (a kept key) or passed over (a value)', async () => {
+    const exact = lzfOfRepeatedA(2); // 1 + 2 × 264 bytes
+    const good = rdbFile(stringKey(lzfString(exact, 529), lzfString(exact, 529)));
+    const keys: Buffer[] = [];
+    for await (const entry of walkRdb(sized(good), RESTORE)) keys.push(entry.key!);
+    expect(keys).toEqual([Buffer.from('a'.repeat(529))]);
+    for (const declared of [600, 500]) {
+      for (const [record, options] of [
+        [stringKey(lzfString(exact, declared), rdbString('v')), RESTORE],
+        [stringKey(rdbString('k'), lzfString(exact, declared)), PLAN],
+        [stringKey(rdbString('k'), lzfString(exact, declared)), RESTORE],
+      ] as const) {
+        const error = await walkAll(sized(rdbFile(record)), options).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(DamagedRdb);
+        expect((error as Error).message).toMatch(
+          declared > 529
+            ? /does not expand as declared: they expand to 529 bytes, not the 600 declared/
+            : /expand past the 500 bytes declared/,
+        );
+      }
+    }
+    const backwards = rdbFile(stringKey(rdbString('k'), lzfString(Buffer.from([0x00, 0x61, 0x20, 0x05]), 5)));
+    await expect(walkAll(sized(backwards), PLAN)).rejects.toThrow(/a back-reference points before the start of the string/);
+  });
+
+  it('plain string lengths past the end of the file or above 512 MiB, and element counts the rest of the file cannot hold, are refused before reading on', async () => {
+    const pastEnd = rdbFile(stringKey(rdbString('k'), Buffer.concat([rdbLength(400 * 1024 * 1024), Buffer.from('short')])));
+    const tooLarge = rdbFile(stringKey(rdbString('k'), Buffer.concat([rdbLength(2 ** 33), Buffer.from('short')])));
+    const manyElements = rdbFile(Buffer.concat([Buffer.from([0x01]), rdbString('list'), rdbLength(2 ** 40), rdbString('one')]));
+    const cases: [Buffer, number | 'unknown', RegExp][] = [
+      [pastEnd, pastEnd.length, /a string declares 419430400 bytes, past the end of the file \(\d+ left\)/],
+      [pastEnd, 'unknown', /the file ends inside a record/],
+      [tooLarge, 'unknown', /a string declares 8\.5 GB, more than the 512 MiB a Redis string holds/],
+      [
+        manyElements,
+        manyElements.length,
+        /a list or set of strings declares 1099511627776, more than the \d+ bytes left in the file can hold/,
+      ],
+    ];
+    for (const [file, size, message] of cases) {
+      for (const options of [RESTORE, PLAN]) {
+        spies();
+        const error = await walkAll(sized(file, size), options).catch((caught: unknown) => caught);
+        vi.restoreAllMocks();
+        expect(error).toBeInstanceOf(DamagedRdb);
+        expect((error as Error).message).toMatch(message);
+        expect(Math.max(...largest, 0)).toBeLessThan(1024 * 1024);
+      }
+    }
+  });
+
+  it("verify (checkRdb) reports a hostile record of a file whose CRC-64 is valid; the drill's scan stops there and says it is damaged", async () => {
+    const hostile = rdbFile(stringKey(rdbString('big'), lzfString(lzfOfRepeatedA(273), GIANT)));
+    const check = await checkRdb(sized(hostile), hostile.length);
+    expect(check.checksum).toBe('ok');
+    expect(check.problems).toEqual([
+      expect.stringMatching(
+        /^in the value of key "big" \(database 0\), at byte \d+: an LZF-compressed string declares 2\.1 GB .* \(damaged or hostile archive\)$/,
+      ),
+    ]);
+    const scan = await scanRdbKeys(sized(hostile));
+    expect(scan.keysPerDb).toBeUndefined();
+    expect(scan.damaged).toBe(true);
+    expect(scan.stopped).toMatch(/damaged in the value of key "big" .*: an LZF-compressed string declares 2\.1 GB/);
+    const sound = rdbFile(stringKey(rdbString('k'), lzfString(lzfOfRepeatedA(2), 529)));
+    expect(await checkRdb(sized(sound), sound.length)).toEqual({ version: 11, checksum: 'ok', problems: [] });
+    const moduleData = rdbFile(Buffer.from([0x07, 0x01, 0x6d, 0x01, 0x00]));
+    expect(await checkRdb(sized(moduleData), moduleData.length)).toEqual({ version: 11, checksum: 'ok', problems: [] });
   });
 });
