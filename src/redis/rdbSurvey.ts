@@ -1,5 +1,6 @@
 import { RdbChecker, type RdbCheck } from './rdb.js';
 import { Unwalkable, walkRdb } from './rdbKeys.js';
+import type { RdbBytes } from './rdbReader.js';
 
 /** What an online restore needs to know of an RDB before its first change. */
 export interface RdbSurvey {
@@ -22,10 +23,14 @@ export const DUMP_TRAILER_BYTES = 10;
  * byte, including those after the EOF opcode the walk stops at. With `maxBulk`, every value is
  * read (one at a time, as the restore will) to find those a RESTORE could not send.
  */
-export async function surveyRdb(content: AsyncIterable<Buffer>, maxBulk?: number): Promise<RdbSurvey> {
+export async function surveyRdb(content: RdbBytes, maxBulk?: number): Promise<RdbSurvey> {
   const checker = new RdbChecker();
   const source = content[Symbol.asyncIterator]();
-  const checked: AsyncIterable<Buffer> = {
+  // The size goes along, so the walk checks every declared length against what is left.
+  const checked: RdbBytes = {
+    get size() {
+      return content.size;
+    },
     [Symbol.asyncIterator]: () => ({
       next: async () => {
         const next = await source.next();
