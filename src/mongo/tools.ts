@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ConnectionString } from 'mongodb-connection-string-url';
@@ -154,7 +154,8 @@ async function runProgram(program: string, args: readonly string[], io: ExecOpti
   if (!io.stdout) child.stdout.on('data', (chunk: Buffer) => collected!.push(chunk));
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    // Killed by a signal: 128 + its number, as a shell (and the Docker engine) reports it.
+    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
   });
   const feeding = io.stdin ? pipeline(io.stdin, child.stdin).catch(() => undefined) : (child.stdin.end(), Promise.resolve());
   const output = io.stdout ? pipeline(child.stdout, io.stdout, { end: false }) : Promise.resolve();
