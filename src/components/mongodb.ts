@@ -165,7 +165,8 @@ export const mongodb: Component<MongoPlan> = {
           throw error;
         }),
     );
-    if (result.exitCode !== 0 || signal.aborted) {
+    // A run that ended well before the interrupt reached it restored the whole archive: that stands.
+    if (result.exitCode !== 0) {
       const failure = signal.aborted
         ? new AbortedError(`the MongoDB restore was ${interruption(signal)} (mongorestore ${howItEnded(result.exitCode)})`)
         : toolFailure('mongorestore', result, tools);
