@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,9 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
       /the driver reached the server through MONGO_URI and logged in: MongoDB 7\.0\.0 \(the dump came from [\d.]+\)/,
     );
     expect(dryRun.stdout).toContain('drops 1 collection holding 5 documents of database test');
+    expect(dryRun.stdout).toContain(
+      '1 collection of test absent from the dump is left as it is by --drop (through the driver (MONGO_URI)): not-in-the-dump',
+    );
     const json = await runCli(['restore', backup.stdout.trim(), '--dry-run', '--json'], { cwd: project, env });
     expect(JSON.parse(json.stdout).components[0].replaces).toEqual([
       expect.stringMatching(
@@ -138,5 +141,38 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
       /could not log in to MongoDB on this host \(MONGO_URI, db\.example\.internal:27017\) as root.*Check the user and password in MONGO_URI/,
     );
     expect(wrong.stderr).not.toContain(encodeURIComponent(PASSWORD));
+  });
+
+  it('a failed restore through MONGO_URI: the put-back drops through the driver what the failed restore created, and nothing else', async () => {
+    const state = await standInState();
+    const uri = `mongodb://127.0.0.1:${serverPort}/?directConnection=true`;
+    const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+    // An archive of a time-series collection (the stand-in's server holds the fixture of a real mongodump).
+    await copyFile(fileURLToPath(new URL('../fixtures/mongodump/timeseries.archive', import.meta.url)), join(state, 'server.archive'));
+    const backup = await runCli(['backup', '-c', 'mongodb', '-y'], {
+      cwd: await makeProject({
+        env: [`MONGO_URI=${uri}`, 'MONGO_DATABASE=timeseries_test', `ORKESTRA_MONGO_TOOLS=${tools}`, ''].join('\n'),
+      }),
+      env,
+    });
+    expect(backup.code).toBe(0);
+    await rm(join(state, 'server.archive'));
+    // The stand-in mongorestore writes to its own files, not to CongoDB: the collection its failed
+    // run would have begun on the server is made here, as that run would have left it.
+    const client = new MongoClient(`${uri}`);
+    await client.connect();
+    try {
+      await client.db('test').collection('foo_ts').insertOne({ partial: true });
+      await writeFile(join(state, 'fail-restore-once'), '4');
+      const restore = await runCli(['restore', backup.stdout.trim(), '-y'], { cwd: await hostProject(uri), env });
+      expect(restore.code).toBe(1);
+      expect(restore.stderr).toMatch(
+        /the previous data of database test was put back from \S+ \(foo_ts, created by the failed restore, dropped\)\./,
+      );
+      const names = (await client.db('test').listCollections({}, { nameOnly: true }).toArray()).map((entry) => entry.name).sort();
+      expect(names).toEqual(['bar', 'not-in-the-dump']);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -76,10 +76,10 @@ describeEngine('MongoDB put-back and --drop, on the stand-in server', () => {
       const before = (await calls()).length;
       const result = await run(await project('test'), ['restore', timeseries, '-y']);
       expect(result.code).toBe(1);
+      expect(await serverNamespaces()).toEqual(BEFORE);
       expect(result.stderr).toMatch(
         /E11000 duplicate key error — the previous data of database test was put back from \S+\.pre-restore-\d{8}-\d{6}\/mongodb\/\S+ \(foo_ts, created by the failed restore, dropped\)\./,
       );
-      expect(await serverNamespaces()).toEqual(BEFORE);
       // The plan (mongorestore --dryRun, the shell listing), the kept dump, the restore; then the drop
       // through the container's shell before the kept dump goes back. The shell's script file is gone.
       const newCalls = (await calls()).slice(before).map((line) => line.split(' ').slice(0, 2).join(' '));
