@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MongoArchiveReader } from '../../src/mongo/archive.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
 import { execText, readContainerFile, startMongo, uniqueName, type StackContext } from '../engine/stack.js';
@@ -142,4 +142,44 @@ describeEngine('MongoDB put-back and --drop, on the stand-in server', () => {
       expect(await serverNamespaces()).toEqual([...BEFORE, 'test.foo_ts 0', 'test.system.buckets.foo_ts 10']);
     },
   );
+
+  it.skipIf(imageMode === 'upstream')(
+    'SIGINT during mongorestore: the put-back waits for the interrupted mongorestore to exit, then puts the previous namespaces back [STAND-IN]',
+    async () => {
+      const { timeseries } = await archives();
+      await execText(stack, mongo, ['sh', '-c', 'echo 2 > /stand-in/hold-restore-once']);
+      const before = (await calls()).length;
+      const cli = startCli(['restore', timeseries, '-y', '--container', `mongodb=${mongo}`], {
+        cwd: await project('test'),
+        env: engineEnv(),
+      });
+      await until(async () => (await execText(stack, mongo, ['ls', '/stand-in'])).includes('restore-held'));
+      cli.signal('SIGINT');
+      await cli.waitForStderr(/SIGINT received/);
+      // The interrupted mongorestore is still inside an insert: nothing may touch the server before it exits.
+      await execText(stack, mongo, ['touch', '/stand-in/release']);
+      const result = await cli.result;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /the MongoDB restore was interrupted by SIGINT \(mongorestore exited with code 1\) — the previous data of database test was put back from \S+ \(foo_ts, created by the failed restore, dropped\)\./,
+      );
+      expect(await serverNamespaces()).toEqual(BEFORE);
+      const after = (await calls()).slice(before).map((line) => line.split(' ').slice(0, 2).join(' '));
+      expect(after.slice(2)).toEqual([
+        'mongodump --db=test',
+        'mongorestore --drop',
+        'mongorestore exited',
+        'mongosh --quiet',
+        'mongorestore --drop',
+      ]);
+    },
+  );
 });
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('the condition never held');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
