@@ -77,7 +77,8 @@ export function shellCollections(docker: DockerEngine, access: MongoAccess): Mon
         if (missing(result)) continue;
         const listed = result.stdout.split('\n').find((line) => line.startsWith(LISTED));
         if (result.exitCode !== 0 || !listed) {
-          const why = lastLine(result.stderr) || lastLine(result.stdout) || `exit code ${result.exitCode}`;
+          const output = lastLine(result.stderr) || lastLine(result.stdout) || `exit code ${result.exitCode}`;
+          const why = access.password ? output.split(access.password).join('<password>') : output;
           throw new CollectionsUnavailable(`${shell} in ${access.container} failed: ${why}`);
         }
         return JSON.parse(listed.slice(LISTED.length)) as string[];
