@@ -171,6 +171,7 @@ export const mongodb: Component<MongoPlan> = {
         ? new AbortedError(`the MongoDB restore was ${interruption(signal)} (mongorestore ${howItEnded(result.exitCode)})`)
         : toolFailure('mongorestore', result, tools);
       if (work) await putBack(work, failure.message, signal.aborted);
+      failure.message += ` — nothing was kept to put back (--no-keep-mongodb): database ${plan.targetDb} holds what mongorestore had restored by then.`;
       throw failure;
     }
     const counts = /(\d+) document\(s\) restored successfully\. (\d+) document\(s\) failed to restore/.exec(result.stderr);
