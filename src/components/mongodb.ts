@@ -1,5 +1,5 @@
 import { smallFileList } from '../core/smallFileList.js';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { basename, dirname, relative } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
@@ -8,16 +8,18 @@ import { z } from 'zod';
 import type { Component, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 import { critical } from '../core/criticalSection.js';
-import { OrkestraError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
+import { AbortedError, OrkestraError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { readDetails } from '../core/details.js';
 import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
 import type { Project } from '../core/project.js';
 import { containerAvailability } from '../docker/containers.js';
-import type { ExecResult } from '../docker/engine.js';
 import type { NamespaceSummary } from '../mongo/archive.js';
 import { dumpStream, MONGO_DUMP_ENTRY, readDump } from '../mongo/archivedDump.js';
-import { MONGODB_DEFAULT_CONTAINER } from '../mongo/projectMongo.js';
 import { projectMongoTools, type MongoTools } from '../mongo/tools.js';
+import { driverCollections, shellCollections, type MongoCollections } from '../mongo/collections.js';
+import type { Services } from '../core/services.js';
+import { MONGODB_DEFAULT_CONTAINER, resolveAccess } from '../mongo/projectMongo.js';
+import { connectionFailure, howItEnded, lastLines, ownerCollection, putBack, toolFailure } from './mongodbPutBack.js';
 import { serverFacts } from '../mongo/serverFacts.js';
 import { mongodbDrill } from './drill/mongodbDrill.js';
 import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../mongo/remap.js';
@@ -35,6 +37,8 @@ interface MongoPlan extends RestorePlan {
   readonly targetDb: string;
   /** Dump the target database before `--drop`, to put it back if the restore fails. */
   readonly keepCurrent: boolean;
+  /** The collections of the target database the archive restores: a failed restore may have created them. */
+  readonly restoredCollections: readonly string[];
 }
 
 /**
@@ -104,6 +108,8 @@ export const mongodb: Component<MongoPlan> = {
     const documents = restored.reduce((total, namespace) => total + namespace.documents, 0);
     // Through MONGO_URI the driver asks what mongorestore cannot: the server's version, what --drop replaces.
     const server = tools.uri ? await serverFacts(tools.uri, targetDb, restored, args, dump.header.serverVersion) : undefined;
+    const restoredCollections = collectionsIn(targetDb, restored, args);
+    const collections = await collectionsOf(project, services, tools);
     const actions = [
       `mongorestore ${args.join(' ')} ${tools.where} (archive streamed into stdin)`,
       sourceDb === targetDb
@@ -113,6 +119,7 @@ export const mongodb: Component<MongoPlan> = {
       `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
         ` (${plural(documents, 'document')} to restore)`,
       ...(server?.lines ?? []),
+      await leftAsTheyAre(collections, targetDb, restoredCollections),
       `mongorestore --dryRun connected to MongoDB ${tools.where} and accepted the dump's header and collection metadata` +
         ` (it reads no documents): ${lastLines(dryRun.stderr, 1) || 'ok'}`,
       keepCurrent
@@ -130,32 +137,47 @@ export const mongodb: Component<MongoPlan> = {
       sourceDb,
       targetDb,
       keepCurrent,
+      restoredCollections,
     };
   },
 
   async restore({ project, services, source, progress, signal, aside }, plan) {
     const tools = await projectMongoTools(project, services);
     const kept = plan.keepCurrent ? await keepCurrentData(tools, aside, progress, signal) : undefined;
+    const work = kept && {
+      tools,
+      kept,
+      progress,
+      restored: plan.restoredCollections,
+      collections: await collectionsOf(project, services, tools),
+    };
     if (plan.sourceDb !== plan.targetDb) progress.note(`remapping database ${plan.sourceDb} → ${plan.targetDb}`);
-    let result: ExecResult;
-    try {
-      result = await tools.run('mongorestore', restoreArguments(plan.sourceDb, plan.targetDb), {
-        stdin: dumpStream(source, (bytes) => progress.advance(bytes)),
-        signal,
-      });
-    } catch (error) {
-      if (kept) await putBack(tools, kept, progress, (error as Error).message);
-      throw error;
-    }
+    // From --drop on, the run ends in the archive's data or the previous data put back. An
+    // interrupt cuts mongorestore's input short: it fails and exits by itself, and only then
+    // does the put-back touch the server.
+    const result = await critical('restoring MongoDB (an interrupt puts the previous data back)', () =>
+      tools
+        .run('mongorestore', restoreArguments(plan.sourceDb, plan.targetDb), {
+          stdin: dumpStream(source, (bytes) => progress.advance(bytes), signal),
+        })
+        .catch(async (error: Error) => {
+          if (work) await putBack(work, error.message, signal.aborted);
+          throw error;
+        }),
+    );
+    // A run that ended well before the interrupt reached it restored the whole archive: that stands.
     if (result.exitCode !== 0) {
-      const failure = toolFailure('mongorestore', result, tools);
-      if (kept) await putBack(tools, kept, progress, failure.message);
+      const failure = signal.aborted
+        ? new AbortedError(`the MongoDB restore was ${interruption(signal)} (mongorestore ${howItEnded(result.exitCode)})`)
+        : toolFailure('mongorestore', result, tools);
+      if (work) await putBack(work, failure.message, signal.aborted);
+      failure.message += ` — nothing was kept to put back (--no-keep-mongodb): database ${plan.targetDb} holds what mongorestore had restored by then.`;
       throw failure;
     }
     const counts = /(\d+) document\(s\) restored successfully\. (\d+) document\(s\) failed to restore/.exec(result.stderr);
     if (counts && Number(counts[2]) > 0) {
       const failure = new RuntimeError(`mongorestore restored ${counts[1]} documents but ${counts[2]} failed: ${lastLines(result.stderr)}`);
-      if (kept) await putBack(tools, kept, progress, failure.message);
+      if (work) await putBack(work, failure.message, false);
       throw failure;
     }
     const restored = counts ? `${plural(Number(counts[1]), 'document')} into ${plan.targetDb}` : `database ${plan.targetDb}`;
@@ -227,25 +249,39 @@ async function keepCurrentData(
   return path;
 }
 
-/**
- * mongorestore failed or was interrupted after --drop: the dump taken just before goes back in.
- * Runs to the end even when the operator interrupts (the data is half-restored otherwise); when
- * it fails too, the error names the file and the command that puts it back by hand.
- */
-async function putBack(tools: MongoTools, kept: string, progress: ProgressReporter, why: string): Promise<never> {
-  progress.note(`mongorestore did not finish; putting the previous data of ${tools.database} back from ${kept}`);
-  const args = ['--drop', '--archive', '--gzip', `--nsInclude=${tools.database}.*`];
-  const result = await critical(`putting MongoDB's previous data back`, () =>
-    tools
-      .run('mongorestore', args, { stdin: createReadStream(kept) })
-      .catch((error: Error) => ({ exitCode: -1, stderr: error.message, stdout: '' })),
-  );
-  if (result.exitCode === 0) {
-    throw new RuntimeError(`${why} — the previous data of database ${tools.database} was put back from ${kept}.`);
+/** The collections of `targetDb` that mongorestore run with `args` restores. */
+function collectionsIn(targetDb: string, restored: readonly NamespaceSummary[], args: readonly string[]): string[] {
+  const prefix = `${targetDb}.`;
+  return restored
+    .map((namespace) => namespaceTarget(args, `${namespace.db}.${namespace.collection}`) ?? '')
+    .filter((target) => target.startsWith(prefix))
+    .map((target) => target.slice(prefix.length));
+}
+
+/** What lists and drops the target's collections: the driver through MONGO_URI, else the container's shell. */
+async function collectionsOf(project: Project, services: Pick<Services, 'docker'>, tools: MongoTools): Promise<MongoCollections> {
+  if (tools.uri) return driverCollections(tools.uri);
+  const docker = services.docker();
+  return shellCollections(docker, await resolveAccess(project, docker));
+}
+
+/** --drop replaces the collections the dump holds and no other: the dry run names those it leaves. */
+async function leftAsTheyAre(collections: MongoCollections, targetDb: string, restored: readonly string[]): Promise<string> {
+  const current = await collections.list(targetDb).catch((error: Error) => error);
+  if (current instanceof Error) {
+    return `--drop leaves the collections of ${targetDb} that the dump lacks as they are; they could not be listed: ${withoutFinalPeriod(current.message)}`;
   }
-  throw new RuntimeError(`${why} — putting the previous data back failed too: ${lastLines(result.stderr)}.`, {
-    hint: `It is kept in ${kept}; put it back with: ${tools.manual('mongorestore', args)} < ${kept}`,
-  });
+  const replaced = new Set(restored.map(ownerCollection));
+  const left = current.filter((name) => !name.startsWith('system.') && !replaced.has(name)).sort();
+  if (left.length === 0) return `--drop leaves no other collection in ${targetDb}: each one it holds now is in the dump`;
+  const are = left.length === 1 ? 'is' : 'are';
+  return `${plural(left.length, 'collection')} of ${targetDb} absent from the dump ${are} left as ${left.length === 1 ? 'it is' : 'they are'} by --drop (${collections.how}): ${left.join(', ')}`;
+}
+
+/** "interrupted by SIGINT", from the reason the abort carries. */
+function interruption(signal: AbortSignal): string {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+  return /interrupted by \w+/.exec(reason)?.[0] ?? 'interrupted';
 }
 
 async function freeSpace(folder: string): Promise<string> {
@@ -315,40 +351,4 @@ async function checkMongoFiles(source: ComponentSource): Promise<void> {
   if (!dump || dump.size === 0) {
     throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is missing or empty.`, { hint: 'Nothing was touched.' });
   }
-}
-
-function toolFailure(tool: string, result: ExecResult, tools: MongoTools): PreconditionError | RuntimeError {
-  return (
-    connectionFailure(tool, result, tools) ??
-    new RuntimeError(`${tool} exited with code ${result.exitCode}: ${lastLines(result.stderr) || 'no error output'}`)
-  );
-}
-
-/**
- * The tools connect before they read or write any data: a refused connection or a failed
- * login says nothing about the archive, and names what to fix instead.
- */
-function connectionFailure(tool: string, result: ExecResult, tools: MongoTools): PreconditionError | undefined {
-  const detail = lastLines(result.stderr, 1);
-  if (/AuthenticationFailed|Authentication failed|auth error|unable to authenticate/i.test(result.stderr)) {
-    const user = tools.username ? ` as ${tools.username}` : '';
-    return new PreconditionError(`${tool} could not log in to MongoDB ${tools.where}${user}: ${detail}`, { hint: tools.loginHint });
-  }
-  if (
-    /error connecting to (host|db server)|server selection (error|timeout)|connection refused|no reachable servers/i.test(result.stderr)
-  ) {
-    return new PreconditionError(`${tool} could not connect to MongoDB ${tools.where}: ${detail}`, { hint: tools.reachHint });
-  }
-  return undefined;
-}
-
-/** The last meaningful lines of a tool's stderr, joined on one line for the operator. */
-function lastLines(stderr: string, count = 2): string {
-  return stderr
-    .trim()
-    .split('\n')
-    .map((line) => line.replace(/^\S+T\S+\s+/, '').trim())
-    .filter(Boolean)
-    .slice(-count)
-    .join(' / ');
 }

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ComponentSource } from '../core/component.js';
@@ -6,19 +7,42 @@ import { MongoArchiveReader, type MongoArchiveSummary } from './archive.js';
 /** The mongodump archive (gzip) inside the archive's mongodb/ folder. */
 export const MONGO_DUMP_ENTRY = 'mongo.archive.gz';
 
-/** The dump's bytes from the archive, for mongorestore's stdin. */
-export function dumpStream(source: ComponentSource, onBytes?: (bytes: number) => void): Readable {
+/**
+ * The dump's bytes from the archive, for mongorestore's stdin. Once `cut` is aborted the stream
+ * ends where it is: the tool reads an archive that stops short, fails and exits by itself, so
+ * its exit can be awaited before anything else touches the server.
+ */
+export function dumpStream(source: ComponentSource, onBytes?: (bytes: number) => void, cut?: AbortSignal): Readable {
   return Readable.from(
     (async function* () {
       for await (const entry of source.entries()) {
         if (entry.path !== MONGO_DUMP_ENTRY) continue;
         for await (const chunk of entry.content as AsyncIterable<Buffer>) {
+          if (cut?.aborted) return;
           onBytes?.(chunk.length);
           yield chunk;
         }
       }
     })(),
   );
+}
+
+/** The namespaces ("db.collection") a gzip-compressed mongodump archive file holds, from its prelude alone. */
+export async function preludeNamespaces(file: string): Promise<string[]> {
+  const reader = new MongoArchiveReader();
+  const gunzip = createReadStream(file).pipe(createGunzip());
+  try {
+    for await (const chunk of gunzip) {
+      reader.push(chunk as Buffer);
+      if (reader.failed || reader.summary().preludeComplete) break;
+    }
+  } finally {
+    gunzip.destroy();
+  }
+  const summary = reader.summary();
+  if (!summary.preludeComplete)
+    throw new Error(`${file} does not begin with a complete mongodump prelude (${summary.problems[0] ?? 'cut short'})`);
+  return summary.namespaces.map((namespace) => `${namespace.db}.${namespace.collection}`);
 }
 
 /**

@@ -98,6 +98,12 @@ export class MongoServer {
     return listed.map((collection) => collection.name);
   }
 
+  /** Drops collections of a database (a time-series collection takes its buckets); one that does not exist is skipped. */
+  async drop(database: string, names: readonly string[]): Promise<void> {
+    const existing = new Set(await this.collections(database));
+    for (const name of names) if (existing.has(name)) await this.client.db(database).dropCollection(name);
+  }
+
   /** Documents of `db.collection` matching the filter (all of them without one). */
   async count(namespace: string, filter: Document = {}): Promise<number> {
     const dot = namespace.indexOf('.');

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -76,6 +77,9 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
       /the driver reached the server through MONGO_URI and logged in: MongoDB 7\.0\.0 \(the dump came from [\d.]+\)/,
     );
     expect(dryRun.stdout).toContain('drops 1 collection holding 5 documents of database test');
+    expect(dryRun.stdout).toContain(
+      '1 collection of test absent from the dump is left as it is by --drop (through the driver (MONGO_URI)): not-in-the-dump',
+    );
     const json = await runCli(['restore', backup.stdout.trim(), '--dry-run', '--json'], { cwd: project, env });
     expect(JSON.parse(json.stdout).components[0].replaces).toEqual([
       expect.stringMatching(
@@ -87,6 +91,37 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
     expect(restore.code).toBe(0);
     expect(restore.stdout).toMatch(/restored mongodb: \d+ documents? into test/);
     expect(await readFile(join(state, 'calls.log'), 'utf8')).toMatch(/mongorestore --drop --archive --gzip --nsInclude=test\.\* --config=/);
+  });
+
+  it('a failed restore through MONGO_URI: the put-back drops through the driver what the failed restore created, and nothing else', async () => {
+    const state = await standInState();
+    const uri = `mongodb://127.0.0.1:${server.port}/?directConnection=true`;
+    const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+    // An archive of a time-series collection (the stand-in's server holds the fixture of a real mongodump).
+    await copyFile(fileURLToPath(new URL('../fixtures/mongodump/timeseries.archive', import.meta.url)), join(state, 'server.archive'));
+    const backup = await runCli(['backup', '-c', 'mongodb', '-y'], {
+      cwd: await hostProject(uri, ['MONGO_DATABASE=timeseries_test']),
+      env,
+    });
+    expect(backup.code).toBe(0);
+    await rm(join(state, 'server.archive'));
+    // The stand-in mongorestore writes to its own files, not to CongoDB: the collection its failed
+    // run would have begun on the server is made here, as that run would have left it.
+    const client = new MongoClient(uri);
+    await client.connect();
+    try {
+      await client.db('test').collection('foo_ts').insertOne({ partial: true });
+      await writeFile(join(state, 'fail-restore-once'), '4');
+      const restore = await runCli(['restore', backup.stdout.trim(), '-y'], { cwd: await hostProject(uri), env });
+      expect(restore.code).toBe(1);
+      expect(restore.stderr).toMatch(
+        /the previous data of database test was put back from \S+ \(foo_ts, created by the failed restore, dropped\)\./,
+      );
+      const names = (await client.db('test').listCollections({}, { nameOnly: true }).toArray()).map((entry) => entry.name).sort();
+      expect(names).toEqual(['bar', 'not-in-the-dump']);
+    } finally {
+      await client.close();
+    }
   });
 
   it('bad input: a malformed URI (exit 2, value never echoed), tools missing (named), a wrong password (names MONGO_URI)', async () => {

@@ -61,7 +61,7 @@ export async function prepareImages(docker: Docker): Promise<TestImages> {
     await addBinary(root, realpathSync(process.execPath), '/usr/bin/node');
     await copyPackageClosure('bson', join(root, 'opt/standin/node_modules'));
     await copyFile(join(STANDINS, 'common.cjs'), join(root, 'opt/standin/common.cjs'));
-    for (const tool of ['mongodump', 'mongorestore']) {
+    for (const tool of ['mongodump', 'mongorestore', 'mongosh']) {
       await copyFile(join(STANDINS, tool), join(root, 'usr/bin', tool));
       await chmod(join(root, 'usr/bin', tool), 0o755);
     }

@@ -75,4 +75,110 @@ function connect(options) {
   }
 }
 
-module.exports = { STATE, optionsOf, recordCall, log, fail, connect };
+// The server's data: the namespaces of /stand-in/server.archive (a mongodump archive, written
+// back after every real restore), else of the fixture a real mongodump wrote. Each namespace
+// keeps its metadata document and its documents as raw BSON.
+const MAGIC = 0x8199e26d;
+const SERVER = `${STATE}/server.archive`;
+
+function bsonModule() {
+  return require(fs.existsSync('/opt/standin/node_modules/bson') ? '/opt/standin/node_modules/bson' : 'bson');
+}
+
+/** Splits a whole uncompressed mongodump archive into its header and namespaces. */
+function parseArchive(bytes) {
+  const { deserialize } = bsonModule();
+  if (bytes.length < 4 || bytes.readUInt32LE(0) !== MAGIC) throw new Error('not a mongodump archive');
+  let offset = 4;
+  const next = () => {
+    const length = bytes.readInt32LE(offset);
+    if (length === -1) {
+      offset += 4;
+      return null;
+    }
+    const document = bytes.subarray(offset, offset + length);
+    offset += length;
+    return document;
+  };
+  const header = next();
+  const namespaces = new Map();
+  for (let metadata = next(); metadata !== null; metadata = next()) {
+    const { db, collection } = deserialize(metadata);
+    namespaces.set(`${db}.${collection}`, { db, collection, metadata, documents: [] });
+  }
+  while (offset < bytes.length) {
+    const { db, collection, EOF } = deserialize(next());
+    if (EOF) {
+      next();
+      continue;
+    }
+    // A time-series collection's data comes under its buckets namespace, which has no metadata.
+    const key = `${db}.${collection}`;
+    if (!namespaces.has(key)) namespaces.set(key, { db, collection, metadata: undefined, documents: [] });
+    const entry = namespaces.get(key);
+    for (let document = next(); document !== null; document = next()) entry.documents.push(document);
+  }
+  return { header, namespaces };
+}
+
+function serverState() {
+  const fixture = `${STATE}/${process.env.MONGO_STANDIN_FIXTURE || 'test.bar.archive'}`;
+  return parseArchive(fs.readFileSync(fs.existsSync(SERVER) ? SERVER : fixture));
+}
+
+/** Writes the server's namespaces back as mongodump would dump them: prelude, data segments, EOF headers with their CRC-64. */
+function saveServerState({ header, namespaces }) {
+  const { serialize, Long } = bsonModule();
+  const terminator = Buffer.alloc(4);
+  terminator.writeInt32LE(-1);
+  const magic = Buffer.alloc(4);
+  magic.writeUInt32LE(MAGIC);
+  const parts = [magic, header];
+  for (const entry of namespaces.values()) if (entry.metadata) parts.push(entry.metadata);
+  parts.push(terminator);
+  for (const { db, collection, documents } of namespaces.values()) {
+    if (documents.length > 0) {
+      parts.push(serialize({ db, collection, EOF: false, CRC: Long.fromNumber(0) }), ...documents, terminator);
+    }
+    const crc = BigInt.asIntN(64, crc64(documents));
+    parts.push(serialize({ db, collection, EOF: true, CRC: Long.fromBigInt(crc) }), terminator);
+  }
+  fs.writeFileSync(`${SERVER}.new`, Buffer.concat(parts));
+  fs.renameSync(`${SERVER}.new`, SERVER);
+  fs.rmSync(`${SERVER}.gz`, { force: true });
+}
+
+/** A metadata document naming another namespace (mongorestore --nsFrom/--nsTo). */
+function renamedMetadata(metadata, db, collection) {
+  if (!metadata) return undefined;
+  const { serialize, deserialize } = bsonModule();
+  return serialize({ ...deserialize(metadata), db, collection });
+}
+
+const CRC_HI = new Uint32Array(256);
+const CRC_LO = new Uint32Array(256);
+for (let index = 0; index < 256; index += 1) {
+  let [hi, lo] = [0, index];
+  for (let bit = 0; bit < 8; bit += 1) {
+    const carry = lo & 1;
+    lo = ((lo >>> 1) | ((hi & 1) << 31)) >>> 0;
+    hi >>>= 1;
+    if (carry) [hi, lo] = [(hi ^ 0xc96c5795) >>> 0, (lo ^ 0xd7870f42) >>> 0];
+  }
+  [CRC_HI[index], CRC_LO[index]] = [hi, lo];
+}
+
+/** Go's crc64 with the ECMA table over the documents, as mongodump writes into each EOF header. */
+function crc64(buffers) {
+  let [hi, lo] = [0xffffffff, 0xffffffff];
+  for (const buffer of buffers) {
+    for (const byte of buffer) {
+      const slot = (lo ^ byte) & 0xff;
+      lo = (((lo >>> 8) | (hi << 24)) ^ CRC_LO[slot]) >>> 0;
+      hi = ((hi >>> 8) ^ CRC_HI[slot]) >>> 0;
+    }
+  }
+  return (BigInt(~hi >>> 0) << 32n) | BigInt(~lo >>> 0);
+}
+
+module.exports = { STATE, optionsOf, recordCall, log, fail, connect, serverState, saveServerState, renamedMetadata };

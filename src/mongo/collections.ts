@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { RuntimeError } from '../base/errors.js';
+import { firstLine } from '../base/format.js';
+import { packTar } from '../archive/tarPack.js';
+import type { DockerEngine, ExecResult } from '../docker/engine.js';
+import type { MongoAccess } from './projectMongo.js';
+import { MongoUnreachable, withMongoUri } from './serverCounts.js';
+
+/**
+ * What mongorestore cannot do: list the collections of a database, and drop some. Through
+ * MONGO_URI the official driver does it; in a container, the container's own shell (mongosh,
+ * or the legacy `mongo` of older images), reached through exec like the tools.
+ */
+export interface MongoCollections {
+  /** How the server is asked, for messages ("through the driver", "with mongosh in orkestra-mongodb"). */
+  readonly how: string;
+  /** The collection names of a database, system collections included. */
+  list(database: string): Promise<string[]>;
+  /** Drops collections of a database; a name that does not exist is not an error. */
+  drop(database: string, names: readonly string[]): Promise<void>;
+}
+
+/** A failure to ask the server: its one-line reason. */
+export class CollectionsUnavailable extends RuntimeError {}
+
+export function driverCollections(uri: string): MongoCollections {
+  const ask = async <T>(work: Parameters<typeof withMongoUri<T>>[1]): Promise<T> => {
+    try {
+      return await withMongoUri(uri, work);
+    } catch (error) {
+      if (error instanceof MongoUnreachable) throw new CollectionsUnavailable(error.message);
+      throw new CollectionsUnavailable(
+        firstLine((error as Error).message)
+          .split(uri)
+          .join('<MONGO_URI>'),
+      );
+    }
+  };
+  return {
+    how: 'through the driver (MONGO_URI)',
+    list: (database) => ask((server) => server.collections(database)),
+    drop: (database, names) => ask((server) => server.drop(database, names)),
+  };
+}
+
+const SHELLS = ['mongosh', 'mongo'] as const;
+const LISTED = 'ORKESTRA-COLLECTIONS ';
+
+/**
+ * The container's shell runs a script the tool writes into the container's /tmp (0600, removed
+ * after): the login goes in there, never on a command line. The script logs in, drops, then
+ * prints the collections left, on one marked line.
+ */
+export function shellCollections(docker: DockerEngine, access: MongoAccess): MongoCollections {
+  const run = async (database: string, drop: readonly string[]): Promise<string[]> => {
+    const login = access.password ? { user: access.username, password: access.password } : null;
+    const script = [
+      `const login = ${JSON.stringify(login)};`,
+      `if (login) db.getSiblingDB('admin').auth(login.user, login.password);`,
+      `const target = db.getSiblingDB(${JSON.stringify(database)});`,
+      `for (const name of ${JSON.stringify(drop)}) target.getCollection(name).drop();`,
+      `print(${JSON.stringify(LISTED)} + JSON.stringify(target.getCollectionNames()));`,
+      '',
+    ].join('\n');
+    const name = `.orkestra-backup-${randomBytes(6).toString('hex')}.js`;
+    const content = Buffer.from(script);
+    await docker.putArchive(
+      access.container,
+      '/tmp',
+      packTar([{ type: 'file', path: name, size: content.length, content: [content], mode: 0o600 }]),
+    );
+    try {
+      for (const shell of SHELLS) {
+        const result = await docker
+          .exec(access.container, [shell, '--quiet', '--norc', `/tmp/${name}`])
+          .catch((error: Error): ExecResult => ({ exitCode: 127, stdout: '', stderr: error.message }));
+        if (missing(result)) continue;
+        const listed = result.stdout.split('\n').find((line) => line.startsWith(LISTED));
+        if (result.exitCode !== 0 || !listed) {
+          const output = lastLine(result.stderr) || lastLine(result.stdout) || `exit code ${result.exitCode}`;
+          const why = access.password ? output.split(access.password).join('<password>') : output;
+          throw new CollectionsUnavailable(`${shell} in ${access.container} failed: ${why}`);
+        }
+        return JSON.parse(listed.slice(LISTED.length)) as string[];
+      }
+      throw new CollectionsUnavailable(`neither mongosh nor mongo is installed in ${access.container}`);
+    } finally {
+      await docker.exec(access.container, ['rm', '-f', `/tmp/${name}`]).catch(() => undefined);
+    }
+  };
+  return {
+    how: `with the shell in ${access.container}`,
+    list: (database) => run(database, []),
+    drop: async (database, names) => {
+      await run(database, names);
+    },
+  };
+}
+
+function missing(result: ExecResult): boolean {
+  return result.exitCode === 126 || result.exitCode === 127 || /executable file not found/i.test(result.stderr);
+}
+
+function lastLine(text: string): string {
+  return (
+    text
+      .trim()
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .at(-1) ?? ''
+  );
+}
