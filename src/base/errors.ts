@@ -36,6 +36,12 @@ export class RuntimeError extends OrkestraError {
   readonly exitCode = EXIT_FAILED;
 }
 
+/**
+ * A run that ended and says in what state it left things (a restore's outcome: what was restored,
+ * what was put back, where the kept copy is). An interrupt does not replace its message.
+ */
+export class OutcomeError extends RuntimeError {}
+
 /** The operator said no at a prompt or interrupted the tool. */
 export class AbortedError extends OrkestraError {
   readonly exitCode = EXIT_FAILED;

@@ -1,4 +1,4 @@
-import { AbortedError, describeError, exitCodeFor, UsageError } from '../base/errors.js';
+import { AbortedError, describeError, exitCodeFor, OutcomeError, UsageError } from '../base/errors.js';
 import { criticalWork } from '../core/criticalSection.js';
 import { removeAllTemporariesSync } from '../base/temporaryFiles.js';
 import { TOOL_VERSION } from '../core/version.js';
@@ -27,7 +27,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     args = parseCommandLine(argv);
     return await dispatch(args, terminal, controller.signal);
   } catch (error) {
-    const reported: unknown = controller.signal.aborted && !(error instanceof UsageError) ? controller.signal.reason : error;
+    // After an interrupt the failures it caused are noise, and its reason is said instead — unless
+    // the error is a run's outcome, which says what was put back and where the kept copy is.
+    const caused = controller.signal.aborted && !(error instanceof UsageError) && !(error instanceof OutcomeError);
+    const reported: unknown = caused ? controller.signal.reason : error;
     terminal.err(`orkestra-backup: ${describeError(reported)}\n`);
     if (args?.common.debug && error instanceof Error && error.stack) terminal.err(`${error.stack}\n`);
     const exitCode = exitCodeFor(reported);

@@ -1,5 +1,5 @@
 import type { OverwritePolicy } from '../core/component.js';
-import { AbortedError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
+import { AbortedError, OutcomeError, PreconditionError, UsageError } from '../base/errors.js';
 import {
   openRestoreArchive,
   previewRestore,
@@ -68,7 +68,7 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
     if (args.common.json) terminal.out(`${JSON.stringify(outcomeJson(archive, outcome), null, 2)}\n`);
     else terminal.out(outcomeReport(outcome));
     if (outcome.failed) {
-      throw new RuntimeError(`restore of ${outcome.failed.component} failed: ${outcome.failed.message}`, {
+      throw new OutcomeError(`restore of ${outcome.failed.component} failed: ${outcome.failed.message}`, {
         hint: restoredSentence(outcome),
       });
     }
