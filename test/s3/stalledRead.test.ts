@@ -86,45 +86,53 @@ function envFor(server: StallingServer) {
 }
 
 describe('an s3:// body that stops arriving', () => {
-  it('a body stalled after 200 KB of a 10 GB object is resumed with a Range GET, then verify ends with one line naming the object and the timeout', { timeout: 90_000 }, async () => {
-    const project = await makeProject();
-    const archive = await secretsArchive(project);
-    const server = await stallingServer(archive, 10 * 1024 ** 3, false);
-    try {
-      const started = Date.now();
-      const verify = startCli(['verify', `s3://offsite/${KEY}`], { cwd: project, env: envFor(server), timeoutMs: 80_000 });
-      const result = await verify.result;
-      // Four stalls of 2 s (the read and three resumes), with room for a loaded machine; the old reader waited forever.
-      expect(result.exitedAt - started).toBeLessThan(60_000);
-      expect(result.code, result.stderr).toBe(1);
-      expect(result.stderr).toMatch(
-        new RegExp(
-          `reading s3://offsite/${KEY.replace(/\./g, '\\.')} stopped at byte 204,800 of 10,737,418,240: ` +
-            'no data arrived for 2 s \\(ORKESTRA_S3_TIMEOUT_SECONDS=2\\), and 3 reads resumed from that byte failed too\\.',
-        ),
-      );
-      expect(result.stderr).not.toMatch(/\n\s+at /);
-      expect(server.ranges[0]).toBe('bytes=0-');
-      // Each reader of the object (the check and the planning read side by side) resumed three times from the byte reached.
-      const resumed = server.ranges.filter((range) => range !== 'bytes=0-');
-      expect(resumed.length).toBeGreaterThanOrEqual(3);
-      expect(new Set(resumed)).toEqual(new Set(['bytes=204800-']));
-    } finally {
-      server.stop();
-    }
-  });
+  it(
+    'a body stalled after 200 KB of a 10 GB object is resumed with a Range GET, then verify ends with one line naming the object and the timeout',
+    { timeout: 90_000 },
+    async () => {
+      const project = await makeProject();
+      const archive = await secretsArchive(project);
+      const server = await stallingServer(archive, 10 * 1024 ** 3, false);
+      try {
+        const started = Date.now();
+        const verify = startCli(['verify', `s3://offsite/${KEY}`], { cwd: project, env: envFor(server), timeoutMs: 80_000 });
+        const result = await verify.result;
+        // Four stalls of 2 s (the read and three resumes), with room for a loaded machine; the old reader waited forever.
+        expect(result.exitedAt - started).toBeLessThan(60_000);
+        expect(result.code, result.stderr).toBe(1);
+        expect(result.stderr).toMatch(
+          new RegExp(
+            `reading s3://offsite/${KEY.replace(/\./g, '\\.')} stopped at byte 204,800 of 10,737,418,240: ` +
+              'no data arrived for 2 s \\(ORKESTRA_S3_TIMEOUT_SECONDS=2\\), and 3 reads resumed from that byte failed too\\.',
+          ),
+        );
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+        expect(server.ranges[0]).toBe('bytes=0-');
+        // Each reader of the object (the check and the planning read side by side) resumed three times from the byte reached.
+        const resumed = server.ranges.filter((range) => range !== 'bytes=0-');
+        expect(resumed.length).toBeGreaterThanOrEqual(3);
+        expect(new Set(resumed)).toEqual(new Set(['bytes=204800-']));
+      } finally {
+        server.stop();
+      }
+    },
+  );
 
-  it('a body stalled after 200 KB is completed by the resumed Range GET, and verify finds the archive sound', { timeout: 90_000 }, async () => {
-    const project = await makeProject();
-    const archive = await secretsArchive(project);
-    const server = await stallingServer(archive, archive.length, true);
-    try {
-      const result = await runCli(['verify', `s3://offsite/${KEY}`], { cwd: project, env: envFor(server), timeoutMs: 80_000 });
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toContain('Result: sound.');
-      expect(server.ranges).toContain('bytes=204800-');
-    } finally {
-      server.stop();
-    }
-  });
+  it(
+    'a body stalled after 200 KB is completed by the resumed Range GET, and verify finds the archive sound',
+    { timeout: 90_000 },
+    async () => {
+      const project = await makeProject();
+      const archive = await secretsArchive(project);
+      const server = await stallingServer(archive, archive.length, true);
+      try {
+        const result = await runCli(['verify', `s3://offsite/${KEY}`], { cwd: project, env: envFor(server), timeoutMs: 80_000 });
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout).toContain('Result: sound.');
+        expect(server.ranges).toContain('bytes=204800-');
+      } finally {
+        server.stop();
+      }
+    },
+  );
 });
