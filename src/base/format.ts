@@ -5,6 +5,21 @@ export function formatBytes(bytes: number): string {
   return prettyBytes(bytes, { maximumFractionDigits: 1 });
 }
 
+/**
+ * The size an estimate still describes: none once the bytes done exceed it (the estimate was
+ * wrong), so no fraction over 100 % is ever shown.
+ */
+export function estimateStillValid(bytes: number, totalBytes: number | undefined): number | undefined {
+  return totalBytes !== undefined && totalBytes > 0 && bytes <= totalBytes ? totalBytes : undefined;
+}
+
+/** "50 MB of 200 MB (25%)" while the estimate holds; "1.2 kB" alone once the bytes done exceed it. */
+export function formatProgressAmount(bytes: number, totalBytes: number | undefined): string {
+  const total = estimateStillValid(bytes, totalBytes);
+  if (total === undefined) return formatBytes(bytes);
+  return `${formatBytes(bytes)} of ${formatBytes(total)} (${Math.floor((100 * bytes) / total)}%)`;
+}
+
 /** "1 file", "2 files", "1,204 objects". */
 export function plural(count: number, word: string): string {
   return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
