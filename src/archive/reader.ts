@@ -1,5 +1,5 @@
 import { sha256Of } from '../integrity/sha256.js';
-import { firstLine, withoutFinalPeriod } from '../base/format.js';
+import { asSentence, firstLine, withoutFinalPeriod } from '../base/format.js';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
@@ -264,13 +264,15 @@ function damageDetail(error: unknown): string {
 function asArchiveError(error: unknown, name: string): unknown {
   if (error instanceof OrkestraError) return error;
   if (error instanceof HostileArchiveError) {
-    return new UsageError(`${name}: ${error.message}.`, { hint: 'Nothing was read past the problem; use another copy of the backup.' });
+    return new UsageError(asSentence(`${name}: ${error.message}`), {
+      hint: 'Nothing was read past the problem; use another copy of the backup.',
+    });
   }
   const detail = damageDetail(error);
   if (detail === 'not gzip-compressed') {
     return new UsageError(`${name} is not a .tar.gz archive.`, { hint: 'Pass a file made by orkestra-backup backup.' });
   }
-  return new UsageError(`${name} is truncated or damaged: ${detail}.`, { hint: 'Use another copy of the backup.' });
+  return new UsageError(asSentence(`${name} is truncated or damaged: ${detail}`), { hint: 'Use another copy of the backup.' });
 }
 
 /**

@@ -55,6 +55,14 @@ export function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }
 
+/**
+ * Text ended as one sentence: a period added unless it ends in one already. For text that
+ * ends a message but comes from elsewhere (a failure, a tool's line), which may carry its own.
+ */
+export function asSentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 /** "x failed." → "x failed": a message that goes inside another sentence. */
 export function withoutFinalPeriod(text: string): string {
   return text.replace(/\.$/, '');
