@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { agePackage } from './package.js';
 import { UsageError } from '../base/errors.js';
 
@@ -17,7 +17,7 @@ export async function checkRecipient(recipient: string, where: string): Promise<
 
 /** The recipients of a file in age's format: one per line, # comments and blank lines ignored. */
 export async function readRecipientsFile(path: string): Promise<string[]> {
-  const lines = meaningfulLines(await readKeyFile(path, 'recipients file'));
+  const lines = meaningfulLines(await readKeyFile(path, 'recipients file', 'public'));
   const recipients: string[] = [];
   for (const { text, number } of lines) recipients.push(await checkRecipient(text, `${path} line ${number}`));
   if (recipients.length === 0) {
@@ -30,7 +30,7 @@ export async function readRecipientsFile(path: string): Promise<string[]> {
 
 /** The identities (AGE-SECRET-KEY-1…) of an age identity file; its lines are secret and never shown. */
 export async function readIdentityFile(path: string): Promise<string[]> {
-  const content = await readKeyFile(path, 'identity file');
+  const content = await readKeyFile(path, 'identity file', 'private');
   if (content.startsWith('age-encryption.org/') || content.startsWith('-----BEGIN AGE')) {
     throw new UsageError(`the identity file ${path} is itself encrypted.`, {
       hint: 'Decrypt it first (age -d), into a private file. Nothing was touched.',
@@ -57,22 +57,48 @@ export async function readIdentityFile(path: string): Promise<string[]> {
 
 /** A passphrase kept in a file: its first line, without the line break. */
 export async function readPassphraseFile(path: string): Promise<string> {
-  const passphrase = (await readKeyFile(path, 'passphrase file')).split(/\r?\n/)[0];
+  const passphrase = (await readKeyFile(path, 'passphrase file', 'private')).split(/\r?\n/)[0];
   if (passphrase.length === 0) {
     throw new UsageError(`the passphrase file ${path} is empty.`, { hint: 'Put the passphrase on its first line. Nothing was touched.' });
   }
   return passphrase;
 }
 
-async function readKeyFile(path: string, role: string): Promise<string> {
+/**
+ * A key file's text. A private one (an identity, a passphrase) that its group or others may
+ * read or write is refused, as ssh refuses such a private key: the secret is already exposed
+ * and a backup key should not stay so. Only regular files are checked (a pipe such as
+ * `<(pass show backup)` has no such mode).
+ */
+async function readKeyFile(path: string, role: string, kind: 'public' | 'private'): Promise<string> {
+  let handle;
   try {
-    return await readFile(path, 'utf8');
+    handle = await open(path, 'r');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new UsageError(`cannot read the ${role} ${path} (${code}).`, {
-      hint: 'Check the path and its permissions. Nothing was touched.',
-    });
+    throw unreadable(path, role, error);
   }
+  try {
+    const info = await handle.stat();
+    if (kind === 'private' && info.isFile() && (info.mode & 0o077) !== 0) {
+      const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
+      throw new UsageError(`the ${role} ${path} is open to other users (mode ${mode}); a secret key file must be private to its owner.`, {
+        hint: `Run chmod 600 ${path} and try again. Nothing was touched.`,
+      });
+    }
+    return await handle.readFile('utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw unreadable(path, role, error);
+  } finally {
+    await handle.close();
+  }
+}
+
+function unreadable(path: string, role: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+  return new UsageError(`cannot read the ${role} ${path} (${code}).`, {
+    hint: 'Check the path and its permissions. Nothing was touched.',
+  });
 }
 
 function meaningfulLines(content: string): { text: string; number: number }[] {

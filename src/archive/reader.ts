@@ -1,10 +1,10 @@
 import { sha256Of } from '../integrity/sha256.js';
-import { firstLine, withoutFinalPeriod } from '../base/format.js';
+import { asSentence, firstLine, withoutFinalPeriod } from '../base/format.js';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import type { ReadEntry } from 'tar';
-import { UsageError } from '../base/errors.js';
+import { OrkestraError, UsageError } from '../base/errors.js';
 import { parseManifest, type FileRecord, type Manifest } from './manifest.js';
 import { archiveIndex, listedIndex, type ArchiveIndex, type IndexedFile } from './fileIndex.js';
 import { componentOf, INDEX_FOLDER, indexPath, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
@@ -120,6 +120,8 @@ export async function checkArchive(
       await cursor.match(pathInComponent(path), record.size, record.sha256);
     }
   } catch (error) {
+    // A read that failed on the way (the store unreachable, a body that stalled) says nothing of the archive.
+    if (error instanceof OrkestraError && !(error instanceof UsageError)) throw error;
     problems.add(error instanceof HostileArchiveError ? error.message : `the archive is truncated or damaged (${damageDetail(error)})`);
   }
   for (const component of index?.order ?? []) {
@@ -260,15 +262,17 @@ function damageDetail(error: unknown): string {
 }
 
 function asArchiveError(error: unknown, name: string): unknown {
-  if (error instanceof UsageError) return error;
+  if (error instanceof OrkestraError) return error;
   if (error instanceof HostileArchiveError) {
-    return new UsageError(`${name}: ${error.message}.`, { hint: 'Nothing was read past the problem; use another copy of the backup.' });
+    return new UsageError(asSentence(`${name}: ${error.message}`), {
+      hint: 'Nothing was read past the problem; use another copy of the backup.',
+    });
   }
   const detail = damageDetail(error);
   if (detail === 'not gzip-compressed') {
     return new UsageError(`${name} is not a .tar.gz archive.`, { hint: 'Pass a file made by orkestra-backup backup.' });
   }
-  return new UsageError(`${name} is truncated or damaged: ${detail}.`, { hint: 'Use another copy of the backup.' });
+  return new UsageError(asSentence(`${name} is truncated or damaged: ${detail}`), { hint: 'Use another copy of the backup.' });
 }
 
 /**

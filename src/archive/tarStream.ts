@@ -34,7 +34,11 @@ export async function* tarStreamEntries(source: Readable, options: { gzip: boole
   };
   const fail = (error: Error) => {
     failure ??= error;
-    if (current && !current.emittedEnd) current.destroy(error);
+    if (current && !current.emittedEnd) {
+      // A consumer between two reads has no listener on the entry; the failure reaches it through the iteration.
+      current.on('error', () => undefined);
+      current.destroy(error);
+    }
     notify();
   };
   parser.on('entry', (entry: ReadEntry) => {

@@ -5,6 +5,21 @@ export function formatBytes(bytes: number): string {
   return prettyBytes(bytes, { maximumFractionDigits: 1 });
 }
 
+/**
+ * The size an estimate still describes: none once the bytes done exceed it (the estimate was
+ * wrong), so no fraction over 100 % is ever shown.
+ */
+export function estimateStillValid(bytes: number, totalBytes: number | undefined): number | undefined {
+  return totalBytes !== undefined && totalBytes > 0 && bytes <= totalBytes ? totalBytes : undefined;
+}
+
+/** "50 MB of 200 MB (25%)" while the estimate holds; "1.2 kB" alone once the bytes done exceed it. */
+export function formatProgressAmount(bytes: number, totalBytes: number | undefined): string {
+  const total = estimateStillValid(bytes, totalBytes);
+  if (total === undefined) return formatBytes(bytes);
+  return `${formatBytes(bytes)} of ${formatBytes(total)} (${Math.floor((100 * bytes) / total)}%)`;
+}
+
 /** "1 file", "2 files", "1,204 objects". */
 export function plural(count: number, word: string): string {
   return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
@@ -38,6 +53,14 @@ const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066
 /** The first line of a message that may run over several (a tool's stderr, a server's error). */
 export function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
+}
+
+/**
+ * Text ended as one sentence: a period added unless it ends in one already. For text that
+ * ends a message but comes from elsewhere (a failure, a tool's line), which may carry its own.
+ */
+export function asSentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 /** "x failed." → "x failed": a message that goes inside another sentence. */

@@ -8,7 +8,7 @@ import { commandSettings } from './settings.js';
 import { archivedComponent, COMPONENTS } from '../components/index.js';
 import { allProblems, examineArchive, type ExaminedArchive } from '../core/examine.js';
 import { UsageError } from '../base/errors.js';
-import { formatBytes, plural } from '../base/format.js';
+import { asSentence, formatBytes, plural } from '../base/format.js';
 import { summarised } from '../core/reports.js';
 import type { ParsedCommand } from './args.js';
 import { createLineReporter } from './reporter.js';
@@ -69,7 +69,7 @@ async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: 
   }
   // Not an archive at all (no manifest to read): a bad archive, exit 2, as restore says.
   if (!examined.manifest) {
-    throw new UsageError(`${examined.archiveProblems[0] ?? `${examined.name} is not a backup archive`}.`, {
+    throw new UsageError(asSentence(examined.archiveProblems[0] ?? `${examined.name} is not a backup archive`), {
       hint: 'Pass a file made by orkestra-backup backup.',
     });
   }

@@ -1,5 +1,5 @@
 import { PHASE_WORDS, type RunEvent } from '../core/events.js';
-import { formatBytes, formatDuration, formatRate, printable } from '../base/format.js';
+import { formatBytes, formatDuration, formatProgressAmount, formatRate, printable } from '../base/format.js';
 
 /** How often a non-terminal stderr gets a progress line during a long step. */
 const LOG_PROGRESS_EVERY_MS = 10_000;
@@ -60,8 +60,5 @@ export function createLineReporter(write: (text: string) => void, isTTY: boolean
 
 function progressText(bytes: number, totalBytes: number | undefined, elapsedMs: number): string {
   const rate = formatRate(bytes, elapsedMs);
-  const amount = totalBytes
-    ? `${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${Math.floor((100 * bytes) / Math.max(totalBytes, 1))}%)`
-    : formatBytes(bytes);
-  return `${amount}${rate ? `, ${rate}` : ''}, ${formatDuration(elapsedMs)}`;
+  return `${formatProgressAmount(bytes, totalBytes)}${rate ? `, ${rate}` : ''}, ${formatDuration(elapsedMs)}`;
 }

@@ -1,6 +1,6 @@
 import type { ProgressReporter } from './component.js';
 import type { EventListener, Phase } from './events.js';
-import { printable } from '../base/format.js';
+import { estimateStillValid, printable } from '../base/format.js';
 
 const REPORT_INTERVAL_MS = 200;
 
@@ -65,7 +65,7 @@ export class ComponentProgress implements ProgressReporter {
       type: 'component-progress',
       component: this.component,
       bytes: this.bytes,
-      totalBytes: this.totalBytes,
+      totalBytes: estimateStillValid(this.bytes, this.totalBytes),
       elapsedMs: this.elapsedMs,
     });
   }

@@ -165,6 +165,27 @@ export function undeclaredComponents(session: Session, archive: OpenedArchive): 
     .filter((component): component is Component => component !== undefined);
 }
 
+/**
+ * Refuses a restore that would restore nothing (every component of the archive left out, or
+ * none in it), before the archive is checked: a report of "all 0 components" would read as a success.
+ */
+export function refuseNothingSelected(archive: OpenedArchive, selected: number, leftOut: readonly Component[]): void {
+  if (selected > 0) return;
+  const names = leftOut.map((component) => component.name);
+  if (names.length === 0) {
+    throw new UsageError(`nothing to restore: ${archive.name} holds no component this project can restore.`, {
+      hint: `It holds: ${archive.manifest.components.join(', ') || 'nothing'}. Nothing was touched.`,
+    });
+  }
+  const one = names.length === 1;
+  throw new UsageError(
+    `nothing to restore: ${archive.name} holds only ${names.join(', ')}, which this project's orkestra-backup.json does not declare.`,
+    {
+      hint: `To restore ${one ? 'it' : 'them'} as the archive defines ${one ? 'it' : 'them'}, name ${one ? 'it' : 'them'}: -c ${names.join(',')}. Nothing was touched.`,
+    },
+  );
+}
+
 /** The line a restore without --components shows for each undeclared component it leaves out. */
 export function leftOutLine(component: Component): string {
   return (

@@ -79,6 +79,8 @@ export type Retry = <T>(work: () => Promise<T>) => Promise<T>;
 export class OffsiteStore {
   private readonly client: S3Client;
   readonly where: string;
+  /** A request with no answer, or a body with no data, for this long fails. */
+  readonly timeoutMs: number;
 
   constructor(
     settings: OffsiteSettings,
@@ -99,6 +101,7 @@ export class OffsiteStore {
     this.client = new S3Client(config);
     keepDotSegments(this.client);
     this.where = settings.endpoint ?? `AWS S3 (${settings.region})`;
+    this.timeoutMs = settings.timeoutMs;
   }
 
   /** Refuses a bucket that does not exist or is not ours to read, before anything is written. */

@@ -1,17 +1,20 @@
 import { Readable } from 'node:stream';
-import { UsageError } from '../base/errors.js';
+import { RuntimeError, UsageError } from '../base/errors.js';
+import { firstLine, withoutFinalPeriod } from '../base/format.js';
 import type { ArchiveBytes } from '../archive/location.js';
 import type { OffsiteStore } from './offsite.js';
+import { StalledBodyError, withinIdleLimit } from './idleLimit.js';
 import { offsiteUrlText, type OffsiteUrl } from './offsiteUrl.js';
 
-/** A connection cut mid-object is picked up where it stopped, this many times in a row. */
+/** A connection cut or stalled mid-object is picked up where it stopped, this many times in a row. */
 const RESUMES = 3;
 
 /**
  * An archive in an S3 bucket, pinned by the ETag it had when opened: every read asks for that
  * ETag (If-Match), so an object replaced after the check is refused, never half-read. Each
  * stream is one GET from the first byte (read-only, nothing on disk), resumed with a range
- * from where it stopped if the connection is cut.
+ * from where it stopped if the connection is cut or the body stops arriving for the store's
+ * timeout (ORKESTRA_S3_TIMEOUT_SECONDS).
  */
 export class RemoteArchive implements ArchiveBytes {
   private constructor(
@@ -42,8 +45,30 @@ export class RemoteArchive implements ArchiveBytes {
     return offsiteUrlText(this.url);
   }
 
+  /**
+   * The object's bytes. Destroying the stream ends the read in flight at once, even one waiting
+   * on a stalled body, and no request is made after it.
+   */
   stream(): Readable {
-    return Readable.from(this.chunks(), { objectMode: false, highWaterMark: 1 << 20 });
+    const abandoned = new AbortController();
+    const chunks = this.chunks(abandoned.signal);
+    const stream: Readable = new Readable({
+      highWaterMark: 1 << 20,
+      read: () => {
+        chunks.next().then(
+          (next) => stream.push(next.done ? null : next.value),
+          (error: unknown) => stream.destroy(error as Error),
+        );
+      },
+      destroy: (error, callback) => {
+        abandoned.abort();
+        chunks.return(undefined).then(
+          () => callback(error),
+          () => callback(error),
+        );
+      },
+    });
+    return stream;
   }
 
   async assertUnchanged(): Promise<void> {
@@ -55,33 +80,52 @@ export class RemoteArchive implements ArchiveBytes {
     this.onClose();
   }
 
-  private async *chunks(): AsyncGenerator<Buffer> {
+  private async *chunks(abandoned: AbortSignal): AsyncGenerator<Buffer> {
     let position = 0;
     let resumes = 0;
-    while (position < this.size) {
+    while (position < this.size && !abandoned.aborted) {
       const controller = new AbortController();
-      let body: Readable;
+      const stop = () => controller.abort();
+      abandoned.addEventListener('abort', stop, { once: true });
+      let body: Readable | undefined;
       try {
         body = await this.store.readFrom(this.url, this.etag, position, controller.signal);
-      } catch (error) {
-        if ((error as Error).message.includes('PreconditionFailed')) throw this.changed();
-        throw error;
-      }
-      try {
-        for await (const chunk of body as AsyncIterable<Buffer>) {
+        for await (const chunk of withinIdleLimit(body, this.store.timeoutMs, controller.signal)) {
           position += chunk.length;
           resumes = 0;
           yield chunk;
         }
-        if (position < this.size) throw new Error(`the connection ended after ${position} of ${this.size} bytes`);
+        if (position < this.size) throw new Error('the connection ended');
       } catch (error) {
+        if (abandoned.aborted) return;
+        if (body === undefined) {
+          if ((error as Error).message.includes('PreconditionFailed')) throw this.changed();
+          throw error;
+        }
         resumes += 1;
-        if (resumes > RESUMES) throw error;
+        if (resumes > RESUMES) throw this.stopped(error, position);
       } finally {
+        abandoned.removeEventListener('abort', stop);
         controller.abort();
-        body.destroy();
+        body?.destroy();
       }
     }
+  }
+
+  /** The read gave up: one line naming the object, where it stopped, why, and the setting that bounds a stall. */
+  private stopped(cause: unknown, position: number): RuntimeError {
+    const why =
+      cause instanceof StalledBodyError
+        ? `${cause.message} (ORKESTRA_S3_TIMEOUT_SECONDS=${cause.idleMs / 1000})`
+        : withoutFinalPeriod(firstLine(cause instanceof Error ? cause.message : String(cause)));
+    return new RuntimeError(
+      `reading ${this.path} stopped at byte ${position.toLocaleString('en-US')} of ${this.size.toLocaleString('en-US')}: ${why}, ` +
+        `and ${RESUMES} reads resumed from that byte failed too.`,
+      {
+        hint: 'Check the network to the off-site store and that it serves the object, or raise ORKESTRA_S3_TIMEOUT_SECONDS for a slow one.',
+        cause,
+      },
+    );
   }
 
   private changed(): UsageError {

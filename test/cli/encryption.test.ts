@@ -161,8 +161,8 @@ describe.skipIf(!hasAgeCli)('age-encrypted archives through the binary (interop 
     const project = await makeProject();
     const { recipient } = await ageKeyPair(project);
     await writeFile(join(project, 'empty-recipients.txt'), '# nobody yet\n');
-    await writeFile(join(project, 'empty-pass.txt'), '');
-    await writeFile(join(project, 'bad-identity.txt'), 'not a key\n');
+    await writeFile(join(project, 'empty-pass.txt'), '', { mode: 0o600 });
+    await writeFile(join(project, 'bad-identity.txt'), 'not a key\n', { mode: 0o600 });
     const cases: [string[], RegExp][] = [
       [['-r', 'age1notakey'], /--encrypt-to: "age1notakey" is not an age recipient/],
       [['-R', join(project, 'empty-recipients.txt')], /the recipients file .*empty-recipients\.txt holds no recipient/],

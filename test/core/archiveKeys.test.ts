@@ -27,7 +27,7 @@ describe('encryption settings', () => {
 
   it('a passphrase file is its first line; with recipients too it is refused', async () => {
     const folder = await temporaryFolder('keys-');
-    await writeFile(join(folder, 'pass'), 'open sesame\nignored second line\n');
+    await writeFile(join(folder, 'pass'), 'open sesame\nignored second line\n', { mode: 0o600 });
     expect(await backupSealing(settings({ ORKESTRA_BACKUP_PASSPHRASE_FILE: join(folder, 'pass') }))).toEqual({ passphrase: 'open sesame' });
     const recipient = await identityToRecipient(await generateIdentity());
     await expect(
@@ -38,7 +38,7 @@ describe('encryption settings', () => {
   it('the keyring reads identity files only when asked, and asks for a passphrase at most once', async () => {
     const folder = await temporaryFolder('keys-');
     const identity = await generateIdentity();
-    await writeFile(join(folder, 'one.txt'), `# created by age-keygen\n${identity}\n`);
+    await writeFile(join(folder, 'one.txt'), `# created by age-keygen\n${identity}\n`, { mode: 0o600 });
     let asked = 0;
     const keyring = settingsKeyring(
       settings({ ORKESTRA_BACKUP_IDENTITY: `${join(folder, 'one.txt')}\n${join(folder, 'missing.txt')}` }),

@@ -28,4 +28,13 @@ describe('progress state', () => {
     ]);
     expect(reduceProgress(state, { type: 'reset' })).toEqual(EMPTY_PROGRESS);
   });
+
+  it('drops an estimate the bytes done have passed, so the bar never shows a fraction over 100 %', () => {
+    let state = reduceProgress(EMPTY_PROGRESS, { type: 'component-start', component: 'secrets', phase: 'backup' });
+    state = reduceProgress(state, { type: 'component-progress', component: 'secrets', bytes: 31, totalBytes: 31, elapsedMs: 5 });
+    expect(state.rows[0]).toMatchObject({ bytes: 31, totalBytes: 31 });
+    state = reduceProgress(state, { type: 'component-progress', component: 'secrets', bytes: 1285, totalBytes: 31, elapsedMs: 9 });
+    expect(state.rows[0].bytes).toBe(1285);
+    expect(state.rows[0].totalBytes).toBeUndefined();
+  });
 });

@@ -1,4 +1,4 @@
-import { formatDuration, plural, printable } from '../../base/format.js';
+import { asSentence, formatDuration, plural, printable } from '../../base/format.js';
 import type { DrillCheck } from '../component.js';
 import type { ReportLine } from '../reports.js';
 import type { DrillReport } from './runDrill.js';
@@ -51,5 +51,5 @@ function verdict(report: DrillReport): ReportLine {
     return { text: `Drill PASSED: the archive restores; ${plural(checks, 'check')} passed.` };
   }
   const failures = drillFailures(report);
-  return { text: `Drill FAILED: ${failures.join('; ')}.`, failure: true };
+  return { text: asSentence(`Drill FAILED: ${failures.join('; ')}`), failure: true };
 }

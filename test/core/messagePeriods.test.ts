@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { asSentence } from '../../src/base/format.js';
+import { drillText } from '../../src/core/drill/drillReport.js';
+import type { DrillReport } from '../../src/core/drill/runDrill.js';
+
+describe('a message ends in one period, even when it ends with another message', () => {
+  it('asSentence adds a period only when there is none', () => {
+    expect(asSentence('the archive is damaged')).toBe('the archive is damaged.');
+    expect(asSentence('Check the password. Nothing was touched.')).toBe('Check the password. Nothing was touched.');
+  });
+
+  it('a drill whose component failed with a hint ending "Nothing was touched." says so once, not "touched.."', () => {
+    const report: DrillReport = {
+      id: 'd1',
+      archive: 'orkestra-backup-local-20260101-000000.tar.gz',
+      createdAt: '2026-01-01T00:00:00Z',
+      components: [
+        {
+          name: 'mongodb',
+          failure:
+            'mongodump could not log in to MongoDB in mongo: bad auth. Check the user and password in MONGO_URI. Nothing was touched.',
+          checks: [],
+        },
+      ],
+      unmatchedCanaries: [],
+      notDrilled: [],
+      phases: [{ name: 'archive check', ms: 20 }],
+      ok: false,
+    };
+    const verdict = drillText(report).trim().split('\n').pop();
+    expect(verdict).toBe(
+      'Drill FAILED: mongodb: mongodump could not log in to MongoDB in mongo: bad auth. Check the user and password in MONGO_URI. Nothing was touched.',
+    );
+    expect(drillText(report)).not.toContain('..');
+  });
+});
