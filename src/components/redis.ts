@@ -19,7 +19,7 @@ import { aofManifestFiles, checkRdb, highestRdbVersion, type RdbCheck } from '..
 import type { RedisCli } from '../redis/cli.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../redis/projectRedis.js';
 import { redisDrill } from './drill/redisDrill.js';
-import { RDB_ENTRY } from '../redis/archivedRdb.js';
+import { archivedRdb, RDB_ENTRY } from '../redis/archivedRdb.js';
 import { onlineAvailability, onlineBackup, onlinePlan, onlineRestore, redisUrl, type OnlineRedisPlan } from '../redis/onlineTransport.js';
 import { freshSnapshot } from '../redis/snapshot.js';
 import { stopForRestore } from '../redis/shutdown.js';
@@ -106,7 +106,8 @@ export const redis: Component<RedisPlan> = {
     checkRedisFiles(source, files);
     const cli = await connectRedis(project, services.docker());
     const live = await cli.layout();
-    const loadable = await checkRdbVersion(cli, source);
+    const rdbSize = files.find((file) => file.path === RDB_ENTRY)?.size;
+    const loadable = await checkArchivedRdb(cli, source, rdbSize);
     const backup = await backupLayout(source);
     const aofCount = files.filter((file) => file.path.startsWith(`${AOF_FOLDER}/`)).length;
     const hasAof = aofCount > 0;
@@ -369,39 +370,28 @@ async function rollBack(
 }
 
 /**
- * The RDB of the backup must be one the running server can load (Redis refuses a newer RDB
- * version and exits): checked before anything is stopped.
+ * The backup's RDB is checked whole before anything is stopped: its CRC-64 and every record's
+ * declared lengths (a damaged or hostile file is refused here, not met by Redis while it loads),
+ * and its version must be one the running server can load (Redis refuses a newer one and exits).
  */
-async function checkRdbVersion(cli: RedisCli, source: ComponentSource): Promise<string> {
-  const version = await archivedRdbVersion(source);
+async function checkArchivedRdb(cli: RedisCli, source: ComponentSource, size: number | undefined): Promise<string> {
+  const check = await checkRdb(archivedRdb(source), size);
+  const { version } = check;
   const server = await cli.serverVersion();
   const loads = server ? highestRdbVersion(server) : undefined;
-  if (version === undefined) return 'RDB version unknown';
-  if (loads !== undefined && version > loads) {
+  if (version !== undefined && loads !== undefined && version > loads) {
     throw new PreconditionError(
       `the backup's RDB is version ${version}, newer than Redis ${server} in ${cli.container} can load (up to version ${loads}).`,
       { hint: 'Restore into a Redis at least as new as the one that made the backup. Nothing was touched.' },
     );
   }
-  return `RDB version ${version}${server ? `, loadable by Redis ${server}` : ''}`;
-}
-
-async function archivedRdbVersion(source: ComponentSource): Promise<number | undefined> {
-  for await (const entry of source.entries()) {
-    if (entry.path !== RDB_ENTRY) {
-      entry.content.resume();
-      continue;
-    }
-    let head = Buffer.alloc(0);
-    for await (const chunk of entry.content) {
-      head = Buffer.concat([head, chunk as Buffer]);
-      if (head.length >= 9) break;
-    }
-    entry.content.destroy();
-    const match = /^REDIS(\d{4})/.exec(head.toString('latin1'));
-    return match ? Number(match[1]) : undefined;
+  if (check.problems.length > 0) {
+    throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY}: ${check.problems[0]}.`, {
+      hint: 'Use another archive (verify tells which are sound). Nothing was touched.',
+    });
   }
-  return undefined;
+  if (version === undefined) return 'RDB version unknown';
+  return `RDB version ${version}${server ? `, loadable by Redis ${server}` : ''}`;
 }
 
 function checkRedisFiles(source: ComponentSource, files: readonly IndexedFile[]): void {

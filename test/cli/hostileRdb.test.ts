@@ -1,14 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Crc64 } from '../../src/integrity/crc64.js';
-import { freePort } from '../engine/stack.js';
 import { downgradeToV1 } from '../helpers/archives.js';
 import { runCli } from '../helpers/cli.js';
-import { hasRedisServer } from '../helpers/hostRedis.js';
+import { hasRedisServer, startHostRedis, stopHostRedis } from '../helpers/hostRedis.js';
 import { makeProject } from '../helpers/project.js';
-import { temporaryFolder } from '../helpers/tempFolders.js';
+import { withLzfBomb, withRecord } from '../helpers/rdbRecords.js';
 
 /**
  * An archive whose RDB holds a value made to exhaust memory: 821 bytes of LZF declaring 2 GB
@@ -16,57 +13,7 @@ import { temporaryFolder } from '../helpers/tempFolders.js';
  * through REDIS_URL (redis-server on the host) refuse it by the key walk, before any change.
  */
 
-const servers: ChildProcess[] = [];
-afterAll(() => {
-  for (const server of servers) server.kill();
-});
-
-async function startServer(password: string): Promise<{ port: number; cli: (...args: string[]) => string }> {
-  const dir = await temporaryFolder('okb-redis-hostile-');
-  const port = await freePort();
-  servers.push(
-    spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--requirepass', password],
-      { stdio: 'ignore' },
-    ),
-  );
-  const cli = (...args: string[]) =>
-    execFileSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', password, ...args], { encoding: 'utf8' }).trim();
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if (cli('PING') === 'PONG') return { port, cli };
-    } catch {
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/**
- * The RDB with one more string key, "big", before its EOF: LZF bytes that expand to 72 kB at most
- * (the literal "a", then 273 back-references of 264 bytes) declaring 2 GB. CRC-64 recomputed.
- */
-/** The RDB with `record` added before its EOF opcode, its CRC-64 recomputed: sound to the checksum. */
-function withRecord(rdb: Buffer, record: Buffer): Buffer {
-  const body = Buffer.concat([rdb.subarray(0, rdb.length - 9), record, Buffer.from([0xff])]);
-  const crc = Crc64.jones();
-  crc.update(body);
-  const checksum = Buffer.alloc(8);
-  checksum.writeBigUInt64LE(crc.digest());
-  return Buffer.concat([body, checksum]);
-}
-
-function withLzfBomb(rdb: Buffer): Buffer {
-  const compressed = Buffer.concat([Buffer.from([0x00, 0x61]), ...Array.from({ length: 273 }, () => Buffer.from([0xe0, 0xff, 0x00]))]);
-  const lengths = Buffer.alloc(1 + 2 + 1 + 4);
-  lengths.writeUInt16BE(0x4000 | compressed.length, 1); // 14-bit length
-  lengths[0] = 0xc3; // LZF string encoding
-  lengths[3] = 0x80; // 32-bit length
-  lengths.writeUInt32BE(2 ** 31, 4);
-  return withRecord(rdb, Buffer.concat([Buffer.from([0x00, 0x03]), Buffer.from('big'), lengths, compressed]));
-}
+afterAll(stopHostRedis);
 
 /** A string key "cut" whose value declares 50 bytes where 5 follow (then the EOF opcode and the checksum). */
 function withCutRecord(rdb: Buffer): Buffer {
@@ -75,7 +22,7 @@ function withCutRecord(rdb: Buffer): Buffer {
 
 /** A server holding two keys, a project reaching it through REDIS_URL, and its backup with the RDB rewritten by `rewrite`. */
 async function hostileArchive(rewrite: (rdb: Buffer) => Buffer) {
-  const { port, cli } = await startServer('hostile-pw');
+  const { port, cli } = await startHostRedis('hostile-pw');
   cli('SET', 'kept', 'untouched');
   cli('HSET', 'kept:hash', 'a', '1', 'b', '2');
   const project = await makeProject({ env: `REDIS_URL=redis://:hostile-pw@127.0.0.1:${port}\n` });

@@ -26,9 +26,9 @@ export interface HostRedis {
   port: number;
   process: ChildProcess;
   /** redis-cli against it (with its password), its output trimmed. */
-  cli(...args: string[]): string;
+  cli: (...args: string[]) => string;
   /** The same without blocking the event loop (while the test watches a running binary). */
-  cliAsync(...args: string[]): Promise<string>;
+  cliAsync: (...args: string[]) => Promise<string>;
 }
 
 const started: HostRedis[] = [];
