@@ -26,7 +26,7 @@ export interface RootTarget {
 
 export interface ResolvedRoots {
   readonly targets: readonly RootTarget[];
-  /** Folders recorded inside another recorded folder (a `**` glob of an earlier version): restored as part of it. */
+  /** Folders recorded inside another recorded folder (an archive whose roots nest): restored as part of it. */
   readonly nested: readonly { index: number; path: string; within: string }[];
 }
 

@@ -4,7 +4,7 @@ import { AbortedError, PreconditionError, RuntimeError } from '../base/errors.js
 import { plural } from '../base/format.js';
 import type { ProgressReporter } from '../core/component.js';
 import { critical } from '../core/criticalSection.js';
-import type { ExecResult } from '../docker/engine.js';
+import type { ExecResult } from '../docker/execSession.js';
 import { preludeNamespaces } from '../mongo/archivedDump.js';
 import type { MongoCollections } from '../mongo/collections.js';
 import type { MongoTools } from '../mongo/tools.js';

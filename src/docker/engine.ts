@@ -1,8 +1,8 @@
 import Docker from 'dockerode';
-import type { Duplex, Readable, Writable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { AbortedError, PreconditionError, RuntimeError } from '../base/errors.js';
 import { demultiplexed } from './demux.js';
-import { driveExec } from './execSession.js';
+import { driveExec, type ExecOptions, type ExecResult } from './execSession.js';
 
 export interface ContainerState {
   readonly name: string;
@@ -53,21 +53,6 @@ export interface LabelledThings {
   readonly containers: readonly LabelledThing[];
   readonly networks: readonly LabelledThing[];
   readonly volumes: readonly LabelledThing[];
-}
-
-export interface ExecOptions {
-  /** Passed as the exec's environment, never as argv: how secrets reach a command. */
-  env?: Readonly<Record<string, string>>;
-  stdin?: Readable;
-  /** Receives stdout; ended only when the command exits 0, destroyed with the error otherwise. */
-  stdout?: Writable;
-  signal?: AbortSignal;
-}
-
-export interface ExecResult {
-  exitCode: number;
-  stderr: string;
-  stdout: string;
 }
 
 /**

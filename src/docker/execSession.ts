@@ -3,7 +3,21 @@ import { PassThrough, type Duplex, type Readable, type Writable } from 'node:str
 import { delay } from '../base/concurrency.js';
 import { RuntimeError } from '../base/errors.js';
 import { DockerStreamDemuxer, TailBuffer } from './demux.js';
-import type { ExecOptions, ExecResult } from './engine.js';
+
+export interface ExecOptions {
+  /** Passed as the exec's environment, never as argv: how secrets reach a command. */
+  env?: Readonly<Record<string, string>>;
+  stdin?: Readable;
+  /** Receives stdout; ended only when the command exits 0, destroyed with the error otherwise. */
+  stdout?: Writable;
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stderr: string;
+  stdout: string;
+}
 
 /** How often a command fed through stdin is checked for having exited early. */
 const EXIT_POLL_MS = 200;

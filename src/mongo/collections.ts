@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { RuntimeError } from '../base/errors.js';
 import { firstLine } from '../base/format.js';
 import { packTar } from '../archive/tarPack.js';
-import type { DockerEngine, ExecResult } from '../docker/engine.js';
+import type { DockerEngine } from '../docker/engine.js';
+import type { ExecResult } from '../docker/execSession.js';
 import type { MongoAccess } from './projectMongo.js';
 import { MongoUnreachable, withMongoUri } from './serverCounts.js';
 

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { AbortedError, RuntimeError } from '../base/errors.js';
 import { plural } from '../base/format.js';
 import { superviseChild, type Stopped, type Supervision } from '../base/processes.js';
-import type { ExecOptions, ExecResult } from '../docker/engine.js';
+import type { ExecOptions, ExecResult } from '../docker/execSession.js';
 import { ToolOutput } from './toolOutput.js';
 
 /** What a tool run reports: its exit code (128 + the signal's number when a signal ended it) and that signal. */

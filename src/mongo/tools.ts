@@ -8,7 +8,8 @@ import { createPrivateFolder, removeTemporary } from '../base/temporaryFiles.js'
 import { packTar } from '../archive/tarPack.js';
 import type { Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
-import type { DockerEngine, ExecOptions } from '../docker/engine.js';
+import type { DockerEngine } from '../docker/engine.js';
+import type { ExecOptions } from '../docker/execSession.js';
 import { runHostProgram, type ToolResult } from './hostProgram.js';
 import { resolveAccess, type MongoAccess } from './projectMongo.js';
 import { isValidDatabaseName } from './remap.js';

@@ -1,5 +1,6 @@
 import { Crc64 } from '../integrity/crc64.js';
-import { DamagedRdb, Unwalkable, walkRdb, type RdbBytes } from './rdbKeys.js';
+import { walkRdb } from './rdbKeys.js';
+import { DamagedRdb, Unwalkable, type RdbBytes } from './rdbReader.js';
 
 const TRAILER = 8;
 const EOF_OPCODE = 0xff;

@@ -1,8 +1,3 @@
-import { withoutFinalPeriod } from '../base/format.js';
-import { ChunkReader, DamagedRdb, Unwalkable, type RdbBytes } from './rdbReader.js';
-
-export { DamagedRdb, Unwalkable, type RdbBytes } from './rdbReader.js';
-
 /**
  * Walks an RDB file's keys as it streams by (format of Redis 7.x `rdb.c`): how many keys each
  * database holds and the first few keys with their type and expiry, for a drill to look for on
@@ -11,6 +6,8 @@ export { DamagedRdb, Unwalkable, type RdbBytes } from './rdbReader.js';
  * the count is then unknown, never guessed. Every length a record declares is checked against the
  * rest of the file and a cap before anything is read into memory for it (rdbReader.ts).
  */
+import { withoutFinalPeriod } from '../base/format.js';
+import { ChunkReader, DamagedRdb, Unwalkable, type RdbBytes } from './rdbReader.js';
 
 export interface RdbKeySample {
   readonly db: number;

@@ -1,6 +1,6 @@
 import { RdbChecker, type RdbCheck } from './rdb.js';
-import { Unwalkable, walkRdb } from './rdbKeys.js';
-import type { RdbBytes } from './rdbReader.js';
+import { walkRdb } from './rdbKeys.js';
+import { Unwalkable, type RdbBytes } from './rdbReader.js';
 
 /** What an online restore needs to know of an RDB before its first change. */
 export interface RdbSurvey {

@@ -64,7 +64,7 @@ describe.skipIf(!hasRedisServer)('hostile RDB values (redis-server on the host)'
     expect(Number(/used_memory:(\d+)/.exec(cli('INFO', 'memory'))![1])).toBeLessThan(memoryBefore + 1024 * 1024);
   });
 
-  it('a value declaring more bytes than the file holds: verify, the REDIS_URL dry run and the restore say the RDB is damaged there (not that it "holds the file ends inside a record"), exit 2, the server untouched', async () => {
+  it('a value declaring more bytes than the file holds: verify, the REDIS_URL dry run and the restore say the RDB is damaged there, naming the key and the byte, exit 2, the server untouched', async () => {
     const { project, archive, untouched } = await hostileArchive(withCutRecord);
     const verify = await runCli(['verify', archive], { cwd: project, env: ENV });
     expect(verify.code, verify.stdout + verify.stderr).toBe(2);

@@ -55,9 +55,8 @@ async function expectReleased(connection: Duplex): Promise<void> {
 }
 
 describeEngine('DockerEngine.exec with stdin', () => {
-  // An exec whose command exits without reading its input used to return only after ~120 s
-  // (Docker Engine 20.10); then to return at once but leave its connection open, the unread
-  // input queued behind it, keeping the process alive until the engine dropped it (80–130 s).
+  // A connection left open after its command exits keeps the unread input queued behind it and
+  // the process alive until the engine drops it: 80–130 s on Docker Engine 20.10.
   it('a command that exits without reading 32 MiB of input: the exec returns its exit code at once and destroys its connection', async () => {
     const connections = watchExecConnections();
     const started = Date.now();

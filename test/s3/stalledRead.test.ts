@@ -97,7 +97,7 @@ describe('an s3:// body that stops arriving', () => {
         const started = Date.now();
         const verify = startCli(['verify', `s3://offsite/${KEY}`], { cwd: project, env: envFor(server), timeoutMs: 80_000 });
         const result = await verify.result;
-        // Four stalls of 2 s (the read and three resumes), with room for a loaded machine; the old reader waited forever.
+        // Four stalls of 2 s (the read and three resumes), with room for a loaded machine.
         expect(result.exitedAt - started).toBeLessThan(60_000);
         expect(result.code, result.stderr).toBe(1);
         expect(result.stderr).toMatch(
