@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { hostProject as projectWith, installStandIns, standInState, startCongo } from '../helpers/hostMongo.js';
+import { standInState, startHostMongo, type HostMongo } from '../helpers/hostMongo.js';
 
 /**
  * MongoDB without Docker (MONGO_URI): the mongodump/mongorestore STAND-INS run on the host as the
@@ -16,20 +16,12 @@ import { hostProject as projectWith, installStandIns, standInState, startCongo }
  */
 const PASSWORD = 's3cr@t-host-pw';
 
-let tools: string;
-let server: { port: number; stop(): Promise<void> };
-/** A URI with a password that the driver's login check passes (CongoDB) and the stand-ins check too. */
-let URI: string;
-
-function hostProject(uri: string, extra: string[] = []): Promise<string> {
-  return projectWith(uri, tools, extra);
-}
+/** Its `uri` has a password that the driver's login check passes (CongoDB) and the stand-ins check too. */
+let mongo: HostMongo;
 
 beforeAll(async () => {
-  tools = await installStandIns();
-  server = await startCongo(PASSWORD);
-  URI = `mongodb://root:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}/?authMechanism=PLAIN&directConnection=true`;
-  const client = new MongoClient(`mongodb://127.0.0.1:${server.port}/?directConnection=true`);
+  mongo = await startHostMongo(PASSWORD);
+  const client = new MongoClient(`mongodb://127.0.0.1:${mongo.server.port}/?directConnection=true`);
   await client.connect();
   await client
     .db('test')
@@ -38,12 +30,12 @@ beforeAll(async () => {
   await client.db('test').collection('not-in-the-dump').insertOne({ kept: true });
   await client.close();
 });
-afterAll(() => server?.stop());
+afterAll(() => mongo?.server.stop());
 
 describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () => {
   it('backup runs the host mongodump with the whole URI in a private 0600 --config file: never on argv, removed after', async () => {
     const state = await standInState();
-    const project = await hostProject(URI);
+    const project = await mongo.project(mongo.uri);
     const env = {
       MONGO_STANDIN_STATE: state,
       MONGO_INITDB_ROOT_USERNAME: 'root',
@@ -53,21 +45,21 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
     expect(backup.stderr).not.toContain('FAILED');
     expect(backup.code).toBe(0);
-    expect(backup.stderr).toContain(`dumping database test on this host (MONGO_URI, 127.0.0.1:${server.port})`);
+    expect(backup.stderr).toContain(`dumping database test on this host (MONGO_URI, 127.0.0.1:${mongo.server.port})`);
     expect(execFileSync('tar', ['tzf', backup.stdout.trim()], { encoding: 'utf8' })).toContain('mongodb/mongo.archive.gz');
     const calls = await readFile(join(state, 'calls.log'), 'utf8');
     const dump = calls.split('\n').find((line) => line.startsWith('mongodump --db=test'))!;
     expect(dump).toMatch(/^mongodump --db=test --archive --gzip --config=\/\S+\/orkestra-mongo-\d+-[0-9a-f]{8}\/config\.yaml$/);
     expect(calls).not.toContain(PASSWORD);
     expect(calls).not.toContain(encodeURIComponent(PASSWORD));
-    expect(await readFile(join(state, 'last-config.yaml'), 'utf8')).toBe(`uri: ${JSON.stringify(URI)}\n`);
+    expect(await readFile(join(state, 'last-config.yaml'), 'utf8')).toBe(`uri: ${JSON.stringify(mongo.uri)}\n`);
     expect(existsSync(dump.split('--config=')[1])).toBe(false);
     for (const output of [backup.stdout, backup.stderr]) expect(output).not.toContain(encodeURIComponent(PASSWORD));
   });
 
   it('the dry run asks the server through the driver (version, what --drop replaces, also in what the gate lists), and the restore runs the host mongorestore', async () => {
     const state = await standInState();
-    const project = await hostProject(`mongodb://127.0.0.1:${server.port}/?directConnection=true`);
+    const project = await mongo.project(`mongodb://127.0.0.1:${mongo.server.port}/?directConnection=true`);
     const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
     expect(backup.code).toBe(0);
@@ -95,12 +87,12 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
 
   it('a failed restore through MONGO_URI: the put-back drops through the driver what the failed restore created, and nothing else', async () => {
     const state = await standInState();
-    const uri = `mongodb://127.0.0.1:${server.port}/?directConnection=true`;
+    const uri = `mongodb://127.0.0.1:${mongo.server.port}/?directConnection=true`;
     const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
     // An archive of a time-series collection (the stand-in's server holds the fixture of a real mongodump).
     await copyFile(fileURLToPath(new URL('../fixtures/mongodump/timeseries.archive', import.meta.url)), join(state, 'server.archive'));
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], {
-      cwd: await hostProject(uri, ['MONGO_DATABASE=timeseries_test']),
+      cwd: await mongo.project(uri, ['MONGO_DATABASE=timeseries_test']),
       env,
     });
     expect(backup.code).toBe(0);
@@ -112,7 +104,7 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
     try {
       await client.db('test').collection('foo_ts').insertOne({ partial: true });
       await writeFile(join(state, 'fail-restore-once'), '4');
-      const restore = await runCli(['restore', backup.stdout.trim(), '-y'], { cwd: await hostProject(uri), env });
+      const restore = await runCli(['restore', backup.stdout.trim(), '-y'], { cwd: await mongo.project(uri), env });
       expect(restore.code).toBe(1);
       expect(restore.stderr).toMatch(
         /the previous data of database test was put back from \S+ \(foo_ts, created by the failed restore, dropped\)\./,
@@ -127,12 +119,12 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
   it('bad input: a malformed URI (exit 2, value never echoed), tools missing (named), a wrong password (names MONGO_URI)', async () => {
     const state = await standInState();
     const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
-    const malformed = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: await hostProject('mongodb://root:hunter2@/nohost'), env });
+    const malformed = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: await mongo.project('mongodb://root:hunter2@/nohost'), env });
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/MONGO_URI is not a MongoDB connection string/);
     expect(malformed.stderr).not.toContain('hunter2');
 
-    const noTools = await hostProject(URI, ['ORKESTRA_MONGO_TOOLS=/nonexistent/mongo-tools']);
+    const noTools = await mongo.project(mongo.uri, ['ORKESTRA_MONGO_TOOLS=/nonexistent/mongo-tools']);
     const named = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: noTools, env });
     expect(named.code).toBe(1);
     expect(named.stderr).toMatch(/mongodump is not installed on this host \(ORKESTRA_MONGO_TOOLS=\/nonexistent\/mongo-tools\)/);
@@ -141,7 +133,7 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
     expect(all.stderr).toMatch(/mongodb.*mongodump is not installed on this host/);
 
     const wrong = await runCli(['backup', '-c', 'mongodb', '-y'], {
-      cwd: await hostProject(URI),
+      cwd: await mongo.project(mongo.uri),
       env: { ...env, MONGO_INITDB_ROOT_USERNAME: 'root', MONGO_INITDB_ROOT_PASSWORD: 'the-real-one' },
     });
     expect(wrong.code).toBe(1);

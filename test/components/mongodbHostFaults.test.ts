@@ -4,8 +4,8 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../src/base/processes.js';
-import { runCli, startCli, type RunResult } from '../helpers/cli.js';
-import { hostProject, installStandIns, standInPid, standInState, startCongo } from '../helpers/hostMongo.js';
+import { expectNoStackTrace, runCli, startCli, type RunResult } from '../helpers/cli.js';
+import { standInPid, standInState, startHostMongo, type HostMongo } from '../helpers/hostMongo.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 import { freePort } from '../engine/stack.js';
 
@@ -17,16 +17,12 @@ import { freePort } from '../engine/stack.js';
  */
 const PASSWORD = 'pa55:w0rd@host-only';
 
-let tools: string;
-let server: { port: number; stop(): Promise<void> };
-let URI: string;
+let mongo: HostMongo;
 
 beforeAll(async () => {
-  tools = await installStandIns();
-  server = await startCongo(PASSWORD);
-  URI = `mongodb://root:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}/?authMechanism=PLAIN&directConnection=true`;
+  mongo = await startHostMongo(PASSWORD);
 });
-afterAll(() => server?.stop());
+afterAll(() => mongo?.server.stop());
 
 /** A run's own TMPDIR (where the --config folders go), its stand-in state, and the environment for both. */
 async function scene(): Promise<{ tmp: string; state: string; env: NodeJS.ProcessEnv }> {
@@ -54,11 +50,6 @@ function expectNoPassword(result: RunResult): void {
   }
 }
 
-function expectNoStackTrace(result: RunResult): void {
-  expect(result.stderr).not.toMatch(/^\s+at /m);
-  expect(result.stderr).not.toContain('AbortError');
-}
-
 /** A pid no process has any more. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
@@ -72,14 +63,14 @@ describe('MONGO_URI interrupted or killed: no password left on disk, no tool lef
     async (signals) => {
       const { tmp, state, env } = await scene();
       await writeFile(join(state, 'slow-dump'), '');
-      const run = startCli(['backup', '-c', 'mongodb', '-y'], { cwd: await hostProject(URI, tools), env });
+      const run = startCli(['backup', '-c', 'mongodb', '-y'], { cwd: await mongo.project(mongo.uri), env });
       const dump = await standInPid(state, 'dump');
       expect(await configFolders(tmp)).toHaveLength(1);
       for (let sent = 0; sent < signals; sent += 1) run.signal('SIGINT');
       const result = await run.result;
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/orkestra-backup: .*interrupted/);
-      expectNoStackTrace(result);
+      expectNoStackTrace(result.stderr);
       expect(isProcessAlive(dump)).toBe(false);
       expect(await configFolders(tmp)).toEqual([]);
     },
@@ -89,7 +80,7 @@ describe('MONGO_URI interrupted or killed: no password left on disk, no tool lef
   it('STAND-IN --version probe that never answers: SIGINT stops it at once, it is not left running', async () => {
     const { state, env } = await scene();
     await writeFile(join(state, 'hang-version'), '');
-    const run = startCli(['backup', '-c', 'mongodb', '-y'], { cwd: await hostProject(URI, tools), env });
+    const run = startCli(['backup', '-c', 'mongodb', '-y'], { cwd: await mongo.project(mongo.uri), env });
     const probe = await standInPid(state, 'version');
     const signalled = Date.now();
     run.signal('SIGINT');
@@ -97,14 +88,14 @@ describe('MONGO_URI interrupted or killed: no password left on disk, no tool lef
     // Well under the 15 s the tool gives its work to unwind before it exits anyway.
     expect(result.exitedAt - signalled).toBeLessThan(10_000);
     expect(result.code).toBe(1);
-    expectNoStackTrace(result);
+    expectNoStackTrace(result.stderr);
     expect(isProcessAlive(probe)).toBe(false);
   }, 60_000);
 
   it('STAND-IN: a run killed with SIGKILL mid-dump leaves its config folder; the next run removes it (and no live run’s)', async () => {
     const { tmp, state, env } = await scene();
     await writeFile(join(state, 'slow-dump'), '');
-    const project = await hostProject(URI, tools);
+    const project = await mongo.project(mongo.uri);
     const killed = startCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
     const orphan = await standInPid(state, 'dump');
     killed.signal('SIGKILL');
@@ -130,7 +121,7 @@ describe('MONGO_URI interrupted or killed: no password left on disk, no tool lef
 describe('MONGO_URI: passwords the tools print are masked in every line relayed (STAND-INS echo the URI, as the real ones do)', () => {
   it('STAND-IN login and connect errors echo the whole URI: backup stderr, the dry run report and --json show user:***@ only', async () => {
     const { state, env } = await scene();
-    const project = await hostProject(URI, tools);
+    const project = await mongo.project(mongo.uri);
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
     expect(backup.code).toBe(0);
     const archive = backup.stdout.trim();
@@ -155,16 +146,13 @@ describe('MONGO_URI: passwords the tools print are masked in every line relayed 
 describe('MONGO_URI: a time limit of the tool’s own (STAND-INS)', () => {
   it('server away: backup and the dry run fail in one line from the driver, before any tool starts (the STAND-IN would hang, deaf to SIGTERM)', async () => {
     const { state, env } = await scene();
-    const project = await hostProject(URI, tools);
+    const project = await mongo.project(mongo.uri);
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
     expect(backup.code).toBe(0);
     // As the real mongodump 100.11 does with the server unreachable: it never returns.
     await writeFile(join(state, 'hang-ignoring-sigterm'), '');
     const calls = await readFile(join(state, 'calls.log'), 'utf8');
-    const away = await hostProject(
-      `mongodb://root:${encodeURIComponent(PASSWORD)}@127.0.0.1:${await freePort()}/?directConnection=true`,
-      tools,
-    );
+    const away = await mongo.project(`mongodb://root:${encodeURIComponent(PASSWORD)}@127.0.0.1:${await freePort()}/?directConnection=true`);
     for (const args of [
       ['backup', '-c', 'mongodb', '-y'],
       ['restore', backup.stdout.trim(), '--dry-run'],
@@ -180,7 +168,7 @@ describe('MONGO_URI: a time limit of the tool’s own (STAND-INS)', () => {
     expect(await readFile(join(state, 'calls.log'), 'utf8')).toBe(calls);
     expect(existsSync(join(state, 'dump.pid'))).toBe(false);
 
-    const wrong = await hostProject(URI.replace(encodeURIComponent(PASSWORD), 'not-it'), tools);
+    const wrong = await mongo.project(mongo.uri.replace(encodeURIComponent(PASSWORD), 'not-it'));
     const refused = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: wrong, env, timeoutMs: 45_000 });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
@@ -192,7 +180,7 @@ describe('MONGO_URI: a time limit of the tool’s own (STAND-INS)', () => {
   it('STAND-IN mongodump making no progress and ignoring SIGTERM: stopped after ORKESTRA_MONGO_STALL_SECONDS, killed with SIGKILL, said so', async () => {
     const { tmp, state, env } = await scene();
     await writeFile(join(state, 'hang-ignoring-sigterm'), '');
-    const project = await hostProject(URI, tools, ['ORKESTRA_MONGO_STALL_SECONDS=2']);
+    const project = await mongo.project(mongo.uri, ['ORKESTRA_MONGO_STALL_SECONDS=2']);
     const run = startCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env, timeoutMs: 60_000 });
     const dump = await standInPid(state, 'dump');
     const result = await run.result;
@@ -201,12 +189,12 @@ describe('MONGO_URI: a time limit of the tool’s own (STAND-INS)', () => {
       /mongodump made no progress for 2 seconds \(no output written, no input read\) and was stopped\. It ignored SIGTERM and was killed \(SIGKILL\)\./,
     );
     expect(result.stderr).toContain('ORKESTRA_MONGO_STALL_SECONDS sets this limit');
-    expectNoStackTrace(result);
+    expectNoStackTrace(result.stderr);
     expect(isProcessAlive(dump)).toBe(false);
     expect(await configFolders(tmp)).toEqual([]);
 
     const bad = await runCli(['backup', '-c', 'mongodb', '-y'], {
-      cwd: await hostProject(URI, tools, ['ORKESTRA_MONGO_STALL_SECONDS=soon']),
+      cwd: await mongo.project(mongo.uri, ['ORKESTRA_MONGO_STALL_SECONDS=soon']),
       env,
     });
     expect(bad.code).toBe(2);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const BINARY = fileURLToPath(new URL('../../bin/orkestra-backup', import.meta.url));
 
@@ -23,6 +24,12 @@ export interface RunOptions {
 export async function runCli(args: readonly string[], options: RunOptions): Promise<RunResult> {
   const { code, stdout, stderr } = await startCli(args, { timeoutMs: 120_000, ...options }).result;
   return { code, stdout, stderr };
+}
+
+/** What a user sees when something fails: no stack frame and no raw AbortError. */
+export function expectNoStackTrace(text: string): void {
+  expect(text).not.toMatch(/^\s+at /m);
+  expect(text).not.toContain('AbortError');
 }
 
 export interface RunningCli {

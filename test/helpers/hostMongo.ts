@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Binary, Document } from 'mongodb';
+import { vi } from 'vitest';
 import { CongoServer } from '@push.rocks/smartmongo/dist_ts/congodb/index.js';
 import { AdminHandler } from '@push.rocks/smartmongo/dist_ts/congodb/server/handlers/AdminHandler.js';
 import { makeProject } from './project.js';
@@ -49,11 +50,31 @@ export function hostProject(uri: string, tools: string, extra: string[] = []): P
 /** The pid a stand-in left in its state folder (`dump`, `version`) once it has started. */
 export async function standInPid(state: string, name: string, timeoutMs = 60_000): Promise<number> {
   const file = join(state, `${name}.pid`);
-  for (const deadline = Date.now() + timeoutMs; !existsSync(file);) {
-    if (Date.now() > deadline) throw new Error(`the stand-in never wrote ${file}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await vi.waitFor(
+    () => {
+      if (!existsSync(file)) throw new Error(`the stand-in never wrote ${file}`);
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
   return Number((await readFile(file, 'utf8')).trim());
+}
+
+export interface HostMongo {
+  /** The folder of the mongodump and mongorestore STAND-INS. */
+  tools: string;
+  server: { port: number; stop(): Promise<void> };
+  /** A URI with the password, PLAIN login, to the server: the driver's login and the stand-ins' check pass. */
+  uri: string;
+  /** A project whose MongoDB is `uri`, served by these stand-ins, with further .env lines. */
+  project(uri: string, extra?: string[]): Promise<string>;
+}
+
+/** The STAND-INS installed and a CongoDB server that refuses any password but `password`. Stop with `server.stop()`. */
+export async function startHostMongo(password: string): Promise<HostMongo> {
+  const tools = await installStandIns();
+  const server = await startCongo(password);
+  const uri = `mongodb://root:${encodeURIComponent(password)}@127.0.0.1:${server.port}/?authMechanism=PLAIN&directConnection=true`;
+  return { tools, server, uri, project: (uri, extra = []) => hostProject(uri, tools, extra) };
 }
 
 /**

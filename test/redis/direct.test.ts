@@ -6,11 +6,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { planOnlineRestore, replicaSnapshot, restoreOnline } from '../../src/redis/direct.js';
 import { parseRedisUrl } from '../../src/redis/resp.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
-import { hasRedisServer, startHostRedis, stopHostRedis, type HostRedis } from '../helpers/hostRedis.js';
+import { fillKey, hasRedisServer, startHostRedis, stopHostRedis, type HostRedis } from '../helpers/hostRedis.js';
 import { runCli } from '../helpers/cli.js';
 import { makeProject } from '../helpers/project.js';
 import { downgradeToV1 } from '../helpers/archives.js';
-import { Crc64 } from '../../src/integrity/crc64.js';
+import { MODULE_KEY, withRecord } from '../helpers/rdbRecords.js';
 
 /**
  * Redis without Docker, against real redis-servers on the host (Debian's Redis 7.0, installed by
@@ -60,18 +60,6 @@ return out`;
   return result;
 }
 
-function fill(server: HostRedis, kind: string, key: string, count: number, db = 0): void {
-  const body: Record<string, string> = {
-    hash: "redis.call('HSET', KEYS[1], 'field' .. i, 'value-' .. i)",
-    list: "redis.call('RPUSH', KEYS[1], 'element-' .. i)",
-    set: "redis.call('SADD', KEYS[1], 'member-' .. i)",
-    intset: "redis.call('SADD', KEYS[1], i)",
-    zset: "redis.call('ZADD', KEYS[1], i * 1.5, 'member-' .. i)",
-    stream: "redis.call('XADD', KEYS[1], '*', 'n', i)",
-  };
-  server.cli('-n', String(db), 'EVAL', `for i = 1, ${count} do ${body[kind]} end`, '1', key);
-}
-
 afterAll(stopHostRedis);
 
 describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, online restore (redis-server on the host)', () => {
@@ -93,7 +81,7 @@ describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, o
       ['zset', 'zset:large', 600],
       ['stream', 'stream:big', 300],
     ] as const) {
-      fill(source, kind, key, count);
+      fillKey(source, kind, key, count);
     }
     source.cli('RPUSH', 'list:huge-element', 'y'.repeat(20_000));
     source.cli('XADD', 'stream:events', '*', 'kind', 'login');
@@ -102,7 +90,7 @@ describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, o
     source.cli('XREADGROUP', 'GROUP', 'workers', 'alice', 'COUNT', '1', 'STREAMS', 'stream:events', '>');
     source.cli('EXPIRE', 'hash:small', '3600');
     source.cli('-n', '3', 'SET', 'db3:key', 'three');
-    fill(source, 'hash', 'db3:hash', 3, 3);
+    fillKey(source, 'hash', 'db3:hash', 3, 3);
     const expected = contents(source);
 
     const folder = await temporaryFolder('okb-redis-rdb-');
@@ -138,7 +126,7 @@ describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, o
   it('through the binary: REDIS_URL backs up by replication and restores online (dry run first), keeping the previous data; a bad REDIS_URL is exit 2', async () => {
     const server = await startHostRedis('cli-pw');
     server.cli('SET', 'config:site', 'orkestra');
-    fill(server, 'hash', 'user:1', 3);
+    fillKey(server, 'hash', 'user:1', 3);
     server.cli('-n', '2', 'SET', 'db2:key', 'two', 'PX', '86400000');
     const expected = contents(server);
     const url = `redis://:cli-pw@127.0.0.1:${server.port}`;
@@ -185,7 +173,7 @@ describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, o
     // The same archive, its RDB ending with a key of a module type (7), CRC-64 recomputed: sound to verify.
     const withModule = join(project, 'backups', 'module-key.tar.gz');
     await downgradeToV1(backup.stdout.trim(), withModule, (path, content) =>
-      path === 'redis/dump.rdb' ? withModuleKey(content) : content,
+      path === 'redis/dump.rdb' ? withRecord(content, MODULE_KEY) : content,
     );
     expect((await runCli(['verify', withModule], { cwd: project, env })).code).toBe(0);
     for (const args of [['--dry-run'], ['-y']]) {
@@ -199,15 +187,3 @@ describe.skipIf(!hasRedisServer)('Redis through REDIS_URL: replication backup, o
     expect(server.cli('DBSIZE')).toBe('1');
   });
 });
-
-/** An RDB with one more key of a module type (7) before its EOF, its CRC-64 recomputed. */
-function withModuleKey(rdb: Buffer): Buffer {
-  const body = rdb.subarray(0, rdb.length - 9); // up to the EOF opcode
-  const moduleKey = Buffer.from([0x07, 0x01, 0x6d, 0x01, 0x00]); // type 7, key "m", then bytes no walk can read
-  const withKey = Buffer.concat([body, moduleKey, Buffer.from([0xff])]);
-  const crc = Crc64.jones();
-  crc.update(withKey);
-  const checksum = Buffer.alloc(8);
-  checksum.writeBigUInt64LE(crc.digest());
-  return Buffer.concat([withKey, checksum]);
-}

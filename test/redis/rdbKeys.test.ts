@@ -1,58 +1,28 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Crc64 } from '../../src/integrity/crc64.js';
 import { checkRdb } from '../../src/redis/rdb.js';
 import { scanRdbKeys, walkRdb, type WalkOptions } from '../../src/redis/rdbKeys.js';
 import { DamagedRdb, type RdbBytes } from '../../src/redis/rdbReader.js';
-import { freePort } from '../engine/stack.js';
-import { temporaryFolder } from '../helpers/tempFolders.js';
-import { hasRedisServer } from '../helpers/hostRedis.js';
+import { fillKey, hasRedisServer, startHostRedis, stopHostRedis, type HostRedis } from '../helpers/hostRedis.js';
+import { MODULE_KEY, lzfOfRepeatedA, lzfString, rdbFile, rdbLength, rdbString, stringKey } from '../helpers/rdbRecords.js';
 
 /**
  * The RDB key walk against files written by a real redis-server on the host (Debian's Redis 7.0,
  * which `.ci/run` installs): every type and encoding that version writes, TTLs, two databases.
  */
 
-let server: ChildProcess;
-let port: number;
-let dir: string;
+let server: HostRedis;
 
 function cli(...args: string[]): string {
-  return execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).trim();
-}
-
-/** Fills a key with `count` members in one call (Lua), so large encodings are reached quickly. */
-function fill(kind: 'hash' | 'list' | 'set' | 'intset' | 'zset', key: string, count: number, db = 0): void {
-  const body = {
-    hash: "redis.call('HSET', KEYS[1], 'field' .. i, 'value-' .. i)",
-    list: "redis.call('RPUSH', KEYS[1], 'element-' .. i)",
-    set: "redis.call('SADD', KEYS[1], 'member-' .. i)",
-    intset: "redis.call('SADD', KEYS[1], i)",
-    zset: "redis.call('ZADD', KEYS[1], i * 1.5, 'member-' .. i)",
-  }[kind];
-  cli('-n', String(db), 'EVAL', `for i = 1, ${count} do ${body} end`, '1', key);
+  return server.cli(...args);
 }
 
 beforeAll(async () => {
-  if (!hasRedisServer) return;
-  dir = await temporaryFolder('okb-rdb-');
-  port = await freePort();
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if (cli('PING') === 'PONG') break;
-    } catch {
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  if (hasRedisServer) server = await startHostRedis();
 });
-afterAll(() => server?.kill());
+afterAll(stopHostRedis);
 
 describe.skipIf(!hasRedisServer)('scanRdbKeys on RDB files of a real Redis (redis-server on the host)', () => {
   it('counts every key of every database and samples keys with the type and expiry Redis reports, across every encoding', async () => {
@@ -61,25 +31,25 @@ describe.skipIf(!hasRedisServer)('scanRdbKeys on RDB files of a real Redis (redi
     cli('SET', 'string:long', 'x'.repeat(5000)); // LZF-compressed in the file
     cli('SET', 'string:ttl', 'soon', 'PX', '86400000');
     cli('SET', `string:long-key:${'k'.repeat(300)}`, 'v'); // the key itself LZF-compressed, decompressed for the sample
-    fill('hash', 'hash:small', 5);
-    fill('hash', 'hash:large', 600); // past hash-max-listpack-entries: a real hash table
-    fill('list', 'list:small', 5);
-    fill('list', 'list:large', 5000); // several quicklist nodes
+    fillKey(server, 'hash', 'hash:small', 5);
+    fillKey(server, 'hash', 'hash:large', 600); // past hash-max-listpack-entries: a real hash table
+    fillKey(server, 'list', 'list:small', 5);
+    fillKey(server, 'list', 'list:large', 5000); // several quicklist nodes
     cli('RPUSH', 'list:huge-element', 'y'.repeat(20_000)); // a plain quicklist node
-    fill('set', 'set:large', 600);
-    fill('intset', 'set:ints', 50);
-    fill('zset', 'zset:small', 5);
-    fill('zset', 'zset:large', 600); // skiplist: members with binary doubles
+    fillKey(server, 'set', 'set:large', 600);
+    fillKey(server, 'intset', 'set:ints', 50);
+    fillKey(server, 'zset', 'zset:small', 5);
+    fillKey(server, 'zset', 'zset:large', 600); // skiplist: members with binary doubles
     cli('XADD', 'stream:events', '*', 'kind', 'login', 'user', 'ada');
     cli('XADD', 'stream:events', '*', 'kind', 'logout', 'user', 'ada');
     cli('XGROUP', 'CREATE', 'stream:events', 'workers', '0');
     cli('XREADGROUP', 'GROUP', 'workers', 'alice', 'COUNT', '1', 'STREAMS', 'stream:events', '>'); // one pending entry, one consumer
     cli('EXPIRE', 'hash:small', '3600');
     cli('-n', '3', 'SET', 'db3:key', 'three');
-    fill('hash', 'db3:hash', 3, 3);
+    fillKey(server, 'hash', 'db3:hash', 3, 3);
     cli('SAVE');
 
-    const scan = await scanRdbKeys(createReadStream(join(dir, 'dump.rdb')), 100);
+    const scan = await scanRdbKeys(createReadStream(join(server.dir, 'dump.rdb')), 100);
     expect(scan.stopped).toBeUndefined();
     expect(Object.fromEntries(scan.keysPerDb!)).toEqual({ 0: Number(cli('DBSIZE')), 3: Number(cli('-n', '3', 'DBSIZE')) });
     expect(scan.sample).toHaveLength(17);
@@ -94,10 +64,10 @@ describe.skipIf(!hasRedisServer)('scanRdbKeys on RDB files of a real Redis (redi
 
   it('samples only the first keys but still counts them all, and stops (count unknown) on a truncated file', async () => {
     cli('FLUSHALL');
-    fill('set', 'filler', 1);
+    fillKey(server, 'set', 'filler', 1);
     cli('EVAL', "for i = 1, 300 do redis.call('SET', 'k' .. i, i) end", '0');
     cli('SAVE');
-    const path = join(dir, 'dump.rdb');
+    const path = join(server.dir, 'dump.rdb');
     const scan = await scanRdbKeys(createReadStream(path), 5);
     expect(scan.sample).toHaveLength(5);
     expect(scan.keysPerDb!.get(0)).toBe(301);
@@ -134,47 +104,6 @@ describe('scanRdbKeys on the committed fixture', () => {
     expect(scan.stopped).toMatch(/value type 7/);
   });
 });
-
-/** An RDB length: 6 bits, 14 bits, 32 bits or 64 bits (big-endian). */
-function rdbLength(value: number): Buffer {
-  if (value < 64) return Buffer.from([value]);
-  if (value < 16384) return Buffer.from([0x40 | (value >> 8), value & 0xff]);
-  if (value < 2 ** 32) return Buffer.concat([Buffer.from([0x80]), Buffer.from(value.toString(16).padStart(8, '0'), 'hex')]);
-  const wide = Buffer.alloc(9);
-  wide[0] = 0x81;
-  wide.writeBigUInt64BE(BigInt(value), 1);
-  return wide;
-}
-
-function rdbString(text: string): Buffer {
-  return Buffer.concat([rdbLength(Buffer.byteLength(text)), Buffer.from(text)]);
-}
-
-/** An LZF-encoded string whose record declares `declared` bytes uncompressed. */
-function lzfString(compressed: Buffer, declared: number): Buffer {
-  return Buffer.concat([Buffer.from([0xc3]), rdbLength(compressed.length), rdbLength(declared), compressed]);
-}
-
-/** Valid LZF: the literal "a", then `references` back-references of 264 bytes each (3 bytes apiece, the most LZF writes). */
-function lzfOfRepeatedA(references: number): Buffer {
-  const reference = Buffer.from([0xe0, 0xff, 0x00]); // length 7 + 255 + 2, distance 1
-  return Buffer.concat([Buffer.from([0x00, 0x61]), ...Array.from({ length: references }, () => reference)]);
-}
-
-/** A whole RDB file: header, database 0, the records, EOF and a valid CRC-64. */
-function rdbFile(...records: Buffer[]): Buffer {
-  const body = Buffer.concat([Buffer.from('REDIS0011'), Buffer.from([0xfe, 0x00]), ...records, Buffer.from([0xff])]);
-  const crc = Crc64.jones();
-  crc.update(body);
-  const checksum = Buffer.alloc(8);
-  checksum.writeBigUInt64LE(crc.digest());
-  return Buffer.concat([body, checksum]);
-}
-
-/** A string key (type 0). */
-function stringKey(key: Buffer, value: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([0x00]), key, value]);
-}
 
 /** The file as a stream of chunks; `size` is what the walk is told of its length ('unknown': nothing, as for a plain stream). */
 function sized(file: Buffer, size: number | 'unknown' = file.length): RdbBytes {
@@ -318,7 +247,7 @@ describe('hostile RDB records: every declared length is checked before anything 
     expect(scan.stopped).toMatch(/damaged in the value of key "big" .*: an LZF-compressed string declares 2\.1 GB/);
     const sound = rdbFile(stringKey(rdbString('k'), lzfString(lzfOfRepeatedA(2), 529)));
     expect(await checkRdb(sized(sound), sound.length)).toEqual({ version: 11, checksum: 'ok', problems: [] });
-    const moduleData = rdbFile(Buffer.from([0x07, 0x01, 0x6d, 0x01, 0x00]));
+    const moduleData = rdbFile(MODULE_KEY);
     expect(await checkRdb(sized(moduleData), moduleData.length)).toEqual({ version: 11, checksum: 'ok', problems: [] });
   });
 });
