@@ -1,4 +1,4 @@
-import { parseRecord, RECORD_SUFFIX, type ArchiveRecord } from '../archive/archiveRecord.js';
+import { parseRecord, recordNameOf, type ArchiveRecord } from '../archive/archiveRecord.js';
 import { readManifest, sizeProblem } from '../archive/reader.js';
 import { formatBytes, printable } from '../base/format.js';
 import { LockedArchiveError, type Keyring } from '../age/header.js';
@@ -131,12 +131,12 @@ async function described(
 async function recorded(shelf: ArchiveShelf, entry: ShelfEntry): Promise<{ record: ArchiveRecord } | { unknown: string }> {
   const text = await shelf.recordText(entry).catch(() => undefined);
   if (text === undefined) {
-    const why = entry.record === undefined ? `no record (${entry.name}${RECORD_SUFFIX}) beside it` : 'its record cannot be read';
+    const why = entry.record === undefined ? `no record (${recordNameOf(entry.name)}) beside it` : 'its record cannot be read';
     return { unknown: `${why}, so its soundness is not known without the key` };
   }
   const record = parseRecord(text, entry.name);
   if (!record)
-    return { unknown: `its record ${entry.name}${RECORD_SUFFIX} does not describe it, so its soundness is not known without the key` };
+    return { unknown: `its record ${recordNameOf(entry.name)} does not describe it, so its soundness is not known without the key` };
   if (record.bytes !== entry.bytes) {
     return {
       unknown: `its size (${formatBytes(entry.bytes)}, ${entry.bytes} bytes) is not the recorded ${record.bytes} bytes: changed or cut since the backup (open it with the key to judge)`,
