@@ -31,7 +31,7 @@ interface PrunedArchive {
   name: string;
   keep: boolean;
   sound: boolean;
-  unknown?: string;
+  soundnessUnknown?: string;
   reasons: string[];
   series: string;
 }
@@ -180,7 +180,7 @@ describe('list and prune through the binary', () => {
     await writeFile(join(folder, `${changed}.record.json`), recordFor(changed));
 
     const listed = JSON.parse((await runCli(['list', '--json'], { cwd: project })).stdout) as {
-      archives: { name: string; sound: boolean; unknown?: string }[];
+      archives: { name: string; sound: boolean; soundnessUnknown?: string }[];
     };
     const listedAs = (name: string) => listed.archives.find((archive) => archive.name === name);
     expect(listedAs(realName)).toMatchObject({ sound: true });
@@ -199,7 +199,7 @@ describe('list and prune through the binary', () => {
       expect(decided(name)).toMatchObject({ keep: true, sound: false, reasons: ['soundness unknown: left in place'] });
     }
     // Same size as recorded: only the SHA-256, checked because the prune relies on the slot it would hold, gives it away.
-    expect(decided(changed)?.unknown).toContain('SHA-256 is not the recorded one');
+    expect(decided(changed)?.soundnessUnknown).toContain('SHA-256 is not the recorded one');
     expect(plan.removed).toEqual([olderName]);
     expect((await readdir(folder)).sort()).toEqual(
       [realName, `${realName}.record.json`, cutBare, cutRecorded, `${cutRecorded}.record.json`, changed, `${changed}.record.json`].sort(),
