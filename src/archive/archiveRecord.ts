@@ -16,10 +16,15 @@ export interface ArchiveRecord {
   readonly etag?: string;
 }
 
-export const RECORD_SUFFIX = '.record.json';
-export const RECORD_SCHEMA = 'orkestra-backup-record/v1';
+const RECORD_SUFFIX = '.record.json';
+const RECORD_SCHEMA = 'orkestra-backup-record/v1';
 /** A record is a few hundred bytes; anything much larger is not one. */
 export const RECORD_LIMIT = 64 * 1024;
+
+/** Where an archive's record is: the archive's name, path or key with `.record.json` added. */
+export function recordNameOf(archive: string): string {
+  return `${archive}${RECORD_SUFFIX}`;
+}
 
 export function recordText(archiveName: string, record: ArchiveRecord): string {
   return `${JSON.stringify({ schema: RECORD_SCHEMA, archive: archiveName, ...record }, null, 2)}\n`;

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { RuntimeError } from '../base/errors.js';
 import { isProcessAlive } from '../base/processes.js';
 import { removeTemporary, trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
-import { RECORD_SUFFIX, recordText, type ArchiveRecord } from './archiveRecord.js';
+import { recordNameOf, recordText, type ArchiveRecord } from './archiveRecord.js';
 import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from './destination.js';
 import { copyThrough, writeAll } from './writeAll.js';
 
@@ -135,7 +135,7 @@ async function publishRecord(archivePath: string, record: ArchiveRecord): Promis
     } finally {
       await handle.close();
     }
-    await rename(hiddenPath, `${archivePath}${RECORD_SUFFIX}`);
+    await rename(hiddenPath, recordNameOf(archivePath));
     untrackTemporary(hiddenPath);
   } catch (error) {
     await removeTemporary(hiddenPath);

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import type { ReadEntry } from 'tar';
 import { OrkestraError, UsageError } from '../base/errors.js';
+import { firstBytes } from '../base/firstBytes.js';
 import { parseManifest, type FileRecord, type Manifest } from './manifest.js';
 import { archiveIndex, listedIndex, type ArchiveIndex, type IndexedFile } from './fileIndex.js';
 import { componentOf, INDEX_FOLDER, indexPath, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
@@ -295,19 +296,4 @@ export async function sizeProblem(location: ArchiveBytes, manifest: Manifest): P
   } catch {
     return mismatch;
   }
-}
-
-async function firstBytes(stream: Readable, count: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total >= count) break;
-    }
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(chunks).subarray(0, count);
 }

@@ -5,19 +5,10 @@ export function formatBytes(bytes: number): string {
   return prettyBytes(bytes, { maximumFractionDigits: 1 });
 }
 
-/**
- * The size an estimate still describes: none once the bytes done exceed it (the estimate was
- * wrong), so no fraction over 100 % is ever shown.
- */
-export function estimateStillValid(bytes: number, totalBytes: number | undefined): number | undefined {
-  return totalBytes !== undefined && totalBytes > 0 && bytes <= totalBytes ? totalBytes : undefined;
-}
-
-/** "50 MB of 200 MB (25%)" while the estimate holds; "1.2 kB" alone once the bytes done exceed it. */
+/** "50 MB of 200 MB (25%)" with an estimate, "1.2 kB" without one. */
 export function formatProgressAmount(bytes: number, totalBytes: number | undefined): string {
-  const total = estimateStillValid(bytes, totalBytes);
-  if (total === undefined) return formatBytes(bytes);
-  return `${formatBytes(bytes)} of ${formatBytes(total)} (${Math.floor((100 * bytes) / total)}%)`;
+  if (totalBytes === undefined) return formatBytes(bytes);
+  return `${formatBytes(bytes)} of ${formatBytes(totalBytes)} (${Math.floor((100 * bytes) / totalBytes)}%)`;
 }
 
 /** "1 file", "2 files", "1,204 objects". */

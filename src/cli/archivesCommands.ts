@@ -32,8 +32,8 @@ export async function listCommand(args: ParsedCommand, terminal: Terminal, signa
   for (const listing of listings) {
     const what = listing.problem
       ? `BROKEN: ${listing.problem}`
-      : listing.unknown
-        ? `ENCRYPTED, SOUNDNESS UNKNOWN: ${listing.unknown}`
+      : listing.soundnessUnknown
+        ? `ENCRYPTED, SOUNDNESS UNKNOWN: ${listing.soundnessUnknown}`
         : listing.locked
           ? `ENCRYPTED: ${listing.locked}`
           : `${listing.environment}  ${listing.createdAt}  ${listing.components?.join(',') || '(nothing)'}`;
@@ -75,7 +75,7 @@ export async function pruneAfterBackup(
     // The backup host may hold only the recipients: archives it cannot open are judged by their records.
     const plan = await planPrune(shelf, environment, args.pruneAfter!, { keyring: settingsKeyring(await commandSettings(args.common)) });
     const removed = await runPrune(plan);
-    const unknown = plan.decisions.filter(({ candidate }) => candidate.unknown !== undefined).length;
+    const unknown = plan.decisions.filter(({ candidate }) => candidate.soundnessUnknown !== undefined).length;
     terminal.err(
       `Pruned ${plan.folder}: ${removed.length} removed, ${plan.decisions.length - removed.length} kept` +
         (unknown > 0 ? ` (${unknown} encrypted of unknown soundness among them, left in place: ${UNKNOWN_HINT})` : '') +
@@ -118,11 +118,11 @@ const UNKNOWN_HINT = 'no record beside them vouches for them; list or prune them
 function pruneReport(plan: PrunePlan, dryRun: boolean, removeBroken: boolean): string {
   const lines = plan.decisions.map(({ candidate, keep, reasons }) => {
     const verdict = keep ? `keep    (${reasons.join(', ')})` : dryRun ? 'remove' : 'removed';
-    return `${candidate.listing.name}  ${verdict}${candidate.unknown === undefined ? '' : `: ${candidate.unknown}`}`;
+    return `${candidate.listing.name}  ${verdict}${candidate.soundnessUnknown === undefined ? '' : `: ${candidate.soundnessUnknown}`}`;
   });
   const removed = plan.decisions.filter((decision) => !decision.keep).length;
-  const unknown = plan.decisions.filter(({ candidate }) => candidate.unknown !== undefined).length;
-  const broken = plan.decisions.filter(({ candidate }) => !candidate.sound && candidate.unknown === undefined).length;
+  const unknown = plan.decisions.filter(({ candidate }) => candidate.soundnessUnknown !== undefined).length;
+  const broken = plan.decisions.filter(({ candidate }) => !candidate.sound && candidate.soundnessUnknown === undefined).length;
   const brokenFate = removeBroken
     ? dryRun
       ? 'to be removed: --remove-broken'
@@ -148,7 +148,7 @@ function pruneJson(plan: PrunePlan, dryRun: boolean, removed: string[]) {
       name: candidate.listing.name,
       createdAt: candidate.createdAt.toISOString(),
       sound: candidate.sound,
-      unknown: candidate.unknown,
+      soundnessUnknown: candidate.soundnessUnknown,
       series: candidate.series,
       keep,
       reasons,
@@ -165,9 +165,9 @@ function listingJson(listing: ArchiveListing) {
     environment: listing.environment,
     createdAt: listing.createdAt,
     components: listing.components,
-    sound: listing.problem === undefined && listing.unknown === undefined,
+    sound: listing.problem === undefined && listing.soundnessUnknown === undefined,
     problem: listing.problem,
-    unknown: listing.unknown,
+    soundnessUnknown: listing.soundnessUnknown,
     encrypted: listing.name.endsWith('.age'),
     locked: listing.locked,
   };

@@ -1,4 +1,4 @@
-import type { Component, OverwritePolicy } from '../core/component.js';
+import type { OverwritePolicy } from '../core/component.js';
 import { AbortedError, OutcomeError, PreconditionError, UsageError } from '../base/errors.js';
 import {
   openRestoreArchive,
@@ -7,11 +7,9 @@ import {
   selectRestoreComponents,
   undeclaredComponents,
   leftOutLine,
-  refuseNothingSelected,
   confirmsRestore,
   GATE_WORD,
   type CheckedArchive,
-  type OpenedArchive,
   type ComponentPlan,
   type RestoreOutcome,
 } from '../core/restore.js';
@@ -48,16 +46,8 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
     }
     const leftOutComponents = args.components === undefined ? undeclaredComponents(session, opened) : [];
     const { archive, plans } = pair
-      ? await previewPairRestore(
-          session,
-          pair,
-          selectedFrom(opened, selectPairComponents(session, pair, args.components), leftOutComponents),
-        )
-      : await previewRestore(
-          session,
-          opened,
-          selectedFrom(opened, selectRestoreComponents(session, opened, args.components), leftOutComponents),
-        );
+      ? await previewPairRestore(session, pair, selectPairComponents(session, pair, args.components))
+      : await previewRestore(session, opened, selectRestoreComponents(session, opened, args.components));
     const failed = plans.filter((entry) => entry.failure);
     const leftOut = leftOutComponents.map(leftOutLine);
 
@@ -88,17 +78,6 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
     await pair?.secrets.location.close();
     await opened.location.close();
   }
-}
-
-/** The selection, refused when it holds no component at all. */
-function selectedFrom<Selection extends Component[] | { data: Component[]; secrets: Component[] }>(
-  opened: OpenedArchive,
-  selection: Selection,
-  leftOut: readonly Component[],
-): Selection {
-  const count = Array.isArray(selection) ? selection.length : selection.data.length + selection.secrets.length;
-  refuseNothingSelected(opened, count, leftOut);
-  return selection;
 }
 
 /** Shows what will be replaced and asks for the word `restore`; anything else changes nothing. */

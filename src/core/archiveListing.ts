@@ -1,4 +1,4 @@
-import { parseRecord, RECORD_SUFFIX, type ArchiveRecord } from '../archive/archiveRecord.js';
+import { parseRecord, recordNameOf, type ArchiveRecord } from '../archive/archiveRecord.js';
 import { readManifest, sizeProblem } from '../archive/reader.js';
 import { formatBytes, printable } from '../base/format.js';
 import { LockedArchiveError, type Keyring } from '../age/header.js';
@@ -23,7 +23,7 @@ export interface ArchiveListing {
    * it, or one it does not match). It is neither sound nor broken: it fills no keep slot and no
    * prune removes it.
    */
-  unknown?: string;
+  soundnessUnknown?: string;
   /** A locked archive's record, its size matching: what `prune` checks the SHA-256 against before relying on it. */
   record?: ArchiveRecord;
   /** Where the archive's record is, when there is one (removed with the archive). */
@@ -57,7 +57,7 @@ export function nameFacts(name: string): NameFacts | undefined {
 }
 
 /** The `-N` of a name in the scheme (1 without one): archives of the same second are ordered by it. */
-export function archiveSequence(name: string): number {
+function archiveSequence(name: string): number {
   return nameFacts(name)?.sequence ?? 1;
 }
 
@@ -128,18 +128,20 @@ async function described(
 }
 
 /** A locked archive's record, when its size matches the archive's; else why its soundness is unknown. */
-async function recorded(shelf: ArchiveShelf, entry: ShelfEntry): Promise<{ record: ArchiveRecord } | { unknown: string }> {
+async function recorded(shelf: ArchiveShelf, entry: ShelfEntry): Promise<{ record: ArchiveRecord } | { soundnessUnknown: string }> {
   const text = await shelf.recordText(entry).catch(() => undefined);
   if (text === undefined) {
-    const why = entry.record === undefined ? `no record (${entry.name}${RECORD_SUFFIX}) beside it` : 'its record cannot be read';
-    return { unknown: `${why}, so its soundness is not known without the key` };
+    const why = entry.record === undefined ? `no record (${recordNameOf(entry.name)}) beside it` : 'its record cannot be read';
+    return { soundnessUnknown: `${why}, so its soundness is not known without the key` };
   }
   const record = parseRecord(text, entry.name);
   if (!record)
-    return { unknown: `its record ${entry.name}${RECORD_SUFFIX} does not describe it, so its soundness is not known without the key` };
+    return {
+      soundnessUnknown: `its record ${recordNameOf(entry.name)} does not describe it, so its soundness is not known without the key`,
+    };
   if (record.bytes !== entry.bytes) {
     return {
-      unknown: `its size (${formatBytes(entry.bytes)}, ${entry.bytes} bytes) is not the recorded ${record.bytes} bytes: changed or cut since the backup (open it with the key to judge)`,
+      soundnessUnknown: `its size (${formatBytes(entry.bytes)}, ${entry.bytes} bytes) is not the recorded ${record.bytes} bytes: changed or cut since the backup (open it with the key to judge)`,
     };
   }
   return { record };

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { RECORD_LIMIT, RECORD_SUFFIX, type ArchiveRecord } from '../archive/archiveRecord.js';
+import { firstBytes } from '../base/firstBytes.js';
+import { RECORD_LIMIT, recordNameOf, type ArchiveRecord } from '../archive/archiveRecord.js';
 import type { ArchiveBytes } from '../archive/location.js';
 import { PinnedArchive } from '../archive/pinned.js';
 import { sha256Of } from '../integrity/sha256.js';
@@ -49,7 +49,7 @@ export function localShelf(folder: string): ArchiveShelf {
           const reference = join(folder, name);
           const info = await stat(reference).catch(() => undefined);
           if (!info?.isFile()) return undefined;
-          const record = all.has(`${name}${RECORD_SUFFIX}`) ? `${reference}${RECORD_SUFFIX}` : undefined;
+          const record = all.has(recordNameOf(name)) ? recordNameOf(reference) : undefined;
           return { name, reference, bytes: info.size, modifiedMs: info.mtimeMs, record };
         }),
       );
@@ -58,14 +58,9 @@ export function localShelf(folder: string): ArchiveShelf {
     open: (entry) => PinnedArchive.open(entry.reference),
     async recordText(entry) {
       if (entry.record === undefined) return undefined;
-      const handle = await open(entry.record, 'r').catch(() => undefined);
-      if (!handle) return undefined;
-      try {
-        const { buffer, bytesRead } = await handle.read(Buffer.alloc(RECORD_LIMIT + 1), 0, RECORD_LIMIT + 1, 0);
-        return bytesRead > RECORD_LIMIT ? undefined : buffer.subarray(0, bytesRead).toString('utf8');
-      } finally {
-        await handle.close();
-      }
+      // A record removed since the listing is no record.
+      const bytes = await firstBytes(createReadStream(entry.record), RECORD_LIMIT + 1).catch(() => undefined);
+      return bytes && recordFrom(bytes);
     },
     async matchesRecord(entry, record) {
       return (await sha256Of(createReadStream(entry.reference))) === record.sha256;
@@ -94,7 +89,7 @@ export function offsiteShelf(store: OffsiteStore, folder: OffsiteUrl): ArchiveSh
         const name = key.slice(folder.key.length);
         if (name.startsWith('.') || !ARCHIVE_FILE.test(name)) return [];
         const reference = offsiteUrlText(offsiteChild(folder, name));
-        const record = objects.has(`${reference}${RECORD_SUFFIX}`) ? `${reference}${RECORD_SUFFIX}` : undefined;
+        const record = objects.has(recordNameOf(reference)) ? recordNameOf(reference) : undefined;
         return [{ name, reference, bytes: size, modifiedMs, record }];
       });
     },
@@ -102,7 +97,7 @@ export function offsiteShelf(store: OffsiteStore, folder: OffsiteUrl): ArchiveSh
     async recordText(entry) {
       if (entry.record === undefined) return undefined;
       const { url, etag } = object(entry.record);
-      return readLimited(await store.readFrom(url, etag, 0));
+      return recordFrom(await firstBytes((await store.readFrom(url, etag, 0)).body, RECORD_LIMIT + 1));
     },
     async matchesRecord(entry, record) {
       const { url, etag } = object(entry.reference);
@@ -119,19 +114,9 @@ export function offsiteShelf(store: OffsiteStore, folder: OffsiteUrl): ArchiveSh
   };
 }
 
-async function readLimited(stream: Readable): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total > RECORD_LIMIT) return undefined;
-    }
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The record's text, or undefined when it is larger than any record (read only one byte past the limit). */
+function recordFrom(bytes: Buffer): string | undefined {
+  return bytes.length > RECORD_LIMIT ? undefined : bytes.toString('utf8');
 }
 
 function ignoreMissing(error: NodeJS.ErrnoException): void {

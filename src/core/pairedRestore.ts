@@ -1,7 +1,14 @@
 import type { Keyring } from '../age/header.js';
 import { UsageError } from '../base/errors.js';
 import type { Component } from './component.js';
-import { openRestoreArchive, previewRestore, selectRestoreComponents, type OpenedArchive, type RestorePreview } from './restore.js';
+import {
+  openRestoreArchive,
+  previewRestore,
+  componentsToRestore,
+  refuseNothingSelected,
+  type OpenedArchive,
+  type RestorePreview,
+} from './restore.js';
 import type { Session } from './session.js';
 
 const SECRETS = 'secrets';
@@ -55,18 +62,27 @@ export async function openSecretsArchive(
   }
 }
 
-/** The components to restore from the pair: those asked for (each in one of the two), else everything both hold. */
+/**
+ * The components to restore from the pair: those asked for (each in one of the two), else
+ * everything both hold. Refused when that is no component at all.
+ */
 export function selectPairComponents(session: Session, pair: ArchivePair, requested?: string): { data: Component[]; secrets: Component[] } {
+  const selection = pairSelection(session, pair, requested);
+  refuseNothingSelected(session, pair.data, selection.data.length + selection.secrets.length, requested);
+  return selection;
+}
+
+function pairSelection(session: Session, pair: ArchivePair, requested: string | undefined): { data: Component[]; secrets: Component[] } {
   if (requested === undefined) {
-    const data = selectRestoreComponents(session, pair.data).filter((component) => component.name !== SECRETS);
-    return { data, secrets: selectRestoreComponents(session, pair.secrets) };
+    const data = componentsToRestore(session, pair.data).filter((component) => component.name !== SECRETS);
+    return { data, secrets: componentsToRestore(session, pair.secrets) };
   }
   const names = requested.split(',').map((name) => name.trim());
   const secretsWanted = names.includes(SECRETS);
   const dataNames = names.filter((name) => name !== SECRETS);
   return {
-    data: dataNames.length > 0 ? selectRestoreComponents(session, pair.data, dataNames.join(',')) : [],
-    secrets: secretsWanted ? selectRestoreComponents(session, pair.secrets, SECRETS) : [],
+    data: dataNames.length > 0 ? componentsToRestore(session, pair.data, dataNames.join(',')) : [],
+    secrets: secretsWanted ? componentsToRestore(session, pair.secrets, SECRETS) : [],
   };
 }
 

@@ -1,6 +1,6 @@
 import type { ProgressReporter } from './component.js';
 import type { EventListener, Phase } from './events.js';
-import { estimateStillValid, printable } from '../base/format.js';
+import { printable } from '../base/format.js';
 
 const REPORT_INTERVAL_MS = 200;
 
@@ -69,6 +69,15 @@ export class ComponentProgress implements ProgressReporter {
       elapsedMs: this.elapsedMs,
     });
   }
+}
+
+/**
+ * The size an estimate still describes: none once the bytes done exceed it (the estimate was
+ * wrong), so no fraction over 100 % is ever shown. Every component-progress event comes from
+ * ComponentProgress, so this one check serves the CLI line and the TUI bar alike.
+ */
+function estimateStillValid(bytes: number, totalBytes: number | undefined): number | undefined {
+  return totalBytes !== undefined && totalBytes > 0 && bytes <= totalBytes ? totalBytes : undefined;
 }
 
 /** Content passed through unchanged, each chunk counted as progress on its way. */

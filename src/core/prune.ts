@@ -11,7 +11,7 @@ export interface PruneCandidate {
   readonly sequence: number;
   readonly sound: boolean;
   /** Why its soundness is unknown (encrypted, no key, no record that vouches for it), when it is. */
-  readonly unknown?: string;
+  readonly soundnessUnknown?: string;
   /**
    * The rules apply to each series apart: the secrets archives of split backups are one, and
    * every other set of components another, so a partial archive (`-c redis`) never takes a full
@@ -109,8 +109,19 @@ function shelfEntry(listing: ArchiveListing): ShelfEntry {
 }
 
 function hashMismatch(candidate: PruneCandidate): PruneCandidate {
-  const unknown = 'its SHA-256 is not the recorded one: changed since the backup (open it with the key to judge)';
-  return { ...candidate, sound: false, unknown, listing: { ...candidate.listing, unknown } };
+  const soundnessUnknown = 'its SHA-256 is not the recorded one: changed since the backup (open it with the key to judge)';
+  const listing = { ...candidate.listing, soundnessUnknown };
+  return { ...candidate, listing, ...verdictOf(listing) };
+}
+
+/**
+ * Whether the listed archive is sound, or why its soundness is unknown. An encrypted archive
+ * without the key to open it is sound on its record's word alone, and not once its soundness is unknown.
+ */
+function verdictOf(listing: ArchiveListing): Pick<PruneCandidate, 'sound' | 'soundnessUnknown'> {
+  const readable = listing.problem === undefined && listing.createdAt !== undefined;
+  const vouched = readable || (listing.record !== undefined && listing.soundnessUnknown === undefined);
+  return { sound: listing.bytes > 0 && listing.problem === undefined && vouched, soundnessUnknown: listing.soundnessUnknown };
 }
 
 function candidateOf(listing: ArchiveListing, environment: string): PruneCandidate | undefined {
@@ -120,9 +131,7 @@ function candidateOf(listing: ArchiveListing, environment: string): PruneCandida
   if ((readable ? listing.environment : named.environment) !== environment) return undefined;
   const createdAt = readable ? new Date(listing.createdAt!) : named.createdAt;
   if (Number.isNaN(createdAt.getTime())) return undefined;
-  // An encrypted archive without the key to open it is sound on its record's word alone.
-  const sound = listing.bytes > 0 && listing.problem === undefined && (readable || listing.record !== undefined);
   const components = listing.components ?? listing.record?.components;
   const series = named.secrets ? SECRETS_SERIES : `components ${components ? [...components].sort().join(',') : '(unknown)'}`;
-  return { id: listing.name, listing, createdAt, sequence: named.sequence, sound, unknown: listing.unknown, series };
+  return { id: listing.name, listing, createdAt, sequence: named.sequence, series, ...verdictOf(listing) };
 }

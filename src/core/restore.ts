@@ -133,9 +133,17 @@ export async function previewRestore(
 /**
  * The components to restore: those asked for (each must be in the archive), else all the archive
  * holds that this project declares. A configured component the project does not declare (see
- * `undeclaredComponents`) is made from the archive's own definition, and restored only when asked for by name.
+ * `undeclaredComponents`) is made from the archive's own definition, and restored only when asked
+ * for by name. Refused when that is no component at all (see `refuseNothingSelected`).
  */
 export function selectRestoreComponents(session: Session, archive: OpenedArchive, requested?: string): Component[] {
+  const chosen = componentsToRestore(session, archive, requested);
+  refuseNothingSelected(session, archive, chosen.length, requested);
+  return chosen;
+}
+
+/** `selectRestoreComponents` without the refusal of an empty selection: one archive of a pair may give none. */
+export function componentsToRestore(session: Session, archive: OpenedArchive, requested?: string): Component[] {
   const inArchive = new Set(archive.manifest.components);
   const candidates = [...session.components, ...undeclaredComponents(session, archive)];
   if (requested !== undefined) {
@@ -167,10 +175,12 @@ export function undeclaredComponents(session: Session, archive: OpenedArchive): 
 
 /**
  * Refuses a restore that would restore nothing (every component of the archive left out, or
- * none in it), before the archive is checked: a report of "all 0 components" would read as a success.
+ * none in it), before the archive is checked: a report of "all 0 components" would read as a
+ * success. Every front end selects through here, so none can start an empty restore.
  */
-export function refuseNothingSelected(archive: OpenedArchive, selected: number, leftOut: readonly Component[]): void {
+export function refuseNothingSelected(session: Session, archive: OpenedArchive, selected: number, requested: string | undefined): void {
   if (selected > 0) return;
+  const leftOut = requested === undefined ? undeclaredComponents(session, archive) : [];
   const names = leftOut.map((component) => component.name);
   if (names.length === 0) {
     throw new UsageError(`nothing to restore: ${archive.name} holds no component this project can restore.`, {

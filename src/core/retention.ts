@@ -25,7 +25,7 @@ export interface RetentionCandidate {
    * record vouches for): it fills no keep slot and is kept whatever the rules, even with
    * removeBroken, which removes only archives known to be broken.
    */
-  readonly unknown?: string;
+  readonly soundnessUnknown?: string;
 }
 
 export interface RetentionDecision<T extends RetentionCandidate> {
@@ -54,7 +54,7 @@ export function applyRetention<T extends RetentionCandidate>(
   const lastPeriod = new Map<RetentionRule, string>();
   let newestSoundSeen = false;
   return newestFirst.map((candidate) => {
-    if (candidate.unknown !== undefined) return { candidate, keep: true, reasons: ['soundness unknown: left in place'] };
+    if (candidate.soundnessUnknown !== undefined) return { candidate, keep: true, reasons: ['soundness unknown: left in place'] };
     if (!candidate.sound) {
       return { candidate, keep: !options.removeBroken, reasons: options.removeBroken ? [] : ['broken: left in place'] };
     }

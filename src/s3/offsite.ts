@@ -19,6 +19,12 @@ import { describeS3Error, type StoreHints } from './errors.js';
 import { offsiteUrlText, type OffsiteUrl } from './offsiteUrl.js';
 import { keepDotSegments } from './store.js';
 
+/** A ranged GET's body and the Content-Range header it came with (undefined on a 200 answer). */
+export interface RangedBody {
+  readonly body: Readable;
+  readonly contentRange?: string;
+}
+
 /**
  * The off-site store, configured the way the AWS tools are: credentials from the AWS SDK's
  * default chain (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE in
@@ -153,13 +159,17 @@ export class OffsiteStore {
   }
 
   /** The object's bytes from `start`, only while its ETag is still `etag` (else a PreconditionFailed error). */
-  async readFrom(url: OffsiteUrl, etag: string, start: number, signal?: AbortSignal): Promise<Readable> {
+  /**
+   * The object's bytes from `start`, with the Content-Range the store answered (none when it
+   * ignored the range and sent the whole object): the caller checks it before trusting the body.
+   */
+  async readFrom(url: OffsiteUrl, etag: string, start: number, signal?: AbortSignal): Promise<RangedBody> {
     const response = await this.call(`reading ${offsiteUrlText(url)}`, () =>
       this.client.send(new GetObjectCommand({ Bucket: url.bucket, Key: url.key, IfMatch: etag, Range: `bytes=${start}-` }), {
         abortSignal: signal,
       }),
     );
-    return response.Body as Readable;
+    return { body: response.Body as Readable, contentRange: response.ContentRange };
   }
 
   async remove(url: OffsiteUrl): Promise<void> {

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
+import { posix } from 'node:path';
 import type { CompletedPart } from '@aws-sdk/client-s3';
 import { RuntimeError } from '../base/errors.js';
 import { BoundedTasks } from '../base/concurrency.js';
 import { withoutFinalPeriod } from '../base/format.js';
-import { RECORD_SUFFIX, recordText, type ArchiveRecord } from '../archive/archiveRecord.js';
+import { recordNameOf, recordText, type ArchiveRecord } from '../archive/archiveRecord.js';
 import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from '../archive/destination.js';
 import { WorkFolder } from '../archive/workFolder.js';
 import type { OffsiteStore } from './offsite.js';
@@ -122,9 +123,8 @@ export class OffsiteDestination implements ArchiveDestination {
   }
 
   private async putRecord(record: ArchiveRecord): Promise<void> {
-    const name = this.url.key.slice(this.url.key.lastIndexOf('/') + 1);
-    const recordUrl: OffsiteUrl = { bucket: this.url.bucket, key: `${this.url.key}${RECORD_SUFFIX}`, folder: false };
-    await this.store.put(recordUrl, Buffer.from(recordText(name, record)), 'application/json', this.options.signal);
+    const recordUrl: OffsiteUrl = { bucket: this.url.bucket, key: recordNameOf(this.url.key), folder: false };
+    await this.store.put(recordUrl, Buffer.from(recordText(posix.basename(this.url.key), record)), 'application/json', this.options.signal);
   }
 
   private async handOff(part: Buffer): Promise<void> {

@@ -6,6 +6,13 @@ import type { OffsiteStore } from './offsite.js';
 import { StalledBodyError, withinIdleLimit } from './idleLimit.js';
 import { offsiteUrlText, type OffsiteUrl } from './offsiteUrl.js';
 
+/** A store's answer that no resume can mend: ends the read at once with its refusal. */
+class WrongRangeError extends Error {
+  constructor(readonly refusal: RuntimeError) {
+    super(refusal.message);
+  }
+}
+
 /** A connection cut or stalled mid-object is picked up where it stopped, this many times in a row. */
 const RESUMES = 3;
 
@@ -89,8 +96,11 @@ export class RemoteArchive implements ArchiveBytes {
       abandoned.addEventListener('abort', stop, { once: true });
       let body: Readable | undefined;
       try {
-        body = await this.store.readFrom(this.url, this.etag, position, controller.signal);
+        const answer = await this.store.readFrom(this.url, this.etag, position, controller.signal);
+        body = answer.body;
+        if (position > 0) this.assertRangeFrom(position, answer.contentRange);
         for await (const chunk of withinIdleLimit(body, this.store.timeoutMs, controller.signal)) {
+          if (position + chunk.length > this.size) throw this.beyondSize(position + chunk.length);
           position += chunk.length;
           resumes = 0;
           yield chunk;
@@ -98,6 +108,7 @@ export class RemoteArchive implements ArchiveBytes {
         if (position < this.size) throw new Error('the connection ended');
       } catch (error) {
         if (abandoned.aborted) return;
+        if (error instanceof WrongRangeError) throw error.refusal;
         if (body === undefined) {
           if ((error as Error).message.includes('PreconditionFailed')) throw this.changed();
           throw error;
@@ -110,6 +121,32 @@ export class RemoteArchive implements ArchiveBytes {
         body?.destroy();
       }
     }
+  }
+
+  /**
+   * A resumed read must start where the last one stopped: a store or proxy that ignores Range
+   * answers 200 with the whole object, and trusting it would repeat the bytes already read.
+   */
+  private assertRangeFrom(position: number, contentRange: string | undefined): void {
+    const start = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(contentRange ?? '')?.[1];
+    if (start !== undefined && Number(start) === position) return;
+    const answered = contentRange === undefined ? 'the whole object (no Content-Range)' : `"${contentRange}"`;
+    throw new WrongRangeError(
+      new RuntimeError(
+        `reading ${this.path}: the store ignored the range request to resume from byte ${position.toLocaleString('en-US')} ` +
+          `and answered ${answered}; nothing past that byte was used.`,
+        { hint: 'Read the archive through a store or proxy that honours Range requests, or copy it to a local file first.' },
+      ),
+    );
+  }
+
+  private beyondSize(position: number): WrongRangeError {
+    return new WrongRangeError(
+      new RuntimeError(
+        `reading ${this.path}: the store sent ${position.toLocaleString('en-US')} bytes of an object of ${this.size.toLocaleString('en-US')}.`,
+        { hint: 'Check that the store serves the object unchanged, then run the command again.' },
+      ),
+    );
   }
 
   /** The read gave up: one line naming the object, where it stopped, why, and the setting that bounds a stall. */

@@ -1,5 +1,4 @@
 import type { Phase, RunEvent } from '../core/events.js';
-import { estimateStillValid } from '../base/format.js';
 
 export type RowStatus = 'running' | 'done' | 'failed';
 
@@ -53,8 +52,7 @@ export function reduceProgress(state: ProgressState, event: RunEvent | { type: '
       };
       break;
     case 'component-progress':
-      // An estimate the bytes done have passed is dropped: the bar never shows a fraction over 100 %.
-      next = { ...row, bytes: event.bytes, totalBytes: estimateStillValid(event.bytes, event.totalBytes), elapsedMs: event.elapsedMs };
+      next = { ...row, bytes: event.bytes, totalBytes: event.totalBytes, elapsedMs: event.elapsedMs };
       break;
     case 'component-note':
       next = { ...row, notes: [...row.notes, event.message].slice(-NOTES_KEPT) };

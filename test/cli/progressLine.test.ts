@@ -1,14 +1,28 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLineReporter } from '../../src/cli/reporter.js';
 import { ComponentProgress } from '../../src/core/progress.js';
 import type { RunEvent } from '../../src/core/events.js';
 
-/** The progress line a terminal shows for one progress event. */
-function progressLine(bytes: number, totalBytes: number | undefined): string {
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/**
+ * The progress line a terminal shows once a component that expected `totalBytes` has moved
+ * `bytes` in 2 s: the events come from ComponentProgress, as every component's do.
+ */
+function progressLine(bytes: number, totalBytes: number): string {
+  vi.useFakeTimers({ now: 0 });
   const written: string[] = [];
-  const report = createLineReporter((text) => written.push(text), true);
-  report({ type: 'component-progress', component: 'secrets', bytes, totalBytes, elapsedMs: 2_000 });
-  return written.join('').replace('\r\x1b[2K', '');
+  const progress = new ComponentProgress(
+    'secrets',
+    'backup',
+    createLineReporter((text) => written.push(text), true),
+  );
+  vi.setSystemTime(2_000);
+  progress.expect(totalBytes);
+  progress.advance(bytes);
+  return written.join('').split('\r\x1b[2K').pop()!;
 }
 
 describe('progress lines when the size estimate is wrong', () => {

@@ -27,11 +27,22 @@ async function encryptedBackup(project: string, recipient: string): Promise<stri
   return result.stdout.trim();
 }
 
+/**
+ * Waits until the clock is past the second stamped in an archive's default name: an s3:// folder
+ * backup takes its name from the clock second, and one of the same second would find the key
+ * taken (uploads never replace an object).
+ */
+async function secondAfter(key: string): Promise<void> {
+  const stamp = /-(\d{8}-\d{6})\.tar\.gz/.exec(key)![1];
+  const now = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  while (now() <= stamp) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 interface PrunedArchive {
   name: string;
   keep: boolean;
   sound: boolean;
-  unknown?: string;
+  soundnessUnknown?: string;
   reasons: string[];
   series: string;
 }
@@ -180,12 +191,15 @@ describe('list and prune through the binary', () => {
     await writeFile(join(folder, `${changed}.record.json`), recordFor(changed));
 
     const listed = JSON.parse((await runCli(['list', '--json'], { cwd: project })).stdout) as {
-      archives: { name: string; sound: boolean; unknown?: string }[];
+      archives: { name: string; sound: boolean; soundnessUnknown?: string }[];
     };
     const listedAs = (name: string) => listed.archives.find((archive) => archive.name === name);
     expect(listedAs(realName)).toMatchObject({ sound: true });
-    expect(listedAs(cutBare)).toMatchObject({ sound: false, unknown: expect.stringContaining('no record') as unknown });
-    expect(listedAs(cutRecorded)).toMatchObject({ sound: false, unknown: expect.stringContaining('is not the recorded') as unknown });
+    expect(listedAs(cutBare)).toMatchObject({ sound: false, soundnessUnknown: expect.stringContaining('no record') as unknown });
+    expect(listedAs(cutRecorded)).toMatchObject({
+      sound: false,
+      soundnessUnknown: expect.stringContaining('is not the recorded') as unknown,
+    });
     const text = await runCli(['list'], { cwd: project });
     expect(text.stdout).toContain(`${cutBare}  `);
     expect(text.stdout).toMatch(new RegExp(`${cutBare} .* ENCRYPTED, SOUNDNESS UNKNOWN: no record`));
@@ -199,7 +213,7 @@ describe('list and prune through the binary', () => {
       expect(decided(name)).toMatchObject({ keep: true, sound: false, reasons: ['soundness unknown: left in place'] });
     }
     // Same size as recorded: only the SHA-256, checked because the prune relies on the slot it would hold, gives it away.
-    expect(decided(changed)?.unknown).toContain('SHA-256 is not the recorded one');
+    expect(decided(changed)?.soundnessUnknown).toContain('SHA-256 is not the recorded one');
     expect(plan.removed).toEqual([olderName]);
     expect((await readdir(folder)).sort()).toEqual(
       [realName, `${realName}.record.json`, cutBare, cutRecorded, `${cutRecorded}.record.json`, changed, `${changed}.record.json`].sort(),
@@ -285,41 +299,50 @@ describeOffsite('prune of encrypted archives in an s3:// folder, on the off-site
   });
   afterAll(() => server?.stop());
 
-  it('the record goes up as an object beside the archive; without the identity a newer cut copy fills no slot, and the older archive goes with its record', async () => {
-    const project = await makeProject();
-    const env = offsiteEnv(server);
-    const { recipient } = await ageKeyPair(project);
-    const backup = async () => {
-      const result = await runCli(['backup', '-c', 'secrets', '-y', '-r', recipient, '-o', 's3://offsite/sealed/'], { cwd: project, env });
-      expect(result.code, result.stderr).toBe(0);
-      return result.stdout.trim().slice('s3://offsite/'.length);
-    };
-    const olderKey = await backup();
-    const realKey = await backup();
-    const client = s3Client(server.endpoint, 'a', 'b');
-    const read = async (key: string) =>
-      Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: 'offsite', Key: key }))).Body!.transformToByteArray());
-    const record = JSON.parse((await read(`${realKey}.record.json`)).toString()) as { bytes: number; etag?: string };
-    const bytes = await read(realKey);
-    expect(record.bytes).toBe(bytes.length);
-    expect(record.etag).toBeTruthy();
-    const cutKey = 'sealed/orkestra-backup-local-20991231-030000.tar.gz.age';
-    await client.send(new PutObjectCommand({ Bucket: 'offsite', Key: cutKey, Body: bytes.subarray(0, bytes.length >> 1) }));
+  // Four processes (two backups, a prune, the store): room for a loaded machine beyond the default 60 s.
+  it(
+    'the record goes up as an object beside the archive; without the identity a newer cut copy fills no slot, and the older archive goes with its record',
+    { timeout: 180_000 },
+    async () => {
+      const project = await makeProject();
+      const env = offsiteEnv(server);
+      const { recipient } = await ageKeyPair(project);
+      const backup = async () => {
+        const result = await runCli(['backup', '-c', 'secrets', '-y', '-r', recipient, '-o', 's3://offsite/sealed/'], {
+          cwd: project,
+          env,
+        });
+        expect(result.code, result.stderr).toBe(0);
+        return result.stdout.trim().slice('s3://offsite/'.length);
+      };
+      const olderKey = await backup();
+      await secondAfter(olderKey);
+      const realKey = await backup();
+      const client = s3Client(server.endpoint, 'a', 'b');
+      const read = async (key: string) =>
+        Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: 'offsite', Key: key }))).Body!.transformToByteArray());
+      const record = JSON.parse((await read(`${realKey}.record.json`)).toString()) as { bytes: number; etag?: string };
+      const bytes = await read(realKey);
+      expect(record.bytes).toBe(bytes.length);
+      expect(record.etag).toBeTruthy();
+      const cutKey = 'sealed/orkestra-backup-local-20991231-030000.tar.gz.age';
+      await client.send(new PutObjectCommand({ Bucket: 'offsite', Key: cutKey, Body: bytes.subarray(0, bytes.length >> 1) }));
 
-    const pruned = await runCli(['prune', 's3://offsite/sealed/', '--keep-last', '1', '--json'], { cwd: project, env });
-    expect(pruned.code, pruned.stderr).toBe(0);
-    const plan = JSON.parse(pruned.stdout) as { archives: PrunedArchive[]; removed: string[] };
-    const name = (key: string) => key.split('/').pop()!;
-    expect(plan.archives.find((archive) => archive.name === name(realKey))).toMatchObject({ keep: true, sound: true });
-    expect(plan.archives.find((archive) => archive.name === name(cutKey))).toMatchObject({
-      keep: true,
-      unknown: expect.stringContaining('no record') as unknown,
-    });
-    expect(plan.removed).toEqual([name(olderKey)]);
-    const left = await client.send(new ListObjectsV2Command({ Bucket: 'offsite', Prefix: 'sealed/' }));
-    expect((left.Contents ?? []).map((object) => object.Key).sort()).toEqual([realKey, `${realKey}.record.json`, cutKey].sort());
-    // The listed ETag is the recorded one: the prune relied on the real archive without downloading it.
-    expect(left.Contents?.find((object) => object.Key === realKey)?.ETag).toBe(record.etag);
-    client.destroy();
-  });
+      const pruned = await runCli(['prune', 's3://offsite/sealed/', '--keep-last', '1', '--json'], { cwd: project, env });
+      expect(pruned.code, pruned.stderr).toBe(0);
+      const plan = JSON.parse(pruned.stdout) as { archives: PrunedArchive[]; removed: string[] };
+      const name = (key: string) => key.split('/').pop()!;
+      expect(plan.archives.find((archive) => archive.name === name(realKey))).toMatchObject({ keep: true, sound: true });
+      expect(plan.archives.find((archive) => archive.name === name(cutKey))).toMatchObject({
+        keep: true,
+        soundnessUnknown: expect.stringContaining('no record') as unknown,
+      });
+      expect(plan.removed).toEqual([name(olderKey)]);
+      const left = await client.send(new ListObjectsV2Command({ Bucket: 'offsite', Prefix: 'sealed/' }));
+      expect((left.Contents ?? []).map((object) => object.Key).sort()).toEqual([realKey, `${realKey}.record.json`, cutKey].sort());
+      // The listed ETag is the recorded one: the prune relied on the real archive without downloading it.
+      expect(left.Contents?.find((object) => object.Key === realKey)?.ETag).toBe(record.etag);
+      client.destroy();
+    },
+  );
 });

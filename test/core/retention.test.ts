@@ -88,7 +88,7 @@ describe('retention (restic forget rules)', () => {
   it('archives of unknown soundness fill no slot and are kept even with removeBroken', () => {
     const good = { id: 'good', createdAt: new Date('2026-11-01T00:00:00Z'), sound: true };
     const older = { id: 'older', createdAt: new Date('2026-10-01T00:00:00Z'), sound: true };
-    const unknown = { id: 'unknown', createdAt: new Date('2026-11-02T00:00:00Z'), sound: false, unknown: 'no record beside it' };
+    const unknown = { id: 'unknown', createdAt: new Date('2026-11-02T00:00:00Z'), sound: false, soundnessUnknown: 'no record beside it' };
     for (const removeBroken of [false, true]) {
       const decisions = applyRetention([older, good, unknown], { last: 1 }, { removeBroken });
       expect(decisions.map(({ candidate, keep, reasons }) => [candidate.id, keep, reasons])).toEqual([

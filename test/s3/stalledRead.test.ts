@@ -21,9 +21,14 @@ interface StallingServer {
 /**
  * A loopback S3 stand-in serving one object: HEAD answers its size; a GET from the first byte
  * sends the first 200 KB and then nothing, keeping the socket open. A resumed GET (a range from
- * a later byte) either stalls at once or, with `completeOnResume`, sends the rest of the object.
+ * a later byte) stalls at once, sends the rest of the object (`complete`), or, as a store or proxy
+ * that ignores Range does, answers 200 with the whole object (`ignoreRange`).
  */
-async function stallingServer(object: Buffer, declaredSize: number, completeOnResume: boolean): Promise<StallingServer> {
+async function stallingServer(
+  object: Buffer,
+  declaredSize: number,
+  onResume: 'stall' | 'complete' | 'ignoreRange',
+): Promise<StallingServer> {
   const ranges: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -42,13 +47,18 @@ async function stallingServer(object: Buffer, declaredSize: number, completeOnRe
     const range = request.headers.range ?? '';
     ranges.push(range);
     const start = Number(/^bytes=(\d+)-$/.exec(range)?.[1] ?? 0);
+    if (start > 0 && onResume === 'ignoreRange') {
+      response.writeHead(200, { ...headers, 'content-length': String(object.length) });
+      response.end(object);
+      return;
+    }
     response.writeHead(206, {
       ...headers,
       'content-length': String(declaredSize - start),
       'content-range': `bytes ${start}-${declaredSize - 1}/${declaredSize}`,
     });
     if (start === 0) response.write(object.subarray(0, FIRST_BYTES));
-    else if (completeOnResume) response.end(object.subarray(start));
+    else if (onResume === 'complete') response.end(object.subarray(start));
     else response.flushHeaders();
   });
   server.on('connection', (socket: Socket) => {
@@ -92,7 +102,7 @@ describe('an s3:// body that stops arriving', () => {
     async () => {
       const project = await makeProject();
       const archive = await secretsArchive(project);
-      const server = await stallingServer(archive, 10 * 1024 ** 3, false);
+      const server = await stallingServer(archive, 10 * 1024 ** 3, 'stall');
       try {
         const started = Date.now();
         const verify = startCli(['verify', `s3://offsite/${KEY}`], { cwd: project, env: envFor(server), timeoutMs: 80_000 });
@@ -124,12 +134,38 @@ describe('an s3:// body that stops arriving', () => {
     async () => {
       const project = await makeProject();
       const archive = await secretsArchive(project);
-      const server = await stallingServer(archive, archive.length, true);
+      const server = await stallingServer(archive, archive.length, 'complete');
       try {
         const result = await runCli(['verify', `s3://offsite/${KEY}`], { cwd: project, env: envFor(server), timeoutMs: 80_000 });
         expect(result.code, result.stderr).toBe(0);
         expect(result.stdout).toContain('Result: sound.');
         expect(server.ranges).toContain('bytes=204800-');
+      } finally {
+        server.stop();
+      }
+    },
+  );
+
+  it(
+    'a resumed GET answered 200 with the whole object (the store ignored Range) is refused in one line naming the object, never read twice',
+    { timeout: 90_000 },
+    async () => {
+      const project = await makeProject();
+      const archive = await secretsArchive(project);
+      const server = await stallingServer(archive, archive.length, 'ignoreRange');
+      try {
+        const result = await runCli(['verify', `s3://offsite/${KEY}`], { cwd: project, env: envFor(server), timeoutMs: 80_000 });
+        expect(result.code, result.stderr).toBe(1);
+        expect(result.stderr).toMatch(
+          new RegExp(
+            `reading s3://offsite/${KEY.replace(/\./g, '\\.')}: the store ignored the range request to resume from byte 204,800 ` +
+              'and answered the whole object \\(no Content-Range\\)',
+          ),
+        );
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+        expect(result.stdout).not.toContain('Result: sound.');
+        // Refused at the first wrong answer: no further resume was asked for.
+        expect(server.ranges.filter((range) => range === 'bytes=204800-').length).toBeLessThanOrEqual(2);
       } finally {
         server.stop();
       }

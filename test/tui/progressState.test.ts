@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ComponentProgress } from '../../src/core/progress.js';
 import { EMPTY_PROGRESS, reduceProgress } from '../../src/tui/progressState.js';
 
 describe('progress state', () => {
@@ -30,10 +31,16 @@ describe('progress state', () => {
   });
 
   it('drops an estimate the bytes done have passed, so the bar never shows a fraction over 100 %', () => {
-    let state = reduceProgress(EMPTY_PROGRESS, { type: 'component-start', component: 'secrets', phase: 'backup' });
-    state = reduceProgress(state, { type: 'component-progress', component: 'secrets', bytes: 31, totalBytes: 31, elapsedMs: 5 });
+    let state = EMPTY_PROGRESS;
+    const progress = new ComponentProgress('secrets', 'backup', (event) => {
+      state = reduceProgress(state, event);
+    });
+    progress.expect(31);
+    progress.advance(31);
+    progress.expect(31);
     expect(state.rows[0]).toMatchObject({ bytes: 31, totalBytes: 31 });
-    state = reduceProgress(state, { type: 'component-progress', component: 'secrets', bytes: 1285, totalBytes: 31, elapsedMs: 9 });
+    progress.advance(1254);
+    progress.expect(31);
     expect(state.rows[0].bytes).toBe(1285);
     expect(state.rows[0].totalBytes).toBeUndefined();
   });

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { asSentence } from '../../src/base/format.js';
-import { drillText } from '../../src/core/drill/drillReport.js';
-import type { DrillReport } from '../../src/core/drill/runDrill.js';
+import { drillText } from '../../../src/core/drill/drillReport.js';
+import type { DrillReport } from '../../../src/core/drill/runDrill.js';
 
-describe('a message ends in one period, even when it ends with another message', () => {
-  it('asSentence adds a period only when there is none', () => {
-    expect(asSentence('the archive is damaged')).toBe('the archive is damaged.');
-    expect(asSentence('Check the password. Nothing was touched.')).toBe('Check the password. Nothing was touched.');
-  });
-
+describe('the drill report ends each message in one period', () => {
   it('a drill whose component failed with a hint ending "Nothing was touched." says so once, not "touched.."', () => {
     const report: DrillReport = {
       id: 'd1',
