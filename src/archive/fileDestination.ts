@@ -8,6 +8,7 @@ import { removeTemporary, trackTemporary, untrackTemporary } from '../base/tempo
 import { recordNameOf, recordText, type ArchiveRecord } from './archiveRecord.js';
 import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from './destination.js';
 import { copyThrough, writeAll } from './writeAll.js';
+import { numberedArchiveName } from './archiveNames.js';
 
 const PRIVATE = 0o600;
 
@@ -147,7 +148,7 @@ async function publishRecord(archivePath: string, record: ArchiveRecord): Promis
 /** Hard-links into place so an existing archive is never replaced, then drops the hidden name. */
 async function publishFile(partialPath: string, finalPath: string, uniqueName: boolean): Promise<string> {
   for (let attempt = 1; ; attempt += 1) {
-    const candidate = attempt === 1 ? finalPath : finalPath.replace(/((?:\.tar\.gz|\.tgz)(?:\.age)?)?$/, `-${attempt}$1`);
+    const candidate = numberedArchiveName(finalPath, attempt);
     try {
       await link(partialPath, candidate);
       await unlink(partialPath);

@@ -9,6 +9,7 @@ import { componentPath } from '../archive/paths.js';
 import { ArchiveWriter, type UnindexedManifest } from '../archive/writer.js';
 import type { ArchiveDestination } from '../archive/destination.js';
 import { FileDestination } from '../archive/fileDestination.js';
+import { numberedArchiveName, secretsArchiveName } from '../archive/archiveNames.js';
 import { EncryptingDestination } from '../archive/encryptingDestination.js';
 import type { Sealing } from '../age/header.js';
 import { backupSealing, SECRETS_SEALING } from './archiveKeys.js';
@@ -160,7 +161,15 @@ async function resolveTarget(
     const store = openOffsiteStore(sessionOffsite(session));
     try {
       await store.checkBucket(url.bucket);
-      if (url.folder) return { kind: 's3', url: offsiteChild(url, defaultArchiveName(session, encrypted)) };
+      if (url.folder) {
+        // Another backup of the same second holds the default name: -2, -3…, as on disk.
+        const name = defaultArchiveName(session, encrypted);
+        for (let attempt = 1; attempt < 100; attempt += 1) {
+          const candidate = offsiteChild(url, numberedArchiveName(name, attempt));
+          if (!(await store.stat(candidate))) return { kind: 's3', url: candidate };
+        }
+        throw new RuntimeError(`${output}${name} and 98 numbered names beside it are taken.`, { hint: 'Name the archive with --output.' });
+      }
       if (await store.stat(url)) {
         throw new UsageError(`${output} already exists.`, { hint: 'Choose another key; archives are never overwritten.' });
       }
@@ -208,8 +217,7 @@ async function planSecretsArchive(
 ): Promise<ArchivePlacement> {
   const encrypted = sealing !== undefined;
   checkArchiveExtension(output, encrypted, '--secrets-output');
-  const suffix = `-secrets.tar.gz${encrypted ? '.age' : ''}`;
-  const besideData = (text: string) => text.replace(/\.tar\.gz(\.age)?$|\.tgz(\.age)?$/, '') + suffix;
+  const besideData = (text: string) => secretsArchiveName(text, `.tar.gz${encrypted ? '.age' : ''}`);
   let target: ArchiveTarget;
   if (output !== undefined && !(isOffsiteUrl(output) && output.endsWith('/'))) {
     target = await resolveTarget(session, output, undefined, encrypted);

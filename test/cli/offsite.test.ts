@@ -130,6 +130,27 @@ describeOffsite('backup to s3:// and back, on the off-site server (fauxqs: imple
     expect(listed.archives.map((archive) => archive.file)).toEqual([second.stdout.trim()]);
   });
 
+  it('a default name already held in the s3:// folder (another backup of the same second) gets -2, as on disk; nothing is overwritten', async () => {
+    const project = await makeProject();
+    const env = offsiteEnv(server);
+    const client = s3Client(server.endpoint, 'offsite-access', 'offsite-secret-never-printed');
+    // Every default name of the coming minute is held, so the second the backup names its archive is taken.
+    const stamp = (at: number) => new Date(at).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const held = Array.from({ length: 60 }, (_, second) => `same-second/orkestra-backup-local-${stamp(Date.now() + second * 1000)}.tar.gz`);
+    for (const key of held) await client.send(new PutObjectCommand({ Bucket: 'offsite', Key: key, Body: 'held' }));
+    const backup = await runCli(['backup', '-c', 'secrets', '-y', '-o', 's3://offsite/same-second/'], { cwd: project, env });
+    expect(backup.code, backup.stderr).toBe(0);
+    const url = backup.stdout.trim();
+    expect(url).toMatch(/^s3:\/\/offsite\/same-second\/orkestra-backup-local-\d{8}-\d{6}-2\.tar\.gz$/);
+    expect(held).toContain(url.slice('s3://offsite/'.length).replace('-2.tar.gz', '.tar.gz'));
+    for (const key of held.slice(0, 3)) {
+      const object = await client.send(new GetObjectCommand({ Bucket: 'offsite', Key: key }));
+      expect(await object.Body!.transformToString()).toBe('held');
+    }
+    expect((await runCli(['verify', url], { cwd: project, env })).stdout).toContain('Result: sound.');
+    client.destroy();
+  });
+
   it('an exact key that exists is refused before anything is made (exit 2); a missing bucket too', async () => {
     const project = await makeProject();
     const env = offsiteEnv(server);
