@@ -50,6 +50,8 @@ export async function driveExec(exec: Docker.Exec, connection: Duplex, label: Ex
     connection.on('error', reject);
     demuxer.on('error', reject);
     demuxer.on('finish', resolve);
+    // Where stdout goes failed (no space left): nothing reads the output any more, and the command would wait forever.
+    options.stdout?.once('error', reject);
   });
   // Awaited below; when feeding stdin fails first, that failure is the one reported.
   output.catch(() => undefined);
