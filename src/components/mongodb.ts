@@ -119,7 +119,7 @@ export const mongodb: Component<MongoPlan> = {
       `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
         ` (${plural(documents, 'document')} to restore)`,
       ...(server?.lines ?? []),
-      await leftAsTheyAre(collections, targetDb, restoredCollections),
+      await leftAsTheyAre(collections, targetDb, restoredCollections, signal),
       `mongorestore --dryRun connected to MongoDB ${tools.where} and accepted the dump's header and collection metadata` +
         ` (it reads no documents): ${lastLines(dryRun.stderr, 1) || 'ok'}`,
       keepCurrent
@@ -252,8 +252,13 @@ async function collectionsOf(project: Project, services: Pick<Services, 'docker'
 }
 
 /** --drop replaces the collections the dump holds and no other: the dry run names those it leaves. */
-async function leftAsTheyAre(collections: MongoCollections, targetDb: string, restored: readonly string[]): Promise<string> {
-  const current = await collections.list(targetDb).catch((error: Error) => error);
+async function leftAsTheyAre(
+  collections: MongoCollections,
+  targetDb: string,
+  restored: readonly string[],
+  signal: AbortSignal,
+): Promise<string> {
+  const current = await collections.list(targetDb, signal).catch((error: Error) => error);
   if (current instanceof Error) {
     return `--drop leaves the collections of ${targetDb} that the dump lacks as they are; they could not be listed: ${withoutFinalPeriod(current.message)}`;
   }
