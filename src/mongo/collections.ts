@@ -45,8 +45,8 @@ const LISTED = 'ORKESTRA-COLLECTIONS ';
 
 /**
  * The container's shell runs a script the tool writes into the container's /tmp (0600, removed
- * after, see withContainerFile): the login goes in there, never on a command line. The script logs in, drops, then
- * prints the collections left, on one marked line.
+ * after: withContainerFile): the login goes in there, never on a command line. The script logs
+ * in, drops, then prints the collections left, on one marked line.
  */
 export function shellCollections(docker: DockerEngine, access: MongoAccess): MongoCollections {
   const run = async (database: string, drop: readonly string[], signal?: AbortSignal): Promise<string[]> => {
@@ -74,7 +74,7 @@ export function shellCollections(docker: DockerEngine, access: MongoAccess): Mon
       }
       throw new CollectionsUnavailable(`neither mongosh nor mongo is installed in ${access.container}`);
     };
-    return withContainerFile(docker, access.container, { extension: '.js', content: script }, runScript, signal);
+    return withContainerFile(docker, access.container, { extension: '.js', content: script }, runScript);
   };
   return {
     how: `with the shell in ${access.container}`,

@@ -27,16 +27,14 @@ export async function withContainerFile<T>(
   container: string,
   file: { readonly extension: string; readonly content: string },
   work: (path: string) => Promise<T>,
-  signal?: AbortSignal,
 ): Promise<T> {
-  await removeDeadFiles(docker, container, signal);
+  await removeDeadFiles(docker, container);
   const name = `${PREFIX}${HOST}-${process.pid}-${randomBytes(6).toString('hex')}${file.extension}`;
   const content = Buffer.from(file.content);
   await docker.putArchive(
     container,
     '/tmp',
     packTar([{ type: 'file', path: name, size: content.length, content: [content], mode: 0o600 }]),
-    signal,
   );
   try {
     return await work(`/tmp/${name}`);
@@ -46,9 +44,9 @@ export async function withContainerFile<T>(
 }
 
 /** The files in the container's /tmp that runs of this tool on this host left when they were killed. */
-async function removeDeadFiles(docker: DockerEngine, container: string, signal?: AbortSignal): Promise<void> {
+async function removeDeadFiles(docker: DockerEngine, container: string): Promise<void> {
   if (swept.has(container)) return;
-  const listed = await docker.exec(container, ['ls', '-a', '/tmp'], { signal }).catch(() => undefined);
+  const listed = await docker.exec(container, ['ls', '-a', '/tmp']).catch(() => undefined);
   if (!listed || listed.exitCode !== 0) return;
   swept.add(container);
   const dead = listed.stdout
@@ -59,5 +57,5 @@ async function removeDeadFiles(docker: DockerEngine, container: string, signal?:
       return match !== null && !isProcessAlive(Number(match[1]));
     })
     .map((name) => `/tmp/${name}`);
-  if (dead.length > 0) await docker.exec(container, ['rm', '-f', ...dead], { signal }).catch(() => undefined);
+  if (dead.length > 0) await docker.exec(container, ['rm', '-f', ...dead]).catch(() => undefined);
 }

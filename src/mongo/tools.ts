@@ -62,12 +62,8 @@ export function containerTools(docker: DockerEngine, access: MongoAccess): Mongo
     async run(tool, args, io = {}) {
       if (!access.password) return masked(await docker.exec(access.container, [tool, ...args], io), []);
       const config = { extension: '.yaml', content: `password: ${JSON.stringify(access.password)}\n` };
-      return withContainerFile(
-        docker,
-        access.container,
-        config,
-        async (path) => masked(await docker.exec(access.container, [tool, ...args, ...auth(path)], io), [access.password]),
-        io.signal,
+      return withContainerFile(docker, access.container, config, async (path) =>
+        masked(await docker.exec(access.container, [tool, ...args, ...auth(path)], io), [access.password]),
       );
     },
     manual(tool, args) {
