@@ -45,6 +45,13 @@ export class OutcomeError extends RuntimeError {}
 /** The operator said no at a prompt or interrupted the tool. */
 export class AbortedError extends OrkestraError {
   readonly exitCode = EXIT_FAILED;
+  /** The signal the operator sent, when one interrupted the run. */
+  readonly signal?: NodeJS.Signals;
+
+  constructor(message: string, options: { hint?: string; cause?: unknown; signal?: NodeJS.Signals } = {}) {
+    super(message, options);
+    this.signal = options.signal;
+  }
 }
 
 export function exitCodeFor(error: unknown): number {

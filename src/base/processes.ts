@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 
 /** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
 export function isProcessAlive(pid: number): boolean {
@@ -12,7 +13,24 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /** How long a child asked to stop (SIGTERM) has before it is killed (SIGKILL). */
-export const TERMINATION_GRACE_MS = 5_000;
+const TERMINATION_GRACE_MS = 5_000;
+
+/** What a child that ignored SIGTERM for the grace period went through ("it …"), in one wording for every message. */
+export const FORCED_KILL = 'ignored SIGTERM and was killed (SIGKILL)';
+
+/**
+ * How a process ended, in words: "exited with code 1", "was killed by SIGKILL". Without the
+ * signal, an exit code of 128 + a signal's number (what a shell and `docker exec` report for a
+ * process a signal ended) names that signal.
+ */
+export function describeExit(exitCode: number, signal?: NodeJS.Signals): string {
+  const name = signal ?? (exitCode > 128 ? signalNamed(exitCode - 128) : undefined);
+  return name ? `was killed by ${name}` : `exited with code ${exitCode}`;
+}
+
+function signalNamed(number: number): NodeJS.Signals | undefined {
+  return (Object.entries(constants.signals) as [NodeJS.Signals, number][]).find(([, value]) => value === number)?.[0];
+}
 
 /** Why a supervised child was stopped, and whether SIGTERM was not enough. */
 export interface Stopped {
@@ -35,7 +53,6 @@ export interface SupervisionOptions {
   readonly signal?: AbortSignal;
   /** Stops the child after this long without progress; undefined or 0: no limit. */
   readonly stallMs?: number;
-  readonly graceMs?: number;
 }
 
 const running = new Set<ChildProcess>();
@@ -61,7 +78,7 @@ export function superviseChild(child: ChildProcess, options: SupervisionOptions)
       if (exited()) return;
       stopped!.forced = true;
       child.kill('SIGKILL');
-    }, options.graceMs ?? TERMINATION_GRACE_MS);
+    }, TERMINATION_GRACE_MS);
   };
   const stallTimer = options.stallMs ? setTimeout(() => stop('stalled'), options.stallMs) : undefined;
   const onAbort = () => stop('aborted');

@@ -111,7 +111,7 @@ function installSignalHandlers(controller: AbortController): void {
     const pending = criticalWork();
     if (signals === 1) {
       process.stderr.write(`\norkestra-backup: ${signal} received, stopping…\n`);
-      controller.abort(new AbortedError(`interrupted by ${signal}; partial files were removed.`));
+      controller.abort(new AbortedError(`interrupted by ${signal}; partial files were removed.`, { signal }));
       setTimeout(exitWhenSafe, SHUTDOWN_GRACE_MS).unref();
     } else if (pending.length > 0 && signals === 2) {
       process.stderr.write(`orkestra-backup: still ${pending.join(', ')}; waiting for it (a third ${signal} leaves it undone).\n`);

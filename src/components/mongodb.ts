@@ -1,12 +1,10 @@
 import { smallFileList } from '../core/smallFileList.js';
-import { createWriteStream } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import { basename, dirname, relative } from 'node:path';
+import { relative } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import type { Component, ComponentSource, ProgressReporter, RestorePlan } from '../core/component.js';
-import type { MoveAsideFolder } from '../core/moveAside.js';
+import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { critical } from '../core/criticalSection.js';
 import { AbortedError, OrkestraError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { readDetails } from '../core/details.js';
@@ -19,7 +17,9 @@ import { projectMongoTools, type MongoTools } from '../mongo/tools.js';
 import { driverCollections, shellCollections, type MongoCollections } from '../mongo/collections.js';
 import type { Services } from '../core/services.js';
 import { MONGODB_DEFAULT_CONTAINER, resolveAccess } from '../mongo/projectMongo.js';
-import { connectionFailure, howItEnded, lastLines, ownerCollection, putBack, toolFailure } from './mongodbPutBack.js';
+import { keepCurrentData, ownerCollection, putBack } from './mongodbPutBack.js';
+import { connectionFailure, lastLines, restoreCounts, toolFailure } from '../mongo/toolOutput.js';
+import { describeExit } from '../base/processes.js';
 import { serverFacts } from '../mongo/serverFacts.js';
 import { mongodbDrill } from './drill/mongodbDrill.js';
 import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../mongo/remap.js';
@@ -119,7 +119,7 @@ export const mongodb: Component<MongoPlan> = {
       `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
         ` (${plural(documents, 'document')} to restore)`,
       ...(server?.lines ?? []),
-      await leftAsTheyAre(collections, targetDb, restoredCollections),
+      await leftAsTheyAre(collections, targetDb, restoredCollections, signal),
       `mongorestore --dryRun connected to MongoDB ${tools.where} and accepted the dump's header and collection metadata` +
         ` (it reads no documents): ${lastLines(dryRun.stderr, 1) || 'ok'}`,
       keepCurrent
@@ -167,20 +167,26 @@ export const mongodb: Component<MongoPlan> = {
     );
     // A run that ended well before the interrupt reached it restored the whole archive: that stands.
     if (result.exitCode !== 0) {
-      const failure = signal.aborted
-        ? new AbortedError(`the MongoDB restore was ${interruption(signal)} (mongorestore ${howItEnded(result.exitCode)})`)
-        : toolFailure('mongorestore', result, tools);
-      if (work) await putBack(work, failure.message, signal.aborted);
-      failure.message += ` — nothing was kept to put back (--no-keep-mongodb): database ${plan.targetDb} holds what mongorestore had restored by then.`;
-      throw failure;
+      const failure = (outcome: string) =>
+        signal.aborted
+          ? new AbortedError(
+              `the MongoDB restore was ${interruption(signal)} (mongorestore ${describeExit(result.exitCode, result.signal)})${outcome}`,
+            )
+          : toolFailure('mongorestore', result, tools, outcome);
+      if (work) await putBack(work, failure('').message, signal.aborted);
+      throw failure(
+        ` — nothing was kept to put back (--no-keep-mongodb): database ${plan.targetDb} holds what mongorestore had restored by then.`,
+      );
     }
-    const counts = /(\d+) document\(s\) restored successfully\. (\d+) document\(s\) failed to restore/.exec(result.stderr);
-    if (counts && Number(counts[2]) > 0) {
-      const failure = new RuntimeError(`mongorestore restored ${counts[1]} documents but ${counts[2]} failed: ${lastLines(result.stderr)}`);
+    const counts = restoreCounts(result.stderr);
+    if (counts && counts.failed > 0) {
+      const failure = new RuntimeError(
+        `mongorestore restored ${counts.restored} documents but ${counts.failed} failed: ${lastLines(result.stderr)}`,
+      );
       if (work) await putBack(work, failure.message, false);
       throw failure;
     }
-    const restored = counts ? `${plural(Number(counts[1]), 'document')} into ${plan.targetDb}` : `database ${plan.targetDb}`;
+    const restored = counts ? `${plural(counts.restored, 'document')} into ${plan.targetDb}` : `database ${plan.targetDb}`;
     return {
       summary: kept ? `${restored}; previous data kept in ${relative(project.dir, kept)}` : restored,
       details: { sourceDb: plan.sourceDb, targetDb: plan.targetDb, container: tools.label, reported: reportedCounts(result.stderr) },
@@ -229,26 +235,6 @@ function keepsCurrentData(project: Project): boolean {
   return !/^(no|0|false)$/i.test(project.setting('ORKESTRA_KEEP_MONGODB') ?? 'yes');
 }
 
-/**
- * Streams a mongodump of the target database into the restore's move-aside folder before
- * `--drop` replaces it: the same rule as every other component, nothing is lost.
- */
-async function keepCurrentData(
-  tools: MongoTools,
-  aside: MoveAsideFolder,
-  progress: ProgressReporter,
-  signal: AbortSignal,
-): Promise<string> {
-  const path = await aside.pathFor('mongodb', `${tools.label}-${tools.database}.archive.gz`);
-  progress.note(`keeping the current database ${tools.database} in ${basename(dirname(dirname(path)))}/mongodb/`);
-  const file = createWriteStream(path, { mode: 0o600 });
-  const written = new Promise<void>((resolve, reject) => file.on('close', resolve).on('error', reject));
-  const result = await tools.run('mongodump', [`--db=${tools.database}`, '--archive', '--gzip'], { stdout: file, signal });
-  if (result.exitCode !== 0) throw toolFailure('mongodump of the current data (before --drop)', result, tools);
-  await written;
-  return path;
-}
-
 /** The collections of `targetDb` that mongorestore run with `args` restores. */
 function collectionsIn(targetDb: string, restored: readonly NamespaceSummary[], args: readonly string[]): string[] {
   const prefix = `${targetDb}.`;
@@ -266,8 +252,13 @@ async function collectionsOf(project: Project, services: Pick<Services, 'docker'
 }
 
 /** --drop replaces the collections the dump holds and no other: the dry run names those it leaves. */
-async function leftAsTheyAre(collections: MongoCollections, targetDb: string, restored: readonly string[]): Promise<string> {
-  const current = await collections.list(targetDb).catch((error: Error) => error);
+async function leftAsTheyAre(
+  collections: MongoCollections,
+  targetDb: string,
+  restored: readonly string[],
+  signal: AbortSignal,
+): Promise<string> {
+  const current = await collections.list(targetDb, signal).catch((error: Error) => error);
   if (current instanceof Error) {
     return `--drop leaves the collections of ${targetDb} that the dump lacks as they are; they could not be listed: ${withoutFinalPeriod(current.message)}`;
   }
@@ -278,10 +269,10 @@ async function leftAsTheyAre(collections: MongoCollections, targetDb: string, re
   return `${plural(left.length, 'collection')} of ${targetDb} absent from the dump ${are} left as ${left.length === 1 ? 'it is' : 'they are'} by --drop (${collections.how}): ${left.join(', ')}`;
 }
 
-/** "interrupted by SIGINT", from the reason the abort carries. */
+/** "interrupted by SIGINT", from the signal the abort's reason names. */
 function interruption(signal: AbortSignal): string {
-  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
-  return /interrupted by \w+/.exec(reason)?.[0] ?? 'interrupted';
+  const sent = signal.reason instanceof AbortedError ? signal.reason.signal : undefined;
+  return sent ? `interrupted by ${sent}` : 'interrupted';
 }
 
 async function freeSpace(folder: string): Promise<string> {

@@ -1,12 +1,15 @@
-import { createReadStream } from 'node:fs';
-import { constants } from 'node:os';
-import { AbortedError, PreconditionError, RuntimeError } from '../base/errors.js';
-import { plural } from '../base/format.js';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { AbortedError, OrkestraError, PreconditionError, RuntimeError } from '../base/errors.js';
+import { plural, withoutFinalPeriod } from '../base/format.js';
 import type { ProgressReporter } from '../core/component.js';
 import { critical } from '../core/criticalSection.js';
+import type { MoveAsideFolder } from '../core/moveAside.js';
 import type { ExecResult } from '../docker/execSession.js';
 import { preludeNamespaces } from '../mongo/archivedDump.js';
 import type { MongoCollections } from '../mongo/collections.js';
+import { lastLines, restoreCounts, toolFailure } from '../mongo/toolOutput.js';
 import type { MongoTools } from '../mongo/tools.js';
 
 /** What a put-back needs: where the data is kept, and what the failed restore may have created. */
@@ -18,6 +21,46 @@ export interface PutBack {
   /** The collections of the target database the archive restores (and so may have created). */
   readonly restored: readonly string[];
   readonly progress: ProgressReporter;
+}
+
+/**
+ * Streams a mongodump of the target database into the restore's move-aside folder before
+ * `--drop` replaces it: the same rule as every other component, nothing is lost. When it fails
+ * (the tool, or the file: no space left, no permission), the partial file is removed and the
+ * error says that nothing was changed.
+ */
+export async function keepCurrentData(
+  tools: MongoTools,
+  aside: Pick<MoveAsideFolder, 'pathFor'>,
+  progress: Pick<ProgressReporter, 'note'>,
+  signal: AbortSignal,
+): Promise<string> {
+  const path = await aside.pathFor('mongodb', `${tools.label}-${tools.database}.archive.gz`);
+  progress.note(`keeping the current database ${tools.database} in ${basename(dirname(dirname(path)))}/mongodb/`);
+  const file = createWriteStream(path, { mode: 0o600 });
+  // Settles, never rejects: the file can fail before the dump is over, while nothing awaits it yet.
+  const written = new Promise<Error | undefined>((resolve) => file.on('close', () => resolve(undefined)).on('error', resolve));
+  try {
+    const result = await tools.run('mongodump', [`--db=${tools.database}`, '--archive', '--gzip'], { stdout: file, signal });
+    if (result.exitCode !== 0) throw toolFailure('mongodump', result, tools);
+    const failed = await written;
+    if (failed) throw failed;
+    return path;
+  } catch (error) {
+    file.destroy();
+    await written;
+    await rm(path, { force: true });
+    throw notKept(error, tools.database);
+  }
+}
+
+/** The dump before --drop failed: nothing was changed, and the error keeps its kind (exit code) and hint. */
+function notKept(error: unknown, database: string): OrkestraError {
+  const reason = withoutFinalPeriod(error instanceof Error ? error.message : String(error));
+  const message = `keeping the current database ${database} before --drop failed: ${reason} — nothing was changed.`;
+  if (error instanceof AbortedError) return new AbortedError(message, { signal: error.signal });
+  const hint = error instanceof OrkestraError ? error.hint : undefined;
+  return error instanceof PreconditionError ? new PreconditionError(message, { hint }) : new RuntimeError(message, { hint });
 }
 
 /**
@@ -46,8 +89,10 @@ export async function putBack(work: PutBack, why: string, interrupted: boolean):
   });
   const Failure = interrupted ? AbortedError : RuntimeError;
   const { dropped, result } = outcome;
-  if (result.exitCode !== 0) {
-    throw new Failure(`${why} — putting the previous data back failed too: ${lastLines(result.stderr)}.`, {
+  const counts = restoreCounts(result.stderr);
+  if (result.exitCode !== 0 || (counts && counts.failed > 0)) {
+    const refused = result.exitCode === 0 && counts ? `${plural(counts.failed, 'document')} failed to restore: ` : '';
+    throw new Failure(`${why} — putting the previous data back failed too: ${refused}${lastLines(result.stderr)}.`, {
       hint: `It is kept in ${kept}; put it back with: ${tools.manual('mongorestore', args)} < ${kept}`,
     });
   }
@@ -79,66 +124,4 @@ async function createdCollections(work: PutBack): Promise<string[]> {
 /** The collection a namespace belongs to: a time-series collection's buckets belong to it. */
 export function ownerCollection(collection: string): string {
   return collection.startsWith('system.buckets.') ? collection.slice('system.buckets.'.length) : collection;
-}
-
-/** How a tool ended, in words: "exited with code 1", "was killed by SIGKILL" (an exit code of 128 + the signal's number). */
-export function howItEnded(exitCode: number): string {
-  const signal = exitCode > 128 ? Object.entries(constants.signals).find(([, number]) => number === exitCode - 128)?.[0] : undefined;
-  return signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
-}
-
-export function toolFailure(tool: string, result: ExecResult, tools: MongoTools): PreconditionError | RuntimeError {
-  const restored = documentsRestored(result.stderr);
-  if (restored && serverUnreachable(result.stderr)) {
-    return new RuntimeError(
-      `${tool} stopped: the MongoDB server ${tools.where} went away after ${plural(restored, 'document')}: ${lastLines(result.stderr, 1)}`,
-      { hint: tools.reachHint },
-    );
-  }
-  const after = restored ? ` after ${plural(restored, 'document')}` : '';
-  return (
-    connectionFailure(tool, result, tools) ??
-    new RuntimeError(`${tool} ${howItEnded(result.exitCode)}${after}: ${lastLines(result.stderr) || 'no error output'}`)
-  );
-}
-
-/**
- * The tools connect before they read or write any data: a refused connection or a failed
- * login says nothing about the archive, and names what to fix instead.
- */
-export function connectionFailure(tool: string, result: ExecResult, tools: MongoTools): PreconditionError | undefined {
-  const detail = lastLines(result.stderr, 1);
-  if (/AuthenticationFailed|Authentication failed|auth error|unable to authenticate/i.test(result.stderr)) {
-    const user = tools.username ? ` as ${tools.username}` : '';
-    return new PreconditionError(`${tool} could not log in to MongoDB ${tools.where}${user}: ${detail}`, { hint: tools.loginHint });
-  }
-  if (serverUnreachable(result.stderr)) {
-    return new PreconditionError(`${tool} could not connect to MongoDB ${tools.where}: ${detail}`, { hint: tools.reachHint });
-  }
-  return undefined;
-}
-
-function serverUnreachable(stderr: string): boolean {
-  return /error connecting to (host|db server)|server selection (error|timeout)|connection refused|no reachable servers/i.test(stderr);
-}
-
-const SUMMARY = /(\d+) document\(s\) restored successfully\. (\d+) document\(s\) failed to restore/;
-
-/** The documents mongorestore's summary line counts as restored (0 without one). */
-function documentsRestored(stderr: string): number {
-  return Number(SUMMARY.exec(stderr)?.[1] ?? 0);
-}
-
-/**
- * The last meaningful lines of a tool's stderr, joined on one line for the operator; the count
- * summary is left out (a failure names its count in words).
- */
-export function lastLines(stderr: string, count = 2): string {
-  return stderr
-    .trim()
-    .split('\n')
-    .map((line) => line.replace(/^\S+T\S+\s+/, '').trim())
-    .filter((line) => line && !SUMMARY.test(line))
-    .slice(-count)
-    .join(' / ');
 }

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
 import { delay } from '../base/concurrency.js';
 import { RuntimeError } from '../base/errors.js';
+import { describeExit } from '../base/processes.js';
 import { DockerStreamDemuxer, TailBuffer } from './demux.js';
 
 export interface ExecOptions {
@@ -22,6 +23,9 @@ export interface ExecResult {
 /** How often a command fed through stdin is checked for having exited early. */
 const EXIT_POLL_MS = 200;
 
+/** How long a command whose input failed has to exit before the failure is reported anyway. */
+const EXIT_AFTER_INPUT_FAILURE_MS = 60_000;
+
 /** What an exec runs, for messages: the program and the container. */
 export interface ExecLabel {
   readonly program: string;
@@ -34,7 +38,9 @@ export interface ExecLabel {
  * exits, then the exit code. Whatever happens — success, a command that exits without reading
  * its input, a failure, an abort — the connection is destroyed before this returns: an exec
  * connection left open keeps the process alive until the engine drops it, and with unread
- * input queued behind our end of it the engine took 80–130 s (Docker Engine 20.10).
+ * input queued behind our end of it the engine took 80–130 s (Docker Engine 20.10). When the
+ * input fails midway (an unreadable archive), the command is told its input ended and this
+ * returns only once it has exited: what follows (a put-back) must not race it.
  */
 export async function driveExec(exec: Docker.Exec, connection: Duplex, label: ExecLabel, options: ExecOptions): Promise<ExecResult> {
   const stderr = new TailBuffer();
@@ -44,6 +50,8 @@ export async function driveExec(exec: Docker.Exec, connection: Duplex, label: Ex
     connection.on('error', reject);
     demuxer.on('error', reject);
     demuxer.on('finish', resolve);
+    // Where stdout goes failed (no space left): nothing reads the output any more, and the command would wait forever.
+    options.stdout?.once('error', reject);
   });
   // Awaited below; when feeding stdin fails first, that failure is the one reported.
   output.catch(() => undefined);
@@ -57,7 +65,7 @@ export async function driveExec(exec: Docker.Exec, connection: Duplex, label: Ex
     const exitCode = await exitCodeOf(exec);
     if (options.stdout) {
       if (exitCode === 0) options.stdout.end();
-      else options.stdout.destroy(new RuntimeError(`${label.program} exited with code ${exitCode}`));
+      else options.stdout.destroy(new RuntimeError(`${label.program} ${describeExit(exitCode)}`));
     }
     return { exitCode, stderr: stderr.toString(), stdout: collected?.toString() ?? '' };
   } catch (error) {
@@ -89,7 +97,18 @@ async function feedUntilExit(exec: Docker.Exec, stdin: Readable, connection: Dup
       return;
     }
   }
-  await feeding;
+  try {
+    await feeding;
+  } catch (error) {
+    await exitWithin(exec, EXIT_AFTER_INPUT_FAILURE_MS);
+    throw error;
+  }
+}
+
+/** Waits until the exec has exited, or `limitMs` has passed. */
+async function exitWithin(exec: Docker.Exec, limitMs: number): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (Date.now() < deadline && !(await hasExited(exec))) await delay(EXIT_POLL_MS);
 }
 
 /**
@@ -114,12 +133,14 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number> {
 /**
  * Writes stdin into the exec with backpressure, then half-closes it so the command sees the end
  * of its input. Settles when the input is used up, or when the connection closed (the exit code
- * then tells what happened).
+ * then tells what happened). An input that fails is cut where it failed, the same half-close:
+ * the command sees its input end and exits by itself, while its output is still read.
  */
 function feedStdin(stdin: Readable, connection: Duplex): Promise<void> {
   return new Promise((resolve, reject) => {
     stdin.on('error', (error) => {
-      connection.destroy(error);
+      stdin.unpipe(connection);
+      connection.end();
       reject(error);
     });
     stdin.once('end', () => resolve());

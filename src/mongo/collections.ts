@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { RuntimeError } from '../base/errors.js';
 import { firstLine } from '../base/format.js';
-import { packTar } from '../archive/tarPack.js';
 import type { DockerEngine } from '../docker/engine.js';
 import type { ExecResult } from '../docker/execSession.js';
 import type { MongoAccess } from './projectMongo.js';
+import { withContainerFile } from './containerFile.js';
 import { MongoUnreachable, withMongoUri } from './serverCounts.js';
+import { lastLines, maskCredentials } from './toolOutput.js';
 
 /**
  * What mongorestore cannot do: list the collections of a database, and drop some. Through
@@ -15,8 +15,8 @@ import { MongoUnreachable, withMongoUri } from './serverCounts.js';
 export interface MongoCollections {
   /** How the server is asked, for messages ("through the driver", "with mongosh in orkestra-mongodb"). */
   readonly how: string;
-  /** The collection names of a database, system collections included. */
-  list(database: string): Promise<string[]>;
+  /** The collection names of a database, system collections included; `signal` stops the asking. */
+  list(database: string, signal?: AbortSignal): Promise<string[]>;
   /** Drops collections of a database; a name that does not exist is not an error. */
   drop(database: string, names: readonly string[]): Promise<void>;
 }
@@ -30,11 +30,7 @@ export function driverCollections(uri: string): MongoCollections {
       return await withMongoUri(uri, work);
     } catch (error) {
       if (error instanceof MongoUnreachable) throw new CollectionsUnavailable(error.message);
-      throw new CollectionsUnavailable(
-        firstLine((error as Error).message)
-          .split(uri)
-          .join('<MONGO_URI>'),
-      );
+      throw new CollectionsUnavailable(maskCredentials(firstLine((error as Error).message)));
     }
   };
   return {
@@ -49,11 +45,11 @@ const LISTED = 'ORKESTRA-COLLECTIONS ';
 
 /**
  * The container's shell runs a script the tool writes into the container's /tmp (0600, removed
- * after): the login goes in there, never on a command line. The script logs in, drops, then
- * prints the collections left, on one marked line.
+ * after: withContainerFile): the login goes in there, never on a command line. The script logs
+ * in, drops, then prints the collections left, on one marked line.
  */
 export function shellCollections(docker: DockerEngine, access: MongoAccess): MongoCollections {
-  const run = async (database: string, drop: readonly string[]): Promise<string[]> => {
+  const run = async (database: string, drop: readonly string[], signal?: AbortSignal): Promise<string[]> => {
     const login = access.password ? { user: access.username, password: access.password } : null;
     const script = [
       `const login = ${JSON.stringify(login)};`,
@@ -63,35 +59,26 @@ export function shellCollections(docker: DockerEngine, access: MongoAccess): Mon
       `print(${JSON.stringify(LISTED)} + JSON.stringify(target.getCollectionNames()));`,
       '',
     ].join('\n');
-    const name = `.orkestra-backup-${randomBytes(6).toString('hex')}.js`;
-    const content = Buffer.from(script);
-    await docker.putArchive(
-      access.container,
-      '/tmp',
-      packTar([{ type: 'file', path: name, size: content.length, content: [content], mode: 0o600 }]),
-    );
-    try {
+    const runScript = async (path: string): Promise<string[]> => {
       for (const shell of SHELLS) {
         const result = await docker
-          .exec(access.container, [shell, '--quiet', '--norc', `/tmp/${name}`])
+          .exec(access.container, [shell, '--quiet', '--norc', path], { signal })
           .catch((error: Error): ExecResult => ({ exitCode: 127, stdout: '', stderr: error.message }));
         if (missing(result)) continue;
         const listed = result.stdout.split('\n').find((line) => line.startsWith(LISTED));
         if (result.exitCode !== 0 || !listed) {
-          const output = lastLine(result.stderr) || lastLine(result.stdout) || `exit code ${result.exitCode}`;
-          const why = access.password ? output.split(access.password).join('<password>') : output;
-          throw new CollectionsUnavailable(`${shell} in ${access.container} failed: ${why}`);
+          const output = lastLines(result.stderr, 1) || lastLines(result.stdout, 1) || `exit code ${result.exitCode}`;
+          throw new CollectionsUnavailable(`${shell} in ${access.container} failed: ${maskCredentials(output, [access.password])}`);
         }
         return JSON.parse(listed.slice(LISTED.length)) as string[];
       }
       throw new CollectionsUnavailable(`neither mongosh nor mongo is installed in ${access.container}`);
-    } finally {
-      await docker.exec(access.container, ['rm', '-f', `/tmp/${name}`]).catch(() => undefined);
-    }
+    };
+    return withContainerFile(docker, access.container, { extension: '.js', content: script }, runScript);
   };
   return {
     how: `with the shell in ${access.container}`,
-    list: (database) => run(database, []),
+    list: (database, signal) => run(database, [], signal),
     drop: async (database, names) => {
       await run(database, names);
     },
@@ -100,15 +87,4 @@ export function shellCollections(docker: DockerEngine, access: MongoAccess): Mon
 
 function missing(result: ExecResult): boolean {
   return result.exitCode === 126 || result.exitCode === 127 || /executable file not found/i.test(result.stderr);
-}
-
-function lastLine(text: string): string {
-  return (
-    text
-      .trim()
-      .split('\n')
-      .map((line) => line.trim())
-      .filter(Boolean)
-      .at(-1) ?? ''
-  );
 }

@@ -4,7 +4,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortedError, RuntimeError } from '../base/errors.js';
 import { plural } from '../base/format.js';
-import { superviseChild, type Stopped, type Supervision } from '../base/processes.js';
+import { describeExit, FORCED_KILL, superviseChild, type Stopped, type Supervision } from '../base/processes.js';
 import type { ExecOptions, ExecResult } from '../docker/execSession.js';
 import { ToolOutput } from './toolOutput.js';
 
@@ -86,7 +86,7 @@ export async function runHostProgram(program: string, args: readonly string[], i
   const exitCode = exit.code ?? 128 + (exit.signal ? (constants.signals[exit.signal] ?? 0) : 0);
   if (io.stdout) {
     if (exitCode === 0) io.stdout.end();
-    else io.stdout.destroy(new RuntimeError(`${run.tool} exited with code ${exitCode}`));
+    else io.stdout.destroy(new RuntimeError(`${run.tool} ${describeExit(exitCode, exit.signal ?? undefined)}`));
   }
   return { exitCode, signal: exit.signal ?? undefined, stderr: stderr.toString(), stdout: collected?.toString() ?? '' };
 }
@@ -103,7 +103,7 @@ function progressTap(supervision: Supervision): Transform {
 
 function stopFailure(run: HostRun, stopped: Stopped): Error {
   if (stopped.reason === 'aborted') return interrupted(run.tool, stopped);
-  const killed = stopped.forced ? ' It ignored SIGTERM and was killed (SIGKILL).' : '';
+  const killed = stopped.forced ? ` It ${FORCED_KILL}.` : '';
   return new RuntimeError(
     `${run.tool} made no progress for ${plural(run.stallSeconds, 'second')} (no output written, no input read) and was stopped.${killed}`,
     { hint: run.stallHint },
@@ -111,5 +111,5 @@ function stopFailure(run: HostRun, stopped: Stopped): Error {
 }
 
 function interrupted(tool: string, stopped: Stopped | undefined): AbortedError {
-  return new AbortedError(`${tool} was interrupted${stopped?.forced ? ' (it ignored SIGTERM and was killed with SIGKILL)' : ''}.`);
+  return new AbortedError(`${tool} was interrupted${stopped?.forced ? `; it ${FORCED_KILL}` : ''}.`);
 }

@@ -1,4 +1,9 @@
+import { PreconditionError, RuntimeError } from '../base/errors.js';
+import { plural } from '../base/format.js';
+import { describeExit } from '../base/processes.js';
 import { TailBuffer } from '../docker/demux.js';
+import type { ToolResult } from './hostProgram.js';
+import type { MongoTools } from './tools.js';
 
 /** Secrets shorter than this are left to the patterns: masking every "ab" would garble the line. */
 const SHORTEST_LITERAL_SECRET = 4;
@@ -50,4 +55,67 @@ export class ToolOutput {
     }
     return maskCredentials(text, this.secrets);
   }
+}
+
+/**
+ * A failed run of a tool, in words: the server gone midway, a refused connection or login, or how
+ * it ended; `outcome` (" — what this left") ends the message.
+ */
+export function toolFailure(tool: string, result: ToolResult, tools: MongoTools, outcome = ''): PreconditionError | RuntimeError {
+  const restored = restoreCounts(result.stderr)?.restored ?? 0;
+  if (restored && serverUnreachable(result.stderr)) {
+    return new RuntimeError(
+      `${tool} stopped: the MongoDB server ${tools.where} went away after ${plural(restored, 'document')}: ${lastLines(result.stderr, 1)}${outcome}`,
+      { hint: tools.reachHint },
+    );
+  }
+  const after = restored ? ` after ${plural(restored, 'document')}` : '';
+  return (
+    connectionFailure(tool, result, tools, outcome) ??
+    new RuntimeError(
+      `${tool} ${describeExit(result.exitCode, result.signal)}${after}: ${lastLines(result.stderr) || 'no error output'}${outcome}`,
+    )
+  );
+}
+
+/**
+ * The tools connect before they read or write any data: a refused connection or a failed
+ * login says nothing about the archive, and names what to fix instead.
+ */
+export function connectionFailure(tool: string, result: ToolResult, tools: MongoTools, outcome = ''): PreconditionError | undefined {
+  const detail = lastLines(result.stderr, 1) + outcome;
+  if (/AuthenticationFailed|Authentication failed|auth error|unable to authenticate/i.test(result.stderr)) {
+    const user = tools.username ? ` as ${tools.username}` : '';
+    return new PreconditionError(`${tool} could not log in to MongoDB ${tools.where}${user}: ${detail}`, { hint: tools.loginHint });
+  }
+  if (serverUnreachable(result.stderr)) {
+    return new PreconditionError(`${tool} could not connect to MongoDB ${tools.where}: ${detail}`, { hint: tools.reachHint });
+  }
+  return undefined;
+}
+
+function serverUnreachable(stderr: string): boolean {
+  return /error connecting to (host|db server)|server selection (error|timeout)|connection refused|no reachable servers/i.test(stderr);
+}
+
+const SUMMARY = /(\d+) document\(s\) restored successfully\. (\d+) document\(s\) failed to restore/;
+
+/** mongorestore's summary line ("3 document(s) restored successfully. 1 document(s) failed to restore."), when it printed one. */
+export function restoreCounts(stderr: string): { restored: number; failed: number } | undefined {
+  const counts = SUMMARY.exec(stderr);
+  return counts ? { restored: Number(counts[1]), failed: Number(counts[2]) } : undefined;
+}
+
+/**
+ * The last meaningful lines of a tool's stderr, joined on one line for the operator; the count
+ * summary is left out (a failure names its count in words).
+ */
+export function lastLines(stderr: string, count = 2): string {
+  return stderr
+    .trim()
+    .split('\n')
+    .map((line) => line.replace(/^\S+T\S+\s+/, '').trim())
+    .filter((line) => line && !SUMMARY.test(line))
+    .slice(-count)
+    .join(' / ');
 }

@@ -1,15 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { PreconditionError, UsageError } from '../base/errors.js';
 import { createPrivateFolder, removeTemporary } from '../base/temporaryFiles.js';
-import { packTar } from '../archive/tarPack.js';
 import type { Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
 import type { DockerEngine } from '../docker/engine.js';
 import type { ExecOptions } from '../docker/execSession.js';
+import { withContainerFile } from './containerFile.js';
 import { runHostProgram, type ToolResult } from './hostProgram.js';
 import { resolveAccess, type MongoAccess } from './projectMongo.js';
 import { isValidDatabaseName } from './remap.js';
@@ -51,7 +50,7 @@ export async function projectMongoTools(project: Project, services: Pick<Service
 
 /** The container transport: `docker exec`, the password in a 0600 file of the container's /tmp, removed whatever happens. */
 export function containerTools(docker: DockerEngine, access: MongoAccess): MongoTools {
-  const auth = (file: string) => [`--username=${access.username}`, '--authenticationDatabase=admin', `--config=/tmp/${file}`];
+  const auth = (path: string) => [`--username=${access.username}`, '--authenticationDatabase=admin', `--config=${path}`];
   return {
     where: `in ${access.container}`,
     database: access.database,
@@ -62,18 +61,10 @@ export function containerTools(docker: DockerEngine, access: MongoAccess): Mongo
     reachHint: `Check that mongod is up in ${access.container} (docker logs ${access.container}).`,
     async run(tool, args, io = {}) {
       if (!access.password) return masked(await docker.exec(access.container, [tool, ...args], io), []);
-      const name = `.orkestra-backup-${randomBytes(6).toString('hex')}.yaml`;
-      const content = Buffer.from(`password: ${JSON.stringify(access.password)}\n`);
-      await docker.putArchive(
-        access.container,
-        '/tmp',
-        packTar([{ type: 'file', path: name, size: content.length, content: [content], mode: 0o600 }]),
+      const config = { extension: '.yaml', content: `password: ${JSON.stringify(access.password)}\n` };
+      return withContainerFile(docker, access.container, config, async (path) =>
+        masked(await docker.exec(access.container, [tool, ...args, ...auth(path)], io), [access.password]),
       );
-      try {
-        return masked(await docker.exec(access.container, [tool, ...args, ...auth(name)], io), [access.password]);
-      } finally {
-        await docker.exec(access.container, ['rm', '-f', `/tmp/${name}`]).catch(() => undefined);
-      }
     },
     manual(tool, args) {
       const login = access.password ? ` --username=${access.username} --authenticationDatabase=admin --password` : '';

@@ -97,7 +97,7 @@ describeEngine('mongodb through the Docker Engine API', () => {
       expect(sha256(dump)).toBe(sha256(await readContainerFile(stack, mongo, '/stand-in/last-dump.out')));
       const dumpCall = (await calls()).filter((line) => line.startsWith('mongodump')).at(-1)!;
       expect(dumpCall).toMatch(
-        /^mongodump --db=test --archive --gzip --username=root --authenticationDatabase=admin --config=\/tmp\/\.orkestra-backup-[0-9a-f]+\.yaml$/,
+        /^mongodump --db=test --archive --gzip --username=root --authenticationDatabase=admin --config=\/tmp\/\.orkestra-backup-\w+-\d+-[0-9a-f]+\.yaml$/,
       );
       const config = await readContainerFile(stack, mongo, '/stand-in/last-config.yaml');
       expect(config.toString()).toBe(`password: "${ROOT_PASSWORD}"\n`);
@@ -118,7 +118,7 @@ describeEngine('mongodb through the Docker Engine API', () => {
     }
     const restoreCall = (await calls()).filter((line) => line.startsWith('mongorestore')).at(-1)!;
     expect(restoreCall).toMatch(
-      /^mongorestore --drop --archive --gzip --nsInclude=test\.\* --nsFrom=test\.\* --nsTo=orkestra\.\* --username=root --authenticationDatabase=admin --config=\/tmp\/\.orkestra-backup-[0-9a-f]+\.yaml$/,
+      /^mongorestore --drop --archive --gzip --nsInclude=test\.\* --nsFrom=test\.\* --nsTo=orkestra\.\* --username=root --authenticationDatabase=admin --config=\/tmp\/\.orkestra-backup-\w+-\d+-[0-9a-f]+\.yaml$/,
     );
     expect(sha256(await readContainerFile(stack, mongo, '/stand-in/last-restore.in'))).toBe(sha256(dumpInArchive(archive)));
     expect(result.stdout).toMatch(
@@ -162,7 +162,7 @@ describeEngine('mongodb through the Docker Engine API', () => {
     const newCalls = (await calls()).slice(Number(before));
     // mongorestore --dryRun, and the container's shell listing the target's collections.
     expect(newCalls).toHaveLength(2);
-    expect(newCalls[1]).toMatch(/^mongosh --quiet --norc \/tmp\/\.orkestra-backup-[0-9a-f]+\.js$/);
+    expect(newCalls[1]).toMatch(/^mongosh --quiet --norc \/tmp\/\.orkestra-backup-\w+-\d+-[0-9a-f]+\.js$/);
     expect(newCalls[0]).toMatch(
       /^mongorestore --dryRun --drop --archive --gzip --nsInclude=test\.\* --nsFrom=test\.\* --nsTo=orkestra\.\* /,
     );

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { hostname } from 'node:os';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { MongoArchiveReader } from '../../src/mongo/archive.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDotenv } from '../helpers/engine.js';
@@ -144,6 +145,27 @@ describeEngine('MongoDB put-back and --drop, on the stand-in server', () => {
   );
 
   it.skipIf(imageMode === 'upstream')(
+    "the login files a killed run left in the container's /tmp are removed by the next run; a live run's and another host's stay [STAND-IN]",
+    async () => {
+      const host = hostname().replace(/[^A-Za-z0-9]/g, '_');
+      // A pid no process has (above any pid_max), this test's own (alive), and a file from another host.
+      const dead = [
+        `/tmp/.orkestra-backup-${host}-2147483646-0123456789ab.yaml`,
+        `/tmp/.orkestra-backup-${host}-2147483645-ba9876543210.js`,
+      ];
+      const live = `/tmp/.orkestra-backup-${host}-${process.pid}-00aa00aa00aa.yaml`;
+      const other = `/tmp/.orkestra-backup-${host}x-2147483646-0123456789ab.yaml`;
+      await execText(stack, mongo, ['sh', '-c', `touch ${[...dead, live, other].join(' ')}`]);
+      const { bar } = await archives();
+      const dryRun = await run(await project('test'), ['restore', bar, '--dry-run']);
+      expect(dryRun.code).toBe(0);
+      const left = (await execText(stack, mongo, ['ls', '-a', '/tmp'])).split('\n').filter((name) => name.startsWith('.orkestra-backup-'));
+      expect(left.sort()).toEqual([live, other].map((path) => path.slice('/tmp/'.length)).sort());
+      await execText(stack, mongo, ['rm', '-f', live, other]);
+    },
+  );
+
+  it.skipIf(imageMode === 'upstream')(
     'SIGINT during mongorestore: the put-back waits for the interrupted mongorestore to exit, then puts the previous namespaces back [STAND-IN]',
     async () => {
       const { timeseries } = await archives();
@@ -153,7 +175,10 @@ describeEngine('MongoDB put-back and --drop, on the stand-in server', () => {
         cwd: await project('test'),
         env: engineEnv(),
       });
-      await until(async () => (await execText(stack, mongo, ['ls', '/stand-in'])).includes('restore-held'));
+      await vi.waitFor(async () => expect(await execText(stack, mongo, ['ls', '/stand-in'])).toContain('restore-held'), {
+        timeout: 60_000,
+        interval: 50,
+      });
       cli.signal('SIGINT');
       await cli.waitForStderr(/SIGINT received/);
       // The interrupted mongorestore is still inside an insert: nothing may touch the server before it exits.
@@ -178,11 +203,3 @@ describeEngine('MongoDB put-back and --drop, on the stand-in server', () => {
     },
   );
 });
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('the condition never held');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

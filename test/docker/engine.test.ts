@@ -100,6 +100,18 @@ describeEngine('DockerEngine.exec with stdin', () => {
     await expectReleased(connections[0]);
   });
 
+  // What follows a failed restore (the put-back) must not race the command still running.
+  it('an input that fails midway: the command sees its input end, and the exec fails only once the command has exited', async () => {
+    const connections = watchExecConnections();
+    const marker = `/tmp/okb-exited-after-input-failure-${process.pid}-${Date.now()}`;
+    const stdin = input(32, { failAfter: 40 });
+    await expect(engine.exec(name, ['sh', '-c', `cat >/dev/null; sleep 2; touch ${marker}`], { stdin })).rejects.toThrow(
+      'the archive could not be read any further',
+    );
+    expect((await engine.exec(name, ['test', '-e', marker])).exitCode).toBe(0);
+    await expectReleased(connections[0]);
+  });
+
   it('an abort while the input is still being written fails the exec at once, with no unhandled rejection, and destroys the connection and the input', async () => {
     const connections = watchExecConnections();
     const controller = new AbortController();

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { maskCredentials, ToolOutput } from '../../src/mongo/toolOutput.js';
+import { describeExit } from '../../src/base/processes.js';
+import type { MongoTools } from '../../src/mongo/tools.js';
+import { lastLines, maskCredentials, restoreCounts, ToolOutput, toolFailure } from '../../src/mongo/toolOutput.js';
 
 describe('credentials in lines relayed from mongodump/mongorestore', () => {
   it.each([
@@ -32,5 +34,27 @@ describe('credentials in lines relayed from mongodump/mongorestore', () => {
     const whole = new ToolOutput(1024, []);
     whole.push(Buffer.from('mongodb://root:hunter22@h/ failed\n'));
     expect(whole.toString()).toBe('mongodb://root:***@h/ failed\n');
+  });
+});
+
+describe('how a tool ended, in words', () => {
+  const tools = { where: 'in okb-mongo', reachHint: 'Check mongod.', loginHint: 'Check the login.' } as MongoTools;
+
+  it('an exit code, a signal, or an exit code of 128 + a signal number (as docker exec reports one)', () => {
+    expect(describeExit(1)).toBe('exited with code 1');
+    expect(describeExit(137)).toBe('was killed by SIGKILL');
+    expect(describeExit(143, 'SIGTERM')).toBe('was killed by SIGTERM');
+    expect(toolFailure('mongorestore', { exitCode: 137, stdout: '', stderr: '' }, tools).message).toBe(
+      'mongorestore was killed by SIGKILL: no error output',
+    );
+  });
+
+  it("mongorestore's summary is counted, and left out of the lines quoted", () => {
+    const stderr =
+      '2026-12-04T23:00:00.000+0000\tcontinuing through error: E11000 duplicate key error\n' +
+      '2026-12-04T23:00:00.000+0000\t3 document(s) restored successfully. 2 document(s) failed to restore.\n';
+    expect(restoreCounts(stderr)).toEqual({ restored: 3, failed: 2 });
+    expect(restoreCounts('Failed: no summary')).toBeUndefined();
+    expect(lastLines(stderr)).toBe('continuing through error: E11000 duplicate key error');
   });
 });
