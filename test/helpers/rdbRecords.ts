@@ -23,3 +23,15 @@ export function withLzfBomb(rdb: Buffer): Buffer {
   lengths.writeUInt32BE(2 ** 31, 4);
   return withRecord(rdb, Buffer.concat([Buffer.from([0x00, 0x03]), Buffer.from('big'), lengths, compressed]));
 }
+
+/** A set record (type 2) named `key` with `members` members of one byte each (a 0x01 length, then the byte): it gzips small. */
+export function setOfOneByteMembers(key: string, members: number): Buffer {
+  const head = Buffer.concat([Buffer.from([0x02, key.length]), Buffer.from(key), Buffer.from([0x80, 0, 0, 0, 0])]);
+  head.writeUInt32BE(members, head.length - 4);
+  const body = Buffer.alloc(2 * members);
+  for (let index = 0; index < members; index += 1) {
+    body[2 * index] = 0x01;
+    body[2 * index + 1] = index % 251;
+  }
+  return Buffer.concat([head, body]);
+}
