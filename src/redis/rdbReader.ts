@@ -31,7 +31,7 @@ class Capture {
   add(piece: Buffer): void {
     this.bytes += piece.length;
     if (this.bytes > this.keepUpTo) {
-      this.chunks = [];
+      if (this.chunks.length > 0) this.chunks = [];
       return;
     }
     for (let offset = 0; offset < piece.length;) {
@@ -45,7 +45,7 @@ class Capture {
   addByte(value: number): void {
     this.bytes += 1;
     if (this.bytes > this.keepUpTo) {
-      this.chunks = [];
+      if (this.chunks.length > 0) this.chunks = [];
       return;
     }
     this.room()[this.filled++] = value;
