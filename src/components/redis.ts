@@ -15,11 +15,11 @@ import { critical } from '../core/criticalSection.js';
 import { containerAvailability } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { aofDirPath, baseOnlyAofManifest, formatLayout, parseLayout, rdbPath, type RedisLayout } from '../redis/layout.js';
-import { aofManifestFiles, checkRdb, highestRdbVersion, type RdbCheck } from '../redis/rdb.js';
-import type { RedisCli } from '../redis/cli.js';
+import { aofManifestFiles, checkRdb } from '../redis/rdb.js';
+import type { RdbCheck } from '../redis/rdbChecker.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../redis/projectRedis.js';
 import { redisDrill } from './drill/redisDrill.js';
-import { archivedRdb, RDB_ENTRY } from '../redis/archivedRdb.js';
+import { checkArchivedRdb, RDB_ENTRY } from '../redis/archivedRdb.js';
 import { onlineAvailability, onlineBackup, onlinePlan, onlineRestore, redisUrl, type OnlineRedisPlan } from '../redis/onlineTransport.js';
 import { freshSnapshot } from '../redis/snapshot.js';
 import { stopForRestore } from '../redis/shutdown.js';
@@ -367,31 +367,6 @@ async function rollBack(
   throw new RuntimeError(`${what} Putting the previous files back did not bring it up either: ${restarted.reason}.`, {
     hint: `The previous files are in ${kept.folder} (tar files, as docker cp writes them).`,
   });
-}
-
-/**
- * The backup's RDB is checked whole before anything is stopped: its CRC-64 and every record's
- * declared lengths (a damaged or hostile file is refused here, not met by Redis while it loads),
- * and its version must be one the running server can load (Redis refuses a newer one and exits).
- */
-async function checkArchivedRdb(cli: RedisCli, source: ComponentSource, size: number | undefined): Promise<string> {
-  const check = await checkRdb(archivedRdb(source), size);
-  const { version } = check;
-  const server = await cli.serverVersion();
-  const loads = server ? highestRdbVersion(server) : undefined;
-  if (version !== undefined && loads !== undefined && version > loads) {
-    throw new PreconditionError(
-      `the backup's RDB is version ${version}, newer than Redis ${server} in ${cli.container} can load (up to version ${loads}).`,
-      { hint: 'Restore into a Redis at least as new as the one that made the backup. Nothing was touched.' },
-    );
-  }
-  if (check.problems.length > 0) {
-    throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY}: ${check.problems[0]}.`, {
-      hint: 'Use another archive (verify tells which are sound). Nothing was touched.',
-    });
-  }
-  if (version === undefined) return 'RDB version unknown';
-  return `RDB version ${version}${server ? `, loadable by Redis ${server}` : ''}`;
 }
 
 function checkRedisFiles(source: ComponentSource, files: readonly IndexedFile[]): void {

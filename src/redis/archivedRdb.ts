@@ -1,4 +1,7 @@
+import { PreconditionError, UsageError } from '../base/errors.js';
 import type { ComponentSource } from '../core/component.js';
+import type { RedisCli } from './cli.js';
+import { checkRdb, highestRdbVersion } from './rdb.js';
 import type { RdbBytes } from './rdbReader.js';
 
 /** Where the backup's RDB snapshot is in the component's folder. */
@@ -26,4 +29,29 @@ export function archivedRdb(source: ComponentSource): RdbBytes {
       }
     },
   };
+}
+
+/**
+ * The backup's RDB is checked whole before anything is stopped: its CRC-64 and every record's
+ * declared lengths (a damaged or hostile file is refused here, not met by Redis while it loads),
+ * and its version must be one the running server can load (Redis refuses a newer one and exits).
+ */
+export async function checkArchivedRdb(cli: RedisCli, source: ComponentSource, size: number | undefined): Promise<string> {
+  const check = await checkRdb(archivedRdb(source), size);
+  const { version } = check;
+  const server = await cli.serverVersion();
+  const loads = server ? highestRdbVersion(server) : undefined;
+  if (version !== undefined && loads !== undefined && version > loads) {
+    throw new PreconditionError(
+      `the backup's RDB is version ${version}, newer than Redis ${server} in ${cli.container} can load (up to version ${loads}).`,
+      { hint: 'Restore into a Redis at least as new as the one that made the backup. Nothing was touched.' },
+    );
+  }
+  if (check.problems.length > 0) {
+    throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY}: ${check.problems[0]}.`, {
+      hint: 'Use another archive (verify tells which are sound). Nothing was touched.',
+    });
+  }
+  if (version === undefined) return 'RDB version unknown';
+  return `RDB version ${version}${server ? `, loadable by Redis ${server}` : ''}`;
 }

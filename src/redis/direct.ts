@@ -3,13 +3,14 @@ import { rm } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AbortedError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
-import { plural, withoutFinalPeriod } from '../base/format.js';
-import { Crc64 } from '../integrity/crc64.js';
+import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
+import { DUMP_TRAILER_BYTES, dumpPayload } from './dumpPayload.js';
 import { highestRdbVersion } from './rdb.js';
-import { walkRdb } from './rdbKeys.js';
-import { damage, isUnconvertible, surveyRdb } from './rdbSurvey.js';
+import { shownKey, walkRdb } from './rdbKeys.js';
+import { MOST_STRING_BYTES } from './rdbReader.js';
+import { damage, surveyRdb } from './rdbSurvey.js';
 import { RespConnection, RespError, type RedisAddress, type RespReply } from './resp.js';
-import { checkBulkLengths, checkDatabases, serverLimits } from './serverLimits.js';
+import { checkBulkLengths, checkDatabases, databasesText, oversizedText, serverLimits } from './serverLimits.js';
 
 /** Replies awaited at once while RESTORE commands stream to the server. */
 const PIPELINE_WINDOW = 512;
@@ -86,18 +87,21 @@ export interface OnlinePlan {
   readonly version: number;
   readonly keysPerDb: ReadonlyMap<number, number>;
   readonly serverVersion: string;
+  /** The server's proto-max-bulk-len: the longest RESTORE it takes. */
+  readonly maxBulk: number;
 }
 
 /**
  * Checks, reading the whole RDB, everything an online restore needs before its first change:
- * the file's CRC-64; that every key converts (each type Redis 7 writes; module data and the
- * hash-field-expiry types of 7.4 cannot); that the server accepts the RDB's version in a DUMP
- * payload, has every database the RDB fills, and takes every RESTORE within its
- * proto-max-bulk-len. Throws before any change.
+ * the file's CRC-64 and every record's lengths; that every key converts (each type Redis 7
+ * writes; module data and the hash-field-expiry types of 7.4 cannot); that the server accepts
+ * the RDB's version in a DUMP payload, has every database the RDB fills, and takes every RESTORE
+ * within its proto-max-bulk-len (values are measured, never held). Throws before any change.
  */
 export async function planOnlineRestore(address: RedisAddress, rdb: AsyncIterable<Buffer>): Promise<OnlinePlan> {
   const server = await serverLimits(address);
   const survey = await surveyRdb(rdb, server.maxBulk);
+  if (survey.damaged) throw survey.damaged;
   const damaged = damage(survey);
   if (damaged) {
     throw new UsageError(`the backup's ${damaged.replace(/^the /, '')}; an online restore does not load it.`, {
@@ -105,13 +109,10 @@ export async function planOnlineRestore(address: RedisAddress, rdb: AsyncIterabl
     });
   }
   if (survey.unwalkable) {
-    const { message } = survey.unwalkable;
-    if (isUnconvertible(survey.unwalkable)) {
-      throw new PreconditionError(`the backup's RDB holds ${message}, which an online restore cannot turn into RESTORE commands.`, {
-        hint: 'Restore through the container instead (unset REDIS_URL). Nothing was touched.',
-      });
-    }
-    throw new UsageError(`the backup's RDB cannot be read: ${message}.`, { hint: 'Restore a sound archive. Nothing was touched.' });
+    throw new PreconditionError(
+      `the backup's RDB holds ${survey.unwalkable.message}, which an online restore cannot turn into RESTORE commands.`,
+      { hint: 'Restore through the container instead (unset REDIS_URL). Nothing was touched.' },
+    );
   }
   const version = survey.version!;
   const loads = highestRdbVersion(server.version);
@@ -123,48 +124,64 @@ export async function planOnlineRestore(address: RedisAddress, rdb: AsyncIterabl
   }
   await checkDatabases(address, server, [...survey.keysPerDb.keys()]);
   checkBulkLengths(address, server, survey);
-  return { version, keysPerDb: survey.keysPerDb, serverVersion: server.version };
+  return { version, keysPerDb: survey.keysPerDb, serverVersion: server.version, maxBulk: server.maxBulk };
 }
 
 /**
- * Checks, before the first change, that a kept snapshot of the server can be put back online
- * (its CRC-64, and no type a RESTORE cannot carry): otherwise a failed restore could not be undone.
+ * Checks, before the first change, that a kept snapshot of the server can be put back online:
+ * its CRC-64 and records, no type a RESTORE cannot carry, and no value whose RESTORE is over the
+ * server's proto-max-bulk-len (measured, never held). Otherwise a failed restore could not be undone.
  */
-export async function checkKeptSnapshot(address: RedisAddress, kept: string): Promise<void> {
-  const survey = await surveyRdb(createReadStream(kept));
-  const problem = damage(survey) ?? survey.unwalkable?.message;
+export async function checkKeptSnapshot(address: RedisAddress, kept: string, maxBulk: number): Promise<void> {
+  const survey = await surveyRdb(createReadStream(kept), maxBulk);
+  const { largest, count } = survey.oversized;
+  const problem =
+    damage(survey) ??
+    survey.unwalkable?.message ??
+    (largest && oversizedText(largest, count, `its proto-max-bulk-len (${formatBytes(maxBulk)})`));
   if (problem === undefined) return;
   throw new PreconditionError(
     `the current data of Redis at ${address.shown} could not be put back online if the restore failed (its snapshot: ${withoutFinalPeriod(problem)}).`,
-    { hint: 'Restore through the container instead (unset REDIS_URL). Nothing was changed.' },
+    {
+      hint: `This is the live server's own data, not the archive's: ${largest ? 'raise its proto-max-bulk-len, or ' : ''}restore through the container instead (unset REDIS_URL). Nothing was changed.`,
+    },
   );
 }
 
 export interface OnlineRestoreOptions {
-  /** Stops the restore between two keys (the caller puts the previous data back). */
+  /** Stops the restore between two keys, once the RESTOREs sent are answered (the caller puts the previous data back). */
   readonly signal?: AbortSignal;
   /** Restores only the keys of these databases (a put-back: the others were never changed). */
   readonly onlyDatabases?: readonly number[];
+  /** The server's proto-max-bulk-len: no value longer than it is held (default MOST_STRING_BYTES). */
+  readonly maxBulk?: number;
+  /** Called just before the first FLUSHDB is sent: from then on the server's data is being changed. */
+  readonly onFirstChange?: () => void;
 }
 
 /**
  * Restores an RDB online: FLUSHDB in each of `databases`, then every key with
  * `RESTORE key ttl payload REPLACE ABSTTL` (a DUMP payload is the RDB value encoding, the RDB
  * version and a CRC-64), pipelined. Keys whose expiry has passed are not restored. The server
- * keeps running. A lost connection, a refused RESTORE or the signal ends it with an error.
+ * keeps running. A lost connection, a server that answers nothing for its idle limit (the
+ * connection is then given up), a refused RESTORE or the signal ends it with an error; on the
+ * signal, no more is sent and the RESTOREs already sent are awaited first, so none is still
+ * running when the caller puts the previous data back.
  */
 export async function restoreOnline(
   address: RedisAddress,
   rdb: AsyncIterable<Buffer>,
   databases: readonly number[],
   onKey: () => void,
-  { signal, onlyDatabases }: OnlineRestoreOptions = {},
+  { signal, onlyDatabases, maxBulk = MOST_STRING_BYTES, onFirstChange }: OnlineRestoreOptions = {},
 ): Promise<{ restored: number; expired: number }> {
+  signal?.throwIfAborted();
   const connection = await RespConnection.open(address);
   try {
     for (const db of databases) {
       signal?.throwIfAborted();
       connection.expectOk(await connection.command('SELECT', String(db)), `SELECT ${db}`);
+      onFirstChange?.();
       connection.expectOk(await connection.command('FLUSHDB'), `FLUSHDB in database ${db}`);
     }
     let current = -1;
@@ -177,25 +194,33 @@ export async function restoreOnline(
         if (reply instanceof RespError) throw new RuntimeError(`Redis at ${address.shown} refused a RESTORE: ${reply.message}.`);
       }
     };
-    for await (const entry of walkRdb(rdb, { keepKey: () => true, values: true })) {
-      signal?.throwIfAborted();
+    const valueKeepUpTo = maxBulk - DUMP_TRAILER_BYTES;
+    for await (const entry of walkRdb(rdb, { keepKey: () => true, values: true, valueKeepUpTo })) {
+      if (signal?.aborted) break;
       if (onlyDatabases && !onlyDatabases.includes(entry.db)) continue;
       if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= Date.now()) {
         expired += 1;
         continue;
       }
+      if (entry.value === undefined) {
+        throw new RuntimeError(
+          `the key ${shownKey(entry.key!)} needs a RESTORE of ${formatBytes(entry.valueBytes! + DUMP_TRAILER_BYTES)}, over the proto-max-bulk-len of Redis at ${address.shown}.`,
+        );
+      }
       if (entry.db !== current) {
         pending.push(connection.send(['SELECT', String(entry.db)]));
         current = entry.db;
       }
-      const payload = dumpPayload(entry.value!, versionOf(entry.version));
+      const payload = dumpPayload(entry.value, entry.version);
       pending.push(connection.send(['RESTORE', entry.key!, String(entry.expiresAtMs ?? 0), payload, 'REPLACE', 'ABSTTL']));
       restored += 1;
       onKey();
       await connection.drained();
       await settle(PIPELINE_WINDOW);
     }
+    // Also on the signal: what was sent is answered before the caller changes anything again.
     await settle(0);
+    signal?.throwIfAborted();
     return { restored, expired };
   } finally {
     connection.close();
@@ -210,35 +235,12 @@ export function putBackOnline(
   address: RedisAddress,
   kept: string,
   databases: readonly number[],
+  maxBulk: number,
 ): Promise<{ restored: number; expired: number }> {
-  return restoreOnline(address, createReadStream(kept), databases, () => undefined, { onlyDatabases: databases });
-}
-
-/** A DUMP payload: the value's RDB encoding, the RDB version (2 bytes LE), the CRC-64 of both (8 bytes LE). */
-export function dumpPayload(value: Buffer, version: Buffer): Buffer {
-  const body = Buffer.concat([value, version]);
-  const crc = Crc64.jones();
-  crc.update(body);
-  const checksum = Buffer.alloc(8);
-  checksum.writeBigUInt64LE(crc.digest());
-  return Buffer.concat([body, checksum]);
-}
-
-function versionOf(version: number): Buffer {
-  const bytes = Buffer.alloc(2);
-  bytes.writeUInt16LE(version);
-  return bytes;
+  return restoreOnline(address, createReadStream(kept), databases, () => undefined, { onlyDatabases: databases, maxBulk });
 }
 
 export function keysText(keysPerDb: ReadonlyMap<number, number>): string {
   const total = [...keysPerDb.values()].reduce((sum, count) => sum + count, 0);
   return `${plural(total, 'key')} in ${databasesText([...keysPerDb.keys()])}`;
-}
-
-/** `2 databases (0, 3)`, `database 5`, `no database`. */
-export function databasesText(databases: readonly number[]): string {
-  const sorted = [...databases].sort((a, b) => a - b);
-  if (sorted.length === 0) return 'no database';
-  if (sorted.length === 1) return `database ${sorted[0]}`;
-  return `${plural(sorted.length, 'database')} (${sorted.join(', ')})`;
 }

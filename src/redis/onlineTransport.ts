@@ -14,32 +14,27 @@ import type {
 import { critical } from '../core/criticalSection.js';
 import { countedAsProgress } from '../core/progress.js';
 import { smallFileList } from '../core/smallFileList.js';
-import {
-  checkKeptSnapshot,
-  databasesText,
-  keepSnapshot,
-  keysText,
-  planOnlineRestore,
-  putBackOnline,
-  replicaSnapshot,
-  restoreOnline,
-} from './direct.js';
-import { parseRedisUrl, RespConnection, type RedisAddress } from './resp.js';
+import { checkKeptSnapshot, keepSnapshot, keysText, planOnlineRestore, putBackOnline, replicaSnapshot, restoreOnline } from './direct.js';
+import { parseRedisUrl, redisIdleMs, RespConnection, type RedisAddress } from './resp.js';
+import { databasesText } from './serverLimits.js';
 import { archivedRdb, RDB_ENTRY } from './archivedRdb.js';
 
 /** An online restore's plan: the server, and the databases FLUSHDB empties first. */
 export interface OnlineRedisPlan extends RestorePlan {
   readonly transport: 'online';
   readonly databases: readonly number[];
+  /** The server's proto-max-bulk-len: the longest RESTORE it takes (and the most of one value held). */
+  readonly maxBulk: number;
 }
 
 /**
  * Redis reached through REDIS_URL, without Docker (a managed or system Redis): the backup takes
  * the RDB through the replication handshake, the restore runs online with RESTORE commands.
+ * ORKESTRA_REDIS_TIMEOUT_SECONDS bounds how long it waits for a server that stops answering.
  */
 export function redisUrl(setting: (key: string) => string | undefined): RedisAddress | undefined {
   const url = setting('REDIS_URL');
-  return url === undefined ? undefined : parseRedisUrl(url);
+  return url === undefined ? undefined : { ...parseRedisUrl(url), idleMs: redisIdleMs(setting('ORKESTRA_REDIS_TIMEOUT_SECONDS')) };
 }
 
 export async function onlineAvailability(address: RedisAddress): Promise<Availability> {
@@ -80,6 +75,7 @@ export async function onlinePlan(address: RedisAddress, { source }: PlanContext)
     return {
       transport: 'online',
       databases,
+      maxBulk: plan.maxBulk,
       actions: [`${server}: the backup's RDB holds no keys, so no database is flushed and nothing is restored`],
       replaces: [],
       warnings,
@@ -88,6 +84,7 @@ export async function onlinePlan(address: RedisAddress, { source }: PlanContext)
   return {
     transport: 'online',
     databases,
+    maxBulk: plan.maxBulk,
     actions: [
       `${server}: restored online, the server keeps running`,
       `before any change, its current data is kept: a replication snapshot into docker/.pre-restore-<UTC stamp>/redis/${snapshotName(address)}`,
@@ -115,17 +112,20 @@ export async function onlineRestore(
   const keptShown = `docker/${posix.basename(aside.displayPath)}/redis/${snapshotName(address)}`;
   progress.note(`keeping the current data of ${address.shown} in ${posix.basename(aside.displayPath)}/redis/`);
   await keepSnapshot(address, kept, signal);
-  await checkKeptSnapshot(address, kept);
+  await checkKeptSnapshot(address, kept, plan.maxBulk);
   if (signal.aborted) throw new AbortedError(`interrupted before the restore into Redis at ${address.shown} began; nothing was changed.`);
   return critical(`restoring Redis at ${address.shown} (or putting its previous data back)`, async () => {
+    let changed = false;
     try {
       const rdb = countedAsProgress(archivedRdb(source), progress);
-      const result = await restoreOnline(address, rdb, plan.databases, () => undefined, { signal });
+      const onFirstChange = () => (changed = true);
+      const result = await restoreOnline(address, rdb, plan.databases, () => undefined, { signal, maxBulk: plan.maxBulk, onFirstChange });
       const expired = result.expired > 0 ? ` (${plural(result.expired, 'expired key')} left out)` : '';
       return {
         summary: `${plural(result.restored, 'key')} restored online into ${address.shown}${expired}; previous data kept in ${keptShown}`,
       };
     } catch (error) {
+      if (!changed) throw unchanged(address, { keptShown, interrupted: signal.aborted, error });
       throw await putBack(address, plan, { kept, keptShown, interrupted: signal.aborted, error, progress });
     }
   });
@@ -145,7 +145,7 @@ async function putBack(
   const flushed = databasesText(plan.databases);
   how.progress.note(`the restore ${how.interrupted ? 'was interrupted' : 'stopped'}; putting the previous data back`);
   try {
-    await putBackOnline(address, how.kept, plan.databases);
+    await putBackOnline(address, how.kept, plan.databases, plan.maxBulk);
   } catch (again) {
     return new RuntimeError(
       `the online restore into Redis at ${address.shown} ${what}, and putting the previous data back failed too (${withoutFinalPeriod((again as Error).message)}): ${flushed} ${one ? 'is' : 'are'} left flushed and partly restored.`,
@@ -155,6 +155,26 @@ async function putBack(
   const message = `the online restore into Redis at ${address.shown} ${what}; the previous data was put back, so ${flushed} ${one ? 'holds what it' : 'hold what they'} held before.`;
   const hint = `It is also kept in ${how.keptShown}.`;
   return how.interrupted ? new AbortedError(message, { hint }) : new RuntimeError(message, { hint });
+}
+
+/** A restore that stopped before its first FLUSHDB: the server's data is as it was, and nothing is put back. */
+function unchanged(address: RedisAddress, how: { keptShown: string; interrupted: boolean; error: unknown }): OrkestraError {
+  const hint = `Its current data is also kept in ${how.keptShown}.`;
+  if (how.interrupted) {
+    return new AbortedError(
+      `the online restore into Redis at ${address.shown} was interrupted before its first change; nothing was changed.`,
+      {
+        hint,
+      },
+    );
+  }
+  const why = withoutFinalPeriod((how.error as Error).message);
+  return new RuntimeError(
+    `the online restore into Redis at ${address.shown} stopped before its first change (${why}); nothing was changed.`,
+    {
+      hint,
+    },
+  );
 }
 
 function snapshotName(address: RedisAddress): string {

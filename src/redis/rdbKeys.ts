@@ -7,7 +7,7 @@
  * rest of the file and a cap before anything is read into memory for it (rdbReader.ts).
  */
 import { withoutFinalPeriod } from '../base/format.js';
-import { ChunkReader, DamagedRdb, Unwalkable, type RdbBytes } from './rdbReader.js';
+import { ChunkReader, DamagedRdb, MOST_STRING_BYTES, Unwalkable, type RdbBytes } from './rdbReader.js';
 
 export interface RdbKeySample {
   readonly db: number;
@@ -72,8 +72,10 @@ export interface RdbEntry {
   readonly type: string;
   /** Absolute expiry in ms since the epoch, when the key has one. */
   readonly expiresAtMs?: number;
-  /** The type byte and the value's raw encoding — a DUMP payload's body — when asked for. */
+  /** The type byte and the value's raw encoding — a DUMP payload's body — when asked for and at most `valueKeepUpTo` bytes. */
   readonly value?: Buffer;
+  /** How long that encoding is, when values are asked for (also when it was too long to keep). */
+  readonly valueBytes?: number;
   /** The file's RDB format version (a DUMP payload carries it). */
   readonly version: number;
 }
@@ -81,8 +83,13 @@ export interface RdbEntry {
 export interface WalkOptions {
   /** Whether to keep the key of the entry about to be read (its position in the file). */
   keepKey(index: number): boolean;
-  /** Keep every value's raw encoding (for RESTORE); values are skipped otherwise. */
+  /** Keep every value's raw encoding (for RESTORE) and say its size; values are skipped otherwise. */
   values: boolean;
+  /**
+   * The longest value encoding kept (default MOST_STRING_BYTES): a longer one is only measured,
+   * so memory never holds more than this of one value. 0 measures every value and keeps none.
+   */
+  valueKeepUpTo?: number;
 }
 
 /** Keys up to this long are read even when not kept, to name them when their value is damaged. */
@@ -146,10 +153,10 @@ export async function* walkRdb(content: RdbBytes, options: WalkOptions): AsyncGe
         const key = await reader.string(keep ? ALWAYS : NAMED_KEY_BYTES);
         last = { key, index, db };
         stage = 'in a value';
-        if (options.values) reader.startCapture(Buffer.from([opcode]));
+        if (options.values) reader.startCapture(Buffer.from([opcode]), options.valueKeepUpTo ?? MOST_STRING_BYTES);
         await skipValue(reader, opcode);
-        const value = options.values ? reader.endCapture() : undefined;
-        yield { db, key: keep ? key : undefined, type, expiresAtMs, value, version };
+        const { value, bytes } = options.values ? reader.endCapture() : { value: undefined, bytes: undefined };
+        yield { db, key: keep ? key : undefined, type, expiresAtMs, value, valueBytes: bytes, version };
         stage = 'between keys';
         index += 1;
         expiresAtMs = undefined;
@@ -161,7 +168,7 @@ export async function* walkRdb(content: RdbBytes, options: WalkOptions): AsyncGe
 }
 
 /** A key as messages show it: quoted, escaped, cut short. */
-function shownKey(key: Buffer): string {
+export function shownKey(key: Buffer): string {
   const text = key.toString('utf8');
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
 }

@@ -3,11 +3,74 @@ import { formatBytes } from '../base/format.js';
 import { LzfDamage, lzfDecompress, lzfMostExpanded, LzfShape } from './lzf.js';
 
 /**
- * The largest string an RDB record may declare (plain or once decompressed): Redis's own limit
- * on a string, the default `proto-max-bulk-len`. A record above it is refused before anything
- * is read or allocated for it.
+ * Redis's own limit on a string, and the default `proto-max-bulk-len`: the largest string an RDB
+ * record may declare (plain or once decompressed; a record above it is refused before anything
+ * is read or allocated for it), and the longest bulk string a server takes when it does not say.
  */
-export const MOST_STRING_BYTES = 512 * 1024 * 1024;
+const MIB = 1024 * 1024;
+export const MOST_STRING_BYTES = 512 * MIB;
+
+/** The largest piece a capture keeps a value in: a value is held in few pieces, never one per byte. */
+const CAPTURE_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * A value's raw encoding as the reader consumes it, copied into growing chunks while it stays
+ * within `keepUpTo` bytes; past that, everything kept is let go and the bytes are only counted.
+ */
+class Capture {
+  private chunks: Buffer[] = [];
+  private filled = 0;
+  bytes = 0;
+
+  constructor(private readonly keepUpTo: number) {}
+
+  get keptChunks(): number {
+    return this.chunks.length;
+  }
+
+  add(piece: Buffer): void {
+    this.bytes += piece.length;
+    if (this.bytes > this.keepUpTo) {
+      if (this.chunks.length > 0) this.chunks = [];
+      return;
+    }
+    for (let offset = 0; offset < piece.length;) {
+      const room = this.room();
+      const copied = piece.copy(room, this.filled, offset);
+      this.filled += copied;
+      offset += copied;
+    }
+  }
+
+  addByte(value: number): void {
+    this.bytes += 1;
+    if (this.bytes > this.keepUpTo) {
+      if (this.chunks.length > 0) this.chunks = [];
+      return;
+    }
+    this.room()[this.filled++] = value;
+  }
+
+  /** The bytes kept, or undefined when the value outgrew `keepUpTo`. */
+  value(): Buffer | undefined {
+    if (this.bytes > this.keepUpTo) return undefined;
+    const last = this.chunks.length - 1;
+    if (last < 0) return Buffer.alloc(0);
+    this.chunks[last] = this.chunks[last].subarray(0, this.filled);
+    return last === 0 ? this.chunks[0] : Buffer.concat(this.chunks, this.bytes);
+  }
+
+  /** The last chunk when it has room left, else a new one twice as large as what is kept so far (up to CAPTURE_CHUNK_BYTES). */
+  private room(): Buffer {
+    const last = this.chunks[this.chunks.length - 1];
+    if (last && this.filled < last.length) return last;
+    const size = Math.min(CAPTURE_CHUNK_BYTES, Math.max(256, this.bytes), this.keepUpTo);
+    const fresh = Buffer.allocUnsafe(size);
+    this.chunks.push(fresh);
+    this.filled = 0;
+    return fresh;
+  }
+}
 
 /** A record the walk cannot step over (module data, a value type it does not know): named, never guessed. */
 export class Unwalkable extends Error {}
@@ -45,8 +108,8 @@ export type RecordPlace = () => string;
 export class ChunkReader {
   private buffer: Buffer = Buffer.alloc(0);
   private readonly iterator: AsyncIterator<Buffer>;
-  /** While set, every byte consumed is kept here (a value's raw encoding, for a DUMP payload). */
-  private captured: Buffer[] | undefined;
+  /** While set, every byte consumed goes here (a value's raw encoding, for a DUMP payload, or only its size). */
+  private capture: Capture | undefined;
   /** Bytes consumed so far. */
   private offset = 0;
   place: RecordPlace = () => 'in the header';
@@ -55,14 +118,22 @@ export class ChunkReader {
     this.iterator = content[Symbol.asyncIterator]();
   }
 
-  startCapture(first: Buffer): void {
-    this.captured = [first];
+  /** From here on the bytes consumed (after `first`) are kept while they total at most `keepUpTo`, and counted. */
+  startCapture(first: Buffer, keepUpTo: number): void {
+    this.capture = new Capture(keepUpTo);
+    this.capture.add(first);
   }
 
-  endCapture(): Buffer {
-    const bytes = Buffer.concat(this.captured ?? []);
-    this.captured = undefined;
-    return bytes;
+  /** How many pieces the capture holds now (a value is kept in a few, whatever its layout). */
+  get capturedChunks(): number {
+    return this.capture?.keptChunks ?? 0;
+  }
+
+  /** The captured bytes (undefined when there were more than `keepUpTo`) and how many there were. */
+  endCapture(): { bytes: number; value?: Buffer } {
+    const capture = this.capture;
+    this.capture = undefined;
+    return { bytes: capture?.bytes ?? 0, value: capture?.value() };
   }
 
   damaged(detail: string): DamagedRdb {
@@ -94,7 +165,7 @@ export class ChunkReader {
     const taken = this.buffer.subarray(0, count);
     this.buffer = this.buffer.subarray(count);
     this.offset += count;
-    this.captured?.push(taken);
+    this.capture?.add(taken);
     return taken;
   }
 
@@ -102,7 +173,7 @@ export class ChunkReader {
   byte(): number | Promise<number> {
     if (this.buffer.length === 0) return this.take(1).then((bytes) => bytes[0]);
     const value = this.buffer[0];
-    this.captured?.push(this.buffer.subarray(0, 1));
+    this.capture?.addByte(value);
     this.buffer = this.buffer.subarray(1);
     this.offset += 1;
     return value;
@@ -120,7 +191,7 @@ export class ChunkReader {
       const piece = this.buffer.subarray(0, Math.min(count, this.buffer.length));
       this.buffer = this.buffer.subarray(piece.length);
       this.offset += piece.length;
-      this.captured?.push(piece);
+      this.capture?.add(piece);
       look?.(piece);
       count -= piece.length;
     }
@@ -210,7 +281,7 @@ export class ChunkReader {
 
   private atMostStringBytes(count: number, what: string): void {
     if (count > MOST_STRING_BYTES) {
-      throw this.damaged(`${what} declares ${formatBytes(count)}, more than the 512 MiB a Redis string holds`);
+      throw this.damaged(`${what} declares ${formatBytes(count)}, more than the ${MOST_STRING_BYTES / MIB} MiB a Redis string holds`);
     }
   }
 }

@@ -19,6 +19,17 @@ export interface RedisAddress {
   readonly db: number;
   /** host:port, for messages (never the password). */
   readonly shown: string;
+  /** How long a connection waits with replies outstanding and no byte moving before it gives up (default 60 s). */
+  readonly idleMs?: number;
+}
+
+/** How long a connection waits for a server that neither reads nor answers, unless ORKESTRA_REDIS_TIMEOUT_SECONDS says. */
+export const DEFAULT_REDIS_IDLE_MS = 60_000;
+
+/** ORKESTRA_REDIS_TIMEOUT_SECONDS (1-3600) as milliseconds, the default otherwise. */
+export function redisIdleMs(seconds: string | undefined): number {
+  const parsed = Number(seconds);
+  return seconds !== undefined && Number.isInteger(parsed) && parsed >= 1 && parsed <= 3600 ? parsed * 1000 : DEFAULT_REDIS_IDLE_MS;
 }
 
 /** REDIS_URL (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS); a malformed one is a usage error that never echoes it. */
@@ -53,6 +64,9 @@ export function parseRedisUrl(url: string): RedisAddress {
 /**
  * One connection to a Redis server speaking RESP2, as few lines as the tool needs: commands
  * answered in order (pipelined when sent without waiting), and, for replication, raw bytes.
+ * While replies are outstanding, a server that neither reads nor answers for the address's idle
+ * limit (stopped, paused, or a network that drops packets) is given up: the connection is
+ * destroyed and every wait on it fails, so no caller waits forever.
  */
 export class RespConnection {
   private buffer: Buffer = Buffer.alloc(0);
@@ -60,11 +74,22 @@ export class RespConnection {
   private rawReader: ((chunk: Buffer) => void) | undefined;
   private failure: Error | undefined;
   private readonly failureListeners: ((error: Error) => void)[] = [];
+  private readonly idleMs: number;
 
   private constructor(
     private readonly socket: Socket,
     readonly address: RedisAddress,
   ) {
+    this.idleMs = address.idleMs ?? DEFAULT_REDIS_IDLE_MS;
+    socket.on('timeout', () => {
+      const seconds = this.idleMs / 1000;
+      this.fail(
+        new PreconditionError(
+          `Redis at ${address.shown} neither read nor answered for ${seconds} s (ORKESTRA_REDIS_TIMEOUT_SECONDS=${seconds}); the connection was given up.`,
+        ),
+      );
+      socket.destroy();
+    });
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) =>
       this.fail(new PreconditionError(`the connection to Redis at ${address.shown} was lost (${error.code ?? error.message}).`)),
@@ -129,7 +154,10 @@ export class RespConnection {
     // A pipelined reply is awaited later, or never once an earlier one failed: its rejection is
     // marked handled here and still reaches whoever awaits it.
     reply.catch(() => undefined);
-    if (!this.failure) this.socket.write(encodeCommand(args));
+    if (this.failure) return reply;
+    // The idle limit runs while replies are awaited (not for the replication stream, read raw).
+    if (this.waiting.length === 1 && !this.rawReader) this.socket.setTimeout(this.idleMs);
+    this.socket.write(encodeCommand(args));
     return reply;
   }
 
@@ -163,6 +191,7 @@ export class RespConnection {
   /** From now on incoming bytes go to `reader` as they come (the replication stream after SYNC). */
   takeRaw(reader: (chunk: Buffer) => void): void {
     this.rawReader = reader;
+    this.socket.setTimeout(0);
     const pending = this.buffer;
     this.buffer = Buffer.alloc(0);
     if (pending.length > 0) reader(pending);
@@ -206,6 +235,7 @@ export class RespConnection {
         if (!parsed) return;
         this.buffer = this.buffer.subarray(parsed.end);
         this.waiting.shift()?.resolve(parsed.reply);
+        if (this.waiting.length === 0) this.socket.setTimeout(0);
       }
     } catch (error) {
       this.fail(error as Error);

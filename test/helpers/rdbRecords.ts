@@ -66,3 +66,15 @@ export function withRecord(rdb: Buffer, record: Buffer): Buffer {
 export function withLzfBomb(rdb: Buffer): Buffer {
   return withRecord(rdb, stringKey(rdbString('big'), lzfString(lzfOfRepeatedA(273), 2 ** 31)));
 }
+
+/** A set record (type 2) named `key` with `members` members of one byte each (a 0x01 length, then the byte): it gzips small. */
+export function setOfOneByteMembers(key: string, members: number): Buffer {
+  const head = Buffer.concat([Buffer.from([0x02, key.length]), Buffer.from(key), Buffer.from([0x80, 0, 0, 0, 0])]);
+  head.writeUInt32BE(members, head.length - 4);
+  const body = Buffer.alloc(2 * members);
+  for (let index = 0; index < members; index += 1) {
+    body[2 * index] = 0x01;
+    body[2 * index + 1] = index % 251;
+  }
+  return Buffer.concat([head, body]);
+}

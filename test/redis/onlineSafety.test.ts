@@ -5,6 +5,7 @@ import { runCli, startCli } from '../helpers/cli.js';
 import { hasRedisServer, startHostRedis, stopHostRedis, type HostRedis } from '../helpers/hostRedis.js';
 import { makeProject } from '../helpers/project.js';
 import { downgradeToV1 } from '../helpers/archives.js';
+import { setOfOneByteMembers, withRecord } from '../helpers/rdbRecords.js';
 
 /**
  * The online restore through REDIS_URL against real redis-servers on the host, as an unlucky
@@ -205,6 +206,92 @@ describe.skipIf(!hasRedisServer)(
       }
       expect(server.cli('GET', 'site')).toBe('current');
       expect(server.cli('DBSIZE')).toBe('1');
+    });
+
+    it('a server that stops reading mid-restore (SIGSTOP) is given up after ORKESTRA_REDIS_TIMEOUT_SECONDS, not waited on forever; the put-back meets the same limit and the message names the kept snapshot', async () => {
+      const { server, project, archive } = await serverWithOtherData('stall-pw');
+      const restore = startCli(['restore', archive, '-y'], { cwd: project, env: { ...env, ORKESTRA_REDIS_TIMEOUT_SECONDS: '2' } });
+      await waitUntil('the restore is under way', restoreUnderway(server));
+      server.process.kill('SIGSTOP');
+      try {
+        const result = await restore.result;
+        const output = result.stdout + result.stderr;
+        expect(result.code, output).toBe(1);
+        expect(output).toMatch(
+          /the online restore into Redis at 127\.0\.0\.1:\d+ stopped \(Redis at 127\.0\.0\.1:\d+ neither read nor answered for 2 s \(ORKESTRA_REDIS_TIMEOUT_SECONDS=2\); the connection was given up\), and putting the previous data back failed too \(Redis at 127\.0\.0\.1:\d+ neither read nor answered for 2 s .*\): 2 databases \(0, 1\) are left flushed and partly restored\. The previous data is kept in (\S+\.rdb);/,
+        );
+        expect(output).not.toMatch(STACK_TRACE);
+      } finally {
+        server.process.kill('SIGCONT');
+      }
+    });
+
+    it('a restore that fails before its first FLUSHDB (SELECT refused to its user by an ACL) changes nothing and puts nothing back: the message says nothing was changed', async () => {
+      const { server, archive, old } = await serverWithOtherData('acl-pw');
+      server.cli('ACL', 'SETUSER', 'noselect', 'on', '>noselect-pw', '~*', '&*', '+@all', '-select');
+      const project = await makeProject({ env: `REDIS_URL=redis://noselect:noselect-pw@127.0.0.1:${server.port}\n` });
+      server.cli('-n', '1', 'SET', 'old1:1', 'written after the snapshot was kept');
+      const before = digest(server, [0, 1, 2]);
+      expect(before).not.toEqual(old);
+      const result = await runCli(['restore', archive, '-y'], { cwd: project, env });
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(1);
+      expect(output).toMatch(
+        /the online restore into Redis at 127\.0\.0\.1:\d+ stopped before its first change \(Redis at 127\.0\.0\.1:\d+ refused SELECT 0: NOPERM.*\); nothing was changed\./,
+      );
+      expect(output).not.toMatch(/put back|putting the previous data back/);
+      expect(digest(server, [0, 1, 2])).toEqual(before);
+    });
+
+    it('a live server whose own value needs a RESTORE over its proto-max-bulk-len is refused before the first change: its data could not be put back online, and the message says it is the live data', async () => {
+      const source = await startHostRedis('small-pw');
+      source.cli('SET', 'new', 'value');
+      const { archive } = await backupOf(source, 'small-pw');
+      const live = await startHostRedis('live-pw');
+      fill(live, 0, 'old:', 100);
+      setIncompressible(live, 0, 'live:big', 3 << 20);
+      live.cli('CONFIG', 'SET', 'proto-max-bulk-len', String(1024 * 1024));
+      const before = digest(live, [0]);
+      const project = await makeProject({ env: `REDIS_URL=redis://:live-pw@127.0.0.1:${live.port}\n` });
+      const result = await runCli(['restore', archive, '-y'], { cwd: project, env });
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(1);
+      expect(output).toMatch(
+        /the current data of Redis at 127\.0\.0\.1:\d+ could not be put back online if the restore failed \(its snapshot: key "live:big" needs a RESTORE of [\d.]+ MB, over its proto-max-bulk-len \(1(\.0)? MB\)\)\. This is the live server's own data, not the archive's/,
+      );
+      expect(output).toContain('Nothing was changed.');
+      expect(output).not.toMatch(/another archive/);
+      expect(digest(live, [0])).toEqual(before);
+    });
+
+    it('the dry run of a hostile RDB whose set has 4 million one-byte members (gzips small) measures it without holding it: refused over a 1 MB proto-max-bulk-len, and accepted under the default one, with the heap capped at 96 MB', async () => {
+      const source = await startHostRedis('set-pw');
+      source.cli('SET', 'kept', 'untouched');
+      const { project: sourceProject, archive } = await backupOf(source, 'set-pw');
+      const hostile = join(sourceProject, 'backups', 'many-members.tar.gz');
+      await downgradeToV1(archive, hostile, (path, content) =>
+        path === 'redis/dump.rdb' ? withRecord(content, setOfOneByteMembers('many', 4_000_000)) : content,
+      );
+      const capped = { ...env, NODE_OPTIONS: '--max-old-space-size=96' };
+      const tight = await startHostRedis('tight-pw', ['--proto-max-bulk-len', '1mb']);
+      for (const [target, password, expected] of [
+        [tight, 'tight-pw', 2],
+        [source, 'set-pw', 0],
+      ] as const) {
+        const project = await makeProject({ env: `REDIS_URL=redis://:${password}@127.0.0.1:${target.port}\n` });
+        const dryRun = await runCli(['restore', hostile, '--dry-run'], { cwd: project, env: capped });
+        const output = dryRun.stdout + dryRun.stderr;
+        expect(dryRun.code, output).toBe(expected);
+        if (expected === 2) {
+          expect(output).toMatch(
+            /the backup's key "many" needs a RESTORE of 8(\.0)? MB, over the proto-max-bulk-len of Redis at 127\.0\.0\.1:\d+ \(1(\.0)? MB\)/,
+          );
+        } else {
+          expect(output).toContain('2 keys in database 0, each with RESTORE');
+        }
+        expect(output).not.toMatch(/heap|out of memory/i);
+      }
+      expect(source.cli('DBSIZE')).toBe('1');
     });
 
     it('the dry run of a backup of an empty Redis says no database is flushed and changes nothing', async () => {
