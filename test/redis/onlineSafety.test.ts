@@ -79,8 +79,11 @@ function restoreUnderway(server: HostRedis): () => Promise<boolean> {
   return async () => (await server.cliAsync('EXISTS', 'old:1')) === '0' && Number(await server.cliAsync('DBSIZE')) >= 40_000;
 }
 
+// Each test restores hundreds of thousands of keys through the binary, some twice: on a busy
+// 2-core machine that passes the default 60 s.
 describe.skipIf(!hasRedisServer)(
   'online restore through REDIS_URL: the server ends with the archive data or its own (redis-server on the host)',
+  { timeout: 240_000 },
   () => {
     it.each([
       [
