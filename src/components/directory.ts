@@ -1,8 +1,7 @@
 import { sha256Of as sha256 } from '../integrity/sha256.js';
 import { createReadStream } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, rename, utimes } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rename, utimes } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { glob } from 'tinyglobby';
 import { z } from 'zod';
 import { PreconditionError, UsageError } from '../base/errors.js';
@@ -23,7 +22,7 @@ import type {
 import { readDetails } from '../core/details.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 import type { Project } from '../core/project.js';
-import { StagingArea } from '../core/stagedSwap.js';
+import { StagingArea, writeNewFile } from '../core/stagedSwap.js';
 import { normalisePath } from '../base/globMatch.js';
 import { besideTarget, outermostFolders, RESERVED_FOLDERS, resolveRoots, rootTarget, type RootTarget } from './directoryTargets.js';
 
@@ -284,14 +283,7 @@ async function writeFiles(
     await staging.checkFolder(folder);
     const destination = join(folder, path);
     await mkdir(join(destination, '..'), { recursive: true, mode: 0o700 });
-    const handle = await open(destination, 'wx', 0o600);
-    try {
-      await pipeline(entry.content, handle.createWriteStream({ autoClose: false }), { signal });
-      await handle.chmod(safeMode(mode));
-      await handle.utimes(mtimeMs / 1000, mtimeMs / 1000);
-    } finally {
-      await handle.close();
-    }
+    await writeNewFile(destination, entry.content, { mode: safeMode(mode), mtimeMs }, signal);
     progress.advance(entry.size);
     written += 1;
   }

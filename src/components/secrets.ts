@@ -2,16 +2,15 @@ import { smallFileList } from '../core/smallFileList.js';
 import type { IndexedFile } from '../archive/fileIndex.js';
 import { sha256Of } from '../integrity/sha256.js';
 import { createReadStream } from 'node:fs';
-import { lstat, open, readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { readDetails } from '../core/details.js';
 import { PreconditionError, UsageError } from '../base/errors.js';
 import { formatBytes, plural } from '../base/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
-import { removeStagedLeftovers, StagingArea, type StagedItem } from '../core/stagedSwap.js';
+import { removeStagedLeftovers, StagingArea, writeNewFile, type StagedItem } from '../core/stagedSwap.js';
 import { secretsDrill } from './drill/secretsDrill.js';
 
 const ENV_FILE = '.env';
@@ -108,7 +107,7 @@ export const secrets: Component<SecretsPlan> = {
           }
         }
         const staged = await staging.beside(target);
-        await writeStaged(staged, entry.content, modes.get(entry.path) ?? 0o600, signal);
+        await writeNewFile(staged, entry.content, { mode: modes.get(entry.path) ?? 0o600 }, signal);
         items.push({ target, staged, keep: () => aside.keep(target) });
         progress.advance(entry.size);
       }
@@ -208,20 +207,6 @@ async function checkParentsAreFolders(dockerDir: string, path: string): Promise<
         hint: 'Move it away and run the restore again.',
       });
     }
-  }
-}
-
-/**
- * The whole content into its staged path (created new, never through a link at its name; private
- * while written), then given its mode through the same handle.
- */
-async function writeStaged(staged: string, content: NodeJS.ReadableStream, mode: number, signal: AbortSignal): Promise<void> {
-  const handle = await open(staged, 'wx', 0o600);
-  try {
-    await pipeline(content, handle.createWriteStream({ autoClose: false }), { signal });
-    await handle.chmod(mode);
-  } finally {
-    await handle.close();
   }
 }
 

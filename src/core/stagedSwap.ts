@@ -1,4 +1,5 @@
-import { lstat, mkdir, rename } from 'node:fs/promises';
+import { lstat, mkdir, open, rename } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
 import { RuntimeError } from '../base/errors.js';
 import {
@@ -10,6 +11,7 @@ import {
   trackTemporary,
   untrackTemporary,
 } from '../base/temporaryFiles.js';
+import { writeAll } from '../archive/writeAll.js';
 import { critical } from './criticalSection.js';
 
 /** `.<name>.orkestra-restore-<pid>-<random>`: the pid tells the next restore whether the run that staged it is gone. */
@@ -29,6 +31,39 @@ export interface StagedItem {
   readonly staged: string;
   /** Moves the current target to where it is kept and says where (asked only when it exists). */
   keep(): Promise<string>;
+}
+
+/** The mode a staged file is given once written whole, and its mtime (ms) when it is restored too. */
+export interface FileAttributes {
+  readonly mode: number;
+  readonly mtimeMs?: number;
+}
+
+/**
+ * Writes `content` whole into a new file at `path` (never through a link or a file already at
+ * that name; 0600 while written), then gives it its attributes through the same handle, so that
+ * nothing swapped in at the name meanwhile is changed instead.
+ */
+export async function writeNewFile(
+  path: string,
+  content: NodeJS.ReadableStream,
+  attributes: FileAttributes,
+  signal: AbortSignal,
+): Promise<void> {
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    await pipeline(
+      content,
+      async (chunks: AsyncIterable<Buffer | string>) => {
+        for await (const chunk of chunks) await writeAll(handle, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      },
+      { signal },
+    );
+    await handle.chmod(attributes.mode);
+    if (attributes.mtimeMs !== undefined) await handle.utimes(attributes.mtimeMs / 1000, attributes.mtimeMs / 1000);
+  } finally {
+    await handle.close();
+  }
 }
 
 export interface SwappedItem {
