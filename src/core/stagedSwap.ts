@@ -122,7 +122,7 @@ export class StagingArea {
     const info = await lstat(staged).catch(() => undefined);
     if (made === undefined || !info?.isDirectory() || info.dev !== made.dev || info.ino !== made.ino) {
       throw new RuntimeError(
-        `${staged}, the folder this restore was writing into, was replaced by something else; nothing more is written there.`,
+        `${staged}, the folder this restore was writing into, was replaced by something else (nothing more was written there)`,
         {
           hint: 'Another process changed the folder beside the target during the restore (a container sharing it?). Check it, then run the restore again.',
         },
@@ -155,7 +155,7 @@ export class StagingArea {
       left.length === 0 ? 'the partial copies were removed' : `the partial copies could not all be removed: ${left.join('; ')}`;
     return new RuntimeError(`${why} while writing ${writing} — ${unchanged} (${cleanup}).`, {
       cause: error,
-      hint: left.length === 0 ? undefined : 'Remove what is left by hand; it is not part of any target.',
+      hint: left.length === 0 ? (error as { hint?: string }).hint : 'Remove what is left by hand; it is not part of any target.',
     });
   }
 
