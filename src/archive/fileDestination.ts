@@ -1,10 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RuntimeError } from '../base/errors.js';
-import { isProcessAlive } from '../base/processes.js';
-import { removeTemporary, trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
+import {
+  ownedName,
+  ownedSuffix,
+  removeLeftoversOfGoneRuns,
+  removeTemporary,
+  trackTemporary,
+  untrackTemporary,
+} from '../base/temporaryFiles.js';
 import { recordNameOf, recordText, type ArchiveRecord } from './archiveRecord.js';
 import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from './destination.js';
 import { copyThrough, writeAll } from './writeAll.js';
@@ -30,7 +35,7 @@ export class FileDestination implements ArchiveDestination {
   /** `uniqueName`: when the final name is taken, pick the next free `-N` name (default names) instead of failing. */
   static async open(finalPath: string, options: { uniqueName?: boolean } = {}): Promise<FileDestination> {
     await mkdir(dirname(finalPath), { recursive: true });
-    await removeLeftovers(dirname(finalPath));
+    await removeLeftoversOfGoneRuns(dirname(finalPath), LEFTOVER);
     const bodyPath = hiddenSibling(finalPath, 'body');
     trackTemporary(bodyPath);
     const body = await open(bodyPath, 'wx', PRIVATE);
@@ -100,25 +105,14 @@ async function assemble(partialPath: string, head: ArchiveHead, bodyPath: string
 
 /** `.<name>.<role>-<pid>-<random>`: the pid lets a later run tell a dead run's leftovers. */
 function hiddenSibling(finalPath: string, role: string): string {
-  return join(dirname(finalPath), `.${basename(finalPath)}.${role}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return join(dirname(finalPath), `.${basename(finalPath)}.${role}-${ownedSuffix()}`);
 }
-
-const LEFTOVER = /^\..+\.(?:body|spool|index|indexes|head|partial|record)-(\d+)-[0-9a-f]{8}$/;
 
 /**
- * Removes the hidden files of backups whose process is gone (killed with SIGKILL, or the machine
- * stopped): they hold secrets and would otherwise stay forever. A live run's files are left alone.
+ * The hidden files of backups whose process is gone (killed with SIGKILL, or the machine
+ * stopped), removed when the next backup opens: they hold secrets and would otherwise stay forever.
  */
-async function removeLeftovers(folder: string): Promise<string[]> {
-  const removed: string[] = [];
-  for (const name of await readdir(folder).catch(() => [] as string[])) {
-    const match = LEFTOVER.exec(name);
-    if (!match || isProcessAlive(Number(match[1]))) continue;
-    await rm(join(folder, name), { force: true });
-    removed.push(name);
-  }
-  return removed;
-}
+const LEFTOVER = ownedName('\\..+\\.(?:body|spool|index|indexes|head|partial|record)-');
 
 /**
  * The record beside the published archive: written hidden, then renamed to its name (replacing

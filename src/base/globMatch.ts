@@ -6,10 +6,14 @@ import picomatch from 'picomatch';
  * posix mode, dot files included). For folders that may not exist yet, which a glob over the disk cannot find.
  */
 export function matchesGlob(path: string, pattern: string): boolean {
-  return picomatch(trimSlashes(pattern), { dot: true, posix: true })(trimSlashes(path));
+  return picomatch(normalisePath(pattern), { dot: true, posix: true })(normalisePath(path));
 }
 
-function trimSlashes(text: string): string {
-  const trimmed = text.replace(/^\.\/+/, '').replace(/\/+$/, '');
+/**
+ * A path or glob as written in orkestra-backup.json or an archive, compared in one form: no
+ * leading `./` (any number), no trailing slash; `/` stays `/`, `./` becomes ``.
+ */
+export function normalisePath(text: string): string {
+  const trimmed = text.replace(/^(?:\.\/+)+/, '').replace(/\/+$/, '');
   return trimmed === '' && text.startsWith('/') ? '/' : trimmed;
 }

@@ -1,18 +1,30 @@
 import { sha256Of as sha256 } from '../integrity/sha256.js';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, rename, chmod, utimes } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, rename, utimes } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { glob } from 'tinyglobby';
 import { z } from 'zod';
-import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
+import { PreconditionError, UsageError } from '../base/errors.js';
 import { formatBytes, plural } from '../base/format.js';
-import type { Component, ComponentKind, ComponentSource, DefinitionOrigin, ProgressReporter, RestorePlan } from '../core/component.js';
+import type {
+  ArchiveReport,
+  Component,
+  ComponentKind,
+  ComponentSource,
+  DefinitionOrigin,
+  ExamineContext,
+  PlanContext,
+  ProgressReporter,
+  RestoreContext,
+  RestorePlan,
+  RestoreResult,
+} from '../core/component.js';
 import { readDetails } from '../core/details.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
 import type { Project } from '../core/project.js';
-import { StagingArea } from '../core/stagedSwap.js';
-import { besideTarget, outermostFolders, resolveRoots, rootTarget, type RootTarget } from './directoryTargets.js';
+import { StagingArea, writeNewFile } from '../core/stagedSwap.js';
+import { normalisePath } from '../base/globMatch.js';
+import { besideTarget, outermostFolders, RESERVED_FOLDERS, resolveRoots, rootTarget, type RootTarget } from './directoryTargets.js';
 
 /** `{ "kind": "directory", "path": "docker/marketing-spool-*" }`: folders of the project (or absolute host folders), glob allowed. */
 const DirectorySchema = z.strictObject({
@@ -21,8 +33,8 @@ const DirectorySchema = z.strictObject({
     .min(1)
     .refine((path) => path.split('/').every((segment) => segment !== '..'), 'a folder glob never climbs out with ".."')
     .refine(
-      (path) => !['', '.', '/', 'docker'].includes(path.replace(/^(\.\/)+/, '').replace(/\/+$/, '')),
-      'name folders inside the project or docker/ (docker/data), not the project, docker/ or / itself',
+      (path) => !['', '.', '/', ...RESERVED_FOLDERS].includes(normalisePath(path)),
+      `name folders inside the project or docker/ (docker/data), not the project, ${RESERVED_FOLDERS.map((folder) => `${folder}/`).join(', ')} or / itself`,
     ),
   title: z.string().min(1).optional(),
 });
@@ -97,88 +109,9 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
       };
     },
 
-    async planRestore({ project, source }) {
-      const details = directoryDetails(source, name);
-      const counts = await checkFiles(source, name, details);
-      const { targets, nested } = await resolveRoots({
-        project,
-        name,
-        archiveName: source.archiveName,
-        declared: origin === 'project' ? definition.path : undefined,
-        roots: details.roots,
-      });
-      const actions: string[] = [];
-      const replaces: string[] = [];
-      for (const { index, shown, exists } of targets) {
-        const what = `${plural(counts[index]?.files ?? 0, 'file')}, ${formatBytes(counts[index]?.bytes ?? 0)}`;
-        actions.push(
-          exists
-            ? `${shown} (${what}): written beside it, then swapped in whole; the current folder is moved aside into docker/.pre-restore-<UTC stamp>/${name}/${index}/`
-            : `${shown} (${what}): does not exist yet; it will be created`,
-        );
-        replaces.push(exists ? `${shown} (moved aside whole and replaced)` : `${shown} (does not exist yet: created)`);
-      }
-      const warnings = nested.map(({ path, within }) => `${path} lies inside ${within}: its files are restored as part of it`);
-      if (origin === 'archive') {
-        warnings.unshift(
-          `${name} is not declared in this project's orkestra-backup.json: restored as the archive defines it (directory ${details.definition.path})`,
-        );
-        for (const { shown } of targets.filter((target) => target.outside))
-          warnings.push(`${shown} is outside the project folder (allowed by --allow-outside-project)`);
-      }
-      return { actions, replaces, warnings, details, targets };
-    },
-
-    async restore({ source, aside, progress, signal }, plan) {
-      const staging = new StagingArea();
-      const staged: { entry: RootTarget; folder: string }[] = [];
-      let written: number;
-      try {
-        for (const entry of plan.targets) {
-          const folder = await staging.beside(entry.target);
-          await mkdir(folder, { mode: 0o700 });
-          staged.push({ entry, folder });
-        }
-        const folders = new Map(staged.map(({ entry, folder }) => [entry.index, folder]));
-        written = await writeFiles(source, folders, progress, signal);
-        await setFolderAttributes(plan.details, folders);
-      } catch (error) {
-        await staging.discard();
-        const why = signal.aborted ? 'interrupted' : (error as Error).message;
-        throw new RuntimeError(
-          `${why} while writing the restored copy beside ${plan.targets.map((entry) => entry.shown).join(', ')} — no folder was replaced: each is as it was (the partial copy was removed).`,
-          { cause: error },
-        );
-      }
-      const swapped = await staging.swapIn(
-        `swapping the restored folders of ${name} in`,
-        staged.map(({ entry, folder }) => ({ target: entry.target, staged: folder, keep: () => keepFolder(aside, name, entry) })),
-      );
-      const kept = swapped.flatMap((entry) => (entry.kept === undefined ? [] : [entry.kept]));
-      return {
-        summary: `${plural(written, 'file')} into ${plural(plan.targets.length, 'folder')}${kept.length > 0 ? `; previous ${kept.length === 1 ? 'folder' : 'folders'} kept in ${kept.join(', ')}` : ''}`,
-      };
-    },
-
-    async examine({ source }) {
-      const problems: string[] = [];
-      let details: DirectoryDetails | undefined;
-      try {
-        details = directoryDetails(source, name);
-        const counts = await checkFiles(source, name, details);
-        const lines = details.roots.map(
-          (root, index) => `${root.path}  ${plural(counts[index]?.files ?? 0, 'file')}  ${formatBytes(counts[index]?.bytes ?? 0)}`,
-        );
-        return {
-          facts: { definition: details.definition, roots: details.roots.map((root) => root.path), counts },
-          lines: [`directory ${details.definition.path}`, ...lines],
-          problems,
-        };
-      } catch (error) {
-        problems.push((error as Error).message);
-        return { facts: {}, lines: [], problems };
-      }
-    },
+    planRestore: (context) => planDirectoryRestore(name, definition, origin, context),
+    restore: (context, plan) => restoreDirectory(name, context, plan),
+    examine: (context) => examineDirectory(name, context),
 
     drill: {
       /** Every file restored into the drill's folder byte-identical to the archive's. */
@@ -207,6 +140,96 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
   };
 }
 
+async function planDirectoryRestore(
+  name: string,
+  definition: DirectoryDefinition,
+  origin: DefinitionOrigin,
+  { project, source }: PlanContext,
+): Promise<DirectoryPlan> {
+  const details = directoryDetails(source, name);
+  const counts = await checkFiles(source, name, details);
+  const { targets, nested } = await resolveRoots({
+    project,
+    name,
+    archiveName: source.archiveName,
+    declared: origin === 'project' ? definition.path : undefined,
+    roots: details.roots,
+  });
+  const actions: string[] = [];
+  const replaces: string[] = [];
+  for (const { index, shown, exists } of targets) {
+    const what = `${plural(counts[index]?.files ?? 0, 'file')}, ${formatBytes(counts[index]?.bytes ?? 0)}`;
+    actions.push(
+      exists
+        ? `${shown} (${what}): written beside it, then swapped in whole; the current folder is moved aside into docker/.pre-restore-<UTC stamp>/${name}/${index}/`
+        : `${shown} (${what}): does not exist yet; it will be created`,
+    );
+    replaces.push(exists ? `${shown} (moved aside whole and replaced)` : `${shown} (does not exist yet: created)`);
+  }
+  const warnings = nested.map(({ path, within }) => `${path} lies inside ${within}: its files are restored as part of it`);
+  if (origin === 'archive') {
+    warnings.unshift(
+      `${name} is not declared in this project's orkestra-backup.json: restored as the archive defines it (directory ${details.definition.path})`,
+    );
+    for (const { shown } of targets.filter((target) => target.outside))
+      warnings.push(`${shown} is outside the project folder (allowed by --allow-outside-project)`);
+  }
+  return { actions, replaces, warnings, details, targets };
+}
+
+/** Every folder written whole beside its target, then all swapped in together (see StagingArea). */
+async function restoreDirectory(
+  name: string,
+  { source, aside, progress, signal }: RestoreContext,
+  plan: DirectoryPlan,
+): Promise<RestoreResult> {
+  const staging = new StagingArea();
+  const items: { entry: RootTarget; folder: string }[] = [];
+  const staged = new Map<number, string>();
+  let written: number;
+  try {
+    for (const entry of plan.targets) {
+      const folder = await staging.folderBeside(entry.target);
+      items.push({ entry, folder });
+      staged.set(entry.index, folder);
+    }
+    written = await writeFiles(source, staged, staging, progress, signal);
+    await setFolderAttributes(plan.details, staged, staging);
+  } catch (error) {
+    throw await staging.abandon(
+      error,
+      signal.aborted,
+      `the restored copy beside ${plan.targets.map((entry) => entry.shown).join(', ')}`,
+      'no folder was replaced: each is as it was',
+    );
+  }
+  const swapped = await staging.swapIn(
+    `swapping the restored folders of ${name} in`,
+    items.map(({ entry, folder }) => ({ target: entry.target, staged: folder, keep: () => keepFolder(aside, name, entry) })),
+  );
+  const kept = swapped.flatMap((entry) => (entry.kept === undefined ? [] : [entry.kept]));
+  return {
+    summary: `${plural(written, 'file')} into ${plural(plan.targets.length, 'folder')}${kept.length > 0 ? `; previous ${kept.length === 1 ? 'folder' : 'folders'} kept in ${kept.join(', ')}` : ''}`,
+  };
+}
+
+async function examineDirectory(name: string, { source }: ExamineContext): Promise<ArchiveReport> {
+  try {
+    const details = directoryDetails(source, name);
+    const counts = await checkFiles(source, name, details);
+    const lines = details.roots.map(
+      (root, index) => `${root.path}  ${plural(counts[index]?.files ?? 0, 'file')}  ${formatBytes(counts[index]?.bytes ?? 0)}`,
+    );
+    return {
+      facts: { definition: details.definition, roots: details.roots.map((root) => root.path), counts },
+      lines: [`directory ${details.definition.path}`, ...lines],
+      problems: [],
+    };
+  } catch (error) {
+    return { facts: {}, lines: [], problems: [(error as Error).message] };
+  }
+}
+
 /**
  * The folders the definition matches now, sorted: relative to the project, or absolute when it
  * is. A folder inside another match is left to it (its files are backed up once).
@@ -232,10 +255,15 @@ function safeMode(mode: number): number {
   return mode & 0o775;
 }
 
-/** Every file of the archive into the staged copy of its folder; files of a folder restored as part of another are skipped. */
+/**
+ * Every file of the archive into the staged copy of its folder; files of a folder restored as
+ * part of another are skipped. Each file is created new (never through a link at its name) and
+ * given its mode and mtime through its own handle; the staged folder is checked before each.
+ */
 async function writeFiles(
   source: ComponentSource,
   staged: ReadonlyMap<number, string>,
+  staging: StagingArea,
   progress: ProgressReporter,
   signal: AbortSignal,
 ): Promise<number> {
@@ -252,11 +280,10 @@ async function writeFiles(
       continue;
     }
     const { mode, mtimeMs } = EntryAttributesSchema.parse(file?.path === entry.path ? file.details : { mode: 0o600, mtimeMs: Date.now() });
+    await staging.checkFolder(folder);
     const destination = join(folder, path);
     await mkdir(join(destination, '..'), { recursive: true, mode: 0o700 });
-    await pipeline(entry.content, createWriteStream(destination, { flags: 'wx', mode: 0o600 }), { signal });
-    await chmod(destination, safeMode(mode));
-    await utimes(destination, mtimeMs / 1000, mtimeMs / 1000);
+    await writeNewFile(destination, entry.content, { mode: safeMode(mode), mtimeMs }, signal);
     progress.advance(entry.size);
     written += 1;
   }
@@ -264,8 +291,9 @@ async function writeFiles(
 }
 
 /** Folders last, deepest first: writing files into them changed their mtimes. */
-async function setFolderAttributes(details: DirectoryDetails, staged: ReadonlyMap<number, string>): Promise<void> {
+async function setFolderAttributes(details: DirectoryDetails, staged: ReadonlyMap<number, string>, staging: StagingArea): Promise<void> {
   for (const [index, folder] of staged) {
+    await staging.checkFolder(folder);
     const root = details.roots[index];
     for (const inner of [...root.folders].sort((a, b) => b.path.length - a.path.length)) {
       const path = join(folder, inner.path);

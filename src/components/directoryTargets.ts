@@ -5,7 +5,18 @@ import { matchesGlob } from '../base/globMatch.js';
 import type { Project } from '../core/project.js';
 
 /** The setting `--allow-outside-project` stands for: an undeclared component may write outside the project folder. */
-export const ALLOW_OUTSIDE_PROJECT = 'ORKESTRA_ALLOW_OUTSIDE_PROJECT';
+const ALLOW_OUTSIDE_PROJECT = 'ORKESTRA_ALLOW_OUTSIDE_PROJECT';
+
+/**
+ * The project's own folders, never a directory component's (nor any folder holding one): refused
+ * in orkestra-backup.json, in what a glob matches at backup, and in what an archive names.
+ */
+export const RESERVED_FOLDERS = ['docker', 'backups'] as const;
+
+const RESERVED_BECAUSE: Record<(typeof RESERVED_FOLDERS)[number], string> = {
+  docker: "the project's docker/ folder (its secrets and the restores' kept copies)",
+  backups: "the project's backups/ folder",
+};
 
 /** A folder of a directory component as the archive records it (relative to the project, or absolute). */
 export interface RecordedRoot {
@@ -61,7 +72,7 @@ export async function resolveRoots(options: ResolveOptions): Promise<ResolvedRoo
     }
     const target = rootTarget(project, root.path);
     const shown = await realPath(target);
-    const reserved = reservedFolder(project, projectDir, shown) ?? reservedFolder(project, project.dir, target);
+    const reserved = reservedFolder(projectDir, shown) ?? reservedFolder(project.dir, target);
     if (reserved) {
       throw new UsageError(`${archiveName}: ${name} names the folder ${root.path} (${shown}), ${reserved}.`, {
         hint: 'A directory component never replaces it; the archive is damaged or not made for this project. Nothing was touched.',
@@ -98,12 +109,10 @@ export async function resolveRoots(options: ResolveOptions): Promise<ResolvedRoo
 }
 
 /** Why a folder may not be a directory component's, or undefined when it may. */
-function reservedFolder(project: Project, projectDir: string, folder: string): string | undefined {
-  const dockerDir = join(projectDir, basename(project.dockerDir));
-  const backupsDir = join(projectDir, basename(project.backupsDir));
+function reservedFolder(projectDir: string, folder: string): string | undefined {
   if (folder === projectDir) return 'which is the project folder itself';
-  if (folder === dockerDir) return "which is the project's docker/ folder (its secrets and the restores' kept copies)";
-  if (folder === backupsDir) return "which is the project's backups/ folder";
+  const reserved = RESERVED_FOLDERS.find((name) => folder === join(projectDir, name));
+  if (reserved) return `which is ${RESERVED_BECAUSE[reserved]}`;
   if (isInside(projectDir, folder)) return 'which holds the project folder';
   return undefined;
 }
@@ -116,7 +125,7 @@ function reservedFolder(project: Project, projectDir: string, folder: string): s
 export function outermostFolders(project: Project, pattern: string, found: readonly string[]): string[] {
   const folders = [...new Set(found)].sort();
   for (const folder of folders) {
-    const reserved = reservedFolder(project, project.dir, rootTarget(project, folder));
+    const reserved = reservedFolder(project.dir, rootTarget(project, folder));
     if (reserved) {
       throw new UsageError(`${pattern} matches ${folder}, ${reserved}.`, {
         hint: 'Declare the folders to back up inside it (docker/data, not docker) in orkestra-backup.json.',

@@ -1,17 +1,16 @@
 import { smallFileList } from '../core/smallFileList.js';
 import type { IndexedFile } from '../archive/fileIndex.js';
 import { sha256Of } from '../integrity/sha256.js';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, readdir, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
 import { readDetails } from '../core/details.js';
-import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
+import { PreconditionError, UsageError } from '../base/errors.js';
 import { formatBytes, plural } from '../base/format.js';
 import type { MoveAsideFolder } from '../core/moveAside.js';
-import { StagingArea, type StagedItem } from '../core/stagedSwap.js';
+import { removeStagedLeftovers, StagingArea, writeNewFile, type StagedItem } from '../core/stagedSwap.js';
 import { secretsDrill } from './drill/secretsDrill.js';
 
 const ENV_FILE = '.env';
@@ -90,6 +89,7 @@ export const secrets: Component<SecretsPlan> = {
    */
   async restore({ project, source, overwrite, aside, progress, signal }, plan) {
     const modes = fileModes(source);
+    await removeStagedSecretsLeftovers(project.dockerDir);
     const staging = new StagingArea();
     const items: StagedItem[] = [];
     let kept = 0;
@@ -107,16 +107,16 @@ export const secrets: Component<SecretsPlan> = {
           }
         }
         const staged = await staging.beside(target);
-        await writeStaged(staged, entry.content, modes.get(entry.path) ?? 0o600, signal);
+        await writeNewFile(staged, entry.content, { mode: modes.get(entry.path) ?? 0o600 }, signal);
         items.push({ target, staged, keep: () => aside.keep(target) });
         progress.advance(entry.size);
       }
     } catch (error) {
-      await staging.discard();
-      const why = signal.aborted ? 'interrupted' : (error as Error).message;
-      throw new RuntimeError(
-        `${why} while writing the restored secrets beside their targets — no secret file was replaced: docker/.env and docker/keys/ are as they were (the partial copies were removed).`,
-        { cause: error },
+      throw await staging.abandon(
+        error,
+        signal.aborted,
+        'the restored secrets beside their targets',
+        'no secret file was replaced: docker/.env and docker/keys/ are as they were',
       );
     }
     const swapped = await staging.swapIn('swapping the restored secrets in', items);
@@ -210,10 +210,12 @@ async function checkParentsAreFolders(dockerDir: string, path: string): Promise<
   }
 }
 
-/** The whole content into its staged path (private while written), then given its mode. */
-async function writeStaged(staged: string, content: NodeJS.ReadableStream, mode: number, signal: AbortSignal): Promise<void> {
-  await pipeline(content, createWriteStream(staged, { flags: 'wx', mode: 0o600 }), { signal });
-  await chmod(staged, mode);
+/** Staged secrets a killed restore left in docker/ and anywhere under docker/keys/ (plain text, never removed otherwise). */
+async function removeStagedSecretsLeftovers(dockerDir: string): Promise<void> {
+  const keys = join(dockerDir, KEYS_DIR);
+  const inKeys = await readdir(keys, { withFileTypes: true, recursive: true }).catch(() => []);
+  const folders = [dockerDir, keys, ...inKeys.filter((entry) => entry.isDirectory()).map((entry) => join(entry.parentPath, entry.name))];
+  for (const folder of folders) await removeStagedLeftovers(folder);
 }
 
 /** `keys/a` and `keys/a/b` cannot both be restored: refused before the first file is written. */

@@ -1,9 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, rename } from 'node:fs/promises';
+import { lstat, mkdir, open, rename } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join } from 'node:path';
 import { RuntimeError } from '../base/errors.js';
-import { removeTemporary, trackTemporary, untrackTemporary } from '../base/temporaryFiles.js';
+import {
+  escapeRegExp,
+  ownedName,
+  ownedSuffix,
+  removeLeftoversOfGoneRuns,
+  removeTemporary,
+  trackTemporary,
+  untrackTemporary,
+} from '../base/temporaryFiles.js';
+import { writeAll } from '../archive/writeAll.js';
 import { critical } from './criticalSection.js';
+
+/** `.<name>.orkestra-restore-<pid>-<random>`: the pid tells the next restore whether the run that staged it is gone. */
+const STAGED_MARK = '.orkestra-restore-';
+const STAGED_LEFTOVER = ownedName(`\\..+${escapeRegExp(STAGED_MARK)}`);
+
+/** Removes the staged copies that runs killed outright left in `folder`; returns their names. */
+export function removeStagedLeftovers(folder: string): Promise<string[]> {
+  return removeLeftoversOfGoneRuns(folder, STAGED_LEFTOVER);
+}
 
 /** A target's new content, complete, beside it: swapping it in is a rename on one filesystem. */
 export interface StagedItem {
@@ -15,13 +33,46 @@ export interface StagedItem {
   keep(): Promise<string>;
 }
 
+/** The mode a staged file is given once written whole, and its mtime (ms) when it is restored too. */
+export interface FileAttributes {
+  readonly mode: number;
+  readonly mtimeMs?: number;
+}
+
+/**
+ * Writes `content` whole into a new file at `path` (never through a link or a file already at
+ * that name; 0600 while written), then gives it its attributes through the same handle, so that
+ * nothing swapped in at the name meanwhile is changed instead.
+ */
+export async function writeNewFile(
+  path: string,
+  content: NodeJS.ReadableStream,
+  attributes: FileAttributes,
+  signal: AbortSignal,
+): Promise<void> {
+  const handle = await open(path, 'wx', 0o600);
+  try {
+    await pipeline(
+      content,
+      async (chunks: AsyncIterable<Buffer | string>) => {
+        for await (const chunk of chunks) await writeAll(handle, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      },
+      { signal },
+    );
+    await handle.chmod(attributes.mode);
+    if (attributes.mtimeMs !== undefined) await handle.utimes(attributes.mtimeMs / 1000, attributes.mtimeMs / 1000);
+  } finally {
+    await handle.close();
+  }
+}
+
 export interface SwappedItem {
   readonly target: string;
   /** Where the previous content is kept; undefined when there was none. */
   readonly kept?: string;
 }
 
-interface Progress extends StagedItem {
+interface SwapStep extends StagedItem {
   kept?: string;
   placed: boolean;
 }
@@ -35,18 +86,77 @@ export class StagingArea {
   /** Everything this restore created that is not part of a target yet, in creation order. */
   private readonly created: string[] = [];
 
-  /** A hidden path beside `target` for its new content; the folders above it are made if missing. */
+  /** Staged folders made by folderBeside: what each is (device and inode), checked before it is written into. */
+  private readonly madeFolders = new Map<string, { dev: number; ino: number }>();
+
+  /**
+   * A hidden path beside `target` for its new content, `.<name>.orkestra-restore-<pid>-<random>`;
+   * the folders above it are made if missing. Staged copies a killed run left in that folder are
+   * removed first (they may hold secrets, and nothing else ever removes them).
+   */
   async beside(target: string): Promise<string> {
+    await removeStagedLeftovers(dirname(target));
     const made = await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     if (made !== undefined) this.track(made);
-    const staged = join(dirname(target), `.${basename(target)}.orkestra-restore-${randomBytes(4).toString('hex')}`);
+    const staged = join(dirname(target), `.${basename(target)}${STAGED_MARK}${ownedSuffix()}`);
     this.track(staged);
     return staged;
   }
 
-  /** Removes every staged copy and every folder made for one: the targets stay as they were. */
-  async discard(): Promise<void> {
-    for (const path of this.created.splice(0).reverse()) await removeTemporary(path);
+  /**
+   * A staged folder (0700) beside `target`, whose identity is recorded: checkFolder refuses to
+   * write into it once something else stands at its path. The folder beside the target may be
+   * shared with a container (a bind mount), which could put a link there between two writes.
+   */
+  async folderBeside(target: string): Promise<string> {
+    const staged = await this.beside(target);
+    await mkdir(staged, { mode: 0o700 });
+    const info = await lstat(staged);
+    this.madeFolders.set(staged, { dev: info.dev, ino: info.ino });
+    return staged;
+  }
+
+  /** Throws unless `staged` is still the very folder folderBeside made (not a link, not another folder). */
+  async checkFolder(staged: string): Promise<void> {
+    const made = this.madeFolders.get(staged);
+    const info = await lstat(staged).catch(() => undefined);
+    if (made === undefined || !info?.isDirectory() || info.dev !== made.dev || info.ino !== made.ino) {
+      throw new RuntimeError(
+        `${staged}, the folder this restore was writing into, was replaced by something else (nothing more was written there)`,
+        {
+          hint: 'Another process changed the folder beside the target during the restore (a container sharing it?). Check it, then run the restore again.',
+        },
+      );
+    }
+  }
+
+  /**
+   * Removes every staged copy and every folder made for one: the targets stay as they were.
+   * Never throws (its failure must not hide the error that led here): says what is left instead.
+   */
+  async discard(): Promise<string[]> {
+    const left: string[] = [];
+    for (const path of this.created.splice(0).reverse()) {
+      await removeTemporary(path).catch((error: Error) => left.push(`${path} (${error.message})`));
+    }
+    this.madeFolders.clear();
+    return left;
+  }
+
+  /**
+   * The error for a failure or an interrupt while the staged copies were written: they are
+   * discarded, and the message says that no target was replaced and, when a copy could not be
+   * removed, where it is.
+   */
+  async abandon(error: unknown, interrupted: boolean, writing: string, unchanged: string): Promise<RuntimeError> {
+    const left = await this.discard();
+    const why = interrupted ? 'interrupted' : (error as Error).message;
+    const cleanup =
+      left.length === 0 ? 'the partial copies were removed' : `the partial copies could not all be removed: ${left.join('; ')}`;
+    return new RuntimeError(`${why} while writing ${writing} — ${unchanged} (${cleanup}).`, {
+      cause: error,
+      hint: left.length === 0 ? (error as { hint?: string }).hint : 'Remove what is left by hand; it is not part of any target.',
+    });
   }
 
   /**
@@ -56,10 +166,10 @@ export class StagingArea {
    */
   async swapIn(description: string, items: readonly StagedItem[]): Promise<SwappedItem[]> {
     return critical(description, async () => {
-      const done: Progress[] = [];
+      const done: SwapStep[] = [];
       try {
         for (const item of items) {
-          const step: Progress = { ...item, placed: false };
+          const step: SwapStep = { ...item, placed: false };
           done.push(step);
           if (await exists(item.target)) step.kept = await item.keep();
           await rename(item.staged, item.target);
@@ -67,9 +177,10 @@ export class StagingArea {
         }
       } catch (error) {
         const stranded = await undo(done);
-        if (stranded.length === 0) await this.discard();
+        let left: string[] = [];
+        if (stranded.length === 0) left = await this.discard();
         else this.forget();
-        throw swapFailure(error as Error, done, stranded);
+        throw swapFailure(error as Error, done, stranded, left);
       }
       this.forget();
       return done.map(({ target, kept }) => ({ target, kept }));
@@ -94,7 +205,7 @@ interface Stranded {
 }
 
 /** Swaps back, last first: the new content out to its staged name, the kept content back in. */
-async function undo(done: readonly Progress[]): Promise<Stranded[]> {
+async function undo(done: readonly SwapStep[]): Promise<Stranded[]> {
   const stranded: Stranded[] = [];
   for (const step of [...done].reverse()) {
     try {
@@ -107,11 +218,16 @@ async function undo(done: readonly Progress[]): Promise<Stranded[]> {
   return stranded;
 }
 
-function swapFailure(cause: Error, done: readonly Progress[], stranded: readonly Stranded[]): RuntimeError {
+/** `left`: staged copies that could not be removed once everything was put back. */
+function swapFailure(cause: Error, done: readonly SwapStep[], stranded: readonly Stranded[], left: readonly string[]): RuntimeError {
   const touched = done.filter((step) => step.kept !== undefined || step.placed).map((step) => step.target);
   if (stranded.length === 0) {
     const back = touched.length > 0 ? `the previous content was put back (${touched.join(', ')})` : 'nothing was replaced';
-    return new RuntimeError(`swapping the restored copy in failed: ${cause.message} — ${back}.`, { cause });
+    const leftover = left.length > 0 ? `; the restored copy could not be removed: ${left.join('; ')}` : '';
+    return new RuntimeError(`swapping the restored copy in failed: ${cause.message} — ${back}${leftover}.`, {
+      cause,
+      hint: left.length > 0 ? 'Remove the restored copy by hand; it is not part of any target.' : undefined,
+    });
   }
   const where = stranded.map((item) => (item.kept ? `${item.target} is kept in ${item.kept}` : `${item.target}: ${item.problem}`));
   return new RuntimeError(`swapping the restored copy in failed: ${cause.message} — putting the previous content back failed too.`, {

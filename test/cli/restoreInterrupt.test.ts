@@ -22,7 +22,7 @@ async function writeBigFile(path: string, bytes: number, mark: string): Promise<
   }
 }
 
-/** Every file under `folder` named `name`, or staged for it beside its target (`.<name>.orkestra-restore-…`). */
+/** Every file under `folder` named `name`, or staged for it beside its target (`.<name>.orkestra-restore-<pid>-<random>`). */
 async function findNamed(folder: string, name: string): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await readdir(folder, { withFileTypes: true, recursive: true })) {
@@ -32,8 +32,14 @@ async function findNamed(folder: string, name: string): Promise<string[]> {
   return found;
 }
 
-/** Starts the restore and interrupts it once the archive's big file has started to be written somewhere under docker/. */
-async function interruptedRestore(project: string, args: string[], big: string, original: string | undefined) {
+/** Starts the restore and interrupts it (SIGINT unless told) once the archive's big file has started to be written somewhere under docker/. */
+async function interruptedRestore(
+  project: string,
+  args: string[],
+  big: string,
+  original: string | undefined,
+  signal: NodeJS.Signals = 'SIGINT',
+) {
   const running = startCli(args, { cwd: project });
   await vi.waitFor(
     async () => {
@@ -43,7 +49,7 @@ async function interruptedRestore(project: string, args: string[], big: string, 
     },
     { timeout: 120_000, interval: 5 },
   );
-  running.signal('SIGINT');
+  running.signal(signal);
   const result = await running.result;
   return { ...result, said: `${result.stdout}\n${result.stderr}` };
 }
@@ -128,6 +134,42 @@ describe('an interrupted restore leaves the old content or the new, never a mix'
         expect(result.said).toContain('no secret file was replaced: docker/.env and docker/keys/ are as they were');
       }
       expect((await findNamed(docker, 'zz-large.key')).filter((path) => path.includes('orkestra-restore'))).toEqual([]);
+    },
+  );
+
+  it(
+    'SIGKILL while the secrets are staged leaves the staged copy (no handler runs); the next restore removes it and restores whole',
+    { timeout: 180_000 },
+    async () => {
+      const project = await makeProject();
+      const docker = join(project, 'docker');
+      const keys = join(docker, 'keys');
+      await writeBigFile(join(keys, 'zz-large.key'), BIG_BYTES, 'new key');
+      const backup = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
+      expect(backup.code).toBe(0);
+      const secretsOf = async () => {
+        const tree = await snapshotTree(docker);
+        return Object.fromEntries(Object.entries(tree).filter(([path]) => path === '.env' || path.startsWith('keys')));
+      };
+      const wholeNew = await secretsOf();
+      await writeBigFile(join(keys, 'zz-large.key'), 1024 * 1024, 'old key');
+      const staged = async () => (await readdir(docker, { recursive: true })).filter((path) => path.includes('orkestra-restore'));
+
+      const killed = await interruptedRestore(
+        project,
+        ['restore', backup.stdout.trim(), '-y'],
+        'zz-large.key',
+        join(keys, 'zz-large.key'),
+        'SIGKILL',
+      );
+      expect(killed.code).not.toBe(0);
+      expect(await staged()).toContainEqual(expect.stringMatching(/^keys\/\.zz-large\.key\.orkestra-restore-\d+-[0-9a-f]{8}$/));
+
+      const again = await runCli(['restore', backup.stdout.trim(), '-y'], { cwd: project });
+      expect(again.stderr).not.toMatch(/\n\s+at /);
+      expect(again.code).toBe(0);
+      expect(await staged()).toEqual([]);
+      expect(await secretsOf()).toEqual(wholeNew);
     },
   );
 });

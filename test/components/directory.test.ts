@@ -120,6 +120,10 @@ describe('directory components from orkestra-backup.json', () => {
       /components\.spool\.path: name folders inside the project or docker\//,
     ],
     [{ components: { spool: { kind: 'directory', path: '.' } } }, /components\.spool\.path: name folders inside the project or docker\//],
+    [
+      { components: { spool: { kind: 'directory', path: './/backups/' } } },
+      /components\.spool\.path: name folders inside the project or docker\/ \(docker\/data\), not the project, docker\/, backups\/ or \/ itself/,
+    ],
   ])('a bad declaration %j is refused with the path of the bad field (exit 2), nothing written', async (config, message) => {
     const project = await makeProject();
     await writeFile(join(project, 'orkestra-backup.json'), JSON.stringify(config));

@@ -1,7 +1,7 @@
-import { chmod, lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { describe, expect, it, vi } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
 import { withEditedManifest } from '../helpers/directoryArchives.js';
 import { makeProject, snapshotTree } from '../helpers/project.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
@@ -116,4 +116,47 @@ describe('directory targets come from the project, not the archive', () => {
     expect(dryRun.code).toBe(2);
     expect(dryRun.stderr).toContain(reason);
   });
+
+  it(
+    'a staged folder swapped for a link while the restore writes (a container sharing the folder) is refused: nothing is written through the link, the folder is as it was',
+    { timeout: 180_000 },
+    async () => {
+      const project = await makeProject();
+      await writeFile(
+        join(project, 'orkestra-backup.json'),
+        JSON.stringify({ components: { spool: { kind: 'directory', path: 'docker/spool' } } }),
+      );
+      const spool = join(project, 'docker/spool');
+      await mkdir(spool);
+      const big = await open(join(spool, 'a-big.bin'), 'w');
+      for (let block = 0; block < 160; block += 1) await big.write(Buffer.alloc(1024 * 1024, block));
+      await big.close();
+      await writeFile(join(spool, 'b-after.txt'), 'written after the big file\n');
+      const backup = await runCli(['backup', '-c', 'spool', '-y'], { cwd: project });
+      expect(backup.code).toBe(0);
+      await rm(join(spool, 'a-big.bin'));
+      const before = await snapshotTree(spool);
+      const victim = await temporaryFolder('orkestra-victim-');
+
+      const running = startCli(['restore', backup.stdout.trim(), '-y'], { cwd: project });
+      const staged = await vi.waitFor(
+        async () => {
+          const name = (await readdir(join(project, 'docker'))).find((entry) => entry.startsWith('.spool.orkestra-restore-'));
+          if (name === undefined) throw new Error('the staged folder is not there yet');
+          return join(project, 'docker', name);
+        },
+        { timeout: 120_000, interval: 2 },
+      );
+      await rename(staged, join(project, 'docker/swapped-out'));
+      await symlink(victim, staged);
+      const result = await running.result;
+
+      expect(await readdir(victim)).toEqual([]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(`${staged}, the folder this restore was writing into, was replaced by something else`);
+      expect(result.stderr).toContain('no folder was replaced: each is as it was');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(await snapshotTree(spool)).toEqual(before);
+    },
+  );
 });
