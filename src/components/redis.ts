@@ -68,14 +68,14 @@ export const redis: Component<RedisPlan> = {
   title: 'Redis',
 
   async availability({ project, services }) {
-    const online = redisUrl((key) => project.setting(key));
+    const online = redisUrl((key) => project.setting(key), services.tuning.redisTimeoutMs);
     if (online) return onlineAvailability(online);
     return containerAvailability(services, project.containerName('redis', DEFAULT_CONTAINER));
   },
 
   async backup(context) {
     const { project, services, sink, progress, signal } = context;
-    const online = redisUrl((key) => project.setting(key));
+    const online = redisUrl((key) => project.setting(key), services.tuning.redisTimeoutMs);
     if (online) return onlineBackup(online, context);
     const docker = services.docker();
     const cli = await connectRedis(project, docker);
@@ -100,7 +100,7 @@ export const redis: Component<RedisPlan> = {
 
   async planRestore(context) {
     const { project, services, source } = context;
-    const online = redisUrl((key) => project.setting(key));
+    const online = redisUrl((key) => project.setting(key), services.tuning.redisTimeoutMs);
     if (online) return onlinePlan(online, context);
     const files = await smallFileList(source, 'redis');
     checkRedisFiles(source, files);
@@ -151,7 +151,7 @@ export const redis: Component<RedisPlan> = {
     const { project, services, source, progress, signal, aside } = context;
     if (plan.transport === 'online')
       return onlineRestore(
-        redisUrl((key) => project.setting(key))!,
+        redisUrl((key) => project.setting(key), services.tuning.redisTimeoutMs)!,
         context,
         plan,
       );

@@ -26,6 +26,8 @@ export interface Tuning {
   readonly uploadConcurrency: number;
   /** ORKESTRA_S3_TIMEOUT_SECONDS: an off-site request with no answer for this long fails and is retried (default 120). */
   readonly offsiteTimeoutMs: number;
+  /** ORKESTRA_REDIS_TIMEOUT_SECONDS: an online Redis restore gives up on a server that neither reads nor answers for this long (default 60). */
+  readonly redisTimeoutMs: number;
   /** ORKESTRA_S3_RETRY_PAUSES: seconds to wait before each new attempt at an off-site request (default 1,3,9,20). */
   readonly offsiteRetryPausesMs: readonly number[];
 }
@@ -40,6 +42,7 @@ export function readTuning(env: NodeJS.ProcessEnv = process.env): Tuning {
     uploadPartBytes: integer(env.ORKESTRA_S3_PART_MB, 8, 5, 5120) * 1024 * 1024,
     uploadConcurrency: integer(env.ORKESTRA_S3_UPLOAD_CONCURRENCY, 2, 1, 32),
     offsiteTimeoutMs: integer(env.ORKESTRA_S3_TIMEOUT_SECONDS, 120, 1, 3600) * 1000,
+    redisTimeoutMs: integer(env.ORKESTRA_REDIS_TIMEOUT_SECONDS, 60, 1, 3600) * 1000,
     offsiteRetryPausesMs: pauses(env.ORKESTRA_S3_RETRY_PAUSES, [1, 3, 9, 20]).map((seconds) => seconds * 1000),
   };
 }

@@ -15,7 +15,7 @@ import { critical } from '../core/criticalSection.js';
 import { countedAsProgress } from '../core/progress.js';
 import { smallFileList } from '../core/smallFileList.js';
 import { checkKeptSnapshot, keepSnapshot, keysText, planOnlineRestore, putBackOnline, replicaSnapshot, restoreOnline } from './direct.js';
-import { parseRedisUrl, redisIdleMs, RespConnection, type RedisAddress } from './resp.js';
+import { parseRedisUrl, RespConnection, type RedisAddress } from './resp.js';
 import { databasesText } from './serverLimits.js';
 import { archivedRdb, RDB_ENTRY } from './archivedRdb.js';
 
@@ -30,11 +30,11 @@ export interface OnlineRedisPlan extends RestorePlan {
 /**
  * Redis reached through REDIS_URL, without Docker (a managed or system Redis): the backup takes
  * the RDB through the replication handshake, the restore runs online with RESTORE commands.
- * ORKESTRA_REDIS_TIMEOUT_SECONDS bounds how long it waits for a server that stops answering.
+ * `idleMs` bounds how long it waits for a server that stops answering (ORKESTRA_REDIS_TIMEOUT_SECONDS).
  */
-export function redisUrl(setting: (key: string) => string | undefined): RedisAddress | undefined {
+export function redisUrl(setting: (key: string) => string | undefined, idleMs: number): RedisAddress | undefined {
   const url = setting('REDIS_URL');
-  return url === undefined ? undefined : { ...parseRedisUrl(url), idleMs: redisIdleMs(setting('ORKESTRA_REDIS_TIMEOUT_SECONDS')) };
+  return url === undefined ? undefined : { ...parseRedisUrl(url), idleMs };
 }
 
 export async function onlineAvailability(address: RedisAddress): Promise<Availability> {

@@ -23,14 +23,8 @@ export interface RedisAddress {
   readonly idleMs?: number;
 }
 
-/** How long a connection waits for a server that neither reads nor answers, unless ORKESTRA_REDIS_TIMEOUT_SECONDS says. */
-export const DEFAULT_REDIS_IDLE_MS = 60_000;
-
-/** ORKESTRA_REDIS_TIMEOUT_SECONDS (1-3600) as milliseconds, the default otherwise. */
-export function redisIdleMs(seconds: string | undefined): number {
-  const parsed = Number(seconds);
-  return seconds !== undefined && Number.isInteger(parsed) && parsed >= 1 && parsed <= 3600 ? parsed * 1000 : DEFAULT_REDIS_IDLE_MS;
-}
+/** How long a connection waits for a server that neither reads nor answers, when its address does not say. */
+const DEFAULT_REDIS_IDLE_MS = 60_000;
 
 /** REDIS_URL (`redis://[user:password@]host[:port][/db]`, `rediss://` for TLS); a malformed one is a usage error that never echoes it. */
 export function parseRedisUrl(url: string): RedisAddress {
