@@ -103,6 +103,9 @@ function installSignalHandlers(controller: AbortController): void {
       setTimeout(exitWhenSafe, 1_000).unref();
       return;
     }
+    process.stderr.write(
+      `orkestra-backup: interrupted; the work did not stop within ${SHUTDOWN_GRACE_MS / 1000} s and was cut short. Partial files were removed.\n`,
+    );
     removeAllTemporariesSync();
     process.exit(1);
   };
@@ -116,6 +119,9 @@ function installSignalHandlers(controller: AbortController): void {
     } else if (pending.length > 0 && signals === 2) {
       process.stderr.write(`orkestra-backup: still ${pending.join(', ')}; waiting for it (a third ${signal} leaves it undone).\n`);
     } else {
+      // The run's own last line never comes: this one says what the operator's second signal did.
+      const undone = pending.length > 0 ? `, leaving ${pending.join(', ')} undone` : '';
+      process.stderr.write(`orkestra-backup: interrupted again by ${signal}; stopped at once${undone}. Partial files were removed.\n`);
       removeAllTemporariesSync();
       process.exit(1);
     }

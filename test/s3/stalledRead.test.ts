@@ -164,8 +164,12 @@ describe('an s3:// body that stops arriving', () => {
         );
         expect(result.stderr).not.toMatch(/\n\s+at /);
         expect(result.stdout).not.toContain('Result: sound.');
-        // Refused at the first wrong answer: no further resume was asked for.
-        expect(server.ranges.filter((range) => range === 'bytes=204800-').length).toBeLessThanOrEqual(2);
+        // Refused at the first wrong answer: each read of the archive (verify makes more than one,
+        // how many overlap depends on the machine's load) asked to resume once, never again.
+        const reads = server.ranges.filter((range) => !/^bytes=[1-9]/.test(range)).length;
+        const resumes = server.ranges.filter((range) => range === 'bytes=204800-').length;
+        expect(resumes).toBeGreaterThanOrEqual(1);
+        expect(resumes).toBeLessThanOrEqual(reads);
       } finally {
         server.stop();
       }
