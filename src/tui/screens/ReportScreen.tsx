@@ -1,12 +1,12 @@
-import { Box, Text, useInput, useStdout } from 'ink';
+import { Box, Text, useInput, useWindowSize } from 'ink';
 import { useState } from 'react';
 import type { ReportLine } from '../../core/reports.js';
 import { HelpLine } from '../widgets/HelpLine.js';
 
 /** A long text (the dry-run report) that scrolls with the arrow keys; enter or esc returns. */
 export function ReportScreen({ title, lines, onDone }: { title: string; lines: readonly ReportLine[]; onDone: () => void }) {
-  const { stdout } = useStdout();
-  const height = Math.max(5, (stdout.rows ?? 24) - 5);
+  const { rows } = useWindowSize();
+  const height = Math.max(5, rows - 5);
   const [top, setTop] = useState(0);
   const maxTop = Math.max(0, lines.length - height);
   useInput((input, key) => {
