@@ -16,9 +16,6 @@ import { loadTui } from '../tui/load.js';
 const SHUTDOWN_GRACE_MS = 15_000;
 
 export async function main(argv: readonly string[]): Promise<number> {
-  // The AWS SDK warns on Node 20 that its future releases will need Node 22: a note for the
-  // people who build this tool (package.json pins the SDK), not for an operator mid-restore.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const controller = new AbortController();
   installSignalHandlers(controller);
   const terminal = processTerminal(controller.signal);

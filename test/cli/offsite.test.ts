@@ -8,7 +8,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINARY, runCli, startCli } from '../helpers/cli.js';
 import { ageKeyPair } from '../helpers/age.js';
-import { describeOffsite, offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
+import { offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
 import { ENV_TEXT, makeProject } from '../helpers/project.js';
 import { s3Client } from '../helpers/s3.js';
 import { freePort } from '../engine/stack.js';
@@ -17,7 +17,7 @@ const run = promisify(execFile);
 /** Retries quickly: the tests of an unreachable store wait for the retries, not for minutes. */
 const QUICK_RETRIES = { ORKESTRA_S3_RETRY_PAUSES: '0.2,0.2' };
 
-describeOffsite('backup to s3:// and back, on the off-site server (fauxqs: implements multipart abort)', () => {
+describe('backup to s3:// and back, on the off-site server (fauxqs: implements multipart abort)', () => {
   let server: OffsiteServer;
   beforeAll(async () => {
     server = await startOffsiteServer(['offsite', 'other']);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { copyFile, cp, mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,4 +51,28 @@ describe('packaging', () => {
       'orkestra-backup: the compiled tool (dist/) is missing. Run "npm ci && npm run build" in the checkout first.\n',
     );
   });
+
+  // The machine's own Node (v20 on Debian 12 and on CI) is older than the tool needs; where it is
+  // not, there is no old Node to try and the test says so by being skipped.
+  const oldNode = systemNodeOlderThanSupported();
+  it.skipIf(!oldNode)(`on an older Node (${oldNode ?? 'none on this machine'}) the binary refuses in one line, exit 2`, async () => {
+    const { code, stdout, stderr } = await run(oldNode!, [BINARY, '--version']).then(
+      (done) => ({ code: 0, ...done }),
+      (failed: { code: number; stdout: string; stderr: string }) => failed,
+    );
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^orkestra-backup: needs Node\.js 22\.15 or later \(24 LTS recommended\); this is Node \d+\.\d+\.\d+\. .*\n$/);
+    expect(stderr.split('\n')).toHaveLength(2);
+  });
 });
+
+function systemNodeOlderThanSupported(): string | undefined {
+  try {
+    const version = execFileSync('/usr/bin/node', ['--version'], { encoding: 'utf8' }).trim();
+    const [major, minor] = version.slice(1).split('.').map(Number);
+    return major < 22 || (major === 22 && minor < 15) ? '/usr/bin/node' : undefined;
+  } catch {
+    return undefined;
+  }
+}

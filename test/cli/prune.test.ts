@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ageKeyPair } from '../helpers/age.js';
 import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { runCli } from '../helpers/cli.js';
-import { describeOffsite, offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
+import { offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
 import { makeProject } from '../helpers/project.js';
 import { s3Client } from '../helpers/s3.js';
 
@@ -292,7 +292,7 @@ describe('list and prune through the binary', () => {
   });
 });
 
-describeOffsite('prune of encrypted archives in an s3:// folder, on the off-site server', () => {
+describe('prune of encrypted archives in an s3:// folder, on the off-site server', () => {
   let server: OffsiteServer;
   beforeAll(async () => {
     server = await startOffsiteServer(['offsite']);

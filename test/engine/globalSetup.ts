@@ -1,12 +1,10 @@
 import type { TestProject } from 'vitest/node';
 import { acquireEngine, clientFor } from './engine.js';
 import { prepareImages, type TestImages } from './images.js';
-import { prepareNode22 } from './node22.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     engine: { dockerHost: string; privateEngine: boolean; images: TestImages } | { unavailable: string };
-    node22: { node: string } | { unavailable: string };
   }
 }
 
@@ -16,12 +14,6 @@ declare module 'vitest' {
  * ORKESTRA_TEST_REQUIRE_ENGINE=1 (CI), where that is a failure.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const node22 = await prepareNode22();
-  if ('unavailable' in node22) {
-    if (process.env.ORKESTRA_TEST_REQUIRE_ENGINE === '1') throw new Error(`the off-site server needs Node 22, but ${node22.unavailable}`);
-    console.warn(`off-site server tests skipped: ${node22.unavailable}`);
-  }
-  project.provide('node22', node22);
   const result = await acquireEngine();
   if ('unavailable' in result) {
     if (process.env.ORKESTRA_TEST_REQUIRE_ENGINE === '1') {

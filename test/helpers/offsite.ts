@@ -1,13 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, inject } from 'vitest';
 import { freePort } from '../engine/stack.js';
 
-const node22 = inject('node22');
 const SERVER = fileURLToPath(new URL('../engine/standins/offsite-s3.mjs', import.meta.url));
-
-/** Tests that need the off-site server (fauxqs on Node 22); skipped with the reason printed once by globalSetup. */
-export const describeOffsite = describe.skipIf('unavailable' in node22);
 
 export interface OffsiteServer {
   readonly endpoint: string;
@@ -18,9 +13,8 @@ export interface OffsiteServer {
 
 /** fauxqs with the given buckets on a free loopback port; it checks no signatures, so any keys do. */
 export async function startOffsiteServer(buckets: string[]): Promise<OffsiteServer> {
-  if ('unavailable' in node22) throw new Error(`no Node 22: ${node22.unavailable}`);
   const port = await freePort();
-  const child = spawn(node22.node, ['--no-warnings', SERVER, String(port), ...buckets], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--no-warnings', SERVER, String(port), ...buckets], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

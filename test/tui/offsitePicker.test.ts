@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../../src/tui/backend.js';
 import { runCli } from '../helpers/cli.js';
-import { describeOffsite, offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
+import { offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
 import { ENV_TEXT, makeProject } from '../helpers/project.js';
 
-describeOffsite('the restore picker lists the off-site folder named by ORKESTRA_OFFSITE (fauxqs)', () => {
+describe('the restore picker lists the off-site folder named by ORKESTRA_OFFSITE (fauxqs)', () => {
   let server: OffsiteServer;
   beforeAll(async () => {
     server = await startOffsiteServer(['offsite']);

@@ -1,8 +1,8 @@
-// The off-site S3 server of the tests: fauxqs (npm, needs Node 22) — a real S3 protocol server
+// The off-site S3 server of the tests: fauxqs (npm) — a real S3 protocol server
 // that, unlike s3rver, implements AbortMultipartUpload. It lacks ListMultipartUploads, so this
 // wrapper adds GET /__multipart-uploads: the uploads still open in its store, from the store
 // itself, which is what a test of "no parts left behind" must look at.
-// Usage: node22 offsite-s3.mjs <port> <bucket>...   (prints "listening <port>" when ready)
+// Usage: node offsite-s3.mjs <port> <bucket>...   (prints "listening <port>" when ready)
 import { buildApp } from 'fauxqs';
 
 // The store class is not among the package's exports; it sits beside its entry point.
