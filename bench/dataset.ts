@@ -133,7 +133,7 @@ function textLike(bytes: number, seed: number): Buffer {
  * A valid mongodump archive (the format of mongo-tools' spec: magic, header, metadata, segments,
  * EOF headers with CRC-64) of about `bytes`, then gzip-compressed next to it as mongodump --gzip would.
  */
-export async function writeMongoArchive(path: string, bytes: number): Promise<void> {
+export async function writeMongoArchive(path: string, bytes: number, db = 'bench'): Promise<void> {
   const out = createWriteStream(path);
   const write = async (buffer: Buffer) => {
     if (!out.write(buffer)) await once(out, 'drain');
@@ -146,7 +146,7 @@ export async function writeMongoArchive(path: string, bytes: number): Promise<vo
   const collections = ['users', 'events', 'module_configs'];
   for (const collection of collections) {
     const metadata = JSON.stringify({ indexes: [{ v: 2, key: { _id: 1 }, name: '_id_' }], collectionName: collection, type: 'collection' });
-    await write(Buffer.from(serialize({ db: 'bench', collection, metadata, size: Math.round(bytes / 3) })));
+    await write(Buffer.from(serialize({ db, collection, metadata, size: Math.round(bytes / 3) })));
   }
   await write(terminator);
   const crcs = collections.map(() => Crc64.ecma());
@@ -154,7 +154,7 @@ export async function writeMongoArchive(path: string, bytes: number): Promise<vo
   let batch = 0;
   while (written < bytes) {
     const index = batch % collections.length;
-    await write(Buffer.from(serialize({ db: 'bench', collection: collections[index], EOF: false, CRC: Long.fromNumber(0) })));
+    await write(Buffer.from(serialize({ db, collection: collections[index], EOF: false, CRC: Long.fromNumber(0) })));
     for (let count = 0; count < 500; count += 1) {
       const document = Buffer.from(
         serialize({
@@ -176,7 +176,7 @@ export async function writeMongoArchive(path: string, bytes: number): Promise<vo
   }
   for (const [index, collection] of collections.entries()) {
     const crc = Long.fromBigInt(BigInt.asIntN(64, crcs[index].digest()));
-    await write(Buffer.from(serialize({ db: 'bench', collection, EOF: true, CRC: crc })));
+    await write(Buffer.from(serialize({ db, collection, EOF: true, CRC: crc })));
     await write(terminator);
   }
   out.end();

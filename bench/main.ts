@@ -4,7 +4,7 @@
  * on request), and a store of 100,000 small objects. Prints wall time, MB/s, peak RSS of each
  * process tree and the tool/bash ratio; the machine's limit for the same work (bench/limit.ts)
  * and the tool as a multiple of it; time per GB and RSS across sizes; then the gain of each
- * optimisation. Writes the tables into the README and every figure into
+ * optimisation. Writes the tables into docs/performance.md and every figure into
  * `bench/results/<time>-<commit>.json` (compare two with `npm run bench:compare a.json b.json`).
  *
  *   BENCH_SIZES=256M,2G,8G  sizes to run (default 256M,2G; the 8 GB run takes about an hour)
@@ -14,10 +14,10 @@
  *   BENCH_LIMIT=0           skip the machine-limit measurements
  *   BENCH_EXTRAS=0          skip the s3:// and age-encrypted rows
  *   BENCH_VARIANTS=0        skip the per-optimisation runs
- *   BENCH_PIPELINES=tool    run only the tool (for quick experiments; no ratios, README untouched)
+ *   BENCH_PIPELINES=tool    run only the tool (for quick experiments; no ratios, docs untouched)
  *   BENCH_HOLD=1            build the first size's dataset, print the variables to run the tool and
  *                           bench/bash/*.sh against it by hand (profiling), and keep it until Ctrl-C
- *   BENCH_README_SECTION=S  write the tables between <!-- S:start --> and <!-- S:end --> of the README
+ *   BENCH_SECTION=S         write the tables between <!-- S:start --> and <!-- S:end --> of docs/performance.md
  *                           (default bench): a long run of other sizes (the 8 GB one) gets its own
  *                           section instead of replacing the main run's tables
  */
@@ -48,6 +48,8 @@ import { measure, type Measurement } from './measure.js';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist-bench\/?$/, '');
+/** Where the tables go, between the markers of a section. */
+const PERFORMANCE_DOC = 'docs/performance.md';
 const BINARY = join(REPO, 'bin/orkestra-backup');
 const MB = 1024 * 1024;
 const ACCESS = 'bench-access';
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
   const report = renderReport(results);
   console.log(`\n${report}`);
   log(`results: ${await writeResults(REPO, results)}`);
-  if (process.env.BENCH_PIPELINES !== 'tool') await updateReadme(report);
+  if (process.env.BENCH_PIPELINES !== 'tool') await updatePerformanceDoc(report);
 }
 
 function chosenDatasets(): Dataset[] {
@@ -462,19 +464,19 @@ async function emptyOffsite(bench: Bench): Promise<void> {
   client.destroy();
 }
 
-async function updateReadme(report: string): Promise<void> {
-  const path = join(REPO, 'README.md');
-  const readme = await readFile(path, 'utf8');
-  const section = process.env.BENCH_README_SECTION ?? 'bench';
+async function updatePerformanceDoc(report: string): Promise<void> {
+  const path = join(REPO, PERFORMANCE_DOC);
+  const doc = await readFile(path, 'utf8');
+  const section = process.env.BENCH_SECTION ?? 'bench';
   const start = `<!-- ${section}:start -->`;
   const end = `<!-- ${section}:end -->`;
-  if (!readme.includes(start) || !readme.includes(end)) {
-    log(`README.md has no ${start} … ${end} section: tables not written there`);
+  if (!doc.includes(start) || !doc.includes(end)) {
+    log(`${PERFORMANCE_DOC} has no ${start} … ${end} section: tables not written there`);
     return;
   }
-  const updated = `${readme.slice(0, readme.indexOf(start) + start.length)}\n${report}\n${readme.slice(readme.indexOf(end))}`;
+  const updated = `${doc.slice(0, doc.indexOf(start) + start.length)}\n${report}\n${doc.slice(doc.indexOf(end))}`;
   await writeFile(path, updated);
-  log(`README.md benchmark tables updated (section ${section})`);
+  log(`${PERFORMANCE_DOC} benchmark tables updated (section ${section})`);
 }
 
 function parseSize(text: string): { label: string; bytes: number } {

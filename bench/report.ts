@@ -1,4 +1,4 @@
-/** The benchmark's tables, as Markdown for the terminal and the README. */
+/** The benchmark's tables, as Markdown for the terminal and docs/performance.md. */
 import { median, seconds, type BenchResults, type LimitRow, type Row } from './results.js';
 
 const MB = 1024 * 1024;

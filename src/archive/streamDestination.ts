@@ -10,7 +10,7 @@ import { writeAll } from './writeAll.js';
 
 /**
  * Standard output (`-o -`). The manifest must come first but is known only at the end, so the
- * body waits in a private file of the work folder (as large as the archive: the README says
+ * body waits in a private file of the work folder (as large as the archive: docs/offsite.md says
  * so, and s3:// avoids it); then head and body are checked together and written out.
  */
 export class StreamDestination implements ArchiveDestination {

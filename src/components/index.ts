@@ -20,7 +20,7 @@ export function projectComponents(config: ProjectConfig): Component[] {
   const configured = Object.entries(config.components).map(([name, entry]) => {
     const fail = (field: string, message: string) =>
       new UsageError(`${file}: components.${name}${field}: ${message}.`, {
-        hint: 'See "Project configuration" in the README. Nothing was touched.',
+        hint: 'See docs/configuration.md. Nothing was touched.',
       });
     if (COMPONENTS.some((component) => component.name === name))
       throw fail('', `"${name}" is a built-in component; give yours another name`);

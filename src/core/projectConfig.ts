@@ -96,7 +96,7 @@ export function parseProjectConfig(text: string, path: string = PROJECT_CONFIG_F
     // A bad record key (a component name) carries the reason in its own issues.
     const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
     throw new UsageError(`${path}: ${fieldPath(issue.path)}: ${message}.`, {
-      hint: 'See "Project configuration" in the README. Nothing was touched.',
+      hint: 'See docs/configuration.md. Nothing was touched.',
     });
   }
   return { canaries: (parsed.data.canaries ?? []).map(toCanary), components: parsed.data.components ?? {}, path };

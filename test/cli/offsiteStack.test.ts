@@ -100,7 +100,7 @@ describeEngine(`backup of the stack straight into a second bucket of its S3 serv
       expect(await mediaSnapshot(client)).toEqual(before);
       expect(await readFile(join(project, 'docker/.env'), 'utf8')).toBe(dotenv);
 
-      // (Needs the age CLI; without it, as the README says, this part is left out.)
+      // (Needs the age CLI; without it, as docs/contributing.md says, this part is left out.)
       if (hasAgeCli) {
         // Split with the data archive on standard output: stdout holds the age file and nothing
         // else (the secrets archive's path goes to stderr), so age -d and tar read it to the end.

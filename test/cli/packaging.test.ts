@@ -18,7 +18,7 @@ describe('packaging', () => {
     // that other tests are running at the same moment.
     const checkout = join(folder, 'checkout');
     await mkdir(checkout);
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'LICENSE', 'bin', 'src']) {
+    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'docs', 'LICENSE', 'bin', 'src']) {
       await cp(join(REPO, entry), join(checkout, entry), { recursive: true });
     }
     await symlink(join(REPO, 'node_modules'), join(checkout, 'node_modules'));
@@ -28,6 +28,8 @@ describe('packaging', () => {
     expect(listing).toContain('package/dist/cli/main.js');
     expect(listing).toContain('package/bin/orkestra-backup');
     expect(listing).toContain('package/LICENSE');
+    // The README links the pages of docs/: they go with it.
+    expect(listing).toContain('package/docs/cli.md');
     expect(listing).not.toContain('package/test/');
     const prefix = join(folder, 'global');
     await run('npm', ['install', '-g', '--prefer-offline', '--no-audit', '--no-fund', '--prefix', prefix, join(folder, tarball)], {
