@@ -2,7 +2,7 @@ import { withoutFinalPeriod } from '../base/format.js';
 import type { Availability } from '../core/component.js';
 import { OrkestraError, PreconditionError } from '../base/errors.js';
 import type { Services } from '../core/services.js';
-import type { ContainerState } from './engine.js';
+import type { ContainerState } from './containerState.js';
 
 /** A Docker-backed component is available when its container exists and runs. */
 export async function containerAvailability(services: Pick<Services, 'docker'>, name: string): Promise<Availability> {

@@ -1,59 +1,20 @@
 import Docker from 'dockerode';
 import type { Duplex, Readable } from 'node:stream';
-import { AbortedError, PreconditionError, RuntimeError } from '../base/errors.js';
+import { PreconditionError } from '../base/errors.js';
+import { describeContainer, type ContainerState } from './containerState.js';
 import { demultiplexed } from './demux.js';
+import { engineError, messageOf, statusOf } from './engineErrors.js';
 import { driveExec, type ExecOptions, type ExecResult } from './execSession.js';
-
-export interface ContainerState {
-  readonly name: string;
-  readonly running: boolean;
-  /** Docker's word for it: running, exited, paused, restarting… */
-  readonly status: string;
-  /** The container's own environment (Config.Env), for settings the project does not give. */
-  readonly env: Readonly<Record<string, string>>;
-  /** host:port published for a container port, when there is one. */
-  publishedAddress(containerPort: number): { host: string; port: number } | undefined;
-  /** IP addresses on the container's networks (the stack network first). */
-  readonly networkAddresses: readonly string[];
-  readonly hostNetwork: boolean;
-}
-
-/** What a throwaway copy of a container is made from. */
-export interface ContainerBlueprint {
-  /** The image's ID: the copy runs exactly the live container's image even if its tag moved since. */
-  readonly image: string;
-  /** The name the image was given (for messages). */
-  readonly imageName: string;
-  readonly cmd?: string[];
-  readonly entrypoint?: string[];
-  /** KEY=value pairs. */
-  readonly env: readonly string[];
-  readonly user?: string;
-  readonly workingDir?: string;
-  /** Paths the image or the container declares as volumes (where data lives). */
-  readonly volumes: readonly string[];
-  readonly memoryBytes?: number;
-}
-
-export interface ContainerSpec {
-  readonly name: string;
-  readonly blueprint: ContainerBlueprint;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly network: string;
-  readonly memoryBytes: number;
-  readonly volumes: readonly { name: string; path: string }[];
-}
-
-export interface LabelledThing {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-}
-
-export interface LabelledThings {
-  readonly containers: readonly LabelledThing[];
-  readonly networks: readonly LabelledThing[];
-  readonly volumes: readonly LabelledThing[];
-}
+import {
+  containerBlueprint,
+  containerName,
+  createOptions,
+  imageBlueprint,
+  labelledThings,
+  type ContainerBlueprint,
+  type ContainerSpec,
+  type LabelledThings,
+} from './throwaway.js';
 
 /**
  * The Docker Engine API, through dockerode, with the few operations the components need.
@@ -166,18 +127,7 @@ export class DockerEngine {
   /** How a container was made (image, command, environment…), for a throwaway copy of it; undefined when absent. */
   async blueprint(name: string): Promise<ContainerBlueprint | undefined> {
     const info = await this.inspect(name);
-    if (!info) return undefined;
-    return {
-      image: info.Image,
-      imageName: info.Config?.Image ?? info.Image,
-      cmd: info.Config?.Cmd ?? undefined,
-      entrypoint: toList(info.Config?.Entrypoint),
-      env: info.Config?.Env ?? [],
-      user: info.Config?.User || undefined,
-      workingDir: info.Config?.WorkingDir || undefined,
-      volumes: Object.keys(info.Config?.Volumes ?? {}),
-      memoryBytes: info.HostConfig?.Memory || undefined,
-    };
+    return info && containerBlueprint(info);
   }
 
   /** A blueprint for a container of an image alone (its own command and volumes), or undefined when the engine lacks the image. */
@@ -189,7 +139,7 @@ export class DockerEngine {
       if (statusOf(error) === 404) return undefined;
       throw this.engineError(error, `inspecting image ${image}`);
     }
-    return { image: info.Id, imageName: image, env: [], volumes: Object.keys(info.Config?.Volumes ?? {}) };
+    return imageBlueprint(image, info);
   }
 
   /** Creates a network of the given labels, isolated from the outside (internal). */
@@ -212,22 +162,7 @@ export class DockerEngine {
   /** Creates and starts a container; nothing is published on the host. */
   async run(spec: ContainerSpec): Promise<void> {
     try {
-      const container: Docker.Container = await this.docker.createContainer({
-        name: spec.name,
-        Image: spec.blueprint.image,
-        Cmd: spec.blueprint.cmd,
-        Entrypoint: spec.blueprint.entrypoint,
-        Env: [...spec.blueprint.env],
-        User: spec.blueprint.user,
-        WorkingDir: spec.blueprint.workingDir,
-        Labels: { ...spec.labels },
-        HostConfig: {
-          NetworkMode: spec.network,
-          Memory: spec.memoryBytes,
-          Init: true,
-          Mounts: spec.volumes.map(({ name, path }) => ({ Type: 'volume' as const, Source: name, Target: path })),
-        },
-      });
+      const container = await this.docker.createContainer(createOptions(spec));
       await container.start();
     } catch (error) {
       throw this.engineError(error, `starting ${spec.name}`);
@@ -243,11 +178,7 @@ export class DockerEngine {
         this.docker.listNetworks({ filters }),
         this.docker.listVolumes({ filters }),
       ]);
-      return {
-        containers: containers.map((c) => ({ name: (c.Names[0] ?? c.Id).replace(/^\//, ''), labels: c.Labels ?? {} })),
-        networks: networks.map((n) => ({ name: n.Name, labels: n.Labels ?? {} })),
-        volumes: (volumes.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} })),
-      };
+      return labelledThings(containers, networks, volumes.Volumes ?? []);
     } catch (error) {
       throw this.engineError(error, `listing what carries the label ${label}`);
     }
@@ -275,7 +206,7 @@ export class DockerEngine {
       const containers = await this.docker.listContainers({ all: true, filters: JSON.stringify({ volume: [volume] }) });
       return containers
         .map((container) => ({
-          name: (container.Names[0] ?? container.Id).replace(/^\//, ''),
+          name: containerName(container),
           running: container.State === 'running',
           path: container.Mounts.find((mount) => mount.Name === volume)?.Destination ?? '',
         }))
@@ -359,55 +290,6 @@ export class DockerEngine {
   }
 
   private engineError(error: unknown, doing: string): Error {
-    if ((error as Error).name === 'AbortError') return new AbortedError(`${doing} was interrupted.`);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET' || code === 'EHOSTUNREACH') {
-      const unset = this.address.startsWith('DOCKER_HOST=') ? '' : '; DOCKER_HOST is not set';
-      return new PreconditionError(`cannot reach the Docker engine at ${this.address} (${code}${unset}).`, {
-        hint: 'Start Docker or set DOCKER_HOST to a reachable engine.',
-      });
-    }
-    return new RuntimeError(`Docker engine error while ${doing}: ${messageOf(error)}.`);
+    return engineError(error, doing, this.address);
   }
-}
-
-function describeContainer(name: string, info: Docker.ContainerInspectInfo): ContainerState {
-  const env: Record<string, string> = {};
-  for (const pair of info.Config?.Env ?? []) {
-    const equals = pair.indexOf('=');
-    if (equals > 0) env[pair.slice(0, equals)] = pair.slice(equals + 1);
-  }
-  const networks = Object.entries(info.NetworkSettings?.Networks ?? {});
-  const ports = info.NetworkSettings?.Ports ?? {};
-  return {
-    name,
-    running: Boolean(info.State?.Running),
-    status: info.State?.Status ?? 'unknown',
-    env,
-    hostNetwork: info.HostConfig?.NetworkMode === 'host',
-    networkAddresses: networks
-      .sort(([a], [b]) => Number(b.includes('orkestra')) - Number(a.includes('orkestra')))
-      .map(([, network]) => network.IPAddress)
-      .filter((address): address is string => Boolean(address)),
-    publishedAddress(containerPort) {
-      const binding = ports[`${containerPort}/tcp`]?.[0];
-      if (!binding?.HostPort) return undefined;
-      const host = !binding.HostIp || binding.HostIp === '0.0.0.0' || binding.HostIp === '::' ? '127.0.0.1' : binding.HostIp;
-      return { host, port: Number(binding.HostPort) };
-    },
-  };
-}
-
-function toList(value: string | string[] | undefined): string[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  return typeof value === 'string' ? [value] : value;
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number }).statusCode;
-}
-
-function messageOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0].replace(/^\(HTTP code \d+\)\s*/, '');
 }

@@ -4,7 +4,7 @@ import { UsageError } from '../base/errors.js';
 import type { ComponentSource } from '../core/component.js';
 import { readDetails } from '../core/details.js';
 import { objectPath } from './objectPaths.js';
-import { isValidBucketName } from './store.js';
+import { isValidBucketName } from './names.js';
 
 /** What the backup recorded of each object beside its file in the index (since v1.1). */
 const ObjectDetailsSchema = z.object({

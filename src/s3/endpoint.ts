@@ -1,4 +1,4 @@
-import type { ContainerState } from '../docker/engine.js';
+import type { ContainerState } from '../docker/containerState.js';
 
 const S3_PORT = 9000;
 

@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import { UsageError } from '../base/errors.js';
 import { describeS3Error, type StoreHints } from './errors.js';
 import { offsiteUrlText, type OffsiteUrl } from './offsiteUrl.js';
-import { keepDotSegments } from './store.js';
+import { keepDotSegments } from './names.js';
 
 /** A ranged GET's body and the Content-Range header it came with (undefined on a 200 answer). */
 export interface RangedBody {

@@ -3,7 +3,7 @@ import type { Availability, ProgressReporter } from '../core/component.js';
 import type { Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
 import { containerAvailability, requireRunning } from '../docker/containers.js';
-import type { ContainerState } from '../docker/engine.js';
+import type { ContainerState } from '../docker/containerState.js';
 import { resolveEndpoint } from './endpoint.js';
 import type { ObjectStore } from './store.js';
 

@@ -1,6 +1,6 @@
 import { withoutFinalPeriod } from '../base/format.js';
 import { AbortedError } from '../base/errors.js';
-import { isTransient } from './store.js';
+import { isTransient } from './errors.js';
 
 /** Pauses between whole-operation attempts, on top of the SDK's own quick retries. */
 const BACKOFF_MS = [1_000, 3_000, 9_000, 20_000];

@@ -1,24 +1,17 @@
 import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateBucketCommand,
-  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-  UploadPartCommand,
-  UploadPartCopyCommand,
-  type CompletedPart,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { BoundedTasks } from '../base/concurrency.js';
 import { describeS3Error, type StoreHints } from './errors.js';
-
-export { isTransient, StoreServerError } from './errors.js';
+import { copyInParts, uploadInParts, type MultipartOptions, type MultipartTarget } from './multipart.js';
+import { keepDotSegments } from './names.js';
 
 export interface S3Location {
   endpoint: string;
@@ -45,21 +38,8 @@ export interface DownloadedObject extends ObjectAttributes {
 
 /** Objects up to this size are uploaded in one PutObject from memory, so a retry can resend them. */
 export const SINGLE_UPLOAD_LIMIT = 16 * 1024 * 1024;
-/** Larger objects go up in parts of this size. */
-export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
-/** Parts uploading at once. With the part being filled, three part buffers exist, reused from object to object. */
-const MULTIPART_QUEUE = 2;
 /** The largest object one CopyObject can copy. */
 const COPY_OBJECT_LIMIT = 5 * 1024 ** 3;
-/** Parts of a multipart copy (S3 allows 5 MiB to 5 GiB each, 10,000 parts). */
-const COPY_PART_SIZE = 1024 ** 3;
-
-/** The `bytes=first-last` ranges of a multipart copy of an object of this size. */
-export function copyRanges(size: number, partSize = COPY_PART_SIZE): string[] {
-  const ranges: string[] = [];
-  for (let start = 0; start < size; start += partSize) ranges.push(`bytes=${start}-${Math.min(start + partSize, size) - 1}`);
-  return ranges;
-}
 
 const RUSTFS_HINTS: StoreHints = {
   unreachable: 'Check that the rustfs container runs, or set RUSTFS_ENDPOINT.',
@@ -155,11 +135,7 @@ export class ObjectStore {
     );
   }
 
-  /**
-   * Uploads a stream of any chunking in parts of MULTIPART_PART_SIZE. Each part is copied into
-   * one of three reused buffers (no concatenation, no growth with the object's size) and is
-   * kept until the store has it, so a part that fails is sent again on its own through `retry`.
-   */
+  /** Uploads a stream in parts (see uploadInParts), reusing the part buffers of earlier uploads. */
   async putMultipart(
     bucket: string,
     key: string,
@@ -167,57 +143,8 @@ export class ObjectStore {
     attributes: ObjectAttributes,
     options: MultipartOptions,
   ): Promise<void> {
-    const { signal, retry } = options;
-    const request = <T>(doing: string, work: () => Promise<T>) => retry(() => this.call(doing, work));
-    const started = await request(`starting the upload of ${bucket}/${key}`, () =>
-      this.client.send(
-        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: attributes.contentType, Metadata: attributes.metadata }),
-        { abortSignal: signal },
-      ),
-    );
-    const uploadId = started.UploadId!;
-    const parts: CompletedPart[] = [];
-    const uploads = new BoundedTasks(MULTIPART_QUEUE, Number.POSITIVE_INFINITY);
-    try {
-      for await (const part of fixedSizeParts(body, () => this.spareParts.pop() ?? Buffer.allocUnsafe(MULTIPART_PART_SIZE))) {
-        const partNumber = parts.length + 1;
-        parts.push({ PartNumber: partNumber });
-        await uploads.add(0, async () => {
-          try {
-            const { ETag } = await request(`uploading part ${partNumber} of ${bucket}/${key}`, () =>
-              this.client.send(
-                new UploadPartCommand({
-                  Bucket: bucket,
-                  Key: key,
-                  UploadId: uploadId,
-                  PartNumber: partNumber,
-                  Body: part.bytes,
-                  ContentLength: part.bytes.length,
-                }),
-                { abortSignal: signal },
-              ),
-            );
-            parts[partNumber - 1].ETag = ETag;
-          } finally {
-            this.spareParts.push(part.buffer);
-          }
-        });
-      }
-      await uploads.drain();
-      await request(`completing the upload of ${bucket}/${key}`, () =>
-        this.client.send(
-          new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
-          {
-            abortSignal: signal,
-          },
-        ),
-      );
-    } catch (error) {
-      await uploads.drain().catch(() => undefined);
-      // Leaves no half-uploaded parts behind; if the store is gone, its own expiry removes them.
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
-      throw error;
-    }
+    const headers = { ContentType: attributes.contentType, Metadata: attributes.metadata };
+    await uploadInParts(this.target(bucket, key), body, headers, options, this.spareParts);
   }
 
   /**
@@ -227,52 +154,12 @@ export class ObjectStore {
   async copyObject(fromBucket: string, fromKey: string, toBucket: string, toKey: string, size = 0): Promise<void> {
     const source = `${fromBucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`;
     if (size > COPY_OBJECT_LIMIT) {
-      await this.copyInParts(source, toBucket, toKey, size);
+      await copyInParts(this.target(toBucket, toKey), source, size);
       return;
     }
     await this.call(`copying ${fromBucket}/${fromKey} aside`, () =>
       this.client.send(new CopyObjectCommand({ Bucket: toBucket, Key: toKey, CopySource: source, MetadataDirective: 'COPY' })),
     );
-  }
-
-  private async copyInParts(source: string, bucket: string, key: string, size: number): Promise<void> {
-    const head = await this.call(`reading ${source}`, () =>
-      this.client.send(
-        new HeadObjectCommand({ Bucket: source.split('/')[0], Key: decodeURIComponent(source.slice(source.indexOf('/') + 1)) }),
-      ),
-    );
-    const created = await this.call(`starting a copy of ${source}`, () =>
-      this.client.send(
-        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: head.ContentType, Metadata: head.Metadata }),
-      ),
-    );
-    const uploadId = created.UploadId!;
-    try {
-      const parts: CompletedPart[] = [];
-      for (const [index, range] of copyRanges(size).entries()) {
-        const copied = await this.call(`copying part ${index + 1} of ${source}`, () =>
-          this.client.send(
-            new UploadPartCopyCommand({
-              Bucket: bucket,
-              Key: key,
-              UploadId: uploadId,
-              PartNumber: index + 1,
-              CopySource: source,
-              CopySourceRange: range,
-            }),
-          ),
-        );
-        parts.push({ PartNumber: index + 1, ETag: copied.CopyPartResult?.ETag });
-      }
-      await this.call(`completing the copy of ${source}`, () =>
-        this.client.send(
-          new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
-        ),
-      );
-    } catch (error) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
-      throw error;
-    }
   }
 
   /** An object's size, or undefined when the bucket holds no such key. */
@@ -291,6 +178,10 @@ export class ObjectStore {
     this.client.destroy();
   }
 
+  private target(bucket: string, key: string): MultipartTarget {
+    return { client: this.client, call: (doing, work) => this.call(doing, work), bucket, key };
+  }
+
   private async call<T>(doing: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -304,72 +195,6 @@ export class ObjectStore {
   }
 }
 
-export interface MultipartOptions {
-  signal?: AbortSignal;
-  /** Runs one request again after transient failures (see withRetries). */
-  retry: <T>(work: () => Promise<T>) => Promise<T>;
-}
-
-/** Cuts a stream into parts of exactly the buffer's size (the last one shorter), copying into buffers from `take`. */
-export async function* fixedSizeParts(body: AsyncIterable<Buffer>, take: () => Buffer): AsyncGenerator<{ buffer: Buffer; bytes: Buffer }> {
-  let buffer = take();
-  let filled = 0;
-  for await (const chunk of body) {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const copied = chunk.copy(buffer, filled, offset);
-      filled += copied;
-      offset += copied;
-      if (filled === buffer.length) {
-        yield { buffer, bytes: buffer };
-        buffer = take();
-        filled = 0;
-      }
-    }
-  }
-  if (filled > 0) yield { buffer, bytes: buffer.subarray(0, filled) };
-}
-
 export function normalizeEtag(etag: string | undefined): string {
   return (etag ?? '').replace(/^W\//, '').replace(/"/g, '').toLowerCase();
-}
-
-/** Sends `.`/`..` key segments escaped (see escapeDotSegments), in the build step so the signature covers them. */
-export function keepDotSegments(client: S3Client): void {
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const request = args.request as { path?: unknown };
-      if (typeof request.path === 'string') request.path = escapeDotSegments(request.path);
-      return next(args);
-    },
-    { step: 'build', name: 'keepDotSegments' },
-  );
-}
-
-/**
- * S3 keys may hold `.` and `..` segments (`a/../b` is a key like any other), but a path sent
- * with them is resolved by servers and proxies: `../../other-bucket/owned` would land in another
- * bucket. Escaping the dots of such segments (in the client's build step, before signing, so
- * the signature covers the path as sent) makes the server receive exactly the key.
- */
-export function escapeDotSegments(path: string): string {
-  return path
-    .split('/')
-    .map((segment) => (segment === '.' ? '%2E' : segment === '..' ? '%2E%2E' : segment))
-    .join('/');
-}
-
-/**
- * Bucket names by S3's rules (3–63 lowercase letters, digits, dots and hyphens, starting and
- * ending with a letter or digit, no `..`, not an IP address): anything else from an archive
- * would be sent as a path of its own (`..` made a `PUT /`).
- */
-export function isValidBucketName(name: string): boolean {
-  return (
-    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
-    !name.includes('..') &&
-    !name.includes('.-') &&
-    !name.includes('-.') &&
-    !/^\d+\.\d+\.\d+\.\d+$/.test(name)
-  );
 }

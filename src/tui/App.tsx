@@ -1,22 +1,16 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 import type { RunEvent } from '../core/events.js';
-import { dryRunLines } from '../core/reports.js';
-import { drillLines } from '../core/drill/drillReport.js';
 import type { TuiBackend } from './backend.js';
+import { backupScreen } from './flows/backupFlow.js';
+import { drillScreen } from './flows/drillFlow.js';
+import { useEntryWork } from './flows/entryWork.js';
+import { inFlow, type Flow } from './flows/flow.js';
+import { restoreScreen } from './flows/restoreFlow.js';
 import { useCancellableWork, useOverwriteQuestion } from './hooks.js';
 import { EMPTY_PROGRESS, reduceProgress } from './progressState.js';
 import { initialState, previousScreen, reduceScreen, type Entry, type Screen, type ScreenAction } from './screenState.js';
-import { ArchivePickScreen } from './screens/ArchivePickScreen.js';
-import { BackupSelectScreen } from './screens/BackupSelectScreen.js';
-import { ConfirmScreen } from './screens/ConfirmScreen.js';
-import { GateScreen } from './screens/GateScreen.js';
-import { ReportScreen } from './screens/ReportScreen.js';
-import { RestoreComponentsScreen } from './screens/RestoreComponentsScreen.js';
-import { RestoreModeScreen } from './screens/RestoreModeScreen.js';
 import { StartScreen } from './screens/StartScreen.js';
-import { BackupSummary, RestoreSummary } from './screens/SummaryScreens.js';
-import { WorkingScreen } from './screens/WorkingScreen.js';
 import { HelpLine } from './widgets/HelpLine.js';
 
 export type { Screen } from './screenState.js';
@@ -33,7 +27,8 @@ export interface AppProps {
 /**
  * The interactive interface: screens over the core. Moves between screens are the pure
  * `reduceScreen`; work goes through the backend (`useCancellableWork`); progress arrives as
- * core events folded by `reduceProgress`. Screens render state and report choices.
+ * core events folded by `reduceProgress`. The screens of each flow (backup, restore, drill) are
+ * in flows/; screens render state and report choices.
  */
 export function App({ backend, initial, onExit, signal }: AppProps) {
   const { exit } = useApp();
@@ -57,27 +52,7 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
   const { question, overwrite } = useOverwriteQuestion();
   const show = (next: Screen) => dispatch({ type: 'show', screen: next });
 
-  useEffect(() => {
-    if (screen.kind === 'backup-select' && !screen.choices) {
-      void work.run(
-        () => backend.componentChoices(),
-        (choices) => ({ type: 'show', screen: { kind: 'backup-select', choices } }),
-      );
-    } else if ((screen.kind === 'restore-pick' || screen.kind === 'drill-pick') && !screen.archives) {
-      const kind = screen.kind;
-      void work.run(
-        () => backend.listArchives(),
-        (archives) => ({ type: 'show', screen: { kind, archives } }),
-      );
-    } else if (screen.kind === 'restore-running' && !work.busy()) {
-      // Entered only through the gate's word (see reduceScreen).
-      const { preview } = screen;
-      void work.run(
-        (signal) => backend.restore(preview, overwrite, onEvent, signal),
-        (outcome) => ({ type: 'restore-finished', outcome }),
-      );
-    }
-  }, [screen, backend, work, overwrite, onEvent]);
+  useEntryWork(screen, backend, work, overwrite, onEvent);
 
   useEffect(() => {
     const onAbort = () => work.cancel();
@@ -101,131 +76,26 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
     if ((screen.kind === 'backup-done' || screen.kind === 'restore-done') && key.return) leave();
   });
 
-  switch (screen.kind) {
-    case 'start':
-      return (
-        <StartScreen
-          projectDir={backend.projectDir}
-          onChoose={(choice) =>
-            show(choice === 'backup' ? { kind: 'backup-select' } : choice === 'drill' ? { kind: 'drill-pick' } : { kind: 'restore-pick' })
-          }
-        />
-      );
-    case 'backup-select':
-      return (
-        <BackupSelectScreen
-          choices={screen.choices}
-          onSubmit={(selected) => show({ kind: 'backup-confirm', selected, choices: screen.choices ?? [] })}
-        />
-      );
-    case 'backup-confirm': {
-      const skipped = screen.choices.filter((choice) => !screen.selected.includes(choice.name));
-      return (
-        <ConfirmScreen
-          title="Back up now?"
-          lines={[
-            `Components: ${screen.selected.join(', ')}`,
-            ...skipped.map((choice) => `Left out: ${choice.name}${choice.reason ? ` (${choice.reason})` : ''}`),
-            'The archive goes to ./backups/ with mode 0600: it holds every secret of the deployment.',
-          ]}
-          onAnswer={(yes) => {
-            if (!yes) return show({ kind: 'backup-select', choices: screen.choices });
-            show({ kind: 'backup-running', selected: screen.selected });
-            const skippedReasons = skipped.map((choice) => ({ component: choice.name, reason: choice.reason ?? 'not selected' }));
-            void work.run(
-              (signal) => backend.backup(screen.selected, onEvent, signal),
-              (result) => ({ type: 'backup-done', result: { ...result, skipped: skippedReasons } }),
-              { kind: 'backup-select', choices: screen.choices },
-            );
-          }}
-        />
-      );
-    }
-    case 'backup-running':
-      return <WorkingScreen title="Backing up" progress={progress} />;
-    case 'backup-done':
-      return <BackupSummary result={screen.result} />;
-    case 'restore-pick':
-      return <ArchivePickScreen archives={screen.archives} onPick={(archive) => show({ kind: 'restore-components', archive })} />;
-    case 'restore-components':
-      return (
-        <RestoreComponentsScreen
-          archive={screen.archive}
-          onSubmit={(components) => show({ kind: 'restore-mode', archive: screen.archive, components })}
-        />
-      );
-    case 'restore-mode':
-      return (
-        <RestoreModeScreen
-          name={screen.archive.name}
-          components={screen.components}
-          onChoose={(dryRun) => {
-            const { archive, components } = screen;
-            show({ kind: 'restore-checking', archive, components, dryRun });
-            void work.run(
-              (signal) => backend.previewRestore(archive.file, components, onEvent, signal),
-              (preview) => ({ type: 'preview-ready', preview }),
-              { kind: 'restore-mode', archive, components },
-            );
-          }}
-        />
-      );
-    case 'restore-checking':
-      return (
-        <WorkingScreen
-          title={screen.dryRun ? 'Dry run: checking the archive and every precondition' : 'Checking the archive and every precondition'}
-          progress={progress}
-        />
-      );
-    case 'restore-report':
-      return (
-        <ReportScreen
-          title={`Dry run of ${screen.archive.name}`}
-          lines={dryRunLines(screen.preview.archive, screen.preview.plans)}
-          onDone={() => show({ kind: 'restore-mode', archive: screen.archive, components: screen.components })}
-        />
-      );
-    case 'restore-gate':
-      return (
-        <GateScreen
-          name={screen.archive.name}
-          plans={screen.preview.plans}
-          onAnswer={(word) => dispatch({ type: 'gate-answered', word })}
-        />
-      );
-    case 'restore-running':
-      return <WorkingScreen title="Restoring" progress={progress} question={question} />;
-    case 'restore-done':
-      return <RestoreSummary outcome={screen.outcome} />;
-    case 'drill-pick':
-      return (
-        <ArchivePickScreen
-          title="Drill — choose the archive to restore into throwaway containers"
-          archives={screen.archives}
-          onPick={(archive) => {
-            show({ kind: 'drill-running', archive });
-            void work.run(
-              (signal) => backend.drill(archive.file, onEvent, signal),
-              (report) => ({ type: 'drill-finished', report }),
-              { kind: 'drill-pick', archives: screen.archives },
-            );
-          }}
-        />
-      );
-    case 'drill-running':
-      return <WorkingScreen title={`Drill of ${screen.archive.name}: throwaway containers, restore, checks`} progress={progress} />;
-    case 'drill-done':
-      return (
-        <ReportScreen title={screen.report.ok ? 'Drill passed' : 'Drill FAILED'} lines={drillLines(screen.report)} onDone={() => leave()} />
-      );
-    case 'message':
-      return (
-        <Box flexDirection="column">
-          <Text color={screen.tone === 'error' ? 'red' : 'yellow'}>{screen.text}</Text>
-          <HelpLine keys={screen.back ? 'enter or esc back · q quit' : 'enter or q quit'} />
-        </Box>
-      );
+  const flow: Flow = { backend, work, progress, onEvent, show, dispatch, leave, question };
+  if (inFlow(screen, 'backup')) return backupScreen(screen, flow);
+  if (inFlow(screen, 'restore')) return restoreScreen(screen, flow);
+  if (inFlow(screen, 'drill')) return drillScreen(screen, flow);
+  if (screen.kind === 'start') {
+    return (
+      <StartScreen
+        projectDir={backend.projectDir}
+        onChoose={(choice) =>
+          show(choice === 'backup' ? { kind: 'backup-select' } : choice === 'drill' ? { kind: 'drill-pick' } : { kind: 'restore-pick' })
+        }
+      />
+    );
   }
+  return (
+    <Box flexDirection="column">
+      <Text color={screen.tone === 'error' ? 'red' : 'yellow'}>{screen.text}</Text>
+      <HelpLine keys={screen.back ? 'enter or esc back · q quit' : 'enter or q quit'} />
+    </Box>
+  );
 }
 
 /** Whether Esc has a screen to go back to here (else it leaves the interface). */

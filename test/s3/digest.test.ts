@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { ObjectDigest } from '../../src/s3/digest.js';
-import { MULTIPART_PART_SIZE } from '../../src/s3/store.js';
+import { MULTIPART_PART_SIZE } from '../../src/s3/multipart.js';
 
 const md5 = (bytes: Buffer | Buffer[]) =>
   createHash('md5')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerState } from '../../src/docker/engine.js';
+import type { ContainerState } from '../../src/docker/containerState.js';
 import { resolveEndpoint } from '../../src/s3/endpoint.js';
 
 function container(options: { published?: { host: string; port: number }; addresses?: string[] }): ContainerState {

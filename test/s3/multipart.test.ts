@@ -3,7 +3,8 @@ import { createServer, request as httpRequest, type IncomingMessage } from 'node
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withRetries } from '../../src/s3/retry.js';
-import { fixedSizeParts, MULTIPART_PART_SIZE, ObjectStore } from '../../src/s3/store.js';
+import { fixedSizeParts, MULTIPART_PART_SIZE } from '../../src/s3/multipart.js';
+import { ObjectStore } from '../../src/s3/store.js';
 import { startS3, uniqueName } from '../engine/stack.js';
 import { Containers, describeEngine, engineStack } from '../helpers/engine.js';
 import { s3Client, snapshotStore } from '../helpers/s3.js';

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { RuntimeError, UsageError } from '../../base/errors.js';
 import { delay } from '../../base/concurrency.js';
-import type { ContainerBlueprint, DockerEngine } from '../../docker/engine.js';
+import type { DockerEngine } from '../../docker/engine.js';
+import type { ContainerBlueprint } from '../../docker/throwaway.js';
 import type { Component, DrillContainer } from '../component.js';
 import { ComponentProgress } from '../progress.js';
 import type { Project } from '../project.js';

@@ -1,0 +1,71 @@
+import { dryRunLines } from '../../core/reports.js';
+import { ArchivePickScreen } from '../screens/ArchivePickScreen.js';
+import { GateScreen } from '../screens/GateScreen.js';
+import { ReportScreen } from '../screens/ReportScreen.js';
+import { RestoreComponentsScreen } from '../screens/RestoreComponentsScreen.js';
+import { RestoreModeScreen } from '../screens/RestoreModeScreen.js';
+import { RestoreSummary } from '../screens/SummaryScreens.js';
+import { WorkingScreen } from '../screens/WorkingScreen.js';
+import type { Flow, FlowScreen } from './flow.js';
+
+/**
+ * Restore: pick an archive and its components, choose a dry run or the real thing, have the
+ * archive and every precondition checked, then read the report or type the gate's word, and
+ * watch it run.
+ */
+export function restoreScreen(screen: FlowScreen<'restore'>, { backend, work, progress, onEvent, show, dispatch, question }: Flow) {
+  switch (screen.kind) {
+    case 'restore-pick':
+      return <ArchivePickScreen archives={screen.archives} onPick={(archive) => show({ kind: 'restore-components', archive })} />;
+    case 'restore-components':
+      return (
+        <RestoreComponentsScreen
+          archive={screen.archive}
+          onSubmit={(components) => show({ kind: 'restore-mode', archive: screen.archive, components })}
+        />
+      );
+    case 'restore-mode':
+      return (
+        <RestoreModeScreen
+          name={screen.archive.name}
+          components={screen.components}
+          onChoose={(dryRun) => {
+            const { archive, components } = screen;
+            show({ kind: 'restore-checking', archive, components, dryRun });
+            void work.run(
+              (signal) => backend.previewRestore(archive.file, components, onEvent, signal),
+              (preview) => ({ type: 'preview-ready', preview }),
+              { kind: 'restore-mode', archive, components },
+            );
+          }}
+        />
+      );
+    case 'restore-checking':
+      return (
+        <WorkingScreen
+          title={screen.dryRun ? 'Dry run: checking the archive and every precondition' : 'Checking the archive and every precondition'}
+          progress={progress}
+        />
+      );
+    case 'restore-report':
+      return (
+        <ReportScreen
+          title={`Dry run of ${screen.archive.name}`}
+          lines={dryRunLines(screen.preview.archive, screen.preview.plans)}
+          onDone={() => show({ kind: 'restore-mode', archive: screen.archive, components: screen.components })}
+        />
+      );
+    case 'restore-gate':
+      return (
+        <GateScreen
+          name={screen.archive.name}
+          plans={screen.preview.plans}
+          onAnswer={(word) => dispatch({ type: 'gate-answered', word })}
+        />
+      );
+    case 'restore-running':
+      return <WorkingScreen title="Restoring" progress={progress} question={question} />;
+    case 'restore-done':
+      return <RestoreSummary outcome={screen.outcome} />;
+  }
+}
