@@ -1,12 +1,12 @@
 import { UsageError } from '../base/errors.js';
 import type { Component, ComponentKind, DefinitionOrigin } from '../core/component.js';
 import { fieldPath, PROJECT_CONFIG_FILE, type ProjectConfig } from '../core/projectConfig.js';
-import { directoryKind } from './directory.js';
-import { volumeKind } from './volume.js';
-import { mongodb } from './mongodb.js';
-import { redis } from './redis.js';
-import { rustfs } from './rustfs.js';
-import { secrets } from './secrets.js';
+import { directoryKind } from './directory/index.js';
+import { volumeKind } from './volume/index.js';
+import { mongodb } from './mongodb/index.js';
+import { redis } from './redis/index.js';
+import { rustfs } from './rustfs/index.js';
+import { secrets } from './secrets/index.js';
 
 /** The built-in components, in the order they are backed up and restored. */
 export const COMPONENTS: readonly Component[] = [mongodb, redis, rustfs, secrets];

@@ -1,30 +1,37 @@
-import { countedAsProgress } from '../core/progress.js';
-import { smallFileList } from '../core/smallFileList.js';
-import type { IndexedFile } from '../archive/fileIndex.js';
+import { countedAsProgress } from '../../core/progress.js';
+import { smallFileList } from '../../core/smallFileList.js';
+import type { IndexedFile } from '../../archive/fileIndex.js';
 import { createReadStream } from 'node:fs';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { packTar, type PackEntry } from '../archive/tarPack.js';
-import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
-import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
-import { readDetails } from '../core/details.js';
-import { firstLine, formatBytes, plural } from '../base/format.js';
-import type { MoveAsideFolder } from '../core/moveAside.js';
-import type { Project } from '../core/project.js';
-import { critical } from '../core/criticalSection.js';
-import { containerAvailability } from '../docker/containers.js';
-import type { DockerEngine } from '../docker/engine.js';
-import { aofDirPath, baseOnlyAofManifest, formatLayout, parseLayout, rdbPath, type RedisLayout } from '../redis/layout.js';
-import { aofManifestFiles, checkRdb } from '../redis/rdb.js';
-import type { RdbCheck } from '../redis/rdbChecker.js';
-import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../redis/projectRedis.js';
-import { redisDrill } from './drill/redisDrill.js';
-import { checkArchivedRdb, RDB_ENTRY } from '../redis/archivedRdb.js';
-import { onlineAvailability, onlineBackup, onlinePlan, onlineRestore, redisUrl, type OnlineRedisPlan } from '../redis/onlineTransport.js';
-import { freshSnapshot } from '../redis/snapshot.js';
-import { stopForRestore } from '../redis/shutdown.js';
-import { copyAofFolder, copyOut, spoolFolder } from '../redis/copyOut.js';
-import { delay } from '../base/concurrency.js';
+import { packTar, type PackEntry } from '../../archive/tarPack.js';
+import type { Component, ComponentSource, RestorePlan } from '../../core/component.js';
+import { PreconditionError, RuntimeError, UsageError } from '../../base/errors.js';
+import { readDetails } from '../../core/details.js';
+import { firstLine, formatBytes, plural } from '../../base/format.js';
+import type { MoveAsideFolder } from '../../core/moveAside.js';
+import type { Project } from '../../core/project.js';
+import { critical } from '../../core/criticalSection.js';
+import { containerAvailability } from '../../docker/containers.js';
+import type { DockerEngine } from '../../docker/engine.js';
+import { aofDirPath, baseOnlyAofManifest, formatLayout, parseLayout, rdbPath, type RedisLayout } from '../../redis/layout.js';
+import { aofManifestFiles, checkRdb } from '../../redis/rdb.js';
+import type { RdbCheck } from '../../redis/rdbChecker.js';
+import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../../redis/projectRedis.js';
+import { redisDrill } from './drill.js';
+import { checkArchivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
+import {
+  onlineAvailability,
+  onlineBackup,
+  onlinePlan,
+  onlineRestore,
+  redisUrl,
+  type OnlineRedisPlan,
+} from '../../redis/onlineTransport.js';
+import { freshSnapshot } from '../../redis/snapshot.js';
+import { stopForRestore } from '../../redis/shutdown.js';
+import { copyAofFolder, copyOut, spoolFolder } from '../../redis/copyOut.js';
+import { delay } from '../../base/concurrency.js';
 
 const DEFAULT_CONTAINER = REDIS_DEFAULT_CONTAINER;
 const AOF_FOLDER = 'appendonlydir';

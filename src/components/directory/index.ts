@@ -1,11 +1,11 @@
-import { sha256Of as sha256 } from '../integrity/sha256.js';
+import { sha256Of as sha256 } from '../../integrity/sha256.js';
 import { createReadStream } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, rename, utimes } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
 import { glob } from 'tinyglobby';
 import { z } from 'zod';
-import { PreconditionError, UsageError } from '../base/errors.js';
-import { formatBytes, plural } from '../base/format.js';
+import { PreconditionError, UsageError } from '../../base/errors.js';
+import { formatBytes, plural } from '../../base/format.js';
 import type {
   ArchiveReport,
   Component,
@@ -18,13 +18,13 @@ import type {
   RestoreContext,
   RestorePlan,
   RestoreResult,
-} from '../core/component.js';
-import { readDetails } from '../core/details.js';
-import type { MoveAsideFolder } from '../core/moveAside.js';
-import type { Project } from '../core/project.js';
-import { StagingArea, writeNewFile } from '../core/stagedSwap.js';
-import { normalisePath } from '../base/globMatch.js';
-import { besideTarget, outermostFolders, RESERVED_FOLDERS, resolveRoots, rootTarget, type RootTarget } from './directoryTargets.js';
+} from '../../core/component.js';
+import { readDetails } from '../../core/details.js';
+import type { MoveAsideFolder } from '../../core/moveAside.js';
+import type { Project } from '../../core/project.js';
+import { StagingArea, writeNewFile } from '../../core/stagedSwap.js';
+import { normalisePath } from '../../base/globMatch.js';
+import { besideTarget, outermostFolders, RESERVED_FOLDERS, resolveRoots, rootTarget, type RootTarget } from './targets.js';
 
 /** `{ "kind": "directory", "path": "docker/marketing-spool-*" }`: folders of the project (or absolute host folders), glob allowed. */
 const DirectorySchema = z.strictObject({

@@ -5,15 +5,15 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { z } from 'zod';
-import { OrkestraError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
-import { formatBytes, withoutFinalPeriod } from '../base/format.js';
-import type { Component, ComponentKind, ComponentSource, DefinitionOrigin, RestorePlan } from '../core/component.js';
-import { critical } from '../core/criticalSection.js';
-import { countedAsProgress } from '../core/progress.js';
-import { readDetails } from '../core/details.js';
-import type { Project } from '../core/project.js';
-import type { Services } from '../core/services.js';
-import { smallFileList } from '../core/smallFileList.js';
+import { OrkestraError, PreconditionError, RuntimeError, UsageError } from '../../base/errors.js';
+import { formatBytes, withoutFinalPeriod } from '../../base/format.js';
+import type { Component, ComponentKind, ComponentSource, DefinitionOrigin, RestorePlan } from '../../core/component.js';
+import { critical } from '../../core/criticalSection.js';
+import { countedAsProgress } from '../../core/progress.js';
+import { readDetails } from '../../core/details.js';
+import type { Project } from '../../core/project.js';
+import type { Services } from '../../core/services.js';
+import { smallFileList } from '../../core/smallFileList.js';
 
 /**
  * `{ "kind": "volume", "volume": "orkestra-memgraph" }` (a named volume, reached through a container
