@@ -12,6 +12,7 @@ import { formatBytes, plural } from '../../base/format.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { removeStagedLeftovers, StagingArea, writeNewFile, type StagedItem } from '../../core/stagedSwap.js';
 import { secretsDrill } from './drill.js';
+import { SECRETS } from './name.js';
 
 const ENV_FILE = '.env';
 const KEYS_DIR = 'keys';
@@ -36,7 +37,7 @@ interface SecretFile {
 
 /** `docker/.env` and everything under `docker/keys/`. */
 export const secrets: Component<SecretsPlan> = {
-  name: 'secrets',
+  name: SECRETS,
   title: 'Secrets (docker/.env, docker/keys/)',
 
   async availability({ project }) {
