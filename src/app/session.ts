@@ -1,6 +1,6 @@
 import { archivedComponent, COMPONENTS, projectComponents } from '../components/index.js';
 import type { Component } from '../core/component.js';
-import { loadProjectConfig } from '../core/projectConfig.js';
+import { loadProjectConfig } from './projectConfig.js';
 import type { EventListener } from '../core/events.js';
 import { openProject, type Project } from '../core/project.js';
 import type { Services } from '../core/services.js';

@@ -5,6 +5,7 @@ import { AbortedError, UsageError } from '../base/errors.js';
 import { formatBytes, formatDuration } from '../base/format.js';
 import { parseComponentList } from '../core/selection.js';
 import { COMPONENTS } from '../components/index.js';
+import { SECRETS } from '../components/secrets/name.js';
 import type { ParsedCommand } from './args.js';
 import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';
@@ -99,7 +100,7 @@ function describePlan(plan: BackupPlan, projectDir: string, terminal: Terminal):
         : relative(projectDir, plan.outputPath);
   const encrypted = plan.sealing ? ' (encrypted, age)' : '';
   if (plan.secrets) {
-    const data = plan.components.filter((component) => component.name !== 'secrets').map((component) => component.name);
+    const data = plan.components.filter((component) => component.name !== SECRETS).map((component) => component.name);
     terminal.err(`Backing up ${data.join(', ')} into ${target}${encrypted}\n`);
     terminal.err(`Backing up secrets into ${plan.secrets.outputPath}${plan.secrets.sealing ? ' (encrypted, age)' : ''}\n`);
   } else terminal.err(`Backing up ${plan.components.map((component) => component.name).join(', ')} into ${target}${encrypted}\n`);

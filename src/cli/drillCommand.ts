@@ -5,7 +5,7 @@ import { localShelf, type ArchiveShelf } from '../core/archiveShelf.js';
 import { drillFailures, drillText } from '../core/drill/drillReport.js';
 import { removeLeftoverDrills } from '../core/drill/drillStack.js';
 import { runDrill, type DrillReport } from '../core/drill/runDrill.js';
-import { loadProjectConfig } from '../core/projectConfig.js';
+import { loadProjectConfig } from '../app/projectConfig.js';
 import { openRestoreArchive } from '../core/restore.js';
 import type { Session } from '../core/session.js';
 import type { Keyring } from '../age/header.js';

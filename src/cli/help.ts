@@ -1,3 +1,4 @@
+import { COMPONENTS } from '../components/index.js';
 import type { CommandName } from './args.js';
 
 const COMMON = `Common options:
@@ -34,7 +35,7 @@ Usage:
 An archive may be a file or s3://bucket/key; verify and inspect also read - (standard input).
   orkestra-backup help [command]           this help, or a command's
 
-Components: mongodb, redis, rustfs, secrets.
+Components: ${COMPONENTS.map((component) => component.name).join(', ')}.
 Exit codes: 0 success, 1 operation failed, 2 usage error or bad archive.
 
 ${COMMON}`;

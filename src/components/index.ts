@@ -1,17 +1,22 @@
 import { UsageError } from '../base/errors.js';
 import type { Component, ComponentKind, DefinitionOrigin } from '../core/component.js';
-import { fieldPath, PROJECT_CONFIG_FILE, type ProjectConfig } from '../core/projectConfig.js';
-import { directoryKind } from './directory.js';
-import { volumeKind } from './volume.js';
-import { mongodb } from './mongodb.js';
-import { redis } from './redis.js';
-import { rustfs } from './rustfs.js';
-import { secrets } from './secrets.js';
+import { fieldPath, PROJECT_CONFIG_FILE, type CanaryKinds, type ProjectConfig } from '../core/projectConfig.js';
+import { directoryKind } from './directory/index.js';
+import { volumeKind } from './volume/index.js';
+import { mongodb } from './mongodb/index.js';
+import { redis } from './redis/index.js';
+import { rustfs } from './rustfs/index.js';
+import { secrets } from './secrets/index.js';
 
-/** The built-in components, in the order they are backed up and restored. */
+/** The built-in components, in the order they are backed up and restored: the one list a new component joins. */
 export const COMPONENTS: readonly Component[] = [mongodb, redis, rustfs, secrets];
 
-/** The kinds of component orkestra-backup.json may declare. A new kind is one file and one entry here. */
+/** The canaries orkestra-backup.json may declare: those of the built-in components that answer one in a drill. */
+export const CANARY_KINDS: CanaryKinds = COMPONENTS.flatMap((component) =>
+  component.drill?.canary ? [{ component: component.name, kind: component.drill.canary }] : [],
+);
+
+/** The kinds of component orkestra-backup.json may declare. A new kind is one folder and one entry here. */
 export const COMPONENT_KINDS: readonly ComponentKind<never>[] = [directoryKind as ComponentKind<never>, volumeKind as ComponentKind<never>];
 
 /** The project's components: the built-in ones, then those its orkestra-backup.json declares, in the file's order. */

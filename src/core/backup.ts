@@ -24,7 +24,7 @@ import {
   type ArchivePlacement,
 } from './backupTargets.js';
 import type { Availability, Component, ComponentSink } from './component.js';
-import { fingerprintKeys } from './keyDrift.js';
+import { fingerprintKeys } from './keyFingerprints.js';
 import { openOffsiteStore, sessionOffsite } from './offsite.js';
 import { ComponentProgress } from './progress.js';
 import type { Session } from './session.js';

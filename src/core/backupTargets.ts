@@ -19,6 +19,7 @@ import type { Component } from './component.js';
 import { openOffsiteStore, sessionOffsite } from './offsite.js';
 import type { Session } from './session.js';
 import { utcStamp } from './timestamps.js';
+import { SECRETS } from '../components/secrets/name.js';
 
 /** Where a backup goes: a local file, an object in the off-site bucket, or a stream (standard output). */
 export type ArchiveTarget =
@@ -81,7 +82,7 @@ export async function resolveTarget(
   return { kind: 'file', path, defaultName: false };
 }
 
-export const SECRETS = 'secrets';
+export { SECRETS };
 
 /** --split-secrets needs secrets and something else; the secrets archive is never standard output. */
 export function checkSplit(components: readonly Component[], output: string | undefined, secretsOutput: string | undefined): void {

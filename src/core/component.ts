@@ -88,12 +88,20 @@ export interface BackupResult {
   summary?: string;
 }
 
-export interface PlanContext extends BaseContext {
+/** A component's files of the archive being restored, and where it reports. */
+export interface SourceContext extends BaseContext {
   readonly source: ComponentSource;
   readonly progress: ProgressReporter;
 }
 
-export interface RestoreContext extends PlanContext {
+export interface PlanContext extends SourceContext {
+  /** The archive's manifest, for facts recorded beside the components (the fingerprints of the encryption keys). */
+  readonly manifest: Manifest;
+  /** Every component this restore brings back, from this archive or the paired secrets archive of a split backup. */
+  readonly restoring: readonly string[];
+}
+
+export interface RestoreContext extends SourceContext {
   readonly overwrite: OverwritePolicy;
   /** UTC timestamp shared by every component of one restore, for move-aside names. */
   readonly startedAt: Date;
@@ -119,7 +127,7 @@ export interface DrillCheck {
   readonly skipped?: string;
 }
 
-export interface DrillCheckContext extends PlanContext {
+export interface DrillCheckContext extends SourceContext {
   readonly manifest: Manifest;
   /** What this component's restore returned. */
   readonly restored: RestoreResult;
@@ -147,9 +155,32 @@ export interface DrillContainer {
   ): Promise<{ container: string; volumes: readonly string[]; settings: Readonly<Record<string, string>> }>;
 }
 
+/**
+ * How an operator writes a canary of a component in orkestra-backup.json: an entry of `canaries`
+ * with one field named `key` (`{ "redis": { "key": "flags" } }`), its fields checked by `schema`.
+ */
+export interface CanaryKind<Fields extends object = object> {
+  /** The entry's field: the component's name, or the name operators know it by. */
+  readonly key: string;
+  readonly schema: ZodType<Fields>;
+  /** The check's name when the entry gives none. */
+  label(fields: Fields): string;
+  /** A rule across the fields that the schema does not say: the message when broken. */
+  problem?(fields: Fields): string | undefined;
+}
+
 /** How a component takes part in `drill`: the container it needs, and what proves its data came back. */
 export interface DrillSupport {
   readonly container?: DrillContainer;
+  /** The operator's canaries this component answers; without it, orkestra-backup.json has none for it. */
+  readonly canary?: CanaryKind;
+  /**
+   * Settings that reach the live server without a container (MONGO_URI): hidden from the drill's
+   * restore, whose copies are containers.
+   */
+  readonly liveOnlySettings?: readonly string[];
+  /** Settings the drill's restore runs with whatever the project says (no safety copy of a throwaway server). */
+  readonly drillSettings?: Readonly<Record<string, string>>;
   check(context: DrillCheckContext): Promise<DrillCheck[]>;
 }
 
@@ -188,8 +219,8 @@ export interface ComponentKind<Definition = unknown> {
 /**
  * One stateful part of a deployment. Each method is independent of the user interface:
  * availability, planRestore and examine change nothing; backup writes only into the sink;
- * restore changes the target and nothing else. A fifth component implements this and is listed in
- * `components/index.ts`.
+ * restore changes the target and nothing else. Each built-in component is a folder of
+ * `components/` and one entry of `COMPONENTS` in `components/index.ts` (docs/adding-a-component.md).
  */
 export interface Component<Plan extends RestorePlan = RestorePlan> {
   readonly name: string;

@@ -1,5 +1,6 @@
 import type { Keyring } from '../age/header.js';
 import { UsageError } from '../base/errors.js';
+import { SECRETS } from '../components/secrets/name.js';
 import type { Component } from './component.js';
 import {
   openRestoreArchive,
@@ -10,8 +11,6 @@ import {
   type RestorePreview,
 } from './restore.js';
 import type { Session } from './session.js';
-
-const SECRETS = 'secrets';
 
 /** The two archives of a split backup (--split-secrets), opened and found to belong together. */
 export interface ArchivePair {

@@ -11,7 +11,6 @@ import type { Component, OverwritePolicy, RestorePlan } from './component.js';
 import { describeError, OrkestraError, PreconditionError, UsageError } from '../base/errors.js';
 import { plural, printable } from '../base/format.js';
 import { MoveAsideFolder } from './moveAside.js';
-import { describeDrift, keyDrift } from './keyDrift.js';
 import { ComponentProgress } from './progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
 import { parseComponentList } from './selection.js';
@@ -234,34 +233,21 @@ async function planComponent(
 ): Promise<ComponentPlan> {
   const progress = new ComponentProgress(component.name, 'plan', session.onEvent);
   try {
-    const drift = driftFor(session, archive.manifest, component, selected);
-    if (drift && !acceptsKeyDrift(session)) throw new PreconditionError(`${drift}.`, { hint: DRIFT_HINT });
-    const plan = await component.planRestore({ ...session, source: sourceFor(archive, component), progress });
+    const restoring = selected.map((other) => other.name);
+    const plan = await component.planRestore({
+      ...session,
+      source: sourceFor(archive, component),
+      progress,
+      manifest: archive.manifest,
+      restoring,
+    });
     progress.done();
-    return { component, plan: showable(drift ? { ...plan, warnings: [...plan.warnings, `${drift} (accepted)`] } : plan) };
+    return { component, plan: showable(plan) };
   } catch (error) {
     if (error instanceof UsageError || !(error instanceof OrkestraError)) throw error;
     progress.failed(error.message);
     return { component, failure: describeError(error) };
   }
-}
-
-const DRIFT_HINT =
-  'Restore the secrets of the same backup too (-c mongodb,secrets), put the old keys back in docker/.env, or pass --accept-key-drift if you know why they changed.';
-
-/**
- * MongoDB's data is encrypted with keys from docker/.env: restored under other keys it cannot be
- * read. A restore of mongodb that does not bring back the backup's secrets is checked against
- * the fingerprints the backup recorded.
- */
-function driftFor(session: Session, manifest: Manifest, component: Component, selected: readonly Component[]): string | undefined {
-  if (component.name !== 'mongodb' || selected.some((other) => other.name === 'secrets')) return undefined;
-  const drift = keyDrift(manifest, (key) => session.project.setting(key));
-  return drift.length > 0 ? describeDrift(drift) : undefined;
-}
-
-function acceptsKeyDrift(session: Session): boolean {
-  return session.project.setting('ORKESTRA_ACCEPT_KEY_DRIFT') === 'yes';
 }
 
 /** A plan's lines hold names from the archive: escaped once here for every interface. */

@@ -14,7 +14,7 @@ import {
 import { listArchives, newestFirst, type ArchiveListing } from '../core/archiveListing.js';
 import { settingsKeyring } from '../core/archiveKeys.js';
 import { runDrill, type DrillReport } from '../core/drill/runDrill.js';
-import { loadProjectConfig } from '../core/projectConfig.js';
+import { loadProjectConfig } from '../app/projectConfig.js';
 
 export type { ArchiveListing, DrillReport, RestorePreview };
 

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PreconditionError, RuntimeError } from '../../src/base/errors.js';
-import { keepCurrentData, putBack } from '../../src/components/mongodbPutBack.js';
+import { keepCurrentData, putBack } from '../../src/components/mongodb/putBack.js';
 import type { ToolResult } from '../../src/mongo/hostProgram.js';
 import type { MongoTools } from '../../src/mongo/tools.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';

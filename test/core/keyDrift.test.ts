@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeDrift, fingerprintKeys, keyDrift, keyNames } from '../../src/core/keyDrift.js';
+import { fingerprintKeys, keyDrift, keyNames } from '../../src/core/keyFingerprints.js';
+import { describeDrift } from '../../src/components/mongodb/keyDrift.js';
 import type { Manifest } from '../../src/archive/manifest.js';
 
 const settings = (values: Record<string, string>) => (key: string) => values[key];

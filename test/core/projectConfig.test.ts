@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadProjectConfig, parseProjectConfig } from '../../src/core/projectConfig.js';
+import { loadProjectConfig, parseProjectConfig } from '../../src/app/projectConfig.js';
 import { UsageError } from '../../src/base/errors.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 

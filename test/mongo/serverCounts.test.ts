@@ -1,8 +1,8 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CongoServer } from '@push.rocks/smartmongo/dist_ts/congodb/index.js';
-import { collectionCanary } from '../../src/components/drill/mongodbDrill.js';
-import { parseProjectConfig } from '../../src/core/projectConfig.js';
+import { collectionCanary } from '../../src/components/mongodb/drill.js';
+import { parseProjectConfig } from '../../src/app/projectConfig.js';
 import { MongoUnreachable, withMongoServer } from '../../src/mongo/serverCounts.js';
 import { freePort } from '../engine/stack.js';
 

@@ -1,5 +1,5 @@
 import { listedIndex } from '../../src/archive/fileIndex.js';
-import { describeDrift } from '../../src/core/keyDrift.js';
+import { describeDrift } from '../../src/components/mongodb/keyDrift.js';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import type { RestorePreview } from '../../src/tui/backend.js';

@@ -76,8 +76,9 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
   const folder = await drillFolder(id);
   let stack: DrillStack | undefined;
   try {
-    stack = await timed('start', () => startDrillStack(session, origins, id, (started) => drillProject(session.project, folder, started)));
-    const drill = { ...session, project: drillProject(session.project, folder, stack) };
+    const drillOf = (started: DrillStack) => drillProject(session.project, folder, started, session.components);
+    stack = await timed('start', () => startDrillStack(session, origins, id, drillOf));
+    const drill = { ...session, project: drillOf(stack) };
     const plans = await timed('plan', () => planRestore(drill, archive, components));
     const reports = new Map<string, { restored?: string; failure?: string; checks: DrillCheck[] }>();
     for (const { component, failure } of plans) reports.set(component.name, { failure, checks: [] });
@@ -173,16 +174,17 @@ async function drillFolder(id: string): Promise<string> {
   return folder;
 }
 
-/** Settings that lead to the live servers without a container: a drill never reads them (its copies are containers). */
-const NEVER_LIVE = new Set(['MONGO_URI', 'REDIS_URL']);
-
 /**
  * The project as the drill's restore sees it: the temporary folder, the copies' container names
- * (never a live one, even for a component without a copy) and settings pointing at the copies;
- * passwords and names come from the live project, whose containers the copies were made from.
+ * (never a live one, even for a component without a copy) and settings pointing at the copies,
+ * with each component's drill settings; the settings that lead to a live server without a
+ * container are never read (the copies are containers). Passwords and names come from the live
+ * project, whose containers the copies were made from.
  */
-export function drillProject(live: Project, dir: string, stack: DrillStack): Project {
-  const pinned: Record<string, string> = { ...stack.settings, ORKESTRA_KEEP_MONGODB: 'no' };
+export function drillProject(live: Project, dir: string, stack: DrillStack, components: readonly Component[]): Project {
+  const liveOnly = new Set(components.flatMap((component) => component.drill?.liveOnlySettings ?? []));
+  const drillSettings = Object.fromEntries(components.flatMap((component) => Object.entries(component.drill?.drillSettings ?? {})));
+  const pinned: Record<string, string> = { ...stack.settings, ...drillSettings };
   return {
     dir,
     dockerDir: join(dir, 'docker'),
@@ -190,7 +192,7 @@ export function drillProject(live: Project, dir: string, stack: DrillStack): Pro
     hostRoot: join(dir, 'host'),
     environment: live.environment,
     setting: (key, containerEnv) =>
-      NEVER_LIVE.has(key) ? undefined : Object.hasOwn(pinned, key) ? pinned[key] : live.setting(key, containerEnv),
+      liveOnly.has(key) ? undefined : Object.hasOwn(pinned, key) ? pinned[key] : live.setting(key, containerEnv),
     containerName: (component) => stack.containers[component] ?? drillName(stack.id, component),
   };
 }

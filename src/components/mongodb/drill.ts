@@ -1,4 +1,5 @@
-import type { DrillCheck, DrillSupport } from '../../core/component.js';
+import { z } from 'zod';
+import type { CanaryKind, DrillCheck, DrillSupport } from '../../core/component.js';
 import type { Canary } from '../../core/projectConfig.js';
 import { plural } from '../../base/format.js';
 import { readDump } from '../../mongo/archivedDump.js';
@@ -8,6 +9,28 @@ import { MongoUnreachable, withMongoServer, type MongoServer } from '../../mongo
 
 const MONGO_PORT = 27017;
 const NAMED = 3;
+
+const count = z.number().int().nonnegative();
+
+const MongoCanarySchema = z.strictObject({
+  collection: z.string().min(1),
+  /** A MongoDB query filter, as the driver's countDocuments takes it. */
+  filter: z.record(z.string(), z.unknown()).optional(),
+  min: count.optional(),
+  exact: count.optional(),
+});
+type MongoCanary = Canary<z.infer<typeof MongoCanarySchema>>;
+
+/** `{ "mongodb": { "collection": "users", "filter": { "role": "admin" }, "min": 1 } }`: documents that must be there. */
+const mongodbCanary: CanaryKind<z.infer<typeof MongoCanarySchema>> = {
+  key: 'mongodb',
+  schema: MongoCanarySchema,
+  label: ({ collection, filter, min, exact }) => {
+    const bound = exact !== undefined ? `= ${exact}` : `≥ ${min ?? 1}`;
+    return `mongodb ${collection}${filter ? ` ${JSON.stringify(filter)}` : ''} ${bound}`;
+  },
+  problem: ({ min, exact }) => (min !== undefined && exact !== undefined ? 'give "min" or "exact", not both' : undefined),
+};
 
 interface RestoredMongo {
   sourceDb: string;
@@ -22,6 +45,11 @@ interface RestoredMongo {
  * through the official driver; then the operator's collection canaries, which need the server.
  */
 export const mongodbDrill: DrillSupport = {
+  canary: mongodbCanary,
+  // Through MONGO_URI a restore would reach the live server; the drill's copy is a container.
+  liveOnlySettings: ['MONGO_URI'],
+  // The copy is thrown away: no safety dump of its database before --drop.
+  drillSettings: { ORKESTRA_KEEP_MONGODB: 'no' },
   container: {
     defaultName: MONGODB_DEFAULT_CONTAINER,
     ready: async ({ project, services }) => {
@@ -101,15 +129,17 @@ function compared(
   };
 }
 
-export async function collectionCanary(server: MongoServer, canary: Canary, database: string): Promise<DrillCheck> {
-  if (canary.component !== 'mongodb') throw new Error(`a ${canary.component} canary given to mongodb`);
+export async function collectionCanary(server: MongoServer, given: Canary, database: string): Promise<DrillCheck> {
+  if (given.component !== 'mongodb') throw new Error(`a ${given.component} canary given to mongodb`);
+  const canary = given as MongoCanary;
   const count = await server.count(`${database}.${canary.collection}`, canary.filter ?? {});
   const ok = canary.exact !== undefined ? count === canary.exact : count >= (canary.min ?? 1);
   return { name: canary.label, canary: canary.label, ok, expected: expectation(canary), measured: plural(count, 'document') };
 }
 
-function expectation(canary: Canary): string {
-  if (canary.component !== 'mongodb') return canary.label;
+function expectation(given: Canary): string {
+  if (given.component !== 'mongodb') return given.label;
+  const canary = given as MongoCanary;
   const bound = canary.exact !== undefined ? `exactly ${canary.exact}` : `at least ${canary.min ?? 1}`;
   return `${bound} in ${canary.collection}${canary.filter ? ` matching ${JSON.stringify(canary.filter)}` : ''}`;
 }

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Manifest } from '../archive/manifest.js';
 
-/** The .env keys MongoDB's encrypted data depends on; ORKESTRA_BACKUP_KEY_NAMES replaces the list. */
+/** The .env keys Orkestra's encrypted data depends on; ORKESTRA_BACKUP_KEY_NAMES replaces the list. */
 const DEFAULT_KEY_NAMES = ['OAUTH_TOKEN_ENCRYPTION_KEY', 'ORKESTRA_KMS_MASTER_KEY'];
 
 /** What the manifest keeps of those keys: an HMAC of each value under a salt of its own, never the value. */
@@ -38,7 +38,7 @@ export interface KeyDrift {
 }
 
 /**
- * The keys whose live value is not the one the archive's MongoDB data was encrypted with.
+ * The keys whose live value is not the one fingerprinted when the archive was made.
  * Archives without fingerprints (older ones) report nothing.
  */
 export function keyDrift(manifest: Manifest, setting: (key: string) => string | undefined): KeyDrift[] {
@@ -52,15 +52,6 @@ export function keyDrift(manifest: Manifest, setting: (key: string) => string | 
     drift.push({ name, change: then === null ? 'added since' : now === null ? 'missing now' : 'differs' });
   }
   return drift;
-}
-
-/** One line for the dry run and the refusal: the keys by name (never a value) and what is at stake. */
-export function describeDrift(drift: readonly KeyDrift[]): string {
-  const keys = drift.map(({ name, change }) => `${name} (${change})`).join(', ');
-  return (
-    `docker/.env holds other encryption keys than when this backup was made: ${keys}. ` +
-    'Encrypted secrets and per-tenant keys restored into MongoDB would be unreadable with them'
-  );
 }
 
 function fingerprint(salt: string, value: string): string {

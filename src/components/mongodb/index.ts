@@ -1,28 +1,29 @@
-import { smallFileList } from '../core/smallFileList.js';
+import { smallFileList } from '../../core/smallFileList.js';
 import { statfs } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import type { Component, ComponentSource, RestorePlan } from '../core/component.js';
-import { critical } from '../core/criticalSection.js';
-import { AbortedError, OrkestraError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
-import { readDetails } from '../core/details.js';
-import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
-import type { Project } from '../core/project.js';
-import { containerAvailability } from '../docker/containers.js';
-import type { NamespaceSummary } from '../mongo/archive.js';
-import { dumpStream, MONGO_DUMP_ENTRY, readDump } from '../mongo/archivedDump.js';
-import { projectMongoTools, type MongoTools } from '../mongo/tools.js';
-import { driverCollections, shellCollections, type MongoCollections } from '../mongo/collections.js';
-import type { Services } from '../core/services.js';
-import { MONGODB_DEFAULT_CONTAINER, resolveAccess } from '../mongo/projectMongo.js';
-import { keepCurrentData, ownerCollection, putBack } from './mongodbPutBack.js';
-import { connectionFailure, lastLines, restoreCounts, toolFailure } from '../mongo/toolOutput.js';
-import { describeExit } from '../base/processes.js';
-import { serverFacts } from '../mongo/serverFacts.js';
-import { mongodbDrill } from './drill/mongodbDrill.js';
-import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../mongo/remap.js';
+import type { Component, ComponentSource, PlanContext, RestorePlan } from '../../core/component.js';
+import { critical } from '../../core/criticalSection.js';
+import { AbortedError, OrkestraError, PreconditionError, RuntimeError, UsageError } from '../../base/errors.js';
+import { readDetails } from '../../core/details.js';
+import { formatBytes, plural, withoutFinalPeriod } from '../../base/format.js';
+import type { Project } from '../../core/project.js';
+import { containerAvailability } from '../../docker/containers.js';
+import type { NamespaceSummary } from '../../mongo/archive.js';
+import { dumpStream, MONGO_DUMP_ENTRY, readDump } from '../../mongo/archivedDump.js';
+import { projectMongoTools, type MongoTools } from '../../mongo/tools.js';
+import { driverCollections, shellCollections, type MongoCollections } from '../../mongo/collections.js';
+import type { Services } from '../../core/services.js';
+import { MONGODB_DEFAULT_CONTAINER, resolveAccess } from '../../mongo/projectMongo.js';
+import { checkedForKeyDrift } from './keyDrift.js';
+import { keepCurrentData, ownerCollection, putBack } from './putBack.js';
+import { connectionFailure, lastLines, restoreCounts, toolFailure } from '../../mongo/toolOutput.js';
+import { describeExit } from '../../base/processes.js';
+import { serverFacts } from '../../mongo/serverFacts.js';
+import { mongodbDrill } from './drill.js';
+import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../../mongo/remap.js';
 
 const DEFAULT_CONTAINER = MONGODB_DEFAULT_CONTAINER;
 const DUMP_ENTRY = MONGO_DUMP_ENTRY;
@@ -82,64 +83,7 @@ export const mongodb: Component<MongoPlan> = {
     return { details: { database: tools.database }, summary: `database ${tools.database}` };
   },
 
-  async planRestore({ project, services, source, signal }) {
-    await checkMongoFiles(source);
-    const sourceDb = await sourceDatabase(source); // the archive is checked before the server is asked
-    const tools = await projectMongoTools(project, services);
-    const targetDb = tools.database;
-    const args = restoreArguments(sourceDb, targetDb);
-    // mongorestore --dryRun reads only the prelude; the tool's own reader checks every document.
-    const [dump, dryRun] = await Promise.all([
-      readDump(source),
-      tools.run('mongorestore', ['--dryRun', ...args], { stdin: dumpStream(source), signal }),
-    ]);
-    if (dryRun.exitCode !== 0) {
-      throw (
-        connectionFailure('mongorestore --dryRun', dryRun, tools) ??
-        new PreconditionError(`mongorestore --dryRun rejected the archive: ${lastLines(dryRun.stderr)}`)
-      );
-    }
-    if (!dump || dump.problems.length > 0 || !dump.complete) {
-      const problem = dump?.problems[0] ?? 'it is missing';
-      throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is damaged: ${problem}.`, { hint: 'Nothing was touched.' });
-    }
-    const keepCurrent = keepsCurrentData(project);
-    const restored = dump.namespaces.filter((namespace) => namespaceTarget(args, `${namespace.db}.${namespace.collection}`));
-    const documents = restored.reduce((total, namespace) => total + namespace.documents, 0);
-    // Through MONGO_URI the driver asks what mongorestore cannot: the server's version, what --drop replaces.
-    const server = tools.uri ? await serverFacts(tools.uri, targetDb, restored, args, dump.header.serverVersion) : undefined;
-    const restoredCollections = collectionsIn(targetDb, restored, args);
-    const collections = await collectionsOf(project, services, tools);
-    const actions = [
-      `mongorestore ${args.join(' ')} ${tools.where} (archive streamed into stdin)`,
-      sourceDb === targetDb
-        ? `database ${targetDb}: same name as in the backup, no remapping`
-        : `remapping database ${sourceDb} → ${targetDb}`,
-      ...dump.namespaces.map((namespace) => describeNamespace(namespace, args, sourceDb)),
-      `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
-        ` (${plural(documents, 'document')} to restore)`,
-      ...(server?.lines ?? []),
-      await leftAsTheyAre(collections, targetDb, restoredCollections, signal),
-      `mongorestore --dryRun connected to MongoDB ${tools.where} and accepted the dump's header and collection metadata` +
-        ` (it reads no documents): ${lastLines(dryRun.stderr, 1) || 'ok'}`,
-      keepCurrent
-        ? `before --drop, the current database ${targetDb} is dumped into docker/.pre-restore-<stamp>/mongodb/ and put back` +
-          ` if mongorestore fails (free there now: ${await freeSpace(project.dockerDir)}); --no-keep-mongodb skips this`
-        : `--no-keep-mongodb: the current data of ${targetDb} is NOT kept before --drop`,
-    ];
-    const kept = keepCurrent ? 'current data kept in docker/.pre-restore-<stamp>/mongodb/' : 'current data NOT kept: --no-keep-mongodb';
-    const replaced = server ? server.replaces : `${plural(restored.length, 'collection')} of database ${targetDb}`;
-    return {
-      actions,
-      replaces: [`MongoDB ${tools.where}: ${replaced} (dropped and restored; ${kept})`],
-      warnings: server?.warnings ?? [],
-      container: tools.label,
-      sourceDb,
-      targetDb,
-      keepCurrent,
-      restoredCollections,
-    };
-  },
+  planRestore: (context) => checkedForKeyDrift(context, () => planMongoRestore(context)),
 
   async restore({ project, services, source, progress, signal, aside }, plan) {
     const tools = await projectMongoTools(project, services);
@@ -225,6 +169,66 @@ export const mongodb: Component<MongoPlan> = {
 
   drill: mongodbDrill,
 };
+
+/** What a mongorestore of the archive would do, checked with --dryRun and the tool's own read of the dump. */
+async function planMongoRestore({ project, services, source, signal }: PlanContext): Promise<MongoPlan> {
+  await checkMongoFiles(source);
+  const sourceDb = await sourceDatabase(source); // the archive is checked before the server is asked
+  const tools = await projectMongoTools(project, services);
+  const targetDb = tools.database;
+  const args = restoreArguments(sourceDb, targetDb);
+  // mongorestore --dryRun reads only the prelude; the tool's own reader checks every document.
+  const [dump, dryRun] = await Promise.all([
+    readDump(source),
+    tools.run('mongorestore', ['--dryRun', ...args], { stdin: dumpStream(source), signal }),
+  ]);
+  if (dryRun.exitCode !== 0) {
+    throw (
+      connectionFailure('mongorestore --dryRun', dryRun, tools) ??
+      new PreconditionError(`mongorestore --dryRun rejected the archive: ${lastLines(dryRun.stderr)}`)
+    );
+  }
+  if (!dump || dump.problems.length > 0 || !dump.complete) {
+    const problem = dump?.problems[0] ?? 'it is missing';
+    throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is damaged: ${problem}.`, { hint: 'Nothing was touched.' });
+  }
+  const keepCurrent = keepsCurrentData(project);
+  const restored = dump.namespaces.filter((namespace) => namespaceTarget(args, `${namespace.db}.${namespace.collection}`));
+  const documents = restored.reduce((total, namespace) => total + namespace.documents, 0);
+  // Through MONGO_URI the driver asks what mongorestore cannot: the server's version, what --drop replaces.
+  const server = tools.uri ? await serverFacts(tools.uri, targetDb, restored, args, dump.header.serverVersion) : undefined;
+  const restoredCollections = collectionsIn(targetDb, restored, args);
+  const collections = await collectionsOf(project, services, tools);
+  const actions = [
+    `mongorestore ${args.join(' ')} ${tools.where} (archive streamed into stdin)`,
+    sourceDb === targetDb
+      ? `database ${targetDb}: same name as in the backup, no remapping`
+      : `remapping database ${sourceDb} → ${targetDb}`,
+    ...dump.namespaces.map((namespace) => describeNamespace(namespace, args, sourceDb)),
+    `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
+      ` (${plural(documents, 'document')} to restore)`,
+    ...(server?.lines ?? []),
+    await leftAsTheyAre(collections, targetDb, restoredCollections, signal),
+    `mongorestore --dryRun connected to MongoDB ${tools.where} and accepted the dump's header and collection metadata` +
+      ` (it reads no documents): ${lastLines(dryRun.stderr, 1) || 'ok'}`,
+    keepCurrent
+      ? `before --drop, the current database ${targetDb} is dumped into docker/.pre-restore-<stamp>/mongodb/ and put back` +
+        ` if mongorestore fails (free there now: ${await freeSpace(project.dockerDir)}); --no-keep-mongodb skips this`
+      : `--no-keep-mongodb: the current data of ${targetDb} is NOT kept before --drop`,
+  ];
+  const kept = keepCurrent ? 'current data kept in docker/.pre-restore-<stamp>/mongodb/' : 'current data NOT kept: --no-keep-mongodb';
+  const replaced = server ? server.replaces : `${plural(restored.length, 'collection')} of database ${targetDb}`;
+  return {
+    actions,
+    replaces: [`MongoDB ${tools.where}: ${replaced} (dropped and restored; ${kept})`],
+    warnings: server?.warnings ?? [],
+    container: tools.label,
+    sourceDb,
+    targetDb,
+    keepCurrent,
+    restoredCollections,
+  };
+}
 
 function restoreArguments(sourceDb: string, targetDb: string): string[] {
   return ['--drop', '--archive', '--gzip', ...remapArguments(sourceDb, targetDb)];

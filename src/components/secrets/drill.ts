@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import type { DrillCheck, DrillSupport } from '../../core/component.js';
-import { keyDrift } from '../../core/keyDrift.js';
+import { keyDrift } from '../../core/keyFingerprints.js';
 import { plural } from '../../base/format.js';
 
 /**

@@ -1,19 +1,19 @@
-import { countedAsProgress } from '../core/progress.js';
+import { countedAsProgress } from '../../core/progress.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Component, ComponentSink, ComponentSource, RestorePlan } from '../core/component.js';
-import { BoundedTasks, fetchAhead } from '../base/concurrency.js';
-import { RuntimeError, UsageError } from '../base/errors.js';
-import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
-import { utcStamp } from '../core/timestamps.js';
-import { ObjectDigest } from '../s3/digest.js';
-import { archivedBucketNames, archivedObjects, type ObjectDetails } from '../s3/archivedObjects.js';
-import { plannedObjects, tallyRestore, UnorderedBucket, withMore, type PlannedObject } from '../s3/restoreComparison.js';
-import { connectProjectStore as connect, storeAvailability } from '../s3/projectStore.js';
-import { rustfsDrill } from './drill/rustfsDrill.js';
-import { knownIncompressible, objectPath } from '../s3/objectPaths.js';
-import { withRetries } from '../s3/retry.js';
-import { SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes, type ObjectStore } from '../s3/store.js';
+import type { Component, ComponentSink, ComponentSource, RestorePlan } from '../../core/component.js';
+import { BoundedTasks, fetchAhead } from '../../base/concurrency.js';
+import { RuntimeError, UsageError } from '../../base/errors.js';
+import { formatBytes, plural, withoutFinalPeriod } from '../../base/format.js';
+import { utcStamp } from '../../core/timestamps.js';
+import { ObjectDigest } from '../../s3/digest.js';
+import { archivedBucketNames, archivedObjects, type ObjectDetails } from '../../s3/archivedObjects.js';
+import { plannedObjects, tallyRestore, UnorderedBucket, withMore, type PlannedObject } from '../../s3/restoreComparison.js';
+import { connectProjectStore as connect, storeAvailability } from '../../s3/projectStore.js';
+import { rustfsDrill } from './drill.js';
+import { knownIncompressible, objectPath } from '../../s3/objectPaths.js';
+import { withRetries } from '../../s3/retry.js';
+import { SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes, type ObjectStore } from '../../s3/store.js';
 
 /** Objects up to this size are downloaded ahead, in memory, while earlier ones are archived. */
 const PREFETCH_LIMIT = 2 * 1024 * 1024;

@@ -1,5 +1,6 @@
 import { sha256Of } from '../../integrity/sha256.js';
-import type { DrillCheck, DrillSupport } from '../../core/component.js';
+import { z } from 'zod';
+import type { CanaryKind, DrillCheck, DrillSupport } from '../../core/component.js';
 import type { Canary } from '../../core/projectConfig.js';
 import { formatBytes, plural } from '../../base/format.js';
 import { archivedBucketNames, archivedObjects, type ArchivedObject } from '../../s3/archivedObjects.js';
@@ -11,12 +12,27 @@ const DRILL_S3_PORT = 9000;
 /** How many differing objects a failed check names. */
 const NAMED = 3;
 
+const S3CanarySchema = z.strictObject({
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  minSize: z.number().int().nonnegative().optional(),
+});
+type S3Canary = Canary<z.infer<typeof S3CanarySchema>>;
+
+/** `{ "s3": { "bucket": "assets", "key": "logo.png", "minSize": 10 } }`: an object that must be there (operators know the store as S3). */
+const s3Canary: CanaryKind<z.infer<typeof S3CanarySchema>> = {
+  key: 's3',
+  schema: S3CanarySchema,
+  label: ({ bucket, key }) => `s3 object ${bucket}/${key}`,
+};
+
 /**
  * The object store in a drill: a copy of the live server listening on 9000 of the drill's
  * network (RUSTFS_ADDRESS, as RustFS reads it); every archived object read back from it whole,
  * its size and SHA-256 compared with the archive's index; then the operator's object canaries.
  */
 export const rustfsDrill: DrillSupport = {
+  canary: s3Canary,
   container: {
     defaultName: RUSTFS_DEFAULT_CONTAINER,
     env: { RUSTFS_ADDRESS: `0.0.0.0:${DRILL_S3_PORT}` },
@@ -86,8 +102,9 @@ async function compareObject(store: ObjectStore, object: ArchivedObject, signal:
   return (await sha256Of(body)) === object.sha256 ? undefined : `${name} differs from the archive (SHA-256)`;
 }
 
-async function canaryCheck(store: ObjectStore, canary: Canary): Promise<DrillCheck> {
-  if (canary.component !== 'rustfs') throw new Error(`a ${canary.component} canary given to rustfs`);
+async function canaryCheck(store: ObjectStore, given: Canary): Promise<DrillCheck> {
+  if (given.component !== 'rustfs') throw new Error(`a ${given.component} canary given to rustfs`);
+  const canary = given as S3Canary;
   const size = await store.objectSize(canary.bucket, canary.key);
   const minimum = canary.minSize ?? 0;
   return {

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { AbortedError, OrkestraError, RuntimeError, UsageError } from '../base/errors.js';
-import { plural, withoutFinalPeriod } from '../base/format.js';
+import { AbortedError, OrkestraError, RuntimeError, UsageError } from '../../base/errors.js';
+import { plural, withoutFinalPeriod } from '../../base/format.js';
 import type {
   Availability,
   BackupContext,
@@ -10,14 +10,23 @@ import type {
   RestoreContext,
   RestorePlan,
   RestoreResult,
-} from '../core/component.js';
-import { critical } from '../core/criticalSection.js';
-import { countedAsProgress } from '../core/progress.js';
-import { smallFileList } from '../core/smallFileList.js';
-import { checkKeptSnapshot, keepSnapshot, keysText, planOnlineRestore, putBackOnline, replicaSnapshot, restoreOnline } from './direct.js';
-import { parseRedisUrl, RespConnection, type RedisAddress } from './resp.js';
-import { databasesText } from './serverLimits.js';
-import { archivedRdb, RDB_ENTRY } from './archivedRdb.js';
+} from '../../core/component.js';
+import { critical } from '../../core/criticalSection.js';
+import { countedAsProgress } from '../../core/progress.js';
+import { smallFileList } from '../../core/smallFileList.js';
+import {
+  checkKeptSnapshot,
+  keepSnapshot,
+  keysText,
+  planOnlineRestore,
+  putBackOnline,
+  replicaSnapshot,
+  restoreOnline,
+} from '../../redis/direct.js';
+import { parseRedisUrl, RespConnection, type RedisAddress } from '../../redis/resp.js';
+import { databasesText } from '../../redis/serverLimits.js';
+import { archivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
+import type { RedisTransport } from './transport.js';
 
 /** An online restore's plan: the server, and the databases FLUSHDB empties first. */
 export interface OnlineRedisPlan extends RestorePlan {
@@ -179,4 +188,14 @@ function unchanged(address: RedisAddress, how: { keptShown: string; interrupted:
 
 function snapshotName(address: RedisAddress): string {
   return `${address.host.replace(/[^A-Za-z0-9.-]/g, '_')}-${address.port}.rdb`;
+}
+
+/** Redis at REDIS_URL, reached without Docker: replication for the backup, RESTORE commands for the restore. */
+export function onlineRedis(address: RedisAddress): RedisTransport<OnlineRedisPlan> {
+  return {
+    availability: () => onlineAvailability(address),
+    backup: (context) => onlineBackup(address, context),
+    planRestore: (context) => onlinePlan(address, context),
+    restore: (context, plan) => onlineRestore(address, context, plan),
+  };
 }

@@ -1,16 +1,16 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { AbortedError, OrkestraError, PreconditionError, RuntimeError } from '../base/errors.js';
-import { plural, withoutFinalPeriod } from '../base/format.js';
-import type { ProgressReporter } from '../core/component.js';
-import { critical } from '../core/criticalSection.js';
-import type { MoveAsideFolder } from '../core/moveAside.js';
-import type { ExecResult } from '../docker/execSession.js';
-import { preludeNamespaces } from '../mongo/archivedDump.js';
-import type { MongoCollections } from '../mongo/collections.js';
-import { lastLines, restoreCounts, toolFailure } from '../mongo/toolOutput.js';
-import type { MongoTools } from '../mongo/tools.js';
+import { AbortedError, OrkestraError, PreconditionError, RuntimeError } from '../../base/errors.js';
+import { plural, withoutFinalPeriod } from '../../base/format.js';
+import type { ProgressReporter } from '../../core/component.js';
+import { critical } from '../../core/criticalSection.js';
+import type { MoveAsideFolder } from '../../core/moveAside.js';
+import type { ExecResult } from '../../docker/execSession.js';
+import { preludeNamespaces } from '../../mongo/archivedDump.js';
+import type { MongoCollections } from '../../mongo/collections.js';
+import { lastLines, restoreCounts, toolFailure } from '../../mongo/toolOutput.js';
+import type { MongoTools } from '../../mongo/tools.js';
 
 /** What a put-back needs: where the data is kept, and what the failed restore may have created. */
 export interface PutBack {

@@ -1,4 +1,5 @@
-import type { ComponentSource, DrillCheck, DrillSupport } from '../../core/component.js';
+import { z } from 'zod';
+import type { CanaryKind, ComponentSource, DrillCheck, DrillSupport } from '../../core/component.js';
 import type { Canary } from '../../core/projectConfig.js';
 import { plural } from '../../base/format.js';
 import type { RedisCli } from '../../redis/cli.js';
@@ -19,12 +20,31 @@ for _, k in ipairs(KEYS) do
 end
 return r`;
 
+const REDIS_TYPES = ['string', 'list', 'set', 'zset', 'hash', 'stream'] as const;
+
+const RedisCanarySchema = z.strictObject({
+  key: z.string().min(1),
+  db: z.number().int().min(0).max(15).optional(),
+  type: z.enum(REDIS_TYPES).optional(),
+});
+type RedisCanary = Canary<z.infer<typeof RedisCanarySchema>>;
+
+/** `{ "redis": { "key": "orkestra:flags", "db": 2, "type": "hash" } }`: a key that must be there. */
+const redisCanary: CanaryKind<z.infer<typeof RedisCanarySchema>> = {
+  key: 'redis',
+  schema: RedisCanarySchema,
+  label: ({ key }) => `redis key ${key}`,
+};
+
 /**
  * Redis in a drill: the server loaded the restored files (not loading, no load error in its
  * log), holds as many keys as the archive's RDB, and a sample of the RDB's keys is there with
  * its type and expiry; then the operator's key canaries.
  */
 export const redisDrill: DrillSupport = {
+  canary: redisCanary,
+  // Through REDIS_URL a restore would reach the live server; the drill's copy is a container.
+  liveOnlySettings: ['REDIS_URL'],
   container: {
     defaultName: REDIS_DEFAULT_CONTAINER,
     ready: async ({ project, services }) => (await (await connectRedis(project, services.docker())).run('PING')).includes('PONG'),
@@ -104,8 +124,9 @@ async function sampleCheck(cli: RedisCli, sample: readonly RdbKeySample[]): Prom
   };
 }
 
-async function canaryCheck(cli: RedisCli, canary: Canary): Promise<DrillCheck> {
-  if (canary.component !== 'redis') throw new Error(`a ${canary.component} canary given to redis`);
+async function canaryCheck(cli: RedisCli, given: Canary): Promise<DrillCheck> {
+  if (given.component !== 'redis') throw new Error(`a ${given.component} canary given to redis`);
+  const canary = given as RedisCanary;
   const type = (await cli.run('-n', String(canary.db ?? 0), 'TYPE', canary.key)).trim();
   const expected = `key ${canary.key} in db ${canary.db ?? 0}${canary.type ? ` of type ${canary.type}` : ''}`;
   const ok = type !== 'none' && (canary.type === undefined || type === canary.type);

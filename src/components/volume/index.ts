@@ -1,0 +1,73 @@
+import { OrkestraError, RuntimeError } from '../../base/errors.js';
+import { formatBytes, withoutFinalPeriod } from '../../base/format.js';
+import type { Component, ComponentKind, DefinitionOrigin } from '../../core/component.js';
+import { readDetails } from '../../core/details.js';
+import { checkContentOnly, CONTENT_ENTRY, countContent, entriesText, VolumeDetailsSchema } from './content.js';
+import { volumeDrill } from './drill.js';
+import { planVolumeRestore, restoreVolume, type VolumePlan } from './restore.js';
+import { describedVolume, VolumeSchema, type VolumeDefinition } from './definition.js';
+import { resolveTarget } from './target.js';
+
+export const volumeKind: ComponentKind<VolumeDefinition> = {
+  kind: 'volume',
+  schema: VolumeSchema,
+  create: volumeComponent,
+};
+
+/**
+ * A Docker named volume, or a folder inside a named container: copied out through the Engine
+ * API's archive endpoint (as `docker cp` does: modes, owners, mtimes, names as they are) into one
+ * `content.tar`; restored with the container stopped — its current content kept aside as a tar
+ * file, the folder emptied by a one-off container that mounts the same volumes, the backup's
+ * content copied in with its owners — and started again, also when the copy fails.
+ */
+function volumeComponent(name: string, definition: VolumeDefinition, origin: DefinitionOrigin): Component<VolumePlan> {
+  return {
+    name,
+    title: definition.title ?? `${name} (${describedVolume(definition)})`,
+
+    async availability({ project, services }) {
+      try {
+        const target = await resolveTarget(project, services, name, definition);
+        return { available: true, detail: target.how };
+      } catch (error) {
+        if (error instanceof OrkestraError) return { available: false, reason: withoutFinalPeriod(error.message) };
+        throw error;
+      }
+    },
+
+    async backup({ project, services, sink, progress }) {
+      const target = await resolveTarget(project, services, name, definition);
+      progress.note(target.how);
+      const content = await services.docker().getArchive(target.container, `${target.path}/.`);
+      if (!content) throw new RuntimeError(`${target.path} does not exist in ${target.container}.`);
+      await sink.addStream(CONTENT_ENTRY, content);
+      return {
+        details: { definition: { kind: 'volume', ...definition }, container: target.container, path: target.path },
+        summary: `${target.path} of ${target.container}`,
+      };
+    },
+
+    planRestore: (context) => planVolumeRestore(name, definition, origin, context),
+    restore: (context, plan) => restoreVolume(name, context, plan),
+    drill: volumeDrill(name, definition),
+
+    async examine({ source }) {
+      const problems: string[] = [];
+      const details = readDetails(VolumeDetailsSchema, source, name);
+      if (!details) problems.push(`the manifest holds no valid record of ${name}`);
+      try {
+        await checkContentOnly(source, name);
+        const counted = await countContent(source, name);
+        return {
+          facts: { container: details?.container, path: details?.path, entries: counted.entries, bytes: counted.bytes },
+          lines: [`${details?.container ?? '?'}:${details?.path ?? '?'}  ${entriesText(counted.entries)}  ${formatBytes(counted.bytes)}`],
+          problems,
+        };
+      } catch (error) {
+        problems.push(withoutFinalPeriod((error as Error).message));
+        return { facts: {}, lines: [], problems };
+      }
+    },
+  };
+}
