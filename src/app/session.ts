@@ -6,8 +6,8 @@ import { openProject, type Project } from '../core/project.js';
 import type { Services } from '../core/services.js';
 import { readTuning } from '../core/tuning.js';
 import { DockerEngine } from '../docker/engine.js';
-import { ObjectStore } from '../s3/store.js';
-import { OffsiteStore } from '../s3/offsite.js';
+import { ObjectStore } from '../s3/client/store.js';
+import { OffsiteStore } from '../s3/offsite/offsite.js';
 import { openOffsiteStore } from '../core/offsite.js';
 import type { Session } from '../core/session.js';
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { openOffsite, openSessionProject } from '../app/session.js';
 import { localShelf, offsiteShelf, type ArchiveShelf } from '../core/archiveShelf.js';
-import { isOffsiteUrl, parseOffsiteFolder } from '../s3/offsiteUrl.js';
+import { isOffsiteUrl, parseOffsiteFolder } from '../s3/offsite/offsiteUrl.js';
 import { commandSettings } from './settings.js';
 import { createLineReporter } from './reporter.js';
 import { UsageError } from '../base/errors.js';

@@ -10,7 +10,7 @@ import type { ParsedCommand } from './args.js';
 import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';
 import { confirm, type Terminal } from './terminal.js';
-import { isOffsiteUrl } from '../s3/offsiteUrl.js';
+import { isOffsiteUrl } from '../s3/offsite/offsiteUrl.js';
 
 export async function backupCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
   const selection = parseSelection(args);

@@ -3,7 +3,7 @@ import type { ArchiveBytes } from '../archive/location.js';
 import { spoolInput } from '../archive/spooledInput.js';
 import { openArchiveReference, openedWith } from '../core/offsite.js';
 import type { Keyring } from '../age/header.js';
-import type { OffsiteStore } from '../s3/offsite.js';
+import type { OffsiteStore } from '../s3/offsite/offsite.js';
 import { commandSettings } from './settings.js';
 import { archivedComponent, COMPONENTS } from '../components/index.js';
 import { allProblems, examineArchive, type ExaminedArchive } from '../core/examine.js';

@@ -6,9 +6,9 @@ import { RECORD_LIMIT, recordNameOf, type ArchiveRecord } from '../archive/archi
 import type { ArchiveBytes } from '../archive/location.js';
 import { PinnedArchive } from '../archive/pinned.js';
 import { sha256Of } from '../integrity/sha256.js';
-import type { OffsiteStore } from '../s3/offsite.js';
-import { offsiteChild, offsiteUrlText, type OffsiteUrl } from '../s3/offsiteUrl.js';
-import { RemoteArchive } from '../s3/remoteArchive.js';
+import type { OffsiteStore } from '../s3/offsite/offsite.js';
+import { offsiteChild, offsiteUrlText, type OffsiteUrl } from '../s3/offsite/offsiteUrl.js';
+import { RemoteArchive } from '../s3/offsite/remoteArchive.js';
 
 export interface ShelfEntry {
   readonly name: string;

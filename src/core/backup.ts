@@ -10,7 +10,7 @@ import { ArchiveWriter, type UnindexedManifest } from '../archive/writer.js';
 import type { ArchiveLocation } from '../archive/location.js';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { withoutFinalPeriod } from '../base/format.js';
-import { isOffsiteUrl, parseOffsiteUrl } from '../s3/offsiteUrl.js';
+import { isOffsiteUrl, parseOffsiteUrl } from '../s3/offsite/offsiteUrl.js';
 import { backupSealing, SECRETS_SEALING } from './archiveKeys.js';
 import {
   checkArchiveExtension,

@@ -1,6 +1,6 @@
 import type { DockerEngine } from '../docker/engine.js';
-import type { ObjectStore, S3Location } from '../s3/store.js';
-import type { OffsiteSettings, OffsiteStore, Retry } from '../s3/offsite.js';
+import type { ObjectStore, S3Location } from '../s3/client/store.js';
+import type { OffsiteSettings, OffsiteStore, Retry } from '../s3/offsite/offsite.js';
 import type { Tuning } from './tuning.js';
 
 /**

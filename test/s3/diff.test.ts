@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareKeys, mappedDifferences, mergedDifferences, UnorderedListing, type ComparableObject } from '../../src/s3/diff.js';
-import type { LiveObject } from '../../src/s3/store.js';
+import { compareKeys, mappedDifferences, mergedDifferences, UnorderedListing, type ComparableObject } from '../../src/s3/rustfs/diff.js';
+import type { LiveObject } from '../../src/s3/client/store.js';
 
 async function* stream<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;

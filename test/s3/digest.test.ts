@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { ObjectDigest } from '../../src/s3/digest.js';
-import { MULTIPART_PART_SIZE } from '../../src/s3/multipart.js';
+import { ObjectDigest } from '../../src/s3/rustfs/digest.js';
+import { MULTIPART_PART_SIZE } from '../../src/s3/client/multipart.js';
 
 const md5 = (bytes: Buffer | Buffer[]) =>
   createHash('md5')

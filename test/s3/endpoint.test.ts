@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerState } from '../../src/docker/containerState.js';
-import { resolveEndpoint } from '../../src/s3/endpoint.js';
+import { resolveEndpoint } from '../../src/s3/rustfs/endpoint.js';
 
 function container(options: { published?: { host: string; port: number }; addresses?: string[] }): ContainerState {
   return {

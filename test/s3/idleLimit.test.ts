@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { StalledBodyError, withinIdleLimit } from '../../src/s3/idleLimit.js';
+import { StalledBodyError, withinIdleLimit } from '../../src/s3/client/idleLimit.js';
 
 /** Resolves after a real pause: here the pause is what is tested (a consumer slower than the idle limit). */
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeEntryPath } from '../../src/archive/paths.js';
-import { knownIncompressible, objectPath } from '../../src/s3/objectPaths.js';
+import { knownIncompressible, objectPath } from '../../src/s3/rustfs/objectPaths.js';
 
 describe('object keys in the archive', () => {
   it.each(['a.txt', 'users/1/avatar.png', 'with space/ünïcødé ✓.txt', 'docs.v2/x'])('a plain key %s is its own path', (key) => {

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CompletedPart } from '@aws-sdk/client-s3';
-import type { OffsiteStore } from '../../src/s3/offsite.js';
-import { OffsiteDestination } from '../../src/s3/offsiteDestination.js';
-import { parseOffsiteUrl } from '../../src/s3/offsiteUrl.js';
+import type { OffsiteStore } from '../../src/s3/offsite/offsite.js';
+import { OffsiteDestination } from '../../src/s3/offsite/offsiteDestination.js';
+import { parseOffsiteUrl } from '../../src/s3/offsite/offsiteUrl.js';
 
 const MiB = 1024 * 1024;
 

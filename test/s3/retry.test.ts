@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { withRetries } from '../../src/s3/retry.js';
-import { StoreServerError } from '../../src/s3/errors.js';
+import { withRetries } from '../../src/s3/client/retry.js';
+import { StoreServerError } from '../../src/s3/client/errors.js';
 
 describe('retries of store operations', () => {
   it('an interrupt during a pause between attempts ends the wait at once with the interrupt', async () => {

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { CanaryKind, DrillCheck, DrillSupport } from '../../core/component.js';
 import type { Canary } from '../../core/projectConfig.js';
 import { formatBytes, plural } from '../../base/format.js';
-import { archivedBucketNames, archivedObjects, type ArchivedObject } from '../../s3/archivedObjects.js';
-import { connectProjectStore, RUSTFS_DEFAULT_CONTAINER } from '../../s3/projectStore.js';
-import type { ObjectStore } from '../../s3/store.js';
+import { archivedBucketNames, archivedObjects, type ArchivedObject } from '../../s3/rustfs/archivedObjects.js';
+import { connectProjectStore, RUSTFS_DEFAULT_CONTAINER } from '../../s3/rustfs/projectStore.js';
+import type { ObjectStore } from '../../s3/client/store.js';
 
 /** The port the copy's S3 server listens on, on the drill's own network (RustFS's default). */
 const DRILL_S3_PORT = 9000;

@@ -6,14 +6,20 @@ import { BoundedTasks, fetchAhead } from '../../base/concurrency.js';
 import { RuntimeError, UsageError } from '../../base/errors.js';
 import { formatBytes, plural, withoutFinalPeriod } from '../../base/format.js';
 import { utcStamp } from '../../core/timestamps.js';
-import { ObjectDigest } from '../../s3/digest.js';
-import { archivedBucketNames, archivedObjects, type ObjectDetails } from '../../s3/archivedObjects.js';
-import { plannedObjects, tallyRestore, UnorderedBucket, withMore, type PlannedObject } from '../../s3/restoreComparison.js';
-import { connectProjectStore as connect, storeAvailability } from '../../s3/projectStore.js';
+import { ObjectDigest } from '../../s3/rustfs/digest.js';
+import { archivedBucketNames, archivedObjects, type ObjectDetails } from '../../s3/rustfs/archivedObjects.js';
+import { plannedObjects, tallyRestore, UnorderedBucket, withMore, type PlannedObject } from '../../s3/rustfs/restoreComparison.js';
+import { connectProjectStore as connect, storeAvailability } from '../../s3/rustfs/projectStore.js';
 import { rustfsDrill } from './drill.js';
-import { knownIncompressible, objectPath } from '../../s3/objectPaths.js';
-import { withRetries } from '../../s3/retry.js';
-import { SINGLE_UPLOAD_LIMIT, type DownloadedObject, type LiveObject, type ObjectAttributes, type ObjectStore } from '../../s3/store.js';
+import { knownIncompressible, objectPath } from '../../s3/rustfs/objectPaths.js';
+import { withRetries } from '../../s3/client/retry.js';
+import {
+  SINGLE_UPLOAD_LIMIT,
+  type DownloadedObject,
+  type LiveObject,
+  type ObjectAttributes,
+  type ObjectStore,
+} from '../../s3/client/store.js';
 
 /** Objects up to this size are downloaded ahead, in memory, while earlier ones are archived. */
 const PREFETCH_LIMIT = 2 * 1024 * 1024;

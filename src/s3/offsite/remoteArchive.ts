@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { RuntimeError, UsageError } from '../base/errors.js';
-import { firstLine, withoutFinalPeriod } from '../base/format.js';
-import type { ArchiveBytes } from '../archive/location.js';
+import { RuntimeError, UsageError } from '../../base/errors.js';
+import { firstLine, withoutFinalPeriod } from '../../base/format.js';
+import type { ArchiveBytes } from '../../archive/location.js';
 import type { OffsiteStore } from './offsite.js';
-import { StalledBodyError, withinIdleLimit } from './idleLimit.js';
+import { StalledBodyError, withinIdleLimit } from '../client/idleLimit.js';
 import { offsiteUrlText, type OffsiteUrl } from './offsiteUrl.js';
 
 /** A store's answer that no resume can mend: ends the read at once with its refusal. */

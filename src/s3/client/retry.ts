@@ -1,5 +1,5 @@
-import { withoutFinalPeriod } from '../base/format.js';
-import { AbortedError } from '../base/errors.js';
+import { withoutFinalPeriod } from '../../base/format.js';
+import { AbortedError } from '../../base/errors.js';
 import { isTransient } from './errors.js';
 
 /** Pauses between whole-operation attempts, on top of the SDK's own quick retries. */

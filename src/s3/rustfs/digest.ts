@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { MULTIPART_PART_SIZE } from './multipart.js';
+import { MULTIPART_PART_SIZE } from '../client/multipart.js';
 
 /**
  * Hashes an object as it streams by for the ETag a restore by this tool will leave: its MD5 when

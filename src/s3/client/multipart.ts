@@ -9,7 +9,7 @@ import {
   type CreateMultipartUploadCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { BoundedTasks } from '../base/concurrency.js';
+import { BoundedTasks } from '../../base/concurrency.js';
 
 /** Larger objects go up in parts of this size. */
 export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;

@@ -1,5 +1,5 @@
-import { UsageError } from '../base/errors.js';
-import { isValidBucketName } from './names.js';
+import { UsageError } from '../../base/errors.js';
+import { isValidBucketName } from '../client/names.js';
 
 /** `s3://bucket/prefix/` (a folder) or `s3://bucket/key.tar.gz` (one archive). */
 export interface OffsiteUrl {

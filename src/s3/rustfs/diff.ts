@@ -1,4 +1,4 @@
-import type { LiveObject } from './store.js';
+import type { LiveObject } from '../client/store.js';
 
 export interface ComparableObject {
   key: string;

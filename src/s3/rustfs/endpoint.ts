@@ -1,4 +1,4 @@
-import type { ContainerState } from '../docker/containerState.js';
+import type { ContainerState } from '../../docker/containerState.js';
 
 const S3_PORT = 9000;
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { IndexedFile } from '../archive/fileIndex.js';
-import { UsageError } from '../base/errors.js';
-import type { ComponentSource } from '../core/component.js';
-import { readDetails } from '../core/details.js';
+import type { IndexedFile } from '../../archive/fileIndex.js';
+import { UsageError } from '../../base/errors.js';
+import type { ComponentSource } from '../../core/component.js';
+import { readDetails } from '../../core/details.js';
 import { objectPath } from './objectPaths.js';
-import { isValidBucketName } from './names.js';
+import { isValidBucketName } from '../client/names.js';
 
 /** What the backup recorded of each object beside its file in the index (since v1.1). */
 const ObjectDetailsSchema = z.object({

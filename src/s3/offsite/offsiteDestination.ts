@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { posix } from 'node:path';
 import type { CompletedPart } from '@aws-sdk/client-s3';
-import { RuntimeError } from '../base/errors.js';
-import { BoundedTasks } from '../base/concurrency.js';
-import { withoutFinalPeriod } from '../base/format.js';
-import { recordNameOf, recordText, type ArchiveRecord } from '../archive/archiveRecord.js';
-import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from '../archive/destination.js';
-import { WorkFolder } from '../archive/workFolder.js';
+import { RuntimeError } from '../../base/errors.js';
+import { BoundedTasks } from '../../base/concurrency.js';
+import { withoutFinalPeriod } from '../../base/format.js';
+import { recordNameOf, recordText, type ArchiveRecord } from '../../archive/archiveRecord.js';
+import type { ArchiveCheck, ArchiveDestination, ArchiveHead } from '../../archive/destination.js';
+import { WorkFolder } from '../../archive/workFolder.js';
 import type { OffsiteStore } from './offsite.js';
 import { offsiteUrlText, type OffsiteUrl } from './offsiteUrl.js';
 import { RemoteArchive } from './remoteArchive.js';

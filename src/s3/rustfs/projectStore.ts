@@ -1,11 +1,11 @@
-import { PreconditionError } from '../base/errors.js';
-import type { Availability, ProgressReporter } from '../core/component.js';
-import type { Project } from '../core/project.js';
-import type { Services } from '../core/services.js';
-import { containerAvailability, requireRunning } from '../docker/containers.js';
-import type { ContainerState } from '../docker/containerState.js';
+import { PreconditionError } from '../../base/errors.js';
+import type { Availability, ProgressReporter } from '../../core/component.js';
+import type { Project } from '../../core/project.js';
+import type { Services } from '../../core/services.js';
+import { containerAvailability, requireRunning } from '../../docker/containers.js';
+import type { ContainerState } from '../../docker/containerState.js';
 import { resolveEndpoint } from './endpoint.js';
-import type { ObjectStore } from './store.js';
+import type { ObjectStore } from '../client/store.js';
 
 export const RUSTFS_DEFAULT_CONTAINER = 'orkestra-rustfs';
 

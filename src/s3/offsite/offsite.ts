@@ -14,10 +14,10 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { UsageError } from '../base/errors.js';
-import { describeS3Error, type StoreHints } from './errors.js';
+import { UsageError } from '../../base/errors.js';
+import { describeS3Error, type StoreHints } from '../client/errors.js';
 import { offsiteUrlText, type OffsiteUrl } from './offsiteUrl.js';
-import { keepDotSegments } from './names.js';
+import { keepDotSegments } from '../client/names.js';
 
 /** A ranged GET's body and the Content-Range header it came with (undefined on a 200 answer). */
 export interface RangedBody {

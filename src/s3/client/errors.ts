@@ -1,6 +1,6 @@
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { firstLine } from '../base/format.js';
-import { OrkestraError, PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
+import { firstLine } from '../../base/format.js';
+import { OrkestraError, PreconditionError, RuntimeError, UsageError } from '../../base/errors.js';
 
 /** What an operator should fix when a store cannot be reached or refuses the credentials: the settings of that store. */
 export interface StoreHints {

@@ -3,10 +3,10 @@
  * in archive order: the dry run counts it (`tallyRestore`), the restore walks it again beside
  * the archive's entries (`plannedObjects`).
  */
-import type { ComponentSource } from '../core/component.js';
-import { UsageError } from '../base/errors.js';
-import { formatBytes } from '../base/format.js';
-import { Lookahead, mapItems } from '../base/asyncSequences.js';
+import type { ComponentSource } from '../../core/component.js';
+import { UsageError } from '../../base/errors.js';
+import { formatBytes } from '../../base/format.js';
+import { Lookahead, mapItems } from '../../base/asyncSequences.js';
 import { archivedObjects, type ArchivedObject } from './archivedObjects.js';
 import {
   mappedDifferences,
@@ -16,7 +16,7 @@ import {
   type ComparableObject,
   type ObjectChange,
 } from './diff.js';
-import type { ObjectStore } from './store.js';
+import type { ObjectStore } from '../client/store.js';
 
 /** Lines of each kind (add, overwrite, only in the target) a dry run lists per bucket before it counts the rest. */
 const LISTED_PER_KIND = 1000;
