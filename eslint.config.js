@@ -1,11 +1,23 @@
 // Lint rules: typescript-eslint's type-aware recommendations over the sources, tests and the
-// benchmark; formatting is left to Prettier (npm run format).
+// benchmark, and size limits for the sources; formatting is left to Prettier (npm run format).
+// The import rule between folders is dependency-cruiser's (.dependency-cruiser.cjs).
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'coverage/', '.cache/', 'test/engine/standins/', 'eslint.config.js'] },
+  {
+    ignores: [
+      'dist/',
+      'dist-bench/',
+      'node_modules/',
+      'coverage/',
+      '.cache/',
+      'test/engine/standins/',
+      'eslint.config.js',
+      '.dependency-cruiser.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -17,6 +29,14 @@ export default tseslint.config(
       // Async methods of an interface (Component.examine) may have nothing to await.
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Sizes a reader can hold in mind at once; tests (long tables of cases) are exempt.
+    files: ['src/**'],
+    rules: {
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
     },
   },
   {

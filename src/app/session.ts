@@ -1,8 +1,8 @@
 import { archivedComponent, COMPONENTS, projectComponents } from '../components/index.js';
 import type { Component } from '../core/component.js';
 import { loadProjectConfig } from './projectConfig.js';
-import type { EventListener } from '../core/events.js';
-import { openProject, type Project } from '../core/project.js';
+import type { EventListener } from '../model/events.js';
+import { openProject, type Project } from '../model/project.js';
 import type { Services } from '../core/services.js';
 import { readTuning } from '../core/tuning.js';
 import { DockerEngine } from '../docker/engine.js';

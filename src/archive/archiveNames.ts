@@ -15,3 +15,10 @@ export function secretsArchiveName(dataName: string, extension: string): string 
   const numbered = /^(.*-\d{8}-\d{6})(-\d+)$/.exec(stem);
   return numbered ? `${numbered[1]}-secrets${numbered[2]}${extension}` : `${stem}-secrets${extension}`;
 }
+
+/**
+ * The component holding the deployment's secret files (docker/.env, docker/keys): the one a
+ * split backup (--split-secrets) writes into an archive of its own, and whose restore brings back
+ * the keys MongoDB's data was encrypted with.
+ */
+export const SECRETS = 'secrets';

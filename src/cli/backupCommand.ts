@@ -5,7 +5,7 @@ import { AbortedError, UsageError } from '../base/errors.js';
 import { formatBytes, formatDuration } from '../base/format.js';
 import { parseComponentList } from '../core/selection.js';
 import { COMPONENTS } from '../components/index.js';
-import { SECRETS } from '../components/secrets/name.js';
+import { SECRETS } from '../archive/archiveNames.js';
 import type { ParsedCommand } from './args.js';
 import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';

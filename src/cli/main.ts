@@ -1,5 +1,5 @@
 import { AbortedError, describeError, exitCodeFor, OutcomeError, UsageError } from '../base/errors.js';
-import { criticalWork } from '../core/criticalSection.js';
+import { criticalWork } from '../base/criticalSection.js';
 import { removeAllTemporariesSync } from '../base/temporaryFiles.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { isCommand, parseCommandLine, type ParsedCommand } from './args.js';

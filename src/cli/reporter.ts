@@ -1,4 +1,4 @@
-import { PHASE_WORDS, type RunEvent } from '../core/events.js';
+import { PHASE_WORDS, type RunEvent } from '../model/events.js';
 import { formatBytes, formatDuration, formatProgressAmount, formatRate, printable } from '../base/format.js';
 
 /** How often a non-terminal stderr gets a progress line during a long step. */

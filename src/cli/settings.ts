@@ -1,4 +1,4 @@
-import { openProject } from '../core/project.js';
+import { openProject } from '../model/project.js';
 import type { CommonArgs } from './args.js';
 
 /**

@@ -8,7 +8,8 @@ import type { Manifest } from '../archive/manifest.js';
 import { componentEntries, type ArchiveEntry } from '../archive/reader.js';
 import { componentOf, normalizeEntryPath, pathInComponent } from '../archive/paths.js';
 import { tarEntries } from '../archive/tarStream.js';
-import type { Component, ComponentSource } from './component.js';
+import type { Component } from './component.js';
+import type { ComponentSource } from '../archive/componentSource.js';
 
 /** The largest small text file of a component (a name, a layout, an AOF manifest) read whole. */
 const MAX_TEXT_BYTES = 1 << 20;

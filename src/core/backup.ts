@@ -23,10 +23,11 @@ import {
   targetText,
   type ArchivePlacement,
 } from './backupTargets.js';
-import type { Availability, Component, ComponentSink } from './component.js';
+import type { Availability } from '../model/availability.js';
+import type { Component, ComponentSink } from './component.js';
 import { fingerprintKeys } from './keyFingerprints.js';
 import { openOffsiteStore, sessionOffsite } from './offsite.js';
-import { ComponentProgress } from './progress.js';
+import { ComponentProgress } from '../model/progress.js';
 import type { Session } from './session.js';
 import { isoSeconds } from './timestamps.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';

@@ -19,7 +19,7 @@ import type { Component } from './component.js';
 import { openOffsiteStore, sessionOffsite } from './offsite.js';
 import type { Session } from './session.js';
 import { utcStamp } from './timestamps.js';
-import { SECRETS } from '../components/secrets/name.js';
+import { SECRETS } from '../archive/archiveNames.js';
 
 /** Where a backup goes: a local file, an object in the off-site bucket, or a stream (standard output). */
 export type ArchiveTarget =

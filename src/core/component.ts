@@ -1,15 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { ZodType } from 'zod';
-import type { IndexedFile } from '../archive/fileIndex.js';
-import type { ArchiveEntry } from '../archive/reader.js';
+import type { ComponentSource } from '../archive/componentSource.js';
+import type { Availability } from '../model/availability.js';
+import type { ProgressReporter } from '../model/progress.js';
 import type { MoveAsideFolder } from './moveAside.js';
-import type { Project } from './project.js';
+import type { Project } from '../model/project.js';
 import type { Services } from './services.js';
 import type { Manifest } from '../archive/manifest.js';
-import type { Canary } from './projectConfig.js';
-
-/** Whether a component can be backed up or restored on this host right now, and why not. */
-export type Availability = { available: true; detail?: string } | { available: false; reason: string };
 
 export interface AddOptions {
   /** False for data that is already compressed; the archive stores it instead of deflating it again. */
@@ -25,35 +22,6 @@ export interface ComponentSink {
   /** Output of unknown length (a command run in a container); spooled to disk to learn its size. */
   addStream(path: string, content: Readable, options?: AddOptions): Promise<void>;
   addText(path: string, text: string): Promise<void>;
-}
-
-/** How a component tells the operator what it is doing. Components never print. */
-export interface ProgressReporter {
-  /** Bytes moved since the last call. */
-  advance(bytes: number): void;
-  /** The total bytes this step will move, when known (shows a bar instead of a counter). */
-  expect(totalBytes: number): void;
-  /** A line worth reading: a remapping, a skipped file, a waiting snapshot. */
-  note(message: string): void;
-}
-
-/** A component's files in the archive being restored. */
-export interface ComponentSource {
-  readonly archiveName: string;
-  /** How many files the component has in the archive. */
-  readonly fileCount: number;
-  /**
-   * The files, streamed in archive order (a million objects are never listed in memory): paths
-   * inside the component's folder, sizes always, SHA-256 when recorded, and what `AddOptions.details`
-   * recorded for each file at backup time.
-   */
-  files(): AsyncIterable<IndexedFile>;
-  /** What the component recorded in the manifest at backup time; undefined for legacy archives. */
-  readonly details: unknown;
-  /** The files in archive order; each must be consumed or skipped before the next arrives. */
-  entries(): AsyncIterable<ArchiveEntry>;
-  /** A small text file of the component (`database.txt`), or undefined when absent. */
-  readText(path: string): Promise<string | undefined>;
 }
 
 /** What a restore would do, computed without changing anything: the dry-run report. */
@@ -235,3 +203,6 @@ export interface Component<Plan extends RestorePlan = RestorePlan> {
   /** Restore drills; a component without it cannot be drilled. */
   readonly drill?: DrillSupport;
 }
+
+/** A user canary: the component that answers it, a name for the report, and the component's own fields. */
+export type Canary<Fields extends object = Record<string, unknown>> = { readonly label: string; readonly component: string } & Fields;

@@ -6,8 +6,8 @@ import { sourceFor, type ArchiveView } from './archiveSource.js';
 import type { ArchiveReport, Component } from './component.js';
 import { UsageError } from '../base/errors.js';
 import { plural, printable, withoutFinalPeriod } from '../base/format.js';
-import { ComponentProgress } from './progress.js';
-import type { EventListener } from './events.js';
+import { ComponentProgress } from '../model/progress.js';
+import type { EventListener } from '../model/events.js';
 
 export interface ExamineOptions {
   components: readonly Component[];

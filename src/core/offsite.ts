@@ -8,7 +8,7 @@ import { offsiteSettings, type OffsiteStore } from '../s3/offsite/offsite.js';
 import { isOffsiteUrl, parseOffsiteFolder, parseOffsiteUrl } from '../s3/offsite/offsiteUrl.js';
 import { RemoteArchive } from '../s3/offsite/remoteArchive.js';
 import { withRetries } from '../s3/client/retry.js';
-import type { EventListener } from './events.js';
+import type { EventListener } from '../model/events.js';
 import { offsiteShelf, type ArchiveShelf } from './archiveShelf.js';
 import type { Services } from './services.js';
 import type { Session } from './session.js';

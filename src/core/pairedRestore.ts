@@ -1,6 +1,6 @@
 import type { Keyring } from '../age/header.js';
 import { UsageError } from '../base/errors.js';
-import { SECRETS } from '../components/secrets/name.js';
+import { SECRETS } from '../archive/archiveNames.js';
 import type { Component } from './component.js';
 import {
   openRestoreArchive,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../base/errors.js';
-import type { CanaryKind } from './component.js';
+import type { Canary, CanaryKind } from './component.js';
 
 /**
  * `orkestra-backup.json` at the project root: the structure-level settings of a project (what
@@ -15,9 +15,6 @@ export type CanaryKinds = readonly { readonly component: string; readonly kind: 
 
 /** A configured component: its kind, the kind's own fields (checked by the kind, see components/index.ts). */
 const ComponentEntrySchema = z.looseObject({ kind: z.string().min(1) });
-
-/** A user canary: the component that answers it, a name for the report, and the component's own fields. */
-export type Canary<Fields extends object = Record<string, unknown>> = { readonly label: string; readonly component: string } & Fields;
 
 export interface ProjectConfig {
   readonly canaries: readonly Canary[];

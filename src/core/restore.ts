@@ -11,7 +11,7 @@ import type { Component, OverwritePolicy, RestorePlan } from './component.js';
 import { describeError, OrkestraError, PreconditionError, UsageError } from '../base/errors.js';
 import { plural, printable } from '../base/format.js';
 import { MoveAsideFolder } from './moveAside.js';
-import { ComponentProgress } from './progress.js';
+import { ComponentProgress } from '../model/progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
 import { parseComponentList } from './selection.js';
 import type { Session } from './session.js';

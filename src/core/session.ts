@@ -1,6 +1,6 @@
 import type { Component } from './component.js';
-import type { EventListener } from './events.js';
-import type { Project } from './project.js';
+import type { EventListener } from '../model/events.js';
+import type { Project } from '../model/project.js';
 import type { Services } from './services.js';
 
 /** What every core operation needs: the deployment, the outside world, and where to report. */

@@ -12,7 +12,7 @@ import {
   untrackTemporary,
 } from '../base/temporaryFiles.js';
 import { writeAll } from '../archive/writeAll.js';
-import { critical } from './criticalSection.js';
+import { critical } from '../base/criticalSection.js';
 
 /** `.<name>.orkestra-restore-<pid>-<random>`: the pid tells the next restore whether the run that staged it is gone. */
 const STAGED_MARK = '.orkestra-restore-';

@@ -1,11 +1,11 @@
+import type { EngineAccess } from './engine.js';
 import { withoutFinalPeriod } from '../base/format.js';
-import type { Availability } from '../core/component.js';
+import type { Availability } from '../model/availability.js';
 import { OrkestraError, PreconditionError } from '../base/errors.js';
-import type { Services } from '../core/services.js';
 import type { ContainerState } from './containerState.js';
 
 /** A Docker-backed component is available when its container exists and runs. */
-export async function containerAvailability(services: Pick<Services, 'docker'>, name: string): Promise<Availability> {
+export async function containerAvailability(services: EngineAccess, name: string): Promise<Availability> {
   try {
     const state = await services.docker().container(name);
     if (!state) return { available: false, reason: `no container named ${name}` };
@@ -18,7 +18,7 @@ export async function containerAvailability(services: Pick<Services, 'docker'>, 
 }
 
 /** The state of a container that must be running for a restore or its dry-run; fails before any change otherwise. */
-export async function requireRunning(services: Pick<Services, 'docker'>, name: string): Promise<ContainerState> {
+export async function requireRunning(services: EngineAccess, name: string): Promise<ContainerState> {
   const state = await services.docker().container(name);
   if (!state) {
     throw new PreconditionError(`no container named ${name}.`, {

@@ -21,6 +21,11 @@ import {
  * The connection honours DOCKER_HOST like the docker CLI. Failures to reach the engine become
  * one PreconditionError naming the address that was tried.
  */
+/** What hands out the engine, connected on first use: a run that never needs Docker never opens it. */
+export interface EngineAccess {
+  docker(): DockerEngine;
+}
+
 export class DockerEngine {
   private constructor(
     private readonly docker: Docker,

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { ComponentSource } from '../core/component.js';
+import type { ComponentSource } from '../archive/componentSource.js';
 import { MongoArchiveReader, type MongoArchiveSummary } from './archive.js';
 
 /** The mongodump archive (gzip) inside the archive's mongodb/ folder. */

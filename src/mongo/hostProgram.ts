@@ -5,13 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { AbortedError, RuntimeError } from '../base/errors.js';
 import { plural } from '../base/format.js';
 import { describeExit, FORCED_KILL, superviseChild, type Stopped, type Supervision } from '../base/processes.js';
-import type { ExecOptions, ExecResult } from '../docker/execSession.js';
-import { ToolOutput } from './toolOutput.js';
-
-/** What a tool run reports: its exit code (128 + the signal's number when a signal ended it) and that signal. */
-export interface ToolResult extends ExecResult {
-  readonly signal?: NodeJS.Signals;
-}
+import type { ExecOptions } from '../docker/execSession.js';
+import { ToolOutput, type ToolResult } from './toolOutput.js';
 
 export interface HostRun {
   /** The tool's name, for messages ("mongodump"). */

@@ -1,5 +1,5 @@
 import { UsageError } from '../base/errors.js';
-import type { Project } from '../core/project.js';
+import type { Project } from '../model/project.js';
 import { requireRunning } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { isValidDatabaseName } from './remap.js';

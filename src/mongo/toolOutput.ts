@@ -1,9 +1,24 @@
+import type { ExecResult } from '../docker/execSession.js';
 import { PreconditionError, RuntimeError } from '../base/errors.js';
 import { plural } from '../base/format.js';
 import { describeExit } from '../base/processes.js';
 import { TailBuffer } from '../docker/demux.js';
-import type { ToolResult } from './hostProgram.js';
-import type { MongoTools } from './tools.js';
+
+/** What a tool run reports: its exit code (128 + the signal's number when a signal ended it) and that signal. */
+/** Who ran a tool where, as its failures name them. */
+export interface ToolIdentity {
+  /** "in orkestra-mongodb", "on this host (MONGO_URI)": for messages. */
+  readonly where: string;
+  readonly username?: string;
+  /** What to check when the login fails. */
+  readonly loginHint: string;
+  /** What to check when the server cannot be reached. */
+  readonly reachHint: string;
+}
+
+export interface ToolResult extends ExecResult {
+  readonly signal?: NodeJS.Signals;
+}
 
 /** Secrets shorter than this are left to the patterns: masking every "ab" would garble the line. */
 const SHORTEST_LITERAL_SECRET = 4;
@@ -61,7 +76,7 @@ export class ToolOutput {
  * A failed run of a tool, in words: the server gone midway, a refused connection or login, or how
  * it ended; `outcome` (" — what this left") ends the message.
  */
-export function toolFailure(tool: string, result: ToolResult, tools: MongoTools, outcome = ''): PreconditionError | RuntimeError {
+export function toolFailure(tool: string, result: ToolResult, tools: ToolIdentity, outcome = ''): PreconditionError | RuntimeError {
   const restored = restoreCounts(result.stderr)?.restored ?? 0;
   if (restored && serverUnreachable(result.stderr)) {
     return new RuntimeError(
@@ -82,7 +97,7 @@ export function toolFailure(tool: string, result: ToolResult, tools: MongoTools,
  * The tools connect before they read or write any data: a refused connection or a failed
  * login says nothing about the archive, and names what to fix instead.
  */
-export function connectionFailure(tool: string, result: ToolResult, tools: MongoTools, outcome = ''): PreconditionError | undefined {
+export function connectionFailure(tool: string, result: ToolResult, tools: ToolIdentity, outcome = ''): PreconditionError | undefined {
   const detail = lastLines(result.stderr, 1) + outcome;
   if (/AuthenticationFailed|Authentication failed|auth error|unable to authenticate/i.test(result.stderr)) {
     const user = tools.username ? ` as ${tools.username}` : '';

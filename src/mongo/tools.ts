@@ -4,16 +4,15 @@ import { delimiter, join } from 'node:path';
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { PreconditionError, UsageError } from '../base/errors.js';
 import { createPrivateFolder, removeTemporary } from '../base/temporaryFiles.js';
-import type { Project } from '../core/project.js';
-import type { Services } from '../core/services.js';
-import type { DockerEngine } from '../docker/engine.js';
+import type { Project } from '../model/project.js';
+import type { DockerEngine, EngineAccess } from '../docker/engine.js';
 import type { ExecOptions } from '../docker/execSession.js';
 import { withContainerFile } from './containerFile.js';
-import { runHostProgram, type ToolResult } from './hostProgram.js';
+import { runHostProgram } from './hostProgram.js';
 import { resolveAccess, type MongoAccess } from './projectMongo.js';
 import { isValidDatabaseName } from './remap.js';
 import { requireServer } from './serverFacts.js';
-import { maskCredentials } from './toolOutput.js';
+import { maskCredentials, type ToolIdentity, type ToolResult } from './toolOutput.js';
 
 export type MongoTool = 'mongodump' | 'mongorestore';
 
@@ -22,19 +21,12 @@ export type MongoTool = 'mongodump' | 'mongorestore';
  * default), or on this host against MONGO_URI (MongoDB Atlas, a system service). Either way the
  * password reaches the tools in a 0600 `--config` file, never on their command line.
  */
-export interface MongoTools {
-  /** "in orkestra-mongodb", "on this host (MONGO_URI)": for messages. */
-  readonly where: string;
+export interface MongoTools extends ToolIdentity {
   readonly database: string;
-  readonly username?: string;
   /** A short name for files kept aside (the container, or `host`). */
   readonly label: string;
   /** The URI the driver connects to, for the host transport (carries the password: never printed). */
   readonly uri?: string;
-  /** What to check when the login fails. */
-  readonly loginHint: string;
-  /** What to check when the server cannot be reached. */
-  readonly reachHint: string;
   /** Runs a tool; every line relayed from its output has its credentials masked. */
   run(tool: MongoTool, args: readonly string[], io?: ExecOptions): Promise<ToolResult>;
   /** The command that runs `tool args` by hand, for a message (the password is asked for, never shown). */
@@ -42,7 +34,7 @@ export interface MongoTools {
 }
 
 /** MONGO_URI (or --mongo-uri) set: the host's tools; else the container's. */
-export async function projectMongoTools(project: Project, services: Pick<Services, 'docker'>): Promise<MongoTools> {
+export async function projectMongoTools(project: Project, services: EngineAccess): Promise<MongoTools> {
   const uri = project.setting('MONGO_URI');
   if (uri !== undefined) return hostTools(project, uri);
   return containerTools(services.docker(), await resolveAccess(project, services.docker()));

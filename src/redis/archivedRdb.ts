@@ -1,5 +1,5 @@
 import { PreconditionError, UsageError } from '../base/errors.js';
-import type { ComponentSource } from '../core/component.js';
+import type { ComponentSource } from '../archive/componentSource.js';
 import type { RedisCli } from './cli.js';
 import { checkRdb, highestRdbVersion } from './rdb.js';
 import type { RdbBytes } from './rdbReader.js';

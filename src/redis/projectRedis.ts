@@ -1,4 +1,4 @@
-import type { Project } from '../core/project.js';
+import type { Project } from '../model/project.js';
 import { requireRunning } from '../docker/containers.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { RedisCli } from './cli.js';

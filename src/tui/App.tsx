@@ -1,6 +1,6 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { useCallback, useEffect, useReducer, useRef } from 'react';
-import type { RunEvent } from '../core/events.js';
+import type { RunEvent } from '../model/events.js';
 import type { TuiBackend } from './backend.js';
 import { backupScreen } from './flows/backupFlow.js';
 import { drillScreen } from './flows/drillFlow.js';

@@ -2,7 +2,7 @@ import { createServices, loadComponents, openSessionProject, sessionFor, type Se
 import { configuredOffsiteShelf } from '../core/offsite.js';
 import { componentStatuses, planBackup, runBackup } from '../core/backup.js';
 import type { OverwritePolicy } from '../core/component.js';
-import type { EventListener } from '../core/events.js';
+import type { EventListener } from '../model/events.js';
 import {
   openRestoreArchive,
   previewRestore as checkAndPlan,

@@ -1,4 +1,4 @@
-import type { Phase, RunEvent } from '../core/events.js';
+import type { Phase, RunEvent } from '../model/events.js';
 
 export type RowStatus = 'running' | 'done' | 'failed';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLineReporter } from '../../src/cli/reporter.js';
-import { ComponentProgress } from '../../src/core/progress.js';
-import type { RunEvent } from '../../src/core/events.js';
+import { ComponentProgress } from '../../src/model/progress.js';
+import type { RunEvent } from '../../src/model/events.js';
 
 afterEach(() => {
   vi.useRealTimers();

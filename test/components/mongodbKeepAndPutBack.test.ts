@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PreconditionError, RuntimeError } from '../../src/base/errors.js';
 import { keepCurrentData, putBack } from '../../src/components/mongodb/putBack.js';
-import type { ToolResult } from '../../src/mongo/hostProgram.js';
+import type { ToolResult } from '../../src/mongo/toolOutput.js';
 import type { MongoTools } from '../../src/mongo/tools.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 

@@ -1,5 +1,5 @@
 import type { OverwritePolicy } from '../../src/core/component.js';
-import type { EventListener } from '../../src/core/events.js';
+import type { EventListener } from '../../src/model/events.js';
 import type { RestoreOutcome } from '../../src/core/restore.js';
 import type { ArchiveListing, BackupResultView, ComponentChoice, DrillReport, RestorePreview, TuiBackend } from '../../src/tui/backend.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ComponentProgress } from '../../src/core/progress.js';
+import { ComponentProgress } from '../../src/model/progress.js';
 import { EMPTY_PROGRESS, reduceProgress } from '../../src/tui/progressState.js';
 
 describe('progress state', () => {

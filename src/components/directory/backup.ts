@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { PreconditionError } from '../../base/errors.js';
 import { plural } from '../../base/format.js';
 import type { BackupContext, BackupResult } from '../../core/component.js';
-import type { Project } from '../../core/project.js';
+import type { Project } from '../../model/project.js';
 import type { DirectoryDetails, FolderSchema } from './content.js';
 import type { DirectoryDefinition } from './definition.js';
 import { outermostFolders, rootTarget } from './targets.js';

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { UsageError } from '../../base/errors.js';
 import { formatBytes, plural } from '../../base/format.js';
-import type { ArchiveReport, ComponentSource, ExamineContext } from '../../core/component.js';
-import { readDetails } from '../../core/details.js';
+import type { ArchiveReport, ExamineContext } from '../../core/component.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
+import { readDetails } from '../../archive/componentDetails.js';
 
 export const EntryAttributesSchema = z.object({ mode: z.number().int().nonnegative(), mtimeMs: z.number() });
 export const FolderSchema = EntryAttributesSchema.extend({ path: z.string() });

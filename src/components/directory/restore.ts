@@ -1,15 +1,9 @@
 import { chmod, mkdir, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes, plural } from '../../base/format.js';
-import type {
-  ComponentSource,
-  DefinitionOrigin,
-  PlanContext,
-  ProgressReporter,
-  RestoreContext,
-  RestorePlan,
-  RestoreResult,
-} from '../../core/component.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
+import type { DefinitionOrigin, PlanContext, RestoreContext, RestorePlan, RestoreResult } from '../../core/component.js';
+import type { ProgressReporter } from '../../model/progress.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { StagingArea, writeNewFile } from '../../core/stagedSwap.js';
 import { checkFiles, directoryDetails, splitRoot, type DirectoryDetails, EntryAttributesSchema } from './content.js';

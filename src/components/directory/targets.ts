@@ -2,7 +2,7 @@ import { lstat, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { PreconditionError, UsageError } from '../../base/errors.js';
 import { matchesGlob } from '../../base/globMatch.js';
-import type { Project } from '../../core/project.js';
+import type { Project } from '../../model/project.js';
 
 /** The setting `--allow-outside-project` stands for: an undeclared component may write outside the project folder. */
 const ALLOW_OUTSIDE_PROJECT = 'ORKESTRA_ALLOW_OUTSIDE_PROJECT';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CanaryKind, DrillCheck, DrillSupport } from '../../core/component.js';
-import type { Canary } from '../../core/projectConfig.js';
+import type { Canary } from '../../core/component.js';
 import { plural } from '../../base/format.js';
 import { readDump } from '../../mongo/archivedDump.js';
 import { MONGODB_DEFAULT_CONTAINER, resolveAccess } from '../../mongo/projectMongo.js';

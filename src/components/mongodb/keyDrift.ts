@@ -1,7 +1,7 @@
 import { PreconditionError } from '../../base/errors.js';
 import type { PlanContext, RestorePlan } from '../../core/component.js';
 import { keyDrift, type KeyDrift } from '../../core/keyFingerprints.js';
-import { SECRETS } from '../secrets/name.js';
+import { SECRETS } from '../../archive/archiveNames.js';
 
 const DRIFT_HINT =
   'Restore the secrets of the same backup too (-c mongodb,secrets), put the old keys back in docker/.env, or pass --accept-key-drift if you know why they changed.';

@@ -3,29 +3,22 @@ import { packTar } from '../../archive/tarPack.js';
 import { RuntimeError, UsageError } from '../../base/errors.js';
 import { plural } from '../../base/format.js';
 import { posix } from 'node:path';
-import type { ComponentSource, RestorePlan } from '../../core/component.js';
-import { critical } from '../../core/criticalSection.js';
-import { smallFileList } from '../../core/smallFileList.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
+import { critical } from '../../base/criticalSection.js';
+import { smallFileList } from '../../archive/smallFileList.js';
 import { containerAvailability } from '../../docker/containers.js';
 import { checkArchivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { copyAofFolder, copyOut } from '../../redis/copyOut.js';
-import { aofDirPath, formatLayout, rdbPath, type RedisLayout } from '../../redis/layout.js';
+import { aofDirPath, formatLayout, rdbPath } from '../../redis/layout.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../../redis/projectRedis.js';
 import { stopForRestore } from '../../redis/shutdown.js';
 import { freshSnapshot } from '../../redis/snapshot.js';
 import { KeptFiles, restoreEntries, rollBack, synthesizedAof, waitUntilLoaded } from './containerRestore.js';
 import { AOF_FOLDER, backupLayout, LAYOUT_ENTRY } from './files.js';
 import type { RedisTransport } from './transport.js';
+import type { ContainerRedisPlan } from './containerPlan.js';
 
 const DEFAULT_CONTAINER = REDIS_DEFAULT_CONTAINER;
-
-export interface ContainerRedisPlan extends RestorePlan {
-  readonly transport: 'container';
-  readonly container: string;
-  readonly live: RedisLayout;
-  readonly backupAppendfilename: string;
-  readonly hasAof: boolean;
-}
 
 /**
  * Redis in its container: a fresh BGSAVE snapshot and the AOF folder, copied out through the

@@ -4,17 +4,17 @@ import type { PackEntry } from '../../archive/tarPack.js';
 import { delay } from '../../base/concurrency.js';
 import { PreconditionError, RuntimeError } from '../../base/errors.js';
 import { firstLine, plural } from '../../base/format.js';
-import type { ComponentSource } from '../../core/component.js';
-import { critical } from '../../core/criticalSection.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
+import { critical } from '../../base/criticalSection.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
-import { countedAsProgress } from '../../core/progress.js';
-import type { Project } from '../../core/project.js';
+import { countedAsProgress } from '../../model/progress.js';
+import type { Project } from '../../model/project.js';
 import type { DockerEngine } from '../../docker/engine.js';
 import { RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { spoolFolder } from '../../redis/copyOut.js';
 import { aofDirPath, baseOnlyAofManifest, rdbPath } from '../../redis/layout.js';
 import { connectRedis } from '../../redis/projectRedis.js';
-import type { ContainerRedisPlan } from './container.js';
+import type { ContainerRedisPlan } from './containerPlan.js';
 import { AOF_FOLDER } from './files.js';
 
 /** How long a restarted Redis may take to load its dataset. */

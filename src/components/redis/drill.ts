@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { CanaryKind, ComponentSource, DrillCheck, DrillSupport } from '../../core/component.js';
-import type { Canary } from '../../core/projectConfig.js';
+import type { CanaryKind, DrillCheck, DrillSupport } from '../../core/component.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
+import type { Canary } from '../../core/component.js';
 import { plural } from '../../base/format.js';
 import type { RedisCli } from '../../redis/cli.js';
 import { parseInfo } from '../../redis/layout.js';

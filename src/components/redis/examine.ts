@@ -1,5 +1,5 @@
 import type { ArchiveReport, ExamineContext } from '../../core/component.js';
-import { smallFileList } from '../../core/smallFileList.js';
+import { smallFileList } from '../../archive/smallFileList.js';
 import { formatBytes, plural } from '../../base/format.js';
 import { RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { aofManifestFiles, checkRdb } from '../../redis/rdb.js';

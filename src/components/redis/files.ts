@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ComponentSource } from '../../core/component.js';
-import { readDetails } from '../../core/details.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
+import { readDetails } from '../../archive/componentDetails.js';
 import { parseLayout, type RedisLayout } from '../../redis/layout.js';
 
 /** Where the AOF files are in the component's folder of the archive. */

@@ -1,5 +1,6 @@
 import type { AvailabilityContext, Component } from '../../core/component.js';
-import { containerRedis, type ContainerRedisPlan } from './container.js';
+import { containerRedis } from './container.js';
+import { type ContainerRedisPlan } from './containerPlan.js';
 import { redisDrill } from './drill.js';
 import { examineRedis } from './examine.js';
 import { onlineRedis, redisUrl, type OnlineRedisPlan } from './online.js';

@@ -2,18 +2,11 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { AbortedError, OrkestraError, RuntimeError, UsageError } from '../../base/errors.js';
 import { plural, withoutFinalPeriod } from '../../base/format.js';
-import type {
-  Availability,
-  BackupContext,
-  BackupResult,
-  PlanContext,
-  RestoreContext,
-  RestorePlan,
-  RestoreResult,
-} from '../../core/component.js';
-import { critical } from '../../core/criticalSection.js';
-import { countedAsProgress } from '../../core/progress.js';
-import { smallFileList } from '../../core/smallFileList.js';
+import type { Availability } from '../../model/availability.js';
+import type { BackupContext, BackupResult, PlanContext, RestoreContext, RestorePlan, RestoreResult } from '../../core/component.js';
+import { critical } from '../../base/criticalSection.js';
+import { countedAsProgress } from '../../model/progress.js';
+import { smallFileList } from '../../archive/smallFileList.js';
 import {
   checkKeptSnapshot,
   keepSnapshot,

@@ -1,5 +1,5 @@
+import type { Availability } from '../../model/availability.js';
 import type {
-  Availability,
   AvailabilityContext,
   BackupContext,
   BackupResult,

@@ -1,7 +1,7 @@
 import { sha256Of } from '../../integrity/sha256.js';
 import { z } from 'zod';
 import type { CanaryKind, DrillCheck, DrillSupport } from '../../core/component.js';
-import type { Canary } from '../../core/projectConfig.js';
+import type { Canary } from '../../core/component.js';
 import { formatBytes, plural } from '../../base/format.js';
 import { archivedBucketNames, archivedObjects, type ArchivedObject } from '../../s3/rustfs/archivedObjects.js';
 import { connectProjectStore, RUSTFS_DEFAULT_CONTAINER } from '../../s3/rustfs/projectStore.js';

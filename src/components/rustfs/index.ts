@@ -1,7 +1,8 @@
-import { countedAsProgress } from '../../core/progress.js';
+import { countedAsProgress } from '../../model/progress.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Component, ComponentSink, ComponentSource, RestorePlan } from '../../core/component.js';
+import type { Component, ComponentSink, RestorePlan } from '../../core/component.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
 import { BoundedTasks, fetchAhead } from '../../base/concurrency.js';
 import { RuntimeError, UsageError } from '../../base/errors.js';
 import { formatBytes, plural, withoutFinalPeriod } from '../../base/format.js';

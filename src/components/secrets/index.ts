@@ -1,18 +1,19 @@
-import { smallFileList } from '../../core/smallFileList.js';
+import { smallFileList } from '../../archive/smallFileList.js';
 import type { IndexedFile } from '../../archive/fileIndex.js';
 import { sha256Of } from '../../integrity/sha256.js';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import type { Component, ComponentSource, RestorePlan } from '../../core/component.js';
-import { readDetails } from '../../core/details.js';
+import type { Component, RestorePlan } from '../../core/component.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
+import { readDetails } from '../../archive/componentDetails.js';
 import { PreconditionError, UsageError } from '../../base/errors.js';
 import { formatBytes, plural } from '../../base/format.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { removeStagedLeftovers, StagingArea, writeNewFile, type StagedItem } from '../../core/stagedSwap.js';
 import { secretsDrill } from './drill.js';
-import { SECRETS } from './name.js';
+import { SECRETS } from '../../archive/archiveNames.js';
 
 const ENV_FILE = '.env';
 const KEYS_DIR = 'keys';

@@ -3,8 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { z } from 'zod';
 import { UsageError } from '../../base/errors.js';
-import type { ComponentSource } from '../../core/component.js';
-import { smallFileList } from '../../core/smallFileList.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
+import { smallFileList } from '../../archive/smallFileList.js';
 
 /** A volume's part of an archive: one tar of the folder, as the Engine API's archive endpoint gives it. */
 export const CONTENT_ENTRY = 'content.tar';

@@ -1,7 +1,7 @@
 import { OrkestraError, RuntimeError } from '../../base/errors.js';
 import { formatBytes, withoutFinalPeriod } from '../../base/format.js';
 import type { Component, ComponentKind, DefinitionOrigin } from '../../core/component.js';
-import { readDetails } from '../../core/details.js';
+import { readDetails } from '../../archive/componentDetails.js';
 import { checkContentOnly, CONTENT_ENTRY, countContent, entriesText, VolumeDetailsSchema } from './content.js';
 import { volumeDrill } from './drill.js';
 import { planVolumeRestore, restoreVolume, type VolumePlan } from './restore.js';

@@ -1,5 +1,5 @@
 import { PreconditionError, RuntimeError } from '../../base/errors.js';
-import type { Project } from '../../core/project.js';
+import type { Project } from '../../model/project.js';
 import type { Services } from '../../core/services.js';
 import type { VolumeDefinition } from './definition.js';
 

@@ -4,8 +4,8 @@ import { delay } from '../../base/concurrency.js';
 import type { DockerEngine } from '../../docker/engine.js';
 import type { ContainerBlueprint } from '../../docker/throwaway.js';
 import type { Component, DrillContainer } from '../component.js';
-import { ComponentProgress } from '../progress.js';
-import type { Project } from '../project.js';
+import { ComponentProgress } from '../../model/progress.js';
+import type { Project } from '../../model/project.js';
 import type { Session } from '../session.js';
 
 /** Every container, network and volume of a drill carries it (`=<drill id>`): how they are found and removed. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { IndexedFile } from '../../archive/fileIndex.js';
 import { UsageError } from '../../base/errors.js';
-import type { ComponentSource } from '../../core/component.js';
-import { readDetails } from '../../core/details.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
+import { readDetails } from '../../archive/componentDetails.js';
 import { objectPath } from './objectPaths.js';
 import { isValidBucketName } from '../client/names.js';
 

@@ -1,19 +1,25 @@
 import { PreconditionError } from '../../base/errors.js';
-import type { Availability, ProgressReporter } from '../../core/component.js';
-import type { Project } from '../../core/project.js';
-import type { Services } from '../../core/services.js';
+import type { Availability } from '../../model/availability.js';
+import type { ProgressReporter } from '../../model/progress.js';
+import type { Project } from '../../model/project.js';
 import { containerAvailability, requireRunning } from '../../docker/containers.js';
 import type { ContainerState } from '../../docker/containerState.js';
 import { resolveEndpoint } from './endpoint.js';
-import type { ObjectStore } from '../client/store.js';
+import type { ObjectStore, S3Location } from '../client/store.js';
+import type { EngineAccess } from '../../docker/engine.js';
 
 export const RUSTFS_DEFAULT_CONTAINER = 'orkestra-rustfs';
+
+/** What the store's support needs of the session: the engine, and a client of the store once its address is known. */
+export interface StoreAccess extends EngineAccess {
+  objectStore(location: S3Location): ObjectStore;
+}
 
 /**
  * The object store is reached over S3 alone: with RUSTFS_ENDPOINT set it needs no container (a
  * cloud S3, a RustFS outside Docker); without it, the container tells where it listens.
  */
-export async function storeAvailability(project: Project, services: Services): Promise<Availability> {
+export async function storeAvailability(project: Project, services: StoreAccess): Promise<Availability> {
   const name = project.containerName('rustfs', RUSTFS_DEFAULT_CONTAINER);
   const endpoint = project.setting('RUSTFS_ENDPOINT');
   const container = await containerAvailability(services, name);
@@ -29,7 +35,7 @@ export async function storeAvailability(project: Project, services: Services): P
 /** The project's object store: endpoint and keys from the settings, else from the container (which must then run). */
 export async function connectProjectStore(
   project: Project,
-  services: Services,
+  services: StoreAccess,
   progress?: Pick<ProgressReporter, 'note'>,
 ): Promise<ObjectStore> {
   const name = project.containerName('rustfs', RUSTFS_DEFAULT_CONTAINER);
@@ -48,7 +54,7 @@ export async function connectProjectStore(
 }
 
 /** With the endpoint given, the container only lends its environment: absent, stopped or no Docker at all is fine. */
-async function containerIfAny(services: Services, name: string): Promise<ContainerState | undefined> {
+async function containerIfAny(services: StoreAccess, name: string): Promise<ContainerState | undefined> {
   try {
     return await services.docker().container(name);
   } catch {

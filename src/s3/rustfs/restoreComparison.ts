@@ -3,7 +3,7 @@
  * in archive order: the dry run counts it (`tallyRestore`), the restore walks it again beside
  * the archive's entries (`plannedObjects`).
  */
-import type { ComponentSource } from '../../core/component.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
 import { UsageError } from '../../base/errors.js';
 import { formatBytes } from '../../base/format.js';
 import { Lookahead, mapItems } from '../../base/asyncSequences.js';

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import type { OverwritePolicy } from '../../core/component.js';
-import type { RunEvent } from '../../core/events.js';
+import type { RunEvent } from '../../model/events.js';
 import type { TuiBackend } from '../backend.js';
 import type { CancellableWork } from '../hooks.js';
 import type { Screen } from '../screenState.js';

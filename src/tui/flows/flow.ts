@@ -1,4 +1,4 @@
-import type { RunEvent } from '../../core/events.js';
+import type { RunEvent } from '../../model/events.js';
 import type { TuiBackend } from '../backend.js';
 import type { CancellableWork, PendingQuestion } from '../hooks.js';
 import type { ProgressState } from '../progressState.js';

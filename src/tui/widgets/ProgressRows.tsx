@@ -1,4 +1,4 @@
-import { PHASE_WORDS } from '../../core/events.js';
+import { PHASE_WORDS } from '../../model/events.js';
 import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
 import { formatBytes, formatDuration, formatRate } from '../../base/format.js';

@@ -1,6 +1,6 @@
-import type { IndexedFile } from '../archive/fileIndex.js';
+import type { IndexedFile } from './fileIndex.js';
 import { UsageError } from '../base/errors.js';
-import type { ComponentSource } from './component.js';
+import type { ComponentSource } from './componentSource.js';
 
 /** Far more files than secrets, Redis or a MongoDB dump ever have. */
 const SMALL_LIST_LIMIT = 10_000;

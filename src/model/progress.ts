@@ -1,6 +1,15 @@
-import type { ProgressReporter } from './component.js';
 import type { EventListener, Phase } from './events.js';
 import { printable } from '../base/format.js';
+
+/** How a component tells the operator what it is doing. Components never print. */
+export interface ProgressReporter {
+  /** Bytes moved since the last call. */
+  advance(bytes: number): void;
+  /** The total bytes this step will move, when known (shows a bar instead of a counter). */
+  expect(totalBytes: number): void;
+  /** A line worth reading: a remapping, a skipped file, a waiting snapshot. */
+  note(message: string): void;
+}
 
 const REPORT_INTERVAL_MS = 200;
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ComponentSource } from './component.js';
+import type { ComponentSource } from './componentSource.js';
 import { UsageError } from '../base/errors.js';
 
 /**
