@@ -103,7 +103,6 @@ async function* readIndexEntry(location: ArchiveLocation, component: string, sum
       return;
     }
     if (path !== MANIFEST_PATH && (path === undefined || componentOf(path) !== INDEX_FOLDER)) break;
-    entry.resume();
   }
   throw damagedIndex(name, wanted, 'is missing: the file indexes must follow manifest.json');
 }
@@ -115,7 +114,7 @@ async function* indexLines(entry: ReadEntry, component: string, summary: IndexSu
   let lines = 0;
   let bytes = 0;
   let previous: string | undefined;
-  for await (const line of splitLines(entry as AsyncIterable<Buffer>, (chunk) => hash.update(chunk), name, where)) {
+  for await (const line of splitLines(entry.body, (chunk) => hash.update(chunk), name, where)) {
     size += line.length + 1;
     lines += 1;
     if (lines > summary.files) throw damagedIndex(name, where, `lists more files than the ${summary.files} the manifest says`);
@@ -132,11 +131,11 @@ async function* indexLines(entry: ReadEntry, component: string, summary: IndexSu
 }
 
 /** Lines of at most MAX_LINE_BYTES, each without its newline; the raw bytes go to `onBytes` as they pass. */
-async function* splitLines(content: AsyncIterable<Buffer>, onBytes: (chunk: Buffer) => void, name: string, where: string) {
+async function* splitLines(content: AsyncIterable<Uint8Array>, onBytes: (chunk: Uint8Array) => void, name: string, where: string) {
   let pending = Buffer.alloc(0);
   for await (const chunk of content) {
     onBytes(chunk);
-    let rest = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    let rest = pending.length > 0 ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     for (let end = rest.indexOf(10); end !== -1; end = rest.indexOf(10)) {
       yield rest.subarray(0, end);
       rest = rest.subarray(end + 1);

@@ -10,7 +10,7 @@ import { parseManifest, type FileRecord, type Manifest } from './manifest.js';
 import { archiveIndex, listedIndex, type ArchiveIndex, type IndexedFile } from './fileIndex.js';
 import { componentOf, INDEX_FOLDER, indexPath, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
 import { locationName, type ArchiveBytes, type ArchiveLocation } from './location.js';
-import { HostileArchiveError, tarEntries } from './tarStream.js';
+import { contentReleased, HostileArchiveError, tarEntries } from './tarStream.js';
 
 /** The manifest is small; anything bigger than this is not a manifest we wrote. */
 const MANIFEST_LIMIT = 64 * 1024 * 1024;
@@ -39,7 +39,7 @@ export async function readManifest(file: ArchiveLocation): Promise<ManifestRead>
       const normalized = normalizeEntryPath(entry.path);
       if ('path' in normalized && normalized.path === MANIFEST_PATH) {
         if (entry.size > MANIFEST_LIMIT) throw new UsageError(`${name}: manifest.json is implausibly large (${entry.size} bytes).`);
-        return { manifest: parseManifest(await readText(entry), name), manifestFirst: !sawFile };
+        return { manifest: parseManifest(await readText(entry.body), name), manifestFirst: !sawFile };
       }
       sawFile = true;
     }
@@ -100,7 +100,7 @@ export async function checkArchive(
       }
       if (entry.type === 'Directory') continue;
       const path = (normalizeEntryPath(entry.path) as { path: string }).path;
-      const record = { path, size: entry.size, sha256: await sha256Of(entry, onBytes) };
+      const record = { path, size: entry.size, sha256: await sha256Of(entry.body, onBytes) };
       if (path === MANIFEST_PATH) continue;
       const component = componentOf(path)!;
       if (component === INDEX_FOLDER) {
@@ -219,7 +219,12 @@ export async function* componentEntries(file: ArchiveLocation, component: string
       if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
       const normalized = normalizeEntryPath(entry.path);
       if (!('path' in normalized) || componentOf(normalized.path) !== component) continue;
-      yield { path: pathInComponent(normalized.path), size: entry.size, content: Readable.from(entry) };
+      const content = Readable.fromWeb(entry.body);
+      try {
+        yield { path: pathInComponent(normalized.path), size: entry.size, content };
+      } finally {
+        await contentReleased(content);
+      }
       yielded += 1;
       if (yielded >= fileCount) return;
     }
@@ -242,8 +247,8 @@ function entryProblem(entry: ReadEntry, captured: Set<string>, indexed: boolean)
   return undefined;
 }
 
-async function readText(content: AsyncIterable<Buffer>): Promise<string> {
-  const chunks: Buffer[] = [];
+async function readText(content: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Uint8Array[] = [];
   for await (const chunk of content) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -5,11 +5,10 @@ const TAR_BLOCK = 512;
 /** Header blocks (with a PAX extension for long or non-ASCII names) for one regular file. */
 export function fileHeader(path: string, size: number, mtime: Date, mode = 0o600): Buffer {
   const fields = { path, size, mtime, mode, type: 'File' as const, uid: 0, gid: 0, uname: '', gname: '' };
-  const header = new Header(fields);
-  const needsPax = header.encode();
-  if (!header.block) throw new Error(`cannot encode a tar header for ${path}`);
-  if (!needsPax) return header.block;
-  return Buffer.concat([new Pax({ path, size, mtime }).encode(), header.block]);
+  const block = Buffer.alloc(TAR_BLOCK);
+  const needsPax = new Header(fields).encode(block);
+  if (!needsPax) return block;
+  return Buffer.concat([new Pax({ path, size, mtime }).encode(), block]);
 }
 
 /** Zero bytes that pad a file's content to the next 512-byte block. */
@@ -22,8 +21,7 @@ export const END_OF_ARCHIVE = Buffer.alloc(TAR_BLOCK * 2);
 
 export function directoryHeader(path: string, mtime: Date, mode = 0o700): Buffer {
   const name = path.endsWith('/') ? path : `${path}/`;
-  const header = new Header({ path: name, size: 0, mtime, mode, type: 'Directory', uid: 0, gid: 0, uname: '', gname: '' });
-  const needsPax = header.encode();
-  if (!header.block) throw new Error(`cannot encode a tar header for ${path}`);
-  return needsPax ? Buffer.concat([new Pax({ path: name, mtime }).encode(), header.block]) : header.block;
+  const block = Buffer.alloc(TAR_BLOCK);
+  const needsPax = new Header({ path: name, size: 0, mtime, mode, type: 'Directory', uid: 0, gid: 0, uname: '', gname: '' }).encode(block);
+  return needsPax ? Buffer.concat([new Pax({ path: name, mtime }).encode(), block]) : block;
 }

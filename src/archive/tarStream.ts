@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { Parser, type ReadEntry } from 'tar';
+import { finished } from 'node:stream/promises';
+import { entries, type ReadEntry } from 'tar';
 import type { ArchiveLocation } from './location.js';
 
 /**
@@ -20,68 +20,44 @@ export function tarEntries(file: ArchiveLocation): AsyncGenerator<ReadEntry> {
 export async function* tarStreamEntries(source: Readable, options: { gzip: boolean }): AsyncGenerator<ReadEntry> {
   // Large output chunks: each chunk is a round trip to zlib's thread, and 16 KiB ones halve the speed.
   const gunzip = options.gzip ? createGunzip({ chunkSize: 256 * 1024 }) : new PassThrough();
-  const parser = new Parser({ strict: true });
   const trailer = new TrailerGuard();
-  let entries = 0;
-  const queue: ReadEntry[] = [];
-  let current: ReadEntry | undefined;
   let failure: Error | undefined;
-  let finished = false;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    wake?.();
-    wake = undefined;
-  };
   const fail = (error: Error) => {
     failure ??= error;
-    if (current && !current.emittedEnd) {
-      // A consumer between two reads has no listener on the entry; the failure reaches it through the iteration.
-      current.on('error', () => undefined);
-      current.destroy(error);
-    }
-    notify();
+    trailer.destroy(error); // the reader, or the body being read, gets it from its next read
   };
-  parser.on('entry', (entry: ReadEntry) => {
-    entries += 1;
-    if (entries > MAX_ENTRIES) {
-      fail(new HostileArchiveError(`more than ${MAX_ENTRIES.toLocaleString('en-US')} entries`));
-      return;
-    }
-    queue.push(entry);
-    notify();
-  });
-  parser.on('end', () => {
-    finished = true;
-    notify();
-  });
   source.on('error', fail);
   gunzip.on('error', fail);
-  trailer.on('error', fail);
-  parser.on('error', fail);
-  source.pipe(gunzip).pipe(trailer).pipe(parser);
+  trailer.on('error', (error: Error) => (failure ??= error));
+  source.pipe(gunzip).pipe(trailer);
+  // The reader stops at the end marker and lets go of its input; the guard still checks what follows.
+  const reader = entries(trailer.iterator({ destroyOnReturn: false }), { strict: true });
+  let count = 0;
   try {
-    for (;;) {
-      if (failure) throw failure;
-      const entry = queue.shift();
-      if (entry) {
-        current = entry;
-        yield entry;
-        const failedMeanwhile = failure as Error | undefined; // set by the listeners while the consumer read
-        if (failedMeanwhile) throw failedMeanwhile;
-        if (!entry.emittedEnd) {
-          entry.resume();
-          await Promise.race([once(entry, 'end'), once(entry, 'error')]);
-        }
-        continue;
-      }
-      if (finished) return;
-      await new Promise<void>((resolve) => (wake = resolve));
+    for await (const entry of reader) {
+      count += 1;
+      if (count > MAX_ENTRIES) throw new HostileArchiveError(`more than ${MAX_ENTRIES.toLocaleString('en-US')} entries`);
+      yield entry;
+      if (failure) throw failure; // set by the listeners while the consumer read, whether or not it saw it
     }
+    trailer.resume();
+    await finished(trailer);
   } finally {
     source.destroy();
     gunzip.destroy();
     trailer.destroy();
   }
+}
+
+/**
+ * Waits until a consumer that started reading an entry's content (or resumed it to skip it) is
+ * done with it, before the next entry is read or the reading stops: the reader skips what is left
+ * of a body then, and a stream still pulling that body would fail. A consumer that gives up on a
+ * content destroys it.
+ */
+export async function contentReleased(content: Readable): Promise<void> {
+  if (content.readableFlowing === null || content.readableEnded || content.destroyed) return;
+  await finished(content).catch(() => undefined); // a damaged archive fails again from the reader
 }
 
 /** The most entries an archive may have: far above a million objects, far below what exhausts memory. */
@@ -97,18 +73,17 @@ export class HostileArchiveError extends Error {
 }
 
 /**
- * Passes the tar stream to the parser up to its end marker (two zero blocks where a header is
- * due), found by walking the headers' sizes, then only checks what follows: zero padding is
- * normal, anything else (or more than 1 MiB of it) is reported, and the rest is never
- * decompressed. (The tar parser appends whatever follows the marker to a buffer, which took
- * quadratic time on a gzip of 10 GB of zeros, and the archive still read as sound.)
+ * Passes the tar stream to the parser up to its end marker (a zero block where a header is due,
+ * the first of two), found by walking the headers' sizes, then only checks what follows: zero
+ * padding is normal, anything else (or more than 1 MiB of it) is reported, and the rest is never
+ * decompressed. (The tar parser stops reading at the marker: data hidden after it would
+ * otherwise read as sound.)
  */
 class TrailerGuard extends Transform {
   /** Bytes of the current 512-byte block seen so far (headers are judged whole). */
   private block = Buffer.alloc(0);
   /** Whole blocks of entry data still to pass before the next header. */
   private dataBlocks = 0;
-  private zeroBlocks = 0;
   private ended = false;
   private trailing = 0;
 
@@ -146,13 +121,9 @@ class TrailerGuard extends Transform {
   }
 
   private header(block: Buffer): void {
-    if (block.every((byte) => byte === 0)) {
-      this.zeroBlocks += 1;
-      if (this.zeroBlocks === 2) this.ended = true;
-      return;
-    }
-    this.zeroBlocks = 0;
-    this.dataBlocks = Math.ceil(entrySize(block) / 512);
+    // The tar parser ends the archive at the first zero block, so an entry after it would go unread: here it is data after the end.
+    if (block.every((byte) => byte === 0)) this.ended = true;
+    else this.dataBlocks = Math.ceil(entrySize(block) / 512);
   }
 }
 

@@ -7,7 +7,7 @@ import type { ArchiveIndex, IndexedFile } from '../archive/fileIndex.js';
 import type { Manifest } from '../archive/manifest.js';
 import { componentEntries, type ArchiveEntry } from '../archive/reader.js';
 import { componentOf, normalizeEntryPath, pathInComponent } from '../archive/paths.js';
-import { tarEntries } from '../archive/tarStream.js';
+import { contentReleased, tarEntries } from '../archive/tarStream.js';
 import type { Component } from './component.js';
 import type { ComponentSource } from '../archive/componentSource.js';
 
@@ -72,7 +72,12 @@ async function* verified(entries: AsyncIterable<ArchiveEntry>, files: AsyncItera
         throw new UsageError(`${entry.path} in the archive is not where the checked index put it; it was not restored.`);
       }
       const { sha256 } = next.value;
-      yield sha256 ? { ...entry, content: new ChecksummedContent(entry.content, entry.path, sha256) } : entry;
+      const content = sha256 ? new ChecksummedContent(entry.content, entry.path, sha256) : entry.content;
+      try {
+        yield { ...entry, content };
+      } finally {
+        await contentReleased(content); // the source cannot see this wrapper: resumed to skip it, it pulls from the next tick
+      }
     }
   } finally {
     await expected.return?.();
@@ -155,14 +160,19 @@ export class SequentialReader {
       this.held = undefined;
       if (!next) return;
       if (next.component === component) {
-        yield { path: pathInComponent(next.path), size: next.entry.size, content: Readable.from(next.entry) };
+        const content = Readable.fromWeb(next.entry.body);
+        try {
+          yield { path: pathInComponent(next.path), size: next.entry.size, content };
+        } finally {
+          await contentReleased(content);
+        }
         continue;
       }
       if (next.component !== undefined && this.order.indexOf(next.component) > wanted) {
         this.held = next; // the next component's first file: leave it for that component
         return;
       }
-      next.entry.resume(); // an earlier component's file that nobody asked for
+      // an earlier component's file that nobody asked for: the reader skips it
     }
   }
 
@@ -184,10 +194,7 @@ export class SequentialReader {
       if (next.done) return undefined;
       const entry = next.value;
       const normalized = normalizeEntryPath(entry.path);
-      if ((entry.type !== 'File' && entry.type !== 'OldFile') || !('path' in normalized)) {
-        entry.resume();
-        continue;
-      }
+      if ((entry.type !== 'File' && entry.type !== 'OldFile') || !('path' in normalized)) continue;
       return { entry, component: componentOf(normalized.path), path: normalized.path };
     }
   }

@@ -43,7 +43,7 @@ export async function copyAofFolder(
           if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
           const inside = entry.path.split('/').slice(1).join('/');
           if (!inside) continue;
-          await add(inside, entry.size, Readable.from(entry));
+          await add(inside, entry.size, Readable.fromWeb(entry.body));
           count += 1;
         }
         return count;
@@ -91,7 +91,7 @@ export async function copyOut(
   if (!stream) return undefined;
   for await (const entry of tarStreamEntries(stream, { gzip: false })) {
     if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
-    await consume({ size: entry.size, content: Readable.from(entry) });
+    await consume({ size: entry.size, content: Readable.fromWeb(entry.body) });
     return entry.size;
   }
   return undefined;

@@ -16,7 +16,7 @@ import { makeProject, snapshotTree } from '../helpers/project.js';
  */
 const HEAP_LIMIT = { NODE_OPTIONS: '--max-old-space-size=256' };
 
-function tarBlock(path: string, size: number): Buffer {
+function tarBlock(path: string, size: number): Uint8Array {
   const header = new Header({ path, type: 'File', size, mode: 0o600, mtime: new Date(0) });
   header.encode();
   return header.block!;
@@ -71,6 +71,27 @@ describe('hostile archives are refused fast, within bounded memory', () => {
     await writeWithTrailer(file, async function* () {
       yield Buffer.from('#!/bin/sh\necho hidden payload\n');
     });
+    await expectRefusedQuickly(project, ['verify', file], /damaged or hostile archive: data after the end of the tar archive/, 20_000);
+  });
+
+  it('an entry after a single zero block, where tar stops reading, is reported, not skipped unseen', async () => {
+    const project = await makeProject();
+    const file = join(project, 'backups', 'afterzero.tar.gz');
+    const env = Buffer.from('A=1\n');
+    const hidden = Buffer.from('#!/bin/sh\necho hidden payload\n');
+    const manifest = Buffer.from(JSON.stringify(manifestFor([{ path: 'secrets/.env', content: env }])));
+    async function* body() {
+      yield tarBlock('manifest.json', manifest.length);
+      yield padded(manifest);
+      yield tarBlock('secrets/.env', env.length);
+      yield padded(env);
+      yield Buffer.alloc(512); // one zero block: the end, for tar 8 and bsdtar
+      yield tarBlock('secrets/hidden', hidden.length);
+      yield padded(hidden);
+      yield Buffer.alloc(1024);
+    }
+    await mkdir(dirname(file), { recursive: true });
+    await pipeline(body, createGzip({ level: 1 }), createWriteStream(file));
     await expectRefusedQuickly(project, ['verify', file], /damaged or hostile archive: data after the end of the tar archive/, 20_000);
   });
 

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { chmod, copyFile, cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { create as createTar } from 'tar';
@@ -186,8 +187,8 @@ async function buildImage(docker: Docker, name: string, fill: (root: string) => 
         () => false,
       );
     if (!exists) {
-      const stream = createTar({ cwd: root, portable: true }, ['.']);
-      const progress = await docker.importImage(stream as unknown as NodeJS.ReadableStream, {
+      const stream = Readable.fromWeb(createTar({ cwd: root, portable: true }, ['.']));
+      const progress = await docker.importImage(stream, {
         repo: `orkestra-test/${name}`,
         tag: digest,
       });

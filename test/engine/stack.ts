@@ -184,19 +184,11 @@ export async function execText(stack: StackContext, name: string, command: strin
 
 /** The bytes of a file in a container, through the archive API. */
 export async function readContainerFile(stack: StackContext, name: string, path: string): Promise<Buffer> {
-  const { Parser } = await import('tar');
+  const { entries } = await import('tar');
   const archive = await stack.docker.getContainer(name).getArchive({ path });
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const parser = new Parser({
-      onReadEntry: (entry) => {
-        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
-      },
-    });
-    parser.on('end', () => resolve(Buffer.concat(chunks)));
-    parser.on('error', reject);
-    archive.pipe(parser);
-  });
+  const chunks: Uint8Array[] = [];
+  for await (const entry of entries(archive as AsyncIterable<Buffer>)) chunks.push(await entry.bytes());
+  return Buffer.concat(chunks);
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {

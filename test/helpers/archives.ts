@@ -14,7 +14,7 @@ export interface RawEntry {
 
 /** A hand-made .tar.gz with exactly these entries, for archives the tool must refuse. */
 export async function writeRawArchive(file: string, entries: readonly RawEntry[]): Promise<void> {
-  const blocks: Buffer[] = [];
+  const blocks: Uint8Array[] = [];
   for (const entry of entries) {
     const content = Buffer.from(entry.content ?? '');
     const type = entry.type ?? 'File';
@@ -71,7 +71,7 @@ export async function downgradeToV1(file: string, target: string, replace?: (pat
   const indexes = new Map<string, IndexLine[]>();
   let manifest: Record<string, unknown> & { components: string[]; details: Record<string, unknown> } = { components: [], details: {} };
   for await (const entry of tarEntries(file)) {
-    const content = Buffer.concat(await entry.collect());
+    const content = Buffer.from(await entry.bytes());
     if (entry.path === 'manifest.json') manifest = JSON.parse(content.toString('utf8')) as typeof manifest;
     else if (entry.path.startsWith('index/')) {
       const component = entry.path.slice('index/'.length, -'.jsonl'.length);

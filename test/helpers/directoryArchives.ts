@@ -19,7 +19,7 @@ export interface EditableManifest {
  */
 export async function withEditedManifest(file: string, target: string, edit: (manifest: EditableManifest) => void): Promise<string> {
   const entries: RawEntry[] = [];
-  for await (const entry of tarEntries(file)) entries.push({ path: entry.path, content: Buffer.concat(await entry.collect()) });
+  for await (const entry of tarEntries(file)) entries.push({ path: entry.path, content: Buffer.from(await entry.bytes()) });
   const manifest = JSON.parse(String(entries[0].content)) as EditableManifest;
   edit(manifest);
   entries[0] = { path: 'manifest.json', content: JSON.stringify(manifest) };

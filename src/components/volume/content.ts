@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { Parser, type ReadEntry } from 'tar';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { list } from 'tar';
 import { z } from 'zod';
 import { UsageError } from '../../base/errors.js';
 import type { ComponentSource } from '../../archive/componentSource.js';
@@ -32,18 +33,19 @@ export async function countContent(source: ComponentSource, name: string): Promi
     let entries = 0;
     let bytes = 0;
     let escaping: string | undefined;
-    const parser = new Parser({
-      strict: true,
-      onReadEntry: (read: ReadEntry) => {
-        entries += 1;
-        bytes += read.size ?? 0;
-        if (read.path.startsWith('/') || read.path.split('/').includes('..')) escaping ??= read.path;
-        read.resume();
-      },
-    });
     try {
-      await pipeline(entry.content, parser);
+      await list({
+        input: entry.content.iterator({ destroyOnReturn: false }),
+        strict: true,
+        onEntry: (read) => {
+          entries += 1;
+          bytes += read.size;
+          if (read.path.startsWith('/') || read.path.split('/').includes('..')) escaping ??= read.path;
+        },
+      });
+      await finished(entry.content.resume()); // the zeros after the end marker: the entry is read whole, so its checksum is checked
     } catch (error) {
+      entry.content.destroy();
       throw damaged(source, `${name}/${CONTENT_ENTRY} is not a readable tar (${(error as Error).message})`);
     }
     if (escaping) throw damaged(source, `${name}/${CONTENT_ENTRY} holds ${JSON.stringify(escaping)}, outside its folder`);
@@ -53,22 +55,25 @@ export async function countContent(source: ComponentSource, name: string): Promi
 }
 
 /** Every entry of a docker-cp tar (`./…`): type, mode, owner, size and content hash; the root's own times left out. */
-export async function tarListing(content: AsyncIterable<Buffer> | NodeJS.ReadableStream): Promise<Map<string, string>> {
+export async function tarListing(content: Readable): Promise<Map<string, string>> {
   const listing = new Map<string, string>();
-  const parser = new Parser({
-    onReadEntry: (read: ReadEntry) => {
-      const hash = createHash('sha256');
-      read.on('data', (chunk: Buffer) => hash.update(chunk));
-      read.on('end', () => {
+  try {
+    await list({
+      input: content.iterator({ destroyOnReturn: false }),
+      onEntry: async (read) => {
+        const hash = createHash('sha256');
+        for await (const chunk of read.body) hash.update(chunk);
         const when = read.path.replace(/\/$/, '') === '.' ? '' : ` ${Math.floor((read.mtime?.getTime() ?? 0) / 1000)}`;
         listing.set(
           read.path.replace(/\/$/, ''),
           `${read.type} ${(read.mode ?? 0).toString(8)} ${read.uid}:${read.gid} ${read.size}${when} ${hash.digest('hex')}`,
         );
-      });
-    },
-  });
-  await pipeline(content as AsyncIterable<Buffer>, parser);
+      },
+    });
+    await finished(content.resume()); // read whole, as above
+  } finally {
+    content.destroy(); // what a failure left half read
+  }
   return listing;
 }
 
