@@ -220,7 +220,7 @@ export async function planRestore(
   session.signal.throwIfAborted();
   const selected = [...components, ...restoredAlongside];
   const settled = await Promise.allSettled(components.map((component) => planComponent(session, archive, component, selected)));
-  // In component order: the first component's usage error is the one reported, as before.
+  // In component order, so that the first component's usage error is the one reported.
   for (const result of settled) if (result.status === 'rejected') throw result.reason;
   return settled.map((result) => (result as PromiseFulfilledResult<ComponentPlan>).value);
 }

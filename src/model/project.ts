@@ -5,7 +5,7 @@ import { UsageError } from '../base/errors.js';
 
 /**
  * The deployment being backed up or restored: its folders, its environment name, and where
- * settings come from. Settings are looked up in the order the spec gives: `docker/.env`, then
+ * settings come from. Settings are looked up in this order: `docker/.env`, then
  * the process environment, then the container's own environment, then the caller's default.
  */
 export interface Project {

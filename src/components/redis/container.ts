@@ -103,7 +103,7 @@ export const containerRedis: RedisTransport<ContainerRedisPlan> = {
   async restore(context, plan) {
     const { project, services, source, progress, signal, aside } = context;
     const docker = services.docker();
-    const cli = await connectRedis(project, docker).catch(() => undefined); // stopped meanwhile: stopped as before
+    const cli = await connectRedis(project, docker).catch(() => undefined); // a Redis that does not answer is stopped without clearing its save points first
     let kept: KeptFiles | undefined;
     const copyError = await critical(`starting ${plan.container} again`, async () => {
       await stopForRestore(docker, plan.container, cli, (message) => progress.note(message));
