@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -109,6 +110,24 @@ describe('backup to s3:// and back, on the off-site server (fauxqs: implements m
     const restore = await runCli(['restore', url, '-y'], { cwd: project, env });
     expect(restore.code).toBe(0);
     expect(await readFile(join(project, 'docker/.env'), 'utf8')).toBe(ENV_TEXT);
+  });
+
+  it('a restore from s3:// that stops reading before the archive ends (its first component only) exits when done, not when the read times out', async () => {
+    const project = await makeProject();
+    await writeFile(
+      join(project, 'orkestra-backup.json'),
+      JSON.stringify({ components: { spool: { kind: 'directory', path: 'docker/spool' } } }),
+    );
+    await mkdir(join(project, 'docker/spool'));
+    await writeFile(join(project, 'docker/spool/queue.bin'), randomBytes(1536 * 1024));
+    // A read left open would keep the process alive until this limit: far past the run's own timeout.
+    const env = { ...offsiteEnv(server), ORKESTRA_S3_TIMEOUT_SECONDS: '600' };
+    const backup = await runCli(['backup', '-c', 'spool,secrets', '-y', '-o', 's3://offsite/early-stop/'], { cwd: project, env });
+    expect(backup.code, backup.stderr).toBe(0);
+    await writeFile(join(project, 'docker/spool/queue.bin'), 'changed');
+    const restore = await runCli(['restore', backup.stdout.trim(), '-c', 'spool', '-y'], { cwd: project, env, timeoutMs: 60_000 });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect((await readFile(join(project, 'docker/spool/queue.bin'))).length).toBe(1536 * 1024);
   });
 
   it('backup --prune to an s3:// folder keeps what the policy keeps there, after the backup succeeded', async () => {

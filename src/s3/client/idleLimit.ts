@@ -22,6 +22,8 @@ export async function* withinIdleLimit(body: Readable, idleMs: number, signal: A
   const timer = setTimeout(() => {
     if (waiting) body.destroy(new StalledBodyError(idleMs));
   }, idleMs);
+  // A watchdog never holds the process open: while a chunk is awaited, the body's socket does.
+  timer.unref();
   // Destroying the body ends a wait for its next chunk, so an abort is never waited on.
   const stop = () => body.destroy();
   signal.addEventListener('abort', stop, { once: true });

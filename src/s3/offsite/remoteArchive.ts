@@ -24,6 +24,9 @@ const RESUMES = 3;
  * timeout (ORKESTRA_S3_TIMEOUT_SECONDS).
  */
 export class RemoteArchive implements ArchiveBytes {
+  /** Streams not yet ended: a reader that stops early (a restore of the first components only) leaves one open. */
+  private readonly openStreams = new Set<Readable>();
+
   private constructor(
     private readonly store: OffsiteStore,
     readonly url: OffsiteUrl,
@@ -75,6 +78,8 @@ export class RemoteArchive implements ArchiveBytes {
         );
       },
     });
+    this.openStreams.add(stream);
+    stream.once('close', () => this.openStreams.delete(stream));
     return stream;
   }
 
@@ -83,7 +88,9 @@ export class RemoteArchive implements ArchiveBytes {
     if (!now || now.etag !== this.etag || now.size !== this.size) throw this.changed();
   }
 
+  /** Ends every read still open, so that nothing of this archive outlives it, then `onClose`. */
   async close(): Promise<void> {
+    for (const stream of this.openStreams) stream.destroy();
     this.onClose();
   }
 
