@@ -1,25 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
-import { createGunzip } from 'node:zlib';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
+import { decompressor } from './compression.js';
 import type { ArchiveLocation } from './location.js';
 
 /**
- * The entries of a `.tar.gz` file, one at a time, with backpressure: the next entry is read
+ * The entries of a `.tar.gz` or `.tar.zst` file (told by its first bytes), one at a time, with backpressure: the next entry is read
  * only when the current one has been consumed (or is skipped, which drains it). Any damage —
- * not gzip, truncated, a corrupt header — surfaces as an error from the iteration and from the
+ * not compressed, truncated, a corrupt header — surfaces as an error from the iteration and from the
  * entry being read at that moment.
  */
 export function tarEntries(file: ArchiveLocation): AsyncGenerator<ReadEntry> {
   const source = typeof file === 'string' ? createReadStream(file, { highWaterMark: 1 << 20 }) : file.stream();
-  return tarStreamEntries(source, { gzip: true });
+  return tarStreamEntries(source, { compressed: true });
 }
 
 /** The same for a tar stream that is not a file: the Docker archive API's output, say. */
-export async function* tarStreamEntries(source: Readable, options: { gzip: boolean }): AsyncGenerator<ReadEntry> {
-  // Large output chunks: each chunk is a round trip to zlib's thread, and 16 KiB ones halve the speed.
-  const gunzip = options.gzip ? createGunzip({ chunkSize: 256 * 1024 }) : new PassThrough();
+export async function* tarStreamEntries(source: Readable, options: { compressed: boolean }): AsyncGenerator<ReadEntry> {
+  const decompressed = options.compressed ? decompressor() : new PassThrough();
   const parser = new Parser({ strict: true });
   const trailer = new TrailerGuard();
   let entries = 0;
@@ -55,10 +54,10 @@ export async function* tarStreamEntries(source: Readable, options: { gzip: boole
     notify();
   });
   source.on('error', fail);
-  gunzip.on('error', fail);
+  decompressed.on('error', fail);
   trailer.on('error', fail);
   parser.on('error', fail);
-  source.pipe(gunzip).pipe(trailer).pipe(parser);
+  source.pipe(decompressed).pipe(trailer).pipe(parser);
   try {
     for (;;) {
       if (failure) throw failure;
@@ -79,7 +78,7 @@ export async function* tarStreamEntries(source: Readable, options: { gzip: boole
     }
   } finally {
     source.destroy();
-    gunzip.destroy();
+    decompressed.destroy();
     trailer.destroy();
   }
 }
