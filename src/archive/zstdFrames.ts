@@ -103,7 +103,7 @@ export class ZstdFrameSplitter {
   finish(): void {
     if (this.state === 'magic' && this.fieldBytes === 0) return;
     const where = this.state === 'skipSize' || this.state === 'skipBody' ? 'a skippable frame' : 'a zstd frame';
-    throw new ZstdFormatError(`the zstd stream ends inside ${where} (after ${this.position} bytes)`);
+    throw new ZstdFormatError(`the zstd stream ends inside ${where}, after ${this.position} bytes`);
   }
 
   private inFrame(): boolean {
