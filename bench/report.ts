@@ -43,7 +43,9 @@ function mainTable(rows: Row[], limits: LimitRow[]): string[] {
     );
     const limit =
       (row.pipeline === 'bash' || row.pipeline === ZSTD) &&
-      limits.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation && isZstd(entry) === (row.pipeline === ZSTD));
+      limits.find(
+        (entry) => entry.dataset === row.dataset && entry.operation === row.operation && isZstd(entry) === (row.pipeline === ZSTD),
+      );
     if (limit) {
       lines.push(
         `| ${row.dataset} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | machine limit${limit.codec ? ` (${limit.codec})` : ''} | ${seconds(limit.wallMs)} | ` +
@@ -69,7 +71,8 @@ function smallObjectsTable(rows: Row[], limits: LimitRow[]): string[] {
         `${Math.round(Math.max(...row.peakRss) / MB)} MB | ${ratios(row, rows, limits)} |`,
     );
     const limit =
-      row.pipeline === 'bash' && limits.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation && !isZstd(entry));
+      row.pipeline === 'bash' &&
+      limits.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation && !isZstd(entry));
     if (limit)
       lines.push(
         `| ${row.operation} | machine limit | ${seconds(limit.wallMs)} | ${Math.round((row.objects ?? 0) / (limit.wallMs / 1000))} | | |`,
@@ -121,7 +124,9 @@ function limitParts(limits: LimitRow[]): string[] {
   ];
   for (const limit of limits)
     for (const part of limit.parts)
-      lines.push(`| ${limit.dataset} | ${limit.operation}${limit.codec ? ` (${limit.codec})` : ''} | ${part.name} | ${seconds(part.wallMs)} |`);
+      lines.push(
+        `| ${limit.dataset} | ${limit.operation}${limit.codec ? ` (${limit.codec})` : ''} | ${part.name} | ${seconds(part.wallMs)} |`,
+      );
   return lines;
 }
 
@@ -144,13 +149,20 @@ function ratios(row: Row, rows: Row[], limits: LimitRow[]): string {
   const wall = median(row.wallMs);
   const parts: string[] = [];
   const versus =
-    row.pipeline === 'tool' ? find('bash') : row.pipeline === TO_S3 || row.pipeline === SEALED || row.pipeline === ZSTD ? find('tool') : undefined;
-  const against = { tool: 'tool / bash', [TO_S3]: 's3:// / local file', [SEALED]: 'encrypted / plain', [ZSTD]: 'zstd / gzip' }[row.pipeline];
+    row.pipeline === 'tool'
+      ? find('bash')
+      : row.pipeline === TO_S3 || row.pipeline === SEALED || row.pipeline === ZSTD
+        ? find('tool')
+        : undefined;
+  const against = { tool: 'tool / bash', [TO_S3]: 's3:// / local file', [SEALED]: 'encrypted / plain', [ZSTD]: 'zstd / gzip' }[
+    row.pipeline
+  ];
   if (versus) parts.push(`${(wall / median(versus.wallMs)).toFixed(2)} (${against})`);
   const limit = limits.find(
     (entry) => entry.dataset === row.dataset && entry.operation === row.operation && isZstd(entry) === (row.pipeline === ZSTD),
   );
-  if (limit && (row.pipeline === 'tool' || row.pipeline === 'bash' || row.pipeline === ZSTD)) parts.push(`${(wall / limit.wallMs).toFixed(2)}× limit`);
+  if (limit && (row.pipeline === 'tool' || row.pipeline === 'bash' || row.pipeline === ZSTD))
+    parts.push(`${(wall / limit.wallMs).toFixed(2)}× limit`);
   if (row.pipeline === ZSTD && row.archiveBytes && versus?.archiveBytes) {
     parts.push(`archive ${mb(median(row.archiveBytes))} vs ${mb(median(versus.archiveBytes))} MB gzip`);
   }

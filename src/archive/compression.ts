@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Duplex, type Transform } from 'node:stream';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
@@ -58,7 +57,11 @@ export function archiveExtension(codec: Codec): string {
 interface ZstdZlib {
   createZstdCompress?(options?: { params?: Record<number, number>; chunkSize?: number }): Transform;
   createZstdDecompress?(options?: { params?: Record<number, number>; chunkSize?: number }): Transform;
-  zstdCompress?(buffer: Buffer, options: { params?: Record<number, number>; chunkSize?: number }, callback: (error: Error | null, result: Buffer) => void): void;
+  zstdCompress?(
+    buffer: Buffer,
+    options: { params?: Record<number, number>; chunkSize?: number },
+    callback: (error: Error | null, result: Buffer) => void,
+  ): void;
   zstdCompressSync?(buffer: Buffer, options?: { params?: Record<number, number> }): Buffer;
   zstdDecompressSync?(buffer: Buffer, options?: { params?: Record<number, number>; maxOutputLength?: number }): Buffer;
 }
@@ -233,7 +236,7 @@ class FramePump {
       if (this.ended) break;
       await this.next();
     }
-    if (this.failure) throw this.failure;
+    this.throwIfFailed();
   }
 
   destroy(): void {
@@ -241,8 +244,12 @@ class FramePump {
   }
 
   private *available(): Generator<Buffer> {
-    if (this.failure) throw this.failure;
+    this.throwIfFailed();
     for (let chunk = this.stream.read() as Buffer | null; chunk !== null; chunk = this.stream.read() as Buffer | null) yield chunk;
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
     if (this.failure) throw this.failure;
   }
 
@@ -256,7 +263,7 @@ class FramePump {
 async function* streamed(input: AsyncIterable<Buffer>, transform: Transform): AsyncGenerator<Buffer> {
   const feeding = (async () => {
     for await (const chunk of input) {
-      if (!transform.write(chunk)) await Promise.race([once(transform, 'drain'), once(transform, 'close')]);
+      if (!transform.write(chunk)) await drainedOrClosed(transform);
       if (transform.destroyed) return;
     }
     transform.end();
@@ -270,6 +277,19 @@ async function* streamed(input: AsyncIterable<Buffer>, transform: Transform): As
   }
 }
 
+/** Waits for room in the transform's input, or its end; the listeners go with the wait. */
+function drainedOrClosed(transform: Transform): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      transform.off('drain', done);
+      transform.off('close', done);
+      resolve();
+    };
+    transform.on('drain', done);
+    transform.on('close', done);
+  });
+}
+
 /** The stream's first zstd frame decoded, refused unless the bytes are exactly one frame (the manifest's). */
 export function singleFrame(bytes: Buffer, codec: Codec, maxOutput: number): Buffer {
   if (codec === 'gzip') return zlib.gunzipSync(bytes, { maxOutputLength: maxOutput });
@@ -278,5 +298,8 @@ export function singleFrame(bytes: Buffer, codec: Codec, maxOutput: number): Buf
   const segments = splitter.split(bytes);
   splitter.finish();
   if (splitter.frames !== 1 || segments.length !== 1) throw new Error('not exactly one zstd frame');
-  return zstdZlib.zstdDecompressSync!(bytes, { maxOutputLength: maxOutput, params: { [zstdConstants.ZSTD_d_windowLogMax]: MAX_WINDOW_LOG } });
+  return zstdZlib.zstdDecompressSync!(bytes, {
+    maxOutputLength: maxOutput,
+    params: { [zstdConstants.ZSTD_d_windowLogMax]: MAX_WINDOW_LOG },
+  });
 }

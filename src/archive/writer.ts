@@ -231,12 +231,7 @@ export function codingFor(sample: Buffer): Coding {
 }
 
 /** Each component's index entry as gzip members or zstd frames (one per megabyte of the spool: it never sits in memory whole). */
-async function compressIndexes(
-  into: PrivateSpool,
-  indexes: readonly SpooledIndex[],
-  mtime: Date,
-  compression: Compression,
-): Promise<void> {
+async function compressIndexes(into: PrivateSpool, indexes: readonly SpooledIndex[], mtime: Date, compression: Compression): Promise<void> {
   try {
     for (const index of indexes) {
       await into.write(compressFrameSync(compression, fileHeader(indexPath(index.component), index.summary.size, mtime)));

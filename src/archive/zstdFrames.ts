@@ -147,7 +147,8 @@ export class ZstdFrameSplitter {
         return;
       case 'descriptor':
         this.descriptor = field[0];
-        if (this.descriptor & 0x08) throw new ZstdFormatError(`a zstd frame header sets its reserved bit (byte ${this.position + offset - 1})`);
+        if (this.descriptor & 0x08)
+          throw new ZstdFormatError(`a zstd frame header sets its reserved bit (byte ${this.position + offset - 1})`);
         this.state = 'header';
         return;
       case 'header':

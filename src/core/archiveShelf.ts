@@ -37,7 +37,6 @@ export interface ArchiveShelf {
   close(): void;
 }
 
-
 export function localShelf(folder: string): ArchiveShelf {
   return {
     where: folder,

@@ -70,7 +70,9 @@ describe('zstd archives', () => {
     } finally {
       await cut.close();
     }
-    expect((await checkArchive(path, manifest)).problems.join('\n')).toMatch(/truncated or damaged \(the zstd stream ends inside a zstd frame/);
+    expect((await checkArchive(path, manifest)).problems.join('\n')).toMatch(
+      /truncated or damaged \(the zstd stream ends inside a zstd frame/,
+    );
 
     // One more frame than the manifest accounts for: the first bytes are then no longer exactly the manifest's frame.
     await writeFile(path, Buffer.concat([whole, whole.subarray(0, 200)]));

@@ -88,7 +88,9 @@ describe('zstd frame splitter', () => {
   });
 
   it('refuses bytes that are not a frame, reserved fields, dictionaries and windows over 8 MiB', () => {
-    expect(() => framesOf(Buffer.concat([frames[0], Buffer.from('garbage!')]), 64)).toThrow(`no zstd frame begins at byte ${frames[0].length}`);
+    expect(() => framesOf(Buffer.concat([frames[0], Buffer.from('garbage!')]), 64)).toThrow(
+      `no zstd frame begins at byte ${frames[0].length}`,
+    );
     const reserved = Buffer.from(frames[0]);
     reserved[4] |= 0x08;
     expect(() => framesOf(reserved, 64)).toThrow(/reserved bit/);
