@@ -1,4 +1,4 @@
-import { Duplex, type Transform } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { UsageError } from '../base/errors.js';
@@ -139,24 +139,29 @@ export class NotCompressedError extends Error {
 const OUTPUT_CHUNK = 256 * 1024;
 
 /**
- * A stream that decompresses what is piped into it, gzip or zstd as its first bytes say
- * (whatever the name). Anything else fails with `NotCompressedError`.
+ * The decompressed bytes of `source`, gzip or zstd as its first bytes say (whatever the name).
+ * Anything else fails with `NotCompressedError`. Read as a plain byte stream: a quarter megabyte
+ * ahead at most, so memory does not follow the data.
  */
-export function decompressor(): Duplex {
-  return Duplex.from(async function* (source: AsyncIterable<Buffer>) {
-    const iterator = source[Symbol.asyncIterator]();
-    let start = Buffer.alloc(0);
-    while (start.length < 4) {
-      const next = await iterator.next();
-      if (next.done) break;
-      start = Buffer.concat([start, next.value]);
-    }
-    const codec = codecOf(start);
-    if (!codec) throw new NotCompressedError();
-    const rest = restOf(start, iterator);
-    if (codec === 'gzip') yield* streamed(rest, zlib.createGunzip({ chunkSize: OUTPUT_CHUNK }));
-    else yield* zstdFrames(rest);
-  });
+export function decompressed(source: Readable): Readable {
+  return Readable.from(decompressedChunks(source), { objectMode: false, highWaterMark: OUTPUT_CHUNK });
+}
+
+async function* decompressedChunks(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  // The source's iterator is not returned on the way out: that would destroy the source with an
+  // AbortError ahead of the real error. Whoever opened the source destroys it.
+  const iterator = source[Symbol.asyncIterator]();
+  let start = Buffer.alloc(0);
+  while (start.length < 4) {
+    const next = await iterator.next();
+    if (next.done) break;
+    start = Buffer.concat([start, next.value]);
+  }
+  const codec = codecOf(start);
+  if (!codec) throw new NotCompressedError();
+  const rest = restOf(start, iterator);
+  if (codec === 'gzip') yield* streamed(rest, zlib.createGunzip({ chunkSize: OUTPUT_CHUNK }));
+  else yield* zstdFrames(rest);
 }
 
 async function* restOf(start: Buffer, iterator: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {

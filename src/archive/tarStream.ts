@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
-import { decompressor } from './compression.js';
+import { decompressed as decompressedBytes } from './compression.js';
 import type { ArchiveLocation } from './location.js';
 
 /**
@@ -18,7 +18,7 @@ export function tarEntries(file: ArchiveLocation): AsyncGenerator<ReadEntry> {
 
 /** The same for a tar stream that is not a file: the Docker archive API's output, say. */
 export async function* tarStreamEntries(source: Readable, options: { compressed: boolean }): AsyncGenerator<ReadEntry> {
-  const decompressed = options.compressed ? decompressor() : new PassThrough();
+  const decompressed = options.compressed ? decompressedBytes(source) : source.pipe(new PassThrough());
   const parser = new Parser({ strict: true });
   const trailer = new TrailerGuard();
   let entries = 0;
@@ -57,7 +57,7 @@ export async function* tarStreamEntries(source: Readable, options: { compressed:
   decompressed.on('error', fail);
   trailer.on('error', fail);
   parser.on('error', fail);
-  source.pipe(decompressed).pipe(trailer).pipe(parser);
+  decompressed.pipe(trailer).pipe(parser);
   try {
     for (;;) {
       if (failure) throw failure;
