@@ -1,8 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { compressFrame, type Coding, type Compression } from './compression.js';
 
-export type { Coding } from './compression.js';
-
 export interface ParallelFramesOptions {
   /** Codec and level for `deflate` data (default gzip -6). */
   compression?: Compression;
