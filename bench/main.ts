@@ -13,6 +13,7 @@
  *   BENCH_SMALL_ROUNDS=N    rounds of the small-objects dataset (default BENCH_ROUNDS; its bash runs take minutes)
  *   BENCH_LIMIT=0           skip the machine-limit measurements
  *   BENCH_EXTRAS=0          skip the s3:// and age-encrypted rows
+ *   BENCH_ZSTD=0            skip the zstd rows (backup --compression zstd, its restore and machine limit)
  *   BENCH_VARIANTS=0        skip the per-optimisation runs
  *   BENCH_PIPELINES=tool    run only the tool (for quick experiments; no ratios, docs untouched)
  *   BENCH_HOLD=1            build the first size's dataset, print the variables to run the tool and
@@ -41,8 +42,8 @@ import {
   writeRedisCommands,
   type DatasetPlan,
 } from './dataset.js';
-import { backupLimit, restoreLimit, type LimitTargets } from './limit.js';
-import { renderReport, SEALED, TO_S3 } from './report.js';
+import { backupLimit, restoreLimit, zstdLimits, type LimitTargets } from './limit.js';
+import { renderReport, SEALED, TO_S3, ZSTD } from './report.js';
 import { benchSettings, commitOf, thisMachine, writeResults, type BenchResults, type LimitRow, type Row } from './results.js';
 import { measure, type Measurement } from './measure.js';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
@@ -156,10 +157,12 @@ async function machineLimits(bench: Bench, label: string, archive: string): Prom
   };
   try {
     const rows: LimitRow[] = [];
-    for (const limit of [await backupLimit(targets, archive), await restoreLimit(targets, archive)]) {
+    const gzipLimits = [await backupLimit(targets, archive), await restoreLimit(targets, archive)];
+    const zstd = process.env.BENCH_ZSTD !== '0' ? await zstdLimits(targets, archive, gzipLimits) : [];
+    for (const limit of [...gzipLimits, ...zstd]) {
       rows.push({ dataset: label, ...limit });
       log(
-        `machine limit, ${limit.operation}: ${seconds(limit.wallMs)} s (${limit.parts.map((part) => `${part.name} ${seconds(part.wallMs)} s`).join('; ')})`,
+        `machine limit${limit.codec ? ` (${limit.codec})` : ''}, ${limit.operation}: ${seconds(limit.wallMs)} s (${limit.parts.map((part) => `${part.name} ${seconds(part.wallMs)} s`).join('; ')})`,
       );
     }
     return rows;
@@ -224,6 +227,7 @@ async function compare(bench: Bench, dataset: Dataset, rounds: number, rows: Row
   const archives = { tool: '', bash: '' };
   const only = process.env.BENCH_PIPELINES === 'tool';
   const extras = dataset.kind === 'size' && process.env.BENCH_EXTRAS !== '0';
+  const zstd = dataset.kind === 'size' && process.env.BENCH_ZSTD !== '0';
   for (let round = 0; round < rounds; round += 1) {
     const order = only ? (['tool'] as const) : round % 2 === 0 ? (['tool', 'bash'] as const) : (['bash', 'tool'] as const);
     for (const pipeline of order) {
@@ -232,7 +236,16 @@ async function compare(bench: Bench, dataset: Dataset, rounds: number, rows: Row
       await mkdir(join(bench.work, pipeline), { recursive: true });
       const result = pipeline === 'tool' ? await toolBackup(bench, output, {}) : await bashBackup(bench, output);
       record(row('backup', pipeline), result, `${pipeline} backup`);
+      if (pipeline === 'tool') (row('backup', pipeline).archiveBytes ??= []).push((await stat(output)).size);
       archives[pipeline] = output;
+    }
+    const zstdOutput = join(bench.work, 'zstd', `tool-${round}.tar.zst`);
+    if (zstd) {
+      // The same backup with --compression zstd (level 3), beside the gzip one of this round.
+      await rm(join(bench.work, 'zstd'), { recursive: true, force: true });
+      await mkdir(join(bench.work, 'zstd'), { recursive: true });
+      record(row('backup', ZSTD), await toolBackup(bench, zstdOutput, {}, ['--compression', 'zstd']), `tool backup, ${ZSTD}`);
+      (row('backup', ZSTD).archiveBytes ??= []).push((await stat(zstdOutput)).size);
     }
     const sealedOutput = join(bench.work, 'sealed', `tool-${round}.tar.gz.age`);
     if (extras) {
@@ -249,6 +262,10 @@ async function compare(bench: Bench, dataset: Dataset, rounds: number, rows: Row
       await resetObjectStore(bench);
       const result = pipeline === 'tool' ? await toolRestore(bench, archives.tool, {}) : await bashRestore(bench, archives.bash);
       record(row('restore', pipeline), result, `${pipeline} restore`);
+    }
+    if (zstd) {
+      await resetObjectStore(bench);
+      record(row('restore', ZSTD), await toolRestore(bench, zstdOutput, {}), `tool restore, ${ZSTD}`);
     }
     if (extras) {
       await resetObjectStore(bench);

@@ -5,6 +5,7 @@ const MB = 1024 * 1024;
 const GB = 1024 * MB;
 export const SEALED = 'tool, age-encrypted';
 export const TO_S3 = 'tool to s3://';
+export const ZSTD = 'tool, zstd -3';
 
 export function renderReport(results: BenchResults): string {
   const { machine } = results;
@@ -40,10 +41,14 @@ function mainTable(rows: Row[], limits: LimitRow[]): string[] {
       `| ${row.dataset} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | ${row.pipeline} | ${seconds(median(row.wallMs))} | ` +
         `${Math.round(row.dataBytes / MB / (median(row.wallMs) / 1000))} | ${Math.round(Math.max(...row.peakRss) / MB)} MB | ${largest(row)} | ${ratios(row, rows, limits)} |`,
     );
-    const limit = row.pipeline === 'bash' && limits.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation);
+    const limit =
+      (row.pipeline === 'bash' || row.pipeline === ZSTD) &&
+      limits.find(
+        (entry) => entry.dataset === row.dataset && entry.operation === row.operation && isZstd(entry) === (row.pipeline === ZSTD),
+      );
     if (limit) {
       lines.push(
-        `| ${row.dataset} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | machine limit | ${seconds(limit.wallMs)} | ` +
+        `| ${row.dataset} (${Math.round(row.dataBytes / MB)} MB) | ${row.operation} | machine limit${limit.codec ? ` (${limit.codec})` : ''} | ${seconds(limit.wallMs)} | ` +
           `${Math.round(row.dataBytes / MB / (limit.wallMs / 1000))} | | | |`,
       );
     }
@@ -65,7 +70,9 @@ function smallObjectsTable(rows: Row[], limits: LimitRow[]): string[] {
       `| ${row.operation} | ${row.pipeline} | ${seconds(wall)} | ${Math.round((row.objects ?? 0) / (wall / 1000))} | ` +
         `${Math.round(Math.max(...row.peakRss) / MB)} MB | ${ratios(row, rows, limits)} |`,
     );
-    const limit = row.pipeline === 'bash' && limits.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation);
+    const limit =
+      row.pipeline === 'bash' &&
+      limits.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation && !isZstd(entry));
     if (limit)
       lines.push(
         `| ${row.operation} | machine limit | ${seconds(limit.wallMs)} | ${Math.round((row.objects ?? 0) / (limit.wallMs / 1000))} | | |`,
@@ -116,7 +123,10 @@ function limitParts(limits: LimitRow[]): string[] {
     '|---|---|---|---|',
   ];
   for (const limit of limits)
-    for (const part of limit.parts) lines.push(`| ${limit.dataset} | ${limit.operation} | ${part.name} | ${seconds(part.wallMs)} |`);
+    for (const part of limit.parts)
+      lines.push(
+        `| ${limit.dataset} | ${limit.operation}${limit.codec ? ` (${limit.codec})` : ''} | ${part.name} | ${seconds(part.wallMs)} |`,
+      );
   return lines;
 }
 
@@ -138,12 +148,33 @@ function ratios(row: Row, rows: Row[], limits: LimitRow[]): string {
     rows.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation && entry.pipeline === pipeline);
   const wall = median(row.wallMs);
   const parts: string[] = [];
-  const versus = row.pipeline === 'tool' ? find('bash') : row.pipeline === TO_S3 || row.pipeline === SEALED ? find('tool') : undefined;
-  const against = { tool: 'tool / bash', [TO_S3]: 's3:// / local file', [SEALED]: 'encrypted / plain' }[row.pipeline];
+  const versus =
+    row.pipeline === 'tool'
+      ? find('bash')
+      : row.pipeline === TO_S3 || row.pipeline === SEALED || row.pipeline === ZSTD
+        ? find('tool')
+        : undefined;
+  const against = { tool: 'tool / bash', [TO_S3]: 's3:// / local file', [SEALED]: 'encrypted / plain', [ZSTD]: 'zstd / gzip' }[
+    row.pipeline
+  ];
   if (versus) parts.push(`${(wall / median(versus.wallMs)).toFixed(2)} (${against})`);
-  const limit = limits.find((entry) => entry.dataset === row.dataset && entry.operation === row.operation);
-  if (limit && (row.pipeline === 'tool' || row.pipeline === 'bash')) parts.push(`${(wall / limit.wallMs).toFixed(2)}× limit`);
+  const limit = limits.find(
+    (entry) => entry.dataset === row.dataset && entry.operation === row.operation && isZstd(entry) === (row.pipeline === ZSTD),
+  );
+  if (limit && (row.pipeline === 'tool' || row.pipeline === 'bash' || row.pipeline === ZSTD))
+    parts.push(`${(wall / limit.wallMs).toFixed(2)}× limit`);
+  if (row.pipeline === ZSTD && row.archiveBytes && versus?.archiveBytes) {
+    parts.push(`archive ${mb(median(row.archiveBytes))} vs ${mb(median(versus.archiveBytes))} MB gzip`);
+  }
   return parts.join(', ');
+}
+
+function isZstd(limit: LimitRow): boolean {
+  return limit.codec === 'zstd';
+}
+
+function mb(bytes: number): string {
+  return (bytes / MB).toFixed(1);
 }
 
 function largest(row: Row): string {

@@ -24,11 +24,15 @@ export interface Row {
   objects?: number;
   /** The largest file the run had on local disk (backups: the archive or its working files). */
   largestFile?: number[];
+  /** The archive's size (local backups of the tool, gzip and zstd). */
+  archiveBytes?: number[];
 }
 
 export interface LimitRow {
   dataset: string;
   operation: 'backup' | 'restore';
+  /** The zstd limit (zstd -T<cores> in place of pigz); undefined: the gzip one. */
+  codec?: 'zstd';
   wallMs: number;
   parts: LimitPart[];
 }

@@ -2,7 +2,6 @@ import { sha256Of } from '../integrity/sha256.js';
 import { asSentence, firstLine, withoutFinalPeriod } from '../base/format.js';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
 import type { ReadEntry } from 'tar';
 import { OrkestraError, UsageError } from '../base/errors.js';
 import { firstBytes } from '../base/firstBytes.js';
@@ -11,6 +10,8 @@ import { archiveIndex, listedIndex, type ArchiveIndex, type IndexedFile } from '
 import { componentOf, INDEX_FOLDER, indexPath, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
 import { locationName, type ArchiveBytes, type ArchiveLocation } from './location.js';
 import { contentReleased, HostileArchiveError, tarEntries } from './tarStream.js';
+import { codecOf, NotCompressedError, singleFrame } from './compression.js';
+import { ZstdFormatError } from './zstdFrames.js';
 
 /** The manifest is small; anything bigger than this is not a manifest we wrote. */
 const MANIFEST_LIMIT = 64 * 1024 * 1024;
@@ -261,7 +262,8 @@ export async function assertReadableFile(file: string): Promise<void> {
 
 function damageDetail(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (/incorrect header check|not in gzip format/i.test(message)) return 'not gzip-compressed';
+  if (error instanceof NotCompressedError || /incorrect header check|not in gzip format/i.test(message)) return 'not gzip-compressed';
+  if (error instanceof ZstdFormatError) return message;
   if (/unexpected end of file/i.test(message)) return 'the compressed stream ends early';
   if (/truncated/i.test(message)) return 'the tar stream ends inside a file';
   return firstLine(message);
@@ -276,15 +278,15 @@ function asArchiveError(error: unknown, name: string): unknown {
   }
   const detail = damageDetail(error);
   if (detail === 'not gzip-compressed') {
-    return new UsageError(`${name} is not a .tar.gz archive.`, { hint: 'Pass a file made by orkestra-backup backup.' });
+    return new UsageError(`${name} is not a .tar.gz archive.`, { hint: 'Nor a .tar.zst one: pass a file made by orkestra-backup backup.' });
   }
   return new UsageError(asSentence(`${name} is truncated or damaged: ${detail}`), { hint: 'Use another copy of the backup.' });
 }
 
 /**
  * Whether an archive's size agrees with its manifest: the manifest records the compressed bytes
- * that follow its own gzip member, so the first `size - bytesAfterManifest` bytes must be exactly
- * that member. A cut or padded archive fails this from its first bytes alone (what `list` reads).
+ * that follow its own gzip member (zstd frame), so the first `size - bytesAfterManifest` bytes
+ * must be exactly that member. A cut or padded archive fails this from its first bytes alone (what `list` reads).
  * Archives written before the field existed are not judged (undefined).
  */
 export async function sizeProblem(location: ArchiveBytes, manifest: Manifest): Promise<string | undefined> {
@@ -294,7 +296,9 @@ export async function sizeProblem(location: ArchiveBytes, manifest: Manifest): P
   if (memberBytes <= 0 || memberBytes > MANIFEST_LIMIT) return mismatch;
   const prefix = await firstBytes(location.stream(), memberBytes);
   try {
-    const entry = gunzipSync(prefix);
+    const codec = codecOf(prefix);
+    if (!codec) return mismatch;
+    const entry = singleFrame(prefix, codec, MANIFEST_LIMIT + 1024);
     const declared = parseInt(entry.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim(), 8);
     const expected = 512 + Math.ceil(declared / 512) * 512;
     return prefix.length === memberBytes && entry.length === expected ? undefined : mismatch;

@@ -1,25 +1,24 @@
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { entries, type ReadEntry } from 'tar';
+import { decompressed as decompressedBytes } from './compression.js';
 import type { ArchiveLocation } from './location.js';
 
 /**
- * The entries of a `.tar.gz` file, one at a time, with backpressure: the next entry is read
+ * The entries of a `.tar.gz` or `.tar.zst` file (told by its first bytes), one at a time, with backpressure: the next entry is read
  * only when the current one has been consumed (or is skipped, which drains it). Any damage —
- * not gzip, truncated, a corrupt header — surfaces as an error from the iteration and from the
+ * not compressed, truncated, a corrupt header — surfaces as an error from the iteration and from the
  * entry being read at that moment.
  */
 export function tarEntries(file: ArchiveLocation): AsyncGenerator<ReadEntry> {
   const source = typeof file === 'string' ? createReadStream(file, { highWaterMark: 1 << 20 }) : file.stream();
-  return tarStreamEntries(source, { gzip: true });
+  return tarStreamEntries(source, { compressed: true });
 }
 
 /** The same for a tar stream that is not a file: the Docker archive API's output, say. */
-export async function* tarStreamEntries(source: Readable, options: { gzip: boolean }): AsyncGenerator<ReadEntry> {
-  // Large output chunks: each chunk is a round trip to zlib's thread, and 16 KiB ones halve the speed.
-  const gunzip = options.gzip ? createGunzip({ chunkSize: 256 * 1024 }) : new PassThrough();
+export async function* tarStreamEntries(source: Readable, options: { compressed: boolean }): AsyncGenerator<ReadEntry> {
+  const decompressed = options.compressed ? decompressedBytes(source) : source.pipe(new PassThrough());
   const trailer = new TrailerGuard();
   let failure: Error | undefined;
   const fail = (error: Error) => {
@@ -27,9 +26,9 @@ export async function* tarStreamEntries(source: Readable, options: { gzip: boole
     trailer.destroy(error); // the reader, or the body being read, gets it from its next read
   };
   source.on('error', fail);
-  gunzip.on('error', fail);
+  decompressed.on('error', fail);
   trailer.on('error', (error: Error) => (failure ??= error));
-  source.pipe(gunzip).pipe(trailer);
+  decompressed.pipe(trailer);
   // The reader stops at the end marker and lets go of its input; the guard still checks what follows.
   const reader = entries(trailer.iterator({ destroyOnReturn: false }), { strict: true });
   let count = 0;
@@ -44,7 +43,7 @@ export async function* tarStreamEntries(source: Readable, options: { gzip: boole
     await finished(trailer);
   } finally {
     source.destroy();
-    gunzip.destroy();
+    decompressed.destroy();
     trailer.destroy();
   }
 }

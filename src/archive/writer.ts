@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { constants as zlibConstants, deflateRawSync, gzipSync } from 'node:zlib';
+import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 import { RuntimeError } from '../base/errors.js';
 import type { ArchiveDestination } from './destination.js';
 import { FileDestination } from './fileDestination.js';
 import { PrivateSpool } from './privateSpool.js';
 import type { ArchiveLocation } from './location.js';
 import { serializeManifest, type FileRecord, type Manifest } from './manifest.js';
-import { ParallelGzipWriter, type Coding } from './parallelGzip.js';
+import { compressFrameSync, type Coding, type Compression } from './compression.js';
+import { ParallelFrameWriter } from './parallelFrames.js';
 import { IndexSpools, type SpooledIndex } from './indexSpools.js';
 import { indexPath, MANIFEST_PATH } from './paths.js';
 import { contentPadding, END_OF_ARCHIVE, fileHeader } from './tarEntry.js';
@@ -22,8 +23,9 @@ export interface AddFileOptions {
 }
 
 export interface ArchiveWriterOptions {
-  compressionLevel?: number;
-  /** gzip members compressed at once. */
+  /** Codec and level (default gzip -6): `.tar.gz` or `.tar.zst`, the same layout either way. */
+  compression?: Compression;
+  /** gzip members (zstd frames) compressed at once. */
   compressionThreads?: number;
   /** False deflates data marked incompressible anyway (only to measure what storing it saves). */
   storeIncompressible?: boolean;
@@ -38,9 +40,9 @@ export type UnindexedManifest = Pick<
 >;
 
 /**
- * Streams a `.tar.gz` whose first entry is `manifest.json`, followed by each component's file
+ * Streams a `.tar.gz` (or `.tar.zst`) whose first entry is `manifest.json`, followed by each component's file
  * index (`index/<component>.jsonl`, every file's size and SHA-256), although both are only known
- * at the end: entries go to the destination as a body of gzip members as they come, index lines
+ * at the end: entries go to the destination as a body of gzip members (zstd frames) as they come, index lines
  * into hidden spool files; `commit` writes the manifest and the indexes as the head, which the
  * destination puts in front of the body (a local file, an S3 object, standard output). Nothing
  * is held in memory whole (a million files' records stay on disk).
@@ -52,7 +54,8 @@ export class ArchiveWriter {
    * small objects' paths was 100 MB of a backup's peak memory.
    */
   readonly codings = new Map<string, Coding>();
-  private readonly gzip: ParallelGzipWriter;
+  private readonly frames: ParallelFrameWriter;
+  private readonly compression: Compression;
   private readonly index: IndexSpools;
   private busy: Promise<unknown> = Promise.resolve();
   private bodyBytes = 0;
@@ -62,13 +65,14 @@ export class ArchiveWriter {
     private readonly destination: ArchiveDestination,
     private readonly options: ArchiveWriterOptions = {},
   ) {
-    this.gzip = new ParallelGzipWriter(
+    this.compression = options.compression ?? { codec: 'gzip', level: 6 };
+    this.frames = new ParallelFrameWriter(
       (bytes) => {
         this.bodyCompressedBytes += bytes.length;
         return destination.writeBody(bytes);
       },
       {
-        level: options.compressionLevel,
+        compression: this.compression,
         concurrency: options.compressionThreads,
       },
     );
@@ -132,21 +136,21 @@ export class ArchiveWriter {
     check?: (location: ArchiveLocation, manifest: Manifest) => Promise<void>,
   ): Promise<{ path: string; bytes: number; manifest: Manifest }> {
     await this.exclusive(async () => {
-      await this.gzip.write(END_OF_ARCHIVE);
-      await this.gzip.finish();
+      await this.frames.write(END_OF_ARCHIVE);
+      await this.frames.finish();
     });
     const indexes = await this.index.finish(unindexed.components);
     const compressed = await PrivateSpool.create(this.destination.workPath('indexes'));
     let head: PrivateSpool | undefined;
     try {
-      await compressIndexes(compressed, indexes, new Date(unindexed.createdAt), this.options.compressionLevel);
+      await compressIndexes(compressed, indexes, new Date(unindexed.createdAt), this.compression);
       await this.index.discard();
       const manifest: Manifest = {
         ...unindexed,
         index: Object.fromEntries(indexes.map(({ component, summary }) => [component, summary])),
         bytesAfterManifest: compressed.size + this.bodyCompressedBytes,
       };
-      head = await writeHead(await PrivateSpool.create(this.destination.workPath('head')), manifest, compressed);
+      head = await writeHead(await PrivateSpool.create(this.destination.workPath('head')), manifest, compressed, this.compression);
       const published = await this.destination.publish(
         { size: head.size, open: () => head!.stream(), components: manifest.components },
         check && ((location) => check(location, manifest)),
@@ -172,7 +176,7 @@ export class ArchiveWriter {
 
   private async writeEntry(path: string, size: number, content: Readable, options: AddFileOptions): Promise<FileRecord> {
     let coding = options.compressible === undefined ? undefined : this.allowed(options.compressible ? 'deflate' : 'store');
-    await this.gzip.write(fileHeader(path, size, new Date()));
+    await this.frames.write(fileHeader(path, size, new Date()));
     const hash = createHash('sha256');
     let seen = 0;
     for await (const chunk of content as AsyncIterable<Buffer>) {
@@ -184,14 +188,14 @@ export class ArchiveWriter {
         throw new RuntimeError(`${path}: the source grew while it was being copied (expected ${size} bytes).`);
       }
       hash.update(chunk);
-      await this.gzip.write(chunk, coding);
+      await this.frames.write(chunk, coding);
       options.onBytes?.(chunk.length);
     }
     if (coding && size >= PROBE_FROM_BYTES) this.codings.set(path, coding);
     if (seen !== size) {
       throw new RuntimeError(`${path}: the source ended after ${seen} of ${size} bytes.`);
     }
-    await this.gzip.write(contentPadding(size));
+    await this.frames.write(contentPadding(size));
     this.bodyBytes += size;
     const record = { path, size, sha256: hash.digest('hex') };
     await this.index.add(record, options.details?.());
@@ -226,30 +230,25 @@ export function codingFor(sample: Buffer): Coding {
   return entropyOnly <= deflated * 1.06 ? 'huffman' : 'deflate';
 }
 
-/** Each component's index entry as gzip members (one per megabyte of the spool: it never sits in memory whole). */
-async function compressIndexes(
-  into: PrivateSpool,
-  indexes: readonly SpooledIndex[],
-  mtime: Date,
-  level: number | undefined,
-): Promise<void> {
+/** Each component's index entry as gzip members or zstd frames (one per megabyte of the spool: it never sits in memory whole). */
+async function compressIndexes(into: PrivateSpool, indexes: readonly SpooledIndex[], mtime: Date, compression: Compression): Promise<void> {
   try {
     for (const index of indexes) {
-      await into.write(gzipSync(fileHeader(indexPath(index.component), index.summary.size, mtime)));
-      for await (const chunk of index.spool.chunks()) await into.write(gzipSync(chunk, { level }));
-      await into.write(gzipSync(contentPadding(index.summary.size)));
+      await into.write(compressFrameSync(compression, fileHeader(indexPath(index.component), index.summary.size, mtime)));
+      for await (const chunk of index.spool.chunks()) await into.write(compressFrameSync(compression, chunk));
+      await into.write(compressFrameSync(compression, contentPadding(index.summary.size)));
     }
   } finally {
     await into.close();
   }
 }
 
-/** manifest.json as the first gzip member, then the compressed indexes: the archive's first bytes. */
-async function writeHead(head: PrivateSpool, manifest: Manifest, indexes: PrivateSpool): Promise<PrivateSpool> {
+/** manifest.json as the first gzip member (zstd frame), then the compressed indexes: the archive's first bytes. */
+async function writeHead(head: PrivateSpool, manifest: Manifest, indexes: PrivateSpool, compression: Compression): Promise<PrivateSpool> {
   try {
     const text = Buffer.from(serializeManifest(manifest), 'utf8');
     const entry = Buffer.concat([fileHeader(MANIFEST_PATH, text.length, new Date(manifest.createdAt)), text, contentPadding(text.length)]);
-    await head.write(gzipSync(entry));
+    await head.write(compressFrameSync(compression, entry));
     for await (const chunk of indexes.chunks()) await head.write(chunk);
     return head;
   } finally {

@@ -1,6 +1,7 @@
 import { firstLine, withoutFinalPeriod } from '../base/format.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../base/errors.js';
+import { parseCompression, type CompressionChoice } from '../archive/compression.js';
 import { KEY_SETTINGS } from '../core/archiveKeys.js';
 import { parseRetentionPolicy, RETENTION_RULES, type RetentionPolicy } from '../core/retention.js';
 
@@ -35,6 +36,7 @@ const COMMAND_OPTIONS = {
     'secrets-encrypt-to': { type: 'string', multiple: true },
     'secrets-recipients-file': { type: 'string', multiple: true },
     'allow-plaintext-secrets': { type: 'boolean' },
+    compression: { type: 'string' },
     components: { type: 'string', short: 'c' },
     output: { type: 'string', short: 'o' },
     yes: { type: 'boolean', short: 'y' },
@@ -108,6 +110,8 @@ export interface ParsedCommand {
   removeBroken: boolean;
   /** backup --split-secrets / --secrets-output. */
   splitSecrets?: { output?: string };
+  /** backup --compression gzip[:level] | zstd[:level]. */
+  compression?: CompressionChoice;
   /** restore --secrets <archive>: the secrets archive of a split backup, restored with the data archive. */
   secretsArchive?: string;
   /** restore --allow-mismatch: a secrets archive of another backup run. */
@@ -171,6 +175,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
       values['split-secrets'] || values['secrets-output'] !== undefined
         ? { output: values['secrets-output'] as string | undefined }
         : undefined,
+    compression: typeof values.compression === 'string' ? parseCompression(values.compression) : undefined,
     secretsArchive: values.secrets as string | undefined,
     allowMismatch: Boolean(values['allow-mismatch']),
     images: parseImages((values.image as string[] | undefined) ?? []),

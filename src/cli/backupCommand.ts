@@ -23,7 +23,11 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
   const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
   // Names are checked against this project's components: the built-in ones and those orkestra-backup.json declares.
   const chosen = selection.all ? selection : { all: false as const, components: parseComponentList(selection.names, session.components) };
-  const plan = await planBackup(session, chosen, args.output, { standardOutput: terminal.stdout, splitSecrets: args.splitSecrets });
+  const plan = await planBackup(session, chosen, args.output, {
+    standardOutput: terminal.stdout,
+    splitSecrets: args.splitSecrets,
+    compression: args.compression,
+  });
   describePlan(plan, session.project.dir, terminal);
   if (!args.yes && !(await confirm(terminal, 'Proceed?'))) {
     throw new AbortedError('backup not started; nothing was written.');

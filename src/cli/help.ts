@@ -57,6 +57,8 @@ Writes ./backups/orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>.tar.gz (mode 0600) 
                               s3://bucket/prefix/ (default name under it), s3://bucket/key.tar.gz,
                               or - (standard output; refused on a terminal). To S3 the archive is
                               uploaded while it is made, then read back and checked.
+      --compression <c>       gzip (default, level ORKESTRA_GZIP_LEVEL), gzip:<0-9>, zstd (level 3) or zstd:<1-19>;
+                              zstd writes ….tar.zst (Node 22.15+); every command reads both
   -y, --yes                   do not ask before starting; required when stdin is not a terminal
       --strict                with all: a skipped (unavailable) component fails the run with exit 1
       --prune <policy>        after a successful backup, prune its folder or s3:// prefix, e.g. 'hourly=24,daily=30,monthly=12'

@@ -34,10 +34,10 @@ export interface ArchiveListing {
 const READ_AHEAD = 8;
 
 /**
- * `orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>[-secrets][-N].tar.gz[.age]`, the names backup
+ * `orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>[-secrets][-N].tar.(gz|zst)[.age]`, the names backup
  * gives; `-N` is the backup's sequence within one second (the second is `-2`).
  */
-const ARCHIVE_NAME = /^orkestra-backup-(.+)-(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)(-secrets)?(?:-(\d+))?\.tar\.gz(?:\.age)?$/;
+const ARCHIVE_NAME = /^orkestra-backup-(.+)-(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)(-secrets)?(?:-(\d+))?\.tar\.(?:gz|zst)(?:\.age)?$/;
 
 export interface NameFacts {
   readonly environment: string;
@@ -151,5 +151,5 @@ async function recorded(shelf: ArchiveShelf, entry: ShelfEntry): Promise<{ recor
 export function newestSound(listings: readonly ArchiveListing[]): ArchiveListing | undefined {
   return [...listings]
     .sort(newestFirst)
-    .find((listing) => !listing.problem && !listing.locked && !/-secrets\.tar\.gz(\.age)?$/.test(listing.name));
+    .find((listing) => !listing.problem && !listing.locked && !/-secrets\.tar\.(gz|zst)(\.age)?$/.test(listing.name));
 }

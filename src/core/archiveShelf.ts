@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { firstBytes } from '../base/firstBytes.js';
+import { ARCHIVE_FILE } from '../archive/archiveNames.js';
 import { RECORD_LIMIT, recordNameOf, type ArchiveRecord } from '../archive/archiveRecord.js';
 import type { ArchiveBytes } from '../archive/location.js';
 import { PinnedArchive } from '../archive/pinned.js';
@@ -24,7 +25,7 @@ export interface ShelfEntry {
 export interface ArchiveShelf {
   /** The folder path or the s3:// prefix URL. */
   readonly where: string;
-  /** The `.tar.gz`/`.tgz` archives (and their encrypted `.age` forms) directly in it, hidden files aside. */
+  /** The `.tar.gz`/`.tgz`/`.tar.zst` archives (and their encrypted `.age` forms) directly in it, hidden files aside. */
   entries(): Promise<ShelfEntry[]>;
   open(entry: ShelfEntry): Promise<ArchiveBytes>;
   /** The text of the entry's record (at most RECORD_LIMIT bytes), or undefined when it has none or it is larger. */
@@ -35,8 +36,6 @@ export interface ArchiveShelf {
   remove(entry: ShelfEntry): Promise<void>;
   close(): void;
 }
-
-const ARCHIVE_FILE = /\.(tar\.gz|tgz)(\.age)?$/;
 
 export function localShelf(folder: string): ArchiveShelf {
   return {

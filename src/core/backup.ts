@@ -7,6 +7,8 @@ import { MANIFEST_SCHEMA, type Manifest } from '../archive/manifest.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import { componentPath } from '../archive/paths.js';
 import { ArchiveWriter, type UnindexedManifest } from '../archive/writer.js';
+import { checkCompressionName } from '../archive/archiveNames.js';
+import { archiveExtension, resolveCompression, type Compression, type CompressionChoice } from '../archive/compression.js';
 import type { ArchiveLocation } from '../archive/location.js';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
 import { withoutFinalPeriod } from '../base/format.js';
@@ -46,6 +48,8 @@ export interface BackupPlan extends ArchivePlacement {
   readonly transports: readonly { component: string; detail: string }[];
   /** --split-secrets: `secrets` goes into an archive of its own, with its own destination and encryption. */
   readonly secrets?: ArchivePlacement;
+  /** gzip (`.tar.gz`) or zstd (`.tar.zst`), and the level; both archives of a split backup share it. */
+  readonly compression: Compression;
 }
 
 export interface WrittenArchive {
@@ -66,6 +70,8 @@ export interface BackupOptions {
   standardOutput?: Writable;
   /** --split-secrets (output undefined: beside the data archive) or --secrets-output. */
   splitSecrets?: { output?: string };
+  /** --compression (default gzip at ORKESTRA_GZIP_LEVEL). */
+  compression?: CompressionChoice;
 }
 
 /**
@@ -119,16 +125,21 @@ export async function planBackup(
   // With "all", what is split is known only now (an explicit list was checked above).
   if (split && selection.all) checkSplit(components, output, split.output);
   checkArchiveExtension(output, sealing !== undefined);
-  const target = await resolveTarget(session, output, options.standardOutput, sealing !== undefined);
+  const compression = resolveCompression(options.compression, session.services.tuning.gzipLevel);
+  const extension = archiveExtension(compression.codec);
+  checkCompressionName(output, compression.codec);
+  checkCompressionName(split?.output, compression.codec, '--secrets-output');
+  const target = await resolveTarget(session, output, options.standardOutput, sealing !== undefined, extension);
   const secrets =
-    split && (await planSecretsArchive(session, target, split.output, (await backupSealing(setting, SECRETS_SEALING)) ?? sealing));
+    split &&
+    (await planSecretsArchive(session, target, split.output, (await backupSealing(setting, SECRETS_SEALING)) ?? sealing, extension));
   const holdsSecrets = !split && components.some((component) => component.name === SECRETS);
   if (holdsSecrets) refusePlaintextSecrets(session, target, sealing, '--output');
   if (secrets) refusePlaintextSecrets(session, secrets.target, secrets.sealing, '--secrets-output');
   const transports = wanted.flatMap(({ component, availability }) =>
     availability.available && availability.detail ? [{ component: component.name, detail: availability.detail }] : [],
   );
-  return { components, skipped, transports, target, outputPath: targetText(target), sealing, secrets };
+  return { components, skipped, transports, target, outputPath: targetText(target), sealing, secrets, compression };
 }
 
 /**
@@ -138,7 +149,7 @@ export async function planBackup(
  */
 export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
   const started = new Date();
-  const run = { started, backupId: randomUUID() };
+  const run = { started, backupId: randomUUID(), compression: plan.compression };
   if (!plan.secrets) {
     const written = await writeArchive(session, plan.components, plan, run);
     return { ...written, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime() };
@@ -170,6 +181,7 @@ interface RunIdentity {
   readonly started: Date;
   readonly backupId: string;
   readonly split?: 'data' | 'secrets';
+  readonly compression: Compression;
 }
 
 async function writeArchive(
@@ -184,7 +196,7 @@ async function writeArchive(
     throw explainWriteFailure(error, outputPath);
   });
   const writer = new ArchiveWriter(opened.destination, {
-    compressionLevel: tuning.gzipLevel,
+    compression: run.compression,
     compressionThreads: tuning.gzipThreads,
     storeIncompressible: tuning.storeCompressed,
     huffmanOnly: tuning.huffmanOnly,

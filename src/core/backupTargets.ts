@@ -46,6 +46,7 @@ export async function resolveTarget(
   output: string | undefined,
   standardOutput: Writable | undefined,
   encrypted: boolean,
+  extension = '.tar.gz',
 ): Promise<ArchiveTarget> {
   if (output === '-') {
     if (!standardOutput) throw new UsageError('-o - (standard output) is not available here.', { hint: 'Give a file or an s3:// URL.' });
@@ -58,7 +59,7 @@ export async function resolveTarget(
       await store.checkBucket(url.bucket);
       if (url.folder) {
         // Another backup of the same second holds the default name: -2, -3…, as on disk.
-        const name = defaultArchiveName(session, encrypted);
+        const name = defaultArchiveName(session, encrypted, extension);
         for (let attempt = 1; attempt < 100; attempt += 1) {
           const candidate = offsiteChild(url, numberedArchiveName(name, attempt));
           if (!(await store.stat(candidate))) return { kind: 's3', url: candidate };
@@ -76,7 +77,7 @@ export async function resolveTarget(
   // A default name taken meanwhile (another backup in the same second) gets a -N suffix when
   // the archive is published; only a name the operator chose is refused up front.
   if (output === undefined)
-    return { kind: 'file', path: join(session.project.backupsDir, defaultArchiveName(session, encrypted)), defaultName: true };
+    return { kind: 'file', path: join(session.project.backupsDir, defaultArchiveName(session, encrypted, extension)), defaultName: true };
   const path = resolve(output);
   await checkOutputPath(path);
   return { kind: 'file', path, defaultName: false };
@@ -109,16 +110,17 @@ export async function planSecretsArchive(
   dataTarget: ArchiveTarget,
   output: string | undefined,
   sealing: Sealing | undefined,
+  extension = '.tar.gz',
 ): Promise<ArchivePlacement> {
   const encrypted = sealing !== undefined;
   checkArchiveExtension(output, encrypted, '--secrets-output');
-  const besideData = (text: string) => secretsArchiveName(text, `.tar.gz${encrypted ? '.age' : ''}`);
+  const besideData = (text: string) => secretsArchiveName(text, `${extension}${encrypted ? '.age' : ''}`);
   let target: ArchiveTarget;
   if (output !== undefined && !(isOffsiteUrl(output) && output.endsWith('/'))) {
-    target = await resolveTarget(session, output, undefined, encrypted);
+    target = await resolveTarget(session, output, undefined, encrypted, extension);
   } else if (output !== undefined) {
     const folder = parseOffsiteUrl(output);
-    target = { kind: 's3', url: offsiteChild(folder, besideData(defaultArchiveName(session, false))) };
+    target = { kind: 's3', url: offsiteChild(folder, besideData(defaultArchiveName(session, false, extension))) };
   } else if (dataTarget.kind === 'file') {
     target = { kind: 'file', path: besideData(dataTarget.path), defaultName: dataTarget.defaultName };
     if (!dataTarget.defaultName) await checkOutputPath(target.path);
@@ -184,8 +186,8 @@ async function openPlainDestination(session: Session, target: ArchiveTarget): Pr
   }
 }
 
-function defaultArchiveName(session: Session, encrypted: boolean): string {
-  return `orkestra-backup-${session.project.environment}-${utcStamp(new Date())}.tar.gz${encrypted ? '.age' : ''}`;
+function defaultArchiveName(session: Session, encrypted: boolean, extension: string): string {
+  return `orkestra-backup-${session.project.environment}-${utcStamp(new Date())}${extension}${encrypted ? '.age' : ''}`;
 }
 
 /** An encrypted archive is named `….age` and only it is: the name must say what the file is. */

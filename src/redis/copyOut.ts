@@ -39,7 +39,7 @@ export async function copyAofFolder(
       const after = await cli.persistence();
       if (after.aof_rewrite_in_progress !== '1' && after.aof_rewrites === before.aof_rewrites) {
         let count = 0;
-        for await (const entry of tarStreamEntries(spool.stream(), { gzip: false })) {
+        for await (const entry of tarStreamEntries(spool.stream(), { compressed: false })) {
           if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
           const inside = entry.path.split('/').slice(1).join('/');
           if (!inside) continue;
@@ -89,7 +89,7 @@ export async function copyOut(
 ): Promise<number | undefined> {
   const stream = await docker.getArchive(container, path);
   if (!stream) return undefined;
-  for await (const entry of tarStreamEntries(stream, { gzip: false })) {
+  for await (const entry of tarStreamEntries(stream, { compressed: false })) {
     if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
     await consume({ size: entry.size, content: Readable.fromWeb(entry.body) });
     return entry.size;

@@ -1,33 +1,25 @@
 import { availableParallelism } from 'node:os';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback, constants as zlibConstants } from 'node:zlib';
+import { compressFrame, type Coding, type Compression } from './compression.js';
 
-const gzip = promisify(gzipCallback);
-
-/**
- * How a piece of the stream is coded: `deflate` at the writer's level; `huffman` (entropy coding
- * only, no match search) for data where matches gain next to nothing, like base64 values or
- * Redis's LZF-packed RDB; `store` (level 0) for data that is already compressed.
- */
-export type Coding = 'deflate' | 'huffman' | 'store';
-
-export interface ParallelGzipOptions {
-  /** zlib level for `deflate` data. */
-  level?: number;
-  /** Bytes per gzip member. Larger members compress slightly better; 1 MiB loses <1%. */
+export interface ParallelFramesOptions {
+  /** Codec and level for `deflate` data (default gzip -6). */
+  compression?: Compression;
+  /** Bytes per gzip member or zstd frame. Larger members compress slightly better; 1 MiB loses <1%. */
   memberSize?: number;
   /** Members compressed at once. Node runs zlib on its thread pool, so this uses every core. */
   concurrency?: number;
 }
 
 /**
- * Writes one gzip stream as a sequence of independent gzip members, compressed in parallel
- * and written in order. RFC 1952 allows concatenated members; `gunzip`, `tar xzf` and Node's
- * zlib read them as one stream. Data marked incompressible (already gzip, images) is stored
- * instead of being deflated again, which costs a CRC and a copy instead of a full deflate pass.
+ * Writes one compressed stream as a sequence of independent gzip members or zstd frames,
+ * compressed in parallel and written in order. RFC 1952 allows concatenated members (`gunzip`,
+ * `tar xzf` and Node's zlib read them as one stream), RFC 8878 concatenated frames (`zstd -d`
+ * reads them; Node before 24.22 decodes only the first, see `zstdFrames`). Data marked
+ * incompressible (already gzip, images) is stored instead of being deflated again, which costs
+ * a CRC and a copy instead of a full deflate pass.
  */
-export class ParallelGzipWriter {
-  private readonly level: number;
+export class ParallelFrameWriter {
+  private readonly compression: Compression;
   private readonly memberSize: number;
   private readonly concurrency: number;
   private pending: Buffer[] = [];
@@ -40,9 +32,9 @@ export class ParallelGzipWriter {
 
   constructor(
     private readonly out: (bytes: Buffer) => Promise<void>,
-    options: ParallelGzipOptions = {},
+    options: ParallelFramesOptions = {},
   ) {
-    this.level = options.level ?? 6;
+    this.compression = options.compression ?? { codec: 'gzip', level: 6 };
     this.memberSize = options.memberSize ?? 1024 * 1024;
     this.concurrency = Math.max(1, options.concurrency ?? availableParallelism() + 1);
   }
@@ -73,11 +65,11 @@ export class ParallelGzipWriter {
     const buffer = this.spare.pop() ?? Buffer.allocUnsafe(this.memberSize);
     let offset = 0;
     for (const chunk of this.pending) offset += chunk.copy(buffer, offset);
-    const options = zlibOptions(this.pendingCoding, this.level);
+    const coding = this.pendingCoding;
     this.pending = [];
     this.pendingBytes = 0;
     // One output chunk per member: each chunk is a round trip to zlib's thread.
-    const member = gzip(buffer.subarray(0, offset), { ...options, chunkSize: this.memberSize + 64 * 1024 });
+    const member = compressFrame(this.compression, coding, buffer.subarray(0, offset), this.memberSize + 64 * 1024);
     member.then(
       () => this.spare.push(buffer),
       () => undefined, // observed when its turn comes in writeOldest
@@ -91,10 +83,4 @@ export class ParallelGzipWriter {
     this.compressedBytes += member.length;
     await this.out(member);
   }
-}
-
-function zlibOptions(coding: Coding, level: number): { level: number; strategy?: number } {
-  if (coding === 'store') return { level: zlibConstants.Z_NO_COMPRESSION };
-  if (coding === 'huffman') return { level, strategy: zlibConstants.Z_HUFFMAN_ONLY };
-  return { level };
 }
