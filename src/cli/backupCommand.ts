@@ -1,6 +1,6 @@
 import { dirname, relative } from 'node:path';
 import { pruneAfterBackup } from './archivesCommands.js';
-import { planBackup, runBackup, type BackupOutcome, type BackupPlan } from '../core/backup.js';
+import { planBackup, runBackup, type BackupOutcome, type BackupPlan } from '../core/backup/index.js';
 import { AbortedError, UsageError } from '../base/errors.js';
 import { formatBytes, formatDuration } from '../base/format.js';
 import { parseComponentList } from '../core/selection.js';

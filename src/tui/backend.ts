@@ -1,6 +1,6 @@
 import { createServices, loadComponents, openSessionProject, sessionFor, type SessionOptions } from '../app/session.js';
 import { configuredOffsiteShelf } from '../core/offsite.js';
-import { componentStatuses, planBackup, runBackup } from '../core/backup.js';
+import { componentStatuses, planBackup, runBackup } from '../core/backup/index.js';
 import type { OverwritePolicy } from '../core/component.js';
 import type { EventListener } from '../model/events.js';
 import {

@@ -6,20 +6,20 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import type { Sealing } from '../age/header.js';
-import { numberedArchiveName, secretsArchiveName } from '../archive/archiveNames.js';
-import type { ArchiveDestination } from '../archive/destination.js';
-import { EncryptingDestination } from '../archive/encryptingDestination.js';
-import { FileDestination } from '../archive/fileDestination.js';
-import { StreamDestination } from '../archive/streamDestination.js';
-import { RuntimeError, UsageError } from '../base/errors.js';
-import { OffsiteDestination } from '../s3/offsite/offsiteDestination.js';
-import { isOffsiteUrl, offsiteChild, offsiteUrlText, parseOffsiteUrl, type OffsiteUrl } from '../s3/offsite/offsiteUrl.js';
-import type { Component } from './component.js';
-import { openOffsiteStore, sessionOffsite } from './offsite.js';
-import type { Session } from './session.js';
-import { utcStamp } from './timestamps.js';
-import { SECRETS } from '../archive/archiveNames.js';
+import type { Sealing } from '../../age/header.js';
+import { numberedArchiveName, secretsArchiveName } from '../../archive/archiveNames.js';
+import type { ArchiveDestination } from '../../archive/destination.js';
+import { EncryptingDestination } from '../../archive/encryptingDestination.js';
+import { FileDestination } from '../../archive/fileDestination.js';
+import { StreamDestination } from '../../archive/streamDestination.js';
+import { RuntimeError, UsageError } from '../../base/errors.js';
+import { OffsiteDestination } from '../../s3/offsite/offsiteDestination.js';
+import { isOffsiteUrl, offsiteChild, offsiteUrlText, parseOffsiteUrl, type OffsiteUrl } from '../../s3/offsite/offsiteUrl.js';
+import type { Component } from '../component.js';
+import { openOffsiteStore, sessionOffsite } from '../offsite.js';
+import type { Session } from '../session.js';
+import { utcStamp } from '../timestamps.js';
+import { SECRETS } from '../../archive/archiveNames.js';
 
 /** Where a backup goes: a local file, an object in the off-site bucket, or a stream (standard output). */
 export type ArchiveTarget =
@@ -82,8 +82,6 @@ export async function resolveTarget(
   await checkOutputPath(path);
   return { kind: 'file', path, defaultName: false };
 }
-
-export { SECRETS };
 
 /** --split-secrets needs secrets and something else; the secrets archive is never standard output. */
 export function checkSplit(components: readonly Component[], output: string | undefined, secretsOutput: string | undefined): void {
