@@ -62,47 +62,53 @@ describeEngine('redis through the Docker Engine API', () => {
   it.each([
     ['data', '/data'],
     ['root', '/'],
-  ] as const)('every data type survives backup → FLUSHALL → restore with dir=%s (appendonly yes)', async (layout, dir) => {
-    const name = containers.track(await startRedis(stack, uniqueName('okb-redis'), { layout, password: PASSWORD })).name;
-    const project = await projectFor(name);
-    await seed(name);
+  ] as const)(
+    'every data type survives backup → FLUSHALL → restore with dir=%s (appendonly yes); keys of every database are counted',
+    async (layout, dir) => {
+      const name = containers.track(await startRedis(stack, uniqueName('okb-redis'), { layout, password: PASSWORD })).name;
+      const project = await projectFor(name);
+      await seed(name);
+      await cli(name, '-n', '1', 'SET', 'other-db:key', 'kept');
 
-    const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
-    expect(backup.stderr).toContain(`layout: dir=${dir}`);
-    expect(backup.code).toBe(0);
-    const archive = backup.stdout.trim();
-    const listing = execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).trim().split('\n');
-    expect(listing).toContain('redis/dump.rdb');
-    expect(listing).toContain('redis/redis-layout.txt');
-    expect(listing.some((path) => /^redis\/appendonlydir\/appendonly\.aof\.\d+\.base\.rdb$/.test(path))).toBe(true);
-    expect(listing).toContain('redis/appendonlydir/appendonly.aof.manifest');
-    expect(execFileSync('tar', ['xzOf', archive, 'redis/redis-layout.txt'], { encoding: 'utf8' })).toContain(`dir=${dir}\n`);
+      const backup = await run(project, name, ['backup', '-c', 'redis', '-y']);
+      expect(backup.stderr).toContain(`layout: dir=${dir}`);
+      expect(backup.code).toBe(0);
+      expect(backup.stderr).toMatch(/redis: done, .* — 7 keys, RDB/);
+      const archive = backup.stdout.trim();
+      const listing = execFileSync('tar', ['tzf', archive], { encoding: 'utf8' }).trim().split('\n');
+      expect(listing).toContain('redis/dump.rdb');
+      expect(listing).toContain('redis/redis-layout.txt');
+      expect(listing.some((path) => /^redis\/appendonlydir\/appendonly\.aof\.\d+\.base\.rdb$/.test(path))).toBe(true);
+      expect(listing).toContain('redis/appendonlydir/appendonly.aof.manifest');
+      expect(execFileSync('tar', ['xzOf', archive, 'redis/redis-layout.txt'], { encoding: 'utf8' })).toContain(`dir=${dir}\n`);
 
-    await cli(name, 'FLUSHALL');
-    expect((await cli(name, 'DBSIZE')).trim()).toBe('0');
-    const before = await startedAt(name);
+      await cli(name, 'FLUSHALL');
+      expect((await cli(name, 'DBSIZE')).trim()).toBe('0');
+      const before = await startedAt(name);
 
-    const dryRun = await run(project, name, ['restore', archive, '--dry-run']);
-    expect(dryRun.code).toBe(0);
-    const rdbTarget = dir === '/' ? '/dump.rdb' : '/data/dump.rdb';
-    expect(dryRun.stdout).toContain(`redis/dump.rdb → ${name}:${rdbTarget}`);
-    expect(dryRun.stdout).toMatch(/redis\/appendonlydir\/ \(\d+ files\) → .*appendonlydir\//);
-    expect((await cli(name, 'DBSIZE')).trim()).toBe('0');
-    expect(await startedAt(name)).toBe(before); // dry-run never stopped it
+      const dryRun = await run(project, name, ['restore', archive, '--dry-run']);
+      expect(dryRun.code).toBe(0);
+      const rdbTarget = dir === '/' ? '/dump.rdb' : '/data/dump.rdb';
+      expect(dryRun.stdout).toContain(`redis/dump.rdb → ${name}:${rdbTarget}`);
+      expect(dryRun.stdout).toMatch(/redis\/appendonlydir\/ \(\d+ files\) → .*appendonlydir\//);
+      expect((await cli(name, 'DBSIZE')).trim()).toBe('0');
+      expect(await startedAt(name)).toBe(before); // dry-run never stopped it
 
-    const restore = await run(project, name, ['restore', archive, '-y']);
-    expect(restore.stderr).not.toContain('FAILED');
-    expect(restore.code).toBe(0);
-    expect(restore.stdout).toMatch(/restored redis: 6 keys loaded/);
-    expect((await stack.docker.getContainer(name).inspect()).State.Running).toBe(true);
-    await expectSeeded(name);
-    // What the restore replaced is kept on the host, as the tar files `docker cp` writes.
-    const aside = (await readdir(join(project, 'docker'))).find((entry) => /^\.pre-restore-\d{8}-\d{6}$/.test(entry))!;
-    const kept = await readdir(join(project, 'docker', aside, 'redis', name));
-    expect(kept.sort()).toEqual(['appendonlydir.tar', 'dump.rdb.tar']);
-    const keptRdb = execFileSync('tar', ['tf', join(project, 'docker', aside, 'redis', name, 'dump.rdb.tar')], { encoding: 'utf8' });
-    expect(keptRdb.trim()).toBe('dump.rdb');
-  });
+      const restore = await run(project, name, ['restore', archive, '-y']);
+      expect(restore.stderr).not.toContain('FAILED');
+      expect(restore.code).toBe(0);
+      expect(restore.stdout).toMatch(/restored redis: 7 keys loaded/);
+      expect((await cli(name, '-n', '1', 'GET', 'other-db:key')).trim()).toBe('kept');
+      expect((await stack.docker.getContainer(name).inspect()).State.Running).toBe(true);
+      await expectSeeded(name);
+      // What the restore replaced is kept on the host, as the tar files `docker cp` writes.
+      const aside = (await readdir(join(project, 'docker'))).find((entry) => /^\.pre-restore-\d{8}-\d{6}$/.test(entry))!;
+      const kept = await readdir(join(project, 'docker', aside, 'redis', name));
+      expect(kept.sort()).toEqual(['appendonlydir.tar', 'dump.rdb.tar']);
+      const keptRdb = execFileSync('tar', ['tf', join(project, 'docker', aside, 'redis', name, 'dump.rdb.tar')], { encoding: 'utf8' });
+      expect(keptRdb.trim()).toBe('dump.rdb');
+    },
+  );
 
   it.each([true, false])(
     'a server with save points and appendonly %s is stopped without its shutdown snapshot only when the AOF holds every write (the kept files show which); its save points are back after the restart',

@@ -11,6 +11,7 @@ import { checkArchivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { copyAofFolder, copyOut } from '../../redis/copyOut.js';
 import { aofDirPath, formatLayout, rdbPath } from '../../redis/layout.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../../redis/projectRedis.js';
+import { countKeys } from '../../redis/keyspace.js';
 import { stopForRestore } from '../../redis/shutdown.js';
 import { freshSnapshot } from '../../redis/snapshot.js';
 import { KeptFiles, restoreEntries, rollBack, synthesizedAof, waitUntilLoaded } from './containerRestore.js';
@@ -46,7 +47,7 @@ export const containerRedis: RedisTransport<ContainerRedisPlan> = {
     const aofFiles = await copyAofFolder(cli, docker, layout, signal, async (path, size, content) => {
       await sink.addFile(`${AOF_FOLDER}/${path}`, size, content);
     });
-    const keys = Number((await cli.run('DBSIZE')).trim()) || 0;
+    const keys = await countKeys(cli);
     return {
       details: { layout, keys, aofFiles },
       summary: `${plural(keys, 'key')}, RDB ${aofFiles > 0 ? `and ${plural(aofFiles, 'AOF file')}` : 'only'} from ${layout.dir}`,

@@ -12,6 +12,7 @@ import type { Project } from '../../model/project.js';
 import type { DockerEngine } from '../../docker/engine.js';
 import { RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { spoolFolder } from '../../redis/copyOut.js';
+import { countKeys } from '../../redis/keyspace.js';
 import { aofDirPath, baseOnlyAofManifest, rdbPath } from '../../redis/layout.js';
 import { connectRedis } from '../../redis/projectRedis.js';
 import type { ContainerRedisPlan } from './containerPlan.js';
@@ -103,7 +104,9 @@ export async function waitUntilLoaded(project: Project, docker: DockerEngine, co
       return { reason: `it ${state?.status ?? 'vanished'} instead of loading them${log ? ` (log: ${log})` : ''}` };
     }
     try {
-      return Number((await (await connectRedis(project, docker)).run('DBSIZE')).trim()) || 0;
+      const cli = await connectRedis(project, docker);
+      await cli.run('DBSIZE'); // answers LOADING until the files are loaded, where INFO already answers
+      return await countKeys(cli);
     } catch (error) {
       if (error instanceof PreconditionError && !/not running|no container/.test(error.message)) throw error;
       last = error;

@@ -4,7 +4,7 @@ import type { ComponentSource } from '../../archive/componentSource.js';
 import type { Canary } from '../../core/component.js';
 import { plural } from '../../base/format.js';
 import type { RedisCli } from '../../redis/cli.js';
-import { parseInfo } from '../../redis/layout.js';
+import { countKeys } from '../../redis/keyspace.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../../redis/projectRedis.js';
 import { archivedRdb } from '../../redis/archivedRdb.js';
 import { scanRdbKeys, type RdbKeySample, type RdbKeyScan } from '../../redis/rdbKeys.js';
@@ -80,8 +80,7 @@ async function hasAofIncrements(source: ComponentSource): Promise<boolean> {
 }
 
 async function keyCountCheck(cli: RedisCli, scan: RdbKeyScan, increments: boolean): Promise<DrillCheck> {
-  const keyspace = parseInfo(await cli.run('INFO', 'keyspace'));
-  const measured = Object.values(keyspace).reduce((total, value) => total + Number(/keys=(\d+)/.exec(value)?.[1] ?? 0), 0);
+  const measured = await countKeys(cli);
   const name = 'key count equals the archived RDB';
   if (!scan.keysPerDb) {
     // A record the walk cannot step over (module data) leaves the count unjudged; a damaged one fails the drill.
