@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from '../base/errors.js';
+import { ArchiveShapeSchema } from '../model/shape.js';
 
 /** v1.1 moved the file list out of the manifest into one index entry per component. */
 export const MANIFEST_SCHEMA = 'orkestra-backup/v1.1';
@@ -65,6 +66,8 @@ const ManifestSchema = z.looseObject({
     .optional(),
   /** Which half of a split backup (--split-secrets) this archive is; absent when the backup was one archive. */
   split: z.enum(['data', 'secrets']).optional(),
+  /** What each component held (items per collection, database, bucket, folder), for anomaly checks (added in v1.1). */
+  shape: ArchiveShapeSchema.optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

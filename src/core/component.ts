@@ -7,6 +7,7 @@ import type { MoveAsideFolder } from './moveAside.js';
 import type { Project } from '../model/project.js';
 import type { Services } from './services.js';
 import type { Manifest } from '../archive/manifest.js';
+import type { ComponentShape } from '../model/shape.js';
 
 export interface AddOptions {
   /** False for data that is already compressed; the archive stores it instead of deflating it again. */
@@ -54,6 +55,8 @@ export interface BackupResult {
   details?: Record<string, unknown>;
   /** One line for the summary ("3 buckets, 1,204 objects"). */
   summary?: string;
+  /** What the component held, for the next backup's anomaly checks (items per collection, database, bucket, folder). */
+  shape?: ComponentShape;
 }
 
 /** A component's files of the archive being restored, and where it reports. */
