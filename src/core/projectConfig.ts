@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../base/errors.js';
 import type { Canary, CanaryKind } from './component.js';
+import { DEFAULT_HEALTH_SETTINGS, HealthSettingsSchema, type HealthSettings } from '../model/health.js';
 
 /**
  * `orkestra-backup.json` at the project root: the structure-level settings of a project (what
@@ -20,6 +21,8 @@ export interface ProjectConfig {
   readonly canaries: readonly Canary[];
   /** Declared components by name: `kind` and the kind's fields, not yet checked against the kind. */
   readonly components: Readonly<Record<string, { kind: string } & Record<string, unknown>>>;
+  /** Anomaly thresholds and the age `status` accepts, defaults filled in. */
+  readonly health: HealthSettings;
   /** Where the file is, for messages. */
   readonly path?: string;
 }
@@ -31,7 +34,9 @@ export async function readProjectConfig(projectDir: string, canaryKinds: CanaryK
     if (error.code === 'ENOENT') return undefined;
     throw new UsageError(`cannot read ${path}: ${error.message}.`);
   });
-  return text === undefined ? { canaries: [], components: {} } : parseProjectConfigText(text, path, canaryKinds);
+  return text === undefined
+    ? { canaries: [], components: {}, health: DEFAULT_HEALTH_SETTINGS }
+    : parseProjectConfigText(text, path, canaryKinds);
 }
 
 export function parseProjectConfigText(text: string, path: string, canaryKinds: CanaryKinds): ProjectConfig {
@@ -51,7 +56,7 @@ export function parseProjectConfigText(text: string, path: string, canaryKinds: 
     });
   }
   const canaries = (parsed.data.canaries ?? []).map((entry) => toCanary(entry, canaryKinds));
-  return { canaries, components: parsed.data.components ?? {}, path };
+  return { canaries, components: parsed.data.components ?? {}, health: parsed.data.health ?? DEFAULT_HEALTH_SETTINGS, path };
 }
 
 function projectConfigSchema(canaryKinds: CanaryKinds) {
@@ -61,6 +66,7 @@ function projectConfigSchema(canaryKinds: CanaryKinds) {
     components: z
       .record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'a component name is lowercase letters, digits and "-"'), ComponentEntrySchema)
       .optional(),
+    health: HealthSettingsSchema.optional(),
   });
 }
 

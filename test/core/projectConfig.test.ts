@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProjectConfig, parseProjectConfig } from '../../src/app/projectConfig.js';
 import { UsageError } from '../../src/base/errors.js';
+import { DEFAULT_HEALTH_SETTINGS } from '../../src/model/health.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 
 describe('orkestra-backup.json', () => {
@@ -47,7 +48,7 @@ describe('orkestra-backup.json', () => {
 
   it('a project without the file has no canaries; one with it is read from the project root', async () => {
     const dir = await temporaryFolder('okb-config-');
-    expect(await loadProjectConfig(dir)).toEqual({ canaries: [], components: {} });
+    expect(await loadProjectConfig(dir)).toEqual({ canaries: [], components: {}, health: DEFAULT_HEALTH_SETTINGS });
     await writeFile(join(dir, 'orkestra-backup.json'), '{"canaries": [{"redis": {"key": "k"}}]}');
     expect((await loadProjectConfig(dir)).canaries).toHaveLength(1);
   });

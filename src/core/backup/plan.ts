@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type { Manifest } from '../../archive/manifest.js';
 import type { Compression, CompressionChoice } from '../../archive/compression.js';
 import type { Component } from '../component.js';
+import type { Anomaly } from '../../model/history.js';
 import type { ArchivePlacement } from './targets.js';
 
 export interface BackupPlan extends ArchivePlacement {
@@ -28,6 +29,12 @@ export interface BackupOutcome extends WrittenArchive {
   readonly elapsedMs: number;
   /** The secrets archive of a split backup. */
   readonly secrets?: WrittenArchive;
+  /** How the archive differs from its baseline (items lost, a bucket gone); empty when it does not. */
+  readonly anomalies?: readonly Anomaly[];
+  /** The archive it was compared with. */
+  readonly baseline?: string;
+  /** --accept-anomaly: its anomalies were intended; it becomes the baseline. */
+  readonly accepted?: boolean;
 }
 
 export interface BackupOptions {
