@@ -25,7 +25,11 @@ async function verify(args: ParsedCommand, terminal: Terminal, signal: AbortSign
   const examined = await examine(args, terminal, true, signal);
   const problems = allProblems(examined);
   const count = problems.length + examined.unlistedProblems;
-  tell({ archive: examined.file, bytes: examined.bytes, error: count === 0 ? undefined : `${plural(count, 'problem')}${problems[0] ? `, the first: ${problems[0]}` : ''}` });
+  tell({
+    archive: examined.file,
+    bytes: examined.bytes,
+    error: count === 0 ? undefined : `${plural(count, 'problem')}${problems[0] ? `, the first: ${problems[0]}` : ''}`,
+  });
   if (args.common.json) {
     const unlisted = examined.unlistedProblems;
     terminal.out(`${JSON.stringify({ ok: count === 0, archive: examined.file, problems, unlisted, ...reportJson(examined) }, null, 2)}\n`);
