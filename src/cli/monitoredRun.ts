@@ -1,5 +1,5 @@
-import { describeError, exitCodeFor, OutcomeError, UsageError } from '../base/errors.js';
-import { openRunMonitor, type MonitorSource, type RunOutcome } from '../app/notify/index.js';
+import { OutcomeError, UsageError } from '../base/errors.js';
+import { openRunMonitor, watchRun, type MonitorSource, type RunOutcome } from '../app/notify/index.js';
 import type { CommonArgs } from './args.js';
 import { commandProject, flagsAndEnvironment } from './settings.js';
 import type { Terminal } from './terminal.js';
@@ -42,17 +42,11 @@ export async function monitoredRun(
       terminal.errRaw(text);
     },
   };
-  let exitCode: number;
-  try {
-    exitCode = await run(watched, (reported) => (facts = { ...facts, ...reported }));
-  } catch (error) {
-    const reported = reportedError(error, signal);
-    monitor.tail.push(`orkestra-backup: ${describeError(reported)}\n`);
-    await monitor.finish({ ...facts, exitCode: exitCodeFor(reported), error: describeError(reported) });
-    throw error;
-  }
-  await monitor.finish({ ...facts, exitCode, error: exitCode === 0 ? undefined : facts.error });
-  return exitCode;
+  return watchRun(monitor, () => run(watched, (reported) => (facts = { ...facts, ...reported })), {
+    result: (exitCode) => ({ ...facts, exitCode, error: exitCode === 0 ? undefined : facts.error }),
+    known: () => facts,
+    reported: (error) => reportedError(error, signal),
+  });
 }
 
 /**

@@ -1,4 +1,7 @@
 import { hostname } from 'node:os';
+import { describeError, exitCodeFor } from '../../base/errors.js';
+import { TOOL_NAME } from '../../core/version.js';
+import type { EventListener } from '../../model/events.js';
 import { deliver } from './delivery.js';
 import { eventOf, notifyMessage, type RunContext, type RunOutcome } from './message.js';
 import { ReportTail } from './reportTail.js';
@@ -107,4 +110,43 @@ export async function openRunMonitor(
     pingsHealthcheck: options.pingsHealthcheck,
     warn: options.warn,
   });
+}
+
+/** How a watched run's outcome is found: from its result, or from what was known when it threw. */
+export interface OutcomeOf<T> {
+  readonly result: (result: T) => RunOutcome;
+  /** The facts known so far (the archive written before a later step failed). */
+  readonly known?: () => Omit<RunOutcome, 'exitCode'>;
+  /** The error the operator is told of (after an interrupt, its reason rather than what it caused). */
+  readonly reported?: (error: unknown) => unknown;
+}
+
+/**
+ * Runs `work` under a monitor (none: just runs it) and tells its outcome; a thrown error's line
+ * ends the report. The result and the error are passed on unchanged.
+ */
+export async function watchRun<T>(monitor: RunMonitor | undefined, work: () => Promise<T>, outcome: OutcomeOf<T>): Promise<T> {
+  if (!monitor) return work();
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    const told = outcome.reported ? outcome.reported(error) : error;
+    const line = describeError(told);
+    monitor.tail.push(`${TOOL_NAME}: ${line}\n`);
+    await monitor.finish({ ...outcome.known?.(), exitCode: exitCodeFor(told), error: line });
+    throw error;
+  }
+  await monitor.finish(outcome.result(result));
+  return result;
+}
+
+/** Events as report lines for a monitor's tail, where no stderr holds them (the interactive interface). */
+export function reportingTo(monitor: RunMonitor | undefined, onEvent: EventListener): EventListener {
+  if (!monitor) return onEvent;
+  return (event) => {
+    if (event.type === 'step') monitor.tail.push(`${event.message}\n`);
+    else if (event.type === 'component-failed') monitor.tail.push(`${event.component}: FAILED — ${event.message}\n`);
+    onEvent(event);
+  };
 }
