@@ -93,6 +93,35 @@ describe('notifications and health-check pings of a run', () => {
     expectNoSecret(hooks.requests);
   });
 
+  it('backup all --strict that skipped a component exits 1: the failure names the skip and the archive it still wrote', async () => {
+    const hooks = await receiver();
+    const project = await makeProject({ env: `MONGO_ROOT_PASSWORD=${PASSWORD}\nORKESTRA_HEALTHCHECK_URL=${hooks.origin}/ping/uuid\n` });
+    // No engine: mongodb, redis and rustfs are unavailable and skipped.
+    const result = await runCli(['backup', 'all', '--strict', '--yes', '--notify', `${hooks.origin}/hook`], {
+      cwd: project,
+      env: { DOCKER_HOST: `unix://${join(project, 'no-engine.sock')}` },
+    });
+    expect(result.code).toBe(1);
+    const message = JSON.parse(hooks.requests.find((request) => request.path === '/hook')!.body);
+    expect(message).toMatchObject({ event: 'failure', exitCode: 1, archive: result.stdout.trim() });
+    expect(message.bytes).toBeGreaterThan(0);
+    expect(message.error).toMatch(/^--strict: skipped mongodb \(/);
+    expect(hooks.requests[0].path).toBe('/ping/uuid/start');
+    expect(
+      hooks.requests
+        .slice(1)
+        .map((request) => request.path)
+        .sort(),
+    ).toEqual(['/hook', '/ping/uuid/fail']);
+    expect(
+      hooks.requests
+        .find((request) => request.path === '/ping/uuid/fail')!
+        .body.split('\n')
+        .at(-1),
+    ).toMatch(/^orkestra-backup: --strict: skipped/);
+    expectNoSecret(hooks.requests);
+  });
+
   it('a receiver that never answers costs three short attempts and one warning line; the backup still exits 0', async () => {
     const hanging = await receiver(() => 'hang');
     const project = await projectWithSecret();
