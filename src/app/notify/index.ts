@@ -8,7 +8,6 @@ import { ReportTail } from './reportTail.js';
 import { scrubbed, secretValues } from './secretValues.js';
 import { readNotifySettings, shownUrl, type NotifySettings } from './settings.js';
 
-export { NOTIFY_SETTINGS, type NotifySettings } from './settings.js';
 export type { RunContext, RunOutcome, NotifyMessage } from './message.js';
 
 export interface MonitorOptions {
