@@ -26,6 +26,12 @@ const OPENING_OPTIONS = {
   'passphrase-file': { type: 'string' },
 } as const satisfies Options;
 
+/** Where a run's outcome is told: the commands a cron job runs take them. */
+const NOTIFY_OPTIONS = {
+  notify: { type: 'string', multiple: true },
+  'notify-on': { type: 'string' },
+} as const satisfies Options;
+
 const COMMAND_OPTIONS = {
   backup: {
     'encrypt-to': { type: 'string', multiple: true, short: 'r' },
@@ -42,6 +48,7 @@ const COMMAND_OPTIONS = {
     yes: { type: 'boolean', short: 'y' },
     strict: { type: 'boolean' },
     prune: { type: 'string' },
+    ...NOTIFY_OPTIONS,
   },
   restore: {
     components: { type: 'string', short: 'c' },
@@ -54,7 +61,7 @@ const COMMAND_OPTIONS = {
     'allow-mismatch': { type: 'boolean' },
     ...OPENING_OPTIONS,
   },
-  verify: { ...OPENING_OPTIONS },
+  verify: { ...OPENING_OPTIONS, ...NOTIFY_OPTIONS },
   inspect: { ...OPENING_OPTIONS },
   list: { ...OPENING_OPTIONS },
   prune: {
@@ -73,6 +80,7 @@ const COMMAND_OPTIONS = {
     from: { type: 'string' },
     image: { type: 'string', multiple: true },
     cleanup: { type: 'boolean' },
+    ...NOTIFY_OPTIONS,
   },
   help: {},
 } as const satisfies Record<string, Options>;
@@ -194,6 +202,8 @@ function flagSettings(values: Record<string, unknown>): Record<string, string> {
   if (typeof values['endpoint-url'] === 'string') settings.AWS_ENDPOINT_URL_S3 = values['endpoint-url'];
   if (typeof values['mongo-uri'] === 'string') settings.MONGO_URI = values['mongo-uri'];
   if (typeof values['redis-url'] === 'string') settings.REDIS_URL = values['redis-url'];
+  if (Array.isArray(values.notify)) settings.ORKESTRA_NOTIFY = values.notify.join(',');
+  if (typeof values['notify-on'] === 'string') settings.ORKESTRA_NOTIFY_ON = values['notify-on'];
   Object.assign(settings, encryptionSettings(values));
   return settings;
 }

@@ -11,8 +11,18 @@ import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';
 import { confirm, type Terminal } from './terminal.js';
 import { isOffsiteUrl } from '../s3/offsite/offsiteUrl.js';
+import { monitoredRun, type OutcomeFacts } from './monitoredRun.js';
 
-export async function backupCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+export function backupCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+  return monitoredRun('backup', args.common, terminal, signal, (watched, tell) => runBackupCommand(args, watched, signal, tell));
+}
+
+async function runBackupCommand(
+  args: ParsedCommand,
+  terminal: Terminal,
+  signal: AbortSignal,
+  tell: (facts: OutcomeFacts) => void,
+): Promise<number> {
   const selection = parseSelection(args);
   if (!args.yes && !terminal.stdinIsTTY) {
     throw new UsageError('--yes is required when stdin is not a terminal.', {
@@ -33,6 +43,7 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
     throw new AbortedError('backup not started; nothing was written.');
   }
   const outcome = await runBackup(session, plan);
+  tell({ archive: outcome.archivePath, bytes: outcome.archiveBytes });
   terminal.err(
     `Backup complete: ${outcome.manifest.components.join(', ')} — ${formatBytes(outcome.archiveBytes)}` +
       (outcome.secrets ? `; secrets in their own archive — ${formatBytes(outcome.secrets.archiveBytes)}` : '') +
@@ -49,6 +60,7 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
   if (strictFailure) {
     const skipped = outcome.skipped.map(({ component, reason }) => `${component} (${reason})`).join('; ');
     terminal.err(`orkestra-backup: --strict: skipped ${skipped}; the archive holds only ${outcome.manifest.components.join(', ')}.\n`);
+    tell({ error: `--strict: skipped ${skipped}` });
     return 1;
   }
   return 0;

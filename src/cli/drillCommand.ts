@@ -14,6 +14,7 @@ import { openShelf } from './archivesCommands.js';
 import { terminalKeyring } from './keyring.js';
 import { createLineReporter } from './reporter.js';
 import type { Terminal } from './terminal.js';
+import { monitoredRun, type OutcomeFacts } from './monitoredRun.js';
 
 /**
  * `drill <archive|s3://…|latest>`: restores the archive into throwaway copies of the stack and
@@ -35,10 +36,21 @@ export async function drillCommand(args: ParsedCommand, terminal: Terminal, sign
   }
   if (args.from !== undefined && target !== 'latest')
     throw new UsageError('--from goes with "latest" only.', { hint: 'Example: orkestra-backup drill latest --from s3://bucket/backups/' });
+  return monitoredRun('drill', args.common, terminal, signal, (watched, tell) => drill(target, args, watched, signal, tell));
+}
+
+async function drill(
+  target: string,
+  args: ParsedCommand,
+  terminal: Terminal,
+  signal: AbortSignal,
+  tell: (facts: OutcomeFacts) => void,
+): Promise<number> {
   const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
   const config = await loadProjectConfig(session.project.dir);
   const keyring = terminalKeyring((key) => session.project.setting(key), terminal);
   const file = target === 'latest' ? await latestArchive(session, args, terminal, signal, keyring) : target;
+  tell({ archive: file });
   const opened = await openRestoreArchive(file, session, keyring);
   let report: DrillReport;
   try {
@@ -47,6 +59,7 @@ export async function drillCommand(args: ParsedCommand, terminal: Terminal, sign
     await opened.location.close();
   }
   terminal.out(args.common.json ? `${JSON.stringify(drillJson(report), null, 2)}\n` : drillText(report));
+  if (!report.ok) tell({ error: `drill failed: ${drillFailures(report).join('; ')}` });
   return report.ok ? 0 : 1;
 }
 

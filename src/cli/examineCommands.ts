@@ -14,12 +14,22 @@ import type { ParsedCommand } from './args.js';
 import { createLineReporter } from './reporter.js';
 import type { Terminal } from './terminal.js';
 import { terminalKeyring } from './keyring.js';
+import { monitoredRun, type OutcomeFacts } from './monitoredRun.js';
 
 /** `verify <file>`: exit 0 when the archive is sound, 1 with the list of what is wrong. */
-export async function verifyCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+export function verifyCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+  return monitoredRun('verify', args.common, terminal, signal, (watched, tell) => verify(args, watched, signal, tell));
+}
+
+async function verify(args: ParsedCommand, terminal: Terminal, signal: AbortSignal, tell: (facts: OutcomeFacts) => void): Promise<number> {
   const examined = await examine(args, terminal, true, signal);
   const problems = allProblems(examined);
   const count = problems.length + examined.unlistedProblems;
+  tell({
+    archive: examined.file,
+    bytes: examined.bytes,
+    error: count === 0 ? undefined : `${plural(count, 'problem')}${problems[0] ? `, the first: ${problems[0]}` : ''}`,
+  });
   if (args.common.json) {
     const unlisted = examined.unlistedProblems;
     terminal.out(`${JSON.stringify({ ok: count === 0, archive: examined.file, problems, unlisted, ...reportJson(examined) }, null, 2)}\n`);

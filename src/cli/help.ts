@@ -46,6 +46,16 @@ Encrypted archives (….age):
       --passphrase-file <f>   the passphrase of a passphrase-encrypted archive (else asked on a terminal)
 `;
 
+const NOTIFY = `
+Notifications (for cron; see docs/monitoring.md):
+      --notify <url>          post a JSON message (with a Slack/Mattermost "text" field) to this webhook on
+                              failure or anomalies (repeatable; replaces ORKESTRA_NOTIFY, comma-separated,
+                              which keeps the URL's token out of ps)
+      --notify-on success     post successes too (also ORKESTRA_NOTIFY_ON=success)
+  ORKESTRA_HEALTHCHECK_URL pings a healthchecks.io-style check: /start, then the URL or /fail (backup, drill).
+  A message that cannot be delivered is a warning; the exit code is the run's.
+`;
+
 const COMMAND_HELP: Record<Exclude<CommandName, 'help'>, string> = {
   backup: `Usage: orkestra-backup backup (all | --components <list>) [options]
 
@@ -74,7 +84,7 @@ Writes ./backups/orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>.tar.gz (mode 0600) 
                               the secrets archive's own recipients (default: the data archive's encryption)
       --allow-plaintext-secrets
                               allow an unencrypted archive holding secrets to go to s3:// (refused by default)
-
+${NOTIFY}
 Without arguments on a terminal, opens the interactive interface.
 
 ${COMMON}`,
@@ -105,7 +115,7 @@ ${COMMON}`,
 
 Checks an archive without any server: structure, manifest, every file's size and SHA-256,
 and a deep check of each component's data. Exit 0 when sound, 1 with the list of problems.
-${OPENING}
+${OPENING}${NOTIFY}
 ${COMMON}`,
   inspect: `Usage: orkestra-backup inspect <file|s3://bucket/key|-> [options]
 
@@ -157,7 +167,7 @@ after a failure and on Ctrl-C. The live containers and docker/ are only read.
 
 Exit codes: 0 every check passed, 1 a check or a restore failed (named in the report), 2 the
 archive is bad.
-${OPENING}
+${OPENING}${NOTIFY}
 ${COMMON}`,
 };
 

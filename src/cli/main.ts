@@ -1,4 +1,4 @@
-import { AbortedError, describeError, exitCodeFor, OutcomeError, UsageError } from '../base/errors.js';
+import { AbortedError, describeError, exitCodeFor, UsageError } from '../base/errors.js';
 import { criticalWork } from '../base/criticalSection.js';
 import { removeAllTemporariesSync } from '../base/temporaryFiles.js';
 import { TOOL_VERSION } from '../core/version.js';
@@ -9,6 +9,7 @@ import { listCommand, pruneCommand } from './archivesCommands.js';
 import { helpText } from './help.js';
 import { restoreCommand } from './restoreCommand.js';
 import { drillCommand } from './drillCommand.js';
+import { reportedError } from './monitoredRun.js';
 import { processTerminal, type Terminal } from './terminal.js';
 import { loadTui } from '../tui/load.js';
 
@@ -24,10 +25,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     args = parseCommandLine(argv);
     return await dispatch(args, terminal, controller.signal);
   } catch (error) {
-    // After an interrupt the failures it caused are noise, and its reason is said instead — unless
-    // the error is a run's outcome, which says what was put back and where the kept copy is.
-    const caused = controller.signal.aborted && !(error instanceof UsageError) && !(error instanceof OutcomeError);
-    const reported: unknown = caused ? controller.signal.reason : error;
+    const reported = reportedError(error, controller.signal);
     terminal.err(`orkestra-backup: ${describeError(reported)}\n`);
     if (args?.common.debug && error instanceof Error && error.stack) terminal.err(`${error.stack}\n`);
     const exitCode = exitCodeFor(reported);

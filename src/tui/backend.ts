@@ -15,6 +15,9 @@ import { listArchives, newestFirst, type ArchiveListing } from '../core/archiveL
 import { settingsKeyring } from '../core/archiveKeys.js';
 import { runDrill, type DrillReport } from '../core/drill/runDrill.js';
 import { loadProjectConfig } from '../app/projectConfig.js';
+import { openRunMonitor, reportingTo, watchRun } from '../app/notify/index.js';
+import { drillFailures } from '../core/drill/drillReport.js';
+import type { Project } from '../model/project.js';
 
 export type { ArchiveListing, DrillReport, RestorePreview };
 
@@ -56,7 +59,7 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
   const components = await loadComponents(project);
   const session = (onEvent: EventListener, signal: AbortSignal) => Promise.resolve(sessionFor(project, onEvent, signal, components));
   const quiet = () => undefined;
-  return {
+  const backend: TuiBackend = {
     projectDir: project.dir,
     async componentChoices() {
       const statuses = await componentStatuses(await session(quiet, new AbortController().signal));
@@ -122,6 +125,37 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
       } finally {
         await opened.location.close();
       }
+    },
+  };
+  return monitored(backend, project);
+}
+
+/** Backups and drills tell their outcome where ORKESTRA_NOTIFY and ORKESTRA_HEALTHCHECK_URL say, as on the command line. */
+function monitored(backend: TuiBackend, project: Project): TuiBackend {
+  const monitor = (command: string, onEvent: EventListener) =>
+    openRunMonitor(
+      command,
+      { setting: (key) => project.setting(key), dockerDir: project.dockerDir, environment: project.environment },
+      // A warning is a step of the run: the screen shows it where stderr would garble the interface.
+      { pingsHealthcheck: true, warn: (line) => onEvent({ type: 'step', message: line }) },
+    );
+  return {
+    ...backend,
+    async backup(components, onEvent, signal) {
+      const watching = await monitor('backup', onEvent);
+      return watchRun(watching, () => backend.backup(components, reportingTo(watching, onEvent), signal), {
+        result: (view) => ({ exitCode: 0, archive: view.archivePath, bytes: view.archiveBytes }),
+      });
+    },
+    async drill(file, onEvent, signal) {
+      const watching = await monitor('drill', onEvent);
+      return watchRun(watching, () => backend.drill(file, reportingTo(watching, onEvent), signal), {
+        result: (report) => ({
+          exitCode: report.ok ? 0 : 1,
+          archive: file,
+          error: report.ok ? undefined : `drill failed: ${drillFailures(report).join('; ')}`,
+        }),
+      });
     },
   };
 }
