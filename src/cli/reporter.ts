@@ -54,6 +54,8 @@ export function createLineReporter(write: (text: string) => void, isTTY: boolean
       case 'component-failed':
         line(`${event.component}: FAILED — ${event.message}`);
         break;
+      case 'work-planned':
+        break;
     }
   };
 }

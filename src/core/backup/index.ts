@@ -59,6 +59,8 @@ export async function planBackup(
 export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
   const started = new Date();
   const run = { started, backupId: randomUUID(), compression: plan.compression };
+  // Each component gives its size as it starts (its files, the RDB, the bucket's objects).
+  session.onEvent({ type: 'work-planned', work: plan.components.map((component) => ({ component: component.name, phase: 'backup' })) });
   if (!plan.secrets) {
     const written = await writeArchive(session, plan.components, plan, run);
     return { ...written, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime() };
