@@ -265,7 +265,10 @@ function showable<Plan extends RestorePlan>(plan: Plan): Plan {
 }
 
 /** What a restore will read, sized by the archive's index (so the overall total is known before the first byte). */
-export function restoreWork(archive: Pick<CheckedArchive, 'index'>, plans: readonly Pick<ComponentPlan, 'component' | 'from'>[]): PlannedWork[] {
+export function restoreWork(
+  archive: Pick<CheckedArchive, 'index'>,
+  plans: readonly Pick<ComponentPlan, 'component' | 'from'>[],
+): PlannedWork[] {
   return plans.map(({ component, from }) => ({
     component: component.name,
     phase: 'restore',

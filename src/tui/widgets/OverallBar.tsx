@@ -43,16 +43,18 @@ export function overallLine(figures: OverallFigures, elapsedMs?: number): string
   }
   const fraction = figures.percent / 100;
   const total = `${figures.unsized > 0 ? '≥' : ''}${formatBytes(figures.totalBytes)}`;
-  const eta = figures.etaMs === undefined ? '' : `, ETA ${formatDuration(figures.etaMs)}`;
+  // Under a second left, an ETA says nothing the bar does not.
+  const eta = figures.etaMs === undefined || figures.etaMs < 1_000 ? '' : `, ETA ${formatDuration(figures.etaMs)}`;
   return `${bar(fraction)} ${figures.percent}%  ${formatBytes(figures.bytes)} of ${total}${clock}${eta}`;
 }
 
+/** Time since the screen opened, read at each render; a timer renders it again while no event comes. */
 function useElapsedMs(): number {
   const [started] = useState(() => Date.now());
-  const [now, setNow] = useState(started);
+  const [, setTick] = useState(0);
   useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), TICK_MS);
+    const timer = setInterval(() => setTick((tick) => tick + 1), TICK_MS);
     return () => clearInterval(timer);
   }, []);
-  return now - started;
+  return Date.now() - started;
 }
