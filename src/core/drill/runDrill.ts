@@ -77,12 +77,11 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
   const docker = session.services.docker();
   // Where each copy comes from is settled first: a missing container or image fails in a second, not after the check.
   const origins = await resolveOrigins(session, components, options.images);
+  // The check reads the whole archive, the restore each component's files: both sized by the index.
   const listed = archiveIndex(opened.location, opened.manifest);
-  const restored = components.map((component) => ({ component, from: undefined }));
-  session.onEvent({
-    type: 'work-planned',
-    work: [{ component: ARCHIVE_CHECK, phase: 'check', bytes: listed?.bytes }, ...(listed ? restoreWork({ index: listed }, restored) : [])],
-  });
+  const drilled = components.map((component) => ({ component }));
+  const restoring = listed ? restoreWork({ index: listed }, drilled) : [];
+  session.onEvent({ type: 'work-planned', work: [{ component: ARCHIVE_CHECK, phase: 'check', bytes: listed?.bytes }, ...restoring] });
   const archive = await timed('archive check', () => checkRestoreArchive(session, opened));
   const leftovers = await removeLeftoverDrills(docker, session.project.dir);
   if (leftovers.length > 0)
