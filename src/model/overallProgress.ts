@@ -44,9 +44,13 @@ export function foldOverall(overall: OverallProgress, event: RunEvent): OverallP
   switch (event.type) {
     case 'work-planned':
       return event.work.filter((work) => COUNTED_PHASES.has(work.phase)).reduce(planned, overall);
-    case 'component-start':
+    case 'component-start': {
       if (!COUNTED_PHASES.has(event.phase)) return overall;
+      const fresh: OverallPart = { component: event.component, phase: event.phase, bytes: 0, state: 'running' };
+      // A part that ran already runs again on other bytes (the check of a split backup's second archive): counted beside it.
+      if (finishedPart(overall, event.component, event.phase)) return { parts: [...overall.parts, fresh] };
       return upsert(overall, event.component, event.phase, (part) => ({ ...part, bytes: 0, state: 'running' }));
+    }
     case 'component-progress': {
       // Progress carries no phase: it belongs to the component's running part, if it has one.
       const running = overall.parts.find((part) => part.component === event.component && part.state === 'running');
@@ -90,8 +94,15 @@ function planned(overall: OverallProgress, work: PlannedWork): OverallProgress {
   return upsert(overall, work.component, work.phase, (part) => ({ ...part, expected: work.bytes ?? part.expected }));
 }
 
+function finishedPart(overall: OverallProgress, component: string, phase: Phase): boolean {
+  const parts = overall.parts.filter((part) => part.component === component && part.phase === phase);
+  return parts.length > 0 && parts.every((part) => part.state === 'done' || part.state === 'failed');
+}
+
+/** Changes the part of this component and phase (its running one, when it ran before), or adds it. */
 function upsert(overall: OverallProgress, component: string, phase: Phase, change: (part: OverallPart) => OverallPart): OverallProgress {
-  const existing = overall.parts.find((part) => part.component === component && part.phase === phase);
+  const matching = overall.parts.filter((part) => part.component === component && part.phase === phase);
+  const existing = matching.find((part) => part.state === 'running') ?? matching.at(0);
   if (existing) return replace(overall, existing, change(existing));
   return { parts: [...overall.parts, change({ component, phase, bytes: 0, state: 'planned' })] };
 }

@@ -124,6 +124,18 @@ describe('overall progress', () => {
     expect(overallAfter(events)).toMatchObject({ bytes: 5400, totalBytes: 5400, percent: 100, finished: true });
   });
 
+  it('counts a second archive check (the secrets archive of a split backup) beside the first', () => {
+    const check = (bytes: number): RunEvent[] => [
+      start('archive', 'check'),
+      moved('archive', bytes, bytes),
+      done('archive', bytes, 'check'),
+    ];
+    const events = [...check(3000), ...check(100), planned([{ component: 'secrets', phase: 'restore', bytes: 100 }])];
+    expect(overallAfter(events)).toMatchObject({ bytes: 3100, totalBytes: 3200, percent: 96 });
+    events.push(start('secrets', 'restore'), done('secrets', 100, 'restore'));
+    expect(overallAfter(events)).toMatchObject({ bytes: 3200, totalBytes: 3200, percent: 100, finished: true });
+  });
+
   it('gives an ETA from the bytes per second so far, only once every part is sized and two seconds have passed', () => {
     const events: RunEvent[] = [
       planned([
