@@ -11,6 +11,7 @@ import type { Component, OverwritePolicy, RestorePlan } from './component.js';
 import { describeError, OrkestraError, PreconditionError, UsageError } from '../base/errors.js';
 import { plural, printable } from '../base/format.js';
 import { MoveAsideFolder } from './moveAside.js';
+import type { PlannedWork } from '../model/events.js';
 import { ComponentProgress } from '../model/progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
 import { parseComponentList } from './selection.js';
@@ -81,7 +82,7 @@ export async function checkRestoreArchive(session: Session, opened: OpenedArchiv
   const { name, manifest } = opened;
   const listed = archiveIndex(opened.location, manifest);
   const legacy = listed === undefined;
-  const progress = new ComponentProgress('archive', 'check', session.onEvent);
+  const progress = new ComponentProgress(ARCHIVE_CHECK, 'check', session.onEvent);
   progress.expect(listed?.bytes ?? 0);
   const { problems, index } = await checkArchive(opened.location, manifest, (bytes) => progress.advance(bytes));
   if (problems.length > 0) {
@@ -92,6 +93,9 @@ export async function checkRestoreArchive(session: Session, opened: OpenedArchiv
   progress.done(legacy ? 'made by the original backup.sh: no checksums to verify' : `${plural(index.files, 'file')} verified`);
   return { ...opened, index, legacy };
 }
+
+/** The name the archive's check reports its progress under. */
+export const ARCHIVE_CHECK = 'archive';
 
 export interface RestorePreview {
   readonly archive: CheckedArchive;
@@ -260,6 +264,18 @@ function showable<Plan extends RestorePlan>(plan: Plan): Plan {
   };
 }
 
+/** What a restore will read, sized by the archive's index (so the overall total is known before the first byte). */
+export function restoreWork(
+  archive: Pick<CheckedArchive, 'index'>,
+  plans: readonly Pick<ComponentPlan, 'component' | 'from'>[],
+): PlannedWork[] {
+  return plans.map(({ component, from }) => ({
+    component: component.name,
+    phase: 'restore',
+    bytes: (from ?? archive).index.of(component.name).bytes,
+  }));
+}
+
 /**
  * Restores component after component. The first failure stops the restore; the outcome says
  * what was restored and what was not. Takes the project's restore lock for its duration.
@@ -278,6 +294,7 @@ export async function runRestore(
   const startedAt = new Date();
   const aside = new MoveAsideFolder(session.project.dockerDir, startedAt);
   const restored: { component: string; summary?: string; details?: Record<string, unknown> }[] = [];
+  session.onEvent({ type: 'work-planned', work: restoreWork(archive, plans) });
   // Components restore in archive order, so one pass over the archive serves them all.
   const reader = SequentialReader.fits(archive) ? new SequentialReader(archive) : undefined;
   try {

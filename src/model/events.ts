@@ -11,8 +11,17 @@ export const PHASE_WORDS: Readonly<Record<Phase, string>> = {
   prove: 'checking the restored data',
 };
 
+/** Work that moves bytes, announced before it starts: a component in one phase, and its size when known up front. */
+export interface PlannedWork {
+  readonly component: string;
+  readonly phase: Phase;
+  readonly bytes?: number;
+}
+
 export type RunEvent =
   | { type: 'step'; message: string }
+  /** What the run will move, so an overall figure can count what has not started yet. */
+  | { type: 'work-planned'; work: readonly PlannedWork[] }
   | { type: 'component-start'; component: string; phase: Phase }
   | { type: 'component-progress'; component: string; bytes: number; totalBytes?: number; elapsedMs: number }
   | { type: 'component-note'; component: string; message: string }

@@ -1,4 +1,5 @@
 import type { Phase, RunEvent } from '../model/events.js';
+import { foldOverall, NO_OVERALL, type OverallProgress } from '../model/overallProgress.js';
 
 export type RowStatus = 'running' | 'done' | 'failed';
 
@@ -18,9 +19,11 @@ export interface ProgressRow {
 export interface ProgressState {
   rows: ProgressRow[];
   steps: string[];
+  /** Every component's bytes against the run's total, above the rows. */
+  overall: OverallProgress;
 }
 
-export const EMPTY_PROGRESS: ProgressState = { rows: [], steps: [] };
+export const EMPTY_PROGRESS: ProgressState = { rows: [], steps: [], overall: NO_OVERALL };
 
 const NOTES_KEPT = 3;
 
@@ -28,6 +31,8 @@ const NOTES_KEPT = 3;
 export function reduceProgress(state: ProgressState, event: RunEvent | { type: 'reset' }): ProgressState {
   if (event.type === 'reset') return EMPTY_PROGRESS;
   if (event.type === 'step') return { ...state, steps: [...state.steps, event.message] };
+  const overall = foldOverall(state.overall, event);
+  if (event.type === 'work-planned') return { ...state, overall };
   const existing = state.rows.find((row) => row.component === event.component);
   const row: ProgressRow = existing ?? {
     component: event.component,
@@ -65,5 +70,5 @@ export function reduceProgress(state: ProgressState, event: RunEvent | { type: '
       break;
   }
   const rows = existing ? state.rows.map((candidate) => (candidate === existing ? next : candidate)) : [...state.rows, next];
-  return { ...state, rows };
+  return { ...state, rows, overall };
 }

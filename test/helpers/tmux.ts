@@ -27,6 +27,14 @@ export class TerminalSession {
     this.tmux('new-session', '-d', '-x', '120', '-y', '40', '-c', cwd, 'sh', '-c', command);
   }
 
+  /**
+   * Appends everything the program writes to the terminal from now on to `file`: every frame,
+   * also those a screen read between two polls would miss.
+   */
+  record(file: string): void {
+    this.tmux('pipe-pane', '-o', `cat >> '${file}'`);
+  }
+
   screen(): string {
     return this.tmux('capture-pane', '-p');
   }

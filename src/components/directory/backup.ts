@@ -32,7 +32,6 @@ export async function backupDirectory(
       await sink.addFile(`${index}/${path}`, file.size, createReadStream(join(absolute, path), { signal }), {
         details: () => attributes,
       });
-      progress.advance(file.size);
       files += 1;
     });
     folders.push(...walked.folders);

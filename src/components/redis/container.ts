@@ -41,6 +41,7 @@ export const containerRedis: RedisTransport<ContainerRedisPlan> = {
     progress.note('taking a fresh snapshot (BGSAVE)');
     await freshSnapshot(cli, signal);
     const rdbSize = await copyOut(docker, cli.container, rdbPath(layout), async (entry) => {
+      progress.expect(entry.size);
       await sink.addFile(RDB_ENTRY, entry.size, entry.content);
     });
     if (rdbSize === undefined) throw new RuntimeError(`${rdbPath(layout)} is missing in ${cli.container} after BGSAVE.`);

@@ -13,6 +13,7 @@ import type { Session } from '../session.js';
 import { chooseComponents, componentStatuses } from './components.js';
 import type { BackupOptions, BackupOutcome, BackupPlan } from './plan.js';
 import { checkArchiveExtension, checkSplit, planSecretsArchive, refusePlaintextSecrets, resolveTarget, targetText } from './targets.js';
+import { previousSizes } from './previousSizes.js';
 import { removeArchive, writeArchive } from './writeArchive.js';
 
 export { componentStatuses, type ComponentStatus } from './components.js';
@@ -59,6 +60,13 @@ export async function planBackup(
 export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
   const started = new Date();
   const run = { started, backupId: randomUUID(), compression: plan.compression };
+  const previous = await previousSizes(session, plan.target);
+  const work = plan.components.map((component) => ({
+    component: component.name,
+    phase: 'backup' as const,
+    bytes: previous.get(component.name),
+  }));
+  session.onEvent({ type: 'work-planned', work });
   if (!plan.secrets) {
     const written = await writeArchive(session, plan.components, plan, run);
     return { ...written, skipped: plan.skipped, elapsedMs: Date.now() - started.getTime() };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { archiveIndex } from '../../archive/fileIndex.js';
 import { describeError } from '../../base/errors.js';
 import { removeTemporary, trackTemporary } from '../../base/temporaryFiles.js';
 import { sourceFor } from '../archiveSource.js';
@@ -11,7 +12,15 @@ import { ComponentProgress } from '../../model/progress.js';
 import type { Project } from '../../model/project.js';
 import type { Canary } from '../component.js';
 import type { ProjectConfig } from '../projectConfig.js';
-import { checkRestoreArchive, planRestore, runRestore, selectRestoreComponents, type OpenedArchive } from '../restore.js';
+import {
+  ARCHIVE_CHECK,
+  checkRestoreArchive,
+  planRestore,
+  restoreWork,
+  runRestore,
+  selectRestoreComponents,
+  type OpenedArchive,
+} from '../restore.js';
 import type { Session } from '../session.js';
 import { drillName, removeDrill, removeLeftoverDrills, resolveOrigins, startDrillStack, type DrillStack } from './drillStack.js';
 
@@ -68,6 +77,11 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
   const docker = session.services.docker();
   // Where each copy comes from is settled first: a missing container or image fails in a second, not after the check.
   const origins = await resolveOrigins(session, components, options.images);
+  // The check reads the whole archive, the restore each component's files: both sized by the index.
+  const listed = archiveIndex(opened.location, opened.manifest);
+  const drilled = components.map((component) => ({ component }));
+  const restoring = listed ? restoreWork({ index: listed }, drilled) : [];
+  session.onEvent({ type: 'work-planned', work: [{ component: ARCHIVE_CHECK, phase: 'check', bytes: listed?.bytes }, ...restoring] });
   const archive = await timed('archive check', () => checkRestoreArchive(session, opened));
   const leftovers = await removeLeftoverDrills(docker, session.project.dir);
   if (leftovers.length > 0)

@@ -1,7 +1,9 @@
+import { Box } from 'ink';
 import { BackupSelectScreen } from '../screens/BackupSelectScreen.js';
 import { ConfirmScreen } from '../screens/ConfirmScreen.js';
 import { BackupSummary } from '../screens/SummaryScreens.js';
 import { WorkingScreen } from '../screens/WorkingScreen.js';
+import { FinalOverallBar } from '../widgets/OverallBar.js';
 import type { Flow, FlowScreen } from './flow.js';
 
 /** Backup: choose the components, confirm, watch it run, read the summary. */
@@ -40,6 +42,11 @@ export function backupScreen(screen: FlowScreen<'backup'>, { backend, work, prog
     case 'backup-running':
       return <WorkingScreen title="Backing up" progress={progress} />;
     case 'backup-done':
-      return <BackupSummary result={screen.result} />;
+      return (
+        <Box flexDirection="column">
+          <FinalOverallBar overall={progress.overall} />
+          <BackupSummary result={screen.result} />
+        </Box>
+      );
   }
 }

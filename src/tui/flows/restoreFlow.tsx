@@ -1,3 +1,4 @@
+import { Box } from 'ink';
 import { dryRunLines } from '../../core/reports.js';
 import { ArchivePickScreen } from '../screens/ArchivePickScreen.js';
 import { GateScreen } from '../screens/GateScreen.js';
@@ -6,6 +7,7 @@ import { RestoreComponentsScreen } from '../screens/RestoreComponentsScreen.js';
 import { RestoreModeScreen } from '../screens/RestoreModeScreen.js';
 import { RestoreSummary } from '../screens/SummaryScreens.js';
 import { WorkingScreen } from '../screens/WorkingScreen.js';
+import { FinalOverallBar } from '../widgets/OverallBar.js';
 import type { Flow, FlowScreen } from './flow.js';
 
 /**
@@ -66,6 +68,11 @@ export function restoreScreen(screen: FlowScreen<'restore'>, { backend, work, pr
     case 'restore-running':
       return <WorkingScreen title="Restoring" progress={progress} question={question} />;
     case 'restore-done':
-      return <RestoreSummary outcome={screen.outcome} />;
+      return (
+        <Box flexDirection="column">
+          <FinalOverallBar overall={progress.overall} />
+          <RestoreSummary outcome={screen.outcome} />
+        </Box>
+      );
   }
 }

@@ -2,9 +2,10 @@ import { Box, Text, useInput } from 'ink';
 import type { ProgressState } from '../progressState.js';
 import type { PendingQuestion } from '../hooks.js';
 import { HelpLine } from '../widgets/HelpLine.js';
+import { OverallBar } from '../widgets/OverallBar.js';
 import { ProgressRows } from '../widgets/ProgressRows.js';
 
-/** Work in progress: a row per component, the latest step, and a question when a restore asks one. */
+/** Work in progress: the overall bar, a row per component, the latest step, and a question when a restore asks one. */
 export function WorkingScreen({ title, progress, question }: { title: string; progress: ProgressState; question?: PendingQuestion }) {
   return (
     <Box flexDirection="column">
@@ -18,7 +19,8 @@ function Working({ title, progress }: { title: string; progress: ProgressState }
   return (
     <Box flexDirection="column">
       <Text bold>{title}</Text>
-      <Box marginTop={1}>
+      <Box marginTop={1} flexDirection="column">
+        <OverallBar overall={progress.overall} />
         <ProgressRows rows={progress.rows} />
       </Box>
       {progress.steps.slice(-1).map((step) => (

@@ -48,8 +48,13 @@ function describe(row: ProgressRow): string {
   if (row.status === 'done') return `done, ${formatBytes(row.bytes)} in ${timing}${row.summary ? ` — ${row.summary}` : ''}`;
   if (row.totalBytes) {
     const fraction = Math.min(1, row.bytes / Math.max(1, row.totalBytes));
-    const filled = Math.round(fraction * BAR_WIDTH);
-    return `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} ${Math.floor(fraction * 100)}%  ${formatBytes(row.bytes)} of ${formatBytes(row.totalBytes)}, ${timing}`;
+    return `${bar(fraction)} ${Math.floor(fraction * 100)}%  ${formatBytes(row.bytes)} of ${formatBytes(row.totalBytes)}, ${timing}`;
   }
   return `${PHASE_WORDS[row.phase]}… ${formatBytes(row.bytes)}, ${timing}`;
+}
+
+/** A fraction (0–1) as a bar of full and empty blocks, the same width on every line; full only at 1. */
+export function bar(fraction: number): string {
+  const filled = Math.floor(Math.min(1, Math.max(0, fraction)) * BAR_WIDTH);
+  return `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}`;
 }
