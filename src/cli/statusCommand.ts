@@ -21,7 +21,9 @@ import type { Terminal } from './terminal.js';
  */
 export async function statusCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
   if (args.positionals.length > 0)
-    throw new UsageError(`unexpected argument "${args.positionals[0]}".`, { hint: 'status takes no argument; see orkestra-backup status --help.' });
+    throw new UsageError(`unexpected argument "${args.positionals[0]}".`, {
+      hint: 'status takes no argument; see orkestra-backup status --help.',
+    });
   const metrics = args.metrics === undefined ? undefined : resolve(args.metrics);
   if (metrics !== undefined) await checkMetricsTarget(metrics);
   const project = await openSessionProject(args.common);

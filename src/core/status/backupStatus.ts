@@ -101,7 +101,10 @@ export async function backupStatus(sources: StatusSources): Promise<BackupStatus
   const { records, unreadable } = await readHistory(sources.historyFile);
   const history = recordsOf(records, sources.environment);
   const destinations: DestinationStatus[] = [];
-  const components = sources.componentNames.map((name) => ({ name, newest: {} as Partial<Record<Destination, NewestBackup>> }));
+  const components = sources.componentNames.map((name): { name: string; newest: Partial<Record<Destination, NewestBackup>> } => ({
+    name,
+    newest: {},
+  }));
   const opened: ArchiveShelf[] = [];
   let keyDriftStatus: KeyDriftStatus = { state: 'unknown', reason: 'there is no sound backup to compare with' };
   let keyDriftArchive: SoundArchive | undefined;

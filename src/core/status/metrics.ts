@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { access, open, rename, stat } from 'node:fs/promises';
+import { open, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../../base/errors.js';
 import { ownedSuffix, removeTemporary, trackTemporary, untrackTemporary } from '../../base/temporaryFiles.js';
@@ -90,21 +89,28 @@ export function statusMetrics(status: BackupStatus): string {
     .join('');
 }
 
+const METRICS_HINT = "Give a file in a folder this user can write, such as node_exporter's --collector.textfile.directory.";
+
 /**
  * Refuses a metrics file that cannot be written before the status is taken: its folder must
- * exist and be writable (the file is written beside it, then renamed over it).
+ * exist and take a new file (one is created there and removed: mode bits do not stop root, a
+ * read-only or special file system does).
  */
 export async function checkMetricsTarget(path: string): Promise<void> {
   const folder = dirname(path);
-  const hint = "Give a file in a folder this user can write, such as node_exporter's --collector.textfile.directory.";
   const folderInfo = await stat(folder).catch(() => undefined);
-  if (!folderInfo) throw new UsageError(`--metrics ${path}: the folder ${folder} does not exist.`, { hint });
-  if (!folderInfo.isDirectory()) throw new UsageError(`--metrics ${path}: ${folder} is not a folder.`, { hint });
-  if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new UsageError(`--metrics ${path} is a folder, not a file.`, { hint });
+  if (!folderInfo) throw new UsageError(`--metrics ${path}: the folder ${folder} does not exist.`, { hint: METRICS_HINT });
+  if (!folderInfo.isDirectory()) throw new UsageError(`--metrics ${path}: ${folder} is not a folder.`, { hint: METRICS_HINT });
+  if ((await stat(path).catch(() => undefined))?.isDirectory())
+    throw new UsageError(`--metrics ${path} is a folder, not a file.`, { hint: METRICS_HINT });
+  const probe = temporaryBeside(path);
+  trackTemporary(probe);
   try {
-    await access(folder, constants.W_OK);
-  } catch {
-    throw new UsageError(`--metrics ${path}: the folder ${folder} is not writable.`, { hint });
+    await (await open(probe, 'wx', 0o644)).close();
+  } catch (error) {
+    throw new UsageError(`--metrics ${path}: the folder ${folder} takes no new file (${errorWords(error)}).`, { hint: METRICS_HINT });
+  } finally {
+    await removeTemporary(probe);
   }
 }
 
@@ -114,7 +120,7 @@ export async function checkMetricsTarget(path: string): Promise<void> {
  * reads half a file. 0644: the collector may run as another user, and the file holds no secret.
  */
 export async function writeMetricsFile(path: string, text: string): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${ownedSuffix()}.tmp`);
+  const temporary = temporaryBeside(path);
   trackTemporary(temporary);
   try {
     const file = await open(temporary, 'wx', 0o644);
@@ -129,11 +135,26 @@ export async function writeMetricsFile(path: string, text: string): Promise<void
     untrackTemporary(temporary);
   } catch (error) {
     await removeTemporary(temporary);
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot write the metrics file ${path}: ${code ?? (error as Error).message}.`, {
-      hint: "Give a file in a folder this user can write, such as node_exporter's --collector.textfile.directory.",
-    });
+    throw new UsageError(`cannot write the metrics file ${path} (${errorWords(error)}).`, { hint: METRICS_HINT });
   }
+}
+
+function temporaryBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${ownedSuffix()}.tmp`);
+}
+
+const ERROR_WORDS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENOENT: 'no such file or folder',
+};
+
+function errorWords(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === undefined ? (error as Error).message : (ERROR_WORDS[code] ?? code);
 }
 
 function labelText(labels: Labels): string {

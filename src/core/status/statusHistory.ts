@@ -73,7 +73,8 @@ export function backupSeconds(records: readonly HistoryRecord[], archive: { name
     (candidate) =>
       candidate.command === 'backup' &&
       (candidate.archives ?? []).some(
-        (written) => (archive.backupId !== undefined && written.backupId === archive.backupId) || baseName(written.location) === archive.name,
+        (written) =>
+          (archive.backupId !== undefined && written.backupId === archive.backupId) || baseName(written.location) === archive.name,
       ),
   );
   const seconds: Record<string, number> = {};

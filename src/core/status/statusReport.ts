@@ -11,7 +11,8 @@ export function statusLines(status: BackupStatus): ReportLine[] {
   for (const destination of status.destinations) {
     const where = destination.destination === 'offsite' ? `off-site ${destination.where}` : `local ${destination.where}`;
     lines.push({
-      text: destination.error === undefined ? `${where}: ${destination.soundArchives} sound` : `${where}: cannot be read: ${destination.error}`,
+      text:
+        destination.error === undefined ? `${where}: ${destination.soundArchives} sound` : `${where}: cannot be read: ${destination.error}`,
       failure: destination.error !== undefined,
     });
   }
