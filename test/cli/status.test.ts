@@ -145,7 +145,9 @@ describe('status: exit codes of a monitoring check', () => {
     });
     const failed = await status(project);
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(new RegExp(`UNHEALTHY: the last drill \\(of ${archive.replace(/[./]/g, '\\$&')}\\), at \\S+, failed\n`));
+    expect(failed.stdout).toMatch(
+      new RegExp(`UNHEALTHY: the last drill \\(of ${basename(archive).replace(/\./g, '\\.')}\\), at \\S+, failed\n`),
+    );
     await history(project, {
       command: 'drill',
       drillOk: true,
@@ -167,8 +169,10 @@ describe('status: exit codes of a monitoring check', () => {
     await history(project, { command: 'backup', archives: [{ location: archive }], components: { secrets: { seconds: 0.1 } }, anomalies });
     const open = await status(project);
     expect(open.code).toBe(1);
-    expect(open.stdout).toContain(`UNHEALTHY: open anomaly in ${archive}: secrets: the key name ORKESTRA_KMS_MASTER_KEY vanished\n`);
-    expect(open.stdout).toContain(`UNHEALTHY: open anomaly in ${archive}: the archive is 71 % smaller than its baseline\n`);
+    expect(open.stdout).toContain(
+      `UNHEALTHY: open anomaly in ${basename(archive)}: secrets: the key name ORKESTRA_KMS_MASTER_KEY vanished\n`,
+    );
+    expect(open.stdout).toContain(`UNHEALTHY: open anomaly in ${basename(archive)}: the archive is 71 % smaller than its baseline\n`);
     await history(project, { command: 'accept', archives: [{ location: basename(archive) }] });
     expect((await status(project)).code).toBe(0);
   });

@@ -244,13 +244,18 @@ function unhealthyReasons(status: Omit<BackupStatus, 'reasons'>): string[] {
     }
   }
   const drill = status.lastDrill;
-  if (drill && !drill.ok) reasons.push(`the last drill${drill.archive ? ` (of ${drill.archive})` : ''}, at ${drill.at}, failed`);
+  if (drill && !drill.ok) reasons.push(`the last drill${drill.archive ? ` (of ${fileName(drill.archive)})` : ''}, at ${drill.at}, failed`);
   for (const open of status.openAnomalies) {
-    for (const anomaly of open.anomalies) reasons.push(`open anomaly in ${open.archive}: ${anomaly.message}`);
+    for (const anomaly of open.anomalies) reasons.push(`open anomaly in ${fileName(open.archive)}: ${anomaly.message}`);
   }
   return reasons;
 }
 
 function hours(seconds: number): string {
   return (seconds / 3600).toFixed(1);
+}
+
+/** The file name of a path or s3:// URL: what a reason names, on one line. */
+function fileName(location: string): string {
+  return location.slice(location.lastIndexOf('/') + 1);
 }

@@ -3,7 +3,8 @@ import type { HistoryRecord } from '../../model/history.js';
 import type { ReportLine } from '../reports.js';
 import type { BackupStatus, Destination, NewestBackup } from './backupStatus.js';
 
-const HEADINGS = ['COMPONENT', 'WHERE', 'NEWEST SOUND BACKUP', 'AGE', 'SIZE', 'BACKUP', 'DRILL RESTORE'];
+/** BACKUP: the time the backup spent on the component; RESTORE: its restore time in the last drill. */
+const HEADINGS = ['COMPONENT', 'WHERE', 'NEWEST SOUND BACKUP', 'AGE', 'SIZE', 'BACKUP', 'RESTORE'];
 
 /** The status for people: a table of components, then the drill, the keys, the anomalies and the verdict with its reasons. */
 export function statusLines(status: BackupStatus): ReportLine[] {
