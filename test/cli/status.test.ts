@@ -1,10 +1,11 @@
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appendHistory, historyPath } from '../../src/core/history/historyFile.js';
 import type { HistoryRecord } from '../../src/model/history.js';
 import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { expectNoStackTrace, runCli } from '../helpers/cli.js';
+import { ageKeyPair } from '../helpers/age.js';
 import { hasRedisServer, startHostRedis, stopHostRedis } from '../helpers/hostRedis.js';
 import { offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
 import { ENV_TEXT, makeProject, PRIVATE_KEY, PUBLIC_KEY } from '../helpers/project.js';
@@ -191,6 +192,28 @@ describe('status: exit codes of a monitoring check', () => {
       state: 'drift',
       keys: [{ name: 'OAUTH_TOKEN_ENCRYPTION_KEY', change: 'differs' }],
     });
+  });
+
+  it('an encrypted archive no key given opens counts on its record (sizes and key drift unknown); with the identity its manifest is read', async () => {
+    const project = await makeProject();
+    const { identityFile, recipient } = await ageKeyPair(project);
+    const backup = await runCli(['backup', '-c', 'secrets', '-y', '-r', recipient], { cwd: project });
+    expect(backup.code, backup.stderr).toBe(0);
+    const name = basename(backup.stdout.trim());
+    const locked = await statusJson(project);
+    expect(locked.code).toBe(0);
+    expect(locked.json.components).toEqual([
+      { name: 'secrets', newest: { local: expect.objectContaining({ archive: name, vouchedBy: 'record' }) } },
+    ]);
+    expect(locked.json.components[0].newest.local.bytes).toBeUndefined();
+    expect(locked.json.keyDrift).toEqual({ state: 'unknown', archive: name, reason: `${name} is encrypted and no key given opens it` });
+    expect((await status(project)).stdout).toContain(`${name} (encrypted, by its record)`);
+    const opened = await statusJson(project, { ORKESTRA_BACKUP_IDENTITY: identityFile });
+    expect(opened.json.components[0].newest.local).toMatchObject({ archive: name, vouchedBy: 'manifest', bytes: SECRETS_BYTES });
+    expect(opened.json.keyDrift).toMatchObject({ state: 'match' });
+    // Its record gone, nothing vouches for it: no sound backup.
+    await rm(join(project, 'backups', `${name}.record.json`));
+    expect((await statusJson(project)).json.reasons).toEqual([`no sound backup of environment local in ${join(project, 'backups')}`]);
   });
 
   it('bad input exits 2 with one line and nothing written: an argument, a bad health setting, a bad ORKESTRA_OFFSITE', async () => {

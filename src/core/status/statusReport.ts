@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, printable } from '../../base/format.js';
+import { formatBytes, formatDuration, plural, printable } from '../../base/format.js';
 import type { HistoryRecord } from '../../model/history.js';
 import type { ReportLine } from '../reports.js';
 import type { BackupStatus, Destination, NewestBackup } from './backupStatus.js';
@@ -13,7 +13,9 @@ export function statusLines(status: BackupStatus): ReportLine[] {
     const where = destination.destination === 'offsite' ? `off-site ${destination.where}` : `local ${destination.where}`;
     lines.push({
       text:
-        destination.error === undefined ? `${where}: ${destination.soundArchives} sound` : `${where}: cannot be read: ${destination.error}`,
+        destination.error === undefined
+          ? `${where}: ${plural(destination.soundArchives, 'sound archive')}`
+          : `${where}: cannot be read: ${destination.error}`,
       failure: destination.error !== undefined,
     });
   }
