@@ -82,6 +82,10 @@ const COMMAND_OPTIONS = {
     cleanup: { type: 'boolean' },
     ...NOTIFY_OPTIONS,
   },
+  status: {
+    ...OPENING_OPTIONS,
+    metrics: { type: 'string' },
+  },
   help: {},
 } as const satisfies Record<string, Options>;
 
@@ -130,6 +134,8 @@ export interface ParsedCommand {
   from?: string;
   /** drill --cleanup: remove what drills killed outright left behind. */
   cleanup: boolean;
+  /** status --metrics <file>: the Prometheus textfile to write. */
+  metrics?: string;
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -145,7 +151,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const command = commandIndex === -1 ? undefined : argv[commandIndex];
   if (command !== undefined && !isCommand(command)) {
     throw new UsageError(`unknown command "${command}".`, {
-      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, help. See orkestra-backup --help.',
+      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, status, help. See orkestra-backup --help.',
     });
   }
   const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
@@ -189,6 +195,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     images: parseImages((values.image as string[] | undefined) ?? []),
     from: values.from as string | undefined,
     cleanup: Boolean(values.cleanup),
+    metrics: values.metrics as string | undefined,
   };
 }
 

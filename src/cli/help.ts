@@ -31,6 +31,7 @@ Usage:
   orkestra-backup list [folder|s3://…/]     the archives of a folder (default ./backups), newest first
   orkestra-backup prune <folder|s3://…/> --keep-daily 7 --keep-monthly 12 [--dry-run]
   orkestra-backup drill <file|s3://…|latest>  restore into throwaway containers and check the data came back
+  orkestra-backup status [--json] [--metrics FILE]  the health of the backups: exit 0 healthy, 1 not
 
 An archive may be a file or s3://bucket/key; verify and inspect also read - (standard input).
   orkestra-backup help [command]           this help, or a command's
@@ -168,6 +169,22 @@ after a failure and on Ctrl-C. The live containers and docker/ are only read.
 Exit codes: 0 every check passed, 1 a check or a restore failed (named in the report), 2 the
 archive is bad.
 ${OPENING}${NOTIFY}
+${COMMON}`,
+  status: `Usage: orkestra-backup status [--json] [--metrics FILE] [options]
+
+The health of this environment's backups, from files alone (no Docker, no server): per component,
+the newest sound backup in ./backups/ and in ORKESTRA_OFFSITE when set, its age and size and how
+long its backup took; the last drill's result and each component's restore time in it; whether
+docker/.env's encryption keys still match the newest backup's fingerprints (key drift); and the
+anomalies of the newest backups not accepted since (from backups/.orkestra-backup-history.jsonl).
+
+      --metrics <file>        also write the figures in the Prometheus text format for node_exporter's
+                              textfile collector (orkestra_backup_*), atomically: written beside, then renamed
+
+Exit codes: 0 healthy; 1 not, each reason on a line of its own: no sound backup, the newest one
+older than health.maxAgeHours of orkestra-backup.json (default 26), a destination that cannot be
+read, the last drill failed, or an anomaly is open; 2 bad input.
+${OPENING}
 ${COMMON}`,
 };
 

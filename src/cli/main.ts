@@ -10,6 +10,7 @@ import { helpText } from './help.js';
 import { restoreCommand } from './restoreCommand.js';
 import { drillCommand } from './drillCommand.js';
 import { reportedError } from './monitoredRun.js';
+import { statusCommand } from './statusCommand.js';
 import { processTerminal, type Terminal } from './terminal.js';
 import { loadTui } from '../tui/load.js';
 
@@ -48,7 +49,7 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
   if (args.command === 'help') {
     const [topic, ...extra] = args.positionals;
     if (extra.length > 0 || (topic !== undefined && (!isCommand(topic) || topic === 'help'))) {
-      throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect, list, prune, drill.' });
+      throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, status.' });
     }
     terminal.out(helpText(topic));
     return 0;
@@ -82,6 +83,8 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
       return pruneCommand(args, terminal, signal);
     case 'drill':
       return drillCommand(args, terminal, signal);
+    case 'status':
+      return statusCommand(args, terminal, signal);
   }
 }
 

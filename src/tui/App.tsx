@@ -11,6 +11,7 @@ import { useCancellableWork, useOverwriteQuestion } from './hooks.js';
 import { EMPTY_PROGRESS, reduceProgress } from './progressState.js';
 import { initialState, previousScreen, reduceScreen, type Entry, type Screen, type ScreenAction } from './screenState.js';
 import { StartScreen } from './screens/StartScreen.js';
+import { StatusScreen } from './screens/StatusScreen.js';
 import { HelpLine } from './widgets/HelpLine.js';
 
 export type { Screen } from './screenState.js';
@@ -80,12 +81,21 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
   if (inFlow(screen, 'backup')) return backupScreen(screen, flow);
   if (inFlow(screen, 'restore')) return restoreScreen(screen, flow);
   if (inFlow(screen, 'drill')) return drillScreen(screen, flow);
+  if (screen.kind === 'status') return <StatusScreen view={screen.view} onDone={() => show({ kind: 'start' })} />;
   if (screen.kind === 'start') {
     return (
       <StartScreen
         projectDir={backend.projectDir}
         onChoose={(choice) =>
-          show(choice === 'backup' ? { kind: 'backup-select' } : choice === 'drill' ? { kind: 'drill-pick' } : { kind: 'restore-pick' })
+          show(
+            choice === 'backup'
+              ? { kind: 'backup-select' }
+              : choice === 'drill'
+                ? { kind: 'drill-pick' }
+                : choice === 'status'
+                  ? { kind: 'status' }
+                  : { kind: 'restore-pick' },
+          )
         }
       />
     );

@@ -18,8 +18,12 @@ import { loadProjectConfig } from '../app/projectConfig.js';
 import { openRunMonitor, reportingTo, watchRun } from '../app/notify/index.js';
 import { drillFailures } from '../core/drill/drillReport.js';
 import type { Project } from '../model/project.js';
+import { projectBackupStatus } from '../app/backupStatus.js';
+import { historyPath, readHistory } from '../core/history/historyFile.js';
+import type { BackupStatus } from '../core/status/backupStatus.js';
+import type { HistoryRecord } from '../model/history.js';
 
-export type { ArchiveListing, DrillReport, RestorePreview };
+export type { ArchiveListing, BackupStatus, DrillReport, HistoryRecord, RestorePreview };
 
 export interface ComponentChoice {
   name: string;
@@ -29,6 +33,15 @@ export interface ComponentChoice {
   /** How it is reached when available: its container, or REDIS_URL/MONGO_URI/RUSTFS_ENDPOINT without one. */
   detail?: string;
 }
+
+/** The status screen: the health of the backups, and the last runs of the history (oldest first). */
+export interface StatusView {
+  status: BackupStatus;
+  runs: HistoryRecord[];
+}
+
+/** Runs the status screen lists. */
+const LAST_RUNS = 10;
 
 export interface BackupResultView {
   archivePath: string;
@@ -51,6 +64,8 @@ export interface TuiBackend {
   restore: (preview: RestorePreview, overwrite: OverwritePolicy, onEvent: EventListener, signal: AbortSignal) => Promise<RestoreOutcome>;
   /** A restore drill of the archive into throwaway copies of the stack (the live one is only read). */
   drill: (file: string, onEvent: EventListener, signal: AbortSignal) => Promise<DrillReport>;
+  /** The health of the backups (what `orkestra-backup status` prints) and the last runs of the history. */
+  status: (signal: AbortSignal) => Promise<StatusView>;
 }
 
 export async function createBackend(common: SessionOptions): Promise<TuiBackend> {
@@ -87,10 +102,8 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
     async listArchives() {
       const keyring = settingsKeyring((key) => project.setting(key));
       const local = await listArchives(project.backupsDir, keyring);
-      // A picker must answer at once: no retry pauses, a short timeout (a restore picked from it retries as usual).
-      const services = createServices();
       const context = {
-        services: { ...services, tuning: { ...services.tuning, offsiteRetryPausesMs: [], offsiteTimeoutMs: 10_000 } },
+        services: answeringAtOnce(),
         setting: (key: string) => project.setting(key),
         onEvent: quiet,
         signal: new AbortController().signal,
@@ -115,6 +128,13 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
     },
     async restore(preview, overwrite, onEvent, signal) {
       return runRestore(await session(onEvent, signal), preview.archive, preview.plans, overwrite);
+    },
+    async status(signal) {
+      const [status, { records }] = await Promise.all([
+        projectBackupStatus(project, { onEvent: quiet, signal, services: answeringAtOnce() }),
+        readHistory(historyPath(project.backupsDir), LAST_RUNS),
+      ]);
+      return { status, runs: records };
     },
     async drill(file, onEvent, signal) {
       const current = await session(onEvent, signal);
@@ -158,4 +178,10 @@ function monitored(backend: TuiBackend, project: Project): TuiBackend {
       });
     },
   };
+}
+
+/** A screen must answer at once: off-site requests without retry pauses and with a short timeout (work started from it retries as usual). */
+function answeringAtOnce() {
+  const services = createServices();
+  return { ...services, tuning: { ...services.tuning, offsiteRetryPausesMs: [], offsiteTimeoutMs: 10_000 } };
 }

@@ -1,5 +1,5 @@
 import { confirmsRestore, GATE_WORD, type RestoreOutcome } from '../core/restore.js';
-import type { ArchiveListing, BackupResultView, ComponentChoice, DrillReport, RestorePreview } from './backend.js';
+import type { ArchiveListing, BackupResultView, ComponentChoice, DrillReport, RestorePreview, StatusView } from './backend.js';
 
 export type Screen =
   | { kind: 'start' }
@@ -18,6 +18,7 @@ export type Screen =
   | { kind: 'drill-pick'; archives?: ArchiveListing[] }
   | { kind: 'drill-running'; archive: ArchiveListing }
   | { kind: 'drill-done'; report: DrillReport }
+  | { kind: 'status'; view?: StatusView }
   | { kind: 'message'; tone: 'error' | 'info'; text: string; back?: Screen };
 
 /** Where the interface opened: the start menu, or straight into backup or restore. */
@@ -127,6 +128,7 @@ export function previousScreen(screen: Screen, entry: Entry): Screen | undefined
     case 'restore-report':
       return { kind: 'restore-mode', archive: screen.archive, components: screen.components };
     case 'drill-pick':
+    case 'status':
       return home;
     case 'message':
       return screen.back;

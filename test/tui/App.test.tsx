@@ -2,7 +2,7 @@ import { listedIndex } from '../../src/archive/fileIndex.js';
 import { describeDrift } from '../../src/components/mongodb/keyDrift.js';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import type { RestorePreview } from '../../src/tui/backend.js';
+import type { RestorePreview, StatusView } from '../../src/tui/backend.js';
 import { App } from '../../src/tui/App.js';
 import { FakeBackend } from './fakeBackend.js';
 
@@ -418,5 +418,106 @@ describe('TUI drill screen', () => {
     await shows('Drill PASSED: the archive restores; 2 checks passed.');
     await press(ENTER);
     expect(exits).toEqual([0]);
+  });
+});
+
+describe('TUI status screen', () => {
+  const view: StatusView = {
+    status: {
+      environment: 'prod',
+      checkedAt: '2026-12-05T06:00:00.000Z',
+      maxAgeHours: 26,
+      destinations: [{ destination: 'local', where: '/srv/orkestra/backups', soundArchives: 2 }],
+      components: [
+        {
+          name: 'redis',
+          newest: {
+            local: {
+              archive: 'orkestra-backup-prod-20261204-030000.tar.gz',
+              location: '/srv/orkestra/backups/orkestra-backup-prod-20261204-030000.tar.gz',
+              createdAt: '2026-12-04T03:00:00Z',
+              ageSeconds: 97_200,
+              bytes: 2_048,
+              archiveBytes: 4_096,
+              backupSeconds: 1.5,
+              vouchedBy: 'manifest',
+            },
+          },
+        },
+      ],
+      lastDrill: {
+        at: '2026-12-04T04:00:00Z',
+        archive: '/srv/orkestra/backups/orkestra-backup-prod-20261204-030000.tar.gz',
+        ok: false,
+        restoreSeconds: { redis: 2.5 },
+      },
+      keyDrift: { state: 'match', archive: 'orkestra-backup-prod-20261204-030000.tar.gz', keys: [] },
+      openAnomalies: [],
+      unreadableHistoryLines: 0,
+      reasons: [
+        'redis: the newest sound backup in the local folder (orkestra-backup-prod-20261204-030000.tar.gz) is 27.0 h old, more than health.maxAgeHours (26)',
+      ],
+    },
+    runs: [
+      {
+        version: 1,
+        command: 'backup',
+        startedAt: '2026-12-04T03:00:00Z',
+        endedAt: '2026-12-04T03:00:02Z',
+        result: 'success',
+        exitCode: 0,
+        environment: 'prod',
+        host: 'vm1',
+        archives: [{ location: '/srv/orkestra/backups/orkestra-backup-prod-20261204-030000.tar.gz' }],
+      },
+      {
+        version: 1,
+        command: 'drill',
+        startedAt: '2026-12-04T03:59:00Z',
+        endedAt: '2026-12-04T04:00:00Z',
+        result: 'failure',
+        exitCode: 1,
+        environment: 'prod',
+        host: 'vm1',
+        error: 'rustfs: site logo',
+      },
+    ],
+  };
+
+  it('start → Status: the table, the drill, the reasons and the last runs newest first; esc returns to the start, q leaves with 0', async () => {
+    const backend = new FakeBackend();
+    backend.statusImpl = async () => view;
+    const { press, shows, frame, exits } = mount(backend);
+    await shows('Status: the health of the backups, and the last runs');
+    await press(DOWN, DOWN, DOWN, ENTER);
+    await shows('Status — backups of environment prod');
+    expect(backend.methods()).toEqual(['status']);
+    await shows(/redis\s+local\s+orkestra-backup-prod-20261204-030000\.tar\.gz\s+27\.0 h STALE\s+2 kB\s+1\.5 s\s+2\.5 s/);
+    await shows('Last drill: FAILED of orkestra-backup-prod-20261204-030000.tar.gz at 2026-12-04T04:00:00Z');
+    await shows('UNHEALTHY: redis: the newest sound backup in the local folder');
+    await shows('Last runs, newest first:');
+    const lines = frame().split('\n');
+    const drill = lines.findIndex((line) => line.includes('2026-12-04T04:00:00Z  drill    FAILED (exit 1): rustfs: site logo'));
+    const backup = lines.findIndex((line) =>
+      line.includes('2026-12-04T03:00:02Z  backup   success  orkestra-backup-prod-20261204-030000.tar.gz'),
+    );
+    expect(drill).toBeGreaterThan(-1);
+    expect(backup).toBeGreaterThan(drill);
+    await press(ESC);
+    await shows('› Back up this deployment');
+    await press('q');
+    expect(exits).toEqual([0]);
+  });
+
+  it('a status that cannot be taken is one line, and enter returns to the start', async () => {
+    const backend = new FakeBackend();
+    backend.statusImpl = async () => {
+      throw new Error('orkestra-backup.json: health.maxAgeHours: Too small');
+    };
+    const { press, shows } = mount(backend);
+    await press(DOWN, DOWN, DOWN, ENTER);
+    await shows('orkestra-backup.json: health.maxAgeHours: Too small');
+    await press(ENTER);
+    await shows('› Back up this deployment');
   });
 });

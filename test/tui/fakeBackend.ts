@@ -1,7 +1,15 @@
 import type { OverwritePolicy } from '../../src/core/component.js';
 import type { EventListener } from '../../src/model/events.js';
 import type { RestoreOutcome } from '../../src/core/restore.js';
-import type { ArchiveListing, BackupResultView, ComponentChoice, DrillReport, RestorePreview, TuiBackend } from '../../src/tui/backend.js';
+import type {
+  ArchiveListing,
+  BackupResultView,
+  ComponentChoice,
+  DrillReport,
+  RestorePreview,
+  StatusView,
+  TuiBackend,
+} from '../../src/tui/backend.js';
 
 export interface Call {
   method: string;
@@ -44,6 +52,9 @@ export class FakeBackend implements TuiBackend {
   drillImpl: (onEvent: EventListener, signal: AbortSignal) => Promise<DrillReport> = async () => {
     throw new Error('no drill configured');
   };
+  statusImpl: () => Promise<StatusView> = async () => {
+    throw new Error('no status configured');
+  };
   lastSignal?: AbortSignal;
 
   async componentChoices() {
@@ -76,6 +87,12 @@ export class FakeBackend implements TuiBackend {
     this.calls.push({ method: 'drill', args: [file] });
     this.lastSignal = signal;
     return this.drillImpl(onEvent, signal);
+  }
+
+  status(signal: AbortSignal) {
+    this.calls.push({ method: 'status', args: [] });
+    this.lastSignal = signal;
+    return this.statusImpl();
   }
 
   methods(): string[] {

@@ -1,6 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { appendHistory, historyPath } from '../../src/core/history/historyFile.js';
 import { runCli } from '../helpers/cli.js';
 import { ENV_TEXT, makeProject, snapshotTree } from '../helpers/project.js';
 import { hasTmux, TerminalSession } from '../helpers/tmux.js';
@@ -142,5 +143,35 @@ describe.skipIf(!hasTmux)('the real binary in a pseudo-terminal (tmux)', () => {
     const screen = await cli.waitFor('EXIT=0', 60_000);
     expect(screen).toContain('Result: sound.');
     expect(screen).not.toContain('hidden words typed');
+  });
+  it('TUI: Status on the start menu shows the status of the real backups and the last runs of the history; esc returns', async () => {
+    const project = await makeProject();
+    const archive = (await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project })).stdout.trim();
+    const at = new Date().toISOString();
+    await appendHistory(historyPath(join(project, 'backups')), {
+      version: 1,
+      command: 'drill',
+      startedAt: at,
+      endedAt: at,
+      result: 'failure',
+      exitCode: 1,
+      error: 'secrets: files byte-identical',
+      environment: 'local',
+      host: 'test-host',
+      archives: [{ location: archive }],
+      drillOk: false,
+    });
+    const tui = open(project, []);
+    await tui.waitFor('Status: the health of the backups, and the last runs');
+    await tui.press('Down', 'Down', 'Down', 'Enter');
+    await tui.waitFor('Status — backups of environment local');
+    await tui.waitFor(/secrets\s+local\s+orkestra-backup-local-\d{8}-\d{6}\.tar\.gz\s+\d+ s\s+/);
+    await tui.waitFor(`UNHEALTHY: the last drill (of ${basename(archive)}), at ${at}, failed`);
+    await tui.waitFor(`${at}  drill    FAILED (exit 1): secrets: files byte-identical`);
+    await tui.press('Escape');
+    await tui.waitFor('› Back up this deployment');
+    await tui.press('q');
+    await tui.waitFor('EXIT=0');
+    expect(await terminalRestored(project)).toBe(true);
   });
 });

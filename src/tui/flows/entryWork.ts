@@ -7,7 +7,7 @@ import type { Screen } from '../screenState.js';
 
 /**
  * The work a screen starts when it is entered: the component choices of the backup's first
- * screen, the archive list of the restore's and the drill's, and the restore itself.
+ * screen, the archive list of the restore's and the drill's, the status, and the restore itself.
  */
 export function useEntryWork(
   screen: Screen,
@@ -27,6 +27,12 @@ export function useEntryWork(
       void work.run(
         () => backend.listArchives(),
         (archives) => ({ type: 'show', screen: { kind, archives } }),
+      );
+    } else if (screen.kind === 'status' && !screen.view) {
+      void work.run(
+        (signal) => backend.status(signal),
+        (view) => ({ type: 'show', screen: { kind: 'status', view } }),
+        { kind: 'start' },
       );
     } else if (screen.kind === 'restore-running' && !work.busy()) {
       // Entered only through the gate's word (see reduceScreen).
