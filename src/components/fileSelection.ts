@@ -19,14 +19,14 @@ export const FILE_SELECTORS: readonly RestoreSelector[] = [
     flag: 'files',
     value: 'PATH|GLOB',
     repeatable: true,
-    help: "only these files, by their path inside the component's folder: a file, a folder (all it holds) or a glob ('keys/*.pem')",
+    help: "only these files, by path inside the component's folder: a file, a folder or a glob ('keys/*.pem')",
   },
   {
     flag: 'into',
     value: 'DIR',
     repeatable: false,
     beside: true,
-    help: 'write the selected files (the whole component without --files) into DIR instead; the live files are not touched',
+    help: 'write the selection (all the component without --files) into DIR; the live files are not touched',
   },
 ];
 

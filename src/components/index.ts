@@ -23,6 +23,15 @@ export const COMPONENT_KINDS: readonly ComponentKind<never>[] = [directoryKind a
 /** Every restore selector flag the components and the kinds declare, once each: what `restore` parses and --help lists. */
 export const RESTORE_SELECTORS: readonly RestoreSelector[] = restoreSelectorsOf([...COMPONENTS, ...COMPONENT_KINDS]);
 
+/** What takes a selector flag, for --help: built-in components by name, kinds as `<kind> components`. */
+export function selectorOwners(flag: string): string[] {
+  const takes = (declaring: { selectors?: readonly RestoreSelector[] }) => declaring.selectors?.some((selector) => selector.flag === flag);
+  return [
+    ...COMPONENTS.filter(takes).map((component) => component.name),
+    ...COMPONENT_KINDS.filter(takes).map((kind) => `${kind.kind} components`),
+  ];
+}
+
 /** The project's components: the built-in ones, then those its orkestra-backup.json declares, in the file's order. */
 export function projectComponents(config: ProjectConfig): Component[] {
   const file = config.path ?? PROJECT_CONFIG_FILE;
