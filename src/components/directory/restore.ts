@@ -2,23 +2,18 @@ import { chmod, mkdir, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes, plural } from '../../base/format.js';
 import type { ComponentSource } from '../../archive/componentSource.js';
-import type { DefinitionOrigin, PlanContext, RestoreContext, RestorePlan, RestoreResult } from '../../core/component.js';
+import type { DefinitionOrigin, PlanContext, RestoreContext, RestoreResult } from '../../core/component.js';
 import type { ProgressReporter } from '../../model/progress.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { StagingArea, writeNewFile } from '../../core/stagedSwap.js';
 import { checkFiles, directoryDetails, splitRoot, type DirectoryDetails, EntryAttributesSchema } from './content.js';
 import type { DirectoryDefinition } from './definition.js';
 import { besideTarget, resolveRoots, type RootTarget } from './targets.js';
-import { fileSelection, type FileSelection } from '../fileSelection.js';
+import { fileSelection } from '../fileSelection.js';
+import type { DirectoryPlan } from './plan.js';
 import { planDirectorySelection, restoreDirectorySelection } from './selection.js';
 
-export interface DirectoryPlan extends RestorePlan {
-  readonly details: DirectoryDetails;
-  /** The recorded folders restored, each to where it goes; those inside another are restored as part of it. */
-  readonly targets: readonly RootTarget[];
-  /** --files / --into: only these files, or elsewhere; undefined for a whole restore. */
-  readonly picked?: FileSelection;
-}
+export type { DirectoryPlan } from './plan.js';
 
 export async function planDirectoryRestore(
   name: string,

@@ -9,7 +9,7 @@ import { normalisePath } from '../../base/globMatch.js';
 import { checkInto, fileState, FileTally, neverReplace, refuseOverwriteInto, SelectedFiles, type FileSelection } from '../fileSelection.js';
 import { EntryAttributesSchema, splitRoot, type DirectoryDetails } from './content.js';
 import { besideTarget, type RootTarget } from './targets.js';
-import type { DirectoryPlan } from './restore.js';
+import type { DirectoryPlan } from './plan.js';
 
 /** Files listed one by one in the dry run; the counts cover the rest. */
 const LISTED_FILES = 200;
