@@ -83,7 +83,10 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
 
 /** Shows what will be replaced and asks for the word `restore`; anything else changes nothing. */
 async function gate(archive: CheckedArchive, plans: readonly ComponentPlan[], terminal: Terminal): Promise<void> {
-  terminal.err(`\nRestoring from ${archive.name} (${archive.manifest.environment}, ${archive.manifest.createdAt}) will replace:\n`);
+  const beside = plans.every(({ plan }) => plan?.selection?.beside !== undefined);
+  terminal.err(
+    `\nRestoring from ${archive.name} (${archive.manifest.environment}, ${archive.manifest.createdAt}) will ${beside ? 'write' : 'replace'}:\n`,
+  );
   for (const { component, plan, from } of plans) {
     terminal.err(`  ${component.name}${from ? ` (from ${from.name})` : ''}: ${replacedSummary(plan)}\n`);
   }

@@ -86,14 +86,3 @@ function selecting(component: Component, flags: Readonly<Record<string, readonly
     restore: (context, plan) => component.restore({ ...context, selection }, plan),
   };
 }
-
-/** `--files .env --files 'keys/*'`: how a selection is named in messages and reports. */
-export function describeSelection(selection: RestoreSelection): string {
-  return Object.entries(selection.flags)
-    .flatMap(([flag, values]) => values.map((value) => `--${flag} ${quoted(value)}`))
-    .join(' ');
-}
-
-function quoted(value: string): string {
-  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/base/errors.js';
 import type { Component, RestoreSelector } from '../../src/core/component.js';
-import { describeSelection, narrowToSelection, restoreSelectorsOf } from '../../src/core/restoreSelection.js';
+import { replacedSummary } from '../../src/core/reports.js';
+import { narrowToSelection, restoreSelectorsOf } from '../../src/core/restoreSelection.js';
 
 const FILES: RestoreSelector = { flag: 'files', value: 'PATH|GLOB', repeatable: true, help: 'files' };
 const INTO: RestoreSelector = { flag: 'into', value: 'DIR', repeatable: false, help: 'into', beside: true };
@@ -86,10 +87,15 @@ describe('narrowToSelection', () => {
   });
 });
 
-describe('describeSelection', () => {
-  it('quotes what a shell would expand', () => {
-    expect(describeSelection({ flags: { files: ['.env', 'keys/*.pem'], into: ['/tmp/x'] }, beside: true })).toBe(
-      "--files .env --files 'keys/*.pem' --into /tmp/x",
+describe('what the gate says of a selective restore (replacedSummary, shared by the CLI and the TUI)', () => {
+  it('in place: only the selection, its totals, then what it replaces; beside: where it writes and that the live target is not touched', () => {
+    const plan = { actions: [], replaces: ['docker/.env'], warnings: [] };
+    expect(replacedSummary(plan)).toBe('docker/.env');
+    expect(
+      replacedSummary({ ...plan, selection: { totals: '1 file in the archive: 0 to add, 1 to overwrite (different), 0 identical' } }),
+    ).toBe('only the selection — 1 file in the archive: 0 to add, 1 to overwrite (different), 0 identical; replaces: docker/.env');
+    expect(replacedSummary({ ...plan, replaces: [], selection: { totals: '2 files', beside: '/tmp/restored' } })).toBe(
+      'only the selection — 2 files; written into /tmp/restored, the live target is not touched',
     );
   });
 });
