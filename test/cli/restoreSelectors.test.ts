@@ -1,10 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { ENV_TEXT, makeProject, PRIVATE_KEY, PUBLIC_KEY, snapshotTree } from '../helpers/project.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 
@@ -190,5 +192,25 @@ describe('selector refusals', () => {
     const extra = await run(project, ['restore', both, '-c', 'spool', '--files', 'a.txt', '--dry-run']);
     expect(extra.code).toBe(0);
     expect(extra.stdout).toContain('not restored: secrets');
+  });
+});
+
+describe('selectors on a split backup (--secrets)', () => {
+  it('--files picks from the secrets archive of the pair; --into leaves docker/ identical', async () => {
+    const project = await makeProject();
+    const id = randomUUID();
+    const env = { path: 'secrets/.env', content: 'FROM_THE_BACKUP=1\n' };
+    const data = join(project, 'orkestra-backup-local-20261130-020000.tar.gz');
+    const secrets = join(project, 'orkestra-backup-local-20261130-020000-secrets.tar.gz');
+    const dataManifest = manifestFor([], { components: [], split: 'data', backupId: id, environment: 'local' });
+    await writeRawArchive(data, [{ path: 'manifest.json', content: JSON.stringify(dataManifest) }]);
+    const secretsManifest = manifestFor([env], { split: 'secrets', backupId: id, environment: 'local' });
+    await writeRawArchive(secrets, [{ path: 'manifest.json', content: JSON.stringify(secretsManifest) }, env]);
+    const before = await liveTree(project);
+    const into = join(await temporaryFolder('orkestra-into-'), 'pair');
+    const result = await run(project, ['restore', data, '--secrets', secrets, '--files', '.env', '--into', into, '-y']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readFile(join(into, '.env'), 'utf8')).toBe('FROM_THE_BACKUP=1\n');
+    expect(await liveTree(project)).toEqual(before);
   });
 });
