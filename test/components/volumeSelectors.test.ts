@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { expectNoStackTrace, runCli, startCli } from '../helpers/cli.js';
 import { describeEngine, engineEnv, engineStack } from '../helpers/engine.js';
 import { makeProject, snapshotTree } from '../helpers/project.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
@@ -121,5 +121,34 @@ describeEngine('restore --files / --into of a volume component (real engine)', (
     const none = await run(project, ['restore', archive, '--files', 'nope.txt', '-y']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('--files nope.txt matches no file of graph in');
+  });
+
+  it('interrupted once the container is stopped for the copy: the folder is as it was (what was copied in is taken back) and the container runs again', async () => {
+    await sh(
+      `rm -rf ${MOUNT}/* ${MOUNT}/.hidden && printf 'secret' > ${MOUNT}/.hidden && head -c 200000000 /dev/urandom > ${MOUNT}/big.bin`,
+    );
+    const project = await makeProject();
+    await writeFile(join(project, 'orkestra-backup.json'), JSON.stringify({ components: { graph: { kind: 'volume', volume } } }));
+    const backup = await runCli(['backup', '-c', 'graph', '-y', '--compression', 'gzip:1'], {
+      cwd: project,
+      env: engineEnv(),
+      timeoutMs: 240_000,
+    });
+    expect(backup.code).toBe(0);
+    await sh(`printf changed > ${MOUNT}/.hidden && rm ${MOUNT}/big.bin && printf x > ${MOUNT}/extra.txt`);
+    const before = await snapshot();
+    const running = startCli(['restore', backup.stdout.trim(), '--files', '.hidden', '--files', 'big.bin', '-y'], {
+      cwd: project,
+      env: engineEnv(),
+      timeoutMs: 240_000,
+    });
+    // The interrupt lands while the folder is kept aside or, far more likely, while the 200 MB selection is copied in.
+    await running.waitForStderr(new RegExp(`stopping ${container}`), 120_000);
+    running.signal('SIGINT');
+    const result = await running.result;
+    expect(result.code, result.stderr).not.toBe(0);
+    expectNoStackTrace(result.stderr);
+    expect(await snapshot()).toEqual(before);
+    expect((await stack.docker.getContainer(container).inspect()).State.Running).toBe(true);
   });
 });
