@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -6,7 +6,7 @@ import { makeProject, snapshotTree } from '../helpers/project.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 
 /** A directory component matching two folders (so --files paths start with the folder as recorded), backed up, then edited. */
-async function editedSpools(): Promise<{ project: string; archive: string }> {
+async function editedSpools(): Promise<{ project: string; archive: string; original: Record<string, string> }> {
   const project = await makeProject();
   await writeFile(join(project, 'orkestra-backup.json'), JSON.stringify({ components: { spool: { kind: 'directory', path: 'spool-*' } } }));
   await mkdir(join(project, 'spool-a/sub'), { recursive: true });
@@ -14,14 +14,19 @@ async function editedSpools(): Promise<{ project: string; archive: string }> {
   await writeFile(join(project, 'spool-a/one.txt'), 'one\n');
   await writeFile(join(project, 'spool-a/sub/two.json'), '{"two":2}\n');
   await writeFile(join(project, 'spool-b/three.json'), '{"three":3}\n');
+  await chmod(join(project, 'spool-a/sub'), 0o750);
+  await utimes(join(project, 'spool-a/sub'), SUB_MTIME, SUB_MTIME);
+  const original = await snapshotTree(join(project, 'spool-a'));
   const backup = await runCli(['backup', '-c', 'spool', '-y'], { cwd: project });
   expect(backup.code).toBe(0);
   await writeFile(join(project, 'spool-a/one.txt'), 'edited\n');
-  await writeFile(join(project, 'spool-a/sub/two.json'), '{"edited":true}\n');
+  await rm(join(project, 'spool-a/sub'), { recursive: true });
   await writeFile(join(project, 'spool-b/three.json'), '{"edited":true}\n');
   await writeFile(join(project, 'spool-b/new.txt'), 'not in the backup\n');
-  return { project, archive: backup.stdout.trim() };
+  return { project, archive: backup.stdout.trim(), original };
 }
+
+const SUB_MTIME = new Date('2026-03-04T05:06:07Z');
 
 const spools = async (project: string) => ({
   a: await snapshotTree(join(project, 'spool-a')),
@@ -29,22 +34,23 @@ const spools = async (project: string) => ({
 });
 
 describe('restore --files / --into of a directory component through the binary', () => {
-  it('--files with a glob restores only the matched files in place, keeps the replaced ones aside, and leaves every other file identical', async () => {
-    const { project, archive } = await editedSpools();
+  it('--files restores only the matched files in place (a folder it makes gets its mode and mtime back), keeps the replaced ones aside, and leaves every other file identical', async () => {
+    const { project, archive, original } = await editedSpools();
     const before = await spools(project);
-    const dryRun = await runCli(['restore', archive, '--files', 'spool-a/**/*.json', '--dry-run'], { cwd: project });
+    const selectors = ['--files', 'spool-a/one.txt', '--files', 'spool-a/**/*.json'];
+    const dryRun = await runCli(['restore', archive, ...selectors, '--dry-run'], { cwd: project });
     expect(dryRun.code).toBe(0);
-    expect(dryRun.stdout).toContain('--files spool-a/**/*.json: 1 file in the archive: 0 to add, 1 to overwrite (different), 0 identical');
+    expect(dryRun.stdout).toContain('--files spool-a/one.txt: 1 file in the archive: 0 to add, 1 to overwrite (different), 0 identical');
+    expect(dryRun.stdout).toContain('--files spool-a/**/*.json: 1 file in the archive: 1 to add, 0 to overwrite (different), 0 identical');
     expect(await spools(project)).toEqual(before);
 
-    const result = await runCli(['restore', archive, '--files', 'spool-a/**/*.json', '-y'], { cwd: project });
+    const result = await runCli(['restore', archive, ...selectors, '-y'], { cwd: project });
     expect(result.code).toBe(0);
-    expect(await readFile(join(project, 'spool-a/sub/two.json'), 'utf8')).toBe('{"two":2}\n');
-    const after = await spools(project);
-    expect(after.b).toEqual(before.b);
-    expect({ ...after.a, 'sub/two.json': before.a['sub/two.json'] }).toEqual(before.a);
+    expect(await snapshotTree(join(project, 'spool-a'))).toEqual(original);
+    expect((await stat(join(project, 'spool-a/sub'))).mtimeMs).toBe(SUB_MTIME.getTime());
+    expect((await spools(project)).b).toEqual(before.b);
     const [kept] = (await readdir(join(project, 'docker'))).filter((name) => name.startsWith('.pre-restore-'));
-    expect(await readFile(join(project, 'docker', kept, 'spool/0/sub/two.json'), 'utf8')).toBe('{"edited":true}\n');
+    expect(await readFile(join(project, 'docker', kept, 'spool/0/one.txt'), 'utf8')).toBe('edited\n');
   });
 
   it('--into restores the whole component into a folder, the live folders untouched; a folder inside a live one is refused', async () => {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { lstat, rename } from 'node:fs/promises';
+import { chmod, lstat, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { plural } from '../../base/format.js';
 import { sha256Of } from '../../integrity/sha256.js';
@@ -20,6 +20,9 @@ const LISTED_FILES = 200;
  * (`docker/spool-a/run.sh`). With --into, that same path under DIR.
  */
 export class DirectoryPaths {
+  /** Each folder's recorded subfolders by path, made when first asked for. */
+  private readonly folders = new Map<number, Map<string, RecordedFolder>>();
+
   constructor(
     private readonly details: DirectoryDetails,
     private readonly targets: readonly RootTarget[],
@@ -40,6 +43,40 @@ export class DirectoryPaths {
     if (target === undefined) return undefined;
     if (this.into === undefined) return { root: target.target, path: inner, target };
     return { root: this.into, path: this.selectionPath(archivePath)!, target };
+  }
+
+  /** The recorded folders above a file, where they are written: a folder the restore makes gets their mode and mtime. */
+  foldersAbove(archivePath: string): RecordedFolder[] {
+    const [index, inner] = splitRoot(archivePath);
+    const target = this.targets.find((entry) => entry.index === index);
+    if (target === undefined) return [];
+    const base = this.into === undefined ? target.target : join(this.into, this.selectionPath(archivePath)!.slice(0, -inner.length));
+    let recorded = this.folders.get(index);
+    if (recorded === undefined) {
+      recorded = new Map(this.details.roots[index].folders.map((folder) => [folder.path, folder]));
+      this.folders.set(index, recorded);
+    }
+    const segments = inner.split('/').slice(0, -1);
+    return segments.flatMap((_, depth) => {
+      const folder = recorded.get(segments.slice(0, depth + 1).join('/'));
+      return folder === undefined ? [] : [{ path: join(base, folder.path), mode: folder.mode, mtimeMs: folder.mtimeMs }];
+    });
+  }
+}
+
+interface RecordedFolder {
+  readonly path: string;
+  readonly mode: number;
+  readonly mtimeMs: number;
+}
+
+/** Folders this restore made, deepest first, given the backup's modes and mtimes (writing into them changed their mtimes). */
+async function setMadeFolders(made: ReadonlyMap<string, RecordedFolder>): Promise<void> {
+  for (const folder of [...made.values()].sort((a, b) => b.path.length - a.path.length)) {
+    const info = await lstat(folder.path).catch(() => undefined);
+    if (!info?.isDirectory()) continue; // replaced meanwhile: never followed
+    await chmod(folder.path, folder.mode & 0o775);
+    await utimes(folder.path, folder.mtimeMs / 1000, folder.mtimeMs / 1000);
   }
 }
 
@@ -104,6 +141,7 @@ export async function restoreDirectorySelection(
   const tally = new FileTally(picked.patterns, name);
   const files = new SelectedFiles();
   const attributes = source.files()[Symbol.asyncIterator]();
+  const made = new Map<string, RecordedFolder>();
   let identical = 0;
   try {
     for await (const entry of source.entries()) {
@@ -125,6 +163,9 @@ export async function restoreDirectorySelection(
       const { mode, mtimeMs } = EntryAttributesSchema.parse(
         file?.path === entry.path ? file.details : { mode: 0o600, mtimeMs: Date.now() },
       );
+      for (const folder of paths.foldersAbove(entry.path)) {
+        if (!made.has(folder.path) && (await lstat(folder.path).catch(() => undefined)) === undefined) made.set(folder.path, folder);
+      }
       const keep = picked.into === undefined ? (at: string) => keepFile(aside, name, target, path, at) : neverReplace;
       await files.add(root, path, entry.content, { mode: mode & 0o775, mtimeMs }, keep, signal);
       progress.advance(entry.size);
@@ -139,6 +180,7 @@ export async function restoreDirectorySelection(
     );
   }
   const swapped = await files.swapIn(`swapping the selected files of ${name} in`);
+  await setMadeFolders(made);
   const kept = swapped.filter((entry) => entry.kept !== undefined).length;
   const parts = [`${plural(swapped.length, 'file')} written${picked.into === undefined ? '' : ` into ${picked.into}`}`];
   if (identical > 0) parts.push(`${identical} identical left as they were`);
