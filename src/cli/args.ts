@@ -205,6 +205,7 @@ export function selectorOptions(selectors: readonly RestoreSelector[]): Options 
   return options;
 }
 
+/** The selector flags given, by flag name: a flag that may not repeat given twice, or an empty value, is refused (exit 2). */
 export function selectorValues(selectors: readonly RestoreSelector[], values: Record<string, unknown>): Record<string, string[]> {
   const given: Record<string, string[]> = {};
   for (const { flag, value, repeatable } of selectors) {
