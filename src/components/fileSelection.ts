@@ -204,10 +204,6 @@ export class SelectedFiles {
     this.items.push({ target, staged, keep: () => keep(target) });
   }
 
-  get count(): number {
-    return this.items.length;
-  }
-
   abandon(error: unknown, interrupted: boolean, writing: string, unchanged: string): Promise<RuntimeError> {
     return this.staging.abandon(error, interrupted, writing, unchanged);
   }
