@@ -197,10 +197,11 @@ async function restoreInPlace(
   plan: VolumeSelectionPlan,
   live: NonNullable<VolumeSelectionPlan['live']>,
 ): Promise<RestoreResult> {
-  const docker = services.docker();
   const { container, path, running } = live.target;
-  const kept = await aside.pathFor(name, `${container}.tar`);
   const changed = [...plan.states.values()].filter((state) => state !== 'identical').length;
+  if (changed === 0) return { summary: `${plural(plan.states.size, 'file')} of ${path} in ${container} already identical; nothing copied` };
+  const docker = services.docker();
+  const kept = await aside.pathFor(name, `${container}.tar`);
   const failure = await critical(`starting ${container} again`, async () => {
     if (running) {
       progress.note(`stopping ${container}`);
