@@ -102,6 +102,15 @@ describeEngine('restore --files / --into of a volume component (real engine)', (
     expect((await stack.docker.getContainer(container).inspect()).State.Running).toBe(true);
     const [aside] = (await readdir(join(project, 'docker'))).filter((name) => name.startsWith('.pre-restore-'));
     expect(await readdir(join(project, 'docker', aside, 'graph'))).toEqual([`${container}.tar`]);
+
+    // Again: every selected file is identical now, so the container is not even stopped.
+    const started = (await stack.docker.getContainer(container).inspect()).State.StartedAt;
+    const again = await run(project, ['restore', archive, '--files', '.hidden', '--files', 'nested', '-y']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('2 files of /srv/graph in');
+    expect(again.stdout).toContain('already identical; nothing copied');
+    expect((await stack.docker.getContainer(container).inspect()).State.StartedAt).toBe(started);
+    expect(await snapshot()).toEqual(after);
   });
 
   it('--into writes the selection into a host folder; the volume and its container are not touched', async () => {
