@@ -4,6 +4,8 @@ import { UsageError } from '../base/errors.js';
 import { parseCompression, type CompressionChoice } from '../archive/compression.js';
 import { KEY_SETTINGS } from '../core/archiveKeys.js';
 import { parseRetentionPolicy, RETENTION_RULES, type RetentionPolicy } from '../core/retention.js';
+import type { RestoreSelector } from '../core/component.js';
+import { RESTORE_SELECTORS } from '../components/index.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -136,6 +138,8 @@ export interface ParsedCommand {
   cleanup: boolean;
   /** status --metrics <file>: the Prometheus textfile to write. */
   metrics?: string;
+  /** restore: the components' selector flags given (`--files .env`), by flag name. */
+  selectors: Record<string, string[]>;
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -155,7 +159,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     });
   }
   const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
-  const options = { ...COMMON_OPTIONS, ...(command ? COMMAND_OPTIONS[command] : {}) } as Options;
+  const options = {
+    ...COMMON_OPTIONS,
+    ...(command ? COMMAND_OPTIONS[command] : {}),
+    ...(command === 'restore' ? selectorOptions(RESTORE_SELECTORS) : {}),
+  } as Options;
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
@@ -196,7 +204,39 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     from: values.from as string | undefined,
     cleanup: Boolean(values.cleanup),
     metrics: values.metrics as string | undefined,
+    selectors: command === 'restore' ? selectorValues(RESTORE_SELECTORS, values) : {},
   };
+}
+
+/** The components' restore selectors as options; each may be given many times, and is refused below when it may not. */
+export function selectorOptions(selectors: readonly RestoreSelector[]): Options {
+  const options: Options = {};
+  for (const { flag } of selectors) {
+    if (Object.hasOwn(COMMON_OPTIONS, flag) || Object.hasOwn(COMMAND_OPTIONS.restore, flag)) {
+      throw new Error(`restore selector --${flag} has the name of one of restore's own options`);
+    }
+    options[flag] = { type: 'string', multiple: true };
+  }
+  return options;
+}
+
+/** The selector flags given, by flag name: a flag that may not repeat given twice, or an empty value, is refused (exit 2). */
+export function selectorValues(selectors: readonly RestoreSelector[], values: Record<string, unknown>): Record<string, string[]> {
+  const given: Record<string, string[]> = {};
+  for (const { flag, value, repeatable } of selectors) {
+    const list = values[flag] as string[] | undefined;
+    if (list === undefined) continue;
+    if (!repeatable && list.length > 1) {
+      throw new UsageError(`--${flag} may be given once (it was given ${list.length} times).`, {
+        hint: `Give one --${flag} ${value}. See orkestra-backup restore --help.`,
+      });
+    }
+    const empty = list.find((entry) => entry.trim() === '');
+    if (empty !== undefined)
+      throw new UsageError(`--${flag} needs a ${value}, not an empty value.`, { hint: 'See orkestra-backup restore --help.' });
+    given[flag] = list;
+  }
+  return given;
 }
 
 /** Flags that stand for settings, by the setting's name: they win over docker/.env and the environment. */

@@ -1,4 +1,4 @@
-import { COMPONENTS } from '../components/index.js';
+import { COMPONENTS, RESTORE_SELECTORS, selectorOwners } from '../components/index.js';
 import type { CommandName } from './args.js';
 
 const COMMON = `Common options:
@@ -110,7 +110,7 @@ restores each component. On a terminal, asks you to type "restore" before any ch
       --secrets <file>        the secrets archive of a split backup: both are checked before any change and
                               restored as one operation; one of another backup run is refused unless
       --allow-mismatch        is given
-${OPENING}
+${selectorHelp()}${OPENING}
 ${COMMON}`,
   verify: `Usage: orkestra-backup verify <file|s3://bucket/key|-> [options]
 
@@ -187,6 +187,23 @@ read, the last drill failed, or an anomaly is open; 2 bad input.
 ${OPENING}
 ${COMMON}`,
 };
+
+/**
+ * The components' restore selectors, from their declarations: with any of them, a restore brings
+ * back only the components they pick from, only what they pick (docs/restore-one-thing.md).
+ */
+function selectorHelp(): string {
+  if (RESTORE_SELECTORS.length === 0) return '';
+  const rows = RESTORE_SELECTORS.map(({ flag, value, repeatable, help }) => {
+    const option = `--${flag} <${value}>`;
+    const notes = [repeatable ? 'repeatable' : '', selectorOwners(flag).join(', ')].filter((note) => note !== '').join('; ');
+    return `      ${option.padEnd(24)}${option.length > 23 ? `\n${' '.repeat(30)}` : ''}${help}\n${' '.repeat(30)}(${notes})`;
+  });
+  return `
+Restore one thing (only the components a selector picks from; a selector matching nothing is refused):
+${rows.join('\n')}
+`;
+}
 
 export function helpText(command?: Exclude<CommandName, 'help'>): string {
   return `${command ? COMMAND_HELP[command] : TOOL_HELP}\n`;

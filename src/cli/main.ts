@@ -57,7 +57,8 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const bare = args.positionals.length === 0 && args.components === undefined && args.output === undefined && !args.yes && !args.dryRun;
   const entry = args.command === undefined ? 'start' : args.command === 'backup' || args.command === 'restore' ? args.command : undefined;
-  if (interactive && bare && !args.common.json && entry) {
+  // Restore selectors are the command line's: never dropped by opening the interface.
+  if (interactive && bare && !args.common.json && entry && Object.keys(args.selectors).length === 0) {
     const { runTui } = await loadTui();
     return runTui(entry, args.common, signal);
   }

@@ -44,10 +44,11 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
     } else if (opened.manifest.split === 'data' && !args.common.json) {
       terminal.err(`Note: ${opened.name} is the data half of a split backup; its secrets are in their own archive (--secrets <file>).\n`);
     }
-    const leftOutComponents = args.components === undefined ? undeclaredComponents(session, opened) : [];
+    const selective = Object.keys(args.selectors).length > 0;
+    const leftOutComponents = args.components === undefined && !selective ? undeclaredComponents(session, opened) : [];
     const { archive, plans } = pair
-      ? await previewPairRestore(session, pair, selectPairComponents(session, pair, args.components))
-      : await previewRestore(session, opened, selectRestoreComponents(session, opened, args.components));
+      ? await previewPairRestore(session, pair, selectPairComponents(session, pair, args.components, args.selectors))
+      : await previewRestore(session, opened, selectRestoreComponents(session, opened, args.components, args.selectors));
     const failed = plans.filter((entry) => entry.failure);
     const leftOut = leftOutComponents.map(leftOutLine);
 
@@ -82,7 +83,10 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
 
 /** Shows what will be replaced and asks for the word `restore`; anything else changes nothing. */
 async function gate(archive: CheckedArchive, plans: readonly ComponentPlan[], terminal: Terminal): Promise<void> {
-  terminal.err(`\nRestoring from ${archive.name} (${archive.manifest.environment}, ${archive.manifest.createdAt}) will replace:\n`);
+  const beside = plans.every(({ plan }) => plan?.selection?.beside !== undefined);
+  terminal.err(
+    `\nRestoring from ${archive.name} (${archive.manifest.environment}, ${archive.manifest.createdAt}) will ${beside ? 'write' : 'replace'}:\n`,
+  );
   for (const { component, plan, from } of plans) {
     terminal.err(`  ${component.name}${from ? ` (from ${from.name})` : ''}: ${replacedSummary(plan)}\n`);
   }
@@ -120,6 +124,7 @@ function planJson(archive: CheckedArchive, plans: readonly ComponentPlan[], dryR
       actions: plan?.actions ?? [],
       replaces: plan?.replaces ?? [],
       warnings: plan?.warnings ?? [],
+      selection: plan?.selection,
     })),
   };
 }

@@ -1,5 +1,6 @@
 import { UsageError } from '../base/errors.js';
-import type { Component, ComponentKind, DefinitionOrigin } from '../core/component.js';
+import type { Component, ComponentKind, DefinitionOrigin, RestoreSelector } from '../core/component.js';
+import { restoreSelectorsOf } from '../core/restoreSelection.js';
 import { fieldPath, PROJECT_CONFIG_FILE, type CanaryKinds, type ProjectConfig } from '../core/projectConfig.js';
 import { directoryKind } from './directory/index.js';
 import { volumeKind } from './volume/index.js';
@@ -18,6 +19,18 @@ export const CANARY_KINDS: CanaryKinds = COMPONENTS.flatMap((component) =>
 
 /** The kinds of component orkestra-backup.json may declare. A new kind is one folder and one entry here. */
 export const COMPONENT_KINDS: readonly ComponentKind<never>[] = [directoryKind as ComponentKind<never>, volumeKind as ComponentKind<never>];
+
+/** Every restore selector flag the components and the kinds declare, once each: what `restore` parses and --help lists. */
+export const RESTORE_SELECTORS: readonly RestoreSelector[] = restoreSelectorsOf([...COMPONENTS, ...COMPONENT_KINDS]);
+
+/** What takes a selector flag, for --help: built-in components by name, kinds as `<kind> components`. */
+export function selectorOwners(flag: string): string[] {
+  const takes = (declaring: { selectors?: readonly RestoreSelector[] }) => declaring.selectors?.some((selector) => selector.flag === flag);
+  return [
+    ...COMPONENTS.filter(takes).map((component) => component.name),
+    ...COMPONENT_KINDS.filter(takes).map((kind) => `${kind.kind} components`),
+  ];
+}
 
 /** The project's components: the built-in ones, then those its orkestra-backup.json declares, in the file's order. */
 export function projectComponents(config: ProjectConfig): Component[] {

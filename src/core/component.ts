@@ -32,6 +32,39 @@ export interface RestorePlan {
   /** What will be replaced or overwritten, shown at the type-`restore` gate. */
   readonly replaces: string[];
   readonly warnings: string[];
+  /** Set by a component restoring only a selection (its plan for `PlanContext.selection`): what the gate repeats. */
+  readonly selection?: SelectionImpact;
+}
+
+/**
+ * A restore flag a component owns (`--files`, `--into`): it narrows what the component restores,
+ * or sends it beside the live target. `restore` parses every declared flag; components that
+ * declare the same flag declare it alike.
+ */
+export interface RestoreSelector {
+  /** The flag without its dashes. */
+  readonly flag: string;
+  /** The value's placeholder in --help (`PATH|GLOB`). */
+  readonly value: string;
+  readonly repeatable: boolean;
+  /** One line for --help and docs/cli.md. */
+  readonly help: string;
+  /** The flag restores beside the live target (another folder, database, bucket), which it then never touches. */
+  readonly beside?: boolean;
+}
+
+/** The selector flags a restore gives one component, by flag name, values in the order given. */
+export interface RestoreSelection {
+  readonly flags: Readonly<Record<string, readonly string[]>>;
+  /** One of them restores beside: the live target is not touched. */
+  readonly beside: boolean;
+}
+
+/** What a selective restore of one component does, in totals ("1 to overwrite (different), 2 identical"). */
+export interface SelectionImpact {
+  readonly totals: string;
+  /** Where a beside-restore writes (a folder, a database): shown with "the live target is not touched". */
+  readonly beside?: string;
 }
 
 /** Before each overwrite of an existing file: move it aside, or ask the operator. */
@@ -70,6 +103,8 @@ export interface PlanContext extends SourceContext {
   readonly manifest: Manifest;
   /** Every component this restore brings back, from this archive or the paired secrets archive of a split backup. */
   readonly restoring: readonly string[];
+  /** The component's selectors of this restore; undefined when it restores the component whole. */
+  readonly selection?: RestoreSelection;
 }
 
 export interface RestoreContext extends SourceContext {
@@ -78,6 +113,8 @@ export interface RestoreContext extends SourceContext {
   readonly startedAt: Date;
   /** `docker/.pre-restore-<stamp>/`, one for the whole restore: where replaced files are kept. */
   readonly aside: MoveAsideFolder;
+  /** The same selection its plan was made for. */
+  readonly selection?: RestoreSelection;
 }
 
 export interface RestoreResult {
@@ -184,6 +221,8 @@ export interface ComponentKind<Definition = unknown> {
   readonly kind: string;
   /** The definition's fields besides `kind`. */
   readonly schema: ZodType<Definition>;
+  /** The restore selectors of every component of this kind. */
+  readonly selectors?: readonly RestoreSelector[];
   create(name: string, definition: Definition, origin: DefinitionOrigin): Component;
 }
 
@@ -205,6 +244,8 @@ export interface Component<Plan extends RestorePlan = RestorePlan> {
   examine(context: ExamineContext): Promise<ArchiveReport>;
   /** Restore drills; a component without it cannot be drilled. */
   readonly drill?: DrillSupport;
+  /** The restore flags that pick part of it or send it elsewhere (docs/restore-one-thing.md); its plan and restore get them in `selection`. */
+  readonly selectors?: readonly RestoreSelector[];
 }
 
 /** A user canary: the component that answers it, a name for the report, and the component's own fields. */

@@ -11,6 +11,7 @@ import {
   type RestorePreview,
 } from './restore.js';
 import type { Session } from './session.js';
+import { narrowToSelection, type SelectorValues } from './restoreSelection.js';
 
 /** The two archives of a split backup (--split-secrets), opened and found to belong together. */
 export interface ArchivePair {
@@ -63,10 +64,18 @@ export async function openSecretsArchive(
 
 /**
  * The components to restore from the pair: those asked for (each in one of the two), else
- * everything both hold. Refused when that is no component at all.
+ * everything both hold, narrowed by the selectors given. Refused when that is no component at all.
  */
-export function selectPairComponents(session: Session, pair: ArchivePair, requested?: string): { data: Component[]; secrets: Component[] } {
-  const selection = pairSelection(session, pair, requested);
+export function selectPairComponents(
+  session: Session,
+  pair: ArchivePair,
+  requested?: string,
+  selectors: SelectorValues = {},
+): { data: Component[]; secrets: Component[] } {
+  const candidates = pairSelection(session, pair, requested);
+  const chosen = narrowToSelection([...candidates.data, ...candidates.secrets], selectors, requested);
+  const from = (list: readonly Component[]) => chosen.filter((component) => list.some((other) => other.name === component.name));
+  const selection = { data: from(candidates.data), secrets: from(candidates.secrets) };
   refuseNothingSelected(session, pair.data, selection.data.length + selection.secrets.length, requested);
   return selection;
 }

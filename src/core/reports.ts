@@ -27,9 +27,12 @@ export function dryRunLines(archive: CheckedArchive, plans: readonly ComponentPl
         : `Archive: ${plural(archive.index.files, 'file')}, every SHA-256 verified`,
     },
   ];
+  const selective = selectiveLine(archive, plans);
+  if (selective !== undefined) lines.push({ text: selective });
   for (const { component, plan, failure, from } of plans) {
     lines.push({ text: '' }, { text: from ? `${component.name} (from ${from.name}, every SHA-256 verified)` : component.name });
     if (failure) lines.push({ text: `  FAILED: ${failure}`, failure: true });
+    if (plan?.selection) lines.push({ text: `  ${selectionSummary(plan)}` });
     for (const warning of plan?.warnings ?? []) lines.push({ text: `  warning: ${warning}` });
     for (const action of summarised(plan?.actions ?? [], 'lines (--json lists them all)')) lines.push({ text: `  ${action}` });
   }
@@ -45,10 +48,26 @@ export function dryRunLines(archive: CheckedArchive, plans: readonly ComponentPl
   return lines;
 }
 
-/** What a component's restore replaces, for the gate: a list, or that nothing existing changes. */
+/** What a component's restore replaces, for the gate: a list, or that nothing existing changes; a selective restore says so first. */
 export function replacedSummary(plan: RestorePlan | undefined): string {
   const replaces = plan?.replaces ?? [];
-  return replaces.length > 0 ? replaces.join(', ') : 'nothing is replaced (its files are new or unchanged)';
+  const replaced = replaces.length > 0 ? replaces.join(', ') : 'nothing is replaced (its files are new or unchanged)';
+  if (!plan?.selection) return replaced;
+  return plan.selection.beside === undefined ? `${selectionSummary(plan)}; replaces: ${replaced}` : selectionSummary(plan);
+}
+
+/** A selective restore's totals, and for a beside-restore where it writes instead of the live target. */
+function selectionSummary(plan: RestorePlan): string {
+  const { totals, beside } = plan.selection!;
+  return `only the selection — ${totals}${beside === undefined ? '' : `; written into ${beside}, the live target is not touched`}`;
+}
+
+/** With selectors, a restore brings back only the components they pick from: said once, naming those it leaves. */
+function selectiveLine(archive: CheckedArchive, plans: readonly ComponentPlan[]): string | undefined {
+  if (!plans.some((entry) => entry.plan?.selection)) return undefined;
+  const restored = plans.map((entry) => entry.component.name);
+  const others = archive.manifest.components.filter((name) => !restored.includes(name));
+  return `Selective restore: only the selection of ${restored.join(', ')}${others.length > 0 ? `; not restored: ${others.join(', ')}` : ''}`;
 }
 
 /** The first lines of a long list and how many more there are: a million lines help nobody at 3 a.m. */

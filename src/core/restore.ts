@@ -15,6 +15,7 @@ import type { PlannedWork } from '../model/events.js';
 import { ComponentProgress } from '../model/progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
 import { parseComponentList } from './selection.js';
+import { narrowToSelection, type SelectorValues } from './restoreSelection.js';
 import type { Session } from './session.js';
 
 /** An archive whose manifest was read and whose every byte was checked. */
@@ -137,10 +138,16 @@ export async function previewRestore(
  * The components to restore: those asked for (each must be in the archive), else all the archive
  * holds that this project declares. A configured component the project does not declare (see
  * `undeclaredComponents`) is made from the archive's own definition, and restored only when asked
- * for by name. Refused when that is no component at all (see `refuseNothingSelected`).
+ * for by name. Refused when that is no component at all (see `refuseNothingSelected`). With
+ * selectors (`--files .env`), only the components they pick from, each narrowed to its selection.
  */
-export function selectRestoreComponents(session: Session, archive: OpenedArchive, requested?: string): Component[] {
-  const chosen = componentsToRestore(session, archive, requested);
+export function selectRestoreComponents(
+  session: Session,
+  archive: OpenedArchive,
+  requested?: string,
+  selectors: SelectorValues = {},
+): Component[] {
+  const chosen = narrowToSelection(componentsToRestore(session, archive, requested), selectors, requested);
   refuseNothingSelected(session, archive, chosen.length, requested);
   return chosen;
 }

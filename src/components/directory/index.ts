@@ -4,11 +4,13 @@ import { backupDirectory, matchRoots } from './backup.js';
 import { examineDirectory } from './content.js';
 import { DirectorySchema, type DirectoryDefinition } from './definition.js';
 import { directoryDrill } from './drill.js';
+import { FILE_SELECTORS } from '../fileSelection.js';
 import { planDirectoryRestore, restoreDirectory, type DirectoryPlan } from './restore.js';
 
 export const directoryKind: ComponentKind<DirectoryDefinition> = {
   kind: 'directory',
   schema: DirectorySchema,
+  selectors: FILE_SELECTORS,
   create: directoryComponent,
 };
 
@@ -35,5 +37,6 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
     restore: (context, plan) => restoreDirectory(name, context, plan),
     examine: (context) => examineDirectory(name, context),
     drill: directoryDrill(name),
+    selectors: FILE_SELECTORS,
   };
 }

@@ -2,26 +2,26 @@ import { chmod, mkdir, rename, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes, plural } from '../../base/format.js';
 import type { ComponentSource } from '../../archive/componentSource.js';
-import type { DefinitionOrigin, PlanContext, RestoreContext, RestorePlan, RestoreResult } from '../../core/component.js';
+import type { DefinitionOrigin, PlanContext, RestoreContext, RestoreResult } from '../../core/component.js';
 import type { ProgressReporter } from '../../model/progress.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { StagingArea, writeNewFile } from '../../core/stagedSwap.js';
 import { checkFiles, directoryDetails, splitRoot, type DirectoryDetails, EntryAttributesSchema } from './content.js';
 import type { DirectoryDefinition } from './definition.js';
 import { besideTarget, resolveRoots, type RootTarget } from './targets.js';
+import { fileSelection } from '../fileSelection.js';
+import type { DirectoryPlan } from './plan.js';
+import { planDirectorySelection, restoreDirectorySelection } from './selection.js';
 
-export interface DirectoryPlan extends RestorePlan {
-  readonly details: DirectoryDetails;
-  /** The recorded folders restored, each to where it goes; those inside another are restored as part of it. */
-  readonly targets: readonly RootTarget[];
-}
+export type { DirectoryPlan } from './plan.js';
 
 export async function planDirectoryRestore(
   name: string,
   definition: DirectoryDefinition,
   origin: DefinitionOrigin,
-  { project, source }: PlanContext,
+  context: PlanContext,
 ): Promise<DirectoryPlan> {
+  const { project, source } = context;
   const details = directoryDetails(source, name);
   const counts = await checkFiles(source, name, details);
   const { targets, nested } = await resolveRoots({
@@ -31,6 +31,9 @@ export async function planDirectoryRestore(
     declared: origin === 'project' ? definition.path : undefined,
     roots: details.roots,
   });
+  const picked = fileSelection(context.selection);
+  if (picked !== undefined)
+    return withOrigin(name, origin, details, targets, await planDirectorySelection(name, context, picked, details, targets));
   const actions: string[] = [];
   const replaces: string[] = [];
   for (const { index, shown, exists } of targets) {
@@ -43,22 +46,31 @@ export async function planDirectoryRestore(
     replaces.push(exists ? `${shown} (moved aside whole and replaced)` : `${shown} (does not exist yet: created)`);
   }
   const warnings = nested.map(({ path, within }) => `${path} lies inside ${within}: its files are restored as part of it`);
-  if (origin === 'archive') {
-    warnings.unshift(
-      `${name} is not declared in this project's orkestra-backup.json: restored as the archive defines it (directory ${details.definition.path})`,
-    );
-    for (const { shown } of targets.filter((target) => target.outside))
-      warnings.push(`${shown} is outside the project folder (allowed by --allow-outside-project)`);
-  }
-  return { actions, replaces, warnings, details, targets };
+  return withOrigin(name, origin, details, targets, { actions, replaces, warnings, details, targets });
+}
+
+/** The warnings of a component only the archive defines. */
+function withOrigin(
+  name: string,
+  origin: DefinitionOrigin,
+  details: DirectoryDetails,
+  targets: readonly RootTarget[],
+  plan: DirectoryPlan,
+): DirectoryPlan {
+  if (origin !== 'archive') return plan;
+  const warnings = [
+    `${name} is not declared in this project's orkestra-backup.json: restored as the archive defines it (directory ${details.definition.path})`,
+    ...plan.warnings,
+  ];
+  for (const { shown } of targets.filter((target) => target.outside))
+    warnings.push(`${shown} is outside the project folder (allowed by --allow-outside-project)`);
+  return { ...plan, warnings };
 }
 
 /** Every folder written whole beside its target, then all swapped in together (see StagingArea). */
-export async function restoreDirectory(
-  name: string,
-  { source, aside, progress, signal }: RestoreContext,
-  plan: DirectoryPlan,
-): Promise<RestoreResult> {
+export async function restoreDirectory(name: string, context: RestoreContext, plan: DirectoryPlan): Promise<RestoreResult> {
+  if (plan.picked !== undefined) return restoreDirectorySelection(name, context, plan, plan.picked);
+  const { source, aside, progress, signal } = context;
   const staging = new StagingArea();
   const items: { entry: RootTarget; folder: string }[] = [];
   const staged = new Map<number, string>();

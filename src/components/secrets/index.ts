@@ -14,6 +14,16 @@ import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { removeStagedLeftovers, StagingArea, writeNewFile, type StagedItem } from '../../core/stagedSwap.js';
 import { secretsDrill } from './drill.js';
 import { SECRETS } from '../../archive/archiveNames.js';
+import {
+  checkInto,
+  FILE_SELECTORS,
+  fileSelection,
+  fileState,
+  FileTally,
+  neverReplace,
+  refuseOverwriteInto,
+  targetIn,
+} from '../fileSelection.js';
 
 const ENV_FILE = '.env';
 const KEYS_DIR = 'keys';
@@ -27,6 +37,8 @@ type TargetState = 'new' | 'exists' | 'unchanged';
 
 interface SecretsPlan extends RestorePlan {
   readonly targets: ReadonlyMap<string, TargetState>;
+  /** --into: the folder written instead of docker/. */
+  readonly into?: string;
 }
 
 interface SecretFile {
@@ -62,18 +74,24 @@ export const secrets: Component<SecretsPlan> = {
     };
   },
 
-  async planRestore({ project, source }) {
+  async planRestore({ project, source, selection }) {
     fileModes(source); // a malformed manifest is refused before anything else
     const files = await smallFileList(source, 'secrets');
     checkNoFileUnderFile(source, files);
+    const picked = fileSelection(selection);
+    const tally = picked && new FileTally(picked.patterns, SECRETS);
+    const into = picked?.into;
+    if (into !== undefined) await checkInto(into, [join(project.dockerDir, ENV_FILE), join(project.dockerDir, KEYS_DIR)], SECRETS);
     const targets = new Map<string, TargetState>();
     const actions: string[] = [];
     const replaces: string[] = [];
     for (const file of files) {
       checkSecretPath(file.path, source.archiveName);
-      const state = await targetState(project.dockerDir, file.path, file.sha256);
+      if (tally && !tally.selects(file.path)) continue;
+      const state = into === undefined ? await targetState(project.dockerDir, file.path, file.sha256) : await intoState(into, file);
       targets.set(file.path, state);
-      const shown = `docker/${file.path}`;
+      tally?.count(file.path, state === 'new' ? 'add' : state === 'unchanged' ? 'identical' : 'overwrite');
+      const shown = into === undefined ? `docker/${file.path}` : targetIn(into, file.path);
       if (state === 'new') actions.push(`${shown}: new`);
       else if (state === 'unchanged') actions.push(`${shown}: exists, identical to the backup (left as is)`);
       else {
@@ -81,7 +99,8 @@ export const secrets: Component<SecretsPlan> = {
         replaces.push(shown);
       }
     }
-    return { actions, replaces, warnings: [], targets };
+    tally?.refuseUnmatched(source.archiveName);
+    return { actions: [...(tally?.lines() ?? []), ...actions], replaces, warnings: [], targets, into, selection: tally?.impact(into) };
   },
 
   /**
@@ -99,7 +118,7 @@ export const secrets: Component<SecretsPlan> = {
       for await (const entry of source.entries()) {
         const state = plan.targets.get(entry.path);
         if (state === undefined || state === 'unchanged') continue;
-        const target = join(project.dockerDir, entry.path);
+        const target = plan.into === undefined ? join(project.dockerDir, entry.path) : targetIn(plan.into, entry.path);
         if (state === 'exists' && overwrite.mode === 'ask') {
           const question = `docker/${entry.path} exists and differs from the backup. Replace it (the current file is kept in ${displayAside(aside)})?`;
           if (!(await overwrite.confirm(question))) {
@@ -110,7 +129,7 @@ export const secrets: Component<SecretsPlan> = {
         }
         const staged = await staging.beside(target);
         await writeNewFile(staged, entry.content, { mode: modes.get(entry.path) ?? 0o600 }, signal);
-        items.push({ target, staged, keep: () => aside.keep(target) });
+        items.push({ target, staged, keep: () => (plan.into === undefined ? aside.keep(target) : neverReplace(target)) });
         progress.advance(entry.size);
       }
     } catch (error) {
@@ -123,7 +142,7 @@ export const secrets: Component<SecretsPlan> = {
     }
     const swapped = await staging.swapIn('swapping the restored secrets in', items);
     const movedAside = swapped.filter((entry) => entry.kept !== undefined).length;
-    const parts = [`${swapped.length} written`];
+    const parts = [`${swapped.length} written${plan.into === undefined ? '' : ` into ${plan.into}`}`];
     if (movedAside > 0) parts.push(`${movedAside} moved aside to ${displayAside(aside)}`);
     if (kept > 0) parts.push(`${kept} kept as they were`);
     return { summary: parts.join(', ') };
@@ -147,7 +166,15 @@ export const secrets: Component<SecretsPlan> = {
   },
 
   drill: secretsDrill,
+  selectors: FILE_SELECTORS,
 };
+
+/** In an --into folder: a new file, or one with the backup's bytes already; a different one is refused. */
+async function intoState(into: string, file: IndexedFile): Promise<TargetState> {
+  const state = await fileState(into, file.path, file.sha256);
+  if (state === 'overwrite') throw refuseOverwriteInto(into, file.path);
+  return state === 'add' ? 'new' : 'unchanged';
+}
 
 async function listSecretFiles(dockerDir: string): Promise<SecretFile[]> {
   const files: SecretFile[] = [];

@@ -7,10 +7,13 @@ import { volumeDrill } from './drill.js';
 import { planVolumeRestore, restoreVolume, type VolumePlan } from './restore.js';
 import { describedVolume, VolumeSchema, type VolumeDefinition } from './definition.js';
 import { resolveTarget } from './target.js';
+import { FILE_SELECTORS, fileSelection } from '../fileSelection.js';
+import { planVolumeSelection, restoreVolumeSelection, type VolumeSelectionPlan } from './selection.js';
 
 export const volumeKind: ComponentKind<VolumeDefinition> = {
   kind: 'volume',
   schema: VolumeSchema,
+  selectors: FILE_SELECTORS,
   create: volumeComponent,
 };
 
@@ -21,7 +24,11 @@ export const volumeKind: ComponentKind<VolumeDefinition> = {
  * file, the folder emptied by a one-off container that mounts the same volumes, the backup's
  * content copied in with its owners — and started again, also when the copy fails.
  */
-function volumeComponent(name: string, definition: VolumeDefinition, origin: DefinitionOrigin): Component<VolumePlan> {
+function volumeComponent(
+  name: string,
+  definition: VolumeDefinition,
+  origin: DefinitionOrigin,
+): Component<VolumePlan | VolumeSelectionPlan> {
   return {
     name,
     title: definition.title ?? `${name} (${describedVolume(definition)})`,
@@ -48,9 +55,14 @@ function volumeComponent(name: string, definition: VolumeDefinition, origin: Def
       };
     },
 
-    planRestore: (context) => planVolumeRestore(name, definition, origin, context),
-    restore: (context, plan) => restoreVolume(name, context, plan),
+    planRestore(context) {
+      const picked = fileSelection(context.selection);
+      if (picked === undefined) return planVolumeRestore(name, definition, origin, context);
+      return planVolumeSelection(name, definition, context, picked);
+    },
+    restore: (context, plan) => ('picked' in plan ? restoreVolumeSelection(name, context, plan) : restoreVolume(name, context, plan)),
     drill: volumeDrill(name, definition),
+    selectors: FILE_SELECTORS,
 
     async examine({ source }) {
       const problems: string[] = [];

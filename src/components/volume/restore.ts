@@ -13,7 +13,7 @@ import { describedVolume, type VolumeDefinition } from './definition.js';
 import { hasShell, insideAVolume, resolveTarget, type Target } from './target.js';
 
 /** Empties the folder given as $0, hidden files included, leaving the folder itself. */
-const EMPTY_FOLDER = 'cd "$0" && rm -rf -- * .[!.]* ..?*';
+export const EMPTY_FOLDER = 'cd "$0" && rm -rf -- * .[!.]* ..?*';
 
 export interface VolumePlan extends RestorePlan {
   readonly target: Target;
