@@ -74,6 +74,9 @@ const COMMAND_OPTIONS = {
     image: { type: 'string', multiple: true },
     cleanup: { type: 'boolean' },
   },
+  history: {
+    limit: { type: 'string' },
+  },
   help: {},
 } as const satisfies Record<string, Options>;
 
@@ -122,6 +125,8 @@ export interface ParsedCommand {
   from?: string;
   /** drill --cleanup: remove what drills killed outright left behind. */
   cleanup: boolean;
+  /** history --limit N: the newest N runs. */
+  limit?: number;
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -137,7 +142,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const command = commandIndex === -1 ? undefined : argv[commandIndex];
   if (command !== undefined && !isCommand(command)) {
     throw new UsageError(`unknown command "${command}".`, {
-      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, help. See orkestra-backup --help.',
+      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, history, help. See orkestra-backup --help.',
     });
   }
   const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
@@ -181,6 +186,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     images: parseImages((values.image as string[] | undefined) ?? []),
     from: values.from as string | undefined,
     cleanup: Boolean(values.cleanup),
+    limit: typeof values.limit === 'string' ? parseLimit(values.limit) : undefined,
   };
 }
 
@@ -236,6 +242,13 @@ function keepRules(values: Record<string, unknown>): RetentionPolicy {
     policy[rule] = Number(value);
   }
   return policy;
+}
+
+function parseLimit(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new UsageError(`--limit needs a whole number of runs, at least 1, not "${value}".`, { hint: 'Example: --limit 50.' });
+  }
+  return Number(value);
 }
 
 function describeParseError(error: Error): string {

@@ -11,8 +11,9 @@ import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';
 import { confirm, type Terminal } from './terminal.js';
 import { isOffsiteUrl } from '../s3/offsite/offsiteUrl.js';
+import type { RunRecorder } from '../app/runRecorder.js';
 
-export async function backupCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+export async function backupCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal, recorder: RunRecorder): Promise<number> {
   const selection = parseSelection(args);
   if (!args.yes && !terminal.stdinIsTTY) {
     throw new UsageError('--yes is required when stdin is not a terminal.', {
@@ -20,7 +21,7 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
     });
   }
   checkStandardOutput(args, terminal);
-  const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
+  const session = await openSession(args.common, recorder.listen(createLineReporter(terminal.errRaw, terminal.stderrIsTTY)), signal);
   // Names are checked against this project's components: the built-in ones and those orkestra-backup.json declares.
   const chosen = selection.all ? selection : { all: false as const, components: parseComponentList(selection.names, session.components) };
   const plan = await planBackup(session, chosen, args.output, {
@@ -33,6 +34,7 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
     throw new AbortedError('backup not started; nothing was written.');
   }
   const outcome = await runBackup(session, plan);
+  recorder.backedUp(outcome);
   terminal.err(
     `Backup complete: ${outcome.manifest.components.join(', ')} — ${formatBytes(outcome.archiveBytes)}` +
       (outcome.secrets ? `; secrets in their own archive — ${formatBytes(outcome.secrets.archiveBytes)}` : '') +
@@ -48,7 +50,9 @@ export async function backupCommand(args: ParsedCommand, terminal: Terminal, sig
   else if (outcome.secrets && !args.common.json) terminal.out(`${outcome.secrets.archivePath}\n`);
   if (strictFailure) {
     const skipped = outcome.skipped.map(({ component, reason }) => `${component} (${reason})`).join('; ');
-    terminal.err(`orkestra-backup: --strict: skipped ${skipped}; the archive holds only ${outcome.manifest.components.join(', ')}.\n`);
+    const message = `--strict: skipped ${skipped}; the archive holds only ${outcome.manifest.components.join(', ')}.`;
+    recorder.fail(message);
+    terminal.err(`orkestra-backup: ${message}\n`);
     return 1;
   }
   return 0;

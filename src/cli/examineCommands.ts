@@ -14,12 +14,14 @@ import type { ParsedCommand } from './args.js';
 import { createLineReporter } from './reporter.js';
 import type { Terminal } from './terminal.js';
 import { terminalKeyring } from './keyring.js';
+import type { RunRecorder } from '../app/runRecorder.js';
 
 /** `verify <file>`: exit 0 when the archive is sound, 1 with the list of what is wrong. */
-export async function verifyCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+export async function verifyCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal, recorder: RunRecorder): Promise<number> {
   const examined = await examine(args, terminal, true, signal);
   const problems = allProblems(examined);
   const count = problems.length + examined.unlistedProblems;
+  recorder.verified(examined, problems, count);
   if (args.common.json) {
     const unlisted = examined.unlistedProblems;
     terminal.out(`${JSON.stringify({ ok: count === 0, archive: examined.file, problems, unlisted, ...reportJson(examined) }, null, 2)}\n`);

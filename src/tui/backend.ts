@@ -15,6 +15,8 @@ import { listArchives, newestFirst, type ArchiveListing } from '../core/archiveL
 import { settingsKeyring } from '../core/archiveKeys.js';
 import { runDrill, type DrillReport } from '../core/drill/runDrill.js';
 import { loadProjectConfig } from '../app/projectConfig.js';
+import { RunRecorder } from '../app/runRecorder.js';
+import type { HistoryCommand } from '../model/history.js';
 
 export type { ArchiveListing, DrillReport, RestorePreview };
 
@@ -56,6 +58,13 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
   const components = await loadComponents(project);
   const session = (onEvent: EventListener, signal: AbortSignal) => Promise.resolve(sessionFor(project, onEvent, signal, components));
   const quiet = () => undefined;
+  // Each run is recorded in the project's history as the command line's are; a warning is a step line.
+  const recorder = (command: HistoryCommand, onEvent: EventListener, signal: AbortSignal) =>
+    new RunRecorder(command, {
+      project: () => Promise.resolve(project),
+      signal,
+      warn: (line) => onEvent({ type: 'step', message: `warning: ${line}` }),
+    });
   return {
     projectDir: project.dir,
     async componentChoices() {
@@ -69,10 +78,18 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
       }));
     },
     async backup(selected, onEvent, signal) {
-      const current = await session(onEvent, signal);
-      const chosen = current.components.filter((component) => selected.includes(component.name));
-      const plan = await planBackup(current, { all: false, components: chosen });
-      const outcome = await runBackup(current, plan);
+      const run = recorder('backup', onEvent, signal);
+      const outcome = await run.run(
+        async () => {
+          const current = await session(run.listen(onEvent), signal);
+          const chosen = current.components.filter((component) => selected.includes(component.name));
+          const plan = await planBackup(current, { all: false, components: chosen });
+          const written = await runBackup(current, plan);
+          run.backedUp(written);
+          return written;
+        },
+        () => 0,
+      );
       return {
         archivePath: outcome.archivePath,
         archiveBytes: outcome.archiveBytes,
@@ -111,17 +128,35 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
       return checkAndPlan(current, opened, chosen);
     },
     async restore(preview, overwrite, onEvent, signal) {
-      return runRestore(await session(onEvent, signal), preview.archive, preview.plans, overwrite);
+      const run = recorder('restore', onEvent, signal);
+      run.opened(preview.archive);
+      return run.run(
+        async () => {
+          const outcome = await runRestore(await session(run.listen(onEvent), signal), preview.archive, preview.plans, overwrite);
+          run.restored(outcome);
+          return outcome;
+        },
+        (outcome) => (outcome.failed ? 1 : 0),
+      );
     },
     async drill(file, onEvent, signal) {
-      const current = await session(onEvent, signal);
-      const config = await loadProjectConfig(project.dir);
-      const opened = await openRestoreArchive(file, current);
-      try {
-        return await runDrill(current, opened, { images: {}, config });
-      } finally {
-        await opened.location.close();
-      }
+      const run = recorder('drill', onEvent, signal);
+      return run.run(
+        async () => {
+          const current = await session(run.listen(onEvent), signal);
+          const config = await loadProjectConfig(project.dir);
+          const opened = await openRestoreArchive(file, current);
+          run.opened(opened);
+          try {
+            const report = await runDrill(current, opened, { images: {}, config });
+            run.drilled(report);
+            return report;
+          } finally {
+            await opened.location.close();
+          }
+        },
+        (report) => (report.ok ? 0 : 1),
+      );
     },
   };
 }
