@@ -218,5 +218,7 @@ function mergedShape(shapes: readonly (ArchiveShape | undefined)[]): ArchiveShap
   const present = shapes.filter((shape) => shape !== undefined);
   if (present.length <= 1) return present[0];
   const keyNames = present.find((shape) => shape.keyNames)?.keyNames;
-  return { components: Object.assign({}, ...present.map((shape) => shape.components)), ...(keyNames ? { keyNames } : {}) };
+  const components: ArchiveShape['components'] = {};
+  for (const shape of present) Object.assign(components, shape.components);
+  return { components, ...(keyNames ? { keyNames } : {}) };
 }

@@ -17,6 +17,8 @@ import { runDrill, type DrillReport } from '../core/drill/runDrill.js';
 import { loadProjectConfig } from '../app/projectConfig.js';
 import { RunRecorder } from '../app/runRecorder.js';
 import type { HistoryCommand } from '../model/history.js';
+import type { Project } from '../model/project.js';
+import type { Component } from '../core/component.js';
 
 export type { ArchiveListing, DrillReport, RestorePreview };
 
@@ -58,13 +60,6 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
   const components = await loadComponents(project);
   const session = (onEvent: EventListener, signal: AbortSignal) => Promise.resolve(sessionFor(project, onEvent, signal, components));
   const quiet = () => undefined;
-  // Each run is recorded in the project's history as the command line's are; a warning is a step line.
-  const recorder = (command: HistoryCommand, onEvent: EventListener, signal: AbortSignal) =>
-    new RunRecorder(command, {
-      project: () => Promise.resolve(project),
-      signal,
-      warn: (line) => onEvent({ type: 'step', message: `warning: ${line}` }),
-    });
   return {
     projectDir: project.dir,
     async componentChoices() {
@@ -77,27 +72,7 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
         detail: availability.available ? availability.detail : undefined,
       }));
     },
-    async backup(selected, onEvent, signal) {
-      const run = recorder('backup', onEvent, signal);
-      const outcome = await run.run(
-        async () => {
-          const current = await session(run.listen(onEvent), signal);
-          const chosen = current.components.filter((component) => selected.includes(component.name));
-          const plan = await planBackup(current, { all: false, components: chosen });
-          const written = await runBackup(current, plan);
-          run.backedUp(written);
-          return written;
-        },
-        () => 0,
-      );
-      return {
-        archivePath: outcome.archivePath,
-        archiveBytes: outcome.archiveBytes,
-        elapsedMs: outcome.elapsedMs,
-        components: outcome.manifest.components,
-        skipped: [...outcome.skipped],
-      };
-    },
+    ...recordedRuns(project, components),
     async listArchives() {
       const keyring = settingsKeyring((key) => project.setting(key));
       const local = await listArchives(project.backupsDir, keyring);
@@ -126,6 +101,43 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
       const opened = await openRestoreArchive(file, current);
       const chosen = selectRestoreComponents(current, opened, components?.join(','));
       return checkAndPlan(current, opened, chosen);
+    },
+  };
+}
+
+/**
+ * The runs the history records — backup, restore, drill — each through a run recorder, as the
+ * command line's are; a warning that the history cannot be written is a step line.
+ */
+function recordedRuns(project: Project, components: readonly Component[]): Pick<TuiBackend, 'backup' | 'restore' | 'drill'> {
+  const session = (onEvent: EventListener, signal: AbortSignal) => Promise.resolve(sessionFor(project, onEvent, signal, components));
+  const recorder = (command: HistoryCommand, onEvent: EventListener, signal: AbortSignal) =>
+    new RunRecorder(command, {
+      project: () => Promise.resolve(project),
+      signal,
+      warn: (line) => onEvent({ type: 'step', message: `warning: ${line}` }),
+    });
+  return {
+    async backup(selected, onEvent, signal) {
+      const run = recorder('backup', onEvent, signal);
+      const outcome = await run.run(
+        async () => {
+          const current = await session(run.listen(onEvent), signal);
+          const chosen = current.components.filter((component) => selected.includes(component.name));
+          const plan = await planBackup(current, { all: false, components: chosen });
+          const written = await runBackup(current, plan);
+          run.backedUp(written);
+          return written;
+        },
+        () => 0,
+      );
+      return {
+        archivePath: outcome.archivePath,
+        archiveBytes: outcome.archiveBytes,
+        elapsedMs: outcome.elapsedMs,
+        components: outcome.manifest.components,
+        skipped: [...outcome.skipped],
+      };
     },
     async restore(preview, overwrite, onEvent, signal) {
       const run = recorder('restore', onEvent, signal);
