@@ -15,6 +15,9 @@ import type { Project } from '../model/project.js';
 import type { ArchiveShape } from '../model/shape.js';
 import { writeRunRecord } from './historyWriter.js';
 
+/** The step whose time is a component's `seconds`: its own work in each command that has one. */
+const TIMED_PHASE: Partial<Record<HistoryCommand, Phase>> = { backup: 'backup', restore: 'restore', drill: 'restore' };
+
 export interface RunRecorderOptions {
   /**
    * Opens the deployment the run belongs to, once the run has ended; a run whose project cannot
@@ -70,15 +73,10 @@ export class RunRecorder {
    * to the end of its `backup` step in a backup, of its `restore` step in a restore or a drill.
    */
   listen(onEvent: EventListener): EventListener {
-    const timed: Phase = this.command === 'backup' ? 'backup' : 'restore';
+    const timed = TIMED_PHASE[this.command];
     return (event) => {
       onEvent(event);
-      if (
-        !('phase' in event) ||
-        event.phase !== timed ||
-        !(this.command === 'backup' || this.command === 'restore' || this.command === 'drill')
-      )
-        return;
+      if (timed === undefined || !('phase' in event) || event.phase !== timed) return;
       if (event.type === 'component-start') this.starts.set(event.component, Date.now());
       else if (event.type === 'component-done')
         this.noteComponent(event.component, { seconds: event.elapsedMs / 1000, ok: true, summary: event.summary });
@@ -155,6 +153,7 @@ export class RunRecorder {
     } catch {
       return;
     }
+    const components = this.componentsWithBytes();
     const record: HistoryRecord = {
       version: 1,
       command: this.command,
@@ -165,7 +164,7 @@ export class RunRecorder {
       environment: project.environment,
       host: hostname(),
       ...(this.archives.length > 0 ? { archives: this.archives } : {}),
-      ...(Object.keys(this.componentsWithBytes()).length > 0 ? { components: this.componentsWithBytes() } : {}),
+      ...(Object.keys(components).length > 0 ? { components } : {}),
       ...this.extra,
     };
     await writeRunRecord(project, record, exitCode === 0 ? undefined : (error ?? this.failure), this.options);
