@@ -162,18 +162,20 @@ ${OPENING}
 ${COMMON}`,
   history: `Usage: orkestra-backup history [folder|s3://bucket/prefix/] [--json] [--limit N]
 
-Every backup, restore, drill, verify and prune appends one line to backups/.orkestra-backup-history.jsonl
-(mode 0600; one history per deployment, wherever --output put the archive): command, start and
-end, result and exit code, the one-line error (secret values masked), the archives (path or URL,
-size, backupId), per component its bytes and seconds, and for a backup what each component held
-(its shape) and its anomalies. Bad input (exit 2), dry runs and runs outside a project are not
-recorded. A backup to s3:// also stores its record beside the archive (<archive>.history.json),
-so another host reads it with history s3://bucket/prefix/. Needs no Docker.
+Every backup, restore, drill, verify and prune appends one line to the deployment's history,
+backups/.orkestra-backup-history.jsonl (mode 0600; one history per deployment, wherever --output
+put the archive): command, start and end, result and exit code, the one-line error (secret
+values masked), the archives (path or URL, size, backupId), per component its bytes and seconds,
+and for a backup what each component held (its shape) and its anomalies. Bad input (exit 2), dry
+runs and runs outside a project are not recorded. A backup to s3:// also stores its record
+beside the archive (<archive>.history.json), so another host reads it with
+history s3://bucket/prefix/. Needs no Docker.
 
   folder                      read <folder>/.orkestra-backup-history.jsonl instead of ./backups'
   s3://bucket/prefix/         read the records stored beside the archives of that prefix
-      --limit N               the N most recent runs (default 20), shown oldest first: the last line is the latest
+      --limit N               the N most recent runs (default 20), oldest first: the last line is the latest
       --json                  {"history": <where>, "records": [...], "unreadable": <lines skipped>}
+
 ${COMMON}`,
 };
 
