@@ -5,6 +5,9 @@ import { RunRecorder } from '../../src/app/runRecorder.js';
 import { AbortedError, RuntimeError, UsageError } from '../../src/base/errors.js';
 import { historyPath, readHistory } from '../../src/core/history/historyFile.js';
 import { openProject } from '../../src/model/project.js';
+import type { Manifest } from '../../src/archive/manifest.js';
+import type { BackupOutcome } from '../../src/core/backup/index.js';
+import type { ArchiveShape } from '../../src/model/shape.js';
 import { makeProject } from '../helpers/project.js';
 
 const PASSWORD = 'Tr0ub4dor-and-3-history';
@@ -118,5 +121,55 @@ describe('the run recorder', () => {
       redis: { seconds: 1.5, ok: true, summary: '3 keys' },
       secrets: { seconds: expect.any(Number), ok: false, summary: 'cannot read docker/.env' },
     });
+  });
+
+  it("a backup's record copies both archives, each component's bytes from its manifest's index, the merged shape, the anomalies, baseline and acceptance", async () => {
+    const project = await makeProject();
+    const recorder = new RunRecorder('backup', {
+      project: () => openProject({ projectDir: project, processEnv: {} }),
+      signal: new AbortController().signal,
+      warn: () => undefined,
+    });
+    const index = (bytes: number) => ({ files: 1, bytes, size: 100, sha256: 'a'.repeat(64) });
+    const manifest = (components: string[], split: 'data' | 'secrets', shape: ArchiveShape): Manifest => ({
+      schema: 'orkestra-backup/v1.1',
+      createdAt: '2026-12-05T03:00:00Z',
+      environment: 'local',
+      host: 'test',
+      components,
+      backupId: '0f8fad5b-d9cb-469f-a165-70867728950e',
+      split,
+      index: Object.fromEntries(components.map((name) => [name, index(name.length * 1000)])),
+      shape,
+    });
+    const redisShape = { items: 'keys', group: 'database', groups: { '0': { items: 457 } } };
+    const secretsShape = { items: 'files', group: 'folder', groups: { keys: { items: 2 } }, names: ['.env', 'keys/jwt.pem'] };
+    const outcome: BackupOutcome = {
+      archivePath: join(project, 'backups/data.tar.gz'),
+      archiveBytes: 5000,
+      manifest: manifest(['redis'], 'data', { components: { redis: redisShape }, keyNames: ['OAUTH_TOKEN_ENCRYPTION_KEY'] }),
+      secrets: {
+        archivePath: join(project, 'backups/data-secrets.tar.gz'),
+        archiveBytes: 900,
+        manifest: manifest(['secrets'], 'secrets', { components: { secrets: secretsShape } }),
+      },
+      skipped: [],
+      elapsedMs: 1200,
+      anomalies: [{ component: 'redis', kind: 'shrunk', message: 'redis: database 0 lost 62 % of its keys (1,204 → 457)' }],
+      baseline: join(project, 'backups/before.tar.gz'),
+      accepted: true,
+    };
+    await recorder.run(
+      () => Promise.resolve(recorder.backedUp(outcome)),
+      () => 0,
+    );
+    const [entry] = (await readHistory(historyPath(join(project, 'backups')))).records;
+    expect(entry.archives).toEqual([
+      { location: outcome.secrets!.archivePath, bytes: 900, backupId: '0f8fad5b-d9cb-469f-a165-70867728950e', split: 'secrets' },
+      { location: outcome.archivePath, bytes: 5000, backupId: '0f8fad5b-d9cb-469f-a165-70867728950e', split: 'data' },
+    ]);
+    expect(entry.components).toEqual({ secrets: { bytes: 7000 }, redis: { bytes: 5000 } });
+    expect(entry.shape).toEqual({ components: { secrets: secretsShape, redis: redisShape }, keyNames: ['OAUTH_TOKEN_ENCRYPTION_KEY'] });
+    expect(entry).toMatchObject({ anomalies: outcome.anomalies, baseline: outcome.baseline, accepted: true });
   });
 });
