@@ -90,7 +90,8 @@ export class RunRecorder {
 
   /** A backup's archives (both of a split backup), what they hold, and how they compare with their baseline. */
   backedUp(outcome: BackupOutcome): void {
-    for (const written of outcome.secrets ? [outcome.secrets, outcome] : [outcome]) this.addWritten(written);
+    // The data archive first: it names the run (`history` shows the first archive).
+    for (const written of outcome.secrets ? [outcome, outcome.secrets] : [outcome]) this.addWritten(written);
     const shape = mergedShape([outcome.secrets?.manifest.shape, outcome.manifest.shape]);
     this.extra = {
       ...this.extra,

@@ -165,10 +165,10 @@ describe('the run recorder', () => {
     );
     const [entry] = (await readHistory(historyPath(join(project, 'backups')))).records;
     expect(entry.archives).toEqual([
-      { location: outcome.secrets!.archivePath, bytes: 900, backupId: '0f8fad5b-d9cb-469f-a165-70867728950e', split: 'secrets' },
       { location: outcome.archivePath, bytes: 5000, backupId: '0f8fad5b-d9cb-469f-a165-70867728950e', split: 'data' },
+      { location: outcome.secrets!.archivePath, bytes: 900, backupId: '0f8fad5b-d9cb-469f-a165-70867728950e', split: 'secrets' },
     ]);
-    expect(entry.components).toEqual({ secrets: { bytes: 7000 }, redis: { bytes: 5000 } });
+    expect(entry.components).toEqual({ redis: { bytes: 5000 }, secrets: { bytes: 7000 } });
     expect(entry.shape).toEqual({ components: { secrets: secretsShape, redis: redisShape }, keyNames: ['OAUTH_TOKEN_ENCRYPTION_KEY'] });
     expect(entry).toMatchObject({ anomalies: outcome.anomalies, baseline: outcome.baseline, accepted: true });
   });
