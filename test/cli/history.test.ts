@@ -1,4 +1,4 @@
-import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,5 +195,34 @@ describe('the record copy beside an s3:// archive (off-site server)', () => {
     expect(prune.code, prune.stderr).toBe(0);
     expect(prune.stdout).toMatch(/Removed 1 of 2 archives/);
     expect(await keys()).toEqual([backups[1], `${backups[1]}.history.json`]);
+  });
+
+  it('a split backup stores its record beside both archives; history s3://… shows it once, with both', async () => {
+    const project = await makeProject();
+    await writeFile(
+      join(project, 'orkestra-backup.json'),
+      JSON.stringify({ components: { spool: { kind: 'directory', path: 'docker/spool' } } }),
+    );
+    await mkdir(join(project, 'docker/spool'));
+    await writeFile(join(project, 'docker/spool/job.txt'), 'job 1\n');
+    const env = { ...NO_DOCKER, ...offsiteEnv(server) };
+    const backup = await runCli(['backup', '-c', 'secrets,spool', '-y', '--split-secrets', '-o', 's3://offsite/split/'], {
+      cwd: project,
+      env,
+    });
+    expect(backup.code, backup.stderr).toBe(0);
+    const [data, secrets] = backup.stdout.trim().split('\n');
+    const listed = await s3Client(server.endpoint, 'offsite-access', 'offsite-secret-never-printed').send(
+      new ListObjectsV2Command({ Bucket: 'offsite', Prefix: 'split/' }),
+    );
+    const keys = (listed.Contents ?? []).map((object) => `s3://offsite/${object.Key}`).sort();
+    expect(keys).toEqual([data, `${data}.history.json`, secrets, `${secrets}.history.json`].sort());
+    const read = await runCli(['history', 's3://offsite/split/', '--json'], { cwd: await makeProject({ env: null }), env });
+    const { records } = JSON.parse(read.stdout) as { records: { archives: { location: string; split: string }[] }[] };
+    expect(records).toHaveLength(1);
+    expect(records[0].archives).toMatchObject([
+      { location: data, split: 'data' },
+      { location: secrets, split: 'secrets' },
+    ]);
   });
 });

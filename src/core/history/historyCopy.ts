@@ -38,7 +38,8 @@ export interface HistoryCopies {
 
 /**
  * The record copies of an s3:// folder, oldest first by when each was stored (after its backup
- * ended): with a limit only the newest `limit` copies are read.
+ * ended): with a limit only the newest `limit` copies are read, so a split backup's two copies,
+ * one run, count twice against it.
  */
 export async function readHistoryCopies(store: OffsiteStore, folder: OffsiteUrl, limit?: number): Promise<HistoryCopies> {
   const copies = (await store.list(folder)).filter((object) => {
@@ -48,16 +49,25 @@ export async function readHistoryCopies(store: OffsiteStore, folder: OffsiteUrl,
   copies.sort((left, right) => left.modifiedMs - right.modifiedMs);
   const chosen = limit === undefined ? copies : copies.slice(Math.max(0, copies.length - limit));
   const records: HistoryRecord[] = [];
+  // Both archives of a split backup carry the same record: it is one run.
+  const runs = new Set<string>();
   let unreadable = 0;
   for (const object of chosen) {
     const url = offsiteChild(folder, posix.basename(object.key));
     const bytes = await firstBytes((await store.readFrom(url, object.etag, 0)).body, HISTORY_COPY_LIMIT + 1);
     const record = bytes.length > HISTORY_COPY_LIMIT ? undefined : parseCopy(bytes.toString('utf8'));
-    if (record) records.push(record);
-    else unreadable += 1;
+    if (!record) unreadable += 1;
+    else if (!runs.has(runOf(record))) {
+      runs.add(runOf(record));
+      records.push(record);
+    }
   }
   records.sort((left, right) => left.startedAt.localeCompare(right.startedAt));
   return { records, unreadable };
+}
+
+function runOf(record: HistoryRecord): string {
+  return `${record.host} ${record.startedAt} ${record.archives?.[0]?.location ?? ''}`;
 }
 
 function parseCopy(text: string): HistoryRecord | undefined {
