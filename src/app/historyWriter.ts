@@ -6,7 +6,8 @@ import { firstLine, withoutFinalPeriod } from '../base/format.js';
 import { appendHistory, historyPath } from '../core/history/historyFile.js';
 import { writeHistoryCopy } from '../core/history/historyCopy.js';
 import { maskCredentials } from '../mongo/toolOutput.js';
-import type { HistoryRecord } from '../model/history.js';
+import type { HistoryArchive, HistoryRecord } from '../model/history.js';
+import type { OffsiteStore } from '../s3/offsite/offsite.js';
 import type { Project } from '../model/project.js';
 import { isOffsiteUrl, parseOffsiteUrl } from '../s3/offsite/offsiteUrl.js';
 import { openOffsite } from './session.js';
@@ -36,22 +37,30 @@ export async function writeRunRecord(
   }
   if (complete.command !== 'backup' || complete.result !== 'success') return;
   const offsite = (complete.archives ?? []).filter((archive) => isOffsiteUrl(archive.location));
-  if (offsite.length === 0) return;
-  const store = openOffsite(
-    (key) => project.setting(key),
-    () => undefined,
-    options.signal,
-  );
-  try {
-    for (const archive of offsite) {
-      try {
-        await writeHistoryCopy(store, parseOffsiteUrl(archive.location), complete, options.signal);
-      } catch (error) {
-        options.warn(`the copy of this run's record could not be stored beside ${archive.location} (${reasonOf(error)}).`);
-      }
+  if (offsite.length > 0) await storeCopies(project, complete, offsite, options);
+}
+
+/** The record beside each s3:// archive of the backup; what cannot be stored is a warning. */
+async function storeCopies(
+  project: Project,
+  record: HistoryRecord,
+  archives: readonly HistoryArchive[],
+  options: { signal: AbortSignal; warn: (line: string) => void },
+): Promise<void> {
+  for (const archive of archives) {
+    let store: OffsiteStore | undefined;
+    try {
+      store = openOffsite(
+        (key) => project.setting(key),
+        () => undefined,
+        options.signal,
+      );
+      await writeHistoryCopy(store, parseOffsiteUrl(archive.location), record, options.signal);
+    } catch (error) {
+      options.warn(`the copy of this run's record could not be stored beside ${archive.location} (${reasonOf(error)}).`);
+    } finally {
+      store?.destroy();
     }
-  } finally {
-    store.destroy();
   }
 }
 

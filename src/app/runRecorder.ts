@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { isOffsiteUrl } from '../s3/offsite/offsiteUrl.js';
 import { exitCodeFor, OutcomeError, UsageError } from '../base/errors.js';
+import { firstLine } from '../base/format.js';
 import type { Manifest } from '../archive/manifest.js';
 import type { BackupOutcome, WrittenArchive } from '../core/backup/index.js';
 import { drillFailures } from '../core/drill/drillReport.js';
@@ -168,7 +169,12 @@ export class RunRecorder {
       ...(Object.keys(components).length > 0 ? { components } : {}),
       ...this.extra,
     };
-    await writeRunRecord(project, record, exitCode === 0 ? undefined : (error ?? this.failure), this.options);
+    try {
+      await writeRunRecord(project, record, exitCode === 0 ? undefined : (error ?? this.failure), this.options);
+    } catch (failure) {
+      // Writing the history never fails the run, whatever goes wrong in it.
+      this.options.warn(`the history of this run could not be written (${firstLine(String(failure))}); the run itself is not affected.`);
+    }
   }
 
   private addWritten(written: WrittenArchive): void {
