@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { isOffsiteUrl } from '../s3/offsite/offsiteUrl.js';
 import { exitCodeFor, OutcomeError, UsageError } from '../base/errors.js';
-import { firstLine } from '../base/format.js';
+import { firstLine, plural } from '../base/format.js';
 import type { Manifest } from '../archive/manifest.js';
 import type { BackupOutcome, WrittenArchive } from '../core/backup/index.js';
 import { drillFailures } from '../core/drill/drillReport.js';
@@ -128,7 +128,7 @@ export class RunRecorder {
       this.manifests.push(examined.manifest);
       for (const name of examined.manifest.components) this.noteComponent(name, {});
     }
-    if (count > 0) this.fail(`${count === 1 ? '1 problem' : `${count} problems`}: ${problems[0] ?? 'see verify'}`);
+    if (count > 0) this.fail(`${plural(count, 'problem')}: ${problems[0] ?? 'see verify'}`);
   }
 
   /** The archives a prune removed. */
