@@ -13,6 +13,7 @@ import type { ParsedCommand } from './args.js';
 import type { Terminal } from './terminal.js';
 import { terminalKeyring } from './keyring.js';
 import { settingsKeyring } from '../core/archiveKeys.js';
+import type { RunRecorder } from '../app/runRecorder.js';
 
 /** `list [folder]`: the archives of a folder (default ./backups), newest first, from their manifests alone. */
 export async function listCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
@@ -43,7 +44,7 @@ export async function listCommand(args: ParsedCommand, terminal: Terminal, signa
 }
 
 /** `prune <folder> --keep-…`: removes this environment's archives that no keep rule keeps. */
-export async function pruneCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+export async function pruneCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal, recorder: RunRecorder): Promise<number> {
   const policy = requireSomeRule(args.retention ?? {}, 'prune');
   const setting = await commandSettings(args.common);
   const environment = args.common.env ?? setting('ORKESTRA_ENV') ?? 'local';
@@ -54,6 +55,7 @@ export async function pruneCommand(args: ParsedCommand, terminal: Terminal, sign
       keyring: terminalKeyring(setting, terminal),
     });
     const removed = args.dryRun ? [] : await runPrune(plan);
+    recorder.pruned(plan, removed);
     if (args.common.json) terminal.out(`${JSON.stringify(pruneJson(plan, args.dryRun, removed), null, 2)}\n`);
     else terminal.out(pruneReport(plan, args.dryRun, args.removeBroken ?? false));
     return 0;

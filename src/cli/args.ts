@@ -88,6 +88,9 @@ const COMMAND_OPTIONS = {
     ...OPENING_OPTIONS,
     metrics: { type: 'string' },
   },
+  history: {
+    limit: { type: 'string' },
+  },
   help: {},
 } as const satisfies Record<string, Options>;
 
@@ -140,6 +143,8 @@ export interface ParsedCommand {
   metrics?: string;
   /** restore: the components' selector flags given (`--files .env`), by flag name. */
   selectors: Record<string, string[]>;
+  /** history --limit N: the newest N runs. */
+  limit?: number;
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -155,7 +160,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const command = commandIndex === -1 ? undefined : argv[commandIndex];
   if (command !== undefined && !isCommand(command)) {
     throw new UsageError(`unknown command "${command}".`, {
-      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, status, help. See orkestra-backup --help.',
+      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, status, history, help. See orkestra-backup --help.',
     });
   }
   const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
@@ -205,6 +210,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     cleanup: Boolean(values.cleanup),
     metrics: values.metrics as string | undefined,
     selectors: command === 'restore' ? selectorValues(RESTORE_SELECTORS, values) : {},
+    limit: typeof values.limit === 'string' ? parseLimit(values.limit) : undefined,
   };
 }
 
@@ -293,6 +299,13 @@ function keepRules(values: Record<string, unknown>): RetentionPolicy {
     policy[rule] = Number(value);
   }
   return policy;
+}
+
+function parseLimit(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new UsageError(`--limit needs a whole number of runs, at least 1, not "${value}".`, { hint: 'Example: --limit 50.' });
+  }
+  return Number(value);
 }
 
 function describeParseError(error: Error): string {

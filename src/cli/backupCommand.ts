@@ -12,9 +12,10 @@ import { createLineReporter } from './reporter.js';
 import { confirm, type Terminal } from './terminal.js';
 import { isOffsiteUrl } from '../s3/offsite/offsiteUrl.js';
 import { monitoredRun, type OutcomeFacts } from './monitoredRun.js';
+import type { RunRecorder } from '../app/runRecorder.js';
 
-export function backupCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
-  return monitoredRun('backup', args.common, terminal, signal, (watched, tell) => runBackupCommand(args, watched, signal, tell));
+export function backupCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal, recorder: RunRecorder): Promise<number> {
+  return monitoredRun('backup', args.common, terminal, signal, (watched, tell) => runBackupCommand(args, watched, signal, tell, recorder));
 }
 
 async function runBackupCommand(
@@ -22,6 +23,7 @@ async function runBackupCommand(
   terminal: Terminal,
   signal: AbortSignal,
   tell: (facts: OutcomeFacts) => void,
+  recorder: RunRecorder,
 ): Promise<number> {
   const selection = parseSelection(args);
   if (!args.yes && !terminal.stdinIsTTY) {
@@ -30,7 +32,7 @@ async function runBackupCommand(
     });
   }
   checkStandardOutput(args, terminal);
-  const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
+  const session = await openSession(args.common, recorder.listen(createLineReporter(terminal.errRaw, terminal.stderrIsTTY)), signal);
   // Names are checked against this project's components: the built-in ones and those orkestra-backup.json declares.
   const chosen = selection.all ? selection : { all: false as const, components: parseComponentList(selection.names, session.components) };
   const plan = await planBackup(session, chosen, args.output, {
@@ -43,7 +45,8 @@ async function runBackupCommand(
     throw new AbortedError('backup not started; nothing was written.');
   }
   const outcome = await runBackup(session, plan);
-  tell({ archive: outcome.archivePath, bytes: outcome.archiveBytes });
+  recorder.backedUp(outcome);
+  tell({ archive: outcome.archivePath, bytes: outcome.archiveBytes, anomalies: outcome.anomalies?.map((anomaly) => anomaly.message) });
   terminal.err(
     `Backup complete: ${outcome.manifest.components.join(', ')} — ${formatBytes(outcome.archiveBytes)}` +
       (outcome.secrets ? `; secrets in their own archive — ${formatBytes(outcome.secrets.archiveBytes)}` : '') +
@@ -59,8 +62,10 @@ async function runBackupCommand(
   else if (outcome.secrets && !args.common.json) terminal.out(`${outcome.secrets.archivePath}\n`);
   if (strictFailure) {
     const skipped = outcome.skipped.map(({ component, reason }) => `${component} (${reason})`).join('; ');
-    terminal.err(`orkestra-backup: --strict: skipped ${skipped}; the archive holds only ${outcome.manifest.components.join(', ')}.\n`);
+    const message = `--strict: skipped ${skipped}; the archive holds only ${outcome.manifest.components.join(', ')}.`;
+    recorder.fail(message);
     tell({ error: `--strict: skipped ${skipped}` });
+    terminal.err(`orkestra-backup: ${message}\n`);
     return 1;
   }
   return 0;

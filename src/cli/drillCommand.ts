@@ -15,13 +15,14 @@ import { terminalKeyring } from './keyring.js';
 import { createLineReporter } from './reporter.js';
 import type { Terminal } from './terminal.js';
 import { monitoredRun, type OutcomeFacts } from './monitoredRun.js';
+import type { RunRecorder } from '../app/runRecorder.js';
 
 /**
  * `drill <archive|s3://…|latest>`: restores the archive into throwaway copies of the stack and
  * checks that the data came back. Exit 0 when every check passes, 1 when one fails (named), 2
  * when the archive itself is bad. `drill --cleanup` removes what drills killed outright left.
  */
-export async function drillCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+export async function drillCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal, recorder: RunRecorder): Promise<number> {
   const [target, ...extra] = args.positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`, { hint: 'Give one archive, or "latest".' });
   if (args.cleanup) {
@@ -36,7 +37,7 @@ export async function drillCommand(args: ParsedCommand, terminal: Terminal, sign
   }
   if (args.from !== undefined && target !== 'latest')
     throw new UsageError('--from goes with "latest" only.', { hint: 'Example: orkestra-backup drill latest --from s3://bucket/backups/' });
-  return monitoredRun('drill', args.common, terminal, signal, (watched, tell) => drill(target, args, watched, signal, tell));
+  return monitoredRun('drill', args.common, terminal, signal, (watched, tell) => drill(target, args, watched, signal, tell, recorder));
 }
 
 async function drill(
@@ -45,19 +46,22 @@ async function drill(
   terminal: Terminal,
   signal: AbortSignal,
   tell: (facts: OutcomeFacts) => void,
+  recorder: RunRecorder,
 ): Promise<number> {
-  const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
+  const session = await openSession(args.common, recorder.listen(createLineReporter(terminal.errRaw, terminal.stderrIsTTY)), signal);
   const config = await loadProjectConfig(session.project.dir);
   const keyring = terminalKeyring((key) => session.project.setting(key), terminal);
   const file = target === 'latest' ? await latestArchive(session, args, terminal, signal, keyring) : target;
   tell({ archive: file });
   const opened = await openRestoreArchive(file, session, keyring);
+  recorder.opened(opened);
   let report: DrillReport;
   try {
     report = await runDrill(session, opened, { images: args.images, config });
   } finally {
     await opened.location.close();
   }
+  recorder.drilled(report);
   terminal.out(args.common.json ? `${JSON.stringify(drillJson(report), null, 2)}\n` : drillText(report));
   if (!report.ok) tell({ error: `drill failed: ${drillFailures(report).join('; ')}` });
   return report.ok ? 0 : 1;

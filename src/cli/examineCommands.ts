@@ -15,16 +15,24 @@ import { createLineReporter } from './reporter.js';
 import type { Terminal } from './terminal.js';
 import { terminalKeyring } from './keyring.js';
 import { monitoredRun, type OutcomeFacts } from './monitoredRun.js';
+import type { RunRecorder } from '../app/runRecorder.js';
 
 /** `verify <file>`: exit 0 when the archive is sound, 1 with the list of what is wrong. */
-export function verifyCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
-  return monitoredRun('verify', args.common, terminal, signal, (watched, tell) => verify(args, watched, signal, tell));
+export function verifyCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal, recorder: RunRecorder): Promise<number> {
+  return monitoredRun('verify', args.common, terminal, signal, (watched, tell) => verify(args, watched, signal, tell, recorder));
 }
 
-async function verify(args: ParsedCommand, terminal: Terminal, signal: AbortSignal, tell: (facts: OutcomeFacts) => void): Promise<number> {
+async function verify(
+  args: ParsedCommand,
+  terminal: Terminal,
+  signal: AbortSignal,
+  tell: (facts: OutcomeFacts) => void,
+  recorder: RunRecorder,
+): Promise<number> {
   const examined = await examine(args, terminal, true, signal);
   const problems = allProblems(examined);
   const count = problems.length + examined.unlistedProblems;
+  recorder.verified(examined, problems, count);
   tell({
     archive: examined.file,
     bytes: examined.bytes,

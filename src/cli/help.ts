@@ -32,6 +32,7 @@ Usage:
   orkestra-backup prune <folder|s3://…/> --keep-daily 7 --keep-monthly 12 [--dry-run]
   orkestra-backup drill <file|s3://…|latest>  restore into throwaway containers and check the data came back
   orkestra-backup status [--json] [--metrics FILE]  the health of the backups: exit 0 healthy, 1 not
+  orkestra-backup history [--limit N]      the last runs of backup, restore, drill, verify and prune
 
 An archive may be a file or s3://bucket/key; verify and inspect also read - (standard input).
   orkestra-backup help [command]           this help, or a command's
@@ -185,6 +186,23 @@ Exit codes: 0 healthy; 1 not, each reason on a line of its own: no sound backup,
 older than health.maxAgeHours of orkestra-backup.json (default 26), a destination that cannot be
 read, the last drill failed, or an anomaly is open; 2 bad input.
 ${OPENING}
+${COMMON}`,
+  history: `Usage: orkestra-backup history [folder|s3://bucket/prefix/] [--json] [--limit N]
+
+Every backup, restore, drill, verify and prune appends one line to the deployment's history,
+backups/.orkestra-backup-history.jsonl (mode 0600; one history per deployment, wherever --output
+put the archive): command, start and end, result and exit code, the one-line error (secret
+values masked), the archives (path or URL, size, backupId), per component its bytes and seconds,
+and for a backup what each component held (its shape) and its anomalies. Bad input (exit 2), dry
+runs and runs outside a project are not recorded. A backup to s3:// also stores its record
+beside the archive (<archive>.history.json), so another host reads it with
+history s3://bucket/prefix/. Needs no Docker.
+
+  folder                      read <folder>/.orkestra-backup-history.jsonl instead of ./backups'
+  s3://bucket/prefix/         read the records stored beside the archives of that prefix
+      --limit N               the N most recent runs (default 20), oldest first: the last line is the latest
+      --json                  {"history": <where>, "records": [...], "unreadable": <lines skipped>}
+
 ${COMMON}`,
 };
 

@@ -9,10 +9,13 @@ import { listCommand, pruneCommand } from './archivesCommands.js';
 import { helpText } from './help.js';
 import { restoreCommand } from './restoreCommand.js';
 import { drillCommand } from './drillCommand.js';
-import { reportedError } from './monitoredRun.js';
 import { statusCommand } from './statusCommand.js';
 import { processTerminal, type Terminal } from './terminal.js';
 import { loadTui } from '../tui/load.js';
+import { openSessionProject } from '../app/session.js';
+import { reportedFailure, RunRecorder } from '../app/runRecorder.js';
+import type { HistoryCommand } from '../model/history.js';
+import { historyCommand } from './historyCommand.js';
 
 /** Gives the work this long to unwind (restart a container, remove partial files) after a signal. */
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -26,7 +29,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     args = parseCommandLine(argv);
     return await dispatch(args, terminal, controller.signal);
   } catch (error) {
-    const reported = reportedError(error, controller.signal);
+    // After an interrupt the failures it caused are noise, and its reason is said instead — unless
+    // the error is a run's outcome, which says what was put back and where the kept copy is.
+    const reported = reportedFailure(error, controller.signal);
     terminal.err(`orkestra-backup: ${describeError(reported)}\n`);
     if (args?.common.debug && error instanceof Error && error.stack) terminal.err(`${error.stack}\n`);
     const exitCode = exitCodeFor(reported);
@@ -49,7 +54,9 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
   if (args.command === 'help') {
     const [topic, ...extra] = args.positionals;
     if (extra.length > 0 || (topic !== undefined && (!isCommand(topic) || topic === 'help'))) {
-      throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, status.' });
+      throw new UsageError(`no help on "${topic}".`, {
+        hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, status, history.',
+      });
     }
     terminal.out(helpText(topic));
     return 0;
@@ -64,9 +71,9 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
   }
   switch (args.command) {
     case 'backup':
-      return backupCommand(args, terminal, signal);
+      return recorded('backup', args, terminal, signal, backupCommand);
     case 'restore':
-      return restoreCommand(args, terminal, signal);
+      return recorded('restore', args, terminal, signal, restoreCommand);
     case undefined:
       if (args.positionals.length === 0) {
         throw new UsageError('no command given.', {
@@ -75,18 +82,38 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
       }
       throw new UsageError(`unexpected argument "${args.positionals[0]}".`, { hint: 'See orkestra-backup --help.' });
     case 'verify':
-      return verifyCommand(args, terminal, signal);
+      return recorded('verify', args, terminal, signal, verifyCommand);
     case 'inspect':
       return inspectCommand(args, terminal, signal);
     case 'list':
       return listCommand(args, terminal, signal);
     case 'prune':
-      return pruneCommand(args, terminal, signal);
+      return recorded('prune', args, terminal, signal, pruneCommand);
     case 'drill':
-      return drillCommand(args, terminal, signal);
+      return recorded('drill', args, terminal, signal, drillCommand);
     case 'status':
       return statusCommand(args, terminal, signal);
+    case 'history':
+      return historyCommand(args, terminal, signal);
   }
+}
+
+type RecordedCommand = (args: ParsedCommand, terminal: Terminal, signal: AbortSignal, recorder: RunRecorder) => Promise<number>;
+
+/**
+ * Runs a command that the deployment's history records, whatever its end. A dry run changes
+ * nothing and is not recorded, nor is `drill --cleanup`.
+ */
+function recorded(command: HistoryCommand, args: ParsedCommand, terminal: Terminal, signal: AbortSignal, run: RecordedCommand) {
+  const recorder = new RunRecorder(command, {
+    project: args.dryRun || args.cleanup ? undefined : () => openSessionProject(args.common),
+    signal,
+    warn: (line) => terminal.err(`orkestra-backup: warning: ${line}\n`),
+  });
+  return recorder.run(
+    () => run(args, terminal, signal, recorder),
+    (code) => code,
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { OutcomeError, UsageError } from '../base/errors.js';
+import { reportedFailure } from '../app/runRecorder.js';
 import { openRunMonitor, watchRun, type MonitorSource, type RunOutcome } from '../app/notify/index.js';
 import type { CommonArgs } from './args.js';
 import { commandProject, flagsAndEnvironment } from './settings.js';
@@ -45,18 +45,8 @@ export async function monitoredRun(
   return watchRun(monitor, () => run(watched, (reported) => (facts = { ...facts, ...reported })), {
     result: (exitCode) => ({ ...facts, exitCode, error: exitCode === 0 ? undefined : facts.error }),
     known: () => facts,
-    reported: (error) => reportedError(error, signal),
+    reported: (error) => reportedFailure(error, signal),
   });
-}
-
-/**
- * The error a failed run reports: after an interrupt the failures it caused are noise, and its
- * reason is said instead — unless the error is a run's outcome, which says what was put back and
- * where the kept copy is.
- */
-export function reportedError(error: unknown, signal: AbortSignal): unknown {
-  const caused = signal.aborted && !(error instanceof UsageError) && !(error instanceof OutcomeError);
-  return caused ? signal.reason : error;
 }
 
 async function monitorSource(common: CommonArgs): Promise<MonitorSource> {

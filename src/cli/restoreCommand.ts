@@ -20,8 +20,9 @@ import { openSession } from '../app/session.js';
 import { createLineReporter } from './reporter.js';
 import { confirm, type Terminal } from './terminal.js';
 import { terminalKeyring } from './keyring.js';
+import type { RunRecorder } from '../app/runRecorder.js';
 
-export async function restoreCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+export async function restoreCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal, recorder: RunRecorder): Promise<number> {
   const [file, ...extra] = args.positionals;
   if (file === undefined) {
     throw new UsageError('restore needs the path of an archive.', {
@@ -34,13 +35,15 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
       hint: 'Run with --dry-run first to see what it would change.',
     });
   }
-  const session = await openSession(args.common, createLineReporter(terminal.errRaw, terminal.stderrIsTTY), signal);
+  const session = await openSession(args.common, recorder.listen(createLineReporter(terminal.errRaw, terminal.stderrIsTTY)), signal);
   const keyring = terminalKeyring((key) => session.project.setting(key), terminal);
   const opened = await openRestoreArchive(file, session, keyring);
+  recorder.opened(opened);
   let pair: ArchivePair | undefined;
   try {
     if (args.secretsArchive !== undefined) {
       pair = await openSecretsArchive(args.secretsArchive, opened, session, { keyring, allowMismatch: args.allowMismatch });
+      recorder.opened(pair.secrets);
     } else if (opened.manifest.split === 'data' && !args.common.json) {
       terminal.err(`Note: ${opened.name} is the data half of a split backup; its secrets are in their own archive (--secrets <file>).\n`);
     }
@@ -67,6 +70,7 @@ export async function restoreCommand(args: ParsedCommand, terminal: Terminal, si
       ? { mode: 'move-aside' }
       : { mode: 'ask', confirm: (question) => confirm(terminal, question) };
     const outcome = await runRestore(session, archive, plans, overwrite);
+    recorder.restored(outcome);
     if (args.common.json) terminal.out(`${JSON.stringify(outcomeJson(archive, outcome), null, 2)}\n`);
     else terminal.out(outcomeReport(outcome));
     if (outcome.failed) {

@@ -10,6 +10,7 @@ import { sha256Of } from '../integrity/sha256.js';
 import type { OffsiteStore } from '../s3/offsite/offsite.js';
 import { offsiteChild, offsiteUrlText, type OffsiteUrl } from '../s3/offsite/offsiteUrl.js';
 import { RemoteArchive } from '../s3/offsite/remoteArchive.js';
+import { historyCopyNameOf } from './history/historyCopy.js';
 
 export interface ShelfEntry {
   readonly name: string;
@@ -32,7 +33,10 @@ export interface ArchiveShelf {
   recordText(entry: ShelfEntry): Promise<string | undefined>;
   /** Whether the archive's bytes are still those its record describes: the SHA-256 of every byte (an S3 object: the same ETag). */
   matchesRecord(entry: ShelfEntry, record: ArchiveRecord): Promise<boolean>;
-  /** Removes the archive, then its record: a record left alone by an interruption describes nothing and is ignored. */
+  /**
+   * Removes the archive, then its record and its history record copy: a record left alone by an
+   * interruption describes nothing and is ignored.
+   */
   remove(entry: ShelfEntry): Promise<void>;
   close(): void;
 }
@@ -67,6 +71,7 @@ export function localShelf(folder: string): ArchiveShelf {
     async remove(entry) {
       await unlink(entry.reference);
       if (entry.record !== undefined) await unlink(entry.record).catch(ignoreMissing);
+      await unlink(historyCopyNameOf(entry.reference)).catch(ignoreMissing);
     },
     close() {},
   };
@@ -108,6 +113,8 @@ export function offsiteShelf(store: OffsiteStore, folder: OffsiteUrl): ArchiveSh
     async remove(entry) {
       await store.remove(object(entry.reference).url);
       if (entry.record !== undefined) await store.remove(object(entry.record).url);
+      const copy = objects.get(historyCopyNameOf(entry.reference));
+      if (copy) await store.remove(copy.url);
     },
     close: () => store.destroy(),
   };

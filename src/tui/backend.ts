@@ -21,7 +21,9 @@ import type { Project } from '../model/project.js';
 import { projectBackupStatus } from '../app/backupStatus.js';
 import { historyPath, readHistory } from '../core/history/historyFile.js';
 import type { BackupStatus } from '../core/status/backupStatus.js';
-import type { HistoryRecord } from '../model/history.js';
+import type { HistoryCommand, HistoryRecord } from '../model/history.js';
+import { RunRecorder } from '../app/runRecorder.js';
+import type { Component } from '../core/component.js';
 
 export type { ArchiveListing, BackupStatus, DrillReport, HistoryRecord, RestorePreview };
 
@@ -86,19 +88,7 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
         detail: availability.available ? availability.detail : undefined,
       }));
     },
-    async backup(selected, onEvent, signal) {
-      const current = await session(onEvent, signal);
-      const chosen = current.components.filter((component) => selected.includes(component.name));
-      const plan = await planBackup(current, { all: false, components: chosen });
-      const outcome = await runBackup(current, plan);
-      return {
-        archivePath: outcome.archivePath,
-        archiveBytes: outcome.archiveBytes,
-        elapsedMs: outcome.elapsedMs,
-        components: outcome.manifest.components,
-        skipped: [...outcome.skipped],
-      };
-    },
+    ...recordedRuns(project, components),
     async listArchives() {
       const keyring = settingsKeyring((key) => project.setting(key));
       const local = await listArchives(project.backupsDir, keyring);
@@ -126,9 +116,6 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
       const chosen = selectRestoreComponents(current, opened, components?.join(','));
       return checkAndPlan(current, opened, chosen);
     },
-    async restore(preview, overwrite, onEvent, signal) {
-      return runRestore(await session(onEvent, signal), preview.archive, preview.plans, overwrite);
-    },
     async status(signal) {
       const [status, { records }] = await Promise.all([
         projectBackupStatus(project, { onEvent: quiet, signal, services: answeringAtOnce() }),
@@ -136,18 +123,76 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
       ]);
       return { status, runs: records };
     },
-    async drill(file, onEvent, signal) {
-      const current = await session(onEvent, signal);
-      const config = await loadProjectConfig(project.dir);
-      const opened = await openRestoreArchive(file, current);
-      try {
-        return await runDrill(current, opened, { images: {}, config });
-      } finally {
-        await opened.location.close();
-      }
-    },
   };
   return monitored(backend, project);
+}
+
+/**
+ * The runs the history records — backup, restore, drill — each through a run recorder, as the
+ * command line's are; a warning that the history cannot be written is a step line.
+ */
+function recordedRuns(project: Project, components: readonly Component[]): Pick<TuiBackend, 'backup' | 'restore' | 'drill'> {
+  const session = (onEvent: EventListener, signal: AbortSignal) => Promise.resolve(sessionFor(project, onEvent, signal, components));
+  const recorder = (command: HistoryCommand, onEvent: EventListener, signal: AbortSignal) =>
+    new RunRecorder(command, {
+      project: () => Promise.resolve(project),
+      signal,
+      warn: (line) => onEvent({ type: 'step', message: `warning: ${line}` }),
+    });
+  return {
+    async backup(selected, onEvent, signal) {
+      const run = recorder('backup', onEvent, signal);
+      const outcome = await run.run(
+        async () => {
+          const current = await session(run.listen(onEvent), signal);
+          const chosen = current.components.filter((component) => selected.includes(component.name));
+          const plan = await planBackup(current, { all: false, components: chosen });
+          const written = await runBackup(current, plan);
+          run.backedUp(written);
+          return written;
+        },
+        () => 0,
+      );
+      return {
+        archivePath: outcome.archivePath,
+        archiveBytes: outcome.archiveBytes,
+        elapsedMs: outcome.elapsedMs,
+        components: outcome.manifest.components,
+        skipped: [...outcome.skipped],
+      };
+    },
+    async restore(preview, overwrite, onEvent, signal) {
+      const run = recorder('restore', onEvent, signal);
+      run.opened(preview.archive);
+      return run.run(
+        async () => {
+          const outcome = await runRestore(await session(run.listen(onEvent), signal), preview.archive, preview.plans, overwrite);
+          run.restored(outcome);
+          return outcome;
+        },
+        (outcome) => (outcome.failed ? 1 : 0),
+      );
+    },
+    async drill(file, onEvent, signal) {
+      const run = recorder('drill', onEvent, signal);
+      return run.run(
+        async () => {
+          const current = await session(run.listen(onEvent), signal);
+          const config = await loadProjectConfig(project.dir);
+          const opened = await openRestoreArchive(file, current);
+          run.opened(opened);
+          try {
+            const report = await runDrill(current, opened, { images: {}, config });
+            run.drilled(report);
+            return report;
+          } finally {
+            await opened.location.close();
+          }
+        },
+        (report) => (report.ok ? 0 : 1),
+      );
+    },
+  };
 }
 
 /** Backups and drills tell their outcome where ORKESTRA_NOTIFY and ORKESTRA_HEALTHCHECK_URL say, as on the command line. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Crc64 } from '../../src/integrity/crc64.js';
 import { downgradeToV1 } from '../helpers/archives.js';
@@ -60,13 +60,18 @@ async function drillLeftovers(): Promise<string[]> {
   ];
 }
 
-/** What a drill must leave exactly as it was: the project folder, the live data, the live containers' start times. */
+/**
+ * What a drill must leave exactly as it was: the project folder (its history aside, which gains
+ * the drill's record), the live data, the live containers' start times.
+ */
 async function liveState() {
+  const { ['backups/.orkestra-backup-history.jsonl']: _history, ...tree } = await snapshotTree(project);
+  void _history;
   const started = await Promise.all(
     Object.values(names).map(async (name) => (await stack.docker.getContainer(name).inspect()).State.StartedAt),
   );
   return {
-    tree: await snapshotTree(project),
+    tree,
     redis: await redis('EVAL', FINGERPRINT, '0'),
     objects: await snapshotStore(client),
     mongoCalls: (await readContainerFile(stack, names.mongo, '/stand-in/calls.log')).toString('utf8'),
@@ -167,6 +172,12 @@ describeEngine('drill: restore into throwaway copies of the live stack, then pro
     ]);
     expect(await liveState()).toEqual(before);
     expect(await drillLeftovers()).toEqual([]);
+    // The history's drill record: each component's restore time in the drill, for status.
+    const history = (await readFile(join(project, 'backups/.orkestra-backup-history.jsonl'), 'utf8')).trimEnd().split('\n');
+    const record = JSON.parse(history.at(-1)!);
+    expect(record).toMatchObject({ command: 'drill', result: 'success', exitCode: 0, drillOk: true, archives: [{ location: archive }] });
+    for (const name of ['mongodb', 'redis', 'rustfs', 'secrets'])
+      expect(record.components[name]).toMatchObject({ seconds: expect.any(Number), ok: true, bytes: expect.any(Number) });
   });
 
   it('an archive whose RDB this Redis cannot load (version bumped, checksums recomputed: verify passes) fails the drill on redis', async () => {
@@ -182,6 +193,15 @@ describeEngine('drill: restore into throwaway copies of the live stack, then pro
     );
     expect(drill.stdout).toMatch(/Drill FAILED: redis: /);
     expect(await drillLeftovers()).toEqual([]);
+    const history = (await readFile(join(project, 'backups/.orkestra-backup-history.jsonl'), 'utf8')).trimEnd().split('\n');
+    expect(JSON.parse(history.at(-1)!)).toMatchObject({
+      command: 'drill',
+      result: 'failure',
+      exitCode: 1,
+      drillOk: false,
+      error: expect.stringMatching(/^drill failed: redis: /),
+      components: { redis: { ok: false } },
+    });
   });
 
   it('an archive missing an object an orkestra-backup.json canary names fails on that canary, and only on it', async () => {

@@ -6,6 +6,7 @@ import { BINARY, runCli, startCli } from '../helpers/cli.js';
 import { ageKeyPair, hasAgeCli } from '../helpers/age.js';
 import { ENV_TEXT, makeProject, snapshotTree } from '../helpers/project.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
+import { namesBesideHistory } from '../helpers/history.js';
 
 async function encryptedBackup(project: string, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   const result = await runCli(['backup', '-c', 'secrets', '-y', ...flags], { cwd: project, env });
@@ -27,7 +28,7 @@ async function startsAsGzip(path: string): Promise<boolean> {
   }
 }
 
-const backupsOf = async (project: string) => readdir(join(project, 'backups')).catch(() => [] as string[]);
+const backupsOf = async (project: string) => namesBesideHistory(join(project, 'backups')).catch(() => [] as string[]);
 
 describe.skipIf(!hasAgeCli)('age-encrypted archives through the binary (interop with the age CLI; skipped without it)', () => {
   it('backup --encrypt-to writes a 0600 .tar.gz.age that age -d turns into the archive, manifest.json first; no secret in the file', async () => {

@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
@@ -8,6 +7,7 @@ import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDot
 import { makeProject } from '../helpers/project.js';
 import { s3Client, seed, snapshotStore } from '../helpers/s3.js';
 import { execText, startMongo, startRedis, startS3, uniqueName, type StackContext } from '../engine/stack.js';
+import { namesBesideHistory } from '../helpers/history.js';
 
 const containers = new Containers();
 let stack: StackContext;
@@ -51,7 +51,7 @@ describeEngine('faults on the real engine', () => {
         expect(result.code).toBe(1);
         expect(result.stderr).toContain(`interrupted by ${signal}`);
         expect(result.stderr).not.toMatch(/\n\s+at /);
-        expect(await readdir(join(project, 'backups'))).toEqual([]); // not even a hidden partial file
+        expect(await namesBesideHistory(join(project, 'backups'))).toEqual([]); // not even a hidden partial file
         expect(await running(mongo)).toBe(true);
         expect(await execText(stack, mongo, ['sh', '-c', 'ls -a /tmp'])).not.toContain('.orkestra-backup-');
       }

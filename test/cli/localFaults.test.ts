@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { utcStamp } from '../../src/core/timestamps.js';
 import { runCli } from '../helpers/cli.js';
 import { makeProject, snapshotTree } from '../helpers/project.js';
+import { namesBesideHistory } from '../helpers/history.js';
 
 const isRoot = process.getuid?.() === 0;
 const mounts: string[] = [];
@@ -47,7 +48,7 @@ describe('faults without a container', () => {
     for (const archive of [first.stdout.trim(), second.stdout.trim()]) {
       expect((await runCli(['verify', archive], { cwd: project })).code).toBe(0);
     }
-    expect((await readdir(join(project, 'backups'))).filter((name) => name.startsWith('.'))).toEqual([]);
+    expect((await namesBesideHistory(join(project, 'backups'))).filter((name) => name.startsWith('.'))).toEqual([]);
   });
 
   it('a default archive name already taken (another backup in the same second) gets a -2 suffix instead of a refusal', async () => {
@@ -112,7 +113,7 @@ describe('faults without a container', () => {
     expect(afterKill.length).toBeGreaterThan(0);
     const next = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
     expect(next.code).toBe(0);
-    const hidden = (await readdir(join(project, 'backups'))).filter((name) => name.startsWith('.'));
+    const hidden = (await namesBesideHistory(join(project, 'backups'))).filter((name) => name.startsWith('.'));
     expect(hidden).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { copyFile, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { runCli } from '../helpers/cli.js';
 import { offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
 import { makeProject } from '../helpers/project.js';
 import { s3Client } from '../helpers/s3.js';
+import { namesBesideHistory } from '../helpers/history.js';
 
 const ENV_FILE = { path: 'secrets/.env', content: 'A=1\n' };
 
@@ -78,7 +79,7 @@ describe('list and prune through the binary', () => {
 
   it('prune --dry-run says what each rule keeps and removes nothing; prune then removes exactly that', async () => {
     const { project, folder, daily, sameDay, otherEnvironment, empty, garbage } = await folderWithArchives();
-    const before = (await readdir(folder)).sort();
+    const before = (await namesBesideHistory(folder)).sort();
     const dryRun = await runCli(['prune', folder, '--keep-daily', '3', '--dry-run', '--json'], { cwd: project });
     expect(dryRun.code).toBe(0);
     const plan = JSON.parse(dryRun.stdout) as { archives: { name: string; keep: boolean; reasons: string[] }[] };
@@ -87,12 +88,12 @@ describe('list and prune through the binary', () => {
     expect(kept.sort()).toEqual([daily[7], daily[8], daily[9], empty, garbage].sort());
     expect(plan.archives.find((archive) => archive.name === daily[9])?.reasons).toEqual(['newest sound archive', 'daily 2026-11-29']);
     expect(plan.archives.map((archive) => archive.name)).not.toContain(otherEnvironment);
-    expect((await readdir(folder)).sort()).toEqual(before);
+    expect((await namesBesideHistory(folder)).sort()).toEqual(before);
 
     const prune = await runCli(['prune', folder, '--keep-daily', '3'], { cwd: project });
     expect(prune.code).toBe(0);
     expect(prune.stdout).toContain('Removed 8 of 13 archives of environment local');
-    const after = await readdir(folder);
+    const after = await namesBesideHistory(folder);
     expect(after.sort()).toEqual([daily[7], daily[8], daily[9], empty, garbage, otherEnvironment, 'notes.txt'].sort());
     expect(after).not.toContain(sameDay);
   });
@@ -100,16 +101,16 @@ describe('list and prune through the binary', () => {
   it('--remove-broken removes the broken ones too; --env prunes another environment', async () => {
     const { project, folder, empty, garbage, otherEnvironment } = await folderWithArchives();
     expect((await runCli(['prune', folder, '--keep-last', '1', '--remove-broken'], { cwd: project })).code).toBe(0);
-    expect(await readdir(folder)).not.toContain(empty);
-    expect(await readdir(folder)).not.toContain(garbage);
+    expect(await namesBesideHistory(folder)).not.toContain(empty);
+    expect(await namesBesideHistory(folder)).not.toContain(garbage);
     await archiveAt(folder, 'prod', '2026-11-02T03:00:00Z');
     expect((await runCli(['prune', folder, '--keep-last', '1', '--env', 'prod'], { cwd: project })).code).toBe(0);
-    expect(await readdir(folder)).not.toContain(otherEnvironment);
+    expect(await namesBesideHistory(folder)).not.toContain(otherEnvironment);
   });
 
   it('a prune without any keep rule, or with a bad number, is refused (exit 2) and removes nothing', async () => {
     const { project, folder } = await folderWithArchives();
-    const before = (await readdir(folder)).sort();
+    const before = (await namesBesideHistory(folder)).sort();
     const none = await runCli(['prune', folder], { cwd: project });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('prune needs at least one keep rule above 0; nothing was removed');
@@ -118,7 +119,7 @@ describe('list and prune through the binary', () => {
     const bad = await runCli(['prune', folder, '--keep-daily', 'seven'], { cwd: project });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--keep-daily needs a whole number, not "seven"');
-    expect((await readdir(folder)).sort()).toEqual(before);
+    expect((await namesBesideHistory(folder)).sort()).toEqual(before);
   });
 
   it('backup --prune prunes the folder after a successful backup, keeping the new archive', async () => {
@@ -127,7 +128,7 @@ describe('list and prune through the binary', () => {
     expect(backup.code).toBe(0);
     const archive = backup.stdout.trim();
     expect(backup.stderr).toMatch(/Pruned .*backups: 10 removed, 4 kept/);
-    const after = await readdir(folder);
+    const after = await namesBesideHistory(folder);
     expect(after).toContain(archive.split('/').pop());
     expect(after).toContain(daily[9]);
     expect(after).not.toContain(daily[8]);
@@ -146,7 +147,7 @@ describe('list and prune through the binary', () => {
     }
     const result = await runCli(['prune', folder, '--keep-last', '1'], { cwd: project });
     expect(result.code).toBe(0);
-    expect((await readdir(folder)).sort()).toEqual([data[1], secrets[1]].sort());
+    expect((await namesBesideHistory(folder)).sort()).toEqual([data[1], secrets[1]].sort());
   });
 
   it('prune --keep-last 1 without the identity keeps the only sound encrypted archive, not a newer copy of it cut at half its size', async () => {
@@ -159,7 +160,7 @@ describe('list and prune through the binary', () => {
     await writeFile(join(folder, cut), bytes.subarray(0, bytes.length >> 1));
     const pruned = await runCli(['prune', folder, '--keep-last', '1'], { cwd: project });
     expect(pruned.code, pruned.stderr).toBe(0);
-    expect(await readdir(folder)).toContain(real);
+    expect(await namesBesideHistory(folder)).toContain(real);
     expect(pruned.stdout).toContain(`${real}  keep    (newest sound archive, last)`);
     expect(pruned.stdout).toContain(`${cut}  keep    (soundness unknown: left in place): no record`);
   });
@@ -215,14 +216,14 @@ describe('list and prune through the binary', () => {
     // Same size as recorded: only the SHA-256, checked because the prune relies on the slot it would hold, gives it away.
     expect(decided(changed)?.soundnessUnknown).toContain('SHA-256 is not the recorded one');
     expect(plan.removed).toEqual([olderName]);
-    expect((await readdir(folder)).sort()).toEqual(
+    expect((await namesBesideHistory(folder)).sort()).toEqual(
       [realName, `${realName}.record.json`, cutBare, cutRecorded, `${cutRecorded}.record.json`, changed, `${changed}.record.json`].sort(),
     );
     // Not even --remove-broken removes what is not known to be broken.
     const again = await runCli(['prune', folder, '--keep-last', '1', '--remove-broken'], { cwd: project });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('3 encrypted of unknown soundness left in place');
-    expect(await readdir(folder)).toContain(cutBare);
+    expect(await namesBesideHistory(folder)).toContain(cutBare);
   });
 
   it('backup --prune on a host with only the recipient keeps the new archive and its record, removes older ones with theirs', async () => {
@@ -234,7 +235,7 @@ describe('list and prune through the binary', () => {
     expect(result.code, result.stderr).toBe(0);
     const newest = result.stdout.trim().split('/').pop()!;
     expect(result.stderr).toContain('1 removed, 1 kept.');
-    expect((await readdir(folder)).sort()).toEqual([newest, `${newest}.record.json`].sort());
+    expect((await namesBesideHistory(folder)).sort()).toEqual([newest, `${newest}.record.json`].sort());
     expect(older).not.toBe(newest);
   });
 
@@ -250,7 +251,7 @@ describe('list and prune through the binary', () => {
     expect(listed.archives.map((archive) => archive.name)).toEqual([second, first]);
     const pruned = await runCli(['prune', folder, '--keep-last', '1'], { cwd: project });
     expect(pruned.code).toBe(0);
-    expect(await readdir(folder)).toEqual([second]);
+    expect(await namesBesideHistory(folder)).toEqual([second]);
   });
 
   it('--remove-broken says the broken archives were removed, not that they were left in place', async () => {
@@ -288,7 +289,7 @@ describe('list and prune through the binary', () => {
     expect(plan.removed.sort()).toEqual([fullOld, partialOld].sort());
     expect(plan.archives.find((archive) => archive.name === full)).toMatchObject({ keep: true, series: 'components secrets,spool' });
     expect(plan.archives.find((archive) => archive.name === partial)).toMatchObject({ keep: true, series: 'components spool' });
-    expect((await readdir(folder)).sort()).toEqual([full, partial].sort());
+    expect((await namesBesideHistory(folder)).sort()).toEqual([full, partial].sort());
   });
 });
 
@@ -339,7 +340,10 @@ describe('prune of encrypted archives in an s3:// folder, on the off-site server
       });
       expect(plan.removed).toEqual([name(olderKey)]);
       const left = await client.send(new ListObjectsV2Command({ Bucket: 'offsite', Prefix: 'sealed/' }));
-      expect((left.Contents ?? []).map((object) => object.Key).sort()).toEqual([realKey, `${realKey}.record.json`, cutKey].sort());
+      // The older archive went with its record and its history record copy.
+      expect((left.Contents ?? []).map((object) => object.Key).sort()).toEqual(
+        [realKey, `${realKey}.record.json`, `${realKey}.history.json`, cutKey].sort(),
+      );
       // The listed ETag is the recorded one: the prune relied on the real archive without downloading it.
       expect(left.Contents?.find((object) => object.Key === realKey)?.ETag).toBe(record.etag);
       client.destroy();

@@ -12,6 +12,7 @@ import { engineEnv, imageMode } from '../helpers/engine.js';
 import { offsiteEnv, startOffsiteServer, type OffsiteServer } from '../helpers/offsite.js';
 import { ENV_TEXT, makeProject, snapshotTree } from '../helpers/project.js';
 import { s3Client } from '../helpers/s3.js';
+import { namesBesideHistory } from '../helpers/history.js';
 
 const zstdSync = zlib as unknown as { zstdCompressSync(bytes: Buffer): Buffer };
 const CONFIG = { components: { spool: { kind: 'directory', path: 'docker/spool' } } };
@@ -129,7 +130,7 @@ describe('zstd archives among others: split secrets, age, prune', () => {
     const project = await spoolProject();
     const result = await runCli(['backup', '-c', 'secrets,spool', '-y', '--compression', 'zstd:1', '--split-secrets'], { cwd: project });
     expect(result.code, result.stderr).toBe(0);
-    const names = (await readdir(join(project, 'backups'))).sort();
+    const names = (await namesBesideHistory(join(project, 'backups'))).sort();
     expect(names).toHaveLength(2);
     expect(names[0]).toMatch(/^orkestra-backup-local-\d{8}-\d{6}-secrets\.tar\.zst$/);
     expect(names[1]).toMatch(/^orkestra-backup-local-\d{8}-\d{6}\.tar\.zst$/);
@@ -185,7 +186,7 @@ describe('zstd archives among others: split secrets, age, prune', () => {
     ]);
     const pruned = await runCli(['prune', folder, '--keep-last', '2'], { cwd: project });
     expect(pruned.code, pruned.stderr).toBe(0);
-    expect((await readdir(folder)).sort()).toEqual([middle, newest].sort());
+    expect((await namesBesideHistory(folder)).sort()).toEqual([middle, newest].sort());
     await rename(join(folder, newest), join(folder, 'renamed-without-extension'));
     expect(JSON.parse((await runCli(['list', '--json'], { cwd: project })).stdout).archives).toHaveLength(1);
   });

@@ -8,6 +8,7 @@ import { runCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
 import { execText, readContainerFile, startMongo, uniqueName, type StackContext } from '../engine/stack.js';
+import { namesBesideHistory } from '../helpers/history.js';
 
 /**
  * Offline, the mongodb container carries STAND-INS for mongodump/mongorestore (no MongoDB
@@ -229,7 +230,7 @@ describeEngine('mongodb through the Docker Engine API', () => {
           : /mongodump could not connect to MongoDB in \S+: Failed: error connecting to db server: server selection error.* Check that mongod is up/,
       );
       expect(result.stderr).not.toMatch(/\n\s+at /);
-      expect(await readdir(join(dir, 'backups')).catch(() => [])).toEqual([]);
+      expect(await namesBesideHistory(join(dir, 'backups')).catch(() => [])).toEqual([]);
     } finally {
       if (!upstream) await execText(stack, mongo, ['rm', '-f', '/stand-in/fail-dump']);
     }
@@ -242,7 +243,7 @@ describeEngine('mongodb through the Docker Engine API', () => {
       const result = await run(dir, ['backup', '-c', 'mongodb', '-y']);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('mongodump exited without writing an archive (0 bytes)');
-      expect(await readdir(join(dir, 'backups')).catch(() => [])).toEqual([]);
+      expect(await namesBesideHistory(join(dir, 'backups')).catch(() => [])).toEqual([]);
     } finally {
       await execText(stack, mongo, ['rm', '-f', '/stand-in/empty-dump']);
     }
