@@ -1,14 +1,13 @@
-import { chmod, mkdir, rename, utimes } from 'node:fs/promises';
+import { chmod, mkdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes, plural } from '../../base/format.js';
 import type { ComponentSource } from '../../archive/componentSource.js';
 import type { DefinitionOrigin, PlanContext, RestoreContext, RestoreResult } from '../../core/component.js';
 import type { ProgressReporter } from '../../model/progress.js';
-import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { StagingArea, writeNewFile } from '../../core/stagedSwap.js';
 import { checkFiles, directoryDetails, splitRoot, type DirectoryDetails, EntryAttributesSchema } from './content.js';
 import type { DirectoryDefinition } from './definition.js';
-import { besideTarget, resolveRoots, type RootTarget } from './targets.js';
+import { moveAside, resolveRoots, type RootTarget } from './targets.js';
 import { fileSelection } from '../fileSelection.js';
 import type { DirectoryPlan } from './plan.js';
 import { planDirectorySelection, restoreDirectorySelection } from './selection.js';
@@ -93,7 +92,11 @@ export async function restoreDirectory(name: string, context: RestoreContext, pl
   }
   const swapped = await staging.swapIn(
     `swapping the restored folders of ${name} in`,
-    items.map(({ entry, folder }) => ({ target: entry.target, staged: folder, keep: () => keepFolder(aside, name, entry) })),
+    items.map(({ entry, folder }) => ({
+      target: entry.target,
+      staged: folder,
+      keep: () => moveAside(aside, entry.target, name, String(entry.index)),
+    })),
   );
   const kept = swapped.flatMap((entry) => (entry.kept === undefined ? [] : [entry.kept]));
   return {
@@ -154,19 +157,5 @@ async function setFolderAttributes(details: DirectoryDetails, staged: ReadonlyMa
     }
     await chmod(folder, safeMode(root.mode));
     await utimes(folder, root.mtimeMs / 1000, root.mtimeMs / 1000);
-  }
-}
-
-/** Moves the current folder into docker/.pre-restore-<stamp>/<name>/<index>/, or beside it when that is another filesystem. */
-async function keepFolder(aside: MoveAsideFolder, name: string, { index, target }: RootTarget): Promise<string> {
-  const kept = await aside.pathFor(name, String(index));
-  try {
-    await rename(target, kept);
-    return kept;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    const beside = besideTarget(target, aside.displayPath);
-    await rename(target, beside);
-    return beside;
   }
 }

@@ -1,14 +1,13 @@
 import { createReadStream } from 'node:fs';
-import { chmod, lstat, rename, utimes } from 'node:fs/promises';
+import { chmod, lstat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { plural } from '../../base/format.js';
 import { sha256Of } from '../../integrity/sha256.js';
 import type { PlanContext, RestoreContext, RestoreResult } from '../../core/component.js';
-import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { normalisePath } from '../../base/globMatch.js';
 import { checkInto, fileState, FileTally, neverReplace, refuseOverwriteInto, SelectedFiles, type FileSelection } from '../fileSelection.js';
 import { EntryAttributesSchema, splitRoot, type DirectoryDetails } from './content.js';
-import { besideTarget, type RootTarget } from './targets.js';
+import { moveAside, type RootTarget } from './targets.js';
 import type { DirectoryPlan } from './plan.js';
 
 /** Files listed one by one in the dry run; the counts cover the rest. */
@@ -166,7 +165,7 @@ export async function restoreDirectorySelection(
       for (const folder of paths.foldersAbove(entry.path)) {
         if (!made.has(folder.path) && (await lstat(folder.path).catch(() => undefined)) === undefined) made.set(folder.path, folder);
       }
-      const keep = picked.into === undefined ? (at: string) => keepFile(aside, name, target, path, at) : neverReplace;
+      const keep = picked.into === undefined ? (at: string) => moveAside(aside, at, name, String(target.index), path) : neverReplace;
       await files.add(root, path, entry.content, { mode: mode & 0o775, mtimeMs }, keep, signal);
       progress.advance(entry.size);
     }
@@ -192,18 +191,4 @@ async function sameBytes(path: string, sha256: string | undefined): Promise<bool
   if (sha256 === undefined) return false;
   const info = await lstat(path).catch(() => undefined);
   return info?.isFile() === true && (await sha256Of(createReadStream(path))) === sha256;
-}
-
-/** Moves a replaced file into docker/.pre-restore-<stamp>/<name>/<folder index>/<path>, or beside it when that is another filesystem. */
-async function keepFile(aside: MoveAsideFolder, name: string, { index }: RootTarget, path: string, target: string): Promise<string> {
-  const kept = await aside.pathFor(name, String(index), path);
-  try {
-    await rename(target, kept);
-    return kept;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    const beside = besideTarget(target, aside.displayPath);
-    await rename(target, beside);
-    return beside;
-  }
 }

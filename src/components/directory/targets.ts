@@ -1,8 +1,9 @@
-import { lstat, realpath } from 'node:fs/promises';
+import { lstat, realpath, rename } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { PreconditionError, UsageError } from '../../base/errors.js';
 import { matchesGlob } from '../../base/globMatch.js';
 import type { Project } from '../../model/project.js';
+import type { MoveAsideFolder } from '../../core/moveAside.js';
 
 /** The setting `--allow-outside-project` stands for: an undeclared component may write outside the project folder. */
 const ALLOW_OUTSIDE_PROJECT = 'ORKESTRA_ALLOW_OUTSIDE_PROJECT';
@@ -144,6 +145,23 @@ export function rootTarget(project: Project, root: string): string {
 /** The current folder moves aside into docker/.pre-restore-<stamp>/; on another filesystem, it stays beside the target. */
 export function besideTarget(target: string, asideFolder: string): string {
   return join(dirname(target), `.${basename(target)}${basename(asideFolder)}`);
+}
+
+/**
+ * Moves a replaced file or folder into docker/.pre-restore-<stamp>/<segments…>, or beside it
+ * when that is another filesystem; returns where it went.
+ */
+export async function moveAside(aside: MoveAsideFolder, target: string, ...segments: string[]): Promise<string> {
+  const kept = await aside.pathFor(...segments);
+  try {
+    await rename(target, kept);
+    return kept;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    const beside = besideTarget(target, aside.displayPath);
+    await rename(target, beside);
+    return beside;
+  }
 }
 
 function isInside(path: string, folder: string): boolean {
