@@ -42,6 +42,8 @@ const COMMAND_OPTIONS = {
     yes: { type: 'boolean', short: 'y' },
     strict: { type: 'boolean' },
     prune: { type: 'string' },
+    'fail-on-anomaly': { type: 'boolean' },
+    'accept-anomaly': { type: 'boolean' },
   },
   restore: {
     components: { type: 'string', short: 'c' },
@@ -74,6 +76,7 @@ const COMMAND_OPTIONS = {
     image: { type: 'string', multiple: true },
     cleanup: { type: 'boolean' },
   },
+  accept: { ...OPENING_OPTIONS },
   help: {},
 } as const satisfies Record<string, Options>;
 
@@ -122,6 +125,10 @@ export interface ParsedCommand {
   from?: string;
   /** drill --cleanup: remove what drills killed outright left behind. */
   cleanup: boolean;
+  /** backup --fail-on-anomaly: an anomaly makes the run exit 1 (the archive is kept). */
+  failOnAnomaly: boolean;
+  /** backup --accept-anomaly: this backup's differences from its baseline were intended. */
+  acceptAnomaly: boolean;
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -137,7 +144,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const command = commandIndex === -1 ? undefined : argv[commandIndex];
   if (command !== undefined && !isCommand(command)) {
     throw new UsageError(`unknown command "${command}".`, {
-      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, help. See orkestra-backup --help.',
+      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, accept, help. See orkestra-backup --help.',
     });
   }
   const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
@@ -181,6 +188,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     images: parseImages((values.image as string[] | undefined) ?? []),
     from: values.from as string | undefined,
     cleanup: Boolean(values.cleanup),
+    failOnAnomaly: Boolean(values['fail-on-anomaly']),
+    acceptAnomaly: Boolean(values['accept-anomaly']),
   };
 }
 

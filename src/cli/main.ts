@@ -9,6 +9,7 @@ import { listCommand, pruneCommand } from './archivesCommands.js';
 import { helpText } from './help.js';
 import { restoreCommand } from './restoreCommand.js';
 import { drillCommand } from './drillCommand.js';
+import { acceptCommand } from './acceptCommand.js';
 import { processTerminal, type Terminal } from './terminal.js';
 import { loadTui } from '../tui/load.js';
 
@@ -50,7 +51,7 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
   if (args.command === 'help') {
     const [topic, ...extra] = args.positionals;
     if (extra.length > 0 || (topic !== undefined && (!isCommand(topic) || topic === 'help'))) {
-      throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect, list, prune, drill.' });
+      throw new UsageError(`no help on "${topic}".`, { hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, accept.' });
     }
     terminal.out(helpText(topic));
     return 0;
@@ -84,6 +85,8 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
       return pruneCommand(args, terminal, signal);
     case 'drill':
       return drillCommand(args, terminal, signal);
+    case 'accept':
+      return acceptCommand(args, terminal, signal);
   }
 }
 

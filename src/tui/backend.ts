@@ -33,6 +33,10 @@ export interface BackupResultView {
   elapsedMs: number;
   components: string[];
   skipped: { component: string; reason: string }[];
+  /** How the archive differs from its baseline, one line each; absent or empty when it does not. */
+  anomalies?: string[];
+  /** The archive it was compared with. */
+  baseline?: string;
 }
 
 /**
@@ -71,7 +75,8 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
     async backup(selected, onEvent, signal) {
       const current = await session(onEvent, signal);
       const chosen = current.components.filter((component) => selected.includes(component.name));
-      const plan = await planBackup(current, { all: false, components: chosen });
+      const { health } = await loadProjectConfig(project.dir);
+      const plan = await planBackup(current, { all: false, components: chosen }, undefined, { health });
       const outcome = await runBackup(current, plan);
       return {
         archivePath: outcome.archivePath,
@@ -79,6 +84,8 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
         elapsedMs: outcome.elapsedMs,
         components: outcome.manifest.components,
         skipped: [...outcome.skipped],
+        anomalies: (outcome.anomalies ?? []).map((anomaly) => anomaly.message),
+        baseline: outcome.baseline,
       };
     },
     async listArchives() {
