@@ -42,13 +42,13 @@ export function findAnomalies(
 
 function componentAnomalies(name: string, before: ComponentShape, after: ComponentShape, threshold: number): Anomaly[] {
   const itemsBefore = shapeItems(before);
-  const label = printable(name);
+  const label = shown(name);
   if (itemsBefore > 0 && shapeItems(after) === 0) {
     return [{ component: name, kind: 'empty', message: `${label}: empty (had ${count(itemsBefore, before.items)})` }];
   }
   const anomalies: Anomaly[] = [];
   for (const [groupName, group] of Object.entries(before.groups)) {
-    const what = `${before.group} ${printable(groupName)}`;
+    const what = `${before.group} ${shown(groupName)}`;
     const now = after.groups[groupName];
     if (!now) {
       anomalies.push({ component: name, kind: 'vanished', message: `${label}: ${what} is gone (had ${count(group.items, before.items)})` });
@@ -66,7 +66,7 @@ function componentAnomalies(name: string, before: ComponentShape, after: Compone
   }
   const namesNow = new Set(after.names ?? []);
   for (const lostName of (before.names ?? []).filter((entry) => !namesNow.has(entry))) {
-    anomalies.push({ component: name, kind: 'vanished', message: `${label}: ${printable(lostName)} is gone` });
+    anomalies.push({ component: name, kind: 'vanished', message: `${label}: ${shown(lostName)} is gone` });
   }
   return anomalies;
 }
@@ -77,7 +77,7 @@ function keyNameAnomalies(before: readonly string[] | undefined, after: readonly
   const now = new Set(after);
   return before
     .filter((name) => !now.has(name))
-    .map((name) => ({ kind: 'key-name-vanished', message: `key ${printable(name)} is no longer set (its fingerprint is gone)` }));
+    .map((name) => ({ kind: 'key-name-vanished', message: `key ${shown(name)} is no longer set (its fingerprint is gone)` }));
 }
 
 function archiveSizeAnomaly(bytes: number | undefined, baselineBytes: number | undefined, threshold: number): Anomaly | undefined {
@@ -90,7 +90,12 @@ function archiveSizeAnomaly(bytes: number | undefined, baselineBytes: number | u
   };
 }
 
+/** A name from the data (a bucket, a collection), escaped so that it keeps its message on one line. */
+function shown(name: string): string {
+  return printable(name).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
 /** "1,204 documents": the shape's own word for its items. */
 function count(items: number, word: string): string {
-  return `${items.toLocaleString('en-US')} ${word}`;
+  return `${items.toLocaleString('en-US')} ${items === 1 ? word.replace(/s$/, '') : word}`;
 }

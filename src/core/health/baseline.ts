@@ -110,7 +110,9 @@ export function chooseBaseline(candidates: readonly BaselineCandidate[], query: 
 /** Archive sizes compare only between backups of the same components, split the same way. */
 export function sameComponents(candidate: BaselineCandidate, query: BaselineQuery): boolean {
   const mine = new Set(query.components);
-  return candidate.split === query.split && candidate.components.length === mine.size && candidate.components.every((name) => mine.has(name));
+  return (
+    candidate.split === query.split && candidate.components.length === mine.size && candidate.components.every((name) => mine.has(name))
+  );
 }
 
 function candidateOf(record: HistoryRecord): BaselineCandidate | undefined {

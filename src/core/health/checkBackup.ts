@@ -12,7 +12,14 @@ import { historyPath, readHistory } from '../history/historyFile.js';
 import { openOffsiteStore, sessionOffsite } from '../offsite.js';
 import type { Session } from '../session.js';
 import { findAnomalies } from './anomalies.js';
-import { chooseBaseline, historyVerdicts, listedCandidates, sameComponents, type BaselineCandidate, type BaselineQuery } from './baseline.js';
+import {
+  chooseBaseline,
+  historyVerdicts,
+  listedCandidates,
+  sameComponents,
+  type BaselineCandidate,
+  type BaselineQuery,
+} from './baseline.js';
 
 export interface BaselineComparison {
   readonly anomalies: Anomaly[];
@@ -57,7 +64,10 @@ async function findBaseline(session: Session, archivePath: string, query: Baseli
   const shelf = destinationShelf(session, archivePath);
   if (!shelf) return undefined;
   try {
-    const listings = await listArchives(shelf, settingsKeyring((key) => session.project.setting(key)));
+    const listings = await listArchives(
+      shelf,
+      settingsKeyring((key) => session.project.setting(key)),
+    );
     return chooseBaseline(listedCandidates(listings, query, verdicts.anomalous), query);
   } finally {
     shelf.close();
