@@ -49,7 +49,9 @@ function volumeComponent(name: string, definition: VolumeDefinition, origin: Def
       return {
         details: { definition: { kind: 'volume', ...definition }, container: target.container, path: target.path },
         summary: `${target.path} of ${target.container}`,
-        shape: tally.unreadable ? undefined : { items: 'files', group: 'folder', groups: { [target.path]: { items: tally.files, bytes: tally.bytes } } },
+        shape: tally.unreadable
+          ? undefined
+          : { items: 'files', group: 'folder', groups: { [target.path]: { items: tally.files, bytes: tally.bytes } } },
       };
     },
 

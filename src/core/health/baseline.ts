@@ -1,7 +1,7 @@
 import type { HistoryRecord } from '../../model/history.js';
 import type { ArchiveShape } from '../../model/shape.js';
 import type { ArchiveListing } from '../archiveListing.js';
-import { nameFacts } from '../archiveListing.js';
+import { nameFacts, newestFirst } from '../archiveListing.js';
 
 /** A backup a new one may be compared with: one that was sound and had no anomaly, or whose anomalies were accepted. */
 export interface BaselineCandidate {
@@ -66,13 +66,14 @@ export function historyVerdicts(records: readonly HistoryRecord[], environment: 
   return { good, anomalous, hasBackups: backups.length > 0 };
 }
 
-/** Good archives of a folder when there is no history: sound, this environment's, not the new backup's, not named anomalous. */
+/** Good archives of a folder when there is no history, oldest first: sound, this environment's, not the new backup's, not named anomalous. */
 export function listedCandidates(
   listings: readonly ArchiveListing[],
   query: BaselineQuery,
   anomalous: ReadonlySet<string> = new Set(),
 ): BaselineCandidate[] {
-  return listings.flatMap((listing) => {
+  const oldestFirst = [...listings].sort(newestFirst).reverse();
+  return oldestFirst.flatMap((listing) => {
     const facts = nameFacts(listing.name);
     if (!facts || facts.secrets || listing.problem || listing.locked || !listing.createdAt) return [];
     if (listing.environment !== query.environment || isCurrent(listing.backupId, query)) return [];
@@ -100,11 +101,13 @@ export function listedCandidates(
  * one), else the newest that shares any component. Undefined when none does.
  */
 export function chooseBaseline(candidates: readonly BaselineCandidate[], query: BaselineQuery): BaselineCandidate | undefined {
-  const newestFirst = candidates
+  // Candidates come oldest first: of two made in the same second, the later one in the list is the newer.
+  const ordered = candidates
     .filter((candidate) => !isCurrent(candidate.backupId, query))
+    .reverse()
     .sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
-  const covers = newestFirst.find((candidate) => query.components.every((name) => candidate.components.includes(name)));
-  return covers ?? newestFirst.find((candidate) => query.components.some((name) => candidate.components.includes(name)));
+  const covers = ordered.find((candidate) => query.components.every((name) => candidate.components.includes(name)));
+  return covers ?? ordered.find((candidate) => query.components.some((name) => candidate.components.includes(name)));
 }
 
 /** Archive sizes compare only between backups of the same components, split the same way. */

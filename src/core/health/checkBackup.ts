@@ -61,14 +61,15 @@ async function findBaseline(session: Session, archivePath: string, query: Baseli
   const { records } = await readHistory(historyPath(session.project.backupsDir));
   const verdicts = historyVerdicts(records, query.environment);
   if (verdicts.hasBackups) return chooseBaseline(verdicts.good, query);
+  // No backup in the history: the archives of the destination, and what `accept` named.
   const shelf = destinationShelf(session, archivePath);
-  if (!shelf) return undefined;
+  if (!shelf) return chooseBaseline(verdicts.good, query);
   try {
     const listings = await listArchives(
       shelf,
       settingsKeyring((key) => session.project.setting(key)),
     );
-    return chooseBaseline(listedCandidates(listings, query, verdicts.anomalous), query);
+    return chooseBaseline([...verdicts.good, ...listedCandidates(listings, query, verdicts.anomalous)], query);
   } finally {
     shelf.close();
   }
