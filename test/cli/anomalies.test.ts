@@ -118,7 +118,7 @@ describe.skipIf(!hasRedisServer)('anomaly checks at backup (redis-server on the 
     const records = (await readFile(historyFile(project), 'utf8'))
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line));
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records.at(-1)).toMatchObject({
       command: 'accept',
       result: 'success',

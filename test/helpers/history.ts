@@ -5,6 +5,7 @@ import { HISTORY_FILE_NAME } from '../../src/core/history/historyFile.js';
 
 /** What `backup --json` prints, as far as the history's record of it goes. */
 export interface BackupJson {
+  ok: boolean;
   archive: string;
   bytes: number;
   backupId: string;
