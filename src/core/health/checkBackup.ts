@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { withoutFinalPeriod } from '../../base/format.js';
 import type { HealthSettings } from '../../model/health.js';
 import type { Anomaly } from '../../model/history.js';
@@ -81,7 +81,7 @@ function destinationShelf(session: Session, archivePath: string): ArchiveShelf |
     const folder = parseOffsiteFolder(archivePath.slice(0, archivePath.lastIndexOf('/') + 1));
     return offsiteShelf(openOffsiteStore(sessionOffsite(session)), folder);
   }
-  return archivePath.startsWith('/') ? localShelf(dirname(archivePath)) : undefined;
+  return archivePath === '-' ? undefined : localShelf(dirname(resolve(archivePath)));
 }
 
 /** Both halves of a split backup as one shape: only components both sides hold are compared. */
