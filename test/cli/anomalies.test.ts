@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/reader.js';
@@ -74,6 +74,18 @@ describe.skipIf(!hasRedisServer)('anomaly checks at backup (redis-server on the 
     ]);
     expect(shrunk.stderr).toContain('ANOMALY: 1 difference from the baseline');
     expect(shrunk.stderr).toContain('  redis: database 0 lost 80 % of its keys (150 → 30)');
+  });
+
+  it('with no history, the baseline is the newest sound archive of the destination folder', async () => {
+    const { project, redis } = await redisProject();
+    fill(redis, 100);
+    const first = await runCli(['backup', '-c', 'redis', '-y', '--json'], { cwd: project, env: ENV });
+    await rm(historyFile(project), { force: true });
+    remove(redis, 60);
+    const second = await runCli(['backup', '-c', 'redis', '-y', '--json'], { cwd: project, env: ENV });
+    const json = JSON.parse(second.stdout) as BackupJson;
+    expect(json.baseline).toBe((JSON.parse(first.stdout) as BackupJson).archive);
+    expect(json.anomalies.map((anomaly) => anomaly.message)).toEqual(['redis: database 0 lost 60 % of its keys (100 → 40)']);
   });
 
   it('--fail-on-anomaly exits 1 and keeps the archive; the next night is still compared with the last good backup, so a slow loss is caught', async () => {
@@ -195,5 +207,28 @@ describe.skipIf(!hasRedisServer)('anomaly checks at backup (redis-server on the 
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('orkestra-backup.json: health.shrinkThreshold:');
     expect(bad.stdout).toBe('');
+  });
+});
+
+describe('anomaly checks of the secret files', () => {
+  it('a secret file that vanished and an encryption key no longer set are anomalies; a new file is not', async () => {
+    const project = await makeProject();
+    const secretsBackup = async () => {
+      const run = await runCli(['backup', '-c', 'secrets', '-y', '--json'], { cwd: project, env: ENV });
+      expect(run.code).toBe(0);
+      const json = JSON.parse(run.stdout) as BackupJson;
+      await ensureBackupRecorded(project, json);
+      return json;
+    };
+    await secretsBackup();
+    await writeFile(join(project, 'docker/keys/new.pem'), 'new key\n', { mode: 0o600 });
+    expect((await secretsBackup()).anomalies).toEqual([]);
+    await rm(join(project, 'docker/keys/jwt-public.pem'));
+    const env = await readFile(join(project, 'docker/.env'), 'utf8');
+    await writeFile(join(project, 'docker/.env'), env.replace(/^OAUTH_TOKEN_ENCRYPTION_KEY=.*\n/m, ''), { mode: 0o600 });
+    expect((await secretsBackup()).anomalies).toEqual([
+      { component: 'secrets', kind: 'vanished', message: 'secrets: keys/jwt-public.pem is gone' },
+      { kind: 'key-name-vanished', message: 'key OAUTH_TOKEN_ENCRYPTION_KEY is no longer set (its fingerprint is gone)' },
+    ]);
   });
 });
