@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/reader.js';
@@ -229,6 +229,34 @@ describe('anomaly checks of the secret files', () => {
     expect((await secretsBackup()).anomalies).toEqual([
       { component: 'secrets', kind: 'vanished', message: 'secrets: keys/jwt-public.pem is gone' },
       { kind: 'key-name-vanished', message: 'key OAUTH_TOKEN_ENCRYPTION_KEY is no longer set (its fingerprint is gone)' },
+    ]);
+  });
+});
+
+describe('anomaly checks of a declared directory component', () => {
+  it('a folder that lost 60 % of its files is an anomaly; a folder no longer matched is gone', async () => {
+    const project = await makeProject({ keys: false });
+    const config = { components: { spool: { kind: 'directory', path: 'data/spool-*' } } };
+    await writeFile(join(project, 'orkestra-backup.json'), JSON.stringify(config));
+    for (const folder of ['spool-a', 'spool-b']) {
+      await mkdir(join(project, 'data', folder), { recursive: true });
+      for (let n = 0; n < 10; n += 1) await writeFile(join(project, 'data', folder, `f${n}`), `${folder} ${n}\n`);
+    }
+    const spoolBackup = async () => {
+      const run = await runCli(['backup', '-c', 'spool', '-y', '--json'], { cwd: project, env: ENV });
+      expect(run.code).toBe(0);
+      const json = JSON.parse(run.stdout) as BackupJson;
+      await ensureBackupRecorded(project, json);
+      return json;
+    };
+    await spoolBackup();
+    for (let n = 0; n < 6; n += 1) await rm(join(project, 'data/spool-a', `f${n}`));
+    await rm(join(project, 'data/spool-b'), { recursive: true });
+    await mkdir(join(project, 'data/spool-c'));
+    await writeFile(join(project, 'data/spool-c/x'), 'x\n');
+    expect((await spoolBackup()).anomalies.map((anomaly) => anomaly.message)).toEqual([
+      'spool: folder data/spool-a lost 60 % of its files (10 → 4)',
+      'spool: folder data/spool-b is gone (had 10 files)',
     ]);
   });
 });
