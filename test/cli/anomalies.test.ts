@@ -164,6 +164,12 @@ describe.skipIf(!hasRedisServer)('anomaly checks at backup (redis-server on the 
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(basename(fake));
     expect(existsSync(historyFile(project))).toBe(false);
+    const help = await runCli(['help', 'accept'], { cwd: project, env: ENV });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: orkestra-backup accept <file|s3://bucket/key>');
+    const backupHelp = await runCli(['backup', '--help'], { cwd: project, env: ENV });
+    expect(backupHelp.stdout).toContain('--fail-on-anomaly');
+    expect(backupHelp.stdout).toContain('--accept-anomaly');
   });
 
   it('prune keeps the newest sound archive without anomaly against --keep-last 1, and says so; with --prune after an anomalous backup too', async () => {
