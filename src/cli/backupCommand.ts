@@ -134,7 +134,7 @@ function unaccepted(outcome: BackupOutcome): boolean {
 /** What the comparison with the baseline found, for the summary on stderr. */
 function anomalyReport(outcome: BackupOutcome): string {
   const anomalies = outcome.anomalies ?? [];
-  if (outcome.baseline === undefined) return 'No earlier backup to compare with: no anomaly checks this time.\n';
+  if (outcome.baseline === undefined) return 'No earlier good backup of these components to compare with: no anomaly checks this time.\n';
   const against = `compared with ${outcome.baseline}`;
   if (anomalies.length === 0) return `No anomaly (${against}).\n`;
   const verdict = outcome.accepted ? 'accepted (--accept-anomaly): this backup is the new baseline' : against;

@@ -49,7 +49,7 @@ describe.skipIf(!hasRedisServer)('anomaly checks at backup (redis-server on the 
     const first = await backup(project);
     expect(first.code).toBe(0);
     expect(first.json.anomalies).toEqual([]);
-    expect(first.stderr).toContain('No earlier backup to compare with');
+    expect(first.stderr).toContain('No earlier good backup of these components to compare with');
     const manifest = (await readManifest(first.json.archive)).manifest;
     expect(manifest.shape?.components.redis).toEqual({
       items: 'keys',
