@@ -36,16 +36,20 @@ export interface HistoryVerdicts {
 }
 
 /**
- * Reads the history of one environment: successful backups without anomalies, or accepted
+ * Reads the history of one environment: backups without anomalies, or accepted
  * (`--accept-anomaly`, or a later `accept` record naming the archive or its backupId), are good;
  * an `accept` of an archive the history has no backup record of is good on the accept record's
- * own shape. Successful backups with anomalies nobody accepted are anomalous.
+ * own shape. Backups with anomalies nobody accepted are anomalous, also when the run exited 1
+ * for them (--fail-on-anomaly keeps the archive).
  */
 export function historyVerdicts(records: readonly HistoryRecord[], environment: string): HistoryVerdicts {
-  const ours = records.filter((record) => record.environment === environment && record.result === 'success');
-  const accepts = ours.filter((record) => record.command === 'accept');
+  const ours = records.filter((record) => record.environment === environment);
+  const accepts = ours.filter((record) => record.command === 'accept' && record.result === 'success');
   const acceptedKeys = new Set(accepts.flatMap((record) => (record.archives ?? []).flatMap(archiveKeys)));
-  const backups = ours.filter((record) => record.command === 'backup' && record.archives?.length);
+  // An archive was written and compared when the run succeeded, or when it found anomalies.
+  const backups = ours.filter(
+    (record) => record.command === 'backup' && record.archives?.length && (record.result === 'success' || record.anomalies?.length),
+  );
   const good: BaselineCandidate[] = [];
   const anomalous = new Set<string>();
   const known = new Set<string>();

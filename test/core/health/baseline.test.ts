@@ -53,6 +53,16 @@ describe('the baseline of a backup', () => {
     expect(chooseBaseline(verdicts.good, { ...full, components: ['rustfs'] })?.location).toBe('/b/old.tar.gz');
   });
 
+  it('a run that exited 1 for its anomalies (--fail-on-anomaly) is anomalous; accepted later, it is good', () => {
+    const good = backup('good', ['rustfs']);
+    const failed = backup('failed-on-anomaly', ['rustfs'], { result: 'failure', exitCode: 1, anomalies: lost });
+    const verdicts = historyVerdicts([good, failed], 'prod');
+    expect(verdicts.anomalous.has('/b/failed-on-anomaly.tar.gz')).toBe(true);
+    const accept = backup('a', [], { command: 'accept', archives: [{ location: '/b/failed-on-anomaly.tar.gz' }] });
+    const accepted = historyVerdicts([good, failed, accept], 'prod');
+    expect(chooseBaseline(accepted.good, { ...full, components: ['rustfs'] })?.location).toBe('/b/failed-on-anomaly.tar.gz');
+  });
+
   it('failed runs, other environments, and the new backup itself are never the baseline', () => {
     const records = [
       backup('failed', ['rustfs'], { result: 'failure', exitCode: 1 }),
