@@ -1,3 +1,4 @@
+import { SECRETS } from '../../archive/archiveNames.js';
 import type { HistoryRecord } from '../../model/history.js';
 import type { ArchiveShape } from '../../model/shape.js';
 import type { ArchiveListing } from '../archiveListing.js';
@@ -82,9 +83,11 @@ export function listedCandidates(
     if (!facts || facts.secrets || listing.problem || listing.locked || !listing.createdAt) return [];
     if (listing.environment !== query.environment || isCurrent(listing.backupId, query)) return [];
     if (anomalous.has(listing.file) || (listing.backupId !== undefined && anomalous.has(listing.backupId))) return [];
-    const components = listing.components ?? [];
-    // Its secrets half, when it has one, shares its backupId.
-    const split = listings.some((other) => other !== listing && other.backupId === listing.backupId && nameFacts(other.name)?.secrets);
+    // Its secrets half, when it has one, shares its backupId; together they hold the secrets too.
+    const split =
+      listing.backupId !== undefined &&
+      listings.some((other) => other !== listing && other.backupId === listing.backupId && nameFacts(other.name)?.secrets);
+    const components = [...(listing.components ?? []), ...(split ? [SECRETS] : [])];
     return [
       {
         location: listing.file,
