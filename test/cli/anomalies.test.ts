@@ -265,4 +265,30 @@ describe('anomaly checks of a declared directory component', () => {
       'spool: folder data/spool-b is gone (had 10 files)',
     ]);
   });
+
+  it('a split backup (--split-secrets) is compared half by half: the data folder and the secret files', async () => {
+    const project = await makeProject();
+    await writeFile(
+      join(project, 'orkestra-backup.json'),
+      JSON.stringify({ components: { spool: { kind: 'directory', path: 'data/spool' } } }),
+    );
+    await mkdir(join(project, 'data/spool'), { recursive: true });
+    for (let n = 0; n < 10; n += 1) await writeFile(join(project, 'data/spool', `f${n}`), `${n}\n`);
+    const splitBackup = async () => {
+      const run = await runCli(['backup', '-c', 'spool,secrets', '--split-secrets', '-y', '--json'], { cwd: project, env: ENV });
+      expect(run.code).toBe(0);
+      const json = JSON.parse(run.stdout) as BackupJson;
+      await ensureBackupRecorded(project, json);
+      return json;
+    };
+    const first = await splitBackup();
+    for (let n = 0; n < 7; n += 1) await rm(join(project, 'data/spool', `f${n}`));
+    await rm(join(project, 'docker/keys/jwt-private.pem'));
+    const second = await splitBackup();
+    expect(second.baseline).toBe(first.archive);
+    expect(second.anomalies.map((anomaly) => anomaly.message)).toEqual([
+      'spool: folder data/spool lost 70 % of its files (10 → 3)',
+      'secrets: keys/jwt-private.pem is gone',
+    ]);
+  });
 });

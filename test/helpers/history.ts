@@ -15,6 +15,7 @@ export interface BackupJson {
   anomalies: { component?: string; kind: string; message: string }[];
   baseline?: string;
   accepted: boolean;
+  secrets?: { archive: string; bytes: number };
 }
 
 export function historyFile(project: string): string {
@@ -31,6 +32,18 @@ export async function ensureBackupRecorded(project: string, backup: BackupJson):
   const text = await readFile(file, 'utf8').catch(() => '');
   if (text.includes(backup.backupId)) return;
   const { manifest } = await readManifest(backup.archive);
+  const secrets = backup.secrets && (await readManifest(backup.secrets.archive)).manifest;
+  const archives = secrets
+    ? [
+        { location: backup.archive, bytes: backup.bytes, backupId: backup.backupId, split: 'data' },
+        { location: backup.secrets!.archive, bytes: backup.secrets!.bytes, backupId: backup.backupId, split: 'secrets' },
+      ]
+    : [{ location: backup.archive, bytes: backup.bytes, backupId: backup.backupId }];
+  // Both halves of a split backup in one shape, as the backup's outcome compares them.
+  const shape =
+    secrets?.shape && manifest.shape
+      ? { ...manifest.shape, components: { ...manifest.shape.components, ...secrets.shape.components } }
+      : manifest.shape;
   const record = {
     version: 1,
     command: 'backup',
@@ -40,9 +53,9 @@ export async function ensureBackupRecorded(project: string, backup: BackupJson):
     exitCode: backup.ok ? 0 : 1,
     environment: backup.environment,
     host: 'test-host',
-    archives: [{ location: backup.archive, bytes: backup.bytes, backupId: backup.backupId }],
-    components: Object.fromEntries(backup.components.map((name) => [name, {}])),
-    shape: manifest.shape,
+    archives,
+    components: Object.fromEntries([...backup.components, ...(secrets?.components ?? [])].map((name) => [name, {}])),
+    shape,
     anomalies: backup.anomalies,
     baseline: backup.baseline,
     accepted: backup.accepted || undefined,
