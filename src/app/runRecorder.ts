@@ -13,8 +13,8 @@ import type { OpenedArchive, RestoreOutcome } from '../core/restore.js';
 import type { EventListener, Phase } from '../model/events.js';
 import type { HistoryArchive, HistoryCommand, HistoryComponent, HistoryRecord } from '../model/history.js';
 import type { Project } from '../model/project.js';
-import type { ArchiveShape } from '../model/shape.js';
 import { writeRunRecord } from './historyWriter.js';
+import { archiveShape } from '../core/health/checkBackup.js';
 
 /** The step whose time is a component's `seconds`: its own work in each command that has one. */
 const TIMED_PHASE: Partial<Record<HistoryCommand, Phase>> = { backup: 'backup', restore: 'restore', drill: 'restore' };
@@ -93,7 +93,7 @@ export class RunRecorder {
   backedUp(outcome: BackupOutcome): void {
     // The data archive first: it names the run (`history` shows the first archive).
     for (const written of outcome.secrets ? [outcome, outcome.secrets] : [outcome]) this.addWritten(written);
-    const shape = mergedShape([outcome.secrets?.manifest.shape, outcome.manifest.shape]);
+    const shape = archiveShape(outcome);
     this.extra = {
       ...this.extra,
       ...(shape ? { shape } : {}),
@@ -217,14 +217,4 @@ function archiveOf(location: string, bytes: number | undefined, manifest: Manife
     ...(manifest?.backupId ? { backupId: manifest.backupId } : {}),
     ...(manifest?.split ? { split: manifest.split } : {}),
   };
-}
-
-/** One shape for a backup: a split backup's two archives each hold some of its components. */
-function mergedShape(shapes: readonly (ArchiveShape | undefined)[]): ArchiveShape | undefined {
-  const present = shapes.filter((shape) => shape !== undefined);
-  if (present.length <= 1) return present[0];
-  const keyNames = present.find((shape) => shape.keyNames)?.keyNames;
-  const components: ArchiveShape['components'] = {};
-  for (const shape of present) Object.assign(components, shape.components);
-  return { components, ...(keyNames ? { keyNames } : {}) };
 }

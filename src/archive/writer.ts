@@ -36,7 +36,7 @@ export interface ArchiveWriterOptions {
 /** A manifest before the writer adds the summaries of the file indexes. */
 export type UnindexedManifest = Pick<
   Manifest,
-  'schema' | 'createdAt' | 'environment' | 'host' | 'components' | 'tool' | 'details' | 'keyFingerprints' | 'backupId' | 'split'
+  'schema' | 'createdAt' | 'environment' | 'host' | 'components' | 'tool' | 'details' | 'keyFingerprints' | 'backupId' | 'split' | 'shape'
 >;
 
 /**

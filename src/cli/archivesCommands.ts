@@ -7,7 +7,9 @@ import { createLineReporter } from './reporter.js';
 import { UsageError } from '../base/errors.js';
 import { formatBytes } from '../base/format.js';
 import { listArchives, type ArchiveListing } from '../core/archiveListing.js';
-import { planPrune, runPrune, type PrunePlan } from '../core/prune.js';
+import { NEWEST_GOOD_REASON, planPrune, runPrune, type PrunePlan } from '../core/prune.js';
+import { historyPath, readHistory } from '../core/history/historyFile.js';
+import { historyVerdicts } from '../core/health/baseline.js';
 import { requireSomeRule } from '../core/retention.js';
 import type { ParsedCommand } from './args.js';
 import type { Terminal } from './terminal.js';
@@ -53,6 +55,7 @@ export async function pruneCommand(args: ParsedCommand, terminal: Terminal, sign
     const plan = await planPrune(shelf, environment, policy, {
       removeBroken: args.removeBroken,
       keyring: terminalKeyring(setting, terminal),
+      anomalous: await anomalousArchives(shelf, environment, args),
     });
     const removed = args.dryRun ? [] : await runPrune(plan);
     recorder.pruned(plan, removed);
@@ -71,17 +74,23 @@ export async function pruneAfterBackup(
   environment: string,
   terminal: Terminal,
   signal: AbortSignal,
+  anomalousNow: readonly string[] = [],
 ): Promise<void> {
   const shelf = await openShelf(folder, args, terminal, signal);
   try {
+    // The backup just made is not in the history yet: its own anomalies count too.
+    const anomalous = new Set([...(await anomalousArchives(shelf, environment, args)), ...anomalousNow]);
     // The backup host may hold only the recipients: archives it cannot open are judged by their records.
-    const plan = await planPrune(shelf, environment, args.pruneAfter!, { keyring: settingsKeyring(await commandSettings(args.common)) });
+    const keyring = settingsKeyring(await commandSettings(args.common));
+    const plan = await planPrune(shelf, environment, args.pruneAfter!, { keyring, anomalous });
     const removed = await runPrune(plan);
     const unknown = plan.decisions.filter(({ candidate }) => candidate.soundnessUnknown !== undefined).length;
+    const guarded = plan.decisions.filter(({ reasons }) => reasons.includes(NEWEST_GOOD_REASON));
     terminal.err(
       `Pruned ${plan.folder}: ${removed.length} removed, ${plan.decisions.length - removed.length} kept` +
         (unknown > 0 ? ` (${unknown} encrypted of unknown soundness among them, left in place: ${UNKNOWN_HINT})` : '') +
-        '.\n',
+        '.\n' +
+        guarded.map(({ candidate }) => `Kept ${candidate.listing.name} whatever the rules: ${NEWEST_GOOD_REASON}.\n`).join(''),
     );
   } finally {
     shelf.close();
@@ -113,6 +122,21 @@ export async function openShelf(folder: string, args: ParsedCommand, terminal: T
     throw error;
   }
   return offsiteShelf(store, url);
+}
+
+/**
+ * The archives the history calls anomalous (anomalies nobody accepted): the history file of a
+ * local folder is in it; an s3:// prefix's is the project's (when a project is here).
+ */
+async function anomalousArchives(shelf: ArchiveShelf, environment: string, args: ParsedCommand): Promise<ReadonlySet<string>> {
+  const file = isOffsiteUrl(shelf.where)
+    ? await openSessionProject(args.common).then(
+        (project) => historyPath(project.backupsDir),
+        () => undefined,
+      )
+    : historyPath(shelf.where);
+  if (file === undefined) return new Set();
+  return historyVerdicts((await readHistory(file)).records, environment).anomalous;
 }
 
 const UNKNOWN_HINT = 'no record beside them vouches for them; list or prune them with --identity to judge';

@@ -51,6 +51,8 @@ const COMMAND_OPTIONS = {
     strict: { type: 'boolean' },
     prune: { type: 'string' },
     ...NOTIFY_OPTIONS,
+    'fail-on-anomaly': { type: 'boolean' },
+    'accept-anomaly': { type: 'boolean' },
   },
   restore: {
     components: { type: 'string', short: 'c' },
@@ -91,6 +93,7 @@ const COMMAND_OPTIONS = {
   history: {
     limit: { type: 'string' },
   },
+  accept: { ...OPENING_OPTIONS },
   help: {},
 } as const satisfies Record<string, Options>;
 
@@ -145,6 +148,10 @@ export interface ParsedCommand {
   selectors: Record<string, string[]>;
   /** history --limit N: the newest N runs. */
   limit?: number;
+  /** backup --fail-on-anomaly: an anomaly makes the run exit 1 (the archive is kept). */
+  failOnAnomaly: boolean;
+  /** backup --accept-anomaly: this backup's differences from its baseline were intended. */
+  acceptAnomaly: boolean;
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -160,7 +167,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const command = commandIndex === -1 ? undefined : argv[commandIndex];
   if (command !== undefined && !isCommand(command)) {
     throw new UsageError(`unknown command "${command}".`, {
-      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, status, history, help. See orkestra-backup --help.',
+      hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, status, history, accept, help. See orkestra-backup --help.',
     });
   }
   const rest = commandIndex === -1 ? [...argv] : argv.filter((_, index) => index !== commandIndex);
@@ -211,6 +218,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     metrics: values.metrics as string | undefined,
     selectors: command === 'restore' ? selectorValues(RESTORE_SELECTORS, values) : {},
     limit: typeof values.limit === 'string' ? parseLimit(values.limit) : undefined,
+    failOnAnomaly: Boolean(values['fail-on-anomaly']),
+    acceptAnomaly: Boolean(values['accept-anomaly']),
   };
 }
 

@@ -8,6 +8,7 @@ import { COMPONENTS } from '../components/index.js';
 import { SECRETS } from '../archive/archiveNames.js';
 import type { ParsedCommand } from './args.js';
 import { openSession } from '../app/session.js';
+import { loadProjectConfig } from '../app/projectConfig.js';
 import { createLineReporter } from './reporter.js';
 import { confirm, type Terminal } from './terminal.js';
 import { isOffsiteUrl } from '../s3/offsite/offsiteUrl.js';
@@ -39,6 +40,8 @@ async function runBackupCommand(
     standardOutput: terminal.stdout,
     splitSecrets: args.splitSecrets,
     compression: args.compression,
+    health: (await loadProjectConfig(session.project.dir)).health,
+    acceptAnomaly: args.acceptAnomaly,
   });
   describePlan(plan, session.project.dir, terminal);
   if (!args.yes && !(await confirm(terminal, 'Proceed?'))) {
@@ -52,14 +55,25 @@ async function runBackupCommand(
       (outcome.secrets ? `; secrets in their own archive — ${formatBytes(outcome.secrets.archiveBytes)}` : '') +
       ` in ${formatDuration(outcome.elapsedMs)}\n`,
   );
+  terminal.err(anomalyReport(outcome));
   // Only after a backup that succeeded: a failed run never costs an older archive.
-  if (args.pruneAfter) await pruneAfterBackup(args, archiveFolder(outcome.archivePath), outcome.manifest.environment, terminal, signal);
+  if (args.pruneAfter) {
+    const anomalous = unaccepted(outcome) ? [outcome.archivePath, ...(outcome.manifest.backupId ? [outcome.manifest.backupId] : [])] : [];
+    await pruneAfterBackup(args, archiveFolder(outcome.archivePath), outcome.manifest.environment, terminal, signal, anomalous);
+  }
   const strictFailure = args.strict && outcome.skipped.length > 0;
   // With -o - standard output holds the archive and nothing else.
   if (plan.target.kind === 'stream') terminal.err(`Archive written to standard output.\n`);
-  else terminal.out(args.common.json ? `${JSON.stringify(backupJson(outcome, !strictFailure), null, 2)}\n` : `${outcome.archivePath}\n`);
+  else {
+    const ok = !strictFailure && !(args.failOnAnomaly && unaccepted(outcome));
+    terminal.out(args.common.json ? `${JSON.stringify(backupJson(outcome, ok), null, 2)}\n` : `${outcome.archivePath}\n`);
+  }
   if (outcome.secrets && plan.target.kind === 'stream') terminal.err(`Secrets archive written to ${outcome.secrets.archivePath}\n`);
   else if (outcome.secrets && !args.common.json) terminal.out(`${outcome.secrets.archivePath}\n`);
+  if (args.failOnAnomaly && unaccepted(outcome)) {
+    terminal.err(`orkestra-backup: --fail-on-anomaly: the backup differs from its baseline; the archive is kept: ${outcome.archivePath}\n`);
+    return 1;
+  }
   if (strictFailure) {
     const skipped = outcome.skipped.map(({ component, reason }) => `${component} (${reason})`).join('; ');
     const message = `--strict: skipped ${skipped}; the archive holds only ${outcome.manifest.components.join(', ')}.`;
@@ -129,6 +143,22 @@ function describePlan(plan: BackupPlan, projectDir: string, terminal: Terminal):
   for (const { component, reason } of plan.skipped) terminal.err(`Skipping ${component}: ${reason}\n`);
 }
 
+/** Anomalies nobody accepted: what --fail-on-anomaly fails on. */
+function unaccepted(outcome: BackupOutcome): boolean {
+  return (outcome.anomalies ?? []).length > 0 && !outcome.accepted;
+}
+
+/** What the comparison with the baseline found, for the summary on stderr. */
+function anomalyReport(outcome: BackupOutcome): string {
+  const anomalies = outcome.anomalies ?? [];
+  if (outcome.baseline === undefined) return 'No earlier good backup of these components to compare with: no anomaly checks this time.\n';
+  const against = `compared with ${outcome.baseline}`;
+  if (anomalies.length === 0) return `No anomaly (${against}).\n`;
+  const verdict = outcome.accepted ? 'accepted (--accept-anomaly): this backup is the new baseline' : against;
+  const lines = anomalies.map((anomaly) => `  ${anomaly.message}\n`).join('');
+  return `ANOMALY: ${anomalies.length === 1 ? '1 difference' : `${anomalies.length} differences`} from the baseline (${verdict}):\n${lines}`;
+}
+
 function backupJson(outcome: BackupOutcome, ok: boolean) {
   return {
     ok,
@@ -141,6 +171,9 @@ function backupJson(outcome: BackupOutcome, ok: boolean) {
     skipped: outcome.skipped,
     encrypted: outcome.archivePath.endsWith('.age'),
     backupId: outcome.manifest.backupId,
+    anomalies: outcome.anomalies ?? [],
+    baseline: outcome.baseline,
+    accepted: outcome.accepted ?? false,
     secrets: outcome.secrets && {
       archive: outcome.secrets.archivePath,
       bytes: outcome.secrets.archiveBytes,

@@ -33,6 +33,7 @@ Usage:
   orkestra-backup drill <file|s3://…|latest>  restore into throwaway containers and check the data came back
   orkestra-backup status [--json] [--metrics FILE]  the health of the backups: exit 0 healthy, 1 not
   orkestra-backup history [--limit N]      the last runs of backup, restore, drill, verify and prune
+  orkestra-backup accept <file|s3://…>     its anomalies were intended: the next backup is compared with it
 
 An archive may be a file or s3://bucket/key; verify and inspect also read - (standard input).
   orkestra-backup help [command]           this help, or a command's
@@ -86,7 +87,16 @@ Writes ./backups/orkestra-backup-<env>-<UTC YYYYMMDD-HHMMSS>.tar.gz (mode 0600) 
                               the secrets archive's own recipients (default: the data archive's encryption)
       --allow-plaintext-secrets
                               allow an unencrypted archive holding secrets to go to s3:// (refused by default)
+      --fail-on-anomaly       exit 1 when the backup differs from its baseline (the archive is kept)
+      --accept-anomaly        its differences from the baseline were intended: it becomes the baseline
 ${NOTIFY}
+
+After writing, the archive is compared with its baseline (the newest good backup of the environment):
+a component that became empty, a collection, Redis database, bucket or folder that lost more than
+health.shrinkThreshold of its items (default 50 %) or disappeared, a secret file or key name that
+vanished, an archive health.archiveShrinkThreshold smaller (default 50 %) is an ANOMALY, said in the
+summary and in --json ("anomalies"). The exit code stays 0 unless --fail-on-anomaly.
+
 Without arguments on a terminal, opens the interactive interface.
 
 ${COMMON}`,
@@ -139,7 +149,8 @@ Removes the archives of this environment (--env, else ORKESTRA_ENV, else local) 
 keeps, by restic's forget rules: each rule keeps the newest archive of each of its N most recent
 periods (UTC, by the manifest's createdAt); the union of the rules is kept. Only files named
 orkestra-backup-<env>-<stamp>.tar.gz are candidates. A broken or empty archive never takes a
-good one's place: it is listed and left alone. The newest sound archive is always kept.
+good one's place: it is listed and left alone. The newest sound archive is always kept, and so is
+the newest sound archive without an anomaly (per the folder's history file), whatever the rules say.
 
       --keep-last N           the N newest
       --keep-hourly N         --keep-daily N  --keep-weekly N (ISO weeks)  --keep-monthly N  --keep-yearly N
@@ -203,6 +214,14 @@ history s3://bucket/prefix/. Needs no Docker.
       --limit N               the N most recent runs (default 20), oldest first: the last line is the latest
       --json                  {"history": <where>, "records": [...], "unreadable": <lines skipped>}
 
+${COMMON}`,
+  accept: `Usage: orkestra-backup accept <file|s3://bucket/key> [options]
+
+Says that an archive's anomalies were intended (old data cleaned up): its manifest is read and its
+size checked, then an "accept" record naming it is appended to the history
+(backups/.orkestra-backup-history.jsonl), so the next backup is compared with it. To accept the
+backup being made, use backup --accept-anomaly instead.
+${OPENING}
 ${COMMON}`,
 };
 

@@ -10,6 +10,7 @@ import { helpText } from './help.js';
 import { restoreCommand } from './restoreCommand.js';
 import { drillCommand } from './drillCommand.js';
 import { statusCommand } from './statusCommand.js';
+import { acceptCommand } from './acceptCommand.js';
 import { processTerminal, type Terminal } from './terminal.js';
 import { loadTui } from '../tui/load.js';
 import { openSessionProject } from '../app/session.js';
@@ -55,7 +56,7 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
     const [topic, ...extra] = args.positionals;
     if (extra.length > 0 || (topic !== undefined && (!isCommand(topic) || topic === 'help'))) {
       throw new UsageError(`no help on "${topic}".`, {
-        hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, status, history.',
+        hint: 'Commands: backup, restore, verify, inspect, list, prune, drill, status, history, accept.',
       });
     }
     terminal.out(helpText(topic));
@@ -95,6 +96,8 @@ async function dispatch(args: ParsedCommand, terminal: Terminal, signal: AbortSi
       return statusCommand(args, terminal, signal);
     case 'history':
       return historyCommand(args, terminal, signal);
+    case 'accept':
+      return acceptCommand(args, terminal, signal);
   }
 }
 

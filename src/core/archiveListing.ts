@@ -2,6 +2,7 @@ import { parseRecord, recordNameOf, type ArchiveRecord } from '../archive/archiv
 import { readManifest, sizeProblem } from '../archive/reader.js';
 import { formatBytes, printable } from '../base/format.js';
 import { LockedArchiveError, type Keyring } from '../age/header.js';
+import type { ArchiveShape } from '../model/shape.js';
 import { openedWith } from './offsite.js';
 import { localShelf, type ArchiveShelf, type ShelfEntry } from './archiveShelf.js';
 
@@ -14,6 +15,10 @@ export interface ArchiveListing {
   environment?: string;
   createdAt?: string;
   components?: string[];
+  /** The manifest's backupId (shared by both archives of a split backup). */
+  backupId?: string;
+  /** What each component held (absent in archives of older versions), for anomaly checks. */
+  shape?: ArchiveShape;
   /** Why the archive is not sound (manifest unreadable, size not what the manifest implies); it is still listed. */
   problem?: string;
   /** An encrypted archive no key given opens: why (its manifest is unknown; it is not broken). */
@@ -116,6 +121,8 @@ async function described(
         environment: printable(manifest.environment),
         createdAt: printable(manifest.createdAt),
         components: manifest.components.map(printable),
+        backupId: manifest.backupId,
+        shape: manifest.shape,
         problem: problem && printable(problem),
       };
     } finally {

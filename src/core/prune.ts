@@ -43,7 +43,7 @@ export async function planPrune(
   place: string | ArchiveShelf,
   environment: string,
   policy: RetentionPolicy,
-  options: { removeBroken?: boolean; keyring?: Keyring } = {},
+  options: { removeBroken?: boolean; keyring?: Keyring; anomalous?: ReadonlySet<string> } = {},
 ): Promise<PrunePlan> {
   const shelf = typeof place === 'string' ? localShelf(place) : place;
   const candidates: PruneCandidate[] = [];
@@ -57,7 +57,7 @@ export async function planPrune(
   const decisions: RetentionDecision<PruneCandidate>[] = [];
   for (const name of seriesNames) {
     const series = candidates.filter((candidate) => candidate.series === name);
-    decisions.push(...(await decideOnRecords(shelf, series, policy, options)));
+    decisions.push(...keepLastGood(await decideOnRecords(shelf, series, policy, options), options.anomalous ?? new Set()));
   }
   return { shelf, folder: shelf.where, environment, decisions, ignored };
 }
@@ -92,6 +92,23 @@ async function decideOnRecords(
     if (!changed) return decisions;
   }
 }
+
+/**
+ * Whatever the rules say, the newest sound archive of a series that had no anomaly (by its path
+ * or backupId in `anomalous`, from the history) stays: a run of bad nights never prunes away the
+ * last good backup. The decisions come newest first.
+ */
+function keepLastGood(decisions: RetentionDecision<PruneCandidate>[], anomalous: ReadonlySet<string>): RetentionDecision<PruneCandidate>[] {
+  const isAnomalous = ({ listing }: PruneCandidate) =>
+    anomalous.has(listing.file) || (listing.backupId !== undefined && anomalous.has(listing.backupId));
+  const lastGood = decisions.find(
+    ({ candidate }) => candidate.sound && candidate.soundnessUnknown === undefined && !isAnomalous(candidate),
+  );
+  if (!lastGood || lastGood.keep) return decisions;
+  return decisions.map((decision) => (decision === lastGood ? { ...decision, keep: true, reasons: [NEWEST_GOOD_REASON] } : decision));
+}
+
+export const NEWEST_GOOD_REASON = 'newest sound archive without anomaly';
 
 /** Removes what the plan removes, one archive at a time (each with its record); returns the names removed. */
 export async function runPrune(plan: PrunePlan): Promise<string[]> {

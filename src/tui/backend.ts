@@ -51,6 +51,10 @@ export interface BackupResultView {
   elapsedMs: number;
   components: string[];
   skipped: { component: string; reason: string }[];
+  /** How the archive differs from its baseline, one line each; absent or empty when it does not. */
+  anomalies?: string[];
+  /** The archive it was compared with. */
+  baseline?: string;
 }
 
 /**
@@ -146,7 +150,8 @@ function recordedRuns(project: Project, components: readonly Component[]): Pick<
         async () => {
           const current = await session(run.listen(onEvent), signal);
           const chosen = current.components.filter((component) => selected.includes(component.name));
-          const plan = await planBackup(current, { all: false, components: chosen });
+          const { health } = await loadProjectConfig(project.dir);
+          const plan = await planBackup(current, { all: false, components: chosen }, undefined, { health });
           const written = await runBackup(current, plan);
           run.backedUp(written);
           return written;
@@ -159,6 +164,8 @@ function recordedRuns(project: Project, components: readonly Component[]): Pick<
         elapsedMs: outcome.elapsedMs,
         components: outcome.manifest.components,
         skipped: [...outcome.skipped],
+        anomalies: (outcome.anomalies ?? []).map((anomaly) => anomaly.message),
+        baseline: outcome.baseline,
       };
     },
     async restore(preview, overwrite, onEvent, signal) {
@@ -209,7 +216,7 @@ function monitored(backend: TuiBackend, project: Project): TuiBackend {
     async backup(components, onEvent, signal) {
       const watching = await monitor('backup', onEvent);
       return watchRun(watching, () => backend.backup(components, reportingTo(watching, onEvent), signal), {
-        result: (view) => ({ exitCode: 0, archive: view.archivePath, bytes: view.archiveBytes }),
+        result: (view) => ({ exitCode: 0, archive: view.archivePath, bytes: view.archiveBytes, anomalies: view.anomalies }),
       });
     },
     async drill(file, onEvent, signal) {

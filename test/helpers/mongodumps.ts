@@ -44,3 +44,40 @@ export async function writeIncompressibleDump(path: string, db: string, compress
   }
   await pipeline(Readable.from(archive()), createGzip({ level: 1 }), createWriteStream(path, { mode: 0o600 }));
 }
+
+/**
+ * Writes an uncompressed mongodump archive of `db` holding `collections` (name → number of small
+ * documents; 0 is an empty collection, as mongodump writes one: metadata and an EOF header).
+ */
+export async function writeCountedDump(path: string, db: string, collections: Record<string, number>): Promise<void> {
+  async function* archive(): AsyncGenerator<Buffer> {
+    const magic = Buffer.alloc(4);
+    magic.writeUInt32LE(MAGIC);
+    yield magic;
+    yield bson({ concurrent_collections: 1, version: '0.1', server_version: '7.0.12', tool_version: '100.11.0' });
+    for (const collection of Object.keys(collections)) {
+      const metadata = JSON.stringify({
+        indexes: [{ v: 2, key: { _id: 1 }, name: '_id_' }],
+        collectionName: collection,
+        type: 'collection',
+      });
+      yield bson({ db, collection, metadata, size: 0 });
+    }
+    yield TERMINATOR;
+    for (const [collection, count] of Object.entries(collections)) {
+      const crc = Crc64.ecma();
+      if (count > 0) {
+        yield bson({ db, collection, EOF: false, CRC: Long.fromNumber(0) });
+        for (let id = 0; id < count; id += 1) {
+          const document = bson({ _id: id, name: `${collection}-${id}` });
+          crc.update(document);
+          yield document;
+        }
+        yield TERMINATOR;
+      }
+      yield bson({ db, collection, EOF: true, CRC: Long.fromBigInt(BigInt.asIntN(64, crc.digest())) });
+      yield TERMINATOR;
+    }
+  }
+  await pipeline(Readable.from(archive()), createWriteStream(path, { mode: 0o600 }));
+}

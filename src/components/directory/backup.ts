@@ -7,6 +7,7 @@ import { PreconditionError } from '../../base/errors.js';
 import { plural } from '../../base/format.js';
 import type { BackupContext, BackupResult } from '../../core/component.js';
 import type { Project } from '../../model/project.js';
+import type { ComponentShape } from '../../model/shape.js';
 import type { DirectoryDetails, FolderSchema } from './content.js';
 import type { DirectoryDefinition } from './definition.js';
 import { outermostFolders, rootTarget } from './targets.js';
@@ -22,8 +23,10 @@ export async function backupDirectory(
   const recorded: DirectoryDetails['roots'] = [];
   let files = 0;
   let skipped: string[] = [];
+  const groups: ComponentShape['groups'] = {};
   for (const [index, root] of roots.entries()) {
     const absolute = rootTarget(project, root);
+    const group = (groups[root] = { items: 0, bytes: 0 });
     const info = await lstat(absolute);
     const folders: z.infer<typeof FolderSchema>[] = [];
     const walked = await walkFolder(absolute, '', async (path, file) => {
@@ -33,6 +36,8 @@ export async function backupDirectory(
         details: () => attributes,
       });
       files += 1;
+      group.items += 1;
+      group.bytes += file.size;
     });
     folders.push(...walked.folders);
     skipped = [...skipped, ...walked.skipped.map((path) => posix.join(root, path))];
@@ -43,6 +48,7 @@ export async function backupDirectory(
   return {
     details: { definition: { kind: 'directory', ...definition }, roots: recorded },
     summary: `${plural(files, 'file')} in ${plural(roots.length, 'folder')}${skipped.length > 0 ? `; ${skipped.length} links or special files not copied` : ''}`,
+    shape: { items: 'files', group: 'folder', groups },
   };
 }
 

@@ -14,6 +14,8 @@ import type { Project } from '../../model/project.js';
 import { containerAvailability } from '../../docker/containers.js';
 import type { NamespaceSummary } from '../../mongo/archive.js';
 import { dumpStream, MONGO_DUMP_ENTRY, readDump } from '../../mongo/archivedDump.js';
+import { DumpTally } from '../../mongo/dumpTally.js';
+import type { ComponentShape } from '../../model/shape.js';
 import { projectMongoTools, type MongoTools } from '../../mongo/tools.js';
 import { driverCollections, shellCollections, type MongoCollections } from '../../mongo/collections.js';
 import type { Services } from '../../core/services.js';
@@ -72,8 +74,9 @@ export const mongodb: Component<MongoPlan> = {
     await sink.addText(DATABASE_ENTRY, `${tools.database}\n`);
     progress.note(`dumping database ${tools.database} ${tools.where}`);
     const output = new PassThrough({ highWaterMark: 1 << 20 });
+    const tally = new DumpTally();
     const checked = requireGzipOutput();
-    pipeline(output, checked).catch(() => undefined); // errors surface through `checked`
+    pipeline(output, tally, checked).catch(() => undefined); // errors surface through `checked`
     const [added, dumped] = await Promise.allSettled([
       sink.addStream(DUMP_ENTRY, checked, { compressible: false }),
       tools.run('mongodump', [`--db=${tools.database}`, '--archive', '--gzip'], { stdout: output, signal }),
@@ -81,7 +84,12 @@ export const mongodb: Component<MongoPlan> = {
     if (dumped.status === 'fulfilled' && dumped.value.exitCode !== 0) throw toolFailure('mongodump', dumped.value, tools);
     if (added.status === 'rejected') throw added.reason;
     if (dumped.status === 'rejected') throw dumped.reason;
-    return { details: { database: tools.database }, summary: `database ${tools.database}` };
+    const counts = tally.counts();
+    return {
+      details: { database: tools.database },
+      summary: `database ${tools.database}${counts ? `, ${plural(counts.length, 'collection')}` : ''}`,
+      shape: counts && dumpShape(counts),
+    };
   },
 
   planRestore: (context) => checkedForKeyDrift(context, () => planMongoRestore(context)),
@@ -305,6 +313,15 @@ function requireGzipOutput(): Transform {
       callback(seen < 2 ? new RuntimeError('mongodump exited without writing an archive (0 bytes).') : null);
     },
   });
+}
+
+/** Documents per collection ("orkestra.users"), views aside: an emptied or vanished collection is an anomaly. */
+function dumpShape(namespaces: readonly NamespaceSummary[]): ComponentShape {
+  const collections = namespaces.filter((namespace) => namespace.type !== 'view');
+  const groups = Object.fromEntries(
+    collections.map((namespace) => [`${namespace.db}.${namespace.collection}`, { items: namespace.documents, bytes: namespace.bytes }]),
+  );
+  return { items: 'documents', group: 'collection', groups };
 }
 
 /** mongorestore's per-namespace lines: `finished restoring orkestra.users (3 documents, 0 failures)`. */

@@ -11,7 +11,8 @@ import { checkArchivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { copyAofFolder, copyOut } from '../../redis/copyOut.js';
 import { aofDirPath, formatLayout, rdbPath } from '../../redis/layout.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../../redis/projectRedis.js';
-import { countKeys } from '../../redis/keyspace.js';
+import { keysPerDatabase, totalKeys } from '../../redis/keyspace.js';
+import { keysShape } from './shape.js';
 import { stopForRestore } from '../../redis/shutdown.js';
 import { freshSnapshot } from '../../redis/snapshot.js';
 import { KeptFiles, restoreEntries, rollBack, synthesizedAof, waitUntilLoaded } from './containerRestore.js';
@@ -48,8 +49,10 @@ export const containerRedis: RedisTransport<ContainerRedisPlan> = {
     const aofFiles = await copyAofFolder(cli, docker, layout, signal, async (path, size, content) => {
       await sink.addFile(`${AOF_FOLDER}/${path}`, size, content);
     });
-    const keys = await countKeys(cli);
+    const databases = keysPerDatabase(await cli.run('INFO', 'keyspace'));
+    const keys = totalKeys(databases);
     return {
+      shape: keysShape(databases),
       details: { layout, keys, aofFiles },
       summary: `${plural(keys, 'key')}, RDB ${aofFiles > 0 ? `and ${plural(aofFiles, 'AOF file')}` : 'only'} from ${layout.dir}`,
     };

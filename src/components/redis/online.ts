@@ -18,6 +18,8 @@ import {
 import { parseRedisUrl, RespConnection, type RedisAddress } from '../../redis/resp.js';
 import { databasesText } from '../../redis/serverLimits.js';
 import { archivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
+import { keyspaceAt, totalKeys } from '../../redis/keyspace.js';
+import { keysShape } from './shape.js';
 import type { RedisTransport } from './transport.js';
 
 /** An online restore's plan: the server, and the databases FLUSHDB empties first. */
@@ -60,7 +62,13 @@ export async function onlineBackup(address: RedisAddress, { sink, progress }: Ba
   progress.expect(snapshot.size);
   // The sink counts the bytes as progress.
   await sink.addFile(RDB_ENTRY, snapshot.size, snapshot.content);
-  return { details: { transport: 'replication', server: address.shown }, summary: `RDB of ${address.shown} through replication` };
+  // Counted just after the snapshot: what the next backup's anomaly checks compare with.
+  const databases = await keyspaceAt(address);
+  return {
+    details: { transport: 'replication', server: address.shown },
+    summary: `RDB of ${address.shown} through replication, ${plural(totalKeys(databases), 'key')}`,
+    shape: keysShape(databases),
+  };
 }
 
 export async function onlinePlan(address: RedisAddress, { source }: PlanContext): Promise<OnlineRedisPlan> {

@@ -2,6 +2,7 @@ import { countedAsProgress } from '../../model/progress.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Component, ComponentSink, RestorePlan } from '../../core/component.js';
+import type { ComponentShape } from '../../model/shape.js';
 import type { ComponentSource } from '../../archive/componentSource.js';
 import { BoundedTasks, fetchAhead } from '../../base/concurrency.js';
 import { RuntimeError, UsageError } from '../../base/errors.js';
@@ -53,8 +54,10 @@ export const rustfs: Component<RustfsPlan> = {
     const store = await connect(project, services, progress);
     try {
       const buckets: string[] = [];
+      const groups: ComponentShape['groups'] = {};
       let count = 0;
       for (const bucket of await store.listBuckets()) {
+        const group = (groups[bucket] = { items: 0, bytes: 0 });
         // Small objects download ahead while earlier ones go into the archive, which is written
         // in listing order. objectPath maps distinct keys to distinct paths (plain keys as they
         // are, the others by hash under a folder no plain key can start with).
@@ -66,10 +69,16 @@ export const rustfs: Component<RustfsPlan> = {
           signal.throwIfAborted();
           await archiveObject(sink, bucket, downloaded);
           count += 1;
+          group.items += 1;
+          group.bytes += downloaded.size;
         }
         buckets.push(bucket);
       }
-      return { details: { buckets }, summary: `${plural(buckets.length, 'bucket')}, ${plural(count, 'object')}` };
+      return {
+        details: { buckets },
+        summary: `${plural(buckets.length, 'bucket')}, ${plural(count, 'object')}`,
+        shape: { items: 'objects', group: 'bucket', groups },
+      };
     } finally {
       store.destroy();
     }

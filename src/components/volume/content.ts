@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { list } from 'tar';
+import { Transform } from 'node:stream';
+import { list, Parser } from 'tar';
 import { z } from 'zod';
 import { UsageError } from '../../base/errors.js';
 import type { ComponentSource } from '../../archive/componentSource.js';
@@ -52,6 +53,44 @@ export async function countContent(source: ComponentSource, name: string): Promi
     return { entries, bytes };
   }
   return { entries: 0, bytes: 0 };
+}
+
+/** The files of a docker-cp tar and their bytes, counted as it streams by. */
+export interface TarTally {
+  files: number;
+  bytes: number;
+  /** The stream was not a tar the parser could follow: the tally is not to be trusted. */
+  unreadable: boolean;
+}
+
+/**
+ * Passes the tar through unchanged while a pull parser counts its regular files: each chunk is
+ * parsed before it is passed on, so nothing is held beyond it. A tar it cannot follow is the
+ * archive's to judge later; the tally is then marked unreadable.
+ */
+export function tallyingTar(tally: TarTally): Transform {
+  const parser = new Parser();
+  const parse = () => {
+    for (let event = parser.next(); event; event = parser.next()) {
+      if (event.type === 'entry' && (event.entry.type === 'File' || event.entry.type === 'OldFile')) {
+        tally.files += 1;
+        tally.bytes += event.entry.size;
+      }
+    }
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (!tally.unreadable) {
+        try {
+          parser.push(chunk);
+          parse();
+        } catch {
+          tally.unreadable = true;
+        }
+      }
+      callback(null, chunk);
+    },
+  });
 }
 
 /** Every entry of a docker-cp tar (`./…`): type, mode, owner, size and content hash; the root's own times left out. */

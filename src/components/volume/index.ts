@@ -1,8 +1,9 @@
+import { pipeline } from 'node:stream/promises';
 import { OrkestraError, RuntimeError } from '../../base/errors.js';
 import { formatBytes, withoutFinalPeriod } from '../../base/format.js';
 import type { Component, ComponentKind, DefinitionOrigin } from '../../core/component.js';
 import { readDetails } from '../../archive/componentDetails.js';
-import { checkContentOnly, CONTENT_ENTRY, countContent, entriesText, VolumeDetailsSchema } from './content.js';
+import { checkContentOnly, CONTENT_ENTRY, countContent, entriesText, tallyingTar, VolumeDetailsSchema, type TarTally } from './content.js';
 import { volumeDrill } from './drill.js';
 import { planVolumeRestore, restoreVolume, type VolumePlan } from './restore.js';
 import { describedVolume, VolumeSchema, type VolumeDefinition } from './definition.js';
@@ -48,10 +49,16 @@ function volumeComponent(
       progress.note(target.how);
       const content = await services.docker().getArchive(target.container, `${target.path}/.`);
       if (!content) throw new RuntimeError(`${target.path} does not exist in ${target.container}.`);
-      await sink.addStream(CONTENT_ENTRY, content);
+      const tally: TarTally = { files: 0, bytes: 0, unreadable: false };
+      const tallied = tallyingTar(tally);
+      pipeline(content, tallied).catch(() => undefined); // a failed copy surfaces through `tallied`
+      await sink.addStream(CONTENT_ENTRY, tallied);
       return {
         details: { definition: { kind: 'volume', ...definition }, container: target.container, path: target.path },
         summary: `${target.path} of ${target.container}`,
+        shape: tally.unreadable
+          ? undefined
+          : { items: 'files', group: 'folder', groups: { [target.path]: { items: tally.files, bytes: tally.bytes } } },
       };
     },
 

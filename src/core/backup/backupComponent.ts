@@ -1,12 +1,16 @@
 import { componentPath } from '../../archive/paths.js';
 import type { ArchiveWriter } from '../../archive/writer.js';
 import { ComponentProgress } from '../../model/progress.js';
-import type { Component, ComponentSink } from '../component.js';
+import type { BackupResult, Component, ComponentSink } from '../component.js';
 import type { Session } from '../session.js';
 import { reasonOf } from './components.js';
 
-/** One component into the archive: its files under its own folder, its progress, its details for the manifest. */
-export async function backupComponent(session: Session, component: Component, writer: ArchiveWriter): Promise<unknown> {
+/** One component into the archive: its files under its own folder, its progress, its details and shape for the manifest. */
+export async function backupComponent(
+  session: Session,
+  component: Component,
+  writer: ArchiveWriter,
+): Promise<Pick<BackupResult, 'details' | 'shape'>> {
   const progress = new ComponentProgress(component.name, 'backup', session.onEvent);
   const onBytes = (bytes: number) => progress.advance(bytes);
   const sink: ComponentSink = {
@@ -23,7 +27,7 @@ export async function backupComponent(session: Session, component: Component, wr
   try {
     const result = await component.backup({ ...session, sink, progress });
     progress.done(result.summary);
-    return result.details ?? {};
+    return { details: result.details ?? {}, shape: result.shape };
   } catch (error) {
     progress.failed(reasonOf(error));
     throw error;

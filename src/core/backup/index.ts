@@ -15,6 +15,8 @@ import type { BackupOptions, BackupOutcome, BackupPlan } from './plan.js';
 import { checkArchiveExtension, checkSplit, planSecretsArchive, refusePlaintextSecrets, resolveTarget, targetText } from './targets.js';
 import { previousSizes } from './previousSizes.js';
 import { removeArchive, writeArchive } from './writeArchive.js';
+import { compareWithBaseline } from '../health/checkBackup.js';
+import { DEFAULT_HEALTH_SETTINGS } from '../../model/health.js';
 
 export { componentStatuses, type ComponentStatus } from './components.js';
 export type { BackupOptions, BackupOutcome, BackupPlan, WrittenArchive } from './plan.js';
@@ -49,7 +51,20 @@ export async function planBackup(
   const holdsSecrets = !split && components.some((component) => component.name === SECRETS);
   if (holdsSecrets) refusePlaintextSecrets(session, target, sealing, '--output');
   if (secrets) refusePlaintextSecrets(session, secrets.target, secrets.sealing, '--secrets-output');
-  return { components, skipped, transports, target, outputPath: targetText(target), sealing, secrets, compression };
+  const health = options.health ?? DEFAULT_HEALTH_SETTINGS;
+  const acceptAnomaly = options.acceptAnomaly ?? false;
+  return { components, skipped, transports, target, outputPath: targetText(target), sealing, secrets, compression, health, acceptAnomaly };
+}
+
+/**
+ * Writes the plan's archive (or the two of a split backup), then compares it with its baseline:
+ * its anomalies are in the outcome, the archive is kept whatever they are.
+ */
+export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
+  const outcome = await writeBackup(session, plan);
+  session.onEvent({ type: 'step', message: 'comparing the backup with its baseline (anomaly checks)' });
+  const { anomalies, baseline } = await compareWithBaseline(session, outcome, plan.health);
+  return { ...outcome, anomalies, baseline, ...(plan.acceptAnomaly ? { accepted: true } : {}) };
 }
 
 /**
@@ -57,7 +72,7 @@ export async function planBackup(
  * secrets archive first (small), then the data archive; when the data archive fails the secrets
  * archive is removed again, so a split backup leaves both archives or neither.
  */
-export async function runBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
+async function writeBackup(session: Session, plan: BackupPlan): Promise<BackupOutcome> {
   const started = new Date();
   const run = { started, backupId: randomUUID(), compression: plan.compression };
   const previous = await previousSizes(session, plan.target);

@@ -3,6 +3,7 @@ import type { Manifest } from '../../archive/manifest.js';
 import type { Compression, CompressionChoice } from '../../archive/compression.js';
 import type { Component } from '../component.js';
 import type { Anomaly } from '../../model/history.js';
+import type { HealthSettings } from '../../model/health.js';
 import type { ArchivePlacement } from './targets.js';
 
 export interface BackupPlan extends ArchivePlacement {
@@ -16,6 +17,10 @@ export interface BackupPlan extends ArchivePlacement {
   readonly secrets?: ArchivePlacement;
   /** gzip (`.tar.gz`) or zstd (`.tar.zst`), and the level; both archives of a split backup share it. */
   readonly compression: Compression;
+  /** When the archive is an anomaly against its baseline (orkestra-backup.json's `health`). */
+  readonly health: HealthSettings;
+  /** --accept-anomaly: what differs from the baseline was intended. */
+  readonly acceptAnomaly: boolean;
 }
 
 export interface WrittenArchive {
@@ -44,6 +49,10 @@ export interface BackupOptions {
   splitSecrets?: { output?: string };
   /** --compression (default gzip at ORKESTRA_GZIP_LEVEL). */
   compression?: CompressionChoice;
+  /** The project's `health` settings (defaults when absent). */
+  health?: HealthSettings;
+  /** --accept-anomaly. */
+  acceptAnomaly?: boolean;
 }
 
 /** One backup run: its start and id, shared by both archives of a split backup. */

@@ -6,7 +6,8 @@ import { ArchiveWriter, type UnindexedManifest } from '../../archive/writer.js';
 import { RuntimeError } from '../../base/errors.js';
 import { isOffsiteUrl, parseOffsiteUrl } from '../../s3/offsite/offsiteUrl.js';
 import type { Component } from '../component.js';
-import { fingerprintKeys } from '../keyFingerprints.js';
+import { fingerprintKeys, type KeyFingerprints } from '../keyFingerprints.js';
+import type { ArchiveShape } from '../../model/shape.js';
 import { openOffsiteStore, sessionOffsite } from '../offsite.js';
 import type { Session } from '../session.js';
 import { isoSeconds } from '../timestamps.js';
@@ -39,12 +40,16 @@ export async function writeArchive(
   });
   try {
     const details: Record<string, unknown> = {};
+    const shapes: ArchiveShape['components'] = {};
     const captured: string[] = [];
     for (const component of components) {
       session.signal.throwIfAborted();
-      details[component.name] = await backupComponent(session, component, writer);
+      const result = await backupComponent(session, component, writer);
+      details[component.name] = result.details;
+      if (result.shape) shapes[component.name] = result.shape;
       captured.push(component.name);
     }
+    const keyFingerprints = fingerprintKeys((key) => session.project.setting(key));
     const unindexed: UnindexedManifest = {
       schema: MANIFEST_SCHEMA,
       backupId: run.backupId,
@@ -55,7 +60,8 @@ export async function writeArchive(
       components: captured,
       tool: { name: TOOL_NAME, version: TOOL_VERSION },
       details,
-      keyFingerprints: fingerprintKeys((key) => session.project.setting(key)),
+      keyFingerprints,
+      shape: { components: shapes, keyNames: setKeyNames(keyFingerprints) },
     };
     session.signal.throwIfAborted();
     session.onEvent({ type: 'step', message: 'reading the archive back to check every file' });
@@ -67,6 +73,11 @@ export async function writeArchive(
   } finally {
     opened.close();
   }
+}
+
+/** The keys that were set (a null fingerprint is a key not set): one that vanishes later is an anomaly. */
+function setKeyNames(fingerprints: KeyFingerprints): string[] {
+  return Object.entries(fingerprints.keys).flatMap(([name, value]) => (value === null ? [] : [name]));
 }
 
 /** A full disk or a read-only folder is the operator's to fix: say so in their words. */

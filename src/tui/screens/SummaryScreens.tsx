@@ -20,6 +20,19 @@ export function BackupSummary({ result }: { result: BackupResultView }) {
           Skipped {entry.component}: {entry.reason}
         </Text>
       ))}
+      {result.anomalies && result.anomalies.length > 0 ? (
+        <>
+          <Text bold color="yellow">
+            Anomaly: differs from the baseline {result.baseline}
+          </Text>
+          {result.anomalies.map((message) => (
+            <Text key={message} color="yellow">
+              {'  '}
+              {message}
+            </Text>
+          ))}
+        </>
+      ) : null}
       <HelpLine keys="enter or q quit" />
     </Box>
   );
