@@ -146,6 +146,7 @@ function isCurrent(backupId: string | undefined, query: BaselineQuery): boolean 
   return backupId !== undefined && backupId === query.backupId;
 }
 
-function archiveKeys(archive: { location: string; backupId?: string }): string[] {
+/** How the history names an archive: its location, and its backupId when recorded. */
+export function archiveKeys(archive: { location: string; backupId?: string }): string[] {
   return archive.backupId === undefined ? [archive.location] : [archive.location, archive.backupId];
 }

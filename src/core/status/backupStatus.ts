@@ -146,7 +146,7 @@ export async function backupStatus(sources: StatusSources): Promise<BackupStatus
     components: reported,
     lastDrill: lastDrill(history),
     keyDrift: keyDriftStatus,
-    openAnomalies: openAnomalies(history),
+    openAnomalies: openAnomalies(history, sources.environment),
     unreadableHistoryLines: unreadable,
   };
   return { ...status, reasons: unhealthyReasons(status) };

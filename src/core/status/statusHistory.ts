@@ -1,4 +1,5 @@
-import type { Anomaly, HistoryArchive, HistoryRecord } from '../../model/history.js';
+import type { Anomaly, HistoryRecord } from '../../model/history.js';
+import { archiveKeys, historyVerdicts } from '../health/baseline.js';
 
 /** The last drill of the environment, as the history recorded it. */
 export interface LastDrill {
@@ -43,25 +44,19 @@ export function lastDrill(records: readonly HistoryRecord[]): LastDrill | undefi
 
 /**
  * The anomalies still open: those of the newest backup of each set of components (an hourly
- * `-c redis` backup does not close the nightly full backup's), unless that backup was made with
- * --accept-anomaly or an `accept` record naming its archive follows it.
+ * `-c redis` backup does not close the nightly full backup's) that the history's verdicts still
+ * hold anomalous — not made with --accept-anomaly, and no `accept` record names its archive.
  */
-export function openAnomalies(records: readonly HistoryRecord[]): OpenAnomalies[] {
-  const newestOfSeries = new Map<string, number>();
-  records.forEach((record, index) => {
-    if (record.command === 'backup' && (record.archives?.length ?? 0) > 0) newestOfSeries.set(seriesOf(record), index);
-  });
-  const open: OpenAnomalies[] = [];
-  for (const index of [...newestOfSeries.values()].sort((a, b) => a - b)) {
-    const record = records[index];
-    const anomalies = record.anomalies ?? [];
-    if (anomalies.length === 0 || record.accepted === true) continue;
-    const accepted = records
-      .slice(index + 1)
-      .some((later) => later.command === 'accept' && (later.archives ?? []).some((named) => sameArchive(named, record.archives ?? [])));
-    if (!accepted) open.push({ archive: record.archives![0].location, at: record.endedAt, anomalies });
+export function openAnomalies(records: readonly HistoryRecord[], environment: string): OpenAnomalies[] {
+  const { anomalous } = historyVerdicts(records, environment);
+  const newestOfSeries = new Map<string, HistoryRecord>();
+  for (const record of records) {
+    if (record.command === 'backup' && (record.archives?.length ?? 0) > 0) newestOfSeries.set(seriesOf(record), record);
   }
-  return open;
+  return [...newestOfSeries.values()]
+    .filter((record) => (record.anomalies ?? []).length > 0 && archiveKeys(record.archives![0]).some((key) => anomalous.has(key)))
+    .sort((a, b) => a.endedAt.localeCompare(b.endedAt))
+    .map((record) => ({ archive: record.archives![0].location, at: record.endedAt, anomalies: record.anomalies! }));
 }
 
 /**
@@ -88,15 +83,6 @@ export function backupSeconds(records: readonly HistoryRecord[], archive: { name
 function seriesOf(record: HistoryRecord): string {
   const names = Object.keys(record.components ?? record.shape?.components ?? {});
   return names.sort().join(',');
-}
-
-function sameArchive(named: HistoryArchive, archives: readonly HistoryArchive[]): boolean {
-  return archives.some(
-    (archive) =>
-      (named.backupId !== undefined && named.backupId === archive.backupId) ||
-      named.location === archive.location ||
-      baseName(named.location) === baseName(archive.location),
-  );
 }
 
 /** The file name of a path or s3:// URL. */

@@ -19,14 +19,14 @@ describe('open anomalies from the history', () => {
       components: { redis: {}, secrets: {} },
       anomalies: [lost],
     });
-    expect(openAnomalies([anomalous])).toEqual([{ archive: '/b/a1.tar.gz', at: anomalous.endedAt, anomalies: [lost] }]);
+    expect(openAnomalies([anomalous], 'prod')).toEqual([{ archive: '/b/a1.tar.gz', at: anomalous.endedAt, anomalies: [lost] }]);
     const clean = record({
       command: 'backup',
       archives: [{ location: '/b/a2.tar.gz' }],
       components: { secrets: {}, redis: {} },
       anomalies: [],
     });
-    expect(openAnomalies([anomalous, clean])).toEqual([]);
+    expect(openAnomalies([anomalous, clean], 'prod')).toEqual([]);
   });
 
   it('a newer backup of other components (an hourly -c redis) does not close the full backup’s anomalies', () => {
@@ -37,10 +37,10 @@ describe('open anomalies from the history', () => {
       anomalies: [lost],
     });
     const hourly = record({ command: 'backup', archives: [{ location: '/b/hourly.tar.gz' }], components: { redis: {} } });
-    expect(openAnomalies([full, hourly]).map((open) => open.archive)).toEqual(['/b/full.tar.gz']);
+    expect(openAnomalies([full, hourly], 'prod').map((open) => open.archive)).toEqual(['/b/full.tar.gz']);
   });
 
-  it('closed by --accept-anomaly on the backup, or by a later accept record naming the archive by path, file name or backupId', () => {
+  it('closed by --accept-anomaly on the backup, or by an accept record naming the archive by path or backupId', () => {
     const id = '0f8b1c2e-4d5a-4b6c-8d7e-9f0a1b2c3d4e';
     const backup = record({
       command: 'backup',
@@ -48,18 +48,19 @@ describe('open anomalies from the history', () => {
       components: { redis: {} },
       anomalies: [lost],
     });
-    expect(openAnomalies([{ ...backup, accepted: true }])).toEqual([]);
-    expect(openAnomalies([backup, record({ command: 'accept', archives: [{ location: 'a1.tar.gz' }] })])).toEqual([]);
-    expect(openAnomalies([backup, record({ command: 'accept', archives: [{ location: 'elsewhere.tar.gz', backupId: id }] })])).toEqual([]);
-    expect(openAnomalies([backup, record({ command: 'accept', archives: [{ location: '/b/other.tar.gz' }] })])).toHaveLength(1);
-    // An accept before the backup accepted another archive's change.
-    expect(openAnomalies([record({ command: 'accept', archives: [{ location: '/b/a1.tar.gz' }] }), backup])).toHaveLength(1);
+    expect(openAnomalies([{ ...backup, accepted: true }], 'prod')).toEqual([]);
+    expect(openAnomalies([backup, record({ command: 'accept', archives: [{ location: '/b/a1.tar.gz' }] })], 'prod')).toEqual([]);
+    expect(
+      openAnomalies([backup, record({ command: 'accept', archives: [{ location: 'elsewhere.tar.gz', backupId: id }] })], 'prod'),
+    ).toEqual([]);
+    expect(openAnomalies([backup, record({ command: 'accept', archives: [{ location: '/b/other.tar.gz' }] })], 'prod')).toHaveLength(1);
+    expect(openAnomalies([backup], 'staging')).toEqual([]);
   });
 
   it('a backup run that wrote no archive is no backup to judge', () => {
     const written = record({ command: 'backup', archives: [{ location: '/b/a1.tar.gz' }], components: { redis: {} }, anomalies: [lost] });
     const failed = record({ command: 'backup', result: 'failure', exitCode: 1, components: { redis: {} } });
-    expect(openAnomalies([written, failed])).toHaveLength(1);
+    expect(openAnomalies([written, failed], 'prod')).toHaveLength(1);
   });
 });
 
