@@ -49,7 +49,9 @@ async function runBackupCommand(
   }
   const outcome = await runBackup(session, plan);
   recorder.backedUp(outcome);
-  tell({ archive: outcome.archivePath, bytes: outcome.archiveBytes, anomalies: outcome.anomalies?.map((anomaly) => anomaly.message) });
+  // Anomalies the operator accepted with --accept-anomaly were intended: no anomaly message for them.
+  const told = unaccepted(outcome) ? outcome.anomalies!.map((anomaly) => anomaly.message) : undefined;
+  tell({ archive: outcome.archivePath, bytes: outcome.archiveBytes, anomalies: told });
   terminal.err(
     `Backup complete: ${outcome.manifest.components.join(', ')} — ${formatBytes(outcome.archiveBytes)}` +
       (outcome.secrets ? `; secrets in their own archive — ${formatBytes(outcome.secrets.archiveBytes)}` : '') +

@@ -7,6 +7,7 @@ import { runCli } from '../helpers/cli.js';
 import { recordedBackup, historyFile, type BackupJson } from '../helpers/history.js';
 import { hasRedisServer, startHostRedis, stopHostRedis, type HostRedis } from '../helpers/hostRedis.js';
 import { makeProject } from '../helpers/project.js';
+import { startWebhookReceiver } from '../helpers/webhookReceiver.js';
 
 /**
  * Anomaly checks at backup, through Redis reached with REDIS_URL (redis-server on the host): the
@@ -75,6 +76,30 @@ describe.skipIf(!hasRedisServer)('anomaly checks at backup (redis-server on the 
     ]);
     expect(shrunk.stderr).toContain('ANOMALY: 1 difference from the baseline');
     expect(shrunk.stderr).toContain('  redis: database 0 lost 80 % of its keys (150 → 30)');
+  });
+
+  it('an anomaly is posted to --notify as an anomaly message; with --accept-anomaly nothing is posted', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const { project, redis } = await redisProject();
+      fill(redis, 100);
+      await backup(project);
+      remove(redis, 70);
+      const shrunk = await backup(project, ['--notify', `${receiver.origin}/hook`]);
+      expect(shrunk.json.anomalies).toHaveLength(1);
+      expect(receiver.requests).toHaveLength(1);
+      const message = JSON.parse(receiver.requests[0].body) as { event: string; anomalies: string[]; text: string };
+      expect(message.event).toBe('anomaly');
+      expect(message.anomalies).toEqual(['redis: database 0 lost 70 % of its keys (100 → 30)']);
+      expect(message.text).toContain('lost 70 %');
+      expect(message.text).not.toContain('anomaly-pw');
+      remove(redis, 20, 'k', 0, 71);
+      const accepted = await backup(project, ['--accept-anomaly', '--notify', `${receiver.origin}/hook`]);
+      expect(accepted.json.anomalies).toHaveLength(1);
+      expect(receiver.requests).toHaveLength(1);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('with no history, the baseline is the newest sound archive of the destination folder', async () => {
