@@ -64,7 +64,7 @@ const COMMAND_OPTIONS = {
     ...OPENING_OPTIONS,
   },
   verify: { ...OPENING_OPTIONS, ...NOTIFY_OPTIONS },
-  inspect: { ...OPENING_OPTIONS },
+  inspect: { ...OPENING_OPTIONS, find: { type: 'string' }, limit: { type: 'string' } },
   list: { ...OPENING_OPTIONS },
   prune: {
     ...OPENING_OPTIONS,
@@ -140,6 +140,8 @@ export interface ParsedCommand {
   metrics?: string;
   /** restore: the components' selector flags given (`--files .env`), by flag name. */
   selectors: Record<string, string[]>;
+  /** inspect --find <glob>: the items to search the archive for, and --limit: how many matches to show. */
+  find?: { pattern: string; limit: number };
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -205,6 +207,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     cleanup: Boolean(values.cleanup),
     metrics: values.metrics as string | undefined,
     selectors: command === 'restore' ? selectorValues(RESTORE_SELECTORS, values) : {},
+    find: command === 'inspect' ? findValues(values) : undefined,
   };
 }
 
@@ -237,6 +240,23 @@ export function selectorValues(selectors: readonly RestoreSelector[], values: Re
     given[flag] = list;
   }
   return given;
+}
+
+/** The most matches `inspect --find` shows unless --limit says otherwise. */
+const DEFAULT_FIND_LIMIT = 100;
+
+function findValues(values: Record<string, unknown>): { pattern: string; limit: number } | undefined {
+  const { find: pattern, limit } = values as { find?: string; limit?: string };
+  if (pattern === undefined) {
+    if (limit !== undefined)
+      throw new UsageError('--limit is for --find.', { hint: 'Example: inspect <file> --find "session:*" --limit 20.' });
+    return undefined;
+  }
+  if (pattern === '') throw new UsageError('--find needs a name or a glob, not an empty value.', { hint: 'Example: --find "session:*".' });
+  if (limit !== undefined && !/^\d+$/.test(limit)) {
+    throw new UsageError(`--limit needs a whole number, not "${limit}".`, { hint: 'Example: --limit 20.' });
+  }
+  return { pattern, limit: limit === undefined ? DEFAULT_FIND_LIMIT : Number(limit) };
 }
 
 /** Flags that stand for settings, by the setting's name: they win over docker/.env and the environment. */

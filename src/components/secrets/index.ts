@@ -13,6 +13,7 @@ import { formatBytes, plural } from '../../base/format.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { removeStagedLeftovers, StagingArea, writeNewFile, type StagedItem } from '../../core/stagedSwap.js';
 import { secretsDrill } from './drill.js';
+import { findSecretFiles } from './find.js';
 import { SECRETS } from '../../archive/archiveNames.js';
 import {
   checkInto,
@@ -165,6 +166,7 @@ export const secrets: Component<SecretsPlan> = {
     };
   },
 
+  find: findSecretFiles,
   drill: secretsDrill,
   selectors: FILE_SELECTORS,
 };
