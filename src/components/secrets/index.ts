@@ -161,7 +161,10 @@ export const secrets: Component<SecretsPlan> = {
     }
     return {
       facts: { files: files.map(({ path, size }) => ({ path, size })) },
-      lines: files.map((file) => `${file.path} (${formatBytes(file.size)})`),
+      lines: [
+        `${plural(files.length, 'file')}, ${formatBytes(files.reduce((total, file) => total + file.size, 0))}`,
+        ...files.map((file) => `${file.path} (${formatBytes(file.size)})`),
+      ],
       problems,
     };
   },
