@@ -24,5 +24,7 @@ export function normalisePath(text: string): string {
  * matches the last segment of a name that has one (`*.pem` finds `keys/jwt.pem`).
  */
 export function nameMatcher(pattern: string): (name: string) => boolean {
-  return picomatch(pattern, { dot: true, posix: true, basename: true });
+  const whole = picomatch(pattern, { dot: true, posix: true });
+  if (pattern.includes('/')) return whole;
+  return (name) => whole(name) || whole(name.slice(name.lastIndexOf('/') + 1));
 }

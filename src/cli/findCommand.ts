@@ -108,8 +108,10 @@ function table(matches: readonly FoundMatch[]): string[] {
     formatBytes(match.bytes),
   ]);
   const widths = rows.reduce((most, row) => most.map((width, column) => Math.max(width, row[column].length)), [0, 0, 0, 0, 0, 0]);
-  return rows.map((row) =>
-    `  ${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ')}`.trimEnd(),
+  // A column empty on every row (no detail to give) takes no room.
+  const kept = widths.flatMap((width, column) => (width > 0 ? [column] : []));
+  return rows.map(
+    (row) => `  ${kept.map((column, place) => (place === kept.length - 1 ? row[column] : row[column].padEnd(widths[column]))).join('  ')}`,
   );
 }
 
