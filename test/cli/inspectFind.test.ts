@@ -210,7 +210,7 @@ describe('inspect --find on fixture archives (no server: a mongodump fixture, a 
 
 /** An uncompressed tar as the Engine API's archive endpoint gives it: folders end with '/', files hold their path. */
 function tarOf(paths: readonly string[]): Buffer {
-  const blocks: Buffer[] = [];
+  const blocks: Uint8Array[] = [];
   for (const path of paths) {
     const folder = path.endsWith('/');
     const content = Buffer.from(folder ? '' : `content of ${path.slice(2)}`.slice(0, 17));

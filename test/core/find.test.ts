@@ -31,7 +31,7 @@ async function countedArchive(path: string): Promise<{ location: ArchiveBytes; r
 }
 
 function tarOf(files: Record<string, string>): Buffer {
-  const blocks: Buffer[] = [];
+  const blocks: Uint8Array[] = [];
   for (const [path, text] of Object.entries(files)) {
     const content = Buffer.from(text);
     const header = new Header({ path, type: 'File', size: content.length, mode: 0o644, mtime: new Date(0) });
