@@ -61,9 +61,10 @@ export async function findInArchive(location: ArchiveBytes, options: FindOptions
     if (!(error instanceof UsageError)) throw error;
     return { file, name, shown: [], total: 0, components: [], problems: [withoutFinalPeriod(error.message)] };
   }
-  const legacy = !archiveIndex(location, manifest);
+  const listed = archiveIndex(location, manifest);
+  const legacy = listed === undefined;
   // An archive of the original scripts lists no files: they are found by reading it first.
-  const index = archiveIndex(location, manifest) ?? (await checkArchive(location, manifest, () => undefined)).index;
+  const index = listed ?? (await checkArchive(location, manifest)).index;
   const view: ArchiveView = { file, location, name, manifest, index, legacy };
   const reader = SequentialReader.fits(view) ? new SequentialReader(view) : undefined;
   const shown: FoundMatch[] = [];

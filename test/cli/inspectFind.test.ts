@@ -194,6 +194,20 @@ describe('inspect --find on fixture archives (no server: a mongodump fixture, a 
     ]);
   });
 
+  it('searches an archive of the original backup.sh too (no file list: its files are found by reading it)', async () => {
+    const legacy = join(project, 'backups', 'orkestra-backup-staging-20260527-071724.tar.gz');
+    await writeRawArchive(legacy, [
+      { path: './', type: 'Directory' },
+      { path: './secrets/', type: 'Directory' },
+      { path: './secrets/keys/', type: 'Directory' },
+      { path: './secrets/keys/jwt-private.pem', content: 'old private key\n' },
+      { path: './manifest.json', content: JSON.stringify({ ...manifestFor([]), files: undefined, components: ['secrets'] }) },
+    ]);
+    const result = await runCli(['inspect', legacy, '--find', '*.pem'], { cwd: project, env: ENV });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('  secrets  folder docker  file  keys/jwt-private.pem  16 B\n');
+  });
+
   it('refuses bad --find and --limit values with exit 2', async () => {
     const cases: [string[], string][] = [
       [['--limit', '5'], '--limit is for --find'],
