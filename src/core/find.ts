@@ -93,7 +93,9 @@ export async function findInArchive(location: ArchiveBytes, options: FindOptions
       } catch (error) {
         // A damaged part stops its own search, not the others'.
         if (!(error instanceof UsageError)) throw error;
-        problems.push(`${componentName}: ${printable(withoutFinalPeriod(error.message))}`);
+        const message = withoutFinalPeriod(error.message);
+        const inside = message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message; // the archive is named above
+        problems.push(`${componentName}: ${printable(inside)}`);
       }
       total += tally.matches;
       components.push(tally);

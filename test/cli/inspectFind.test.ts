@@ -208,6 +208,38 @@ describe('inspect --find on fixture archives (no server: a mongodump fixture, a 
     expect(result.stdout).toContain('  secrets  folder docker  file  keys/jwt-private.pem  16 B\n');
   });
 
+  it('a damaged part stops only its own search: it is listed under the problems, the other components are searched', async () => {
+    const files = [
+      { path: 'rustfs/avatars/a.png', content: 'png' },
+      { path: 'secrets/keys/a.png', content: 'not an image' },
+    ];
+    const details = {
+      rustfs: {
+        buckets: [
+          {
+            name: 'avatars',
+            objects: [
+              { key: 'a.png', path: 'a.png', size: 3 },
+              { key: 'gone.png', path: 'gone.png', size: 1 },
+            ],
+          },
+        ],
+      },
+    };
+    const damaged = join(project, 'backups', 'damaged.tar.gz');
+    const manifest = manifestFor(files, { components: ['rustfs', 'secrets'], details });
+    await writeRawArchive(damaged, [{ path: 'manifest.json', content: JSON.stringify(manifest) }, ...files]);
+    const result = await runCli(['inspect', damaged, '--find', '*.png'], { cwd: project, env: ENV });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('  rustfs   bucket avatars  object  a.png       3 B\n');
+    expect(result.stdout).toContain('  secrets  folder docker   file    keys/a.png  12 B\n');
+    expect(result.stdout).toContain(
+      "Problems seen (run verify for a full check):\n  - rustfs: rustfs/avatars/gone.png is in the manifest's object list but not in the archive",
+    );
+    const json = JSON.parse((await runCli(['inspect', damaged, '--find', '*.png', '--json'], { cwd: project, env: ENV })).stdout);
+    expect(json).toMatchObject({ ok: false, total: 2 });
+  });
+
   it('refuses bad --find and --limit values with exit 2', async () => {
     const cases: [string[], string][] = [
       [['--limit', '5'], '--limit is for --find'],
