@@ -1,7 +1,7 @@
 import { locationName, type ArchiveBytes } from '../archive/location.js';
 import { archiveIndex } from '../archive/fileIndex.js';
 import type { Manifest } from '../archive/manifest.js';
-import { checkArchive, readManifest } from '../archive/reader.js';
+import { checkArchive, readManifest, sizeProblem } from '../archive/reader.js';
 import { SequentialReader, sourceFor, type ArchiveView } from './archiveSource.js';
 import type { Component, FoundItem, NameMatcher } from './component.js';
 import { UsageError } from '../base/errors.js';
@@ -61,6 +61,9 @@ export async function findInArchive(location: ArchiveBytes, options: FindOptions
     if (!(error instanceof UsageError)) throw error;
     return { file, name, shown: [], total: 0, components: [], problems: [withoutFinalPeriod(error.message)] };
   }
+  // A cut archive would fail midway through a component's part: refused from its first bytes instead.
+  const misfit = await sizeProblem(location, manifest);
+  if (misfit) throw new UsageError(`${name}: ${misfit}.`, { hint: 'Use another copy of the backup (verify tells what is wrong).' });
   const listed = archiveIndex(location, manifest);
   const legacy = listed === undefined;
   // An archive of the original scripts lists no files: they are found by reading it first.

@@ -106,6 +106,16 @@ describe.skipIf(!hasRedisServer)(
       expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, total: 0, matches: [] });
     });
 
+    it('a cut archive is refused with exit 2 before any search', async () => {
+      const whole = readFileSync(archive);
+      const cut = join(project, 'backups', 'cut.tar.gz');
+      await writeFile(cut, whole.subarray(0, whole.length - 100));
+      const result = await runCli(['inspect', cut, '--find', '*'], { cwd: project, env: ENV });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("cut.tar.gz: the archive's size");
+      expect(result.stdout).toBe('');
+    });
+
     it('inspect summarises each Redis database with its key count and most common prefixes', async () => {
       const result = await run([]);
       expect(result.code).toBe(0);
