@@ -17,3 +17,14 @@ export function normalisePath(text: string): string {
   const trimmed = text.replace(/^(?:\.\/+)+/, '').replace(/\/+$/, '');
   return trimmed === '' && text.startsWith('/') ? '/' : trimmed;
 }
+
+/**
+ * Whether a name (a key, a collection, an object's key, a path) matches a glob as `inspect --find`
+ * takes it: picomatch's POSIX syntax, case-sensitive, dot files included; a glob without `/` also
+ * matches the last segment of a name that has one (`*.pem` finds `keys/jwt.pem`).
+ */
+export function nameMatcher(pattern: string): (name: string) => boolean {
+  const whole = picomatch(pattern, { dot: true, posix: true });
+  if (pattern.includes('/')) return whole;
+  return (name) => whole(name) || whole(name.slice(name.lastIndexOf('/') + 1));
+}

@@ -66,7 +66,7 @@ const COMMAND_OPTIONS = {
     ...OPENING_OPTIONS,
   },
   verify: { ...OPENING_OPTIONS, ...NOTIFY_OPTIONS },
-  inspect: { ...OPENING_OPTIONS },
+  inspect: { ...OPENING_OPTIONS, find: { type: 'string' }, limit: { type: 'string' } },
   list: { ...OPENING_OPTIONS },
   prune: {
     ...OPENING_OPTIONS,
@@ -152,6 +152,8 @@ export interface ParsedCommand {
   failOnAnomaly: boolean;
   /** backup --accept-anomaly: this backup's differences from its baseline were intended. */
   acceptAnomaly: boolean;
+  /** inspect --find <glob>: the items to search the archive for, and --limit: how many matches to show. */
+  find?: { pattern: string; limit: number };
 }
 
 export function isCommand(word: string): word is CommandName {
@@ -217,9 +219,10 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     cleanup: Boolean(values.cleanup),
     metrics: values.metrics as string | undefined,
     selectors: command === 'restore' ? selectorValues(RESTORE_SELECTORS, values) : {},
-    limit: typeof values.limit === 'string' ? parseLimit(values.limit) : undefined,
+    limit: command === 'history' && typeof values.limit === 'string' ? parseLimit(values.limit) : undefined,
     failOnAnomaly: Boolean(values['fail-on-anomaly']),
     acceptAnomaly: Boolean(values['accept-anomaly']),
+    find: command === 'inspect' ? findValues(values) : undefined,
   };
 }
 
@@ -252,6 +255,23 @@ export function selectorValues(selectors: readonly RestoreSelector[], values: Re
     given[flag] = list;
   }
   return given;
+}
+
+/** The most matches `inspect --find` shows unless --limit says otherwise. */
+const DEFAULT_FIND_LIMIT = 100;
+
+function findValues(values: Record<string, unknown>): { pattern: string; limit: number } | undefined {
+  const { find: pattern, limit } = values as { find?: string; limit?: string };
+  if (pattern === undefined) {
+    if (limit !== undefined)
+      throw new UsageError('--limit is for --find.', { hint: 'Example: inspect <file> --find "session:*" --limit 20.' });
+    return undefined;
+  }
+  if (pattern === '') throw new UsageError('--find needs a name or a glob, not an empty value.', { hint: 'Example: --find "session:*".' });
+  if (limit !== undefined && !/^\d+$/.test(limit)) {
+    throw new UsageError(`--limit needs a whole number, not "${limit}".`, { hint: 'Example: --limit 20.' });
+  }
+  return { pattern, limit: limit === undefined ? DEFAULT_FIND_LIMIT : Number(limit) };
 }
 
 /** Flags that stand for settings, by the setting's name: they win over docker/.env and the environment. */

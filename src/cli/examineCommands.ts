@@ -1,19 +1,12 @@
-import { openOffsite } from '../app/session.js';
-import type { ArchiveBytes } from '../archive/location.js';
-import { spoolInput } from '../archive/spooledInput.js';
-import { openArchiveReference, openedWith } from '../core/offsite.js';
-import type { Keyring } from '../age/header.js';
-import type { OffsiteStore } from '../s3/offsite/offsite.js';
-import { commandSettings } from './settings.js';
+import { openArchiveArgument } from './archiveArgument.js';
+import { findCommand } from './findCommand.js';
 import { archivedComponent, COMPONENTS } from '../components/index.js';
 import { allProblems, examineArchive, type ExaminedArchive } from '../core/examine.js';
 import { UsageError } from '../base/errors.js';
 import { asSentence, formatBytes, plural } from '../base/format.js';
 import { summarised } from '../core/reports.js';
 import type { ParsedCommand } from './args.js';
-import { createLineReporter } from './reporter.js';
 import type { Terminal } from './terminal.js';
-import { terminalKeyring } from './keyring.js';
 import { monitoredRun, type OutcomeFacts } from './monitoredRun.js';
 import type { RunRecorder } from '../app/runRecorder.js';
 
@@ -52,8 +45,9 @@ async function verify(
   return count === 0 ? 0 : 1;
 }
 
-/** `inspect <file>`: what the archive holds, from the archive alone. */
+/** `inspect <file>`: what the archive holds, from the archive alone; with --find, the items whose name matches. */
 export async function inspectCommand(args: ParsedCommand, terminal: Terminal, signal: AbortSignal): Promise<number> {
+  if (args.find) return findCommand(args, args.find, terminal, signal);
   const examined = await examine(args, terminal, false, signal);
   if (args.common.json) {
     const problems = allProblems(examined);
@@ -71,14 +65,7 @@ export async function inspectCommand(args: ParsedCommand, terminal: Terminal, si
 }
 
 async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: boolean, signal: AbortSignal): Promise<ExaminedArchive> {
-  const [file, ...extra] = args.positionals;
-  if (file === undefined)
-    throw new UsageError(`${args.command} needs the path of an archive (a file, s3://bucket/key, or - for standard input).`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`, { hint: 'Give one archive.' });
-  const setting = await commandSettings(args.common);
-  const onEvent = createLineReporter(terminal.errRaw, terminal.stderrIsTTY);
-  const keyring = terminalKeyring(setting, terminal);
-  const location = await openExamined(file, terminal, () => openOffsite(setting, onEvent, signal), keyring);
+  const { location, setting, onEvent } = await openArchiveArgument(args, terminal, signal);
   let examined: ExaminedArchive;
   try {
     examined = await examineArchive(location, { components: COMPONENTS, fromArchive: archivedComponent, setting, onEvent, checkEveryFile });
@@ -92,17 +79,6 @@ async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: 
     });
   }
   return examined;
-}
-
-/** A file, an s3:// object, or standard input (spooled: a check reads the archive more than once). */
-async function openExamined(file: string, terminal: Terminal, store: () => OffsiteStore, keyring: Keyring): Promise<ArchiveBytes> {
-  if (file !== '-') return openArchiveReference(file, store, keyring);
-  if (terminal.stdinIsTTY) {
-    throw new UsageError('- reads the archive from standard input, which is a terminal.', {
-      hint: 'Pipe it in: aws s3 cp s3://bucket/key - | orkestra-backup verify -',
-    });
-  }
-  return openedWith(await spoolInput(terminal.stdin), keyring);
 }
 
 function describe(examined: ExaminedArchive): string[] {

@@ -28,6 +28,7 @@ Usage:
   orkestra-backup restore <file> [-c list] [--yes]
   orkestra-backup verify <file>            check an archive without any server
   orkestra-backup inspect <file>           show what an archive holds
+  orkestra-backup inspect <file> --find 'session:*'  where the keys, collections, objects, files of that name are
   orkestra-backup list [folder|s3://…/]     the archives of a folder (default ./backups), newest first
   orkestra-backup prune <folder|s3://…/> --keep-daily 7 --keep-monthly 12 [--dry-run]
   orkestra-backup drill <file|s3://…|latest>  restore into throwaway containers and check the data came back
@@ -131,8 +132,16 @@ ${OPENING}${NOTIFY}
 ${COMMON}`,
   inspect: `Usage: orkestra-backup inspect <file|s3://bucket/key|-> [options]
 
-Shows what an archive holds: the manifest, MongoDB namespaces, the Redis layout, buckets and
-object counts, secret file names (never their contents).
+Shows what an archive holds: the manifest, MongoDB namespaces with their documents, Redis
+databases with their key counts and most common key prefixes, buckets with object counts and
+bytes, file counts and secret file names (never their contents): what restore's selectors can pick.
+
+      --find <glob>           instead, search the archive for the collections, Redis keys, object keys
+                              and file paths whose name matches (case-sensitive; * stays within one /,
+                              ** crosses it; a glob without / also matches a name's last segment): one
+                              line per match with its component, database/bucket/folder, and size.
+                              Exit 0 when something matches, 1 when nothing does
+      --limit <n>             with --find: show the first n matches (default 100); the rest are counted
 ${OPENING}
 ${COMMON}`,
   list: `Usage: orkestra-backup list [folder|s3://bucket/prefix/] [options]

@@ -209,6 +209,22 @@ export interface ArchiveReport {
   readonly problems: string[];
 }
 
+/** One item of an archive whose name `inspect --find` matched: where it lives in its component and its size. */
+export interface FoundItem {
+  /** Where it lives inside the component: a database, a Redis database, a bucket, a folder. */
+  readonly group: { readonly kind: string; readonly name: string };
+  /** What it is: collection, key, object, file. */
+  readonly kind: string;
+  /** Its name as the component's selectors take it (a collection, a key, an object's key, a path inside the folder). */
+  readonly name: string;
+  readonly bytes: number;
+  /** More about it, for people (`12 documents`, `hash`). */
+  readonly detail?: string;
+}
+
+/** Whether one of an item's names matches what a search looks for. */
+export type NameMatcher = (name: string) => boolean;
+
 /** Where a configured component's definition came from: the project's orkestra-backup.json, or only the archive. */
 export type DefinitionOrigin = 'project' | 'archive';
 
@@ -242,6 +258,11 @@ export interface Component<Plan extends RestorePlan = RestorePlan> {
   restore(context: RestoreContext, plan: Plan): Promise<RestoreResult>;
   /** Reads only the archive: what this part holds, checked as deeply as the format allows. */
   examine(context: ExamineContext): Promise<ArchiveReport>;
+  /**
+   * Reads only the archive, as examine does, and yields each item whose name `matches`: the
+   * component's part is read once, in archive order, and nothing is held beyond the item at hand.
+   */
+  find?(context: ExamineContext, matches: NameMatcher): AsyncIterable<FoundItem>;
   /** Restore drills; a component without it cannot be drilled. */
   readonly drill?: DrillSupport;
   /** The restore flags that pick part of it or send it elsewhere (docs/restore-one-thing.md); its plan and restore get them in `selection`. */

@@ -22,9 +22,9 @@ export interface RdbSurvey {
  * Reads a whole RDB once: walks its keys (counted per database, every declared length checked
  * against what is left of `content.size`) and checks the CRC-64 of every byte, including those
  * after the EOF opcode or the record the walk stops at. With `maxBulk`, every value is measured
- * (never kept) to find those a RESTORE could not send.
+ * (never kept) to find those a RESTORE could not send. `onKey` is given every key's name as the walk meets it.
  */
-export async function surveyRdb(content: RdbBytes, maxBulk?: number): Promise<RdbSurvey> {
+export async function surveyRdb(content: RdbBytes, maxBulk?: number, onKey?: (db: number, key: Buffer) => void): Promise<RdbSurvey> {
   const checker = new RdbChecker();
   const source = content[Symbol.asyncIterator]();
   const checked: RdbBytes = {
@@ -49,7 +49,7 @@ export async function surveyRdb(content: RdbBytes, maxBulk?: number): Promise<Rd
   try {
     try {
       const measured = maxBulk !== undefined;
-      const walk = walkRdb(checked, { keepKey: () => measured, values: measured, valueKeepUpTo: 0 });
+      const walk = walkRdb(checked, { keepKey: () => measured || onKey !== undefined, values: measured, valueKeepUpTo: 0 });
       for (;;) {
         const next = await walk.next();
         if (next.done) {
@@ -58,6 +58,7 @@ export async function surveyRdb(content: RdbBytes, maxBulk?: number): Promise<Rd
         }
         const { db, key, valueBytes } = next.value;
         keysPerDb.set(db, (keysPerDb.get(db) ?? 0) + 1);
+        onKey?.(db, key!);
         const bytes = Math.max(key?.length ?? 0, (valueBytes ?? 0) + DUMP_TRAILER_BYTES);
         if (maxBulk !== undefined && bytes > maxBulk) {
           const largest = oversized.largest && oversized.largest.bytes >= bytes ? oversized.largest : { key: key!, bytes };

@@ -2,6 +2,7 @@ import { plural } from '../../base/format.js';
 import type { Component, ComponentKind, DefinitionOrigin } from '../../core/component.js';
 import { backupDirectory, matchRoots } from './backup.js';
 import { examineDirectory } from './content.js';
+import { findDirectoryFiles } from './find.js';
 import { DirectorySchema, type DirectoryDefinition } from './definition.js';
 import { directoryDrill } from './drill.js';
 import { FILE_SELECTORS } from '../fileSelection.js';
@@ -36,6 +37,7 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
     planRestore: (context) => planDirectoryRestore(name, definition, origin, context),
     restore: (context, plan) => restoreDirectory(name, context, plan),
     examine: (context) => examineDirectory(name, context),
+    find: (context, matches) => findDirectoryFiles(name, context, matches),
     drill: directoryDrill(name),
     selectors: FILE_SELECTORS,
   };

@@ -26,6 +26,7 @@ import { connectionFailure, lastLines, restoreCounts, toolFailure } from '../../
 import { describeExit } from '../../base/processes.js';
 import { serverFacts } from '../../mongo/serverFacts.js';
 import { mongodbDrill } from './drill.js';
+import { findCollections } from './find.js';
 import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../../mongo/remap.js';
 
 const DEFAULT_CONTAINER = MONGODB_DEFAULT_CONTAINER;
@@ -176,6 +177,7 @@ export const mongodb: Component<MongoPlan> = {
     return { facts: { database: sourceDb, targetDatabase: targetDb, header: dump?.header, namespaces }, lines, problems };
   },
 
+  find: findCollections,
   drill: mongodbDrill,
 };
 

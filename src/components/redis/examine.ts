@@ -1,8 +1,10 @@
 import type { ArchiveReport, ExamineContext } from '../../core/component.js';
 import { smallFileList } from '../../archive/smallFileList.js';
-import { formatBytes, plural } from '../../base/format.js';
+import { formatBytes, plural, withoutFinalPeriod } from '../../base/format.js';
 import { RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { aofManifestFiles, checkRdb } from '../../redis/rdb.js';
+import { surveyRdb } from '../../redis/rdbSurvey.js';
+import { databaseLine, KeyPrefixes } from './keyPrefixes.js';
 import type { RdbCheck } from '../../redis/rdbChecker.js';
 import { AOF_FOLDER, backupLayout, LAYOUT_ENTRY } from './files.js';
 
@@ -18,8 +20,19 @@ export async function examineRedis({ source }: ExamineContext): Promise<ArchiveR
   if (!layout && !online) problems.push(`redis/${LAYOUT_ENTRY} is missing or unreadable`);
   const checks = new Map<string, RdbCheck>();
   let aofManifest: string | undefined;
+  const prefixes = new KeyPrefixes();
+  let walked: { keysPerDb: ReadonlyMap<number, number>; stopped?: Error } | undefined;
   for await (const entry of source.entries()) {
-    if (entry.path === RDB_ENTRY || /\.base\.rdb$/.test(entry.path)) {
+    if (entry.path === RDB_ENTRY) {
+      // The same pass counts each database's keys and their prefixes: what `restore --keys` can pick.
+      const survey = await surveyRdb(
+        { size: entry.size, [Symbol.asyncIterator]: () => entry.content[Symbol.asyncIterator]() },
+        undefined,
+        prefixes.add,
+      );
+      checks.set(entry.path, survey.check);
+      walked = { keysPerDb: survey.keysPerDb, stopped: survey.damaged ?? survey.unwalkable };
+    } else if (/\.base\.rdb$/.test(entry.path)) {
       checks.set(entry.path, await checkRdb(entry.content, entry.size));
     } else if (entry.path.startsWith(`${AOF_FOLDER}/`) && entry.path.endsWith('.manifest')) {
       if (entry.size > MAX_AOF_MANIFEST_BYTES) {
@@ -53,11 +66,18 @@ export async function examineRedis({ source }: ExamineContext): Promise<ArchiveR
       ? `${AOF_FOLDER}/: ${plural(aofFiles.length, 'file')}, ${formatBytes(aofFiles.reduce((total, file) => total + file.size, 0))}`
       : 'no AOF files',
   ];
+  const databases = walked ? prefixes.databases(walked.keysPerDb) : undefined;
+  for (const database of databases ?? []) lines.push(databaseLine(database, prefixes.approximate));
+  if (walked?.stopped)
+    lines.push(`the key walk stopped early (${withoutFinalPeriod(walked.stopped.message)}): keys after it are not counted`);
   const facts = {
     layout,
     rdb: rdb ? { size: rdb.size, version: rdbCheck?.version, checksum: rdbCheck?.checksum } : undefined,
     aofFiles: aofFiles.map(({ path, size }) => ({ path, size })),
     keys: (source.details as { keys?: number } | undefined)?.keys,
+    databases,
+    prefixesApproximate: databases ? prefixes.approximate : undefined,
+    keysCountedWhole: walked ? !walked.stopped : undefined,
   };
   return { facts, lines, problems };
 }

@@ -3,6 +3,7 @@ import { containerRedis } from './container.js';
 import { type ContainerRedisPlan } from './containerPlan.js';
 import { redisDrill } from './drill.js';
 import { examineRedis } from './examine.js';
+import { findKeys } from './find.js';
 import { onlineRedis, redisUrl, type OnlineRedisPlan } from './online.js';
 import type { RedisTransport } from './transport.js';
 
@@ -30,5 +31,6 @@ export const redis: Component<RedisPlan> = {
     return onlineRedis(redisUrl((key) => project.setting(key), services.tuning.redisTimeoutMs)!).restore(context, plan);
   },
   examine: examineRedis,
+  find: findKeys,
   drill: redisDrill,
 };

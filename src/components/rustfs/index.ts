@@ -13,6 +13,7 @@ import { archivedBucketNames, archivedObjects, type ObjectDetails } from '../../
 import { plannedObjects, tallyRestore, UnorderedBucket, withMore, type PlannedObject } from '../../s3/rustfs/restoreComparison.js';
 import { connectProjectStore as connect, storeAvailability } from '../../s3/rustfs/projectStore.js';
 import { rustfsDrill } from './drill.js';
+import { findObjects } from './find.js';
 import { knownIncompressible, objectPath } from '../../s3/rustfs/objectPaths.js';
 import { withRetries } from '../../s3/client/retry.js';
 import {
@@ -196,6 +197,7 @@ export const rustfs: Component<RustfsPlan> = {
     };
   },
 
+  find: findObjects,
   drill: rustfsDrill,
 };
 

@@ -13,6 +13,7 @@ import { formatBytes, plural } from '../../base/format.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { removeStagedLeftovers, StagingArea, writeNewFile, type StagedItem } from '../../core/stagedSwap.js';
 import { secretsDrill } from './drill.js';
+import { findSecretFiles } from './find.js';
 import { SECRETS } from '../../archive/archiveNames.js';
 import {
   checkInto,
@@ -163,11 +164,15 @@ export const secrets: Component<SecretsPlan> = {
     }
     return {
       facts: { files: files.map(({ path, size }) => ({ path, size })) },
-      lines: files.map((file) => `${file.path} (${formatBytes(file.size)})`),
+      lines: [
+        `${plural(files.length, 'file')}, ${formatBytes(files.reduce((total, file) => total + file.size, 0))}`,
+        ...files.map((file) => `${file.path} (${formatBytes(file.size)})`),
+      ],
       problems,
     };
   },
 
+  find: findSecretFiles,
   drill: secretsDrill,
   selectors: FILE_SELECTORS,
 };

@@ -1,0 +1,8 @@
+import type { ExamineContext, FoundItem, NameMatcher } from '../../core/component.js';
+
+/** The secret files (paths inside docker/) whose path matches, from the archive's index alone. */
+export async function* findSecretFiles({ source }: ExamineContext, matches: NameMatcher): AsyncGenerator<FoundItem> {
+  for await (const file of source.files()) {
+    if (matches(file.path)) yield { group: { kind: 'folder', name: 'docker' }, kind: 'file', name: file.path, bytes: file.size };
+  }
+}
