@@ -7,6 +7,7 @@ import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { runCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
+import { namesBesideHistory } from '../helpers/history.js';
 import { withLzfBomb, withRecord } from '../helpers/rdbRecords.js';
 import { execText, startRedis, uniqueName, type StackContext } from '../engine/stack.js';
 
@@ -180,7 +181,7 @@ describeEngine('redis through the Docker Engine API', () => {
     expect(backup.code).toBe(1);
     expect(backup.stderr).toMatch(/refused the password.*REDIS_PASSWORD/);
     expect(backup.stderr).not.toContain('wrong-password');
-    expect(execFileSync('ls', ['-A', `${project}/backups`], { encoding: 'utf8' }).trim()).toBe('');
+    expect(await namesBesideHistory(`${project}/backups`)).toEqual([]);
   });
 
   it('a stopped container fails the dry-run and the restore before anything changes', async () => {
