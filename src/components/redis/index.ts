@@ -1,5 +1,7 @@
 import type { AvailabilityContext, Component } from '../../core/component.js';
+import { PreconditionError } from '../../base/errors.js';
 import { containerRedis } from './container.js';
+import { REDIS_SELECTORS } from './keySelectors.js';
 import { type ContainerRedisPlan } from './containerPlan.js';
 import { redisDrill } from './drill.js';
 import { examineRedis } from './examine.js';
@@ -23,7 +25,15 @@ export const redis: Component<RedisPlan> = {
   title: 'Redis',
   availability: (context) => transportOf(context).availability(context),
   backup: (context) => transportOf(context).backup(context),
-  planRestore: (context) => transportOf(context).planRestore(context),
+  planRestore(context) {
+    const transport = transportOf(context);
+    if (context.selection !== undefined && transport === containerRedis) {
+      throw new PreconditionError('selective Redis restore needs REDIS_URL for now.', {
+        hint: "Set REDIS_URL (or --redis-url) to the container's Redis as this host reaches it (a published port), or restore Redis whole. Nothing was touched.",
+      });
+    }
+    return transport.planRestore(context);
+  },
   restore(context, plan) {
     if (plan.transport === 'container') return containerRedis.restore(context, plan);
     const { project, services } = context;
@@ -31,4 +41,5 @@ export const redis: Component<RedisPlan> = {
   },
   examine: examineRedis,
   drill: redisDrill,
+  selectors: REDIS_SELECTORS,
 };

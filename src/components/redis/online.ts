@@ -19,6 +19,9 @@ import { parseRedisUrl, RespConnection, type RedisAddress } from '../../redis/re
 import { databasesText } from '../../redis/serverLimits.js';
 import { archivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
 import type { RedisTransport } from './transport.js';
+import type { KeySelection } from '../../redis/keySelection.js';
+import { keySelectionOf } from './keySelectors.js';
+import { planKeySelection, restoreKeySelection } from './onlineSelection.js';
 
 /** An online restore's plan: the server, and the databases FLUSHDB empties first. */
 export interface OnlineRedisPlan extends RestorePlan {
@@ -26,6 +29,8 @@ export interface OnlineRedisPlan extends RestorePlan {
   readonly databases: readonly number[];
   /** The server's proto-max-bulk-len: the longest RESTORE it takes (and the most of one value held). */
   readonly maxBulk: number;
+  /** A selective restore's keys (restore-one-thing.md): only they are restored, no database flushed. */
+  readonly keys?: KeySelection;
 }
 
 /**
@@ -63,7 +68,8 @@ export async function onlineBackup(address: RedisAddress, { sink, progress }: Ba
   return { details: { transport: 'replication', server: address.shown }, summary: `RDB of ${address.shown} through replication` };
 }
 
-export async function onlinePlan(address: RedisAddress, { source }: PlanContext): Promise<OnlineRedisPlan> {
+export async function onlinePlan(address: RedisAddress, { source, selection }: PlanContext): Promise<OnlineRedisPlan> {
+  const keys = selection && keySelectionOf(selection);
   const files = await smallFileList(source, 'redis');
   if (!files.some((file) => file.path === RDB_ENTRY))
     throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY} is missing.`, { hint: 'Nothing was touched.' });
@@ -73,6 +79,10 @@ export async function onlinePlan(address: RedisAddress, { source }: PlanContext)
     ? ["the backup's AOF increments are not replayed online: its RDB snapshot is what is restored"]
     : [];
   const server = `Redis at ${address.shown} (REDIS_URL, Redis ${plan.serverVersion})`;
+  if (keys !== undefined) {
+    const { actions, replaces, totals, beside } = await planKeySelection(address, source, keys, server);
+    return { transport: 'online', databases: [], maxBulk: plan.maxBulk, keys, actions, replaces, warnings, selection: { totals, beside } };
+  }
   if (databases.length === 0) {
     return {
       transport: 'online',
@@ -104,11 +114,9 @@ export async function onlinePlan(address: RedisAddress, { source }: PlanContext)
  * section: an interrupt stops the RESTOREs between two keys and the previous data is put back,
  * so the server ends with the archive's data or its own, and the message says which.
  */
-export async function onlineRestore(
-  address: RedisAddress,
-  { source, progress, aside, signal }: RestoreContext,
-  plan: OnlineRedisPlan,
-): Promise<RestoreResult> {
+export async function onlineRestore(address: RedisAddress, context: RestoreContext, plan: OnlineRedisPlan): Promise<RestoreResult> {
+  const { source, progress, aside, signal } = context;
+  if (plan.keys !== undefined) return restoreKeySelection(address, context, plan.keys, plan.maxBulk);
   if (plan.databases.length === 0) return { summary: `the backup holds no keys: nothing changed in Redis at ${address.shown}` };
   const kept = await aside.pathFor('redis', snapshotName(address));
   const keptShown = `docker/${posix.basename(aside.displayPath)}/redis/${snapshotName(address)}`;
