@@ -78,7 +78,7 @@ export async function onlinePlan(address: RedisAddress, { source, selection }: P
   const warnings = files.some((file) => /\.incr\.aof$/.test(file.path) && file.size > 0)
     ? ["the backup's AOF increments are not replayed online: its RDB snapshot is what is restored"]
     : [];
-  const server = `Redis at ${address.shown} (REDIS_URL, Redis ${plan.serverVersion})`;
+  const server = `Redis at ${address.shown} (${address.open ? 'through the engine' : 'REDIS_URL'}, Redis ${plan.serverVersion})`;
   if (keys !== undefined) {
     const { actions, replaces, totals, beside } = await planKeySelection(address, source, keys, server);
     return { transport: 'online', databases: [], maxBulk: plan.maxBulk, keys, actions, replaces, warnings, selection: { totals, beside } };
