@@ -71,7 +71,7 @@ async function readLine(reader: KeptFileReader, type: string): Promise<number | 
 
 /** Lines and exact runs of bytes from a file read as it streams. */
 class KeptFileReader {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
 
   constructor(private readonly chunks: AsyncIterator<Buffer | string>) {}
 
@@ -84,22 +84,32 @@ class KeptFileReader {
         this.buffer = this.buffer.subarray(end + 2);
         return line;
       }
+      // A header line is `*<count>` or `$<length>`: anything longer is not a kept file.
+      if (this.buffer.length > 64) throw new RuntimeError('the kept file holds an unexpected line.');
       if (!(await this.more())) return undefined;
     }
   }
 
   /** The next `count` bytes; undefined when the file ends first. */
   async take(count: number): Promise<Buffer | undefined> {
-    while (this.buffer.length < count) if (!(await this.more())) return undefined;
-    const bytes = this.buffer.subarray(0, count);
-    this.buffer = this.buffer.subarray(count);
-    return bytes;
+    // Gathered once, so a long value costs one copy, not one per chunk.
+    const pieces: Buffer[] = [this.buffer];
+    let gathered = this.buffer.length;
+    while (gathered < count) {
+      const next = await this.chunks.next();
+      if (next.done) return undefined;
+      pieces.push(next.value as Buffer);
+      gathered += (next.value as Buffer).length;
+    }
+    const all = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, gathered);
+    this.buffer = all.subarray(count);
+    return all.subarray(0, count);
   }
 
   private async more(): Promise<boolean> {
     const next = await this.chunks.next();
     if (next.done) return false;
-    this.buffer = Buffer.concat([this.buffer, next.value as Buffer]);
+    this.buffer = this.buffer.length === 0 ? (next.value as Buffer) : Buffer.concat([this.buffer, next.value as Buffer]);
     return true;
   }
 }

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectNoStackTrace, runCli } from '../helpers/cli.js';
+import { expectNoStackTrace, runCli, startCli } from '../helpers/cli.js';
 import { hasRedisServer, startHostRedis, stopHostRedis, type HostRedis } from '../helpers/hostRedis.js';
 import { makeProject } from '../helpers/project.js';
 
@@ -165,6 +165,12 @@ describe.skipIf(!hasRedisServer)('restore --keys through REDIS_URL (redis-server
     const toDbAlone = await runCli(['restore', archive, '--keys', 'session:*', '--to-db', '2', '-y'], { cwd: project, env });
     expect(toDbAlone.code).toBe(2);
     expect(toDbAlone.stderr).toContain('--to-db needs --db');
+    const twice = await runCli(['restore', archive, '--keys', 'session:*', '--delete-missing', '--delete-missing', '-y'], {
+      cwd: project,
+      env,
+    });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('--delete-missing may be given once');
     const badDb = await runCli(['restore', archive, '--db', 'zero', '-y'], { cwd: project, env });
     expect(badDb.code).toBe(2);
     expect(badDb.stderr).toContain('--db needs a database number');
@@ -197,4 +203,44 @@ describe.skipIf(!hasRedisServer)('restore --keys through REDIS_URL (redis-server
     expectNoStackTrace(output);
     expect(dumps(server)).toEqual(before);
   });
+
+  it.each([
+    ['its connection killed with CLIENT KILL', 'stopped \\(.*(closed the connection|was lost).*\\)', 'kill'],
+    ['SIGINT', 'was interrupted', 'sigint'],
+  ] as const)(
+    'a selective restore stopped midway (%s) deletes again the keys it added, on a new connection, and says so',
+    async (_, said, how) => {
+      const server = await startHostRedis(`${how}-pw`);
+      server.cli('EVAL', `for i = 1, 100000 do redis.call('SET', 'bulk:' .. i, string.rep('v', 64) .. i) end`, '0');
+      const project = await makeProject({ env: `REDIS_URL=redis://:${how}-pw@127.0.0.1:${server.port}\n` });
+      const backup = await runCli(['backup', '-c', 'redis', '-y'], { cwd: project, env });
+      expect(backup.code, backup.stderr).toBe(0);
+      server.cli('FLUSHALL');
+      server.cli('SET', 'other:1', 'stays');
+      const before = dumps(server);
+      const restore = startCli(['restore', backup.stdout.trim(), '--keys', 'bulk:*', '-y'], { cwd: project, env });
+      await waitUntil('the restore is under way', async () => Number(await server.cliAsync('DBSIZE')) >= 10_000);
+      if (how === 'kill') await server.cliAsync('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      else restore.signal('SIGINT');
+      const result = await restore.result;
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(1);
+      expect(output).toMatch(
+        new RegExp(
+          `the selective restore into Redis at 127\\.0\\.0\\.1:\\d+ ${said}; the kept values were put back \\(0 keys given its previous value, [\\d,]+ added keys deleted\\), so the selected keys hold what they held before\\.`,
+        ),
+      );
+      expectNoStackTrace(output);
+      expect(dumps(server)).toEqual(before);
+    },
+  );
 });
+
+/** Polls (never sleeps a fixed time) until `condition` holds; fails after `timeoutMs`. */
+async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
