@@ -85,7 +85,10 @@ export async function countSelection(address: RedisAddress, rdb: RdbBytes, selec
       if (!keys.has(target)) keys.set(target, new Set());
       keys.get(target)!.add(digest(entry.key!));
       await pipe.select(target);
-      await pipe.send(['EXISTS', entry.key!], (reply) => (existing += reply === 1 ? 1 : 0));
+      await pipe.send(['EXISTS', entry.key!], (reply) => {
+        if (reply instanceof RespError) throw new PreconditionError(`Redis at ${address.shown} refused EXISTS: ${reply.message}.`);
+        existing += reply === 1 ? 1 : 0;
+      });
     }
     await pipe.settle(0);
     const targets = selection.toDb !== undefined ? [selection.toDb] : [...keys.keys()].sort((a, b) => a - b);
@@ -185,12 +188,19 @@ export async function keepSelected(
       let ttl: RespReply = null;
       pipe.sendNow(['PTTL', key], (reply) => (ttl = reply));
       await pipe.send(['DUMP', key], async (payload) => {
-        if (Buffer.isBuffer(payload) && typeof ttl === 'number' && ttl !== -2) {
-          checkKeptLength(address, key, payload, maxBulk);
-          existed += 1;
-          const at = ttl < 0 ? 0 : Date.now() + ttl;
-          await write(file, encodeCommand(['RESTORE', key, String(at), payload, 'REPLACE', 'ABSTTL']));
-        } else await write(file, encodeCommand(['DEL', key]));
+        // A refusal (an ACL without DUMP) must not pass for a missing key: its put-back would delete it.
+        const refused = [ttl, payload].find((reply) => reply instanceof RespError);
+        if (refused instanceof RespError || (payload !== null && !Buffer.isBuffer(payload))) {
+          const why = refused instanceof RespError ? refused.message : 'an unexpected answer';
+          throw new PreconditionError(`Redis at ${address.shown} did not give the current value of ${shownKey(key)} (${why}).`, {
+            hint: 'A selective restore keeps the current value of every key it changes first (DUMP and PTTL). Nothing was changed.',
+          });
+        }
+        if (payload === null) return write(file, encodeCommand(['DEL', key]));
+        checkKeptLength(address, key, payload, maxBulk);
+        existed += 1;
+        const at = typeof ttl === 'number' && ttl > 0 ? Date.now() + ttl : 0;
+        await write(file, encodeCommand(['RESTORE', key, String(at), payload, 'REPLACE', 'ABSTTL']));
       });
       records += 1;
     };

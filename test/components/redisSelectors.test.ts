@@ -204,6 +204,18 @@ describe.skipIf(!hasRedisServer)('restore --keys through REDIS_URL (redis-server
     expect(dumps(server)).toEqual(before);
   });
 
+  it('a server that refuses DUMP (an ACL user without it) is refused before any change: a refusal never passes for a missing key', async () => {
+    const { server, project, archive } = await changedServer('nodump-pw');
+    server.cli('ACL', 'SETUSER', 'nodump', 'on', '>nodump-pw', '~*', '+@all', '-dump');
+    const before = dumps(server);
+    const url = `redis://nodump:nodump-pw@127.0.0.1:${server.port}`;
+    const result = await runCli(['restore', archive, '--keys', 'session:*', '--redis-url', url, '-y'], { cwd: project, env });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/Redis at 127\.0\.0\.1:\d+ did not give the current value of "session:[^"]+" \(NOPERM[^)]*\)\./);
+    expect(result.stderr).toContain('Nothing was changed.');
+    expect(dumps(server)).toEqual(before);
+  });
+
   it.each([
     ['its connection killed with CLIENT KILL', 'stopped \\(.*(closed the connection|was lost).*\\)', 'kill'],
     ['SIGINT', 'was interrupted', 'sigint'],
