@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { expectNoStackTrace, runCli, startCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
 import { execText, startRedis, uniqueName, type StackContext } from '../engine/stack.js';
@@ -95,6 +95,52 @@ describeEngine('restore --keys through the container, without REDIS_URL', () => 
       expect((await stack.docker.getContainer(name).inspect()).State.StartedAt).toBe(startedAt);
       const clients = await cli(name, 'CLIENT', 'LIST');
       expect(clients.trim().split('\n')).toHaveLength(1); // no relay connection left open
+    },
+  );
+
+  it(
+    'a restore whose relay connection is killed midway puts the kept values back through a new relay, and says so',
+    { timeout: 180_000 },
+    async () => {
+      const name = containers.track(await startRedis(stack, uniqueName('okb-redis-pick'), { password: PASSWORD })).name;
+      const project = await makeProject({ keys: false });
+      await writeDotenv(project, { REDIS_PASSWORD: PASSWORD });
+      const env = engineEnv();
+      await cli(name, 'EVAL', "for i = 1, 60000 do redis.call('SET', 'bulk:' .. i, string.rep('v', 64) .. i) end", '0');
+      const backup = await runCli(['backup', '-c', 'redis', '-y', '--container', `redis=${name}`], { cwd: project, env });
+      expect(backup.code, backup.stderr).toBe(0);
+      await cli(name, 'EVAL', "for i = 1, 60000 do redis.call('SET', 'bulk:' .. i, 'changed-' .. i) end", '0');
+      await cli(name, 'SET', 'other', 'stays');
+      const before = await dumps(name);
+      const args = ['restore', backup.stdout.trim(), '--keys', 'bulk:*', '-y', '--container', `redis=${name}`];
+      const restore = startCli(args, { cwd: project, env });
+      const deadline = Date.now() + 120_000;
+      // Under way: values of the archive are back for some keys (its values are 64 v's and a number).
+      while (
+        !(
+          await cli(
+            name,
+            'EVAL',
+            "local n = 0 for i = 1, 60000, 600 do if string.sub(redis.call('GET', 'bulk:' .. i), 1, 1) == 'v' then n = n + 1 end end return n",
+            '0',
+          )
+        )
+          .trim()
+          .match(/^[1-9]/)
+      ) {
+        if (Date.now() > deadline) throw new Error('the restore never got under way');
+      }
+      await cli(name, 'CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      const result = await restore.result;
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(1);
+      expect(output).toMatch(
+        new RegExp(
+          `the selective restore into Redis at ${name} stopped \\(.*\\); the kept values were put back \\([\\d,]+ keys given its previous value, 0 added keys deleted\\)`,
+        ),
+      );
+      expectNoStackTrace(output);
+      expect(await dumps(name)).toEqual(before);
     },
   );
 });
