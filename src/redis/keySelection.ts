@@ -209,7 +209,8 @@ export async function keepSelected(
       const target = targetOf(selection, entry.db, entry.key!);
       if (target === undefined || (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now)) continue;
       if (!keys.has(target)) keys.set(target, new Set());
-      keys.get(target)!.add(digest(entry.key!));
+      // Only --delete-missing asks which keys matching now the archive lacks.
+      if (selection.deleteMissing) keys.get(target)!.add(digest(entry.key!));
       await keep(target, entry.key!);
     }
     if (selection.deleteMissing && !signal.aborted) {
