@@ -229,11 +229,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
 /** The components' restore selectors as options; each may be given many times, and is refused below when it may not. */
 export function selectorOptions(selectors: readonly RestoreSelector[]): Options {
   const options: Options = {};
-  for (const { flag } of selectors) {
+  for (const { flag, value } of selectors) {
     if (Object.hasOwn(COMMON_OPTIONS, flag) || Object.hasOwn(COMMAND_OPTIONS.restore, flag)) {
       throw new Error(`restore selector --${flag} has the name of one of restore's own options`);
     }
-    options[flag] = { type: 'string', multiple: true };
+    options[flag] = { type: value === undefined ? 'boolean' : 'string', multiple: true };
   }
   return options;
 }
@@ -242,11 +242,12 @@ export function selectorOptions(selectors: readonly RestoreSelector[]): Options 
 export function selectorValues(selectors: readonly RestoreSelector[], values: Record<string, unknown>): Record<string, string[]> {
   const given: Record<string, string[]> = {};
   for (const { flag, value, repeatable } of selectors) {
-    const list = values[flag] as string[] | undefined;
-    if (list === undefined) continue;
+    const flags = values[flag] as (string | boolean)[] | undefined;
+    if (flags === undefined) continue;
+    const list = flags.map((entry) => (entry === true ? 'yes' : String(entry)));
     if (!repeatable && list.length > 1) {
       throw new UsageError(`--${flag} may be given once (it was given ${list.length} times).`, {
-        hint: `Give one --${flag} ${value}. See orkestra-backup restore --help.`,
+        hint: `Give one --${flag}${value === undefined ? '' : ` ${value}`}. See orkestra-backup restore --help.`,
       });
     }
     const empty = list.find((entry) => entry.trim() === '');

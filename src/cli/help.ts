@@ -241,7 +241,7 @@ ${COMMON}`,
 function selectorHelp(): string {
   if (RESTORE_SELECTORS.length === 0) return '';
   const rows = RESTORE_SELECTORS.map(({ flag, value, repeatable, help }) => {
-    const option = `--${flag} <${value}>`;
+    const option = value === undefined ? `--${flag}` : `--${flag} <${value}>`;
     const notes = [repeatable ? 'repeatable' : '', selectorOwners(flag).join(', ')].filter((note) => note !== '').join('; ');
     return `      ${option.padEnd(24)}${option.length > 23 ? `\n${' '.repeat(30)}` : ''}${help}\n${' '.repeat(30)}(${notes})`;
   });

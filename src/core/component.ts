@@ -44,8 +44,8 @@ export interface RestorePlan {
 export interface RestoreSelector {
   /** The flag without its dashes. */
   readonly flag: string;
-  /** The value's placeholder in --help (`PATH|GLOB`). */
-  readonly value: string;
+  /** The value's placeholder in --help (`PATH|GLOB`); none: the flag takes no value, and given, its values are `['yes']`. */
+  readonly value?: string;
   readonly repeatable: boolean;
   /** One line for --help and docs/cli.md. */
   readonly help: string;

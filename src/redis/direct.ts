@@ -155,12 +155,26 @@ export interface OnlineRestoreOptions {
   readonly onlyDatabases?: readonly number[];
   /** The server's proto-max-bulk-len: no value longer than it is held (default MOST_STRING_BYTES). */
   readonly maxBulk?: number;
-  /** Called just before the first FLUSHDB is sent: from then on the server's data is being changed. */
+  /** Called just before the first FLUSHDB (or, with none, the first RESTORE) is sent: from then on the server's data is being changed. */
   readonly onFirstChange?: () => void;
+  /** Which keys are restored, and into which database (a selective restore); undefined: the key is left out. Default: every key, into its own database. */
+  readonly select?: (db: number, key: Buffer) => number | undefined;
+  /** The moment expiries are judged against (default: as each key is met), so two walks of one RDB pick the same keys. */
+  readonly now?: number;
+}
+
+/** A RESTORE the server refused: `index` is its place among the RESTOREs sent (0 for the first). */
+export class RestoreRefused extends RuntimeError {
+  constructor(
+    message: string,
+    readonly index: number,
+  ) {
+    super(message);
+  }
 }
 
 /**
- * Restores an RDB online: FLUSHDB in each of `databases`, then every key with
+ * Restores an RDB online: FLUSHDB in each of `databases`, then every key (that `select` picks) with
  * `RESTORE key ttl payload REPLACE ABSTTL` (a DUMP payload is the RDB value encoding, the RDB
  * version and a CRC-64), pipelined. Keys whose expiry has passed are not restored. The server
  * keeps running. A lost connection, a server that answers nothing for its idle limit (the
@@ -173,32 +187,42 @@ export async function restoreOnline(
   rdb: AsyncIterable<Buffer>,
   databases: readonly number[],
   onKey: () => void,
-  { signal, onlyDatabases, maxBulk = MOST_STRING_BYTES, onFirstChange }: OnlineRestoreOptions = {},
+  { signal, onlyDatabases, maxBulk = MOST_STRING_BYTES, onFirstChange, select = (db) => db, now }: OnlineRestoreOptions = {},
 ): Promise<{ restored: number; expired: number }> {
   signal?.throwIfAborted();
   const connection = await RespConnection.open(address);
+  let changing = false;
+  const firstChange = () => {
+    if (!changing) onFirstChange?.();
+    changing = true;
+  };
   try {
     for (const db of databases) {
       signal?.throwIfAborted();
       connection.expectOk(await connection.command('SELECT', String(db)), `SELECT ${db}`);
-      onFirstChange?.();
+      firstChange();
       connection.expectOk(await connection.command('FLUSHDB'), `FLUSHDB in database ${db}`);
     }
     let current = -1;
     let restored = 0;
     let expired = 0;
-    const pending: Promise<RespReply>[] = [];
+    const pending: { reply: Promise<RespReply>; index?: number; key?: Buffer }[] = [];
     const settle = async (keep: number) => {
       while (pending.length > keep) {
-        const reply = await pending.shift()!;
-        if (reply instanceof RespError) throw new RuntimeError(`Redis at ${address.shown} refused a RESTORE: ${reply.message}.`);
+        const { reply: next, index, key } = pending.shift()!;
+        const reply = await next;
+        if (!(reply instanceof RespError)) continue;
+        if (index === undefined) throw new RuntimeError(`Redis at ${address.shown} refused a SELECT: ${reply.message}.`);
+        throw new RestoreRefused(`Redis at ${address.shown} refused the RESTORE of ${shownKey(key!)}: ${reply.message}.`, index);
       }
     };
     const valueKeepUpTo = maxBulk - DUMP_TRAILER_BYTES;
     for await (const entry of walkRdb(rdb, { keepKey: () => true, values: true, valueKeepUpTo })) {
       if (signal?.aborted) break;
       if (onlyDatabases && !onlyDatabases.includes(entry.db)) continue;
-      if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= Date.now()) {
+      const target = select(entry.db, entry.key!);
+      if (target === undefined) continue;
+      if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= (now ?? Date.now())) {
         expired += 1;
         continue;
       }
@@ -207,12 +231,14 @@ export async function restoreOnline(
           `the key ${shownKey(entry.key!)} needs a RESTORE of ${formatBytes(entry.valueBytes! + DUMP_TRAILER_BYTES)}, over the proto-max-bulk-len of Redis at ${address.shown}.`,
         );
       }
-      if (entry.db !== current) {
-        pending.push(connection.send(['SELECT', String(entry.db)]));
-        current = entry.db;
+      if (target !== current) {
+        pending.push({ reply: connection.send(['SELECT', String(target)]) });
+        current = target;
       }
       const payload = dumpPayload(entry.value, entry.version);
-      pending.push(connection.send(['RESTORE', entry.key!, String(entry.expiresAtMs ?? 0), payload, 'REPLACE', 'ABSTTL']));
+      firstChange();
+      const command = ['RESTORE', entry.key!, String(entry.expiresAtMs ?? 0), payload, 'REPLACE', 'ABSTTL'];
+      pending.push({ reply: connection.send(command), index: restored, key: entry.key });
       restored += 1;
       onKey();
       await connection.drained();

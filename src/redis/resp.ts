@@ -1,4 +1,5 @@
 import { connect as connectTcp, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { connect as connectTls } from 'node:tls';
 import { PreconditionError, UsageError } from '../base/errors.js';
 
@@ -21,7 +22,12 @@ export interface RedisAddress {
   readonly shown: string;
   /** How long a connection waits with replies outstanding and no byte moving before it gives up (default 60 s). */
   readonly idleMs?: number;
+  /** Opens the byte stream to the server instead of TCP (a relay run in its container through the engine). */
+  readonly open?: () => Promise<RespStream>;
 }
+
+/** What a connection talks over: a TCP or TLS socket, or any duplex stream with an idle timer like a socket's. */
+export type RespStream = Duplex & { setTimeout(ms: number): unknown };
 
 /** How long a connection waits for a server that neither reads nor answers, when its address does not say. */
 const DEFAULT_REDIS_IDLE_MS = 60_000;
@@ -71,7 +77,7 @@ export class RespConnection {
   private readonly idleMs: number;
 
   private constructor(
-    private readonly socket: Socket,
+    private readonly socket: RespStream,
     readonly address: RedisAddress,
   ) {
     this.idleMs = address.idleMs ?? DEFAULT_REDIS_IDLE_MS;
@@ -93,30 +99,7 @@ export class RespConnection {
 
   /** Connects and logs in (AUTH with the URL's user and password); the URL's database is selected. */
   static async open(address: RedisAddress, timeoutMs = 10_000): Promise<RespConnection> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const options = { host: address.host, port: address.port, timeout: timeoutMs };
-      const opened = address.tls ? connectTls({ ...options, servername: address.host }) : connectTcp(options);
-      const ready = address.tls ? 'secureConnect' : 'connect';
-      opened.once(ready, () => {
-        opened.setTimeout(0);
-        resolve(opened);
-      });
-      opened.once('timeout', () => {
-        opened.destroy();
-        reject(
-          new PreconditionError(`Redis at ${address.shown} did not answer within ${timeoutMs / 1000} s.`, {
-            hint: 'Check REDIS_URL and that the server is reachable from this host.',
-          }),
-        );
-      });
-      opened.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          new PreconditionError(`cannot reach Redis at ${address.shown} (${error.code ?? error.message}).`, {
-            hint: 'Check REDIS_URL and that the server is reachable from this host.',
-          }),
-        ),
-      );
-    });
+    const socket = address.open ? await address.open() : await connectSocket(address, timeoutMs);
     const connection = new RespConnection(socket, address);
     if (address.password !== undefined) {
       const auth = address.username ? ['AUTH', address.username, address.password] : ['AUTH', address.password];
@@ -236,6 +219,33 @@ export class RespConnection {
       this.socket.destroy();
     }
   }
+}
+
+function connectSocket(address: RedisAddress, timeoutMs: number): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const options = { host: address.host, port: address.port, timeout: timeoutMs };
+    const opened = address.tls ? connectTls({ ...options, servername: address.host }) : connectTcp(options);
+    const ready = address.tls ? 'secureConnect' : 'connect';
+    opened.once(ready, () => {
+      opened.setTimeout(0);
+      resolve(opened);
+    });
+    opened.once('timeout', () => {
+      opened.destroy();
+      reject(
+        new PreconditionError(`Redis at ${address.shown} did not answer within ${timeoutMs / 1000} s.`, {
+          hint: 'Check REDIS_URL and that the server is reachable from this host.',
+        }),
+      );
+    });
+    opened.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new PreconditionError(`cannot reach Redis at ${address.shown} (${error.code ?? error.message}).`, {
+          hint: 'Check REDIS_URL and that the server is reachable from this host.',
+        }),
+      ),
+    );
+  });
 }
 
 export function encodeCommand(args: readonly (string | Buffer)[]): Buffer {

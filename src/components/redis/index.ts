@@ -1,10 +1,12 @@
 import type { AvailabilityContext, Component } from '../../core/component.js';
 import { containerRedis } from './container.js';
+import { REDIS_SELECTORS } from './keySelectors.js';
 import { type ContainerRedisPlan } from './containerPlan.js';
 import { redisDrill } from './drill.js';
 import { examineRedis } from './examine.js';
 import { findKeys } from './find.js';
-import { onlineRedis, redisUrl, type OnlineRedisPlan } from './online.js';
+import { onlinePlan, onlineRedis, onlineRestore, redisUrl, type OnlineRedisPlan } from './online.js';
+import { containerRelayAddress } from './containerSelection.js';
 import type { RedisTransport } from './transport.js';
 
 type RedisPlan = ContainerRedisPlan | OnlineRedisPlan;
@@ -24,13 +26,21 @@ export const redis: Component<RedisPlan> = {
   title: 'Redis',
   availability: (context) => transportOf(context).availability(context),
   backup: (context) => transportOf(context).backup(context),
-  planRestore: (context) => transportOf(context).planRestore(context),
-  restore(context, plan) {
+  async planRestore(context) {
+    const transport = transportOf(context);
+    // Keys are picked online in every case: without REDIS_URL, through a relay in the container.
+    if (context.selection !== undefined && transport === containerRedis) return onlinePlan(await containerRelayAddress(context), context);
+    return transport.planRestore(context);
+  },
+  async restore(context, plan) {
     if (plan.transport === 'container') return containerRedis.restore(context, plan);
     const { project, services } = context;
-    return onlineRedis(redisUrl((key) => project.setting(key), services.tuning.redisTimeoutMs)!).restore(context, plan);
+    const address = redisUrl((key) => project.setting(key), services.tuning.redisTimeoutMs);
+    if (address === undefined && plan.keys !== undefined) return onlineRestore(await containerRelayAddress(context), context, plan);
+    return onlineRedis(address!).restore(context, plan);
   },
   examine: examineRedis,
   find: findKeys,
   drill: redisDrill,
+  selectors: REDIS_SELECTORS,
 };

@@ -21,6 +21,9 @@ import { archivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { keyspaceAt, totalKeys } from '../../redis/keyspace.js';
 import { keysShape } from './shape.js';
 import type { RedisTransport } from './transport.js';
+import type { KeySelection } from '../../redis/keySelection.js';
+import { keySelectionOf } from './keySelectors.js';
+import { planKeySelection, restoreKeySelection } from './onlineSelection.js';
 
 /** An online restore's plan: the server, and the databases FLUSHDB empties first. */
 export interface OnlineRedisPlan extends RestorePlan {
@@ -28,6 +31,8 @@ export interface OnlineRedisPlan extends RestorePlan {
   readonly databases: readonly number[];
   /** The server's proto-max-bulk-len: the longest RESTORE it takes (and the most of one value held). */
   readonly maxBulk: number;
+  /** A selective restore's keys (restore-one-thing.md): only they are restored, no database flushed. */
+  readonly keys?: KeySelection;
 }
 
 /**
@@ -71,7 +76,8 @@ export async function onlineBackup(address: RedisAddress, { sink, progress }: Ba
   };
 }
 
-export async function onlinePlan(address: RedisAddress, { source }: PlanContext): Promise<OnlineRedisPlan> {
+export async function onlinePlan(address: RedisAddress, { source, selection }: PlanContext): Promise<OnlineRedisPlan> {
+  const keys = selection && keySelectionOf(selection);
   const files = await smallFileList(source, 'redis');
   if (!files.some((file) => file.path === RDB_ENTRY))
     throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY} is missing.`, { hint: 'Nothing was touched.' });
@@ -80,7 +86,11 @@ export async function onlinePlan(address: RedisAddress, { source }: PlanContext)
   const warnings = files.some((file) => /\.incr\.aof$/.test(file.path) && file.size > 0)
     ? ["the backup's AOF increments are not replayed online: its RDB snapshot is what is restored"]
     : [];
-  const server = `Redis at ${address.shown} (REDIS_URL, Redis ${plan.serverVersion})`;
+  const server = `Redis at ${address.shown} (${address.open ? 'through the engine' : 'REDIS_URL'}, Redis ${plan.serverVersion})`;
+  if (keys !== undefined) {
+    const { actions, replaces, totals, beside } = await planKeySelection(address, source, keys, server);
+    return { transport: 'online', databases: [], maxBulk: plan.maxBulk, keys, actions, replaces, warnings, selection: { totals, beside } };
+  }
   if (databases.length === 0) {
     return {
       transport: 'online',
@@ -112,11 +122,9 @@ export async function onlinePlan(address: RedisAddress, { source }: PlanContext)
  * section: an interrupt stops the RESTOREs between two keys and the previous data is put back,
  * so the server ends with the archive's data or its own, and the message says which.
  */
-export async function onlineRestore(
-  address: RedisAddress,
-  { source, progress, aside, signal }: RestoreContext,
-  plan: OnlineRedisPlan,
-): Promise<RestoreResult> {
+export async function onlineRestore(address: RedisAddress, context: RestoreContext, plan: OnlineRedisPlan): Promise<RestoreResult> {
+  const { source, progress, aside, signal } = context;
+  if (plan.keys !== undefined) return restoreKeySelection(address, context, plan.keys, plan.maxBulk);
   if (plan.databases.length === 0) return { summary: `the backup holds no keys: nothing changed in Redis at ${address.shown}` };
   const kept = await aside.pathFor('redis', snapshotName(address));
   const keptShown = `docker/${posix.basename(aside.displayPath)}/redis/${snapshotName(address)}`;

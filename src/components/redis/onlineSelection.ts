@@ -1,0 +1,183 @@
+import { posix } from 'node:path';
+import { AbortedError, type OrkestraError, RuntimeError, UsageError } from '../../base/errors.js';
+import { critical } from '../../base/criticalSection.js';
+import { plural, withoutFinalPeriod } from '../../base/format.js';
+import type { RestoreContext, RestoreResult } from '../../core/component.js';
+import { countedAsProgress } from '../../model/progress.js';
+import { archivedRdb } from '../../redis/archivedRdb.js';
+import { RestoreRefused, restoreOnline } from '../../redis/direct.js';
+import { countSelection, deleteKeys, keepSelected, targetOf, type KeySelection, type SelectionCount } from '../../redis/keySelection.js';
+import { putBackSelected } from '../../redis/keptKeys.js';
+import type { RedisAddress } from '../../redis/resp.js';
+import { checkDatabases, databasesText, serverLimits } from '../../redis/serverLimits.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
+
+/** What a selective online restore plans: the selection and what it counted. */
+export interface KeySelectionPlan {
+  readonly actions: string[];
+  readonly replaces: string[];
+  readonly totals: string;
+  readonly beside?: string;
+}
+
+/**
+ * Counts what the selection picks and what is there now, refusing (exit 2, before any change) a
+ * --keys or --db that picks no key of the archive, and a --to-db the server does not have.
+ */
+export async function planKeySelection(
+  address: RedisAddress,
+  source: ComponentSource,
+  keys: KeySelection,
+  server: string,
+): Promise<KeySelectionPlan> {
+  if (keys.toDb !== undefined) await checkDatabases(address, await serverLimits(address), [keys.toDb]);
+  const count = await countSelection(address, archivedRdb(source), keys, Date.now());
+  refuseUnmatched(count, keys, source.archiveName);
+  const restored = count.add + count.overwrite;
+  const where = keys.toDb === undefined ? databasesText(count.targets) : `database ${keys.toDb}`;
+  const deleted = keys.deleteMissing ? count.absent : 0;
+  const totals = `${plural(restored, 'key')} in the archive: ${count.add} to add, ${count.overwrite} to overwrite${keys.deleteMissing ? `, ${deleted} to delete` : ''}`;
+  const actions = [
+    `${server}: only the selected keys, each with RESTORE … REPLACE ABSTTL; no database is flushed`,
+    ...selectorLines(count, keys),
+    `${totals}${count.expired > 0 ? ` (${plural(count.expired, 'expired key')} left out)` : ''}`,
+    keys.deleteMissing
+      ? `${plural(count.absent, 'key')} matching now in ${where} ${count.absent === 1 ? 'is' : 'are'} absent from the archive: deleted (--delete-missing)`
+      : `${plural(count.absent, 'key')} matching now in ${where} ${count.absent === 1 ? 'is' : 'are'} absent from the archive: left alone (--delete-missing deletes them)`,
+    `before any change, the current values of the keys it changes are kept: docker/.pre-restore-<UTC stamp>/redis/${keptName(address, keys)}`,
+    'if the restore fails or is interrupted, the kept values are put back and the keys it added deleted',
+  ];
+  if (keys.toDb !== undefined) actions.push(`database ${keys.db} (the live one) is not touched`);
+  const changes = [`${count.overwrite} overwritten`, `${count.add} added`, ...(deleted > 0 ? [`${deleted} deleted`] : [])].join(', ');
+  return {
+    actions,
+    replaces: count.overwrite + deleted > 0 ? [`Redis at ${address.shown}, ${where}: ${changes} (keys)`] : [],
+    totals,
+    beside: keys.toDb === undefined ? undefined : `database ${keys.toDb} of Redis at ${address.shown}`,
+  };
+}
+
+function refuseUnmatched(count: SelectionCount, keys: KeySelection, archiveName: string): void {
+  const inDb = keys.db === undefined ? '' : ` in database ${keys.db}`;
+  const hint = `orkestra-backup inspect ${archiveName} shows its databases and keys. Nothing was touched.`;
+  for (const [glob, perDb] of count.archived) {
+    if (sum(perDb) > 0) continue;
+    if (keys.globs.length > 0) throw new UsageError(`--keys ${glob} matches no key of redis${inDb} in ${archiveName}.`, { hint });
+    throw new UsageError(`${keys.db === undefined ? 'the selection' : `--db ${keys.db}`} picks no key of redis in ${archiveName}.`, {
+      hint,
+    });
+  }
+}
+
+function selectorLines(count: SelectionCount, keys: KeySelection): string[] {
+  return [...count.archived].map(([glob, perDb]) => {
+    const named = keys.globs.length > 0 ? `--keys ${glob}` : keys.db === undefined ? 'every key' : `--db ${keys.db}`;
+    const dbs = [...perDb].sort(([a], [b]) => a - b).map(([db, keysIn]) => `database ${db}: ${keysIn}`);
+    const live = [...(count.live.get(glob) ?? new Map<number, number>())].sort(([a], [b]) => a - b);
+    const now = count.targets.map((db) => `${live.find(([at]) => at === db)?.[1] ?? 0} in database ${db}`).join(', ');
+    return `${named}: ${plural(sum(perDb), 'key')} in the archive (${dbs.join(', ')}); matching now: ${now || 'none'}`;
+  });
+}
+
+function sum(perDb: ReadonlyMap<number, number>): number {
+  return [...perDb.values()].reduce((total, count) => total + count, 0);
+}
+
+/**
+ * Keeps the current state of every key it changes, then restores the selected keys (and, with
+ * --delete-missing, deletes the absent ones) inside a critical section: on a failure or an
+ * interrupt, the keys changed so far are put back from the kept file, and the message says so.
+ */
+export async function restoreKeySelection(
+  address: RedisAddress,
+  { source, progress, aside, signal }: RestoreContext,
+  keys: KeySelection,
+  maxBulk: number,
+): Promise<RestoreResult> {
+  const name = keptName(address, keys);
+  const path = await aside.pathFor('redis', name);
+  const keptShown = `docker/${posix.basename(aside.displayPath)}/redis/${name}`;
+  progress.note(`keeping the current values of the selected keys of ${address.shown} in ${posix.basename(aside.displayPath)}/redis/`);
+  const now = Date.now();
+  const kept = await keepSelected(address, archivedRdb(source), keys, { now, path, maxBulk, signal }).catch((error: unknown) => {
+    if (signal.aborted)
+      throw new AbortedError(`interrupted while keeping the current values in Redis at ${address.shown}; nothing was changed.`);
+    throw error;
+  });
+  if (signal.aborted) throw new AbortedError(`interrupted before the restore into Redis at ${address.shown} began; nothing was changed.`);
+  return critical(`restoring keys into Redis at ${address.shown} (or putting their values back)`, async () => {
+    let sent = 0;
+    const onSent = () => (sent += 1);
+    try {
+      const rdb = countedAsProgress(archivedRdb(source), progress);
+      const select = (db: number, key: Buffer) => targetOf(keys, db, key);
+      const result = await restoreOnline(address, rdb, [], onSent, { signal, maxBulk, select, now });
+      await deleteKeys(address, kept.toDelete, onSent, signal);
+      const parts = [
+        `${plural(result.restored, 'key')} restored online into ${address.shown}${keys.toDb === undefined ? '' : ` database ${keys.toDb}`}`,
+      ];
+      if (kept.toDelete.length > 0) parts.push(`${plural(kept.toDelete.length, 'key')} absent from the archive deleted`);
+      if (result.expired > 0) parts.push(`${plural(result.expired, 'expired key')} left out`);
+      return { summary: `${parts.join(', ')}; previous values kept in ${keptShown}` };
+    } catch (error) {
+      if (sent === 0) throw unchanged(address, { keptShown, interrupted: signal.aborted, error });
+      const skip = new Set(error instanceof RestoreRefused ? [error.index] : []);
+      throw await putBack(address, { path, keptShown, sent, skip, interrupted: signal.aborted, error, progress });
+    }
+  });
+}
+
+async function putBack(
+  address: RedisAddress,
+  how: {
+    path: string;
+    keptShown: string;
+    sent: number;
+    skip: ReadonlySet<number>;
+    interrupted: boolean;
+    error: unknown;
+    progress: RestoreContext['progress'];
+  },
+): Promise<OrkestraError> {
+  const what = how.interrupted ? 'was interrupted' : `stopped (${withoutFinalPeriod((how.error as Error).message)})`;
+  how.progress.note(`the restore ${how.interrupted ? 'was interrupted' : 'stopped'}; putting the kept values back`);
+  let back: { restored: number; deleted: number };
+  try {
+    back = await putBackSelected(address, how.path, how.sent, how.skip);
+  } catch (again) {
+    return new RuntimeError(
+      `the selective restore into Redis at ${address.shown} ${what}, and putting the kept values back failed too (${withoutFinalPeriod((again as Error).message)}): up to ${plural(how.sent, 'selected key')} may hold the archive's value.`,
+      {
+        hint: `The previous values are kept in ${how.path} (RESP commands: redis-cli -h … --pipe < that file puts them back once Redis is reachable).`,
+      },
+    );
+  }
+  const message = `the selective restore into Redis at ${address.shown} ${what}; the kept values were put back (${plural(back.restored, 'key')} given its previous value, ${plural(back.deleted, 'added key')} deleted), so the selected keys hold what they held before.`;
+  const hint = `The previous values are also kept in ${how.keptShown}.`;
+  return how.interrupted ? new AbortedError(message, { hint }) : new RuntimeError(message, { hint });
+}
+
+function unchanged(address: RedisAddress, how: { keptShown: string; interrupted: boolean; error: unknown }): OrkestraError {
+  const hint = `The current values are also kept in ${how.keptShown}.`;
+  if (how.interrupted) {
+    return new AbortedError(
+      `the selective restore into Redis at ${address.shown} was interrupted before its first change; nothing was changed.`,
+      {
+        hint,
+      },
+    );
+  }
+  const why = withoutFinalPeriod((how.error as Error).message);
+  return new RuntimeError(
+    `the selective restore into Redis at ${address.shown} stopped before its first change (${why}); nothing was changed.`,
+    {
+      hint,
+    },
+  );
+}
+
+/** The kept file: RESP commands that put the changed keys back. */
+function keptName(address: RedisAddress, keys: KeySelection): string {
+  const into = keys.toDb === undefined ? '' : `-db${keys.toDb}`;
+  return `${address.host.replace(/[^A-Za-z0-9.-]/g, '_')}-${address.port}${into}.keys.resp`;
+}
