@@ -17,14 +17,14 @@ export const MONGO_SELECTORS: readonly RestoreSelector[] = [
     flag: 'ns',
     value: 'NAME|GLOB',
     repeatable: true,
-    help: "only these collections: database.collection as the archive names it, or a collection of its database ('audit_*')",
+    help: "only these collections: db.collection or a collection of the archive's database, or a glob ('audit_*')",
   },
   {
     flag: 'to-database',
     value: 'NAME',
     repeatable: false,
     beside: true,
-    help: 'restore the selection (the whole database without --ns) into database NAME; the live database is not touched',
+    help: 'restore into database NAME (all of it without --ns); the live database is not touched',
   },
 ];
 
@@ -248,13 +248,13 @@ export async function dropBeside(
   );
   if (dropped) {
     throw new Failure(
-      `${why} — the collections it began in database ${database} could not be dropped: ${withoutFinalPeriod(dropped.message)}.`,
+      `${why} — what it had restored into database ${database} could not be dropped: ${withoutFinalPeriod(dropped.message)}.`,
       {
         hint: `Drop ${owners.join(', ')} of ${database} by hand; the live database was not touched.`,
       },
     );
   }
   throw new Failure(
-    `${why} — the collections it began in database ${database} were dropped (${owners.join(', ')}); the live database was not touched.`,
+    `${why} — what it had restored into database ${database} was dropped (${owners.join(', ')}); the live database was not touched.`,
   );
 }
