@@ -182,7 +182,9 @@ export async function planSelection(
         )} (dropped and restored), ${chosen.owners.length - existing.length} new`;
   const totals = `${plural(chosen.owners.length, 'collection')} holding ${plural(documents, 'document')} in the archive; ${nowText}`;
   const others =
-    now instanceof Error ? [] : now.names.filter((name) => !name.startsWith('system.') && !chosen.owners.includes(ownerCollection(name)));
+    now instanceof Error
+      ? []
+      : now.names.filter((name) => !name.startsWith('system.') && !chosen.owners.includes(ownerCollection(name))).sort();
   const beside = selection.toDatabase === undefined ? undefined : `database ${target.database}`;
   return {
     lines: [
@@ -225,7 +227,7 @@ export async function notKept(
   signal: AbortSignal,
 ): Promise<string[]> {
   const chosen = new Set(owners);
-  return (await collections.list(database, signal)).filter((name) => !chosen.has(ownerCollection(name)));
+  return (await collections.list(database, signal)).filter((name) => !chosen.has(ownerCollection(name))).sort();
 }
 
 /**
