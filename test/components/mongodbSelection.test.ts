@@ -94,67 +94,79 @@ async function backupThenChange(): Promise<{ dir: string; archive: string }> {
 const backupHashes = namespaceHashes(AT_BACKUP);
 const nowHashes = namespaceHashes(NOW);
 
-describeEngine.skipIf(imageMode === 'upstream')('MongoDB --ns and --to-database through the container [STAND-INS]', () => {
-  it('--ns users --ns test.audit_* restores exactly those collections: every other one byte-identical, only they kept first [STAND-IN]', async () => {
-    const { dir, archive } = await backupThenChange();
-    const before = (await calls()).length;
-    const result = await run(dir, ['restore', archive, '--ns', 'users', '--ns', 'test.audit_*', '-y']);
-    expect(result.stderr).not.toContain('FAILED');
-    expect(result.code).toBe(0);
-    expect(await server()).toEqual({
-      'test.users': backupHashes['test.users'],
-      'test.audit_a': backupHashes['test.audit_a'],
-      'test.audit_b': backupHashes['test.audit_b'],
-      'test.orders': nowHashes['test.orders'],
-      'test.sessions': nowHashes['test.sessions'],
-    });
-    const made = (await calls()).slice(before);
-    expect(made.find((line) => line.startsWith('mongodump'))).toMatch(
-      /^mongodump --db=test --archive --gzip --excludeCollection=orders --excludeCollection=sessions /,
-    );
-    expect(made.find((line) => line.startsWith('mongorestore --drop'))).toMatch(
-      /^mongorestore --drop --archive --gzip --nsInclude=test\.users --nsInclude=test\.audit_a --nsInclude=test\.audit_b --username/,
-    );
-    // The kept copy holds the selected collections as they were, and nothing else.
-    const aside = (await readdir(join(dir, 'docker'))).find((name) => name.startsWith('.pre-restore-'))!;
-    const keptFolder = join(dir, 'docker', aside, 'mongodb');
-    const [keptFile] = await readdir(keptFolder);
-    expect(namespaceHashes(gunzipSync(await readFile(join(keptFolder, keptFile))))).toEqual({
-      'test.users': nowHashes['test.users'],
-      'test.audit_a': nowHashes['test.audit_a'],
-      'test.audit_b': nowHashes['test.audit_b'],
-    });
-  });
+/** The upstream mongo image has no stand-in server file to compare: these run on the STAND-INS only. */
+const itStandIn = it.skipIf(imageMode === 'upstream');
 
-  it('the dry run of --ns counts, per collection, the documents in the archive and those there now, and changes nothing [STAND-IN]', async () => {
-    const { dir, archive } = await backupThenChange();
-    const result = await run(dir, ['restore', archive, '--ns', 'users', '--ns', 'audit_*', '--dry-run']);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('--ns users: 1 collection');
-    expect(result.stdout).toContain('test.users: 3 documents in the archive; 1 document now (dropped and restored)');
-    expect(result.stdout).toContain('--ns audit_*: 2 collections');
-    expect(result.stdout).toContain('test.audit_a: 2 documents in the archive; 3 documents now (dropped and restored)');
-    expect(result.stdout).toContain('test.audit_b: 1 document in the archive; 2 documents now (dropped and restored)');
-    expect(result.stdout).toContain('2 other collections of test left as they are: orders, sessions');
-    const json = await run(dir, ['restore', archive, '--ns', 'users', '--ns', 'audit_*', '--dry-run', '--json']);
-    expect(JSON.parse(json.stdout).components[0].selection).toEqual({
-      totals: '3 collections holding 6 documents in the archive; 3 there now holding 6 documents (dropped and restored), 0 new',
-    });
-    expect(await server()).toEqual(nowHashes);
-  });
+describeEngine('MongoDB --ns and --to-database through the container [STAND-INS]', () => {
+  itStandIn(
+    '--ns users --ns test.audit_* restores exactly those collections: every other one byte-identical, only they kept first [STAND-IN]',
+    async () => {
+      const { dir, archive } = await backupThenChange();
+      const before = (await calls()).length;
+      const result = await run(dir, ['restore', archive, '--ns', 'users', '--ns', 'test.audit_*', '-y']);
+      expect(result.stderr).not.toContain('FAILED');
+      expect(result.code).toBe(0);
+      expect(await server()).toEqual({
+        'test.users': backupHashes['test.users'],
+        'test.audit_a': backupHashes['test.audit_a'],
+        'test.audit_b': backupHashes['test.audit_b'],
+        'test.orders': nowHashes['test.orders'],
+        'test.sessions': nowHashes['test.sessions'],
+      });
+      const made = (await calls()).slice(before);
+      expect(made.find((line) => line.startsWith('mongodump'))).toMatch(
+        /^mongodump --db=test --archive --gzip --excludeCollection=orders --excludeCollection=sessions /,
+      );
+      expect(made.find((line) => line.startsWith('mongorestore --drop'))).toMatch(
+        /^mongorestore --drop --archive --gzip --nsInclude=test\.users --nsInclude=test\.audit_a --nsInclude=test\.audit_b --username/,
+      );
+      // The kept copy holds the selected collections as they were, and nothing else.
+      const aside = (await readdir(join(dir, 'docker'))).find((name) => name.startsWith('.pre-restore-'))!;
+      const keptFolder = join(dir, 'docker', aside, 'mongodb');
+      const [keptFile] = await readdir(keptFolder);
+      expect(namespaceHashes(gunzipSync(await readFile(join(keptFolder, keptFile))))).toEqual({
+        'test.users': nowHashes['test.users'],
+        'test.audit_a': nowHashes['test.audit_a'],
+        'test.audit_b': nowHashes['test.audit_b'],
+      });
+    },
+  );
 
-  it('a restore of --ns that fails midway puts the kept collections back, naming the kept copy; the others never changed [STAND-IN]', async () => {
-    const { dir, archive } = await backupThenChange();
-    await execText(stack, mongo, ['sh', '-c', 'echo 2 > /stand-in/fail-restore-once']);
-    const result = await run(dir, ['restore', archive, '--ns', 'audit_*', '--ns', 'users', '-y']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(
-      /E11000 duplicate key error — the kept copy of the selected collections of database test was put back from \S+\.pre-restore-\d{8}-\d{6}\/mongodb\/\S+\.archive\.gz\./,
-    );
-    expect(await server()).toEqual(nowHashes);
-  });
+  itStandIn(
+    'the dry run of --ns counts, per collection, the documents in the archive and those there now, and changes nothing [STAND-IN]',
+    async () => {
+      const { dir, archive } = await backupThenChange();
+      const result = await run(dir, ['restore', archive, '--ns', 'users', '--ns', 'audit_*', '--dry-run']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('--ns users: 1 collection');
+      expect(result.stdout).toContain('test.users: 3 documents in the archive; 1 document now (dropped and restored)');
+      expect(result.stdout).toContain('--ns audit_*: 2 collections');
+      expect(result.stdout).toContain('test.audit_a: 2 documents in the archive; 3 documents now (dropped and restored)');
+      expect(result.stdout).toContain('test.audit_b: 1 document in the archive; 2 documents now (dropped and restored)');
+      expect(result.stdout).toContain('2 other collections of test left as they are: orders, sessions');
+      const json = await run(dir, ['restore', archive, '--ns', 'users', '--ns', 'audit_*', '--dry-run', '--json']);
+      expect(JSON.parse(json.stdout).components[0].selection).toEqual({
+        totals: '3 collections holding 6 documents in the archive; 3 there now holding 6 documents (dropped and restored), 0 new',
+      });
+      expect(await server()).toEqual(nowHashes);
+    },
+  );
 
-  it('a --ns that matches nothing exits 2 naming it, before anything runs [STAND-IN]', async () => {
+  itStandIn(
+    'a restore of --ns that fails midway puts the kept collections back, naming the kept copy; the others never changed [STAND-IN]',
+    async () => {
+      const { dir, archive } = await backupThenChange();
+      await execText(stack, mongo, ['sh', '-c', 'echo 2 > /stand-in/fail-restore-once']);
+      const result = await run(dir, ['restore', archive, '--ns', 'audit_*', '--ns', 'users', '-y']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /E11000 duplicate key error — the kept copy of the selected collections of database test was put back from \S+\.pre-restore-\d{8}-\d{6}\/mongodb\/\S+\.archive\.gz\./,
+      );
+      expect(await server()).toEqual(nowHashes);
+    },
+  );
+
+  itStandIn('a --ns that matches nothing exits 2 naming it, before anything runs [STAND-IN]', async () => {
     const { dir, archive } = await backupThenChange();
     const before = (await calls()).length;
     const result = await run(dir, ['restore', archive, '--ns', 'users', '--ns', 'test.billing_*', '-y']);
@@ -164,33 +176,36 @@ describeEngine.skipIf(imageMode === 'upstream')('MongoDB --ns and --to-database 
     expect(await server()).toEqual(nowHashes);
   });
 
-  it('--to-database restores beside: the live database identical, the copy holds the archive; a second run refuses to overwrite it [STAND-IN]', async () => {
-    const { dir, archive } = await backupThenChange();
-    const dryRun = await run(dir, ['restore', archive, '--ns', 'users', '--to-database', 'compare', '--dry-run']);
-    expect(dryRun.code).toBe(0);
-    expect(dryRun.stdout).toContain('only the selection, beside: into database compare; the live database test is not touched');
-    expect(dryRun.stdout).toContain('compare.users: 3 documents in the archive; not there now (created)');
-    const before = (await calls()).length;
-    const result = await run(dir, ['restore', archive, '--ns', 'users', '--to-database', 'compare', '-y']);
-    expect(result.stderr).not.toContain('FAILED');
-    expect(result.code).toBe(0);
-    const after = await server();
-    expect(after['compare.users']).toBe(backupHashes['test.users']);
-    expect(Object.fromEntries(Object.entries(after).filter(([name]) => name.startsWith('test.')))).toEqual(nowHashes);
-    // Nothing is dropped, so nothing is kept.
-    expect((await calls()).slice(before).filter((line) => line.startsWith('mongodump'))).toEqual([]);
-    expect(await readdir(join(dir, 'docker'))).not.toContainEqual(expect.stringMatching(/^\.pre-restore-/));
+  itStandIn(
+    '--to-database restores beside: the live database identical, the copy holds the archive; a second run refuses to overwrite it [STAND-IN]',
+    async () => {
+      const { dir, archive } = await backupThenChange();
+      const dryRun = await run(dir, ['restore', archive, '--ns', 'users', '--to-database', 'compare', '--dry-run']);
+      expect(dryRun.code).toBe(0);
+      expect(dryRun.stdout).toContain('only the selection, beside: into database compare; the live database test is not touched');
+      expect(dryRun.stdout).toContain('compare.users: 3 documents in the archive; not there now (created)');
+      const before = (await calls()).length;
+      const result = await run(dir, ['restore', archive, '--ns', 'users', '--to-database', 'compare', '-y']);
+      expect(result.stderr).not.toContain('FAILED');
+      expect(result.code).toBe(0);
+      const after = await server();
+      expect(after['compare.users']).toBe(backupHashes['test.users']);
+      expect(Object.fromEntries(Object.entries(after).filter(([name]) => name.startsWith('test.')))).toEqual(nowHashes);
+      // Nothing is dropped, so nothing is kept.
+      expect((await calls()).slice(before).filter((line) => line.startsWith('mongodump'))).toEqual([]);
+      expect(await readdir(join(dir, 'docker'))).not.toContainEqual(expect.stringMatching(/^\.pre-restore-/));
 
-    const again = await run(dir, ['restore', archive, '--ns', 'users', '--to-database', 'compare', '-y']);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain('--to-database compare already holds users: a restore beside never drops or overwrites a collection');
-    const live = await run(dir, ['restore', archive, '--to-database', 'test', '-y']);
-    expect(live.code).toBe(2);
-    expect(live.stderr).toContain('--to-database test is the live database (MONGO_DATABASE)');
-    expect(await server()).toEqual(after);
-  });
+      const again = await run(dir, ['restore', archive, '--ns', 'users', '--to-database', 'compare', '-y']);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('--to-database compare already holds users: a restore beside never drops or overwrites a collection');
+      const live = await run(dir, ['restore', archive, '--to-database', 'test', '-y']);
+      expect(live.code).toBe(2);
+      expect(live.stderr).toContain('--to-database test is the live database (MONGO_DATABASE)');
+      expect(await server()).toEqual(after);
+    },
+  );
 
-  it('--to-database that fails midway drops what it began there; the live database identical [STAND-IN]', async () => {
+  itStandIn('--to-database that fails midway drops what it began there; the live database identical [STAND-IN]', async () => {
     const { dir, archive } = await backupThenChange();
     await execText(stack, mongo, ['sh', '-c', 'echo 4 > /stand-in/fail-restore-once']);
     const result = await run(dir, ['restore', archive, '--to-database', 'beside_fail', '-y']);
