@@ -189,6 +189,7 @@ describeEngine('MongoDB --ns and --to-database through the container [STAND-INS]
       expect(result.stderr).not.toContain('FAILED');
       expect(result.code).toBe(0);
       const after = await server();
+      expect(Object.keys(after).filter((name) => name.startsWith('compare.'))).toEqual(['compare.users']);
       expect(after['compare.users']).toBe(backupHashes['test.users']);
       expect(Object.fromEntries(Object.entries(after).filter(([name]) => name.startsWith('test.')))).toEqual(nowHashes);
       // Nothing is dropped, so nothing is kept.
