@@ -184,6 +184,12 @@ describeEngine('MongoDB --ns and --to-database through the container [STAND-INS]
       expect(dryRun.code).toBe(0);
       expect(dryRun.stdout).toContain('only the selection, beside: into database compare; the live database test is not touched');
       expect(dryRun.stdout).toContain('compare.users: 3 documents in the archive; not there now (created)');
+      expect(dryRun.stdout).toContain('totals: 1 collection holding 3 documents in the archive, all new');
+      const json = await run(dir, ['restore', archive, '--ns', 'users', '--to-database', 'compare', '--dry-run', '--json']);
+      expect(JSON.parse(json.stdout).components[0]).toMatchObject({
+        replaces: [],
+        selection: { totals: '1 collection holding 3 documents in the archive, all new', beside: 'database compare' },
+      });
       const before = (await calls()).length;
       const result = await run(dir, ['restore', archive, '--ns', 'users', '--to-database', 'compare', '-y']);
       expect(result.stderr).not.toContain('FAILED');

@@ -180,7 +180,9 @@ export async function planSelection(
           existing.reduce((total, owner) => total + (now.counts.get(owner) ?? 0), 0),
           'document',
         )} (dropped and restored), ${chosen.owners.length - existing.length} new`;
-  const totals = `${plural(chosen.owners.length, 'collection')} holding ${plural(documents, 'document')} in the archive; ${nowText}`;
+  const archived = `${plural(chosen.owners.length, 'collection')} holding ${plural(documents, 'document')} in the archive`;
+  // Beside, none of them is there (else refused above): only the archive's side counts.
+  const totals = selection.toDatabase === undefined ? `${archived}; ${nowText}` : `${archived}, all new`;
   const others =
     now instanceof Error
       ? []
