@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/base/errors.js';
-import { chooseCollections, mongoSelection } from '../../src/components/mongodb/selection.js';
+import { PreconditionError, UsageError } from '../../src/base/errors.js';
+import { chooseCollections, mongoSelection, planSelection } from '../../src/components/mongodb/selection.js';
+import { CollectionsUnavailable, type MongoCollections } from '../../src/mongo/collections.js';
 import type { NamespaceSummary } from '../../src/mongo/archive.js';
 
 const namespace = (db: string, collection: string, documents = 1): NamespaceSummary => ({
@@ -75,5 +76,67 @@ describe('--ns: which collections of the archive a pattern takes', () => {
       patterns: ['users'],
       toDatabase: 'copy',
     });
+  });
+});
+
+describe('--ns dry run: documents now, or why they could not be counted', () => {
+  const signal = new AbortController().signal;
+  const away: MongoCollections = {
+    how: 'with the shell in okb-mongo',
+    list: async () => {
+      throw new CollectionsUnavailable('neither mongosh nor mongo is installed in okb-mongo');
+    },
+    drop: async () => undefined,
+    count: async () => new Map(),
+  };
+
+  it('in place, each line says the documents now could not be counted and why; the restore is still planned', async () => {
+    const plan = await planSelection(choose('users'), { patterns: ['users'] }, { database: 'orkestra', live: 'orkestra' }, away, signal);
+    expect(plan.lines).toContain(
+      '  orkestra.users: 3 documents in the archive; documents now not counted (neither mongosh nor mongo is installed in okb-mongo)',
+    );
+    expect(plan.impact.totals).toBe(
+      '1 collection holding 3 documents in the archive; documents now not counted (neither mongosh nor mongo is installed in okb-mongo)',
+    );
+  });
+
+  it('beside, a database that cannot be listed is refused: nothing proves it holds none of the collections', async () => {
+    const planned = planSelection(
+      choose('users'),
+      { patterns: ['users'], toDatabase: 'copy' },
+      { database: 'copy', live: 'orkestra' },
+      away,
+      signal,
+    );
+    await expect(planned).rejects.toThrow(PreconditionError);
+    await expect(planned).rejects.toThrow(
+      /--to-database copy: could not check that it holds none of the collections to restore: neither mongosh/,
+    );
+  });
+
+  it('counts from the server: existing ones dropped and restored, missing ones created, the others named', async () => {
+    const server: MongoCollections = {
+      how: 'through the driver (MONGO_URI)',
+      list: async () => ['users', 'orders', 'system.views'],
+      drop: async () => undefined,
+      count: async (_database, names) => new Map(names.map((name) => [name, name === 'users' ? 7 : -1])),
+    };
+    const plan = await planSelection(
+      choose('users', 'audit_*'),
+      { patterns: ['users', 'audit_*'] },
+      { database: 'orkestra', live: 'orkestra' },
+      server,
+      signal,
+    );
+    expect(plan.existing).toEqual(['users']);
+    expect(plan.lines).toEqual([
+      'only the selection — 3 collections holding 5 documents in the archive; 1 there now holding 7 documents (dropped and restored), 2 new',
+      '--ns users: 1 collection',
+      '  orkestra.users: 3 documents in the archive; 7 documents now (dropped and restored)',
+      '--ns audit_*: 2 collections',
+      '  orkestra.audit_2025: 1 document in the archive; not there now (created)',
+      '  orkestra.audit_2026: 1 document in the archive; not there now (created)',
+      '1 other collection of orkestra left as it is: orders',
+    ]);
   });
 });
