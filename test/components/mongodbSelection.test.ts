@@ -222,4 +222,28 @@ describeEngine('MongoDB --ns and --to-database through the container [STAND-INS]
     );
     expect(await server()).toEqual(nowHashes);
   });
+
+  itStandIn('--ns names a time-series collection by its own name and takes its buckets with it [STAND-IN]', async () => {
+    await execText(stack, mongo, [
+      'sh',
+      '-c',
+      'rm -f /stand-in/server.archive* && cp /stand-in/timeseries.archive /stand-in/server.archive',
+    ]);
+    const dir = await makeProject({ keys: false });
+    await writeDotenv(dir, { MONGO_DATABASE: 'timeseries_test' });
+    const backup = await run(dir, ['backup', '-c', 'mongodb', '-y']);
+    expect(backup.code).toBe(0);
+    const before = await server();
+    const result = await run(dir, ['restore', backup.stdout.trim(), '--ns', 'foo_ts', '--to-database', 'ts_copy', '-y']);
+    expect(result.stderr).not.toContain('FAILED');
+    expect(result.code).toBe(0);
+    const after = await server();
+    expect(
+      Object.keys(after)
+        .filter((name) => name.startsWith('ts_copy.'))
+        .sort(),
+    ).toEqual(['ts_copy.foo_ts', 'ts_copy.system.buckets.foo_ts']);
+    expect(after['ts_copy.system.buckets.foo_ts']).toBe(before['timeseries_test.system.buckets.foo_ts']);
+    expect(after['ts_copy.system.buckets.foo_ts']).toMatch(/^10 /);
+  });
 });
