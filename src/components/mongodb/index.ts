@@ -106,7 +106,7 @@ export const mongodb: Component<MongoPlan> = {
     const { picked } = plan;
     const collections = plan.keepCurrent || picked ? await collectionsOf(project, services, tools) : undefined;
     // A selective restore keeps only the collections it drops.
-    const excluded = picked && collections ? await notKept(collections, tools.database, picked.owners, signal) : [];
+    const excluded = picked && plan.keepCurrent && collections ? await notKept(collections, tools.database, picked.owners, signal) : [];
     const kept = plan.keepCurrent ? await keepCurrentData(tools, aside, progress, signal, excluded) : undefined;
     const work = kept && collections && { tools, kept, progress, restored: plan.restoredCollections, collections, only: picked?.owners };
     const undo = work

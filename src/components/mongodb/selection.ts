@@ -229,7 +229,14 @@ export async function notKept(
   signal: AbortSignal,
 ): Promise<string[]> {
   const chosen = new Set(owners);
-  return (await collections.list(database, signal)).filter((name) => !chosen.has(ownerCollection(name))).sort();
+  const names = await collections.list(database, signal).catch((error: Error) => {
+    if (signal.aborted) throw error;
+    throw new RuntimeError(
+      `keeping the selected collections of database ${database} before --drop failed: they could not be told from the others ${collections.how}: ${withoutFinalPeriod(error.message)} — nothing was changed.`,
+      { hint: 'Restore without --ns, or with --no-keep-mongodb to skip the keep (the selected collections are then not kept).' },
+    );
+  });
+  return names.filter((name) => !chosen.has(ownerCollection(name))).sort();
 }
 
 /**
