@@ -129,8 +129,10 @@ describe('--ns dry run: documents now, or why they could not be counted', () => 
       signal,
     );
     expect(plan.existing).toEqual(['users']);
+    expect(plan.impact.totals).toBe(
+      '3 collections holding 5 documents in the archive; 1 there now holding 7 documents (dropped and restored), 2 new',
+    );
     expect(plan.lines).toEqual([
-      'only the selection — 3 collections holding 5 documents in the archive; 1 there now holding 7 documents (dropped and restored), 2 new',
       '--ns users: 1 collection',
       '  orkestra.users: 3 documents in the archive; 7 documents now (dropped and restored)',
       '--ns audit_*: 2 collections',

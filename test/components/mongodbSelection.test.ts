@@ -144,6 +144,7 @@ describeEngine('MongoDB --ns and --to-database through the container [STAND-INS]
       expect(result.stdout).toContain('test.audit_a: 2 documents in the archive; 3 documents now (dropped and restored)');
       expect(result.stdout).toContain('test.audit_b: 1 document in the archive; 2 documents now (dropped and restored)');
       expect(result.stdout).toContain('2 other collections of test left as they are: orders, sessions');
+      expect(result.stdout).toContain('1 namespace of the archive not selected, not restored: test.orders');
       const json = await run(dir, ['restore', archive, '--ns', 'users', '--ns', 'audit_*', '--dry-run', '--json']);
       expect(JSON.parse(json.stdout).components[0].selection).toEqual({
         totals: '3 collections holding 6 documents in the archive; 3 there now holding 6 documents (dropped and restored), 0 new',
@@ -182,9 +183,11 @@ describeEngine('MongoDB --ns and --to-database through the container [STAND-INS]
       const { dir, archive } = await backupThenChange();
       const dryRun = await run(dir, ['restore', archive, '--ns', 'users', '--to-database', 'compare', '--dry-run']);
       expect(dryRun.code).toBe(0);
-      expect(dryRun.stdout).toContain('only the selection, beside: into database compare; the live database test is not touched');
+      expect(dryRun.stdout).toContain('beside: into database compare; the live database test is not touched');
       expect(dryRun.stdout).toContain('compare.users: 3 documents in the archive; not there now (created)');
-      expect(dryRun.stdout).toContain('totals: 1 collection holding 3 documents in the archive, all new');
+      expect(dryRun.stdout).toContain(
+        'only the selection — 1 collection holding 3 documents in the archive, all new; written into database compare, the live target is not touched',
+      );
       const json = await run(dir, ['restore', archive, '--ns', 'users', '--to-database', 'compare', '--dry-run', '--json']);
       expect(JSON.parse(json.stdout).components[0]).toMatchObject({
         replaces: [],

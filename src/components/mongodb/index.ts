@@ -30,6 +30,7 @@ import {
   chooseCollections,
   dropBeside,
   MONGO_SELECTORS,
+  notSelected,
   mongoSelection,
   notKept,
   planSelection,
@@ -229,7 +230,7 @@ async function planMongoRestore({ project, services, source, signal, selection }
       ? `database ${targetDb}: same name as in the backup, no remapping`
       : `remapping database ${sourceDb} → ${targetDb}`,
     ...(narrowed
-      ? [...narrowed.lines, `${plural(dump.namespaces.length - restored.length, 'other namespace')} of the archive not restored`]
+      ? [...narrowed.lines, notSelected(dump.namespaces, restored)]
       : dump.namespaces.map((namespace) => describeNamespace(namespace, args, sourceDb))),
     `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
       ` (${plural(documents, 'document')} to restore)`,

@@ -189,12 +189,10 @@ export async function planSelection(
       : now.names.filter((name) => !name.startsWith('system.') && !chosen.owners.includes(ownerCollection(name))).sort();
   const beside = selection.toDatabase === undefined ? undefined : `database ${target.database}`;
   return {
+    // The report heads them with the totals (`impact`).
     lines: [
-      beside
-        ? `only the selection, beside: into database ${target.database}; the live database ${target.live} is not touched`
-        : `only the selection — ${totals}`,
+      ...(beside ? [`beside: into database ${target.database}; the live database ${target.live} is not touched`] : []),
       ...(chosen.byPattern.size > 0 ? perPattern : chosen.owners.map(describe)),
-      ...(beside ? [`totals: ${totals}`] : []),
       others.length > 0 && !beside
         ? `${plural(others.length, 'other collection')} of ${target.database} left as ${others.length === 1 ? 'it is' : 'they are'}: ${others.join(', ')}`
         : `no other collection of ${target.database} is touched`,
@@ -268,4 +266,14 @@ export async function dropBeside(
   throw new Failure(
     `${why} — what it had restored into database ${database} was dropped (${owners.join(', ')}); the live database was not touched.`,
   );
+}
+
+/** The archive's namespaces a selective restore leaves out, named when few. */
+export function notSelected(namespaces: readonly NamespaceSummary[], restored: readonly NamespaceSummary[]): string {
+  const left = namespaces
+    .filter((namespace) => !restored.includes(namespace))
+    .map((namespace) => `${namespace.db}.${namespace.collection}`);
+  if (left.length === 0) return 'every namespace of the archive is restored';
+  const named = left.length <= 10 ? `: ${left.join(', ')}` : '';
+  return `${plural(left.length, 'namespace')} of the archive not selected, not restored${named}`;
 }
