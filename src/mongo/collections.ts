@@ -19,6 +19,8 @@ export interface MongoCollections {
   list(database: string, signal?: AbortSignal): Promise<string[]>;
   /** Drops collections of a database; a name that does not exist is not an error. */
   drop(database: string, names: readonly string[]): Promise<void>;
+  /** The documents each named collection of a database holds now (0 for one that does not exist). */
+  count(database: string, names: readonly string[], signal?: AbortSignal): Promise<Map<string, number>>;
 }
 
 /** A failure to ask the server: its one-line reason. */
@@ -37,19 +39,37 @@ export function driverCollections(uri: string): MongoCollections {
     how: 'through the driver (MONGO_URI)',
     list: (database) => ask((server) => server.collections(database)),
     drop: (database, names) => ask((server) => server.drop(database, names)),
+    count: (database, names) =>
+      ask(async (server) => {
+        const counts = new Map<string, number>();
+        for (const name of names) counts.set(name, await server.count(`${database}.${name}`));
+        return counts;
+      }),
   };
 }
 
 const SHELLS = ['mongosh', 'mongo'] as const;
 const LISTED = 'ORKESTRA-COLLECTIONS ';
+const COUNTED = 'ORKESTRA-COUNTS ';
+
+interface ShellAnswer {
+  readonly names: string[];
+  readonly counts: Map<string, number>;
+}
 
 /**
  * The container's shell runs a script the tool writes into the container's /tmp (0600, removed
  * after: withContainerFile): the login goes in there, never on a command line. The script logs
- * in, drops, then prints the collections left, on one marked line.
+ * in, drops, then prints the collections left and the documents of those it was asked to count,
+ * each on one marked line.
  */
 export function shellCollections(docker: DockerEngine, access: MongoAccess): MongoCollections {
-  const run = async (database: string, drop: readonly string[], signal?: AbortSignal): Promise<string[]> => {
+  const run = async (
+    database: string,
+    drop: readonly string[],
+    signal?: AbortSignal,
+    count: readonly string[] = [],
+  ): Promise<ShellAnswer> => {
     const login = access.password ? { user: access.username, password: access.password } : null;
     const script = [
       `const login = ${JSON.stringify(login)};`,
@@ -57,20 +77,26 @@ export function shellCollections(docker: DockerEngine, access: MongoAccess): Mon
       `const target = db.getSiblingDB(${JSON.stringify(database)});`,
       `for (const name of ${JSON.stringify(drop)}) target.getCollection(name).drop();`,
       `print(${JSON.stringify(LISTED)} + JSON.stringify(target.getCollectionNames()));`,
+      `const counts = {};`,
+      `for (const name of ${JSON.stringify(count)}) counts[name] = target.getCollection(name).countDocuments({});`,
+      `print(${JSON.stringify(COUNTED)} + JSON.stringify(counts));`,
       '',
     ].join('\n');
-    const runScript = async (path: string): Promise<string[]> => {
+    const runScript = async (path: string): Promise<ShellAnswer> => {
       for (const shell of SHELLS) {
         const result = await docker
           .exec(access.container, [shell, '--quiet', '--norc', path], { signal })
           .catch((error: Error): ExecResult => ({ exitCode: 127, stdout: '', stderr: error.message }));
         if (missing(result)) continue;
-        const listed = result.stdout.split('\n').find((line) => line.startsWith(LISTED));
-        if (result.exitCode !== 0 || !listed) {
+        const lines = result.stdout.split('\n');
+        const listed = lines.find((line) => line.startsWith(LISTED));
+        const counted = lines.find((line) => line.startsWith(COUNTED));
+        if (result.exitCode !== 0 || !listed || !counted) {
           const output = lastLines(result.stderr, 1) || lastLines(result.stdout, 1) || `exit code ${result.exitCode}`;
           throw new CollectionsUnavailable(`${shell} in ${access.container} failed: ${maskCredentials(output, [access.password])}`);
         }
-        return JSON.parse(listed.slice(LISTED.length)) as string[];
+        const counts = JSON.parse(counted.slice(COUNTED.length)) as Record<string, number>;
+        return { names: JSON.parse(listed.slice(LISTED.length)) as string[], counts: new Map(Object.entries(counts)) };
       }
       throw new CollectionsUnavailable(`neither mongosh nor mongo is installed in ${access.container}`);
     };
@@ -78,10 +104,11 @@ export function shellCollections(docker: DockerEngine, access: MongoAccess): Mon
   };
   return {
     how: `with the shell in ${access.container}`,
-    list: (database, signal) => run(database, [], signal),
+    list: async (database, signal) => (await run(database, [], signal)).names,
     drop: async (database, names) => {
       await run(database, names);
     },
+    count: async (database, names, signal) => (await run(database, [], signal, names)).counts,
   };
 }
 

@@ -32,6 +32,11 @@ export function targetNamespace(db: string, collection: string, sourceDb: string
   return namespaceTarget(remapArguments(sourceDb, targetDb), `${db}.${collection}`);
 }
 
+/** A namespace as a mongorestore pattern matching it alone: each `*` and backslash escaped with a backslash. */
+export function exactNamespace(namespace: string): string {
+  return namespace.replace(/[\\*]/g, '\\$&');
+}
+
 /** Database names MongoDB accepts (no spaces, dots, slashes, quotes, `$`; under 64 bytes). */
 export function isValidDatabaseName(name: string): boolean {
   return name.length > 0 && Buffer.byteLength(name) < 64 && !/[/\\. "$*<>:|?\0]/.test(name);
@@ -42,7 +47,10 @@ function valuesOf(args: readonly string[], name: string): string[] {
   return args.filter((arg) => arg.startsWith(prefix)).map((arg) => arg.slice(prefix.length));
 }
 
+/** mongorestore's namespace pattern: `*` any run of characters, a backslash makes the next one literal. */
 function patternOf(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '(.*)');
-  return new RegExp(`^${escaped}$`);
+  const source = [...pattern.matchAll(/\\(.)|(\*)|(.)/gsu)]
+    .map(([, escaped, star, plain]) => (star ? '(.*)' : (escaped ?? plain).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`, 'su');
 }

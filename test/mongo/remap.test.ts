@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { namespaceTarget, remapArguments, targetNamespace } from '../../src/mongo/remap.js';
+import { exactNamespace, namespaceTarget, remapArguments, targetNamespace } from '../../src/mongo/remap.js';
 
 describe('mongorestore scope and remapping', () => {
   it('always scopes the restore to the archive database, also when the names are equal', () => {
@@ -19,5 +19,14 @@ describe('mongorestore scope and remapping', () => {
   it('targetNamespace follows the same arguments', () => {
     expect(targetNamespace('test', 'bar', 'test', 'test')).toBe('test.bar');
     expect(targetNamespace('admin', 'system.version', 'test', 'test')).toBeUndefined();
+  });
+
+  it('an exact namespace matches itself alone, even when its name holds a * or a backslash', () => {
+    const args = [`--nsInclude=${exactNamespace('test.odd*name')}`, `--nsInclude=${exactNamespace('test.back\\slash')}`];
+    expect(args).toEqual(['--nsInclude=test.odd\\*name', '--nsInclude=test.back\\\\slash']);
+    expect(namespaceTarget(args, 'test.odd*name')).toBe('test.odd*name');
+    expect(namespaceTarget(args, 'test.oddXname')).toBeUndefined();
+    expect(namespaceTarget(args, 'test.back\\slash')).toBe('test.back\\slash');
+    expect(namespaceTarget([...args, '--nsFrom=test.*', '--nsTo=copy.*'], 'test.odd*name')).toBe('copy.odd*name');
   });
 });

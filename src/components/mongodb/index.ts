@@ -12,7 +12,7 @@ import { readDetails } from '../../archive/componentDetails.js';
 import { formatBytes, plural, withoutFinalPeriod } from '../../base/format.js';
 import type { Project } from '../../model/project.js';
 import { containerAvailability } from '../../docker/containers.js';
-import type { NamespaceSummary } from '../../mongo/archive.js';
+import type { MongoArchiveSummary, NamespaceSummary } from '../../mongo/archive.js';
 import { dumpStream, MONGO_DUMP_ENTRY, readDump } from '../../mongo/archivedDump.js';
 import { DumpTally } from '../../mongo/dumpTally.js';
 import type { ComponentShape } from '../../model/shape.js';
@@ -28,6 +28,17 @@ import { serverFacts } from '../../mongo/serverFacts.js';
 import { mongodbDrill } from './drill.js';
 import { findCollections } from './find.js';
 import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../../mongo/remap.js';
+import {
+  checkBeside,
+  chooseCollections,
+  dropBeside,
+  MONGO_SELECTORS,
+  notSelected,
+  mongoSelection,
+  notKept,
+  planSelection,
+  type SelectionPlan,
+} from './selection.js';
 
 const DEFAULT_CONTAINER = MONGODB_DEFAULT_CONTAINER;
 const DUMP_ENTRY = MONGO_DUMP_ENTRY;
@@ -44,6 +55,10 @@ interface MongoPlan extends RestorePlan {
   readonly keepCurrent: boolean;
   /** The collections of the target database the archive restores: a failed restore may have created them. */
   readonly restoredCollections: readonly string[];
+  /** mongorestore's arguments, narrowed to the selection when there is one. */
+  readonly args: readonly string[];
+  /** A selective restore: the collections it restores (time-series ones with their buckets), and whether beside the live database. */
+  readonly picked?: { readonly owners: readonly string[]; readonly beside: boolean };
 }
 
 /**
@@ -54,6 +69,7 @@ interface MongoPlan extends RestorePlan {
 export const mongodb: Component<MongoPlan> = {
   name: 'mongodb',
   title: 'MongoDB',
+  selectors: MONGO_SELECTORS,
 
   async availability({ project, services, signal }) {
     if (project.setting('MONGO_URI') === undefined)
@@ -97,25 +113,28 @@ export const mongodb: Component<MongoPlan> = {
 
   async restore({ project, services, source, progress, signal, aside }, plan) {
     const tools = await projectMongoTools(project, services);
-    const kept = plan.keepCurrent ? await keepCurrentData(tools, aside, progress, signal) : undefined;
-    const work = kept && {
-      tools,
-      kept,
-      progress,
-      restored: plan.restoredCollections,
-      collections: await collectionsOf(project, services, tools),
-    };
+    const { picked } = plan;
+    const collections = plan.keepCurrent || picked ? await collectionsOf(project, services, tools) : undefined;
+    // A selective restore keeps only the collections it drops.
+    const excluded = picked && plan.keepCurrent && collections ? await notKept(collections, tools.database, picked.owners, signal) : [];
+    const kept = plan.keepCurrent ? await keepCurrentData(tools, aside, progress, signal, excluded) : undefined;
+    const work = kept && collections && { tools, kept, progress, restored: plan.restoredCollections, collections, only: picked?.owners };
+    const undo = work
+      ? (why: string, interrupted: boolean) => putBack(work, why, interrupted)
+      : picked?.beside && collections
+        ? (why: string, interrupted: boolean) => dropBeside(collections, plan.targetDb, picked.owners, why, interrupted)
+        : undefined;
     if (plan.sourceDb !== plan.targetDb) progress.note(`remapping database ${plan.sourceDb} → ${plan.targetDb}`);
     // From --drop on, the run ends in the archive's data or the previous data put back. An
     // interrupt cuts mongorestore's input short: it fails and exits by itself, and only then
     // does the put-back touch the server.
     const result = await critical('restoring MongoDB (an interrupt puts the previous data back)', () =>
       tools
-        .run('mongorestore', restoreArguments(plan.sourceDb, plan.targetDb), {
+        .run('mongorestore', plan.args, {
           stdin: dumpStream(source, (bytes) => progress.advance(bytes), signal),
         })
         .catch(async (error: Error) => {
-          if (work) await putBack(work, error.message, signal.aborted);
+          if (undo) await undo(error.message, signal.aborted);
           throw error;
         }),
     );
@@ -127,7 +146,7 @@ export const mongodb: Component<MongoPlan> = {
               `the MongoDB restore was ${interruption(signal)} (mongorestore ${describeExit(result.exitCode, result.signal)})${outcome}`,
             )
           : toolFailure('mongorestore', result, tools, outcome);
-      if (work) await putBack(work, failure('').message, signal.aborted);
+      if (undo) await undo(failure('').message, signal.aborted);
       throw failure(
         ` — nothing was kept to put back (--no-keep-mongodb): database ${plan.targetDb} holds what mongorestore had restored by then.`,
       );
@@ -137,7 +156,7 @@ export const mongodb: Component<MongoPlan> = {
       const failure = new RuntimeError(
         `mongorestore restored ${counts.restored} documents but ${counts.failed} failed: ${lastLines(result.stderr)}`,
       );
-      if (work) await putBack(work, failure.message, false);
+      if (undo) await undo(failure.message, false);
       throw failure;
     }
     const restored = counts ? `${plural(counts.restored, 'document')} into ${plan.targetDb}` : `database ${plan.targetDb}`;
@@ -182,15 +201,20 @@ export const mongodb: Component<MongoPlan> = {
 };
 
 /** What a mongorestore of the archive would do, checked with --dryRun and the tool's own read of the dump. */
-async function planMongoRestore({ project, services, source, signal }: PlanContext): Promise<MongoPlan> {
+async function planMongoRestore({ project, services, source, signal, selection }: PlanContext): Promise<MongoPlan> {
+  const picked = mongoSelection(selection);
   await checkMongoFiles(source);
   const sourceDb = await sourceDatabase(source); // the archive is checked before the server is asked
+  // A selection is matched against the dump's namespaces before the server is asked.
+  const selectedDump = picked && soundDump(await readDump(source), source);
+  const chosen = picked && selectedDump && chooseCollections(selectedDump.namespaces, picked, sourceDb, source.archiveName);
   const tools = await projectMongoTools(project, services);
-  const targetDb = tools.database;
-  const args = restoreArguments(sourceDb, targetDb);
+  if (picked?.toDatabase !== undefined) checkBeside(picked.toDatabase, tools.database);
+  const targetDb = picked?.toDatabase ?? tools.database;
+  const args = restoreArguments(sourceDb, targetDb, chosen?.includes);
   // mongorestore --dryRun reads only the prelude; the tool's own reader checks every document.
-  const [dump, dryRun] = await Promise.all([
-    readDump(source),
+  const [read, dryRun] = await Promise.all([
+    selectedDump ?? readDump(source),
     tools.run('mongorestore', ['--dryRun', ...args], { stdin: dumpStream(source), signal }),
   ]);
   if (dryRun.exitCode !== 0) {
@@ -199,50 +223,73 @@ async function planMongoRestore({ project, services, source, signal }: PlanConte
       new PreconditionError(`mongorestore --dryRun rejected the archive: ${lastLines(dryRun.stderr)}`)
     );
   }
-  if (!dump || dump.problems.length > 0 || !dump.complete) {
-    const problem = dump?.problems[0] ?? 'it is missing';
-    throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is damaged: ${problem}.`, { hint: 'Nothing was touched.' });
-  }
-  const keepCurrent = keepsCurrentData(project);
+  const dump = soundDump(read, source);
+  const beside = picked?.toDatabase !== undefined;
+  const keepCurrent = keepsCurrentData(project) && !beside;
   const restored = dump.namespaces.filter((namespace) => namespaceTarget(args, `${namespace.db}.${namespace.collection}`));
   const documents = restored.reduce((total, namespace) => total + namespace.documents, 0);
   // Through MONGO_URI the driver asks what mongorestore cannot: the server's version, what --drop replaces.
   const server = tools.uri ? await serverFacts(tools.uri, targetDb, restored, args, dump.header.serverVersion) : undefined;
   const restoredCollections = collectionsIn(targetDb, restored, args);
   const collections = await collectionsOf(project, services, tools);
+  const narrowed: SelectionPlan | undefined =
+    picked && chosen && (await planSelection(chosen, picked, { database: targetDb, live: tools.database }, collections, signal));
   const actions = [
     `mongorestore ${args.join(' ')} ${tools.where} (archive streamed into stdin)`,
     sourceDb === targetDb
       ? `database ${targetDb}: same name as in the backup, no remapping`
       : `remapping database ${sourceDb} → ${targetDb}`,
-    ...dump.namespaces.map((namespace) => describeNamespace(namespace, args, sourceDb)),
+    ...(narrowed
+      ? [...narrowed.lines, notSelected(dump.namespaces, restored)]
+      : dump.namespaces.map((namespace) => describeNamespace(namespace, args, sourceDb))),
     `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
       ` (${plural(documents, 'document')} to restore)`,
     ...(server?.lines ?? []),
-    await leftAsTheyAre(collections, targetDb, restoredCollections, signal),
+    ...(narrowed ? [] : [await leftAsTheyAre(collections, targetDb, restoredCollections, signal)]),
     `mongorestore --dryRun connected to MongoDB ${tools.where} and accepted the dump's header and collection metadata` +
       ` (it reads no documents): ${lastLines(dryRun.stderr, 1) || 'ok'}`,
-    keepCurrent
-      ? `before --drop, the current database ${targetDb} is dumped into docker/.pre-restore-<stamp>/mongodb/ and put back` +
-        ` if mongorestore fails (free there now: ${await freeSpace(project.dockerDir)}); --no-keep-mongodb skips this`
-      : `--no-keep-mongodb: the current data of ${targetDb} is NOT kept before --drop`,
+    beside
+      ? `--to-database: nothing is dropped, so nothing is kept; if mongorestore fails, the collections it began in ${targetDb} are dropped`
+      : keepCurrent
+        ? `before --drop, ${narrowed ? `the selected collections of ${targetDb} that exist now are` : `the current database ${targetDb} is`} dumped into docker/.pre-restore-<stamp>/mongodb/ and put back` +
+          ` if mongorestore fails (free there now: ${await freeSpace(project.dockerDir)}); --no-keep-mongodb skips this`
+        : `--no-keep-mongodb: the current data of ${targetDb} is NOT kept before --drop`,
   ];
   const kept = keepCurrent ? 'current data kept in docker/.pre-restore-<stamp>/mongodb/' : 'current data NOT kept: --no-keep-mongodb';
-  const replaced = server ? server.replaces : `${plural(restored.length, 'collection')} of database ${targetDb}`;
+  const replaced = narrowed
+    ? `${plural(narrowed.existing.length, 'collection')} of database ${targetDb}${narrowed.existing.length > 0 ? ` (${narrowed.existing.join(', ')})` : ''}`
+    : server
+      ? server.replaces
+      : `${plural(restored.length, 'collection')} of database ${targetDb}`;
   return {
     actions,
-    replaces: [`MongoDB ${tools.where}: ${replaced} (dropped and restored; ${kept})`],
+    replaces: beside ? [] : [`MongoDB ${tools.where}: ${replaced} (dropped and restored; ${kept})`],
     warnings: server?.warnings ?? [],
     container: tools.label,
     sourceDb,
     targetDb,
     keepCurrent,
     restoredCollections,
+    args,
+    picked: chosen && { owners: chosen.owners, beside },
+    selection: narrowed?.impact,
   };
 }
 
-function restoreArguments(sourceDb: string, targetDb: string): string[] {
-  return ['--drop', '--archive', '--gzip', ...remapArguments(sourceDb, targetDb)];
+/** The dump as the tool's own reader found it; refused (exit 2) when damaged or missing. */
+function soundDump(dump: MongoArchiveSummary | undefined, source: ComponentSource): MongoArchiveSummary {
+  if (!dump || dump.problems.length > 0 || !dump.complete) {
+    const problem = dump?.problems[0] ?? 'it is missing';
+    throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is damaged: ${problem}.`, { hint: 'Nothing was touched.' });
+  }
+  return dump;
+}
+
+/** `--nsInclude` scopes the restore to the archive's database, or to the chosen collections of it. */
+function restoreArguments(sourceDb: string, targetDb: string, includes?: readonly string[]): string[] {
+  const remap = remapArguments(sourceDb, targetDb);
+  const scope = includes ? [...includes, ...remap.filter((arg) => !arg.startsWith('--nsInclude='))] : remap;
+  return ['--drop', '--archive', '--gzip', ...scope];
 }
 
 /** `--no-keep-mongodb` (or ORKESTRA_KEEP_MONGODB=no) skips the dump of the data --drop replaces. */

@@ -11,37 +11,44 @@ import { preludeNamespaces } from '../../mongo/archivedDump.js';
 import type { MongoCollections } from '../../mongo/collections.js';
 import { lastLines, restoreCounts, toolFailure } from '../../mongo/toolOutput.js';
 import type { MongoTools } from '../../mongo/tools.js';
+import { exactNamespace } from '../../mongo/remap.js';
 
 /** What a put-back needs: where the data is kept, and what the failed restore may have created. */
 export interface PutBack {
   readonly tools: MongoTools;
-  readonly collections: MongoCollections;
+  readonly collections: Pick<MongoCollections, 'drop'>;
   /** The dump of the target database taken just before --drop. */
   readonly kept: string;
   /** The collections of the target database the archive restores (and so may have created). */
   readonly restored: readonly string[];
   readonly progress: ProgressReporter;
+  /** A selective restore kept only these collections: only they go back. */
+  readonly only?: readonly string[];
 }
 
 /**
  * Streams a mongodump of the target database into the restore's move-aside folder before
  * `--drop` replaces it: the same rule as every other component, nothing is lost. When it fails
  * (the tool, or the file: no space left, no permission), the partial file is removed and the
- * error says that nothing was changed.
+ * error says that nothing was changed. A selective restore keeps only what it drops: the
+ * collections of `excluded` are left out of the dump.
  */
 export async function keepCurrentData(
   tools: MongoTools,
   aside: Pick<MoveAsideFolder, 'pathFor'>,
   progress: Pick<ProgressReporter, 'note'>,
   signal: AbortSignal,
+  excluded: readonly string[] = [],
 ): Promise<string> {
   const path = await aside.pathFor('mongodb', `${tools.label}-${tools.database}.archive.gz`);
-  progress.note(`keeping the current database ${tools.database} in ${basename(dirname(dirname(path)))}/mongodb/`);
+  const what = excluded.length > 0 ? `the selected collections of database ${tools.database}` : `the current database ${tools.database}`;
+  progress.note(`keeping ${what} in ${basename(dirname(dirname(path)))}/mongodb/`);
   const file = createWriteStream(path, { mode: 0o600 });
   // Settles, never rejects: the file can fail before the dump is over, while nothing awaits it yet.
   const written = new Promise<Error | undefined>((resolve) => file.on('close', () => resolve(undefined)).on('error', resolve));
   try {
-    const result = await tools.run('mongodump', [`--db=${tools.database}`, '--archive', '--gzip'], { stdout: file, signal });
+    const exclusions = excluded.map((name) => `--excludeCollection=${name}`);
+    const result = await tools.run('mongodump', [`--db=${tools.database}`, '--archive', '--gzip', ...exclusions], { stdout: file, signal });
     if (result.exitCode !== 0) throw toolFailure('mongodump', result, tools);
     const failed = await written;
     if (failed) throw failed;
@@ -70,9 +77,15 @@ function notKept(error: unknown, database: string): OrkestraError {
  * operator interrupts; when it fails too, the error names the file and the commands that finish it by hand.
  */
 export async function putBack(work: PutBack, why: string, interrupted: boolean): Promise<never> {
-  const { tools, collections, kept, progress } = work;
+  const { tools, collections, kept, progress, only } = work;
   progress.note(`mongorestore did not finish; putting the previous data of ${tools.database} back from ${kept}`);
-  const args = ['--drop', '--archive', '--gzip', `--nsInclude=${tools.database}.*`];
+  const included = only
+    ? only.flatMap((name) => [name, `system.buckets.${name}`]).map((name) => `--nsInclude=${exactNamespace(`${tools.database}.${name}`)}`)
+    : [`--nsInclude=${tools.database}.*`];
+  const args = ['--drop', '--archive', '--gzip', ...included];
+  const previous = only
+    ? `the kept copy of the selected collections of database ${tools.database} was`
+    : `the previous data of database ${tools.database} was`;
   const outcome = await critical(`putting MongoDB's previous data back`, async () => {
     const created = await createdCollections(work).catch((error: Error) => error);
     const dropped =
@@ -98,13 +111,13 @@ export async function putBack(work: PutBack, why: string, interrupted: boolean):
   }
   if (dropped instanceof Error) {
     throw new Failure(
-      `${why} — the previous data of database ${tools.database} was put back from ${kept}, but the collections the failed` +
+      `${why} — ${previous} put back from ${kept}, but the collections the failed` +
         ` restore created could not be dropped: ${dropped.message}.`,
       { hint: `Drop by hand the collections of ${tools.database} that are not in ${kept}.` },
     );
   }
   const removed = dropped.length > 0 ? ` (${dropped.join(', ')}, created by the failed restore, dropped)` : '';
-  throw new Failure(`${why} — the previous data of database ${tools.database} was put back from ${kept}${removed}.`);
+  throw new Failure(`${why} — ${previous} put back from ${kept}${removed}.`);
 }
 
 /**

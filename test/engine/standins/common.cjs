@@ -126,8 +126,15 @@ function serverState() {
   return parseArchive(fs.readFileSync(fs.existsSync(SERVER) ? SERVER : fixture));
 }
 
-/** Writes the server's namespaces back as mongodump would dump them: prelude, data segments, EOF headers with their CRC-64. */
-function saveServerState({ header, namespaces }) {
+/** Writes the server's namespaces back as mongodump would dump them. */
+function saveServerState(state) {
+  fs.writeFileSync(`${SERVER}.new`, archiveOf(state));
+  fs.renameSync(`${SERVER}.new`, SERVER);
+  fs.rmSync(`${SERVER}.gz`, { force: true });
+}
+
+/** Namespaces as a mongodump archive: prelude, data segments, EOF headers with their CRC-64. */
+function archiveOf({ header, namespaces }) {
   const { serialize, Long } = bsonModule();
   const terminator = Buffer.alloc(4);
   terminator.writeInt32LE(-1);
@@ -143,9 +150,7 @@ function saveServerState({ header, namespaces }) {
     const crc = BigInt.asIntN(64, crc64(documents));
     parts.push(serialize({ db, collection, EOF: true, CRC: Long.fromBigInt(crc) }), terminator);
   }
-  fs.writeFileSync(`${SERVER}.new`, Buffer.concat(parts));
-  fs.renameSync(`${SERVER}.new`, SERVER);
-  fs.rmSync(`${SERVER}.gz`, { force: true });
+  return Buffer.concat(parts);
 }
 
 /** A metadata document naming another namespace (mongorestore --nsFrom/--nsTo). */
@@ -181,4 +186,4 @@ function crc64(buffers) {
   return (BigInt(~hi >>> 0) << 32n) | BigInt(~lo >>> 0);
 }
 
-module.exports = { STATE, optionsOf, recordCall, log, fail, connect, serverState, saveServerState, renamedMetadata };
+module.exports = { STATE, optionsOf, recordCall, log, fail, connect, serverState, saveServerState, archiveOf, renamedMetadata };
