@@ -1,7 +1,7 @@
 import { smallFileList } from '../../archive/smallFileList.js';
 import { statfs } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Component, PlanContext, RestorePlan } from '../../core/component.js';
@@ -13,9 +13,9 @@ import { formatBytes, plural, withoutFinalPeriod } from '../../base/format.js';
 import type { Project } from '../../model/project.js';
 import { containerAvailability } from '../../docker/containers.js';
 import type { MongoArchiveSummary, NamespaceSummary } from '../../mongo/archive.js';
+import { dumpShape, reportedCounts, requireGzipOutput } from './dumpOutput.js';
 import { dumpStream, MONGO_DUMP_ENTRY, readDump } from '../../mongo/archivedDump.js';
 import { DumpTally } from '../../mongo/dumpTally.js';
-import type { ComponentShape } from '../../model/shape.js';
 import { projectMongoTools, type MongoTools } from '../../mongo/tools.js';
 import { driverCollections, shellCollections, type MongoCollections } from '../../mongo/collections.js';
 import type { Services } from '../../core/services.js';
@@ -43,7 +43,6 @@ import {
 const DEFAULT_CONTAINER = MONGODB_DEFAULT_CONTAINER;
 const DUMP_ENTRY = MONGO_DUMP_ENTRY;
 const DATABASE_ENTRY = 'database.txt';
-const GZIP_MAGIC = [0x1f, 0x8b];
 
 const MongoDetailsSchema = z.object({ database: z.string().min(1) });
 
@@ -340,46 +339,6 @@ function interruption(signal: AbortSignal): string {
 async function freeSpace(folder: string): Promise<string> {
   const info = await statfs(folder).catch(() => undefined);
   return info ? formatBytes(info.bavail * info.bsize) : 'unknown';
-}
-
-/** Fails the stream when mongodump's output is empty or not gzip: a 0-byte "success" is a failure. */
-function requireGzipOutput(): Transform {
-  let seen = 0;
-  let head = Buffer.alloc(0);
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      if (head.length < 2) {
-        head = Buffer.concat([head, chunk]).subarray(0, 2);
-        if (head.length === 2 && (head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1])) {
-          callback(new RuntimeError('mongodump wrote something that is not a gzip archive.'));
-          return;
-        }
-      }
-      seen += chunk.length;
-      callback(null, chunk);
-    },
-    flush(callback) {
-      callback(seen < 2 ? new RuntimeError('mongodump exited without writing an archive (0 bytes).') : null);
-    },
-  });
-}
-
-/** Documents per collection ("orkestra.users"), views aside: an emptied or vanished collection is an anomaly. */
-function dumpShape(namespaces: readonly NamespaceSummary[]): ComponentShape {
-  const collections = namespaces.filter((namespace) => namespace.type !== 'view');
-  const groups = Object.fromEntries(
-    collections.map((namespace) => [`${namespace.db}.${namespace.collection}`, { items: namespace.documents, bytes: namespace.bytes }]),
-  );
-  return { items: 'documents', group: 'collection', groups };
-}
-
-/** mongorestore's per-namespace lines: `finished restoring orkestra.users (3 documents, 0 failures)`. */
-export function reportedCounts(stderr: string): Record<string, { documents: number; failures: number }> {
-  const counts: Record<string, { documents: number; failures: number }> = {};
-  for (const match of stderr.matchAll(/finished restoring (\S+) \((\d+) documents?, (\d+) failures?\)/g)) {
-    counts[match[1]] = { documents: Number(match[2]), failures: Number(match[3]) };
-  }
-  return counts;
 }
 
 function describeNamespace(namespace: NamespaceSummary, args: readonly string[], sourceDb: string): string {
