@@ -232,7 +232,7 @@ export const rustfs: Component<RustfsPlan> = {
 async function undoChanges(putBack: () => Promise<number>): Promise<string> {
   try {
     const undone = await putBack();
-    return `The ${plural(undone, 'object')} it had changed ${undone === 1 ? 'was' : 'were'} put back as they were; the selection is unchanged.`;
+    return `${plural(undone, 'object')} it had begun to change ${undone === 1 ? 'was' : 'were'} put back as they were: the selection is as before the restore.`;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return `Putting the changed objects back failed too (${withoutFinalPeriod(message)}): the replaced ones are kept in the orkestra-pre-restore-<stamp> bucket.`;
