@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
 import { deleteObject, putObject, s3Client, seed, snapshotStore, type StoredObject } from '../helpers/s3.js';
@@ -188,16 +188,47 @@ describeEngine('restore --objects and --to-bucket', () => {
       }
     },
   );
+
+  it.skipIf(imageMode === 'upstream')(
+    'SIGINT while a selective restore uploads: every object it had begun to change is put back before it exits',
+    async () => {
+      const { store, archive, changed } = await backedUpThenChanged();
+      const proxy = await refusingProxy(store.endpoint, '/avatars/users/9/z.png', 'hold');
+      try {
+        await writeDotenv(store.project, { RUSTFS_ACCESS_KEY: ACCESS, RUSTFS_SECRET_KEY: SECRET, RUSTFS_ENDPOINT: proxy.endpoint });
+        const running = startCli(['restore', archive, '--objects', 'avatars/users/', '-y', '--container', `rustfs=${store.name}`], {
+          cwd: store.project,
+          env: engineEnv(),
+          timeoutMs: 120_000,
+        });
+        await proxy.uploadReached;
+        running.signal('SIGINT');
+        const result = await running.result;
+        expect(result.code).not.toBe(0);
+        expect(result.stderr).toMatch(/4 objects it had begun to change were put back as they were/);
+        expect(withoutAside(await snapshotStore(store.client))).toEqual(changed);
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 });
 
-/** Forwards to the store, but answers AccessDenied to every plain upload of `path`. */
-async function refusingProxy(upstream: string, path: string) {
+/**
+ * Forwards to the store, but answers AccessDenied to every plain upload of `path` (`hold`: never
+ * answers it, so that the test can interrupt the restore while it waits).
+ */
+async function refusingProxy(upstream: string, path: string, mode: 'refuse' | 'hold' = 'refuse') {
   const target = new URL(upstream);
   let refused = 0;
+  let reached: () => void = () => undefined;
+  const uploadReached = new Promise<void>((resolve) => (reached = resolve));
   const server: Server = createServer((incoming, answer) => {
     if (incoming.method === 'PUT' && decodeURIComponent(incoming.url!.split('?')[0]) === path && !incoming.headers['x-amz-copy-source']) {
       refused += 1;
+      reached();
       incoming.resume();
+      if (mode === 'hold') return;
       incoming.on('end', () => {
         answer.writeHead(403, { 'content-type': 'application/xml' });
         answer.end('<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>refused by the test</Message></Error>');
@@ -218,6 +249,11 @@ async function refusingProxy(upstream: string, path: string) {
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     refused: () => refused,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    uploadReached,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

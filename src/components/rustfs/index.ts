@@ -188,7 +188,10 @@ export const rustfs: Component<RustfsPlan> = {
     } catch (error) {
       await uploads.drain().catch(() => undefined);
       const where = failedAt ? ` at ${failedAt.target.bucket}/${failedAt.target.key}` : '';
-      const putBack = journal && (await undoChanges(() => journal.putBack(store, asideBucket, retrying)));
+      // Put back even when interrupted: with retries of their own, which the interrupt does not stop.
+      const persisting = <T>(work: () => Promise<T>) =>
+        withRetries(work, { signal: new AbortController().signal, onRetry: (message) => progress.note(message) });
+      const putBack = journal && (await undoChanges(() => journal.putBack(store, asideBucket, persisting)));
       const message = error instanceof Error ? error.message : String(error);
       throw new RuntimeError(`${done.uploaded} of ${plan.pending.objects} objects were restored before a failure${where}: ${message}`, {
         hint: putBack ?? 'Objects not yet restored are unchanged; run the restore again once the store answers.',
