@@ -135,6 +135,9 @@ export const rustfs: Component<RustfsPlan> = {
     const put = async (planned: PlannedObject, send: () => Promise<void>) => {
       const { bucket, key } = planned.target;
       try {
+        if (planned.change === 'overwrite' && selection?.beside) {
+          throw new RuntimeError(`${bucket}/${key} appeared during the restore; --to-bucket never overwrites`);
+        }
         if (planned.change === 'overwrite') {
           await (asideReady ??= retrying(() => store.ensureBucket(asideBucket)));
           await retrying(() => store.copyObject(bucket, key, asideBucket, `${bucket}/${key}`, planned.liveSize));
