@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -212,19 +213,53 @@ describeEngine('restore --objects and --to-bucket', () => {
       }
     },
   );
+
+  it.skipIf(imageMode === 'upstream')(
+    '--to-bucket: an object appearing at a target key during the restore is refused, not overwritten, and the objects added are deleted again',
+    async () => {
+      const { store, archive, changed } = await backedUpThenChanged();
+      const intruder = { bucket: 'compare', key: 'avatars/users/9/z.png', body: body('appeared') };
+      // When the restore creates the target bucket (after its plan), another writer puts an object there first.
+      const proxy = await refusingProxy(store.endpoint, '/none', 'refuse', async (method, path) => {
+        if (method !== 'PUT' || path.replace(/\/$/, '') !== '/compare') return;
+        await seed(store.client, ['compare'], [intruder]);
+      });
+      try {
+        await writeDotenv(store.project, { RUSTFS_ACCESS_KEY: ACCESS, RUSTFS_SECRET_KEY: SECRET, RUSTFS_ENDPOINT: proxy.endpoint });
+        const restore = await run(store, ['restore', archive, '--objects', 'avatars/users/', '--to-bucket', 'compare', '-y']);
+        expect(restore.code).toBe(1);
+        expect(restore.stderr).toContain('compare/avatars/users/9/z.png appeared during the restore; --to-bucket never overwrites');
+        const after = await snapshotStore(store.client);
+        expect(Object.fromEntries(Object.entries(after).filter(([key]) => !key.startsWith('compare/')))).toEqual(changed);
+        expect(Object.keys(after).filter((key) => key.startsWith('compare/') && !key.endsWith('/'))).toEqual([
+          'compare/avatars/users/9/z.png',
+        ]);
+        expect(after['compare/avatars/users/9/z.png'].sha256).toBe(createHash('sha256').update(intruder.body).digest('hex'));
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 });
 
 /**
  * Forwards to the store, but answers AccessDenied to every plain upload of `path` (`hold`: never
  * answers it, so that the test can interrupt the restore while it waits).
  */
-async function refusingProxy(upstream: string, path: string, mode: 'refuse' | 'hold' = 'refuse') {
+async function refusingProxy(
+  upstream: string,
+  path: string,
+  mode: 'refuse' | 'hold' = 'refuse',
+  /** Runs before a request is forwarded, to change the store at that moment. */
+  before: (method: string, path: string) => Promise<void> = async () => undefined,
+) {
   const target = new URL(upstream);
   let refused = 0;
   let reached: () => void = () => undefined;
   const uploadReached = new Promise<void>((resolve) => (reached = resolve));
   const server: Server = createServer((incoming, answer) => {
-    if (incoming.method === 'PUT' && decodeURIComponent(incoming.url!.split('?')[0]) === path && !incoming.headers['x-amz-copy-source']) {
+    const requested = decodeURIComponent(incoming.url!.split('?')[0]);
+    if (incoming.method === 'PUT' && requested === path && !incoming.headers['x-amz-copy-source']) {
       refused += 1;
       reached();
       incoming.resume();
@@ -235,15 +270,17 @@ async function refusingProxy(upstream: string, path: string, mode: 'refuse' | 'h
       });
       return;
     }
-    const forwarded = request(
-      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
-      (reply) => {
-        answer.writeHead(reply.statusCode!, reply.headers);
-        reply.pipe(answer);
-      },
-    );
-    forwarded.on('error', () => answer.destroy());
-    incoming.pipe(forwarded);
+    void before(incoming.method!, requested).then(() => {
+      const forwarded = request(
+        { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+        (reply) => {
+          answer.writeHead(reply.statusCode!, reply.headers);
+          reply.pipe(answer);
+        },
+      );
+      forwarded.on('error', () => answer.destroy());
+      incoming.pipe(forwarded);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
