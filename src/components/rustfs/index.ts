@@ -90,12 +90,12 @@ export const rustfs: Component<RustfsPlan> = {
 
   async planRestore({ project, services, source, progress, selection }) {
     const archived = await archivedBucketNames(source);
+    // A malformed selector is refused before the store is reached.
+    let picked = selection && objectSelection(selection, archived);
     const store = await connect(project, services, progress);
     try {
       const unordered = new Set<string>();
       for (;;) {
-        // Made anew for each pass: a selection counts what it sees.
-        const picked = selection && objectSelection(selection, archived);
         const scope = picked ?? wholeScope(archived);
         try {
           const { tallies, pending } = await tallyRestore(store, source, scope, unordered);
@@ -114,6 +114,7 @@ export const rustfs: Component<RustfsPlan> = {
         } catch (error) {
           if (!(error instanceof UnorderedBucket) || unordered.has(error.bucket)) throw error;
           unordered.add(error.bucket); // compared again through a map of its listing
+          picked = selection && objectSelection(selection, archived); // counting again from nothing
         }
       }
     } finally {
