@@ -3,6 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
+import { hasTmux, TerminalSession } from '../helpers/tmux.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
 import { deleteObject, putObject, s3Client, seed, snapshotStore, type StoredObject } from '../helpers/s3.js';
@@ -65,6 +66,11 @@ async function backedUpThenChanged() {
 
 function withoutAside(snapshot: Record<string, StoredObject>) {
   return Object.fromEntries(Object.entries(snapshot).filter(([key]) => !key.startsWith('orkestra-pre-restore-')));
+}
+
+/** The screen wraps long lines at its width: compared without any white space. */
+function unwrapped(text: string): string {
+  return text.replace(/\s+/g, '');
 }
 
 const SELECTED = ['avatars/users/1/a.png', 'avatars/users/2/b.png', 'avatars/users/9/z.png'];
@@ -240,6 +246,42 @@ describeEngine('restore --objects and --to-bucket', () => {
       }
     },
   );
+
+  it.skipIf(!hasTmux)('on a terminal, the gate repeats the totals: what is replaced in place, where it writes beside (tmux)', async () => {
+    const { store, archive, changed } = await backedUpThenChanged();
+    const env = { DOCKER_HOST: engineEnv().DOCKER_HOST ?? '', CI: 'true' };
+    const container = ['--container', `rustfs=${store.name}`];
+    const inPlace = new TerminalSession(store.project, ['restore', archive, '--objects', 'avatars/users/1/', ...container], env);
+    try {
+      const gate = unwrapped(await inPlace.waitFor('Type "restore" to continue', 60_000));
+      expect(gate).toContain(
+        unwrapped(
+          'rustfs: only the selection — 1 object in the archive: 0 to add, 1 to overwrite (different), 0 identical; replaces: avatars/users/1/a.png',
+        ),
+      );
+      await inPlace.press('no', 'Enter');
+      await inPlace.waitFor('EXIT=');
+    } finally {
+      inPlace.close();
+    }
+    const beside = new TerminalSession(
+      store.project,
+      ['restore', archive, '--objects', 'avatars/users/1/', '--to-bucket', 'compare', ...container],
+      env,
+    );
+    try {
+      const gate = await beside.waitFor('Type "restore" to continue', 60_000);
+      expect(gate).toContain('will write:');
+      expect(unwrapped(gate)).toContain(unwrapped('written into bucket compare/, the live target is not touched'));
+      await beside.press('restore', 'Enter');
+      await beside.waitFor('EXIT=0', 60_000);
+    } finally {
+      beside.close();
+    }
+    const after = await snapshotStore(store.client);
+    expect(Object.fromEntries(Object.entries(after).filter(([key]) => !key.startsWith('compare/')))).toEqual(changed);
+    expect(Object.keys(after).filter((key) => key.startsWith('compare/') && !key.endsWith('/'))).toEqual(['compare/avatars/users/1/a.png']);
+  });
 });
 
 /**
