@@ -165,8 +165,9 @@ function shownName(scope: ObjectScope, bucket: string): string {
 }
 
 /**
- * The comparison of every bucket of the backup with the store, bucket after bucket in archive
- * order (then the backup's empty buckets, whose live objects are all the target's own).
+ * The comparison of the scope's objects with the store, bucket after bucket in archive order
+ * (then its empty buckets, whose live objects are all the target's own); the objects of the
+ * other buckets are read past.
  */
 async function* differences(
   store: ObjectStore,
