@@ -6,6 +6,8 @@ const GB = 1024 * MB;
 export const SEALED = 'tool, age-encrypted';
 export const TO_S3 = 'tool to s3://';
 export const ZSTD = 'tool, zstd -3';
+/** A selective restore: `--objects` picking 1 % of the small objects. */
+export const OBJECTS_PICK = 'tool, --objects 1 %';
 
 export function renderReport(results: BenchResults): string {
   const { machine } = results;
@@ -151,12 +153,16 @@ function ratios(row: Row, rows: Row[], limits: LimitRow[]): string {
   const versus =
     row.pipeline === 'tool'
       ? find('bash')
-      : row.pipeline === TO_S3 || row.pipeline === SEALED || row.pipeline === ZSTD
+      : row.pipeline === TO_S3 || row.pipeline === SEALED || row.pipeline === ZSTD || row.pipeline === OBJECTS_PICK
         ? find('tool')
         : undefined;
-  const against = { tool: 'tool / bash', [TO_S3]: 's3:// / local file', [SEALED]: 'encrypted / plain', [ZSTD]: 'zstd / gzip' }[
-    row.pipeline
-  ];
+  const against = {
+    tool: 'tool / bash',
+    [TO_S3]: 's3:// / local file',
+    [SEALED]: 'encrypted / plain',
+    [ZSTD]: 'zstd / gzip',
+    [OBJECTS_PICK]: 'selection / whole',
+  }[row.pipeline];
   if (versus) parts.push(`${(wall / median(versus.wallMs)).toFixed(2)} (${against})`);
   const limit = limits.find(
     (entry) => entry.dataset === row.dataset && entry.operation === row.operation && isZstd(entry) === (row.pipeline === ZSTD),

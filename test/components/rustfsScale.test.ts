@@ -24,7 +24,7 @@ const describeStandIn = imageMode === 'upstream' ? describe.skip : describeEngin
 
 describeStandIn('rustfs at scale (s3rver stand-in, objects written into its folder)', () => {
   it(
-    `${OBJECTS.toLocaleString('en-US')} objects: backup, verify and dry run succeed with a ${HEAP_LIMIT} heap`,
+    `${OBJECTS.toLocaleString('en-US')} objects: backup, verify, dry run and a restore of one prefix beside succeed with a ${HEAP_LIMIT} heap`,
     { timeout: 3_600_000 },
     async () => {
       const container = containers.track(await startS3(stack, uniqueName('okb-scale'), { accessKey: ACCESS, secretKey: SECRET }));
@@ -49,6 +49,11 @@ describeStandIn('rustfs at scale (s3rver stand-in, objects written into its fold
       expect(dryRun.stdout).toContain('Archive: 150,000 files, every SHA-256 verified');
       expect(dryRun.stdout).toContain('bucket scale: exists — 0 to add, 0 to overwrite, 150000 unchanged, 0 only in the target (kept)');
       expect(dryRun.code).toBe(0);
+
+      // One prefix of them (1,000 objects), picked out of the streamed index and restored beside with the same heap.
+      const picked = await run(['restore', archive, '--objects', 'scale/p0075/', '--to-bucket', 'picked', '-y']);
+      expect(picked.stdout).toContain('restored rustfs: 1000 objects uploaded, 0 unchanged');
+      expect(picked.code).toBe(0);
     },
   );
 });

@@ -10,7 +10,17 @@ import { formatBytes, plural, withoutFinalPeriod } from '../../base/format.js';
 import { utcStamp } from '../../core/timestamps.js';
 import { ObjectDigest } from '../../s3/rustfs/digest.js';
 import { archivedBucketNames, archivedObjects, type ObjectDetails } from '../../s3/rustfs/archivedObjects.js';
-import { plannedObjects, tallyRestore, UnorderedBucket, withMore, type PlannedObject } from '../../s3/rustfs/restoreComparison.js';
+import {
+  plannedObjects,
+  tallyRestore,
+  UnorderedBucket,
+  wholeScope,
+  withMore,
+  type ObjectScope,
+  type PlannedObject,
+} from '../../s3/rustfs/restoreComparison.js';
+import { ChangeJournal } from './putBack.js';
+import { OBJECT_SELECTORS, objectSelection } from './selection.js';
 import { connectProjectStore as connect, storeAvailability } from '../../s3/rustfs/projectStore.js';
 import { rustfsDrill } from './drill.js';
 import { findObjects } from './find.js';
@@ -30,7 +40,10 @@ const PREFETCH_LIMIT = 2 * 1024 * 1024;
 const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 
 interface RustfsPlan extends RestorePlan {
-  readonly buckets: readonly string[];
+  /** The objects compared, and where each goes. */
+  readonly scope: ObjectScope;
+  /** The buckets written into, created when missing. */
+  readonly targets: readonly string[];
   /** Buckets compared through a map of their live listing, because a side was not in key order. */
   readonly unordered: ReadonlySet<string>;
   /** Objects to add or overwrite, and their bytes. */
@@ -85,20 +98,33 @@ export const rustfs: Component<RustfsPlan> = {
     }
   },
 
-  async planRestore({ project, services, source, progress }) {
-    const buckets = await archivedBucketNames(source);
+  async planRestore({ project, services, source, progress, selection }) {
+    const archived = await archivedBucketNames(source);
+    // A malformed selector is refused before the store is reached.
+    let picked = selection && objectSelection(selection, archived);
     const store = await connect(project, services, progress);
     try {
       const unordered = new Set<string>();
       for (;;) {
+        const scope = picked ?? wholeScope(archived);
         try {
-          const { tallies, pending } = await tallyRestore(store, source, buckets, unordered);
-          const actions = [`endpoint ${store.location.endpoint}`, ...tallies.flatMap((tally) => tally.actions())];
+          const { tallies, pending } = await tallyRestore(store, source, scope, unordered);
           const replaces = tallies.flatMap((tally) => withMore(tally.replaced, tally.count.overwrite));
-          return { actions, replaces, warnings: legacyWarning(source), buckets, unordered, pending };
+          picked?.refuseUnmatched(source.archiveName);
+          picked?.refuseOverwriteBeside(replaces);
+          const actions = [
+            ...(picked?.lines() ?? []),
+            ...(picked?.to ? [besideLine(picked.to)] : []),
+            `endpoint ${store.location.endpoint}`,
+            ...tallies.flatMap((tally) => tally.actions()),
+          ];
+          const targets = [...new Set(scope.buckets.map((bucket) => scope.targetBucket(bucket)))];
+          const plan = { actions, replaces, warnings: legacyWarning(source), scope, targets, unordered, pending };
+          return picked ? { ...plan, selection: picked.impact() } : plan;
         } catch (error) {
           if (!(error instanceof UnorderedBucket) || unordered.has(error.bucket)) throw error;
           unordered.add(error.bucket); // compared again through a map of its listing
+          picked = selection && objectSelection(selection, archived); // counting again from nothing
         }
       }
     } finally {
@@ -106,7 +132,7 @@ export const rustfs: Component<RustfsPlan> = {
     }
   },
 
-  async restore({ project, services, source, progress, signal, startedAt }, plan) {
+  async restore({ project, services, source, progress, signal, startedAt, selection }, plan) {
     const store = await connect(project, services, progress);
     const asideBucket = `orkestra-pre-restore-${utcStamp(startedAt)}`;
     let asideReady: Promise<unknown> | undefined;
@@ -114,15 +140,21 @@ export const rustfs: Component<RustfsPlan> = {
     const done = { uploaded: 0, keptAside: 0, unchanged: 0 };
     let failedAt: PlannedObject | undefined;
     const retrying = <T>(work: () => Promise<T>) => withRetries(work, { signal, onRetry: (message) => progress.note(message) });
+    // A selective restore writes down each change before making it, to undo them all on a failure.
+    const journal = selection === undefined ? undefined : await ChangeJournal.open();
     /** Keeps the live object aside if it is about to be replaced, then uploads; remembers where a failure happened. */
     const put = async (planned: PlannedObject, send: () => Promise<void>) => {
-      const { bucket, key } = planned.object;
+      const { bucket, key } = planned.target;
       try {
+        if (planned.change === 'overwrite' && selection?.beside) {
+          throw new RuntimeError(`${bucket}/${key} appeared during the restore; --to-bucket never overwrites`);
+        }
         if (planned.change === 'overwrite') {
           await (asideReady ??= retrying(() => store.ensureBucket(asideBucket)));
           await retrying(() => store.copyObject(bucket, key, asideBucket, `${bucket}/${key}`, planned.liveSize));
           done.keptAside += 1;
         }
+        await journal?.note(planned.change === 'overwrite' ? 'overwrite' : 'add', bucket, key, planned.liveSize);
         await send();
         done.uploaded += 1;
       } catch (error) {
@@ -132,21 +164,26 @@ export const rustfs: Component<RustfsPlan> = {
     };
     const uploads = new BoundedTasks(services.tuning.s3Concurrency, IN_FLIGHT_BYTES);
     try {
-      for (const bucket of plan.buckets) await retrying(() => store.ensureBucket(bucket));
+      for (const bucket of plan.targets) await retrying(() => store.ensureBucket(bucket));
       // Compared again as the upload goes, in the plan's modes: an object that appeared since the
       // dry run is kept aside before it is overwritten, not replaced as an addition.
-      const decisions = plannedObjects(store, source, plan.buckets, plan.unordered);
+      const decisions = plannedObjects(store, source, plan.scope, plan.unordered);
+      let next = await decisions.next();
       for await (const entry of source.entries()) {
-        const planned = (await decisions.next()).value;
+        if (next.done && journal) break; // the rest of the archive holds nothing selected
+        const planned = next.value;
         if (!planned || `${planned.object.bucket}/${planned.object.path}` !== entry.path) {
+          if (journal) continue; // not selected
           throw new UsageError(`rustfs/${entry.path} in the archive is not where its index put it.`);
         }
+        next = await decisions.next();
         if (planned.change === 'unchanged') {
           done.unchanged += 1;
           continue;
         }
         signal.throwIfAborted();
-        const { bucket, key, size, contentType, metadata } = planned.object;
+        const { bucket, key } = planned.target;
+        const { size, contentType, metadata } = planned.object;
         const attributes: ObjectAttributes = { contentType, metadata };
         if (size <= SINGLE_UPLOAD_LIMIT) {
           // Read whole (at most 16 MiB) so that several go up at once and each can be sent again after an outage.
@@ -158,16 +195,23 @@ export const rustfs: Component<RustfsPlan> = {
           await put(planned, () => store.putMultipart(bucket, key, content, attributes, { signal, retry: retrying }));
         }
       }
+      if (!next.done)
+        throw new UsageError(`rustfs/${next.value.object.bucket}/${next.value.object.path} is in the index but not in the archive.`);
       await uploads.drain();
       await decisions.return(undefined);
     } catch (error) {
       await uploads.drain().catch(() => undefined);
-      const where = failedAt ? ` at ${failedAt.object.bucket}/${failedAt.object.key}` : '';
+      const where = failedAt ? ` at ${failedAt.target.bucket}/${failedAt.target.key}` : '';
+      // Put back even when interrupted: with retries of their own, which the interrupt does not stop.
+      const persisting = <T>(work: () => Promise<T>) =>
+        withRetries(work, { signal: new AbortController().signal, onRetry: (message) => progress.note(message) });
+      const putBack = journal && (await undoChanges(() => journal.putBack(store, asideBucket, persisting)));
       const message = error instanceof Error ? error.message : String(error);
       throw new RuntimeError(`${done.uploaded} of ${plan.pending.objects} objects were restored before a failure${where}: ${message}`, {
-        hint: 'Objects not yet restored are unchanged; run the restore again once the store answers.',
+        hint: putBack ?? 'Objects not yet restored are unchanged; run the restore again once the store answers.',
       });
     } finally {
+      await journal?.close();
       store.destroy();
     }
     const aside = done.keptAside > 0 ? `; ${done.keptAside} overwritten objects kept in bucket ${asideBucket}` : '';
@@ -199,7 +243,23 @@ export const rustfs: Component<RustfsPlan> = {
 
   find: findObjects,
   drill: rustfsDrill,
+  selectors: OBJECT_SELECTORS,
 };
+
+/** Puts back what a failed selective restore changed: the hint that says what came of it. */
+async function undoChanges(putBack: () => Promise<number>): Promise<string> {
+  try {
+    const undone = await putBack();
+    return `${plural(undone, 'object')} it had begun to change ${undone === 1 ? 'was' : 'were'} put back as they were: the selection is as before the restore.`;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return `Putting the changed objects back failed too (${withoutFinalPeriod(message)}): the replaced ones are kept in the orkestra-pre-restore-<stamp> bucket.`;
+  }
+}
+
+function besideLine(to: { bucket: string; prefix: string }): string {
+  return `beside: into bucket ${to.bucket} (created when missing) under ${to.prefix}<bucket>/; the live objects are not touched`;
+}
 
 interface Downloaded extends DownloadedObject {
   key: string;

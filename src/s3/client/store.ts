@@ -1,6 +1,7 @@
 import {
   CopyObjectCommand,
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListBucketsCommand,
@@ -81,11 +82,12 @@ export class ObjectStore {
       .sort();
   }
 
-  async *listObjects(bucket: string): AsyncGenerator<LiveObject> {
+  /** The bucket's objects in key order; only those whose key starts with `prefix` when one is given. */
+  async *listObjects(bucket: string, prefix = ''): AsyncGenerator<LiveObject> {
     let token: string | undefined;
     do {
       const page = await this.call(`listing ${bucket}`, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token })),
+        this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token })),
       );
       for (const object of page.Contents ?? []) {
         yield { key: object.Key!, size: object.Size ?? 0, etag: normalizeEtag(object.ETag) };
@@ -160,6 +162,11 @@ export class ObjectStore {
     await this.call(`copying ${fromBucket}/${fromKey} aside`, () =>
       this.client.send(new CopyObjectCommand({ Bucket: toBucket, Key: toKey, CopySource: source, MetadataDirective: 'COPY' })),
     );
+  }
+
+  /** Deletes an object; a key the bucket does not hold is fine. */
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    await this.call(`deleting ${bucket}/${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
   }
 
   /** An object's size, or undefined when the bucket holds no such key. */

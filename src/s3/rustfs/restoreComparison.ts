@@ -16,7 +16,7 @@ import {
   type ComparableObject,
   type ObjectChange,
 } from './diff.js';
-import type { ObjectStore } from '../client/store.js';
+import type { LiveObject, ObjectStore } from '../client/store.js';
 
 /** Lines of each kind (add, overwrite, only in the target) a dry run lists per bucket before it counts the rest. */
 const LISTED_PER_KIND = 1000;
@@ -24,9 +24,46 @@ const LISTED_PER_KIND = 1000;
 /** One object of the backup and what a restore does to it. */
 export interface PlannedObject {
   object: ArchivedObject;
+  /** Where it goes: its own bucket and key, or beside them. */
+  target: { bucket: string; key: string };
   change: ObjectChange;
   /** Size of the live object an overwrite replaces (copied aside first). */
   liveSize?: number;
+}
+
+/**
+ * Which objects of the backup a restore compares, and where each goes: every object to its own
+ * bucket and key (`wholeScope`), or a selection, in place or beside.
+ */
+export interface ObjectScope {
+  /** Every bucket of the backup (`archivedBucketNames`). */
+  readonly archived: readonly string[];
+  /** The backup's buckets compared, each with its live counterpart, in the order of `archived`. */
+  readonly buckets: readonly string[];
+  selects(bucket: string, key: string): boolean;
+  targetBucket(bucket: string): string;
+  targetKey(bucket: string, key: string): string;
+  /** The live key prefixes holding the counterparts of `bucket`'s selection: none inside another, in S3's key order. */
+  livePrefixes(bucket: string): readonly string[];
+  /** Hears each object compared and what a restore does to it. */
+  counted?(object: ArchivedObject, change: ObjectChange): void;
+}
+
+/** Every object of `buckets` to its own bucket and key. */
+export function wholeScope(buckets: readonly string[]): ObjectScope {
+  return {
+    archived: buckets,
+    buckets,
+    selects: () => true,
+    targetBucket: (bucket) => bucket,
+    targetKey: (_, key) => key,
+    livePrefixes: () => [''],
+  };
+}
+
+/** An object of the backup as compared with its target: `key` is the target's. */
+interface Compared extends ComparableObject {
+  archived: ArchivedObject;
 }
 
 export /** What a plan counts of one bucket, and the first lines of each kind. */
@@ -66,23 +103,21 @@ export class UnorderedBucket extends Error {
 }
 
 /** Walks the comparison once, counting what a restore would do, without changing anything. */
-export async function tallyRestore(
-  store: ObjectStore,
-  source: ComponentSource,
-  buckets: readonly string[],
-  unordered: ReadonlySet<string>,
-) {
+export async function tallyRestore(store: ObjectStore, source: ComponentSource, scope: ObjectScope, unordered: ReadonlySet<string>) {
   const live = new Set(await store.listBuckets());
-  const tallies = new Map(buckets.map((name) => [name, new BucketTally(name, live.has(name))]));
+  const tallies = new Map(scope.buckets.map((name) => [name, new BucketTally(shownName(scope, name), live.has(scope.targetBucket(name)))]));
   const pending = { objects: 0, bytes: 0 };
   const stamp = 'orkestra-pre-restore-<UTC stamp>';
-  for await (const { bucket, difference } of differences(store, source, buckets, unordered, live)) {
-    const tally = tallies.get(bucket)!;
+  for await (const { bucket: archivedBucket, difference } of differences(store, source, scope, unordered, live)) {
+    const tally = tallies.get(archivedBucket)!;
+    const bucket = scope.targetBucket(archivedBucket);
     if (difference.kind === 'target-only') {
       tally.note('targetOnly', () => `  only in target: ${bucket}/${difference.live.key} (kept as is)`);
       continue;
     }
-    const { object, change } = difference;
+    const { change } = difference;
+    const object = { ...difference.object.archived, key: difference.object.key };
+    scope.counted?.(difference.object.archived, change);
     if (change === 'unchanged') {
       tally.count.unchanged += 1;
       continue;
@@ -105,39 +140,65 @@ export async function tallyRestore(
 export async function* plannedObjects(
   store: ObjectStore,
   source: ComponentSource,
-  buckets: readonly string[],
+  scope: ObjectScope,
   unordered: ReadonlySet<string>,
 ): AsyncGenerator<PlannedObject, undefined> {
   const live = new Set(await store.listBuckets());
-  for await (const { difference } of differences(store, source, buckets, unordered, live)) {
-    if (difference.kind === 'archived') yield { object: difference.object, change: difference.change, liveSize: difference.live?.size };
+  for await (const { bucket, difference } of differences(store, source, scope, unordered, live)) {
+    if (difference.kind !== 'archived') continue;
+    const { archived, key } = difference.object;
+    yield {
+      object: archived,
+      target: { bucket: scope.targetBucket(bucket), key },
+      change: difference.change,
+      liveSize: difference.live?.size,
+    };
   }
   return undefined;
 }
 
+/** A bucket as the dry run names it: with where it goes when that is not itself. */
+function shownName(scope: ObjectScope, bucket: string): string {
+  const target = scope.targetBucket(bucket);
+  const prefix = scope.targetKey(bucket, '');
+  return target === bucket && prefix === '' ? bucket : `${bucket} → ${target}/${prefix}`;
+}
+
 /**
- * The comparison of every bucket of the backup with the store, bucket after bucket in archive
- * order (then the backup's empty buckets, whose live objects are all the target's own).
+ * The comparison of the scope's objects with the store, bucket after bucket in archive order
+ * (then its empty buckets, whose live objects are all the target's own); the objects of the
+ * other buckets are read past.
  */
 async function* differences(
   store: ObjectStore,
   source: ComponentSource,
-  buckets: readonly string[],
+  scope: ObjectScope,
   unordered: ReadonlySet<string>,
   live: ReadonlySet<string>,
-): AsyncGenerator<{ bucket: string; difference: BucketDifference<ArchivedObject & ComparableObject> }> {
-  const objects = new Lookahead(archivedObjects(source, buckets));
+): AsyncGenerator<{ bucket: string; difference: BucketDifference<Compared> }> {
+  const buckets = new Set(scope.buckets);
+  const objects = new Lookahead(archivedObjects(source, scope.archived));
   const compared = new Set<string>();
   const compare = async function* (bucket: string, archived: AsyncIterable<ArchivedObject>) {
     compared.add(bucket);
-    const comparable = mapItems(archived, (object) => ({ ...object, etags: etagsOf(object) }));
-    if (!live.has(bucket)) {
+    const comparable = mapItems(
+      filtered(archived, (object) => scope.selects(bucket, object.key)),
+      (object) => ({
+        key: scope.targetKey(bucket, object.key),
+        size: object.size,
+        etags: etagsOf(object),
+        archived: object,
+      }),
+    );
+    const target = scope.targetBucket(bucket);
+    if (!live.has(target)) {
       for await (const object of comparable) yield { bucket, difference: { kind: 'archived' as const, object, change: 'add' as const } };
       return;
     }
     const differ = unordered.has(bucket) ? mappedDifferences : mergedDifferences;
+    const listing = listedUnder(store, target, scope.livePrefixes(bucket));
     try {
-      for await (const difference of differ(comparable, store.listObjects(bucket))) yield { bucket, difference };
+      for await (const difference of differ(comparable, listing)) yield { bucket, difference };
     } catch (error) {
       throw error instanceof UnorderedListing ? new UnorderedBucket(bucket) : error;
     }
@@ -149,17 +210,25 @@ async function* differences(
         hint: 'The archive is damaged or was not made by orkestra-backup; nothing was touched.',
       });
     }
-    yield* compare(
-      bucket,
-      objects.takeWhile((object) => object.bucket === bucket),
-    );
+    const ofBucket = objects.takeWhile((object) => object.bucket === bucket);
+    if (buckets.has(bucket)) yield* compare(bucket, ofBucket);
+    else for (compared.add(bucket); !(await ofBucket.next()).done;);
   }
-  for (const bucket of buckets)
+  for (const bucket of scope.buckets)
     if (!compared.has(bucket))
       yield* compare(
         bucket,
         mapItems([], (object: ArchivedObject) => object),
       );
+}
+
+async function* filtered<T>(items: AsyncIterable<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
+  for await (const item of items) if (keep(item)) yield item;
+}
+
+/** The live objects under each prefix in turn: in key order, since no prefix lies inside another and they come sorted. */
+async function* listedUnder(store: ObjectStore, bucket: string, prefixes: readonly string[]): AsyncGenerator<LiveObject> {
+  for (const prefix of prefixes) yield* store.listObjects(bucket, prefix);
 }
 
 function etagsOf(object: ArchivedObject): string[] {
