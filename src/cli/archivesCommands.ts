@@ -126,17 +126,17 @@ export async function openShelf(folder: string, args: ParsedCommand, terminal: T
 
 /**
  * The archives the history calls anomalous (anomalies nobody accepted): the history file of a
- * local folder is in it; an s3:// prefix's is the project's (when a project is here).
+ * local folder is in it, and a backup records its run in the project's backups/ whatever folder
+ * the archive went to, so the project's history (when a project is here) is read too.
  */
 async function anomalousArchives(shelf: ArchiveShelf, environment: string, args: ParsedCommand): Promise<ReadonlySet<string>> {
-  const file = isOffsiteUrl(shelf.where)
-    ? await openSessionProject(args.common).then(
-        (project) => historyPath(project.backupsDir),
-        () => undefined,
-      )
-    : historyPath(shelf.where);
-  if (file === undefined) return new Set();
-  return historyVerdicts((await readHistory(file)).records, environment).anomalous;
+  const files = new Set<string>();
+  if (!isOffsiteUrl(shelf.where)) files.add(resolve(historyPath(shelf.where)));
+  const project = await openSessionProject(args.common).catch(() => undefined);
+  if (project !== undefined) files.add(resolve(historyPath(project.backupsDir)));
+  const records = [];
+  for (const file of files) records.push(...(await readHistory(file)).records);
+  return historyVerdicts(records, environment).anomalous;
 }
 
 const UNKNOWN_HINT = 'no record beside them vouches for them; list or prune them with --identity to judge';

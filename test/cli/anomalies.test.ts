@@ -222,6 +222,22 @@ describe.skipIf(!hasRedisServer)('anomaly checks at backup (redis-server on the 
     expect([bad1, bad2].map((run) => existsSync(run.json.archive))).toEqual([false, false]);
   });
 
+  it("prune of a folder other than backups/ reads the project's history: the good archive is kept, not the anomalous one alone", async () => {
+    const { project, redis } = await redisProject();
+    const folder = join(project, 'elsewhere');
+    await mkdir(folder);
+    const out = (time: string) => ['-o', join(folder, `orkestra-backup-local-20260101-${time}.tar.gz`)];
+    fill(redis, 100);
+    const good = await backup(project, out('010000'));
+    remove(redis, 60);
+    const bad = await backup(project, out('020000'));
+    expect(bad.json.anomalies.length).toBe(1);
+
+    const dryRun = await runCli(['prune', folder, '--keep-last', '1', '--dry-run'], { cwd: project, env: ENV });
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout.split('\n')).toContain(`${basename(good.json.archive)}  keep    (newest sound archive without anomaly)`);
+  });
+
   it('the health thresholds of orkestra-backup.json are honoured; a bad value exits 2 naming its path', async () => {
     const { project, redis } = await redisProject();
     fill(redis, 100);
