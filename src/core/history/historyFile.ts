@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,7 +18,8 @@ export function historyPath(backupsDir: string): string {
 export async function appendHistory(path: string, record: HistoryRecord): Promise<void> {
   const line = Buffer.from(`${JSON.stringify(HistoryRecordSchema.parse(record))}\n`);
   await mkdir(dirname(path), { recursive: true });
-  const file = await open(path, 'a', 0o600);
+  // Never through a symbolic link: the chmod and the line would land in the file it names.
+  const file = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   try {
     await file.chmod(0o600);
     const { bytesWritten } = await file.write(line);

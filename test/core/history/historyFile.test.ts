@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFile, chmod, stat } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,19 @@ describe('the history file', () => {
     await chmod(path, 0o644);
     await appendHistory(path, record('verify', '2026-01-01T00:00:01.000Z'));
     expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('is never written through a symbolic link planted in its place: the file it names keeps its bytes and mode', async () => {
+    const folder = await temporaryFolder('okb-history-link-');
+    const victim = join(folder, 'victim.txt');
+    await writeFile(victim, 'victim\n', { mode: 0o644 });
+    await chmod(victim, 0o644);
+    await mkdir(join(folder, 'backups'));
+    const path = historyPath(join(folder, 'backups'));
+    await symlink(victim, path);
+    await expect(appendHistory(path, record('backup', '2026-01-01T00:00:00.000Z'))).rejects.toThrow();
+    expect(await readFile(victim, 'utf8')).toBe('victim\n');
+    expect((await stat(victim)).mode & 0o777).toBe(0o644);
   });
 
   it('reads the newest records with a limit, skips a torn or foreign line, and is empty when missing', async () => {
