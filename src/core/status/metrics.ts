@@ -101,8 +101,11 @@ export async function checkMetricsTarget(path: string): Promise<void> {
   const folderInfo = await stat(folder).catch(() => undefined);
   if (!folderInfo) throw new UsageError(`--metrics ${path}: the folder ${folder} does not exist.`, { hint: METRICS_HINT });
   if (!folderInfo.isDirectory()) throw new UsageError(`--metrics ${path}: ${folder} is not a folder.`, { hint: METRICS_HINT });
-  if ((await stat(path).catch(() => undefined))?.isDirectory())
-    throw new UsageError(`--metrics ${path} is a folder, not a file.`, { hint: METRICS_HINT });
+  const target = await stat(path).catch(() => undefined);
+  if (target?.isDirectory()) throw new UsageError(`--metrics ${path} is a folder, not a file.`, { hint: METRICS_HINT });
+  // The rename would replace a device, a pipe or a socket (--metrics /dev/stdout, /dev/null) with a plain file.
+  if (target !== undefined && !target.isFile())
+    throw new UsageError(`--metrics ${path} is not a plain file (a device, a pipe or a socket).`, { hint: METRICS_HINT });
   const probe = temporaryBeside(path);
   trackTemporary(probe);
   try {

@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { lstat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BackupStatus } from '../../../src/core/status/backupStatus.js';
-import { statusMetrics } from '../../../src/core/status/metrics.js';
+import { checkMetricsTarget, statusMetrics } from '../../../src/core/status/metrics.js';
+import { temporaryFolder } from '../../helpers/tempFolders.js';
 import { parsePrometheusText, sampleValue } from '../../helpers/prometheusText.js';
 
 function status(fields: Partial<BackupStatus> = {}): BackupStatus {
@@ -81,5 +85,20 @@ describe('statusMetrics (Prometheus text format)', () => {
     expect(sampleValue(families, 'orkestra_backup_drill_restore_seconds', { component: 'redis' })).toBe(1.25);
     expect(sampleValue(families, 'orkestra_backup_key_drift')).toBe(1);
     expect(families.find((family) => family.name === 'orkestra_backup_size_bytes')?.metrics).toHaveLength(2);
+  });
+});
+
+describe('checkMetricsTarget', () => {
+  it('refuses a pipe, and a link to one, which the rename would replace with a plain file', async () => {
+    const folder = await temporaryFolder('okb-metrics-special-');
+    const pipe = join(folder, 'pipe.prom');
+    execFileSync('mkfifo', [pipe]);
+    await symlink(pipe, join(folder, 'link.prom'));
+    for (const path of [pipe, join(folder, 'link.prom')]) {
+      await expect(checkMetricsTarget(path)).rejects.toThrow(/not a plain file/);
+    }
+    expect((await lstat(pipe)).isFIFO()).toBe(true);
+    await writeFile(join(folder, 'plain.prom'), '');
+    await expect(checkMetricsTarget(join(folder, 'plain.prom'))).resolves.toBeUndefined();
   });
 });
