@@ -65,6 +65,12 @@ function parseUrl(text: string, what: string): URL {
       hint: 'Give the https:// URL of an incoming webhook or a health check.',
     });
   }
+  // fetch refuses a URL with credentials in it: said now, rather than as a delivery that never happens.
+  if (url.username !== '' || url.password !== '') {
+    throw new UsageError(`${what} holds a user name or password (user:password@host), which webhooks are never posted with.`, {
+      hint: 'Give the URL with its token in the path or query, as webhook and health-check services issue them.',
+    });
+  }
   return url;
 }
 

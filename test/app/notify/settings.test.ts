@@ -24,10 +24,13 @@ describe('notification settings', () => {
     expect(readNotifySettings(from({}))).toEqual({ targets: [], onSuccess: false, healthcheck: undefined, timeoutMs: 5000 });
   });
 
-  it('refuses a URL that is not http(s) without showing its token', () => {
+  it('refuses a URL that is not http(s) or holds a user and password, without showing its token or password', () => {
     const read = () => readNotifySettings(from({ ORKESTRA_NOTIFY: 'https://ok.example.com/x,ftp://files.example.com/t0ken-path' }));
     expect(read).toThrow(UsageError);
     expect(read).toThrow(/entry 2 of ORKESTRA_NOTIFY \(--notify\) is a ftp: URL/);
+    const withCredentials = () => readNotifySettings(from({ ORKESTRA_NOTIFY: 'http://hook-user:Wh00k-pw@127.0.0.1:9/x' }));
+    expect(withCredentials).toThrow(/entry 1 of ORKESTRA_NOTIFY \(--notify\) holds a user name or password/);
+    expect(withCredentials).not.toThrow(/Wh00k-pw/);
     expect(read).not.toThrow(/t0ken/);
     expect(() => readNotifySettings(from({ ORKESTRA_HEALTHCHECK_URL: 'not a url t0ken' }))).toThrow(
       /^ORKESTRA_HEALTHCHECK_URL is not a URL\.$/,
