@@ -44,7 +44,7 @@ import {
   type DatasetPlan,
 } from './dataset.js';
 import { backupLimit, restoreLimit, zstdLimits, type LimitTargets } from './limit.js';
-import { OBJECTS_PICK, renderReport, SEALED, TO_S3, ZSTD } from './report.js';
+import { KEYS_PICK, NS_PICK, OBJECTS_PICK, renderReport, SEALED, TO_S3, ZSTD } from './report.js';
 import { benchSettings, commitOf, thisMachine, writeResults, type BenchResults, type LimitRow, type Row } from './results.js';
 import { measure, type Measurement } from './measure.js';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
@@ -272,6 +272,16 @@ async function compare(bench: Bench, dataset: Dataset, rounds: number, rows: Row
       const picked = row('restore', OBJECTS_PICK);
       picked.objects = pickedObjects(dataset.plan, 'avatars', prefixes); // its objects/s counts what it restores
       record(picked, await toolRestore(bench, archives.tool, {}, picks), `tool restore, ${OBJECTS_PICK}`);
+    }
+    if (dataset.kind === 'size') {
+      // Keys session:0 … session:N-1: session:1??? are the 1,000 from 1000 to 1999. Collections users, events and module_configs hold a third each.
+      for (const [pipeline, picks] of [
+        [KEYS_PICK, ['--keys', 'session:1???', '--db', '0']],
+        [NS_PICK, ['--ns', 'users']],
+      ] as const) {
+        await resetObjectStore(bench);
+        record(row('restore', pipeline), await toolRestore(bench, archives.tool, {}, [...picks]), `tool restore, ${pipeline}`);
+      }
     }
     if (zstd) {
       await resetObjectStore(bench);

@@ -8,6 +8,10 @@ export const TO_S3 = 'tool to s3://';
 export const ZSTD = 'tool, zstd -3';
 /** A selective restore: `--objects` picking 1 % of the small objects. */
 export const OBJECTS_PICK = 'tool, --objects 1 %';
+/** Selective restores of the size datasets: 1,000 Redis keys, one of the three collections. */
+export const KEYS_PICK = "tool, --keys 'session:1???' (1,000 keys)";
+export const NS_PICK = 'tool, --ns users (1 of 3 collections)';
+const PICKS: readonly string[] = [OBJECTS_PICK, KEYS_PICK, NS_PICK];
 
 export function renderReport(results: BenchResults): string {
   const { machine } = results;
@@ -153,7 +157,7 @@ function ratios(row: Row, rows: Row[], limits: LimitRow[]): string {
   const versus =
     row.pipeline === 'tool'
       ? find('bash')
-      : row.pipeline === TO_S3 || row.pipeline === SEALED || row.pipeline === ZSTD || row.pipeline === OBJECTS_PICK
+      : row.pipeline === TO_S3 || row.pipeline === SEALED || row.pipeline === ZSTD || PICKS.includes(row.pipeline)
         ? find('tool')
         : undefined;
   const against = {
@@ -162,6 +166,8 @@ function ratios(row: Row, rows: Row[], limits: LimitRow[]): string {
     [SEALED]: 'encrypted / plain',
     [ZSTD]: 'zstd / gzip',
     [OBJECTS_PICK]: 'selection / whole',
+    [KEYS_PICK]: 'selection / whole',
+    [NS_PICK]: 'selection / whole',
   }[row.pipeline];
   if (versus) parts.push(`${(wall / median(versus.wallMs)).toFixed(2)} (${against})`);
   const limit = limits.find(
