@@ -170,6 +170,9 @@ export async function keepSelected(
   { now, path, maxBulk, signal }: { now: number; path: string; maxBulk: number; signal: AbortSignal },
 ): Promise<KeptKeys> {
   const file = createWriteStream(path, { mode: 0o600 });
+  // Replies still arriving after a failure meet a destroyed file: its errors are this run's, never unhandled.
+  let fileError: Error | undefined;
+  file.on('error', (error) => (fileError ??= error));
   const connection = await RespConnection.open(address);
   let records = 0;
   let existed = 0;
@@ -233,6 +236,7 @@ export async function keepSelected(
     await pipe.settle(0);
     file.end();
     await once(file, 'close');
+    if (fileError) throw fileError;
     signal.throwIfAborted();
     return { records, existed, toDelete };
   } catch (error) {
@@ -253,6 +257,8 @@ function checkKeptLength(address: RedisAddress, key: Buffer, payload: Buffer, ma
 }
 
 async function write(file: WriteStream, bytes: Buffer): Promise<void> {
+  // A file destroyed by a failure is being removed: what still arrives is not kept.
+  if (file.destroyed) return;
   if (!file.write(bytes)) await once(file, 'drain');
 }
 
