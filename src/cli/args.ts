@@ -81,6 +81,7 @@ const COMMAND_OPTIONS = {
   },
   drill: {
     ...OPENING_OPTIONS,
+    components: { type: 'string', short: 'c' },
     from: { type: 'string' },
     image: { type: 'string', multiple: true },
     cleanup: { type: 'boolean' },

@@ -59,7 +59,7 @@ async function drill(
   recorder.opened(opened);
   let report: DrillReport;
   try {
-    report = await runDrill(session, opened, { images: args.images, config, selectors: args.selectors });
+    report = await runDrill(session, opened, { images: args.images, config, selectors: args.selectors, components: args.components });
   } finally {
     await opened.location.close();
   }

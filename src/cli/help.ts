@@ -187,6 +187,7 @@ after a failure and on Ctrl-C. The live containers and docker/ are only read.
       --image <comp>=<image>  start this component's copy from an image (when no live container runs)
       --cleanup               remove the containers, networks and volumes of drills killed outright on
                               this host (a drill does it for its own project when it starts)
+  -c, --components <list>     with selectors: the component a selector picks from, when several take it
 
 Exit codes: 0 every check passed, 1 a check or a restore failed (named in the report), 2 the
 archive is bad or a selector is refused.

@@ -7,15 +7,14 @@ export type DrillSelection = Readonly<Record<string, readonly string[]>>;
 
 /**
  * Refuses (exit 2, before any copy is started) the selector flags a drill cannot honour: a flag
- * that restores beside (a drill always restores beside, into throwaway copies), one its declaration
- * says means nothing in a drill, and one of a component whose drill cannot check a selection.
- * A flag no candidate declares is left to the restore's own refusal.
+ * that restores beside (a drill always restores beside, into throwaway copies) and one its
+ * declaration says means nothing in a drill. A flag no candidate declares is left to the
+ * restore's own refusal.
  */
-export function refuseDrillSelectors(candidates: readonly Component[], given: SelectorValues): void {
+export function refuseDrillFlags(candidates: readonly Component[], given: SelectorValues): void {
   for (const [flag, values] of Object.entries(given)) {
     if (values.length === 0) continue;
-    const owners = candidates.filter((component) => component.selectors?.some((selector) => selector.flag === flag));
-    const declared = owners.flatMap((component) => component.selectors ?? []).find((selector) => selector.flag === flag);
+    const declared = candidates.flatMap((component) => component.selectors ?? []).find((selector) => selector.flag === flag);
     if (declared === undefined) continue;
     if (declared.beside) {
       throw new UsageError(
@@ -28,14 +27,25 @@ export function refuseDrillSelectors(candidates: readonly Component[], given: Se
         hint: `Leave --${flag} out. Nothing was started.`,
       });
     }
-    const unchecked = owners.filter((component) => component.drill && !component.drill.checksSelection);
-    if (unchecked.length > 0) {
-      const names = unchecked.map((component) => component.name).join(', ');
-      throw new UsageError(`a drill cannot check a selection of ${names}: --${flag} is for restore only.`, {
-        hint: `Drill ${names} whole (leave --${flag} out). Nothing was started.`,
-      });
-    }
   }
+}
+
+/** Refuses (exit 2) a selection of a component whose drill cannot check one: its checks would judge a whole restore. */
+export function refuseUncheckedSelection(selected: readonly Component[]): void {
+  const unchecked = selected.filter((component) => component.drill && !component.drill.checksSelection);
+  if (unchecked.length === 0) return;
+  const names = unchecked.map((component) => component.name).join(', ');
+  throw new UsageError(`a drill cannot check a selection of ${names}: its selectors are for restore only.`, {
+    hint: `Drill ${names} whole (no selector). Nothing was started.`,
+  });
+}
+
+/** A drill's -c goes with selectors: it names the component a selector picks from (a drill without them drills every component). */
+export function refuseComponentsWithoutSelectors(requested: string | undefined, given: SelectorValues): void {
+  if (requested === undefined || Object.values(given).some((values) => values.length > 0)) return;
+  throw new UsageError('drill -c goes with a selector: it names the component the selector picks from.', {
+    hint: 'Example: drill latest -c secrets --files .env; leave -c out to drill every component. Nothing was started.',
+  });
 }
 
 /** The flags of `given` a component declares: its selection, once `narrowToSelection` made it the one owner of each. */

@@ -24,7 +24,14 @@ import {
 } from '../restore.js';
 import type { Session } from '../session.js';
 import type { SelectorValues } from '../restoreSelection.js';
-import { refuseDrillSelectors, selectionOf, selectionText, type DrillSelection } from './drillSelection.js';
+import {
+  refuseComponentsWithoutSelectors,
+  refuseDrillFlags,
+  refuseUncheckedSelection,
+  selectionOf,
+  selectionText,
+  type DrillSelection,
+} from './drillSelection.js';
 import { drillName, removeDrill, removeLeftoverDrills, resolveOrigins, startDrillStack, type DrillStack } from './drillStack.js';
 
 export interface DrillOptions {
@@ -33,6 +40,8 @@ export interface DrillOptions {
   readonly config: ProjectConfig;
   /** The restore selectors given (`--keys 'session:*'`): the drill restores and checks only what they pick. */
   readonly selectors?: SelectorValues;
+  /** -c with selectors: the components they pick from, when a flag could pick from several. */
+  readonly components?: string;
 }
 
 export interface DrillComponentReport {
@@ -196,8 +205,10 @@ function canariesOf(canaries: readonly Canary[], component: string): Canary[] {
  */
 function drillScope(session: Session, opened: OpenedArchive, options: DrillOptions) {
   const selectors = options.selectors ?? {};
-  refuseDrillSelectors(componentsToRestore(session, opened), selectors);
-  const selected = selectRestoreComponents(session, opened, undefined, selectors);
+  refuseComponentsWithoutSelectors(options.components, selectors);
+  refuseDrillFlags(componentsToRestore(session, opened, options.components), selectors);
+  const selected = selectRestoreComponents(session, opened, options.components, selectors);
+  refuseUncheckedSelection(selected);
   const selective = Object.values(selectors).some((values) => values.length > 0);
   return {
     components: selected.filter((component) => component.drill),
