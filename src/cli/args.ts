@@ -236,7 +236,7 @@ export function selectorOptions(selectors: readonly RestoreSelector[]): Options 
   for (const { flag, value } of selectors) {
     const taken = [...SELECTING].find((command) => Object.hasOwn(COMMAND_OPTIONS[command], flag));
     if (Object.hasOwn(COMMON_OPTIONS, flag) || taken !== undefined) {
-      throw new Error(`restore selector --${flag} has the name of one of ${taken ?? 'the common'} options`);
+      throw new Error(`restore selector --${flag} has the name of ${taken ? `one of ${taken}'s own options` : 'a common option'}`);
     }
     options[flag] = { type: value === undefined ? 'boolean' : 'string', multiple: true };
   }
