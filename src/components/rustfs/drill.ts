@@ -57,7 +57,7 @@ export const rustfsDrill: DrillSupport = {
       const buckets = await archivedBucketNames(source);
       if (selection) {
         const scope = objectSelection(selection, buckets);
-        const objects = selected(archivedObjects(source, scope.buckets), (object) => scope.selects(object.bucket, object.key));
+        const objects = selected(archivedObjects(source, buckets), (object) => scope.selects(object.bucket, object.key));
         const check = await objectsCheck(store, objects, services.tuning.s3Concurrency, progress, signal);
         const others = await nothingElse(store, (bucket, key) => scope.selects(bucket, key));
         return [{ ...check, name: 'every selected object present with its size and SHA-256' }, others];
