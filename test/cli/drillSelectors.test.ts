@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectNoStackTrace, runCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode } from '../helpers/engine.js';
@@ -200,6 +200,23 @@ describeEngine('drill with selectors: restore only the selection into the copies
     },
   );
 
+  it('a canary outside the selection neither runs nor fails a selective drill: it is named as not checked', async () => {
+    await writeFile(
+      join(project, 'orkestra-backup.json'),
+      JSON.stringify({ canaries: [{ name: 'site config', redis: { key: 'config:site' } }] }),
+    );
+    try {
+      const result = await drill(['--keys', 'session:a', '--json']);
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout);
+      expect(report).toMatchObject({ ok: true, canariesNotChecked: ['site config'], unmatchedCanaries: [] });
+      expect(report.components[0].checks.filter((check: { canary?: string }) => check.canary)).toEqual([]);
+      expect(report.components[0].checks[0]).toMatchObject({ ok: true, expected: '1 key', measured: '1 key' });
+    } finally {
+      await writeFile(join(project, 'orkestra-backup.json'), '{}');
+    }
+  });
+
   it('a selector matching nothing exits 2 naming it, and leaves no copy behind', async () => {
     const result = await drill(['--keys', 'nothing:*']);
     expect(result.code).toBe(2);
@@ -225,5 +242,36 @@ describeEngine('drill with selectors: restore only the selection into the copies
       expectNoStackTrace(result.stderr);
     }
     expect(await drillLeftovers()).toEqual([]);
+  });
+});
+
+describeEngine('drill with --files on a directory component', () => {
+  it('-c spool --files inner restores only inner/ of the folder into the drill folder: identical, no other file written', async () => {
+    const dir = await makeProject();
+    await writeFile(
+      join(dir, 'orkestra-backup.json'),
+      JSON.stringify({ components: { spool: { kind: 'directory', path: 'docker/spool' } } }),
+    );
+    await mkdir(join(dir, 'docker/spool/inner'), { recursive: true });
+    await writeFile(join(dir, 'docker/spool/inner/run.sh'), '#!/bin/sh\nid\n');
+    await writeFile(join(dir, 'docker/spool/note.txt'), 'hello\n');
+    const backup = await runCli(['backup', '-c', 'spool,secrets', '-y'], { cwd: dir, env: engineEnv() });
+    expect(backup.code).toBe(0);
+    const spooled = backup.stdout.trim();
+
+    // --files is taken by secrets and spool alike: the drill asks which, as restore does.
+    const ambiguous = await runCli(['drill', spooled, '--files', 'inner'], { cwd: dir, env: engineEnv() });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(/--files could apply to secrets, spool: name the one it picks from\. Add -c secrets/);
+
+    const result = await runCli(['drill', spooled, '-c', 'spool', '--files', 'inner', '--json'], { cwd: dir, env: engineEnv() });
+    expect(result.stderr).not.toMatch(/FAILED/);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.components.map((component: ReportedComponent) => component.name)).toEqual(['spool']);
+    expect(report.components[0].checks).toEqual([
+      expect.objectContaining({ name: 'selected files byte-identical to the archive', ok: true, expected: '1 file' }),
+      expect.objectContaining({ name: 'no file outside the selection written', ok: true }),
+    ]);
   });
 });
