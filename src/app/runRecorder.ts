@@ -42,7 +42,7 @@ export class RunRecorder {
   private readonly components: Record<string, HistoryComponent> = {};
   private readonly manifests: Manifest[] = [];
   private readonly starts = new Map<string, number>();
-  private extra: Pick<HistoryRecord, 'shape' | 'anomalies' | 'baseline' | 'accepted' | 'drillOk'> = {};
+  private extra: Pick<HistoryRecord, 'shape' | 'anomalies' | 'baseline' | 'accepted' | 'drillOk' | 'drillSelection'> = {};
   /** Why a run that ended without an error still failed (a drill's failed check, verify's problems). */
   private failure?: string;
   private finished = false;
@@ -118,7 +118,7 @@ export class RunRecorder {
       const ok = !component.failure && component.checks.every((check) => check.ok);
       this.noteComponent(component.name, { ok, summary: component.failure ?? component.restored });
     }
-    this.extra = { ...this.extra, drillOk: report.ok };
+    this.extra = { ...this.extra, drillOk: report.ok, ...(report.selective ? { drillSelection: drillSelection(report) } : {}) };
     if (!report.ok) this.fail(`drill failed: ${drillFailures(report).join('; ')}`);
   }
 
@@ -217,4 +217,14 @@ function archiveOf(location: string, bytes: number | undefined, manifest: Manife
     ...(manifest?.backupId ? { backupId: manifest.backupId } : {}),
     ...(manifest?.split ? { split: manifest.split } : {}),
   };
+}
+
+/** A selective drill's selection, per component, as the history records it. */
+function drillSelection(report: DrillReport): Record<string, Record<string, string[]>> {
+  return Object.fromEntries(
+    report.components.map((component) => [
+      component.name,
+      Object.fromEntries(Object.entries(component.selection ?? {}).map(([flag, values]) => [flag, [...values]])),
+    ]),
+  );
 }

@@ -81,6 +81,7 @@ const COMMAND_OPTIONS = {
   },
   drill: {
     ...OPENING_OPTIONS,
+    components: { type: 'string', short: 'c' },
     from: { type: 'string' },
     image: { type: 'string', multiple: true },
     cleanup: { type: 'boolean' },
@@ -98,6 +99,9 @@ const COMMAND_OPTIONS = {
 } as const satisfies Record<string, Options>;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;
+
+/** The commands that take the components' restore selectors (a drill refuses those that make no sense there). */
+const SELECTING: ReadonlySet<CommandName> = new Set(['restore', 'drill']);
 
 export interface CommonArgs {
   projectDir?: string;
@@ -144,7 +148,7 @@ export interface ParsedCommand {
   cleanup: boolean;
   /** status --metrics <file>: the Prometheus textfile to write. */
   metrics?: string;
-  /** restore: the components' selector flags given (`--files .env`), by flag name. */
+  /** restore, drill: the components' selector flags given (`--files .env`), by flag name. */
   selectors: Record<string, string[]>;
   /** history --limit N: the newest N runs. */
   limit?: number;
@@ -176,7 +180,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const options = {
     ...COMMON_OPTIONS,
     ...(command ? COMMAND_OPTIONS[command] : {}),
-    ...(command === 'restore' ? selectorOptions(RESTORE_SELECTORS) : {}),
+    ...(command !== undefined && SELECTING.has(command) ? selectorOptions(RESTORE_SELECTORS) : {}),
   } as Options;
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -218,7 +222,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     from: values.from as string | undefined,
     cleanup: Boolean(values.cleanup),
     metrics: values.metrics as string | undefined,
-    selectors: command === 'restore' ? selectorValues(RESTORE_SELECTORS, values) : {},
+    selectors: command !== undefined && SELECTING.has(command) ? selectorValues(RESTORE_SELECTORS, values) : {},
     limit: command === 'history' && typeof values.limit === 'string' ? parseLimit(values.limit) : undefined,
     failOnAnomaly: Boolean(values['fail-on-anomaly']),
     acceptAnomaly: Boolean(values['accept-anomaly']),
@@ -230,8 +234,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
 export function selectorOptions(selectors: readonly RestoreSelector[]): Options {
   const options: Options = {};
   for (const { flag, value } of selectors) {
-    if (Object.hasOwn(COMMON_OPTIONS, flag) || Object.hasOwn(COMMAND_OPTIONS.restore, flag)) {
-      throw new Error(`restore selector --${flag} has the name of one of restore's own options`);
+    const taken = [...SELECTING].find((command) => Object.hasOwn(COMMAND_OPTIONS[command], flag));
+    if (Object.hasOwn(COMMON_OPTIONS, flag) || taken !== undefined) {
+      throw new Error(`restore selector --${flag} has the name of ${taken ? `one of ${taken}'s own options` : 'a common option'}`);
     }
     options[flag] = { type: value === undefined ? 'boolean' : 'string', multiple: true };
   }

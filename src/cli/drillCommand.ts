@@ -26,6 +26,8 @@ export async function drillCommand(args: ParsedCommand, terminal: Terminal, sign
   const [target, ...extra] = args.positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}".`, { hint: 'Give one archive, or "latest".' });
   if (args.cleanup) {
+    if (Object.keys(args.selectors).length > 0 || args.components !== undefined)
+      throw new UsageError('drill --cleanup takes no selector nor -c.', { hint: 'Run it alone: orkestra-backup drill --cleanup.' });
     if (target !== undefined)
       throw new UsageError('drill --cleanup takes no archive.', { hint: 'Run it alone: orkestra-backup drill --cleanup.' });
     return cleanup(args, terminal, signal);
@@ -57,7 +59,7 @@ async function drill(
   recorder.opened(opened);
   let report: DrillReport;
   try {
-    report = await runDrill(session, opened, { images: args.images, config });
+    report = await runDrill(session, opened, { images: args.images, config, selectors: args.selectors, components: args.components });
   } finally {
     await opened.location.close();
   }

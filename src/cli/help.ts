@@ -1,5 +1,6 @@
 import { COMPONENTS, RESTORE_SELECTORS, selectorOwners } from '../components/index.js';
 import type { CommandName } from './args.js';
+import type { RestoreSelector } from '../core/component.js';
 
 const COMMON = `Common options:
   --project-dir <path>        the Orkestra repo root (the folder holding docker/); default: current folder
@@ -186,10 +187,11 @@ after a failure and on Ctrl-C. The live containers and docker/ are only read.
       --image <comp>=<image>  start this component's copy from an image (when no live container runs)
       --cleanup               remove the containers, networks and volumes of drills killed outright on
                               this host (a drill does it for its own project when it starts)
+  -c, --components <list>     with selectors: the component a selector picks from, when several take it
 
 Exit codes: 0 every check passed, 1 a check or a restore failed (named in the report), 2 the
-archive is bad.
-${OPENING}${NOTIFY}
+archive is bad or a selector is refused.
+${drillSelectorHelp()}${OPENING}${NOTIFY}
 ${COMMON}`,
   status: `Usage: orkestra-backup status [--json] [--metrics FILE] [options]
 
@@ -240,15 +242,36 @@ ${COMMON}`,
  */
 function selectorHelp(): string {
   if (RESTORE_SELECTORS.length === 0) return '';
-  const rows = RESTORE_SELECTORS.map(({ flag, value, repeatable, help }) => {
+  return `
+Restore one thing (only the components a selector picks from; a selector matching nothing is refused):
+${selectorRows(RESTORE_SELECTORS)}
+`;
+}
+
+/** The selectors a drill takes: those that narrow, not those that send a restore beside (a drill always is). */
+function drillSelectorHelp(): string {
+  const taken = RESTORE_SELECTORS.filter((selector) => !selector.beside && selector.notInDrill === undefined);
+  if (taken.length === 0) return '';
+  const refused = RESTORE_SELECTORS.filter((selector) => !taken.includes(selector)).map(({ flag }) => `--${flag}`);
+  return `
+Drill one thing (restore only what a selector picks into the copies, and check exactly that; a
+selector matching nothing is refused; canaries are checked by a whole drill only):
+${selectorRows(taken)}${
+    refused.length > 0
+      ? `
+  Refused (a drill always restores beside, into empty copies): ${refused.join(', ')}`
+      : ''
+  }
+`;
+}
+
+function selectorRows(selectors: readonly RestoreSelector[]): string {
+  const rows = selectors.map(({ flag, value, repeatable, help }) => {
     const option = value === undefined ? `--${flag}` : `--${flag} <${value}>`;
     const notes = [repeatable ? 'repeatable' : '', selectorOwners(flag).join(', ')].filter((note) => note !== '').join('; ');
     return `      ${option.padEnd(24)}${option.length > 23 ? `\n${' '.repeat(30)}` : ''}${help}\n${' '.repeat(30)}(${notes})`;
   });
-  return `
-Restore one thing (only the components a selector picks from; a selector matching nothing is refused):
-${rows.join('\n')}
-`;
+  return rows.join('\n');
 }
 
 export function helpText(command?: Exclude<CommandName, 'help'>): string {

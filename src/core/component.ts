@@ -51,6 +51,8 @@ export interface RestoreSelector {
   readonly help: string;
   /** The flag restores beside the live target (another folder, database, bucket), which it then never touches. */
   readonly beside?: boolean;
+  /** Why `drill` refuses the flag, when it means nothing there; a beside flag is refused anyway (a drill always restores beside). */
+  readonly notInDrill?: string;
 }
 
 /** The selector flags a restore gives one component, by flag name, values in the order given. */
@@ -141,6 +143,8 @@ export interface DrillCheckContext extends SourceContext {
   readonly restored: RestoreResult;
   /** The operator's canaries for this component, from orkestra-backup.json. */
   readonly canaries: readonly Canary[];
+  /** The selection a selective drill restored (into copies that started empty): the checks prove exactly it came back. */
+  readonly selection?: RestoreSelection;
 }
 
 /** A throwaway copy of a component's live container, made by a drill. */
@@ -189,6 +193,8 @@ export interface DrillSupport {
   readonly liveOnlySettings?: readonly string[];
   /** Settings the drill's restore runs with whatever the project says (no safety copy of a throwaway server). */
   readonly drillSettings?: Readonly<Record<string, string>>;
+  /** Its check proves a selection (`DrillCheckContext.selection`); without it, a drill refuses the component's selectors. */
+  readonly checksSelection?: boolean;
   check(context: DrillCheckContext): Promise<DrillCheck[]>;
 }
 

@@ -72,7 +72,7 @@ export function narrowToSelection(candidates: readonly Component[], given: Selec
   });
 }
 
-/** The component with its selection handed to its plan and its restore; a plan that ignores it is refused. */
+/** The component with its selection handed to its plan, its restore and its drill's check; a plan that ignores it is refused. */
 function selecting(component: Component, flags: Readonly<Record<string, readonly string[]>>): Component {
   const beside = Object.keys(flags).some((flag) => component.selectors?.some((selector) => selector.flag === flag && selector.beside));
   const selection: RestoreSelection = { flags, beside };
@@ -84,5 +84,6 @@ function selecting(component: Component, flags: Readonly<Record<string, readonly
       return plan;
     },
     restore: (context, plan) => component.restore({ ...context, selection }, plan),
+    drill: component.drill && { ...component.drill, check: (context) => component.drill!.check({ ...context, selection }) },
   };
 }

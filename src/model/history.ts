@@ -62,5 +62,7 @@ export const HistoryRecordSchema = z.looseObject({
   accepted: z.boolean().optional(),
   /** drill: whether every check passed. */
   drillOk: z.boolean().optional(),
+  /** A selective drill: per component, its selector flags (`{ "redis": { "keys": ["session:*"] } }`); it proves that selection only. */
+  drillSelection: z.record(z.string(), z.record(z.string(), z.array(z.string()))).optional(),
 });
 export type HistoryRecord = z.infer<typeof HistoryRecordSchema>;

@@ -17,7 +17,7 @@ describe('restore selector flags, parsed from the components declarations', () =
       ['restore', 'a', '--files', ' '],
       ['restore', 'a', '--filez', 'x'],
       ['verify', 'a', '--files', 'x'],
-      ['drill', 'a', '--into', 'x'],
+      ['prune', 'a', '--into', 'x'],
     ]) {
       expect(() => parseCommandLine(argv)).toThrow(UsageError);
     }

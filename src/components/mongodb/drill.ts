@@ -6,6 +6,7 @@ import { readDump } from '../../mongo/archivedDump.js';
 import { MONGODB_DEFAULT_CONTAINER, resolveAccess } from '../../mongo/projectMongo.js';
 import { targetNamespace } from '../../mongo/remap.js';
 import { MongoUnreachable, withMongoServer, type MongoServer } from '../../mongo/serverCounts.js';
+import { chooseCollections, mongoSelection } from './selection.js';
 
 const MONGO_PORT = 27017;
 const NAMED = 3;
@@ -64,17 +65,22 @@ export const mongodbDrill: DrillSupport = {
     },
   },
 
-  async check({ project, services, source, restored, canaries }) {
+  checksSelection: true,
+
+  async check({ project, services, source, restored, canaries, selection }) {
     const details = restored.details as unknown as RestoredMongo;
     const dump = await readDump(source);
+    const picked = mongoSelection(selection);
+    const namespaces =
+      picked && dump ? chooseCollections(dump.namespaces, picked, details.sourceDb, source.archiveName).namespaces : dump?.namespaces;
     const expected = new Map<string, number>();
-    for (const namespace of dump?.namespaces ?? []) {
+    for (const namespace of namespaces ?? []) {
       if (namespace.type === 'view') continue; // a view holds no documents of its own
       const target = targetNamespace(namespace.db, namespace.collection, details.sourceDb, details.targetDb);
       if (target) expected.set(target, namespace.documents);
     }
     const total = [...expected.values()].reduce((sum, count) => sum + count, 0);
-    const described = `${plural(expected.size, 'namespace')}, ${plural(total, 'document')} (the archive's dump)`;
+    const described = `${plural(expected.size, 'namespace')}, ${plural(total, 'document')} (the ${picked ? "selection's" : "archive's"} dump)`;
     const checks: DrillCheck[] = [
       compared(
         'documents restored per namespace, as mongorestore reported',
@@ -83,6 +89,7 @@ export const mongodbDrill: DrillSupport = {
         (name) => details.reported[name]?.documents,
       ),
     ];
+    if (picked) checks.push(onlySelected(expected, details.reported));
     const docker = services.docker();
     const access = await resolveAccess(project, docker);
     const host = (await docker.container(details.container))?.networkAddresses[0] ?? '127.0.0.1';
@@ -109,6 +116,17 @@ export const mongodbDrill: DrillSupport = {
     return checks;
   },
 };
+
+/** A selective drill restores the selected namespaces only: mongorestore reports no other. */
+function onlySelected(expected: ReadonlyMap<string, number>, reported: RestoredMongo['reported']): DrillCheck {
+  const others = Object.keys(reported).filter((name) => !expected.has(name));
+  return {
+    name: 'no namespace outside the selection restored, as mongorestore reported',
+    ok: others.length === 0,
+    expected: 'none',
+    measured: others.length === 0 ? 'none' : `${plural(others.length, 'namespace')}: ${others.slice(0, NAMED).join(', ')}`,
+  };
+}
 
 function compared(
   name: string,

@@ -7,11 +7,15 @@ import type { RedisCli } from '../../redis/cli.js';
 import { countKeys } from '../../redis/keyspace.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../../redis/projectRedis.js';
 import { archivedRdb } from '../../redis/archivedRdb.js';
-import { scanRdbKeys, type RdbKeySample, type RdbKeyScan } from '../../redis/rdbKeys.js';
+import { scanRdbKeys, walkRdb, type RdbKeySample, type RdbKeyScan } from '../../redis/rdbKeys.js';
+import { targetOf, type KeySelection } from '../../redis/keySelection.js';
+import { keySelectionOf } from './keySelectors.js';
 
 /** What Redis writes to its log when it refuses a data file (rdb.c, aof.c). */
 const LOAD_ERROR =
   /Bad file format|Short read|Wrong signature|Can't handle RDB format|Fatal error loading|Bad file format reading the append only file/i;
+/** How many of the selected keys a selective drill asks for by name. */
+const SAMPLE_SIZE = 20;
 /** Types and absolute expiries of the sampled keys, one database per call. */
 const SAMPLE_SCRIPT = `local r = {}
 for _, k in ipairs(KEYS) do
@@ -51,9 +55,12 @@ export const redisDrill: DrillSupport = {
     ready: async ({ project, services }) => (await (await connectRedis(project, services.docker())).run('PING')).includes('PONG'),
   },
 
-  async check({ project, services, source, canaries }) {
+  checksSelection: true,
+
+  async check({ project, services, source, canaries, selection }) {
     const docker = services.docker();
     const cli = await connectRedis(project, docker);
+    if (selection) return selectionChecks(cli, source, keySelectionOf(selection));
     const persistence = await cli.persistence();
     const log = await docker.logTail(cli.container, 50).catch(() => '');
     const loadError = log.split(' / ').find((line) => LOAD_ERROR.test(line));
@@ -72,6 +79,38 @@ export const redisDrill: DrillSupport = {
     return checks;
   },
 };
+
+/**
+ * A selective drill restored the selected keys of the RDB, key by key, into a copy that started
+ * empty: it now holds exactly the selection's unexpired keys, and the first of them are there
+ * with their type and expiry.
+ */
+async function selectionChecks(cli: RedisCli, source: ComponentSource, keys: KeySelection): Promise<DrillCheck[]> {
+  const now = Date.now();
+  const sample: RdbKeySample[] = [];
+  let selected = 0;
+  for await (const entry of walkRdb(archivedRdb(source), { keepKey: () => true, values: false })) {
+    if (targetOf(keys, entry.db, entry.key!) === undefined) continue;
+    if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now) continue;
+    selected += 1;
+    const key = entry.key!;
+    // Keys that are not UTF-8 cannot be asked for through redis-cli's argv: they are counted, not sampled.
+    if (sample.length < SAMPLE_SIZE && Buffer.from(key.toString('utf8')).equals(key)) {
+      sample.push({ db: entry.db, key: key.toString('utf8'), type: entry.type, expiresAtMs: entry.expiresAtMs });
+    }
+  }
+  const measured = await countKeys(cli);
+  const checks: DrillCheck[] = [
+    {
+      name: "the copy holds exactly the selection's keys of the archived RDB",
+      ok: measured === selected,
+      expected: plural(selected, 'key'),
+      measured: plural(measured, 'key'),
+    },
+  ];
+  if (sample.length > 0) checks.push(await sampleCheck(cli, sample));
+  return checks;
+}
 
 /** Writes after the snapshot (AOF increments) may add or remove keys: the count is then shown, not judged. */
 async function hasAofIncrements(source: ComponentSource): Promise<boolean> {

@@ -22,6 +22,7 @@ export const REDIS_SELECTORS: readonly RestoreSelector[] = [
     flag: 'delete-missing',
     repeatable: false,
     help: 'also delete the Redis keys matching now that the backup lacks (their values are kept first)',
+    notInDrill: "a drill's copy starts empty: it holds no key the backup lacks",
   },
 ];
 

@@ -6,6 +6,7 @@ import { formatBytes, plural } from '../../base/format.js';
 import { archivedBucketNames, archivedObjects, type ArchivedObject } from '../../s3/rustfs/archivedObjects.js';
 import { connectProjectStore, RUSTFS_DEFAULT_CONTAINER } from '../../s3/rustfs/projectStore.js';
 import type { ObjectStore } from '../../s3/client/store.js';
+import { objectSelection } from './selection.js';
 
 /** The port the copy's S3 server listens on, on the drill's own network (RustFS's default). */
 const DRILL_S3_PORT = 9000;
@@ -48,10 +49,20 @@ export const rustfsDrill: DrillSupport = {
     },
   },
 
-  async check({ project, services, source, canaries, progress, signal }) {
+  checksSelection: true,
+
+  async check({ project, services, source, canaries, progress, signal, selection }) {
     const store = await connectProjectStore(project, services);
     try {
-      const objects = archivedObjects(source, await archivedBucketNames(source));
+      const buckets = await archivedBucketNames(source);
+      if (selection) {
+        const scope = objectSelection(selection, buckets);
+        const objects = selected(archivedObjects(source, buckets), (object) => scope.selects(object.bucket, object.key));
+        const check = await objectsCheck(store, objects, services.tuning.s3Concurrency, progress, signal);
+        const others = await nothingElse(store, (bucket, key) => scope.selects(bucket, key));
+        return [{ ...check, name: 'every selected object present with its size and SHA-256' }, others];
+      }
+      const objects = archivedObjects(source, buckets);
       const checks = [await objectsCheck(store, objects, services.tuning.s3Concurrency, progress, signal)];
       for (const canary of canaries) checks.push(await canaryCheck(store, canary));
       return checks;
@@ -60,6 +71,34 @@ export const rustfsDrill: DrillSupport = {
     }
   },
 };
+
+async function* selected(
+  objects: AsyncIterable<ArchivedObject>,
+  picks: (object: ArchivedObject) => boolean,
+): AsyncGenerator<ArchivedObject> {
+  for await (const object of objects) if (picks(object)) yield object;
+}
+
+/** A selective drill's copy started empty: it holds the selected objects and nothing else. */
+async function nothingElse(store: ObjectStore, picks: (bucket: string, key: string) => boolean): Promise<DrillCheck> {
+  const named: string[] = [];
+  let found = 0;
+  let others = 0;
+  for (const bucket of await store.listBuckets()) {
+    for await (const object of store.listObjects(bucket)) {
+      found += 1;
+      if (picks(bucket, object.key)) continue;
+      others += 1;
+      if (named.length < NAMED) named.push(`${bucket}/${object.key}`);
+    }
+  }
+  return {
+    name: 'the copy holds no object outside the selection',
+    ok: others === 0,
+    expected: 'no other object',
+    measured: others === 0 ? `${plural(found, 'object')}, all selected` : `${plural(others, 'other')}: ${named.join(', ')}`,
+  };
+}
 
 async function objectsCheck(
   store: ObjectStore,

@@ -6,9 +6,11 @@ import type { DrillReport } from './runDrill.js';
 /** The drill's result for people: each component, each check with what was expected and found, the time of each phase. */
 export function drillLines(report: DrillReport): ReportLine[] {
   const lines: ReportLine[] = [{ text: `Drill ${report.id} of ${report.archive} (created ${report.createdAt})` }];
+  if (report.selective) lines.push({ text: `Selective drill: only ${selectionList(report)} restored into the copies and checked` });
   for (const component of report.components) {
     const state = component.failure ? `FAILED: ${component.failure}` : `restored${component.restored ? `: ${component.restored}` : ''}`;
-    lines.push({ text: `${component.name}  ${state}`, failure: Boolean(component.failure) });
+    const selected = component.selected ? ` (${component.selected})` : '';
+    lines.push({ text: `${component.name}${selected}  ${state}`, failure: Boolean(component.failure) });
     for (const check of component.checks) lines.push(checkLine(check));
   }
   if (report.unmatchedCanaries.length > 0) {
@@ -17,6 +19,9 @@ export function drillLines(report: DrillReport): ReportLine[] {
   }
   if (report.notDrilled.length > 0) {
     lines.push({ text: `not drilled (no throwaway copy for this kind of component yet): ${report.notDrilled.join(', ')}` });
+  }
+  if (report.canariesNotChecked && report.canariesNotChecked.length > 0) {
+    lines.push({ text: `canaries not checked (a selective drill proves its selection only): ${report.canariesNotChecked.join(', ')}` });
   }
   lines.push({ text: `Time: ${report.phases.map((phase) => `${phase.name} ${formatDuration(phase.ms)}`).join(', ')}` });
   lines.push(verdict(report));
@@ -48,8 +53,13 @@ function checkLine(check: DrillCheck): ReportLine {
 function verdict(report: DrillReport): ReportLine {
   if (report.ok) {
     const checks = report.components.reduce((total, component) => total + component.checks.filter((check) => !check.skipped).length, 0);
-    return { text: `Drill PASSED: the archive restores; ${plural(checks, 'check')} passed.` };
+    const what = report.selective ? 'the selection restores' : 'the archive restores';
+    return { text: `Drill PASSED: ${what}; ${plural(checks, 'check')} passed.` };
   }
   const failures = drillFailures(report);
   return { text: asSentence(`Drill FAILED: ${failures.join('; ')}`), failure: true };
+}
+
+function selectionList(report: DrillReport): string {
+  return report.components.map((component) => `${component.name} ${component.selected ?? ''}`.trim()).join('; ');
 }

@@ -15,6 +15,7 @@ import type { ProjectConfig } from '../projectConfig.js';
 import {
   ARCHIVE_CHECK,
   checkRestoreArchive,
+  componentsToRestore,
   planRestore,
   restoreWork,
   runRestore,
@@ -22,12 +23,25 @@ import {
   type OpenedArchive,
 } from '../restore.js';
 import type { Session } from '../session.js';
+import type { SelectorValues } from '../restoreSelection.js';
+import {
+  refuseComponentsWithoutSelectors,
+  refuseDrillFlags,
+  refuseUncheckedSelection,
+  selectionOf,
+  selectionText,
+  type DrillSelection,
+} from './drillSelection.js';
 import { drillName, removeDrill, removeLeftoverDrills, resolveOrigins, startDrillStack, type DrillStack } from './drillStack.js';
 
 export interface DrillOptions {
   /** --image <component>=<image>: the image of a component's copy when no live container is copied. */
   readonly images: Readonly<Record<string, string>>;
   readonly config: ProjectConfig;
+  /** The restore selectors given (`--keys 'session:*'`): the drill restores and checks only what they pick. */
+  readonly selectors?: SelectorValues;
+  /** -c with selectors: the components they pick from, when a flag could pick from several. */
+  readonly components?: string;
 }
 
 export interface DrillComponentReport {
@@ -37,6 +51,10 @@ export interface DrillComponentReport {
   /** Why it was not restored (a failed precondition or restore), or not reached. */
   readonly failure?: string;
   readonly checks: readonly DrillCheck[];
+  /** In a selective drill, the component's selector flags, by flag name. */
+  readonly selection?: DrillSelection;
+  /** The same, as the command line gives it (`--keys 'session:*'`). */
+  readonly selected?: string;
 }
 
 export interface DrillReport {
@@ -48,6 +66,10 @@ export interface DrillReport {
   readonly unmatchedCanaries: readonly DrillCheck[];
   /** Components of the archive a drill cannot restore into throwaway copies (a configured volume): named, not judged. */
   readonly notDrilled: readonly string[];
+  /** Selectors were given: only the components they pick from were restored, each only what they pick. */
+  readonly selective?: boolean;
+  /** The canaries of orkestra-backup.json a selective drill leaves unchecked (they prove a whole restore). */
+  readonly canariesNotChecked?: readonly string[];
   /** Wall time of each phase, in order. */
   readonly phases: readonly { name: string; ms: number }[];
   /** Every component restored and every check passed. */
@@ -71,9 +93,7 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
       phases.push({ name, ms: Date.now() - started });
     }
   };
-  const selected = selectRestoreComponents(session, opened);
-  const components = selected.filter((component) => component.drill);
-  const notDrilled = selected.filter((component) => !component.drill).map((component) => component.name);
+  const { components, notDrilled, selective, canaries } = drillScope(session, opened, options);
   const docker = session.services.docker();
   // Where each copy comes from is settled first: a missing container or image fails in a second, not after the check.
   const origins = await resolveOrigins(session, components, options.images);
@@ -108,12 +128,16 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
           if (!restored) continue;
           const report = reports.get(component.name)!;
           report.restored = restored.summary;
-          report.checks = await proveComponent(drill, archive, component, restored, canariesOf(options.config, component.name));
+          report.checks = await proveComponent(drill, archive, component, restored, canariesOf(canaries, component.name));
         }
       });
     }
-    const componentReports = components.map((component) => ({ name: component.name, ...reports.get(component.name)! }));
-    const unmatchedCanaries = options.config.canaries
+    const componentReports = components.map((component) => ({
+      name: component.name,
+      ...reports.get(component.name)!,
+      ...selectionFacts(component, options.selectors ?? {}, selective),
+    }));
+    const unmatchedCanaries = canaries
       .filter((canary) => !components.some((component) => component.name === canary.component))
       .map((canary) => missingComponent(canary));
     return {
@@ -123,6 +147,8 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
       components: componentReports,
       unmatchedCanaries,
       notDrilled,
+      selective,
+      canariesNotChecked: selective ? options.config.canaries.map((canary) => canary.label) : [],
       phases,
       ok: componentReports.every((report) => !report.failure && report.checks.every((check) => check.ok)) && unmatchedCanaries.length === 0,
     };
@@ -167,8 +193,35 @@ async function proveComponent(
   }
 }
 
-function canariesOf(config: ProjectConfig, component: string): Canary[] {
-  return config.canaries.filter((canary) => canary.component === component);
+function canariesOf(canaries: readonly Canary[], component: string): Canary[] {
+  return canaries.filter((canary) => canary.component === component);
+}
+
+/**
+ * What the drill restores: the archive's components a copy can be made for, or with selectors
+ * only those they pick from, each narrowed to its selection (refused, exit 2, before any copy is
+ * started when a flag restores beside or picks nothing a drill can check). A selective drill
+ * checks no canary: they prove a whole restore, and a selection may leave their data out.
+ */
+function drillScope(session: Session, opened: OpenedArchive, options: DrillOptions) {
+  const selectors = options.selectors ?? {};
+  refuseComponentsWithoutSelectors(options.components, selectors);
+  refuseDrillFlags(componentsToRestore(session, opened, options.components), selectors);
+  const selected = selectRestoreComponents(session, opened, options.components, selectors);
+  refuseUncheckedSelection(selected);
+  const selective = Object.values(selectors).some((values) => values.length > 0);
+  return {
+    components: selected.filter((component) => component.drill),
+    notDrilled: selected.filter((component) => !component.drill).map((component) => component.name),
+    selective,
+    canaries: selective ? [] : options.config.canaries,
+  };
+}
+
+function selectionFacts(component: Component, selectors: SelectorValues, selective: boolean) {
+  if (!selective) return {};
+  const selection = selectionOf(component, selectors);
+  return { selection, selected: selectionText(component, selection) };
 }
 
 function missingComponent(canary: Canary): DrillCheck {

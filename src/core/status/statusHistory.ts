@@ -26,8 +26,9 @@ export function recordsOf(records: readonly HistoryRecord[], environment: string
   return records.filter((record) => record.environment === environment);
 }
 
+/** The last whole drill: a selective one (`drillSelection`) proves its selection only, not that the archive restores. */
 export function lastDrill(records: readonly HistoryRecord[]): LastDrill | undefined {
-  const record = records.findLast((candidate) => candidate.command === 'drill');
+  const record = records.findLast((candidate) => candidate.command === 'drill' && candidate.drillSelection === undefined);
   if (!record) return undefined;
   const restoreSeconds: Record<string, number> = {};
   for (const [name, component] of Object.entries(record.components ?? {})) {
