@@ -5,7 +5,7 @@ import { formatBytes } from '../../base/format.js';
 import type { DefinitionOrigin, PlanContext, RestoreContext, RestorePlan, RestoreResult } from '../../core/component.js';
 import { readDetails } from '../../archive/componentDetails.js';
 import { countedAsProgress } from '../../model/progress.js';
-import { checkContentOnly, CONTENT_ENTRY, countContent, damaged, entriesText, VolumeDetailsSchema } from './content.js';
+import { checkContentOnly, contentEntries, countContent, damaged, entriesText, VolumeDetailsSchema } from './content.js';
 import { describedVolume, type VolumeDefinition } from './definition.js';
 import { EMPTY_FOLDER, withVolumeKept } from './keptFolder.js';
 import { hasShell, insideAVolume, resolveTarget, type Target } from './target.js';
@@ -71,11 +71,7 @@ export async function restoreVolume(
       if (result.exitCode !== 0)
         throw new RuntimeError(`emptying ${path} of ${container} failed: ${result.log || `exit ${result.exitCode}`}`);
     }
-    for await (const entry of source.entries()) {
-      if (entry.path !== CONTENT_ENTRY) {
-        entry.content.resume();
-        continue;
-      }
+    for await (const entry of contentEntries(source)) {
       await docker.putArchive(container, path, Readable.from(countedAsProgress(entry.content, progress)), signal, { keepOwners: true });
     }
   });

@@ -1,4 +1,3 @@
-import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { Header, Pax, type ReadEntry } from 'tar';
 import { PreconditionError } from '../../base/errors.js';
@@ -17,7 +16,7 @@ import {
   type FileSelection,
   type FileState,
 } from '../fileSelection.js';
-import { checkContentOnly, CONTENT_ENTRY, countContent, damaged, VolumeDetailsSchema } from './content.js';
+import { checkContentOnly, contentEntries, contentPath, countContent, damaged, isFile, VolumeDetailsSchema } from './content.js';
 import { keptShown } from './restore.js';
 import { withVolumeKept } from './keptFolder.js';
 import { readDetails } from '../../archive/componentDetails.js';
@@ -41,26 +40,9 @@ export interface VolumeSelectionPlan extends RestorePlan {
   };
 }
 
-/** `./nested/a.bin` → `nested/a.bin`; the folder itself → ``. */
-function contentPath(path: string): string {
-  return posix
-    .normalize(path)
-    .replace(/^(?:\.\/)+/, '')
-    .replace(/\/$/, '')
-    .replace(/^\.$/, '');
-}
-
-function isFile(entry: ReadEntry): boolean {
-  return entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile';
-}
-
 /** The entries of the archive's content.tar, one at a time (each read or skipped before the next). */
 async function* archivedContent(source: ComponentSource): AsyncGenerator<ReadEntry> {
-  for await (const entry of source.entries()) {
-    if (entry.path !== CONTENT_ENTRY) {
-      entry.content.resume();
-      continue;
-    }
+  for await (const entry of contentEntries(source)) {
     yield* tarStreamEntries(entry.content, { compressed: false });
   }
 }
