@@ -7,7 +7,7 @@ import type { DockerEngine } from '../../docker/engine.js';
 import type { Target } from './target.js';
 
 /** Empties the folder given as $0, hidden files included, leaving the folder itself. */
-export const EMPTY_FOLDER = 'cd "$0" && rm -rf -- * .[!.]* ..?*';
+const EMPTY_FOLDER = 'cd "$0" && rm -rf -- * .[!.]* ..?*';
 
 /** What a restore into a container's folder needs of the engine. */
 export type FolderEngine = Pick<DockerEngine, 'stop' | 'start' | 'getArchive' | 'putArchive' | 'runWithVolumesOf'>;
@@ -65,6 +65,17 @@ export async function withVolumeKept(
   if (failure) throw failure;
 }
 
+/** Empties the folder with a one-off container of `image` that mounts the container's volumes; why it failed, if it did. */
+export async function emptyingFailure(
+  docker: FolderEngine,
+  { target, image }: Pick<KeptFolder, 'target' | 'image'>,
+): Promise<string | undefined> {
+  const emptied = await docker
+    .runWithVolumesOf(target.container, image, ['/bin/sh', '-c', EMPTY_FOLDER, target.path])
+    .catch((error: Error) => ({ exitCode: -1, log: error.message }));
+  return emptied.exitCode === 0 ? undefined : emptied.log || `exit ${emptied.exitCode}`;
+}
+
 function stopped(interrupted: boolean, error: unknown): string {
   return interrupted ? 'was interrupted' : `stopped (${withoutFinalPeriod(error instanceof Error ? error.message : String(error))})`;
 }
@@ -78,15 +89,13 @@ function unchanged({ target, kept }: KeptFolder, interrupted: boolean, error: un
 
 /** The folder emptied (when it can be) and the kept tar copied back in, with its owners; the error says how it ended. */
 async function putBack(docker: FolderEngine, folder: KeptFolder, interrupted: boolean, error: unknown): Promise<OrkestraError> {
-  const { target, kept, canEmpty, image } = folder;
+  const { target, kept, canEmpty } = folder;
   const restore = `the restore into ${target.container}:${target.path} ${stopped(interrupted, error)}`;
   const byHand = `The previous content is kept in ${kept.path} (a tar file, as docker cp writes it): empty ${target.path} in ${target.container}, then docker cp - ${target.container}:${target.path} < that file puts it back.`;
   if (canEmpty) {
-    const emptied = await docker
-      .runWithVolumesOf(target.container, image, ['/bin/sh', '-c', EMPTY_FOLDER, target.path])
-      .catch((again: Error) => ({ exitCode: -1, log: again.message }));
-    if (emptied.exitCode !== 0) {
-      const why = withoutFinalPeriod(emptied.log || `exit ${emptied.exitCode}`);
+    const failed = await emptyingFailure(docker, folder);
+    if (failed !== undefined) {
+      const why = withoutFinalPeriod(failed);
       return new RuntimeError(
         `${restore}, and emptying ${target.path} to put the previous content back failed too (${why}): the folder holds part of the backup's content and is not as it was.`,
         { hint: byHand },

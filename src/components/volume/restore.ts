@@ -7,7 +7,7 @@ import { readDetails } from '../../archive/componentDetails.js';
 import { countedAsProgress } from '../../model/progress.js';
 import { checkContentOnly, contentEntries, countContent, damaged, entriesText, VolumeDetailsSchema } from './content.js';
 import { describedVolume, type VolumeDefinition } from './definition.js';
-import { EMPTY_FOLDER, withVolumeKept } from './keptFolder.js';
+import { emptyingFailure, withVolumeKept } from './keptFolder.js';
 import { hasShell, insideAVolume, resolveTarget, type Target } from './target.js';
 
 export interface VolumePlan extends RestorePlan {
@@ -66,11 +66,8 @@ export async function restoreVolume(
   const { container, path } = plan.target;
   const kept = { path: await aside.pathFor(name, `${container}.tar`), shown: keptShown(aside, name, container) };
   await withVolumeKept(docker, { ...plan, kept }, { progress, signal }, async () => {
-    if (plan.canEmpty) {
-      const result = await docker.runWithVolumesOf(container, plan.image, ['/bin/sh', '-c', EMPTY_FOLDER, path]);
-      if (result.exitCode !== 0)
-        throw new RuntimeError(`emptying ${path} of ${container} failed: ${result.log || `exit ${result.exitCode}`}`);
-    }
+    const failed = plan.canEmpty ? await emptyingFailure(docker, plan) : undefined;
+    if (failed !== undefined) throw new RuntimeError(`emptying ${path} of ${container} failed: ${failed}`);
     for await (const entry of contentEntries(source)) {
       await docker.putArchive(container, path, Readable.from(countedAsProgress(entry.content, progress)), signal, { keepOwners: true });
     }
