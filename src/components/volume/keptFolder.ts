@@ -91,7 +91,7 @@ function unchanged({ target, kept }: KeptFolder, interrupted: boolean, error: un
 async function putBack(docker: FolderEngine, folder: KeptFolder, interrupted: boolean, error: unknown): Promise<OrkestraError> {
   const { target, kept, canEmpty } = folder;
   const restore = `the restore into ${target.container}:${target.path} ${stopped(interrupted, error)}`;
-  const byHand = `The previous content is kept in ${kept.path} (a tar file, as docker cp writes it): empty ${target.path} in ${target.container}, then docker cp - ${target.container}:${target.path} < that file puts it back.`;
+  const byHand = `The previous content is kept in ${kept.path} (a tar file, as docker cp writes it): empty ${target.path} in ${target.container}, then docker cp -a - ${target.container}:${target.path} < that file puts it back with its owners.`;
   if (canEmpty) {
     const failed = await emptyingFailure(docker, folder);
     if (failed !== undefined) {
