@@ -61,7 +61,7 @@ export async function inspectCommand(args: ParsedCommand, terminal: Terminal, si
     }
     terminal.out(`${lines.join('\n')}\n`);
   }
-  return 0;
+  return examined.sizeMismatch ? 1 : 0; // a cut archive is a problem verify exits 1 on
 }
 
 async function examine(args: ParsedCommand, terminal: Terminal, checkEveryFile: boolean, signal: AbortSignal): Promise<ExaminedArchive> {

@@ -9,6 +9,9 @@ import { plural, printable, withoutFinalPeriod } from '../base/format.js';
 import { ComponentProgress } from '../model/progress.js';
 import type { EventListener } from '../model/events.js';
 
+/** What a component of a cut archive shows instead of its report. */
+export const NOT_READ_CUT = "(not read: the archive's size does not match its manifest)";
+
 export interface ExamineOptions {
   components: readonly Component[];
   setting: (key: string) => string | undefined;
@@ -32,6 +35,8 @@ export interface ExaminedArchive {
   readonly archiveProblems: string[];
   /** Problems of the archive found beyond those listed. */
   readonly unlistedProblems: number;
+  /** The archive's size does not match its manifest (cut short or extended): its components were not read. */
+  readonly sizeMismatch?: string;
   readonly components: readonly { name: string; report?: ArchiveReport }[];
 }
 
@@ -72,6 +77,11 @@ export async function examineArchive(location: ArchiveBytes, options: ExamineOpt
   const view: ArchiveView = { file, location, name, manifest, index, legacy };
   const components = [];
   for (const componentName of manifest.components) {
+    if (misfit) {
+      // A cut archive would fail midway through a component's part: judged from its first bytes instead, as find does.
+      components.push({ name: componentName, report: { facts: {}, lines: [NOT_READ_CUT], problems: [] } });
+      continue;
+    }
     const component =
       options.components.find((candidate) => candidate.name === componentName) ??
       options.fromArchive?.(componentName, manifest.details?.[componentName]);
@@ -92,7 +102,18 @@ export async function examineArchive(location: ArchiveBytes, options: ExamineOpt
       report: { ...report, lines: report.lines.map(printable), problems: report.problems.map(printable) },
     });
   }
-  return { file, name, bytes, encryption, manifest, files: index.files, archiveProblems, unlistedProblems, components };
+  return {
+    file,
+    name,
+    bytes,
+    encryption,
+    manifest,
+    files: index.files,
+    archiveProblems,
+    unlistedProblems,
+    sizeMismatch: misfit,
+    components,
+  };
 }
 
 /** Every problem, each prefixed by where it was found. */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manifestFor, writeRawArchive } from '../helpers/archives.js';
+import { manifestFor, readTarBytes, writeRawArchive } from '../helpers/archives.js';
 import { runCli } from '../helpers/cli.js';
 import { hasRedisServer, startHostRedis, stopHostRedis, type HostRedis } from '../helpers/hostRedis.js';
 import { ENV_TEXT, makeProject } from '../helpers/project.js';
@@ -114,6 +114,30 @@ describe.skipIf(!hasRedisServer)(
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("cut.tar.gz: the archive's size");
       expect(result.stdout).toBe('');
+    });
+
+    it('plain inspect and verify of a cut archive say what --find says (its size does not match its manifest), exit 1, and read no component part', async () => {
+      const whole = readFileSync(archive);
+      const tar = await readTarBytes(archive);
+      const manifest = JSON.parse(tar.subarray(512, 512 + parseInt(tar.subarray(124, 136).toString('latin1').trim(), 8)).toString());
+      // Cut just after the manifest's member (inside the Redis part, read by its examine) and near the end (inside uploads).
+      for (const length of [whole.length - manifest.bytesAfterManifest + 10, whole.length - 100]) {
+        const cut = join(project, 'backups', `cut-${length}.tar.gz`);
+        await writeFile(cut, whole.subarray(0, length));
+        const said = `the archive's size (${length} bytes) does not match its manifest: cut short or extended`;
+        const find = await runCli(['inspect', cut, '--find', '*'], { cwd: project, env: ENV });
+        expect(find.stderr).toContain(said);
+        for (const command of ['inspect', 'verify']) {
+          const result = await runCli([command, cut], { cwd: project, env: ENV });
+          expect(result.code, `${command} ${length}: ${result.stderr}`).toBe(1);
+          expect(result.stdout).toContain(`  - ${said}`);
+          expect(result.stdout).toContain("redis\n  (not read: the archive's size does not match its manifest)");
+          expect(result.stderr).not.toContain('unexpected');
+        }
+        const json = await runCli(['inspect', cut, '--json'], { cwd: project, env: ENV });
+        expect(json.code).toBe(1);
+        expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, problems: [said] });
+      }
     });
 
     it('inspect summarises each Redis database with its key count and most common prefixes', async () => {

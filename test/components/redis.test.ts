@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { manifestFor, writeRawArchive } from '../helpers/archives.js';
-import { runCli } from '../helpers/cli.js';
+import { expectNoStackTrace, runCli, startCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
 import { namesBesideHistory } from '../helpers/history.js';
@@ -46,6 +46,21 @@ async function expectSeeded(name: string): Promise<void> {
 
 async function startedAt(name: string): Promise<string> {
   return (await stack.docker.getContainer(name).inspect()).State.StartedAt;
+}
+
+/** The previous files a restore kept of the container, by name (none yet: empty). */
+async function keptFiles(project: string, name: string): Promise<string[]> {
+  const asides = (await readdir(join(project, 'docker')).catch(() => [])).filter((entry) => entry.startsWith('.pre-restore-'));
+  const found = await Promise.all(asides.map((aside) => readdir(join(project, 'docker', aside, 'redis', name)).catch(() => [])));
+  return found.flat();
+}
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** A project whose docker/.env holds the password of the test servers. */
@@ -235,6 +250,34 @@ describeEngine('redis through the Docker Engine API', () => {
     );
     expect((await stack.docker.getContainer(name).inspect()).State.Running).toBe(true);
     await expectSeeded(name);
+  });
+
+  it('interrupted while the restored files are copied in: the previous files are put back, Redis runs on them, and the error says so and where they are kept', async () => {
+    const name = containers.track(await startRedis(stack, uniqueName('okb-redis'), { password: PASSWORD })).name;
+    const project = await projectFor(name);
+    await seed(name);
+    const fill = 'head -c 100000000 /dev/urandom > /tmp/random && redis-cli -x SET random < /tmp/random && rm /tmp/random';
+    expect(await execText(stack, name, ['/bin/sh', '-c', fill], [`REDISCLI_AUTH=${PASSWORD}`])).toContain('OK');
+    const backup = await run(project, name, ['backup', '-c', 'redis', '-y', '--compression', 'gzip:1']);
+    expect(backup.code, backup.stderr).toBe(0);
+    await cli(name, 'DEL', 'random');
+    const restoring = startCli(['restore', backup.stdout.trim(), '-y', '--container', `redis=${name}`], {
+      cwd: project,
+      env: engineEnv(),
+      timeoutMs: 240_000,
+    });
+    // The AOF folder is the last of the previous files kept: once its tar is there, the copy in is next.
+    await waitUntil(async () => (await keptFiles(project, name)).includes('appendonlydir.tar'), 120_000);
+    restoring.signal('SIGINT');
+    const result = await restoring.result;
+    expect(result.code, result.stderr).not.toBe(0);
+    expectNoStackTrace(result.stderr);
+    expect(result.stderr).toMatch(
+      /the copy of the restored files into \S+ was interrupted; the previous files were put back and it is started on them\. They are also kept in \S+\/\.pre-restore-[\d-]+\/redis\/okb-redis\S*\./,
+    );
+    await waitUntil(async () => (await cli(name, 'DBSIZE').catch(() => '')).trim() === '6', 60_000);
+    await expectSeeded(name);
+    expect((await cli(name, 'EXISTS', 'random')).trim()).toBe('0');
   });
 
   it('a backup RDB newer than the live Redis can load is refused by the dry run, before the container is stopped', async () => {

@@ -157,6 +157,10 @@ describeEngine('restore --files / --into of a volume component (real engine)', (
     const result = await running.result;
     expect(result.code, result.stderr).not.toBe(0);
     expectNoStackTrace(result.stderr);
+    expect(result.stderr).toMatch(
+      /the previous content was put back, so the folder holds what it held before|before its first change; nothing was changed/,
+    );
+    expect(result.stderr).toContain(`/graph/${container}.tar`);
     expect(await snapshot()).toEqual(before);
     expect((await stack.docker.getContainer(container).inspect()).State.Running).toBe(true);
   });

@@ -15,7 +15,7 @@ import { keysPerDatabase, totalKeys } from '../../redis/keyspace.js';
 import { keysShape } from './shape.js';
 import { stopForRestore } from '../../redis/shutdown.js';
 import { freshSnapshot } from '../../redis/snapshot.js';
-import { KeptFiles, restoreEntries, rollBack, synthesizedAof, waitUntilLoaded } from './containerRestore.js';
+import { copyStopped, KeptFiles, restoreEntries, rollBack, synthesizedAof, waitUntilLoaded } from './containerRestore.js';
 import { AOF_FOLDER, backupLayout, LAYOUT_ENTRY } from './files.js';
 import type { RedisTransport } from './transport.js';
 import type { ContainerRedisPlan } from './containerPlan.js';
@@ -121,11 +121,13 @@ export const containerRedis: RedisTransport<ContainerRedisPlan> = {
         }
         return undefined;
       } catch (error) {
-        if (kept) {
-          progress.note(`copy stopped; putting the previous files back`);
-          await kept.putBack(docker, plan).catch(() => undefined);
-        }
-        return error;
+        if (!kept) return error;
+        progress.note(`copy stopped; putting the previous files back`);
+        const again = await kept.putBack(docker, plan).then(
+          () => undefined,
+          (failure: unknown) => failure,
+        );
+        return copyStopped(plan, kept, { interrupted: signal.aborted, error, again });
       } finally {
         progress.note(`starting ${plan.container}`);
         await docker.start(plan.container);

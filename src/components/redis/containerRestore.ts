@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs';
 import { posix } from 'node:path';
 import type { PackEntry } from '../../archive/tarPack.js';
 import { delay } from '../../base/concurrency.js';
-import { PreconditionError, RuntimeError } from '../../base/errors.js';
-import { firstLine, plural } from '../../base/format.js';
+import { AbortedError, type OrkestraError, PreconditionError, RuntimeError } from '../../base/errors.js';
+import { firstLine, plural, withoutFinalPeriod } from '../../base/format.js';
 import type { ComponentSource } from '../../archive/componentSource.js';
 import { critical } from '../../base/criticalSection.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
@@ -50,6 +50,30 @@ export class KeptFiles {
   async putBack(docker: DockerEngine, plan: ContainerRedisPlan): Promise<void> {
     for (const tar of this.tars) await docker.putArchive(plan.container, plan.live.dir, createReadStream(tar));
   }
+}
+
+/**
+ * The copy of the restored files failed or was interrupted once the previous ones were kept, and
+ * they were put back (or that failed too, `again`): the error says which, and where they are kept.
+ */
+export function copyStopped(
+  plan: ContainerRedisPlan,
+  kept: KeptFiles,
+  how: { interrupted: boolean; error: unknown; again: unknown },
+): OrkestraError {
+  const stopped = how.interrupted ? 'was interrupted' : `stopped (${withoutFinalPeriod(firstLine(String((how.error as Error).message)))})`;
+  const copy = `the copy of the restored files into ${plan.container} ${stopped}`;
+  if (how.again !== undefined) {
+    return new RuntimeError(
+      `${copy}, and putting the previous files back failed too (${withoutFinalPeriod(firstLine(String((how.again as Error).message)))}): ${plan.live.dir} in ${plan.container} may hold part of the restored files.`,
+      {
+        hint: `The previous files are kept in ${kept.folder} (tar files, as docker cp writes them: docker cp - ${plan.container}:${plan.live.dir} < each puts it back).`,
+      },
+    );
+  }
+  const message = `${copy}; the previous files were put back and it is started on them.`;
+  const hint = `They are also kept in ${kept.folder}.`;
+  return how.interrupted ? new AbortedError(message, { hint }) : new RuntimeError(message, { hint });
 }
 
 export async function* restoreEntries(

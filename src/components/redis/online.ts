@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { AbortedError, OrkestraError, RuntimeError, UsageError } from '../../base/errors.js';
+import { OrkestraError, UsageError } from '../../base/errors.js';
 import { plural, withoutFinalPeriod } from '../../base/format.js';
 import type { Availability } from '../../model/availability.js';
 import type { BackupContext, BackupResult, PlanContext, RestoreContext, RestorePlan, RestoreResult } from '../../core/component.js';
@@ -24,6 +24,16 @@ import type { RedisTransport } from './transport.js';
 import type { KeySelection } from '../../redis/keySelection.js';
 import { keySelectionOf } from './keySelectors.js';
 import { planKeySelection, restoreKeySelection } from './onlineSelection.js';
+import {
+  interruptedBeforeStart,
+  keptFileName,
+  keptShown as keptShownAt,
+  putBackError,
+  putBackFailedError,
+  puttingBackNote,
+  unchangedError,
+  type StoppedRestore,
+} from './onlineOutcome.js';
 
 /** An online restore's plan: the server, and the databases FLUSHDB empties first. */
 export interface OnlineRedisPlan extends RestorePlan {
@@ -127,11 +137,11 @@ export async function onlineRestore(address: RedisAddress, context: RestoreConte
   if (plan.keys !== undefined) return restoreKeySelection(address, context, plan.keys, plan.maxBulk);
   if (plan.databases.length === 0) return { summary: `the backup holds no keys: nothing changed in Redis at ${address.shown}` };
   const kept = await aside.pathFor('redis', snapshotName(address));
-  const keptShown = `docker/${posix.basename(aside.displayPath)}/redis/${snapshotName(address)}`;
+  const keptShown = keptShownAt(aside, snapshotName(address));
   progress.note(`keeping the current data of ${address.shown} in ${posix.basename(aside.displayPath)}/redis/`);
   await keepSnapshot(address, kept, signal);
   await checkKeptSnapshot(address, kept, plan.maxBulk);
-  if (signal.aborted) throw new AbortedError(`interrupted before the restore into Redis at ${address.shown} began; nothing was changed.`);
+  if (signal.aborted) throw interruptedBeforeStart(address);
   return critical(`restoring Redis at ${address.shown} (or putting its previous data back)`, async () => {
     let changed = false;
     try {
@@ -143,8 +153,9 @@ export async function onlineRestore(address: RedisAddress, context: RestoreConte
         summary: `${plural(result.restored, 'key')} restored online into ${address.shown}${expired}; previous data kept in ${keptShown}`,
       };
     } catch (error) {
-      if (!changed) throw unchanged(address, { keptShown, interrupted: signal.aborted, error });
-      throw await putBack(address, plan, { kept, keptShown, interrupted: signal.aborted, error, progress });
+      const stopped = { restore: `the online restore into Redis at ${address.shown}`, interrupted: signal.aborted, error };
+      if (!changed) throw unchangedError(stopped, `Its current data is also kept in ${keptShown}.`);
+      throw await putBack(plan, { ...stopped, address, kept, keptShown, progress });
     }
   });
 }
@@ -154,49 +165,29 @@ export async function onlineRestore(address: RedisAddress, context: RestoreConte
  * new connection. The error returned says which state the server is in, and where the snapshot is.
  */
 async function putBack(
-  address: RedisAddress,
   plan: OnlineRedisPlan,
-  how: { kept: string; keptShown: string; interrupted: boolean; error: unknown; progress: RestoreContext['progress'] },
+  stopped: StoppedRestore & { address: RedisAddress; kept: string; keptShown: string; progress: RestoreContext['progress'] },
 ): Promise<OrkestraError> {
-  const what = how.interrupted ? 'was interrupted' : `stopped (${withoutFinalPeriod((how.error as Error).message)})`;
   const one = plan.databases.length === 1;
   const flushed = databasesText(plan.databases);
-  how.progress.note(`the restore ${how.interrupted ? 'was interrupted' : 'stopped'}; putting the previous data back`);
+  stopped.progress.note(puttingBackNote(stopped, 'the previous data'));
   try {
-    await putBackOnline(address, how.kept, plan.databases, plan.maxBulk);
+    await putBackOnline(stopped.address, stopped.kept, plan.databases, plan.maxBulk);
   } catch (again) {
-    return new RuntimeError(
-      `the online restore into Redis at ${address.shown} ${what}, and putting the previous data back failed too (${withoutFinalPeriod((again as Error).message)}): ${flushed} ${one ? 'is' : 'are'} left flushed and partly restored.`,
-      { hint: `The previous data is kept in ${how.kept}; run the restore again once Redis is reachable, or load that RDB file into it.` },
+    return putBackFailedError(
+      stopped,
+      'the previous data',
+      again,
+      `${flushed} ${one ? 'is' : 'are'} left flushed and partly restored`,
+      `The previous data is kept in ${stopped.kept}; run the restore again once Redis is reachable, or load that RDB file into it.`,
     );
   }
-  const message = `the online restore into Redis at ${address.shown} ${what}; the previous data was put back, so ${flushed} ${one ? 'holds what it' : 'hold what they'} held before.`;
-  const hint = `It is also kept in ${how.keptShown}.`;
-  return how.interrupted ? new AbortedError(message, { hint }) : new RuntimeError(message, { hint });
-}
-
-/** A restore that stopped before its first FLUSHDB: the server's data is as it was, and nothing is put back. */
-function unchanged(address: RedisAddress, how: { keptShown: string; interrupted: boolean; error: unknown }): OrkestraError {
-  const hint = `Its current data is also kept in ${how.keptShown}.`;
-  if (how.interrupted) {
-    return new AbortedError(
-      `the online restore into Redis at ${address.shown} was interrupted before its first change; nothing was changed.`,
-      {
-        hint,
-      },
-    );
-  }
-  const why = withoutFinalPeriod((how.error as Error).message);
-  return new RuntimeError(
-    `the online restore into Redis at ${address.shown} stopped before its first change (${why}); nothing was changed.`,
-    {
-      hint,
-    },
-  );
+  const holds = `was put back, so ${flushed} ${one ? 'holds what it' : 'hold what they'} held before`;
+  return putBackError(stopped, 'the previous data', holds, `It is also kept in ${stopped.keptShown}.`);
 }
 
 function snapshotName(address: RedisAddress): string {
-  return `${address.host.replace(/[^A-Za-z0-9.-]/g, '_')}-${address.port}.rdb`;
+  return keptFileName(address, '.rdb');
 }
 
 /** Redis at REDIS_URL, reached without Docker: replication for the backup, RESTORE commands for the restore. */

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
-import { AbortedError, type OrkestraError, RuntimeError, UsageError } from '../../base/errors.js';
+import { AbortedError, type OrkestraError, UsageError } from '../../base/errors.js';
 import { critical } from '../../base/criticalSection.js';
-import { plural, withoutFinalPeriod } from '../../base/format.js';
+import { plural } from '../../base/format.js';
 import type { RestoreContext, RestoreResult } from '../../core/component.js';
 import { countedAsProgress } from '../../model/progress.js';
 import { archivedRdb } from '../../redis/archivedRdb.js';
@@ -11,6 +11,16 @@ import { putBackSelected } from '../../redis/keptKeys.js';
 import type { RedisAddress } from '../../redis/resp.js';
 import { checkDatabases, databasesText, serverLimits } from '../../redis/serverLimits.js';
 import type { ComponentSource } from '../../archive/componentSource.js';
+import {
+  interruptedBeforeStart,
+  keptFileName,
+  keptShown as keptShownAt,
+  putBackError,
+  putBackFailedError,
+  puttingBackNote,
+  unchangedError,
+  type StoppedRestore,
+} from './onlineOutcome.js';
 
 /** What a selective online restore plans: the selection and what it counted. */
 export interface KeySelectionPlan {
@@ -96,7 +106,7 @@ export async function restoreKeySelection(
 ): Promise<RestoreResult> {
   const name = keptName(address, keys);
   const path = await aside.pathFor('redis', name);
-  const keptShown = `docker/${posix.basename(aside.displayPath)}/redis/${name}`;
+  const keptShown = keptShownAt(aside, name);
   progress.note(`keeping the current values of the selected keys of ${address.shown} in ${posix.basename(aside.displayPath)}/redis/`);
   const now = Date.now();
   const kept = await keepSelected(address, archivedRdb(source), keys, { now, path, maxBulk, signal }).catch((error: unknown) => {
@@ -104,7 +114,7 @@ export async function restoreKeySelection(
       throw new AbortedError(`interrupted while keeping the current values in Redis at ${address.shown}; nothing was changed.`);
     throw error;
   });
-  if (signal.aborted) throw new AbortedError(`interrupted before the restore into Redis at ${address.shown} began; nothing was changed.`);
+  if (signal.aborted) throw interruptedBeforeStart(address);
   return critical(`restoring keys into Redis at ${address.shown} (or putting their values back)`, async () => {
     let sent = 0;
     const onSent = () => (sent += 1);
@@ -120,64 +130,37 @@ export async function restoreKeySelection(
       if (result.expired > 0) parts.push(`${plural(result.expired, 'expired key')} left out`);
       return { summary: `${parts.join(', ')}; previous values kept in ${keptShown}` };
     } catch (error) {
-      if (sent === 0) throw unchanged(address, { keptShown, interrupted: signal.aborted, error });
+      const stopped = { restore: `the selective restore into Redis at ${address.shown}`, interrupted: signal.aborted, error };
+      if (sent === 0) throw unchangedError(stopped, `The current values are also kept in ${keptShown}.`);
       const skip = new Set(error instanceof RestoreRefused ? [error.index] : []);
-      throw await putBack(address, { path, keptShown, sent, skip, interrupted: signal.aborted, error, progress });
+      throw await putBack({ ...stopped, address, path, keptShown, sent, skip }, progress);
     }
   });
 }
 
 async function putBack(
-  address: RedisAddress,
-  how: {
-    path: string;
-    keptShown: string;
-    sent: number;
-    skip: ReadonlySet<number>;
-    interrupted: boolean;
-    error: unknown;
-    progress: RestoreContext['progress'];
-  },
+  stopped: StoppedRestore & { address: RedisAddress; path: string; keptShown: string; sent: number; skip: ReadonlySet<number> },
+  progress: RestoreContext['progress'],
 ): Promise<OrkestraError> {
-  const what = how.interrupted ? 'was interrupted' : `stopped (${withoutFinalPeriod((how.error as Error).message)})`;
-  how.progress.note(`the restore ${how.interrupted ? 'was interrupted' : 'stopped'}; putting the kept values back`);
+  progress.note(puttingBackNote(stopped, 'the kept values'));
   let back: { restored: number; deleted: number };
   try {
-    back = await putBackSelected(address, how.path, how.sent, how.skip);
+    back = await putBackSelected(stopped.address, stopped.path, stopped.sent, stopped.skip);
   } catch (again) {
-    return new RuntimeError(
-      `the selective restore into Redis at ${address.shown} ${what}, and putting the kept values back failed too (${withoutFinalPeriod((again as Error).message)}): up to ${plural(how.sent, 'selected key')} may hold the archive's value.`,
-      {
-        hint: `The previous values are kept in ${how.path} (RESP commands: redis-cli -h … --pipe < that file puts them back once Redis is reachable).`,
-      },
+    return putBackFailedError(
+      stopped,
+      'the kept values',
+      again,
+      `up to ${plural(stopped.sent, 'selected key')} may hold the archive's value`,
+      `The previous values are kept in ${stopped.path} (RESP commands: redis-cli -h … --pipe < that file puts them back once Redis is reachable).`,
     );
   }
-  const message = `the selective restore into Redis at ${address.shown} ${what}; the kept values were put back (${plural(back.restored, 'key')} given its previous value, ${plural(back.deleted, 'added key')} deleted), so the selected keys hold what they held before.`;
-  const hint = `The previous values are also kept in ${how.keptShown}.`;
-  return how.interrupted ? new AbortedError(message, { hint }) : new RuntimeError(message, { hint });
-}
-
-function unchanged(address: RedisAddress, how: { keptShown: string; interrupted: boolean; error: unknown }): OrkestraError {
-  const hint = `The current values are also kept in ${how.keptShown}.`;
-  if (how.interrupted) {
-    return new AbortedError(
-      `the selective restore into Redis at ${address.shown} was interrupted before its first change; nothing was changed.`,
-      {
-        hint,
-      },
-    );
-  }
-  const why = withoutFinalPeriod((how.error as Error).message);
-  return new RuntimeError(
-    `the selective restore into Redis at ${address.shown} stopped before its first change (${why}); nothing was changed.`,
-    {
-      hint,
-    },
-  );
+  const holds = `were put back (${plural(back.restored, 'key')} given its previous value, ${plural(back.deleted, 'added key')} deleted), so the selected keys hold what they held before`;
+  return putBackError(stopped, 'the kept values', holds, `The previous values are also kept in ${stopped.keptShown}.`);
 }
 
 /** The kept file: RESP commands that put the changed keys back. */
 function keptName(address: RedisAddress, keys: KeySelection): string {
   const into = keys.toDb === undefined ? '' : `-db${keys.toDb}`;
-  return `${address.host.replace(/[^A-Za-z0-9.-]/g, '_')}-${address.port}${into}.keys.resp`;
+  return keptFileName(address, `${into}.keys.resp`);
 }

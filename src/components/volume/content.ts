@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { list, Parser } from 'tar';
+import { posix } from 'node:path';
+import { list, Parser, type ReadEntry } from 'tar';
 import { z } from 'zod';
 import { UsageError } from '../../base/errors.js';
 import type { ComponentSource } from '../../archive/componentSource.js';
+import type { ArchiveEntry } from '../../archive/reader.js';
 import { smallFileList } from '../../archive/smallFileList.js';
 
 /** A volume's part of an archive: one tar of the folder, as the Engine API's archive endpoint gives it. */
@@ -17,6 +19,31 @@ export const VolumeDetailsSchema = z.object({
   path: z.string(),
 });
 
+/** The component's content.tar entry (its other entries skipped unread); each must be read or skipped before the loop goes on. */
+export async function* contentEntries(source: ComponentSource): AsyncGenerator<ArchiveEntry> {
+  for await (const entry of source.entries()) {
+    if (entry.path !== CONTENT_ENTRY) {
+      entry.content.resume();
+      continue;
+    }
+    yield entry;
+  }
+}
+
+/** A regular file of the content tar (what `--files` picks and `--find` lists). */
+export function isFile(entry: ReadEntry): boolean {
+  return entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile';
+}
+
+/** A path of the content tar inside the folder: `./nested/a.bin` → `nested/a.bin`; the folder itself → ``. */
+export function contentPath(path: string): string {
+  return posix
+    .normalize(path)
+    .replace(/^(?:\.\/)+/, '')
+    .replace(/\/$/, '')
+    .replace(/^\.$/, '');
+}
+
 export async function checkContentOnly(source: ComponentSource, name: string): Promise<void> {
   const files = await smallFileList(source, name);
   const other = files.find((file) => file.path !== CONTENT_ENTRY);
@@ -26,11 +53,7 @@ export async function checkContentOnly(source: ComponentSource, name: string): P
 
 /** Reads the content tar whole: its entries, their bytes, and that no name leaves the folder. */
 export async function countContent(source: ComponentSource, name: string): Promise<{ entries: number; bytes: number }> {
-  for await (const entry of source.entries()) {
-    if (entry.path !== CONTENT_ENTRY) {
-      entry.content.resume();
-      continue;
-    }
+  for await (const entry of contentEntries(source)) {
     let entries = 0;
     let bytes = 0;
     let escaping: string | undefined;
@@ -47,7 +70,7 @@ export async function countContent(source: ComponentSource, name: string): Promi
       await finished(entry.content.resume()); // the zeros after the end marker: the entry is read whole, so its checksum is checked
     } catch (error) {
       entry.content.destroy();
-      throw damaged(source, `${name}/${CONTENT_ENTRY} is not a readable tar (${(error as Error).message})`);
+      throw unreadableContent(source, name, error);
     }
     if (escaping) throw damaged(source, `${name}/${CONTENT_ENTRY} holds ${JSON.stringify(escaping)}, outside its folder`);
     return { entries, bytes };
@@ -118,6 +141,11 @@ export async function tarListing(content: Readable): Promise<Map<string, string>
 
 export function entriesText(count: number): string {
   return `${count.toLocaleString('en-US')} ${count === 1 ? 'entry' : 'entries'}`;
+}
+
+/** The content tar could not be followed: the archive is damaged. */
+export function unreadableContent(source: ComponentSource, name: string, error: unknown): UsageError {
+  return damaged(source, `${name}/${CONTENT_ENTRY} is not a readable tar (${(error as Error).message})`);
 }
 
 export function damaged(source: ComponentSource, problem: string): UsageError {

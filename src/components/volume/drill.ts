@@ -1,6 +1,6 @@
 import { RuntimeError } from '../../base/errors.js';
 import type { DrillSupport } from '../../core/component.js';
-import { CONTENT_ENTRY, entriesText, tarListing } from './content.js';
+import { contentEntries, entriesText, tarListing } from './content.js';
 import type { VolumeDefinition } from './definition.js';
 import { pathSetting, resolveTarget } from './target.js';
 
@@ -22,10 +22,7 @@ export function volumeDrill(name: string, definition: VolumeDefinition): DrillSu
       if (!restored) throw new RuntimeError(`${target.path} is missing in ${target.container} after the restore.`);
       const found = await tarListing(restored);
       let expected = new Map<string, string>();
-      for await (const entry of source.entries()) {
-        if (entry.path === CONTENT_ENTRY) expected = await tarListing(entry.content);
-        else entry.content.resume();
-      }
+      for await (const entry of contentEntries(source)) expected = await tarListing(entry.content);
       const differing = [...expected].filter(([path, facts]) => found.get(path) !== facts).map(([path]) => path);
       const extra = [...found.keys()].filter((path) => !expected.has(path));
       const wrong = [...differing, ...extra.map((path) => `${path} (not in the backup)`)];

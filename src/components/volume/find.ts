@@ -1,8 +1,7 @@
-import { posix } from 'node:path';
 import { tarStreamEntries } from '../../archive/tarStream.js';
 import { readDetails } from '../../archive/componentDetails.js';
 import type { ExamineContext, FoundItem, NameMatcher } from '../../core/component.js';
-import { CONTENT_ENTRY, damaged, VolumeDetailsSchema } from './content.js';
+import { contentEntries, contentPath, isFile, unreadableContent, VolumeDetailsSchema } from './content.js';
 
 /**
  * The regular files of the volume's content tar whose path inside the folder matches (the files
@@ -11,19 +10,15 @@ import { CONTENT_ENTRY, damaged, VolumeDetailsSchema } from './content.js';
 export async function* findVolumeFiles(name: string, { source }: ExamineContext, matches: NameMatcher): AsyncGenerator<FoundItem> {
   const details = readDetails(VolumeDetailsSchema, source, name);
   const group = { kind: 'volume', name: details ? `${details.container}:${details.path}` : name };
-  for await (const entry of source.entries()) {
-    if (entry.path !== CONTENT_ENTRY) {
-      entry.content.resume();
-      continue;
-    }
+  for await (const entry of contentEntries(source)) {
     try {
       for await (const read of tarStreamEntries(entry.content, { compressed: false })) {
-        if (read.type !== 'File' && read.type !== 'OldFile' && read.type !== 'ContiguousFile') continue;
-        const path = posix.normalize(read.path).replace(/^(?:\.\/)+/, '');
-        if (path !== '' && path !== '.' && matches(path)) yield { group, kind: 'file', name: path, bytes: read.size };
+        if (!isFile(read)) continue;
+        const path = contentPath(read.path);
+        if (path !== '' && matches(path)) yield { group, kind: 'file', name: path, bytes: read.size };
       }
     } catch (error) {
-      throw damaged(source, `${name}/${CONTENT_ENTRY} is not a readable tar (${(error as Error).message})`);
+      throw unreadableContent(source, name, error);
     }
   }
 }

@@ -1,19 +1,14 @@
-import { createReadStream, createWriteStream } from 'node:fs';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { PreconditionError, RuntimeError } from '../../base/errors.js';
 import { formatBytes } from '../../base/format.js';
 import type { DefinitionOrigin, PlanContext, RestoreContext, RestorePlan, RestoreResult } from '../../core/component.js';
-import { critical } from '../../base/criticalSection.js';
 import { readDetails } from '../../archive/componentDetails.js';
 import { countedAsProgress } from '../../model/progress.js';
-import { checkContentOnly, CONTENT_ENTRY, countContent, damaged, entriesText, VolumeDetailsSchema } from './content.js';
+import { checkContentOnly, contentEntries, countContent, damaged, entriesText, VolumeDetailsSchema } from './content.js';
 import { describedVolume, type VolumeDefinition } from './definition.js';
+import { emptyingFailure, withVolumeKept } from './keptFolder.js';
 import { hasShell, insideAVolume, resolveTarget, type Target } from './target.js';
-
-/** Empties the folder given as $0, hidden files included, leaving the folder itself. */
-export const EMPTY_FOLDER = 'cd "$0" && rm -rf -- * .[!.]* ..?*';
 
 export interface VolumePlan extends RestorePlan {
   readonly target: Target;
@@ -68,51 +63,19 @@ export async function restoreVolume(
   plan: VolumePlan,
 ): Promise<RestoreResult> {
   const docker = services.docker();
-  const { container, path, running } = plan.target;
-  const kept = await aside.pathFor(name, `${container}.tar`);
-  const emptyFolder = async () => {
-    const result = await docker.runWithVolumesOf(container, plan.image, ['/bin/sh', '-c', EMPTY_FOLDER, path]);
-    if (result.exitCode !== 0)
-      throw new RuntimeError(`emptying ${path} of ${container} failed: ${result.log || `exit ${result.exitCode}`}`);
-  };
-  const failure = await critical(`starting ${container} again`, async () => {
-    if (running) {
-      progress.note(`stopping ${container}`);
-      await docker.stop(container);
-    }
-    let keptWhole = false;
-    try {
-      const current = await docker.getArchive(container, `${path}/.`);
-      if (current) await pipeline(current, createWriteStream(kept, { mode: 0o600 }));
-      keptWhole = true;
-      signal.throwIfAborted();
-      if (plan.canEmpty) await emptyFolder();
-      for await (const entry of source.entries()) {
-        if (entry.path !== CONTENT_ENTRY) {
-          entry.content.resume();
-          continue;
-        }
-        await docker.putArchive(container, path, Readable.from(countedAsProgress(entry.content, progress)), signal, {
-          keepOwners: true,
-        });
-      }
-      return undefined;
-    } catch (error) {
-      if (keptWhole) {
-        progress.note(`copy stopped; putting the previous content back`);
-        if (plan.canEmpty) await emptyFolder().catch(() => undefined);
-        await docker.putArchive(container, path, createReadStream(kept), undefined, { keepOwners: true }).catch(() => undefined);
-      }
-      return error;
-    } finally {
-      if (running) {
-        progress.note(`starting ${container}`);
-        await docker.start(container);
-      }
+  const { container, path } = plan.target;
+  const kept = { path: await aside.pathFor(name, `${container}.tar`), shown: keptShown(aside, name, container) };
+  await withVolumeKept(docker, { ...plan, kept }, { progress, signal }, async () => {
+    const failed = plan.canEmpty ? await emptyingFailure(docker, plan) : undefined;
+    if (failed !== undefined) throw new RuntimeError(`emptying ${path} of ${container} failed: ${failed}`);
+    for await (const entry of contentEntries(source)) {
+      await docker.putArchive(container, path, Readable.from(countedAsProgress(entry.content, progress)), signal, { keepOwners: true });
     }
   });
-  if (failure) throw failure as Error;
-  return {
-    summary: `${path} of ${container}; previous content kept in docker/${posix.basename(aside.displayPath)}/${name}/${container}.tar`,
-  };
+  return { summary: `${path} of ${container}; previous content kept in ${kept.shown}` };
+}
+
+/** `docker/.pre-restore-<stamp>/<name>/<container>.tar`: where the kept folder is, as messages show it. */
+export function keptShown(aside: RestoreContext['aside'], name: string, container: string): string {
+  return `docker/${posix.basename(aside.displayPath)}/${name}/${container}.tar`;
 }

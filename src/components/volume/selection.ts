@@ -1,11 +1,7 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Header, Pax, type ReadEntry } from 'tar';
-import { PreconditionError, RuntimeError } from '../../base/errors.js';
+import { PreconditionError } from '../../base/errors.js';
 import { plural } from '../../base/format.js';
-import { critical } from '../../base/criticalSection.js';
 import type { ComponentSource } from '../../archive/componentSource.js';
 import { contentPadding, END_OF_ARCHIVE } from '../../archive/tarEntry.js';
 import { tarStreamEntries } from '../../archive/tarStream.js';
@@ -20,8 +16,9 @@ import {
   type FileSelection,
   type FileState,
 } from '../fileSelection.js';
-import { checkContentOnly, CONTENT_ENTRY, countContent, damaged, VolumeDetailsSchema } from './content.js';
-import { EMPTY_FOLDER } from './restore.js';
+import { checkContentOnly, contentEntries, contentPath, countContent, damaged, isFile, VolumeDetailsSchema } from './content.js';
+import { keptShown } from './restore.js';
+import { withVolumeKept } from './keptFolder.js';
 import { readDetails } from '../../archive/componentDetails.js';
 import type { VolumeDefinition } from './definition.js';
 import { hasShell, insideAVolume, resolveTarget, type Target } from './target.js';
@@ -43,26 +40,9 @@ export interface VolumeSelectionPlan extends RestorePlan {
   };
 }
 
-/** `./nested/a.bin` → `nested/a.bin`; the folder itself → ``. */
-function contentPath(path: string): string {
-  return posix
-    .normalize(path)
-    .replace(/^(?:\.\/)+/, '')
-    .replace(/\/$/, '')
-    .replace(/^\.$/, '');
-}
-
-function isFile(entry: ReadEntry): boolean {
-  return entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile';
-}
-
 /** The entries of the archive's content.tar, one at a time (each read or skipped before the next). */
 async function* archivedContent(source: ComponentSource): AsyncGenerator<ReadEntry> {
-  for await (const entry of source.entries()) {
-    if (entry.path !== CONTENT_ENTRY) {
-      entry.content.resume();
-      continue;
-    }
+  for await (const entry of contentEntries(source)) {
     yield* tarStreamEntries(entry.content, { compressed: false });
   }
 }
@@ -197,54 +177,16 @@ async function restoreInPlace(
   plan: VolumeSelectionPlan,
   live: NonNullable<VolumeSelectionPlan['live']>,
 ): Promise<RestoreResult> {
-  const { container, path, running } = live.target;
+  const { container, path } = live.target;
   const changed = [...plan.states.values()].filter((state) => state !== 'identical').length;
   if (changed === 0) return { summary: `${plural(plan.states.size, 'file')} of ${path} in ${container} already identical; nothing copied` };
   const docker = services.docker();
-  const kept = await aside.pathFor(name, `${container}.tar`);
-  const failure = await critical(`starting ${container} again`, async () => {
-    if (running) {
-      progress.note(`stopping ${container}`);
-      await docker.stop(container);
-    }
-    let keptWhole = false;
-    try {
-      const current = await docker.getArchive(container, `${path}/.`);
-      if (current) await pipeline(current, createWriteStream(kept, { mode: 0o600 }));
-      keptWhole = true;
-      signal.throwIfAborted();
-      await docker.putArchive(
-        container,
-        path,
-        Readable.from(selectionTar(source, plan.states, live.missingFolders, progress.advance.bind(progress))),
-        signal,
-        {
-          keepOwners: true,
-        },
-      );
-      return undefined;
-    } catch (error) {
-      if (keptWhole) {
-        progress.note('copy stopped; putting the previous content back');
-        if (live.canEmpty) {
-          const emptied = await docker.runWithVolumesOf(container, live.image, ['/bin/sh', '-c', EMPTY_FOLDER, path]);
-          if (emptied.exitCode !== 0)
-            return new RuntimeError(`${(error as Error).message}; emptying ${path} to put it back failed too (kept in ${kept})`);
-        }
-        await docker.putArchive(container, path, createReadStream(kept), undefined, { keepOwners: true }).catch(() => undefined);
-      }
-      return error;
-    } finally {
-      if (running) {
-        progress.note(`starting ${container}`);
-        await docker.start(container);
-      }
-    }
+  const kept = { path: await aside.pathFor(name, `${container}.tar`), shown: keptShown(aside, name, container) };
+  await withVolumeKept(docker, { ...live, kept }, { progress, signal }, async () => {
+    const selected = selectionTar(source, plan.states, live.missingFolders, progress.advance.bind(progress));
+    await docker.putArchive(container, path, Readable.from(selected), signal, { keepOwners: true });
   });
-  if (failure) throw failure as Error;
-  return {
-    summary: `${plural(changed, 'file')} of ${path} in ${container}; previous content kept in docker/${posix.basename(aside.displayPath)}/${name}/${container}.tar`,
-  };
+  return { summary: `${plural(changed, 'file')} of ${path} in ${container}; previous content kept in ${kept.shown}` };
 }
 
 /** A tar of the selected files that differ (and the folders above new ones that do not exist yet), with their owners, modes and mtimes. */
