@@ -138,4 +138,23 @@ describeEngine('volume components from orkestra-backup.json (real engine)', () =
     const labelled = await stack.docker.listVolumes({ filters: JSON.stringify({ label: [`orkestra-backup.drill.project=${project}`] }) });
     expect(labelled.Volumes ?? []).toEqual([]);
   });
+
+  it("a selective drill (-c graph --files 'nested/**') restores only that file into the copy's volume and checks it; run.sh and .hidden are not written there", async () => {
+    const project = await projectWith({ graph: { kind: 'volume', volume } });
+    const backup = await run(project, ['backup', '-c', 'graph', '-y']);
+    expect(backup.code).toBe(0);
+    const drill = await run(project, ['drill', backup.stdout.trim(), '-c', 'graph', '--files', 'nested/**', '--json']);
+    expect(drill.stderr).not.toMatch(/FAILED/);
+    expect(drill.code).toBe(0);
+    const report = JSON.parse(drill.stdout);
+    expect(report.components).toEqual([
+      expect.objectContaining({
+        name: 'graph',
+        checks: [
+          expect.objectContaining({ ok: true, expected: '1 file', measured: '1 identical' }),
+          expect.objectContaining({ name: 'no file outside the selection written', ok: true, measured: 'none' }),
+        ],
+      }),
+    ]);
+  });
 });

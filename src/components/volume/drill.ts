@@ -1,6 +1,8 @@
 import { RuntimeError } from '../../base/errors.js';
-import type { DrillSupport } from '../../core/component.js';
-import { contentEntries, entriesText, tarListing } from './content.js';
+import { plural } from '../../base/format.js';
+import type { DrillCheck, DrillSupport } from '../../core/component.js';
+import { fileSelection, FileTally } from '../fileSelection.js';
+import { contentEntries, contentPath, entriesText, tarListing } from './content.js';
 import type { VolumeDefinition } from './definition.js';
 import { pathSetting, resolveTarget } from './target.js';
 
@@ -15,14 +17,20 @@ export function volumeDrill(name: string, definition: VolumeDefinition): DrillSu
         return { container: target.container, volumes: [target.path], settings: { [pathSetting(name)]: target.path } };
       },
     },
-    /** The copy's folder, read back through the archive API, entry for entry as the archive holds it. */
-    async check({ project, services, source }) {
+    checksSelection: true,
+    /**
+     * The copy's folder, read back through the archive API, entry for entry as the archive holds
+     * it; in a selective drill, every selected file so, and no other file of the folder written.
+     */
+    async check({ project, services, source, selection }) {
       const target = await resolveTarget(project, services, name, definition);
       const restored = await services.docker().getArchive(target.container, `${target.path}/.`);
       if (!restored) throw new RuntimeError(`${target.path} is missing in ${target.container} after the restore.`);
       const found = await tarListing(restored);
       let expected = new Map<string, string>();
       for await (const entry of contentEntries(source)) expected = await tarListing(entry.content);
+      const picked = fileSelection(selection);
+      if (picked) return selectedChecks(new FileTally(picked.patterns, name), expected, found);
       const differing = [...expected].filter(([path, facts]) => found.get(path) !== facts).map(([path]) => path);
       const extra = [...found.keys()].filter((path) => !expected.has(path));
       const wrong = [...differing, ...extra.map((path) => `${path} (not in the backup)`)];
@@ -36,4 +44,31 @@ export function volumeDrill(name: string, definition: VolumeDefinition): DrillSu
       ];
     },
   };
+}
+
+/** A regular file's line of a listing (`File 644 0:0 …`): folders the selection passes through are not files it wrote. */
+function isFileFacts(facts: string): boolean {
+  return /^(?:File|OldFile|ContiguousFile) /.test(facts);
+}
+
+/** The selected files identical in the copy (type, mode, owner, size, mtime, content), and no other file there. */
+function selectedChecks(tally: FileTally, expected: Map<string, string>, found: Map<string, string>): DrillCheck[] {
+  const selected = (path: string, facts: string) => isFileFacts(facts) && tally.selects(contentPath(path));
+  const wanted = [...expected].filter(([path, facts]) => selected(path, facts));
+  const differing = wanted.filter(([path, facts]) => found.get(path) !== facts).map(([path]) => contentPath(path));
+  const others = [...found].filter(([path, facts]) => isFileFacts(facts) && !selected(path, facts)).map(([path]) => contentPath(path));
+  return [
+    {
+      name: 'selected files identical to the archive (type, mode, owner, size, mtime, content)',
+      ok: differing.length === 0,
+      expected: plural(wanted.length, 'file'),
+      measured: differing.length === 0 ? `${wanted.length} identical` : `${differing.length} differ: ${differing.slice(0, 3).join(', ')}`,
+    },
+    {
+      name: 'no file outside the selection written',
+      ok: others.length === 0,
+      expected: 'none',
+      measured: others.length === 0 ? 'none' : `${plural(others.length, 'file')}: ${others.slice(0, 3).join(', ')}`,
+    },
+  ];
 }
