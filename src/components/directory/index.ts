@@ -6,12 +6,14 @@ import { findDirectoryFiles } from './find.js';
 import { DirectorySchema, type DirectoryDefinition } from './definition.js';
 import { directoryDrill } from './drill.js';
 import { FILE_SELECTORS } from '../fileSelection.js';
+import { pickDirectoryFiles } from './picks.js';
 import { planDirectoryRestore, restoreDirectory, type DirectoryPlan } from './restore.js';
 
 export const directoryKind: ComponentKind<DirectoryDefinition> = {
   kind: 'directory',
   schema: DirectorySchema,
   selectors: FILE_SELECTORS,
+  pickSelectors: pickDirectoryFiles,
   create: directoryComponent,
 };
 

@@ -24,6 +24,7 @@ import { OBJECT_SELECTORS, objectSelection } from './selection.js';
 import { connectProjectStore as connect, storeAvailability } from '../../s3/rustfs/projectStore.js';
 import { rustfsDrill } from './drill.js';
 import { findObjects } from './find.js';
+import { pickObjects } from './objectPicks.js';
 import { knownIncompressible, objectPath } from '../../s3/rustfs/objectPaths.js';
 import { withRetries } from '../../s3/client/retry.js';
 import {
@@ -244,6 +245,7 @@ export const rustfs: Component<RustfsPlan> = {
   find: findObjects,
   drill: rustfsDrill,
   selectors: OBJECT_SELECTORS,
+  pickSelectors: pickObjects,
 };
 
 /** Puts back what a failed selective restore changed: the hint that says what came of it. */

@@ -14,6 +14,7 @@ import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { removeStagedLeftovers, StagingArea, writeNewFile, type StagedItem } from '../../core/stagedSwap.js';
 import { secretsDrill } from './drill.js';
 import { findSecretFiles } from './find.js';
+import { pickFiles } from '../filePicks.js';
 import { SECRETS } from '../../archive/archiveNames.js';
 import {
   checkInto,
@@ -175,6 +176,7 @@ export const secrets: Component<SecretsPlan> = {
   find: findSecretFiles,
   drill: secretsDrill,
   selectors: FILE_SELECTORS,
+  pickSelectors: (picks) => pickFiles(picks),
 };
 
 /** In an --into folder: a new file, or one with the backup's bytes already; a different one is refused. */

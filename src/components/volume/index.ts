@@ -10,12 +10,14 @@ import { planVolumeRestore, restoreVolume, type VolumePlan } from './restore.js'
 import { describedVolume, VolumeSchema, type VolumeDefinition } from './definition.js';
 import { resolveTarget } from './target.js';
 import { FILE_SELECTORS, fileSelection } from '../fileSelection.js';
+import { pickFiles } from '../filePicks.js';
 import { planVolumeSelection, restoreVolumeSelection, type VolumeSelectionPlan } from './selection.js';
 
 export const volumeKind: ComponentKind<VolumeDefinition> = {
   kind: 'volume',
   schema: VolumeSchema,
   selectors: FILE_SELECTORS,
+  pickSelectors: (picks) => pickFiles(picks),
   create: volumeComponent,
 };
 
