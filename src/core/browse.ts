@@ -24,6 +24,8 @@ export interface BrowsableComponent {
   readonly title: string;
   /** Why its items cannot be picked (this version cannot list them, or has no selectors for them). */
   readonly unpickable?: string;
+  /** Its selectors that pick (`--files`), shown with what they do. */
+  readonly picking: readonly RestoreSelector[];
   /** Its selector that restores beside the live target (`--to-database`), asked for when restoring beside. */
   readonly beside?: RestoreSelector;
 }
@@ -53,9 +55,16 @@ export interface BrowsePage {
 export function browsableComponents(manifest: Manifest, options: BrowseOptions): BrowsableComponent[] {
   return manifest.components.map((name) => {
     const component = componentNamed(name, manifest, options);
-    if (!component) return { name, title: name, unpickable: 'not known to this version' };
+    if (!component) return { name, title: name, unpickable: 'not known to this version', picking: [] };
     const unpickable = !component.find || !component.pickSelectors ? 'this version cannot pick its items' : undefined;
-    return { name, title: component.title, unpickable, beside: component.selectors?.find((selector) => selector.beside) };
+    const selectors = component.selectors ?? [];
+    return {
+      name,
+      title: component.title,
+      unpickable,
+      picking: selectors.filter((selector) => !selector.beside && selector.value !== undefined),
+      beside: selectors.find((selector) => selector.beside),
+    };
   });
 }
 

@@ -81,7 +81,7 @@ describe('pageOf (the picker paging)', () => {
 
 describe('browseArchive', () => {
   it('reads only the start of a big archive for the first page of a volume of 4,000 files', async () => {
-    const entries: Buffer[] = [];
+    const entries: Uint8Array[] = [];
     for (let index = 0; index < 4_000; index += 1) {
       const content = randomBytes(1_024);
       const header = new Header({ path: `./files/${String(index).padStart(5, '0')}.bin`, type: 'File', size: content.length, mode: 0o644 });
