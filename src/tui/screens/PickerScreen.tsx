@@ -1,4 +1,4 @@
-import { Box, Text, useInput, type Key } from 'ink';
+import { Box, Text, useInput, useStdout, type Key } from 'ink';
 import Spinner from 'ink-spinner';
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 import { AbortedError, describeError } from '../../base/errors.js';
@@ -93,7 +93,7 @@ export function PickerScreen({
             reading… (esc cancels)
           </Text>
         ) : (
-          pickerRows(state).map((row, index) => <Row key={index} row={row} current={index === state.cursor} />)
+          <VisibleRows rows={pickerRows(state)} cursor={state.cursor} />
         )}
         {!state.loading && state.page && pickerRows(state).length === 0 ? (
           <Text dimColor>nothing here{state.filter ? ' matches the filter' : ''}</Text>
@@ -185,6 +185,27 @@ function PickerHeader({ name, state }: { name: string; state: PickerState }) {
           {state.typing ? <Text inverse> </Text> : null}
         </Text>
       ) : null}
+    </>
+  );
+}
+
+/** Lines the picker's header, messages and help take besides the rows. */
+const PICKER_CHROME_LINES = 14;
+
+/** The rows that fit the terminal, around the cursor: a page of 50 is taller than most terminals. */
+function VisibleRows({ rows, cursor }: { rows: PickerRow[]; cursor: number }) {
+  const { stdout } = useStdout();
+  const height = Math.max(5, ((stdout as NodeJS.WriteStream).rows || 40) - PICKER_CHROME_LINES);
+  const start = Math.max(0, Math.min(cursor - Math.floor(height / 2), rows.length - height));
+  const shown = rows.slice(start, start + height);
+  const below = rows.length - start - shown.length;
+  return (
+    <>
+      {start > 0 ? <Text dimColor> ↑ {start} more above</Text> : null}
+      {shown.map((row, index) => (
+        <Row key={start + index} row={row} current={start + index === cursor} />
+      ))}
+      {below > 0 ? <Text dimColor> ↓ {below} more below</Text> : null}
     </>
   );
 }
