@@ -79,15 +79,26 @@ export async function browseArchive(
   options: BrowseOptions,
   signal: AbortSignal,
 ): Promise<BrowsePage> {
+  signal.throwIfAborted();
   const { manifest } = await readManifest(location);
   const view = await searchView(location, manifest);
   const component = manifest.components.includes(request.component) ? componentNamed(request.component, manifest, options) : undefined;
   if (!component?.find) throw new UsageError(`${view.name} holds no part ${request.component} whose items this version can list.`);
   const source = sourceFor(view, component);
+  const context = { source, setting: options.setting };
+  if (request.group === undefined && component.groups) return groupsPage(await component.groups(context), request);
   const filter = request.filter ? filterMatcher(request.filter) : undefined;
   // Items are filtered by the component (a collection is also matched as database.collection); groups here.
   const matches = request.group !== undefined && filter ? filter : () => true;
-  return pageOf(component.find({ source, setting: options.setting }, matches), request, signal);
+  return pageOf(component.find(context, matches), request, signal);
+}
+
+/** A page of the groups a component knows from the manifest (a few buckets or folders: held whole). */
+function groupsPage(groups: readonly ItemGroup[], request: BrowseRequest): BrowsePage {
+  const filter = request.filter ? filterMatcher(request.filter) : undefined;
+  const kept = filter ? groups.filter((group) => filter(group.name)) : groups;
+  const end = request.offset + request.pageSize;
+  return { groups: kept.slice(request.offset, end), items: [], more: kept.length > end, read: 0 };
 }
 
 /**

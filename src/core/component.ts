@@ -287,6 +287,11 @@ export interface Component<Plan extends RestorePlan = RestorePlan> {
    * component's part is read once, in archive order, and nothing is held beyond the item at hand.
    */
   find?(context: ExamineContext, matches: NameMatcher): AsyncIterable<FoundItem>;
+  /**
+   * The groups `find` puts its items in (buckets, folders), as the manifest records them, without
+   * reading the part: the TUI's picker lists them at once. Without it, they are found through `find`.
+   */
+  groups?(context: ExamineContext): Promise<readonly FoundItem['group'][]>;
   /** Restore drills; a component without it cannot be drilled. */
   readonly drill?: DrillSupport;
   /** The restore flags that pick part of it or send it elsewhere (docs/restore-one-thing.md); its plan and restore get them in `selection`. */

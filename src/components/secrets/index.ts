@@ -13,7 +13,7 @@ import { formatBytes, plural } from '../../base/format.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { removeStagedLeftovers, StagingArea, writeNewFile, type StagedItem } from '../../core/stagedSwap.js';
 import { secretsDrill } from './drill.js';
-import { findSecretFiles } from './find.js';
+import { findSecretFiles, secretGroups } from './find.js';
 import { pickFiles } from '../filePicks.js';
 import { SECRETS } from '../../archive/archiveNames.js';
 import {
@@ -174,6 +174,7 @@ export const secrets: Component<SecretsPlan> = {
   },
 
   find: findSecretFiles,
+  groups: secretGroups,
   drill: secretsDrill,
   selectors: FILE_SELECTORS,
   pickSelectors: (picks) => pickFiles(picks),

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { tarStreamEntries } from '../../archive/tarStream.js';
 import { readDetails } from '../../archive/componentDetails.js';
+import type { ComponentSource } from '../../archive/componentSource.js';
 import type { ExamineContext, FoundItem, NameMatcher } from '../../core/component.js';
 import { CONTENT_ENTRY, damaged, VolumeDetailsSchema } from './content.js';
 
@@ -9,8 +10,7 @@ import { CONTENT_ENTRY, damaged, VolumeDetailsSchema } from './content.js';
  * `--files` can pick), read as the tar streams by: each entry is skipped unread.
  */
 export async function* findVolumeFiles(name: string, { source }: ExamineContext, matches: NameMatcher): AsyncGenerator<FoundItem> {
-  const details = readDetails(VolumeDetailsSchema, source, name);
-  const group = { kind: 'volume', name: details ? `${details.container}:${details.path}` : name };
+  const [group] = volumeGroup(name, source);
   for await (const entry of source.entries()) {
     if (entry.path !== CONTENT_ENTRY) {
       entry.content.resume();
@@ -26,4 +26,14 @@ export async function* findVolumeFiles(name: string, { source }: ExamineContext,
       throw damaged(source, `${name}/${CONTENT_ENTRY} is not a readable tar (${(error as Error).message})`);
     }
   }
+}
+
+/** The one folder of the volume, as the manifest records it. */
+export function volumeGroups(name: string, { source }: ExamineContext): Promise<FoundItem['group'][]> {
+  return Promise.resolve(volumeGroup(name, source));
+}
+
+function volumeGroup(name: string, source: ComponentSource): [FoundItem['group']] {
+  const details = readDetails(VolumeDetailsSchema, source, name);
+  return [{ kind: 'volume', name: details ? `${details.container}:${details.path}` : name }];
 }
