@@ -126,14 +126,14 @@ export async function pageOf(items: AsyncIterable<FoundItem>, request: BrowseReq
   let more = false;
   const iterator = items[Symbol.asyncIterator]();
   const aborted = abortion(signal);
-  let waiting = false;
+  let waiting: Promise<unknown> | undefined;
   try {
     for (;;) {
       const next = iterator.next();
-      waiting = true;
+      waiting = next;
       next.catch(() => undefined); // let go after an abort: its failure is no one's
       const step = await Promise.race([next, aborted.promise]);
-      waiting = false;
+      waiting = undefined;
       if (step.done) break;
       read += 1;
       const { group } = step.value;
@@ -157,8 +157,9 @@ export async function pageOf(items: AsyncIterable<FoundItem>, request: BrowseReq
     }
   } finally {
     aborted.dispose();
-    // A generator still running cannot be returned until its read settles: it is let go instead.
-    if (!waiting) await iterator.return?.();
+    // A generator still running cannot be returned until its read settles: it is returned once that does.
+    if (waiting === undefined) await iterator.return?.();
+    else void waiting.then(() => iterator.return?.()).catch(() => undefined);
   }
   return { groups, items: found, more, read };
 }

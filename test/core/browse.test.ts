@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Header } from 'tar';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ArchiveBytes } from '../../src/archive/location.js';
 import { archivedComponent, COMPONENTS } from '../../src/components/index.js';
 import { browseArchive, browsableComponents, filterMatcher, pageOf, picksAsSelectors, type BrowseRequest } from '../../src/core/browse.js';
@@ -58,17 +58,26 @@ describe('pageOf (the picker paging)', () => {
     expect(filtered.more).toBe(false);
   });
 
-  it('gives up at once when cancelled, while the listing is still waiting for an item', async () => {
+  it('gives up at once when cancelled, while the listing is still waiting for an item; the listing is closed once that item comes', async () => {
     let release = () => undefined as void;
+    let closed = false;
     async function* stuck(): AsyncGenerator<FoundItem> {
-      yield { group: { kind: 'bucket', name: 'b' }, kind: 'object', name: 'a', bytes: 1 };
-      await new Promise<void>((resolve) => (release = resolve));
+      try {
+        yield { group: { kind: 'bucket', name: 'b' }, kind: 'object', name: 'a', bytes: 1 };
+        await new Promise<void>((resolve) => (release = resolve));
+        yield { group: { kind: 'bucket', name: 'b' }, kind: 'object', name: 'late', bytes: 1 };
+        yield { group: { kind: 'bucket', name: 'b' }, kind: 'object', name: 'never', bytes: 1 };
+      } finally {
+        closed = true;
+      }
     }
     const controller = new AbortController();
     const page = pageOf(stuck(), request({ group: 'b' }), controller.signal);
     setImmediate(() => controller.abort(new Error('cancelled by the operator')));
     await expect(page).rejects.toThrow('cancelled by the operator');
+    expect(closed).toBe(false);
     release();
+    await vi.waitFor(() => expect(closed).toBe(true));
   });
 
   it('filters names by glob when the text holds a glob character, else by a part of the name in any case', () => {
