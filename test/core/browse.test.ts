@@ -191,6 +191,16 @@ describe('picksAsSelectors', () => {
     ).toMatchObject({ selectors: { files: ['docker/spool-a/run \\(1\\).sh', 'docker/spool-b'] } });
   });
 
+  it("refuses collections of a database other than the backup's (the dump's admin)", () => {
+    const withDatabase = manifestFor([], { components: ['mongodb'], details: { mongodb: { database: 'orkestra' } } });
+    expect(picksAsSelectors(withDatabase, { mongodb: [{ group: 'admin', item: 'system.version' }] }, options)).toEqual({
+      refused: "mongodb: only the backup's database orkestra is restored, not admin.",
+    });
+    expect(picksAsSelectors(withDatabase, { mongodb: [{ group: 'orkestra', item: 'users' }] }, options)).toMatchObject({
+      selectors: { ns: ['orkestra.users'] },
+    });
+  });
+
   it('refuses Redis keys of two databases, and two components that both take --files', () => {
     const twoDatabases = picksAsSelectors(
       manifest,
