@@ -7,6 +7,8 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ArchiveBytes } from '../../src/archive/location.js';
 import { archivedComponent, COMPONENTS } from '../../src/components/index.js';
 import { browseArchive, browsableComponents, filterMatcher, pageOf, picksAsSelectors, type BrowseRequest } from '../../src/core/browse.js';
+import type { ComponentSource } from '../../src/archive/componentSource.js';
+import type { IndexedFile } from '../../src/archive/fileIndex.js';
 import type { FoundItem } from '../../src/core/component.js';
 import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
@@ -85,6 +87,52 @@ describe('pageOf (the picker paging)', () => {
     expect(filterMatcher('sess*')('Session:1')).toBe(false);
     expect(filterMatcher('*.pem')('keys/jwt.pem')).toBe(true);
     expect(filterMatcher('a.b')('axb')).toBe(false);
+  });
+});
+
+describe("the object store's listing over a generated index of 1,000,000 objects", () => {
+  /** The rustfs part of an archive whose index lists a million objects in two buckets, counting the records read. */
+  function millionObjects(): { source: ComponentSource; read: () => number } {
+    let read = 0;
+    async function* files(): AsyncGenerator<IndexedFile> {
+      for (let index = 0; index < MILLION; index += 1) {
+        read += 1;
+        const key = `avatars/${index}.png`;
+        yield { path: `${index < MILLION / 2 ? 'uploads' : 'media'}/${key}`, size: 100, details: { key } };
+      }
+    }
+    const source: ComponentSource = {
+      archiveName: 'generated.tar.gz',
+      fileCount: MILLION,
+      files,
+      details: { buckets: ['uploads', 'media'] },
+      entries: () => {
+        throw new Error('the listing reads no content');
+      },
+      readText: () => Promise.resolve(undefined),
+    };
+    return { source, read: () => read };
+  }
+  const rustfs = COMPONENTS.find((component) => component.name === 'rustfs')!;
+
+  it('lists the buckets from the manifest without reading the index, and a page of objects reading 51 records', async () => {
+    const { source, read } = millionObjects();
+    const context = { source, setting: () => undefined };
+    expect(await rustfs.groups!(context)).toEqual([
+      { kind: 'bucket', name: 'uploads' },
+      { kind: 'bucket', name: 'media' },
+    ]);
+    expect(read()).toBe(0);
+    const started = performance.now();
+    const page = await pageOf(
+      rustfs.find!(context, () => true),
+      request({ group: 'uploads', offset: 100 }),
+      live(),
+    );
+    expect(page.items.map((item) => item.name)).toEqual(Array.from({ length: 50 }, (_, index) => `avatars/${100 + index}.png`));
+    expect(page.more).toBe(true);
+    expect(read()).toBe(151);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
 
