@@ -77,5 +77,6 @@ function fromDefinition(
     const issue = parsed.error.issues[0];
     throw fail(issue.path.length > 0 ? `.${fieldPath(issue.path)}` : '', issue.message);
   }
-  return kind.create(name, parsed.data, origin);
+  const component = kind.create(name, parsed.data, origin);
+  return kind.pickSelectors && !component.pickSelectors ? { ...component, pickSelectors: kind.pickSelectors } : component;
 }

@@ -228,6 +228,28 @@ export interface FoundItem {
   readonly detail?: string;
 }
 
+/** One pick of the TUI's tree: an item of a group (`item`), or the whole group. */
+export interface PickedItem {
+  /** The group's name, as `find` gives it (a database, a Redis database number, a bucket, a folder). */
+  readonly group: string;
+  /** The item's name as `find` gives it; undefined: every item of the group. */
+  readonly item?: string;
+}
+
+/** The selector flag values that take exactly the picks, or why the component cannot express them in one restore. */
+export type PickedSelectors =
+  | {
+      readonly flags: Readonly<Record<string, readonly string[]>>;
+      /** What the flags take besides the picks, for people. */ readonly note?: string;
+    }
+  | { readonly refused: string };
+
+/**
+ * Turns picks of a component's items into its own selector flags, each escaped so that it takes
+ * exactly the picked item. `details`: the component's record in the archive's manifest.
+ */
+export type PickSelectors = (picks: readonly PickedItem[], details: unknown) => PickedSelectors;
+
 /** Whether one of an item's names matches what a search looks for. */
 export type NameMatcher = (name: string) => boolean;
 
@@ -245,6 +267,8 @@ export interface ComponentKind<Definition = unknown> {
   readonly schema: ZodType<Definition>;
   /** The restore selectors of every component of this kind. */
   readonly selectors?: readonly RestoreSelector[];
+  /** How picks of the TUI's tree become those selectors, for every component of this kind. */
+  readonly pickSelectors?: PickSelectors;
   create(name: string, definition: Definition, origin: DefinitionOrigin): Component;
 }
 
@@ -269,10 +293,17 @@ export interface Component<Plan extends RestorePlan = RestorePlan> {
    * component's part is read once, in archive order, and nothing is held beyond the item at hand.
    */
   find?(context: ExamineContext, matches: NameMatcher): AsyncIterable<FoundItem>;
+  /**
+   * The groups `find` puts its items in (buckets, folders), as the manifest records them, without
+   * reading the part: the TUI's picker lists them at once. Without it, they are found through `find`.
+   */
+  groups?(context: ExamineContext): Promise<readonly FoundItem['group'][]>;
   /** Restore drills; a component without it cannot be drilled. */
   readonly drill?: DrillSupport;
   /** The restore flags that pick part of it or send it elsewhere (docs/restore-one-thing.md); its plan and restore get them in `selection`. */
   readonly selectors?: readonly RestoreSelector[];
+  /** How picks of the TUI's tree (items `find` yields) become `selectors` values. */
+  readonly pickSelectors?: PickSelectors;
 }
 
 /** A user canary: the component that answers it, a name for the report, and the component's own fields. */

@@ -61,14 +61,8 @@ export async function findInArchive(location: ArchiveBytes, options: FindOptions
     if (!(error instanceof UsageError)) throw error;
     return { file, name, shown: [], total: 0, components: [], problems: [withoutFinalPeriod(error.message)] };
   }
-  // A cut archive would fail midway through a component's part: refused from its first bytes instead.
-  const misfit = await sizeProblem(location, manifest);
-  if (misfit) throw new UsageError(`${name}: ${misfit}.`, { hint: 'Use another copy of the backup (verify tells what is wrong).' });
-  const listed = archiveIndex(location, manifest);
-  const legacy = listed === undefined;
-  // An archive of the original scripts lists no files: they are found by reading it first.
-  const index = listed ?? (await checkArchive(location, manifest)).index;
-  const view: ArchiveView = { file, location, name, manifest, index, legacy };
+  const view = await searchView(location, manifest);
+  const { index } = view;
   const reader = SequentialReader.fits(view) ? new SequentialReader(view) : undefined;
   const shown: FoundMatch[] = [];
   const problems: string[] = [];
@@ -76,9 +70,7 @@ export async function findInArchive(location: ArchiveBytes, options: FindOptions
   let total = 0;
   try {
     for (const componentName of inArchiveOrder(manifest.components, index.order)) {
-      const component =
-        options.components.find((candidate) => candidate.name === componentName) ??
-        options.fromArchive?.(componentName, manifest.details?.[componentName]);
+      const component = componentNamed(componentName, manifest, options);
       if (!component?.find) {
         const unsearched = component ? 'this version cannot search it' : 'not known to this version';
         components.push({ name: componentName, matches: 0, bytes: 0, unsearched });
@@ -108,6 +100,29 @@ export async function findInArchive(location: ArchiveBytes, options: FindOptions
     await reader?.close();
   }
   return { file, name, manifest, shown, total, components, problems };
+}
+
+/**
+ * The archive as its components' `find` reads it, refused when cut (it would fail midway through a
+ * component's part: refused from its first bytes instead). An archive of the original scripts
+ * lists no files: they are found by reading it first.
+ */
+export async function searchView(location: ArchiveBytes, manifest: Manifest): Promise<ArchiveView> {
+  const name = locationName(location);
+  const misfit = await sizeProblem(location, manifest);
+  if (misfit) throw new UsageError(`${name}: ${misfit}.`, { hint: 'Use another copy of the backup (verify tells what is wrong).' });
+  const listed = archiveIndex(location, manifest);
+  const index = listed ?? (await checkArchive(location, manifest)).index;
+  return { file: location.path, location, name, manifest, index, legacy: listed === undefined };
+}
+
+/** The component of this version that reads the archive's part `name`: a built-in one, or one made from the archive's definition. */
+export function componentNamed(
+  name: string,
+  manifest: Manifest,
+  known: Pick<FindOptions, 'components' | 'fromArchive'>,
+): Component | undefined {
+  return known.components.find((candidate) => candidate.name === name) ?? known.fromArchive?.(name, manifest.details?.[name]);
 }
 
 /** The manifest's components, those holding files first in the order their files appear (the reader's one pass). */

@@ -67,6 +67,12 @@ export function App({ backend, initial, onExit, signal }: AppProps) {
       if (key.escape) dispatch({ type: 'gate-cancelled' });
       return;
     }
+    // The picker reads its own keys (a typed filter holds q); a typed target may too.
+    if (screen.kind === 'restore-browse') return;
+    if (screen.kind === 'restore-beside') {
+      if (key.escape) dispatch({ type: 'back', entry: initial });
+      return;
+    }
     if (question) return;
     if (input === 'q') return work.busy() ? work.cancel() : leave();
     if (key.escape) {

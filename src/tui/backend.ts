@@ -8,6 +8,7 @@ import {
   previewRestore as checkAndPlan,
   runRestore,
   selectRestoreComponents,
+  type OpenedArchive,
   type RestoreOutcome,
   type RestorePreview,
 } from '../core/restore.js';
@@ -24,8 +25,32 @@ import type { BackupStatus } from '../core/status/backupStatus.js';
 import type { HistoryCommand, HistoryRecord } from '../model/history.js';
 import { RunRecorder } from '../app/runRecorder.js';
 import type { Component } from '../core/component.js';
+import {
+  browseArchive,
+  browsableComponents,
+  picksAsSelectors,
+  type BrowsableComponent,
+  type BrowsePage,
+  type BrowseRequest,
+  type PicksAsSelectors,
+  type PicksByComponent,
+} from '../core/browse.js';
+import type { Session } from '../core/session.js';
+import type { SelectorValues } from '../core/restoreSelection.js';
 
-export type { ArchiveListing, BackupStatus, DrillReport, HistoryRecord, RestorePreview };
+export type {
+  ArchiveListing,
+  BackupStatus,
+  BrowsableComponent,
+  BrowsePage,
+  BrowseRequest,
+  DrillReport,
+  HistoryRecord,
+  PicksAsSelectors,
+  PicksByComponent,
+  RestorePreview,
+  SelectorValues,
+};
 
 export interface ComponentChoice {
   name: string;
@@ -66,7 +91,20 @@ export interface TuiBackend {
   componentChoices: () => Promise<ComponentChoice[]>;
   backup: (components: string[], onEvent: EventListener, signal: AbortSignal) => Promise<BackupResultView>;
   listArchives: () => Promise<ArchiveListing[]>;
-  previewRestore: (file: string, components: string[] | undefined, onEvent: EventListener, signal: AbortSignal) => Promise<RestorePreview>;
+  /** The check and plans of a restore; `selectors` narrow it as the command line's selector flags do. */
+  previewRestore: (
+    file: string,
+    components: string[] | undefined,
+    onEvent: EventListener,
+    signal: AbortSignal,
+    selectors?: SelectorValues,
+  ) => Promise<RestorePreview>;
+  /** The archive's components, each with whether the picker can list and pick its items. */
+  browsable: (file: string) => Promise<BrowsableComponent[]>;
+  /** One page of a component's groups or of one group's items, read from the archive; `signal` stops the read. */
+  browse: (file: string, request: BrowseRequest, signal: AbortSignal) => Promise<BrowsePage>;
+  /** The selector values that restore exactly the picks, or why they cannot be restored in one run. */
+  picksAsSelectors: (file: string, picks: PicksByComponent) => Promise<PicksAsSelectors>;
   restore: (preview: RestorePreview, overwrite: OverwritePolicy, onEvent: EventListener, signal: AbortSignal) => Promise<RestoreOutcome>;
   /** A restore drill of the archive into throwaway copies of the stack (the live one is only read). */
   drill: (file: string, onEvent: EventListener, signal: AbortSignal) => Promise<DrillReport>;
@@ -80,6 +118,21 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
   const components = await loadComponents(project);
   const session = (onEvent: EventListener, signal: AbortSignal) => Promise.resolve(sessionFor(project, onEvent, signal, components));
   const quiet = () => undefined;
+  // The picker's reads: the archive opened for each (its manifest is its first entry), closed after.
+  const withArchive = async <T>(file: string, read: (opened: OpenedArchive, current: Session) => Promise<T> | T): Promise<T> => {
+    const current = await session(quiet, new AbortController().signal);
+    const opened = await openRestoreArchive(file, current);
+    try {
+      return await read(opened, current);
+    } finally {
+      await opened.location.close();
+    }
+  };
+  const browseOptions = (current: Session) => ({
+    components: current.components,
+    fromArchive: current.fromArchive,
+    setting: (key: string) => project.setting(key),
+  });
   const backend: TuiBackend = {
     projectDir: project.dir,
     async componentChoices() {
@@ -114,12 +167,17 @@ export async function createBackend(common: SessionOptions): Promise<TuiBackend>
         shelf.close();
       }
     },
-    async previewRestore(file, components, onEvent, signal) {
+    async previewRestore(file, components, onEvent, signal, selectors) {
       const current = await session(onEvent, signal);
       const opened = await openRestoreArchive(file, current);
-      const chosen = selectRestoreComponents(current, opened, components?.join(','));
+      const chosen = selectRestoreComponents(current, opened, components?.join(','), selectors);
       return checkAndPlan(current, opened, chosen);
     },
+    browsable: (file) => withArchive(file, (opened, current) => browsableComponents(opened.manifest, browseOptions(current))),
+    browse: (file, request, signal) =>
+      withArchive(file, (opened, current) => browseArchive(opened.location, request, browseOptions(current), signal)),
+    picksAsSelectors: (file, picks) =>
+      withArchive(file, (opened, current) => picksAsSelectors(opened.manifest, picks, browseOptions(current))),
     async status(signal) {
       const [status, { records }] = await Promise.all([
         projectBackupStatus(project, { onEvent: quiet, signal, services: answeringAtOnce() }),

@@ -1,5 +1,21 @@
 import { confirmsRestore, GATE_WORD, type RestoreOutcome } from '../core/restore.js';
-import type { ArchiveListing, BackupResultView, ComponentChoice, DrillReport, RestorePreview, StatusView } from './backend.js';
+import type {
+  ArchiveListing,
+  BackupResultView,
+  ComponentChoice,
+  DrillReport,
+  PicksByComponent,
+  RestorePreview,
+  SelectorValues,
+  StatusView,
+} from './backend.js';
+import type { PickedSelection } from './pickerState.js';
+
+/** A restore of picked items: the picks, and the selector values it runs with (beside targets included). */
+export interface RestoreChoice {
+  readonly picked: PickedSelection;
+  readonly selectors: SelectorValues;
+}
 
 export type Screen =
   | { kind: 'start' }
@@ -8,11 +24,15 @@ export type Screen =
   | { kind: 'backup-running'; selected: string[] }
   | { kind: 'backup-done'; result: BackupResultView }
   | { kind: 'restore-pick'; archives?: ArchiveListing[] }
+  | { kind: 'restore-how'; archive: ArchiveListing }
   | { kind: 'restore-components'; archive: ArchiveListing }
-  | { kind: 'restore-mode'; archive: ArchiveListing; components: string[] }
-  | { kind: 'restore-checking'; archive: ArchiveListing; components: string[]; dryRun: boolean }
-  | { kind: 'restore-report'; archive: ArchiveListing; components: string[]; preview: RestorePreview }
-  | { kind: 'restore-gate'; archive: ArchiveListing; components: string[]; preview: RestorePreview }
+  | { kind: 'restore-browse'; archive: ArchiveListing; picks?: PicksByComponent }
+  | { kind: 'restore-place'; archive: ArchiveListing; picked: PickedSelection }
+  | { kind: 'restore-beside'; archive: ArchiveListing; picked: PickedSelection; answers: Readonly<Record<string, string>> }
+  | { kind: 'restore-mode'; archive: ArchiveListing; components: string[]; choice?: RestoreChoice }
+  | { kind: 'restore-checking'; archive: ArchiveListing; components: string[]; dryRun: boolean; choice?: RestoreChoice }
+  | { kind: 'restore-report'; archive: ArchiveListing; components: string[]; preview: RestorePreview; choice?: RestoreChoice }
+  | { kind: 'restore-gate'; archive: ArchiveListing; components: string[]; preview: RestorePreview; choice?: RestoreChoice }
   | { kind: 'restore-running'; preview: RestorePreview }
   | { kind: 'restore-done'; preview: RestorePreview; outcome: RestoreOutcome }
   | { kind: 'drill-pick'; archives?: ArchiveListing[] }
@@ -91,10 +111,10 @@ export function reduceScreen(state: ScreenState, action: ScreenAction): ScreenSt
 
 /** The dry run's report, or the gate, or the refusal when a precondition failed. */
 function previewed(state: ScreenState, screen: Extract<Screen, { kind: 'restore-checking' }>, preview: RestorePreview): ScreenState {
-  const { archive, components } = screen;
-  if (screen.dryRun) return { ...state, screen: { kind: 'restore-report', archive, components, preview } };
+  const { archive, components, choice } = screen;
+  if (screen.dryRun) return { ...state, screen: { kind: 'restore-report', archive, components, preview, choice } };
   const failed = preview.plans.filter((entry) => entry.failure);
-  if (failed.length === 0) return { ...state, screen: { kind: 'restore-gate', archive, components, preview } };
+  if (failed.length === 0) return { ...state, screen: { kind: 'restore-gate', archive, components, preview, choice } };
   const reasons = failed.map((entry) => `${entry.component.name}: ${entry.failure}`).join('\n');
   return {
     exitCode: 1,
@@ -102,7 +122,7 @@ function previewed(state: ScreenState, screen: Extract<Screen, { kind: 'restore-
       kind: 'message',
       tone: 'error',
       text: `Restore refused, nothing was changed:\n${reasons}`,
-      back: { kind: 'restore-mode', archive, components },
+      back: { kind: 'restore-mode', archive, components, choice },
     },
   };
 }
@@ -121,12 +141,20 @@ export function previousScreen(screen: Screen, entry: Entry): Screen | undefined
       return { kind: 'backup-select', choices: screen.choices };
     case 'restore-pick':
       return entry === 'restore' ? undefined : home;
-    case 'restore-components':
+    case 'restore-how':
       return { kind: 'restore-pick' };
+    case 'restore-components':
+    case 'restore-browse':
+      return { kind: 'restore-how', archive: screen.archive };
+    case 'restore-place':
+      return { kind: 'restore-browse', archive: screen.archive, picks: screen.picked.picks };
+    case 'restore-beside':
+      return { kind: 'restore-place', archive: screen.archive, picked: screen.picked };
     case 'restore-mode':
+      if (screen.choice) return { kind: 'restore-place', archive: screen.archive, picked: screen.choice.picked };
       return { kind: 'restore-components', archive: screen.archive };
     case 'restore-report':
-      return { kind: 'restore-mode', archive: screen.archive, components: screen.components };
+      return { kind: 'restore-mode', archive: screen.archive, components: screen.components, choice: screen.choice };
     case 'drill-pick':
     case 'status':
       return home;
@@ -135,4 +163,34 @@ export function previousScreen(screen: Screen, entry: Entry): Screen | undefined
     default:
       return undefined;
   }
+}
+
+/**
+ * The beside target typed for the next picked component that needs one; once every one has its
+ * target, the restore's mode with the picks' selectors and the targets. An empty answer asks again.
+ */
+export function besideAnswered(screen: Extract<Screen, { kind: 'restore-beside' }>, answer: string): Screen {
+  const next = pendingBeside(screen);
+  if (next?.selector === undefined || answer.trim() === '') return screen;
+  const answers = { ...screen.answers, [next.component]: answer.trim() };
+  const after = { ...screen, answers };
+  if (pendingBeside(after) !== undefined) return after;
+  const targets = screen.picked.besides.map(({ component, selector }) => [selector!.flag, [answers[component]]] as const);
+  const selectors = { ...screen.picked.selectors, ...Object.fromEntries(targets) };
+  return {
+    kind: 'restore-mode',
+    archive: screen.archive,
+    components: Object.keys(screen.picked.picks),
+    choice: { picked: screen.picked, selectors },
+  };
+}
+
+/** The next picked component whose beside target is not typed yet. */
+export function pendingBeside(screen: Extract<Screen, { kind: 'restore-beside' }>): PickedSelection['besides'][number] | undefined {
+  return screen.picked.besides.find(({ component }) => screen.answers[component] === undefined);
+}
+
+/** In place: the restore's mode with the picks' selectors as they are. */
+export function inPlace(archive: ArchiveListing, picked: PickedSelection): Screen {
+  return { kind: 'restore-mode', archive, components: Object.keys(picked.picks), choice: { picked, selectors: picked.selectors } };
 }

@@ -231,6 +231,8 @@ describe('TUI restore screens', () => {
     const { frame, press, shows } = mount(backend, 'restore');
     await shows('new.tar.gz');
     await press(ENTER);
+    await shows('Restore everything');
+    await press(ENTER);
     await shows('[x] mongodb');
     await shows('[x] secrets');
     expect(frame()).not.toContain('redis');
@@ -253,7 +255,7 @@ describe('TUI restore screens', () => {
     backend.previewImpl = async () => preview();
     const { press, exits, shows } = mount(backend, 'restore');
     await shows('new.tar.gz');
-    await press(ENTER, ENTER, DOWN, ENTER);
+    await press(ENTER, ENTER, ENTER, DOWN, ENTER);
     await shows('Restoring from new.tar.gz will replace:');
     await shows('mongodb: orkestra-mongodb: 3 collections of database orkestra (dropped and restored)');
     await shows('secrets: docker/.env');
@@ -283,7 +285,7 @@ describe('TUI restore screens', () => {
     };
     const { press, shows } = mount(backend, 'restore');
     await shows('new.tar.gz');
-    await press(ENTER, ENTER, DOWN, ENTER);
+    await press(ENTER, ENTER, ENTER, DOWN, ENTER);
     await shows('Type "restore" to continue');
     await press(`restore${ENTER}`); // the word and the Enter in one burst, as a paste or a fast typist sends them
     await shows('Replace it?');
@@ -303,7 +305,7 @@ describe('TUI restore screens', () => {
     backend.previewImpl = async () => preview(`${drift}. Restore the secrets of the same backup too`);
     const refused = mount(backend, 'restore');
     await refused.shows('new.tar.gz');
-    await refused.press(ENTER, ENTER, ENTER); // dry run
+    await refused.press(ENTER, ENTER, ENTER, ENTER); // dry run
     await refused.shows(
       /FAILED: docker\/\.env holds other encryption keys than when this backup was made:\s+OAUTH_TOKEN_ENCRYPTION_KEY \(differs\)/,
     );
@@ -312,7 +314,7 @@ describe('TUI restore screens', () => {
     backend.previewImpl = async () => accepted;
     const gate = mount(backend, 'restore');
     await gate.shows('new.tar.gz');
-    await gate.press(ENTER, ENTER, DOWN, ENTER);
+    await gate.press(ENTER, ENTER, ENTER, DOWN, ENTER);
     await gate.shows('Type "restore" to continue');
     await gate.shows(
       /warning: docker\/\.env holds other encryption keys than when this backup was made:\s+OAUTH_TOKEN_ENCRYPTION_KEY \(differs\)/,
@@ -325,7 +327,7 @@ describe('TUI restore screens', () => {
     backend.previewImpl = async () => preview('container orkestra-mongodb is exited, not running.');
     const { frame, press, shows } = mount(backend, 'restore');
     await shows('new.tar.gz');
-    await press(ENTER, ENTER, DOWN, ENTER);
+    await press(ENTER, ENTER, ENTER, DOWN, ENTER);
     await shows('Restore refused, nothing was changed:');
     await shows('mongodb: container orkestra-mongodb is exited, not running.');
     expect(frame()).not.toContain('Type "restore"');
@@ -337,8 +339,10 @@ describe('TUI restore screens', () => {
     const { press, exits, shows } = mount(backend);
     await press(DOWN, ENTER);
     await shows('new.tar.gz');
-    await press(ENTER);
+    await press(ENTER, ENTER);
     await shows('choose components');
+    await press(ESC);
+    await shows('Pick what to restore');
     await press(ESC);
     await shows('Restore — choose an archive');
     await press(ESC);

@@ -1,8 +1,16 @@
 import type { OverwritePolicy } from '../../src/core/component.js';
 import type { EventListener } from '../../src/model/events.js';
 import type { RestoreOutcome } from '../../src/core/restore.js';
+import { COMPONENTS } from '../../src/components/index.js';
+import { picksAsSelectors, type PicksAsSelectors } from '../../src/core/browse.js';
+import type { Manifest } from '../../src/archive/manifest.js';
 import type {
   ArchiveListing,
+  BrowsableComponent,
+  BrowsePage,
+  BrowseRequest,
+  PicksByComponent,
+  SelectorValues,
   BackupResultView,
   ComponentChoice,
   DrillReport,
@@ -56,6 +64,19 @@ export class FakeBackend implements TuiBackend {
     throw new Error('no status configured');
   };
   lastSignal?: AbortSignal;
+  browsableImpl: () => Promise<BrowsableComponent[]> = async () => [];
+  browseImpl: (request: BrowseRequest, signal: AbortSignal) => Promise<BrowsePage> = async () => ({
+    groups: [],
+    items: [],
+    more: false,
+    read: 0,
+  });
+  /** By default the components' own rules, as the real backend applies them. */
+  picksImpl: (picks: PicksByComponent) => Promise<PicksAsSelectors> = async (picks) =>
+    picksAsSelectors({ components: Object.keys(picks), details: {} } as unknown as Manifest, picks, {
+      components: COMPONENTS,
+      setting: () => undefined,
+    });
 
   async componentChoices() {
     this.calls.push({ method: 'componentChoices', args: [] });
@@ -73,8 +94,8 @@ export class FakeBackend implements TuiBackend {
     return this.archives;
   }
 
-  previewRestore(file: string, components: string[] | undefined, onEvent: EventListener) {
-    this.calls.push({ method: 'previewRestore', args: [file, components] });
+  previewRestore(file: string, components: string[] | undefined, onEvent: EventListener, _signal: AbortSignal, selectors?: SelectorValues) {
+    this.calls.push({ method: 'previewRestore', args: selectors === undefined ? [file, components] : [file, components, selectors] });
     return this.previewImpl(onEvent);
   }
 
@@ -93,6 +114,22 @@ export class FakeBackend implements TuiBackend {
     this.calls.push({ method: 'status', args: [] });
     this.lastSignal = signal;
     return this.statusImpl();
+  }
+
+  browsable(file: string) {
+    this.calls.push({ method: 'browsable', args: [file] });
+    return this.browsableImpl();
+  }
+
+  browse(file: string, request: BrowseRequest, signal: AbortSignal) {
+    this.calls.push({ method: 'browse', args: [file, request] });
+    this.lastSignal = signal;
+    return this.browseImpl(request, signal);
+  }
+
+  picksAsSelectors(file: string, picks: PicksByComponent) {
+    this.calls.push({ method: 'picksAsSelectors', args: [file, picks] });
+    return this.picksImpl(picks);
   }
 
   methods(): string[] {

@@ -99,6 +99,8 @@ describe.skipIf(!hasTmux || !hasRedisServer)('the overall progress bar in a pseu
     const restore = open(project, ['restore']);
     await restore.waitFor('Restore — choose an archive');
     await restore.press('Enter');
+    await restore.waitFor('Restore everything');
+    await restore.press('Enter');
     await restore.waitFor('[x] secrets');
     await restore.press('Enter');
     await restore.waitFor('Dry run — report');

@@ -48,6 +48,8 @@ async function backupThroughTui(project: string): Promise<string> {
 async function reachGate(session: TerminalSession): Promise<void> {
   await session.waitFor('Restore — choose an archive');
   await session.press('Enter');
+  await session.waitFor('Restore everything');
+  await session.press('Enter');
   await session.waitFor('[x] secrets');
   await session.press('Enter');
   await session.waitFor('Dry run — report');
@@ -91,7 +93,7 @@ describe.skipIf(!hasTmux)('the real binary in a pseudo-terminal (tmux)', () => {
     await backupThroughTui(project);
     const tui = open(project, ['restore']);
     await tui.waitFor('Restore — choose an archive');
-    await tui.press('Enter', 'Enter');
+    await tui.press('Enter', 'Enter', 'Enter');
     await tui.waitFor('Dry run — report');
     await tui.press('Enter');
     await tui.waitFor('Result: the component can be restored. Nothing was changed.');

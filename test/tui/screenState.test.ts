@@ -73,6 +73,8 @@ describe('moves between screens', () => {
       kind: 'restore-components',
       archive,
     });
+    expect(previousScreen({ kind: 'restore-components', archive }, 'start')).toEqual({ kind: 'restore-how', archive });
+    expect(previousScreen({ kind: 'restore-how', archive }, 'start')).toEqual({ kind: 'restore-pick' });
     expect(previousScreen({ kind: 'restore-pick' }, 'start')).toEqual({ kind: 'start' });
     expect(previousScreen({ kind: 'restore-pick' }, 'restore')).toBeUndefined();
     expect(reduceScreen(initialState('backup'), { type: 'back', entry: 'backup' }).screen).toEqual({ kind: 'backup-select' });

@@ -15,3 +15,8 @@ export async function* findDirectoryFiles(name: string, { source }: ExamineConte
       yield { group: { kind: 'folder', name: root }, kind: 'file', name: path, bytes: file.size };
   }
 }
+
+/** The folders of the component, as the manifest records them. */
+export function directoryGroups(name: string, { source }: ExamineContext): Promise<FoundItem['group'][]> {
+  return Promise.resolve(directoryDetails(source, name).roots.map((root) => ({ kind: 'folder', name: root.path })));
+}

@@ -2,16 +2,18 @@ import { plural } from '../../base/format.js';
 import type { Component, ComponentKind, DefinitionOrigin } from '../../core/component.js';
 import { backupDirectory, matchRoots } from './backup.js';
 import { examineDirectory } from './content.js';
-import { findDirectoryFiles } from './find.js';
+import { directoryGroups, findDirectoryFiles } from './find.js';
 import { DirectorySchema, type DirectoryDefinition } from './definition.js';
 import { directoryDrill } from './drill.js';
 import { FILE_SELECTORS } from '../fileSelection.js';
+import { pickDirectoryFiles } from './picks.js';
 import { planDirectoryRestore, restoreDirectory, type DirectoryPlan } from './restore.js';
 
 export const directoryKind: ComponentKind<DirectoryDefinition> = {
   kind: 'directory',
   schema: DirectorySchema,
   selectors: FILE_SELECTORS,
+  pickSelectors: pickDirectoryFiles,
   create: directoryComponent,
 };
 
@@ -38,6 +40,7 @@ function directoryComponent(name: string, definition: DirectoryDefinition, origi
     restore: (context, plan) => restoreDirectory(name, context, plan),
     examine: (context) => examineDirectory(name, context),
     find: (context, matches) => findDirectoryFiles(name, context, matches),
+    groups: (context) => directoryGroups(name, context),
     drill: directoryDrill(name),
     selectors: FILE_SELECTORS,
   };

@@ -27,6 +27,7 @@ import { describeExit } from '../../base/processes.js';
 import { serverFacts } from '../../mongo/serverFacts.js';
 import { mongodbDrill } from './drill.js';
 import { findCollections } from './find.js';
+import { pickCollections } from './collectionPicks.js';
 import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../../mongo/remap.js';
 import {
   checkBeside,
@@ -69,6 +70,7 @@ export const mongodb: Component<MongoPlan> = {
   name: 'mongodb',
   title: 'MongoDB',
   selectors: MONGO_SELECTORS,
+  pickSelectors: pickCollections,
 
   async availability({ project, services, signal }) {
     if (project.setting('MONGO_URI') === undefined)

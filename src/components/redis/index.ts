@@ -5,6 +5,7 @@ import { type ContainerRedisPlan } from './containerPlan.js';
 import { redisDrill } from './drill.js';
 import { examineRedis } from './examine.js';
 import { findKeys } from './find.js';
+import { pickKeys } from './keyPicks.js';
 import { onlinePlan, onlineRedis, onlineRestore, redisUrl, type OnlineRedisPlan } from './online.js';
 import { containerRelayAddress } from './containerSelection.js';
 import type { RedisTransport } from './transport.js';
@@ -43,4 +44,5 @@ export const redis: Component<RedisPlan> = {
   find: findKeys,
   drill: redisDrill,
   selectors: REDIS_SELECTORS,
+  pickSelectors: pickKeys,
 };

@@ -9,3 +9,8 @@ export async function* findObjects({ source }: ExamineContext, matches: NameMatc
     }
   }
 }
+
+/** The buckets of the backup, empty ones included, from the manifest. */
+export async function objectGroups({ source }: ExamineContext): Promise<FoundItem['group'][]> {
+  return (await archivedBucketNames(source)).map((name) => ({ kind: 'bucket', name }));
+}

@@ -23,7 +23,8 @@ import { ChangeJournal } from './putBack.js';
 import { OBJECT_SELECTORS, objectSelection } from './selection.js';
 import { connectProjectStore as connect, storeAvailability } from '../../s3/rustfs/projectStore.js';
 import { rustfsDrill } from './drill.js';
-import { findObjects } from './find.js';
+import { findObjects, objectGroups } from './find.js';
+import { pickObjects } from './objectPicks.js';
 import { knownIncompressible, objectPath } from '../../s3/rustfs/objectPaths.js';
 import { withRetries } from '../../s3/client/retry.js';
 import {
@@ -242,8 +243,10 @@ export const rustfs: Component<RustfsPlan> = {
   },
 
   find: findObjects,
+  groups: objectGroups,
   drill: rustfsDrill,
   selectors: OBJECT_SELECTORS,
+  pickSelectors: pickObjects,
 };
 
 /** Puts back what a failed selective restore changed: the hint that says what came of it. */

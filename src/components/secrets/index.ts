@@ -13,7 +13,8 @@ import { formatBytes, plural } from '../../base/format.js';
 import type { MoveAsideFolder } from '../../core/moveAside.js';
 import { removeStagedLeftovers, StagingArea, writeNewFile, type StagedItem } from '../../core/stagedSwap.js';
 import { secretsDrill } from './drill.js';
-import { findSecretFiles } from './find.js';
+import { findSecretFiles, secretGroups } from './find.js';
+import { pickFiles } from '../filePicks.js';
 import { SECRETS } from '../../archive/archiveNames.js';
 import {
   checkInto,
@@ -173,8 +174,10 @@ export const secrets: Component<SecretsPlan> = {
   },
 
   find: findSecretFiles,
+  groups: secretGroups,
   drill: secretsDrill,
   selectors: FILE_SELECTORS,
+  pickSelectors: (picks) => pickFiles(picks),
 };
 
 /** In an --into folder: a new file, or one with the backup's bytes already; a different one is refused. */

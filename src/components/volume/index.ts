@@ -5,17 +5,19 @@ import type { Component, ComponentKind, DefinitionOrigin } from '../../core/comp
 import { readDetails } from '../../archive/componentDetails.js';
 import { checkContentOnly, CONTENT_ENTRY, countContent, entriesText, tallyingTar, VolumeDetailsSchema, type TarTally } from './content.js';
 import { volumeDrill } from './drill.js';
-import { findVolumeFiles } from './find.js';
+import { findVolumeFiles, volumeGroups } from './find.js';
 import { planVolumeRestore, restoreVolume, type VolumePlan } from './restore.js';
 import { describedVolume, VolumeSchema, type VolumeDefinition } from './definition.js';
 import { resolveTarget } from './target.js';
 import { FILE_SELECTORS, fileSelection } from '../fileSelection.js';
+import { pickFiles } from '../filePicks.js';
 import { planVolumeSelection, restoreVolumeSelection, type VolumeSelectionPlan } from './selection.js';
 
 export const volumeKind: ComponentKind<VolumeDefinition> = {
   kind: 'volume',
   schema: VolumeSchema,
   selectors: FILE_SELECTORS,
+  pickSelectors: (picks) => pickFiles(picks),
   create: volumeComponent,
 };
 
@@ -71,6 +73,7 @@ function volumeComponent(
     restore: (context, plan) => ('picked' in plan ? restoreVolumeSelection(name, context, plan) : restoreVolume(name, context, plan)),
     drill: volumeDrill(name, definition),
     find: (context, matches) => findVolumeFiles(name, context, matches),
+    groups: (context) => volumeGroups(name, context),
     selectors: FILE_SELECTORS,
 
     async examine({ source }) {

@@ -7,6 +7,7 @@ import { RestoreComponentsScreen } from '../screens/RestoreComponentsScreen.js';
 import { RestoreModeScreen } from '../screens/RestoreModeScreen.js';
 import { RestoreSummary } from '../screens/SummaryScreens.js';
 import { WorkingScreen } from '../screens/WorkingScreen.js';
+import { isPickScreen, pickScreen } from './pickFlow.js';
 import { FinalOverallBar } from '../widgets/OverallBar.js';
 import type { Flow, FlowScreen } from './flow.js';
 
@@ -15,10 +16,11 @@ import type { Flow, FlowScreen } from './flow.js';
  * archive and every precondition checked, then read the report or type the gate's word, and
  * watch it run.
  */
-export function restoreScreen(screen: FlowScreen<'restore'>, { backend, work, progress, onEvent, show, dispatch, question }: Flow) {
+export function restoreScreen(screen: FlowScreen<'restore'>, { backend, work, progress, onEvent, show, dispatch, leave, question }: Flow) {
+  if (isPickScreen(screen)) return pickScreen(screen, backend, show, leave);
   switch (screen.kind) {
     case 'restore-pick':
-      return <ArchivePickScreen archives={screen.archives} onPick={(archive) => show({ kind: 'restore-components', archive })} />;
+      return <ArchivePickScreen archives={screen.archives} onPick={(archive) => show({ kind: 'restore-how', archive })} />;
     case 'restore-components':
       return (
         <RestoreComponentsScreen
@@ -31,13 +33,14 @@ export function restoreScreen(screen: FlowScreen<'restore'>, { backend, work, pr
         <RestoreModeScreen
           name={screen.archive.name}
           components={screen.components}
+          choice={screen.choice}
           onChoose={(dryRun) => {
-            const { archive, components } = screen;
-            show({ kind: 'restore-checking', archive, components, dryRun });
+            const { archive, components, choice } = screen;
+            show({ kind: 'restore-checking', archive, components, dryRun, choice });
             void work.run(
-              (signal) => backend.previewRestore(archive.file, components, onEvent, signal),
+              (signal) => backend.previewRestore(archive.file, components, onEvent, signal, choice?.selectors),
               (preview) => ({ type: 'preview-ready', preview }),
-              { kind: 'restore-mode', archive, components },
+              { kind: 'restore-mode', archive, components, choice },
             );
           }}
         />
@@ -54,7 +57,7 @@ export function restoreScreen(screen: FlowScreen<'restore'>, { backend, work, pr
         <ReportScreen
           title={`Dry run of ${screen.archive.name}`}
           lines={dryRunLines(screen.preview.archive, screen.preview.plans)}
-          onDone={() => show({ kind: 'restore-mode', archive: screen.archive, components: screen.components })}
+          onDone={() => show({ kind: 'restore-mode', archive: screen.archive, components: screen.components, choice: screen.choice })}
         />
       );
     case 'restore-gate':
