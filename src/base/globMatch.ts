@@ -10,6 +10,19 @@ export function matchesGlob(path: string, pattern: string): boolean {
 }
 
 /**
+ * A restore selector's glob (`--files`, `--ns`) as a test of one name: picomatch's POSIX syntax,
+ * dot files included. picomatch also takes a name spelled exactly like the glob, which makes an
+ * escaped glob (`a\*`, a picked name) take a second name (a file called `a\*`): a glob that
+ * escapes with `\` is matched by its meaning alone.
+ */
+export function selectorGlob(pattern: string): (name: string) => boolean {
+  const options = { dot: true, posix: true };
+  if (!pattern.includes('\\')) return picomatch(pattern, options);
+  const meaning = picomatch.makeRe(pattern, options);
+  return (name) => meaning.test(name);
+}
+
+/**
  * A path or glob as written in orkestra-backup.json or an archive, compared in one form: no
  * leading `./` (any number), no trailing slash; `/` stays `/`, `./` becomes ``.
  */

@@ -1,11 +1,17 @@
 import type { PickedItem, PickedSelectors } from '../core/component.js';
 
-/** Every character picomatch reads as more than itself, each escaped with a backslash (as picomatch reads `\*`). */
-const GLOB_SPECIAL = /[\\*?[\]{}()!+@|,^$]/g;
+/** Every character picomatch reads as more than itself (`"` quotes), each escaped with a backslash (as picomatch reads `\*`). */
+const GLOB_SPECIAL = /[\\*?[\]{}()!+@|,^$"]/g;
 
-/** A name as a picomatch glob that matches exactly that name. */
+/**
+ * A backslash of a name, as a class of the backslash alone: picomatch folds a run of escaped
+ * backslashes (`\\\\`) into one, so a name with two would match one that has a single backslash.
+ */
+const BACKSLASH_CLASS = '[\\\\-\\\\]';
+
+/** A name as a picomatch glob that matches exactly that name; a leading `./`, which picomatch drops, is escaped too. */
 export function exactGlob(name: string): string {
-  return name.replace(GLOB_SPECIAL, '\\$&');
+  return name.replace(GLOB_SPECIAL, (special) => (special === '\\' ? BACKSLASH_CLASS : `\\${special}`)).replace(/^\.\//, '\\./');
 }
 
 /**

@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { lstat, realpath } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import picomatch from 'picomatch';
 import { PreconditionError, RuntimeError, UsageError } from '../base/errors.js';
-import { normalisePath } from '../base/globMatch.js';
+import { normalisePath, selectorGlob } from '../base/globMatch.js';
 import { plural } from '../base/format.js';
 import { sha256Of } from '../integrity/sha256.js';
 import type { RestoreSelection, RestoreSelector, SelectionImpact } from '../core/component.js';
@@ -67,7 +66,7 @@ export class FileTally {
     private readonly component: string,
   ) {
     this.tallies = patterns.map((pattern) => {
-      const match = picomatch(normalisePath(pattern), { dot: true, posix: true });
+      const match = selectorGlob(normalisePath(pattern));
       return { pattern, test: (path) => withFolders(path).some((prefix) => match(prefix)), counts: { add: 0, overwrite: 0, identical: 0 } };
     });
   }

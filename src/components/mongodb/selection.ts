@@ -1,4 +1,3 @@
-import picomatch from 'picomatch';
 import { critical } from '../../base/criticalSection.js';
 import { AbortedError, PreconditionError, RuntimeError, UsageError } from '../../base/errors.js';
 import { plural, withoutFinalPeriod } from '../../base/format.js';
@@ -6,6 +5,7 @@ import type { RestoreSelection, RestoreSelector, SelectionImpact } from '../../c
 import type { NamespaceSummary } from '../../mongo/archive.js';
 import type { MongoCollections } from '../../mongo/collections.js';
 import { exactNamespace, isValidDatabaseName } from '../../mongo/remap.js';
+import { selectorGlob } from '../../base/globMatch.js';
 import { ownerCollection } from './putBack.js';
 
 /**
@@ -94,9 +94,8 @@ export function chooseCollections(
   for (const pattern of selection.patterns) {
     const dot = pattern.indexOf('.');
     const [database, collection] = dot < 0 ? [sourceDb, pattern] : [pattern.slice(0, dot), pattern.slice(dot + 1)];
-    const options = { dot: true, posix: true };
-    const matches = picomatch(collection, options);
-    const matched = picomatch(database, options)(sourceDb) ? owners.filter((owner) => matches(owner)) : [];
+    const matches = selectorGlob(collection);
+    const matched = selectorGlob(database)(sourceDb) ? owners.filter((owner) => matches(owner)) : [];
     if (matched.length === 0) {
       throw new UsageError(`--ns ${pattern} matches no collection of mongodb in ${archiveName}.`, {
         hint: `Name a collection as the archive holds it — ${sourceDb}.<collection>, or <collection> alone (orkestra-backup inspect ${archiveName} lists them). Nothing was touched.`,
