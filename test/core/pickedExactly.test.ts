@@ -137,6 +137,17 @@ describe('a picked item becomes selectors that take it and nothing else', () => 
     }
   });
 
+  it('a picked Redis key that is not UTF-8 text is refused: the name it is listed by would take another key', () => {
+    const unreadable = Buffer.from([0x73, 0xff]);
+    const spelled = Buffer.from('s\uFFFD');
+    const listed = unreadable.toString('utf8');
+    expect(listed).toBe(spelled.toString('utf8'));
+    const manifest = manifestFor([], { components: ['redis'] });
+    expect(picksAsSelectors(manifest, { redis: [{ group: '0', item: listed }] }, options)).toEqual({
+      refused: expect.stringMatching(/^redis: the key .* is not UTF-8 text.*--keys on the command line/),
+    });
+  });
+
   it('a picked object (--objects) takes that object and, as its note says, the keys it starts; no other object', () => {
     const keys = [...NAMES, ...WITH_SLASH, 'avatars/a.png', 'avatars/a.png.bak'];
     for (const picked of keys) {

@@ -21,6 +21,14 @@ export function pickKeys(picks: readonly PickedItem[]): PickedSelectors {
   }
   const db = databases[0];
   if (db === undefined) return { flags: {} };
+  // A key that is not UTF-8 text is listed with U+FFFD in place of its bytes: its glob would take
+  // another key (one that holds U+FFFD itself) or none.
+  const unreadable = picks.find((pick) => pick.item?.includes('\uFFFD'));
+  if (unreadable !== undefined) {
+    return {
+      refused: `the key ${JSON.stringify(unreadable.item)} is not UTF-8 text, so its name as listed is not its name: pick it with --keys on the command line, checked with --dry-run.`,
+    };
+  }
   if (picks.some((pick) => pick.item === undefined)) return { flags: { db: [db] } };
   return { flags: { db: [db], keys: [...new Set(picks.map((pick) => exactRedisGlob(pick.item!)))] } };
 }
