@@ -1,5 +1,5 @@
 import { sha256Of } from '../integrity/sha256.js';
-import { asSentence, firstLine, withoutFinalPeriod } from '../base/format.js';
+import { asSentence, firstLine, plural, withoutFinalPeriod } from '../base/format.js';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { ReadEntry } from 'tar';
@@ -92,6 +92,7 @@ export async function checkArchive(
   const captured = new Set(manifest.components);
   const finishedComponents = new Set<string>();
   let currentComponent: string | undefined;
+  let broken = false;
   try {
     for await (const entry of tarEntries(file)) {
       const problem = entryProblem(entry, captured, manifest.index !== undefined);
@@ -125,10 +126,11 @@ export async function checkArchive(
     // A read that failed on the way (the store unreachable, a body that stalled) says nothing of the archive.
     if (error instanceof OrkestraError && !(error instanceof UsageError)) throw error;
     problems.add(error instanceof HostileArchiveError ? error.message : `the archive is truncated or damaged (${damageDetail(error)})`);
+    broken = true;
   }
   for (const component of index?.order ?? []) {
     const cursor = cursors.get(component) ?? new IndexCursor(component, index!.of(component).entries(), problems);
-    await cursor.finish();
+    await cursor.finish(broken);
   }
   return { problems: problems.lines, unlisted: problems.unlisted, index: index ?? listedIndex(found, { listed: false, checksums: false }) };
 }
@@ -175,10 +177,24 @@ class IndexCursor {
     else if (expected.sha256 !== undefined && expected.sha256 !== sha256) this.problems.add(`${name} fails its SHA-256 checksum`);
   }
 
-  /** Whatever the index still lists was not in the archive. */
-  async finish(): Promise<void> {
-    for (const skipped of this.ahead.splice(0)) this.missing(skipped);
-    while (await this.pull()) this.missing(this.ahead.shift()!);
+  /**
+   * Whatever the index still lists was not in the archive; after the archive broke (`broken`),
+   * those files were not reached, which one line counts: each would say "missing" of a file
+   * that may well be there.
+   */
+  async finish(broken: boolean): Promise<void> {
+    if (!broken) {
+      for (const skipped of this.ahead.splice(0)) this.missing(skipped);
+      while (await this.pull()) this.missing(this.ahead.shift()!);
+      return;
+    }
+    let unreached = this.ahead.splice(0).length;
+    while (await this.pull()) unreached += this.ahead.splice(0).length;
+    if (unreached > 0) {
+      this.problems.add(
+        `${plural(unreached, 'file')} of ${this.component} listed in the manifest could not be checked: the archive breaks before them`,
+      );
+    }
   }
 
   private async find(path: string): Promise<number> {

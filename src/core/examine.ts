@@ -59,7 +59,9 @@ export async function examineArchive(location: ArchiveBytes, options: ExamineOpt
   }
   let index = archiveIndex(location, manifest);
   const legacy = index === undefined;
-  const archiveProblems: string[] = [];
+  // A cut or extended archive is said first: the check's findings follow from it.
+  const misfit = await sizeProblem(location, manifest);
+  const archiveProblems: string[] = misfit ? [misfit] : [];
   let unlistedProblems = 0;
   if (options.checkEveryFile || !index) {
     const progress = new ComponentProgress('archive', 'check', options.onEvent);
@@ -71,8 +73,6 @@ export async function examineArchive(location: ArchiveBytes, options: ExamineOpt
     const count = check.problems.length + check.unlisted;
     progress.done(count === 0 ? `${plural(index.files, 'file')}, sizes and SHA-256 match` : plural(count, 'problem'));
   }
-  const misfit = await sizeProblem(location, manifest);
-  if (misfit) archiveProblems.push(misfit);
   if (legacy) archiveProblems.push('made by the original backup.sh: the manifest records no checksums (structure checked only)');
   const view: ArchiveView = { file, location, name, manifest, index, legacy };
   const components = [];
