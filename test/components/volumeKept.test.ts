@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AbortedError, describeError, RuntimeError } from '../../src/base/errors.js';
-import { withVolumeKept, type FolderEngine } from '../../src/components/volume/keptFolder.js';
+import { emptyingFailure, withVolumeKept, type FolderEngine } from '../../src/components/volume/keptFolder.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 
 /**
@@ -70,10 +70,26 @@ describe('a volume restore that fails after its first change', () => {
     const message = describeError(await failure(withVolumeKept(docker, kept, context(), failingCopy)));
     expect(calls).toEqual(['stop app', 'empty', 'start app']);
     expect(message).toContain(
-      "emptying /srv/graph to put the previous content back failed too (rm: read-only file system): the folder holds part of the backup's content and is not as it was.",
+      "emptying /srv/graph to put the previous content back failed too (rm: read-only file system): the folder is not as it was (partly emptied, or holding part of the backup's content).",
     );
     expect(message).toContain(`The previous content is kept in ${kept.kept.path}`);
     expect(message).not.toContain('holds what it held before');
+  });
+
+  it('a whole restore whose own emptying fails: the error never says the folder holds backup content, since none was copied', async () => {
+    const { docker, calls, copied } = engine({ emptying: true });
+    const kept = await folder();
+    const wholeRestore = async () => {
+      const failed = await emptyingFailure(docker, kept);
+      if (failed !== undefined) throw new RuntimeError(`emptying /srv/graph of app failed: ${failed}`);
+      await docker.putArchive('app', '/srv/graph', Readable.from([Buffer.from('the backup')]));
+    };
+    const message = describeError(await failure(withVolumeKept(docker, kept, context(), wholeRestore)));
+    expect(calls).toEqual(['stop app', 'empty', 'empty', 'start app']);
+    expect(copied).toEqual([]);
+    expect(message).not.toContain("holds part of the backup's content");
+    expect(message).toContain('the folder is not as it was (partly emptied');
+    expect(message).toContain(`The previous content is kept in ${kept.kept.path}`);
   });
 
   it('copying the kept content back fails: the error says the folder is left emptied or partly put back, and where the kept copy is', async () => {

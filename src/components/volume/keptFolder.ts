@@ -97,7 +97,7 @@ async function putBack(docker: FolderEngine, folder: KeptFolder, interrupted: bo
     if (failed !== undefined) {
       const why = withoutFinalPeriod(failed);
       return new RuntimeError(
-        `${restore}, and emptying ${target.path} to put the previous content back failed too (${why}): the folder holds part of the backup's content and is not as it was.`,
+        `${restore}, and emptying ${target.path} to put the previous content back failed too (${why}): the folder is not as it was (partly emptied, or holding part of the backup's content).`,
         { hint: byHand },
       );
     }
