@@ -29,7 +29,11 @@ const LOAD_TIMEOUT_MS = 5 * 60_000;
  * once the files outgrow the socket buffers, so the copy goes through the host anyway.)
  */
 export class KeptFiles {
-  private constructor(private readonly tars: readonly string[]) {}
+  private constructor(
+    private readonly tars: readonly string[],
+    /** The container's paths that did not exist before the copy: a put-back cannot remove what the copy wrote there. */
+    readonly absent: readonly string[],
+  ) {}
 
   /** Where the kept files are, for messages. */
   get folder(): string {
@@ -38,12 +42,14 @@ export class KeptFiles {
 
   static async take(docker: DockerEngine, plan: ContainerRedisPlan, aside: MoveAsideFolder, signal: AbortSignal): Promise<KeptFiles> {
     const tars: string[] = [];
+    const absent: string[] = [];
     for (const path of [rdbPath(plan.live), aofDirPath(plan.live)]) {
       signal.throwIfAborted();
       const tar = await aside.pathFor('redis', plan.container, `${posix.basename(path)}.tar`);
       if (await spoolFolder(docker, plan.container, path, tar)) tars.push(tar);
+      else if (path === rdbPath(plan.live) || plan.live.appendonly) absent.push(path); // the AOF folder is written only with appendonly
     }
-    return new KeptFiles(tars);
+    return new KeptFiles(tars, absent);
   }
 
   /** Undoes a half-done copy, so the container starts on its previous data rather than on a torn file. */
@@ -71,8 +77,15 @@ export function copyStopped(
       },
     );
   }
-  const message = `${copy}; the previous files were put back and it is started on them.`;
-  const hint = `They are also kept in ${kept.folder}.`;
+  const absent = kept.absent.join(' and ');
+  const message =
+    kept.absent.length === 0
+      ? `${copy}; the previous files were put back and it is started on them.`
+      : `${copy}; the previous files were put back and it is started again, but ${absent} did not exist before: whatever the copy wrote there stays, and Redis may not load it.`;
+  const hint =
+    kept.absent.length === 0
+      ? `They are also kept in ${kept.folder}.`
+      : `If Redis does not start, remove ${absent} from ${plan.container}, or run the restore again. The previous files are kept in ${kept.folder}.`;
   return how.interrupted ? new AbortedError(message, { hint }) : new RuntimeError(message, { hint });
 }
 
