@@ -59,6 +59,8 @@ export interface ArchiveCheck {
   unlisted: number;
   /** The files and their content bytes: listed ones checked against the archive, or found in it. */
   index: ArchiveIndex;
+  /** A selective check's files and bytes (those of the components it was given); undefined: the whole archive was checked. */
+  checked?: { files: number; bytes: number };
 }
 
 /** Problems kept word for word; a million missing files are summarised, not listed. */
@@ -75,15 +77,18 @@ class ProblemList {
 }
 
 /**
- * Reads the whole archive once: every entry's path is safe, every file the index lists is
- * present with its size and SHA-256, nothing unlisted hides in it, and the stream is not cut
- * short. The index streams beside the archive (its files come in the same order), so memory
- * does not grow with the number of files.
+ * Reads the archive once: every entry's path is safe, every file the index lists is present with
+ * its size and SHA-256, nothing unlisted hides in it, and the stream is not cut short. The index
+ * streams beside the archive (its files come in the same order), so memory does not grow with
+ * the number of files. With `only` (a selective restore's components) and an index, the files of
+ * other components are passed over unhashed and the read stops once the last file of `only` is
+ * checked; the manifest, the index entries and every entry's path are checked all the same.
  */
 export async function checkArchive(
   file: ArchiveLocation,
   manifest: Manifest,
   onBytes: (bytes: number) => void = () => undefined,
+  only?: ReadonlySet<string>,
 ): Promise<ArchiveCheck> {
   const problems = new ProblemList();
   const index = archiveIndex(file, manifest);
@@ -91,6 +96,7 @@ export async function checkArchive(
   const cursors = new Map<string, IndexCursor>();
   const captured = new Set(manifest.components);
   const finishedComponents = new Set<string>();
+  const scope = index && only ? new CheckScope(index, only) : undefined;
   let currentComponent: string | undefined;
   try {
     for await (const entry of tarEntries(file)) {
@@ -101,9 +107,13 @@ export async function checkArchive(
       }
       if (entry.type === 'Directory') continue;
       const path = (normalizeEntryPath(entry.path) as { path: string }).path;
+      const component = componentOf(path);
+      if (scope && component !== undefined && component !== INDEX_FOLDER && path !== MANIFEST_PATH && !scope.covers(component)) {
+        if (scope.complete()) break; // past the last file it reads: the rest of the archive is not read
+        continue; // left unread, the reader skips the content
+      }
       const record = { path, size: entry.size, sha256: await sha256Of(entry.body, onBytes) };
       if (path === MANIFEST_PATH) continue;
-      const component = componentOf(path)!;
       if (component === INDEX_FOLDER) {
         checkIndexEntry(record, manifest, problems);
         continue;
@@ -112,14 +122,16 @@ export async function checkArchive(
         found.push(record);
         continue;
       }
-      if (component !== currentComponent) {
-        if (finishedComponents.has(component)) problems.add(`${path} is out of place: the files of ${component} are not together`);
+      const owner = component!;
+      if (owner !== currentComponent) {
+        if (finishedComponents.has(owner)) problems.add(`${path} is out of place: the files of ${owner} are not together`);
         if (currentComponent !== undefined) finishedComponents.add(currentComponent);
-        currentComponent = component;
+        currentComponent = owner;
       }
-      let cursor = cursors.get(component);
-      if (!cursor) cursors.set(component, (cursor = new IndexCursor(component, index.of(component).entries(), problems)));
+      let cursor = cursors.get(owner);
+      if (!cursor) cursors.set(owner, (cursor = new IndexCursor(owner, index.of(owner).entries(), problems)));
       await cursor.match(pathInComponent(path), record.size, record.sha256);
+      scope?.checked(owner, record.size);
     }
   } catch (error) {
     // A read that failed on the way (the store unreachable, a body that stalled) says nothing of the archive.
@@ -127,10 +139,52 @@ export async function checkArchive(
     problems.add(error instanceof HostileArchiveError ? error.message : `the archive is truncated or damaged (${damageDetail(error)})`);
   }
   for (const component of index?.order ?? []) {
+    if (scope && !scope.covers(component)) continue;
     const cursor = cursors.get(component) ?? new IndexCursor(component, index!.of(component).entries(), problems);
     await cursor.finish();
   }
-  return { problems: problems.lines, unlisted: problems.unlisted, index: index ?? listedIndex(found, { listed: false, checksums: false }) };
+  return {
+    problems: problems.lines,
+    unlisted: problems.unlisted,
+    index: index ?? listedIndex(found, { listed: false, checksums: false }),
+    checked: scope?.totals(),
+  };
+}
+
+/**
+ * The part of an archive a selective check reads: the files of some components. It is complete
+ * once as many of their files as the index lists have been checked (a file too many is still
+ * met: the read stops only at the first file of another component after that).
+ */
+class CheckScope {
+  private readonly remaining = new Map<string, number>();
+  private files = 0;
+  private bytes = 0;
+
+  constructor(
+    index: ArchiveIndex,
+    private readonly components: ReadonlySet<string>,
+  ) {
+    for (const component of components) this.remaining.set(component, index.of(component).files);
+  }
+
+  covers(component: string): boolean {
+    return this.components.has(component);
+  }
+
+  checked(component: string, size: number): void {
+    this.remaining.set(component, (this.remaining.get(component) ?? 0) - 1);
+    this.files += 1;
+    this.bytes += size;
+  }
+
+  complete(): boolean {
+    return [...this.remaining.values()].every((left) => left <= 0);
+  }
+
+  totals(): { files: number; bytes: number } {
+    return { files: this.files, bytes: this.bytes };
+  }
 }
 
 /** The index entries themselves, against the manifest's summary of them. */

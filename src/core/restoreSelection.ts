@@ -72,11 +72,19 @@ export function narrowToSelection(candidates: readonly Component[], given: Selec
   });
 }
 
+/** Components narrowed to a selection by `narrowToSelection`. */
+const narrowed = new WeakSet<Component>();
+
+/** Whether the component restores only a selection of what the archive holds of it. */
+export function selectsPart(component: Component): boolean {
+  return narrowed.has(component);
+}
+
 /** The component with its selection handed to its plan and its restore; a plan that ignores it is refused. */
 function selecting(component: Component, flags: Readonly<Record<string, readonly string[]>>): Component {
   const beside = Object.keys(flags).some((flag) => component.selectors?.some((selector) => selector.flag === flag && selector.beside));
   const selection: RestoreSelection = { flags, beside };
-  return {
+  const chosen: Component = {
     ...component,
     async planRestore(context) {
       const plan: RestorePlan = await component.planRestore({ ...context, selection });
@@ -85,4 +93,6 @@ function selecting(component: Component, flags: Readonly<Record<string, readonly
     },
     restore: (context, plan) => component.restore({ ...context, selection }, plan),
   };
+  narrowed.add(chosen);
+  return chosen;
 }
