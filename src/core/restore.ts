@@ -24,6 +24,8 @@ export interface CheckedArchive extends OpenedArchive, Omit<ArchiveView, 'locati
   readonly index: ArchiveIndex;
   /** Archives of the original bash scripts carry no checksums. */
   readonly legacy: boolean;
+  /** A selective restore's check: the files and bytes it verified, those of the components it restores; absent when every file was. */
+  readonly checkedOnly?: { readonly files: number; readonly bytes: number };
 }
 
 export interface ComponentPlan {
@@ -102,7 +104,7 @@ export async function checkRestoreArchive(session: Session, opened: OpenedArchiv
         ? `${checked.files} of ${plural(index.files, 'file')} verified: only those this restore reads (verify checks the whole archive)`
         : `${plural(index.files, 'file')} verified`,
   );
-  return { ...opened, index, legacy };
+  return { ...opened, index, legacy, ...(checked ? { checkedOnly: checked } : {}) };
 }
 
 /** The components a restore reads when every one is a selection of its own (a selective restore); undefined otherwise. */

@@ -10,7 +10,7 @@ import { countSelection, deleteKeys, keepSelected, targetOf, type KeySelection, 
 import { putBackSelected } from '../../redis/keptKeys.js';
 import type { RedisAddress } from '../../redis/resp.js';
 import { checkDatabases, databasesText, serverLimits } from '../../redis/serverLimits.js';
-import type { ComponentSource } from '../../archive/componentSource.js';
+import type { RdbBytes } from '../../redis/rdbReader.js';
 
 /** What a selective online restore plans: the selection and what it counted. */
 export interface KeySelectionPlan {
@@ -21,18 +21,24 @@ export interface KeySelectionPlan {
 }
 
 /**
- * Counts what the selection picks and what is there now, refusing (exit 2, before any change) a
- * --keys or --db that picks no key of the archive, and a --to-db the server does not have.
+ * Counts what the selection picks of the archive's RDB and what is there now, refusing (exit 2,
+ * before any change) a --keys or --db that picks no key of the archive, and a --to-db the server
+ * does not have.
  */
-export async function planKeySelection(
+export async function countKeySelection(
   address: RedisAddress,
-  source: ComponentSource,
+  rdb: RdbBytes,
   keys: KeySelection,
-  server: string,
-): Promise<KeySelectionPlan> {
+  archiveName: string,
+): Promise<SelectionCount> {
   if (keys.toDb !== undefined) await checkDatabases(address, await serverLimits(address), [keys.toDb]);
-  const count = await countSelection(address, archivedRdb(source), keys, Date.now());
-  refuseUnmatched(count, keys, source.archiveName);
+  const count = await countSelection(address, rdb, keys, Date.now());
+  refuseUnmatched(count, keys, archiveName);
+  return count;
+}
+
+/** The plan's lines for what `countKeySelection` counted. */
+export function planKeySelection(address: RedisAddress, count: SelectionCount, keys: KeySelection, server: string): KeySelectionPlan {
   const restored = count.add + count.overwrite;
   const where = keys.toDb === undefined ? databasesText(count.targets) : `database ${keys.toDb}`;
   const deleted = keys.deleteMissing ? count.absent : 0;
