@@ -77,18 +77,24 @@ class ProblemList {
 }
 
 /**
+ * What a selective restore reads: per component, the files it reads of it (undefined: all of
+ * them). The other components' files are not read at all.
+ */
+export type CheckScope = ReadonlyMap<string, ((file: IndexedFile) => boolean) | undefined>;
+
+/**
  * Reads the archive once: every entry's path is safe, every file the index lists is present with
  * its size and SHA-256, nothing unlisted hides in it, and the stream is not cut short. The index
  * streams beside the archive (its files come in the same order), so memory does not grow with
- * the number of files. With `only` (a selective restore's components) and an index, the files of
- * other components are passed over unhashed and the read stops once the last file of `only` is
- * checked; the manifest, the index entries and every entry's path are checked all the same.
+ * the number of files. With `only` (a selective restore) and an index, only the files it reads
+ * are hashed, the other components' files are passed over, and the read stops once the last
+ * file it reads is checked; the manifest, the index entries and every path met are checked all the same.
  */
 export async function checkArchive(
   file: ArchiveLocation,
   manifest: Manifest,
   onBytes: (bytes: number) => void = () => undefined,
-  only?: ReadonlySet<string>,
+  only?: CheckScope,
 ): Promise<ArchiveCheck> {
   const problems = new ProblemList();
   const index = archiveIndex(file, manifest);
@@ -96,9 +102,10 @@ export async function checkArchive(
   const cursors = new Map<string, IndexCursor>();
   const captured = new Set(manifest.components);
   const finishedComponents = new Set<string>();
-  const scope = index && only ? new CheckScope(index, only) : undefined;
+  let scope: ReadScope | undefined;
   let currentComponent: string | undefined;
   try {
+    scope = index && only ? await ReadScope.of(index, only) : undefined;
     for await (const entry of tarEntries(file)) {
       const problem = entryProblem(entry, captured, manifest.index !== undefined);
       if (problem) {
@@ -107,31 +114,34 @@ export async function checkArchive(
       }
       if (entry.type === 'Directory') continue;
       const path = (normalizeEntryPath(entry.path) as { path: string }).path;
-      const component = componentOf(path);
-      if (scope && component !== undefined && component !== INDEX_FOLDER && path !== MANIFEST_PATH && !scope.covers(component)) {
+      const component = componentOf(path)!;
+      if (path === MANIFEST_PATH || component === INDEX_FOLDER || !index) {
+        const record = { path, size: entry.size, sha256: await sha256Of(entry.body, onBytes) };
+        if (component === INDEX_FOLDER) checkIndexEntry(record, manifest, problems);
+        else if (path !== MANIFEST_PATH) found.push(record);
+        continue;
+      }
+      if (scope && !scope.covers(component)) {
         if (scope.complete()) break; // past the last file it reads: the rest of the archive is not read
         continue; // left unread, the reader skips the content
       }
-      const record = { path, size: entry.size, sha256: await sha256Of(entry.body, onBytes) };
-      if (path === MANIFEST_PATH) continue;
-      if (component === INDEX_FOLDER) {
-        checkIndexEntry(record, manifest, problems);
-        continue;
-      }
-      if (!index) {
-        found.push(record);
-        continue;
-      }
-      const owner = component!;
-      if (owner !== currentComponent) {
-        if (finishedComponents.has(owner)) problems.add(`${path} is out of place: the files of ${owner} are not together`);
+      if (component !== currentComponent) {
+        if (finishedComponents.has(component)) problems.add(`${path} is out of place: the files of ${component} are not together`);
         if (currentComponent !== undefined) finishedComponents.add(currentComponent);
-        currentComponent = owner;
+        currentComponent = component;
       }
-      let cursor = cursors.get(owner);
-      if (!cursor) cursors.set(owner, (cursor = new IndexCursor(owner, index.of(owner).entries(), problems)));
-      await cursor.match(pathInComponent(path), record.size, record.sha256);
-      scope?.checked(owner, record.size);
+      let cursor = cursors.get(component);
+      if (!cursor) cursors.set(component, (cursor = new IndexCursor(component, index.of(component).entries(), problems)));
+      const expected = await cursor.place(pathInComponent(path), entry.size);
+      if (expected === undefined) continue;
+      if (scope && !scope.reads(component, expected)) {
+        if (scope.complete()) break;
+        continue;
+      }
+      if (expected.sha256 !== undefined && expected.sha256 !== (await sha256Of(entry.body, onBytes))) {
+        problems.add(`${component}/${expected.path} fails its SHA-256 checksum`);
+      }
+      scope?.checked(component, entry.size);
     }
   } catch (error) {
     // A read that failed on the way (the store unreachable, a body that stalled) says nothing of the archive.
@@ -139,8 +149,10 @@ export async function checkArchive(
     problems.add(error instanceof HostileArchiveError ? error.message : `the archive is truncated or damaged (${damageDetail(error)})`);
   }
   for (const component of index?.order ?? []) {
-    if (scope && !scope.covers(component)) continue;
+    if (only && !only.has(component)) continue;
     const cursor = cursors.get(component) ?? new IndexCursor(component, index!.of(component).entries(), problems);
+    // A selective check stops after the last file it reads: what the index lists past it is not looked for.
+    if (scope?.complete() && scope.reads(component) === 'some') continue;
     await cursor.finish();
   }
   return {
@@ -152,24 +164,40 @@ export async function checkArchive(
 }
 
 /**
- * The part of an archive a selective check reads: the files of some components. It is complete
- * once as many of their files as the index lists have been checked (a file too many is still
- * met: the read stops only at the first file of another component after that).
+ * The files a selective check reads, counted from the index first: it is complete once that many
+ * have been checked. A file of a component read whole met after that (one too many) is still
+ * checked: the read stops only at a file it does not read.
  */
-class CheckScope {
-  private readonly remaining = new Map<string, number>();
+class ReadScope {
   private files = 0;
   private bytes = 0;
 
-  constructor(
-    index: ArchiveIndex,
-    private readonly components: ReadonlySet<string>,
-  ) {
-    for (const component of components) this.remaining.set(component, index.of(component).files);
+  private constructor(
+    private readonly only: CheckScope,
+    private readonly remaining: Map<string, number>,
+  ) {}
+
+  static async of(index: ArchiveIndex, only: CheckScope): Promise<ReadScope> {
+    const remaining = new Map<string, number>();
+    for (const [component, reads] of only) {
+      let count = reads === undefined ? index.of(component).files : 0;
+      if (reads !== undefined) for await (const file of index.of(component).entries()) if (reads(file)) count += 1;
+      remaining.set(component, count);
+    }
+    return new ReadScope(only, remaining);
   }
 
   covers(component: string): boolean {
-    return this.components.has(component);
+    return this.only.has(component);
+  }
+
+  /** Whether the check reads this file; of a component alone: 'all' its files or only 'some'. */
+  reads(component: string): 'all' | 'some';
+  reads(component: string, file: IndexedFile): boolean;
+  reads(component: string, file?: IndexedFile): boolean | 'all' | 'some' {
+    const filter = this.only.get(component);
+    if (file === undefined) return filter === undefined ? 'all' : 'some';
+    return filter === undefined || filter(file);
   }
 
   checked(component: string, size: number): void {
@@ -217,16 +245,21 @@ class IndexCursor {
     this.iterator = entries[Symbol.asyncIterator]();
   }
 
-  async match(path: string, size: number, sha256: string): Promise<void> {
+  /**
+   * The index's record of a file met in the archive, the files listed before it reported
+   * missing; undefined when it is a problem itself (twice, unlisted, of another size).
+   */
+  async place(path: string, size: number): Promise<IndexedFile | undefined> {
     const name = `${this.component}/${path}`;
-    if (path === this.previous) return this.problems.add(`${name} appears twice in the archive`);
+    if (path === this.previous) return void this.problems.add(`${name} appears twice in the archive`);
     const position = await this.find(path);
-    if (position === -1) return this.problems.add(`${name} is in the archive but not in the manifest`);
+    if (position === -1) return void this.problems.add(`${name} is in the archive but not in the manifest`);
     for (const skipped of this.ahead.splice(0, position)) this.missing(skipped);
     const expected = this.ahead.shift()!;
     this.previous = path;
-    if (expected.size !== size) this.problems.add(`${name} is ${size} bytes, the manifest says ${expected.size}`);
-    else if (expected.sha256 !== undefined && expected.sha256 !== sha256) this.problems.add(`${name} fails its SHA-256 checksum`);
+    if (expected.size === size) return expected;
+    this.problems.add(`${name} is ${size} bytes, the manifest says ${expected.size}`);
+    return undefined;
   }
 
   /** Whatever the index still lists was not in the archive. */

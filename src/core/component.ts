@@ -7,6 +7,7 @@ import type { MoveAsideFolder } from './moveAside.js';
 import type { Project } from '../model/project.js';
 import type { Services } from './services.js';
 import type { Manifest } from '../archive/manifest.js';
+import type { IndexedFile } from '../archive/fileIndex.js';
 import type { ComponentShape } from '../model/shape.js';
 
 export interface AddOptions {
@@ -267,6 +268,11 @@ export interface Component<Plan extends RestorePlan = RestorePlan> {
   readonly drill?: DrillSupport;
   /** The restore flags that pick part of it or send it elsewhere (docs/restore-one-thing.md); its plan and restore get them in `selection`. */
   readonly selectors?: readonly RestoreSelector[];
+  /**
+   * Which of its archive files a restore of `selection` reads (never fewer: a selective restore
+   * checks only those before its first change); absent: all of them.
+   */
+  readonly selectionReads?: (selection: RestoreSelection) => (file: IndexedFile) => boolean;
 }
 
 /** A user canary: the component that answers it, a name for the report, and the component's own fields. */

@@ -2,7 +2,7 @@ import { archiveIndex, type ArchiveIndex } from '../archive/fileIndex.js';
 import type { Manifest } from '../archive/manifest.js';
 import type { ArchiveBytes } from '../archive/location.js';
 import { locationName } from '../archive/location.js';
-import { checkArchive, readManifest } from '../archive/reader.js';
+import { checkArchive, readManifest, type CheckScope } from '../archive/reader.js';
 import { openArchiveReference, openOffsiteStore, sessionOffsite } from './offsite.js';
 import type { Keyring } from '../age/header.js';
 import { settingsKeyring } from './archiveKeys.js';
@@ -15,7 +15,7 @@ import type { PlannedWork } from '../model/events.js';
 import { ComponentProgress } from '../model/progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
 import { parseComponentList } from './selection.js';
-import { narrowToSelection, selectsPart, type SelectorValues } from './restoreSelection.js';
+import { narrowToSelection, selectionOf, type SelectorValues } from './restoreSelection.js';
 import type { Session } from './session.js';
 
 /** An archive whose manifest was read and whose every byte was checked. */
@@ -84,13 +84,13 @@ export async function openRestoreArchive(
  * every file of those components, and reads no further than their last file (`verify` checks the
  * whole archive); an archive of the original scripts, which lists nothing, is read whole.
  */
-export async function checkRestoreArchive(session: Session, opened: OpenedArchive, only?: readonly string[]): Promise<CheckedArchive> {
+export async function checkRestoreArchive(session: Session, opened: OpenedArchive, only?: CheckScope): Promise<CheckedArchive> {
   const { name, manifest } = opened;
   const listed = archiveIndex(opened.location, manifest);
   const legacy = listed === undefined;
-  const scope = only && listed ? new Set(only) : undefined;
+  const scope = listed ? only : undefined;
   const progress = new ComponentProgress(ARCHIVE_CHECK, 'check', session.onEvent);
-  progress.expect(scope ? [...scope].reduce((total, component) => total + listed!.of(component).bytes, 0) : (listed?.bytes ?? 0));
+  progress.expect(scope ? [...scope.keys()].reduce((total, component) => total + listed!.of(component).bytes, 0) : (listed?.bytes ?? 0));
   const { problems, index, checked } = await checkArchive(opened.location, manifest, (bytes) => progress.advance(bytes), scope);
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
@@ -107,10 +107,14 @@ export async function checkRestoreArchive(session: Session, opened: OpenedArchiv
   return { ...opened, index, legacy, ...(checked ? { checkedOnly: checked } : {}) };
 }
 
-/** The components a restore reads when every one is a selection of its own (a selective restore); undefined otherwise. */
-function selectiveScope(components: readonly Component[]): string[] | undefined {
-  if (components.length === 0 || !components.every(selectsPart)) return undefined;
-  return components.map((component) => component.name);
+/**
+ * What a selective restore reads of the archive (every component narrowed to a selection): per
+ * component, the files its selection reads (undefined: all of them); undefined for a whole restore.
+ */
+function selectiveScope(components: readonly Component[]): CheckScope | undefined {
+  const selections = components.map(selectionOf);
+  if (components.length === 0 || selections.some((selection) => selection === undefined)) return undefined;
+  return new Map(components.map((component, at) => [component.name, component.selectionReads?.(selections[at]!)]));
 }
 
 /** The name the archive's check reports its progress under. */

@@ -72,12 +72,12 @@ export function narrowToSelection(candidates: readonly Component[], given: Selec
   });
 }
 
-/** Components narrowed to a selection by `narrowToSelection`. */
-const narrowed = new WeakSet<Component>();
+/** Components narrowed to a selection by `narrowToSelection`, with it. */
+const narrowed = new WeakMap<Component, RestoreSelection>();
 
-/** Whether the component restores only a selection of what the archive holds of it. */
-export function selectsPart(component: Component): boolean {
-  return narrowed.has(component);
+/** The selection a component restores, when `narrowToSelection` narrowed it to one. */
+export function selectionOf(component: Component): RestoreSelection | undefined {
+  return narrowed.get(component);
 }
 
 /** The component with its selection handed to its plan and its restore; a plan that ignores it is refused. */
@@ -93,6 +93,6 @@ function selecting(component: Component, flags: Readonly<Record<string, readonly
     },
     restore: (context, plan) => component.restore({ ...context, selection }, plan),
   };
-  narrowed.add(chosen);
+  narrowed.set(chosen, selection);
   return chosen;
 }

@@ -20,7 +20,7 @@ import {
   type PlannedObject,
 } from '../../s3/rustfs/restoreComparison.js';
 import { ChangeJournal } from './putBack.js';
-import { OBJECT_SELECTORS, objectSelection } from './selection.js';
+import { OBJECT_SELECTORS, objectSelection, objectsRead } from './selection.js';
 import { connectProjectStore as connect, storeAvailability } from '../../s3/rustfs/projectStore.js';
 import { rustfsDrill } from './drill.js';
 import { findObjects } from './find.js';
@@ -244,6 +244,7 @@ export const rustfs: Component<RustfsPlan> = {
   find: findObjects,
   drill: rustfsDrill,
   selectors: OBJECT_SELECTORS,
+  selectionReads: objectsRead,
 };
 
 /** Puts back what a failed selective restore changed: the hint that says what came of it. */
