@@ -10,8 +10,8 @@ export const RDB_ENTRY = 'dump.rdb';
 
 /**
  * The bytes of the backup's RDB, streamed from the archive (the other files of the component
- * skipped), with the entry's size once it is reached: the RDB walk checks every length a record
- * declares against what is left of it.
+ * skipped, and those after it not read), with the entry's size once it is reached: the RDB walk
+ * checks every length a record declares against what is left of it.
  */
 export function archivedRdb(source: ComponentSource): RdbBytes {
   let size: number | undefined;
@@ -27,6 +27,7 @@ export function archivedRdb(source: ComponentSource): RdbBytes {
         }
         size = entry.size;
         for await (const chunk of entry.content) yield chunk as Buffer;
+        return;
       }
     },
   };

@@ -7,6 +7,7 @@ import { examineRedis } from './examine.js';
 import { findKeys } from './find.js';
 import { onlinePlan, onlineRedis, onlineRestore, redisUrl, type OnlineRedisPlan } from './online.js';
 import { containerRelayAddress } from './containerSelection.js';
+import { RDB_ENTRY } from '../../redis/archivedRdb.js';
 import type { RedisTransport } from './transport.js';
 
 type RedisPlan = ContainerRedisPlan | OnlineRedisPlan;
@@ -43,4 +44,6 @@ export const redis: Component<RedisPlan> = {
   find: findKeys,
   drill: redisDrill,
   selectors: REDIS_SELECTORS,
+  // A selection is restored online, key by key, from the RDB snapshot alone.
+  selectionReads: () => (file) => file.path === RDB_ENTRY,
 };

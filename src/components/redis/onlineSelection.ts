@@ -6,7 +6,16 @@ import type { RestoreContext, RestoreResult } from '../../core/component.js';
 import { countedAsProgress } from '../../model/progress.js';
 import { archivedRdb } from '../../redis/archivedRdb.js';
 import { RestoreRefused, restoreOnline } from '../../redis/direct.js';
-import { countSelection, deleteKeys, keepSelected, targetOf, type KeySelection, type SelectionCount } from '../../redis/keySelection.js';
+import {
+  countSelection,
+  deleteKeys,
+  keepSelected,
+  targetOf,
+  type KeptKeys,
+  type KeySelection,
+  type SelectionCount,
+} from '../../redis/keySelection.js';
+import { SelectedRdb } from '../../redis/selectedRdb.js';
 import { putBackSelected } from '../../redis/keptKeys.js';
 import type { RedisAddress } from '../../redis/resp.js';
 import { checkDatabases, databasesText, serverLimits } from '../../redis/serverLimits.js';
@@ -105,17 +114,43 @@ export async function restoreKeySelection(
   const keptShown = `docker/${posix.basename(aside.displayPath)}/redis/${name}`;
   progress.note(`keeping the current values of the selected keys of ${address.shown} in ${posix.basename(aside.displayPath)}/redis/`);
   const now = Date.now();
-  const kept = await keepSelected(address, archivedRdb(source), keys, { now, path, maxBulk, signal }).catch((error: unknown) => {
-    if (signal.aborted)
-      throw new AbortedError(`interrupted while keeping the current values in Redis at ${address.shown}; nothing was changed.`);
-    throw error;
-  });
-  if (signal.aborted) throw new AbortedError(`interrupted before the restore into Redis at ${address.shown} began; nothing was changed.`);
+  // The keep pass reads the archive's RDB (its progress is the restore's); the restore reads the selected keys from the spool.
+  const spool = await SelectedRdb.create();
+  try {
+    const archived = countedAsProgress(archivedRdb(source), progress);
+    const kept = await keepSelected(address, archived, keys, { now, path, maxBulk, signal, spool }).catch((error: unknown) => {
+      if (signal.aborted)
+        throw new AbortedError(`interrupted while keeping the current values in Redis at ${address.shown}; nothing was changed.`);
+      throw error;
+    });
+    if (signal.aborted) throw new AbortedError(`interrupted before the restore into Redis at ${address.shown} began; nothing was changed.`);
+    const rdb = spool.complete ? spool.bytes() : archivedRdb(source);
+    return await restoreKept(address, { rdb, kept, keys, now, maxBulk, signal, path, keptShown, progress });
+  } finally {
+    await spool.remove();
+  }
+}
+
+/** The selected keys into Redis, and --delete-missing's deletions, in a critical section that puts the kept values back on a failure. */
+function restoreKept(
+  address: RedisAddress,
+  how: {
+    rdb: RdbBytes;
+    kept: KeptKeys;
+    keys: KeySelection;
+    now: number;
+    maxBulk: number;
+    signal: AbortSignal;
+    path: string;
+    keptShown: string;
+    progress: RestoreContext['progress'];
+  },
+): Promise<RestoreResult> {
+  const { rdb, kept, keys, now, maxBulk, signal, path, keptShown, progress } = how;
   return critical(`restoring keys into Redis at ${address.shown} (or putting their values back)`, async () => {
     let sent = 0;
     const onSent = () => (sent += 1);
     try {
-      const rdb = countedAsProgress(archivedRdb(source), progress);
       const select = (db: number, key: Buffer) => targetOf(keys, db, key);
       const result = await restoreOnline(address, rdb, [], onSent, { signal, maxBulk, select, now });
       await deleteKeys(address, kept.toDelete, onSent, signal);
@@ -123,7 +158,8 @@ export async function restoreKeySelection(
         `${plural(result.restored, 'key')} restored online into ${address.shown}${keys.toDb === undefined ? '' : ` database ${keys.toDb}`}`,
       ];
       if (kept.toDelete.length > 0) parts.push(`${plural(kept.toDelete.length, 'key')} absent from the archive deleted`);
-      if (result.expired > 0) parts.push(`${plural(result.expired, 'expired key')} left out`);
+      // Judged at the same moment by both walks: the keep pass counted them (the spool holds none).
+      if (kept.expired > 0) parts.push(`${plural(kept.expired, 'expired key')} left out`);
       return { summary: `${parts.join(', ')}; previous values kept in ${keptShown}` };
     } catch (error) {
       if (sent === 0) throw unchanged(address, { keptShown, interrupted: signal.aborted, error });
