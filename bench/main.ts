@@ -494,6 +494,8 @@ function record(row: Row, result: Measurement, what: string): void {
   log(
     `${what}: ${seconds(result.wallMs)} s, peak RSS ${Math.round(result.peakRssBytes / MB)} MB, largest local file ${Math.round(result.largestFileBytes / MB)} MB`,
   );
+  // Where a restore's time went: the tool's own line for each phase (the check, each plan, each component).
+  if (row.operation === 'restore') for (const line of result.stderr.split('\n').filter((text) => / done, /.test(text))) log(`  ${line}`);
 }
 
 async function emptyOffsite(bench: Bench): Promise<void> {
