@@ -10,6 +10,7 @@ import { archiveIndex, listedIndex, type ArchiveIndex, type IndexedFile } from '
 import { componentOf, INDEX_FOLDER, indexPath, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
 import { locationName, type ArchiveBytes, type ArchiveLocation } from './location.js';
 import { contentReleased, HostileArchiveError, tarEntries } from './tarStream.js';
+import { ReadScope, type CheckScope } from './readScope.js';
 import { codecOf, NotCompressedError, singleFrame } from './compression.js';
 import { ZstdFormatError } from './zstdFrames.js';
 
@@ -77,12 +78,6 @@ class ProblemList {
 }
 
 /**
- * What a selective restore reads: per component, the files it reads of it (undefined: all of
- * them). The other components' files are not read at all.
- */
-export type CheckScope = ReadonlyMap<string, ((file: IndexedFile) => boolean) | undefined>;
-
-/**
  * Reads the archive once: every entry's path is safe, every file the index lists is present with
  * its size and SHA-256, nothing unlisted hides in it, and the stream is not cut short. The index
  * streams beside the archive (its files come in the same order), so memory does not grow with
@@ -95,6 +90,7 @@ export async function checkArchive(
   manifest: Manifest,
   onBytes: (bytes: number) => void = () => undefined,
   only?: CheckScope,
+  onScope: (bytes: number) => void = () => undefined,
 ): Promise<ArchiveCheck> {
   const problems = new ProblemList();
   const index = archiveIndex(file, manifest);
@@ -106,6 +102,7 @@ export async function checkArchive(
   let currentComponent: string | undefined;
   try {
     scope = index && only ? await ReadScope.of(index, only) : undefined;
+    if (scope) onScope(scope.toRead);
     for await (const entry of tarEntries(file)) {
       const problem = entryProblem(entry, captured, manifest.index !== undefined);
       if (problem) {
@@ -161,58 +158,6 @@ export async function checkArchive(
     index: index ?? listedIndex(found, { listed: false, checksums: false }),
     checked: scope?.totals(),
   };
-}
-
-/**
- * The files a selective check reads, counted from the index first: it is complete once that many
- * have been checked. A file of a component read whole met after that (one too many) is still
- * checked: the read stops only at a file it does not read.
- */
-class ReadScope {
-  private files = 0;
-  private bytes = 0;
-
-  private constructor(
-    private readonly only: CheckScope,
-    private readonly remaining: Map<string, number>,
-  ) {}
-
-  static async of(index: ArchiveIndex, only: CheckScope): Promise<ReadScope> {
-    const remaining = new Map<string, number>();
-    for (const [component, reads] of only) {
-      let count = reads === undefined ? index.of(component).files : 0;
-      if (reads !== undefined) for await (const file of index.of(component).entries()) if (reads(file)) count += 1;
-      remaining.set(component, count);
-    }
-    return new ReadScope(only, remaining);
-  }
-
-  covers(component: string): boolean {
-    return this.only.has(component);
-  }
-
-  /** Whether the check reads this file; of a component alone: 'all' its files or only 'some'. */
-  reads(component: string): 'all' | 'some';
-  reads(component: string, file: IndexedFile): boolean;
-  reads(component: string, file?: IndexedFile): boolean | 'all' | 'some' {
-    const filter = this.only.get(component);
-    if (file === undefined) return filter === undefined ? 'all' : 'some';
-    return filter === undefined || filter(file);
-  }
-
-  checked(component: string, size: number): void {
-    this.remaining.set(component, (this.remaining.get(component) ?? 0) - 1);
-    this.files += 1;
-    this.bytes += size;
-  }
-
-  complete(): boolean {
-    return [...this.remaining.values()].every((left) => left <= 0);
-  }
-
-  totals(): { files: number; bytes: number } {
-    return { files: this.files, bytes: this.bytes };
-  }
 }
 
 /** The index entries themselves, against the manifest's summary of them. */

@@ -2,7 +2,8 @@ import { archiveIndex, type ArchiveIndex } from '../archive/fileIndex.js';
 import type { Manifest } from '../archive/manifest.js';
 import type { ArchiveBytes } from '../archive/location.js';
 import { locationName } from '../archive/location.js';
-import { checkArchive, readManifest, type CheckScope } from '../archive/reader.js';
+import { checkArchive, readManifest } from '../archive/reader.js';
+import type { CheckScope } from '../archive/readScope.js';
 import { openArchiveReference, openOffsiteStore, sessionOffsite } from './offsite.js';
 import type { Keyring } from '../age/header.js';
 import { settingsKeyring } from './archiveKeys.js';
@@ -91,7 +92,13 @@ export async function checkRestoreArchive(session: Session, opened: OpenedArchiv
   const scope = listed ? only : undefined;
   const progress = new ComponentProgress(ARCHIVE_CHECK, 'check', session.onEvent);
   progress.expect(scope ? [...scope.keys()].reduce((total, component) => total + listed!.of(component).bytes, 0) : (listed?.bytes ?? 0));
-  const { problems, index, checked } = await checkArchive(opened.location, manifest, (bytes) => progress.advance(bytes), scope);
+  const { problems, index, checked } = await checkArchive(
+    opened.location,
+    manifest,
+    (bytes) => progress.advance(bytes),
+    scope,
+    (bytes) => progress.expect(bytes), // only the files it reads
+  );
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
     progress.failed(problems[0]);
