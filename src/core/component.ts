@@ -7,6 +7,7 @@ import type { MoveAsideFolder } from './moveAside.js';
 import type { Project } from '../model/project.js';
 import type { Services } from './services.js';
 import type { Manifest } from '../archive/manifest.js';
+import type { IndexedFile } from '../archive/fileIndex.js';
 import type { ComponentShape } from '../model/shape.js';
 
 export interface AddOptions {
@@ -304,6 +305,11 @@ export interface Component<Plan extends RestorePlan = RestorePlan> {
   readonly selectors?: readonly RestoreSelector[];
   /** How picks of the TUI's tree (items `find` yields) become `selectors` values. */
   readonly pickSelectors?: PickSelectors;
+  /**
+   * Which of its archive files a restore of `selection` reads (never fewer: a selective restore
+   * checks only those before its first change); absent: all of them.
+   */
+  readonly selectionReads?: (selection: RestoreSelection) => (file: IndexedFile) => boolean;
 }
 
 /** A user canary: the component that answers it, a name for the report, and the component's own fields. */

@@ -8,6 +8,7 @@ import { findKeys } from './find.js';
 import { pickKeys } from './keyPicks.js';
 import { onlinePlan, onlineRedis, onlineRestore, redisUrl, type OnlineRedisPlan } from './online.js';
 import { containerRelayAddress } from './containerSelection.js';
+import { RDB_ENTRY } from '../../redis/archivedRdb.js';
 import type { RedisTransport } from './transport.js';
 
 type RedisPlan = ContainerRedisPlan | OnlineRedisPlan;
@@ -45,4 +46,6 @@ export const redis: Component<RedisPlan> = {
   drill: redisDrill,
   selectors: REDIS_SELECTORS,
   pickSelectors: pickKeys,
+  // A selection is restored online, key by key, from the RDB snapshot alone.
+  selectionReads: () => (file) => file.path === RDB_ENTRY,
 };
