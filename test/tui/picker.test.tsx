@@ -169,4 +169,28 @@ describe('TUI: Pick what to restore', () => {
     await press(ESC);
     await shows('[ ] 3');
   });
+
+  it("shows the counts the manifest's shape gives beside each group", async () => {
+    const backend = pickerBackend();
+    const listed = backend.browseImpl;
+    backend.browseImpl = async (request, signal) =>
+      request.group === undefined
+        ? {
+            groups: [
+              { kind: 'database', name: '0', detail: '12,345 keys' },
+              { kind: 'database', name: '3', detail: '1 key' },
+            ],
+            items: [],
+            more: false,
+            read: 0,
+          }
+        : listed(request, signal);
+    const { press, shows, frame } = mount(backend);
+    await shows('new.tar.gz');
+    await press(ENTER, DOWN, ENTER);
+    await shows(/› redis/);
+    await press('l');
+    await shows(/\[ \] 0\s+12,345 keys/);
+    expect(frame()).toMatch(/\[ \] 3\s+1 key/);
+  });
 });

@@ -4,7 +4,7 @@ import { REDIS_SELECTORS } from './keySelectors.js';
 import { type ContainerRedisPlan } from './containerPlan.js';
 import { redisDrill } from './drill.js';
 import { examineRedis } from './examine.js';
-import { findKeys } from './find.js';
+import { findKeys, keyGroups } from './find.js';
 import { pickKeys } from './keyPicks.js';
 import { onlinePlan, onlineRedis, onlineRestore, redisUrl, type OnlineRedisPlan } from './online.js';
 import { containerRelayAddress } from './containerSelection.js';
@@ -43,6 +43,7 @@ export const redis: Component<RedisPlan> = {
   },
   examine: examineRedis,
   find: findKeys,
+  groups: keyGroups,
   drill: redisDrill,
   selectors: REDIS_SELECTORS,
   pickSelectors: pickKeys,

@@ -227,6 +227,7 @@ function Row({ row, current }: { row: PickerRow; current: boolean }) {
         <Text color={color}>
           {lead}
           {row.mark === 'all' ? '[x]' : row.mark === 'some' ? '[~]' : '[ ]'} {row.name}
+          {row.detail ? <Text dimColor>{`  ${row.detail}`}</Text> : null}
         </Text>
       );
     case 'item':
