@@ -41,6 +41,11 @@ export function printable(text: string): string {
 // eslint-disable-next-line no-control-regex
 const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
+/** A name from an archive on one row of a list: `printable`, and its newlines and tabs escaped too. */
+export function printableName(name: string): string {
+  return printable(name).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
 /** The first line of a message that may run over several (a tool's stderr, a server's error). */
 export function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
