@@ -46,6 +46,14 @@ export function printableName(name: string): string {
   return printable(name).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 }
 
+/**
+ * A value as it is typed on a command line: bare when plain, else in single quotes a shell reads
+ * back unchanged. Control characters are shown escaped (`printableName`), never sent to the terminal.
+ */
+export function shellWord(value: string): string {
+  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${printableName(value).replaceAll("'", `'\\''`)}'`;
+}
+
 /** The first line of a message that may run over several (a tool's stderr, a server's error). */
 export function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';

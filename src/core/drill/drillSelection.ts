@@ -1,4 +1,5 @@
 import { UsageError } from '../../base/errors.js';
+import { shellWord } from '../../base/format.js';
 import type { Component } from '../component.js';
 import type { SelectorValues } from '../restoreSelection.js';
 
@@ -59,10 +60,6 @@ export function selectionOf(component: Component, given: SelectorValues): DrillS
 export function selectionText(component: Component, selection: DrillSelection): string {
   const takesValue = (flag: string) => component.selectors?.find((selector) => selector.flag === flag)?.value !== undefined;
   return Object.entries(selection)
-    .flatMap(([flag, values]) => values.map((value) => (takesValue(flag) ? `--${flag} ${quoted(value)}` : `--${flag}`)))
+    .flatMap(([flag, values]) => values.map((value) => (takesValue(flag) ? `--${flag} ${shellWord(value)}` : `--${flag}`)))
     .join(' ');
-}
-
-function quoted(value: string): string {
-  return /^[\w./:@=+-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
