@@ -59,7 +59,13 @@ async function drill(
   recorder.opened(opened);
   let report: DrillReport;
   try {
-    report = await runDrill(session, opened, { images: args.images, config, selectors: args.selectors, components: args.components });
+    report = await runDrill(session, opened, {
+      images: args.images,
+      config,
+      selectors: args.selectors,
+      components: args.components,
+      onSelection: (selection) => recorder.drillSelected(selection),
+    });
   } finally {
     await opened.location.close();
   }
