@@ -1,16 +1,38 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { expectNoStackTrace, runCli } from '../helpers/cli.js';
 import { describeEngine, engineEnv } from '../helpers/engine.js';
-import { makeProject } from '../helpers/project.js';
+import { ENV_TEXT, makeProject } from '../helpers/project.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.js';
 
 /**
- * A selective drill that fails before its report (here: its temporary folder cannot be made) is
- * recorded as selective all the same, so `status` keeps judging by the last whole drill.
+ * A selective drill proves its selection only: it is not the drill that `status` and the health
+ * check watch, whether it passes or fails, even when it fails before its report.
  */
-describeEngine('a selective drill that fails or is interrupted before its report', () => {
-  it('is recorded with its selection, and status still reports the last whole drill, which passed', async () => {
+let hooks: WebhookReceiver | undefined;
+afterAll(() => hooks?.close());
+
+describeEngine('a selective drill is not the drill status and the health check watch', () => {
+  it('a selective drill pings no health check; a whole drill pings /start and then the check', async () => {
+    hooks = await startWebhookReceiver();
+    const dir = await makeProject({ env: `${ENV_TEXT}ORKESTRA_HEALTHCHECK_URL=${hooks.origin}/ping/drill-check\n` });
+    const backup = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: dir, env: engineEnv() });
+    expect(backup.code).toBe(0);
+    const archive = backup.stdout.trim();
+    const pingsBefore = hooks.requests.length;
+
+    const selective = await runCli(['drill', archive, '--files', '.env'], { cwd: dir, env: engineEnv() });
+    expect(selective.code, selective.stderr).toBe(0);
+    expect(selective.stdout).toMatch(/Drill PASSED: the selection restores/);
+    expect(hooks.requests.slice(pingsBefore)).toEqual([]);
+
+    const whole = await runCli(['drill', archive], { cwd: dir, env: engineEnv() });
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(hooks.requests.slice(pingsBefore).map((request) => request.path)).toEqual(['/ping/drill-check/start', '/ping/drill-check']);
+  });
+
+  it('one that fails before its report is recorded with its selection, and status still reports the last whole drill, which passed', async () => {
     const dir = await makeProject();
     await writeFile(
       join(dir, 'orkestra-backup.json'),
