@@ -9,6 +9,7 @@ import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../../redis/projectRedis.
 import { archivedRdb } from '../../redis/archivedRdb.js';
 import { scanRdbKeys, walkRdb, type RdbKeySample, type RdbKeyScan } from '../../redis/rdbKeys.js';
 import { targetOf, type KeySelection } from '../../redis/keySelection.js';
+import { dumpPayload } from '../../redis/dumpPayload.js';
 import { keySelectionOf } from './keySelectors.js';
 
 /** What Redis writes to its log when it refuses a data file (rdb.c, aof.c). */
@@ -16,6 +17,30 @@ const LOAD_ERROR =
   /Bad file format|Short read|Wrong signature|Can't handle RDB format|Fatal error loading|Bad file format reading the append only file/i;
 /** How many of the selected keys a selective drill asks for by name. */
 const SAMPLE_SIZE = 20;
+/** The longest value encoding a selective drill compares with the copy's (hex in redis-cli's argv, 20 of them). */
+const COMPARED_VALUE_BYTES = 4096;
+/** The key a selective drill's value comparison restores the archived value into, then deletes. */
+const PROBE_KEY = 'orkestra-backup:drill:probe';
+/**
+ * Per sampled key (KEYS[i]), its archived DUMP payload (ARGV[i], hex) is restored into the probe
+ * key and both are DUMPed: one server serialises the same value the same way, whatever encoding
+ * the archive used. 1 same value, 0 another value, -1 no such key.
+ */
+const VALUE_SCRIPT = `local probe = ARGV[#KEYS + 1]
+local r = {}
+for i, k in ipairs(KEYS) do
+  local found = redis.call('DUMP', k)
+  if not found then
+    r[#r + 1] = -1
+  else
+    local payload = string.gsub(ARGV[i], '..', function(h) return string.char(tonumber(h, 16)) end)
+    redis.call('DEL', probe)
+    local ok = pcall(redis.call, 'RESTORE', probe, 0, payload)
+    r[#r + 1] = (ok and redis.call('DUMP', probe) == found) and 1 or 0
+    redis.call('DEL', probe)
+  end
+end
+return r`;
 /** Types and absolute expiries of the sampled keys, one database per call. */
 const SAMPLE_SCRIPT = `local r = {}
 for _, k in ipairs(KEYS) do
@@ -83,20 +108,24 @@ export const redisDrill: DrillSupport = {
 /**
  * A selective drill restored the selected keys of the RDB, key by key, into a copy that started
  * empty: it now holds exactly the selection's unexpired keys, and the first of them are there
- * with their type and expiry.
+ * with their type, expiry and value (a count and types alone pass values restored to the wrong keys).
  */
 async function selectionChecks(cli: RedisCli, source: ComponentSource, keys: KeySelection): Promise<DrillCheck[]> {
   const now = Date.now();
   const sample: RdbKeySample[] = [];
+  const payloads = new Map<RdbKeySample, string>();
   let selected = 0;
-  for await (const entry of walkRdb(archivedRdb(source), { keepKey: () => true, values: false })) {
+  const walk = walkRdb(archivedRdb(source), { keepKey: () => true, values: true, valueKeepUpTo: COMPARED_VALUE_BYTES });
+  for await (const entry of walk) {
     if (targetOf(keys, entry.db, entry.key!) === undefined) continue;
     if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now) continue;
     selected += 1;
     const key = entry.key!;
     // Keys that are not UTF-8 cannot be asked for through redis-cli's argv: they are counted, not sampled.
     if (sample.length < SAMPLE_SIZE && Buffer.from(key.toString('utf8')).equals(key)) {
-      sample.push({ db: entry.db, key: key.toString('utf8'), type: entry.type, expiresAtMs: entry.expiresAtMs });
+      const sampled = { db: entry.db, key: key.toString('utf8'), type: entry.type, expiresAtMs: entry.expiresAtMs };
+      sample.push(sampled);
+      if (entry.value) payloads.set(sampled, dumpPayload(entry.value, entry.version).toString('hex'));
     }
   }
   const measured = await countKeys(cli);
@@ -109,7 +138,32 @@ async function selectionChecks(cli: RedisCli, source: ComponentSource, keys: Key
     },
   ];
   if (sample.length > 0) checks.push(await sampleCheck(cli, sample));
+  if (payloads.size > 0) checks.push(await valueCheck(cli, payloads));
   return checks;
+}
+
+/** The sampled keys hold the archived values (those of at most COMPARED_VALUE_BYTES); a key gone is the sample check's to judge. */
+async function valueCheck(cli: RedisCli, payloads: ReadonlyMap<RdbKeySample, string>): Promise<DrillCheck> {
+  const wrong: string[] = [];
+  const byDb = new Map<number, RdbKeySample[]>();
+  for (const key of payloads.keys()) byDb.set(key.db, [...(byDb.get(key.db) ?? []), key]);
+  for (const [db, sampled] of byDb) {
+    const args = [...sampled.map((key) => key.key), ...sampled.map((key) => payloads.get(key)!), PROBE_KEY];
+    const output = await cli.run('-n', String(db), 'EVAL', VALUE_SCRIPT, String(sampled.length), ...args);
+    const results = output.split('\n').map((line) => line.trim());
+    sampled.forEach((key, index) => {
+      if (results[index] !== '1' && results[index] !== '-1') wrong.push(key.key);
+    });
+  }
+  return {
+    name: 'sampled keys hold their archived values',
+    ok: wrong.length === 0,
+    expected: `${plural(payloads.size, 'value')} of the RDB`,
+    measured:
+      wrong.length === 0
+        ? `all ${payloads.size} as archived`
+        : `${wrong.length} of ${payloads.size} differ: ${wrong.slice(0, 3).join(', ')}`,
+  };
 }
 
 /** Writes after the snapshot (AOF increments) may add or remove keys: the count is then shown, not judged. */

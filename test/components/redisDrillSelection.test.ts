@@ -1,0 +1,74 @@
+import { afterAll, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { describeEngine, engineEnv, engineStack } from '../helpers/engine.js';
+import { makeProject } from '../helpers/project.js';
+import { execText, uniqueName, type StackContext } from '../engine/stack.js';
+
+/**
+ * A selective Redis drill against a copy that does not keep what was restored: the live
+ * container's command also runs a loop that, wherever the key `live-marker` is missing (only in a
+ * drill's copy, which starts empty and gets the session keys only), overwrites `session:a` with
+ * another string. The copy then holds the right count of keys, each of the right type and expiry,
+ * and one wrong value: the drill must fail on it.
+ */
+const SCRIPT = [
+  "redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no &",
+  'while :; do',
+  '  if [ "$(redis-cli EXISTS live-marker 2>/dev/null)" = "0" ]; then redis-cli SET session:a tampered XX >/dev/null 2>&1; fi',
+  '  sleep 0.02',
+  'done',
+].join('\n');
+
+let stack: StackContext | undefined;
+let name: string | undefined;
+afterAll(async () => {
+  if (stack && name)
+    await stack.docker
+      .getContainer(name)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
+});
+
+describeEngine('a selective Redis drill compares the values it samples', () => {
+  it('fails when a selected key holds another value of the same type in the copy: count, type and expiry alone pass it', async () => {
+    stack = engineStack();
+    name = uniqueName('okb-tamper-redis');
+    const container = await stack.docker.createContainer({
+      name,
+      Image: stack.images.redis,
+      Entrypoint: ['/bin/sh', '-c'],
+      Cmd: [SCRIPT],
+      HostConfig: { Init: true, NetworkMode: stack.images.mode === 'upstream' ? 'bridge' : 'none' },
+    });
+    await container.start();
+    const redis = (...args: string[]) => execText(stack!, name!, ['redis-cli', ...args]);
+    for (let ready = ''; !ready.includes('PONG'); ready = await redis('PING'));
+    await redis('SET', 'live-marker', '1');
+    await redis('SET', 'session:a', 'original');
+    await redis('HSET', 'session:b', 'user', 'ada');
+    await redis('SET', 'config:site', 'orkestra');
+    expect(await redis('GET', 'session:a')).toBe('original\n');
+
+    const project = await makeProject();
+    const env = { ...engineEnv(), ORKESTRA_REDIS_CONTAINER: name };
+    const backup = await runCli(['backup', '-c', 'redis', '-y'], { cwd: project, env });
+    expect(backup.code, backup.stderr).toBe(0);
+
+    const result = await runCli(['drill', backup.stdout.trim(), '--keys', 'session:*', '--json'], {
+      cwd: project,
+      env,
+      timeoutMs: 240_000,
+    });
+    const report = JSON.parse(result.stdout);
+    expect(report.ok).toBe(false);
+    const checks = report.components[0].checks as { name: string; ok: boolean; measured: string }[];
+    expect(checks.find((check) => check.name.startsWith('the copy holds exactly'))).toMatchObject({ ok: true });
+    expect(checks.find((check) => check.name.startsWith('sampled keys present'))).toMatchObject({ ok: true });
+    expect(checks.find((check) => check.name === 'sampled keys hold their archived values')).toMatchObject({
+      ok: false,
+      measured: '1 of 2 differ: session:a',
+    });
+    expect(result.code).toBe(1);
+    expect(await redis('GET', 'session:a')).toBe('original\n');
+  });
+});
