@@ -60,6 +60,13 @@ describeEngine('a selective drill is not the drill status and the health check w
       drillSelection: { spool: { files: ['inner'] } },
     });
 
+    // history says the failed run was a selective drill, not the whole drill it could be taken for.
+    const shown = await runCli(['history'], { cwd: dir, env: engineEnv() });
+    const rows = shown.stdout.trimEnd().split('\n');
+    const failedRow = rows.findIndex((row) => /\bdrill\s+FAILED \(exit 1\)/.test(row));
+    expect(rows[failedRow + 1]).toBe('    selective drill: spool --files inner');
+    expect(rows.filter((row) => row.includes('selective drill'))).toHaveLength(1);
+
     const status = await runCli(['status', '--json'], { cwd: dir, env: engineEnv() });
     const report = JSON.parse(status.stdout);
     expect(report.lastDrill).toMatchObject({ ok: true, at: JSON.parse(history.at(-2)!).endedAt });
