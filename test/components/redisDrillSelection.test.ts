@@ -2,7 +2,7 @@ import { afterAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { describeEngine, engineEnv, engineStack } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
-import { execText, uniqueName, type StackContext } from '../engine/stack.js';
+import { execText, startRedis, uniqueName, type StackContext } from '../engine/stack.js';
 
 /**
  * A selective Redis drill against a copy that does not keep what was restored: the live
@@ -70,5 +70,35 @@ describeEngine('a selective Redis drill compares the values it samples', () => {
     });
     expect(result.code).toBe(1);
     expect(await redis('GET', 'session:a')).toBe('original\n');
+  });
+
+  it('passes when selected keys expire while the drill runs: restored, then expired, they are not missing keys', async () => {
+    stack = engineStack();
+    const live = await startRedis(stack, uniqueName('okb-ttl-redis'), { appendonly: false });
+    try {
+      // 3,000 session keys expiring one every 3 ms from 8 s on: some expire between the restore and the count.
+      const commands = Array.from({ length: 3000 }, (_, index) => `SET session:${index} v PX ${8000 + index * 3}`).join('\n');
+      await execText(stack, live.name, ['sh', '-c', `printf '%s\\n' "$0" | redis-cli > /dev/null`, commands]);
+      await execText(stack, live.name, ['redis-cli', 'SET', 'session:kept', 'forever']);
+      const project = await makeProject();
+      const env = { ...engineEnv(), ORKESTRA_REDIS_CONTAINER: live.name };
+      const backup = await runCli(['backup', '-c', 'redis', '-y'], { cwd: project, env });
+      expect(backup.code, backup.stderr).toBe(0);
+      // The drill starts once the first keys have expired, so that expiries fall within it.
+      for (let first = ''; !first.startsWith('0'); first = await execText(stack, live.name, ['redis-cli', 'EXISTS', 'session:0']));
+      const result = await runCli(['drill', backup.stdout.trim(), '--keys', 'session:*', '--json'], {
+        cwd: project,
+        env,
+        timeoutMs: 240_000,
+      });
+      const report = JSON.parse(result.stdout);
+      const [count] = report.components[0].checks as { name: string; ok: boolean; expected: string }[];
+      expect(count).toMatchObject({ name: "the copy holds exactly the selection's keys of the archived RDB", ok: true });
+      expect(count.expected).toMatch(/expiring while the drill ran/);
+      expect(report.ok, result.stdout).toBe(true);
+      expect(result.code).toBe(0);
+    } finally {
+      await live.remove();
+    }
   });
 });
