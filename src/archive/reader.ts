@@ -118,14 +118,15 @@ export async function checkArchive(
         else if (path !== MANIFEST_PATH) found.push(record);
         continue;
       }
-      if (scope && !scope.covers(component)) {
-        if (scope.complete()) break; // past the last file it reads: the rest of the archive is not read
-        continue; // left unread, the reader skips the content
-      }
+      // Every component's files are placed, read or not: the restore's one pass stops at the next component's first file.
       if (component !== currentComponent) {
         if (finishedComponents.has(component)) problems.add(`${path} is out of place: the files of ${component} are not together`);
         if (currentComponent !== undefined) finishedComponents.add(currentComponent);
         currentComponent = component;
+      }
+      if (scope && !scope.covers(component)) {
+        if (scope.complete()) break; // past the last file it reads: the rest of the archive is not read
+        continue; // left unread, the reader skips the content
       }
       let cursor = cursors.get(component);
       if (!cursor) cursors.set(component, (cursor = new IndexCursor(component, index.of(component).entries(), problems)));
