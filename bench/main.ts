@@ -22,60 +22,38 @@
  *                           (default bench): a long run of other sizes (the 8 GB one) gets its own
  *                           section instead of replacing the main run's tables
  */
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, DeleteObjectCommand, ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { acquireEngine, clientFor } from '../test/engine/engine.js';
 import { prepareImages } from '../test/engine/images.js';
-import { execText, startMongo, startRedis, startS3, uniqueName, type RunningContainer, type StackContext } from '../test/engine/stack.js';
+import type { StackContext } from '../test/engine/stack.js';
 import { s3Client as s3ClientFor } from '../test/helpers/s3.js';
-import {
-  copyIntoContainer,
-  planDataset,
-  planSmallObjects,
-  seedManySmallObjects,
-  seedObjects,
-  smallObject,
-  smallObjectBytes,
-  writeMongoArchive,
-  writeRedisCommands,
-  type DatasetPlan,
-} from './dataset.js';
+import { emptyOffsite, OFFSITE_BUCKET, buildBench, resetObjectStore, type Bench } from './benchStack.js';
+import { planDataset, planSmallObjects, type DatasetPlan } from './dataset.js';
 import { backupLimit, restoreLimit, zstdLimits, type LimitTargets } from './limit.js';
-import { KEYS_PICK, NS_PICK, OBJECTS_PICK, renderReport, SEALED, TO_S3, ZSTD } from './report.js';
+import { selectiveRestores } from './picks.js';
+import {
+  ACCESS,
+  bashBackup,
+  bashEnv,
+  bashRestore,
+  BINARY,
+  log,
+  MB,
+  record,
+  REPO,
+  seconds,
+  SECRET,
+  toolBackup,
+  toolEnv,
+  toolRestore,
+} from './pipelines.js';
+import { renderReport, SEALED, TO_S3, ZSTD } from './report.js';
 import { benchSettings, commitOf, thisMachine, writeResults, type BenchResults, type LimitRow, type Row } from './results.js';
-import { measure, type Measurement } from './measure.js';
-import { generateIdentity, identityToRecipient } from 'age-encryption';
+import type { measure } from './measure.js';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist-bench\/?$/, '');
 /** Where the tables go, between the markers of a section. */
 const PERFORMANCE_DOC = 'docs/performance.md';
-const BINARY = join(REPO, 'bin/orkestra-backup');
-const MB = 1024 * 1024;
-const ACCESS = 'bench-access';
-const SECRET = 'bench-secret-key';
-
-interface Bench {
-  stack: StackContext;
-  containers: RunningContainer[];
-  project: string;
-  work: string;
-  s3Endpoint: string;
-  mongo: string;
-  redis: string;
-  s3: string;
-  /** A second S3 server: the off-site store of the `backup -o s3://` rows (separate, so the rustfs data stays the same). */
-  offsite: { endpoint: string; name: string };
-  dataBytes: number;
-  /** Objects in the store. */
-  objects: number;
-  /** The key pair of the encrypted rows. */
-  age: { identityFile: string; recipient: string };
-}
-
-const OFFSITE_BUCKET = 'bench-offsite';
 
 /** One dataset of the run: a size, or the small-objects store. */
 interface Dataset {
@@ -264,25 +242,7 @@ async function compare(bench: Bench, dataset: Dataset, rounds: number, rows: Row
       const result = pipeline === 'tool' ? await toolRestore(bench, archives.tool, {}) : await bashRestore(bench, archives.bash);
       record(row('restore', pipeline), result, `${pipeline} restore`);
     }
-    if (dataset.kind === 'small objects') {
-      // Bucket avatars holds every 4th object, tenant-K/ every 97th: four tenants of it are 4/388 of the objects.
-      await resetObjectStore(bench);
-      const prefixes = ['0', '4', '8', '12'].map((tenant) => `tenant-${tenant}/`);
-      const picks = prefixes.flatMap((prefix) => ['--objects', `avatars/${prefix}`]);
-      const picked = row('restore', OBJECTS_PICK);
-      picked.objects = pickedObjects(dataset.plan, 'avatars', prefixes); // its objects/s counts what it restores
-      record(picked, await toolRestore(bench, archives.tool, {}, picks), `tool restore, ${OBJECTS_PICK}`);
-    }
-    if (dataset.kind === 'size') {
-      // Keys session:0 … session:N-1: session:1??? are the 1,000 from 1000 to 1999. Collections users, events and module_configs hold a third each.
-      for (const [pipeline, picks] of [
-        [KEYS_PICK, ['--keys', 'session:1???', '--db', '0']],
-        [NS_PICK, ['--ns', 'users']],
-      ] as const) {
-        await resetObjectStore(bench);
-        record(row('restore', pipeline), await toolRestore(bench, archives.tool, {}, [...picks]), `tool restore, ${pipeline}`);
-      }
-    }
+    await selectiveRestores(bench, dataset.kind, dataset.plan, archives.tool, row);
     if (zstd) {
       await resetObjectStore(bench);
       record(row('restore', ZSTD), await toolRestore(bench, zstdOutput, {}), `tool restore, ${ZSTD}`);
@@ -337,170 +297,6 @@ async function optimisationRuns(bench: Bench, label: string, archive: string, ro
   }
 }
 
-async function buildBench(stack: StackContext, plan: DatasetPlan): Promise<Bench> {
-  const work = await mkdtemp(join(tmpdir(), 'okb-bench-'));
-  const project = await mkdtemp(join(tmpdir(), 'okb-bench-project-'));
-  const containers: RunningContainer[] = [];
-  const mongoFixture = join(work, 'bench.archive');
-  log(`writing a mongodump archive of ${Math.round(plan.mongoArchiveBytes / MB)} MB`);
-  await writeMongoArchive(mongoFixture, plan.mongoArchiveBytes);
-  const mongo = await startMongo(stack, uniqueName('bench-mongo'), { fixture: 'bench.archive', extraEnv: ['MONGO_STANDIN_DISCARD=1'] });
-  containers.push(mongo);
-  await copyIntoContainer(stack, mongo.name, '/stand-in', 'bench.archive.gz', `${mongoFixture}.gz`);
-  const redis = await startRedis(stack, uniqueName('bench-redis'), { appendonly: true });
-  containers.push(redis);
-  log(`loading ${plan.redisKeys} keys into Redis`);
-  const commands = join(work, 'redis.resp');
-  await writeRedisCommands(commands, plan.redisKeys, plan.redisValueBytes);
-  await copyIntoContainer(stack, redis.name, '/tmp', 'load.resp', commands);
-  await execText(stack, redis.name, ['sh', '-c', 'redis-cli --pipe < /tmp/load.resp > /dev/null && rm /tmp/load.resp']);
-  await rm(commands);
-  const s3 = await startS3(stack, uniqueName('bench-rustfs'), { accessKey: ACCESS, secretKey: SECRET });
-  containers.push(s3);
-  const objects = plan.smallObjects.count + plan.largeText.count + plan.largeRandom.count + (plan.manySmall?.count ?? 0);
-  log(`seeding ${objects} objects`);
-  const seeding = s3ClientFor(s3.endpoint, ACCESS, SECRET);
-  await seedObjects(seeding, plan);
-  if (plan.manySmall) await seedManySmallObjects(stack, s3.name, seeding, plan.manySmall);
-  seeding.destroy();
-  await mkdir(join(project, 'docker/keys'), { recursive: true });
-  await writeFile(
-    join(project, 'docker/.env'),
-    `MONGO_DATABASE=bench\nRUSTFS_ENDPOINT=${s3.endpoint}\nRUSTFS_ACCESS_KEY=${ACCESS}\nRUSTFS_SECRET_KEY=${SECRET}\n`,
-    { mode: 0o600 },
-  );
-  await writeFile(join(project, 'docker/keys/jwt-private.pem'), 'private key material\n', { mode: 0o600 });
-  await mkdir(join(work, 'tmp'));
-  const offsite = await startS3(stack, uniqueName('bench-offsite'), { accessKey: ACCESS, secretKey: SECRET });
-  containers.push(offsite);
-  const offsiteClient = s3ClientFor(offsite.endpoint, ACCESS, SECRET);
-  await offsiteClient.send(new CreateBucketCommand({ Bucket: OFFSITE_BUCKET }));
-  offsiteClient.destroy();
-  const redisBytes = Number(
-    (await execText(stack, redis.name, ['sh', '-c', 'redis-cli BGSAVE > /dev/null; sleep 2; du -sb /data | cut -f1'])).trim(),
-  );
-  const dataBytes =
-    (await stat(`${mongoFixture}.gz`)).size +
-    redisBytes +
-    plan.smallObjects.count * plan.smallObjects.bytes +
-    plan.largeText.count * plan.largeText.bytes +
-    plan.largeRandom.count * plan.largeRandom.bytes +
-    manySmallBytes(plan);
-  log(
-    `dataset: ${Math.round(dataBytes / MB)} MB (mongodump ${Math.round((await stat(`${mongoFixture}.gz`)).size / MB)} MB gzip, Redis files ${Math.round(redisBytes / MB)} MB, objects ${Math.round((dataBytes - redisBytes - (await stat(`${mongoFixture}.gz`)).size) / MB)} MB)`,
-  );
-  return {
-    stack,
-    containers,
-    project,
-    work,
-    s3Endpoint: s3.endpoint,
-    mongo: mongo.name,
-    redis: redis.name,
-    s3: s3.name,
-    offsite: { endpoint: offsite.endpoint, name: offsite.name },
-    dataBytes,
-    objects,
-    age: await benchKeyPair(work),
-  };
-}
-
-function manySmallBytes(plan: DatasetPlan): number {
-  let bytes = 0;
-  for (let index = 0; index < (plan.manySmall?.count ?? 0); index += 1) bytes += smallObjectBytes(plan.manySmall!, index);
-  return bytes;
-}
-
-async function benchKeyPair(work: string): Promise<Bench['age']> {
-  const identity = await generateIdentity();
-  const identityFile = join(work, 'age-key.txt');
-  await writeFile(identityFile, `${identity}\n`, { mode: 0o600 });
-  return { identityFile, recipient: await identityToRecipient(identity) };
-}
-
-function toolEnv(bench: Bench, extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DOCKER_HOST: bench.stack.dockerHost,
-    ORKESTRA_MONGODB_CONTAINER: bench.mongo,
-    ORKESTRA_REDIS_CONTAINER: bench.redis,
-    ORKESTRA_RUSTFS_CONTAINER: bench.s3,
-    // The off-site store (backup -o s3://): AWS settings, not the RustFS keys.
-    AWS_ENDPOINT_URL_S3: bench.offsite.endpoint,
-    AWS_ACCESS_KEY_ID: ACCESS,
-    AWS_SECRET_ACCESS_KEY: SECRET,
-    TMPDIR: join(bench.work, 'tmp'),
-    // The s3:// row measures the plain archive's upload: a throwaway bucket may hold the bench's secrets.
-    ORKESTRA_ALLOW_PLAINTEXT_SECRETS: 'yes',
-  };
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === '') delete env[key];
-    else env[key] = value;
-  }
-  return env;
-}
-
-function bashEnv(bench: Bench, extra: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    PATH: `/usr/bin:${process.env.PATH}`, // Debian's awscli, not another aws on the PATH
-    DOCKER_HOST: bench.stack.dockerHost,
-    MONGO_CONTAINER: bench.mongo,
-    REDIS_CONTAINER: bench.redis,
-    MONGO_DATABASE: 'bench',
-    RUSTFS_ENDPOINT: bench.s3Endpoint,
-    AWS_ACCESS_KEY_ID: ACCESS,
-    AWS_SECRET_ACCESS_KEY: SECRET,
-    AWS_DEFAULT_REGION: 'us-east-1',
-    PROJECT_DIR: bench.project,
-    WORK_DIR: bench.work,
-    ...extra,
-  };
-}
-
-/** Watched for the largest local file: the archive's folder (local runs), the tool's TMPDIR and the project. */
-const toolBackup = (bench: Bench, output: string, env: Record<string, string>, flags: string[] = []) =>
-  measure(BINARY, ['backup', 'all', '-y', '-o', output, ...flags], {
-    cwd: bench.project,
-    env: toolEnv(bench, env),
-    watchFolders: [join(bench.work, 'tmp'), bench.project, ...(output.startsWith('s3://') ? [] : [dirname(output)])],
-  });
-const toolRestore = (bench: Bench, archive: string, env: Record<string, string>, flags: string[] = []) =>
-  measure(BINARY, ['restore', archive, '-y', ...flags], { cwd: bench.project, env: toolEnv(bench, env) });
-const bashBackup = (bench: Bench, output: string) =>
-  measure('bash', [join(REPO, 'bench/bash/backup.sh')], {
-    cwd: bench.project,
-    env: bashEnv(bench, { OUTPUT: output }),
-    watchFolders: [dirname(output), bench.project],
-  });
-const bashRestore = (bench: Bench, archive: string) =>
-  measure('bash', [join(REPO, 'bench/bash/restore.sh')], { cwd: bench.project, env: bashEnv(bench, { ARCHIVE: archive }) });
-
-/** Empties the object store so that both restores upload everything (neither may skip "unchanged"). */
-async function resetObjectStore(bench: Bench): Promise<void> {
-  await execText(bench.stack, bench.s3, ['sh', '-c', 'rm -rf /data/*']);
-  const client = s3ClientFor(bench.s3Endpoint, ACCESS, SECRET);
-  const { Buckets } = await client.send(new ListBucketsCommand({}));
-  if ((Buckets ?? []).length > 0) throw new Error('the object store did not empty');
-}
-
-function record(row: Row, result: Measurement, what: string): void {
-  if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}):\n${result.stderr.slice(-2000)}`);
-  row.wallMs.push(result.wallMs);
-  row.peakRss.push(result.peakRssBytes);
-  if (row.operation === 'backup') (row.largestFile ??= []).push(result.largestFileBytes);
-  log(
-    `${what}: ${seconds(result.wallMs)} s, peak RSS ${Math.round(result.peakRssBytes / MB)} MB, largest local file ${Math.round(result.largestFileBytes / MB)} MB`,
-  );
-}
-
-async function emptyOffsite(bench: Bench): Promise<void> {
-  const client = s3ClientFor(bench.offsite.endpoint, ACCESS, SECRET);
-  const { Contents } = await client.send(new ListObjectsV2Command({ Bucket: OFFSITE_BUCKET }));
-  for (const { Key } of Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket: OFFSITE_BUCKET, Key }));
-  client.destroy();
-}
-
 async function updatePerformanceDoc(report: string): Promise<void> {
   const path = join(REPO, PERFORMANCE_DOC);
   const doc = await readFile(path, 'utf8');
@@ -516,29 +312,11 @@ async function updatePerformanceDoc(report: string): Promise<void> {
   log(`${PERFORMANCE_DOC} benchmark tables updated (section ${section})`);
 }
 
-/** How many objects of the small-objects dataset lie in `bucket` under one of `prefixes`. */
-function pickedObjects(plan: DatasetPlan, bucket: string, prefixes: readonly string[]): number {
-  let count = 0;
-  for (let index = 0; index < (plan.manySmall?.count ?? 0); index += 1) {
-    const object = smallObject(plan.manySmall!, index);
-    if (object.bucket === bucket && prefixes.some((prefix) => object.key.startsWith(prefix))) count += 1;
-  }
-  return count;
-}
-
 function parseSize(text: string): { label: string; bytes: number } {
   const match = /^(\d+)([MG])$/i.exec(text.trim());
   if (!match) throw new Error(`size ${text}: use e.g. 256M or 2G`);
   const bytes = Number(match[1]) * (match[2].toUpperCase() === 'G' ? 1024 ** 3 : MB);
   return { label: `${match[1]} ${match[2].toUpperCase()}B`, bytes };
-}
-
-function seconds(ms: number): string {
-  return (ms / 1000).toFixed(1);
-}
-
-function log(message: string): void {
-  process.stderr.write(`${message}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -11,7 +11,9 @@ export const OBJECTS_PICK = 'tool, --objects 1 %';
 /** Selective restores of the size datasets: 1,000 Redis keys, one of the three collections. */
 export const KEYS_PICK = "tool, --keys 'session:1???' (1,000 keys)";
 export const NS_PICK = 'tool, --ns users (1 of 3 collections)';
-const PICKS: readonly string[] = [OBJECTS_PICK, KEYS_PICK, NS_PICK];
+/** One key prefix of the size datasets' objects: tenant 7 of 50 in the uploads bucket. */
+export const PREFIX_PICK = 'tool, --objects uploads/tenant-7/ (1 prefix)';
+const PICKS: readonly string[] = [OBJECTS_PICK, KEYS_PICK, NS_PICK, PREFIX_PICK];
 
 export function renderReport(results: BenchResults): string {
   const { machine } = results;
@@ -168,6 +170,7 @@ function ratios(row: Row, rows: Row[], limits: LimitRow[]): string {
     [OBJECTS_PICK]: 'selection / whole',
     [KEYS_PICK]: 'selection / whole',
     [NS_PICK]: 'selection / whole',
+    [PREFIX_PICK]: 'selection / whole',
   }[row.pipeline];
   if (versus) parts.push(`${(wall / median(versus.wallMs)).toFixed(2)} (${against})`);
   const limit = limits.find(

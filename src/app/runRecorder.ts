@@ -113,6 +113,11 @@ export class RunRecorder {
     if (outcome.failed) this.fail(`restore of ${outcome.failed.component} failed: ${outcome.failed.message}`);
   }
 
+  /** A selective drill's selection, noted before its copies start: a failed or interrupted one is recorded as selective too. */
+  drillSelected(selection: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>): void {
+    this.extra = { ...this.extra, drillSelection: copiedSelection(selection) };
+  }
+
   drilled(report: DrillReport): void {
     for (const component of report.components) {
       const ok = !component.failure && component.checks.every((check) => check.ok);
@@ -221,10 +226,16 @@ function archiveOf(location: string, bytes: number | undefined, manifest: Manife
 
 /** A selective drill's selection, per component, as the history records it. */
 function drillSelection(report: DrillReport): Record<string, Record<string, string[]>> {
+  return copiedSelection(Object.fromEntries(report.components.map((component) => [component.name, component.selection ?? {}])));
+}
+
+function copiedSelection(
+  selection: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>,
+): Record<string, Record<string, string[]>> {
   return Object.fromEntries(
-    report.components.map((component) => [
-      component.name,
-      Object.fromEntries(Object.entries(component.selection ?? {}).map(([flag, values]) => [flag, [...values]])),
+    Object.entries(selection).map(([name, flags]) => [
+      name,
+      Object.fromEntries(Object.entries(flags).map(([flag, values]) => [flag, [...values]])),
     ]),
   );
 }

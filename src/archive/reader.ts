@@ -10,6 +10,7 @@ import { archiveIndex, listedIndex, type ArchiveIndex, type IndexedFile } from '
 import { componentOf, INDEX_FOLDER, indexPath, MANIFEST_PATH, normalizeEntryPath, pathInComponent } from './paths.js';
 import { locationName, type ArchiveBytes, type ArchiveLocation } from './location.js';
 import { contentReleased, HostileArchiveError, tarEntries } from './tarStream.js';
+import { ReadScope, type CheckScope } from './readScope.js';
 import { codecOf, NotCompressedError, singleFrame } from './compression.js';
 import { ZstdFormatError } from './zstdFrames.js';
 
@@ -59,6 +60,8 @@ export interface ArchiveCheck {
   unlisted: number;
   /** The files and their content bytes: listed ones checked against the archive, or found in it. */
   index: ArchiveIndex;
+  /** A selective check's files and bytes (those of the components it was given); undefined: the whole archive was checked. */
+  checked?: { files: number; bytes: number };
 }
 
 /** Problems kept word for word; a million missing files are summarised, not listed. */
@@ -75,15 +78,19 @@ class ProblemList {
 }
 
 /**
- * Reads the whole archive once: every entry's path is safe, every file the index lists is
- * present with its size and SHA-256, nothing unlisted hides in it, and the stream is not cut
- * short. The index streams beside the archive (its files come in the same order), so memory
- * does not grow with the number of files.
+ * Reads the archive once: every entry's path is safe, every file the index lists is present with
+ * its size and SHA-256, nothing unlisted hides in it, and the stream is not cut short. The index
+ * streams beside the archive (its files come in the same order), so memory does not grow with
+ * the number of files. With `only` (a selective restore) and an index, only the files it reads
+ * are hashed, the other components' files are passed over, and the read stops once the last
+ * file it reads is checked; the manifest, the index entries and every path met are checked all the same.
  */
 export async function checkArchive(
   file: ArchiveLocation,
   manifest: Manifest,
   onBytes: (bytes: number) => void = () => undefined,
+  only?: CheckScope,
+  onScope: (bytes: number) => void = () => undefined,
 ): Promise<ArchiveCheck> {
   const problems = new ProblemList();
   const index = archiveIndex(file, manifest);
@@ -91,9 +98,12 @@ export async function checkArchive(
   const cursors = new Map<string, IndexCursor>();
   const captured = new Set(manifest.components);
   const finishedComponents = new Set<string>();
+  let scope: ReadScope | undefined;
   let currentComponent: string | undefined;
   let broken = false;
   try {
+    scope = index && only ? await ReadScope.of(index, only) : undefined;
+    if (scope) onScope(scope.toRead);
     for await (const entry of tarEntries(file)) {
       const problem = entryProblem(entry, captured, manifest.index !== undefined);
       if (problem) {
@@ -102,25 +112,35 @@ export async function checkArchive(
       }
       if (entry.type === 'Directory') continue;
       const path = (normalizeEntryPath(entry.path) as { path: string }).path;
-      const record = { path, size: entry.size, sha256: await sha256Of(entry.body, onBytes) };
-      if (path === MANIFEST_PATH) continue;
       const component = componentOf(path)!;
-      if (component === INDEX_FOLDER) {
-        checkIndexEntry(record, manifest, problems);
+      if (path === MANIFEST_PATH || component === INDEX_FOLDER || !index) {
+        const record = { path, size: entry.size, sha256: await sha256Of(entry.body, onBytes) };
+        if (component === INDEX_FOLDER) checkIndexEntry(record, manifest, problems);
+        else if (path !== MANIFEST_PATH) found.push(record);
         continue;
       }
-      if (!index) {
-        found.push(record);
-        continue;
-      }
+      // Every component's files are placed, read or not: the restore's one pass stops at the next component's first file.
       if (component !== currentComponent) {
         if (finishedComponents.has(component)) problems.add(`${path} is out of place: the files of ${component} are not together`);
         if (currentComponent !== undefined) finishedComponents.add(currentComponent);
         currentComponent = component;
       }
+      if (scope && !scope.covers(component)) {
+        if (scope.complete()) break; // past the last file it reads: the rest of the archive is not read
+        continue; // left unread, the reader skips the content
+      }
       let cursor = cursors.get(component);
       if (!cursor) cursors.set(component, (cursor = new IndexCursor(component, index.of(component).entries(), problems)));
-      await cursor.match(pathInComponent(path), record.size, record.sha256);
+      const expected = await cursor.place(pathInComponent(path), entry.size);
+      if (expected === undefined) continue;
+      if (scope && !scope.reads(component, expected)) {
+        if (scope.complete()) break;
+        continue;
+      }
+      if (expected.sha256 !== undefined && expected.sha256 !== (await sha256Of(entry.body, onBytes))) {
+        problems.add(`${component}/${expected.path} fails its SHA-256 checksum`);
+      }
+      scope?.checked(component, entry.size);
     }
   } catch (error) {
     // A read that failed on the way (the store unreachable, a body that stalled) says nothing of the archive.
@@ -129,10 +149,18 @@ export async function checkArchive(
     broken = true;
   }
   for (const component of index?.order ?? []) {
+    if (only && !only.has(component)) continue;
     const cursor = cursors.get(component) ?? new IndexCursor(component, index!.of(component).entries(), problems);
+    // A selective check stops after the last file it reads: what the index lists past it is not looked for.
+    if (scope?.complete() && scope.reads(component) === 'some') continue;
     await cursor.finish(broken);
   }
-  return { problems: problems.lines, unlisted: problems.unlisted, index: index ?? listedIndex(found, { listed: false, checksums: false }) };
+  return {
+    problems: problems.lines,
+    unlisted: problems.unlisted,
+    index: index ?? listedIndex(found, { listed: false, checksums: false }),
+    checked: scope?.totals(),
+  };
 }
 
 /** The index entries themselves, against the manifest's summary of them. */
@@ -165,16 +193,21 @@ class IndexCursor {
     this.iterator = entries[Symbol.asyncIterator]();
   }
 
-  async match(path: string, size: number, sha256: string): Promise<void> {
+  /**
+   * The index's record of a file met in the archive, the files listed before it reported
+   * missing; undefined when it is a problem itself (twice, unlisted, of another size).
+   */
+  async place(path: string, size: number): Promise<IndexedFile | undefined> {
     const name = `${this.component}/${path}`;
-    if (path === this.previous) return this.problems.add(`${name} appears twice in the archive`);
+    if (path === this.previous) return void this.problems.add(`${name} appears twice in the archive`);
     const position = await this.find(path);
-    if (position === -1) return this.problems.add(`${name} is in the archive but not in the manifest`);
+    if (position === -1) return void this.problems.add(`${name} is in the archive but not in the manifest`);
     for (const skipped of this.ahead.splice(0, position)) this.missing(skipped);
     const expected = this.ahead.shift()!;
     this.previous = path;
-    if (expected.size !== size) this.problems.add(`${name} is ${size} bytes, the manifest says ${expected.size}`);
-    else if (expected.sha256 !== undefined && expected.sha256 !== sha256) this.problems.add(`${name} fails its SHA-256 checksum`);
+    if (expected.size === size) return expected;
+    this.problems.add(`${name} is ${size} bytes, the manifest says ${expected.size}`);
+    return undefined;
   }
 
   /**

@@ -41,6 +41,19 @@ export function printable(text: string): string {
 // eslint-disable-next-line no-control-regex
 const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
+/** A name from an archive on one row of a list: `printable`, and its newlines and tabs escaped too. */
+export function printableName(name: string): string {
+  return printable(name).replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
+/**
+ * A value as it is typed on a command line: bare when plain, else in single quotes a shell reads
+ * back unchanged. Control characters are shown escaped (`printableName`), never sent to the terminal.
+ */
+export function shellWord(value: string): string {
+  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${printableName(value).replaceAll("'", `'\\''`)}'`;
+}
+
 /** The first line of a message that may run over several (a tool's stderr, a server's error). */
 export function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';

@@ -39,7 +39,16 @@ export async function drillCommand(args: ParsedCommand, terminal: Terminal, sign
   }
   if (args.from !== undefined && target !== 'latest')
     throw new UsageError('--from goes with "latest" only.', { hint: 'Example: orkestra-backup drill latest --from s3://bucket/backups/' });
-  return monitoredRun('drill', args.common, terminal, signal, (watched, tell) => drill(target, args, watched, signal, tell, recorder));
+  // A selective drill proves its selection only: it is not the drill the health check watches (status judges by whole drills too).
+  const selective = Object.values(args.selectors).some((values) => values.length > 0);
+  return monitoredRun(
+    'drill',
+    args.common,
+    terminal,
+    signal,
+    (watched, tell) => drill(target, args, watched, signal, tell, recorder),
+    !selective,
+  );
 }
 
 async function drill(
@@ -59,7 +68,13 @@ async function drill(
   recorder.opened(opened);
   let report: DrillReport;
   try {
-    report = await runDrill(session, opened, { images: args.images, config, selectors: args.selectors, components: args.components });
+    report = await runDrill(session, opened, {
+      images: args.images,
+      config,
+      selectors: args.selectors,
+      components: args.components,
+      onSelection: (selection) => recorder.drillSelected(selection),
+    });
   } finally {
     await opened.location.close();
   }

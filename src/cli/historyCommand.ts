@@ -1,7 +1,7 @@
 import { posix, resolve } from 'node:path';
 import { openOffsite, openSessionProject } from '../app/session.js';
 import { UsageError } from '../base/errors.js';
-import { formatBytes, formatDuration } from '../base/format.js';
+import { formatBytes, formatDuration, printable } from '../base/format.js';
 import { readHistoryCopies } from '../core/history/historyCopy.js';
 import { historyPath, readHistory } from '../core/history/historyFile.js';
 import type { HistoryRecord } from '../model/history.js';
@@ -68,9 +68,23 @@ function historyTable(records: readonly HistoryRecord[]): string {
   const lines = [line(HEADINGS)];
   records.forEach((record, index) => {
     lines.push(line(rows[index]));
+    // A selective drill proves its selection only: said, so that its "ok" is not read as a whole drill's.
+    if (record.drillSelection) lines.push(`    selective drill: ${selectionLine(record.drillSelection)}`);
     if (record.error) lines.push(`    ${record.error}`);
   });
   return `${lines.join('\n')}\n`;
+}
+
+function selectionLine(selection: NonNullable<HistoryRecord['drillSelection']>): string {
+  const parts = Object.entries(selection).map(([name, flags]) =>
+    [
+      name,
+      ...Object.entries(flags).flatMap(([flag, values]) =>
+        values.length === 0 ? [`--${flag}`] : values.map((value) => `--${flag} ${value}`),
+      ),
+    ].join(' '),
+  );
+  return printable(parts.join('; '));
 }
 
 function rowOf(record: HistoryRecord): string[] {

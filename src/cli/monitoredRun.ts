@@ -19,9 +19,10 @@ export async function monitoredRun(
   terminal: Terminal,
   signal: AbortSignal,
   run: (terminal: Terminal, report: (facts: OutcomeFacts) => void) => Promise<number>,
+  pingsHealthcheck = command !== 'verify',
 ): Promise<number> {
   const monitor = await openRunMonitor(command, await monitorSource(common), {
-    pingsHealthcheck: command !== 'verify',
+    pingsHealthcheck,
     warn: (line) => terminal.err(`orkestra-backup: ${line}\n`),
   });
   if (!monitor) return run(terminal, () => undefined);

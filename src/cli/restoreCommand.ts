@@ -120,6 +120,8 @@ function planJson(archive: CheckedArchive, plans: readonly ComponentPlan[], dryR
     environment: archive.manifest.environment,
     createdAt: archive.manifest.createdAt,
     checksumsVerified: !archive.legacy,
+    // A selective restore verifies only the files it reads.
+    verifiedFiles: archive.legacy ? 0 : (archive.checkedOnly?.files ?? archive.index.files),
     components: plans.map(({ component, plan, failure, from }) => ({
       name: component.name,
       archive: from?.file ?? archive.file,

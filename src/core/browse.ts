@@ -85,15 +85,16 @@ export async function browseArchive(
   const component = manifest.components.includes(request.component) ? componentNamed(request.component, manifest, options) : undefined;
   if (!component?.find) throw new UsageError(`${view.name} holds no part ${request.component} whose items this version can list.`);
   const source = sourceFor(view, component);
-  const context = { source, setting: options.setting };
-  if (request.group === undefined && component.groups) return groupsPage(await component.groups(context), request);
+  const context = { source, setting: options.setting, shape: manifest.shape?.components[request.component] };
+  const groups = request.group === undefined ? await component.groups?.(context) : undefined;
+  if (groups) return groupsPage(groups, request);
   const filter = request.filter ? filterMatcher(request.filter) : undefined;
   // Items are filtered by the component (a collection is also matched as database.collection); groups here.
   const matches = request.group !== undefined && filter ? filter : () => true;
   return pageOf(component.find(context, matches), request, signal);
 }
 
-/** A page of the groups a component knows from the manifest (a few buckets or folders: held whole). */
+/** A page of the groups a component knows from the manifest (a few buckets, folders or databases: held whole). */
 function groupsPage(groups: readonly ItemGroup[], request: BrowseRequest): BrowsePage {
   const filter = request.filter ? filterMatcher(request.filter) : undefined;
   const kept = filter ? groups.filter((group) => filter(group.name)) : groups;

@@ -7,6 +7,7 @@ import type { MoveAsideFolder } from './moveAside.js';
 import type { Project } from '../model/project.js';
 import type { Services } from './services.js';
 import type { Manifest } from '../archive/manifest.js';
+import type { IndexedFile } from '../archive/fileIndex.js';
 import type { ComponentShape } from '../model/shape.js';
 
 export interface AddOptions {
@@ -201,6 +202,8 @@ export interface DrillSupport {
 /** Reading a component's part of an archive without any server (inspect and verify). */
 export interface ExamineContext {
   readonly source: ComponentSource;
+  /** What the manifest recorded of the part at backup time (items per group); undefined in older archives. */
+  readonly shape?: ComponentShape;
   /** A setting as the local project resolves it (docker/.env, then the environment), for "would be restored as". */
   setting: (key: string) => string | undefined;
 }
@@ -218,7 +221,12 @@ export interface ArchiveReport {
 /** One item of an archive whose name `inspect --find` matched: where it lives in its component and its size. */
 export interface FoundItem {
   /** Where it lives inside the component: a database, a Redis database, a bucket, a folder. */
-  readonly group: { readonly kind: string; readonly name: string };
+  readonly group: {
+    readonly kind: string;
+    readonly name: string;
+    /** What the manifest counts in it, for people (`12,345 keys`): set by `groups` only. */
+    readonly detail?: string;
+  };
   /** What it is: collection, key, object, file. */
   readonly kind: string;
   /** Its name as the component's selectors take it (a collection, a key, an object's key, a path inside the folder). */
@@ -295,15 +303,21 @@ export interface Component<Plan extends RestorePlan = RestorePlan> {
   find?(context: ExamineContext, matches: NameMatcher): AsyncIterable<FoundItem>;
   /**
    * The groups `find` puts its items in (buckets, folders), as the manifest records them, without
-   * reading the part: the TUI's picker lists them at once. Without it, they are found through `find`.
+   * reading the part: the TUI's picker lists them at once. Without it, or when it answers undefined
+   * (the manifest does not record them), they are found through `find`.
    */
-  groups?(context: ExamineContext): Promise<readonly FoundItem['group'][]>;
+  groups?(context: ExamineContext): Promise<readonly FoundItem['group'][] | undefined>;
   /** Restore drills; a component without it cannot be drilled. */
   readonly drill?: DrillSupport;
   /** The restore flags that pick part of it or send it elsewhere (docs/restore-one-thing.md); its plan and restore get them in `selection`. */
   readonly selectors?: readonly RestoreSelector[];
   /** How picks of the TUI's tree (items `find` yields) become `selectors` values. */
   readonly pickSelectors?: PickSelectors;
+  /**
+   * Which of its archive files a restore of `selection` reads (never fewer: a selective restore
+   * checks only those before its first change); absent: all of them.
+   */
+  readonly selectionReads?: (selection: RestoreSelection) => (file: IndexedFile) => boolean;
 }
 
 /** A user canary: the component that answers it, a name for the report, and the component's own fields. */

@@ -24,13 +24,22 @@ export function dryRunLines(archive: CheckedArchive, plans: readonly ComponentPl
     {
       text: archive.legacy
         ? 'Archive: made by the original backup.sh; no checksums to verify, structure checked'
-        : `Archive: ${plural(archive.index.files, 'file')}, every SHA-256 verified`,
+        : archive.checkedOnly
+          ? `Archive: ${plural(archive.index.files, 'file')}; the ${archive.checkedOnly.files} this restore reads verified (SHA-256), the rest not read (verify checks them)`
+          : `Archive: ${plural(archive.index.files, 'file')}, every SHA-256 verified`,
     },
   ];
   const selective = selectiveLine(archive, plans);
   if (selective !== undefined) lines.push({ text: selective });
   for (const { component, plan, failure, from } of plans) {
-    lines.push({ text: '' }, { text: from ? `${component.name} (from ${from.name}, every SHA-256 verified)` : component.name });
+    lines.push(
+      { text: '' },
+      {
+        text: from
+          ? `${component.name} (from ${from.name}, ${from.checkedOnly ? 'the files it reads' : 'every'} SHA-256 verified)`
+          : component.name,
+      },
+    );
     if (failure) lines.push({ text: `  FAILED: ${failure}`, failure: true });
     if (plan?.selection) lines.push({ text: `  ${selectionSummary(plan)}` });
     for (const warning of plan?.warnings ?? []) lines.push({ text: `  warning: ${warning}` });

@@ -3,6 +3,7 @@ import type { Manifest } from '../archive/manifest.js';
 import type { ArchiveBytes } from '../archive/location.js';
 import { locationName } from '../archive/location.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
+import type { CheckScope } from '../archive/readScope.js';
 import { openArchiveReference, openOffsiteStore, sessionOffsite } from './offsite.js';
 import type { Keyring } from '../age/header.js';
 import { settingsKeyring } from './archiveKeys.js';
@@ -15,7 +16,7 @@ import type { PlannedWork } from '../model/events.js';
 import { ComponentProgress } from '../model/progress.js';
 import { acquireRestoreLock } from './restoreLock.js';
 import { parseComponentList } from './selection.js';
-import { narrowToSelection, type SelectorValues } from './restoreSelection.js';
+import { narrowToSelection, selectionOf, type SelectorValues } from './restoreSelection.js';
 import type { Session } from './session.js';
 
 /** An archive whose manifest was read and whose every byte was checked. */
@@ -24,6 +25,8 @@ export interface CheckedArchive extends OpenedArchive, Omit<ArchiveView, 'locati
   readonly index: ArchiveIndex;
   /** Archives of the original bash scripts carry no checksums. */
   readonly legacy: boolean;
+  /** A selective restore's check: the files and bytes it verified, those of the components it restores; absent when every file was. */
+  readonly checkedOnly?: { readonly files: number; readonly bytes: number };
 }
 
 export interface ComponentPlan {
@@ -76,23 +79,49 @@ export async function openRestoreArchive(
 }
 
 /**
- * Reads the whole archive: a restore refuses, before touching anything, an archive with a
- * truncated stream, a missing file, a failed checksum or an entry that would land outside its folder.
+ * Reads the archive before touching anything: a restore refuses an archive with a truncated
+ * stream, a missing file, a failed checksum or an entry that would land outside its folder.
+ * Given `only` (the components a selective restore reads), it checks the manifest, the index and
+ * every file of those components, and reads no further than their last file (`verify` checks the
+ * whole archive); an archive of the original scripts, which lists nothing, is read whole.
  */
-export async function checkRestoreArchive(session: Session, opened: OpenedArchive): Promise<CheckedArchive> {
+export async function checkRestoreArchive(session: Session, opened: OpenedArchive, only?: CheckScope): Promise<CheckedArchive> {
   const { name, manifest } = opened;
   const listed = archiveIndex(opened.location, manifest);
   const legacy = listed === undefined;
+  const scope = listed ? only : undefined;
   const progress = new ComponentProgress(ARCHIVE_CHECK, 'check', session.onEvent);
-  progress.expect(listed?.bytes ?? 0);
-  const { problems, index } = await checkArchive(opened.location, manifest, (bytes) => progress.advance(bytes));
+  progress.expect(scope ? [...scope.keys()].reduce((total, component) => total + listed!.of(component).bytes, 0) : (listed?.bytes ?? 0));
+  const { problems, index, checked } = await checkArchive(
+    opened.location,
+    manifest,
+    (bytes) => progress.advance(bytes),
+    scope,
+    (bytes) => progress.expect(bytes), // only the files it reads
+  );
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
     progress.failed(problems[0]);
     throw new UsageError(`${name} failed its check: ${problems[0]}${more}.`, { hint: 'Nothing was touched.' });
   }
-  progress.done(legacy ? 'made by the original backup.sh: no checksums to verify' : `${plural(index.files, 'file')} verified`);
-  return { ...opened, index, legacy };
+  progress.done(
+    legacy
+      ? 'made by the original backup.sh: no checksums to verify'
+      : checked
+        ? `${checked.files} of ${plural(index.files, 'file')} verified: only those this restore reads (verify checks the whole archive)`
+        : `${plural(index.files, 'file')} verified`,
+  );
+  return { ...opened, index, legacy, ...(checked ? { checkedOnly: checked } : {}) };
+}
+
+/**
+ * What a selective restore reads of the archive (every component narrowed to a selection): per
+ * component, the files its selection reads (undefined: all of them); undefined for a whole restore.
+ */
+function selectiveScope(components: readonly Component[]): CheckScope | undefined {
+  const selections = components.map(selectionOf);
+  if (components.length === 0 || selections.some((selection) => selection === undefined)) return undefined;
+  return new Map(components.map((component, at) => [component.name, component.selectionReads?.(selections[at]!)]));
 }
 
 /** The name the archive's check reports its progress under. */
@@ -120,12 +149,13 @@ export async function previewRestore(
     const archive = await checkRestoreArchive(session, opened);
     return { archive, plans: await planRestore(session, archive, components, restoredAlongside) };
   }
+  const only = selectiveScope(components);
   const planning = new AbortController();
   const planSession = { ...session, signal: AbortSignal.any([session.signal, planning.signal]) };
   const plans = planRestore(planSession, { ...opened, index: listed, legacy: false }, components, restoredAlongside);
   plans.catch(() => undefined); // a planning failure is reported below, after the check's verdict
   try {
-    const archive = await checkRestoreArchive(session, opened);
+    const archive = await checkRestoreArchive(session, opened, only);
     return { archive, plans: await plans };
   } catch (error) {
     planning.abort();

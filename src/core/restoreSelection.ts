@@ -72,11 +72,19 @@ export function narrowToSelection(candidates: readonly Component[], given: Selec
   });
 }
 
+/** Components narrowed to a selection by `narrowToSelection`, with it. */
+const narrowed = new WeakMap<Component, RestoreSelection>();
+
+/** The selection a component restores, when `narrowToSelection` narrowed it to one. */
+export function selectionOf(component: Component): RestoreSelection | undefined {
+  return narrowed.get(component);
+}
+
 /** The component with its selection handed to its plan, its restore and its drill's check; a plan that ignores it is refused. */
 function selecting(component: Component, flags: Readonly<Record<string, readonly string[]>>): Component {
   const beside = Object.keys(flags).some((flag) => component.selectors?.some((selector) => selector.flag === flag && selector.beside));
   const selection: RestoreSelection = { flags, beside };
-  return {
+  const chosen: Component = {
     ...component,
     async planRestore(context) {
       const plan: RestorePlan = await component.planRestore({ ...context, selection });
@@ -86,4 +94,6 @@ function selecting(component: Component, flags: Readonly<Record<string, readonly
     restore: (context, plan) => component.restore({ ...context, selection }, plan),
     drill: component.drill && { ...component.drill, check: (context) => component.drill!.check({ ...context, selection }) },
   };
+  narrowed.set(chosen, selection);
+  return chosen;
 }

@@ -1,3 +1,4 @@
+import { shareSequence } from '../base/asyncSequences.js';
 import { PreconditionError, UsageError } from '../base/errors.js';
 import type { ComponentSource } from '../archive/componentSource.js';
 import type { RedisCli } from './cli.js';
@@ -9,8 +10,8 @@ export const RDB_ENTRY = 'dump.rdb';
 
 /**
  * The bytes of the backup's RDB, streamed from the archive (the other files of the component
- * skipped), with the entry's size once it is reached: the RDB walk checks every length a record
- * declares against what is left of it.
+ * skipped, and those after it not read), with the entry's size once it is reached: the RDB walk
+ * checks every length a record declares against what is left of it.
  */
 export function archivedRdb(source: ComponentSource): RdbBytes {
   let size: number | undefined;
@@ -26,9 +27,28 @@ export function archivedRdb(source: ComponentSource): RdbBytes {
         }
         size = entry.size;
         for await (const chunk of entry.content) yield chunk as Buffer;
+        return;
       }
     },
   };
+}
+
+/**
+ * One read of an RDB for `count` walks side by side (see `shareSequence`), each told its size. A
+ * walk that may stop before it reads must let go of its share (`letGo`), or the others wait for it.
+ */
+export function sharedRdb(rdb: RdbBytes, count: number): RdbBytes[] {
+  return shareSequence(rdb, count).map((share) => ({
+    get size() {
+      return rdb.size;
+    },
+    [Symbol.asyncIterator]: () => share[Symbol.asyncIterator](),
+  }));
+}
+
+/** Stops a walk's share of a shared RDB (a no-op once it has stopped). */
+export async function letGo(share: RdbBytes): Promise<void> {
+  await share[Symbol.asyncIterator]().return?.();
 }
 
 /**

@@ -8,6 +8,8 @@ import { redisGlobMatches } from './keyGlob.js';
 import { shownKey, walkRdb } from './rdbKeys.js';
 import type { RdbBytes } from './rdbReader.js';
 import { Pipeline } from './pipeline.js';
+import { DUMP_TRAILER_BYTES } from './dumpPayload.js';
+import type { SelectedRdb } from './selectedRdb.js';
 import { encodeCommand, RespConnection, RespError, type RedisAddress, type RespReply } from './resp.js';
 
 /** Keys SCAN is asked for per call. */
@@ -152,6 +154,8 @@ export interface KeptKeys {
   /** Of the archive's selected keys, how many existed (their values are kept; the others are deleted on a put-back). */
   readonly existed: number;
   readonly toDelete: readonly { db: number; key: Buffer }[];
+  /** Selected keys of the archive whose expiry had passed: left out. */
+  readonly expired: number;
 }
 
 /**
@@ -167,7 +171,7 @@ export async function keepSelected(
   address: RedisAddress,
   rdb: RdbBytes,
   selection: KeySelection,
-  { now, path, maxBulk, signal }: { now: number; path: string; maxBulk: number; signal: AbortSignal },
+  { now, path, maxBulk, signal, spool }: { now: number; path: string; maxBulk: number; signal: AbortSignal; spool?: SelectedRdb },
 ): Promise<KeptKeys> {
   const file = createWriteStream(path, { mode: 0o600 });
   // Replies still arriving after a failure meet a destroyed file: its errors are this run's, never unhandled.
@@ -176,6 +180,7 @@ export async function keepSelected(
   const connection = await RespConnection.open(address);
   let records = 0;
   let existed = 0;
+  let expired = 0;
   const toDelete: { db: number; key: Buffer }[] = [];
   try {
     const pipe = new Pipeline(connection);
@@ -191,31 +196,29 @@ export async function keepSelected(
       let ttl: RespReply = null;
       pipe.sendNow(['PTTL', key], (reply) => (ttl = reply));
       await pipe.send(['DUMP', key], async (payload) => {
-        // A refusal (an ACL without DUMP) must not pass for a missing key: its put-back would delete it.
-        const refused = [ttl, payload].find((reply) => reply instanceof RespError);
-        if (refused instanceof RespError || (payload !== null && !Buffer.isBuffer(payload))) {
-          const why = refused instanceof RespError ? refused.message : 'an unexpected answer';
-          throw new PreconditionError(`Redis at ${address.shown} did not give the current value of ${shownKey(key)} (${why}).`, {
-            hint: 'A selective restore keeps the current value of every key it changes first (DUMP and PTTL). Nothing was changed.',
-          });
-        }
-        if (payload === null) return write(file, encodeCommand(['DEL', key]));
-        checkKeptLength(address, key, payload, maxBulk);
-        existed += 1;
-        const at = typeof ttl === 'number' && ttl > 0 ? Date.now() + ttl : 0;
-        await write(file, encodeCommand(['RESTORE', key, String(at), payload, 'REPLACE', 'ABSTTL']));
+        const record = putBackRecord(address, key, ttl, payload, maxBulk);
+        if (record[0] === 'RESTORE') existed += 1;
+        await write(file, encodeCommand(record));
       });
       records += 1;
     };
-    for await (const entry of walkRdb(rdb, { keepKey: () => true, values: false })) {
+    // With a spool, the selected keys' values are kept too (as the restore's walk keeps them), for the restore to read.
+    const walk = spool ? { values: true, valueKeepUpTo: maxBulk - DUMP_TRAILER_BYTES } : { values: false };
+    for await (const entry of walkRdb(rdb, { keepKey: () => true, ...walk })) {
       if (signal.aborted) break;
       const target = targetOf(selection, entry.db, entry.key!);
-      if (target === undefined || (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now)) continue;
+      if (target === undefined) continue;
+      if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now) {
+        expired += 1;
+        continue;
+      }
       if (!keys.has(target)) keys.set(target, new Set());
       // Only --delete-missing asks which keys matching now the archive lacks.
       if (selection.deleteMissing) keys.get(target)!.add(digest(entry.key!));
       await keep(target, entry.key!);
+      await spool?.add(entry);
     }
+    await spool?.finish();
     if (selection.deleteMissing && !signal.aborted) {
       const globs = selection.globs.length > 0 ? selection.globs : ['*'];
       const targets = selection.toDb !== undefined ? [selection.toDb] : [...keys.keys()].sort((a, b) => a - b);
@@ -238,7 +241,7 @@ export async function keepSelected(
     await once(file, 'close');
     if (fileError) throw fileError;
     signal.throwIfAborted();
-    return { records, existed, toDelete };
+    return { records, existed, toDelete, expired };
   } catch (error) {
     file.destroy();
     await rm(path, { force: true });
@@ -246,6 +249,22 @@ export async function keepSelected(
   } finally {
     connection.close();
   }
+}
+
+/** The command that puts a key back as PTTL and DUMP found it: its RESTORE, or DEL when it did not exist. */
+function putBackRecord(address: RedisAddress, key: Buffer, ttl: RespReply, payload: RespReply, maxBulk: number): (string | Buffer)[] {
+  // A refusal (an ACL without DUMP) must not pass for a missing key: its put-back would delete it.
+  const refused = [ttl, payload].find((reply) => reply instanceof RespError);
+  if (refused instanceof RespError || (payload !== null && !Buffer.isBuffer(payload))) {
+    const why = refused instanceof RespError ? refused.message : 'an unexpected answer';
+    throw new PreconditionError(`Redis at ${address.shown} did not give the current value of ${shownKey(key)} (${why}).`, {
+      hint: 'A selective restore keeps the current value of every key it changes first (DUMP and PTTL). Nothing was changed.',
+    });
+  }
+  if (payload === null) return ['DEL', key];
+  checkKeptLength(address, key, payload, maxBulk);
+  const at = typeof ttl === 'number' && ttl > 0 ? Date.now() + ttl : 0;
+  return ['RESTORE', key, String(at), payload, 'REPLACE', 'ABSTTL'];
 }
 
 function checkKeptLength(address: RedisAddress, key: Buffer, payload: Buffer, maxBulk: number): void {

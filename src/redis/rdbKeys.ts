@@ -26,6 +26,30 @@ export interface RdbKeyScan {
   readonly stopped?: string;
   /** Whether it stopped at a damaged record (rather than one it cannot step over). */
   readonly damaged?: boolean;
+  /** The keys by expiry, against the times given to the scan. */
+  readonly expiry: ExpiryCounts;
+}
+
+/** Two moments a server's keys are judged at: keys expired before the first cannot be there, keys unexpired at the second must. */
+export interface ExpiryTimes {
+  readonly startedBeforeMs: number;
+  readonly countedAtMs: number;
+}
+
+/** Keys without an expiry; keys unexpired at `countedAtMs`; keys that expired between the two moments. */
+export interface ExpiryCounts {
+  persistent: number;
+  volatile: number;
+  expiring: number;
+}
+
+/** Adds a key with this expiry to the counts; false when it had expired before `startedBeforeMs` (not counted). */
+export function countExpiry(counts: ExpiryCounts, times: ExpiryTimes, expiresAtMs: number | undefined): boolean {
+  if (expiresAtMs === undefined) counts.persistent += 1;
+  else if (expiresAtMs > times.countedAtMs) counts.volatile += 1;
+  else if (expiresAtMs > times.startedBeforeMs) counts.expiring += 1;
+  else return false;
+  return true;
 }
 
 const OP = {
@@ -173,21 +197,27 @@ export function shownKey(key: Buffer): string {
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
 }
 
-/** Counts the keys of every database and samples the first `sampleSize` keys. */
-export async function scanRdbKeys(content: RdbBytes, sampleSize = 20): Promise<RdbKeyScan> {
+/** Counts the keys of every database, and by expiry against `times`, and samples the first `sampleSize` keys. */
+export async function scanRdbKeys(
+  content: RdbBytes,
+  sampleSize = 20,
+  times: ExpiryTimes = { startedBeforeMs: -Infinity, countedAtMs: Date.now() },
+): Promise<RdbKeyScan> {
   const keysPerDb = new Map<number, number>();
   const sample: RdbKeySample[] = [];
+  const expiry: ExpiryCounts = { persistent: 0, volatile: 0, expiring: 0 };
   try {
     for await (const entry of walkRdb(content, { keepKey: (index) => index < sampleSize, values: false })) {
       const { db, key, type, expiresAtMs } = entry;
+      countExpiry(expiry, times, expiresAtMs);
       // Keys that are not UTF-8 cannot be asked for through redis-cli's argv: they are counted, not sampled.
       if (key && Buffer.from(key.toString('utf8')).equals(key)) sample.push({ db, key: key.toString('utf8'), type, expiresAtMs });
       keysPerDb.set(db, (keysPerDb.get(db) ?? 0) + 1);
     }
-    return { keysPerDb, sample };
+    return { keysPerDb, sample, expiry };
   } catch (error) {
-    if (error instanceof Unwalkable) return { sample, stopped: error.message };
-    if (error instanceof DamagedRdb) return { sample, stopped: withoutFinalPeriod(error.message), damaged: true };
+    if (error instanceof Unwalkable) return { sample, expiry, stopped: error.message };
+    if (error instanceof DamagedRdb) return { sample, expiry, stopped: withoutFinalPeriod(error.message), damaged: true };
     throw error;
   }
 }

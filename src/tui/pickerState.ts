@@ -47,7 +47,7 @@ export type PickerAction =
 /** One row of the listing: a component, a group, an item, or a move to another page. */
 export type PickerRow =
   | { readonly kind: 'component'; readonly component: BrowsableComponent; readonly picked: number }
-  | { readonly kind: 'group'; readonly name: string; readonly mark: 'all' | 'some' | 'none' }
+  | { readonly kind: 'group'; readonly name: string; readonly detail?: string; readonly mark: 'all' | 'some' | 'none' }
   | { readonly kind: 'item'; readonly name: string; readonly bytes: number; readonly detail?: string; readonly picked: boolean }
   | { readonly kind: 'previous' }
   | { readonly kind: 'more' };
@@ -118,7 +118,7 @@ export function pickerRows(state: PickerState): PickerRow[] {
     for (const group of page.groups) {
       const mine = picked.filter((pick) => pick.group === group.name);
       const mark = mine.some((pick) => pick.item === undefined) ? 'all' : mine.length > 0 ? 'some' : 'none';
-      rows.push({ kind: 'group', name: group.name, mark });
+      rows.push({ kind: 'group', name: group.name, detail: group.detail, mark });
     }
   } else {
     const whole = picked.some((pick) => pick.group === level.group && pick.item === undefined);

@@ -135,6 +135,7 @@ describeEngine('drill with selectors: restore only the selection into the copies
         measured: '3 keys',
       }),
       expect.objectContaining({ name: 'sampled keys present with their type and expiry', ok: true, measured: 'all 3 as archived' }),
+      expect.objectContaining({ name: 'sampled keys hold their archived values', ok: true, measured: 'all 3 as archived' }),
     ]);
     expect(await redis('--scan')).toBe(before);
     expect(await drillLeftovers()).toEqual([]);
@@ -148,7 +149,7 @@ describeEngine('drill with selectors: restore only the selection into the copies
     const text = await drill(['--keys', 'session:*', '--db', '0']);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain("Selective drill: only redis --keys 'session:*' --db 0 restored into the copies and checked");
-    expect(text.stdout).toMatch(/Drill PASSED: the selection restores; 2 checks passed\./);
+    expect(text.stdout).toMatch(/Drill PASSED: the selection restores; 3 checks passed\./);
   });
 
   it('--objects avatars/u/ restores only those objects into the S3 copy: each identical, no other object there', async () => {

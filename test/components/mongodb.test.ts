@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MongoArchiveReader } from '../../src/mongo/archive.js';
+import { createBackend } from '../../src/tui/backend.js';
 import { runCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
@@ -216,6 +217,21 @@ describeEngine('mongodb through the Docker Engine API', () => {
     ]) {
       for (const value of [...Object.values(keys), 'new-kms-value-55d0']) expect(output).not.toContain(value);
     }
+  });
+
+  it(`the picker lists the databases a backup's shape records, with their counts, the dump's admin marked as not restored ${label}`, async () => {
+    await serverHoldsTheFixture();
+    const dir = await project('test');
+    const archive = await backupOf('test');
+    const backend = await createBackend({ projectDir: dir, containers: { mongodb: mongo }, settings: {} });
+    const page = await backend.browse(archive, { component: 'mongodb', offset: 0, pageSize: 50 }, new AbortController().signal);
+    expect(page.read).toBe(0); // from the manifest: the dump is not read
+    expect(page.groups).toEqual(
+      expect.arrayContaining([
+        { kind: 'database', name: 'test', detail: '1 collection · 1 document' },
+        { kind: 'database', name: 'admin', detail: '1 collection · 1 document · not restored (only test is)' },
+      ]),
+    );
   });
 
   it(`a failing mongodump fails the backup with its stderr shown and leaves no archive ${label}`, async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { objectSelection } from '../../src/components/rustfs/selection.js';
+import { objectSelection, objectsRead } from '../../src/components/rustfs/selection.js';
 import type { ArchivedObject } from '../../src/s3/rustfs/archivedObjects.js';
 
 const ARCHIVED = ['avatars', 'docs'];
@@ -45,5 +45,22 @@ describe('the object selection of --objects and --to-bucket', () => {
     expect(select({ objects: ['avatars/users/'], 'to-bucket': ['avatars/restored'] }).targetKey('avatars', 'users/1/a.png')).toBe(
       'restored/avatars/users/1/a.png',
     );
+  });
+
+  it('says which archive files a selection reads: the picked objects by their recorded key, every object without --objects, any file whose key is not recorded', () => {
+    const file = (path: string, key?: string) => ({
+      path,
+      size: 1,
+      sha256: 'a'.repeat(64),
+      details: key === undefined ? undefined : { key },
+    });
+    const reads = objectsRead({ flags: { objects: ['avatars/users/1/', 'docs'] }, beside: false });
+    expect(reads(file('avatars/users/1/a.png', 'users/1/a.png'))).toBe(true);
+    expect(reads(file('avatars/users/10/c.png', 'users/10/c.png'))).toBe(false);
+    expect(reads(file('avatars/public/x.png', 'public/x.png'))).toBe(false);
+    expect(reads(file('docs/readme.txt', 'readme.txt'))).toBe(true);
+    expect(reads(file('other/users/1/a.png', 'users/1/a.png'))).toBe(false);
+    expect(reads(file('avatars/encoded-name'))).toBe(true);
+    expect(objectsRead({ flags: { 'to-bucket': ['compare'] }, beside: true })(file('avatars/public/x.png', 'public/x.png'))).toBe(true);
   });
 });

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { hasTmux, TerminalSession } from '../helpers/tmux.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
+import { readTarBytes, writeTarBytes } from '../helpers/archives.js';
 import { deleteObject, putObject, s3Client, seed, snapshotStore, type StoredObject } from '../helpers/s3.js';
 import { startS3, uniqueName, type StackContext } from '../engine/stack.js';
 
@@ -174,6 +176,35 @@ describeEngine('restore --objects and --to-bucket', () => {
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('"Not_A_Bucket" is not a valid bucket name');
     expect(await snapshotStore(store.client)).toEqual(changed);
+  });
+
+  it('a selective restore checks only the objects it picks: damage in other objects (before and after them) does not stop it, damage in a picked one is refused before any change', async () => {
+    const { store, archive, original, changed } = await backedUpThenChanged();
+    const damaged = async (name: string, ...markers: string[]) => {
+      const tar = await readTarBytes(archive);
+      for (const marker of markers) {
+        const at = tar.indexOf(marker);
+        expect(at).toBeGreaterThan(0);
+        tar[at] = 'Q'.charCodeAt(0);
+      }
+      const file = join(dirname(archive), name);
+      await writeTarBytes(file, tar);
+      return file;
+    };
+    const picked = await damaged('picked.tar.gz', 'a\na\na\na\n');
+    const refused = await run(store, ['restore', picked, '--objects', 'avatars/users/1/', '-y']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('rustfs/avatars/users/1/a.png fails its SHA-256 checksum');
+    expect(await snapshotStore(store.client)).toEqual(changed);
+
+    const others = await damaged('others.tar.gz', 'x\nx\nx\nx\n', 'readme\nreadme\n');
+    const restored = await run(store, ['restore', others, '--objects', 'avatars/users/1/', '-y']);
+    expect(restored.code).toBe(0);
+    expect(restored.stderr).toContain('1 of 6 files verified: only those this restore reads');
+    const after = withoutAside(await snapshotStore(store.client));
+    expect(after['avatars/users/1/a.png']).toEqual(original['avatars/users/1/a.png']);
+    expect(Object.keys(after).sort()).toEqual(Object.keys(changed).sort());
+    for (const key of Object.keys(changed)) if (key !== 'avatars/users/1/a.png') expect(after[key]).toEqual(changed[key]);
   });
 
   it.skipIf(imageMode === 'upstream')(

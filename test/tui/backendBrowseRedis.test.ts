@@ -23,7 +23,11 @@ describe.skipIf(!hasRedisServer)(
       for (const key of ['a*b', 'aXb', 'plain']) server.cli('SET', key, 'changed');
 
       const databases = await backend.browse(archivePath, { component: 'redis', offset: 0, pageSize: 50 }, signal);
-      expect(databases.groups.map((group) => group.name)).toEqual(['0', '2']);
+      expect(databases.groups).toEqual([
+        { kind: 'database', name: '0', detail: '3 keys' },
+        { kind: 'database', name: '2', detail: '1 key' },
+      ]);
+      expect(databases.read).toBe(0); // from the manifest's shape: the RDB is not walked
       const keys = await backend.browse(archivePath, { component: 'redis', group: '0', filter: 'B', offset: 0, pageSize: 50 }, signal);
       expect(keys.items.map((item) => item.name).sort()).toEqual(['a*b', 'aXb']);
       const answer = await backend.picksAsSelectors(archivePath, { redis: [{ group: '0', item: 'a*b' }] });

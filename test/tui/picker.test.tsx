@@ -71,6 +71,7 @@ function pickerBackend(options: { hangOn?: string } = {}): FakeBackend {
       for (let index = 0; index < 120; index += 1)
         if (matches(`session:${index}`)) yield { group: { kind: 'database', name: '0' }, kind: 'key', name: `session:${index}`, bytes: 5 };
       yield { group: { kind: 'database', name: '3' }, kind: 'key', name: 'queue:[1]', bytes: 7, detail: 'list' };
+      yield { group: { kind: 'database', name: '3' }, kind: 'key', name: 'evil\u001b[2J\nforged row', bytes: 9 };
     }
     return pageOf(keys(), request, signal);
   };
@@ -78,6 +79,19 @@ function pickerBackend(options: { hangOn?: string } = {}): FakeBackend {
 }
 
 describe('TUI: Pick what to restore', () => {
+  it('shows a key name with control characters and a newline escaped on its one row: a crafted key cannot clear the screen or forge a row', async () => {
+    const { press, shows, frame } = mount(pickerBackend());
+    await shows('new.tar.gz');
+    await press(ENTER, DOWN, ENTER);
+    await shows(/› redis/);
+    await press('l');
+    await shows('[ ] 3');
+    await press(DOWN, 'l');
+    await shows('[ ] evil\\u001b[2J\\nforged row');
+    expect(frame()).not.toContain('\u001b[2J');
+    expect(frame()).not.toMatch(/^\s*forged row/m);
+  });
+
   it('picks one Redis key through a filter, restores it beside: the dry run gets --db, --keys and --to-db', async () => {
     const backend = pickerBackend();
     backend.previewImpl = async () => {
@@ -168,5 +182,29 @@ describe('TUI: Pick what to restore', () => {
     expect(exits).toEqual([]);
     await press(ESC);
     await shows('[ ] 3');
+  });
+
+  it("shows the counts the manifest's shape gives beside each group", async () => {
+    const backend = pickerBackend();
+    const listed = backend.browseImpl;
+    backend.browseImpl = async (request, signal) =>
+      request.group === undefined
+        ? {
+            groups: [
+              { kind: 'database', name: '0', detail: '12,345 keys' },
+              { kind: 'database', name: '3', detail: '1 key' },
+            ],
+            items: [],
+            more: false,
+            read: 0,
+          }
+        : listed(request, signal);
+    const { press, shows, frame } = mount(backend);
+    await shows('new.tar.gz');
+    await press(ENTER, DOWN, ENTER);
+    await shows(/› redis/);
+    await press('l');
+    await shows(/\[ \] 0\s+12,345 keys/);
+    expect(frame()).toMatch(/\[ \] 3\s+1 key/);
   });
 });

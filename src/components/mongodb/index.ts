@@ -26,7 +26,7 @@ import { connectionFailure, lastLines, restoreCounts, toolFailure } from '../../
 import { describeExit } from '../../base/processes.js';
 import { serverFacts } from '../../mongo/serverFacts.js';
 import { mongodbDrill } from './drill.js';
-import { findCollections } from './find.js';
+import { databaseGroups, findCollections } from './find.js';
 import { pickCollections } from './collectionPicks.js';
 import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../../mongo/remap.js';
 import {
@@ -198,6 +198,7 @@ export const mongodb: Component<MongoPlan> = {
   },
 
   find: findCollections,
+  groups: databaseGroups,
   drill: mongodbDrill,
 };
 

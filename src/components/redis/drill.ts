@@ -4,11 +4,20 @@ import type { ComponentSource } from '../../archive/componentSource.js';
 import type { Canary } from '../../core/component.js';
 import { plural } from '../../base/format.js';
 import type { RedisCli } from '../../redis/cli.js';
-import { countKeys } from '../../redis/keyspace.js';
 import { connectRedis, REDIS_DEFAULT_CONTAINER } from '../../redis/projectRedis.js';
+import { parseInfo } from '../../redis/layout.js';
 import { archivedRdb } from '../../redis/archivedRdb.js';
-import { scanRdbKeys, walkRdb, type RdbKeySample, type RdbKeyScan } from '../../redis/rdbKeys.js';
+import {
+  countExpiry,
+  scanRdbKeys,
+  walkRdb,
+  type ExpiryCounts,
+  type ExpiryTimes,
+  type RdbKeySample,
+  type RdbKeyScan,
+} from '../../redis/rdbKeys.js';
 import { targetOf, type KeySelection } from '../../redis/keySelection.js';
+import { dumpPayload } from '../../redis/dumpPayload.js';
 import { keySelectionOf } from './keySelectors.js';
 
 /** What Redis writes to its log when it refuses a data file (rdb.c, aof.c). */
@@ -16,6 +25,30 @@ const LOAD_ERROR =
   /Bad file format|Short read|Wrong signature|Can't handle RDB format|Fatal error loading|Bad file format reading the append only file/i;
 /** How many of the selected keys a selective drill asks for by name. */
 const SAMPLE_SIZE = 20;
+/** The longest value encoding a selective drill compares with the copy's (hex in redis-cli's argv, 20 of them). */
+const COMPARED_VALUE_BYTES = 4096;
+/** The key a selective drill's value comparison restores the archived value into, then deletes. */
+const PROBE_KEY = 'orkestra-backup:drill:probe';
+/**
+ * Per sampled key (KEYS[i]), its archived DUMP payload (ARGV[i], hex) is restored into the probe
+ * key and both are DUMPed: one server serialises the same value the same way, whatever encoding
+ * the archive used. 1 same value, 0 another value, -1 no such key.
+ */
+const VALUE_SCRIPT = `local probe = ARGV[#KEYS + 1]
+local r = {}
+for i, k in ipairs(KEYS) do
+  local found = redis.call('DUMP', k)
+  if not found then
+    r[#r + 1] = -1
+  else
+    local payload = string.gsub(ARGV[i], '..', function(h) return string.char(tonumber(h, 16)) end)
+    redis.call('DEL', probe)
+    local ok = pcall(redis.call, 'RESTORE', probe, 0, payload)
+    r[#r + 1] = (ok and redis.call('DUMP', probe) == found) and 1 or 0
+    redis.call('DEL', probe)
+  end
+end
+return r`;
 /** Types and absolute expiries of the sampled keys, one database per call. */
 const SAMPLE_SCRIPT = `local r = {}
 for _, k in ipairs(KEYS) do
@@ -72,8 +105,10 @@ export const redisDrill: DrillSupport = {
         measured: loadError ? `log: ${loadError}` : `loading:${persistence.loading ?? '?'}`,
       },
     ];
-    const scan = await scanRdbKeys(archivedRdb(source));
-    checks.push(await keyCountCheck(cli, scan, await hasAofIncrements(source)));
+    // Redis loads a key that expired since the backup, or not (AOF preamble): such a key may be there or not.
+    const copy = { ...(await copyKeyspace(cli)), startedBeforeMs: -Infinity };
+    const scan = await scanRdbKeys(archivedRdb(source), SAMPLE_SIZE, copy);
+    checks.push(keyCountCheck(copy, scan, await hasAofIncrements(source)));
     if (scan.sample.length > 0) checks.push(await sampleCheck(cli, scan.sample));
     for (const canary of canaries) checks.push(await canaryCheck(cli, canary));
     return checks;
@@ -83,33 +118,97 @@ export const redisDrill: DrillSupport = {
 /**
  * A selective drill restored the selected keys of the RDB, key by key, into a copy that started
  * empty: it now holds exactly the selection's unexpired keys, and the first of them are there
- * with their type and expiry.
+ * with their type, expiry and value (a count and types alone pass values restored to the wrong keys).
  */
 async function selectionChecks(cli: RedisCli, source: ComponentSource, keys: KeySelection): Promise<DrillCheck[]> {
-  const now = Date.now();
+  const copy = await copyKeyspace(cli);
   const sample: RdbKeySample[] = [];
-  let selected = 0;
-  for await (const entry of walkRdb(archivedRdb(source), { keepKey: () => true, values: false })) {
+  const payloads = new Map<RdbKeySample, string>();
+  const selected: ExpiryCounts = { persistent: 0, volatile: 0, expiring: 0 };
+  const walk = walkRdb(archivedRdb(source), { keepKey: () => true, values: true, valueKeepUpTo: COMPARED_VALUE_BYTES });
+  for await (const entry of walk) {
     if (targetOf(keys, entry.db, entry.key!) === undefined) continue;
-    if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now) continue;
-    selected += 1;
+    const expiring = selected.expiring;
+    // A key that expired before the copy started was not restored; one expiring since may be there or not (not sampled).
+    if (!countExpiry(selected, copy, entry.expiresAtMs) || selected.expiring > expiring) continue;
     const key = entry.key!;
     // Keys that are not UTF-8 cannot be asked for through redis-cli's argv: they are counted, not sampled.
     if (sample.length < SAMPLE_SIZE && Buffer.from(key.toString('utf8')).equals(key)) {
-      sample.push({ db: entry.db, key: key.toString('utf8'), type: entry.type, expiresAtMs: entry.expiresAtMs });
+      const sampled = { db: entry.db, key: key.toString('utf8'), type: entry.type, expiresAtMs: entry.expiresAtMs };
+      sample.push(sampled);
+      if (entry.value) payloads.set(sampled, dumpPayload(entry.value, entry.version).toString('hex'));
     }
   }
-  const measured = await countKeys(cli);
-  const checks: DrillCheck[] = [
-    {
-      name: "the copy holds exactly the selection's keys of the archived RDB",
-      ok: measured === selected,
-      expected: plural(selected, 'key'),
-      measured: plural(measured, 'key'),
-    },
-  ];
+  const checks: DrillCheck[] = [expiryCountCheck("the copy holds exactly the selection's keys of the archived RDB", copy, selected)];
   if (sample.length > 0) checks.push(await sampleCheck(cli, sample));
+  if (payloads.size > 0) checks.push(await valueCheck(cli, payloads));
   return checks;
+}
+
+/** The copy's keys without an expiry and with one (INFO keyspace still counts those expired and not yet deleted), and when. */
+interface CopyKeyspace extends ExpiryTimes {
+  readonly persistent: number;
+  readonly volatile: number;
+}
+
+async function copyKeyspace(cli: RedisCli): Promise<CopyKeyspace> {
+  const uptimeSeconds = Number(parseInfo(await cli.run('INFO', 'server')).uptime_in_seconds);
+  const startedBeforeMs = Date.now() - ((Number.isFinite(uptimeSeconds) ? uptimeSeconds : 0) + 1) * 1000;
+  let persistent = 0;
+  let volatile = 0;
+  for (const [field, value] of Object.entries(parseInfo(await cli.run('INFO', 'keyspace')))) {
+    if (!/^db\d+$/.test(field)) continue;
+    const keys = Number(/keys=(\d+)/.exec(value)?.[1] ?? 0);
+    const expires = Number(/expires=(\d+)/.exec(value)?.[1] ?? 0);
+    persistent += keys - expires;
+    volatile += expires;
+  }
+  return { persistent, volatile, countedAtMs: Date.now(), startedBeforeMs };
+}
+
+/**
+ * The copy holds every archived key without an expiry, exactly; of those with one, every key
+ * unexpired when counted, and at most the keys that expired meanwhile besides (restored, then
+ * expired: Redis may not have deleted them yet, or may have).
+ */
+function expiryCountCheck(name: string, copy: CopyKeyspace, archived: ExpiryCounts): DrillCheck {
+  const least = archived.persistent + archived.volatile;
+  const persistentOk = copy.persistent === archived.persistent;
+  const ok = persistentOk && copy.volatile >= archived.volatile && copy.volatile <= archived.volatile + archived.expiring;
+  const measured = plural(copy.persistent + copy.volatile, 'key');
+  return {
+    name,
+    ok,
+    expected:
+      archived.expiring === 0
+        ? plural(least, 'key')
+        : `${plural(least, 'key')} to ${plural(least + archived.expiring, 'key')} (${plural(archived.expiring, 'key')} expired since)`,
+    measured: persistentOk ? measured : `${measured}, ${copy.persistent} without an expiry (${archived.persistent} archived)`,
+  };
+}
+
+/** The sampled keys hold the archived values (those of at most COMPARED_VALUE_BYTES); a key gone is the sample check's to judge. */
+async function valueCheck(cli: RedisCli, payloads: ReadonlyMap<RdbKeySample, string>): Promise<DrillCheck> {
+  const wrong: string[] = [];
+  const byDb = new Map<number, RdbKeySample[]>();
+  for (const key of payloads.keys()) byDb.set(key.db, [...(byDb.get(key.db) ?? []), key]);
+  for (const [db, sampled] of byDb) {
+    const args = [...sampled.map((key) => key.key), ...sampled.map((key) => payloads.get(key)!), PROBE_KEY];
+    const output = await cli.run('-n', String(db), 'EVAL', VALUE_SCRIPT, String(sampled.length), ...args);
+    const results = output.split('\n').map((line) => line.trim());
+    sampled.forEach((key, index) => {
+      if (results[index] !== '1' && results[index] !== '-1') wrong.push(key.key);
+    });
+  }
+  return {
+    name: 'sampled keys hold their archived values',
+    ok: wrong.length === 0,
+    expected: `${plural(payloads.size, 'value')} of the RDB`,
+    measured:
+      wrong.length === 0
+        ? `all ${payloads.size} as archived`
+        : `${wrong.length} of ${payloads.size} differ: ${wrong.slice(0, 3).join(', ')}`,
+  };
 }
 
 /** Writes after the snapshot (AOF increments) may add or remove keys: the count is then shown, not judged. */
@@ -118,23 +217,18 @@ async function hasAofIncrements(source: ComponentSource): Promise<boolean> {
   return false;
 }
 
-async function keyCountCheck(cli: RedisCli, scan: RdbKeyScan, increments: boolean): Promise<DrillCheck> {
-  const measured = await countKeys(cli);
+function keyCountCheck(copy: CopyKeyspace, scan: RdbKeyScan, increments: boolean): DrillCheck {
+  const measured = plural(copy.persistent + copy.volatile, 'key');
   const name = 'key count equals the archived RDB';
   if (!scan.keysPerDb) {
     // A record the walk cannot step over (module data) leaves the count unjudged; a damaged one fails the drill.
-    return { name, ok: !scan.damaged, expected: `not countable: ${scan.stopped}`, measured: plural(measured, 'key') };
+    return { name, ok: !scan.damaged, expected: `not countable: ${scan.stopped}`, measured };
   }
-  const expected = [...scan.keysPerDb.values()].reduce((total, keys) => total + keys, 0);
   if (increments) {
-    return {
-      name,
-      ok: true,
-      expected: `${plural(expected, 'key')} in the RDB, then the AOF's later writes (not judged)`,
-      measured: plural(measured, 'key'),
-    };
+    const expected = [...scan.keysPerDb.values()].reduce((total, keys) => total + keys, 0);
+    return { name, ok: true, expected: `${plural(expected, 'key')} in the RDB, then the AOF's later writes (not judged)`, measured };
   }
-  return { name, ok: measured === expected, expected: plural(expected, 'key'), measured: plural(measured, 'key') };
+  return expiryCountCheck(name, copy, scan.expiry);
 }
 
 /** The first keys of the RDB, asked for by name: each there with its type and absolute expiry (or gone because it expired). */

@@ -1,4 +1,5 @@
 import { UsageError } from '../../base/errors.js';
+import { plural } from '../../base/format.js';
 import type { ExamineContext, FoundItem, NameMatcher } from '../../core/component.js';
 import { archivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { walkRdb } from '../../redis/rdbKeys.js';
@@ -24,4 +25,16 @@ export async function* findKeys({ source }: ExamineContext, matches: NameMatcher
       `redis/${RDB_ENTRY} holds ${error.message}, which this tool cannot step over: the keys after it were not searched.`,
     );
   }
+}
+
+/**
+ * The databases holding keys, with their keys, from the manifest's shape (`INFO keyspace` just
+ * after the snapshot, so a count may be off by what changed in that instant); undefined for an
+ * archive without one, whose databases are then found by walking the RDB.
+ */
+export function keyGroups({ shape }: ExamineContext): Promise<FoundItem['group'][] | undefined> {
+  if (shape?.items !== 'keys' || shape.group !== 'database') return Promise.resolve(undefined);
+  // Integer names come out ascending, as the RDB holds its databases.
+  const databases = Object.entries(shape.groups).filter(([name, group]) => /^\d+$/.test(name) && group.items > 0);
+  return Promise.resolve(databases.map(([name, group]) => ({ kind: 'database', name, detail: plural(group.items, 'key') })));
 }

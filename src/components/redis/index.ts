@@ -4,10 +4,11 @@ import { REDIS_SELECTORS } from './keySelectors.js';
 import { type ContainerRedisPlan } from './containerPlan.js';
 import { redisDrill } from './drill.js';
 import { examineRedis } from './examine.js';
-import { findKeys } from './find.js';
+import { findKeys, keyGroups } from './find.js';
 import { pickKeys } from './keyPicks.js';
 import { onlinePlan, onlineRedis, onlineRestore, redisUrl, type OnlineRedisPlan } from './online.js';
 import { containerRelayAddress } from './containerSelection.js';
+import { RDB_ENTRY } from '../../redis/archivedRdb.js';
 import type { RedisTransport } from './transport.js';
 
 type RedisPlan = ContainerRedisPlan | OnlineRedisPlan;
@@ -42,7 +43,10 @@ export const redis: Component<RedisPlan> = {
   },
   examine: examineRedis,
   find: findKeys,
+  groups: keyGroups,
   drill: redisDrill,
   selectors: REDIS_SELECTORS,
   pickSelectors: pickKeys,
+  // A selection is restored online, key by key, from the RDB snapshot alone.
+  selectionReads: () => (file) => file.path === RDB_ENTRY,
 };

@@ -6,11 +6,19 @@ import type { RestoreContext, RestoreResult } from '../../core/component.js';
 import { countedAsProgress } from '../../model/progress.js';
 import { archivedRdb } from '../../redis/archivedRdb.js';
 import { RestoreRefused, restoreOnline } from '../../redis/direct.js';
-import { countSelection, deleteKeys, keepSelected, targetOf, type KeySelection, type SelectionCount } from '../../redis/keySelection.js';
+import {
+  countSelection,
+  deleteKeys,
+  keepSelected,
+  targetOf,
+  type KeptKeys,
+  type KeySelection,
+  type SelectionCount,
+} from '../../redis/keySelection.js';
+import { SelectedRdb } from '../../redis/selectedRdb.js';
 import { putBackSelected } from '../../redis/keptKeys.js';
 import type { RedisAddress } from '../../redis/resp.js';
 import { checkDatabases, databasesText, serverLimits } from '../../redis/serverLimits.js';
-import type { ComponentSource } from '../../archive/componentSource.js';
 import {
   interruptedBeforeStart,
   keptFileName,
@@ -21,6 +29,7 @@ import {
   unchangedError,
   type StoppedRestore,
 } from './onlineOutcome.js';
+import type { RdbBytes } from '../../redis/rdbReader.js';
 
 /** What a selective online restore plans: the selection and what it counted. */
 export interface KeySelectionPlan {
@@ -31,18 +40,24 @@ export interface KeySelectionPlan {
 }
 
 /**
- * Counts what the selection picks and what is there now, refusing (exit 2, before any change) a
- * --keys or --db that picks no key of the archive, and a --to-db the server does not have.
+ * Counts what the selection picks of the archive's RDB and what is there now, refusing (exit 2,
+ * before any change) a --keys or --db that picks no key of the archive, and a --to-db the server
+ * does not have.
  */
-export async function planKeySelection(
+export async function countKeySelection(
   address: RedisAddress,
-  source: ComponentSource,
+  rdb: RdbBytes,
   keys: KeySelection,
-  server: string,
-): Promise<KeySelectionPlan> {
+  archiveName: string,
+): Promise<SelectionCount> {
   if (keys.toDb !== undefined) await checkDatabases(address, await serverLimits(address), [keys.toDb]);
-  const count = await countSelection(address, archivedRdb(source), keys, Date.now());
-  refuseUnmatched(count, keys, source.archiveName);
+  const count = await countSelection(address, rdb, keys, Date.now());
+  refuseUnmatched(count, keys, archiveName);
+  return count;
+}
+
+/** The plan's lines for what `countKeySelection` counted. */
+export function planKeySelection(address: RedisAddress, count: SelectionCount, keys: KeySelection, server: string): KeySelectionPlan {
   const restored = count.add + count.overwrite;
   const where = keys.toDb === undefined ? databasesText(count.targets) : `database ${keys.toDb}`;
   const deleted = keys.deleteMissing ? count.absent : 0;
@@ -109,17 +124,43 @@ export async function restoreKeySelection(
   const keptShown = keptShownAt(aside, name);
   progress.note(`keeping the current values of the selected keys of ${address.shown} in ${posix.basename(aside.displayPath)}/redis/`);
   const now = Date.now();
-  const kept = await keepSelected(address, archivedRdb(source), keys, { now, path, maxBulk, signal }).catch((error: unknown) => {
-    if (signal.aborted)
-      throw new AbortedError(`interrupted while keeping the current values in Redis at ${address.shown}; nothing was changed.`);
-    throw error;
-  });
-  if (signal.aborted) throw interruptedBeforeStart(address);
+  // The keep pass reads the archive's RDB (its progress is the restore's); the restore reads the selected keys from the spool.
+  const spool = await SelectedRdb.create();
+  try {
+    const archived = countedAsProgress(archivedRdb(source), progress);
+    const kept = await keepSelected(address, archived, keys, { now, path, maxBulk, signal, spool }).catch((error: unknown) => {
+      if (signal.aborted)
+        throw new AbortedError(`interrupted while keeping the current values in Redis at ${address.shown}; nothing was changed.`);
+      throw error;
+    });
+    if (signal.aborted) throw interruptedBeforeStart(address);
+    const rdb = spool.complete ? spool.bytes() : archivedRdb(source);
+    return await restoreKept(address, { rdb, kept, keys, now, maxBulk, signal, path, keptShown, progress });
+  } finally {
+    await spool.remove();
+  }
+}
+
+/** The selected keys into Redis, and --delete-missing's deletions, in a critical section that puts the kept values back on a failure. */
+function restoreKept(
+  address: RedisAddress,
+  how: {
+    rdb: RdbBytes;
+    kept: KeptKeys;
+    keys: KeySelection;
+    now: number;
+    maxBulk: number;
+    signal: AbortSignal;
+    path: string;
+    keptShown: string;
+    progress: RestoreContext['progress'];
+  },
+): Promise<RestoreResult> {
+  const { rdb, kept, keys, now, maxBulk, signal, path, keptShown, progress } = how;
   return critical(`restoring keys into Redis at ${address.shown} (or putting their values back)`, async () => {
     let sent = 0;
     const onSent = () => (sent += 1);
     try {
-      const rdb = countedAsProgress(archivedRdb(source), progress);
       const select = (db: number, key: Buffer) => targetOf(keys, db, key);
       const result = await restoreOnline(address, rdb, [], onSent, { signal, maxBulk, select, now });
       await deleteKeys(address, kept.toDelete, onSent, signal);
@@ -127,7 +168,8 @@ export async function restoreKeySelection(
         `${plural(result.restored, 'key')} restored online into ${address.shown}${keys.toDb === undefined ? '' : ` database ${keys.toDb}`}`,
       ];
       if (kept.toDelete.length > 0) parts.push(`${plural(kept.toDelete.length, 'key')} absent from the archive deleted`);
-      if (result.expired > 0) parts.push(`${plural(result.expired, 'expired key')} left out`);
+      // Judged at the same moment by both walks: the keep pass counted them (the spool holds none).
+      if (kept.expired > 0) parts.push(`${plural(kept.expired, 'expired key')} left out`);
       return { summary: `${parts.join(', ')}; previous values kept in ${keptShown}` };
     } catch (error) {
       const stopped = { restore: `the selective restore into Redis at ${address.shown}`, interrupted: signal.aborted, error };

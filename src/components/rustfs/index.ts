@@ -20,7 +20,7 @@ import {
   type PlannedObject,
 } from '../../s3/rustfs/restoreComparison.js';
 import { ChangeJournal } from './putBack.js';
-import { OBJECT_SELECTORS, objectSelection } from './selection.js';
+import { OBJECT_SELECTORS, objectSelection, objectsRead } from './selection.js';
 import { connectProjectStore as connect, storeAvailability } from '../../s3/rustfs/projectStore.js';
 import { rustfsDrill } from './drill.js';
 import { findObjects, objectGroups } from './find.js';
@@ -247,6 +247,7 @@ export const rustfs: Component<RustfsPlan> = {
   drill: rustfsDrill,
   selectors: OBJECT_SELECTORS,
   pickSelectors: pickObjects,
+  selectionReads: objectsRead,
 };
 
 /** Puts back what a failed selective restore changed: the hint that says what came of it. */

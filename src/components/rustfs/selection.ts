@@ -5,6 +5,7 @@ import type { ArchivedObject } from '../../s3/rustfs/archivedObjects.js';
 import { compareKeys, type ObjectChange } from '../../s3/rustfs/diff.js';
 import type { ObjectScope } from '../../s3/rustfs/restoreComparison.js';
 import type { RestoreSelection, RestoreSelector, SelectionImpact } from '../../core/component.js';
+import type { IndexedFile } from '../../archive/fileIndex.js';
 
 /**
  * The object store's restore selectors: `--objects BUCKET[/PREFIX]` picks the objects of a bucket
@@ -123,6 +124,22 @@ export function objectSelection(selection: RestoreSelection, archived: readonly 
   const scope = new ObjectSelection(archived, picks, folder);
   if (folder !== undefined) refuseOverlap(scope, folder);
   return scope;
+}
+
+/**
+ * The archive files a restore of `selection` reads: the objects `--objects` picks (every object
+ * without it). A file whose key the index does not record is counted in, so the set is never short.
+ */
+export function objectsRead(selection: RestoreSelection): (file: IndexedFile) => boolean {
+  const picks = (selection.flags.objects ?? []).map((given) => bucketPrefix('objects', given));
+  if (picks.length === 0) return () => true;
+  return (file) => {
+    const slash = file.path.indexOf('/');
+    const key = file.details?.key;
+    if (slash <= 0 || typeof key !== 'string') return true;
+    const bucket = file.path.slice(0, slash);
+    return picks.some((pick) => pick.bucket === bucket && key.startsWith(pick.prefix));
+  };
 }
 
 function bucketPrefix(flag: string, given: string): BucketPrefix {

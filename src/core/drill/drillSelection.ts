@@ -1,4 +1,5 @@
 import { UsageError } from '../../base/errors.js';
+import { shellWord } from '../../base/format.js';
 import type { Component } from '../component.js';
 import type { SelectorValues } from '../restoreSelection.js';
 
@@ -30,8 +31,18 @@ export function refuseDrillFlags(candidates: readonly Component[], given: Select
   }
 }
 
-/** Refuses (exit 2) a selection of a component whose drill cannot check one: its checks would judge a whole restore. */
+/**
+ * Refuses (exit 2) a selection of a component whose drill cannot check one: its checks would judge
+ * a whole restore. Nor is a component with no drill at all taken: nothing would check its selection,
+ * and a drill of nothing would pass.
+ */
 export function refuseUncheckedSelection(selected: readonly Component[]): void {
+  const undrilled = selected.filter((component) => !component.drill).map((component) => component.name);
+  if (undrilled.length > 0) {
+    throw new UsageError(`a drill cannot restore ${undrilled.join(', ')} into a throwaway copy: nothing would check the selection.`, {
+      hint: `Leave its selectors out (restore --dry-run shows what they pick). Nothing was started.`,
+    });
+  }
   const unchecked = selected.filter((component) => component.drill && !component.drill.checksSelection);
   if (unchecked.length === 0) return;
   const names = unchecked.map((component) => component.name).join(', ');
@@ -59,10 +70,6 @@ export function selectionOf(component: Component, given: SelectorValues): DrillS
 export function selectionText(component: Component, selection: DrillSelection): string {
   const takesValue = (flag: string) => component.selectors?.find((selector) => selector.flag === flag)?.value !== undefined;
   return Object.entries(selection)
-    .flatMap(([flag, values]) => values.map((value) => (takesValue(flag) ? `--${flag} ${quoted(value)}` : `--${flag}`)))
+    .flatMap(([flag, values]) => values.map((value) => (takesValue(flag) ? `--${flag} ${shellWord(value)}` : `--${flag}`)))
     .join(' ');
-}
-
-function quoted(value: string): string {
-  return /^[\w./:@=+-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }

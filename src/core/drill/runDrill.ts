@@ -42,6 +42,11 @@ export interface DrillOptions {
   readonly selectors?: SelectorValues;
   /** -c with selectors: the components they pick from, when a flag could pick from several. */
   readonly components?: string;
+  /**
+   * A selective drill's selection per component, told once the selectors are accepted and before
+   * any copy starts: a drill that fails or is interrupted afterwards is still known as selective.
+   */
+  readonly onSelection?: (selection: Readonly<Record<string, DrillSelection>>) => void;
 }
 
 export interface DrillComponentReport {
@@ -94,6 +99,10 @@ export async function runDrill(session: Session, opened: OpenedArchive, options:
     }
   };
   const { components, notDrilled, selective, canaries } = drillScope(session, opened, options);
+  if (selective) {
+    const selectors = options.selectors ?? {};
+    options.onSelection?.(Object.fromEntries(components.map((component) => [component.name, selectionOf(component, selectors)])));
+  }
   const docker = session.services.docker();
   // Where each copy comes from is settled first: a missing container or image fails in a second, not after the check.
   const origins = await resolveOrigins(session, components, options.images);

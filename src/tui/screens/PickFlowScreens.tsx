@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { shellWord } from '../../base/format.js';
 import type { SelectorValues } from '../backend.js';
 import type { PickedSelection } from '../pickerState.js';
 import { pendingBeside, type Screen } from '../screenState.js';
@@ -102,9 +103,4 @@ export function selectorText(selectors: SelectorValues): string {
   return Object.entries(selectors)
     .flatMap(([flag, values]) => values.map((value) => `--${flag} ${shellWord(value)}`))
     .join(' ');
-}
-
-/** A value as a shell reads it back unchanged: bare when plain, else in single quotes. */
-function shellWord(value: string): string {
-  return /^[\w./:@%+=,-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }

@@ -2,7 +2,7 @@ import { Box, Text, useInput, useStdout, type Key } from 'ink';
 import Spinner from 'ink-spinner';
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 import { AbortedError, describeError } from '../../base/errors.js';
-import { formatBytes } from '../../base/format.js';
+import { formatBytes, printableName } from '../../base/format.js';
 import type { ArchiveListing, PicksByComponent, TuiBackend } from '../backend.js';
 import {
   besidesOf,
@@ -226,18 +226,19 @@ function Row({ row, current }: { row: PickerRow; current: boolean }) {
       return (
         <Text color={color}>
           {lead}
-          {row.mark === 'all' ? '[x]' : row.mark === 'some' ? '[~]' : '[ ]'} {row.name}
+          {row.mark === 'all' ? '[x]' : row.mark === 'some' ? '[~]' : '[ ]'} {printableName(row.name)}
+          {row.detail ? <Text dimColor>{`  ${printableName(row.detail)}`}</Text> : null}
         </Text>
       );
     case 'item':
       return (
         <Text color={color}>
           {lead}
-          {row.picked ? '[x]' : '[ ]'} {row.name}
+          {row.picked ? '[x]' : '[ ]'} {printableName(row.name)}
           <Text dimColor>
             {'  '}
             {formatBytes(row.bytes)}
-            {row.detail ? `  ${row.detail}` : ''}
+            {row.detail ? `  ${printableName(row.detail)}` : ''}
           </Text>
         </Text>
       );

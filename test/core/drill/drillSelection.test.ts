@@ -77,6 +77,13 @@ describe('which selectors a drill takes', () => {
     expect(() => refuseUncheckedSelection(narrowToSelection([redis, graph], { keys: ['x'] }, undefined))).not.toThrow();
   });
 
+  it('a selected component with no drill at all is refused: nothing would check it, and a drill of nothing would pass', () => {
+    const undrilled: Component = { ...component('cache', [KEYS], true), drill: undefined };
+    expect(usage(() => refuseUncheckedSelection(narrowToSelection([undrilled, graph], { keys: ['x'] }, undefined)))).toBe(
+      'a drill cannot restore cache into a throwaway copy: nothing would check the selection.',
+    );
+  });
+
   it('-c without a selector is refused (a drill without selectors drills everything)', () => {
     expect(usage(() => refuseComponentsWithoutSelectors('redis', {}))).toMatch(/^drill -c goes with a selector/);
     expect(() => refuseComponentsWithoutSelectors('redis', { keys: ['a'] })).not.toThrow();
