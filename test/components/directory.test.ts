@@ -95,6 +95,23 @@ describe('directory components from orkestra-backup.json', () => {
     expect(await readdir(join(project, 'docker/marketing-spool-b'))).toEqual(['queue.txt']);
   });
 
+  it('a file or folder named with a backslash is left out and listed, and the rest is backed up: one such name no longer fails the whole backup', async () => {
+    const project = await spoolProject();
+    const a = join(project, 'docker/marketing-spool-a');
+    await writeFile(join(a, 'a\\b.txt'), 'odd');
+    await mkdir(join(a, 'odd\\folder'));
+    await writeFile(join(a, 'odd\\folder/inside.txt'), 'inside');
+    const backup = await run(project, ['backup', '-c', 'marketing-spool', '-y']);
+    expect(backup.stderr).not.toMatch(/unexpected failure/);
+    expect(backup.code).toBe(0);
+    expect(backup.stderr).toContain('not copied (links, special files or names with a backslash)');
+    expect(backup.stderr).toContain('a\\b.txt');
+    const find = await run(project, ['inspect', backup.stdout.trim(), '--find', '*', '--json']);
+    const names = (JSON.parse(find.stdout) as { matches: { name: string }[] }).matches.map((match) => match.name);
+    expect(names).toContain('run.sh');
+    expect(names.some((name) => name.includes('\\'))).toBe(false);
+  });
+
   it('a glob matching nothing is reported, not an error, with all; named explicitly it is an error', async () => {
     const project = await makeProject();
     await writeFile(join(project, 'orkestra-backup.json'), JSON.stringify(CONFIG));

@@ -44,10 +44,12 @@ export async function backupDirectory(
     recorded.push({ path: root, mode: info.mode & 0o7777, mtimeMs: info.mtimeMs, folders });
   }
   if (skipped.length > 0)
-    progress.note(`not copied (links or special files): ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? '…' : ''}`);
+    progress.note(
+      `not copied (links, special files or names with a backslash): ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? '…' : ''}`,
+    );
   return {
     details: { definition: { kind: 'directory', ...definition }, roots: recorded },
-    summary: `${plural(files, 'file')} in ${plural(roots.length, 'folder')}${skipped.length > 0 ? `; ${skipped.length} links or special files not copied` : ''}`,
+    summary: `${plural(files, 'file')} in ${plural(roots.length, 'folder')}${skipped.length > 0 ? `; ${skipped.length} links, special files or names with a backslash not copied` : ''}`,
     shape: { items: 'files', group: 'folder', groups },
   };
 }
@@ -87,7 +89,9 @@ async function walkFolder(
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = relative ? `${relative}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) {
+    // An archive refuses a name with a backslash (a separator where tar readers take one), so it is left out and listed.
+    if (entry.name.includes('\\')) walked.skipped.push(path);
+    else if (entry.isDirectory()) {
       const info = await lstat(join(base, path));
       walked.folders.push({ path, mode: info.mode & 0o7777, mtimeMs: info.mtimeMs });
       await walkFolder(base, path, onFile, walked);
