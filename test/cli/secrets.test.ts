@@ -178,6 +178,16 @@ describe('secrets backup and restore through the binary', () => {
     expect(await namesBesideHistory(join(project, 'backups'))).toHaveLength(1);
   });
 
+  it('a secret file named with a backslash refuses the backup with one line naming it (exit 1, no archive), never an unexpected failure', async () => {
+    const project = await makeProject();
+    await writeFile(join(project, 'docker/keys/odd\\name.pem'), 'key');
+    const refused = await runCli(['backup', '-c', 'secrets', '-y'], { cwd: project });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('docker/keys/odd\\name.pem has a backslash in its name, which an archive cannot hold.');
+    expect(refused.stderr).not.toMatch(/unexpected failure|    at /);
+    expect(await namesBesideHistory(join(project, 'backups'))).toHaveLength(0);
+  });
+
   it('ORKESTRA_ENV in docker/.env names the archive, like every other setting', async () => {
     const project = await makeProject({ env: 'ORKESTRA_ENV=staging\n' });
     expect(await backupSecrets(project)).toMatch(/orkestra-backup-staging-\d{8}-\d{6}\.tar\.gz$/);

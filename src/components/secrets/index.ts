@@ -202,6 +202,12 @@ async function walk(folder: string, relativeFolder: string, files: SecretFile[])
   for (const entry of entries) {
     const absolute = join(folder, entry.name);
     const path = `${relativeFolder}/${entry.name}`;
+    // An archive refuses a name with a backslash; a secret is never left out unsaid.
+    if (entry.name.includes('\\')) {
+      throw new PreconditionError(`docker/${path} has a backslash in its name, which an archive cannot hold.`, {
+        hint: 'Rename it (or move it out of docker/keys/) and run the backup again.',
+      });
+    }
     // A link to a file is backed up as the file it points to (and restored as a plain file);
     // a link to a folder is refused: following it can loop (a link to .. gave 40 copies).
     const info = await stat(absolute).catch(() => undefined);
