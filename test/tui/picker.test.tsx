@@ -39,13 +39,18 @@ function pickerBackend(options: { hangOn?: string } = {}): FakeBackend {
   return backend;
 }
 
+/** From the archive list into the picker, onto redis, and into its databases. */
+async function openRedis({ press, shows }: Pick<ReturnType<typeof mountApp>, 'press' | 'shows'>): Promise<void> {
+  await shows('new.tar.gz');
+  await press(ENTER, DOWN, ENTER);
+  await shows(/› redis/);
+  await press('l');
+}
+
 describe('TUI: Pick what to restore', () => {
   it('shows a key name with control characters and a newline escaped on its one row: a crafted key cannot clear the screen or forge a row', async () => {
     const { press, shows, frame } = mountApp(pickerBackend(), 'restore');
-    await shows('new.tar.gz');
-    await press(ENTER, DOWN, ENTER);
-    await shows(/› redis/);
-    await press('l');
+    await openRedis({ press, shows });
     await shows('[ ] 3');
     await press(DOWN, 'l');
     await shows('[ ] evil\\u001b[2J\\nforged row');
@@ -102,10 +107,7 @@ describe('TUI: Pick what to restore', () => {
   it('pages: "more…" reads the next 50 from offset 50; keys of two databases are refused with the reason', async () => {
     const backend = pickerBackend();
     const { press, shows, frame } = mountApp(backend, 'restore');
-    await shows('new.tar.gz');
-    await press(ENTER, DOWN, ENTER);
-    await shows(/› redis/);
-    await press('l');
+    await openRedis({ press, shows });
     await shows('[ ] 3');
     await press(DOWN, 'l');
     await shows('queue:[1]');
@@ -130,10 +132,7 @@ describe('TUI: Pick what to restore', () => {
   it('esc cancels a read that has not answered: its signal aborts, the picker stays', async () => {
     const backend = pickerBackend({ hangOn: '3' });
     const { press, shows, exits } = mountApp(backend, 'restore');
-    await shows('new.tar.gz');
-    await press(ENTER, DOWN, ENTER);
-    await shows(/› redis/);
-    await press('l');
+    await openRedis({ press, shows });
     await shows('[ ] 3');
     await press(DOWN, 'l');
     await shows('reading… (esc cancels)');
@@ -161,10 +160,7 @@ describe('TUI: Pick what to restore', () => {
           }
         : listed(request, signal);
     const { press, shows, frame } = mountApp(backend, 'restore');
-    await shows('new.tar.gz');
-    await press(ENTER, DOWN, ENTER);
-    await shows(/› redis/);
-    await press('l');
+    await openRedis({ press, shows });
     await shows(/\[ \] 0\s+12,345 keys/);
     expect(frame()).toMatch(/\[ \] 3\s+1 key/);
   });
