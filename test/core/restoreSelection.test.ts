@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/base/errors.js';
 import type { Component, RestoreSelector } from '../../src/core/component.js';
 import { replacedSummary } from '../../src/core/reports.js';
 import { narrowToSelection, restoreSelectorsOf } from '../../src/core/restoreSelection.js';
+import { usageMessage } from '../helpers/usageError.js';
 
 const FILES: RestoreSelector = { flag: 'files', value: 'PATH|GLOB', repeatable: true, help: 'files' };
 const INTO: RestoreSelector = { flag: 'into', value: 'DIR', repeatable: false, help: 'into', beside: true };
@@ -31,16 +31,6 @@ const spool = component('spool', [FILES, INTO]);
 const redis = component('redis', [KEYS]);
 const mongodb = component('mongodb');
 
-function usage(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
-
 describe('restoreSelectorsOf', () => {
   it('lists each flag once, and refuses one flag declared two ways', () => {
     expect(restoreSelectorsOf([secrets, spool, redis, mongodb]).map((selector) => selector.flag)).toEqual(['files', 'into', 'keys']);
@@ -65,17 +55,17 @@ describe('narrowToSelection', () => {
   });
 
   it('refuses a flag two candidates take, naming them; -c picks one', () => {
-    expect(usage(() => narrowToSelection([secrets, spool], { files: ['a'] }, undefined))).toBe(
+    expect(usageMessage(() => narrowToSelection([secrets, spool], { files: ['a'] }, undefined))).toBe(
       '--files could apply to secrets, spool: name the one it picks from.',
     );
     expect(narrowToSelection([spool], { files: ['a'] }, 'spool').map((entry) => entry.name)).toEqual(['spool']);
   });
 
   it('refuses a flag no candidate takes, and -c naming a component no selector picks from', () => {
-    expect(usage(() => narrowToSelection([mongodb, redis], { files: ['a'] }, undefined))).toBe(
+    expect(usageMessage(() => narrowToSelection([mongodb, redis], { files: ['a'] }, undefined))).toBe(
       '--files applies to no component of this restore.',
     );
-    expect(usage(() => narrowToSelection([mongodb, secrets], { files: ['a'] }, 'mongodb,secrets'))).toMatch(
+    expect(usageMessage(() => narrowToSelection([mongodb, secrets], { files: ['a'] }, 'mongodb,secrets'))).toMatch(
       /^-c names mongodb, which no selector given picks from/,
     );
   });
