@@ -15,23 +15,15 @@ import type { DrillReport } from '../../../src/core/drill/runDrill.js';
 import { narrowToSelection } from '../../../src/core/restoreSelection.js';
 import { lastDrill } from '../../../src/core/status/statusHistory.js';
 import type { HistoryRecord } from '../../../src/model/history.js';
+import { FILES, KEYS, selectingComponent } from '../../helpers/selectingComponent.js';
 import { usageMessage } from '../../helpers/usageError.js';
 
-const KEYS: RestoreSelector = { flag: 'keys', value: 'GLOB', repeatable: true, help: 'keys' };
 const TO_DB: RestoreSelector = { flag: 'to-db', value: 'N', repeatable: false, help: 'to-db', beside: true };
 const DELETE: RestoreSelector = { flag: 'delete-missing', repeatable: false, help: 'delete', notInDrill: 'the copy starts empty' };
-const FILES: RestoreSelector = { flag: 'files', value: 'PATH|GLOB', repeatable: true, help: 'files' };
 
 function component(name: string, selectors: RestoreSelector[], checksSelection: boolean): Component {
   return {
-    name,
-    title: name,
-    selectors,
-    availability: async () => ({ available: true }),
-    backup: async () => ({}),
-    planRestore: async (context) => ({ actions: [], replaces: [], warnings: [], selection: context.selection && { totals: 'x' } }),
-    restore: async () => ({}),
-    examine: async () => ({ facts: {}, lines: [], problems: [] }),
+    ...selectingComponent(name, selectors),
     drill: {
       checksSelection,
       check: async (context) => [{ name: JSON.stringify(context.selection ?? null), ok: true, expected: '', measured: '' }],
