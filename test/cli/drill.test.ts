@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Crc64 } from '../../src/integrity/crc64.js';
 import { downgradeToV1 } from '../helpers/archives.js';
 import { runCli, startCli } from '../helpers/cli.js';
-import { drillObjects, startDrillStack, type DrillStack } from '../helpers/drillStack.js';
+import { startDrillStack, type DrillStack } from '../helpers/drillStack.js';
 import { Containers, describeEngine, imageMode } from '../helpers/engine.js';
 import { snapshotTree } from '../helpers/project.js';
 import { deleteObject, seed, snapshotStore } from '../helpers/s3.js';
@@ -24,6 +24,7 @@ let env: NodeJS.ProcessEnv;
 let names: DrillStack['names'];
 let client: DrillStack['client'];
 let redis: DrillStack['redis'];
+let drillLeftovers: DrillStack['drillLeftovers'];
 let redisPassword: string;
 
 /** Every key of db 0 and 1 with its DUMP payload and absolute expiry: equal only when the data is unchanged. */
@@ -42,11 +43,6 @@ for db = 0, 1 do
   end
 end
 return out`;
-
-/** This project's drill objects (other test files drill their own projects on the same engine at the same time). */
-function drillLeftovers(): Promise<string[]> {
-  return drillObjects(stack, project);
-}
 
 /**
  * What a drill must leave exactly as it was: the project folder (its history aside, which gains
@@ -75,7 +71,7 @@ async function backup(): Promise<string> {
 }
 
 beforeAll(async () => {
-  ({ stack, names, client, project, env, redis, redisPassword } = await startDrillStack(containers, 'drill'));
+  ({ stack, names, client, project, env, redis, drillLeftovers, redisPassword } = await startDrillStack(containers, 'drill'));
   await redis('SET', 'config:site', 'orkestra');
   await redis('SET', 'session:short', 'x', 'PX', '3600000');
   await redis('HSET', 'user:1', 'name', 'ada', 'role', 'admin');

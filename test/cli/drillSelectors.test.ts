@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectNoStackTrace, runCli } from '../helpers/cli.js';
-import { drillObjects, spoolProject, startDrillStack, type DrillStack } from '../helpers/drillStack.js';
+import { spoolProject, startDrillStack, type DrillStack } from '../helpers/drillStack.js';
 import { Containers, describeEngine, engineEnv, imageMode } from '../helpers/engine.js';
 import { mongodumpArchive } from '../helpers/mongoNamespaces.js';
 import { seed, snapshotStore } from '../helpers/s3.js';
@@ -21,12 +21,8 @@ let env: NodeJS.ProcessEnv;
 let names: DrillStack['names'];
 let client: DrillStack['client'];
 let redis: DrillStack['redis'];
+let drillLeftovers: DrillStack['drillLeftovers'];
 let archive: string;
-
-/** This project's drill objects (other test files drill their own projects on the same engine at the same time). */
-function drillLeftovers(): Promise<string[]> {
-  return drillObjects(stack, project);
-}
 
 async function lastRecord(): Promise<Record<string, unknown>> {
   const history = (await readFile(join(project, 'backups/.orkestra-backup-history.jsonl'), 'utf8')).trimEnd().split('\n');
@@ -40,7 +36,7 @@ function drill(args: string[]) {
 type ReportedComponent = { name: string; selection?: unknown; checks: { name: string; ok: boolean; expected: string; measured: string }[] };
 
 beforeAll(async () => {
-  ({ stack, names, client, project, env, redis } = await startDrillStack(containers, 'pick'));
+  ({ stack, names, client, project, env, redis, drillLeftovers } = await startDrillStack(containers, 'pick'));
   await redis('SET', 'session:a', '1');
   await redis('SET', 'session:b', '2', 'PX', '3600000');
   await redis('HSET', 'session:c', 'user', 'ada');

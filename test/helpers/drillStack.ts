@@ -15,6 +15,8 @@ export interface DrillStack {
   project: string;
   env: NodeJS.ProcessEnv;
   redisPassword: string;
+  /** The project's drill objects (other test files drill their own projects on the same engine at the same time). */
+  drillLeftovers: () => Promise<string[]>;
   /** redis-cli against the live Redis, authenticated. */
   redis: (...args: string[]) => Promise<string>;
 }
@@ -61,12 +63,13 @@ export async function startDrillStack(containers: Containers, prefix: string): P
     project,
     env,
     redisPassword,
+    drillLeftovers: () => drillObjects(stack, project),
     redis: (...args) => execText(stack, names.redis, ['redis-cli', ...args], [`REDISCLI_AUTH=${redisPassword}`]),
   };
 }
 
-/** A project's drill objects (other test files drill their own projects on the same engine at the same time). */
-export async function drillObjects(stack: StackContext, project: string): Promise<string[]> {
+/** A project's drill objects: containers, networks and volumes labelled with it. */
+async function drillObjects(stack: StackContext, project: string): Promise<string[]> {
   const filters = { label: [`orkestra-backup.drill.project=${project}`] };
   const [containerList, networks, volumes] = await Promise.all([
     stack.docker.listContainers({ all: true, filters }),
