@@ -4,10 +4,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Crc64 } from '../../src/integrity/crc64.js';
 import { downgradeToV1 } from '../helpers/archives.js';
 import { runCli, startCli } from '../helpers/cli.js';
-import { Containers, describeEngine, engineEnv, engineStack, imageMode } from '../helpers/engine.js';
-import { makeProject, snapshotTree } from '../helpers/project.js';
-import { deleteObject, s3Client, seed, snapshotStore } from '../helpers/s3.js';
-import { execText, readContainerFile, startMongo, startRedis, startS3, uniqueName, type StackContext } from '../engine/stack.js';
+import { startDrillStack, type DrillStack } from '../helpers/drillStack.js';
+import { Containers, describeEngine, imageMode } from '../helpers/engine.js';
+import { snapshotTree } from '../helpers/project.js';
+import { deleteObject, seed, snapshotStore } from '../helpers/s3.js';
+import { readContainerFile, type StackContext } from '../engine/stack.js';
 
 /**
  * `drill` through the binary against the real engine: real Redis and a real S3 protocol server
@@ -16,13 +17,15 @@ import { execText, readContainerFile, startMongo, startRedis, startS3, uniqueNam
  * reported as skipped, with the reason).
  */
 const label = imageMode === 'upstream' ? '' : ' (mongodb through the STAND-INS)';
-const REDIS_PW = 'drill-redis-pw';
 const containers = new Containers();
 let stack: StackContext;
 let project: string;
 let env: NodeJS.ProcessEnv;
-let names: { redis: string; mongo: string; s3: string };
-let client: ReturnType<typeof s3Client>;
+let names: DrillStack['names'];
+let client: DrillStack['client'];
+let redis: DrillStack['redis'];
+let drillLeftovers: DrillStack['drillLeftovers'];
+let redisPassword: string;
 
 /** Every key of db 0 and 1 with its DUMP payload and absolute expiry: equal only when the data is unchanged. */
 const FINGERPRINT = `local out = {}
@@ -40,25 +43,6 @@ for db = 0, 1 do
   end
 end
 return out`;
-
-async function redis(...args: string[]): Promise<string> {
-  return execText(stack, names.redis, ['redis-cli', ...args], [`REDISCLI_AUTH=${REDIS_PW}`]);
-}
-
-/** This project's drill objects (other test files drill their own projects on the same engine at the same time). */
-async function drillLeftovers(): Promise<string[]> {
-  const filters = { label: [`orkestra-backup.drill.project=${project}`] };
-  const [containerList, networks, volumes] = await Promise.all([
-    stack.docker.listContainers({ all: true, filters }),
-    stack.docker.listNetworks({ filters }),
-    stack.docker.listVolumes({ filters }),
-  ]);
-  return [
-    ...containerList.map((container) => `container ${container.Names[0]}`),
-    ...networks.map((network) => `network ${network.Name}`),
-    ...(volumes.Volumes ?? []).map((volume) => `volume ${volume.Name}`),
-  ];
-}
 
 /**
  * What a drill must leave exactly as it was: the project folder (its history aside, which gains
@@ -87,32 +71,7 @@ async function backup(): Promise<string> {
 }
 
 beforeAll(async () => {
-  stack = engineStack();
-  // appendonly off: the restored server loads the RDB alone, so its key count is judged exactly.
-  const redisContainer = containers.track(await startRedis(stack, uniqueName('okb-redis'), { password: REDIS_PW, appendonly: false }));
-  const mongo = containers.track(await startMongo(stack, uniqueName('okb-mongo'), { rootUser: 'root', rootPassword: 'drill-mongo-pw' }));
-  const s3 = containers.track(await startS3(stack, uniqueName('okb-rustfs'), { accessKey: 'drill-access', secretKey: 'drill-secret' }));
-  names = { redis: redisContainer.name, mongo: mongo.name, s3: s3.name };
-  client = s3Client(s3.endpoint, 'drill-access', 'drill-secret');
-  project = await makeProject({
-    env: [
-      'MONGO_DATABASE=test',
-      'MONGO_ROOT_PASSWORD=drill-mongo-pw',
-      `REDIS_PASSWORD=${REDIS_PW}`,
-      'RUSTFS_ACCESS_KEY=drill-access',
-      'RUSTFS_SECRET_KEY=drill-secret',
-      'OAUTH_TOKEN_ENCRYPTION_KEY=drill-oauth-key',
-      // The live endpoint: a drill must never use it, whatever docker/.env says.
-      ...(imageMode === 'upstream' ? [] : [`RUSTFS_ENDPOINT=${s3.endpoint}`]),
-      '',
-    ].join('\n'),
-  });
-  env = {
-    ...engineEnv(),
-    ORKESTRA_MONGODB_CONTAINER: names.mongo,
-    ORKESTRA_REDIS_CONTAINER: names.redis,
-    ORKESTRA_RUSTFS_CONTAINER: names.s3,
-  };
+  ({ stack, names, client, project, env, redis, drillLeftovers, redisPassword } = await startDrillStack(containers, 'drill'));
   await redis('SET', 'config:site', 'orkestra');
   await redis('SET', 'session:short', 'x', 'PX', '3600000');
   await redis('HSET', 'user:1', 'name', 'ada', 'role', 'admin');
@@ -266,7 +225,7 @@ describeEngine('drill: restore into throwaway copies of the live stack, then pro
       '--appendonly',
       'no',
       '--requirepass',
-      REDIS_PW,
+      redisPassword,
     ]);
     const drill = await runCli(['drill', archive, ...noLive, '--image', `redis=${working}`, '--json'], {
       cwd: project,

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { expectNoStackTrace, runCli } from '../helpers/cli.js';
-import { Containers, describeEngine, engineEnv, engineStack, imageMode } from '../helpers/engine.js';
+import { spoolProject, startDrillStack, type DrillStack } from '../helpers/drillStack.js';
+import { Containers, describeEngine, engineEnv, imageMode } from '../helpers/engine.js';
 import { mongodumpArchive } from '../helpers/mongoNamespaces.js';
-import { makeProject } from '../helpers/project.js';
-import { s3Client, seed, snapshotStore } from '../helpers/s3.js';
-import { execText, startMongo, startRedis, startS3, uniqueName, type StackContext } from '../engine/stack.js';
+import { seed, snapshotStore } from '../helpers/s3.js';
+import { execText, type StackContext } from '../engine/stack.js';
 
 /**
  * `drill` with restore selectors, through the binary against the real engine: real Redis and a
@@ -14,33 +14,15 @@ import { execText, startMongo, startRedis, startS3, uniqueName, type StackContex
  * (mongorestore's per-namespace report, no server to count on). A selective drill restores only
  * the selection into copies that start empty, and checks exactly that.
  */
-const REDIS_PW = 'pick-redis-pw';
 const containers = new Containers();
 let stack: StackContext;
 let project: string;
 let env: NodeJS.ProcessEnv;
-let names: { redis: string; mongo: string; s3: string };
-let client: ReturnType<typeof s3Client>;
+let names: DrillStack['names'];
+let client: DrillStack['client'];
+let redis: DrillStack['redis'];
+let drillLeftovers: DrillStack['drillLeftovers'];
 let archive: string;
-
-async function redis(...args: string[]): Promise<string> {
-  return execText(stack, names.redis, ['redis-cli', ...args], [`REDISCLI_AUTH=${REDIS_PW}`]);
-}
-
-/** This project's drill objects (other test files drill their own projects on the same engine at the same time). */
-async function drillLeftovers(): Promise<string[]> {
-  const filters = { label: [`orkestra-backup.drill.project=${project}`] };
-  const [containerList, networks, volumes] = await Promise.all([
-    stack.docker.listContainers({ all: true, filters }),
-    stack.docker.listNetworks({ filters }),
-    stack.docker.listVolumes({ filters }),
-  ]);
-  return [
-    ...containerList.map((container) => `container ${container.Names[0]}`),
-    ...networks.map((network) => `network ${network.Name}`),
-    ...(volumes.Volumes ?? []).map((volume) => `volume ${volume.Name}`),
-  ];
-}
 
 async function lastRecord(): Promise<Record<string, unknown>> {
   const history = (await readFile(join(project, 'backups/.orkestra-backup-history.jsonl'), 'utf8')).trimEnd().split('\n');
@@ -54,31 +36,7 @@ function drill(args: string[]) {
 type ReportedComponent = { name: string; selection?: unknown; checks: { name: string; ok: boolean; expected: string; measured: string }[] };
 
 beforeAll(async () => {
-  stack = engineStack();
-  // appendonly off: the live server's RDB is what the backup holds.
-  const redisContainer = containers.track(await startRedis(stack, uniqueName('okb-redis'), { password: REDIS_PW, appendonly: false }));
-  const mongo = containers.track(await startMongo(stack, uniqueName('okb-mongo'), { rootUser: 'root', rootPassword: 'pick-mongo-pw' }));
-  const s3 = containers.track(await startS3(stack, uniqueName('okb-rustfs'), { accessKey: 'pick-access', secretKey: 'pick-secret' }));
-  names = { redis: redisContainer.name, mongo: mongo.name, s3: s3.name };
-  client = s3Client(s3.endpoint, 'pick-access', 'pick-secret');
-  project = await makeProject({
-    env: [
-      'MONGO_DATABASE=test',
-      'MONGO_ROOT_PASSWORD=pick-mongo-pw',
-      `REDIS_PASSWORD=${REDIS_PW}`,
-      'RUSTFS_ACCESS_KEY=pick-access',
-      'RUSTFS_SECRET_KEY=pick-secret',
-      'OAUTH_TOKEN_ENCRYPTION_KEY=pick-oauth-key',
-      ...(imageMode === 'upstream' ? [] : [`RUSTFS_ENDPOINT=${s3.endpoint}`]),
-      '',
-    ].join('\n'),
-  });
-  env = {
-    ...engineEnv(),
-    ORKESTRA_MONGODB_CONTAINER: names.mongo,
-    ORKESTRA_REDIS_CONTAINER: names.redis,
-    ORKESTRA_RUSTFS_CONTAINER: names.s3,
-  };
+  ({ stack, names, client, project, env, redis, drillLeftovers } = await startDrillStack(containers, 'pick'));
   await redis('SET', 'session:a', '1');
   await redis('SET', 'session:b', '2', 'PX', '3600000');
   await redis('HSET', 'session:c', 'user', 'ada');
@@ -248,17 +206,7 @@ describeEngine('drill with selectors: restore only the selection into the copies
 
 describeEngine('drill with --files on a directory component', () => {
   it('-c spool --files inner restores only inner/ of the folder into the drill folder: identical, no other file written', async () => {
-    const dir = await makeProject();
-    await writeFile(
-      join(dir, 'orkestra-backup.json'),
-      JSON.stringify({ components: { spool: { kind: 'directory', path: 'docker/spool' } } }),
-    );
-    await mkdir(join(dir, 'docker/spool/inner'), { recursive: true });
-    await writeFile(join(dir, 'docker/spool/inner/run.sh'), '#!/bin/sh\nid\n');
-    await writeFile(join(dir, 'docker/spool/note.txt'), 'hello\n');
-    const backup = await runCli(['backup', '-c', 'spool,secrets', '-y'], { cwd: dir, env: engineEnv() });
-    expect(backup.code).toBe(0);
-    const spooled = backup.stdout.trim();
+    const { dir, archive: spooled } = await spoolProject();
 
     // --files is taken by secrets and spool alike: the drill asks which, as restore does.
     const ambiguous = await runCli(['drill', spooled, '--files', 'inner'], { cwd: dir, env: engineEnv() });

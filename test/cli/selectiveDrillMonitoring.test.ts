@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { expectNoStackTrace, runCli } from '../helpers/cli.js';
+import { spoolProject } from '../helpers/drillStack.js';
 import { describeEngine, engineEnv } from '../helpers/engine.js';
 import { ENV_TEXT, makeProject } from '../helpers/project.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.js';
@@ -33,17 +34,7 @@ describeEngine('a selective drill is not the drill status and the health check w
   });
 
   it('one that fails before its report is recorded with its selection, and status still reports the last whole drill, which passed', async () => {
-    const dir = await makeProject();
-    await writeFile(
-      join(dir, 'orkestra-backup.json'),
-      JSON.stringify({ components: { spool: { kind: 'directory', path: 'docker/spool' } } }),
-    );
-    await mkdir(join(dir, 'docker/spool/inner'), { recursive: true });
-    await writeFile(join(dir, 'docker/spool/inner/run.sh'), '#!/bin/sh\nid\n');
-    await writeFile(join(dir, 'docker/spool/note.txt'), 'hello\n');
-    const backup = await runCli(['backup', '-c', 'spool,secrets', '-y'], { cwd: dir, env: engineEnv() });
-    expect(backup.code).toBe(0);
-    const archive = backup.stdout.trim();
+    const { dir, archive } = await spoolProject();
     const whole = await runCli(['drill', archive], { cwd: dir, env: engineEnv() });
     expect(whole.code, whole.stderr).toBe(0);
 

@@ -1,48 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { ArchiveBytes } from '../../src/archive/location.js';
 import { archivedComponent, COMPONENTS } from '../../src/components/index.js';
 import { browseArchive } from '../../src/core/browse.js';
 import type { ComponentSource } from '../../src/archive/componentSource.js';
 import type { ComponentShape } from '../../src/model/shape.js';
-import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 import { writeIncompressibleDump } from '../helpers/mongodumps.js';
 import { rdbFile, rdbString, stringKey } from '../helpers/rdbRecords.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
+import { countedArchive } from '../helpers/countedArchive.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'mongodump');
 const options = { components: COMPONENTS, fromArchive: archivedComponent, setting: () => undefined };
 const live = () => new AbortController().signal;
 const groupsOf = (component: string) => ({ component, offset: 0, pageSize: 50 });
-
-/** An archive of one component's files, with or without a shape, read through a location that counts the bytes it gives. */
-async function countedArchive(
-  component: string,
-  files: { path: string; content: Buffer }[],
-  extra: { shape?: ComponentShape; details?: unknown },
-): Promise<{ location: ArchiveBytes; size: number; read: () => number }> {
-  const manifest = manifestFor(files, {
-    components: [component],
-    ...(extra.details === undefined ? {} : { details: { [component]: extra.details } }),
-    ...(extra.shape ? { shape: { components: { [component]: extra.shape } } } : {}),
-  });
-  const path = join(await temporaryFolder('okb-shape-groups-'), 'archive.tar.gz');
-  await writeRawArchive(path, [{ path: 'manifest.json', content: JSON.stringify(manifest) }, ...files]);
-  const size = (await stat(path)).size;
-  let read = 0;
-  const location: ArchiveBytes = {
-    path,
-    size,
-    stream: () => createReadStream(path).on('data', (chunk) => (read += chunk.length)),
-    assertUnchanged: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-  };
-  return { location, size, read: () => read };
-}
 
 /** A part whose every read fails: what a listing from the manifest alone may touch. */
 function unreadableSource(details: unknown): ComponentSource {

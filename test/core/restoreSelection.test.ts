@@ -1,45 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/base/errors.js';
 import type { Component, RestoreSelector } from '../../src/core/component.js';
 import { replacedSummary } from '../../src/core/reports.js';
 import { narrowToSelection, restoreSelectorsOf } from '../../src/core/restoreSelection.js';
+import { FILES, KEYS, selectingComponent } from '../helpers/selectingComponent.js';
+import { usageMessage } from '../helpers/usageError.js';
 
-const FILES: RestoreSelector = { flag: 'files', value: 'PATH|GLOB', repeatable: true, help: 'files' };
 const INTO: RestoreSelector = { flag: 'into', value: 'DIR', repeatable: false, help: 'into', beside: true };
-const KEYS: RestoreSelector = { flag: 'keys', value: 'GLOB', repeatable: true, help: 'keys' };
 
-function component(name: string, selectors?: RestoreSelector[]): Component {
-  return {
-    name,
-    title: name,
-    selectors,
-    availability: async () => ({ available: true }),
-    backup: async () => ({}),
-    planRestore: async (context) => ({
-      actions: [],
-      replaces: [],
-      warnings: [],
-      selection: context.selection && { totals: JSON.stringify(context.selection) },
-    }),
-    restore: async () => ({}),
-    examine: async () => ({ facts: {}, lines: [], problems: [] }),
-  };
-}
-
-const secrets = component('secrets', [FILES, INTO]);
-const spool = component('spool', [FILES, INTO]);
-const redis = component('redis', [KEYS]);
-const mongodb = component('mongodb');
-
-function usage(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+const secrets = selectingComponent('secrets', [FILES, INTO]);
+const spool = selectingComponent('spool', [FILES, INTO]);
+const redis = selectingComponent('redis', [KEYS]);
+const mongodb = selectingComponent('mongodb');
 
 describe('restoreSelectorsOf', () => {
   it('lists each flag once, and refuses one flag declared two ways', () => {
@@ -65,23 +36,23 @@ describe('narrowToSelection', () => {
   });
 
   it('refuses a flag two candidates take, naming them; -c picks one', () => {
-    expect(usage(() => narrowToSelection([secrets, spool], { files: ['a'] }, undefined))).toBe(
+    expect(usageMessage(() => narrowToSelection([secrets, spool], { files: ['a'] }, undefined))).toBe(
       '--files could apply to secrets, spool: name the one it picks from.',
     );
     expect(narrowToSelection([spool], { files: ['a'] }, 'spool').map((entry) => entry.name)).toEqual(['spool']);
   });
 
   it('refuses a flag no candidate takes, and -c naming a component no selector picks from', () => {
-    expect(usage(() => narrowToSelection([mongodb, redis], { files: ['a'] }, undefined))).toBe(
+    expect(usageMessage(() => narrowToSelection([mongodb, redis], { files: ['a'] }, undefined))).toBe(
       '--files applies to no component of this restore.',
     );
-    expect(usage(() => narrowToSelection([mongodb, secrets], { files: ['a'] }, 'mongodb,secrets'))).toMatch(
+    expect(usageMessage(() => narrowToSelection([mongodb, secrets], { files: ['a'] }, 'mongodb,secrets'))).toMatch(
       /^-c names mongodb, which no selector given picks from/,
     );
   });
 
   it('a component whose plan ignores its selection is a programming error, never a whole restore', async () => {
-    const careless = { ...component('careless', [FILES]), planRestore: async () => ({ actions: [], replaces: [], warnings: [] }) };
+    const careless = { ...selectingComponent('careless', [FILES]), planRestore: async () => ({ actions: [], replaces: [], warnings: [] }) };
     const [chosen] = narrowToSelection([careless], { files: ['a'] }, undefined);
     await expect(chosen.planRestore({} as Parameters<Component['planRestore']>[0])).rejects.toThrow(/planned a whole restore/);
   });

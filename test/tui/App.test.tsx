@@ -1,58 +1,9 @@
 import { listedIndex } from '../../src/archive/fileIndex.js';
 import { describeDrift } from '../../src/components/mongodb/keyDrift.js';
-import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import type { RestorePreview, StatusView } from '../../src/tui/backend.js';
-import { App } from '../../src/tui/App.js';
 import { FakeBackend } from './fakeBackend.js';
-
-const ENTER = '\r';
-const DOWN = '\u001B[B';
-const ESC = '\u001B';
-const CTRL_C = '\u0003';
-
-/** One turn of the event loop: Ink handles what was written to its stdin (no fixed delay). */
-const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-/** Waits for a condition (the backend's promises settle on their own time on a busy machine). */
-async function until(check: () => boolean, what: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await turn();
-  }
-}
-
-function mount(backend: FakeBackend, initial: 'start' | 'backup' | 'restore' = 'start') {
-  const exits: number[] = [];
-  const view = render(<App backend={backend} initial={initial} onExit={(code) => exits.push(code)} />);
-  // Each key is written once the screen has taken the previous one in: a new frame is drawn
-  // (waited for, up to 2 s for a key that changes nothing on the screen). The turns before it
-  // let React run the effects that attach a new screen's key handler (React's scheduler may
-  // yield between them on a busy machine, so one turn is not always enough: a key was lost
-  // once in 21 runs with both cores busy).
-  const press = async (...keys: string[]) => {
-    for (const key of keys) {
-      for (let turns = 0; turns < 10; turns += 1) await turn();
-      const drawn = view.frames.length;
-      view.stdin.write(key);
-      await until(
-        () => view.frames.length > drawn,
-        () => '',
-        2_000,
-      ).catch(() => undefined);
-    }
-  };
-  const frame = () => view.lastFrame() ?? '';
-  /** Waits until the screen shows the text (or matches the pattern). */
-  const shows = (expected: string | RegExp) =>
-    until(
-      () => (typeof expected === 'string' ? frame().includes(expected) : expected.test(frame())),
-      () => `${String(expected)} on the screen:\n${frame()}`,
-    );
-  const when = (check: () => boolean, what: string) => until(check, () => `${what}; the screen:\n${frame()}`);
-  return { view, press, frame, shows, when, exits };
-}
+import { CTRL_C, DOWN, ENTER, ESC, mountApp } from './mountApp.js';
 
 /** A checked archive and plans as the core returns them, with the fields the screens read. */
 function preview(failure?: string): RestorePreview {
@@ -96,7 +47,7 @@ function preview(failure?: string): RestorePreview {
 describe('TUI start and backup screens', () => {
   it('start: choose backup or restore; q leaves with exit 0', async () => {
     const backend = new FakeBackend();
-    const { press, exits, shows } = mount(backend);
+    const { press, exits, shows } = mountApp(backend);
     await shows('› Back up this deployment');
     await shows('Restore from an archive in ./backups/');
     await shows('↑/↓ or j/k move · enter choose · q quit');
@@ -126,7 +77,7 @@ describe('TUI start and backup screens', () => {
       ...backend.choices[0],
       detail: 'host tools (MONGO_URI)',
     };
-    const { press, exits, shows } = mount(backend);
+    const { press, exits, shows } = mountApp(backend);
     await press(ENTER);
     await shows('[x] mongodb  MongoDB');
     expect(backend.methods()).toEqual(['componentChoices']);
@@ -162,7 +113,7 @@ describe('TUI start and backup screens', () => {
     const backend = new FakeBackend();
     backend.backupImpl = (_onEvent, signal) =>
       new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
-    const { press, exits, shows, when } = mount(backend, 'backup');
+    const { press, exits, shows, when } = mountApp(backend, 'backup');
     await shows('[x] mongodb');
     await press(ENTER, 'y');
     await shows('Backing up');
@@ -178,7 +129,7 @@ describe('TUI start and backup screens', () => {
       const { RuntimeError } = await import('../../src/base/errors.js');
       throw new RuntimeError('mongodump exited with code 1: Failed: server selection error.');
     };
-    const { press, frame, shows } = mount(backend, 'backup');
+    const { press, frame, shows } = mountApp(backend, 'backup');
     await shows('[x] mongodb');
     await press(ENTER, 'y');
     await shows('mongodump exited with code 1: Failed: server selection error.');
@@ -214,7 +165,7 @@ describe('TUI restore screens', () => {
   it('lists archives newest first with environment, time, size and components; an unreadable one is shown, not a crash', async () => {
     const backend = new FakeBackend();
     backend.archives = archives;
-    const { frame, shows } = mount(backend, 'restore');
+    const { frame, shows } = mountApp(backend, 'restore');
     await shows('old.tar.gz');
     const lines = frame().split('\n');
     expect(lines.findIndex((line) => line.includes('new.tar.gz'))).toBeLessThan(lines.findIndex((line) => line.includes('old.tar.gz')));
@@ -228,7 +179,7 @@ describe('TUI restore screens', () => {
     const backend = new FakeBackend();
     backend.archives = archives;
     backend.previewImpl = async () => preview();
-    const { frame, press, shows } = mount(backend, 'restore');
+    const { frame, press, shows } = mountApp(backend, 'restore');
     await shows('new.tar.gz');
     await press(ENTER);
     await shows('Restore everything');
@@ -253,7 +204,7 @@ describe('TUI restore screens', () => {
     const backend = new FakeBackend();
     backend.archives = archives;
     backend.previewImpl = async () => preview();
-    const { press, exits, shows } = mount(backend, 'restore');
+    const { press, exits, shows } = mountApp(backend, 'restore');
     await shows('new.tar.gz');
     await press(ENTER, ENTER, ENTER, DOWN, ENTER);
     await shows('Restoring from new.tar.gz will replace:');
@@ -283,7 +234,7 @@ describe('TUI restore screens', () => {
         notRestored: [],
       };
     };
-    const { press, shows } = mount(backend, 'restore');
+    const { press, shows } = mountApp(backend, 'restore');
     await shows('new.tar.gz');
     await press(ENTER, ENTER, ENTER, DOWN, ENTER);
     await shows('Type "restore" to continue');
@@ -303,7 +254,7 @@ describe('TUI restore screens', () => {
     const backend = new FakeBackend();
     backend.archives = archives;
     backend.previewImpl = async () => preview(`${drift}. Restore the secrets of the same backup too`);
-    const refused = mount(backend, 'restore');
+    const refused = mountApp(backend, 'restore');
     await refused.shows('new.tar.gz');
     await refused.press(ENTER, ENTER, ENTER, ENTER); // dry run
     await refused.shows(
@@ -312,7 +263,7 @@ describe('TUI restore screens', () => {
     const accepted = preview();
     accepted.plans[0] = { ...accepted.plans[0], plan: { ...accepted.plans[0].plan!, warnings: [`${drift} (accepted)`] } };
     backend.previewImpl = async () => accepted;
-    const gate = mount(backend, 'restore');
+    const gate = mountApp(backend, 'restore');
     await gate.shows('new.tar.gz');
     await gate.press(ENTER, ENTER, ENTER, DOWN, ENTER);
     await gate.shows('Type "restore" to continue');
@@ -325,7 +276,7 @@ describe('TUI restore screens', () => {
     const backend = new FakeBackend();
     backend.archives = archives;
     backend.previewImpl = async () => preview('container orkestra-mongodb is exited, not running.');
-    const { frame, press, shows } = mount(backend, 'restore');
+    const { frame, press, shows } = mountApp(backend, 'restore');
     await shows('new.tar.gz');
     await press(ENTER, ENTER, ENTER, DOWN, ENTER);
     await shows('Restore refused, nothing was changed:');
@@ -336,7 +287,7 @@ describe('TUI restore screens', () => {
   it('esc walks back through the screens and leaves from the first', async () => {
     const backend = new FakeBackend();
     backend.archives = archives;
-    const { press, exits, shows } = mount(backend);
+    const { press, exits, shows } = mountApp(backend);
     await press(DOWN, ENTER);
     await shows('new.tar.gz');
     await press(ENTER, ENTER);
@@ -392,7 +343,7 @@ describe('TUI drill screen', () => {
       onEvent({ type: 'component-start', component: 'redis', phase: 'start' });
       return new Promise((resolve) => (finish = () => resolve(report(false))));
     };
-    const { press, shows, exits, when } = mount(backend);
+    const { press, shows, exits, when } = mountApp(backend);
     await shows('Drill: prove an archive restores, on throwaway containers');
     await press(DOWN, DOWN, ENTER);
     await shows('Drill — choose the archive to restore into throwaway containers');
@@ -415,7 +366,7 @@ describe('TUI drill screen', () => {
     const backend = new FakeBackend();
     backend.archives = [listed];
     backend.drillImpl = async () => report(true);
-    const { press, shows, exits } = mount(backend);
+    const { press, shows, exits } = mountApp(backend);
     await press(DOWN, DOWN, ENTER);
     await shows('nightly.tar.gz');
     await press(ENTER);
@@ -491,7 +442,7 @@ describe('TUI status screen', () => {
   it('start → Status: the table, the drill, the reasons and the last runs newest first; esc returns to the start, q leaves with 0', async () => {
     const backend = new FakeBackend();
     backend.statusImpl = async () => view;
-    const { press, shows, frame, exits } = mount(backend);
+    const { press, shows, frame, exits } = mountApp(backend);
     await shows('Status: the health of the backups, and the last runs');
     await press(DOWN, DOWN, DOWN, ENTER);
     await shows('Status — backups of environment prod');
@@ -518,7 +469,7 @@ describe('TUI status screen', () => {
     backend.statusImpl = async () => {
       throw new Error('orkestra-backup.json: health.maxAgeHours: Too small');
     };
-    const { press, shows } = mount(backend);
+    const { press, shows } = mountApp(backend);
     await press(DOWN, DOWN, DOWN, ENTER);
     await shows('orkestra-backup.json: health.maxAgeHours: Too small');
     await press(ENTER);

@@ -1,49 +1,10 @@
-import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/archive/manifest.js';
 import { COMPONENTS } from '../../src/components/index.js';
 import { browsableComponents, filterMatcher, pageOf } from '../../src/core/browse.js';
 import type { FoundItem } from '../../src/core/component.js';
-import { App } from '../../src/tui/App.js';
 import { FakeBackend } from './fakeBackend.js';
-
-const ENTER = '\r';
-const DOWN = '\u001B[B';
-const ESC = '\u001B';
-
-const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-async function until(check: () => boolean, what: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await turn();
-  }
-}
-
-function mount(backend: FakeBackend) {
-  const exits: number[] = [];
-  const view = render(<App backend={backend} initial="restore" onExit={(code) => exits.push(code)} />);
-  const press = async (...keys: string[]) => {
-    for (const key of keys) {
-      for (let turns = 0; turns < 10; turns += 1) await turn();
-      const drawn = view.frames.length;
-      view.stdin.write(key);
-      await until(
-        () => view.frames.length > drawn,
-        () => '',
-        2_000,
-      ).catch(() => undefined);
-    }
-  };
-  const frame = () => view.lastFrame() ?? '';
-  const shows = (expected: string | RegExp) =>
-    until(
-      () => (typeof expected === 'string' ? frame().includes(expected) : expected.test(frame())),
-      () => `${String(expected)} on the screen:\n${frame()}`,
-    );
-  return { press, frame, shows, exits };
-}
+import { DOWN, ENTER, ESC, mountApp } from './mountApp.js';
 
 const ARCHIVE = {
   file: '/b/new.tar.gz',
@@ -78,13 +39,18 @@ function pickerBackend(options: { hangOn?: string } = {}): FakeBackend {
   return backend;
 }
 
+/** From the archive list into the picker, onto redis, and into its databases. */
+async function openRedis({ press, shows }: Pick<ReturnType<typeof mountApp>, 'press' | 'shows'>): Promise<void> {
+  await shows('new.tar.gz');
+  await press(ENTER, DOWN, ENTER);
+  await shows(/› redis/);
+  await press('l');
+}
+
 describe('TUI: Pick what to restore', () => {
   it('shows a key name with control characters and a newline escaped on its one row: a crafted key cannot clear the screen or forge a row', async () => {
-    const { press, shows, frame } = mount(pickerBackend());
-    await shows('new.tar.gz');
-    await press(ENTER, DOWN, ENTER);
-    await shows(/› redis/);
-    await press('l');
+    const { press, shows, frame } = mountApp(pickerBackend(), 'restore');
+    await openRedis({ press, shows });
     await shows('[ ] 3');
     await press(DOWN, 'l');
     await shows('[ ] evil\\u001b[2J\\nforged row');
@@ -97,7 +63,7 @@ describe('TUI: Pick what to restore', () => {
     backend.previewImpl = async () => {
       throw new Error('stop here');
     };
-    const { press, shows, frame } = mount(backend);
+    const { press, shows, frame } = mountApp(backend, 'restore');
     await shows('new.tar.gz');
     await press(ENTER);
     await shows('Pick what to restore');
@@ -140,11 +106,8 @@ describe('TUI: Pick what to restore', () => {
 
   it('pages: "more…" reads the next 50 from offset 50; keys of two databases are refused with the reason', async () => {
     const backend = pickerBackend();
-    const { press, shows, frame } = mount(backend);
-    await shows('new.tar.gz');
-    await press(ENTER, DOWN, ENTER);
-    await shows(/› redis/);
-    await press('l');
+    const { press, shows, frame } = mountApp(backend, 'restore');
+    await openRedis({ press, shows });
     await shows('[ ] 3');
     await press(DOWN, 'l');
     await shows('queue:[1]');
@@ -168,11 +131,8 @@ describe('TUI: Pick what to restore', () => {
 
   it('esc cancels a read that has not answered: its signal aborts, the picker stays', async () => {
     const backend = pickerBackend({ hangOn: '3' });
-    const { press, shows, exits } = mount(backend);
-    await shows('new.tar.gz');
-    await press(ENTER, DOWN, ENTER);
-    await shows(/› redis/);
-    await press('l');
+    const { press, shows, exits } = mountApp(backend, 'restore');
+    await openRedis({ press, shows });
     await shows('[ ] 3');
     await press(DOWN, 'l');
     await shows('reading… (esc cancels)');
@@ -199,11 +159,8 @@ describe('TUI: Pick what to restore', () => {
             read: 0,
           }
         : listed(request, signal);
-    const { press, shows, frame } = mount(backend);
-    await shows('new.tar.gz');
-    await press(ENTER, DOWN, ENTER);
-    await shows(/› redis/);
-    await press('l');
+    const { press, shows, frame } = mountApp(backend, 'restore');
+    await openRedis({ press, shows });
     await shows(/\[ \] 0\s+12,345 keys/);
     expect(frame()).toMatch(/\[ \] 3\s+1 key/);
   });

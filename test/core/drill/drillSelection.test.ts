@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/base/errors.js';
 import { parseCommandLine } from '../../../src/cli/args.js';
 import { helpText } from '../../../src/cli/help.js';
 import { RESTORE_SELECTORS } from '../../../src/components/index.js';
@@ -16,22 +15,15 @@ import type { DrillReport } from '../../../src/core/drill/runDrill.js';
 import { narrowToSelection } from '../../../src/core/restoreSelection.js';
 import { lastDrill } from '../../../src/core/status/statusHistory.js';
 import type { HistoryRecord } from '../../../src/model/history.js';
+import { FILES, KEYS, selectingComponent } from '../../helpers/selectingComponent.js';
+import { usageMessage } from '../../helpers/usageError.js';
 
-const KEYS: RestoreSelector = { flag: 'keys', value: 'GLOB', repeatable: true, help: 'keys' };
 const TO_DB: RestoreSelector = { flag: 'to-db', value: 'N', repeatable: false, help: 'to-db', beside: true };
 const DELETE: RestoreSelector = { flag: 'delete-missing', repeatable: false, help: 'delete', notInDrill: 'the copy starts empty' };
-const FILES: RestoreSelector = { flag: 'files', value: 'PATH|GLOB', repeatable: true, help: 'files' };
 
 function component(name: string, selectors: RestoreSelector[], checksSelection: boolean): Component {
   return {
-    name,
-    title: name,
-    selectors,
-    availability: async () => ({ available: true }),
-    backup: async () => ({}),
-    planRestore: async (context) => ({ actions: [], replaces: [], warnings: [], selection: context.selection && { totals: 'x' } }),
-    restore: async () => ({}),
-    examine: async () => ({ facts: {}, lines: [], problems: [] }),
+    ...selectingComponent(name, selectors),
     drill: {
       checksSelection,
       check: async (context) => [{ name: JSON.stringify(context.selection ?? null), ok: true, expected: '', measured: '' }],
@@ -42,25 +34,15 @@ function component(name: string, selectors: RestoreSelector[], checksSelection: 
 const redis = component('redis', [KEYS, TO_DB, DELETE], true);
 const graph = component('graph', [FILES], false);
 
-function usage(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    return (error as Error).message;
-  }
-  throw new Error('no usage error');
-}
-
 describe('which selectors a drill takes', () => {
   it('a beside flag is refused with the reason: a drill always restores beside', () => {
-    expect(usage(() => refuseDrillFlags([redis], { keys: ['a*'], 'to-db': ['1'] }))).toBe(
+    expect(usageMessage(() => refuseDrillFlags([redis], { keys: ['a*'], 'to-db': ['1'] }))).toBe(
       '--to-db restores beside the live target, and a drill always restores beside: into throwaway copies, never the live stack.',
     );
   });
 
   it('a flag whose declaration says it means nothing in a drill is refused with that reason', () => {
-    expect(usage(() => refuseDrillFlags([redis], { 'delete-missing': ['yes'] }))).toBe(
+    expect(usageMessage(() => refuseDrillFlags([redis], { 'delete-missing': ['yes'] }))).toBe(
       '--delete-missing means nothing in a drill: the copy starts empty.',
     );
   });
@@ -71,7 +53,7 @@ describe('which selectors a drill takes', () => {
   });
 
   it('a selected component whose drill cannot check a selection is refused, naming it', () => {
-    expect(usage(() => refuseUncheckedSelection(narrowToSelection([redis, graph], { files: ['x'] }, undefined)))).toBe(
+    expect(usageMessage(() => refuseUncheckedSelection(narrowToSelection([redis, graph], { files: ['x'] }, undefined)))).toBe(
       'a drill cannot check a selection of graph: its selectors are for restore only.',
     );
     expect(() => refuseUncheckedSelection(narrowToSelection([redis, graph], { keys: ['x'] }, undefined))).not.toThrow();
@@ -79,13 +61,13 @@ describe('which selectors a drill takes', () => {
 
   it('a selected component with no drill at all is refused: nothing would check it, and a drill of nothing would pass', () => {
     const undrilled: Component = { ...component('cache', [KEYS], true), drill: undefined };
-    expect(usage(() => refuseUncheckedSelection(narrowToSelection([undrilled, graph], { keys: ['x'] }, undefined)))).toBe(
+    expect(usageMessage(() => refuseUncheckedSelection(narrowToSelection([undrilled, graph], { keys: ['x'] }, undefined)))).toBe(
       'a drill cannot restore cache into a throwaway copy: nothing would check the selection.',
     );
   });
 
   it('-c without a selector is refused (a drill without selectors drills everything)', () => {
-    expect(usage(() => refuseComponentsWithoutSelectors('redis', {}))).toMatch(/^drill -c goes with a selector/);
+    expect(usageMessage(() => refuseComponentsWithoutSelectors('redis', {}))).toMatch(/^drill -c goes with a selector/);
     expect(() => refuseComponentsWithoutSelectors('redis', { keys: ['a'] })).not.toThrow();
     expect(() => refuseComponentsWithoutSelectors(undefined, {})).not.toThrow();
   });
