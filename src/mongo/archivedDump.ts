@@ -46,19 +46,33 @@ export async function preludeNamespaces(file: string): Promise<string[]> {
 }
 
 /**
- * Reads the dump inside the archive with the native mongodump-archive reader: only its prelude
- * (the first kilobytes) for a plan, or all of it — counts, sizes, CRC-64 — for inspect/verify.
+ * Reads the dump inside the archive with the native mongodump-archive reader, all of it —
+ * counts, sizes, CRC-64 — for a plan without recorded counts, inspect and verify.
  */
-export async function readDump(source: ComponentSource): Promise<MongoArchiveSummary | undefined> {
+export function readDump(source: ComponentSource): Promise<MongoArchiveSummary | undefined> {
+  return readArchivedDump(source, false);
+}
+
+/**
+ * Reads only the dump's prelude (header and collection metadata, the first kilobytes): the
+ * namespaces and their types, never the documents. Its document counts are only what the last
+ * chunk read happened to hold; `preludeComplete` says whether the prelude was whole.
+ */
+export function readDumpPrelude(source: ComponentSource): Promise<MongoArchiveSummary | undefined> {
+  return readArchivedDump(source, true);
+}
+
+async function readArchivedDump(source: ComponentSource, preludeOnly: boolean): Promise<MongoArchiveSummary | undefined> {
   for await (const entry of source.entries()) {
     if (entry.path !== MONGO_DUMP_ENTRY) continue;
     const reader = new MongoArchiveReader();
     // Large output chunks, as for the archive itself: each chunk is a round trip to zlib's thread.
-    const gunzip = entry.content.pipe(createGunzip({ chunkSize: 256 * 1024 }));
+    // A prelude of a few collections fits in one small chunk: a read of it alone inflates no more.
+    const gunzip = entry.content.pipe(createGunzip({ chunkSize: preludeOnly ? 64 * 1024 : 256 * 1024 }));
     try {
       for await (const chunk of gunzip) {
         reader.push(chunk as Buffer);
-        if (reader.failed) return reader.summary();
+        if (reader.failed || (preludeOnly && reader.summary().preludeComplete)) return reader.summary();
       }
     } catch (error) {
       const summary = reader.summary();

@@ -12,7 +12,7 @@ import { readDetails } from '../../archive/componentDetails.js';
 import { formatBytes, plural, withoutFinalPeriod } from '../../base/format.js';
 import type { Project } from '../../model/project.js';
 import { containerAvailability } from '../../docker/containers.js';
-import type { MongoArchiveSummary, NamespaceSummary } from '../../mongo/archive.js';
+import type { NamespaceSummary } from '../../mongo/archive.js';
 import { dumpShape, reportedCounts, requireGzipOutput } from './dumpOutput.js';
 import { dumpStream, MONGO_DUMP_ENTRY, readDump } from '../../mongo/archivedDump.js';
 import { DumpTally } from '../../mongo/dumpTally.js';
@@ -28,6 +28,7 @@ import { serverFacts } from '../../mongo/serverFacts.js';
 import { mongodbDrill } from './drill.js';
 import { databaseGroups, findCollections } from './find.js';
 import { pickCollections } from './collectionPicks.js';
+import { archivedCounts, dumpReadLine, soundDump } from './archivedCounts.js';
 import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../../mongo/remap.js';
 import {
   checkBeside,
@@ -41,6 +42,7 @@ import {
   type SelectionPlan,
 } from './selection.js';
 
+const MONGODB = 'mongodb';
 const DEFAULT_CONTAINER = MONGODB_DEFAULT_CONTAINER;
 const DUMP_ENTRY = MONGO_DUMP_ENTRY;
 const DATABASE_ENTRY = 'database.txt';
@@ -67,7 +69,7 @@ interface MongoPlan extends RestorePlan {
  * with --nsFrom/--nsTo when the target database has another name.
  */
 export const mongodb: Component<MongoPlan> = {
-  name: 'mongodb',
+  name: MONGODB,
   title: 'MongoDB',
   selectors: MONGO_SELECTORS,
   pickSelectors: pickCollections,
@@ -203,23 +205,33 @@ export const mongodb: Component<MongoPlan> = {
 };
 
 /** What a mongorestore of the archive would do, checked with --dryRun and the tool's own read of the dump. */
-async function planMongoRestore({ project, services, source, signal, selection }: PlanContext): Promise<MongoPlan> {
+async function planMongoRestore({ project, services, source, signal, selection, manifest }: PlanContext): Promise<MongoPlan> {
   const picked = mongoSelection(selection);
   await checkMongoFiles(source);
   const sourceDb = await sourceDatabase(source); // the archive is checked before the server is asked
   // A selection is matched against the dump's namespaces before the server is asked.
-  const selectedDump = picked && soundDump(await readDump(source), source);
-  const chosen = picked && selectedDump && chooseCollections(selectedDump.namespaces, picked, sourceDb, source.archiveName);
+  const selectedDump = picked && (await archivedCounts(source, manifest.shape?.components[MONGODB]));
+  const chosen = picked && selectedDump && chooseCollections(selectedDump.dump.namespaces, picked, sourceDb, source.archiveName);
   const tools = await projectMongoTools(project, services);
   if (picked?.toDatabase !== undefined) checkBeside(picked.toDatabase, tools.database);
   const targetDb = picked?.toDatabase ?? tools.database;
   const args = restoreArguments(sourceDb, targetDb, chosen?.includes);
-  // mongorestore --dryRun reads only the prelude; the tool's own reader checks every document.
+  const collections = await collectionsOf(project, services, tools);
+  // What the target holds now is asked while mongorestore --dryRun runs: both only read.
+  const selecting =
+    picked && chosen ? planSelection(chosen, picked, { database: targetDb, live: tools.database }, collections, signal) : undefined;
+  // Its verdict comes after the dry run's; its reads end before a failure of the dry run is reported.
+  const selectionSettled = selecting?.catch(() => undefined);
+  // mongorestore --dryRun reads only the prelude; without recorded counts, the tool's own reader checks every document.
   const [read, dryRun] = await Promise.all([
-    selectedDump ?? readDump(source),
+    selectedDump?.dump ?? readDump(source),
     tools.run('mongorestore', ['--dryRun', ...args], { stdin: dumpStream(source), signal }),
-  ]);
+  ]).catch(async (error: unknown) => {
+    await selectionSettled;
+    throw error;
+  });
   if (dryRun.exitCode !== 0) {
+    await selectionSettled;
     throw (
       connectionFailure('mongorestore --dryRun', dryRun, tools) ??
       new PreconditionError(`mongorestore --dryRun rejected the archive: ${lastLines(dryRun.stderr)}`)
@@ -230,12 +242,10 @@ async function planMongoRestore({ project, services, source, signal, selection }
   const keepCurrent = keepsCurrentData(project) && !beside;
   const restored = dump.namespaces.filter((namespace) => namespaceTarget(args, `${namespace.db}.${namespace.collection}`));
   const documents = restored.reduce((total, namespace) => total + namespace.documents, 0);
+  const narrowed: SelectionPlan | undefined = await selecting;
   // Through MONGO_URI the driver asks what mongorestore cannot: the server's version, what --drop replaces.
   const server = tools.uri ? await serverFacts(tools.uri, targetDb, restored, args, dump.header.serverVersion) : undefined;
   const restoredCollections = collectionsIn(targetDb, restored, args);
-  const collections = await collectionsOf(project, services, tools);
-  const narrowed: SelectionPlan | undefined =
-    picked && chosen && (await planSelection(chosen, picked, { database: targetDb, live: tools.database }, collections, signal));
   const actions = [
     `mongorestore ${args.join(' ')} ${tools.where} (archive streamed into stdin)`,
     sourceDb === targetDb
@@ -244,8 +254,7 @@ async function planMongoRestore({ project, services, source, signal, selection }
     ...(narrowed
       ? [...narrowed.lines, notSelected(dump.namespaces, restored)]
       : dump.namespaces.map((namespace) => describeNamespace(namespace, args, sourceDb))),
-    `the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of ${plural(dump.namespaces.length, 'namespace')} check out` +
-      ` (${plural(documents, 'document')} to restore)`,
+    dumpReadLine(selectedDump?.from ?? 'dump', dump.namespaces.length, documents),
     ...(server?.lines ?? []),
     ...(narrowed ? [] : [await leftAsTheyAre(collections, targetDb, restoredCollections, signal)]),
     `mongorestore --dryRun connected to MongoDB ${tools.where} and accepted the dump's header and collection metadata` +
@@ -276,15 +285,6 @@ async function planMongoRestore({ project, services, source, signal, selection }
     picked: chosen && { owners: chosen.owners, beside },
     selection: narrowed?.impact,
   };
-}
-
-/** The dump as the tool's own reader found it; refused (exit 2) when damaged or missing. */
-function soundDump(dump: MongoArchiveSummary | undefined, source: ComponentSource): MongoArchiveSummary {
-  if (!dump || dump.problems.length > 0 || !dump.complete) {
-    const problem = dump?.problems[0] ?? 'it is missing';
-    throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is damaged: ${problem}.`, { hint: 'Nothing was touched.' });
-  }
-  return dump;
 }
 
 /** `--nsInclude` scopes the restore to the archive's database, or to the chosen collections of it. */
