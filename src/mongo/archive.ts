@@ -65,9 +65,12 @@ export class MongoArchiveReader {
   private readonly problems: string[] = [];
   private preludeComplete = false;
 
+  /** `preludeOnly`: what follows the prelude is left unread, whatever it is. */
+  constructor(private readonly options: { readonly preludeOnly?: boolean } = {}) {}
+
   push(chunk: Buffer): void {
     let offset = 0;
-    while (offset < chunk.length && this.state.kind !== 'failed') {
+    while (offset < chunk.length && this.state.kind !== 'failed' && !(this.options.preludeOnly && this.preludeComplete)) {
       if (this.documentRemaining > 0 && this.state.kind === 'segment-data') {
         const take = Math.min(this.documentRemaining, chunk.length - offset);
         const namespace = this.state.namespace;
@@ -106,6 +109,11 @@ export class MongoArchiveReader {
       preludeComplete: this.preludeComplete,
       complete,
     };
+  }
+
+  /** The header and every metadata document have been read. */
+  get preludeRead(): boolean {
+    return this.preludeComplete;
   }
 
   get failed(): boolean {

@@ -55,8 +55,8 @@ export function readDump(source: ComponentSource): Promise<MongoArchiveSummary |
 
 /**
  * Reads only the dump's prelude (header and collection metadata, the first kilobytes): the
- * namespaces and their types, never the documents. Its document counts are only what the last
- * chunk read happened to hold; `preludeComplete` says whether the prelude was whole.
+ * namespaces and their types, never the documents (each counts 0; a time-series collection's
+ * buckets, which have no metadata, are not named). `preludeComplete` says whether it was whole.
  */
 export function readDumpPrelude(source: ComponentSource): Promise<MongoArchiveSummary | undefined> {
   return readArchivedDump(source, true);
@@ -65,14 +65,14 @@ export function readDumpPrelude(source: ComponentSource): Promise<MongoArchiveSu
 async function readArchivedDump(source: ComponentSource, preludeOnly: boolean): Promise<MongoArchiveSummary | undefined> {
   for await (const entry of source.entries()) {
     if (entry.path !== MONGO_DUMP_ENTRY) continue;
-    const reader = new MongoArchiveReader();
+    const reader = new MongoArchiveReader({ preludeOnly });
     // Large output chunks, as for the archive itself: each chunk is a round trip to zlib's thread.
     // A prelude of a few collections fits in one small chunk: a read of it alone inflates no more.
     const gunzip = entry.content.pipe(createGunzip({ chunkSize: preludeOnly ? 64 * 1024 : 256 * 1024 }));
     try {
       for await (const chunk of gunzip) {
         reader.push(chunk as Buffer);
-        if (reader.failed || (preludeOnly && reader.summary().preludeComplete)) return reader.summary();
+        if (reader.failed || (preludeOnly && reader.preludeRead)) return reader.summary();
       }
     } catch (error) {
       const summary = reader.summary();

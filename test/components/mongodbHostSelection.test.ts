@@ -1,10 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { standInState, startHostMongo, type HostMongo } from '../helpers/hostMongo.js';
 import { mongodumpArchive, namespaceHashes } from '../helpers/mongoNamespaces.js';
+import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 
 /**
  * `--ns` and `--to-database` through MONGO_URI: the mongodump/mongorestore STAND-INS run on the
@@ -105,4 +107,60 @@ describe('--ns and --to-database through MONGO_URI (STAND-INS for the tools, Con
         .toArray(),
     ).toEqual([{ n: 'earlier' }]);
   });
+
+  it("CongoDB: the dry run of --ns counts the archive's documents from the manifest's shape, reading none of the dump's documents; without a shape it reads them (STAND-IN)", async () => {
+    const state = await standInState();
+    const project = await mongo.project(`mongodb://127.0.0.1:${mongo.server.port}/?directConnection=true`);
+    const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+    const intact = AT_BACKUP;
+    // The same prelude, then a document length no reader accepts: reading a document fails.
+    const unreadable = Buffer.concat([intact.subarray(0, preludeLength(intact)), Buffer.from([0xff, 0xff, 0xff, 0x7f])]);
+    const shape = {
+      items: 'documents',
+      group: 'collection',
+      groups: { 'test.users': { items: 3 }, 'test.audit_a': { items: 2 }, 'test.audit_b': { items: 1 }, 'test.orders': { items: 1 } },
+    };
+    const archive = async (name: string, dump: Buffer, withShape: boolean) => {
+      const files = [
+        { path: 'mongodb/database.txt', content: 'test\n' },
+        { path: 'mongodb/mongo.archive.gz', content: gzipSync(dump) },
+      ];
+      const manifest = manifestFor(files, {
+        components: ['mongodb'],
+        details: { mongodb: { database: 'test' } },
+        ...(withShape ? { shape: { components: { mongodb: shape } } } : {}),
+      });
+      const path = join(project, 'backups', name);
+      await writeRawArchive(path, [{ path: 'manifest.json', content: JSON.stringify(manifest) }, ...files]);
+      return path;
+    };
+    const dryRun = (path: string) => runCli(['restore', path, '--ns', 'users', '--ns', 'audit_*', '--dry-run'], { cwd: project, env });
+
+    const shaped = await dryRun(await archive('shaped.tar.gz', unreadable, true));
+    expect(shaped.stderr).not.toContain('damaged');
+    expect(shaped.code).toBe(0);
+    expect(shaped.stdout).toContain('test.users: 3 documents in the archive; 1 document now (dropped and restored)');
+    expect(shaped.stdout).toContain('test.audit_a: 2 documents in the archive; 3 documents now (dropped and restored)');
+    expect(shaped.stdout).toContain('test.audit_b: 1 document in the archive; not there now (created)');
+    expect(shaped.stdout).toContain('documents per collection as the backup counted them from the dump (manifest shape');
+
+    const unshaped = await dryRun(await archive('unshaped.tar.gz', unreadable, false));
+    expect(unshaped.code).toBe(2);
+    expect(unshaped.stderr).toContain('mongodb/mongo.archive.gz is damaged: a document length of 2147483647 bytes is impossible');
+
+    const counted = await dryRun(await archive('counted.tar.gz', intact, false));
+    expect(counted.code).toBe(0);
+    expect(counted.stdout).toContain('test.users: 3 documents in the archive; 1 document now (dropped and restored)');
+    expect(counted.stdout).toContain('the whole dump was read by orkestra-backup: framing, BSON and the CRC-64 of 4 namespaces check out');
+  });
 });
+
+/** The bytes of an uncompressed mongodump archive up to and with the prelude's terminator. */
+function preludeLength(archive: Buffer): number {
+  let offset = 4;
+  for (;;) {
+    const length = archive.readInt32LE(offset);
+    if (length === -1) return offset + 4;
+    offset += length;
+  }
+}
