@@ -204,7 +204,10 @@ export const mongodb: Component<MongoPlan> = {
   drill: mongodbDrill,
 };
 
-/** What a mongorestore of the archive would do, checked with --dryRun and the tool's own read of the dump. */
+/**
+ * What a mongorestore of the archive would do, checked with --dryRun and the tool's own read of
+ * the dump: all of it, or for a selection whose counts the manifest's shape holds, its prelude.
+ */
 async function planMongoRestore({ project, services, source, signal, selection, manifest }: PlanContext): Promise<MongoPlan> {
   const picked = mongoSelection(selection);
   await checkMongoFiles(source);
