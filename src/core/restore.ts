@@ -85,7 +85,8 @@ export async function openRestoreArchive(
  * stream, a missing file, a failed checksum or an entry that would land outside its folder.
  * Given `only` (the components a selective restore reads), it checks the manifest, the index and
  * every file of those components, and reads no further than their last file (`verify` checks the
- * whole archive); an archive of the original scripts, which lists nothing, is read whole.
+ * whole archive); with a seek table, it decompresses only those files, from where the index puts
+ * them. An archive of the original scripts, which lists nothing, is read whole.
  */
 export async function checkRestoreArchive(session: Session, opened: OpenedArchive, only?: CheckScope): Promise<CheckedArchive> {
   const { name, manifest } = opened;
