@@ -14,8 +14,12 @@ export interface ComponentSource {
   files(): AsyncIterable<IndexedFile>;
   /** What the component recorded in the manifest at backup time; undefined for legacy archives. */
   readonly details: unknown;
-  /** The files in archive order; each must be consumed or skipped before the next arrives. */
-  entries(): AsyncIterable<ArchiveEntry>;
+  /**
+   * The files in archive order; each must be consumed or skipped before the next arrives. With
+   * `wanted`, only the files it accepts: on an archive that can be read from the middle, the
+   * others are not even decompressed.
+   */
+  entries(wanted?: (file: IndexedFile) => boolean): AsyncIterable<ArchiveEntry>;
   /** A small text file of the component (`database.txt`), or undefined when absent. */
   readText(path: string): Promise<string | undefined>;
 }

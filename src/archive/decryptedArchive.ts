@@ -1,3 +1,4 @@
+import { withoutFirstBytes } from '../base/asyncSequences.js';
 import { Readable } from 'node:stream';
 import { UsageError } from '../base/errors.js';
 import { AGE_MAGIC, describeStanzas, headerLength, openHeader, stanzaTypes, type Keyring } from '../age/header.js';
@@ -27,7 +28,7 @@ class DecryptedArchive implements ArchiveBytes {
 
   stream(): Readable {
     const source = this.sealed.stream();
-    const plaintext = Readable.from(openPayload(skipped(source, this.headerBytes), this.fileKey), { objectMode: false });
+    const plaintext = Readable.from(openPayload(withoutFirstBytes(source, this.headerBytes), this.fileKey), { objectMode: false });
     plaintext.once('close', () => source.destroy());
     return plaintext;
   }
@@ -38,18 +39,6 @@ class DecryptedArchive implements ArchiveBytes {
 
   close(): Promise<void> {
     return this.sealed.close();
-  }
-}
-
-async function* skipped(source: AsyncIterable<Buffer>, count: number): AsyncGenerator<Buffer> {
-  let left = count;
-  for await (const chunk of source) {
-    if (left >= chunk.length) {
-      left -= chunk.length;
-      continue;
-    }
-    yield left > 0 ? chunk.subarray(left) : chunk;
-    left = 0;
   }
 }
 

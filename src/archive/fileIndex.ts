@@ -16,12 +16,16 @@ export interface IndexedFile {
   sha256?: string;
   /** What the component recorded about this file at backup time (an object's key and content type). */
   details?: Record<string, unknown>;
+  /** Where the file's header starts in the uncompressed body; absent from older archives. */
+  at?: number;
 }
 
 /** The files of one component, streamed in archive order as often as asked. */
 export interface ComponentIndex {
   readonly files: number;
   readonly bytes: number;
+  /** Where its first file starts in the uncompressed body; absent from older archives. */
+  readonly at?: number;
   entries(): AsyncIterable<IndexedFile>;
 }
 
@@ -42,6 +46,7 @@ const IndexLineSchema = z.object({
   size: z.number().int().nonnegative(),
   sha256: sha256Hex,
   details: z.record(z.string(), z.unknown()).optional(),
+  at: z.number().int().nonnegative().optional(),
 });
 
 /** Longer than any line we write (an S3 key is at most 1 KiB, its user metadata 2 KiB). */
@@ -77,7 +82,7 @@ function streamedIndex(location: ArchiveLocation, summaries: Record<string, Inde
   const of = (component: string): ComponentIndex => {
     const summary = Object.hasOwn(summaries, component) ? summaries[component] : undefined;
     if (!summary) return { files: 0, bytes: 0, entries: () => iterate([]) };
-    return { files: summary.files, bytes: summary.bytes, entries: () => readIndexEntry(location, component, summary) };
+    return { files: summary.files, bytes: summary.bytes, at: summary.at, entries: () => readIndexEntry(location, component, summary) };
   };
   return {
     listed: true,

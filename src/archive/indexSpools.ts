@@ -20,6 +20,7 @@ interface Spool {
   files: number;
   bytes: number;
   size: number;
+  at?: number;
 }
 
 /**
@@ -36,15 +37,17 @@ export class IndexSpools {
     return this.written;
   }
 
-  async add(record: FileRecord, details: Record<string, unknown> | undefined): Promise<void> {
+  /** `at`: where the file's header starts in the uncompressed body (see `SeekTable`). */
+  async add(record: FileRecord, details: Record<string, unknown> | undefined, at: number): Promise<void> {
     const component = componentOf(record.path);
     if (component === undefined) throw new Error(`${record.path} is not inside a component's folder`);
     const spool = await this.spoolOf(component);
-    const line = `${JSON.stringify({ path: pathInComponent(record.path), size: record.size, sha256: record.sha256, details })}\n`;
+    const line = `${JSON.stringify({ path: pathInComponent(record.path), size: record.size, sha256: record.sha256, details, at })}\n`;
     spool.hash.update(line);
     spool.pending.push(line);
     spool.pendingBytes += line.length;
     spool.size += Buffer.byteLength(line);
+    spool.at ??= at;
     spool.files += 1;
     spool.bytes += record.size;
     this.written += 1;
@@ -58,7 +61,7 @@ export class IndexSpools {
       const spool = await this.spoolOf(component);
       await flush(spool);
       await spool.file.close();
-      const summary = { files: spool.files, bytes: spool.bytes, size: spool.size, sha256: spool.hash.digest('hex') };
+      const summary = { files: spool.files, bytes: spool.bytes, size: spool.size, sha256: spool.hash.digest('hex'), at: spool.at };
       finished.push({ component, spool: spool.file, summary });
     }
     return finished;

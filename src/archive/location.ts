@@ -14,6 +14,8 @@ export interface ArchiveBytes {
   /** How the file is encrypted (`age, to 1 X25519 recipient`), when it is. */
   readonly encryption?: string;
   stream(): Readable;
+  /** The bytes from `position` on, for archives that can be read from the middle (not an encrypted one). */
+  streamFrom?(position: number): Readable;
   /** Refuses (a usage error, nothing touched) when the archive was replaced or changed since it was opened. */
   assertUnchanged(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UsageError } from '../base/errors.js';
 import { ArchiveShapeSchema } from '../model/shape.js';
+import { SeekTableSchema } from './seekTable.js';
 
 /** v1.1 moved the file list out of the manifest into one index entry per component. */
 export const MANIFEST_SCHEMA = 'orkestra-backup/v1.1';
@@ -24,6 +25,8 @@ const IndexSummarySchema = z.object({
   /** The index entry itself. */
   size: z.number().int().nonnegative(),
   sha256: sha256Hex,
+  /** Where the component's first file starts in the uncompressed body (see `SeekTable`); absent from older archives. */
+  at: z.number().int().nonnegative().optional(),
 });
 export type IndexSummary = z.infer<typeof IndexSummarySchema>;
 
@@ -52,6 +55,8 @@ const ManifestSchema = z.looseObject({
    * later in v1.1; absent from older archives).
    */
   bytesAfterManifest: z.number().int().nonnegative().optional(),
+  /** The body's member sizes, for reads that start at a file instead of the first byte; absent from older archives. */
+  seekTable: SeekTableSchema.optional(),
   /** HMACs of the encryption keys MongoDB's data depends on (names from ORKESTRA_BACKUP_KEY_NAMES), never their values. */
   keyFingerprints: z
     .object({

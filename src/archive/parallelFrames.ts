@@ -8,6 +8,8 @@ export interface ParallelFramesOptions {
   memberSize?: number;
   /** Members compressed at once. Node runs zlib on its thread pool, so this uses every core. */
   concurrency?: number;
+  /** Told each member's compressed and uncompressed sizes as it is written, in order. */
+  onMember?: (compressed: number, uncompressed: number) => void;
 }
 
 /**
@@ -25,15 +27,18 @@ export class ParallelFrameWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private pendingCoding: Coding = 'deflate';
-  private readonly inFlight: Promise<Buffer>[] = [];
+  private readonly inFlight: { member: Promise<Buffer>; uncompressed: number }[] = [];
   /** Member-sized input buffers, reused: a fresh megabyte per member would leave the allocator fragmented. */
   private readonly spare: Buffer[] = [];
   compressedBytes = 0;
+
+  private readonly onMember: (compressed: number, uncompressed: number) => void;
 
   constructor(
     private readonly out: (bytes: Buffer) => Promise<void>,
     options: ParallelFramesOptions = {},
   ) {
+    this.onMember = options.onMember ?? (() => undefined);
     this.compression = options.compression ?? { codec: 'gzip', level: 6 };
     this.memberSize = options.memberSize ?? 1024 * 1024;
     this.concurrency = Math.max(1, options.concurrency ?? availableParallelism() + 1);
@@ -74,13 +79,15 @@ export class ParallelFrameWriter {
       () => this.spare.push(buffer),
       () => undefined, // observed when its turn comes in writeOldest
     );
-    this.inFlight.push(member);
+    this.inFlight.push({ member, uncompressed: offset });
     if (this.inFlight.length >= this.concurrency) await this.writeOldest();
   }
 
   private async writeOldest(): Promise<void> {
-    const member = await this.inFlight.shift()!;
-    this.compressedBytes += member.length;
-    await this.out(member);
+    const { member, uncompressed } = this.inFlight.shift()!;
+    const bytes = await member;
+    this.compressedBytes += bytes.length;
+    this.onMember(bytes.length, uncompressed);
+    await this.out(bytes);
   }
 }

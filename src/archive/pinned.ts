@@ -41,8 +41,13 @@ export class PinnedArchive implements ArchiveBytes {
    * ReadStream closes its fd when destroyed, whatever autoClose says).
    */
   stream(): Readable {
+    return this.streamFrom(0);
+  }
+
+  /** The same from `start` on. */
+  streamFrom(start: number): Readable {
     const handle = this.handle;
-    let position = 0;
+    let position = start;
     return new Readable({
       highWaterMark: READ_SIZE,
       read() {

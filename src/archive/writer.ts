@@ -12,6 +12,7 @@ import { ParallelFrameWriter } from './parallelFrames.js';
 import { IndexSpools, type SpooledIndex } from './indexSpools.js';
 import { indexPath, MANIFEST_PATH } from './paths.js';
 import { contentPadding, END_OF_ARCHIVE, fileHeader } from './tarEntry.js';
+import { SeekTableBuilder } from './seekTable.js';
 
 export interface AddFileOptions {
   /** False for data that is already compressed (gzip, images): it is stored, not deflated again. */
@@ -60,6 +61,9 @@ export class ArchiveWriter {
   private busy: Promise<unknown> = Promise.resolve();
   private bodyBytes = 0;
   private bodyCompressedBytes = 0;
+  /** Uncompressed bytes of the body so far: where the next file's header starts. */
+  private bodyPosition = 0;
+  private readonly seekTable = new SeekTableBuilder();
 
   constructor(
     private readonly destination: ArchiveDestination,
@@ -74,6 +78,7 @@ export class ArchiveWriter {
       {
         compression: this.compression,
         concurrency: options.compressionThreads,
+        onMember: (compressed, uncompressed) => this.seekTable.add(compressed, uncompressed),
       },
     );
     this.index = new IndexSpools((role) => destination.workPath(role));
@@ -136,7 +141,7 @@ export class ArchiveWriter {
     check?: (location: ArchiveLocation, manifest: Manifest) => Promise<void>,
   ): Promise<{ path: string; bytes: number; manifest: Manifest }> {
     await this.exclusive(async () => {
-      await this.frames.write(END_OF_ARCHIVE);
+      await this.body(END_OF_ARCHIVE);
       await this.frames.finish();
     });
     const indexes = await this.index.finish(unindexed.components);
@@ -149,6 +154,7 @@ export class ArchiveWriter {
         ...unindexed,
         index: Object.fromEntries(indexes.map(({ component, summary }) => [component, summary])),
         bytesAfterManifest: compressed.size + this.bodyCompressedBytes,
+        seekTable: this.seekTable.get(),
       };
       head = await writeHead(await PrivateSpool.create(this.destination.workPath('head')), manifest, compressed, this.compression);
       const published = await this.destination.publish(
@@ -176,7 +182,8 @@ export class ArchiveWriter {
 
   private async writeEntry(path: string, size: number, content: Readable, options: AddFileOptions): Promise<FileRecord> {
     let coding = options.compressible === undefined ? undefined : this.allowed(options.compressible ? 'deflate' : 'store');
-    await this.frames.write(fileHeader(path, size, new Date()));
+    const at = this.bodyPosition;
+    await this.body(fileHeader(path, size, new Date()));
     const hash = createHash('sha256');
     let seen = 0;
     for await (const chunk of content as AsyncIterable<Buffer>) {
@@ -188,18 +195,23 @@ export class ArchiveWriter {
         throw new RuntimeError(`${path}: the source grew while it was being copied (expected ${size} bytes).`);
       }
       hash.update(chunk);
-      await this.frames.write(chunk, coding);
+      await this.body(chunk, coding);
       options.onBytes?.(chunk.length);
     }
     if (coding && size >= PROBE_FROM_BYTES) this.codings.set(path, coding);
     if (seen !== size) {
       throw new RuntimeError(`${path}: the source ended after ${seen} of ${size} bytes.`);
     }
-    await this.frames.write(contentPadding(size));
+    await this.body(contentPadding(size));
     this.bodyBytes += size;
     const record = { path, size, sha256: hash.digest('hex') };
-    await this.index.add(record, options.details?.());
+    await this.index.add(record, options.details?.(), at);
     return record;
+  }
+
+  private body(bytes: Buffer, coding?: Coding): Promise<void> {
+    this.bodyPosition += bytes.length;
+    return this.frames.write(bytes, coding);
   }
 
   /** The coding to use once the measuring switches (tuning) have had their say. */

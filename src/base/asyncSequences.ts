@@ -75,3 +75,21 @@ export function shareSequence<T>(source: AsyncIterable<T>, count: number): Async
     }),
   }));
 }
+
+/** The bytes of `source` after its first `count`. */
+export async function* withoutFirstBytes(source: AsyncIterable<Buffer>, count: number): AsyncGenerator<Buffer> {
+  let left = count;
+  for await (const chunk of source) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield left > 0 ? chunk.subarray(left) : chunk;
+    left = 0;
+  }
+}
+
+/** The items of `items` that `keep` accepts. */
+export async function* filterItems<T>(items: AsyncIterable<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
+  for await (const item of items) if (keep(item)) yield item;
+}

@@ -6,6 +6,8 @@ import type { ReadEntry } from 'tar';
 import type { ArchiveIndex, IndexedFile } from '../archive/fileIndex.js';
 import type { Manifest } from '../archive/manifest.js';
 import { componentEntries, type ArchiveEntry } from '../archive/reader.js';
+import { BodySeeker } from '../archive/bodySeek.js';
+import { filterItems } from '../base/asyncSequences.js';
 import { componentOf, normalizeEntryPath, pathInComponent } from '../archive/paths.js';
 import { contentReleased, tarEntries } from '../archive/tarStream.js';
 import type { Component } from './component.js';
@@ -34,15 +36,23 @@ export interface ArchiveView {
 export function sourceFor(archive: ArchiveView, component: Component, reader?: SequentialReader): ComponentSource {
   const index = archive.index.of(component.name);
   const location = archive.location ?? archive.file;
+  const seeker = BodySeeker.of(archive.location, archive.manifest);
+  const start = index.at;
+  // From the component's first file when the archive can be read from the middle.
+  const read = seeker && start !== undefined ? () => seeker.entriesFrom(start, (path) => componentOf(path) === component.name) : undefined;
+  const all = () => (reader ? reader.entries(component.name) : componentEntries(location, component.name, index.files, read));
   return {
     archiveName: archive.name,
     fileCount: index.files,
     files: () => index.entries(),
     details: archive.manifest.details?.[component.name],
-    entries: () =>
-      verified(reader ? reader.entries(component.name) : componentEntries(location, component.name, index.files), index.entries()),
+    entries: (wanted) => {
+      if (!wanted) return verified(all(), index.entries());
+      if (seeker && start !== undefined) return checksummed(seeker.files(component.name, filterItems(index.entries(), wanted)));
+      return onlyWanted(verified(all(), index.entries()), index.entries(), wanted);
+    },
     async readText(path) {
-      for await (const entry of componentEntries(location, component.name, index.files)) {
+      for await (const entry of componentEntries(location, component.name, index.files, read)) {
         if (entry.path !== path) continue;
         // Small text files only (database.txt, redis-layout.txt): a huge one is refused unread.
         if (entry.size > MAX_TEXT_BYTES) {
@@ -55,6 +65,23 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
       return undefined;
     },
   };
+}
+
+/** The entries whose index records `wanted` accepts; the others are left to the reader, which passes over them. */
+async function* onlyWanted(
+  entries: AsyncIterable<ArchiveEntry>,
+  files: AsyncIterable<IndexedFile>,
+  wanted: (file: IndexedFile) => boolean,
+): AsyncGenerator<ArchiveEntry> {
+  const listed = files[Symbol.asyncIterator]();
+  try {
+    for await (const entry of entries) {
+      const next = await listed.next();
+      if (!next.done && next.value.path === entry.path && wanted(next.value)) yield entry;
+    }
+  } finally {
+    await listed.return?.();
+  }
 }
 
 /**
@@ -79,8 +106,23 @@ async function* verified(entries: AsyncIterable<ArchiveEntry>, files: AsyncItera
         await contentReleased(content); // the source cannot see this wrapper: resumed to skip it, it pulls from the next tick
       }
     }
+    const unread = await expected.next();
+    if (!unread.done)
+      throw new UsageError(`${unread.value.path} is in the checked index but was not found in the archive; it was not restored.`);
   } finally {
     await expected.return?.();
+  }
+}
+
+/** Entries read where their index records put them, each hashed against its record as `verified` does. */
+async function* checksummed(entries: AsyncIterable<ArchiveEntry & { file: IndexedFile }>): AsyncGenerator<ArchiveEntry> {
+  for await (const { file, path, size, content: raw } of entries) {
+    const content = file.sha256 ? new ChecksummedContent(raw, path, file.sha256) : raw;
+    try {
+      yield { path, size, content };
+    } finally {
+      await contentReleased(content);
+    }
   }
 }
 
@@ -153,7 +195,7 @@ export class SequentialReader {
 
   async *entries(component: string): AsyncGenerator<ArchiveEntry> {
     const wanted = this.order.indexOf(component);
-    if (!this.iterator || this.passed.has(component)) this.restart();
+    if (!this.iterator || this.passed.has(component)) this.restart(component);
     for (const name of this.order.slice(0, wanted + 1)) this.passed.add(name);
     for (;;) {
       const next = this.held ?? (await this.read());
@@ -181,9 +223,15 @@ export class SequentialReader {
     this.iterator = undefined;
   }
 
-  private restart(): void {
+  /** A fresh pass: from `component`'s first file when the archive can be read from the middle, else from the start. */
+  private restart(component: string): void {
     void this.iterator?.return(undefined);
-    this.iterator = tarEntries(this.archive.location ?? this.archive.file);
+    const seeker = BodySeeker.of(this.archive.location, this.archive.manifest);
+    const start = this.archive.index.of(component).at;
+    this.iterator =
+      seeker && start !== undefined
+        ? seeker.entriesFrom(start, (path) => componentOf(path) === component)
+        : tarEntries(this.archive.location ?? this.archive.file);
     this.held = undefined;
     this.passed.clear();
   }

@@ -4,6 +4,8 @@ import type { ArchiveBytes } from '../archive/location.js';
 import { locationName } from '../archive/location.js';
 import { checkArchive, readManifest } from '../archive/reader.js';
 import type { CheckScope } from '../archive/readScope.js';
+import { BodySeeker } from '../archive/bodySeek.js';
+import { checkBySeeking, seekable } from '../archive/seekingCheck.js';
 import { openArchiveReference, openOffsiteStore, sessionOffsite } from './offsite.js';
 import type { Keyring } from '../age/header.js';
 import { settingsKeyring } from './archiveKeys.js';
@@ -83,7 +85,8 @@ export async function openRestoreArchive(
  * stream, a missing file, a failed checksum or an entry that would land outside its folder.
  * Given `only` (the components a selective restore reads), it checks the manifest, the index and
  * every file of those components, and reads no further than their last file (`verify` checks the
- * whole archive); an archive of the original scripts, which lists nothing, is read whole.
+ * whole archive); with a seek table, it decompresses only those files, from where the index puts
+ * them. An archive of the original scripts, which lists nothing, is read whole.
  */
 export async function checkRestoreArchive(session: Session, opened: OpenedArchive, only?: CheckScope): Promise<CheckedArchive> {
   const { name, manifest } = opened;
@@ -92,13 +95,13 @@ export async function checkRestoreArchive(session: Session, opened: OpenedArchiv
   const scope = listed ? only : undefined;
   const progress = new ComponentProgress(ARCHIVE_CHECK, 'check', session.onEvent);
   progress.expect(scope ? [...scope.keys()].reduce((total, component) => total + listed!.of(component).bytes, 0) : (listed?.bytes ?? 0));
-  const { problems, index, checked } = await checkArchive(
-    opened.location,
-    manifest,
-    (bytes) => progress.advance(bytes),
-    scope,
-    (bytes) => progress.expect(bytes), // only the files it reads
-  );
+  const seeker = BodySeeker.of(opened.location, manifest);
+  const onBytes = (bytes: number) => progress.advance(bytes);
+  const onScope = (bytes: number) => progress.expect(bytes); // only the files it reads
+  let seeking = scope && seeker && seekable(listed!, scope) ? await checkBySeeking(seeker, listed!, scope, onBytes, onScope) : undefined;
+  // A recompressed archive keeps its manifest but not its members: it is checked from the start, order and all.
+  if (seeking && !seeker!.usable) seeking = undefined;
+  const { problems, index, checked } = seeking ?? (await checkArchive(opened.location, manifest, onBytes, scope, onScope));
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
     progress.failed(problems[0]);

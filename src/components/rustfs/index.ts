@@ -170,7 +170,8 @@ export const rustfs: Component<RustfsPlan> = {
       // dry run is kept aside before it is overwritten, not replaced as an addition.
       const decisions = plannedObjects(store, source, plan.scope, plan.unordered);
       let next = await decisions.next();
-      for await (const entry of source.entries()) {
+      // A selection reads only its objects: from where the index puts them, when the archive allows.
+      for await (const entry of source.entries(selection && objectsRead(selection))) {
         if (next.done && journal) break; // the rest of the archive holds nothing selected
         const planned = next.value;
         if (!planned || `${planned.object.bucket}/${planned.object.path}` !== entry.path) {

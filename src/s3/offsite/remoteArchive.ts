@@ -60,8 +60,13 @@ export class RemoteArchive implements ArchiveBytes {
    * on a stalled body, and no request is made after it.
    */
   stream(): Readable {
+    return this.streamFrom(0);
+  }
+
+  /** The same from `start` on: a ranged GET. */
+  streamFrom(start: number): Readable {
     const abandoned = new AbortController();
-    const chunks = this.chunks(abandoned.signal);
+    const chunks = this.chunks(abandoned.signal, start);
     const stream: Readable = new Readable({
       highWaterMark: 1 << 20,
       read: () => {
@@ -94,8 +99,8 @@ export class RemoteArchive implements ArchiveBytes {
     this.onClose();
   }
 
-  private async *chunks(abandoned: AbortSignal): AsyncGenerator<Buffer> {
-    let position = 0;
+  private async *chunks(abandoned: AbortSignal, start: number): AsyncGenerator<Buffer> {
+    let position = start;
     let resumes = 0;
     while (position < this.size && !abandoned.aborted) {
       const controller = new AbortController();

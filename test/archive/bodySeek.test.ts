@@ -1,0 +1,140 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { BodySeeker } from '../../src/archive/bodySeek.js';
+import type { Codec } from '../../src/archive/compression.js';
+import { archiveIndex, type IndexedFile } from '../../src/archive/fileIndex.js';
+import { MANIFEST_SCHEMA } from '../../src/archive/manifest.js';
+import { PinnedArchive } from '../../src/archive/pinned.js';
+import { readManifest } from '../../src/archive/reader.js';
+import { BodyMembers } from '../../src/archive/seekTable.js';
+import { ArchiveWriter } from '../../src/archive/writer.js';
+import { temporaryFolder } from '../helpers/tempFolders.js';
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Files of several codings and sizes, some spanning members, one with a PAX header: what each read from the middle must find whole. */
+async function writeArchive(codec: Codec): Promise<{ path: string; contents: Map<string, Buffer> }> {
+  const dir = await temporaryFolder('seek-');
+  const writer = await ArchiveWriter.open(join(dir, `a.tar.${codec === 'gzip' ? 'gz' : 'zst'}`), {
+    compression: { codec, level: codec === 'gzip' ? 6 : 3 },
+  });
+  const contents = new Map<string, Buffer>();
+  const add = async (path: string, bytes: Buffer, compressible?: boolean) => {
+    contents.set(path, bytes);
+    await writer.addFile(path, bytes.length, Readable.from([bytes]), { compressible });
+  };
+  await add('mongodb/dump.archive.gz', randomBytes(2 * 1024 * 1024 + 333), false);
+  for (let index = 0; index < 300; index += 1) await add(`rustfs/b/small-${index}.txt`, Buffer.from(`object ${index}\n`.repeat(index * 7)));
+  await add('rustfs/b/text.txt', Buffer.from('compressible '.repeat(250_000)));
+  await add(`rustfs/b/${'long-name-'.repeat(20)}ü.txt`, Buffer.from('pax path'));
+  await add('secrets/.env', Buffer.from('A=1\n'));
+  const { path } = await writer.commit({
+    schema: MANIFEST_SCHEMA,
+    createdAt: '2026-12-05T10:00:00Z',
+    environment: 'test',
+    host: 'h',
+    components: ['mongodb', 'rustfs', 'secrets'],
+  });
+  return { path, contents };
+}
+
+async function filesOf(path: string, component: string): Promise<IndexedFile[]> {
+  const { manifest } = await readManifest(path);
+  const files: IndexedFile[] = [];
+  for await (const file of archiveIndex(path, manifest)!.of(component).entries()) files.push(file);
+  return files;
+}
+
+async function* listed<T>(items: T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+describe('reading an archive body from the middle', () => {
+  it('finds the member for any body offset, and nothing past the body', () => {
+    const members = BodyMembers.of({ compressed: [10, 20, 5], uncompressed: [100, 100, 40] }, 1000)!;
+    expect(members.pointFor(0)).toEqual({ position: 965, skip: 0 });
+    expect(members.pointFor(99)).toEqual({ position: 965, skip: 99 });
+    expect(members.pointFor(100)).toEqual({ position: 975, skip: 0 });
+    expect(members.pointFor(239)).toEqual({ position: 995, skip: 39 });
+    expect(members.pointFor(240)).toBeUndefined();
+    expect(members.pointFor(-1)).toBeUndefined();
+    expect(BodyMembers.of({ compressed: [10, 20], uncompressed: [100] }, 1000)).toBeUndefined();
+    expect(BodyMembers.of({ compressed: [600, 600], uncompressed: [100, 100] }, 1000)).toBeUndefined();
+  });
+
+  for (const codec of ['gzip', 'zstd'] as const) {
+    it(`${codec}: every file is found where its index puts it, each alone and in runs, whole and with its own bytes`, async () => {
+      const { path, contents } = await writeArchive(codec);
+      const { manifest } = await readManifest(path);
+      expect(manifest.seekTable?.compressed.length).toBeGreaterThan(3);
+      const archive = await PinnedArchive.open(path);
+      try {
+        const seeker = BodySeeker.of(archive, manifest)!;
+        expect(seeker).toBeDefined();
+        for (const component of ['mongodb', 'rustfs', 'secrets']) {
+          const files = await filesOf(path, component);
+          expect(manifest.index![component].at).toBe(files[0].at);
+          // Every third file (seeks and reads on), then each file alone.
+          const picks = [files.filter((_, index) => index % 3 === 0), ...files.slice(-4).map((file) => [file])];
+          for (const pick of picks) {
+            const read: string[] = [];
+            for await (const entry of seeker.files(component, listed(pick))) {
+              const bytes = Buffer.concat(await entry.content.toArray());
+              expect(sha256(bytes)).toBe(sha256(contents.get(`${component}/${entry.path}`)!));
+              read.push(entry.path);
+            }
+            expect(read).toEqual(pick.map((file) => file.path));
+          }
+        }
+        expect(seeker.usable).toBe(true);
+      } finally {
+        await archive.close();
+      }
+    });
+  }
+
+  it('a recompressed archive (same manifest, other members) is read from its start, and the table is not used again', async () => {
+    const { path, contents } = await writeArchive('gzip');
+    await writeFile(path, gzipSync(gunzipSync(await readFile(path)), { level: 1 }));
+    const { manifest } = await readManifest(path);
+    const archive = await PinnedArchive.open(path);
+    try {
+      const seeker = BodySeeker.of(archive, manifest)!;
+      const files = (await filesOf(path, 'rustfs')).filter((_, index) => index % 50 === 0);
+      const read: string[] = [];
+      for await (const entry of seeker.files('rustfs', listed(files))) {
+        expect(sha256(Buffer.concat(await entry.content.toArray()))).toBe(sha256(contents.get(`rustfs/${entry.path}`)!));
+        read.push(entry.path);
+      }
+      expect(read).toEqual(files.map((file) => file.path));
+      expect(seeker.usable).toBe(false);
+      expect(BodySeeker.of(archive, manifest)).toBeUndefined();
+    } finally {
+      await archive.close();
+    }
+  });
+
+  it('a file the index misplaces is still read whole (from the start); one that is not in the archive fails the read as damaged', async () => {
+    const { path, contents } = await writeArchive('gzip');
+    const { manifest } = await readManifest(path);
+    const archive = await PinnedArchive.open(path);
+    try {
+      const seeker = BodySeeker.of(archive, manifest)!;
+      const [first, second] = await filesOf(path, 'rustfs');
+      for await (const entry of seeker.files('rustfs', listed([{ ...second, at: first.at }]))) {
+        expect(sha256(Buffer.concat(await entry.content.toArray()))).toBe(sha256(contents.get(`rustfs/${second.path}`)!));
+      }
+      expect(seeker.usable).toBe(false);
+      const reading = async () => {
+        for await (const entry of seeker.files('rustfs', listed([{ ...first, path: 'b/absent.txt' }]))) entry.content.resume();
+      };
+      await expect(reading()).rejects.toThrow('rustfs/b/absent.txt is not where its index puts it');
+    } finally {
+      await archive.close();
+    }
+  });
+});
