@@ -2,6 +2,7 @@
 // real tools' format, and the connection step (server down, authentication).
 'use strict';
 const fs = require('node:fs');
+const zlib = require('node:zlib');
 
 // In the image the state is /stand-in; run on the host (MONGO_URI tests), MONGO_STANDIN_STATE names a folder.
 const STATE = process.env.MONGO_STANDIN_STATE || '/stand-in';
@@ -186,4 +187,63 @@ function crc64(buffers) {
   return (BigInt(~hi >>> 0) << 32n) | BigInt(~lo >>> 0);
 }
 
-module.exports = { STATE, optionsOf, recordCall, log, fail, connect, serverState, saveServerState, archiveOf, renamedMetadata };
+// Benchmark mode (MONGO_STANDIN_DISCARD): the server keeps nothing it is given, and its data is
+// the gzip-compressed fixture ($MONGO_STANDIN_FIXTURE.gz), hundreds of megabytes: never read whole.
+const benchmarkMode = () => Boolean(process.env.MONGO_STANDIN_DISCARD);
+const benchmarkFixture = () => `${STATE}/${process.env.MONGO_STANDIN_FIXTURE || 'test.bar.archive'}.gz`;
+
+/**
+ * The collections' metadata documents of a gzip-compressed archive, from its prelude alone:
+ * only the first part of the file is read and gunzipped (twice as much each time the prelude
+ * runs past it). Synchronous, for the shell's synchronous calls.
+ */
+function gzipPrelude(path) {
+  const { deserialize } = bsonModule();
+  const descriptor = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(descriptor).size;
+    for (let length = 64 * 1024; ; length *= 2) {
+      const head = Buffer.alloc(Math.min(length, size));
+      fs.readSync(descriptor, head, 0, head.length, 0);
+      const bytes = zlib.gunzipSync(head, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      const metadata = preludeOf(bytes);
+      if (metadata) return metadata.map((document) => deserialize(document));
+      if (head.length === size) throw new Error('unexpected EOF in archive');
+    }
+  } finally {
+    fs.closeSync(descriptor);
+  }
+}
+
+/** The metadata documents of an archive's prelude, or undefined when `bytes` ends before its terminator. */
+function preludeOf(bytes) {
+  if (bytes.length >= 4 && bytes.readUInt32LE(0) !== MAGIC) throw new Error('not a mongodump archive');
+  const documents = [];
+  let offset = 4;
+  for (let index = 0; offset + 4 <= bytes.length; index += 1) {
+    const length = bytes.readInt32LE(offset);
+    if (length === -1) return documents;
+    if (offset + length > bytes.length) return undefined;
+    if (index > 0) documents.push(bytes.subarray(offset, offset + length)); // the first one is the header
+    offset += length;
+  }
+  return undefined;
+}
+
+module.exports = {
+  MAGIC,
+  STATE,
+  optionsOf,
+  recordCall,
+  log,
+  fail,
+  connect,
+  serverState,
+  saveServerState,
+  archiveOf,
+  renamedMetadata,
+  benchmarkMode,
+  benchmarkFixture,
+  gzipPrelude,
+  bsonModule,
+};
