@@ -43,7 +43,7 @@ export async function buildBench(stack: StackContext, plan: DatasetPlan): Promis
   const containers: RunningContainer[] = [];
   const mongoFixture = join(work, 'bench.archive');
   log(`writing a mongodump archive of ${Math.round(plan.mongoArchiveBytes / MB)} MB`);
-  await writeMongoArchive(mongoFixture, plan.mongoArchiveBytes);
+  await writeMongoArchive(mongoFixture, plan.mongoArchiveBytes, 'bench', plan.mongoAuditBytes);
   const mongo = await startMongo(stack, uniqueName('bench-mongo'), { fixture: 'bench.archive', extraEnv: ['MONGO_STANDIN_DISCARD=1'] });
   containers.push(mongo);
   await copyIntoContainer(stack, mongo.name, '/stand-in', 'bench.archive.gz', `${mongoFixture}.gz`);

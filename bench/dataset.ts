@@ -15,6 +15,8 @@ import type { StackContext } from '../test/engine/stack.js';
 
 export interface DatasetPlan {
   mongoArchiveBytes: number;
+  /** Of the archive, the bytes of its collection audit: a 1 % selection for `--ns`. */
+  mongoAuditBytes: number;
   redisKeys: number;
   redisValueBytes: number;
   smallObjects: { count: number; bytes: number };
@@ -103,6 +105,7 @@ function* standInFiles(plan: ManySmallObjects): Generator<PackEntry> {
 export function planDataset(total: number): DatasetPlan {
   return {
     mongoArchiveBytes: Math.round(total * 0.22),
+    mongoAuditBytes: Math.round(total * 0.01),
     redisValueBytes: 200,
     redisKeys: Math.round((total * 0.08) / 220),
     smallObjects: { count: Math.max(500, Math.round((total * 0.2) / 65_536)), bytes: 65_536 },
@@ -132,8 +135,9 @@ function textLike(bytes: number, seed: number): Buffer {
 /**
  * A valid mongodump archive (the format of mongo-tools' spec: magic, header, metadata, segments,
  * EOF headers with CRC-64) of about `bytes`, then gzip-compressed next to it as mongodump --gzip would.
+ * Collections users, events and module_configs, and audit of `auditBytes` of them when asked for.
  */
-export async function writeMongoArchive(path: string, bytes: number, db = 'bench'): Promise<void> {
+export async function writeMongoArchive(path: string, bytes: number, db = 'bench', auditBytes = 0): Promise<void> {
   const out = createWriteStream(path);
   const write = async (buffer: Buffer) => {
     if (!out.write(buffer)) await once(out, 'drain');
@@ -143,17 +147,21 @@ export async function writeMongoArchive(path: string, bytes: number, db = 'bench
   magic.writeUInt32LE(0x8199e26d);
   await write(magic);
   await write(Buffer.from(serialize({ concurrent_collections: 4, version: '0.1', server_version: '7.0.12', tool_version: '100.9.4' })));
-  const collections = ['users', 'events', 'module_configs'];
-  for (const collection of collections) {
+  // Three collections share what audit (when asked for) leaves.
+  const collections = ['users', 'events', 'module_configs', ...(auditBytes > 0 ? ['audit'] : [])];
+  const targets = [...[0, 1, 2].map(() => Math.round((bytes - auditBytes) / 3)), auditBytes];
+  for (const [index, collection] of collections.entries()) {
     const metadata = JSON.stringify({ indexes: [{ v: 2, key: { _id: 1 }, name: '_id_' }], collectionName: collection, type: 'collection' });
-    await write(Buffer.from(serialize({ db, collection, metadata, size: Math.round(bytes / 3) })));
+    await write(Buffer.from(serialize({ db, collection, metadata, size: targets[index] })));
   }
   await write(terminator);
   const crcs = collections.map(() => Crc64.ecma());
-  let written = 0;
+  const written = collections.map(() => 0);
   let batch = 0;
-  while (written < bytes) {
-    const index = batch % collections.length;
+  // Batches go round the collections that still lack bytes, interleaved as a concurrent mongodump writes them.
+  for (let turn = 0; written.some((done, index) => done < targets[index]); turn += 1) {
+    const index = turn % collections.length;
+    if (written[index] >= targets[index]) continue;
     await write(Buffer.from(serialize({ db, collection: collections[index], EOF: false, CRC: Long.fromNumber(0) })));
     for (let count = 0; count < 500; count += 1) {
       const document = Buffer.from(
@@ -169,7 +177,7 @@ export async function writeMongoArchive(path: string, bytes: number, db = 'bench
       );
       crcs[index].update(document);
       await write(document);
-      written += document.length;
+      written[index] += document.length;
     }
     await write(terminator);
     batch += 1;

@@ -2,7 +2,7 @@
 import { smallObject, type DatasetPlan } from './dataset.js';
 import { resetObjectStore, type Bench } from './benchStack.js';
 import { record, toolRestore } from './pipelines.js';
-import { KEYS_PICK, NS_PICK, OBJECTS_PICK, PREFIX_PICK } from './report.js';
+import { KEYS_PICK, NS_AUDIT_PICK, NS_PICK, OBJECTS_PICK, PREFIX_PICK } from './report.js';
 import type { Row } from './results.js';
 
 /** The dataset's selective restores from `archive`, each recorded in the row `row` gives (made when first asked for). */
@@ -23,11 +23,13 @@ export async function selectiveRestores(
     record(picked, await toolRestore(bench, archive, {}, picks), `tool restore, ${OBJECTS_PICK}`);
   }
   if (kind === 'size') {
-    // Keys session:0 … session:N-1: session:1??? are the 1,000 from 1000 to 1999. Collections users, events and module_configs
-    // hold a third each. uploads/tenant-7/ is 1/50 of the uploads bucket's objects (0.4 % of the data).
+    // Keys session:0 … session:N-1: session:1??? are the 1,000 from 1000 to 1999. Collection audit holds 1 % of the data,
+    // users, events and module_configs a third each of the rest of the archive (7 % each). uploads/tenant-7/ is 1/50 of the
+    // uploads bucket's objects (0.4 % of the data).
     for (const [pipeline, picks] of [
       [KEYS_PICK, ['--keys', 'session:1???', '--db', '0']],
       [NS_PICK, ['--ns', 'users']],
+      [NS_AUDIT_PICK, ['--ns', 'audit']],
       [PREFIX_PICK, ['--objects', 'uploads/tenant-7/']],
     ] as const) {
       await resetObjectStore(bench);
