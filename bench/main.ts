@@ -240,7 +240,7 @@ async function compare(bench: Bench, dataset: Dataset, rounds: number, rows: Row
     for (const pipeline of order) {
       await resetObjectStore(bench);
       const result = pipeline === 'tool' ? await toolRestore(bench, archives.tool, {}) : await bashRestore(bench, archives.bash);
-      record(row('restore', pipeline), result, `${pipeline} restore`);
+      record(row('restore', pipeline), result, `${pipeline} restore`, bench.project);
     }
     await selectiveRestores(bench, dataset.kind, dataset.plan, archives.tool, row);
     if (zstd) {

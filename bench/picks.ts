@@ -33,7 +33,7 @@ export async function selectiveRestores(
       [PREFIX_PICK, ['--objects', 'uploads/tenant-7/']],
     ] as const) {
       await resetObjectStore(bench);
-      record(row('restore', pipeline), await toolRestore(bench, archive, {}, [...picks]), `tool restore, ${pipeline}`);
+      record(row('restore', pipeline), await toolRestore(bench, archive, {}, [...picks]), `tool restore, ${pipeline}`, bench.project);
     }
   }
 }

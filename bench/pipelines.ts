@@ -1,4 +1,5 @@
 /** The runs the bench measures: the tool and the bash pipeline against a bench stack, each with its environment. */
+import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bench } from './benchStack.js';
@@ -69,7 +70,8 @@ export const bashBackup = (bench: Bench, output: string) =>
 export const bashRestore = (bench: Bench, archive: string) =>
   measure('bash', [join(REPO, 'bench/bash/restore.sh')], { cwd: bench.project, env: bashEnv(bench, { ARCHIVE: archive }) });
 
-export function record(row: Row, result: Measurement, what: string): void {
+/** Records a run; a restore's phase lines follow, with the size of each MongoDB dump it kept aside when `project` is given. */
+export function record(row: Row, result: Measurement, what: string, project?: string): void {
   if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}):\n${result.stderr.slice(-2000)}`);
   row.wallMs.push(result.wallMs);
   row.peakRss.push(result.peakRssBytes);
@@ -77,8 +79,12 @@ export function record(row: Row, result: Measurement, what: string): void {
   log(
     `${what}: ${seconds(result.wallMs)} s, peak RSS ${Math.round(result.peakRssBytes / MB)} MB, largest local file ${Math.round(result.largestFileBytes / MB)} MB`,
   );
-  // Where a restore's time went: the tool's own line for each phase (the check, each plan, each component).
-  if (row.operation === 'restore') for (const line of result.stderr.split('\n').filter((text) => / done, /.test(text))) log(`  ${line}`);
+  // Where a restore's time went: the tool's own line for each phase (the check, each plan, each component), and what it kept aside.
+  if (row.operation !== 'restore') return;
+  for (const line of result.stderr.split('\n').filter((text) => / done, |: keeping /.test(text))) {
+    const kept = project ? / kept in (\S+\.archive\.gz)$/.exec(line) : null;
+    log(`  ${line}${kept ? ` (${(statSync(join(project!, kept[1])).size / MB).toFixed(1)} MB kept)` : ''}`);
+  }
 }
 
 export function seconds(ms: number): string {
