@@ -135,7 +135,7 @@ function textLike(bytes: number, seed: number): Buffer {
 /**
  * A valid mongodump archive (the format of mongo-tools' spec: magic, header, metadata, segments,
  * EOF headers with CRC-64) of about `bytes`, then gzip-compressed next to it as mongodump --gzip would.
- * Collections users, events and module_configs, and audit of `auditBytes` of them when asked for.
+ * Collections users, events and module_configs share `bytes`; with `auditBytes`, a fourth, audit, holds that many of them.
  */
 export async function writeMongoArchive(path: string, bytes: number, db = 'bench', auditBytes = 0): Promise<void> {
   const out = createWriteStream(path);
