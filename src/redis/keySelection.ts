@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { PreconditionError, RuntimeError } from '../base/errors.js';
 import { formatBytes } from '../base/format.js';
 import { redisGlobMatches } from './keyGlob.js';
-import { shownKey, walkRdb } from './rdbKeys.js';
+import { shownKey, walkRdb, type RdbEntry } from './rdbKeys.js';
 import type { RdbBytes } from './rdbReader.js';
 import { Pipeline } from './pipeline.js';
 import { DUMP_TRAILER_BYTES } from './dumpPayload.js';
@@ -29,9 +29,17 @@ export interface KeySelection {
 
 /** The database a key of the archive's database `db` is restored into, or undefined when the selection leaves it out. */
 export function targetOf(selection: KeySelection, db: number, key: Buffer): number | undefined {
-  if (selection.db !== undefined && db !== selection.db) return undefined;
-  if (selection.globs.length > 0 && !selection.globs.some((glob) => redisGlobMatches(Buffer.from(glob), key))) return undefined;
-  return selection.toDb ?? db;
+  return targetsOf(selection)(db, key);
+}
+
+/** `targetOf` for one selection, its globs turned into bytes once (the walk asks it of every key of the archive). */
+export function targetsOf(selection: KeySelection): (db: number, key: Buffer) => number | undefined {
+  const patterns = selection.globs.map((glob) => Buffer.from(glob));
+  return (db, key) => {
+    if (selection.db !== undefined && db !== selection.db) return undefined;
+    if (patterns.length > 0 && !patterns.some((pattern) => redisGlobMatches(pattern, key))) return undefined;
+    return selection.toDb ?? db;
+  };
 }
 
 /** The selection's keys of the archive, as 20-byte digests per target database: what "absent from the archive" is measured against. */
@@ -59,45 +67,77 @@ export interface SelectionCount {
  * Counts, changing nothing, what a selective restore would do: the archive's selected keys per
  * glob and database (expired ones apart), which of them exist now in their target database
  * (EXISTS, pipelined), the keys matching now (SCAN MATCH) and those of them the archive lacks.
+ * The archive's keys are given to `add` by a walk of its RDB: the plan's survey of every key.
  */
-export async function countSelection(address: RedisAddress, rdb: RdbBytes, selection: KeySelection, now: number): Promise<SelectionCount> {
-  const globs = selection.globs.length > 0 ? selection.globs : ['*'];
-  const archived = new Map(globs.map((glob) => [glob, new Map<number, number>()]));
-  const keys: ArchivedKeys = new Map();
-  let expired = 0;
-  let existing = 0;
-  let total = 0;
-  const connection = await RespConnection.open(address);
-  try {
-    const pipe = new Pipeline(connection);
-    for await (const entry of walkRdb(rdb, { keepKey: () => true, values: false })) {
-      const target = targetOf(selection, entry.db, entry.key!);
-      if (target === undefined) continue;
-      for (const glob of globs) {
-        if (redisGlobMatches(Buffer.from(glob), entry.key!)) {
-          const perDb = archived.get(glob)!;
-          perDb.set(entry.db, (perDb.get(entry.db) ?? 0) + 1);
-        }
+export class SelectionCounter {
+  private readonly globs: readonly string[];
+  private readonly patterns: readonly (readonly [string, Buffer])[];
+  private readonly targetOfKey: (db: number, key: Buffer) => number | undefined;
+  private readonly pipe: Pipeline;
+  private readonly archived: Map<string, Map<number, number>>;
+  private readonly keys: ArchivedKeys = new Map();
+  private expired = 0;
+  private existing = 0;
+  private total = 0;
+  /** What stopped the count (a refused EXISTS): thrown by `finish`, once the walk is over. */
+  private failure: { error: unknown } | undefined;
+
+  private constructor(
+    private readonly connection: RespConnection,
+    private readonly selection: KeySelection,
+    private readonly now: number,
+  ) {
+    this.globs = selection.globs.length > 0 ? selection.globs : ['*'];
+    this.patterns = this.globs.map((glob) => [glob, Buffer.from(glob)] as const);
+    this.archived = new Map(this.globs.map((glob) => [glob, new Map<number, number>()]));
+    this.targetOfKey = targetsOf(selection);
+    this.pipe = new Pipeline(connection);
+  }
+
+  static async open(address: RedisAddress, selection: KeySelection, now: number): Promise<SelectionCounter> {
+    return new SelectionCounter(await RespConnection.open(address), selection, now);
+  }
+
+  /** A key of the archive as the walk meets it: a promise only for a selected key, whose EXISTS is sent. */
+  readonly add = (entry: RdbEntry): Promise<void> | undefined => {
+    if (this.failure) return undefined;
+    const target = this.targetOfKey(entry.db, entry.key!);
+    if (target === undefined) return undefined;
+    for (const [glob, pattern] of this.patterns) {
+      if (redisGlobMatches(pattern, entry.key!)) {
+        const perDb = this.archived.get(glob)!;
+        perDb.set(entry.db, (perDb.get(entry.db) ?? 0) + 1);
       }
-      if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now) {
-        expired += 1;
-        continue;
-      }
-      total += 1;
-      if (!keys.has(target)) keys.set(target, new Set());
-      keys.get(target)!.add(digest(entry.key!));
-      await pipe.select(target);
-      await pipe.send(['EXISTS', entry.key!], (reply) => {
-        if (reply instanceof RespError) throw new PreconditionError(`Redis at ${address.shown} refused EXISTS: ${reply.message}.`);
-        existing += reply === 1 ? 1 : 0;
-      });
     }
-    await pipe.settle(0);
+    if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= this.now) {
+      this.expired += 1;
+      return undefined;
+    }
+    this.total += 1;
+    if (!this.keys.has(target)) this.keys.set(target, new Set());
+    this.keys.get(target)!.add(digest(entry.key!));
+    return this.exists(target, entry.key!).catch((error: unknown) => void (this.failure = { error }));
+  };
+
+  private async exists(target: number, key: Buffer): Promise<void> {
+    const address = this.connection.address;
+    await this.pipe.select(target);
+    await this.pipe.send(['EXISTS', key], (reply) => {
+      if (reply instanceof RespError) throw new PreconditionError(`Redis at ${address.shown} refused EXISTS: ${reply.message}.`);
+      this.existing += reply === 1 ? 1 : 0;
+    });
+  }
+
+  /** Once every key of the archive was added: what the restore would do, the keys matching now counted. */
+  async finish(): Promise<SelectionCount> {
+    if (this.failure) throw this.failure.error;
+    await this.pipe.settle(0);
+    const { selection, globs, keys, archived, expired, total, existing } = this;
     const targets = selection.toDb !== undefined ? [selection.toDb] : [...keys.keys()].sort((a, b) => a - b);
     const live = new Map(globs.map((glob) => [glob, new Map<number, number>()]));
     let absent = 0;
     for (const target of targets) {
-      for await (const key of matchingNow(connection, target, globs, (glob) => {
+      for await (const key of matchingNow(this.connection, target, globs, (glob) => {
         const perDb = live.get(glob)!;
         perDb.set(target, (perDb.get(target) ?? 0) + 1);
       })) {
@@ -105,8 +145,10 @@ export async function countSelection(address: RedisAddress, rdb: RdbBytes, selec
       }
     }
     return { archived, live, expired, add: total - existing, overwrite: existing, absent, targets };
-  } finally {
-    connection.close();
+  }
+
+  close(): void {
+    this.connection.close();
   }
 }
 
@@ -204,10 +246,12 @@ export async function keepSelected(
     };
     // With a spool, the selected keys' values are kept too (as the restore's walk keeps them), for the restore to read.
     const walk = spool ? { values: true, valueKeepUpTo: maxBulk - DUMP_TRAILER_BYTES } : { values: false };
-    for await (const entry of walkRdb(rdb, { keepKey: () => true, ...walk })) {
+    const targetOfKey = targetsOf(selection);
+    // An interrupt is given as the next key, so the walk stops there rather than at the next selected one.
+    const select = (db: number, key: Buffer) => signal.aborted || targetOfKey(db, key) !== undefined;
+    for await (const entry of walkRdb(rdb, { keepKey: () => true, select, ...walk })) {
       if (signal.aborted) break;
-      const target = targetOf(selection, entry.db, entry.key!);
-      if (target === undefined) continue;
+      const target = targetOfKey(entry.db, entry.key!)!;
       if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now) {
         expired += 1;
         continue;

@@ -6,24 +6,16 @@ import type { BackupContext, BackupResult, PlanContext, RestoreContext, RestoreP
 import { critical } from '../../base/criticalSection.js';
 import { countedAsProgress } from '../../model/progress.js';
 import { smallFileList } from '../../archive/smallFileList.js';
-import {
-  checkKeptSnapshot,
-  keepSnapshot,
-  keysText,
-  planOnlineRestore,
-  putBackOnline,
-  replicaSnapshot,
-  restoreOnline,
-} from '../../redis/direct.js';
+import { checkKeptSnapshot, keepSnapshot, keysText, putBackOnline, replicaSnapshot, restoreOnline } from '../../redis/direct.js';
 import { parseRedisUrl, RespConnection, type RedisAddress } from '../../redis/resp.js';
 import { databasesText } from '../../redis/serverLimits.js';
-import { archivedRdb, letGo, RDB_ENTRY, sharedRdb } from '../../redis/archivedRdb.js';
+import { archivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { keyspaceAt, totalKeys } from '../../redis/keyspace.js';
 import { keysShape } from './shape.js';
 import type { RedisTransport } from './transport.js';
 import type { KeySelection } from '../../redis/keySelection.js';
 import { keySelectionOf } from './keySelectors.js';
-import { countKeySelection, planKeySelection, restoreKeySelection } from './onlineSelection.js';
+import { planKeySelection, planWithSelection, restoreKeySelection } from './onlineSelection.js';
 import {
   interruptedBeforeStart,
   keptFileName,
@@ -91,22 +83,14 @@ export async function onlinePlan(address: RedisAddress, { source, selection }: P
   const files = await smallFileList(source, 'redis');
   if (!files.some((file) => file.path === RDB_ENTRY))
     throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY} is missing.`, { hint: 'Nothing was touched.' });
-  // A selection is counted in the same read of the RDB as the survey of every key.
-  const [surveyed, counted] = keys === undefined ? [archivedRdb(source)] : sharedRdb(archivedRdb(source), 2);
-  const [planned, selected] = await Promise.allSettled([
-    planOnlineRestore(address, surveyed).finally(() => letGo(surveyed)),
-    keys && countKeySelection(address, counted, keys, source.archiveName).finally(() => letGo(counted)),
-  ]);
-  if (planned.status === 'rejected') throw planned.reason;
-  if (selected.status === 'rejected') throw selected.reason;
-  const plan = planned.value;
+  const { plan, count } = await planWithSelection(address, archivedRdb(source), keys, source.archiveName);
   const databases = [...plan.keysPerDb.keys()].sort((a, b) => a - b);
   const warnings = files.some((file) => /\.incr\.aof$/.test(file.path) && file.size > 0)
     ? ["the backup's AOF increments are not replayed online: its RDB snapshot is what is restored"]
     : [];
   const server = `Redis at ${address.shown} (${address.open ? 'through the engine' : 'REDIS_URL'}, Redis ${plan.serverVersion})`;
   if (keys !== undefined) {
-    const { actions, replaces, totals, beside } = planKeySelection(address, selected.value!, keys, server);
+    const { actions, replaces, totals, beside } = planKeySelection(address, count!, keys, server);
     return { transport: 'online', databases: [], maxBulk: plan.maxBulk, keys, actions, replaces, warnings, selection: { totals, beside } };
   }
   if (databases.length === 0) {

@@ -5,14 +5,14 @@ import { plural } from '../../base/format.js';
 import type { RestoreContext, RestoreResult } from '../../core/component.js';
 import { countedAsProgress } from '../../model/progress.js';
 import { archivedRdb } from '../../redis/archivedRdb.js';
-import { RestoreRefused, restoreOnline } from '../../redis/direct.js';
+import { planOnlineRestore, RestoreRefused, restoreOnline, type OnlinePlan } from '../../redis/direct.js';
 import {
-  countSelection,
   deleteKeys,
   keepSelected,
-  targetOf,
+  targetsOf,
   type KeptKeys,
   type KeySelection,
+  SelectionCounter,
   type SelectionCount,
 } from '../../redis/keySelection.js';
 import { SelectedRdb } from '../../redis/selectedRdb.js';
@@ -40,23 +40,38 @@ export interface KeySelectionPlan {
 }
 
 /**
- * Counts what the selection picks of the archive's RDB and what is there now, refusing (exit 2,
- * before any change) a --keys or --db that picks no key of the archive, and a --to-db the server
- * does not have.
+ * Checks the archive's RDB for an online restore (`planOnlineRestore`, reading it whole) and, with
+ * a selection, counts in the same walk what it picks of the archive and what is there now. The
+ * survey's refusals come first; then a --to-db the server does not have, and a --keys or --db
+ * that picks no key of the archive (exit 2, before any change).
  */
-export async function countKeySelection(
+export async function planWithSelection(
   address: RedisAddress,
   rdb: RdbBytes,
-  keys: KeySelection,
+  keys: KeySelection | undefined,
   archiveName: string,
-): Promise<SelectionCount> {
-  if (keys.toDb !== undefined) await checkDatabases(address, await serverLimits(address), [keys.toDb]);
-  const count = await countSelection(address, rdb, keys, Date.now());
-  refuseUnmatched(count, keys, archiveName);
-  return count;
+): Promise<{ plan: OnlinePlan; count?: SelectionCount }> {
+  if (keys === undefined) return { plan: await planOnlineRestore(address, rdb) };
+  let counter: SelectionCounter | undefined;
+  let refused: { error: unknown } | undefined;
+  try {
+    if (keys.toDb !== undefined) await checkDatabases(address, await serverLimits(address), [keys.toDb]);
+    counter = await SelectionCounter.open(address, keys, Date.now());
+  } catch (error) {
+    refused = { error };
+  }
+  try {
+    const plan = await planOnlineRestore(address, rdb, counter?.add);
+    if (refused) throw refused.error;
+    const count = await counter!.finish();
+    refuseUnmatched(count, keys, archiveName);
+    return { plan, count };
+  } finally {
+    counter?.close();
+  }
 }
 
-/** The plan's lines for what `countKeySelection` counted. */
+/** The plan's lines for what `planWithSelection` counted. */
 export function planKeySelection(address: RedisAddress, count: SelectionCount, keys: KeySelection, server: string): KeySelectionPlan {
   const restored = count.add + count.overwrite;
   const where = keys.toDb === undefined ? databasesText(count.targets) : `database ${keys.toDb}`;
@@ -161,7 +176,7 @@ function restoreKept(
     let sent = 0;
     const onSent = () => (sent += 1);
     try {
-      const select = (db: number, key: Buffer) => targetOf(keys, db, key);
+      const select = targetsOf(keys);
       const result = await restoreOnline(address, rdb, [], onSent, { signal, maxBulk, select, now });
       await deleteKeys(address, kept.toDelete, onSent, signal);
       const parts = [
