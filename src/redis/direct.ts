@@ -8,6 +8,7 @@ import { DUMP_TRAILER_BYTES, dumpPayload } from './dumpPayload.js';
 import { highestRdbVersion } from './rdb.js';
 import { shownKey, walkRdb, type RdbEntry } from './rdbKeys.js';
 import { MOST_STRING_BYTES } from './rdbReader.js';
+import type { KeepUpTo } from './rdbWalk.js';
 import { damage, surveyRdb } from './rdbSurvey.js';
 import { RespConnection, RespError, type RedisAddress, type RespReply } from './resp.js';
 import { checkBulkLengths, checkDatabases, databasesText, oversizedText, serverLimits } from './serverLimits.js';
@@ -97,15 +98,17 @@ export interface OnlinePlan {
  * writes; module data and the hash-field-expiry types of 7.4 cannot); that the server accepts
  * the RDB's version in a DUMP payload, has every database the RDB fills, and takes every RESTORE
  * within its proto-max-bulk-len (values are measured, never held). Throws before any change.
- * `onKey` is given every key as the survey meets it (a selection is counted in the same walk).
+ * `onKey` is given every key as the survey meets it (a selection is counted in the same walk), with
+ * its value when `keepValues` keeps it.
  */
 export async function planOnlineRestore(
   address: RedisAddress,
   rdb: AsyncIterable<Buffer>,
   onKey?: (entry: RdbEntry) => void | Promise<void>,
+  keepValues?: KeepUpTo,
 ): Promise<OnlinePlan> {
   const server = await serverLimits(address);
-  const survey = await surveyRdb(rdb, server.maxBulk, onKey);
+  const survey = await surveyRdb(rdb, server.maxBulk, onKey, keepValues);
   if (survey.damaged) throw survey.damaged;
   const damaged = damage(survey);
   if (damaged) {

@@ -86,6 +86,7 @@ export class SelectionCounter {
     private readonly connection: RespConnection,
     private readonly selection: KeySelection,
     private readonly now: number,
+    private readonly held?: SelectedRdb,
   ) {
     this.globs = selection.globs.length > 0 ? selection.globs : ['*'];
     this.patterns = this.globs.map((glob) => [glob, Buffer.from(glob)] as const);
@@ -94,15 +95,24 @@ export class SelectionCounter {
     this.pipe = new Pipeline(connection);
   }
 
-  static async open(address: RedisAddress, selection: KeySelection, now: number): Promise<SelectionCounter> {
-    return new SelectionCounter(await RespConnection.open(address), selection, now);
+  /** With `held`, every selected key (expired ones too) is also added to it, with the value the walk kept. */
+  static async open(address: RedisAddress, selection: KeySelection, now: number, held?: SelectedRdb): Promise<SelectionCounter> {
+    return new SelectionCounter(await RespConnection.open(address), selection, now, held);
   }
+
+  /** Whether the selection picks this key of the archive. */
+  readonly selects = (db: number, key: Buffer): boolean => this.targetOfKey(db, key) !== undefined;
 
   /** A key of the archive as the walk meets it: a promise only for a selected key, whose EXISTS is sent. */
   readonly add = (entry: RdbEntry): Promise<void> | undefined => {
     if (this.failure) return undefined;
     const target = this.targetOfKey(entry.db, entry.key!);
     if (target === undefined) return undefined;
+    const held = this.held?.add(entry);
+    return held ? held.then(() => this.count(entry, target)) : this.count(entry, target);
+  };
+
+  private count(entry: RdbEntry, target: number): Promise<void> | undefined {
     for (const [glob, pattern] of this.patterns) {
       if (redisGlobMatches(pattern, entry.key!)) {
         const perDb = this.archived.get(glob)!;
@@ -117,7 +127,7 @@ export class SelectionCounter {
     if (!this.keys.has(target)) this.keys.set(target, new Set());
     this.keys.get(target)!.add(digest(entry.key!));
     return this.exists(target, entry.key!).catch((error: unknown) => void (this.failure = { error }));
-  };
+  }
 
   private async exists(target: number, key: Buffer): Promise<void> {
     const address = this.connection.address;

@@ -1,6 +1,7 @@
 import { RdbChecker, type RdbCheck } from './rdbChecker.js';
 import { DUMP_TRAILER_BYTES } from './dumpPayload.js';
 import { eachRdbEntry, type RdbEntry } from './rdbKeys.js';
+import type { KeepUpTo } from './rdbWalk.js';
 import { DamagedRdb, Unwalkable, type RdbBytes } from './rdbReader.js';
 
 /** What one pass over an RDB tells: what `verify` checks, and what an online restore needs to know before its first change. */
@@ -22,13 +23,14 @@ export interface RdbSurvey {
  * Reads a whole RDB once: walks its keys (counted per database, every declared length checked
  * against what is left of `content.size`) and checks the CRC-64 of every byte, including those
  * after the EOF opcode or the record the walk stops at. With `maxBulk`, every value is measured
- * (never kept) to find those a RESTORE could not send. `onKey` is given every key (with its name) as
- * the walk meets it; the walk waits for it when it returns a promise.
+ * (kept only as `keepValues` says) to find those a RESTORE could not send. `onKey` is given every
+ * key (with its name) as the walk meets it; the walk waits for it when it returns a promise.
  */
 export async function surveyRdb(
   content: RdbBytes,
   maxBulk?: number,
   onKey?: (entry: RdbEntry) => void | Promise<void>,
+  keepValues: KeepUpTo | 0 = 0,
 ): Promise<RdbSurvey> {
   const checker = new RdbChecker();
   const source = content[Symbol.asyncIterator]();
@@ -54,7 +56,7 @@ export async function surveyRdb(
   try {
     try {
       const measured = maxBulk !== undefined;
-      const options = { keepKey: () => measured || onKey !== undefined, values: measured, valueKeepUpTo: 0 };
+      const options = { keepKey: () => measured || onKey !== undefined, values: measured, valueKeepUpTo: keepValues };
       version = await eachRdbEntry(checked, options, (entry) => {
         const { db, key, valueBytes } = entry;
         keysPerDb.set(db, (keysPerDb.get(db) ?? 0) + 1);

@@ -58,6 +58,9 @@ export interface RdbEntry {
   readonly version: number;
 }
 
+/** The longest value encoding kept of the key with these bytes in database `db` (a view, not kept past the call). */
+export type KeepUpTo = (db: number, key: Buffer) => number;
+
 export interface WalkOptions {
   /** Whether to keep the key of the entry about to be read (its position in the file). */
   keepKey(index: number): boolean;
@@ -67,7 +70,7 @@ export interface WalkOptions {
    * The longest value encoding kept (default MOST_STRING_BYTES): a longer one is only measured,
    * so memory never holds more than this of one value. 0 measures every value and keeps none.
    */
-  valueKeepUpTo?: number;
+  valueKeepUpTo?: number | KeepUpTo;
   /**
    * Which keys are given (their database and bytes, a view that is not kept past the call); the
    * others are stepped over, their values neither kept nor measured. Default: every key.
@@ -172,8 +175,10 @@ export class RdbWalk {
     const integer = records.wasInteger ? Buffer.from(String(records.integer)) : undefined;
     const [named, start, end] = integer ? [integer, 0, integer.length] : [bytes, records.stringStart, records.stringEnd];
     // Named in messages by its bytes when `step` reads them: kept, selected, short, or an integer.
-    const shown = integer !== undefined || keep || options.select !== undefined || end - start <= NAMED_KEY_BYTES;
-    const selected = !options.select || options.select(this.db, named.subarray(start, end));
+    const byKey = options.select !== undefined || typeof options.valueKeepUpTo === 'function';
+    const shown = integer !== undefined || keep || byKey || end - start <= NAMED_KEY_BYTES;
+    const key = byKey ? named.subarray(start, end) : undefined;
+    const selected = !options.select || options.select(this.db, key!);
     const valueStart = records.at;
     if (!records.value(opcode)) return undefined;
     if (!selected) {
@@ -184,7 +189,7 @@ export class RdbWalk {
     let valueBytes: number | undefined;
     if (options.values) {
       valueBytes = 1 + records.at - valueStart;
-      if (valueBytes <= (options.valueKeepUpTo ?? MOST_STRING_BYTES)) {
+      if (valueBytes <= this.keepUpTo(key)) {
         value = Buffer.allocUnsafe(valueBytes);
         value[0] = opcode;
         bytes.copy(value, 1, valueStart, records.at);
@@ -208,6 +213,12 @@ export class RdbWalk {
     this.last = { index: this.index, db: this.db, bytes, start, end };
     this.index += 1;
     this.expiresAtMs = undefined;
+  }
+
+  /** The longest value encoding kept of this key (read whole when `valueKeepUpTo` is a function). */
+  private keepUpTo(key: Buffer | undefined): number {
+    const keepUpTo = this.options.valueKeepUpTo ?? MOST_STRING_BYTES;
+    return typeof keepUpTo === 'number' ? keepUpTo : keepUpTo(this.db, key!);
   }
 
   /** The next record, whatever it is, read with every check; an entry when it is a key `select` gives. */
@@ -242,12 +253,13 @@ export class RdbWalk {
       if (type === undefined) throw new Unwalkable(`value type ${opcode} (module data, or a type newer than this tool knows)`);
       const keep = options.keepKey(this.index);
       this.stage = 'in a name';
-      const key = await reader.string(keep || options.select ? ALWAYS : NAMED_KEY_BYTES);
+      const byKey = options.select !== undefined || typeof options.valueKeepUpTo === 'function';
+      const key = await reader.string(keep || byKey ? ALWAYS : NAMED_KEY_BYTES);
       this.last = { index: this.index, db: this.db, bytes: key, start: 0, end: key?.length ?? 0 };
       this.stage = 'in a value';
       const selected = !options.select || options.select(this.db, key!);
       const values = options.values && selected;
-      if (values) reader.startCapture(Buffer.from([opcode]), options.valueKeepUpTo ?? MOST_STRING_BYTES);
+      if (values) reader.startCapture(Buffer.from([opcode]), this.keepUpTo(key));
       await skipValue(reader, opcode);
       const { value, bytes } = values ? reader.endCapture() : { value: undefined, bytes: undefined };
       const entry = {

@@ -14,6 +14,7 @@ import { keyspaceAt, totalKeys } from '../../redis/keyspace.js';
 import { keysShape } from './shape.js';
 import type { RedisTransport } from './transport.js';
 import type { KeySelection } from '../../redis/keySelection.js';
+import type { SelectedRdb } from '../../redis/selectedRdb.js';
 import { keySelectionOf } from './keySelectors.js';
 import { planKeySelection, planWithSelection, restoreKeySelection } from './onlineSelection.js';
 import {
@@ -35,6 +36,8 @@ export interface OnlineRedisPlan extends RestorePlan {
   readonly maxBulk: number;
   /** A selective restore's keys (restore-one-thing.md): only they are restored, no database flushed. */
   readonly keys?: KeySelection;
+  /** Those keys as the plan read them, when they fit in memory: the restore does not read the archive again. */
+  readonly selected?: SelectedRdb;
 }
 
 /**
@@ -83,7 +86,7 @@ export async function onlinePlan(address: RedisAddress, { source, selection }: P
   const files = await smallFileList(source, 'redis');
   if (!files.some((file) => file.path === RDB_ENTRY))
     throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY} is missing.`, { hint: 'Nothing was touched.' });
-  const { plan, count } = await planWithSelection(address, archivedRdb(source), keys, source.archiveName);
+  const { plan, count, selected } = await planWithSelection(address, archivedRdb(source), keys, source.archiveName);
   const databases = [...plan.keysPerDb.keys()].sort((a, b) => a - b);
   const warnings = files.some((file) => /\.incr\.aof$/.test(file.path) && file.size > 0)
     ? ["the backup's AOF increments are not replayed online: its RDB snapshot is what is restored"]
@@ -91,7 +94,8 @@ export async function onlinePlan(address: RedisAddress, { source, selection }: P
   const server = `Redis at ${address.shown} (${address.open ? 'through the engine' : 'REDIS_URL'}, Redis ${plan.serverVersion})`;
   if (keys !== undefined) {
     const { actions, replaces, totals, beside } = planKeySelection(address, count!, keys, server);
-    return { transport: 'online', databases: [], maxBulk: plan.maxBulk, keys, actions, replaces, warnings, selection: { totals, beside } };
+    const plannedKeys = { keys, selected, selection: { totals, beside } };
+    return { transport: 'online', databases: [], maxBulk: plan.maxBulk, ...plannedKeys, actions, replaces, warnings };
   }
   if (databases.length === 0) {
     return {
@@ -126,7 +130,7 @@ export async function onlinePlan(address: RedisAddress, { source, selection }: P
  */
 export async function onlineRestore(address: RedisAddress, context: RestoreContext, plan: OnlineRedisPlan): Promise<RestoreResult> {
   const { source, progress, aside, signal } = context;
-  if (plan.keys !== undefined) return restoreKeySelection(address, context, plan.keys, plan.maxBulk);
+  if (plan.keys !== undefined) return restoreKeySelection(address, context, plan.keys, plan.maxBulk, plan.selected);
   if (plan.databases.length === 0) return { summary: `the backup holds no keys: nothing changed in Redis at ${address.shown}` };
   const kept = await aside.pathFor('redis', snapshotName(address));
   const keptShown = keptShownAt(aside, snapshotName(address));
