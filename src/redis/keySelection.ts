@@ -1,19 +1,16 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { PreconditionError, RuntimeError } from '../base/errors.js';
 import { formatBytes } from '../base/format.js';
 import { redisGlobMatches } from './keyGlob.js';
-import { shownKey, walkRdb, type RdbEntry } from './rdbKeys.js';
+import { shownKey, walkRdb } from './rdbKeys.js';
+import { digest, matchingNow } from './liveKeys.js';
 import type { RdbBytes } from './rdbReader.js';
 import { Pipeline } from './pipeline.js';
 import { DUMP_TRAILER_BYTES } from './dumpPayload.js';
 import type { SelectedRdb } from './selectedRdb.js';
 import { encodeCommand, RespConnection, RespError, type RedisAddress, type RespReply } from './resp.js';
-
-/** Keys SCAN is asked for per call. */
-const SCAN_COUNT = '1000';
 
 /** The keys a selective restore picks: by glob and database, put back into their own database or another. */
 export interface KeySelection {
@@ -27,12 +24,10 @@ export interface KeySelection {
   readonly deleteMissing: boolean;
 }
 
-/** The database a key of the archive's database `db` is restored into, or undefined when the selection leaves it out. */
-export function targetOf(selection: KeySelection, db: number, key: Buffer): number | undefined {
-  return targetsOf(selection)(db, key);
-}
-
-/** `targetOf` for one selection, its globs turned into bytes once (the walk asks it of every key of the archive). */
+/**
+ * The database a key of the archive's database `db` is restored into, or undefined when the
+ * selection leaves it out; the globs are turned into bytes once (the walk asks it of every key).
+ */
 export function targetsOf(selection: KeySelection): (db: number, key: Buffer) => number | undefined {
   const patterns = selection.globs.map((glob) => Buffer.from(glob));
   return (db, key) => {
@@ -44,160 +39,6 @@ export function targetsOf(selection: KeySelection): (db: number, key: Buffer) =>
 
 /** The selection's keys of the archive, as 20-byte digests per target database: what "absent from the archive" is measured against. */
 export type ArchivedKeys = Map<number, Set<string>>;
-
-function digest(key: Buffer): string {
-  return createHash('sha1').update(key).digest('base64');
-}
-
-export interface SelectionCount {
-  /** Per glob (`*` without any), per archive database: unexpired keys the archive holds. */
-  readonly archived: Map<string, Map<number, number>>;
-  /** Per glob, per target database: keys matching now. */
-  readonly live: Map<string, Map<number, number>>;
-  /** Selected keys of the archive whose expiry has passed: left out. */
-  readonly expired: number;
-  readonly add: number;
-  readonly overwrite: number;
-  /** Keys matching now in a target database that the archive's selection lacks (deleted only with deleteMissing). */
-  readonly absent: number;
-  readonly targets: readonly number[];
-}
-
-/**
- * Counts, changing nothing, what a selective restore would do: the archive's selected keys per
- * glob and database (expired ones apart), which of them exist now in their target database
- * (EXISTS, pipelined), the keys matching now (SCAN MATCH) and those of them the archive lacks.
- * The archive's keys are given to `add` by a walk of its RDB: the plan's survey of every key.
- */
-export class SelectionCounter {
-  private readonly globs: readonly string[];
-  private readonly patterns: readonly (readonly [string, Buffer])[];
-  private readonly targetOfKey: (db: number, key: Buffer) => number | undefined;
-  private readonly pipe: Pipeline;
-  private readonly archived: Map<string, Map<number, number>>;
-  private readonly keys: ArchivedKeys = new Map();
-  private expired = 0;
-  private existing = 0;
-  private total = 0;
-  /** What stopped the count (a refused EXISTS): thrown by `finish`, once the walk is over. */
-  private failure: { error: unknown } | undefined;
-
-  private constructor(
-    private readonly connection: RespConnection,
-    private readonly selection: KeySelection,
-    private readonly now: number,
-    private readonly held?: SelectedRdb,
-  ) {
-    this.globs = selection.globs.length > 0 ? selection.globs : ['*'];
-    this.patterns = this.globs.map((glob) => [glob, Buffer.from(glob)] as const);
-    this.archived = new Map(this.globs.map((glob) => [glob, new Map<number, number>()]));
-    this.targetOfKey = targetsOf(selection);
-    this.pipe = new Pipeline(connection);
-  }
-
-  /** With `held`, every selected key (expired ones too) is also added to it, with the value the walk kept. */
-  static async open(address: RedisAddress, selection: KeySelection, now: number, held?: SelectedRdb): Promise<SelectionCounter> {
-    return new SelectionCounter(await RespConnection.open(address), selection, now, held);
-  }
-
-  /** Whether the selection picks this key of the archive. */
-  readonly selects = (db: number, key: Buffer): boolean => this.targetOfKey(db, key) !== undefined;
-
-  /** A key of the archive as the walk meets it: a promise only for a selected key, whose EXISTS is sent. */
-  readonly add = (entry: RdbEntry): Promise<void> | undefined => {
-    if (this.failure) return undefined;
-    const target = this.targetOfKey(entry.db, entry.key!);
-    if (target === undefined) return undefined;
-    const held = this.held?.add(entry);
-    return held ? held.then(() => this.count(entry, target)) : this.count(entry, target);
-  };
-
-  private count(entry: RdbEntry, target: number): Promise<void> | undefined {
-    for (const [glob, pattern] of this.patterns) {
-      if (redisGlobMatches(pattern, entry.key!)) {
-        const perDb = this.archived.get(glob)!;
-        perDb.set(entry.db, (perDb.get(entry.db) ?? 0) + 1);
-      }
-    }
-    if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= this.now) {
-      this.expired += 1;
-      return undefined;
-    }
-    this.total += 1;
-    if (!this.keys.has(target)) this.keys.set(target, new Set());
-    this.keys.get(target)!.add(digest(entry.key!));
-    return this.exists(target, entry.key!).catch((error: unknown) => void (this.failure = { error }));
-  }
-
-  private async exists(target: number, key: Buffer): Promise<void> {
-    const address = this.connection.address;
-    await this.pipe.select(target);
-    await this.pipe.send(['EXISTS', key], (reply) => {
-      if (reply instanceof RespError) throw new PreconditionError(`Redis at ${address.shown} refused EXISTS: ${reply.message}.`);
-      this.existing += reply === 1 ? 1 : 0;
-    });
-  }
-
-  /** Once every key of the archive was added: what the restore would do, the keys matching now counted. */
-  async finish(): Promise<SelectionCount> {
-    if (this.failure) throw this.failure.error;
-    await this.pipe.settle(0);
-    const { selection, globs, keys, archived, expired, total, existing } = this;
-    const targets = selection.toDb !== undefined ? [selection.toDb] : [...keys.keys()].sort((a, b) => a - b);
-    const live = new Map(globs.map((glob) => [glob, new Map<number, number>()]));
-    let absent = 0;
-    for (const target of targets) {
-      for await (const key of matchingNow(this.connection, target, globs, (glob) => {
-        const perDb = live.get(glob)!;
-        perDb.set(target, (perDb.get(target) ?? 0) + 1);
-      })) {
-        if (!keys.get(target)?.has(digest(key))) absent += 1;
-      }
-    }
-    return { archived, live, expired, add: total - existing, overwrite: existing, absent, targets };
-  }
-
-  close(): void {
-    this.connection.close();
-  }
-}
-
-/**
- * The keys of database `db` matching any of `globs` now, each once (SCAN MATCH per glob; a key
- * SCAN returns twice, or that two globs match, is given once); `counted` is told each glob a key matched.
- */
-async function* matchingNow(
-  connection: RespConnection,
-  db: number,
-  globs: readonly string[],
-  counted: (glob: string) => void,
-): AsyncGenerator<Buffer> {
-  connection.expectOk(await connection.command('SELECT', String(db)), `SELECT ${db}`);
-  const seen = new Set<string>();
-  const seenPerGlob = new Set<string>();
-  for (const glob of globs) {
-    seenPerGlob.clear();
-    let cursor = '0';
-    do {
-      const reply = await connection.command('SCAN', cursor, 'MATCH', glob, 'COUNT', SCAN_COUNT);
-      if (reply instanceof RespError || !Array.isArray(reply)) {
-        throw new PreconditionError(
-          `Redis at ${connection.address.shown} refused SCAN: ${reply instanceof RespError ? reply.message : 'an unexpected answer'}.`,
-        );
-      }
-      cursor = (reply[0] as Buffer).toString('latin1');
-      for (const key of reply[1] as Buffer[]) {
-        const id = digest(key);
-        if (seenPerGlob.has(id)) continue;
-        seenPerGlob.add(id);
-        counted(glob);
-        if (seen.has(id)) continue;
-        seen.add(id);
-        yield key;
-      }
-    } while (cursor !== '0');
-  }
-}
 
 /** What `keepSelected` kept: the put-back file, and the keys to delete (deleteMissing). */
 export interface KeptKeys {
@@ -279,8 +120,8 @@ export async function keepSelected(
       for (const target of targets) {
         const absent: Buffer[] = [];
         await pipe.settle(0);
-        for await (const key of matchingNow(connection, target, globs, () => undefined)) {
-          if (!keys.get(target)?.has(digest(key))) absent.push(key);
+        for await (const { key, id } of matchingNow(connection, target, globs, () => undefined)) {
+          if (!keys.get(target)?.has(id)) absent.push(key);
         }
         pipe.forget(); // matchingNow selected the database itself
         current = -1;

@@ -6,16 +6,9 @@ import type { RestoreContext, RestoreResult } from '../../core/component.js';
 import { countedAsProgress } from '../../model/progress.js';
 import { archivedRdb } from '../../redis/archivedRdb.js';
 import { planOnlineRestore, RestoreRefused, restoreOnline, type OnlinePlan } from '../../redis/direct.js';
-import {
-  deleteKeys,
-  keepSelected,
-  targetsOf,
-  type KeptKeys,
-  type KeySelection,
-  SelectionCounter,
-  type SelectionCount,
-} from '../../redis/keySelection.js';
+import { deleteKeys, keepSelected, targetsOf, type KeptKeys, type KeySelection } from '../../redis/keySelection.js';
 import { SelectedRdb } from '../../redis/selectedRdb.js';
+import { SelectionCounter, type SelectionCount } from '../../redis/selectionCount.js';
 import { putBackSelected } from '../../redis/keptKeys.js';
 import type { RedisAddress } from '../../redis/resp.js';
 import { checkDatabases, databasesText, serverLimits } from '../../redis/serverLimits.js';
