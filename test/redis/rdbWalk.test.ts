@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkRdb } from '../../src/redis/rdb.js';
 import { eachRdbEntry, walkRdb, type RdbEntry, type WalkOptions } from '../../src/redis/rdbKeys.js';
 import type { RdbBytes } from '../../src/redis/rdbReader.js';
 import { SelectedRdb } from '../../src/redis/selectedRdb.js';
@@ -132,6 +133,19 @@ describe.skipIf(!hasRedisServer)('the RDB walk, from whole buffered records or a
     expect(version).toBe(Number(rdb.subarray(5, 9).toString('latin1')));
     expect(waited).toBe(Math.floor(given.length / 10));
     expect(given).toEqual((await walked(inChunks(rdb, 4096), RESTORE)).entries);
+  });
+});
+
+describe.skipIf(!hasRedisServer)("the RDB's checksum as the survey checks it (redis-server on the host)", () => {
+  it('holds whichever chunks the file comes in, and fails with one byte flipped', async () => {
+    const flipped = Buffer.from(rdb);
+    flipped[Math.floor(rdb.length / 2)] ^= 0x01;
+    for (const size of [1, 3, 8, 9, 10, 4096, rdb.length]) {
+      expect((await checkRdb(inChunks(rdb, size))).checksum, `chunks of ${size}`).toBe('ok');
+      expect((await checkRdb(inChunks(flipped, size))).problems, `chunks of ${size}`).toContain(
+        'the RDB file fails its CRC-64 checksum (truncated or damaged)',
+      );
+    }
   });
 });
 
