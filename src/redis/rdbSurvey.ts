@@ -24,7 +24,8 @@ export interface RdbSurvey {
  * against what is left of `content.size`) and checks the CRC-64 of every byte, including those
  * after the EOF opcode or the record the walk stops at. With `maxBulk`, every value is measured
  * (kept only as `keepValues` says) to find those a RESTORE could not send. `onKey` is given every
- * key (with its name) as the walk meets it; the walk waits for it when it returns a promise.
+ * key (with its name, a view that it copies if it keeps it) as the walk meets it; the walk waits
+ * for it when it returns a promise.
  */
 export async function surveyRdb(
   content: RdbBytes,
@@ -56,13 +57,14 @@ export async function surveyRdb(
   try {
     try {
       const measured = maxBulk !== undefined;
-      const options = { keepKey: () => measured || onKey !== undefined, values: measured, valueKeepUpTo: keepValues };
+      // Keys are views, copied only when kept (the largest oversized one): copying each of 730,000 took 100 of a 350 ms walk.
+      const options = { keepKey: () => measured || onKey !== undefined, values: measured, valueKeepUpTo: keepValues, keyViews: true };
       version = await eachRdbEntry(checked, options, (entry) => {
         const { db, key, valueBytes } = entry;
         keysPerDb.set(db, (keysPerDb.get(db) ?? 0) + 1);
         const bytes = Math.max(key?.length ?? 0, (valueBytes ?? 0) + DUMP_TRAILER_BYTES);
         if (maxBulk !== undefined && bytes > maxBulk) {
-          const largest = oversized.largest && oversized.largest.bytes >= bytes ? oversized.largest : { key: key!, bytes };
+          const largest = oversized.largest && oversized.largest.bytes >= bytes ? oversized.largest : { key: Buffer.from(key!), bytes };
           oversized = { count: oversized.count + 1, largest };
         }
         return onKey?.(entry);

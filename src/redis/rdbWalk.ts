@@ -76,6 +76,11 @@ export interface WalkOptions {
    * others are stepped over, their values neither kept nor measured. Default: every key.
    */
   select?: (db: number, key: Buffer) => boolean;
+  /**
+   * Whether a kept key may be a view of the bytes read rather than a copy: those bytes never
+   * change, but a view holds the whole chunk it is in, so a caller that keeps a key copies it.
+   */
+  keyViews?: boolean;
 }
 
 /** Keys up to this long are read even when not kept, to name them when their value is damaged. */
@@ -197,7 +202,7 @@ export class RdbWalk {
     }
     const entry: RdbEntry = {
       db: this.db,
-      key: keep ? Buffer.from(named.subarray(start, end)) : undefined,
+      key: keep ? (options.keyViews ? named.subarray(start, end) : Buffer.from(named.subarray(start, end))) : undefined,
       type: TYPE_NAMES[opcode],
       expiresAtMs: this.expiresAtMs,
       value,
