@@ -159,6 +159,11 @@ export class RdbWalk {
         if (!records.string() || !records.string()) return undefined;
       } else if (opcode === OP.RESIZEDB) {
         if (records.number() < 0 || records.number() < 0) return undefined;
+      } else if (opcode === OP.IDLE) {
+        // Before every key of a server whose maxmemory-policy is LRU (FREQ: LFU).
+        if (records.number() < 0) return undefined;
+      } else if (opcode === OP.FREQ) {
+        if (!records.pass(1)) return undefined;
       } else if (TYPE_NAMES[opcode] !== undefined) {
         entry = this.bufferedKey(opcode, bytes);
         if (entry === undefined) return undefined;

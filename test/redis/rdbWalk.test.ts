@@ -15,6 +15,7 @@ import { fillKey, hasRedisServer, startHostRedis, stopHostRedis, type HostRedis 
 
 let server: HostRedis;
 let rdb: Buffer;
+const withPolicies: Buffer[] = [];
 
 beforeAll(async () => {
   if (!hasRedisServer) return;
@@ -42,6 +43,12 @@ beforeAll(async () => {
   fillKey(server, 'hash', 'db3:hash', 3, 3);
   cli('SAVE');
   rdb = await readFile(join(server.dir, 'dump.rdb'));
+  // A server with an LRU or LFU maxmemory-policy writes each key's idle time or frequency before it.
+  for (const policy of ['allkeys-lru', 'allkeys-lfu']) {
+    cli('CONFIG', 'SET', 'maxmemory-policy', policy);
+    cli('SAVE');
+    withPolicies.push(await readFile(join(server.dir, 'dump.rdb')));
+  }
 });
 afterAll(stopHostRedis);
 
@@ -87,6 +94,13 @@ describe.skipIf(!hasRedisServer)('the RDB walk, from whole buffered records or a
     expect(whole.entries).toEqual(byByte.entries);
     const measured = { keepKey: (index: number) => index % 3 === 0, values: true, valueKeepUpTo: 64 };
     expect((await walked(inChunks(rdb, rdb.length), measured)).entries).toEqual((await walked(inChunks(rdb, 1), measured)).entries);
+    for (const file of withPolicies) {
+      expect(file.length).toBeGreaterThan(rdb.length);
+      const policed = await walked(inChunks(file, file.length), RESTORE);
+      expect(policed.stopped).toBeUndefined();
+      expect(policed.entries).toEqual(whole.entries);
+      expect(policed.entries).toEqual((await walked(inChunks(file, 1), RESTORE)).entries);
+    }
   });
 
   it('stops at the same record with the same message whichever way it reads, at every damaged byte or cut', async () => {
