@@ -24,10 +24,12 @@ export interface KeySelection {
   readonly deleteMissing: boolean;
 }
 
-/**
- * The database a key of the archive's database `db` is restored into, or undefined when the
- * selection leaves it out; the globs are turned into bytes once (the walk asks it of every key).
- */
+/** The database a key of the archive's database `db` is restored into, or undefined when the selection leaves it out. */
+export function targetOf(selection: KeySelection, db: number, key: Buffer): number | undefined {
+  return targetsOf(selection)(db, key);
+}
+
+/** `targetOf` for one selection, its globs turned into bytes once (a walk asks it of every key of the archive). */
 export function targetsOf(selection: KeySelection): (db: number, key: Buffer) => number | undefined {
   const patterns = selection.globs.map((glob) => Buffer.from(glob));
   return (db, key) => {
