@@ -1,4 +1,3 @@
-import { shareSequence } from '../base/asyncSequences.js';
 import { PreconditionError, UsageError } from '../base/errors.js';
 import type { ComponentSource } from '../archive/componentSource.js';
 import type { RedisCli } from './cli.js';
@@ -31,24 +30,6 @@ export function archivedRdb(source: ComponentSource): RdbBytes {
       }
     },
   };
-}
-
-/**
- * One read of an RDB for `count` walks side by side (see `shareSequence`), each told its size. A
- * walk that may stop before it reads must let go of its share (`letGo`), or the others wait for it.
- */
-export function sharedRdb(rdb: RdbBytes, count: number): RdbBytes[] {
-  return shareSequence(rdb, count).map((share) => ({
-    get size() {
-      return rdb.size;
-    },
-    [Symbol.asyncIterator]: () => share[Symbol.asyncIterator](),
-  }));
-}
-
-/** Stops a walk's share of a shared RDB (a no-op once it has stopped). */
-export async function letGo(share: RdbBytes): Promise<void> {
-  await share[Symbol.asyncIterator]().return?.();
 }
 
 /**

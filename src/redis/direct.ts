@@ -6,8 +6,9 @@ import { AbortedError, PreconditionError, RuntimeError, UsageError } from '../ba
 import { formatBytes, plural, withoutFinalPeriod } from '../base/format.js';
 import { DUMP_TRAILER_BYTES, dumpPayload } from './dumpPayload.js';
 import { highestRdbVersion } from './rdb.js';
-import { shownKey, walkRdb } from './rdbKeys.js';
+import { shownKey, walkRdb, type RdbEntry } from './rdbKeys.js';
 import { MOST_STRING_BYTES } from './rdbReader.js';
+import type { KeepUpTo } from './rdbWalk.js';
 import { damage, surveyRdb } from './rdbSurvey.js';
 import { RespConnection, RespError, type RedisAddress, type RespReply } from './resp.js';
 import { checkBulkLengths, checkDatabases, databasesText, oversizedText, serverLimits } from './serverLimits.js';
@@ -97,10 +98,17 @@ export interface OnlinePlan {
  * writes; module data and the hash-field-expiry types of 7.4 cannot); that the server accepts
  * the RDB's version in a DUMP payload, has every database the RDB fills, and takes every RESTORE
  * within its proto-max-bulk-len (values are measured, never held). Throws before any change.
+ * `onKey` is given every key as the survey meets it (a selection is counted in the same walk), with
+ * its value when `keepValues` keeps it.
  */
-export async function planOnlineRestore(address: RedisAddress, rdb: AsyncIterable<Buffer>): Promise<OnlinePlan> {
+export async function planOnlineRestore(
+  address: RedisAddress,
+  rdb: AsyncIterable<Buffer>,
+  onKey?: (entry: RdbEntry) => void | Promise<void>,
+  keepValues?: KeepUpTo,
+): Promise<OnlinePlan> {
   const server = await serverLimits(address);
-  const survey = await surveyRdb(rdb, server.maxBulk);
+  const survey = await surveyRdb(rdb, server.maxBulk, onKey, keepValues);
   if (survey.damaged) throw survey.damaged;
   const damaged = damage(survey);
   if (damaged) {
@@ -217,11 +225,12 @@ export async function restoreOnline(
       }
     };
     const valueKeepUpTo = maxBulk - DUMP_TRAILER_BYTES;
-    for await (const entry of walkRdb(rdb, { keepKey: () => true, values: true, valueKeepUpTo })) {
+    // Keys left out are stepped over by the walk, their values neither kept nor measured; an interrupt is given as the next key.
+    const picked = (db: number, key: Buffer) =>
+      signal?.aborted || ((!onlyDatabases || onlyDatabases.includes(db)) && select(db, key) !== undefined);
+    for await (const entry of walkRdb(rdb, { keepKey: () => true, values: true, valueKeepUpTo, select: picked })) {
       if (signal?.aborted) break;
-      if (onlyDatabases && !onlyDatabases.includes(entry.db)) continue;
-      const target = select(entry.db, entry.key!);
-      if (target === undefined) continue;
+      const target = select(entry.db, entry.key!)!;
       if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= (now ?? Date.now())) {
         expired += 1;
         continue;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -6,14 +5,12 @@ import { PreconditionError, RuntimeError } from '../base/errors.js';
 import { formatBytes } from '../base/format.js';
 import { redisGlobMatches } from './keyGlob.js';
 import { shownKey, walkRdb } from './rdbKeys.js';
+import { digest, matchingNow } from './liveKeys.js';
 import type { RdbBytes } from './rdbReader.js';
 import { Pipeline } from './pipeline.js';
 import { DUMP_TRAILER_BYTES } from './dumpPayload.js';
 import type { SelectedRdb } from './selectedRdb.js';
 import { encodeCommand, RespConnection, RespError, type RedisAddress, type RespReply } from './resp.js';
-
-/** Keys SCAN is asked for per call. */
-const SCAN_COUNT = '1000';
 
 /** The keys a selective restore picks: by glob and database, put back into their own database or another. */
 export interface KeySelection {
@@ -29,123 +26,21 @@ export interface KeySelection {
 
 /** The database a key of the archive's database `db` is restored into, or undefined when the selection leaves it out. */
 export function targetOf(selection: KeySelection, db: number, key: Buffer): number | undefined {
-  if (selection.db !== undefined && db !== selection.db) return undefined;
-  if (selection.globs.length > 0 && !selection.globs.some((glob) => redisGlobMatches(Buffer.from(glob), key))) return undefined;
-  return selection.toDb ?? db;
+  return targetsOf(selection)(db, key);
+}
+
+/** `targetOf` for one selection, its globs turned into bytes once (a walk asks it of every key of the archive). */
+export function targetsOf(selection: KeySelection): (db: number, key: Buffer) => number | undefined {
+  const patterns = selection.globs.map((glob) => Buffer.from(glob));
+  return (db, key) => {
+    if (selection.db !== undefined && db !== selection.db) return undefined;
+    if (patterns.length > 0 && !patterns.some((pattern) => redisGlobMatches(pattern, key))) return undefined;
+    return selection.toDb ?? db;
+  };
 }
 
 /** The selection's keys of the archive, as 20-byte digests per target database: what "absent from the archive" is measured against. */
 export type ArchivedKeys = Map<number, Set<string>>;
-
-function digest(key: Buffer): string {
-  return createHash('sha1').update(key).digest('base64');
-}
-
-export interface SelectionCount {
-  /** Per glob (`*` without any), per archive database: unexpired keys the archive holds. */
-  readonly archived: Map<string, Map<number, number>>;
-  /** Per glob, per target database: keys matching now. */
-  readonly live: Map<string, Map<number, number>>;
-  /** Selected keys of the archive whose expiry has passed: left out. */
-  readonly expired: number;
-  readonly add: number;
-  readonly overwrite: number;
-  /** Keys matching now in a target database that the archive's selection lacks (deleted only with deleteMissing). */
-  readonly absent: number;
-  readonly targets: readonly number[];
-}
-
-/**
- * Counts, changing nothing, what a selective restore would do: the archive's selected keys per
- * glob and database (expired ones apart), which of them exist now in their target database
- * (EXISTS, pipelined), the keys matching now (SCAN MATCH) and those of them the archive lacks.
- */
-export async function countSelection(address: RedisAddress, rdb: RdbBytes, selection: KeySelection, now: number): Promise<SelectionCount> {
-  const globs = selection.globs.length > 0 ? selection.globs : ['*'];
-  const archived = new Map(globs.map((glob) => [glob, new Map<number, number>()]));
-  const keys: ArchivedKeys = new Map();
-  let expired = 0;
-  let existing = 0;
-  let total = 0;
-  const connection = await RespConnection.open(address);
-  try {
-    const pipe = new Pipeline(connection);
-    for await (const entry of walkRdb(rdb, { keepKey: () => true, values: false })) {
-      const target = targetOf(selection, entry.db, entry.key!);
-      if (target === undefined) continue;
-      for (const glob of globs) {
-        if (redisGlobMatches(Buffer.from(glob), entry.key!)) {
-          const perDb = archived.get(glob)!;
-          perDb.set(entry.db, (perDb.get(entry.db) ?? 0) + 1);
-        }
-      }
-      if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now) {
-        expired += 1;
-        continue;
-      }
-      total += 1;
-      if (!keys.has(target)) keys.set(target, new Set());
-      keys.get(target)!.add(digest(entry.key!));
-      await pipe.select(target);
-      await pipe.send(['EXISTS', entry.key!], (reply) => {
-        if (reply instanceof RespError) throw new PreconditionError(`Redis at ${address.shown} refused EXISTS: ${reply.message}.`);
-        existing += reply === 1 ? 1 : 0;
-      });
-    }
-    await pipe.settle(0);
-    const targets = selection.toDb !== undefined ? [selection.toDb] : [...keys.keys()].sort((a, b) => a - b);
-    const live = new Map(globs.map((glob) => [glob, new Map<number, number>()]));
-    let absent = 0;
-    for (const target of targets) {
-      for await (const key of matchingNow(connection, target, globs, (glob) => {
-        const perDb = live.get(glob)!;
-        perDb.set(target, (perDb.get(target) ?? 0) + 1);
-      })) {
-        if (!keys.get(target)?.has(digest(key))) absent += 1;
-      }
-    }
-    return { archived, live, expired, add: total - existing, overwrite: existing, absent, targets };
-  } finally {
-    connection.close();
-  }
-}
-
-/**
- * The keys of database `db` matching any of `globs` now, each once (SCAN MATCH per glob; a key
- * SCAN returns twice, or that two globs match, is given once); `counted` is told each glob a key matched.
- */
-async function* matchingNow(
-  connection: RespConnection,
-  db: number,
-  globs: readonly string[],
-  counted: (glob: string) => void,
-): AsyncGenerator<Buffer> {
-  connection.expectOk(await connection.command('SELECT', String(db)), `SELECT ${db}`);
-  const seen = new Set<string>();
-  const seenPerGlob = new Set<string>();
-  for (const glob of globs) {
-    seenPerGlob.clear();
-    let cursor = '0';
-    do {
-      const reply = await connection.command('SCAN', cursor, 'MATCH', glob, 'COUNT', SCAN_COUNT);
-      if (reply instanceof RespError || !Array.isArray(reply)) {
-        throw new PreconditionError(
-          `Redis at ${connection.address.shown} refused SCAN: ${reply instanceof RespError ? reply.message : 'an unexpected answer'}.`,
-        );
-      }
-      cursor = (reply[0] as Buffer).toString('latin1');
-      for (const key of reply[1] as Buffer[]) {
-        const id = digest(key);
-        if (seenPerGlob.has(id)) continue;
-        seenPerGlob.add(id);
-        counted(glob);
-        if (seen.has(id)) continue;
-        seen.add(id);
-        yield key;
-      }
-    } while (cursor !== '0');
-  }
-}
 
 /** What `keepSelected` kept: the put-back file, and the keys to delete (deleteMissing). */
 export interface KeptKeys {
@@ -204,10 +99,12 @@ export async function keepSelected(
     };
     // With a spool, the selected keys' values are kept too (as the restore's walk keeps them), for the restore to read.
     const walk = spool ? { values: true, valueKeepUpTo: maxBulk - DUMP_TRAILER_BYTES } : { values: false };
-    for await (const entry of walkRdb(rdb, { keepKey: () => true, ...walk })) {
+    const targetOfKey = targetsOf(selection);
+    // An interrupt is given as the next key, so the walk stops there rather than at the next selected one.
+    const select = (db: number, key: Buffer) => signal.aborted || targetOfKey(db, key) !== undefined;
+    for await (const entry of walkRdb(rdb, { keepKey: () => true, select, ...walk })) {
       if (signal.aborted) break;
-      const target = targetOf(selection, entry.db, entry.key!);
-      if (target === undefined) continue;
+      const target = targetOfKey(entry.db, entry.key!)!;
       if (entry.expiresAtMs !== undefined && entry.expiresAtMs <= now) {
         expired += 1;
         continue;
@@ -225,8 +122,8 @@ export async function keepSelected(
       for (const target of targets) {
         const absent: Buffer[] = [];
         await pipe.settle(0);
-        for await (const key of matchingNow(connection, target, globs, () => undefined)) {
-          if (!keys.get(target)?.has(digest(key))) absent.push(key);
+        for await (const { key, id } of matchingNow(connection, target, globs, () => undefined)) {
+          if (!keys.get(target)?.has(id)) absent.push(key);
         }
         pipe.forget(); // matchingNow selected the database itself
         current = -1;

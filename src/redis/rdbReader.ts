@@ -136,6 +136,23 @@ export class ChunkReader {
     return { bytes: capture?.bytes ?? 0, value: capture?.value() };
   }
 
+  /** The bytes read from the stream and not consumed yet. */
+  get buffered(): Buffer {
+    return this.buffer;
+  }
+
+  /** How many bytes of the file are left to consume, when its size is known. */
+  get left(): number {
+    const size = this.content.size;
+    return size === undefined ? Number.POSITIVE_INFINITY : size - this.offset;
+  }
+
+  /** Consumes `count` buffered bytes that were read in place (`BufferedRecords`), outside any capture. */
+  consumeBuffered(count: number): void {
+    this.buffer = this.buffer.subarray(count);
+    this.offset += count;
+  }
+
   damaged(detail: string): DamagedRdb {
     return new DamagedRdb(`${this.place()}, at byte ${this.offset}`, detail);
   }

@@ -1,6 +1,7 @@
 import { RdbChecker, type RdbCheck } from './rdbChecker.js';
 import { DUMP_TRAILER_BYTES } from './dumpPayload.js';
-import { walkRdb } from './rdbKeys.js';
+import { eachRdbEntry, type RdbEntry } from './rdbKeys.js';
+import type { KeepUpTo } from './rdbWalk.js';
 import { DamagedRdb, Unwalkable, type RdbBytes } from './rdbReader.js';
 
 /** What one pass over an RDB tells: what `verify` checks, and what an online restore needs to know before its first change. */
@@ -22,9 +23,16 @@ export interface RdbSurvey {
  * Reads a whole RDB once: walks its keys (counted per database, every declared length checked
  * against what is left of `content.size`) and checks the CRC-64 of every byte, including those
  * after the EOF opcode or the record the walk stops at. With `maxBulk`, every value is measured
- * (never kept) to find those a RESTORE could not send. `onKey` is given every key's name as the walk meets it.
+ * (kept only as `keepValues` says) to find those a RESTORE could not send. `onKey` is given every
+ * key (with its name, a view that it copies if it keeps it) as the walk meets it; the walk waits
+ * for it when it returns a promise.
  */
-export async function surveyRdb(content: RdbBytes, maxBulk?: number, onKey?: (db: number, key: Buffer) => void): Promise<RdbSurvey> {
+export async function surveyRdb(
+  content: RdbBytes,
+  maxBulk?: number,
+  onKey?: (entry: RdbEntry) => void | Promise<void>,
+  keepValues: KeepUpTo | 0 = 0,
+): Promise<RdbSurvey> {
   const checker = new RdbChecker();
   const source = content[Symbol.asyncIterator]();
   const checked: RdbBytes = {
@@ -49,22 +57,18 @@ export async function surveyRdb(content: RdbBytes, maxBulk?: number, onKey?: (db
   try {
     try {
       const measured = maxBulk !== undefined;
-      const walk = walkRdb(checked, { keepKey: () => measured || onKey !== undefined, values: measured, valueKeepUpTo: 0 });
-      for (;;) {
-        const next = await walk.next();
-        if (next.done) {
-          version = next.value;
-          break;
-        }
-        const { db, key, valueBytes } = next.value;
+      // Keys are views, copied only when kept (the largest oversized one): copying each of 730,000 took 100 of a 350 ms walk.
+      const options = { keepKey: () => measured || onKey !== undefined, values: measured, valueKeepUpTo: keepValues, keyViews: true };
+      version = await eachRdbEntry(checked, options, (entry) => {
+        const { db, key, valueBytes } = entry;
         keysPerDb.set(db, (keysPerDb.get(db) ?? 0) + 1);
-        onKey?.(db, key!);
         const bytes = Math.max(key?.length ?? 0, (valueBytes ?? 0) + DUMP_TRAILER_BYTES);
         if (maxBulk !== undefined && bytes > maxBulk) {
-          const largest = oversized.largest && oversized.largest.bytes >= bytes ? oversized.largest : { key: key!, bytes };
+          const largest = oversized.largest && oversized.largest.bytes >= bytes ? oversized.largest : { key: Buffer.from(key!), bytes };
           oversized = { count: oversized.count + 1, largest };
         }
-      }
+        return onKey?.(entry);
+      });
     } catch (error) {
       if (error instanceof DamagedRdb) stopped = { damaged: error };
       else if (error instanceof Unwalkable) stopped = { unwalkable: error };

@@ -7,13 +7,51 @@ import type { RdbBytes } from './rdbReader.js';
 const SELECTDB = 0xfe;
 const EXPIRE_MS = 0xfc;
 const EOF = 0xff;
+/** The end marker and the checksum after it. */
+const END_BYTES = 9;
+
+/** Where a SelectedRdb's bytes go: a private spool on disk, or memory. */
+interface RecordStore {
+  readonly size: number;
+  write(bytes: Buffer): Promise<void>;
+  close(): Promise<void>;
+  chunks(): AsyncIterable<Buffer>;
+  remove(): Promise<void>;
+}
+
+/** The bytes held in memory, joined into one piece once written whole. */
+class HeldRecords implements RecordStore {
+  private pieces: Buffer[] = [];
+  size = 0;
+
+  write(bytes: Buffer): Promise<void> {
+    this.pieces.push(bytes);
+    this.size += bytes.length;
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.pieces = [Buffer.concat(this.pieces, this.size)];
+    return Promise.resolve();
+  }
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    yield* this.pieces;
+  }
+
+  remove(): Promise<void> {
+    this.pieces = [];
+    return Promise.resolve();
+  }
+}
 
 /**
- * The selected keys of an archive's RDB, written as an RDB file of their own while the keep pass
- * walks the archive: the restore then reads them from here instead of reading the archive again.
- * A private spool (0600, under a throwaway key, removed on exit), so the values never sit on the
- * disk readable. Values only the walk measured (too long to keep) cannot go in: `complete` is
- * then false and the restore reads the archive.
+ * The selected keys of an archive's RDB, written as an RDB file of their own while a walk of the
+ * archive meets them: the restore then reads them from here instead of reading the archive again.
+ * Either a private spool (0600, under a throwaway key, removed on exit), so the values never sit
+ * on the disk readable, or memory up to `mostBytes` (what the plan holds for the restore). Values
+ * only the walk measured (too long to keep), or more than `mostBytes` of them, cannot go in:
+ * `complete` is then false and the restore reads the archive.
  */
 export class SelectedRdb {
   private db = -1;
@@ -22,13 +60,19 @@ export class SelectedRdb {
   private entries = 0;
 
   private constructor(
-    private readonly folder: string,
-    private readonly spool: PrivateSpool,
+    private readonly store: RecordStore,
+    private readonly mostBytes: number,
+    private readonly folder?: string,
   ) {}
 
   static async create(): Promise<SelectedRdb> {
     const folder = await createPrivateFolder('orkestra-keys-');
-    return new SelectedRdb(folder, await PrivateSpool.create(join(folder, 'selected.rdb')));
+    return new SelectedRdb(await PrivateSpool.create(join(folder, 'selected.rdb')), Number.POSITIVE_INFINITY, folder);
+  }
+
+  /** Held in memory, while the file stays within `mostBytes`. */
+  static held(mostBytes: number): SelectedRdb {
+    return new SelectedRdb(new HeldRecords(), mostBytes);
   }
 
   /** Whether every selected key went in. */
@@ -60,26 +104,32 @@ export class SelectedRdb {
     }
     // The value's raw encoding starts with its type byte, which goes before the key.
     parts.push(entry.value.subarray(0, 1), rdbLength(entry.key.length), entry.key, entry.value.subarray(1));
-    await this.spool.write(Buffer.concat(parts));
+    const record = Buffer.concat(parts);
+    if (this.store.size + record.length + END_BYTES > this.mostBytes) {
+      this.usable = false;
+      await this.store.remove();
+      return;
+    }
+    await this.store.write(record);
     this.entries += 1;
   }
 
   /** Ends the file: the end marker and an unset checksum (RDB's "not computed"). */
   async finish(): Promise<void> {
-    if (!this.started) await this.spool.write(Buffer.from('REDIS0009', 'latin1'));
+    if (!this.started) await this.store.write(Buffer.from('REDIS0009', 'latin1'));
     this.started = true;
-    await this.spool.write(Buffer.concat([Buffer.from([EOF]), Buffer.alloc(8)]));
-    await this.spool.close();
+    await this.store.write(Buffer.concat([Buffer.from([EOF]), Buffer.alloc(END_BYTES - 1)]));
+    await this.store.close();
   }
 
   /** The file's bytes, for the restore's walk. */
   bytes(): RdbBytes {
-    return { size: this.spool.size, [Symbol.asyncIterator]: () => this.spool.chunks() };
+    return { size: this.store.size, [Symbol.asyncIterator]: () => this.store.chunks()[Symbol.asyncIterator]() };
   }
 
   async remove(): Promise<void> {
-    await this.spool.remove();
-    await removeTemporary(this.folder);
+    await this.store.remove();
+    if (this.folder !== undefined) await removeTemporary(this.folder);
   }
 }
 

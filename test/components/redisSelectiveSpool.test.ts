@@ -55,6 +55,27 @@ describe.skipIf(!hasRedisServer)('what a selective Redis restore checks and leav
     expect(await readdir(temporary)).toEqual([]);
   });
 
+  it('a small selection is read from the archive once, by the plan: the restore reads only the selected keys it held (its progress counts them, not the RDB)', async () => {
+    const server = await startHostRedis('held-pw', ['--enable-debug-command', 'yes']);
+    server.cli('DEBUG', 'POPULATE', '20000', 'key', '64');
+    const project = await makeProject({ env: `REDIS_URL=redis://:held-pw@127.0.0.1:${server.port}\n` });
+    const backup = await runCli(['backup', '-c', 'redis', '-y'], { cwd: project, env });
+    expect(backup.code, backup.stderr).toBe(0);
+    const archived = server.cli('GET', 'key:12');
+    server.cli('SET', 'key:12', 'changed');
+
+    const result = await runCli(['restore', backup.stdout.trim(), '--keys', 'key:1?', '-y'], { cwd: project, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('10 keys restored online');
+    expect(server.cli('GET', 'key:12')).toBe(archived);
+    const done = /redis: done, ([\d.]+) (B|kB|MB) in .* keys restored online/.exec(result.stderr);
+    expect(done, result.stderr).not.toBeNull();
+    const read = Number(done![1]) * { B: 1, kB: 1000, MB: 1_000_000 }[done![2] as 'B' | 'kB' | 'MB'];
+    // Ten keys of 64 bytes, not the RDB of 20,000 keys the archive holds.
+    expect(read).toBeLessThan(2000);
+    expect((await readTarBytes(backup.stdout.trim())).length).toBeGreaterThan(200_000);
+  });
+
   it('interrupted while it keeps the current values and spools the selected keys: nothing changed, exit 1, no spool left in TMPDIR', async () => {
     const server = await startHostRedis('sigint-pw', ['--enable-debug-command', 'yes']);
     server.cli('DEBUG', 'POPULATE', '300000', 'key', '512');

@@ -16,7 +16,7 @@ import {
   type RdbKeySample,
   type RdbKeyScan,
 } from '../../redis/rdbKeys.js';
-import { targetOf, type KeySelection } from '../../redis/keySelection.js';
+import { targetsOf, type KeySelection } from '../../redis/keySelection.js';
 import { dumpPayload } from '../../redis/dumpPayload.js';
 import { keySelectionOf } from './keySelectors.js';
 
@@ -125,9 +125,10 @@ async function selectionChecks(cli: RedisCli, source: ComponentSource, keys: Key
   const sample: RdbKeySample[] = [];
   const payloads = new Map<RdbKeySample, string>();
   const selected: ExpiryCounts = { persistent: 0, volatile: 0, expiring: 0 };
-  const walk = walkRdb(archivedRdb(source), { keepKey: () => true, values: true, valueKeepUpTo: COMPARED_VALUE_BYTES });
+  const target = targetsOf(keys);
+  const select = (db: number, key: Buffer) => target(db, key) !== undefined;
+  const walk = walkRdb(archivedRdb(source), { keepKey: () => true, values: true, valueKeepUpTo: COMPARED_VALUE_BYTES, select });
   for await (const entry of walk) {
-    if (targetOf(keys, entry.db, entry.key!) === undefined) continue;
     const expiring = selected.expiring;
     // A key that expired before the copy started was not restored; one expiring since may be there or not (not sampled).
     if (!countExpiry(selected, copy, entry.expiresAtMs) || selected.expiring > expiring) continue;

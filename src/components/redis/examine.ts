@@ -28,7 +28,7 @@ export async function examineRedis({ source }: ExamineContext): Promise<ArchiveR
       const survey = await surveyRdb(
         { size: entry.size, [Symbol.asyncIterator]: () => entry.content[Symbol.asyncIterator]() },
         undefined,
-        prefixes.add,
+        (key) => prefixes.add(key.db, key.key!),
       );
       checks.set(entry.path, survey.check);
       walked = { keysPerDb: survey.keysPerDb, stopped: survey.damaged ?? survey.unwalkable };

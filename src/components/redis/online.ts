@@ -6,24 +6,17 @@ import type { BackupContext, BackupResult, PlanContext, RestoreContext, RestoreP
 import { critical } from '../../base/criticalSection.js';
 import { countedAsProgress } from '../../model/progress.js';
 import { smallFileList } from '../../archive/smallFileList.js';
-import {
-  checkKeptSnapshot,
-  keepSnapshot,
-  keysText,
-  planOnlineRestore,
-  putBackOnline,
-  replicaSnapshot,
-  restoreOnline,
-} from '../../redis/direct.js';
+import { checkKeptSnapshot, keepSnapshot, keysText, putBackOnline, replicaSnapshot, restoreOnline } from '../../redis/direct.js';
 import { parseRedisUrl, RespConnection, type RedisAddress } from '../../redis/resp.js';
 import { databasesText } from '../../redis/serverLimits.js';
-import { archivedRdb, letGo, RDB_ENTRY, sharedRdb } from '../../redis/archivedRdb.js';
+import { archivedRdb, RDB_ENTRY } from '../../redis/archivedRdb.js';
 import { keyspaceAt, totalKeys } from '../../redis/keyspace.js';
 import { keysShape } from './shape.js';
 import type { RedisTransport } from './transport.js';
 import type { KeySelection } from '../../redis/keySelection.js';
+import type { SelectedRdb } from '../../redis/selectedRdb.js';
 import { keySelectionOf } from './keySelectors.js';
-import { countKeySelection, planKeySelection, restoreKeySelection } from './onlineSelection.js';
+import { planKeySelection, planWithSelection, restoreKeySelection } from './onlineSelection.js';
 import {
   interruptedBeforeStart,
   keptFileName,
@@ -43,6 +36,8 @@ export interface OnlineRedisPlan extends RestorePlan {
   readonly maxBulk: number;
   /** A selective restore's keys (restore-one-thing.md): only they are restored, no database flushed. */
   readonly keys?: KeySelection;
+  /** Those keys as the plan read them, when they fit in memory: the restore does not read the archive again. */
+  readonly selected?: SelectedRdb;
 }
 
 /**
@@ -91,23 +86,16 @@ export async function onlinePlan(address: RedisAddress, { source, selection }: P
   const files = await smallFileList(source, 'redis');
   if (!files.some((file) => file.path === RDB_ENTRY))
     throw new UsageError(`${source.archiveName}: redis/${RDB_ENTRY} is missing.`, { hint: 'Nothing was touched.' });
-  // A selection is counted in the same read of the RDB as the survey of every key.
-  const [surveyed, counted] = keys === undefined ? [archivedRdb(source)] : sharedRdb(archivedRdb(source), 2);
-  const [planned, selected] = await Promise.allSettled([
-    planOnlineRestore(address, surveyed).finally(() => letGo(surveyed)),
-    keys && countKeySelection(address, counted, keys, source.archiveName).finally(() => letGo(counted)),
-  ]);
-  if (planned.status === 'rejected') throw planned.reason;
-  if (selected.status === 'rejected') throw selected.reason;
-  const plan = planned.value;
+  const { plan, count, selected } = await planWithSelection(address, archivedRdb(source), keys, source.archiveName);
   const databases = [...plan.keysPerDb.keys()].sort((a, b) => a - b);
   const warnings = files.some((file) => /\.incr\.aof$/.test(file.path) && file.size > 0)
     ? ["the backup's AOF increments are not replayed online: its RDB snapshot is what is restored"]
     : [];
   const server = `Redis at ${address.shown} (${address.open ? 'through the engine' : 'REDIS_URL'}, Redis ${plan.serverVersion})`;
   if (keys !== undefined) {
-    const { actions, replaces, totals, beside } = planKeySelection(address, selected.value!, keys, server);
-    return { transport: 'online', databases: [], maxBulk: plan.maxBulk, keys, actions, replaces, warnings, selection: { totals, beside } };
+    const { actions, replaces, totals, beside } = planKeySelection(address, count!, keys, server);
+    const plannedKeys = { keys, selected, selection: { totals, beside } };
+    return { transport: 'online', databases: [], maxBulk: plan.maxBulk, ...plannedKeys, actions, replaces, warnings };
   }
   if (databases.length === 0) {
     return {
@@ -142,7 +130,7 @@ export async function onlinePlan(address: RedisAddress, { source, selection }: P
  */
 export async function onlineRestore(address: RedisAddress, context: RestoreContext, plan: OnlineRedisPlan): Promise<RestoreResult> {
   const { source, progress, aside, signal } = context;
-  if (plan.keys !== undefined) return restoreKeySelection(address, context, plan.keys, plan.maxBulk);
+  if (plan.keys !== undefined) return restoreKeySelection(address, context, plan.keys, plan.maxBulk, plan.selected);
   if (plan.databases.length === 0) return { summary: `the backup holds no keys: nothing changed in Redis at ${address.shown}` };
   const kept = await aside.pathFor('redis', snapshotName(address));
   const keptShown = keptShownAt(aside, snapshotName(address));
