@@ -259,19 +259,13 @@ class IndexCursor {
  * The files of one component, in archive order, for a restore to consume one at a time. Given
  * how many files the component has, the pass stops after the last of them instead of
  * decompressing the rest of the archive (a plan reading the first component's dump would
- * otherwise hold its consumer open until the end of a multi-gigabyte file). `read` gives the
- * entries to look through: from the archive's start unless a seek can start at the component.
+ * otherwise hold its consumer open until the end of a multi-gigabyte file).
  */
-export async function* componentEntries(
-  file: ArchiveLocation,
-  component: string,
-  fileCount = Infinity,
-  read: () => AsyncGenerator<ReadEntry> = () => tarEntries(file),
-): AsyncGenerator<ArchiveEntry> {
+export async function* componentEntries(file: ArchiveLocation, component: string, fileCount = Infinity): AsyncGenerator<ArchiveEntry> {
   if (fileCount <= 0) return;
   let yielded = 0;
   try {
-    for await (const entry of read()) {
+    for await (const entry of tarEntries(file)) {
       if (entry.type !== 'File' && entry.type !== 'OldFile') continue;
       const normalized = normalizeEntryPath(entry.path);
       if (!('path' in normalized) || componentOf(normalized.path) !== component) continue;

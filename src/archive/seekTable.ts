@@ -40,6 +40,7 @@ export class BodyMembers {
     private readonly compressedStarts: Float64Array,
     private readonly uncompressedStarts: Float64Array,
     readonly uncompressedSize: number,
+    private readonly compressedSize: number,
   ) {}
 
   static of(table: SeekTable, archiveSize: number): BodyMembers | undefined {
@@ -56,7 +57,21 @@ export class BodyMembers {
       uncompressed += table.uncompressed[member];
     }
     if (compressed > archiveSize) return undefined;
-    return new BodyMembers(archiveSize - compressed, compressedStarts, uncompressedStarts, uncompressed);
+    return new BodyMembers(archiveSize - compressed, compressedStarts, uncompressedStarts, uncompressed, compressed);
+  }
+
+  get count(): number {
+    return this.uncompressedStarts.length;
+  }
+
+  /** Member `index`: its first compressed byte in the archive and its sizes. */
+  member(index: number): { position: number; compressed: number; uncompressed: number } {
+    const next = (starts: Float64Array, total: number) => (index + 1 < starts.length ? starts[index + 1] : total);
+    return {
+      position: this.bodyStart + this.compressedStarts[index],
+      compressed: next(this.compressedStarts, this.compressedSize) - this.compressedStarts[index],
+      uncompressed: next(this.uncompressedStarts, this.uncompressedSize) - this.uncompressedStarts[index],
+    };
   }
 
   /** Where to start reading for the body offset `at`; undefined past the body's end. */

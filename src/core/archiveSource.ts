@@ -26,6 +26,11 @@ export interface ArchiveView {
   readonly index: ArchiveIndex;
   /** No checksums were recorded (archives of the original bash scripts). */
   readonly legacy: boolean;
+  /**
+   * False: read each component from the archive's start, as the whole check read it. Otherwise,
+   * when the archive's seek table fits, each file is read from where its index puts it.
+   */
+  readonly readsFromOffsets?: boolean;
 }
 
 /**
@@ -36,23 +41,34 @@ export interface ArchiveView {
 export function sourceFor(archive: ArchiveView, component: Component, reader?: SequentialReader): ComponentSource {
   const index = archive.index.of(component.name);
   const location = archive.location ?? archive.file;
-  const seeker = BodySeeker.of(archive.location, archive.manifest);
-  const start = index.at;
-  // From the component's first file when the archive can be read from the middle.
-  const read = seeker && start !== undefined ? () => seeker.entriesFrom(start, (path) => componentOf(path) === component.name) : undefined;
-  const all = () => (reader ? reader.entries(component.name) : componentEntries(location, component.name, index.files, read));
+  const seeker =
+    archive.readsFromOffsets === false || index.at === undefined ? undefined : BodySeeker.of(archive.location, archive.manifest);
+  const fromOffsets = async () => seeker !== undefined && (await seeker.fits());
+  const listed = (wanted: (file: IndexedFile) => boolean) => filterItems(index.entries(), wanted);
   return {
     archiveName: archive.name,
     fileCount: index.files,
     files: () => index.entries(),
     details: archive.manifest.details?.[component.name],
-    entries: (wanted) => {
-      if (!wanted) return verified(all(), index.entries());
-      if (seeker && start !== undefined) return checksummed(seeker.files(component.name, filterItems(index.entries(), wanted)));
-      return onlyWanted(verified(all(), index.entries()), index.entries(), wanted);
+    async *entries(wanted) {
+      // Each file from where its index puts it: the bytes a check by offsets hashed, and nothing else.
+      if (await fromOffsets()) return yield* checksummed(seeker!.files(component.name, listed(wanted ?? (() => true))));
+      const all = verified(
+        reader ? reader.entries(component.name) : componentEntries(location, component.name, index.files),
+        index.entries(),
+      );
+      yield* wanted ? onlyWanted(all, index.entries(), wanted) : all;
     },
     async readText(path) {
-      for await (const entry of componentEntries(location, component.name, index.files, read)) {
+      const entries = (await fromOffsets())
+        ? checksummed(
+            seeker!.files(
+              component.name,
+              listed((file) => file.path === path),
+            ),
+          )
+        : componentEntries(location, component.name, index.files);
+      for await (const entry of entries) {
         if (entry.path !== path) continue;
         // Small text files only (database.txt, redis-layout.txt): a huge one is refused unread.
         if (entry.size > MAX_TEXT_BYTES) {
@@ -195,7 +211,7 @@ export class SequentialReader {
 
   async *entries(component: string): AsyncGenerator<ArchiveEntry> {
     const wanted = this.order.indexOf(component);
-    if (!this.iterator || this.passed.has(component)) this.restart(component);
+    if (!this.iterator || this.passed.has(component)) this.restart();
     for (const name of this.order.slice(0, wanted + 1)) this.passed.add(name);
     for (;;) {
       const next = this.held ?? (await this.read());
@@ -223,15 +239,9 @@ export class SequentialReader {
     this.iterator = undefined;
   }
 
-  /** A fresh pass: from `component`'s first file when the archive can be read from the middle, else from the start. */
-  private restart(component: string): void {
+  private restart(): void {
     void this.iterator?.return(undefined);
-    const seeker = BodySeeker.of(this.archive.location, this.archive.manifest);
-    const start = this.archive.index.of(component).at;
-    this.iterator =
-      seeker && start !== undefined
-        ? seeker.entriesFrom(start, (path) => componentOf(path) === component)
-        : tarEntries(this.archive.location ?? this.archive.file);
+    this.iterator = tarEntries(this.archive.location ?? this.archive.file);
     this.held = undefined;
     this.passed.clear();
   }

@@ -98,10 +98,11 @@ export async function checkRestoreArchive(session: Session, opened: OpenedArchiv
   const seeker = BodySeeker.of(opened.location, manifest);
   const onBytes = (bytes: number) => progress.advance(bytes);
   const onScope = (bytes: number) => progress.expect(bytes); // only the files it reads
-  let seeking = scope && seeker && seekable(listed!, scope) ? await checkBySeeking(seeker, listed!, scope, onBytes, onScope) : undefined;
   // A recompressed archive keeps its manifest but not its members: it is checked from the start, order and all.
-  if (seeking && !seeker!.usable) seeking = undefined;
-  const { problems, index, checked } = seeking ?? (await checkArchive(opened.location, manifest, onBytes, scope, onScope));
+  const byOffsets = scope !== undefined && seeker !== undefined && seekable(listed!, scope) && (await seeker.fits());
+  const { problems, index, checked } = byOffsets
+    ? await checkBySeeking(seeker, listed!, scope, onBytes, onScope)
+    : await checkArchive(opened.location, manifest, onBytes, scope, onScope);
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
     progress.failed(problems[0]);
@@ -114,7 +115,8 @@ export async function checkRestoreArchive(session: Session, opened: OpenedArchiv
         ? `${checked.files} of ${plural(index.files, 'file')} verified: only those this restore reads (verify checks the whole archive)`
         : `${plural(index.files, 'file')} verified`,
   );
-  return { ...opened, index, legacy, ...(checked ? { checkedOnly: checked } : {}) };
+  // The restore reads what the check read: from the offsets it checked, else from the start.
+  return { ...opened, index, legacy, readsFromOffsets: byOffsets, ...(checked ? { checkedOnly: checked } : {}) };
 }
 
 /**

@@ -19,7 +19,7 @@ export function archivedRdb(source: ComponentSource): RdbBytes {
       return size;
     },
     async *[Symbol.asyncIterator]() {
-      for await (const entry of source.entries()) {
+      for await (const entry of source.entries((file) => file.path === RDB_ENTRY)) {
         if (entry.path !== RDB_ENTRY) {
           entry.content.resume();
           continue;
