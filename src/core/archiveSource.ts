@@ -52,7 +52,10 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
     details: archive.manifest.details?.[component.name],
     async *entries(wanted) {
       // Each file from where its index puts it: the bytes a check by offsets hashed, and nothing else.
-      if (await fromOffsets()) return yield* checksummed(seeker!.files(component.name, listed(wanted ?? (() => true))));
+      if (await fromOffsets()) {
+        yield* checksummed(seeker!.files(component.name, listed(wanted ?? (() => true))));
+        return;
+      }
       const all = verified(
         reader ? reader.entries(component.name) : componentEntries(location, component.name, index.files),
         index.entries(),
