@@ -33,6 +33,7 @@ export function dumpStream(source: ComponentSource, onBytes?: (bytes: number) =>
  * again for `mongorestore --archive --gzip`: inflated, only the framing walked, what is kept
  * deflated at level 1 (fewer bytes through an exec than plain BSON, for a few milliseconds per
  * megabyte). Each chunk is passed on before the next is read: memory holds a chunk and a header.
+ * Inflating is the cost: the 186 MB dump of the 2 GB bench (474 MB of BSON) takes 1.3–1.7 s here.
  * A dump whose framing breaks ends where it breaks: the tool reads an archive cut short and fails.
  */
 export function selectedDumpStream(
