@@ -46,7 +46,8 @@ export function selectedDumpStream(
     (async function* () {
       let kept: Buffer[] = [];
       const reader = new MongoArchiveReader({ forward: { keep, write: (bytes) => kept.push(bytes) } });
-      const gunzip = dumpStream(source, onBytes, cut).pipe(createGunzip({ chunkSize: 256 * 1024 }));
+      const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+      pipeline(dumpStream(source, onBytes, cut), gunzip).catch(() => undefined); // a read failure destroys `gunzip` with it
       try {
         for await (const chunk of gunzip) {
           reader.push(chunk as Buffer);
@@ -54,6 +55,9 @@ export function selectedDumpStream(
           kept = [];
           if (reader.failed) return;
         }
+      } catch (error) {
+        // Cut short by `cut`, the dump no longer inflates to its end: the stream ends where it is, as dumpStream's does.
+        if (!cut?.aborted) throw error;
       } finally {
         gunzip.destroy();
       }
