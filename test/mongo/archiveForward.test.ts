@@ -1,6 +1,10 @@
 import { Long, serialize } from 'bson';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import type { ComponentSource } from '../../src/archive/componentSource.js';
 import { MongoArchiveReader } from '../../src/mongo/archive.js';
+import { selectedDumpStream } from '../../src/mongo/archivedDump.js';
 import { Crc64 } from '../../src/integrity/crc64.js';
 
 /**
@@ -115,6 +119,51 @@ describe('passing on the selected namespaces of a mongodump archive', () => {
     expect(forward(whole, () => true, 100).equals(whole)).toBe(true);
     expect(forward(whole, () => false, 100).equals(Buffer.concat(parts.filter((part) => !part.namespace).map((part) => part.bytes)))).toBe(
       true,
+    );
+  });
+
+  /** An archive's mongodb/ folder holding `dump` as mongo.archive.gz, read in small chunks; `fail` makes the read fail after that many bytes. */
+  const sourceOf = (dump: Buffer, fail?: number): ComponentSource =>
+    ({
+      async *entries() {
+        const chunks = async function* () {
+          for (let offset = 0; offset < dump.length; offset += 512) {
+            if (fail !== undefined && offset >= fail) throw new Error('the archive could not be read');
+            yield dump.subarray(offset, offset + 512);
+          }
+        };
+        yield { path: 'mongo.archive.gz', content: Readable.from(chunks()) };
+      },
+    }) as unknown as ComponentSource;
+  const collect = async (stream: Readable): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const gzipped = gzipSync(whole);
+
+  it('selectedDumpStream inflates the archived dump and passes on the same bytes, gzip again', async () => {
+    let read = 0;
+    const passed = await collect(selectedDumpStream(sourceOf(gzipped), keepOwners, (bytes) => (read += bytes)));
+    expect(gunzipSync(passed).equals(expected)).toBe(true);
+    expect(read).toBe(gzipped.length);
+  });
+
+  it('selectedDumpStream cut by an interrupt ends cleanly where it is: a whole gzip stream of a shorter archive', async () => {
+    const cut = new AbortController();
+    let read = 0;
+    const onBytes = (bytes: number) => {
+      read += bytes;
+      if (read >= gzipped.length / 2) cut.abort();
+    };
+    const passed = gunzipSync(await collect(selectedDumpStream(sourceOf(gzipped), () => true, onBytes, cut.signal)));
+    expect(passed.length).toBeLessThan(whole.length);
+    expect(passed.equals(whole.subarray(0, passed.length))).toBe(true);
+  });
+
+  it('selectedDumpStream fails with the archive when reading it fails, and does not hang', async () => {
+    await expect(collect(selectedDumpStream(sourceOf(gzipped, gzipped.length / 2), keepOwners))).rejects.toThrow(
+      'the archive could not be read',
     );
   });
 });
