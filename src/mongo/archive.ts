@@ -54,6 +54,17 @@ interface Tracked extends NamespaceSummary {
   crc: Crc64;
 }
 
+/**
+ * A reader that passes on part of the archive: the magic, the header and the prelude's terminator,
+ * and the metadata, segments and EOF headers of the namespaces `keep` takes, byte for byte. The
+ * documents of the others are skipped by their lengths, unread; no CRC is computed (the tool that
+ * reads what is passed on checks the kept ones against their EOF headers, carried as they are).
+ */
+export interface ArchiveForward {
+  keep(db: string, collection: string): boolean;
+  write(bytes: Buffer): void;
+}
+
 export class MongoArchiveReader {
   private state: State = { kind: 'magic' };
   private pending: Buffer[] = [];
@@ -64,9 +75,11 @@ export class MongoArchiveReader {
   private header: ArchiveHeader = {};
   private readonly problems: string[] = [];
   private preludeComplete = false;
+  /** Whether the bytes of the current segment (or EOF header's terminator) are passed on. */
+  private forwarding = true;
 
-  /** `preludeOnly`: what follows the prelude is left unread, whatever it is. */
-  constructor(private readonly options: { readonly preludeOnly?: boolean } = {}) {}
+  /** `preludeOnly`: what follows the prelude is left unread, whatever it is. `forward`: see ArchiveForward. */
+  constructor(private readonly options: { readonly preludeOnly?: boolean; readonly forward?: ArchiveForward } = {}) {}
 
   push(chunk: Buffer): void {
     let offset = 0;
@@ -74,7 +87,8 @@ export class MongoArchiveReader {
       if (this.documentRemaining > 0 && this.state.kind === 'segment-data') {
         const take = Math.min(this.documentRemaining, chunk.length - offset);
         const namespace = this.state.namespace;
-        namespace.crc.update(chunk.subarray(offset, offset + take));
+        if (this.options.forward) this.pass(chunk.subarray(offset, offset + take));
+        else namespace.crc.update(chunk.subarray(offset, offset + take));
         namespace.bytes += take;
         this.documentRemaining -= take;
         offset += take;
@@ -142,19 +156,19 @@ export class MongoArchiveReader {
   }
 
   private afterMagic(magic: number): void {
-    this.reset();
+    this.passPending(true);
     if (magic !== MAGIC) return this.fail(`not a mongodump archive (magic number 0x${magic.toString(16)})`);
     this.state = { kind: 'header' };
   }
 
   private afterEofTerminator(word: number): void {
-    this.reset();
+    this.passPending(this.forwarding);
     if (word !== TERMINATOR) return this.fail('an EOF header is not followed by a terminator');
     this.state = { kind: 'segment-header' };
   }
 
   private afterTerminator(): void {
-    this.reset();
+    this.passPending(this.state.kind === 'metadata' || this.forwarding);
     if (this.state.kind === 'metadata') {
       this.preludeComplete = true;
       this.state = { kind: 'segment-header' };
@@ -169,7 +183,8 @@ export class MongoArchiveReader {
   private startDataDocument(lengthBytes: Buffer, length: number): void {
     const namespace = (this.state as { namespace: Tracked }).namespace;
     namespace.documents += 1;
-    namespace.crc.update(lengthBytes);
+    if (this.options.forward) this.pass(lengthBytes);
+    else namespace.crc.update(lengthBytes);
     namespace.bytes += lengthBytes.length;
     this.documentRemaining = length - lengthBytes.length;
     this.reset();
@@ -179,6 +194,12 @@ export class MongoArchiveReader {
     const state = this.state;
     const document = this.decode(bytes);
     if (!document) return;
+    const forward = this.options.forward;
+    if (forward) {
+      const kept = state.kind === 'header' || forward.keep(String(document.db ?? ''), String(document.collection ?? ''));
+      if (state.kind === 'segment-header') this.forwarding = kept;
+      if (kept) forward.write(bytes);
+    }
     if (state.kind === 'header') {
       this.header = {
         formatVersion: stringField(document.version),
@@ -191,7 +212,10 @@ export class MongoArchiveReader {
       this.track(document).type = metadataType(document, this.problems);
     } else if (state.kind === 'segment-header') {
       const namespace = this.track(document);
-      if (document.EOF === true) {
+      if (document.EOF === true && forward) {
+        namespace.ended = true;
+        this.state = { kind: 'eof-terminator' };
+      } else if (document.EOF === true) {
         const expected = typeof document.CRC === 'bigint' ? BigInt.asUintN(64, document.CRC) : BigInt(Number(document.CRC ?? 0));
         namespace.ended = true;
         namespace.crcMatches = namespace.crc.digest() === expected;
@@ -206,6 +230,17 @@ export class MongoArchiveReader {
   private reset(): void {
     this.pending = [];
     this.pendingBytes = 0;
+  }
+
+  /** Passes on the bytes of the current segment when it is kept. */
+  private pass(bytes: Buffer): void {
+    if (this.forwarding) this.options.forward?.write(bytes);
+  }
+
+  /** Passes on a terminator or the magic (a copy: `pending` may hold slices of the caller's chunk), then resets. */
+  private passPending(kept: boolean): void {
+    if (kept && this.options.forward) this.options.forward.write(Buffer.concat(this.pending, this.pendingBytes));
+    this.reset();
   }
 
   private decode(bytes: Buffer): Document | undefined {

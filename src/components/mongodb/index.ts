@@ -1,7 +1,7 @@
 import { smallFileList } from '../../archive/smallFileList.js';
 import { statfs } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Component, PlanContext, RestorePlan } from '../../core/component.js';
@@ -14,7 +14,7 @@ import type { Project } from '../../model/project.js';
 import { containerAvailability } from '../../docker/containers.js';
 import type { NamespaceSummary } from '../../mongo/archive.js';
 import { dumpShape, reportedCounts, requireGzipOutput } from './dumpOutput.js';
-import { dumpStream, MONGO_DUMP_ENTRY, readDump } from '../../mongo/archivedDump.js';
+import { dumpStream, MONGO_DUMP_ENTRY, readDump, selectedDumpStream } from '../../mongo/archivedDump.js';
 import { DumpTally } from '../../mongo/dumpTally.js';
 import { projectMongoTools, type MongoTools } from '../../mongo/tools.js';
 import { driverCollections, shellCollections, type MongoCollections } from '../../mongo/collections.js';
@@ -131,15 +131,12 @@ export const mongodb: Component<MongoPlan> = {
     // From --drop on, the run ends in the archive's data or the previous data put back. An
     // interrupt cuts mongorestore's input short: it fails and exits by itself, and only then
     // does the put-back touch the server.
+    const { args, stdin } = restoreInput(plan, source, (bytes) => progress.advance(bytes), signal);
     const result = await critical('restoring MongoDB (an interrupt puts the previous data back)', () =>
-      tools
-        .run('mongorestore', plan.args, {
-          stdin: dumpStream(source, (bytes) => progress.advance(bytes), signal),
-        })
-        .catch(async (error: Error) => {
-          if (undo) await undo(error.message, signal.aborted);
-          throw error;
-        }),
+      tools.run('mongorestore', args, { stdin }).catch(async (error: Error) => {
+        if (undo) await undo(error.message, signal.aborted);
+        throw error;
+      }),
     );
     // A run that ended well before the interrupt reached it restored the whole archive: that stands.
     if (result.exitCode !== 0) {
@@ -295,6 +292,23 @@ function restoreArguments(sourceDb: string, targetDb: string, includes?: readonl
   const remap = remapArguments(sourceDb, targetDb);
   const scope = includes ? [...includes, ...remap.filter((arg) => !arg.startsWith('--nsInclude='))] : remap;
   return ['--drop', '--archive', '--gzip', ...scope];
+}
+
+/**
+ * What mongorestore reads: the whole dump, or for a selection only the prelude with the chosen
+ * collections' metadata and their segments (time-series buckets with their collection);
+ * `--nsInclude` still names them. Progress counts the archived dump's bytes.
+ */
+function restoreInput(
+  plan: MongoPlan,
+  source: ComponentSource,
+  onBytes: (bytes: number) => void,
+  signal: AbortSignal,
+): { args: readonly string[]; stdin: Readable } {
+  if (!plan.picked) return { args: plan.args, stdin: dumpStream(source, onBytes, signal) };
+  const owners = new Set(plan.picked.owners);
+  const keep = (db: string, collection: string) => db === plan.sourceDb && owners.has(ownerCollection(collection));
+  return { args: plan.args, stdin: selectedDumpStream(source, keep, onBytes, signal) };
 }
 
 /** `--no-keep-mongodb` (or ORKESTRA_KEEP_MONGODB=no) skips the dump of the data --drop replaces. */
