@@ -1,5 +1,5 @@
 import { LzfDamage, lzfMostExpanded, LzfShape } from './lzf.js';
-import { MOST_STRING_BYTES } from './rdbReader.js';
+import { MOST_STRING_BYTES, valueLayout } from './rdbReader.js';
 
 /**
  * The common case of the RDB walk, read synchronously from bytes already buffered: lengths,
@@ -129,38 +129,28 @@ export class BufferedRecords {
 
   /** Steps over the value of a key of type `type` (the walk's `skipValue`): false when it cannot here, streams included. */
   value(type: number): boolean {
-    switch (type) {
-      case 0:
-      case 9:
-      case 10:
-      case 11:
-      case 12:
-      case 13:
-      case 16:
-      case 17:
-      case 20:
+    switch (valueLayout(type)) {
+      case 'string':
         return this.string();
-      case 1:
-      case 2:
-      case 14:
+      case 'strings':
         return this.strings(this.count(1));
-      case 4: {
+      case 'pairs': {
         const pairs = this.count(2);
         return pairs >= 0 && this.strings(2 * pairs);
       }
-      case 3:
+      case 'scoresAsText':
         for (let count = this.count(2); count !== 0; count -= 1) {
           if (count < 0 || !this.string()) return false;
           const size = this.byte(); // a double as text: 253-255 are nan, +inf, -inf
           if (size < 0 || (size < 253 && !this.pass(size))) return false;
         }
         return true;
-      case 5:
+      case 'binaryScores':
         for (let count = this.count(9); count !== 0; count -= 1) {
           if (count < 0 || !this.string() || !this.pass(8)) return false;
         }
         return true;
-      case 18:
+      case 'quicklist':
         for (let count = this.count(2); count !== 0; count -= 1) {
           if (count < 0 || this.number() < 0 || !this.string()) return false;
         }

@@ -302,3 +302,24 @@ export class ChunkReader {
     }
   }
 }
+
+/**
+ * How a value of RDB type `type` is laid out, for walks that step over it: one string (a plain
+ * value or a packed encoding), a count of strings (list, set, quicklist v1), a count of field and
+ * value pairs (hash), a sorted set with scores as text or as binary doubles, a quicklist v2
+ * (a container kind and a string per node); undefined for the rest (streams, modules).
+ */
+export type ValueLayout = 'string' | 'strings' | 'pairs' | 'scoresAsText' | 'binaryScores' | 'quicklist';
+
+const LAYOUTS: ReadonlyMap<number, ValueLayout> = new Map([
+  ...[0, 9, 10, 11, 12, 13, 16, 17, 20].map((type) => [type, 'string'] as const),
+  ...[1, 2, 14].map((type) => [type, 'strings'] as const),
+  [4, 'pairs'],
+  [3, 'scoresAsText'],
+  [5, 'binaryScores'],
+  [18, 'quicklist'],
+]);
+
+export function valueLayout(type: number): ValueLayout | undefined {
+  return LAYOUTS.get(type);
+}

@@ -4,7 +4,7 @@
  * memory for it (rdbReader.ts). `rdbKeys.ts` gives its keys as a sequence.
  */
 import { BufferedRecords } from './rdbBuffered.js';
-import { ChunkReader, MOST_STRING_BYTES, Unwalkable } from './rdbReader.js';
+import { ChunkReader, MOST_STRING_BYTES, Unwalkable, valueLayout } from './rdbReader.js';
 
 const OP = {
   FUNCTION2: 0xf5,
@@ -300,37 +300,27 @@ async function skipValue(reader: ChunkReader, type: number): Promise<void> {
   const strings = async (count: number) => {
     for (let index = 0; index < count; index += 1) await reader.string(NEVER);
   };
-  switch (type) {
-    case 0:
-    case 9:
-    case 10:
-    case 11:
-    case 12:
-    case 13:
-    case 16:
-    case 17:
-    case 20:
+  switch (valueLayout(type)) {
+    case 'string':
       return void (await reader.string(NEVER)); // one string: the value or its packed encoding
-    case 1:
-    case 2:
-    case 14:
+    case 'strings':
       return strings(await reader.count('a list or set of strings'));
-    case 4:
+    case 'pairs':
       return strings(2 * (await reader.count('a hash', 2)));
-    case 3:
+    case 'scoresAsText':
       for (let count = await reader.count('a sorted set', 2); count > 0; count -= 1) {
         await reader.string(NEVER);
         const size = await reader.byte(); // a double as text: 253-255 are nan, +inf, -inf
         if (size < 253) await reader.pass(size);
       }
       return;
-    case 5:
+    case 'binaryScores':
       for (let count = await reader.count('a sorted set', 9); count > 0; count -= 1) {
         await reader.string(NEVER);
         await reader.pass(8);
       }
       return;
-    case 18:
+    case 'quicklist':
       for (let count = await reader.count('a quicklist', 2); count > 0; count -= 1) {
         await reader.number(); // container: plain or packed
         await reader.string(NEVER);
