@@ -60,10 +60,8 @@ export class BodySeeker {
    * puts them and hold what it says. Asked once per archive, by whichever reader comes first.
    */
   fits(): Promise<boolean> {
-    this.table.fits ??= this.memberFits(0).then(
-      async (first) => first && (await this.memberFits(this.table.members.count - 1)),
-      () => false,
-    );
+    const fits = (member: number) => this.memberFits(member).catch(() => false); // not a member where the table says
+    this.table.fits ??= fits(0).then(async (first) => first && (await fits(this.table.members.count - 1)));
     return this.table.fits;
   }
 

@@ -108,6 +108,19 @@ describe('reading an archive body from the middle', () => {
     }
   });
 
+  it('a table whose last member holds more than it says does not fit (refused, not thrown)', async () => {
+    const { path } = await writeArchive('gzip');
+    const { manifest } = await readManifest(path);
+    const last = manifest.seekTable!.uncompressed.length - 1;
+    manifest.seekTable!.uncompressed[last] -= 512;
+    const archive = await PinnedArchive.open(path);
+    try {
+      expect(await BodySeeker.of(archive, manifest)!.fits()).toBe(false);
+    } finally {
+      await archive.close();
+    }
+  });
+
   it('a file that is not where its index puts it, or not in the archive, fails the read as a damaged archive', async () => {
     const { path } = await writeArchive('gzip');
     const { manifest } = await readManifest(path);
