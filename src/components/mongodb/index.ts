@@ -1,7 +1,6 @@
-import { smallFileList } from '../../archive/smallFileList.js';
 import { statfs } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Component, PlanContext, RestorePlan } from '../../core/component.js';
@@ -13,9 +12,18 @@ import { formatBytes, plural, withoutFinalPeriod } from '../../base/format.js';
 import type { Project } from '../../model/project.js';
 import { containerAvailability } from '../../docker/containers.js';
 import type { NamespaceSummary } from '../../mongo/archive.js';
-import { dumpShape, reportedCounts, requireGzipOutput } from './dumpOutput.js';
-import { dumpStream, MONGO_DUMP_ENTRY, readDump, selectedDumpStream } from '../../mongo/archivedDump.js';
-import { DumpTally } from '../../mongo/dumpTally.js';
+import { dumpShape, reportedCounts } from './dumpOutput.js';
+import {
+  dumpPartPath,
+  dumpStream,
+  isDumpPart,
+  MONGO_DUMP_ENTRY,
+  plainDumpStream,
+  readDump,
+  selectedDumpStream,
+  type DumpLayout,
+} from '../../mongo/archivedDump.js';
+import { DumpSplitter } from '../../mongo/dumpParts.js';
 import { projectMongoTools, type MongoTools } from '../../mongo/tools.js';
 import { driverCollections, shellCollections, type MongoCollections } from '../../mongo/collections.js';
 import type { Services } from '../../core/services.js';
@@ -38,7 +46,9 @@ import {
   notSelected,
   mongoSelection,
   notKept,
+  dumpPartsTaken,
   planSelection,
+  selectionReads,
   type SelectionPlan,
 } from './selection.js';
 
@@ -64,15 +74,18 @@ interface MongoPlan extends RestorePlan {
 }
 
 /**
- * MongoDB: `mongodump --db <db> --archive --gzip` inside the container, streamed out of the exec
- * into the archive; restored by streaming it back into `mongorestore --drop --archive --gzip`,
- * with --nsFrom/--nsTo when the target database has another name.
+ * MongoDB: `mongodump --db <db> --archive` inside the container, streamed out of the exec and cut
+ * into parts by collection (DumpSplitter) into the archive; restored by streaming the parts back
+ * into `mongorestore --drop --archive` (only the selected collections' parts for `--ns`), with
+ * --nsFrom/--nsTo when the target database has another name. Older archives keep mongodump's
+ * `--gzip` output whole (`mongo.archive.gz`), restored with `--gzip`.
  */
 export const mongodb: Component<MongoPlan> = {
   name: MONGODB,
   title: 'MongoDB',
   selectors: MONGO_SELECTORS,
   pickSelectors: pickCollections,
+  selectionReads,
 
   async availability({ project, services, signal }) {
     if (project.setting('MONGO_URI') === undefined)
@@ -94,17 +107,21 @@ export const mongodb: Component<MongoPlan> = {
     await sink.addText(DATABASE_ENTRY, `${tools.database}\n`);
     progress.note(`dumping database ${tools.database} ${tools.where}`);
     const output = new PassThrough({ highWaterMark: 1 << 20 });
-    const tally = new DumpTally();
-    const checked = requireGzipOutput();
-    pipeline(output, tally, checked).catch(() => undefined); // errors surface through `checked`
+    let sequence = 0;
+    const splitter = new DumpSplitter((part) =>
+      sink.addFile(dumpPartPath(sequence++), part.bytes, Readable.from(part.chunks), {
+        details: () => (part.namespace === undefined ? { prelude: true } : { namespace: part.namespace }),
+      }),
+    );
+    // Plain BSON out of mongodump: the archive compresses it, on every core, and a restore of a few collections picks their parts.
     const [added, dumped] = await Promise.allSettled([
-      sink.addStream(DUMP_ENTRY, checked, { compressible: false }),
-      tools.run('mongodump', [`--db=${tools.database}`, '--archive', '--gzip'], { stdout: output, signal }),
+      pipeline(output, splitter),
+      tools.run('mongodump', [`--db=${tools.database}`, '--archive'], { stdout: output, signal }),
     ]);
     if (dumped.status === 'fulfilled' && dumped.value.exitCode !== 0) throw toolFailure('mongodump', dumped.value, tools);
     if (added.status === 'rejected') throw added.reason;
     if (dumped.status === 'rejected') throw dumped.reason;
-    const counts = tally.counts();
+    const counts = splitter.counts();
     return {
       details: { database: tools.database },
       summary: `database ${tools.database}${counts ? `, ${plural(counts.length, 'collection')}` : ''}`,
@@ -207,7 +224,7 @@ export const mongodb: Component<MongoPlan> = {
  */
 async function planMongoRestore({ project, services, source, signal, selection, manifest }: PlanContext): Promise<MongoPlan> {
   const picked = mongoSelection(selection);
-  await checkMongoFiles(source);
+  const layout = await checkMongoFiles(source);
   const sourceDb = await sourceDatabase(source); // the archive is checked before the server is asked
   // A selection is matched against the dump's namespaces before the server is asked.
   const selectedDump = picked && (await archivedCounts(source, manifest.shape?.components[MONGODB]));
@@ -215,7 +232,9 @@ async function planMongoRestore({ project, services, source, signal, selection, 
   const tools = await projectMongoTools(project, services);
   if (picked?.toDatabase !== undefined) checkBeside(picked.toDatabase, tools.database);
   const targetDb = picked?.toDatabase ?? tools.database;
-  const args = restoreArguments(sourceDb, targetDb, chosen?.includes);
+  // A selection is cut out of the dump as plain BSON; an older archive's whole dump goes as it is kept.
+  const gzip = layout === 'gzip' && !chosen;
+  const args = restoreArguments(sourceDb, targetDb, chosen?.includes, gzip);
   const collections = await collectionsOf(project, services, tools);
   // What the target holds now is asked while mongorestore --dryRun runs: both only read.
   const selecting =
@@ -225,7 +244,7 @@ async function planMongoRestore({ project, services, source, signal, selection, 
   // mongorestore --dryRun reads only the prelude; without recorded counts, the tool's own reader checks every document.
   const [read, dryRun] = await Promise.all([
     selectedDump?.dump ?? readDump(source),
-    tools.run('mongorestore', ['--dryRun', ...args], { stdin: dumpStream(source), signal }),
+    tools.run('mongorestore', ['--dryRun', ...args], { stdin: gzip ? dumpStream(source) : plainDumpStream(source), signal }),
   ]).catch(async (error: unknown) => {
     await selectionSettled;
     throw error;
@@ -288,10 +307,10 @@ async function planMongoRestore({ project, services, source, signal, selection, 
 }
 
 /** `--nsInclude` scopes the restore to the archive's database, or to the chosen collections of it. */
-function restoreArguments(sourceDb: string, targetDb: string, includes?: readonly string[]): string[] {
+function restoreArguments(sourceDb: string, targetDb: string, includes: readonly string[] | undefined, gzip: boolean): string[] {
   const remap = remapArguments(sourceDb, targetDb);
   const scope = includes ? [...includes, ...remap.filter((arg) => !arg.startsWith('--nsInclude='))] : remap;
-  return ['--drop', '--archive', '--gzip', ...scope];
+  return ['--drop', '--archive', ...(gzip ? ['--gzip'] : []), ...scope];
 }
 
 /**
@@ -308,7 +327,7 @@ function restoreInput(
   if (!plan.picked) return { args: plan.args, stdin: dumpStream(source, onBytes, signal) };
   const owners = new Set(plan.picked.owners);
   const keep = (db: string, collection: string) => db === plan.sourceDb && owners.has(ownerCollection(collection));
-  return { args: plan.args, stdin: selectedDumpStream(source, keep, onBytes, signal) };
+  return { args: plan.args, stdin: selectedDumpStream(source, keep, dumpPartsTaken(keep), onBytes, signal) };
 }
 
 /** `--no-keep-mongodb` (or ORKESTRA_KEEP_MONGODB=no) skips the dump of the data --drop replaces. */
@@ -381,15 +400,25 @@ async function sourceDatabase(source: ComponentSource): Promise<string> {
   return name;
 }
 
-async function checkMongoFiles(source: ComponentSource): Promise<void> {
-  const files = await smallFileList(source, 'mongodb');
-  for (const file of files) {
-    if (file.path !== DUMP_ENTRY && file.path !== DATABASE_ENTRY) {
-      throw new UsageError(`${source.archiveName}: mongodb/${file.path} is not a MongoDB file this tool restores.`);
-    }
+/**
+ * The mongodb files are this tool's: database.txt and the dump, kept one way — parts numbered
+ * from 0 in archive order, or the older gzip file. Refused (exit 2) before the server is asked;
+ * the list is streamed, as a dump of a million parts has them.
+ */
+async function checkMongoFiles(source: ComponentSource): Promise<DumpLayout> {
+  const refuse = (problem: string) => new UsageError(`${source.archiveName}: ${problem}.`, { hint: 'Nothing was touched.' });
+  let parts = 0;
+  let whole: number | undefined;
+  for await (const file of source.files()) {
+    if (file.path === DATABASE_ENTRY) continue;
+    if (file.path === DUMP_ENTRY) whole = file.size;
+    else if (!isDumpPart(file.path)) throw refuse(`mongodb/${file.path} is not a MongoDB file this tool restores`);
+    else if (file.path !== dumpPartPath(parts)) throw refuse(`mongodb/${file.path} is out of place: mongodb/${dumpPartPath(parts)} belongs there`);
+    else if (file.size === 0) throw refuse(`mongodb/${file.path} is empty`);
+    else parts += 1;
   }
-  const dump = files.find((file) => file.path === DUMP_ENTRY);
-  if (!dump || dump.size === 0) {
-    throw new UsageError(`${source.archiveName}: mongodb/${DUMP_ENTRY} is missing or empty.`, { hint: 'Nothing was touched.' });
-  }
+  if (whole !== undefined && parts > 0) throw refuse(`mongodb holds two dumps (${DUMP_ENTRY} and dump/), and a restore takes one`);
+  if (parts > 0) return 'parts';
+  if (!whole) throw refuse(`mongodb/${DUMP_ENTRY} is missing or empty`);
+  return 'gzip';
 }

@@ -6,6 +6,8 @@ import type { NamespaceSummary } from '../../mongo/archive.js';
 import type { MongoCollections } from '../../mongo/collections.js';
 import { exactNamespace, isValidDatabaseName } from '../../mongo/remap.js';
 import { selectorGlob } from '../../base/globMatch.js';
+import type { IndexedFile } from '../../archive/fileIndex.js';
+import { isDumpPart } from '../../mongo/archivedDump.js';
 import { ownerCollection } from './putBack.js';
 
 /**
@@ -62,6 +64,36 @@ export function checkBeside(toDatabase: string, liveDatabase: string): void {
   throw new UsageError(`--to-database ${toDatabase} is the live database (MONGO_DATABASE): a restore beside never writes into it.`, {
     hint: 'Name another database, or leave --to-database out to restore in place. Nothing was touched.',
   });
+}
+
+/**
+ * The archive files a restore of the collections `takes` reads: everything but the dump's parts
+ * of other collections (the prelude, and a part that does not say whose it is, are read).
+ */
+export function dumpPartsTaken(takes: (db: string, collection: string) => boolean): (file: IndexedFile) => boolean {
+  return (file) => {
+    if (!isDumpPart(file.path)) return true;
+    const namespace = file.details?.namespace;
+    const dot = typeof namespace === 'string' ? namespace.indexOf('.') : -1; // a database name holds no dot
+    return dot <= 0 || takes((namespace as string).slice(0, dot), (namespace as string).slice(dot + 1));
+  };
+}
+
+/**
+ * What a restore of `selection` reads (Component.selectionReads), decided before the archive's
+ * database is known: a pattern without a database matches the collection in any, which can only
+ * read more than the restore takes, never less.
+ */
+export function selectionReads(selection: RestoreSelection): (file: IndexedFile) => boolean {
+  const patterns = mongoSelection(selection)?.patterns ?? [];
+  if (patterns.length === 0) return () => true;
+  const matchers = patterns.map((pattern) => {
+    const dot = pattern.indexOf('.');
+    const collection = selectorGlob(dot < 0 ? pattern : pattern.slice(dot + 1));
+    const database = dot < 0 ? () => true : selectorGlob(pattern.slice(0, dot));
+    return (db: string, name: string) => database(db) && collection(ownerCollection(name));
+  });
+  return dumpPartsTaken((db, name) => matchers.some((matches) => matches(db, name)));
 }
 
 /** The collections a selection takes from the archive, by owner (a time-series collection with its buckets). */

@@ -1,0 +1,156 @@
+import { Writable } from 'node:stream';
+import { RuntimeError } from '../base/errors.js';
+import { MongoArchiveReader, type NamespaceSummary } from './archive.js';
+
+/** A collection's part is handed on once it holds this much, at the end of a segment. */
+export const DUMP_PART_BYTES = 4 * 1024 * 1024;
+/** What the parts being gathered may hold together before the largest is handed on early. */
+const GATHERED_BYTES = 32 * 1024 * 1024;
+/** Gathered bytes are copied into blocks of this size: a part is a few large chunks, not one per document. */
+const BLOCK_BYTES = 256 * 1024;
+
+/** A stretch of the dump: the prelude, or segments of one namespace in the order mongodump wrote them. */
+export interface DumpPart {
+  /** "db.collection"; undefined for the prelude (magic, header, every collection's metadata). */
+  readonly namespace?: string;
+  readonly chunks: readonly Buffer[];
+  readonly bytes: number;
+}
+
+class Gathering {
+  readonly blocks: Buffer[] = [];
+  bytes = 0;
+  private used = BLOCK_BYTES;
+
+  add(bytes: Buffer): void {
+    let offset = 0;
+    while (offset < bytes.length) {
+      if (this.used === BLOCK_BYTES) {
+        this.blocks.push(Buffer.allocUnsafe(BLOCK_BYTES));
+        this.used = 0;
+      }
+      const copied = bytes.copy(this.blocks[this.blocks.length - 1], this.used, offset);
+      this.used += copied;
+      offset += copied;
+    }
+    this.bytes += bytes.length;
+  }
+
+  take(): Buffer[] {
+    const blocks = this.blocks.splice(0);
+    if (blocks.length > 0) blocks[blocks.length - 1] = blocks[blocks.length - 1].subarray(0, this.used);
+    this.bytes = 0;
+    this.used = BLOCK_BYTES;
+    return blocks;
+  }
+}
+
+/**
+ * Cuts mongodump's archive (mongo-tools `common/archive/spec.md`) into parts a restore of a few
+ * collections can pick: the prelude first, then parts that each hold segments of one namespace
+ * only, cut at segment ends. mongodump interleaves the collections it dumps at once; here each
+ * namespace gathers its own segments, so the parts are sorted by namespace rather than written
+ * in mongodump's order. Their concatenation is still a mongodump archive that holds the same
+ * documents in the same order per namespace, each EOF header after its segments, as
+ * `mongodump --numParallelCollections=1` writes it. Memory holds what is being gathered: at most
+ * GATHERED_BYTES beside the segments still open. The documents are counted and CRC-64-checked
+ * on the way (`counts`); framing mongodump would never write fails the backup.
+ */
+export class DumpSplitter extends Writable {
+  private readonly tally = new MongoArchiveReader();
+  private readonly framing: MongoArchiveReader;
+  /** Insertion order is the order namespaces first appear: the prelude's key is undefined. */
+  private readonly gathering = new Map<string | undefined, Gathering>([[undefined, new Gathering()]]);
+  /** The namespace whose segment is arriving; undefined while the prelude is. */
+  private current: string | undefined;
+  private preludeCut = false;
+  private gathered = 0;
+  private seen = 0;
+  private readonly ready: DumpPart[] = [];
+  private namespaces: NamespaceSummary[] | undefined;
+
+  private readonly partBytes: number;
+  private readonly gatheredBytes: number;
+
+  constructor(
+    private readonly handOn: (part: DumpPart) => Promise<void>,
+    sizes: { readonly partBytes?: number; readonly gatheredBytes?: number } = {},
+  ) {
+    super({ highWaterMark: 1 << 20 });
+    this.partBytes = sizes.partBytes ?? DUMP_PART_BYTES;
+    this.gatheredBytes = sizes.gatheredBytes ?? GATHERED_BYTES;
+    this.framing = new MongoArchiveReader({
+      forward: { keep: (db, collection) => this.segmentStarts(db, collection), write: (bytes) => this.gather(bytes) },
+    });
+  }
+
+  /** Documents per namespace, or undefined when a CRC-64 or a document did not check out. */
+  counts(): NamespaceSummary[] | undefined {
+    return this.namespaces;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.seen += chunk.length;
+    this.tally.push(chunk);
+    this.framing.push(chunk);
+    if (this.framing.failed) {
+      callback(notAnArchive(this.framing.summary().problems[0]));
+      return;
+    }
+    while (this.gathered > this.gatheredBytes) {
+      const largest = [...this.gathering].filter(([name]) => name !== this.current).sort((a, b) => b[1].bytes - a[1].bytes)[0];
+      if (!largest || largest[1].bytes === 0) break; // only the open segment holds bytes: it is cut at its end
+      this.cut(largest[0]);
+    }
+    this.handReady().then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.seen === 0) {
+      callback(new RuntimeError('mongodump exited without writing an archive (0 bytes).'));
+      return;
+    }
+    const framing = this.framing.finish();
+    if (framing.problems.length > 0) {
+      callback(notAnArchive(framing.problems[0]));
+      return;
+    }
+    const tally = this.tally.finish();
+    if (tally.problems.length === 0) this.namespaces = tally.namespaces;
+    if (!this.preludeCut) this.cut(undefined); // a dump of no collection is its prelude alone
+    for (const [name, gathering] of this.gathering) if (name !== undefined && gathering.bytes > 0) this.cut(name);
+    this.handReady().then(() => callback(), callback);
+  }
+
+  /** The reader met a segment header (or, in the prelude, a collection's metadata): the one before it has ended. */
+  private segmentStarts(db: string, collection: string): boolean {
+    if (!this.framing.preludeRead) return true;
+    const ended = this.current;
+    if (!this.preludeCut) this.cut(undefined);
+    else if (ended !== undefined && this.gathering.get(ended)!.bytes >= this.partBytes) this.cut(ended);
+    this.current = `${db}.${collection}`;
+    if (!this.gathering.has(this.current)) this.gathering.set(this.current, new Gathering());
+    return true;
+  }
+
+  private gather(bytes: Buffer): void {
+    this.gathering.get(this.current)!.add(bytes);
+    this.gathered += bytes.length;
+  }
+
+  private cut(namespace: string | undefined): void {
+    const gathering = this.gathering.get(namespace)!;
+    if (namespace === undefined) this.preludeCut = true;
+    const bytes = gathering.bytes;
+    this.gathered -= bytes;
+    this.ready.push({ ...(namespace === undefined ? {} : { namespace }), bytes, chunks: gathering.take() });
+  }
+
+  private async handReady(): Promise<void> {
+    while (this.ready.length > 0) await this.handOn(this.ready.shift()!);
+  }
+}
+
+function notAnArchive(problem: string | undefined): RuntimeError {
+  return new RuntimeError(`mongodump wrote something that is not a whole mongodump archive: ${problem ?? 'it ends early'}.`);
+}

@@ -1,0 +1,93 @@
+import { deserialize } from 'bson';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { MongoArchiveReader } from '../../src/mongo/archive.js';
+import { DumpSplitter, type DumpPart } from '../../src/mongo/dumpParts.js';
+import { interleavedDump } from '../helpers/interleavedDump.js';
+
+/** `bytes` through a DumpSplitter in chunks of `chunkSize`: the parts it hands on, and its counts. */
+async function split(bytes: Buffer, chunkSize: number, sizes: { partBytes?: number; gatheredBytes?: number } = {}) {
+  const parts: { namespace?: string; bytes: Buffer }[] = [];
+  const splitter = new DumpSplitter(async (part: DumpPart) => {
+    const joined = Buffer.concat(part.chunks);
+    expect(joined.length).toBe(part.bytes);
+    parts.push({ namespace: part.namespace, bytes: joined });
+  }, sizes);
+  const chunks = Array.from({ length: Math.ceil(bytes.length / chunkSize) }, (_, n) => bytes.subarray(n * chunkSize, (n + 1) * chunkSize));
+  await pipeline(Readable.from(chunks), splitter);
+  return { parts, counts: splitter.counts() };
+}
+
+/** Each namespace's documents, CRC verdicts and counts as the tool's reader finds them in `bytes`. */
+function summary(bytes: Buffer) {
+  const reader = new MongoArchiveReader();
+  reader.push(bytes);
+  const found = reader.finish();
+  expect(found.problems).toEqual([]);
+  return found.namespaces.map((namespace) => [`${namespace.db}.${namespace.collection}`, namespace.documents, namespace.crcMatches]);
+}
+
+describe('a mongodump archive cut into parts by collection', () => {
+  const pieces = interleavedDump();
+  const whole = Buffer.concat(pieces.map((piece) => piece.bytes));
+  const preludeEnd = pieces.findIndex((piece, index) => index > 1 && piece.namespace === undefined) + 1;
+  const prelude = Buffer.concat(pieces.slice(0, preludeEnd).map((piece) => piece.bytes));
+  const ofNamespace = (name: string) =>
+    Buffer.concat(pieces.slice(preludeEnd).filter((piece) => piece.namespace === name).map((piece) => piece.bytes));
+  const firstSeen = [...new Set(pieces.slice(preludeEnd).map((piece) => piece.namespace!))];
+
+  for (const chunkSize of [1, 7, 4096, whole.length]) {
+    it(`the prelude comes first, then one part per namespace holding its segments and EOF header in order (chunks of ${chunkSize})`, async () => {
+      const { parts } = await split(whole, chunkSize);
+      expect(parts[0]).toEqual({ bytes: prelude, namespace: undefined });
+      expect(parts.slice(1).map((part) => part.namespace)).toEqual(firstSeen);
+      for (const part of parts.slice(1)) expect(part.bytes.equals(ofNamespace(part.namespace!))).toBe(true);
+    });
+  }
+
+  it('the parts concatenated read as the same archive: every namespace, document count and CRC-64 as in the interleaved one', async () => {
+    const { parts, counts } = await split(whole, 333);
+    const joined = Buffer.concat(parts.map((part) => part.bytes));
+    expect(joined.length).toBe(whole.length);
+    expect(summary(joined)).toEqual(summary(whole));
+    expect(counts?.map((namespace) => [`${namespace.db}.${namespace.collection}`, namespace.documents])).toEqual(
+      summary(whole).map(([name, documents]) => [name, documents]),
+    );
+  });
+
+  it('small parts are cut only where a segment ends: each begins with a segment header of its own namespace', async () => {
+    for (const sizes of [{ partBytes: 1 }, { partBytes: 1000 }, { gatheredBytes: 1 }, { partBytes: 5000, gatheredBytes: 20_000 }]) {
+      const { parts } = await split(whole, 97, sizes);
+      expect(parts.length).toBeGreaterThan(firstSeen.length + 1);
+      for (const part of parts.slice(1)) {
+        const header = deserialize(part.bytes.subarray(0, part.bytes.readInt32LE(0)));
+        expect(`${header.db}.${header.collection}`).toBe(part.namespace);
+      }
+      for (const name of firstSeen) {
+        const joined = Buffer.concat(parts.filter((part) => part.namespace === name).map((part) => part.bytes));
+        expect(joined.equals(ofNamespace(name))).toBe(true);
+      }
+      expect(summary(Buffer.concat(parts.map((part) => part.bytes)))).toEqual(summary(whole));
+    }
+  });
+
+  it('the prelude and the parts of a few namespaces read as a sound archive of those alone', async () => {
+    const { parts } = await split(whole, 4096, { partBytes: 1000 });
+    const picked = parts.filter((part) => part.namespace === undefined || part.namespace === 'shop.audit');
+    const reader = new MongoArchiveReader();
+    reader.push(Buffer.concat(picked.map((part) => part.bytes)));
+    const found = reader.finish();
+    expect(found.problems).toEqual([]);
+    expect(found.namespaces.find((namespace) => namespace.collection === 'audit')).toMatchObject({ documents: 5, crcMatches: true });
+    expect(found.namespaces.find((namespace) => namespace.collection === 'users')).toMatchObject({ documents: 0, ended: false });
+  });
+
+  it('output that is not a whole mongodump archive fails the backup, naming what is wrong; none at all says 0 bytes', async () => {
+    await expect(split(Buffer.from('not a mongodump archive'.repeat(100)), 100)).rejects.toThrow(
+      /mongodump wrote something that is not a whole mongodump archive: not a mongodump archive/,
+    );
+    await expect(split(whole.subarray(0, whole.length - 10), 100)).rejects.toThrow(/not a whole mongodump archive: .*middle of a document/);
+    await expect(split(Buffer.alloc(0), 100)).rejects.toThrow('mongodump exited without writing an archive (0 bytes).');
+  });
+});
