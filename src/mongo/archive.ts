@@ -39,6 +39,8 @@ export interface MongoArchiveSummary {
   preludeComplete: boolean;
   /** The stream ended where a well-formed archive may end. */
   complete: boolean;
+  /** Where in the archive's mongodb/ folder it was read from: `dump/` (parts) or `mongo.archive.gz`. */
+  file?: string;
 }
 
 type State =

@@ -66,13 +66,15 @@ async function* counted(content: AsyncIterable<unknown>, { onBytes, cut }: Count
  */
 async function* plainDump(
   source: ComponentSource,
-  options: { wanted?: (file: IndexedFile) => boolean; chunkSize?: number } & Counting,
+  options: { wanted?: (file: IndexedFile) => boolean; chunkSize?: number; onFile?: (path: string) => void } & Counting,
 ): AsyncGenerator<Buffer> {
   for await (const entry of source.entries(options.wanted)) {
+    if (isDumpFile(entry.path)) options.onFile?.(entry.path);
     if (isDumpPart(entry.path)) {
       yield* counted(entry.content, options);
     } else if (entry.path === MONGO_DUMP_ENTRY) {
-      const stored = Readable.from(counted(entry.content, options));
+      // Uncounted, the content goes to gunzip as it is: a read of the prelude alone reads ahead no further.
+      const stored = options.onBytes || options.cut ? Readable.from(counted(entry.content, options), { objectMode: false }) : entry.content;
       const gunzip = stored.pipe(createGunzip({ chunkSize: options.chunkSize ?? 256 * 1024 }));
       stored.once('error', (error) => gunzip.destroy(error));
       try {
@@ -165,22 +167,22 @@ export function readDumpPrelude(source: ComponentSource): Promise<MongoArchiveSu
 
 async function readArchivedDump(source: ComponentSource, preludeOnly: boolean): Promise<MongoArchiveSummary | undefined> {
   const reader = new MongoArchiveReader({ preludeOnly });
-  let found = false;
+  let file: string | undefined;
+  const onFile = (path: string) => (file ??= isDumpPart(path) ? 'dump/' : path);
   // A prelude of a few collections fits in one small chunk: a read of it alone inflates no more.
-  const dump = plainDump(source, { chunkSize: preludeOnly ? 64 * 1024 : 256 * 1024 });
+  const dump = plainDump(source, { chunkSize: preludeOnly ? 64 * 1024 : 256 * 1024, onFile });
   try {
     for await (const chunk of dump) {
-      found = true;
       reader.push(chunk);
-      if (reader.failed || (preludeOnly && reader.preludeRead)) return reader.summary();
+      if (reader.failed || (preludeOnly && reader.preludeRead)) return { ...reader.summary(), file };
     }
   } catch (error) {
     if (!(error instanceof DumpReadError)) throw error;
     const summary = reader.summary();
     summary.problems.push(error.message);
-    return summary;
+    return { ...summary, file };
   } finally {
     await dump.return(undefined);
   }
-  return found ? reader.finish() : undefined;
+  return file === undefined ? undefined : { ...reader.finish(), file };
 }

@@ -46,10 +46,10 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
     expect(backup.stderr).not.toContain('FAILED');
     expect(backup.code).toBe(0);
     expect(backup.stderr).toContain(`dumping database test on this host (MONGO_URI, 127.0.0.1:${mongo.server.port})`);
-    expect(execFileSync('tar', ['tzf', backup.stdout.trim()], { encoding: 'utf8' })).toContain('mongodb/mongo.archive.gz');
+    expect(execFileSync('tar', ['tzf', backup.stdout.trim()], { encoding: 'utf8' })).toContain('mongodb/dump/part-00000000');
     const calls = await readFile(join(state, 'calls.log'), 'utf8');
     const dump = calls.split('\n').find((line) => line.startsWith('mongodump --db=test'))!;
-    expect(dump).toMatch(/^mongodump --db=test --archive --gzip --config=\/\S+\/orkestra-mongo-\d+-[0-9a-f]{8}\/config\.yaml$/);
+    expect(dump).toMatch(/^mongodump --db=test --archive --config=\/\S+\/orkestra-mongo-\d+-[0-9a-f]{8}\/config\.yaml$/);
     expect(calls).not.toContain(PASSWORD);
     expect(calls).not.toContain(encodeURIComponent(PASSWORD));
     expect(await readFile(join(state, 'last-config.yaml'), 'utf8')).toBe(`uri: ${JSON.stringify(mongo.uri)}\n`);
@@ -82,7 +82,7 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
     expect(restore.stderr).not.toContain('FAILED');
     expect(restore.code).toBe(0);
     expect(restore.stdout).toMatch(/restored mongodb: \d+ documents? into test/);
-    expect(await readFile(join(state, 'calls.log'), 'utf8')).toMatch(/mongorestore --drop --archive --gzip --nsInclude=test\.\* --config=/);
+    expect(await readFile(join(state, 'calls.log'), 'utf8')).toMatch(/mongorestore --drop --archive --nsInclude=test\.\* --config=/);
   });
 
   it('a failed restore through MONGO_URI: the put-back drops through the driver what the failed restore created, and nothing else', async () => {

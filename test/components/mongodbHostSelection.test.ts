@@ -76,7 +76,7 @@ describe('--ns and --to-database through MONGO_URI (STAND-INS for the tools, Con
       /^mongodump --db=test --archive --gzip --excludeCollection=orders --excludeCollection=sessions --config=/,
     );
     expect(calls.filter((line) => line.startsWith('mongorestore --drop')).at(-1)).toMatch(
-      /^mongorestore --drop --archive --gzip --nsInclude=test\.users --nsInclude=test\.audit_a --nsInclude=test\.audit_b --config=/,
+      /^mongorestore --drop --archive --nsInclude=test\.users --nsInclude=test\.audit_a --nsInclude=test\.audit_b --config=/,
     );
     const [before, after, backedUp] = [
       namespaceHashes(NOW),

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDotenv } from '../helpers/engine.js';
@@ -65,11 +64,11 @@ describeEngine('MongoDB --ns streams only the selected collection into mongorest
       expect(result.stderr).not.toContain('FAILED');
       expect(result.code).toBe(0);
 
-      const dump = execFileSync('tar', ['xzOf', archive, 'mongodb/mongo.archive.gz']);
+      const dump = execFileSync('tar', ['xzOf', archive, '--wildcards', 'mongodb/dump/part-*']);
       const received = await readContainerFile(stack, mongo, '/stand-in/last-restore.in');
       // Every namespace the stream names, metadata included: users alone, its documents as backed up.
       const backedUp = namespaceHashes(AT_BACKUP);
-      expect(namespaceHashes(gunzipSync(received))).toEqual({ 'test.users': backedUp['test.users'] });
+      expect(namespaceHashes(received)).toEqual({ 'test.users': backedUp['test.users'] });
       expect(received.length).toBeLessThan(dump.length / 10);
       const now = namespaceHashes(NOW);
       expect(namespaceHashes(await readContainerFile(stack, mongo, '/stand-in/server.archive'))).toEqual({

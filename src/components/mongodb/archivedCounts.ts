@@ -2,7 +2,7 @@ import type { ComponentSource } from '../../archive/componentSource.js';
 import { UsageError } from '../../base/errors.js';
 import { plural } from '../../base/format.js';
 import type { MongoArchiveSummary, NamespaceSummary } from '../../mongo/archive.js';
-import { MONGO_DUMP_ENTRY, readDump, readDumpPrelude } from '../../mongo/archivedDump.js';
+import { readDump, readDumpPrelude } from '../../mongo/archivedDump.js';
 import type { ComponentShape } from '../../model/shape.js';
 
 /** The dump's namespaces with their documents, and where the counts come from. */
@@ -78,7 +78,7 @@ export function dumpReadLine(counts: ArchivedCounts['from'], namespaces: number,
 export function soundDump(dump: MongoArchiveSummary | undefined, source: ComponentSource): MongoArchiveSummary {
   if (!dump || dump.problems.length > 0 || !dump.complete) {
     const problem = dump?.problems[0] ?? 'it is missing';
-    throw new UsageError(`${source.archiveName}: mongodb/${MONGO_DUMP_ENTRY} is damaged: ${problem}.`, { hint: 'Nothing was touched.' });
+    throw new UsageError(`${source.archiveName}: mongodb/${dump?.file ?? 'dump/'} is damaged: ${problem}.`, { hint: 'Nothing was touched.' });
   }
   return dump;
 }
