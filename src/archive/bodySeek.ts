@@ -80,13 +80,18 @@ export class BodySeeker {
         const at = file.at;
         const path = `${component}/${file.path}`;
         if (at === undefined) throw misplaced(name, `${path} has no offset in its index`);
-        const seek = !reader || at < end || at - end > READ_ON_BYTES;
-        if (seek) {
+        let entry: ReadEntry | undefined;
+        if (reader && at >= end && at - end <= READ_ON_BYTES) {
+          // Read on, the file may follow others. Damage in what lies between, which the restore
+          // does not need, is no reason to fail: the file is then sought on its own.
+          entry = await reachFile(reader, path, at - end + 64 * 1024, name).catch(() => undefined);
+        }
+        if (!entry) {
           await reader?.return(undefined);
           reader = this.entriesAt(at);
+          // After a seek the file must be the first entry there.
+          entry = await reachFile(reader, path, 0, name);
         }
-        // After a seek the file must be the first entry there; read on, it may follow others.
-        const entry = await reachFile(reader!, path, seek ? 0 : at - end + 64 * 1024, name);
         const content = Readable.fromWeb(entry.body);
         try {
           yield { file, path: file.path, size: entry.size, content };

@@ -138,4 +138,46 @@ describe('reading an archive body from the middle', () => {
       await archive.close();
     }
   });
+
+  it('damage between two files read in one pass does not fail the read: the second is sought on its own', async () => {
+    const dir = await temporaryFolder('seek-damage-');
+    const writer = await ArchiveWriter.open(join(dir, 'a.tar.gz'), { compression: { codec: 'gzip', level: 6 } });
+    const blob = randomBytes(2 * 1024 * 1024); // random: stored, so a sample of it is found verbatim
+    const files: [string, Buffer][] = [
+      ['c/first.txt', Buffer.from('first\n')],
+      ['c/between.bin', blob],
+      ['c/second.txt', Buffer.from('second\n')],
+    ];
+    for (const [name, bytes] of files) await writer.addFile(name, bytes.length, Readable.from([bytes]));
+    const { path } = await writer.commit({
+      schema: MANIFEST_SCHEMA,
+      createdAt: '2026-12-05T10:00:00Z',
+      environment: 'test',
+      host: 'h',
+      components: ['c'],
+    });
+    const bytes = await readFile(path);
+    const at = bytes.indexOf(blob.subarray(1024 * 1024, 1024 * 1024 + 64));
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 10] ^= 0xff;
+    await writeFile(path, bytes);
+    const { manifest } = await readManifest(path);
+    const [first, between, second] = await filesOf(path, 'c');
+    const archive = await PinnedArchive.open(path);
+    try {
+      const seeker = BodySeeker.of(archive, manifest)!;
+      expect(await seeker.fits()).toBe(true);
+      const read: string[] = [];
+      for await (const entry of seeker.files('c', listed([first, second]))) {
+        read.push(Buffer.concat(await entry.content.toArray()).toString());
+      }
+      expect(read).toEqual(['first\n', 'second\n']);
+      const all = async () => {
+        for await (const entry of seeker.files('c', listed([first, between, second]))) await entry.content.toArray();
+      };
+      await expect(all()).rejects.toThrow();
+    } finally {
+      await archive.close();
+    }
+  });
 });

@@ -67,7 +67,7 @@ describeEngine('all four components, end to end through the binary', () => {
     expect(folders).toEqual(['mongodb', 'redis', 'rustfs', 'secrets']);
     expect(listing).toEqual(
       expect.arrayContaining([
-        'mongodb/mongo.archive.gz',
+        'mongodb/dump/part-00000000',
         'mongodb/database.txt',
         'redis/dump.rdb',
         'redis/redis-layout.txt',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PreconditionError, UsageError } from '../../src/base/errors.js';
-import { chooseCollections, mongoSelection, planSelection } from '../../src/components/mongodb/selection.js';
+import { chooseCollections, mongoSelection, planSelection, selectionReads } from '../../src/components/mongodb/selection.js';
 import { CollectionsUnavailable, type MongoCollections } from '../../src/mongo/collections.js';
 import type { NamespaceSummary } from '../../src/mongo/archive.js';
 
@@ -140,5 +140,38 @@ describe('--ns dry run: documents now, or why they could not be counted', () => 
       '  orkestra.audit_2026: 1 document in the archive; not there now (created)',
       '1 other collection of orkestra left as it is: orders',
     ]);
+  });
+});
+
+describe('which archive files a restore of --ns reads', () => {
+  const part = (sequence: number, details?: Record<string, unknown>) => ({
+    path: `dump/part-${String(sequence).padStart(8, '0')}`,
+    size: 1,
+    ...(details ? { details } : {}),
+  });
+  const FILES = [
+    { path: 'database.txt', size: 9 },
+    part(0, { prelude: true }),
+    part(1, { namespace: 'orkestra.users' }),
+    part(2, { namespace: 'orkestra.system.buckets.metrics' }),
+    part(3, { namespace: 'orkestra.audit.2024' }),
+    part(4, { namespace: 'admin.system.version' }),
+    part(5),
+    { path: 'mongo.archive.gz', size: 1 },
+  ];
+  const read = (...ns: string[]) =>
+    FILES.filter(selectionReads({ flags: ns.length > 0 ? { ns } : { 'to-database': ['beside'] } })).map((file) => file.path);
+
+  it("reads the prelude, the selected collections' parts (a time-series collection's buckets with it) and every other file, not other collections' parts", () => {
+    const always = ['database.txt', 'dump/part-00000000', 'dump/part-00000005', 'mongo.archive.gz'];
+    expect(read('users')).toEqual([...always.slice(0, 2), 'dump/part-00000001', ...always.slice(2)]);
+    expect(read('metrics')).toEqual([...always.slice(0, 2), 'dump/part-00000002', ...always.slice(2)]);
+    expect(read('orkestra.audit.2024')).toEqual([...always.slice(0, 2), 'dump/part-00000003', ...always.slice(2)]);
+    expect(read('other.users')).toEqual(always);
+    expect(read('*.system.version')).toEqual([...always.slice(0, 2), 'dump/part-00000004', ...always.slice(2)]);
+  });
+
+  it('without --ns (a restore beside of everything) it reads every file', () => {
+    expect(read()).toEqual(FILES.map((file) => file.path));
   });
 });

@@ -1,9 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { Containers, describeEngine, engineEnv, engineStack, imageMode, writeDotenv } from '../helpers/engine.js';
 import { makeProject } from '../helpers/project.js';
+import { temporaryFolder } from '../helpers/tempFolders.js';
+import { copyIntoContainer } from '../../bench/dataset.js';
 import { mongodumpArchive, namespaceHashes } from '../helpers/mongoNamespaces.js';
 import { execText, readContainerFile, startMongo, uniqueName, type StackContext } from '../engine/stack.js';
 
@@ -42,8 +46,10 @@ function run(dir: string, args: string[]) {
 }
 
 async function serverHolds(archive: Buffer): Promise<void> {
-  const script = `rm -f /stand-in/server.archive* && echo ${archive.toString('base64')} | busybox base64 -d > /stand-in/server.archive`;
-  await execText(stack, mongo, ['sh', '-c', script]);
+  const file = join(await temporaryFolder('okb-mongo-server-'), 'server.archive');
+  await writeFile(file, archive);
+  await execText(stack, mongo, ['sh', '-c', 'rm -f /stand-in/server.archive*']);
+  await copyIntoContainer(stack, mongo, '/stand-in', 'server.archive', file);
 }
 
 const itStandIn = it.skipIf(imageMode === 'upstream');
@@ -75,6 +81,47 @@ describeEngine('MongoDB --ns streams only the selected collection into mongorest
         'test.events': now['test.events'],
         'test.users': backedUp['test.users'],
         'test.orders': now['test.orders'],
+      });
+    },
+  );
+
+  itStandIn(
+    'a corrupt member in another collection\'s parts stops verify and a whole restore (exit 2, server unchanged), not a restore of --ns users, which needs none of them [STAND-IN]',
+    async () => {
+      // Random payloads are stored, not deflated: a sample of them is found verbatim in the archive. 3 MiB span several 1 MiB members.
+      const payloads = Array.from({ length: 3 }, () => randomBytes(1024 * 1024));
+      const atBackup = mongodumpArchive('test', {
+        events: payloads.map((payload, index) => ({ _id: index, payload })),
+        users: [{ _id: 1, name: 'ada' }],
+      });
+      const now = mongodumpArchive('test', { events: [{ _id: 'now' }], users: [{ _id: 9, name: 'mallory' }] });
+      await serverHolds(atBackup);
+      const dir = await makeProject({ keys: false });
+      await writeDotenv(dir, { MONGO_DATABASE: 'test' });
+      const backup = await run(dir, ['backup', '-c', 'mongodb', '-y']);
+      expect(backup.code).toBe(0);
+      const archive = backup.stdout.trim();
+
+      const bytes = await readFile(archive);
+      const sample = payloads[1].subarray(500_000, 500_064);
+      const at = bytes.indexOf(sample);
+      expect(at).toBeGreaterThan(0);
+      bytes[at + 10] ^= 0xff;
+      await writeFile(archive, bytes);
+      expect((await run(dir, ['verify', archive])).code).not.toBe(0);
+
+      await serverHolds(now);
+      const whole = await run(dir, ['restore', archive, '-y']);
+      expect(whole.stderr).toContain('failed its check');
+      expect(whole.code).toBe(2);
+      expect(namespaceHashes(await readContainerFile(stack, mongo, '/stand-in/server.archive'))).toEqual(namespaceHashes(now));
+
+      const picked = await run(dir, ['restore', archive, '--ns', 'users', '-y']);
+      expect(picked.stderr).not.toContain('damaged');
+      expect(picked.code).toBe(0);
+      expect(namespaceHashes(await readContainerFile(stack, mongo, '/stand-in/server.archive'))).toEqual({
+        'test.events': namespaceHashes(now)['test.events'],
+        'test.users': namespaceHashes(atBackup)['test.users'],
       });
     },
   );
