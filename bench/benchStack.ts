@@ -47,6 +47,9 @@ export async function buildBench(stack: StackContext, plan: DatasetPlan): Promis
   const mongo = await startMongo(stack, uniqueName('bench-mongo'), { fixture: 'bench.archive', extraEnv: ['MONGO_STANDIN_DISCARD=1'] });
   containers.push(mongo);
   await copyIntoContainer(stack, mongo.name, '/stand-in', 'bench.archive.gz', `${mongoFixture}.gz`);
+  // The plain dump and where its segments lie: mongodump (plain, or of a few collections) reads what a server would.
+  await copyIntoContainer(stack, mongo.name, '/stand-in', 'bench.archive', mongoFixture);
+  await copyIntoContainer(stack, mongo.name, '/stand-in', 'bench.archive.segments.json', `${mongoFixture}.segments.json`);
   const redis = await startRedis(stack, uniqueName('bench-redis'), { appendonly: true });
   containers.push(redis);
   log(`loading ${plan.redisKeys} keys into Redis`);

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -134,14 +134,21 @@ function textLike(bytes: number, seed: number): Buffer {
 
 /**
  * A valid mongodump archive (the format of mongo-tools' spec: magic, header, metadata, segments,
- * EOF headers with CRC-64) of about `bytes`, then gzip-compressed next to it as mongodump --gzip would.
+ * EOF headers with CRC-64) of about `bytes`, then gzip-compressed next to it as mongodump --gzip would,
+ * and beside it `<path>.segments.json`: where the prelude ends and each segment lies.
  * Collections users, events and module_configs share `bytes`; with `auditBytes`, a fourth, audit, holds that many of them.
  */
 export async function writeMongoArchive(path: string, bytes: number, db = 'bench', auditBytes = 0): Promise<void> {
   const out = createWriteStream(path);
+  let written = 0;
   const write = async (buffer: Buffer) => {
+    written += buffer.length;
     if (!out.write(buffer)) await once(out, 'drain');
   };
+  // Where each segment (and EOF block) lies: the stand-in dumps a few collections by reading theirs alone, as a server does.
+  const segments: [string, string, number, number][] = [];
+  let segmentAt = 0;
+  const segmentEnds = (collection: string) => segments.push([db, collection, segmentAt, written - segmentAt]);
   const terminator = Buffer.from([0xff, 0xff, 0xff, 0xff]);
   const magic = Buffer.alloc(4);
   magic.writeUInt32LE(0x8199e26d);
@@ -155,13 +162,15 @@ export async function writeMongoArchive(path: string, bytes: number, db = 'bench
     await write(Buffer.from(serialize({ db, collection, metadata, size: targets[index] })));
   }
   await write(terminator);
+  const prelude = written;
   const crcs = collections.map(() => Crc64.ecma());
-  const written = collections.map(() => 0);
+  const filled = collections.map(() => 0);
   let batch = 0;
   // Batches go round the collections that still lack bytes, interleaved as a concurrent mongodump writes them.
-  for (let turn = 0; written.some((done, index) => done < targets[index]); turn += 1) {
+  for (let turn = 0; filled.some((done, index) => done < targets[index]); turn += 1) {
     const index = turn % collections.length;
-    if (written[index] >= targets[index]) continue;
+    if (filled[index] >= targets[index]) continue;
+    segmentAt = written;
     await write(Buffer.from(serialize({ db, collection: collections[index], EOF: false, CRC: Long.fromNumber(0) })));
     for (let count = 0; count < 500; count += 1) {
       const document = Buffer.from(
@@ -177,18 +186,22 @@ export async function writeMongoArchive(path: string, bytes: number, db = 'bench
       );
       crcs[index].update(document);
       await write(document);
-      written[index] += document.length;
+      filled[index] += document.length;
     }
     await write(terminator);
+    segmentEnds(collections[index]);
     batch += 1;
   }
   for (const [index, collection] of collections.entries()) {
     const crc = Long.fromBigInt(BigInt.asIntN(64, crcs[index].digest()));
+    segmentAt = written;
     await write(Buffer.from(serialize({ db, collection, EOF: true, CRC: crc })));
     await write(terminator);
+    segmentEnds(collection);
   }
   out.end();
   await once(out, 'finish');
+  await writeFile(`${path}.segments.json`, JSON.stringify({ prelude, segments }));
   if (existsSync('/usr/bin/pigz')) execFileSync('pigz', ['-6', '-k', '-f', path]);
   else await pipeline(createReadStream(path), createGzip({ level: 6 }), createWriteStream(`${path}.gz`));
 }

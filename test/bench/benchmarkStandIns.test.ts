@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -28,16 +28,19 @@ beforeAll(async () => {
   for (const tool of ['mongodump', 'mongosh']) await copyFile(join(STANDINS, tool), join(tools, `${tool}.cjs`));
   state = await temporaryFolder('okb-bench-state-');
   await writeMongoArchive(join(state, 'bench.archive'), 6_000_000, 'bench', 600_000);
-  // The uncompressed fixture stays apart: the non-benchmark stand-ins read it, to compare with.
+  // The non-benchmark stand-ins read the uncompressed fixture alone, to compare with; a third
+  // state has only the gzip fixture, without the segment map, as the demo's server has.
   await mkdir(join(state, 'plain'));
-  await rename(join(state, 'bench.archive'), join(state, 'plain', 'bench.archive'));
+  await copyFile(join(state, 'bench.archive'), join(state, 'plain', 'bench.archive'));
+  await mkdir(join(state, 'gzip-only'));
+  await copyFile(join(state, 'bench.archive.gz'), join(state, 'gzip-only', 'bench.archive.gz'));
 }, 60_000);
 
-async function standIn(tool: string, args: string[], benchmark = true): Promise<Buffer> {
+async function standIn(tool: string, args: string[], benchmark = true, folder = state): Promise<Buffer> {
   const env = {
     ...process.env,
     NODE_PATH: NODE_MODULES,
-    MONGO_STANDIN_STATE: benchmark ? state : join(state, 'plain'),
+    MONGO_STANDIN_STATE: benchmark ? folder : join(state, 'plain'),
     MONGO_STANDIN_FIXTURE: 'bench.archive',
     MONGO_STANDIN_DISCARD: benchmark ? '1' : '',
   };
@@ -85,9 +88,12 @@ describe('the MongoDB STAND-INS in benchmark mode', () => {
     expect(JSON.parse(other.toString())).toEqual([]);
   });
 
-  it('mongodump --excludeCollection writes only the kept collection: its metadata, documents and EOF CRC, the same documents as from the whole fixture [STAND-IN]', async () => {
+  it.each([
+    ['read through the segment map', () => state],
+    ['walked from the gzip fixture, without a map', () => join(state, 'gzip-only')],
+  ])('mongodump --excludeCollection writes only the kept collection: its metadata, documents and EOF CRC, the same documents as from the whole fixture (%s) [STAND-IN]', async (_how, folder) => {
     const excluded = ['users', 'events', 'module_configs'].map((name) => `--excludeCollection=${name}`);
-    const dump = walk(gunzipSync(await standIn('mongodump', ['--db=bench', '--archive', '--gzip', ...excluded])));
+    const dump = walk(gunzipSync(await standIn('mongodump', ['--db=bench', '--archive', '--gzip', ...excluded], true, folder())));
     const whole = walk(await readFile(join(state, 'plain', 'bench.archive')));
     // The dataset's audit holds the bytes asked for, give or take one batch of 500 documents (about 550 KB).
     const auditBytes = Buffer.concat(whole.documents.get('audit')!).length;
@@ -103,12 +109,14 @@ describe('the MongoDB STAND-INS in benchmark mode', () => {
     expect(Buffer.concat(dump.documents.get('audit')!).equals(Buffer.concat(plain.documents.get('audit')!))).toBe(true);
   });
 
-  it('mongodump --collection writes that collection alone, and without a narrowing flag the fixture as it is [STAND-IN]', async () => {
+  it('mongodump --collection writes that collection alone, and without a narrowing flag the fixture as it is, plain or gzip [STAND-IN]', async () => {
     const users = walk(await standIn('mongodump', ['--db=bench', '--archive', '--collection=users']));
     expect(users.metadata).toEqual(['users']);
     expect([...users.documents.keys()]).toEqual(['users']);
     expect(users.documents.get('users')!.length).toBeGreaterThan(0);
     const all = await standIn('mongodump', ['--db=bench', '--archive', '--gzip']);
     expect(all.equals(await readFile(join(state, 'bench.archive.gz')))).toBe(true);
+    const plain = await standIn('mongodump', ['--db=bench', '--archive']);
+    expect(plain.equals(await readFile(join(state, 'bench.archive')))).toBe(true);
   });
 });
