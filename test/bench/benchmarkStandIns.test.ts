@@ -91,23 +91,26 @@ describe('the MongoDB STAND-INS in benchmark mode', () => {
   it.each([
     ['read through the segment map', () => state],
     ['walked from the gzip fixture, without a map', () => join(state, 'gzip-only')],
-  ])('mongodump --excludeCollection writes only the kept collection: its metadata, documents and EOF CRC, the same documents as from the whole fixture (%s) [STAND-IN]', async (_how, folder) => {
-    const excluded = ['users', 'events', 'module_configs'].map((name) => `--excludeCollection=${name}`);
-    const dump = walk(gunzipSync(await standIn('mongodump', ['--db=bench', '--archive', '--gzip', ...excluded], true, folder())));
-    const whole = walk(await readFile(join(state, 'plain', 'bench.archive')));
-    // The dataset's audit holds the bytes asked for, give or take one batch of 500 documents (about 550 KB).
-    const auditBytes = Buffer.concat(whole.documents.get('audit')!).length;
-    expect(auditBytes).toBeGreaterThanOrEqual(600_000);
-    expect(auditBytes).toBeLessThan(600_000 + 600_000);
-    expect(dump.metadata).toEqual(['audit']);
-    expect([...dump.documents.keys()]).toEqual(['audit']);
-    expect([...dump.crcs.keys()]).toEqual(['audit']);
-    expect(dump.crcs.get('audit')).toBe(whole.crcs.get('audit'));
-    expect(Buffer.concat(dump.documents.get('audit')!).equals(Buffer.concat(whole.documents.get('audit')!))).toBe(true);
-    // The same documents as the stand-in's dump outside benchmark mode, from the uncompressed fixture.
-    const plain = walk(await standIn('mongodump', ['--db=bench', '--archive', ...excluded], false));
-    expect(Buffer.concat(dump.documents.get('audit')!).equals(Buffer.concat(plain.documents.get('audit')!))).toBe(true);
-  });
+  ])(
+    'mongodump --excludeCollection writes only the kept collection: its metadata, documents and EOF CRC, the same documents as from the whole fixture (%s) [STAND-IN]',
+    async (_how, folder) => {
+      const excluded = ['users', 'events', 'module_configs'].map((name) => `--excludeCollection=${name}`);
+      const dump = walk(gunzipSync(await standIn('mongodump', ['--db=bench', '--archive', '--gzip', ...excluded], true, folder())));
+      const whole = walk(await readFile(join(state, 'plain', 'bench.archive')));
+      // The dataset's audit holds the bytes asked for, give or take one batch of 500 documents (about 550 KB).
+      const auditBytes = Buffer.concat(whole.documents.get('audit')!).length;
+      expect(auditBytes).toBeGreaterThanOrEqual(600_000);
+      expect(auditBytes).toBeLessThan(600_000 + 600_000);
+      expect(dump.metadata).toEqual(['audit']);
+      expect([...dump.documents.keys()]).toEqual(['audit']);
+      expect([...dump.crcs.keys()]).toEqual(['audit']);
+      expect(dump.crcs.get('audit')).toBe(whole.crcs.get('audit'));
+      expect(Buffer.concat(dump.documents.get('audit')!).equals(Buffer.concat(whole.documents.get('audit')!))).toBe(true);
+      // The same documents as the stand-in's dump outside benchmark mode, from the uncompressed fixture.
+      const plain = walk(await standIn('mongodump', ['--db=bench', '--archive', ...excluded], false));
+      expect(Buffer.concat(dump.documents.get('audit')!).equals(Buffer.concat(plain.documents.get('audit')!))).toBe(true);
+    },
+  );
 
   it('mongodump --collection writes that collection alone, and without a narrowing flag the fixture as it is, plain or gzip [STAND-IN]', async () => {
     const users = walk(await standIn('mongodump', ['--db=bench', '--archive', '--collection=users']));

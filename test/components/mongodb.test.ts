@@ -200,9 +200,7 @@ describeEngine('mongodb through the Docker Engine API', () => {
     // mongorestore --dryRun, and the container's shell listing the target's collections.
     expect(newCalls).toHaveLength(2);
     expect(newCalls[1]).toMatch(/^mongosh --quiet --norc \/tmp\/\.orkestra-backup-\w+-\d+-[0-9a-f]+\.js$/);
-    expect(newCalls[0]).toMatch(
-      /^mongorestore --dryRun --drop --archive --nsInclude=test\.\* --nsFrom=test\.\* --nsTo=orkestra\.\* /,
-    );
+    expect(newCalls[0]).toMatch(/^mongorestore --dryRun --drop --archive --nsInclude=test\.\* --nsFrom=test\.\* --nsTo=orkestra\.\* /);
     expect(await execText(stack, mongo, ['sh', '-c', 'ls /stand-in'])).not.toContain('last-restore.in');
   });
 

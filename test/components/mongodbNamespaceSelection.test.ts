@@ -160,7 +160,9 @@ describe('which archive files a restore of --ns reads', () => {
     { path: 'mongo.archive.gz', size: 1 },
   ];
   const read = (...ns: string[]) =>
-    FILES.filter(selectionReads({ flags: ns.length > 0 ? { ns } : { 'to-database': ['beside'] } })).map((file) => file.path);
+    FILES.filter(
+      selectionReads(ns.length > 0 ? { flags: { ns }, beside: false } : { flags: { 'to-database': ['beside'] }, beside: true }),
+    ).map((file) => file.path);
 
   it("reads the prelude, the selected collections' parts (a time-series collection's buckets with it) and every other file, not other collections' parts", () => {
     const always = ['database.txt', 'dump/part-00000000', 'dump/part-00000005', 'mongo.archive.gz'];

@@ -86,7 +86,7 @@ describeEngine('MongoDB --ns streams only the selected collection into mongorest
   );
 
   itStandIn(
-    'a corrupt member in another collection\'s parts stops verify and a whole restore (exit 2, server unchanged), not a restore of --ns users, which needs none of them [STAND-IN]',
+    "a corrupt member in another collection's parts stops verify and a whole restore (exit 2, server unchanged), not a restore of --ns users, which needs none of them [STAND-IN]",
     async () => {
       // Random payloads are stored, not deflated: a sample of them is found verbatim in the archive. 3 MiB span several 1 MiB members.
       const payloads = Array.from({ length: 3 }, () => randomBytes(1024 * 1024));

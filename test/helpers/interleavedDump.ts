@@ -64,4 +64,3 @@ export function interleavedDump(): Part[] {
   end('admin', 'system.version');
   return parts;
 }
-

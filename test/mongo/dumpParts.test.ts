@@ -34,7 +34,12 @@ describe('a mongodump archive cut into parts by collection', () => {
   const preludeEnd = pieces.findIndex((piece, index) => index > 1 && piece.namespace === undefined) + 1;
   const prelude = Buffer.concat(pieces.slice(0, preludeEnd).map((piece) => piece.bytes));
   const ofNamespace = (name: string) =>
-    Buffer.concat(pieces.slice(preludeEnd).filter((piece) => piece.namespace === name).map((piece) => piece.bytes));
+    Buffer.concat(
+      pieces
+        .slice(preludeEnd)
+        .filter((piece) => piece.namespace === name)
+        .map((piece) => piece.bytes),
+    );
   const firstSeen = [...new Set(pieces.slice(preludeEnd).map((piece) => piece.namespace!))];
 
   for (const chunkSize of [1, 7, 4096, whole.length]) {

@@ -78,7 +78,9 @@ export function dumpReadLine(counts: ArchivedCounts['from'], namespaces: number,
 export function soundDump(dump: MongoArchiveSummary | undefined, source: ComponentSource): MongoArchiveSummary {
   if (!dump || dump.problems.length > 0 || !dump.complete) {
     const problem = dump?.problems[0] ?? 'it is missing';
-    throw new UsageError(`${source.archiveName}: mongodb/${dump?.file ?? 'dump/'} is damaged: ${problem}.`, { hint: 'Nothing was touched.' });
+    throw new UsageError(`${source.archiveName}: mongodb/${dump?.file ?? 'dump/'} is damaged: ${problem}.`, {
+      hint: 'Nothing was touched.',
+    });
   }
   return dump;
 }

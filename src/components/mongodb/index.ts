@@ -13,17 +13,9 @@ import type { Project } from '../../model/project.js';
 import { containerAvailability } from '../../docker/containers.js';
 import type { NamespaceSummary } from '../../mongo/archive.js';
 import { dumpShape, reportedCounts } from './dumpOutput.js';
-import {
-  dumpPartPath,
-  dumpStream,
-  isDumpPart,
-  MONGO_DUMP_ENTRY,
-  plainDumpStream,
-  readDump,
-  selectedDumpStream,
-  type DumpLayout,
-} from '../../mongo/archivedDump.js';
+import { dumpPartPath, dumpStream, plainDumpStream, readDump, selectedDumpStream } from '../../mongo/archivedDump.js';
 import { DumpSplitter } from '../../mongo/dumpParts.js';
+import { checkMongoFiles, DATABASE_ENTRY } from './dumpFiles.js';
 import { projectMongoTools, type MongoTools } from '../../mongo/tools.js';
 import { driverCollections, shellCollections, type MongoCollections } from '../../mongo/collections.js';
 import type { Services } from '../../core/services.js';
@@ -54,8 +46,6 @@ import {
 
 const MONGODB = 'mongodb';
 const DEFAULT_CONTAINER = MONGODB_DEFAULT_CONTAINER;
-const DUMP_ENTRY = MONGO_DUMP_ENTRY;
-const DATABASE_ENTRY = 'database.txt';
 
 const MongoDetailsSchema = z.object({ database: z.string().min(1) });
 
@@ -191,7 +181,7 @@ export const mongodb: Component<MongoPlan> = {
     });
     const targetDb = setting('MONGO_DATABASE') ?? 'orkestra';
     const dump = await readDump(source);
-    const problems = dump ? [...dump.problems] : [`mongodb/${DUMP_ENTRY} is missing`];
+    const problems = dump ? [...dump.problems] : ['mongodb holds no dump (dump/ or mongo.archive.gz)'];
     if (nameProblem) problems.push(nameProblem);
     const namespaces = (dump?.namespaces ?? []).map((namespace) => ({
       namespace: `${namespace.db}.${namespace.collection}`,
@@ -398,27 +388,4 @@ async function sourceDatabase(source: ComponentSource): Promise<string> {
     throw new UsageError(`${source.archiveName}: the source database name (mongodb/${DATABASE_ENTRY}) is missing or invalid.`);
   }
   return name;
-}
-
-/**
- * The mongodb files are this tool's: database.txt and the dump, kept one way — parts numbered
- * from 0 in archive order, or the older gzip file. Refused (exit 2) before the server is asked;
- * the list is streamed, as a dump of a million parts has them.
- */
-async function checkMongoFiles(source: ComponentSource): Promise<DumpLayout> {
-  const refuse = (problem: string) => new UsageError(`${source.archiveName}: ${problem}.`, { hint: 'Nothing was touched.' });
-  let parts = 0;
-  let whole: number | undefined;
-  for await (const file of source.files()) {
-    if (file.path === DATABASE_ENTRY) continue;
-    if (file.path === DUMP_ENTRY) whole = file.size;
-    else if (!isDumpPart(file.path)) throw refuse(`mongodb/${file.path} is not a MongoDB file this tool restores`);
-    else if (file.path !== dumpPartPath(parts)) throw refuse(`mongodb/${file.path} is out of place: mongodb/${dumpPartPath(parts)} belongs there`);
-    else if (file.size === 0) throw refuse(`mongodb/${file.path} is empty`);
-    else parts += 1;
-  }
-  if (whole !== undefined && parts > 0) throw refuse(`mongodb holds two dumps (${DUMP_ENTRY} and dump/), and a restore takes one`);
-  if (parts > 0) return 'parts';
-  if (!whole) throw refuse(`mongodb/${DUMP_ENTRY} is missing or empty`);
-  return 'gzip';
 }
