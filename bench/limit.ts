@@ -58,7 +58,7 @@ export async function backupLimit(targets: LimitTargets, archive: string): Promi
   const shell = (command: string) => run('sh', ['-c', command], targets.dockerHost);
   parts.push(
     await timed('read MongoDB (mongodump to /dev/null)', () =>
-      shell(`docker exec ${targets.mongo} mongodump --db ${targets.mongoDatabase} --archive --gzip > /dev/null`),
+      shell(`docker exec ${targets.mongo} mongodump --db ${targets.mongoDatabase} --archive > /dev/null`),
     ),
   );
   parts.push(
@@ -91,9 +91,7 @@ export async function restoreLimit(targets: LimitTargets, archive: string): Prom
     await shell(`tar xzf '${archive}' -C '${unpacked}'`);
     parts.push(
       await timed('write MongoDB (mongorestore --drop from the dump)', () =>
-        shell(
-          `docker exec -i ${targets.mongo} mongorestore --drop --archive --gzip < '${unpacked}/mongodb/mongo.archive.gz' > /dev/null 2>&1`,
-        ),
+        shell(`cat '${unpacked}'/mongodb/dump/part-* | docker exec -i ${targets.mongo} mongorestore --drop --archive > /dev/null 2>&1`),
       ),
     );
     const redis = targets.redis;

@@ -143,9 +143,7 @@ export async function checkArchive(
       scope?.checked(component, entry.size);
     }
   } catch (error) {
-    // A read that failed on the way (the store unreachable, a body that stalled) says nothing of the archive.
-    if (error instanceof OrkestraError && !(error instanceof UsageError)) throw error;
-    problems.add(error instanceof HostileArchiveError ? error.message : `the archive is truncated or damaged (${damageDetail(error)})`);
+    problems.add(archiveProblem(error));
     broken = true;
   }
   for (const component of index?.order ?? []) {
@@ -307,6 +305,16 @@ export async function assertReadableFile(file: string): Promise<void> {
   const info = await stat(file).catch(() => undefined);
   if (!info) throw new UsageError(`${file}: no such file.`, { hint: 'Pass the path of a backup archive.' });
   if (!info.isFile()) throw new UsageError(`${file} is not a file.`, { hint: 'Pass the path of a backup archive.' });
+}
+
+/**
+ * What a read that failed says of the archive, for its check's problems. A read that failed on
+ * the way (the store unreachable, a body that stalled) says nothing of it: thrown again.
+ */
+export function archiveProblem(error: unknown): string {
+  if (error instanceof OrkestraError && !(error instanceof UsageError)) throw error;
+  if (error instanceof HostileArchiveError) return error.message;
+  return `the archive is truncated or damaged (${damageDetail(error)})`;
 }
 
 export function damageDetail(error: unknown): string {

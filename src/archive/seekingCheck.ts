@@ -1,12 +1,11 @@
 import { filterItems } from '../base/asyncSequences.js';
-import { OrkestraError, UsageError } from '../base/errors.js';
+import { UsageError } from '../base/errors.js';
 import { withoutFinalPeriod } from '../base/format.js';
 import { sha256Of } from '../integrity/sha256.js';
 import type { BodySeeker } from './bodySeek.js';
 import type { ArchiveIndex } from './fileIndex.js';
-import { damageDetail, type ArchiveCheck } from './reader.js';
+import { archiveProblem, type ArchiveCheck } from './reader.js';
 import { ReadScope, type CheckScope } from './readScope.js';
-import { HostileArchiveError } from './tarStream.js';
 
 /** Whether every component a selective check reads records where its files start (older archives do not). */
 export function seekable(index: ArchiveIndex, only: CheckScope): boolean {
@@ -27,12 +26,8 @@ export async function checkBySeeking(
   onScope: (bytes: number) => void,
 ): Promise<ArchiveCheck> {
   const problems: string[] = [];
-  const note = (error: unknown) => {
-    // A read that failed on the way (the store unreachable, a body that stalled) says nothing of the archive.
-    if (error instanceof OrkestraError && !(error instanceof UsageError)) throw error;
-    if (error instanceof UsageError || error instanceof HostileArchiveError) problems.push(withoutFinalPeriod(error.message));
-    else problems.push(`the archive is truncated or damaged (${damageDetail(error)})`);
-  };
+  // A file not where its index puts it says so in its own words.
+  const note = (error: unknown) => problems.push(withoutFinalPeriod(error instanceof UsageError ? error.message : archiveProblem(error)));
   let scope: ReadScope;
   try {
     scope = await ReadScope.of(index, only);

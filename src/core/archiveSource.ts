@@ -60,7 +60,8 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
         reader ? reader.entries(component.name) : componentEntries(location, component.name, index.files),
         index.entries(),
       );
-      yield* wanted ? onlyWanted(all, index.entries(), wanted) : all;
+      // An entry left unread is passed over by the reader: its content starts only when read.
+      yield* wanted ? filterItems(all, (entry) => wanted(entry.file)) : all;
     },
     async readText(path) {
       const entries = (await fromOffsets())
@@ -86,30 +87,16 @@ export function sourceFor(archive: ArchiveView, component: Component, reader?: S
   };
 }
 
-/** The entries whose index records `wanted` accepts; the others are left to the reader, which passes over them. */
-async function* onlyWanted(
-  entries: AsyncIterable<ArchiveEntry>,
-  files: AsyncIterable<IndexedFile>,
-  wanted: (file: IndexedFile) => boolean,
-): AsyncGenerator<ArchiveEntry> {
-  const listed = files[Symbol.asyncIterator]();
-  try {
-    for await (const entry of entries) {
-      const next = await listed.next();
-      if (!next.done && next.value.path === entry.path && wanted(next.value)) yield entry;
-    }
-  } finally {
-    await listed.return?.();
-  }
-}
-
 /**
  * Every byte a component restores is hashed as it passes: content that differs from the
  * checked archive (changed underneath, or read back wrong) fails the entry at its end, before
  * the component commits it (a staged file is renamed, a container's copy completes) only after
  * reading it whole. The index streams beside the entries: both are in archive order.
  */
-async function* verified(entries: AsyncIterable<ArchiveEntry>, files: AsyncIterable<IndexedFile>): AsyncGenerator<ArchiveEntry> {
+async function* verified(
+  entries: AsyncIterable<ArchiveEntry>,
+  files: AsyncIterable<IndexedFile>,
+): AsyncGenerator<ArchiveEntry & { file: IndexedFile }> {
   const expected = files[Symbol.asyncIterator]();
   try {
     for await (const entry of entries) {
@@ -120,7 +107,7 @@ async function* verified(entries: AsyncIterable<ArchiveEntry>, files: AsyncItera
       const { sha256 } = next.value;
       const content = sha256 ? new ChecksummedContent(entry.content, entry.path, sha256) : entry.content;
       try {
-        yield { ...entry, content };
+        yield { ...entry, content, file: next.value };
       } finally {
         await contentReleased(content); // the source cannot see this wrapper: resumed to skip it, it pulls from the next tick
       }
