@@ -6,8 +6,9 @@ import { MongoArchiveReader, type NamespaceSummary } from './archive.js';
 export const DUMP_PART_BYTES = 4 * 1024 * 1024;
 /** What the parts being gathered may hold together before the largest is handed on early. */
 const GATHERED_BYTES = 32 * 1024 * 1024;
-/** Gathered bytes are copied into blocks of this size: a part is a few large chunks, not one per document. */
-const BLOCK_BYTES = 256 * 1024;
+/** Gathered bytes are copied into blocks that double from the first size to the largest: a part is a few large chunks, not one per document. */
+const FIRST_BLOCK_BYTES = 4 * 1024;
+const LARGEST_BLOCK_BYTES = 256 * 1024;
 
 /** A stretch of the dump: the prelude, or segments of one namespace in the order mongodump wrote them. */
 export interface DumpPart {
@@ -18,18 +19,23 @@ export interface DumpPart {
 }
 
 class Gathering {
-  readonly blocks: Buffer[] = [];
+  private blocks: Buffer[] = [];
   bytes = 0;
-  private used = BLOCK_BYTES;
+  /** The memory its blocks take: what the cap on gathering counts, so a thousand small collections cannot hide theirs. */
+  held = 0;
+  private used = 0;
 
   add(bytes: Buffer): void {
     let offset = 0;
     while (offset < bytes.length) {
-      if (this.used === BLOCK_BYTES) {
-        this.blocks.push(Buffer.allocUnsafe(BLOCK_BYTES));
+      const last = this.blocks.at(-1);
+      if (!last || this.used === last.length) {
+        const size = last ? Math.min(LARGEST_BLOCK_BYTES, last.length * 2) : FIRST_BLOCK_BYTES;
+        this.blocks.push(Buffer.allocUnsafe(size));
+        this.held += size;
         this.used = 0;
       }
-      const copied = bytes.copy(this.blocks[this.blocks.length - 1], this.used, offset);
+      const copied = bytes.copy(this.blocks.at(-1)!, this.used, offset);
       this.used += copied;
       offset += copied;
     }
@@ -37,10 +43,12 @@ class Gathering {
   }
 
   take(): Buffer[] {
-    const blocks = this.blocks.splice(0);
+    const blocks = this.blocks;
     if (blocks.length > 0) blocks[blocks.length - 1] = blocks[blocks.length - 1].subarray(0, this.used);
+    this.blocks = [];
     this.bytes = 0;
-    this.used = BLOCK_BYTES;
+    this.held = 0;
+    this.used = 0;
     return blocks;
   }
 }
@@ -98,8 +106,8 @@ export class DumpSplitter extends Writable {
       return;
     }
     while (this.gathered > this.gatheredBytes) {
-      const largest = [...this.gathering].filter(([name]) => name !== this.current).sort((a, b) => b[1].bytes - a[1].bytes)[0];
-      if (!largest || largest[1].bytes === 0) break; // only the open segment holds bytes: it is cut at its end
+      const largest = [...this.gathering].filter(([name]) => name !== this.current).sort((a, b) => b[1].held - a[1].held)[0];
+      if (!largest || largest[1].held === 0) break; // only the open segment holds memory: it is cut at its end
       this.cut(largest[0]);
     }
     this.handReady().then(() => callback(), callback);
@@ -134,15 +142,17 @@ export class DumpSplitter extends Writable {
   }
 
   private gather(bytes: Buffer): void {
-    this.gathering.get(this.current)!.add(bytes);
-    this.gathered += bytes.length;
+    const gathering = this.gathering.get(this.current)!;
+    const before = gathering.held;
+    gathering.add(bytes);
+    this.gathered += gathering.held - before;
   }
 
   private cut(namespace: string | undefined): void {
     const gathering = this.gathering.get(namespace)!;
     if (namespace === undefined) this.preludeCut = true;
     const bytes = gathering.bytes;
-    this.gathered -= bytes;
+    this.gathered -= gathering.held;
     this.ready.push({ ...(namespace === undefined ? {} : { namespace }), bytes, chunks: gathering.take() });
   }
 

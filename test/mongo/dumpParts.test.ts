@@ -1,7 +1,8 @@
-import { deserialize } from 'bson';
+import { deserialize, Long, serialize } from 'bson';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { Crc64 } from '../../src/integrity/crc64.js';
 import { MongoArchiveReader } from '../../src/mongo/archive.js';
 import { DumpSplitter, type DumpPart } from '../../src/mongo/dumpParts.js';
 import { interleavedDump } from '../helpers/interleavedDump.js';
@@ -95,4 +96,38 @@ describe('a mongodump archive cut into parts by collection', () => {
     await expect(split(whole.subarray(0, whole.length - 10), 100)).rejects.toThrow(/not a whole mongodump archive: .*middle of a document/);
     await expect(split(Buffer.alloc(0), 100)).rejects.toThrow('mongodump exited without writing an archive (0 bytes).');
   });
+
+  it("the cap counts the memory each collection's blocks take: three hundred small collections are handed on early under a small cap, not held", async () => {
+    const names = Array.from({ length: 300 }, (_, index) => `c${index}`);
+    const many = mongodumpArchiveInRounds('shop', names, 2);
+    const whole = await split(many, 4096);
+    expect(whole.parts.length).toBe(1 + names.length); // the default cap holds them all: one part each
+    const capped = await split(many, 4096, { gatheredBytes: 256 * 1024 }); // more than their bytes, less than a block each
+    expect(capped.parts.length).toBeGreaterThan(1 + names.length);
+    expect(summary(Buffer.concat(capped.parts.map((part) => part.bytes)))).toEqual(summary(many));
+  });
 });
+
+/** A dump of `names` in `db`, each collection's one-document segments taking turns for `rounds` rounds, then every EOF header. */
+function mongodumpArchiveInRounds(db: string, names: readonly string[], rounds: number): Buffer {
+  const bson = (document: Record<string, unknown>) => Buffer.from(serialize(document));
+  const terminator = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+  const magic = Buffer.alloc(4);
+  magic.writeUInt32LE(0x8199e26d);
+  const pieces = [magic, bson({ concurrent_collections: 4, version: '0.1', server_version: '7.0.12', tool_version: '100.9.4' })];
+  for (const name of names) pieces.push(bson({ db, collection: name, metadata: '{}', size: 0 }));
+  pieces.push(terminator);
+  const crcs = new Map(names.map((name) => [name, Crc64.ecma()]));
+  for (let round = 0; round < rounds; round += 1) {
+    for (const name of names) {
+      const document = bson({ _id: `${name}-${round}`, note: 'x'.repeat(60) });
+      crcs.get(name)!.update(document);
+      pieces.push(bson({ db, collection: name, EOF: false, CRC: Long.fromNumber(0) }), document, terminator);
+    }
+  }
+  for (const name of names) {
+    const crc = Long.fromBigInt(BigInt.asIntN(64, crcs.get(name)!.digest()));
+    pieces.push(bson({ db, collection: name, EOF: true, CRC: crc }), terminator);
+  }
+  return Buffer.concat(pieces);
+}
