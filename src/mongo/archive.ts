@@ -63,7 +63,8 @@ interface Tracked extends NamespaceSummary {
  * reads what is passed on checks the kept ones against their EOF headers, carried as they are).
  */
 export interface ArchiveForward {
-  keep(db: string, collection: string): boolean;
+  /** `eof`: the header is the namespace's EOF header, the last it has in the archive. */
+  keep(db: string, collection: string, eof: boolean): boolean;
   write(bytes: Buffer): void;
 }
 
@@ -198,7 +199,8 @@ export class MongoArchiveReader {
     if (!document) return;
     const forward = this.options.forward;
     if (forward) {
-      const kept = state.kind === 'header' || forward.keep(String(document.db ?? ''), String(document.collection ?? ''));
+      const kept =
+        state.kind === 'header' || forward.keep(String(document.db ?? ''), String(document.collection ?? ''), document.EOF === true);
       if (state.kind === 'segment-header') this.forwarding = kept;
       if (kept) forward.write(bytes);
     }

@@ -6,8 +6,10 @@ import { MongoArchiveReader, type NamespaceSummary } from './archive.js';
 export const DUMP_PART_BYTES = 4 * 1024 * 1024;
 /** What the parts being gathered may hold together before the largest is handed on early. */
 const GATHERED_BYTES = 32 * 1024 * 1024;
-/** Gathered bytes are copied into blocks of this size: a part is a few large chunks, not one per document. */
+/** Gathered bytes are copied into blocks of up to this size: a part is a few large chunks, not one per document. */
 const BLOCK_BYTES = 256 * 1024;
+/** A namespace's first block: a small collection (an empty one is an EOF header) holds no more. */
+const FIRST_BLOCK_BYTES = 4 * 1024;
 
 /** A stretch of the dump: the prelude, or segments of one namespace in the order mongodump wrote them. */
 export interface DumpPart {
@@ -20,13 +22,15 @@ export interface DumpPart {
 class Gathering {
   readonly blocks: Buffer[] = [];
   bytes = 0;
-  private used = BLOCK_BYTES;
+  private used = 0;
 
   add(bytes: Buffer): void {
     let offset = 0;
     while (offset < bytes.length) {
-      if (this.used === BLOCK_BYTES) {
-        this.blocks.push(Buffer.allocUnsafe(BLOCK_BYTES));
+      const last = this.blocks[this.blocks.length - 1];
+      if (!last || this.used === last.length) {
+        // Blocks double up to BLOCK_BYTES: what a namespace holds stays within twice its bytes.
+        this.blocks.push(Buffer.allocUnsafe(last ? Math.min(BLOCK_BYTES, last.length * 2) : FIRST_BLOCK_BYTES));
         this.used = 0;
       }
       const copied = bytes.copy(this.blocks[this.blocks.length - 1], this.used, offset);
@@ -40,7 +44,7 @@ class Gathering {
     const blocks = this.blocks.splice(0);
     if (blocks.length > 0) blocks[blocks.length - 1] = blocks[blocks.length - 1].subarray(0, this.used);
     this.bytes = 0;
-    this.used = BLOCK_BYTES;
+    this.used = 0;
     return blocks;
   }
 }
@@ -49,12 +53,13 @@ class Gathering {
  * Cuts mongodump's archive (mongo-tools `common/archive/spec.md`) into parts a restore of a few
  * collections can pick: the prelude first, then parts that each hold segments of one namespace
  * only, cut at segment ends. mongodump interleaves the collections it dumps at once; here each
- * namespace gathers its own segments, so the parts are sorted by namespace rather than written
- * in mongodump's order. Their concatenation is still a mongodump archive that holds the same
- * documents in the same order per namespace, each EOF header after its segments, as
- * `mongodump --numParallelCollections=1` writes it. Memory holds what is being gathered: at most
- * GATHERED_BYTES beside the segments still open. The documents are counted and CRC-64-checked
- * on the way (`counts`); framing mongodump would never write fails the backup.
+ * namespace gathers its own segments and is handed on once it holds DUMP_PART_BYTES, or once its
+ * EOF header has passed. Their concatenation is still a mongodump archive with the same documents
+ * in the same order per namespace, and never more namespaces open at once (begun, EOF header not
+ * yet passed) than mongodump had: mongorestore restores that many at once, each read to its EOF
+ * header before the next is taken, and waits forever for one more. Memory holds what is being
+ * gathered: at most GATHERED_BYTES beside the segments still open. The documents are counted and
+ * CRC-64-checked on the way (`counts`); framing mongodump would never write fails the backup.
  */
 export class DumpSplitter extends Writable {
   private readonly tally = new MongoArchiveReader();
@@ -63,6 +68,8 @@ export class DumpSplitter extends Writable {
   private readonly gathering = new Map<string | undefined, Gathering>([[undefined, new Gathering()]]);
   /** The namespace whose segment is arriving; undefined while the prelude is. */
   private current: string | undefined;
+  /** Whether the header that started `current` was its EOF header: it has nothing more to come. */
+  private currentEnded = false;
   private preludeCut = false;
   private gathered = 0;
   private seen = 0;
@@ -80,7 +87,7 @@ export class DumpSplitter extends Writable {
     this.partBytes = sizes.partBytes ?? DUMP_PART_BYTES;
     this.gatheredBytes = sizes.gatheredBytes ?? GATHERED_BYTES;
     this.framing = new MongoArchiveReader({
-      forward: { keep: (db, collection) => this.segmentStarts(db, collection), write: (bytes) => this.gather(bytes) },
+      forward: { keep: (db, collection, eof) => this.segmentStarts(db, collection, eof), write: (bytes) => this.gather(bytes) },
     });
   }
 
@@ -122,13 +129,19 @@ export class DumpSplitter extends Writable {
     this.handReady().then(() => callback(), callback);
   }
 
-  /** The reader met a segment header (or, in the prelude, a collection's metadata): the one before it has ended. */
-  private segmentStarts(db: string, collection: string): boolean {
+  /**
+   * The reader met a segment header (or, in the prelude, a collection's metadata): the one before
+   * it has ended. A namespace whose EOF header has passed is handed on at once: mongorestore
+   * restores max(4, concurrent_collections) namespaces at once, each to its EOF header before it
+   * takes the next, so the parts may hold no more namespaces open at once than mongodump did.
+   */
+  private segmentStarts(db: string, collection: string, eof: boolean): boolean {
     if (!this.framing.preludeRead) return true;
     const ended = this.current;
     if (!this.preludeCut) this.cut(undefined);
-    else if (ended !== undefined && this.gathering.get(ended)!.bytes >= this.partBytes) this.cut(ended);
+    else if (ended !== undefined && (this.currentEnded || this.gathering.get(ended)!.bytes >= this.partBytes)) this.cut(ended);
     this.current = `${db}.${collection}`;
+    this.currentEnded = eof;
     if (!this.gathering.has(this.current)) this.gathering.set(this.current, new Gathering());
     return true;
   }
