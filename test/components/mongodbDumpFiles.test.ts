@@ -3,8 +3,7 @@ import type { ComponentSource } from '../../src/archive/componentSource.js';
 import type { IndexedFile } from '../../src/archive/fileIndex.js';
 import { checkMongoFiles } from '../../src/components/mongodb/dumpFiles.js';
 
-const part = (sequence: number, size = 10): IndexedFile =>
-  ({ path: `dump/part-${String(sequence).padStart(8, '0')}`, size }) as IndexedFile;
+const part = (sequence: number, size = 10): IndexedFile => ({ path: `dump/part-${String(sequence).padStart(8, '0')}`, size });
 
 function sourceOf(files: readonly IndexedFile[]): ComponentSource {
   return {
@@ -27,9 +26,9 @@ describe('checkMongoFiles on hostile layouts (adversarial review)', () => {
     ['a part twice', [part(0), part(1), part(1)], /part-00000001 is out of place/],
     ['no part 0', [part(1), part(2)], /part-00000001 is out of place: mongodb\/dump\/part-00000000/],
     ['a part of 0 bytes', [part(0), part(1, 0)], /part-00000001 is empty/],
-    ['both layouts', [part(0), { path: 'mongo.archive.gz', size: 5 } as IndexedFile], /holds two dumps/],
-    ['a 9-digit name', [part(0), { path: 'dump/part-000000001', size: 5 } as IndexedFile], /out of place/],
-    ['a stray file', [part(0), { path: 'dump/evil', size: 5 } as IndexedFile], /not a MongoDB file/],
+    ['both layouts', [part(0), { path: 'mongo.archive.gz', size: 5 }], /holds two dumps/],
+    ['a 9-digit name', [part(0), { path: 'dump/part-000000001', size: 5 }], /out of place/],
+    ['a stray file', [part(0), { path: 'dump/evil', size: 5 }], /not a MongoDB file/],
     ['nothing', [], /mongo.archive.gz is missing or empty/],
   ];
   for (const [name, files, problem] of cases) {
