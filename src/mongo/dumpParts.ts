@@ -74,6 +74,8 @@ export class DumpSplitter extends Writable {
   private gathered = 0;
   private seen = 0;
   private readonly ready: DumpPart[] = [];
+  /** The parts being handed on: a failed dump waits for them, so nothing is added once the backup moved on. */
+  private handing: Promise<void> = Promise.resolve();
   private namespaces: NamespaceSummary[] | undefined;
 
   private readonly partBytes: number;
@@ -109,7 +111,7 @@ export class DumpSplitter extends Writable {
       if (!largest || largest[1].bytes === 0) break; // only the open segment holds bytes: it is cut at its end
       this.cut(largest[0]);
     }
-    this.handReady().then(() => callback(), callback);
+    this.handOnReady(callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -126,7 +128,15 @@ export class DumpSplitter extends Writable {
     if (tally.problems.length === 0) this.namespaces = tally.namespaces;
     if (!this.preludeCut) this.cut(undefined); // a dump of no collection is its prelude alone
     for (const [name, gathering] of this.gathering) if (name !== undefined && gathering.bytes > 0) this.cut(name);
-    this.handReady().then(() => callback(), callback);
+    this.handOnReady(callback);
+  }
+
+  /** Destroyed (mongodump failed, the backup is interrupted): ends only once the part being handed on has been. */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.handing.then(
+      () => callback(error),
+      () => callback(error),
+    );
   }
 
   /**
@@ -159,8 +169,13 @@ export class DumpSplitter extends Writable {
     this.ready.push({ ...(namespace === undefined ? {} : { namespace }), bytes, chunks: gathering.take() });
   }
 
+  private handOnReady(callback: (error?: Error | null) => void): void {
+    this.handing = this.handReady();
+    this.handing.then(() => callback(), callback);
+  }
+
   private async handReady(): Promise<void> {
-    while (this.ready.length > 0) await this.handOn(this.ready.shift()!);
+    while (this.ready.length > 0 && !this.destroyed) await this.handOn(this.ready.shift()!);
   }
 }
 
