@@ -66,6 +66,8 @@ export interface ArchiveForward {
   /** `eof`: the header is the namespace's EOF header, the last it has in the archive. */
   keep(db: string, collection: string, eof: boolean): boolean;
   write(bytes: Buffer): void;
+  /** A kept data document has been passed on whole: a segment may be closed here and begun again. */
+  documentEnds?(): void;
 }
 
 export class MongoArchiveReader {
@@ -95,6 +97,7 @@ export class MongoArchiveReader {
         namespace.bytes += take;
         this.documentRemaining -= take;
         offset += take;
+        if (this.documentRemaining === 0 && this.forwarding) this.options.forward?.documentEnds?.();
         continue;
       }
       const need = this.bytesWanted();

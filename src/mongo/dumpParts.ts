@@ -10,6 +10,7 @@ const GATHERED_BYTES = 32 * 1024 * 1024;
 const BLOCK_BYTES = 256 * 1024;
 /** A namespace's first block: a small collection (an empty one is an EOF header) holds no more. */
 const FIRST_BLOCK_BYTES = 4 * 1024;
+const TERMINATOR = Buffer.from([0xff, 0xff, 0xff, 0xff]);
 
 /** A stretch of the dump: the prelude, or segments of one namespace in the order mongodump wrote them. */
 export interface DumpPart {
@@ -70,6 +71,10 @@ export class DumpSplitter extends Writable {
   private current: string | undefined;
   /** Whether the header that started `current` was its EOF header: it has nothing more to come. */
   private currentEnded = false;
+  /** The header of the segment arriving (its bytes come next when undefined), to begin it again in the next part. */
+  private segmentHeader: Buffer | undefined;
+  /** The segment arriving holds a part's worth: it is closed and begun again before its next document. */
+  private splitSegment = false;
   private preludeCut = false;
   private gathered = 0;
   private seen = 0;
@@ -89,7 +94,11 @@ export class DumpSplitter extends Writable {
     this.partBytes = sizes.partBytes ?? DUMP_PART_BYTES;
     this.gatheredBytes = sizes.gatheredBytes ?? GATHERED_BYTES;
     this.framing = new MongoArchiveReader({
-      forward: { keep: (db, collection, eof) => this.segmentStarts(db, collection, eof), write: (bytes) => this.gather(bytes) },
+      forward: {
+        keep: (db, collection, eof) => this.segmentStarts(db, collection, eof),
+        write: (bytes) => this.passed(bytes),
+        documentEnds: () => this.documentEnds(),
+      },
     });
   }
 
@@ -152,8 +161,36 @@ export class DumpSplitter extends Writable {
     else if (ended !== undefined && (this.currentEnded || this.gathering.get(ended)!.bytes >= this.partBytes)) this.cut(ended);
     this.current = `${db}.${collection}`;
     this.currentEnded = eof;
+    this.segmentHeader = undefined;
+    this.splitSegment = false;
     if (!this.gathering.has(this.current)) this.gathering.set(this.current, new Gathering());
     return true;
+  }
+
+  /**
+   * mongodump begins a segment only when it switches namespace: a collection dumped alone is one
+   * segment, however large. One that holds a part's worth is closed after a document (a
+   * terminator), handed on, and begun again in the next part with its header: the documents and
+   * their CRC-64 are the same, and mongorestore reads a namespace's segments one after another.
+   */
+  private documentEnds(): void {
+    if (this.current !== undefined && this.gathering.get(this.current)!.bytes >= this.partBytes) this.splitSegment = true;
+  }
+
+  /** Bytes the reader passed on: a segment's header is kept; a document after a split begins a new segment. */
+  private passed(bytes: Buffer): void {
+    if (this.framing.preludeRead && this.current !== undefined && this.segmentHeader === undefined) {
+      this.segmentHeader = Buffer.from(bytes); // the reader passes a header whole, right after `keep`
+    } else if (this.splitSegment) {
+      this.splitSegment = false;
+      // The segment's own terminator ends it anyway; anything else is the next document's length.
+      if (!bytes.equals(TERMINATOR)) {
+        this.gather(TERMINATOR);
+        this.cut(this.current);
+        this.gather(this.segmentHeader!);
+      }
+    }
+    this.gather(bytes);
   }
 
   private gather(bytes: Buffer): void {

@@ -46,7 +46,8 @@ describe('--ns on parts whose index details lie (adversarial review)', () => {
         path: dumpPartPath(sequence),
         size: part.bytes,
         // the users part claims to be shop.audit's
-        details: part.namespace === undefined ? { prelude: true } : { namespace: part.namespace === 'shop.users' ? 'shop.audit' : part.namespace },
+        details:
+          part.namespace === undefined ? { prelude: true } : { namespace: part.namespace === 'shop.users' ? 'shop.audit' : part.namespace },
       },
       bytes: Buffer.concat(part.chunks),
     }));
