@@ -96,7 +96,7 @@ describe('DumpSplitter on random dumps (adversarial review)', () => {
         expect(part.bytes.readInt32LE(part.bytes.length - 4)).toBe(-1);
       }
       const inWhole = documentsByNamespace(whole.subarray(parts[0].bytes.length));
-      for (const name of new Set(pieces.map((piece) => piece.namespace).filter(Boolean))) {
+      for (const name of new Set(pieces.flatMap((piece) => (piece.namespace ? [piece.namespace] : [])))) {
         const got = Buffer.concat(parts.filter((part) => part.namespace === name).map((part) => part.bytes));
         expect(documentsByNamespace(got)).toEqual(new Map([[name, inWhole.get(name)]]));
         // the prelude and this namespace's parts alone read sound: every document, CRC-64 matching
