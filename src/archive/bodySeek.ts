@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadEntry } from 'tar';
 import { withoutFirstBytes } from '../base/asyncSequences.js';
-import { UsageError } from '../base/errors.js';
+import { OrkestraError, UsageError } from '../base/errors.js';
 import { firstBytes } from '../base/firstBytes.js';
 import { codecOf, decompressed, singleFrame } from './compression.js';
 import type { IndexedFile } from './fileIndex.js';
@@ -84,7 +84,11 @@ export class BodySeeker {
         if (reader && at >= end && at - end <= READ_ON_BYTES) {
           // Read on, the file may follow others. Damage in what lies between, which the restore
           // does not need, is no reason to fail: the file is then sought on its own.
-          entry = await reachFile(reader, path, at - end + 64 * 1024, name).catch(() => undefined);
+          entry = await reachFile(reader, path, at - end + 64 * 1024, name).catch((error: unknown) => {
+            // A read that failed on the way (the store unreachable, a body that stalled) is no damage to seek past.
+            if (error instanceof OrkestraError && !(error instanceof UsageError)) throw error;
+            return undefined;
+          });
         }
         if (!entry) {
           await reader?.return(undefined);

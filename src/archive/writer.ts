@@ -59,6 +59,8 @@ export class ArchiveWriter {
   private readonly compression: Compression;
   private readonly index: IndexSpools;
   private busy: Promise<unknown> = Promise.resolve();
+  /** Set by `discard`: a file still being added then records nothing (its index line would make a new spool). */
+  private discarded = false;
   private bodyBytes = 0;
   private bodyCompressedBytes = 0;
   /** Uncompressed bytes of the body so far: where the next file's header starts. */
@@ -170,6 +172,7 @@ export class ArchiveWriter {
 
   /** Removes everything written so far. Safe to call more than once. */
   async discard(): Promise<void> {
+    this.discarded = true;
     await this.destination.discard();
     await this.index.discard();
   }
@@ -205,6 +208,7 @@ export class ArchiveWriter {
     await this.body(contentPadding(size));
     this.bodyBytes += size;
     const record = { path, size, sha256: hash.digest('hex') };
+    if (this.discarded) throw new RuntimeError(`${path}: the archive was discarded while the file was being added.`);
     await this.index.add(record, options.details?.(), at);
     return record;
   }

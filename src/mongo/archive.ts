@@ -63,8 +63,11 @@ interface Tracked extends NamespaceSummary {
  * reads what is passed on checks the kept ones against their EOF headers, carried as they are).
  */
 export interface ArchiveForward {
-  keep(db: string, collection: string): boolean;
+  /** `eof`: the header is the namespace's EOF header, the last it has in the archive. */
+  keep(db: string, collection: string, eof: boolean): boolean;
   write(bytes: Buffer): void;
+  /** A kept data document has been passed on whole: a segment may be closed here and begun again. */
+  documentEnds?(): void;
 }
 
 export class MongoArchiveReader {
@@ -94,6 +97,7 @@ export class MongoArchiveReader {
         namespace.bytes += take;
         this.documentRemaining -= take;
         offset += take;
+        if (this.documentRemaining === 0 && this.forwarding) this.options.forward?.documentEnds?.();
         continue;
       }
       const need = this.bytesWanted();
@@ -198,7 +202,8 @@ export class MongoArchiveReader {
     if (!document) return;
     const forward = this.options.forward;
     if (forward) {
-      const kept = state.kind === 'header' || forward.keep(String(document.db ?? ''), String(document.collection ?? ''));
+      const kept =
+        state.kind === 'header' || forward.keep(String(document.db ?? ''), String(document.collection ?? ''), document.EOF === true);
       if (state.kind === 'segment-header') this.forwarding = kept;
       if (kept) forward.write(bytes);
     }

@@ -157,6 +157,14 @@ export function readDump(source: ComponentSource): Promise<MongoArchiveSummary |
 }
 
 /**
+ * Reads the prelude and the parts `wanted` takes, as a restore of a selection reads them: the
+ * documents, sizes and CRC-64 of the namespaces those parts hold, nothing of the others.
+ */
+export function readDumpParts(source: ComponentSource, wanted: (file: IndexedFile) => boolean): Promise<MongoArchiveSummary | undefined> {
+  return readArchivedDump(source, false, wanted);
+}
+
+/**
  * Reads only the dump's prelude (header and collection metadata, the first kilobytes): the
  * namespaces and their types, never the documents (each counts 0; a time-series collection's
  * buckets, which have no metadata, are not named). `preludeComplete` says whether it was whole.
@@ -165,12 +173,16 @@ export function readDumpPrelude(source: ComponentSource): Promise<MongoArchiveSu
   return readArchivedDump(source, true);
 }
 
-async function readArchivedDump(source: ComponentSource, preludeOnly: boolean): Promise<MongoArchiveSummary | undefined> {
+async function readArchivedDump(
+  source: ComponentSource,
+  preludeOnly: boolean,
+  wanted?: (file: IndexedFile) => boolean,
+): Promise<MongoArchiveSummary | undefined> {
   const reader = new MongoArchiveReader({ preludeOnly });
   let file: string | undefined;
   const onFile = (path: string) => (file ??= isDumpPart(path) ? 'dump/' : path);
   // A prelude of a few collections fits in one small chunk: a read of it alone inflates no more.
-  const dump = plainDump(source, { chunkSize: preludeOnly ? 64 * 1024 : 256 * 1024, onFile });
+  const dump = plainDump(source, { wanted, chunkSize: preludeOnly ? 64 * 1024 : 256 * 1024, onFile });
   try {
     for await (const chunk of dump) {
       reader.push(chunk);

@@ -153,7 +153,7 @@ describeEngine('mongodb through the Docker Engine API', () => {
   });
 
   it.skipIf(upstream)(
-    'an archive that keeps the dump as one gzip file (mongo.archive.gz, made before parts) restores it byte for byte with --gzip [STAND-IN]',
+    'an archive that keeps the dump as one gzip file (mongo.archive.gz) restores it byte for byte with --gzip [STAND-IN]',
     async () => {
       const { writeRawArchive, manifestFor } = await import('../helpers/archives.js');
       const { gzipSync } = await import('node:zlib');

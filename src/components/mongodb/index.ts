@@ -28,17 +28,17 @@ import { serverFacts } from '../../mongo/serverFacts.js';
 import { mongodbDrill } from './drill.js';
 import { databaseGroups, findCollections } from './find.js';
 import { pickCollections } from './collectionPicks.js';
-import { archivedCounts, dumpReadLine, soundDump } from './archivedCounts.js';
+import { chosenFromArchive, dumpReadLine, soundDump } from './archivedCounts.js';
 import { isValidDatabaseName, namespaceTarget, remapArguments, targetNamespace } from '../../mongo/remap.js';
 import {
   checkBeside,
-  chooseCollections,
   dropBeside,
   MONGO_SELECTORS,
   notSelected,
   mongoSelection,
   notKept,
   dumpPartsTaken,
+  collectionsTaken,
   planSelection,
   selectionReads,
   type SelectionPlan,
@@ -216,9 +216,7 @@ async function planMongoRestore({ project, services, source, signal, selection, 
   const picked = mongoSelection(selection);
   const layout = await checkMongoFiles(source);
   const sourceDb = await sourceDatabase(source); // the archive is checked before the server is asked
-  // A selection is matched against the dump's namespaces before the server is asked.
-  const selectedDump = picked && (await archivedCounts(source, manifest.shape?.components[MONGODB]));
-  const chosen = picked && selectedDump && chooseCollections(selectedDump.dump.namespaces, picked, sourceDb, source.archiveName);
+  const { selectedDump, chosen } = await chosenFromArchive(source, manifest.shape?.components[MONGODB], picked, sourceDb, layout);
   const tools = await projectMongoTools(project, services);
   if (picked?.toDatabase !== undefined) checkBeside(picked.toDatabase, tools.database);
   const targetDb = picked?.toDatabase ?? tools.database;
@@ -315,8 +313,7 @@ function restoreInput(
   signal: AbortSignal,
 ): { args: readonly string[]; stdin: Readable } {
   if (!plan.picked) return { args: plan.args, stdin: dumpStream(source, onBytes, signal) };
-  const owners = new Set(plan.picked.owners);
-  const keep = (db: string, collection: string) => db === plan.sourceDb && owners.has(ownerCollection(collection));
+  const keep = collectionsTaken(plan.sourceDb, plan.picked.owners);
   return { args: plan.args, stdin: selectedDumpStream(source, keep, dumpPartsTaken(keep), onBytes, signal) };
 }
 

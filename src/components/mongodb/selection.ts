@@ -66,6 +66,12 @@ export function checkBeside(toDatabase: string, liveDatabase: string): void {
   });
 }
 
+/** Whether a namespace of the archive is one of the chosen collections (`owners`, buckets with theirs) of `sourceDb`. */
+export function collectionsTaken(sourceDb: string, owners: readonly string[]): (db: string, collection: string) => boolean {
+  const chosen = new Set(owners);
+  return (db, collection) => db === sourceDb && chosen.has(ownerCollection(collection));
+}
+
 /**
  * The archive files a restore of the collections `takes` reads: everything but the dump's parts
  * of other collections (the prelude, and a part that does not say whose it is, are read).
