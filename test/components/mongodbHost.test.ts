@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { standInState, startHostMongo, type HostMongo } from '../helpers/hostMongo.js';
+import { standInState, startHostMongo, type HostMongo, standInEnv } from '../helpers/hostMongo.js';
 
 /**
  * MongoDB without Docker (MONGO_URI): the mongodump/mongorestore STAND-INS run on the host as the
@@ -36,12 +36,7 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
   it('backup runs the host mongodump with the whole URI in a private 0600 --config file: never on argv, removed after', async () => {
     const state = await standInState();
     const project = await mongo.project(mongo.uri);
-    const env = {
-      MONGO_STANDIN_STATE: state,
-      MONGO_INITDB_ROOT_USERNAME: 'root',
-      MONGO_INITDB_ROOT_PASSWORD: PASSWORD,
-      DOCKER_HOST: 'unix:///nonexistent.sock',
-    };
+    const env = standInEnv(state, PASSWORD);
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
     expect(backup.stderr).not.toContain('FAILED');
     expect(backup.code).toBe(0);
@@ -60,7 +55,7 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
   it('the dry run asks the server through the driver (version, what --drop replaces, also in what the gate lists), and the restore runs the host mongorestore', async () => {
     const state = await standInState();
     const project = await mongo.project(`mongodb://127.0.0.1:${mongo.server.port}/?directConnection=true`);
-    const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+    const env = standInEnv(state);
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
     expect(backup.code).toBe(0);
     const dryRun = await runCli(['restore', backup.stdout.trim(), '--dry-run'], { cwd: project, env });
@@ -88,7 +83,7 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
   it('a failed restore through MONGO_URI: the put-back drops through the driver what the failed restore created, and nothing else', async () => {
     const state = await standInState();
     const uri = `mongodb://127.0.0.1:${mongo.server.port}/?directConnection=true`;
-    const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+    const env = standInEnv(state);
     // An archive of a time-series collection (the stand-in's server holds the fixture of a real mongodump).
     await copyFile(fileURLToPath(new URL('../fixtures/mongodump/timeseries.archive', import.meta.url)), join(state, 'server.archive'));
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], {
@@ -118,7 +113,7 @@ describe('mongodb through MONGO_URI: the host tools (STAND-INS), no Docker', () 
 
   it('bad input: a malformed URI (exit 2, value never echoed), tools missing (named), a wrong password (names MONGO_URI)', async () => {
     const state = await standInState();
-    const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+    const env = standInEnv(state);
     const malformed = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: await mongo.project('mongodb://root:hunter2@/nohost'), env });
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/MONGO_URI is not a MongoDB connection string/);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../src/base/processes.js';
 import { expectNoStackTrace, runCli, startCli, type RunResult } from '../helpers/cli.js';
-import { standInPid, standInState, startHostMongo, type HostMongo } from '../helpers/hostMongo.js';
+import { standInPid, standInState, startHostMongo, type HostMongo, standInEnv } from '../helpers/hostMongo.js';
 import { temporaryFolder } from '../helpers/tempFolders.js';
 import { freePort } from '../engine/stack.js';
 
@@ -28,13 +28,7 @@ afterAll(() => mongo?.server.stop());
 async function scene(): Promise<{ tmp: string; state: string; env: NodeJS.ProcessEnv }> {
   const tmp = await temporaryFolder('okb-mongo-tmpdir-');
   const state = await standInState();
-  const env = {
-    TMPDIR: tmp,
-    MONGO_STANDIN_STATE: state,
-    MONGO_INITDB_ROOT_USERNAME: 'root',
-    MONGO_INITDB_ROOT_PASSWORD: PASSWORD,
-    DOCKER_HOST: 'unix:///nonexistent.sock',
-  };
+  const env = { TMPDIR: tmp, ...standInEnv(state, PASSWORD) };
   return { tmp, state, env };
 }
 

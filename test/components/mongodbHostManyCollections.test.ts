@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { concurrentDump } from '../helpers/concurrentDump.js';
-import { standInState, startHostMongo, type HostMongo } from '../helpers/hostMongo.js';
+import { standInState, startHostMongo, type HostMongo, standInEnv } from '../helpers/hostMongo.js';
 
 /**
  * A whole restore of a dump of more collections than mongorestore restores at once, each larger
@@ -23,12 +23,7 @@ describe('mongodb: a dump of many large collections (STAND-INS, no Docker)', () 
     const state = await standInState();
     await writeFile(join(state, 'server.archive'), Buffer.concat(concurrentDump(6, 6000, 1000, 'test')));
     const project = await mongo.project(mongo.uri);
-    const env = {
-      MONGO_STANDIN_STATE: state,
-      MONGO_INITDB_ROOT_USERNAME: 'root',
-      MONGO_INITDB_ROOT_PASSWORD: PASSWORD,
-      DOCKER_HOST: 'unix:///nonexistent.sock',
-    };
+    const env = standInEnv(state, PASSWORD);
     const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
     expect(backup.code).toBe(0);
     const restore = await runCli(['restore', backup.stdout.trim(), '-y', '--no-keep-mongodb'], { cwd: project, env });

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { standInState, startHostMongo, type HostMongo } from '../helpers/hostMongo.js';
+import { standInEnv, standInState, startHostMongo, type HostMongo } from '../helpers/hostMongo.js';
 import { mongodumpArchive, namespaceHashes } from '../helpers/mongoNamespaces.js';
 import { manifestFor, writeRawArchive } from '../helpers/archives.js';
 
@@ -50,7 +50,7 @@ async function backupThenChange(): Promise<{ state: string; project: string; env
   const state = await standInState();
   await writeFile(join(state, 'server.archive'), AT_BACKUP);
   const project = await mongo.project(`mongodb://127.0.0.1:${mongo.server.port}/?directConnection=true`);
-  const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+  const env = standInEnv(state);
   const backup = await runCli(['backup', '-c', 'mongodb', '-y'], { cwd: project, env });
   expect(backup.code).toBe(0);
   await writeFile(join(state, 'server.archive'), NOW);
@@ -111,7 +111,7 @@ describe('--ns and --to-database through MONGO_URI (STAND-INS for the tools, Con
   it("CongoDB: the dry run of --ns counts the archive's documents from the manifest's shape, reading none of the dump's documents; without a shape it reads them (STAND-IN)", async () => {
     const state = await standInState();
     const project = await mongo.project(`mongodb://127.0.0.1:${mongo.server.port}/?directConnection=true`);
-    const env = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+    const env = standInEnv(state);
     const intact = AT_BACKUP;
     // The same prelude, then a document length no reader accepts: reading a document fails.
     const unreadable = Buffer.concat([intact.subarray(0, preludeLength(intact)), Buffer.from([0xff, 0xff, 0xff, 0x7f])]);

@@ -59,6 +59,16 @@ export async function standInPid(state: string, name: string, timeoutMs = 60_000
   return Number((await readFile(file, 'utf8')).trim());
 }
 
+/**
+ * The environment of a run against the host STAND-INS: their state folder, no engine to fall back
+ * on and, with `password`, the root login the stand-ins' own server checks.
+ */
+export function standInEnv(state: string, password?: string): Record<string, string> {
+  const env: Record<string, string> = { MONGO_STANDIN_STATE: state, DOCKER_HOST: 'unix:///nonexistent.sock' };
+  if (password !== undefined) Object.assign(env, { MONGO_INITDB_ROOT_USERNAME: 'root', MONGO_INITDB_ROOT_PASSWORD: password });
+  return env;
+}
+
 export interface HostMongo {
   /** The folder of the mongodump and mongorestore STAND-INS. */
   tools: string;
