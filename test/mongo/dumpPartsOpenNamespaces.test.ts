@@ -37,7 +37,6 @@ describe('the order of the parts, as mongorestore --archive reads it', () => {
     });
     await pipeline(Readable.from([whole]), splitter);
     const joined = Buffer.concat(parts);
-    console.log(`mongodump's order: ${mostOpenAtOnce(whole)} open at once; the parts' order: ${mostOpenAtOnce(joined)} open at once`);
     expect(mostOpenAtOnce(whole)).toBe(4);
     // mongorestore restores max(4, concurrent_collections) collections at once, each worker reading its
     // collection to its EOF before it takes the next: one more open collection and the demultiplexer waits forever
